@@ -1,0 +1,34 @@
+# The two commands a newcomer needs:
+#   make run    serve the API with demo data on an embedded PostgreSQL
+#   make test   run every test against a throwaway PostgreSQL
+# Both install PostgreSQL's server binaries first when the machine lacks them.
+
+GO ?= go
+
+.PHONY: run test check generate postgres
+
+run: postgres
+	$(GO) run ./server
+
+test: postgres
+	$(GO) test ./...
+
+# check is what CI runs: formatting, vet, generated code up to date, tests.
+check:
+	.ci/run
+
+generate:
+	$(GO) generate ./...
+
+# PostgreSQL server binaries (initdb, pg_ctl) from Debian's packages. The
+# packaged default cluster is not wanted: the server and the tests run their own.
+postgres:
+	@if [ -n "$$PG_BIN" ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1; then \
+		exit 0; \
+	fi; \
+	echo "Installing PostgreSQL server binaries (apt-get)..."; \
+	SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+	$$SUDO apt-get update -q && \
+	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q postgresql-common && \
+	$$SUDO sed -i 's/^#* *create_main_cluster.*/create_main_cluster = false/' /etc/postgresql-common/createcluster.conf && \
+	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q postgresql

@@ -1,0 +1,31 @@
+package auth
+
+import "showcase/store"
+
+// CanManageShop reports whether the viewer may change a shop, its products and
+// its inventory: its owner, or an admin.
+func CanManageShop(v Viewer, shop *store.Shop) bool {
+	return v.SignedIn() && (v.IsAdmin() || shop.OwnerID == v.User.ID)
+}
+
+// CanSeeProduct reports whether the viewer may see a product: drafts are
+// visible only to those who manage its shop.
+func CanSeeProduct(v Viewer, p *store.Product, shop *store.Shop) bool {
+	return p.Status != store.ProductDraft || CanManageShop(v, shop)
+}
+
+// CanHostLive reports whether the viewer may run a live session: its host, or
+// an admin.
+func CanHostLive(v Viewer, ls *store.LiveSession) bool {
+	return v.SignedIn() && (v.IsAdmin() || ls.AuthorID == v.User.ID)
+}
+
+// CanFeatureProduct reports whether the viewer may put a product card on
+// content they publish: creators may feature any active product (as
+// affiliates); sellers their own shops' active products.
+func CanFeatureProduct(v Viewer, p *store.Product, shop *store.Shop) bool {
+	if !v.SignedIn() || p.Status != store.ProductActive {
+		return false
+	}
+	return v.IsAdmin() || v.User.IsCreator || shop.OwnerID == v.User.ID
+}

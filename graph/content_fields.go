@@ -1,0 +1,81 @@
+package graph
+
+import (
+	"context"
+
+	"showcase/graph/model"
+	"showcase/store"
+)
+
+// contentShop resolves the shop a video or live session is attributed to.
+func contentShop(ctx context.Context, c store.Content) (*store.Shop, error) {
+	id := c.Base().ShopID
+	if id == nil {
+		return nil, nil
+	}
+	return loadersFrom(ctx).Shop.Load(ctx, *id)
+}
+
+// contentProducts pages a content's product cards, batch-loaded with every
+// other content of the same response.
+func contentProducts(ctx context.Context, c store.Content, first *int, after *string) (*model.ProductConnection, error) {
+	args, err := store.NewPageArgs(first, after)
+	if err != nil {
+		return nil, err
+	}
+	products, err := loadersFrom(ctx).ProductsByContent.Load(ctx, c.Base().ID)
+	if err != nil {
+		return nil, err
+	}
+	page, err := store.PageSlice(products, func(p *store.Product) int64 { return p.ID }, args)
+	if err != nil {
+		return nil, err
+	}
+	return productConnection(page), nil
+}
+
+// childPageKey validates paging arguments of a shop's nested list.
+func childPageKey(parentID int64, first *int, after *string) (store.ChildPageKey, error) {
+	args, err := store.NewPageArgs(first, after)
+	if err != nil {
+		return store.ChildPageKey{}, err
+	}
+	return store.ChildPageKey{ParentID: parentID, First: args.First, After: args.After}, nil
+}
+
+func (r *Resolver) products(ctx context.Context, first *int, after *string, filter *model.ProductFilter) (*model.ProductConnection, error) {
+	args, err := store.NewPageArgs(first, after)
+	if err != nil {
+		return nil, err
+	}
+	var q store.ProductQuery
+	if filter != nil {
+		if filter.ShopID != nil {
+			shopID, err := parseTypedID(*filter.ShopID, typeShop)
+			if err != nil {
+				return nil, err
+			}
+			q.ShopID = &shopID
+			if q.IncludeDrafts, err = viewerManagesShop(ctx, shopID); err != nil {
+				return nil, err
+			}
+		}
+		q.Search = deref(filter.Search)
+		q.Tag = deref(filter.Tag)
+	}
+	if len(q.Search) > 200 {
+		return nil, store.FieldErrorf(store.EInvalid, "filter.search", "search must be at most 200 characters")
+	}
+	page, err := r.DB.ListProducts(ctx, q, args)
+	if err != nil {
+		return nil, err
+	}
+	return productConnection(page), nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

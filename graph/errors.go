@@ -1,0 +1,69 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"showcase/store"
+)
+
+// Error codes clients see in extensions.code.
+const (
+	codeUnauthenticated = "UNAUTHENTICATED"
+	codeForbidden       = "FORBIDDEN"
+	codeBadUserInput    = "BAD_USER_INPUT"
+	codeNotFound        = "NOT_FOUND"
+	codeInternal        = "INTERNAL"
+)
+
+var (
+	errUnauthenticated = store.Errorf(store.EUnauthorized, "sign in to do this")
+	errForbidden       = store.Errorf(store.EForbidden, "you are not allowed to do this")
+)
+
+// presentError gives every error a stable code. Application errors keep their
+// message; anything else is logged and shown only as "internal error", so SQL
+// and internals never reach clients.
+func presentError(ctx context.Context, err error) *gqlerror.Error {
+	gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+	if appErr, ok := store.AsError(err); ok {
+		gqlErr.Message = appErr.Message
+		gqlErr.Extensions = map[string]any{"code": publicCode(appErr.Code)}
+		return gqlErr
+	}
+	var already *gqlerror.Error
+	if errors.As(err, &already) && already.Extensions["code"] != nil {
+		return gqlErr
+	}
+	slog.ErrorContext(ctx, "internal error", "err", err, "path", gqlErr.Path.String())
+	gqlErr.Message = "internal error"
+	gqlErr.Extensions = map[string]any{"code": codeInternal}
+	return gqlErr
+}
+
+func publicCode(c store.Code) string {
+	switch c {
+	case store.EUnauthorized:
+		return codeUnauthenticated
+	case store.EForbidden:
+		return codeForbidden
+	case store.ENotFound:
+		return codeNotFound
+	case store.EInvalid, store.EConflict:
+		return codeBadUserInput
+	}
+	return codeInternal
+}
+
+// recoverPanic turns a panicking resolver into an INTERNAL error for that
+// field; the stack goes to the log.
+func recoverPanic(ctx context.Context, p any) error {
+	slog.ErrorContext(ctx, "resolver panic", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+	return errors.New("panic in resolver")
+}

@@ -1,0 +1,73 @@
+package graph
+
+import (
+	"encoding/base64"
+	"strconv"
+	"strings"
+
+	"showcase/store"
+)
+
+// Global ID type names. An ID is base64url("Type:123"): opaque to clients,
+// self-describing for node(id:).
+const (
+	typeUser        = "User"
+	typeShop        = "Shop"
+	typeProduct     = "Product"
+	typeVariant     = "ProductVariant"
+	typeVideo       = "Video"
+	typeLiveSession = "LiveSession"
+)
+
+var knownTypes = map[string]bool{
+	typeUser: true, typeShop: true, typeProduct: true, typeVariant: true, typeVideo: true, typeLiveSession: true,
+}
+
+// maxGlobalIDLength bounds the work decoding does on hostile input.
+const maxGlobalIDLength = 64
+
+// globalID encodes a type name and a database id.
+func globalID(typeName string, id int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(typeName + ":" + strconv.FormatInt(id, 10)))
+}
+
+// parseGlobalID decodes any global ID. A malformed one is BAD_USER_INPUT.
+func parseGlobalID(gid string) (typeName string, id int64, err error) {
+	bad := store.Errorf(store.EInvalid, "%q is not a valid ID", truncate(gid, maxGlobalIDLength))
+	if len(gid) == 0 || len(gid) > maxGlobalIDLength {
+		return "", 0, bad
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(gid)
+	if err != nil {
+		return "", 0, bad
+	}
+	typeName, num, ok := strings.Cut(string(raw), ":")
+	if !ok || !knownTypes[typeName] {
+		return "", 0, bad
+	}
+	id, err = strconv.ParseInt(num, 10, 64)
+	if err != nil || id <= 0 || strconv.FormatInt(id, 10) != num {
+		return "", 0, bad
+	}
+	return typeName, id, nil
+}
+
+// parseTypedID decodes a global ID that must be of one type. An ID of another
+// type is as wrong as a malformed one.
+func parseTypedID(gid, want string) (int64, error) {
+	typeName, id, err := parseGlobalID(gid)
+	if err != nil {
+		return 0, err
+	}
+	if typeName != want {
+		return 0, store.Errorf(store.EInvalid, "%q is not a %s ID", truncate(gid, maxGlobalIDLength), want)
+	}
+	return id, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

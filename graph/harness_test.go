@@ -1,0 +1,225 @@
+package graph_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"showcase/auth"
+	"showcase/graph"
+	"showcase/store"
+	"showcase/store/storetest"
+)
+
+func TestMain(m *testing.M) { storetest.Main(m) }
+
+// testAPI drives the real GraphQL handler, behind the real auth middleware,
+// over a fresh database.
+type testAPI struct {
+	t       *testing.T
+	db      *store.DB
+	tokens  *auth.Tokens
+	handler http.Handler
+	// statements counts the SQL statements of the last request.
+	statements atomic.Int64
+}
+
+func newTestAPI(t *testing.T) *testAPI {
+	t.Helper()
+	db := storetest.NewDB(t)
+	tokens, err := auth.NewTokens([]byte(strings.Repeat("k", 32)), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &testAPI{t: t, db: db, tokens: tokens}
+	api := auth.Middleware(tokens, db.UserByID, graph.NewHandler(&graph.Resolver{DB: db, Tokens: tokens}))
+	a.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, counter := store.WithStatementCounter(r.Context())
+		api.ServeHTTP(w, r.WithContext(ctx))
+		a.statements.Store(counter.Load())
+	})
+	return a
+}
+
+type gqlError struct {
+	Message    string         `json:"message"`
+	Path       []any          `json:"path"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+type gqlResponse struct {
+	Status int
+	Header http.Header
+	Data   json.RawMessage `json:"data"`
+	Errors []gqlError      `json:"errors"`
+}
+
+// code returns the extensions.code of the first error, or "".
+func (r gqlResponse) code() string {
+	if len(r.Errors) == 0 {
+		return ""
+	}
+	c, _ := r.Errors[0].Extensions["code"].(string)
+	return c
+}
+
+// post sends a POST /graphql request and decodes the reply.
+func (a *testAPI) post(token, query string, vars map[string]any) gqlResponse {
+	a.t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return a.serve(req)
+}
+
+func (a *testAPI) serve(req *http.Request) gqlResponse {
+	a.t.Helper()
+	rec := httptest.NewRecorder()
+	a.handler.ServeHTTP(rec, req)
+	var resp gqlResponse
+	if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil {
+		a.t.Fatalf("decode response (status %d): %v: %s", rec.Code, err, rec.Body.String())
+	}
+	resp.Status = rec.Code
+	resp.Header = rec.Header()
+	return resp
+}
+
+// ok sends a request that must succeed and decodes its data into out.
+func (a *testAPI) ok(token, query string, vars map[string]any, out any) {
+	a.t.Helper()
+	resp := a.post(token, query, vars)
+	if len(resp.Errors) > 0 || resp.Status != http.StatusOK {
+		a.t.Fatalf("unexpected errors (status %d): %+v", resp.Status, resp.Errors)
+	}
+	if out != nil {
+		if err := json.Unmarshal(resp.Data, out); err != nil {
+			a.t.Fatalf("decode data: %v: %s", err, resp.Data)
+		}
+	}
+}
+
+// user creates an account directly in the store and returns its token.
+func (a *testAPI) user(handle string, creator bool) (string, *store.User) {
+	a.t.Helper()
+	ctx := context.Background()
+	u, err := a.db.CreateUser(ctx, store.NewUser{Email: handle + "@example.com", PasswordHash: "-", Handle: handle, DisplayName: handle})
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	if creator {
+		if _, err := a.db.ExecContext(ctx, `UPDATE users SET is_creator = true WHERE id = $1`, u.ID); err != nil {
+			a.t.Fatal(err)
+		}
+	}
+	token, err := a.tokens.Issue(u.ID)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return token, u
+}
+
+type userError struct {
+	Field   []string `json:"field"`
+	Message string   `json:"message"`
+	Code    string   `json:"code"`
+}
+
+// fixture is a seller with a shop and one product of two variants.
+type fixture struct {
+	sellerToken string
+	shopID      string
+	productID   string
+	variantIDs  []string
+}
+
+const createShopMutation = `mutation($in: CreateShopInput!) { createShop(input: $in) { shop { id handle currencyCode } userErrors { field message code } } }`
+
+const createProductMutation = `mutation($in: CreateProductInput!) { createProduct(input: $in) {
+	product { id title status tags priceRange { min { amount currencyCode } max { amount } }
+		variants { edges { node { id sku price { amount currencyCode } availableForSale stock } } } }
+	userErrors { field message code } } }`
+
+func (a *testAPI) shop(token, handle string) string {
+	a.t.Helper()
+	var out struct {
+		CreateShop struct {
+			Shop       struct{ ID string }
+			UserErrors []userError
+		}
+	}
+	a.ok(token, createShopMutation, map[string]any{"in": map[string]any{
+		"handle": handle, "name": "Shop " + handle, "operatingModel": "SELF_OPERATED"}}, &out)
+	if len(out.CreateShop.UserErrors) > 0 {
+		a.t.Fatalf("createShop: %+v", out.CreateShop.UserErrors)
+	}
+	return out.CreateShop.Shop.ID
+}
+
+type productOut struct {
+	ID         string
+	Title      string
+	Status     string
+	Tags       []string
+	PriceRange struct {
+		Min struct{ Amount, CurrencyCode string }
+		Max struct{ Amount string }
+	}
+	Variants struct {
+		Edges []struct {
+			Node struct {
+				ID               string
+				SKU              string
+				Price            struct{ Amount, CurrencyCode string }
+				AvailableForSale bool
+				Stock            int
+			}
+		}
+	}
+}
+
+func (a *testAPI) product(token, shopID, title string, extra map[string]any) productOut {
+	a.t.Helper()
+	in := map[string]any{
+		"shopId": shopID, "title": title, "description": "A " + title, "tags": []string{"skincare"},
+		"variants": []map[string]any{
+			{"sku": title + "-S", "title": "Small", "price": map[string]any{"amount": "19.90", "currencyCode": "USD"}, "stock": 5},
+			{"sku": title + "-L", "title": "Large", "price": map[string]any{"amount": "29", "currencyCode": "USD"}, "stock": 0},
+		},
+	}
+	for k, v := range extra {
+		in[k] = v
+	}
+	var out struct {
+		CreateProduct struct {
+			Product    productOut
+			UserErrors []userError
+		}
+	}
+	a.ok(token, createProductMutation, map[string]any{"in": in}, &out)
+	if len(out.CreateProduct.UserErrors) > 0 {
+		a.t.Fatalf("createProduct: %+v", out.CreateProduct.UserErrors)
+	}
+	return out.CreateProduct.Product
+}
+
+func (a *testAPI) fixture(handle string) fixture {
+	a.t.Helper()
+	token, _ := a.user(handle, false)
+	shopID := a.shop(token, handle+"-shop")
+	p := a.product(token, shopID, handle+"-serum", nil)
+	f := fixture{sellerToken: token, shopID: shopID, productID: p.ID}
+	for _, e := range p.Variants.Edges {
+		f.variantIDs = append(f.variantIDs, e.Node.ID)
+	}
+	return f
+}

@@ -1,0 +1,68 @@
+package graph
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/vikstrous/dataloadgen"
+
+	"showcase/store"
+)
+
+// batchWait is how long a loader collects keys before one statement fetches
+// them all; gqlgen starts sibling resolvers concurrently, so a short window
+// catches a whole level of the query.
+const batchWait = 2 * time.Millisecond
+
+// Loaders batch every lookup a request makes, so a page costs a fixed number
+// of SQL statements whatever its size. They live for one request.
+type Loaders struct {
+	User              *dataloadgen.Loader[int64, *store.User]
+	Shop              *dataloadgen.Loader[int64, *store.Shop]
+	Product           *dataloadgen.Loader[int64, *store.Product]
+	Variant           *dataloadgen.Loader[int64, *store.ProductVariant]
+	Content           *dataloadgen.Loader[int64, store.Content]
+	VariantsByProduct *dataloadgen.Loader[int64, []*store.ProductVariant]
+	ProductsByContent *dataloadgen.Loader[int64, []*store.Product]
+	ShopProducts      *dataloadgen.Loader[store.ChildPageKey, store.Page[*store.Product]]
+	ShopVideos        *dataloadgen.Loader[store.ChildPageKey, store.Page[store.Content]]
+	ShopLiveSessions  *dataloadgen.Loader[store.ChildPageKey, store.Page[store.Content]]
+}
+
+// NewLoaders returns fresh loaders over db.
+func NewLoaders(db *store.DB) *Loaders {
+	wait := dataloadgen.WithWait(batchWait)
+	return &Loaders{
+		User:              dataloadgen.NewMappedLoader(db.UsersByIDs, wait),
+		Shop:              dataloadgen.NewMappedLoader(db.ShopsByIDs, wait),
+		Product:           dataloadgen.NewMappedLoader(db.ProductsByIDs, wait),
+		Variant:           dataloadgen.NewMappedLoader(db.VariantsByIDs, wait),
+		Content:           dataloadgen.NewMappedLoader(db.ContentsByIDs, wait),
+		VariantsByProduct: dataloadgen.NewMappedLoader(db.VariantsByProductIDs, wait),
+		ProductsByContent: dataloadgen.NewMappedLoader(db.ProductsByContentIDs, wait),
+		ShopProducts:      dataloadgen.NewMappedLoader(db.ShopProductPages, wait),
+		ShopVideos: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []store.ChildPageKey) (map[store.ChildPageKey]store.Page[store.Content], error) {
+			return db.ShopContentPages(ctx, store.KindVideo, keys)
+		}, wait),
+		ShopLiveSessions: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []store.ChildPageKey) (map[store.ChildPageKey]store.Page[store.Content], error) {
+			return db.ShopContentPages(ctx, store.KindLive, keys)
+		}, wait),
+	}
+}
+
+type loadersKey struct{}
+
+// WithLoaders gives every request its own loaders, so cached rows never leak
+// between requests or viewers.
+func WithLoaders(db *store.DB, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := context.WithValue(r.Context(), loadersKey{}, NewLoaders(db))
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// loadersFrom returns the request's loaders.
+func loadersFrom(ctx context.Context) *Loaders {
+	return ctx.Value(loadersKey{}).(*Loaders)
+}

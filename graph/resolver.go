@@ -1,0 +1,16 @@
+// Package graph serves the GraphQL schema: generated execution code, thin
+// resolvers and the dataloaders that keep every page N+1-free.
+package graph
+
+//go:generate sh -c "cd .. && go tool gqlgen generate"
+
+import (
+	"showcase/auth"
+	"showcase/store"
+)
+
+// Resolver holds the dependencies every resolver uses.
+type Resolver struct {
+	DB     *store.DB
+	Tokens *auth.Tokens
+}

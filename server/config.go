@@ -1,0 +1,65 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+)
+
+// config is everything the server reads from flags and the environment.
+// Flags win over environment variables.
+type config struct {
+	Addr        string
+	DatabaseURL string
+	DataDir     string
+	Seed        bool
+	JWTSecret   string
+	TokenTTL    time.Duration
+	DBMaxConns  int
+}
+
+func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	cfg := config{
+		Addr:        envOr(getenv, "ADDR", "127.0.0.1:8080"),
+		DatabaseURL: getenv("DATABASE_URL"),
+		DataDir:     envOr(getenv, "DATA_DIR", ".data"),
+		JWTSecret:   getenv("JWT_SECRET"),
+		TokenTTL:    24 * time.Hour,
+		DBMaxConns:  20,
+	}
+	if v := getenv("TOKEN_TTL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return cfg, fmt.Errorf("TOKEN_TTL: %w", err)
+		}
+		cfg.TokenTTL = d
+	}
+	if v := getenv("DB_MAX_CONNS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return cfg, fmt.Errorf("DB_MAX_CONNS must be a positive integer")
+		}
+		cfg.DBMaxConns = n
+	}
+	fs := flag.NewFlagSet("showcase", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address (env ADDR)")
+	fs.StringVar(&cfg.DatabaseURL, "database-url", cfg.DatabaseURL, "PostgreSQL URL; empty runs an embedded cluster under -data-dir (env DATABASE_URL)")
+	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "folder for the embedded cluster and the generated dev JWT secret (env DATA_DIR)")
+	fs.BoolVar(&cfg.Seed, "seed", false, "load demo data into an empty database even when -database-url is set")
+	fs.DurationVar(&cfg.TokenTTL, "token-ttl", cfg.TokenTTL, "lifetime of issued access tokens (env TOKEN_TTL)")
+	fs.IntVar(&cfg.DBMaxConns, "db-max-conns", cfg.DBMaxConns, "maximum open database connections (env DB_MAX_CONNS)")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+func envOr(getenv func(string) string, key, fallback string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return fallback
+}

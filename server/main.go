@@ -1,0 +1,116 @@
+// Command showcase serves the Showcase storefront GraphQL API.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"showcase/auth"
+	"showcase/store"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "showcase:", err)
+		os.Exit(1)
+	}
+}
+
+// shutdownGrace bounds how long in-flight requests may take to finish.
+const shutdownGrace = 15 * time.Second
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := parseConfig(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	slog.SetDefault(slog.New(slog.NewJSONHandler(stderr, nil)))
+
+	db, embedded, closeDB, err := openDatabase(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+
+	seeded, err := seedIfEmpty(ctx, db, embedded || cfg.Seed)
+	if err != nil {
+		return err
+	}
+	demo, err := db.HasUser(ctx, store.DemoBuyerEmail)
+	if err != nil {
+		return err
+	}
+	secret, err := jwtSecret(cfg)
+	if err != nil {
+		return err
+	}
+	tokens, err := auth.NewTokens(secret, cfg.TokenTTL)
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           newServer(db, tokens),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+	base := "http://" + ln.Addr().String()
+	fmt.Fprintf(stdout, "Showcase is up.\n  GraphQL:    %s/graphql\n  Playground: %s/\n", base, base)
+	if seeded != nil {
+		fmt.Fprintf(stdout, "  Demo data loaded: %d shops, %d products, %d videos, %d live sessions, %d users.\n",
+			seeded.Shops, seeded.Products, seeded.Videos, seeded.LiveSessions, seeded.Users)
+	}
+	if demo {
+		fmt.Fprintf(stdout, "  Demo accounts (logIn mutation), password %q:\n    buyer  %s\n    seller %s\n    admin  %s\n",
+			store.DemoPassword, store.DemoBuyerEmail, store.DemoSellerEmail, store.DemoAdminEmail)
+	}
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	slog.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// seedIfEmpty loads demo data into an empty database when allowed.
+func seedIfEmpty(ctx context.Context, db *store.DB, allowed bool) (*store.SeedReport, error) {
+	if !allowed {
+		return nil, nil
+	}
+	empty, err := db.IsEmpty(ctx)
+	if err != nil || !empty {
+		return nil, err
+	}
+	slog.Info("loading demo data")
+	report, err := store.Seed(ctx, db, store.DemoSeedOptions())
+	if err != nil {
+		return nil, fmt.Errorf("seed demo data: %w", err)
+	}
+	return &report, nil
+}

@@ -1,0 +1,33 @@
+package main
+
+import (
+	"net/http"
+
+	"github.com/99designs/gqlgen/graphql/playground"
+
+	"showcase/auth"
+	"showcase/graph"
+	"showcase/store"
+)
+
+// newServer wires every route of the API.
+func newServer(db *store.DB, tokens *auth.Tokens) http.Handler {
+	mux := http.NewServeMux()
+	api := auth.Middleware(tokens, db.UserByID, graph.NewHandler(&graph.Resolver{DB: db, Tokens: tokens}))
+	mux.Handle("/graphql", api)
+	mux.Handle("GET /{$}", playground.Handler("Showcase", "/graphql"))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		if err := db.Ready(r.Context()); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("database unavailable\n"))
+			return
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	})
+	return mux
+}

@@ -1,0 +1,73 @@
+// Package store holds Showcase's domain types and every SQL statement that
+// reads or writes them, over PostgreSQL through sqlx and lib/pq.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// DB is the storefront's database handle.
+type DB struct {
+	*sqlx.DB
+}
+
+// PoolOptions bounds the connection pool.
+type PoolOptions struct {
+	MaxOpenConns int
+	MaxIdleConns int
+}
+
+// Open connects to PostgreSQL at dsn and checks the connection. Statements run
+// with a context carrying WithStatementCounter are counted.
+func Open(ctx context.Context, dsn string, opts PoolOptions) (*DB, error) {
+	sqlDB := sql.OpenDB(countingConnector{dsn: dsn})
+	if opts.MaxOpenConns <= 0 {
+		opts.MaxOpenConns = 20
+	}
+	if opts.MaxIdleConns <= 0 {
+		opts.MaxIdleConns = opts.MaxOpenConns
+	}
+	sqlDB.SetMaxOpenConns(opts.MaxOpenConns)
+	sqlDB.SetMaxIdleConns(opts.MaxIdleConns)
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := sqlDB.PingContext(pingCtx); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	return &DB{DB: sqlx.NewDb(sqlDB, "postgres")}, nil
+}
+
+// Ready reports whether the database answers.
+func (db *DB) Ready(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	var one int
+	return db.QueryRowContext(ctx, `SELECT 1`).Scan(&one)
+}
+
+// IsEmpty reports whether the database holds no users yet (a fresh install).
+func (db *DB) IsEmpty(ctx context.Context) (bool, error) {
+	var exists bool
+	err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users)`).Scan(&exists)
+	return !exists, err
+}
+
+// inTx runs fn in a transaction, committing when it returns nil.
+func (db *DB) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	tx, err := db.BeginTxx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}

@@ -1,0 +1,18 @@
+package store
+
+// Node is a domain object that clients can fetch by its global ID.
+type Node interface {
+	isNode()
+}
+
+func (*User) isNode()           {}
+func (*Shop) isNode()           {}
+func (*Product) isNode()        {}
+func (*ProductVariant) isNode() {}
+func (*Video) isNode()          {}
+func (*LiveSession) isNode()    {}
+
+var (
+	_ Content = (*Video)(nil)
+	_ Content = (*LiveSession)(nil)
+)

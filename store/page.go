@@ -1,0 +1,133 @@
+package store
+
+import (
+	"encoding/base64"
+	"encoding/json"
+)
+
+// Page size limits of every connection.
+const (
+	DefaultPageSize = 20
+	MaxPageSize     = 100
+)
+
+// PageArgs selects a forward page of a keyset-paginated list.
+type PageArgs struct {
+	First int
+	After string
+}
+
+// NewPageArgs validates Relay paging arguments.
+func NewPageArgs(first *int, after *string) (PageArgs, error) {
+	a := PageArgs{First: DefaultPageSize}
+	if first != nil {
+		a.First = *first
+	}
+	if a.First < 0 {
+		return a, FieldErrorf(EInvalid, "first", "first must not be negative")
+	}
+	if a.First > MaxPageSize {
+		return a, FieldErrorf(EInvalid, "first", "first must not exceed %d", MaxPageSize)
+	}
+	if after != nil {
+		a.After = *after
+	}
+	return a, nil
+}
+
+// Edge is one item of a page with the cursor that resumes after it.
+type Edge[T any] struct {
+	Cursor string
+	Node   T
+}
+
+// Page is one page of a connection.
+type Page[T any] struct {
+	Edges           []Edge[T]
+	HasNextPage     bool
+	HasPreviousPage bool
+}
+
+// newPage trims the one extra row fetched to learn whether a next page exists.
+func newPage[T any](items []T, args PageArgs, cursor func(T) string) Page[T] {
+	p := Page[T]{HasPreviousPage: args.After != ""}
+	if len(items) > args.First {
+		items = items[:args.First]
+		p.HasNextPage = true
+	}
+	p.Edges = make([]Edge[T], len(items))
+	for i, it := range items {
+		p.Edges[i] = Edge[T]{Cursor: cursor(it), Node: it}
+	}
+	return p
+}
+
+// encodeCursor makes an opaque cursor from a sort key.
+func encodeCursor(key any) string {
+	b, _ := json.Marshal(key)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// decodeCursor reads a sort key back; a cursor that was not made by us is the
+// caller's mistake.
+func decodeCursor(cursor string, key any) error {
+	b, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err == nil {
+		err = json.Unmarshal(b, key)
+	}
+	if err != nil {
+		return FieldErrorf(EInvalid, "after", "after is not a cursor from this list")
+	}
+	return nil
+}
+
+// idCursor pages lists ordered by id descending.
+type idCursor struct {
+	ID int64 `json:"i"`
+}
+
+func afterID(after string) (int64, error) {
+	if after == "" {
+		return 0, nil
+	}
+	var c idCursor
+	if err := decodeCursor(after, &c); err != nil {
+		return 0, err
+	}
+	if c.ID <= 0 {
+		return 0, FieldErrorf(EInvalid, "after", "after is not a cursor from this list")
+	}
+	return c.ID, nil
+}
+
+func cursorForID(id int64) string { return encodeCursor(idCursor{ID: id}) }
+
+// PageSlice pages an in-memory list that is already in display order, using
+// each item's id as its cursor. Small bounded lists (a product's variants, a
+// video's product cards) are loaded whole in one batch and paged this way.
+func PageSlice[T any](items []T, id func(T) int64, args PageArgs) (Page[T], error) {
+	start := 0
+	if args.After != "" {
+		after, err := afterID(args.After)
+		if err != nil {
+			return Page[T]{}, err
+		}
+		start = len(items)
+		for i, it := range items {
+			if id(it) == after {
+				start = i + 1
+				break
+			}
+		}
+	}
+	end := min(start+args.First+1, len(items))
+	return newPage(items[start:end], args, func(it T) string { return cursorForID(id(it)) }), nil
+}
+
+// orEmpty stores a missing list as an empty array, never NULL.
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
