@@ -29,3 +29,15 @@ func CanFeatureProduct(v Viewer, p *store.Product, shop *store.Shop) bool {
 	}
 	return v.IsAdmin() || v.User.IsCreator || shop.OwnerID == v.User.ID
 }
+
+// CanSeeOrder reports whether the viewer may see an order: its buyer, the
+// shop's owner, or an admin. Everyone else is told it does not exist.
+func CanSeeOrder(v Viewer, o *store.Order, shop *store.Shop) bool {
+	return v.SignedIn() && (o.BuyerID == v.User.ID || CanManageShop(v, shop))
+}
+
+// CanCancelOrder reports whether the viewer may cancel an order: the shop's
+// managers, or the buyer before it ships.
+func CanCancelOrder(v Viewer, o *store.Order, shop *store.Shop) bool {
+	return CanManageShop(v, shop) || (v.SignedIn() && o.BuyerID == v.User.ID && o.Status == store.OrderPaid)
+}

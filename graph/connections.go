@@ -15,54 +15,50 @@ func pageInfo[T any](p store.Page[T]) *model.PageInfo {
 	return pi
 }
 
-func productConnection(p store.Page[*store.Product]) *model.ProductConnection {
-	c := &model.ProductConnection{PageInfo: pageInfo(p), Edges: make([]*model.ProductEdge, len(p.Edges))}
-	for i, e := range p.Edges {
-		c.Edges[i] = &model.ProductEdge{Cursor: e.Cursor, Node: e.Node}
+// edges converts a page's edges to a connection's edge type, leaving out
+// nodes that are not of the connection's node type.
+func edges[T any, N any, E any](p store.Page[T], edge func(cursor string, node N) E) []E {
+	out := make([]E, 0, len(p.Edges))
+	for _, e := range p.Edges {
+		if n, ok := any(e.Node).(N); ok {
+			out = append(out, edge(e.Cursor, n))
+		}
 	}
-	return c
+	return out
+}
+
+func productConnection(p store.Page[*store.Product]) *model.ProductConnection {
+	return &model.ProductConnection{PageInfo: pageInfo(p), Edges: edges(p, func(c string, n *store.Product) *model.ProductEdge {
+		return &model.ProductEdge{Cursor: c, Node: n}
+	})}
 }
 
 func variantConnection(p store.Page[*store.ProductVariant]) *model.ProductVariantConnection {
-	c := &model.ProductVariantConnection{PageInfo: pageInfo(p), Edges: make([]*model.ProductVariantEdge, len(p.Edges))}
-	for i, e := range p.Edges {
-		c.Edges[i] = &model.ProductVariantEdge{Cursor: e.Cursor, Node: e.Node}
-	}
-	return c
+	return &model.ProductVariantConnection{PageInfo: pageInfo(p), Edges: edges(p, func(c string, n *store.ProductVariant) *model.ProductVariantEdge {
+		return &model.ProductVariantEdge{Cursor: c, Node: n}
+	})}
 }
 
 func shopConnection(p store.Page[*store.Shop], total int) *model.ShopConnection {
-	c := &model.ShopConnection{PageInfo: pageInfo(p), TotalCount: total, Edges: make([]*model.ShopEdge, len(p.Edges))}
-	for i, e := range p.Edges {
-		c.Edges[i] = &model.ShopEdge{Cursor: e.Cursor, Node: e.Node}
-	}
-	return c
+	return &model.ShopConnection{PageInfo: pageInfo(p), TotalCount: total, Edges: edges(p, func(c string, n *store.Shop) *model.ShopEdge {
+		return &model.ShopEdge{Cursor: c, Node: n}
+	})}
 }
 
 func videoConnection(p store.Page[store.Content]) *model.VideoConnection {
-	c := &model.VideoConnection{PageInfo: pageInfo(p), Edges: make([]*model.VideoEdge, 0, len(p.Edges))}
-	for _, e := range p.Edges {
-		if v, ok := e.Node.(*store.Video); ok {
-			c.Edges = append(c.Edges, &model.VideoEdge{Cursor: e.Cursor, Node: v})
-		}
-	}
-	return c
+	return &model.VideoConnection{PageInfo: pageInfo(p), Edges: edges(p, func(c string, n *store.Video) *model.VideoEdge {
+		return &model.VideoEdge{Cursor: c, Node: n}
+	})}
 }
 
 func liveSessionConnection(p store.Page[store.Content]) *model.LiveSessionConnection {
-	c := &model.LiveSessionConnection{PageInfo: pageInfo(p), Edges: make([]*model.LiveSessionEdge, 0, len(p.Edges))}
-	for _, e := range p.Edges {
-		if ls, ok := e.Node.(*store.LiveSession); ok {
-			c.Edges = append(c.Edges, &model.LiveSessionEdge{Cursor: e.Cursor, Node: ls})
-		}
-	}
-	return c
+	return &model.LiveSessionConnection{PageInfo: pageInfo(p), Edges: edges(p, func(c string, n *store.LiveSession) *model.LiveSessionEdge {
+		return &model.LiveSessionEdge{Cursor: c, Node: n}
+	})}
 }
 
 func feedConnection(p store.Page[store.Content]) *model.FeedConnection {
-	c := &model.FeedConnection{PageInfo: pageInfo(p), Edges: make([]*model.FeedEdge, len(p.Edges))}
-	for i, e := range p.Edges {
-		c.Edges[i] = &model.FeedEdge{Cursor: e.Cursor, Node: e.Node}
-	}
-	return c
+	return &model.FeedConnection{PageInfo: pageInfo(p), Edges: edges(p, func(c string, n store.Content) *model.FeedEdge {
+		return &model.FeedEdge{Cursor: c, Node: n}
+	})}
 }

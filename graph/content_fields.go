@@ -79,3 +79,11 @@ func nonNil(s []string) []string {
 	}
 	return s
 }
+
+// optionalContent resolves a nullable reference to a video or live session.
+func optionalContent(ctx context.Context, id *int64) (store.Content, error) {
+	if id == nil {
+		return nil, nil
+	}
+	return orNil(loadersFrom(ctx).Content.Load(ctx, *id))
+}

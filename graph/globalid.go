@@ -17,10 +17,14 @@ const (
 	typeVariant     = "ProductVariant"
 	typeVideo       = "Video"
 	typeLiveSession = "LiveSession"
+	typeOrder       = "Order"
+	typeCart        = "Cart"
+	typeCartLine    = "CartLine"
 )
 
 var knownTypes = map[string]bool{
 	typeUser: true, typeShop: true, typeProduct: true, typeVariant: true, typeVideo: true, typeLiveSession: true,
+	typeOrder: true, typeCart: true, typeCartLine: true,
 }
 
 // maxGlobalIDLength bounds the work decoding does on hostile input.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"showcase/auth"
 	"showcase/graph"
 	"showcase/store"
+	"showcase/store/payment"
 	"showcase/store/storetest"
 )
 
@@ -22,10 +24,11 @@ func TestMain(m *testing.M) { storetest.Main(m) }
 // testAPI drives the real GraphQL handler, behind the real auth middleware,
 // over a fresh database.
 type testAPI struct {
-	t       *testing.T
-	db      *store.DB
-	tokens  *auth.Tokens
-	handler http.Handler
+	t        *testing.T
+	db       *store.DB
+	tokens   *auth.Tokens
+	handler  http.Handler
+	payments *payment.TestProvider
 	// statements counts the SQL statements of the last request.
 	statements atomic.Int64
 }
@@ -37,8 +40,8 @@ func newTestAPI(t *testing.T) *testAPI {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &testAPI{t: t, db: db, tokens: tokens}
-	api := auth.Middleware(tokens, db.UserByID, graph.NewHandler(&graph.Resolver{DB: db, Tokens: tokens}))
+	a := &testAPI{t: t, db: db, tokens: tokens, payments: payment.NewTestProvider()}
+	api := auth.Middleware(tokens, db.UserByID, graph.NewHandler(&graph.Resolver{DB: db, Tokens: tokens, Payments: a.payments}))
 	a.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, counter := store.WithStatementCounter(r.Context())
 		api.ServeHTTP(w, r.WithContext(ctx))
@@ -83,15 +86,35 @@ func (a *testAPI) post(token, query string, vars map[string]any) gqlResponse {
 
 func (a *testAPI) serve(req *http.Request) gqlResponse {
 	a.t.Helper()
+	resp, err := a.serveRaw(req)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return resp
+}
+
+// serveRaw is serve for goroutines, which may not fail the test themselves.
+func (a *testAPI) serveRaw(req *http.Request) (gqlResponse, error) {
 	rec := httptest.NewRecorder()
 	a.handler.ServeHTTP(rec, req)
 	var resp gqlResponse
 	if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil {
-		a.t.Fatalf("decode response (status %d): %v: %s", rec.Code, err, rec.Body.String())
+		return resp, fmt.Errorf("decode response (status %d): %v: %s", rec.Code, err, rec.Body.String())
 	}
 	resp.Status = rec.Code
 	resp.Header = rec.Header()
-	return resp
+	return resp, nil
+}
+
+// postRaw is post for goroutines.
+func (a *testAPI) postRaw(token, query string, vars map[string]any) (gqlResponse, error) {
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return a.serveRaw(req)
 }
 
 // ok sends a request that must succeed and decodes its data into out.

@@ -28,6 +28,10 @@ type Loaders struct {
 	ShopProducts      *dataloadgen.Loader[store.ChildPageKey, store.Page[*store.Product]]
 	ShopVideos        *dataloadgen.Loader[store.ChildPageKey, store.Page[store.Content]]
 	ShopLiveSessions  *dataloadgen.Loader[store.ChildPageKey, store.Page[store.Content]]
+	Order             *dataloadgen.Loader[int64, *store.Order]
+	OrderLines        *dataloadgen.Loader[int64, []*store.OrderLine]
+	OrderPages        *dataloadgen.Loader[store.OrderPageKey, store.Page[*store.Order]]
+	CartLines         *dataloadgen.Loader[int64, []*store.CartLine]
 }
 
 // NewLoaders returns fresh loaders over db.
@@ -48,6 +52,10 @@ func NewLoaders(db *store.DB) *Loaders {
 		ShopLiveSessions: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []store.ChildPageKey) (map[store.ChildPageKey]store.Page[store.Content], error) {
 			return db.ShopContentPages(ctx, store.KindLive, keys)
 		}, wait),
+		Order:      dataloadgen.NewMappedLoader(db.OrdersByIDs, wait),
+		OrderLines: dataloadgen.NewMappedLoader(db.OrderLinesByOrderIDs, wait),
+		OrderPages: dataloadgen.NewMappedLoader(db.OrderPages, wait),
+		CartLines:  dataloadgen.NewMappedLoader(db.CartLinesByBuyerIDs, wait),
 	}
 }
 

@@ -52,7 +52,7 @@ func TestNodeFetchesEveryType(t *testing.T) {
 func TestMalformedIDsAreBadUserInput(t *testing.T) {
 	a := newTestAPI(t)
 	for _, id := range []string{"", "garbage", base64.RawURLEncoding.EncodeToString([]byte("Shop:abc")),
-		base64.RawURLEncoding.EncodeToString([]byte("Order:1")), base64.RawURLEncoding.EncodeToString([]byte("Shop:-4"))} {
+		base64.RawURLEncoding.EncodeToString([]byte("Coupon:1")), base64.RawURLEncoding.EncodeToString([]byte("Shop:-4"))} {
 		resp := a.post("", `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": id})
 		if resp.code() != "BAD_USER_INPUT" {
 			t.Errorf("node(%q): %+v", id, resp.Errors)

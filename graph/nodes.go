@@ -53,6 +53,18 @@ func loadNode(ctx context.Context, gid string) (store.Node, error) {
 		if ls, err := loadLiveSession(ctx, id); ls != nil || err != nil {
 			return ls, err
 		}
+	case typeOrder:
+		if o, err := visibleOrder(ctx, id); o != nil || err != nil {
+			return o, err
+		}
+	case typeCart:
+		if v := auth.ViewerFrom(ctx); v.SignedIn() && v.UserID() == id {
+			return &store.Cart{BuyerID: id}, nil
+		}
+	case typeCartLine:
+		if l, err := viewerCartLine(ctx, id); l != nil || err != nil {
+			return l, err
+		}
 	}
 	return nil, nil
 }

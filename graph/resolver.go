@@ -7,10 +7,13 @@ package graph
 import (
 	"showcase/auth"
 	"showcase/store"
+	"showcase/store/payment"
 )
 
 // Resolver holds the dependencies every resolver uses.
 type Resolver struct {
 	DB     *store.DB
 	Tokens *auth.Tokens
+	// Payments takes and refunds checkout payments.
+	Payments payment.Provider
 }

@@ -14,6 +14,54 @@ import (
 )
 
 // ID is the resolver for the id field.
+func (r *cartResolver) ID(ctx context.Context, obj *store.Cart) (string, error) {
+	return globalID(typeCart, obj.BuyerID), nil
+}
+
+// Lines is the resolver for the lines field.
+func (r *cartResolver) Lines(ctx context.Context, obj *store.Cart) ([]*store.CartLine, error) {
+	lines, err := loadersFrom(ctx).CartLines.Load(ctx, obj.BuyerID)
+	if lines == nil {
+		lines = []*store.CartLine{}
+	}
+	return lines, err
+}
+
+// TotalQuantity is the resolver for the totalQuantity field.
+func (r *cartResolver) TotalQuantity(ctx context.Context, obj *store.Cart) (int, error) {
+	lines, err := loadersFrom(ctx).CartLines.Load(ctx, obj.BuyerID)
+	total := 0
+	for _, l := range lines {
+		total += l.Quantity
+	}
+	return total, err
+}
+
+// ID is the resolver for the id field.
+func (r *cartLineResolver) ID(ctx context.Context, obj *store.CartLine) (string, error) {
+	return globalID(typeCartLine, obj.ID), nil
+}
+
+// Variant is the resolver for the variant field.
+func (r *cartLineResolver) Variant(ctx context.Context, obj *store.CartLine) (*store.ProductVariant, error) {
+	return loadersFrom(ctx).Variant.Load(ctx, obj.VariantID)
+}
+
+// SourceContent is the resolver for the sourceContent field.
+func (r *cartLineResolver) SourceContent(ctx context.Context, obj *store.CartLine) (store.Content, error) {
+	return optionalContent(ctx, obj.SourceContentID)
+}
+
+// SeenUnitPrice is the resolver for the seenUnitPrice field.
+func (r *cartLineResolver) SeenUnitPrice(ctx context.Context, obj *store.CartLine) (*store.Money, error) {
+	v, err := loadersFrom(ctx).Variant.Load(ctx, obj.VariantID)
+	if err != nil {
+		return nil, err
+	}
+	return &store.Money{Minor: obj.SeenPriceAmount, CurrencyCode: v.CurrencyCode}, nil
+}
+
+// ID is the resolver for the id field.
 func (r *liveSessionResolver) ID(ctx context.Context, obj *store.LiveSession) (string, error) {
 	return globalID(typeLiveSession, obj.ID), nil
 }
@@ -99,6 +147,90 @@ func (r *mutationResolver) PinLiveProduct(ctx context.Context, sessionID string,
 // EndLiveSession is the resolver for the endLiveSession field.
 func (r *mutationResolver) EndLiveSession(ctx context.Context, id string) (*model.LiveSessionPayload, error) {
 	return r.liveTransition(ctx, id, func(id int64) (*store.LiveSession, error) { return r.DB.EndLiveSession(ctx, id) })
+}
+
+// Checkout is the resolver for the checkout field.
+func (r *mutationResolver) Checkout(ctx context.Context, input model.CheckoutInput) (*model.CheckoutPayload, error) {
+	return r.checkout(ctx, input)
+}
+
+// CartLinesAdd is the resolver for the cartLinesAdd field.
+func (r *mutationResolver) CartLinesAdd(ctx context.Context, lines []*model.CartLineInput) (*model.CartPayload, error) {
+	return r.cartLinesAdd(ctx, lines)
+}
+
+// CartLinesUpdate is the resolver for the cartLinesUpdate field.
+func (r *mutationResolver) CartLinesUpdate(ctx context.Context, lines []*model.CartLineUpdateInput) (*model.CartPayload, error) {
+	return r.cartLinesUpdate(ctx, lines)
+}
+
+// CartLinesRemove is the resolver for the cartLinesRemove field.
+func (r *mutationResolver) CartLinesRemove(ctx context.Context, lineIds []string) (*model.CartPayload, error) {
+	return r.cartLinesRemove(ctx, lineIds)
+}
+
+// FulfillOrder is the resolver for the fulfillOrder field.
+func (r *mutationResolver) FulfillOrder(ctx context.Context, input model.FulfillOrderInput) (*model.OrderPayload, error) {
+	return r.orderChange(ctx, input.ID, managesOrderShop, func(id int64) (*store.Order, error) {
+		return r.DB.FulfillOrder(ctx, id, input.Carrier, input.TrackingNumber)
+	})
+}
+
+// MarkDelivered is the resolver for the markDelivered field.
+func (r *mutationResolver) MarkDelivered(ctx context.Context, id string) (*model.OrderPayload, error) {
+	return r.orderChange(ctx, id, managesOrderShop, func(id int64) (*store.Order, error) {
+		return r.DB.MarkDelivered(ctx, id)
+	})
+}
+
+// CancelOrder is the resolver for the cancelOrder field.
+func (r *mutationResolver) CancelOrder(ctx context.Context, id string) (*model.OrderPayload, error) {
+	return r.orderChange(ctx, id, auth.CanCancelOrder, func(id int64) (*store.Order, error) {
+		return r.DB.CancelOrder(ctx, r.Payments, id)
+	})
+}
+
+// ID is the resolver for the id field.
+func (r *orderResolver) ID(ctx context.Context, obj *store.Order) (string, error) {
+	return globalID(typeOrder, obj.ID), nil
+}
+
+// Number is the resolver for the number field.
+func (r *orderResolver) Number(ctx context.Context, obj *store.Order) (string, error) {
+	return fmt.Sprintf("#%d", obj.Number), nil
+}
+
+// Buyer is the resolver for the buyer field.
+func (r *orderResolver) Buyer(ctx context.Context, obj *store.Order) (*store.User, error) {
+	return loadersFrom(ctx).User.Load(ctx, obj.BuyerID)
+}
+
+// Shop is the resolver for the shop field.
+func (r *orderResolver) Shop(ctx context.Context, obj *store.Order) (*store.Shop, error) {
+	return loadersFrom(ctx).Shop.Load(ctx, obj.ShopID)
+}
+
+// Lines is the resolver for the lines field.
+func (r *orderResolver) Lines(ctx context.Context, obj *store.Order) ([]*store.OrderLine, error) {
+	return loadersFrom(ctx).OrderLines.Load(ctx, obj.ID)
+}
+
+// SourceContent is the resolver for the sourceContent field.
+func (r *orderResolver) SourceContent(ctx context.Context, obj *store.Order) (store.Content, error) {
+	return optionalContent(ctx, obj.SourceContentID)
+}
+
+// Creator is the resolver for the creator field.
+func (r *orderResolver) Creator(ctx context.Context, obj *store.Order) (*store.User, error) {
+	if obj.CreatorID == nil {
+		return nil, nil
+	}
+	return loadersFrom(ctx).User.Load(ctx, *obj.CreatorID)
+}
+
+// Variant is the resolver for the variant field.
+func (r *orderLineResolver) Variant(ctx context.Context, obj *store.OrderLine) (*store.ProductVariant, error) {
+	return orNil(loadersFrom(ctx).Variant.Load(ctx, obj.VariantID))
 }
 
 // ID is the resolver for the id field.
@@ -249,6 +381,15 @@ func (r *queryResolver) Feed(ctx context.Context, first *int, after *string) (*m
 	return feedConnection(page), nil
 }
 
+// Order is the resolver for the order field.
+func (r *queryResolver) Order(ctx context.Context, id string) (*store.Order, error) {
+	oid, err := parseTypedID(id, typeOrder)
+	if err != nil {
+		return nil, err
+	}
+	return visibleOrder(ctx, oid)
+}
+
 // ID is the resolver for the id field.
 func (r *shopResolver) ID(ctx context.Context, obj *store.Shop) (string, error) {
 	return globalID(typeShop, obj.ID), nil
@@ -301,9 +442,34 @@ func (r *shopResolver) LiveSessions(ctx context.Context, obj *store.Shop, first 
 	return liveSessionConnection(page), nil
 }
 
+// Orders is the resolver for the orders field.
+func (r *shopResolver) Orders(ctx context.Context, obj *store.Shop, first *int, after *string) (*model.OrderConnection, error) {
+	manages, err := viewerManagesShop(ctx, obj.ID)
+	if err != nil || !manages {
+		return nil, err
+	}
+	return orderConnection(ctx, store.OrderOwner{ShopID: obj.ID}, first, after)
+}
+
 // ID is the resolver for the id field.
 func (r *userResolver) ID(ctx context.Context, obj *store.User) (string, error) {
 	return globalID(typeUser, obj.ID), nil
+}
+
+// Cart is the resolver for the cart field.
+func (r *userResolver) Cart(ctx context.Context, obj *store.User) (*store.Cart, error) {
+	if auth.ViewerFrom(ctx).UserID() != obj.ID {
+		return nil, nil
+	}
+	return &store.Cart{BuyerID: obj.ID}, nil
+}
+
+// Orders is the resolver for the orders field.
+func (r *userResolver) Orders(ctx context.Context, obj *store.User, first *int, after *string) (*model.OrderConnection, error) {
+	if auth.ViewerFrom(ctx).UserID() != obj.ID {
+		return nil, nil
+	}
+	return orderConnection(ctx, store.OrderOwner{BuyerID: obj.ID}, first, after)
 }
 
 // ID is the resolver for the id field.
@@ -326,11 +492,23 @@ func (r *videoResolver) Products(ctx context.Context, obj *store.Video, first *i
 	return contentProducts(ctx, obj, first, after)
 }
 
+// Cart returns CartResolver implementation.
+func (r *Resolver) Cart() CartResolver { return &cartResolver{r} }
+
+// CartLine returns CartLineResolver implementation.
+func (r *Resolver) CartLine() CartLineResolver { return &cartLineResolver{r} }
+
 // LiveSession returns LiveSessionResolver implementation.
 func (r *Resolver) LiveSession() LiveSessionResolver { return &liveSessionResolver{r} }
 
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
+
+// Order returns OrderResolver implementation.
+func (r *Resolver) Order() OrderResolver { return &orderResolver{r} }
+
+// OrderLine returns OrderLineResolver implementation.
+func (r *Resolver) OrderLine() OrderLineResolver { return &orderLineResolver{r} }
 
 // Product returns ProductResolver implementation.
 func (r *Resolver) Product() ProductResolver { return &productResolver{r} }
@@ -351,8 +529,12 @@ func (r *Resolver) User() UserResolver { return &userResolver{r} }
 func (r *Resolver) Video() VideoResolver { return &videoResolver{r} }
 
 type (
+	cartResolver           struct{ *Resolver }
+	cartLineResolver       struct{ *Resolver }
 	liveSessionResolver    struct{ *Resolver }
 	mutationResolver       struct{ *Resolver }
+	orderResolver          struct{ *Resolver }
+	orderLineResolver      struct{ *Resolver }
 	productResolver        struct{ *Resolver }
 	productVariantResolver struct{ *Resolver }
 	queryResolver          struct{ *Resolver }

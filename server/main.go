@@ -16,6 +16,7 @@ import (
 
 	"showcase/auth"
 	"showcase/store"
+	"showcase/store/payment"
 )
 
 func main() {
@@ -65,7 +66,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	srv := &http.Server{
-		Handler:           newServer(db, tokens),
+		// The built-in test provider is the only one so far: tok_ok pays,
+		// tok_declined declines, tok_error fails transiently.
+		Handler:           newServer(db, tokens, payment.NewTestProvider()),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,

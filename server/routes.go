@@ -3,19 +3,19 @@ package main
 import (
 	"net/http"
 
-	"github.com/99designs/gqlgen/graphql/playground"
-
 	"showcase/auth"
 	"showcase/graph"
 	"showcase/store"
+	"showcase/store/payment"
 )
 
 // newServer wires every route of the API.
-func newServer(db *store.DB, tokens *auth.Tokens) http.Handler {
+func newServer(db *store.DB, tokens *auth.Tokens, payments payment.Provider) http.Handler {
 	mux := http.NewServeMux()
-	api := auth.Middleware(tokens, db.UserByID, graph.NewHandler(&graph.Resolver{DB: db, Tokens: tokens}))
+	api := auth.Middleware(tokens, db.UserByID, graph.NewHandler(&graph.Resolver{DB: db, Tokens: tokens, Payments: payments}))
 	mux.Handle("/graphql", api)
-	mux.Handle("GET /{$}", playground.Handler("Showcase", "/graphql"))
+	mux.Handle("GET /{$}", playgroundHandler("/graphql"))
+	mux.Handle("GET "+playgroundAssetsPath, playgroundFiles())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = w.Write([]byte("ok\n"))

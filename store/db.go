@@ -5,6 +5,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -71,3 +72,7 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	}
 	return tx.Commit()
 }
+
+// errRollback aborts a transaction whose outcome is reported some other way
+// (user errors), so none of its writes land.
+var errRollback = errors.New("rollback")

@@ -205,3 +205,5 @@ func (p *Problems) url(field, value string, required bool) {
 		p.add(field, "", "%s must be an http(s) URL", field)
 	}
 }
+
+var countryPattern = regexp.MustCompile(`^[A-Z]{2}$`)

@@ -11,11 +11,64 @@ import (
 	"time"
 )
 
+type AddressInput struct {
+	Name        string  `json:"name"`
+	Line1       string  `json:"line1"`
+	Line2       *string `json:"line2,omitempty"`
+	City        string  `json:"city"`
+	Region      *string `json:"region,omitempty"`
+	PostalCode  string  `json:"postalCode"`
+	CountryCode string  `json:"countryCode"`
+	Phone       *string `json:"phone,omitempty"`
+}
+
 type AuthPayload struct {
 	// A bearer token (JWT) for the Authorization header; null on failure.
 	Token      *string      `json:"token,omitempty"`
 	User       *store.User  `json:"user,omitempty"`
 	UserErrors []*UserError `json:"userErrors"`
+}
+
+type CartLineInput struct {
+	VariantID       string  `json:"variantId"`
+	Quantity        int     `json:"quantity"`
+	SourceContentID *string `json:"sourceContentId,omitempty"`
+}
+
+type CartLineUpdateInput struct {
+	ID string `json:"id"`
+	// 0 removes the line.
+	Quantity int `json:"quantity"`
+}
+
+type CartPayload struct {
+	Cart       *store.Cart  `json:"cart,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+type CheckoutInput struct {
+	// What to buy (1 to 50 lines); or give cartId instead.
+	Lines []*CheckoutLineInput `json:"lines,omitempty"`
+	// Buy the viewer's cart instead of lines.
+	CartID *string `json:"cartId,omitempty"`
+	// The Video or LiveSession the purchase is made from; it is recorded on every order.
+	SourceContentID *string `json:"sourceContentId,omitempty"`
+	// A client-generated key: retries with the same key return the same orders and charge once.
+	IdempotencyKey  string        `json:"idempotencyKey"`
+	ShippingAddress *AddressInput `json:"shippingAddress"`
+	Payment         *PaymentInput `json:"payment"`
+}
+
+type CheckoutLineInput struct {
+	VariantID string `json:"variantId"`
+	// 1 to 99.
+	Quantity int `json:"quantity"`
+}
+
+type CheckoutPayload struct {
+	// One order per shop; empty when userErrors is not.
+	Orders     []*store.Order `json:"orders"`
+	UserErrors []*UserError   `json:"userErrors"`
 }
 
 type CreateProductInput struct {
@@ -51,6 +104,12 @@ type FeedEdge struct {
 	Node   store.Content `json:"node"`
 }
 
+type FulfillOrderInput struct {
+	ID             string `json:"id"`
+	Carrier        string `json:"carrier"`
+	TrackingNumber string `json:"trackingNumber"`
+}
+
 type LiveSessionConnection struct {
 	Edges    []*LiveSessionEdge `json:"edges"`
 	PageInfo *PageInfo          `json:"pageInfo"`
@@ -80,12 +139,32 @@ type MoneyInput struct {
 type Mutation struct {
 }
 
+type OrderConnection struct {
+	Edges    []*OrderEdge `json:"edges"`
+	PageInfo *PageInfo    `json:"pageInfo"`
+}
+
+type OrderEdge struct {
+	Cursor string       `json:"cursor"`
+	Node   *store.Order `json:"node"`
+}
+
+type OrderPayload struct {
+	Order      *store.Order `json:"order,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
 // Relay page information.
 type PageInfo struct {
 	HasNextPage     bool    `json:"hasNextPage"`
 	HasPreviousPage bool    `json:"hasPreviousPage"`
 	StartCursor     *string `json:"startCursor,omitempty"`
 	EndCursor       *string `json:"endCursor,omitempty"`
+}
+
+type PaymentInput struct {
+	// A payment token from the client's payment sheet. Test tokens: tok_ok, tok_declined, tok_error.
+	Token string `json:"token"`
 }
 
 type ProductConnection struct {
@@ -237,6 +316,20 @@ const (
 	UserErrorCodeCurrencyMismatch    UserErrorCode = "CURRENCY_MISMATCH"
 	UserErrorCodeInvalidTransition   UserErrorCode = "INVALID_TRANSITION"
 	UserErrorCodeProductNotOnContent UserErrorCode = "PRODUCT_NOT_ON_CONTENT"
+	// Not enough stock for the quantity asked.
+	UserErrorCodeInsufficientStock UserErrorCode = "INSUFFICIENT_STOCK"
+	// The product is no longer sold.
+	UserErrorCodeNotAvailable UserErrorCode = "NOT_AVAILABLE"
+	// A cart line's price changed since it was added; review the cart and check out again.
+	UserErrorCodePriceChanged UserErrorCode = "PRICE_CHANGED"
+	// The payment was declined; nothing was ordered.
+	UserErrorCodePaymentDeclined UserErrorCode = "PAYMENT_DECLINED"
+	// The payment provider failed transiently; retry with the same idempotencyKey.
+	UserErrorCodePaymentUnavailable UserErrorCode = "PAYMENT_UNAVAILABLE"
+	// The idempotencyKey was already used for a different checkout.
+	UserErrorCodeIdempotencyKeyReused UserErrorCode = "IDEMPOTENCY_KEY_REUSED"
+	// A checkout with this idempotencyKey is still running.
+	UserErrorCodeCheckoutInProgress UserErrorCode = "CHECKOUT_IN_PROGRESS"
 )
 
 var AllUserErrorCode = []UserErrorCode{
@@ -249,11 +342,18 @@ var AllUserErrorCode = []UserErrorCode{
 	UserErrorCodeCurrencyMismatch,
 	UserErrorCodeInvalidTransition,
 	UserErrorCodeProductNotOnContent,
+	UserErrorCodeInsufficientStock,
+	UserErrorCodeNotAvailable,
+	UserErrorCodePriceChanged,
+	UserErrorCodePaymentDeclined,
+	UserErrorCodePaymentUnavailable,
+	UserErrorCodeIdempotencyKeyReused,
+	UserErrorCodeCheckoutInProgress,
 }
 
 func (e UserErrorCode) IsValid() bool {
 	switch e {
-	case UserErrorCodeInvalid, UserErrorCodeRequired, UserErrorCodeTooLong, UserErrorCodeTaken, UserErrorCodeNotFound, UserErrorCodeInvalidCredentials, UserErrorCodeCurrencyMismatch, UserErrorCodeInvalidTransition, UserErrorCodeProductNotOnContent:
+	case UserErrorCodeInvalid, UserErrorCodeRequired, UserErrorCodeTooLong, UserErrorCodeTaken, UserErrorCodeNotFound, UserErrorCodeInvalidCredentials, UserErrorCodeCurrencyMismatch, UserErrorCodeInvalidTransition, UserErrorCodeProductNotOnContent, UserErrorCodeInsufficientStock, UserErrorCodeNotAvailable, UserErrorCodePriceChanged, UserErrorCodePaymentDeclined, UserErrorCodePaymentUnavailable, UserErrorCodeIdempotencyKeyReused, UserErrorCodeCheckoutInProgress:
 		return true
 	}
 	return false

@@ -1,0 +1,232 @@
+package graph
+
+import (
+	"context"
+
+	"showcase/auth"
+	"showcase/graph/model"
+	"showcase/store"
+)
+
+// visibleOrder loads an order if the viewer is its buyer, its shop's owner
+// or an admin; to anyone else it does not exist.
+func visibleOrder(ctx context.Context, id int64) (*store.Order, error) {
+	l := loadersFrom(ctx)
+	o, err := orNil(l.Order.Load(ctx, id))
+	if o == nil || err != nil {
+		return nil, err
+	}
+	shop, err := l.Shop.Load(ctx, o.ShopID)
+	if err != nil {
+		return nil, err
+	}
+	if !auth.CanSeeOrder(auth.ViewerFrom(ctx), o, shop) {
+		return nil, nil
+	}
+	return o, nil
+}
+
+// viewerCartLine loads one of the viewer's own cart lines.
+func viewerCartLine(ctx context.Context, id int64) (*store.CartLine, error) {
+	v := auth.ViewerFrom(ctx)
+	if !v.SignedIn() {
+		return nil, nil
+	}
+	lines, err := loadersFrom(ctx).CartLines.Load(ctx, v.UserID())
+	for _, l := range lines {
+		if l.ID == id {
+			return l, err
+		}
+	}
+	return nil, err
+}
+
+// orderConnection pages a buyer's or a shop's orders.
+func orderConnection(ctx context.Context, owner store.OrderOwner, first *int, after *string) (*model.OrderConnection, error) {
+	args, err := store.NewPageArgs(first, after)
+	if err != nil {
+		return nil, err
+	}
+	page, err := loadersFrom(ctx).OrderPages.Load(ctx, store.OrderPageKey{OrderOwner: owner, First: args.First, After: args.After})
+	if err != nil {
+		return nil, err
+	}
+	return &model.OrderConnection{PageInfo: pageInfo(page), Edges: edges(page, func(c string, n *store.Order) *model.OrderEdge {
+		return &model.OrderEdge{Cursor: c, Node: n}
+	})}, nil
+}
+
+func (r *Resolver) checkout(ctx context.Context, in model.CheckoutInput) (*model.CheckoutPayload, error) {
+	v, err := requireViewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	req := store.CheckoutRequest{
+		BuyerID: v.UserID(), IdempotencyKey: in.IdempotencyKey, PaymentToken: in.Payment.Token,
+		ShippingAddress: addressFrom(in.ShippingAddress),
+	}
+	if in.SourceContentID != nil {
+		id, err := parseContentID(*in.SourceContentID)
+		if err != nil {
+			return nil, err
+		}
+		req.SourceContentID = &id
+	}
+	switch {
+	case in.CartID != nil && in.Lines != nil:
+		return &model.CheckoutPayload{Orders: []*store.Order{}, UserErrors: fieldError("input.cartId", model.UserErrorCodeInvalid, "give lines or cartId, not both")}, nil
+	case in.CartID != nil:
+		cartOwner, err := parseTypedID(*in.CartID, typeCart)
+		if err != nil {
+			return nil, err
+		}
+		if cartOwner != v.UserID() {
+			return nil, store.Errorf(store.ENotFound, "cart not found")
+		}
+		lines, err := r.DB.CartLines(ctx, cartOwner)
+		if err != nil {
+			return nil, err
+		}
+		if len(lines) == 0 {
+			return &model.CheckoutPayload{Orders: []*store.Order{}, UserErrors: fieldError("input.cartId", model.UserErrorCodeInvalid, "the cart is empty")}, nil
+		}
+		req.Lines, req.FromCart = store.CartCheckoutLines(lines), true
+	default:
+		for _, l := range in.Lines {
+			id, err := parseTypedID(l.VariantID, typeVariant)
+			if err != nil {
+				return nil, err
+			}
+			req.Lines = append(req.Lines, store.CheckoutLine{VariantID: id, Quantity: l.Quantity})
+		}
+	}
+	res, err := r.DB.Checkout(ctx, r.Payments, req)
+	if err != nil {
+		return nil, err
+	}
+	if res.Orders == nil {
+		res.Orders = []*store.Order{}
+	}
+	return &model.CheckoutPayload{Orders: res.Orders, UserErrors: problemsToUserErrors(res.Problems, "input")}, nil
+}
+
+// parseContentID accepts a Video or LiveSession ID.
+func parseContentID(gid string) (int64, error) {
+	typeName, id, err := parseGlobalID(gid)
+	if err != nil {
+		return 0, err
+	}
+	if typeName != typeVideo && typeName != typeLiveSession {
+		return 0, store.Errorf(store.EInvalid, "%q is not a Video or LiveSession ID", truncate(gid, maxGlobalIDLength))
+	}
+	return id, nil
+}
+
+func addressFrom(in *model.AddressInput) store.Address {
+	if in == nil {
+		return store.Address{}
+	}
+	return store.Address{
+		Name: in.Name, Line1: in.Line1, Line2: deref(in.Line2), City: in.City, Region: deref(in.Region),
+		PostalCode: in.PostalCode, CountryCode: in.CountryCode, Phone: deref(in.Phone),
+	}
+}
+
+// cartPayload returns the viewer's cart after a change, or the change's user errors.
+func cartPayload(v auth.Viewer, problems store.Problems, err error) (*model.CartPayload, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &model.CartPayload{Cart: &store.Cart{BuyerID: v.UserID()}, UserErrors: problemsToUserErrors(problems, "")}, nil
+}
+
+func (r *Resolver) cartLinesAdd(ctx context.Context, lines []*model.CartLineInput) (*model.CartPayload, error) {
+	v, err := requireViewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	in := make([]store.NewCartLine, len(lines))
+	for i, l := range lines {
+		if in[i].VariantID, err = parseTypedID(l.VariantID, typeVariant); err != nil {
+			return nil, err
+		}
+		in[i].Quantity = l.Quantity
+		if l.SourceContentID != nil {
+			id, err := parseContentID(*l.SourceContentID)
+			if err != nil {
+				return nil, err
+			}
+			in[i].SourceContentID = &id
+		}
+	}
+	problems, err := r.DB.AddCartLines(ctx, v.UserID(), in)
+	return cartPayload(v, problems, err)
+}
+
+func (r *Resolver) cartLinesUpdate(ctx context.Context, lines []*model.CartLineUpdateInput) (*model.CartPayload, error) {
+	v, err := requireViewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	in := make([]store.CartLineUpdate, len(lines))
+	for i, l := range lines {
+		if in[i].LineID, err = parseTypedID(l.ID, typeCartLine); err != nil {
+			return nil, err
+		}
+		in[i].Quantity = l.Quantity
+	}
+	problems, err := r.DB.UpdateCartLines(ctx, v.UserID(), in)
+	return cartPayload(v, problems, err)
+}
+
+func (r *Resolver) cartLinesRemove(ctx context.Context, lineIDs []string) (*model.CartPayload, error) {
+	v, err := requireViewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, len(lineIDs))
+	for i, gid := range lineIDs {
+		if ids[i], err = parseTypedID(gid, typeCartLine); err != nil {
+			return nil, err
+		}
+	}
+	return cartPayload(v, nil, r.DB.RemoveCartLines(ctx, v.UserID(), ids))
+}
+
+// orderChange runs a status change on an order the viewer may act on, as
+// decided by allowed, and reports refused transitions as user errors.
+func (r *Resolver) orderChange(ctx context.Context, gid string, allowed func(auth.Viewer, *store.Order, *store.Shop) bool,
+	change func(id int64) (*store.Order, error)) (*model.OrderPayload, error) {
+	v, err := requireViewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id, err := parseTypedID(gid, typeOrder)
+	if err != nil {
+		return nil, err
+	}
+	o, err := visibleOrder(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if o == nil {
+		return nil, store.Errorf(store.ENotFound, "order not found")
+	}
+	shop, err := loadersFrom(ctx).Shop.Load(ctx, o.ShopID)
+	if err != nil {
+		return nil, err
+	}
+	if !allowed(v, o, shop) {
+		return nil, errForbidden
+	}
+	o, err = change(id)
+	if err != nil {
+		ue, err := userErrorsFrom(err, "")
+		return &model.OrderPayload{UserErrors: ue}, err
+	}
+	return &model.OrderPayload{Order: o, UserErrors: []*model.UserError{}}, nil
+}
+
+func managesOrderShop(v auth.Viewer, _ *store.Order, shop *store.Shop) bool {
+	return auth.CanManageShop(v, shop)
+}

@@ -1,0 +1,456 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"showcase/store/payment"
+)
+
+// Limits of one checkout.
+const (
+	MaxCheckoutLines = 50
+	MaxLineQuantity  = 99
+)
+
+// Reasons a checkout is refused.
+const (
+	ReasonInsufficientStock  = "INSUFFICIENT_STOCK"
+	ReasonNotAvailable       = "NOT_AVAILABLE"
+	ReasonPriceChanged       = "PRICE_CHANGED"
+	ReasonPaymentDeclined    = "PAYMENT_DECLINED"
+	ReasonPaymentUnavailable = "PAYMENT_UNAVAILABLE"
+	ReasonKeyReused          = "IDEMPOTENCY_KEY_REUSED"
+	ReasonInProgress         = "CHECKOUT_IN_PROGRESS"
+)
+
+// CheckoutLine asks for a quantity of a variant.
+type CheckoutLine struct {
+	VariantID int64 `json:"v"`
+	Quantity  int   `json:"q"`
+	// SourceContentID is the content a cart line was added from.
+	SourceContentID *int64 `json:"s,omitempty"`
+	// SeenPriceAmount is the unit price the buyer saw (cart lines); a
+	// different current price refuses the checkout instead of charging it.
+	SeenPriceAmount *int64 `json:"p,omitempty"`
+}
+
+// CheckoutRequest is a buyer's purchase. Prices come from the database only.
+type CheckoutRequest struct {
+	BuyerID         int64          `json:"-"`
+	IdempotencyKey  string         `json:"-"`
+	Lines           []CheckoutLine `json:"lines"`
+	SourceContentID *int64         `json:"source,omitempty"`
+	ShippingAddress Address        `json:"address"`
+	PaymentToken    string         `json:"token"`
+	// FromCart empties the bought lines from the buyer's cart on success.
+	FromCart bool `json:"cart"`
+}
+
+// CheckoutResult is the orders made, or why none were.
+type CheckoutResult struct {
+	Orders   []*Order
+	Problems Problems
+}
+
+// Validate checks the request's shape before anything is locked.
+func (r CheckoutRequest) Validate() Problems {
+	var p Problems
+	if n := len(r.IdempotencyKey); n == 0 || n > 200 {
+		p.add("idempotencyKey", ReasonRequired, "idempotencyKey must be 1 to 200 characters")
+	}
+	if len(r.Lines) == 0 || len(r.Lines) > MaxCheckoutLines {
+		p.add("lines", "", "a checkout has 1 to %d lines", MaxCheckoutLines)
+	}
+	for i, l := range r.Lines {
+		if l.Quantity < 1 || l.Quantity > MaxLineQuantity {
+			p.add(fmt.Sprintf("lines.%d.quantity", i), "", "quantity must be 1 to %d", MaxLineQuantity)
+		}
+	}
+	a := r.ShippingAddress
+	p.text("shippingAddress.name", a.Name, true, 100)
+	p.text("shippingAddress.line1", a.Line1, true, 200)
+	p.text("shippingAddress.line2", a.Line2, false, 200)
+	p.text("shippingAddress.city", a.City, true, 100)
+	p.text("shippingAddress.region", a.Region, false, 100)
+	p.text("shippingAddress.postalCode", a.PostalCode, true, 20)
+	p.text("shippingAddress.phone", a.Phone, false, 30)
+	if !countryPattern.MatchString(a.CountryCode) {
+		p.add("shippingAddress.countryCode", "", "countryCode must be two capital letters, e.g. US")
+	}
+	p.text("payment.token", r.PaymentToken, true, 200)
+	return p
+}
+
+func (r CheckoutRequest) hash() string {
+	b, _ := json.Marshal(r)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// Checkout buys the request's lines: one order per shop, stock reserved and
+// prices read under row locks in one transaction, the payment taken with no
+// lock held, then the orders marked paid. The same idempotency key always
+// gets the same answer and at most one charge.
+func (db *DB) Checkout(ctx context.Context, pay payment.Provider, req CheckoutRequest) (CheckoutResult, error) {
+	if p := req.Validate(); len(p) > 0 {
+		return CheckoutResult{Problems: p}, nil
+	}
+	checkoutID, replay, err := db.claimCheckout(ctx, req.BuyerID, req.IdempotencyKey, req.hash())
+	if err != nil || replay != nil {
+		if replay == nil {
+			replay = &CheckoutResult{}
+		}
+		return *replay, err
+	}
+	// From here on the work must finish even if the client goes away.
+	ctx = context.WithoutCancel(ctx)
+	amount, currency, problems, err := db.reserve(ctx, checkoutID, req)
+	if err != nil || len(problems) > 0 {
+		if _, relErr := db.ExecContext(ctx, `DELETE FROM checkouts WHERE id = $1 AND status = 'PENDING'`, checkoutID); relErr != nil && err == nil {
+			err = relErr
+		}
+		return CheckoutResult{Problems: problems}, err
+	}
+	ref, payErr := pay.Charge(ctx, payment.Charge{
+		IdempotencyKey: fmt.Sprintf("checkout-%d", checkoutID), Token: req.PaymentToken, Amount: amount, CurrencyCode: currency,
+	})
+	switch {
+	case payErr == nil:
+		if err := db.completeCheckout(ctx, checkoutID, ref, amount, currency, req); err != nil {
+			return CheckoutResult{}, err
+		}
+		orders, err := db.checkoutOrders(ctx, checkoutID)
+		return CheckoutResult{Orders: orders}, err
+	case errors.Is(payErr, payment.ErrDeclined):
+		decline := FieldErrorf(EInvalid, "payment.token", "the payment was declined").Because(ReasonPaymentDeclined)
+		return CheckoutResult{Problems: Problems{decline}}, db.abandonCheckout(ctx, checkoutID, decline)
+	default:
+		unavailable := FieldErrorf(EInvalid, "payment.token", "the payment could not be taken; retry with the same idempotencyKey").Because(ReasonPaymentUnavailable)
+		return CheckoutResult{Problems: Problems{unavailable}}, db.abandonCheckout(ctx, checkoutID, nil)
+	}
+}
+
+// claimWait bounds how long a retry waits for the first request with its key.
+const (
+	claimWait      = 20 * time.Second
+	claimPoll      = 20 * time.Millisecond
+	staleCheckouts = 2 * time.Minute
+)
+
+// claimCheckout records the idempotency key. A key already used returns the
+// earlier answer (waiting while that request is still running); a key used
+// with a different request is refused.
+func (db *DB) claimCheckout(ctx context.Context, buyerID int64, key, hash string) (int64, *CheckoutResult, error) {
+	deadline := time.Now().Add(claimWait)
+	for {
+		var id int64
+		err := db.GetContext(ctx, &id, `INSERT INTO checkouts (buyer_id, idempotency_key, request_hash, status)
+			VALUES ($1, $2, $3, 'PENDING') ON CONFLICT (buyer_id, idempotency_key) DO NOTHING RETURNING id`, buyerID, key, hash)
+		if err == nil {
+			return id, nil, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return 0, nil, fmt.Errorf("claim checkout: %w", err)
+		}
+		var prior struct {
+			ID      int64          `db:"id"`
+			Hash    string         `db:"request_hash"`
+			Status  string         `db:"status"`
+			Message sql.NullString `db:"decline_message"`
+			Code    sql.NullString `db:"decline_code"`
+			Stale   bool           `db:"stale"`
+		}
+		err = db.GetContext(ctx, &prior, `SELECT id, request_hash, status, decline_message, decline_code,
+				updated_at < now() - $3::interval AS stale
+			FROM checkouts WHERE buyer_id = $1 AND idempotency_key = $2`, buyerID, key, fmt.Sprintf("%d seconds", int(staleCheckouts.Seconds())))
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			continue // the earlier attempt failed retryably and let go of the key
+		case err != nil:
+			return 0, nil, fmt.Errorf("read checkout: %w", err)
+		case prior.Hash != hash:
+			return 0, &CheckoutResult{Problems: Problems{FieldErrorf(EInvalid, "idempotencyKey",
+				"this idempotencyKey was used for a different checkout").Because(ReasonKeyReused)}}, nil
+		case prior.Status == "PAID":
+			orders, err := db.checkoutOrders(ctx, prior.ID)
+			return 0, &CheckoutResult{Orders: orders}, err
+		case prior.Status == "DECLINED":
+			return 0, &CheckoutResult{Problems: Problems{FieldErrorf(EInvalid, "payment.token", "%s", prior.Message.String).Because(prior.Code.String)}}, nil
+		case prior.Stale:
+			// Its process died between reserving and paying: release the stock.
+			if err := db.abandonCheckout(ctx, prior.ID, nil); err != nil {
+				return 0, nil, err
+			}
+			continue
+		}
+		if time.Now().After(deadline) {
+			return 0, &CheckoutResult{Problems: Problems{FieldErrorf(EConflict, "idempotencyKey",
+				"a checkout with this idempotencyKey is still in progress").Because(ReasonInProgress)}}, nil
+		}
+		select {
+		case <-ctx.Done():
+			return 0, nil, ctx.Err()
+		case <-time.After(claimPoll):
+		}
+	}
+}
+
+// lockedVariant is a variant with what checkout needs of its product and shop.
+type lockedVariant struct {
+	ID               int64  `db:"id"`
+	ProductID        int64  `db:"product_id"`
+	SKU              string `db:"sku"`
+	VariantTitle     string `db:"variant_title"`
+	Title            string `db:"title"`
+	PriceAmount      int64  `db:"price_amount"`
+	CurrencyCode     string `db:"currency_code"`
+	Stock            int    `db:"stock"`
+	ProductStatus    string `db:"product_status"`
+	ShopID           int64  `db:"shop_id"`
+	ShopOwnerID      int64  `db:"owner_id"`
+	AffiliateRateBps int    `db:"affiliate_rate_bps"`
+}
+
+// reserve takes the stock and writes PENDING orders in one transaction,
+// locking the variants in id order so concurrent checkouts cannot deadlock.
+func (db *DB) reserve(ctx context.Context, checkoutID int64, req CheckoutRequest) (amount int64, currency string, problems Problems, err error) {
+	want := map[int64]int{}
+	var ids []int64
+	for _, l := range req.Lines {
+		if _, ok := want[l.VariantID]; !ok {
+			ids = append(ids, l.VariantID)
+		}
+		want[l.VariantID] += l.Quantity
+	}
+	sorted := append([]int64(nil), ids...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
+
+	err = db.inTx(ctx, func(tx *sqlx.Tx) error {
+		var rows []lockedVariant
+		if err := tx.SelectContext(ctx, &rows, `SELECT v.id, v.product_id, v.sku, v.title AS variant_title, p.title,
+				v.price_amount, v.currency_code, v.stock, p.status AS product_status, p.shop_id, s.owner_id, s.affiliate_rate_bps
+			FROM product_variants v JOIN products p ON p.id = v.product_id JOIN shops s ON s.id = p.shop_id
+			WHERE v.id = ANY($1) ORDER BY v.id FOR UPDATE OF v`, pq.Array(sorted)); err != nil {
+			return fmt.Errorf("lock variants: %w", err)
+		}
+		byID := map[int64]*lockedVariant{}
+		for i := range rows {
+			byID[rows[i].ID] = &rows[i]
+		}
+		problems = checkLines(req.Lines, byID, want)
+		var creatorID *int64
+		if req.SourceContentID != nil {
+			var authorID int64
+			err := tx.GetContext(ctx, &authorID, `SELECT author_id FROM contents WHERE id = $1`, *req.SourceContentID)
+			if errors.Is(err, sql.ErrNoRows) {
+				problems = append(problems, FieldErrorf(ENotFound, "sourceContentId", "content not found"))
+			} else if err != nil {
+				return err
+			}
+			creatorID = &authorID
+		}
+		if len(problems) > 0 {
+			return nil
+		}
+		for _, v := range rows {
+			if currency == "" {
+				currency = v.CurrencyCode
+			} else if v.CurrencyCode != currency {
+				problems = append(problems, FieldErrorf(EInvalid, "lines", "one checkout pays in one currency; buy from %s and %s shops separately", currency, v.CurrencyCode).Because(ReasonCurrencyMismatch))
+				return nil
+			}
+		}
+		qty := make([]int64, len(sorted))
+		for i, id := range sorted {
+			qty[i] = int64(want[id])
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE product_variants v SET stock = v.stock - x.q
+			FROM unnest($1::bigint[], $2::int[]) AS x(id, q) WHERE v.id = x.id`, pq.Array(sorted), pq.Array(qty)); err != nil {
+			return fmt.Errorf("take stock: %w", err)
+		}
+		amount, err = insertPendingOrders(ctx, tx, checkoutID, req, byID, creatorID)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE checkouts SET amount = $2, currency_code = $3, updated_at = now() WHERE id = $1`,
+			checkoutID, amount, currency)
+		return err
+	})
+	return amount, currency, problems, err
+}
+
+// checkLines finds unknown, unavailable, repriced and short-stocked lines.
+func checkLines(lines []CheckoutLine, byID map[int64]*lockedVariant, want map[int64]int) Problems {
+	var p Problems
+	for i, l := range lines {
+		field := fmt.Sprintf("lines.%d", i)
+		v := byID[l.VariantID]
+		switch {
+		case v == nil:
+			p = append(p, FieldErrorf(ENotFound, field+".variantId", "variant not found"))
+		case v.ProductStatus != ProductActive:
+			p = append(p, FieldErrorf(EInvalid, field+".variantId", "%s is no longer sold", v.Title).Because(ReasonNotAvailable))
+		case l.SeenPriceAmount != nil && *l.SeenPriceAmount != v.PriceAmount:
+			p = append(p, FieldErrorf(EInvalid, field+".variantId", "the price of %s changed to %s", v.Title,
+				Money{Minor: v.PriceAmount, CurrencyCode: v.CurrencyCode}.Amount()).Because(ReasonPriceChanged))
+		case v.Stock < want[l.VariantID]:
+			p = append(p, FieldErrorf(EInvalid, field+".quantity", "only %d of %s (%s) left", v.Stock, v.Title, v.VariantTitle).Because(ReasonInsufficientStock))
+		}
+	}
+	return p
+}
+
+// insertPendingOrders writes one order per shop, in the order shops first
+// appear in the request, and returns the amount to charge.
+func insertPendingOrders(ctx context.Context, tx *sqlx.Tx, checkoutID int64, req CheckoutRequest, byID map[int64]*lockedVariant, creatorID *int64) (int64, error) {
+	var shops []int64
+	linesByShop := map[int64][]CheckoutLine{}
+	for _, l := range req.Lines {
+		shopID := byID[l.VariantID].ShopID
+		if _, ok := linesByShop[shopID]; !ok {
+			shops = append(shops, shopID)
+		}
+		linesByShop[shopID] = append(linesByShop[shopID], l)
+	}
+	address, _ := json.Marshal(req.ShippingAddress)
+	var total int64
+	for _, shopID := range shops {
+		lines := linesByShop[shopID]
+		var subtotal int64
+		for _, l := range lines {
+			subtotal += byID[l.VariantID].PriceAmount * int64(l.Quantity)
+		}
+		source := req.SourceContentID
+		if source == nil {
+			source = lines[0].SourceContentID
+		}
+		first := byID[lines[0].VariantID]
+		var creator *int64
+		var rate int
+		var commission int64
+		if source != nil {
+			author, err := contentAuthor(ctx, tx, *source, creatorID, req.SourceContentID)
+			if err != nil {
+				return 0, err
+			}
+			if author != 0 && author != first.ShopOwnerID {
+				creator, rate = &author, first.AffiliateRateBps
+				commission = subtotal * int64(rate) / 10_000
+			}
+		}
+		var orderID int64
+		if err := tx.GetContext(ctx, &orderID, `INSERT INTO orders (checkout_id, buyer_id, shop_id, status, currency_code,
+				subtotal_amount, total_amount, source_content_id, creator_id, commission_rate_bps, commission_amount, shipping_address)
+			VALUES ($1, $2, $3, 'PENDING', $4, $5, $5, $6, $7, $8, $9, $10) RETURNING id`,
+			checkoutID, req.BuyerID, shopID, first.CurrencyCode, subtotal, source, creator, rate, commission, string(address)); err != nil {
+			return 0, fmt.Errorf("insert order: %w", err)
+		}
+		for i, l := range lines {
+			v := byID[l.VariantID]
+			if _, err := tx.ExecContext(ctx, `INSERT INTO order_lines (order_id, variant_id, product_id, title, variant_title, sku,
+					quantity, unit_price_amount, total_amount, position) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+				orderID, v.ID, v.ProductID, v.Title, v.VariantTitle, v.SKU, l.Quantity, v.PriceAmount, v.PriceAmount*int64(l.Quantity), i); err != nil {
+				return 0, fmt.Errorf("insert order line: %w", err)
+			}
+		}
+		total += subtotal
+	}
+	return total, nil
+}
+
+// contentAuthor returns who made the content an order is attributed to.
+func contentAuthor(ctx context.Context, tx *sqlx.Tx, contentID int64, knownAuthor, knownContent *int64) (int64, error) {
+	if knownContent != nil && *knownContent == contentID && knownAuthor != nil {
+		return *knownAuthor, nil
+	}
+	var author int64
+	err := tx.GetContext(ctx, &author, `SELECT author_id FROM contents WHERE id = $1`, contentID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return author, err
+}
+
+// completeCheckout marks the reserved orders paid and records the payment.
+func (db *DB) completeCheckout(ctx context.Context, checkoutID int64, ref string, amount int64, currency string, req CheckoutRequest) error {
+	return db.inTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE orders SET status = 'PAID', paid_at = now()
+			WHERE checkout_id = $1 AND status = 'PENDING'`, checkoutID); err != nil {
+			return fmt.Errorf("mark orders paid: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO payments (checkout_id, provider_ref, amount, currency_code)
+			VALUES ($1, $2, $3, $4) ON CONFLICT (provider_ref) DO NOTHING`, checkoutID, ref, amount, currency); err != nil {
+			return fmt.Errorf("record payment: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE checkouts SET status = 'PAID', payment_ref = $2, updated_at = now()
+			WHERE id = $1`, checkoutID, ref); err != nil {
+			return fmt.Errorf("mark checkout paid: %w", err)
+		}
+		if req.FromCart {
+			variants := make([]int64, len(req.Lines))
+			for i, l := range req.Lines {
+				variants[i] = l.VariantID
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM cart_lines WHERE buyer_id = $1 AND variant_id = ANY($2)`,
+				req.BuyerID, pq.Array(variants)); err != nil {
+				return fmt.Errorf("empty cart: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// abandonCheckout gives back the stock of a checkout whose payment failed.
+// A decline is remembered, so retries get the same answer; a transient
+// failure lets go of the key, so a retry tries again.
+func (db *DB) abandonCheckout(ctx context.Context, checkoutID int64, decline *Error) error {
+	return db.inTx(ctx, func(tx *sqlx.Tx) error {
+		var status string
+		if err := tx.GetContext(ctx, &status, `SELECT status FROM checkouts WHERE id = $1 FOR UPDATE`, checkoutID); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil
+			}
+			return err
+		}
+		if status != "PENDING" {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE product_variants v SET stock = v.stock + x.q
+			FROM (SELECT l.variant_id, sum(l.quantity) AS q FROM order_lines l JOIN orders o ON o.id = l.order_id
+			      WHERE o.checkout_id = $1 AND o.status = 'PENDING' GROUP BY l.variant_id) x
+			WHERE v.id = x.variant_id`, checkoutID); err != nil {
+			return fmt.Errorf("restock: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM orders WHERE checkout_id = $1 AND status = 'PENDING'`, checkoutID); err != nil {
+			return fmt.Errorf("drop pending orders: %w", err)
+		}
+		if decline == nil {
+			_, err := tx.ExecContext(ctx, `DELETE FROM checkouts WHERE id = $1`, checkoutID)
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE checkouts SET status = 'DECLINED', decline_code = $2, decline_message = $3,
+			updated_at = now() WHERE id = $1`, checkoutID, decline.Reason, decline.Message)
+		return err
+	})
+}
+
+// checkoutOrders loads a paid checkout's orders in creation order.
+func (db *DB) checkoutOrders(ctx context.Context, checkoutID int64) ([]*Order, error) {
+	var orders []*Order
+	if err := db.SelectContext(ctx, &orders, `SELECT `+orderColumns+` FROM orders o
+		WHERE o.checkout_id = $1 AND o.status <> 'PENDING' ORDER BY o.id`, checkoutID); err != nil {
+		return nil, fmt.Errorf("checkout orders: %w", err)
+	}
+	return orders, nil
+}
