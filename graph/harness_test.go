@@ -24,7 +24,7 @@ func TestMain(m *testing.M) { storetest.Main(m) }
 // testAPI drives the real GraphQL handler, behind the real auth middleware,
 // over a fresh database.
 type testAPI struct {
-	t        *testing.T
+	t        testing.TB
 	db       *store.DB
 	tokens   *auth.Tokens
 	handler  http.Handler
@@ -33,7 +33,7 @@ type testAPI struct {
 	statements atomic.Int64
 }
 
-func newTestAPI(t *testing.T) *testAPI {
+func newTestAPI(t testing.TB) *testAPI {
 	t.Helper()
 	db := storetest.NewDB(t)
 	tokens, err := auth.NewTokens([]byte(strings.Repeat("k", 32)), time.Hour)

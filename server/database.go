@@ -45,9 +45,10 @@ func openDatabase(ctx context.Context, cfg config) (db *store.DB, embedded bool,
 		stop()
 		return nil, false, func() {}, err
 	}
+	stopCluster := stop
 	closeAll := func() {
 		db.Close()
-		stop()
+		stopCluster()
 	}
 	if err := store.Migrate(ctx, db.DB.DB); err != nil {
 		closeAll()
