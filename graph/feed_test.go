@@ -134,16 +134,23 @@ func TestFeedCostsAConstantNumberOfStatements(t *testing.T) {
 	a := newTestAPI(t)
 	a.manyContents(60)
 	token, _ := a.user("counter", false)
+	// Batches gather keys for a couple of milliseconds; on a loaded machine a
+	// level can spill into a second batch, so take the best of three runs. An
+	// N+1 shows up in every run.
 	counts := map[int]int64{}
 	for _, first := range []int{5, 50} {
-		var out struct {
-			Feed struct{ Edges []any }
+		for run := 0; run < 3; run++ {
+			var out struct {
+				Feed struct{ Edges []any }
+			}
+			a.ok(token, feedDeepQuery, map[string]any{"first": first}, &out)
+			if len(out.Feed.Edges) != first {
+				t.Fatalf("feed(first: %d) returned %d edges", first, len(out.Feed.Edges))
+			}
+			if n := a.statements.Load(); run == 0 || n < counts[first] {
+				counts[first] = n
+			}
 		}
-		a.ok(token, feedDeepQuery, map[string]any{"first": first}, &out)
-		if len(out.Feed.Edges) != first {
-			t.Fatalf("feed(first: %d) returned %d edges", first, len(out.Feed.Edges))
-		}
-		counts[first] = a.statements.Load()
 	}
 	if counts[5] != counts[50] || counts[50] > 8 {
 		t.Fatalf("statements: first 5 → %d, first 50 → %d; want equal and at most 8", counts[5], counts[50])
