@@ -20,11 +20,12 @@ const (
 	typeOrder       = "Order"
 	typeCart        = "Cart"
 	typeCartLine    = "CartLine"
+	typeComment     = "Comment"
 )
 
 var knownTypes = map[string]bool{
 	typeUser: true, typeShop: true, typeProduct: true, typeVariant: true, typeVideo: true, typeLiveSession: true,
-	typeOrder: true, typeCart: true, typeCartLine: true,
+	typeOrder: true, typeCart: true, typeCartLine: true, typeComment: true,
 }
 
 // maxGlobalIDLength bounds the work decoding does on hostile input.

@@ -29,6 +29,7 @@ type testAPI struct {
 	tokens   *auth.Tokens
 	handler  http.Handler
 	payments *payment.TestProvider
+	events   *store.EventBuffer
 	// statements counts the SQL statements of the last request.
 	statements atomic.Int64
 }
@@ -40,8 +41,8 @@ func newTestAPI(t testing.TB) *testAPI {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &testAPI{t: t, db: db, tokens: tokens, payments: payment.NewTestProvider()}
-	api := auth.Middleware(tokens, db.UserByID, graph.NewHandler(&graph.Resolver{DB: db, Tokens: tokens, Payments: a.payments}))
+	a := &testAPI{t: t, db: db, tokens: tokens, payments: payment.NewTestProvider(), events: store.NewEventBuffer(db)}
+	api := auth.Middleware(tokens, db.UserByID, graph.NewHandler(&graph.Resolver{DB: db, Tokens: tokens, Payments: a.payments, Events: a.events}))
 	a.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, counter := store.WithStatementCounter(r.Context())
 		api.ServeHTTP(w, r.WithContext(ctx))
@@ -245,4 +246,11 @@ func (a *testAPI) fixture(handle string) fixture {
 		f.variantIDs = append(f.variantIDs, e.Node.ID)
 	}
 	return f
+}
+
+// jsonUnmarshalStrict decodes data, failing on fields the target lacks.
+func jsonUnmarshalStrict(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
 }

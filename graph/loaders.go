@@ -7,6 +7,7 @@ import (
 
 	"github.com/vikstrous/dataloadgen"
 
+	"showcase/auth"
 	"showcase/store"
 )
 
@@ -32,6 +33,9 @@ type Loaders struct {
 	OrderLines        *dataloadgen.Loader[int64, []*store.OrderLine]
 	OrderPages        *dataloadgen.Loader[store.OrderPageKey, store.Page[*store.Order]]
 	CartLines         *dataloadgen.Loader[int64, []*store.CartLine]
+	Metrics           *dataloadgen.Loader[store.MetricsKey, *store.Metrics]
+	Comments          *dataloadgen.Loader[store.ChildPageKey, store.Page[*store.Comment]]
+	Liked             *dataloadgen.Loader[int64, bool]
 }
 
 // NewLoaders returns fresh loaders over db.
@@ -56,6 +60,11 @@ func NewLoaders(db *store.DB) *Loaders {
 		OrderLines: dataloadgen.NewMappedLoader(db.OrderLinesByOrderIDs, wait),
 		OrderPages: dataloadgen.NewMappedLoader(db.OrderPages, wait),
 		CartLines:  dataloadgen.NewMappedLoader(db.CartLinesByBuyerIDs, wait),
+		Metrics:    dataloadgen.NewMappedLoader(db.MetricsFor, wait),
+		Comments:   dataloadgen.NewMappedLoader(db.CommentPages, wait),
+		Liked: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]bool, error) {
+			return db.LikedByUser(ctx, auth.ViewerFrom(ctx).UserID(), ids)
+		}, wait),
 	}
 }
 

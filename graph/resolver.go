@@ -16,4 +16,6 @@ type Resolver struct {
 	Tokens *auth.Tokens
 	// Payments takes and refunds checkout payments.
 	Payments payment.Provider
+	// Events buffers engagement events until the next flush.
+	Events *store.EventBuffer
 }

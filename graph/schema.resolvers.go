@@ -62,6 +62,61 @@ func (r *cartLineResolver) SeenUnitPrice(ctx context.Context, obj *store.CartLin
 }
 
 // ID is the resolver for the id field.
+func (r *commentResolver) ID(ctx context.Context, obj *store.Comment) (string, error) {
+	return globalID(typeComment, obj.ID), nil
+}
+
+// Author is the resolver for the author field.
+func (r *commentResolver) Author(ctx context.Context, obj *store.Comment) (*store.User, error) {
+	return loadersFrom(ctx).User.Load(ctx, obj.AuthorID)
+}
+
+// Content is the resolver for the content field.
+func (r *commentResolver) Content(ctx context.Context, obj *store.Comment) (store.Content, error) {
+	return loadersFrom(ctx).Content.Load(ctx, obj.ContentID)
+}
+
+// ProductImpressions is the resolver for the productImpressions field.
+func (r *contentMetricsResolver) ProductImpressions(ctx context.Context, obj *store.Metrics) (*int, error) {
+	return intFigure(obj, obj.ProductImpressions)
+}
+
+// ProductClicks is the resolver for the productClicks field.
+func (r *contentMetricsResolver) ProductClicks(ctx context.Context, obj *store.Metrics) (*int, error) {
+	return intFigure(obj, obj.ProductClicks)
+}
+
+// Orders is the resolver for the orders field.
+func (r *contentMetricsResolver) Orders(ctx context.Context, obj *store.Metrics) (*int, error) {
+	return intFigure(obj, obj.Orders)
+}
+
+// UnitsSold is the resolver for the unitsSold field.
+func (r *contentMetricsResolver) UnitsSold(ctx context.Context, obj *store.Metrics) (*int, error) {
+	return intFigure(obj, obj.UnitsSold)
+}
+
+// Gmv is the resolver for the gmv field.
+func (r *contentMetricsResolver) Gmv(ctx context.Context, obj *store.Metrics) (*store.Money, error) {
+	return commercialFigure(obj, obj.GMV())
+}
+
+// ClickThroughRate is the resolver for the clickThroughRate field.
+func (r *contentMetricsResolver) ClickThroughRate(ctx context.Context, obj *store.Metrics) (*float64, error) {
+	return commercialFigure(obj, obj.ClickThroughRate())
+}
+
+// ConversionRate is the resolver for the conversionRate field.
+func (r *contentMetricsResolver) ConversionRate(ctx context.Context, obj *store.Metrics) (*float64, error) {
+	return commercialFigure(obj, obj.ConversionRate())
+}
+
+// Gpm is the resolver for the gpm field.
+func (r *contentMetricsResolver) Gpm(ctx context.Context, obj *store.Metrics) (*store.Money, error) {
+	return commercialFigure(obj, obj.GPM())
+}
+
+// ID is the resolver for the id field.
 func (r *liveSessionResolver) ID(ctx context.Context, obj *store.LiveSession) (string, error) {
 	return globalID(typeLiveSession, obj.ID), nil
 }
@@ -79,6 +134,21 @@ func (r *liveSessionResolver) Shop(ctx context.Context, obj *store.LiveSession) 
 // Products is the resolver for the products field.
 func (r *liveSessionResolver) Products(ctx context.Context, obj *store.LiveSession, first *int, after *string) (*model.ProductConnection, error) {
 	return contentProducts(ctx, obj, first, after)
+}
+
+// Metrics is the resolver for the metrics field.
+func (r *liveSessionResolver) Metrics(ctx context.Context, obj *store.LiveSession, window *string) (*store.Metrics, error) {
+	return contentMetrics(ctx, obj, window)
+}
+
+// Comments is the resolver for the comments field.
+func (r *liveSessionResolver) Comments(ctx context.Context, obj *store.LiveSession, first *int, after *string) (*model.CommentConnection, error) {
+	return contentComments(ctx, obj, first, after)
+}
+
+// ViewerHasLiked is the resolver for the viewerHasLiked field.
+func (r *liveSessionResolver) ViewerHasLiked(ctx context.Context, obj *store.LiveSession) (bool, error) {
+	return viewerHasLiked(ctx, obj)
 }
 
 // PinnedProduct is the resolver for the pinnedProduct field.
@@ -190,6 +260,26 @@ func (r *mutationResolver) CancelOrder(ctx context.Context, id string) (*model.O
 	})
 }
 
+// RecordEvents is the resolver for the recordEvents field.
+func (r *mutationResolver) RecordEvents(ctx context.Context, events []*model.EngagementEventInput) (*model.RecordEventsPayload, error) {
+	return r.recordEvents(ctx, events)
+}
+
+// LikeContent is the resolver for the likeContent field.
+func (r *mutationResolver) LikeContent(ctx context.Context, contentID string) (*model.LikePayload, error) {
+	return r.like(ctx, contentID, true)
+}
+
+// UnlikeContent is the resolver for the unlikeContent field.
+func (r *mutationResolver) UnlikeContent(ctx context.Context, contentID string) (*model.LikePayload, error) {
+	return r.like(ctx, contentID, false)
+}
+
+// CommentOnContent is the resolver for the commentOnContent field.
+func (r *mutationResolver) CommentOnContent(ctx context.Context, contentID string, body string) (*model.CommentPayload, error) {
+	return r.commentOnContent(ctx, contentID, body)
+}
+
 // ID is the resolver for the id field.
 func (r *orderResolver) ID(ctx context.Context, obj *store.Order) (string, error) {
 	return globalID(typeOrder, obj.ID), nil
@@ -276,6 +366,11 @@ func (r *productResolver) Variants(ctx context.Context, obj *store.Product, firs
 		return nil, err
 	}
 	return variantConnection(page), nil
+}
+
+// Metrics is the resolver for the metrics field.
+func (r *productResolver) Metrics(ctx context.Context, obj *store.Product, window *string) (*store.Metrics, error) {
+	return metricsFor(ctx, store.SubjectProduct, obj.ID, window, func() (bool, error) { return viewerManagesShop(ctx, obj.ShopID) })
 }
 
 // ID is the resolver for the id field.
@@ -442,6 +537,11 @@ func (r *shopResolver) LiveSessions(ctx context.Context, obj *store.Shop, first 
 	return liveSessionConnection(page), nil
 }
 
+// Metrics is the resolver for the metrics field.
+func (r *shopResolver) Metrics(ctx context.Context, obj *store.Shop, window *string) (*store.Metrics, error) {
+	return metricsFor(ctx, store.SubjectShop, obj.ID, window, func() (bool, error) { return viewerManagesShop(ctx, obj.ID) })
+}
+
 // Orders is the resolver for the orders field.
 func (r *shopResolver) Orders(ctx context.Context, obj *store.Shop, first *int, after *string) (*model.OrderConnection, error) {
 	manages, err := viewerManagesShop(ctx, obj.ID)
@@ -492,11 +592,32 @@ func (r *videoResolver) Products(ctx context.Context, obj *store.Video, first *i
 	return contentProducts(ctx, obj, first, after)
 }
 
+// Metrics is the resolver for the metrics field.
+func (r *videoResolver) Metrics(ctx context.Context, obj *store.Video, window *string) (*store.Metrics, error) {
+	return contentMetrics(ctx, obj, window)
+}
+
+// Comments is the resolver for the comments field.
+func (r *videoResolver) Comments(ctx context.Context, obj *store.Video, first *int, after *string) (*model.CommentConnection, error) {
+	return contentComments(ctx, obj, first, after)
+}
+
+// ViewerHasLiked is the resolver for the viewerHasLiked field.
+func (r *videoResolver) ViewerHasLiked(ctx context.Context, obj *store.Video) (bool, error) {
+	return viewerHasLiked(ctx, obj)
+}
+
 // Cart returns CartResolver implementation.
 func (r *Resolver) Cart() CartResolver { return &cartResolver{r} }
 
 // CartLine returns CartLineResolver implementation.
 func (r *Resolver) CartLine() CartLineResolver { return &cartLineResolver{r} }
+
+// Comment returns CommentResolver implementation.
+func (r *Resolver) Comment() CommentResolver { return &commentResolver{r} }
+
+// ContentMetrics returns ContentMetricsResolver implementation.
+func (r *Resolver) ContentMetrics() ContentMetricsResolver { return &contentMetricsResolver{r} }
 
 // LiveSession returns LiveSessionResolver implementation.
 func (r *Resolver) LiveSession() LiveSessionResolver { return &liveSessionResolver{r} }
@@ -531,6 +652,8 @@ func (r *Resolver) Video() VideoResolver { return &videoResolver{r} }
 type (
 	cartResolver           struct{ *Resolver }
 	cartLineResolver       struct{ *Resolver }
+	commentResolver        struct{ *Resolver }
+	contentMetricsResolver struct{ *Resolver }
 	liveSessionResolver    struct{ *Resolver }
 	mutationResolver       struct{ *Resolver }
 	orderResolver          struct{ *Resolver }

@@ -31,6 +31,9 @@ CREATE TABLE orders (
     currency_code       char(3) NOT NULL,
     subtotal_amount     bigint NOT NULL CHECK (subtotal_amount >= 0),
     total_amount        bigint NOT NULL CHECK (total_amount >= 0),
+    units               integer NOT NULL CHECK (units > 0),
+    -- the platform campaign the buyer came through, if any
+    campaign            text,
     source_content_id   bigint REFERENCES contents (id),
     creator_id          bigint REFERENCES users (id),
     commission_rate_bps integer NOT NULL DEFAULT 0,

@@ -18,16 +18,19 @@ type config struct {
 	JWTSecret   string
 	TokenTTL    time.Duration
 	DBMaxConns  int
+	// FlushInterval is how often buffered engagement events are written.
+	FlushInterval time.Duration
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
 	cfg := config{
-		Addr:        envOr(getenv, "ADDR", "127.0.0.1:8080"),
-		DatabaseURL: getenv("DATABASE_URL"),
-		DataDir:     envOr(getenv, "DATA_DIR", ".data"),
-		JWTSecret:   getenv("JWT_SECRET"),
-		TokenTTL:    24 * time.Hour,
-		DBMaxConns:  20,
+		Addr:          envOr(getenv, "ADDR", "127.0.0.1:8080"),
+		DatabaseURL:   getenv("DATABASE_URL"),
+		DataDir:       envOr(getenv, "DATA_DIR", ".data"),
+		JWTSecret:     getenv("JWT_SECRET"),
+		TokenTTL:      24 * time.Hour,
+		DBMaxConns:    20,
+		FlushInterval: time.Second,
 	}
 	if v := getenv("TOKEN_TTL"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -43,6 +46,13 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		}
 		cfg.DBMaxConns = n
 	}
+	if v := getenv("EVENTS_FLUSH_INTERVAL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return cfg, fmt.Errorf("EVENTS_FLUSH_INTERVAL must be a positive duration")
+		}
+		cfg.FlushInterval = d
+	}
 	fs := flag.NewFlagSet("showcase", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address (env ADDR)")
@@ -51,6 +61,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.BoolVar(&cfg.Seed, "seed", false, "load demo data into an empty database even when -database-url is set")
 	fs.DurationVar(&cfg.TokenTTL, "token-ttl", cfg.TokenTTL, "lifetime of issued access tokens (env TOKEN_TTL)")
 	fs.IntVar(&cfg.DBMaxConns, "db-max-conns", cfg.DBMaxConns, "maximum open database connections (env DB_MAX_CONNS)")
+	fs.DurationVar(&cfg.FlushInterval, "events-flush-interval", cfg.FlushInterval, "how often buffered engagement events are written (env EVENTS_FLUSH_INTERVAL)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}

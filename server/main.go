@@ -61,6 +61,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 
+	events := store.NewEventBuffer(db)
+	flushCtx, stopFlushing := context.WithCancel(context.WithoutCancel(ctx))
+	flushed := make(chan struct{})
+	go func() {
+		defer close(flushed)
+		events.Run(flushCtx, cfg.FlushInterval)
+	}()
+	// Runs before closeDB (deferred earlier): the last accepted events are written.
+	defer func() {
+		stopFlushing()
+		<-flushed
+	}()
+
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
@@ -68,7 +81,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	srv := &http.Server{
 		// The built-in test provider is the only one so far: tok_ok pays,
 		// tok_declined declines, tok_error fails transiently.
-		Handler:           newServer(db, tokens, payment.NewTestProvider()),
+		Handler:           newServer(db, tokens, payment.NewTestProvider(), events),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,

@@ -10,9 +10,9 @@ import (
 )
 
 // newServer wires every route of the API.
-func newServer(db *store.DB, tokens *auth.Tokens, payments payment.Provider) http.Handler {
+func newServer(db *store.DB, tokens *auth.Tokens, payments payment.Provider, events *store.EventBuffer) http.Handler {
 	mux := http.NewServeMux()
-	api := auth.Middleware(tokens, db.UserByID, graph.NewHandler(&graph.Resolver{DB: db, Tokens: tokens, Payments: payments}))
+	api := auth.Middleware(tokens, db.UserByID, graph.NewHandler(&graph.Resolver{DB: db, Tokens: tokens, Payments: payments, Events: events}))
 	mux.Handle("/graphql", api)
 	mux.Handle("GET /{$}", playgroundHandler("/graphql"))
 	mux.Handle("GET "+playgroundAssetsPath, playgroundFiles())

@@ -55,6 +55,8 @@ type CheckoutRequest struct {
 	PaymentToken    string         `json:"token"`
 	// FromCart empties the bought lines from the buyer's cart on success.
 	FromCart bool `json:"cart"`
+	// Campaign is the platform campaign the buyer came through, if any.
+	Campaign string `json:"campaign,omitempty"`
 }
 
 // CheckoutResult is the orders made, or why none were.
@@ -89,6 +91,9 @@ func (r CheckoutRequest) Validate() Problems {
 		p.add("shippingAddress.countryCode", "", "countryCode must be two capital letters, e.g. US")
 	}
 	p.text("payment.token", r.PaymentToken, true, 200)
+	if r.Campaign != "" && !tagPattern.MatchString(r.Campaign) {
+		p.add("campaign", "", "campaign must be 1 to 40 lowercase letters, digits, - or _")
+	}
 	return p
 }
 
@@ -328,8 +333,10 @@ func insertPendingOrders(ctx context.Context, tx *sqlx.Tx, checkoutID int64, req
 	for _, shopID := range shops {
 		lines := linesByShop[shopID]
 		var subtotal int64
+		units := 0
 		for _, l := range lines {
 			subtotal += byID[l.VariantID].PriceAmount * int64(l.Quantity)
+			units += l.Quantity
 		}
 		source := req.SourceContentID
 		if source == nil {
@@ -351,9 +358,9 @@ func insertPendingOrders(ctx context.Context, tx *sqlx.Tx, checkoutID int64, req
 		}
 		var orderID int64
 		if err := tx.GetContext(ctx, &orderID, `INSERT INTO orders (checkout_id, buyer_id, shop_id, status, currency_code,
-				subtotal_amount, total_amount, source_content_id, creator_id, commission_rate_bps, commission_amount, shipping_address)
-			VALUES ($1, $2, $3, 'PENDING', $4, $5, $5, $6, $7, $8, $9, $10) RETURNING id`,
-			checkoutID, req.BuyerID, shopID, first.CurrencyCode, subtotal, source, creator, rate, commission, string(address)); err != nil {
+				subtotal_amount, total_amount, units, campaign, source_content_id, creator_id, commission_rate_bps, commission_amount, shipping_address)
+			VALUES ($1, $2, $3, 'PENDING', $4, $5, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+			checkoutID, req.BuyerID, shopID, first.CurrencyCode, subtotal, units, nullIfEmpty(req.Campaign), source, creator, rate, commission, string(address)); err != nil {
 			return 0, fmt.Errorf("insert order: %w", err)
 		}
 		for i, l := range lines {
@@ -453,4 +460,11 @@ func (db *DB) checkoutOrders(ctx context.Context, checkoutID int64) ([]*Order, e
 		return nil, fmt.Errorf("checkout orders: %w", err)
 	}
 	return orders, nil
+}
+
+func nullIfEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }

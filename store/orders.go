@@ -44,6 +44,8 @@ type Order struct {
 	CurrencyCode      string          `db:"currency_code"`
 	SubtotalAmount    int64           `db:"subtotal_amount"`
 	TotalAmount       int64           `db:"total_amount"`
+	Units             int             `db:"units"`
+	Campaign          *string         `db:"campaign"`
 	SourceContentID   *int64          `db:"source_content_id"`
 	CreatorID         *int64          `db:"creator_id"`
 	CommissionRateBps int             `db:"commission_rate_bps"`
@@ -104,7 +106,7 @@ func (l *OrderLine) UnitPrice() Money {
 func (l *OrderLine) Total() Money { return Money{Minor: l.TotalAmount, CurrencyCode: l.CurrencyCode} }
 
 const orderColumns = `o.id, o.number, o.checkout_id, o.buyer_id, o.shop_id, o.status, o.currency_code,
-	o.subtotal_amount, o.total_amount, o.source_content_id, o.creator_id, o.commission_rate_bps,
+	o.subtotal_amount, o.total_amount, o.units, o.campaign, o.source_content_id, o.creator_id, o.commission_rate_bps,
 	o.commission_amount, o.shipping_address, o.carrier, o.tracking_number, o.created_at, o.paid_at,
 	o.fulfilled_at, o.delivered_at, o.cancelled_at`
 

@@ -51,6 +51,8 @@ type CheckoutInput struct {
 	Lines []*CheckoutLineInput `json:"lines,omitempty"`
 	// Buy the viewer's cart instead of lines.
 	CartID *string `json:"cartId,omitempty"`
+	// The platform campaign the buyer came through (a tag like "double11"), for the shop's channel breakdown.
+	Campaign *string `json:"campaign,omitempty"`
 	// The Video or LiveSession the purchase is made from; it is recorded on every order.
 	SourceContentID *string `json:"sourceContentId,omitempty"`
 	// A client-generated key: retries with the same key return the same orders and charge once.
@@ -68,6 +70,21 @@ type CheckoutLineInput struct {
 type CheckoutPayload struct {
 	// One order per shop; empty when userErrors is not.
 	Orders     []*store.Order `json:"orders"`
+	UserErrors []*UserError   `json:"userErrors"`
+}
+
+type CommentConnection struct {
+	Edges    []*CommentEdge `json:"edges"`
+	PageInfo *PageInfo      `json:"pageInfo"`
+}
+
+type CommentEdge struct {
+	Cursor string         `json:"cursor"`
+	Node   *store.Comment `json:"node"`
+}
+
+type CommentPayload struct {
+	Comment    *store.Comment `json:"comment,omitempty"`
 	UserErrors []*UserError   `json:"userErrors"`
 }
 
@@ -91,6 +108,18 @@ type CreateShopInput struct {
 	CurrencyCode *string `json:"currencyCode,omitempty"`
 }
 
+type EngagementEventInput struct {
+	Type string `json:"type"`
+	// The Video or LiveSession.
+	ContentID string `json:"contentId"`
+	// For PRODUCT_IMPRESSION and PRODUCT_CLICK: a product carded on the content.
+	ProductID *string `json:"productId,omitempty"`
+	// For VIEW: milliseconds watched.
+	WatchMs *int `json:"watchMs,omitempty"`
+	// A client-generated device id; required when not signed in.
+	DeviceID *string `json:"deviceId,omitempty"`
+}
+
 // The ranked content feed. Signed in: ranked by overlap of the viewer's interest tags
 // with the content's tags, recency, and live sessions on air first. Anonymous: ranked by
 // recency and popularity. A walk through the pages never repeats or skips an item.
@@ -108,6 +137,11 @@ type FulfillOrderInput struct {
 	ID             string `json:"id"`
 	Carrier        string `json:"carrier"`
 	TrackingNumber string `json:"trackingNumber"`
+}
+
+type LikePayload struct {
+	Content    store.Content `json:"content,omitempty"`
+	UserErrors []*UserError  `json:"userErrors"`
 }
 
 type LiveSessionConnection struct {
@@ -217,6 +251,13 @@ type PublishVideoInput struct {
 }
 
 type Query struct {
+}
+
+type RecordEventsPayload struct {
+	// How many events were accepted.
+	Accepted int `json:"accepted"`
+	// One per refused event, with its index in the batch.
+	UserErrors []*UserError `json:"userErrors"`
 }
 
 type ScheduleLiveSessionInput struct {

@@ -1,0 +1,274 @@
+package graph_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+const recordEventsMutation = `mutation($events: [EngagementEventInput!]!) { recordEvents(events: $events) { accepted userErrors { field code message } } }`
+
+type recordOut struct {
+	RecordEvents struct {
+		Accepted   int
+		UserErrors []userError
+	}
+}
+
+func events(n int, typ, contentID, productID string) []map[string]any {
+	out := make([]map[string]any, n)
+	for i := range out {
+		out[i] = map[string]any{"type": typ, "contentId": contentID, "watchMs": 1000}
+		if productID != "" {
+			out[i]["productId"] = productID
+		}
+	}
+	return out
+}
+
+const metricsFragment = `metrics(window: $window) { window views likes comments shares engagementRate
+	productImpressions productClicks orders unitsSold gmv { amount currencyCode } clickThroughRate conversionRate gpm { amount } }`
+
+type metricsOut struct {
+	Window                            string
+	Views, Likes, Comments, Shares    int
+	EngagementRate                    float64
+	ProductImpressions, ProductClicks *int
+	Orders, UnitsSold                 *int
+	Gmv                               *struct{ Amount, CurrencyCode string }
+	ClickThroughRate, ConversionRate  *float64
+	Gpm                               *struct{ Amount string }
+}
+
+// metricsWorld is a creator's video of a seller's product, with known engagement and sales.
+type metricsWorld struct {
+	shop         fixture
+	creatorToken string
+	buyerToken   string
+	videoID      string
+}
+
+func newMetricsWorld(a *testAPI) metricsWorld {
+	a.t.Helper()
+	w := metricsWorld{shop: a.fixture("brand")}
+	w.creatorToken, _ = a.user("kol", true)
+	w.buyerToken, _ = a.user("ana", false)
+	var pv struct {
+		PublishVideo struct{ Video struct{ ID string } }
+	}
+	a.ok(w.creatorToken, publishVideoMutation, videoInput(w.shop.productID), &pv)
+	w.videoID = pv.PublishVideo.Video.ID
+
+	batch := append(events(10, "VIEW", w.videoID, ""), events(2, "SHARE", w.videoID, "")...)
+	batch = append(batch, events(4, "PRODUCT_IMPRESSION", w.videoID, w.shop.productID)...)
+	batch = append(batch, events(3, "PRODUCT_CLICK", w.videoID, w.shop.productID)...)
+	var rec recordOut
+	a.ok(w.buyerToken, recordEventsMutation, map[string]any{"events": batch}, &rec)
+	if rec.RecordEvents.Accepted != 19 {
+		a.t.Fatalf("recordEvents = %+v", rec)
+	}
+	for _, token := range []string{w.buyerToken, w.creatorToken, w.buyerToken} { // the buyer likes twice: counts once
+		a.ok(token, `mutation($id: ID!) { likeContent(contentId: $id) { userErrors { code } } }`, map[string]any{"id": w.videoID}, nil)
+	}
+	a.ok(w.buyerToken, `mutation($id: ID!) { commentOnContent(contentId: $id, body: "Love it!") { comment { id } } }`, map[string]any{"id": w.videoID}, nil)
+
+	buy := func(key string, qty int) string {
+		in := checkoutInput(key, "tok_ok", line(w.shop.variantIDs[0], qty))
+		in["in"].(map[string]any)["sourceContentId"] = w.videoID
+		var out checkoutOut
+		a.ok(w.buyerToken, checkoutMutation, in, &out)
+		return out.Checkout.Orders[0].ID
+	}
+	buy("paid", 2)
+	cancelled := buy("cancelled", 1)
+	a.ok(w.buyerToken, cancelMutation, map[string]any{"id": cancelled}, nil)
+	if err := a.events.Flush(context.Background()); err != nil {
+		a.t.Fatal(err)
+	}
+	return w
+}
+
+func (a *testAPI) videoMetrics(token, videoID, window string) (metricsOut, gqlResponse) {
+	a.t.Helper()
+	resp := a.post(token, `query($id: ID!, $window: MetricsWindow) { video(id: $id) { `+metricsFragment+` } }`,
+		map[string]any{"id": videoID, "window": window})
+	var out struct {
+		Video struct{ Metrics metricsOut }
+	}
+	if err := jsonUnmarshalStrict(resp.Data, &out); err != nil {
+		a.t.Fatalf("decode %s: %v", resp.Data, err)
+	}
+	return out.Video.Metrics, resp
+}
+
+func TestContentMetricsDefinitions(t *testing.T) {
+	a := newTestAPI(t)
+	w := newMetricsWorld(a)
+	m, resp := a.videoMetrics(w.creatorToken, w.videoID, "ALL_TIME")
+	if len(resp.Errors) > 0 {
+		t.Fatalf("errors: %+v", resp.Errors)
+	}
+	// 10 views, 2 likes, 1 comment, 2 shares, 4 impressions, 3 clicks, one paid order of 2 × 19.90.
+	if m.Views != 10 || m.Likes != 2 || m.Comments != 1 || m.Shares != 2 {
+		t.Fatalf("public counters = %+v", m)
+	}
+	if m.EngagementRate != 0.5 || *m.ProductImpressions != 4 || *m.ProductClicks != 3 || *m.Orders != 1 || *m.UnitsSold != 2 {
+		t.Fatalf("figures = %+v", m)
+	}
+	if m.Gmv.Amount != "39.80" || m.Gmv.CurrencyCode != "USD" || *m.ClickThroughRate != 0.3 ||
+		*m.ConversionRate != 1.0/3 || m.Gpm.Amount != "3980.00" {
+		t.Fatalf("money and rates = gmv %+v ctr %v conv %v gpm %+v", m.Gmv, *m.ClickThroughRate, *m.ConversionRate, m.Gpm)
+	}
+	// The shop's owner sees the same commercial figures.
+	if m2, resp := a.videoMetrics(w.shop.sellerToken, w.videoID, "LAST_HOUR"); len(resp.Errors) > 0 || *m2.Orders != 1 || m2.Views != 10 {
+		t.Fatalf("seller view = %+v %+v", m2, resp.Errors)
+	}
+}
+
+func TestCommercialFiguresAreHidden(t *testing.T) {
+	a := newTestAPI(t)
+	w := newMetricsWorld(a)
+	for name, token := range map[string]string{"Anonymous": "", "Buyer": w.buyerToken} {
+		m, resp := a.videoMetrics(token, w.videoID, "ALL_TIME")
+		if m.Views != 10 || m.Likes != 2 || m.Orders != nil || m.Gmv != nil || m.Gpm != nil || m.ClickThroughRate != nil {
+			t.Fatalf("%s sees %+v", name, m)
+		}
+		forbidden := map[string]bool{}
+		for _, e := range resp.Errors {
+			if e.Extensions["code"] == "FORBIDDEN" {
+				forbidden[fmt.Sprint(e.Path[len(e.Path)-1])] = true
+			}
+		}
+		for _, f := range []string{"productImpressions", "productClicks", "orders", "unitsSold", "gmv", "clickThroughRate", "conversionRate", "gpm"} {
+			if !forbidden[f] {
+				t.Errorf("%s: no FORBIDDEN error for %s: %+v", name, f, resp.Errors)
+			}
+		}
+	}
+}
+
+func TestMetricsWindowsAndZeroDenominators(t *testing.T) {
+	a := newTestAPI(t)
+	w := newMetricsWorld(a)
+	// Two hours ago: inside the last 24 hours, outside the last hour.
+	if _, err := a.db.Exec(`INSERT INTO content_event_counts (content_id, bucket, views)
+		SELECT content_id, date_trunc('minute', now() - interval '2 hours'), 90 FROM content_event_counts LIMIT 1`); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := a.videoMetrics(w.creatorToken, w.videoID, "LAST_HOUR"); m.Views != 10 {
+		t.Fatalf("last hour views = %d", m.Views)
+	}
+	if m, _ := a.videoMetrics(w.creatorToken, w.videoID, "LAST_24_HOURS"); m.Views != 100 || m.Gpm.Amount != "398.00" {
+		t.Fatalf("last 24 hours = %+v", m)
+	}
+	var pv struct {
+		PublishVideo struct{ Video struct{ ID string } }
+	}
+	a.ok(w.creatorToken, publishVideoMutation, videoInput(w.shop.productID), &pv)
+	m, _ := a.videoMetrics(w.creatorToken, pv.PublishVideo.Video.ID, "ALL_TIME")
+	if m.Views != 0 || m.EngagementRate != 0 || *m.ClickThroughRate != 0 || *m.ConversionRate != 0 || m.Gpm.Amount != "0.00" {
+		t.Fatalf("empty video metrics = %+v", m)
+	}
+}
+
+func TestProductAndShopMetrics(t *testing.T) {
+	a := newTestAPI(t)
+	w := newMetricsWorld(a)
+	var out struct {
+		Product struct{ Metrics metricsOut }
+		Shop    struct{ Metrics metricsOut }
+	}
+	a.ok(w.shop.sellerToken, `query($id: ID!, $window: MetricsWindow) { product(id: $id) { `+metricsFragment+` }
+		shop(handle: "brand-shop") { `+metricsFragment+` } }`, map[string]any{"id": w.shop.productID, "window": "LAST_7_DAYS"}, &out)
+	p, s := out.Product.Metrics, out.Shop.Metrics
+	if p.Views != 4 || *p.ProductClicks != 3 || *p.Orders != 1 || *p.UnitsSold != 2 || p.Gmv.Amount != "39.80" {
+		t.Fatalf("product metrics = %+v", p)
+	}
+	if s.Views != 10 || s.Likes != 2 || *s.Orders != 1 || s.Gmv.Amount != "39.80" {
+		t.Fatalf("shop metrics = %+v", s)
+	}
+}
+
+func TestRecordEventsRefusesBadEvents(t *testing.T) {
+	a := newTestAPI(t)
+	w := newMetricsWorld(a)
+	other := a.product(w.shop.sellerToken, w.shop.shopID, "not-carded", nil)
+	batch := []map[string]any{
+		{"type": "VIEW", "contentId": w.videoID, "deviceId": "dev-1"},
+		{"type": "VIEW", "contentId": w.videoID},
+		{"type": "PRODUCT_CLICK", "contentId": w.videoID, "productId": other.ID, "deviceId": "dev-1"},
+		{"type": "VIEW", "contentId": strings.Replace(w.videoID, "V", "W", 1), "deviceId": "dev-1"},
+		{"type": "PRODUCT_CLICK", "contentId": w.videoID, "deviceId": "dev-1"},
+		{"type": "SHARE", "contentId": w.videoID, "deviceId": "dev-1"},
+	}
+	var out recordOut
+	a.ok("", recordEventsMutation, map[string]any{"events": batch}, &out)
+	if out.RecordEvents.Accepted != 2 || len(out.RecordEvents.UserErrors) != 4 {
+		t.Fatalf("recordEvents = %+v", out)
+	}
+	fields := map[string]bool{}
+	for _, e := range out.RecordEvents.UserErrors {
+		fields[join(e.Field)] = true
+	}
+	for _, f := range []string{"events.1.deviceId", "events.2.productId", "events.4.productId"} {
+		if !fields[f] {
+			t.Errorf("no user error at %s: %+v", f, out.RecordEvents.UserErrors)
+		}
+	}
+	if resp := a.post("", recordEventsMutation, map[string]any{"events": events(501, "VIEW", w.videoID, "")}); resp.code() != "BAD_USER_INPUT" {
+		t.Fatalf("501 events: %+v", resp.Errors)
+	}
+}
+
+func TestLikesAndComments(t *testing.T) {
+	a := newTestAPI(t)
+	w := newMetricsWorld(a)
+	a.ok(w.buyerToken, `mutation($id: ID!) { unlikeContent(contentId: $id) { userErrors { code } } }`, map[string]any{"id": w.videoID}, nil)
+	var out struct {
+		Video struct {
+			ViewerHasLiked bool
+			Metrics        struct{ Likes int }
+			Comments       struct {
+				Edges []struct {
+					Node struct {
+						Body   string
+						Author struct{ Handle string }
+					}
+				}
+			}
+		}
+	}
+	a.ok(w.buyerToken, `query($id: ID!) { video(id: $id) { viewerHasLiked metrics { likes } comments { edges { node { body author { handle } } } } } }`,
+		map[string]any{"id": w.videoID}, &out)
+	if out.Video.ViewerHasLiked || out.Video.Metrics.Likes != 1 || len(out.Video.Comments.Edges) != 1 || out.Video.Comments.Edges[0].Node.Author.Handle != "ana" {
+		t.Fatalf("video = %+v", out)
+	}
+	var c struct {
+		CommentOnContent struct{ UserErrors []userError }
+	}
+	a.ok(w.buyerToken, `mutation($id: ID!, $body: String!) { commentOnContent(contentId: $id, body: $body) { userErrors { field code } } }`,
+		map[string]any{"id": w.videoID, "body": strings.Repeat("x", 501)}, &c)
+	if len(c.CommentOnContent.UserErrors) != 1 {
+		t.Fatalf("long comment = %+v", c)
+	}
+}
+
+func TestFeedWithMetricsCostsConstantStatements(t *testing.T) {
+	a := newTestAPI(t)
+	a.manyContents(60)
+	counts := map[int]int64{}
+	for _, first := range []int{5, 50} {
+		for run := 0; run < 3; run++ {
+			a.ok("", `query($first: Int) { feed(first: $first) { edges { node { id
+				... on Video { metrics { views likes engagementRate } comments(first: 2) { edges { node { body } } } viewerHasLiked }
+				... on LiveSession { metrics(window: LAST_HOUR) { views } } } } } }`, map[string]any{"first": first}, nil)
+			if n := a.statements.Load(); run == 0 || n < counts[first] {
+				counts[first] = n
+			}
+		}
+	}
+	if counts[5] != counts[50] || counts[50] > 8 {
+		t.Fatalf("statements: first 5 → %d, first 50 → %d", counts[5], counts[50])
+	}
+}

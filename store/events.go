@@ -1,0 +1,295 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// Engagement event types.
+const (
+	EventView              = "VIEW"
+	EventProductImpression = "PRODUCT_IMPRESSION"
+	EventProductClick      = "PRODUCT_CLICK"
+	EventShare             = "SHARE"
+)
+
+// MaxEventsPerBatch bounds one recordEvents call.
+const MaxEventsPerBatch = 500
+
+// Event is one engagement signal from a client.
+type Event struct {
+	Type      string
+	ContentID int64
+	ProductID int64 // PRODUCT_IMPRESSION and PRODUCT_CLICK
+	WatchMs   int64 // VIEW
+	At        time.Time
+}
+
+type contentBucket struct {
+	contentID int64
+	bucket    int64 // unix minute
+}
+
+type productBucket struct {
+	productID int64
+	bucket    int64
+}
+
+type contentCounts struct{ views, watchMs, shares, impressions, clicks int64 }
+
+type productCounts struct{ impressions, clicks int64 }
+
+// EventBuffer aggregates accepted events in memory and adds them to the
+// per-minute counters in one transaction per flush, so the rate of writes
+// does not follow the rate of events and hot content never queues on a row
+// lock. Likes and unlikes pass through it too, as popularity deltas.
+type EventBuffer struct {
+	db *DB
+
+	mu       sync.Mutex
+	contents map[contentBucket]*contentCounts
+	products map[productBucket]*productCounts
+	likes    map[int64]int64 // content id -> like delta
+	pending  int
+
+	flushMu sync.Mutex // one flush at a time
+}
+
+// NewEventBuffer returns an empty buffer over db.
+func NewEventBuffer(db *DB) *EventBuffer {
+	b := &EventBuffer{db: db}
+	b.reset()
+	return b
+}
+
+func (b *EventBuffer) reset() {
+	b.contents = map[contentBucket]*contentCounts{}
+	b.products = map[productBucket]*productCounts{}
+	b.likes = map[int64]int64{}
+	b.pending = 0
+}
+
+// Add takes validated events.
+func (b *EventBuffer) Add(events []Event) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, e := range events {
+		minute := e.At.Unix() / 60
+		cb := contentBucket{e.ContentID, minute}
+		c := b.contents[cb]
+		if c == nil {
+			c = &contentCounts{}
+			b.contents[cb] = c
+		}
+		switch e.Type {
+		case EventView:
+			c.views++
+			c.watchMs += e.WatchMs
+		case EventShare:
+			c.shares++
+		case EventProductImpression, EventProductClick:
+			pb := productBucket{e.ProductID, minute}
+			p := b.products[pb]
+			if p == nil {
+				p = &productCounts{}
+				b.products[pb] = p
+			}
+			if e.Type == EventProductClick {
+				c.clicks++
+				p.clicks++
+			} else {
+				c.impressions++
+				p.impressions++
+			}
+		}
+		b.pending++
+	}
+}
+
+// AddLike records a like (+1) or unlike (-1) for the popularity counter.
+func (b *EventBuffer) AddLike(contentID, delta int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.likes[contentID] += delta
+	b.pending++
+}
+
+// Pending returns how many events wait for the next flush.
+func (b *EventBuffer) Pending() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.pending
+}
+
+// Run flushes every interval until ctx ends, then flushes what is left.
+func (b *EventBuffer) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			if err := b.Flush(context.WithoutCancel(ctx)); err != nil {
+				slog.Error("final event flush failed", "err", err)
+			}
+			return
+		case <-t.C:
+			if err := b.Flush(ctx); err != nil {
+				slog.Error("event flush failed; will retry", "err", err)
+			}
+		}
+	}
+}
+
+// Flush writes everything buffered. On failure the counts go back into the
+// buffer for the next flush, so nothing accepted is dropped.
+func (b *EventBuffer) Flush(ctx context.Context) error {
+	b.flushMu.Lock()
+	defer b.flushMu.Unlock()
+	b.mu.Lock()
+	contents, products, likes, pending := b.contents, b.products, b.likes, b.pending
+	b.reset()
+	b.mu.Unlock()
+	if pending == 0 {
+		return nil
+	}
+	err := b.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := upsertContentCounts(ctx, tx, contents); err != nil {
+			return err
+		}
+		if err := upsertProductCounts(ctx, tx, products); err != nil {
+			return err
+		}
+		return bumpPopularity(ctx, tx, contents, likes)
+	})
+	if err != nil {
+		b.mu.Lock()
+		b.merge(contents, products, likes, pending)
+		b.mu.Unlock()
+	}
+	return err
+}
+
+func (b *EventBuffer) merge(contents map[contentBucket]*contentCounts, products map[productBucket]*productCounts, likes map[int64]int64, pending int) {
+	for k, v := range contents {
+		c := b.contents[k]
+		if c == nil {
+			b.contents[k] = v
+			continue
+		}
+		c.views, c.watchMs, c.shares = c.views+v.views, c.watchMs+v.watchMs, c.shares+v.shares
+		c.impressions, c.clicks = c.impressions+v.impressions, c.clicks+v.clicks
+	}
+	for k, v := range products {
+		p := b.products[k]
+		if p == nil {
+			b.products[k] = v
+			continue
+		}
+		p.impressions, p.clicks = p.impressions+v.impressions, p.clicks+v.clicks
+	}
+	for k, v := range likes {
+		b.likes[k] += v
+	}
+	b.pending += pending
+}
+
+// Rows are written in key order so that replicas flushing at once take row
+// locks in the same order and cannot deadlock.
+func upsertContentCounts(ctx context.Context, tx *sqlx.Tx, m map[contentBucket]*contentCounts) error {
+	if len(m) == 0 {
+		return nil
+	}
+	keys := make([]contentBucket, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		return keys[i].contentID < keys[j].contentID || (keys[i].contentID == keys[j].contentID && keys[i].bucket < keys[j].bucket)
+	})
+	n := len(keys)
+	ids, buckets := make([]int64, n), make([]int64, n)
+	views, watch, shares, impr, clicks := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+	for i, k := range keys {
+		c := m[k]
+		ids[i], buckets[i] = k.contentID, k.bucket*60
+		views[i], watch[i], shares[i], impr[i], clicks[i] = c.views, c.watchMs, c.shares, c.impressions, c.clicks
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO content_event_counts AS t
+			(content_id, bucket, views, watch_ms, shares, product_impressions, product_clicks)
+		SELECT id, to_timestamp(b), v, w, s, i, c
+		FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[]) AS x(id, b, v, w, s, i, c)
+		WHERE EXISTS (SELECT 1 FROM contents WHERE contents.id = x.id)
+		ON CONFLICT (content_id, bucket) DO UPDATE SET
+			views = t.views + EXCLUDED.views, watch_ms = t.watch_ms + EXCLUDED.watch_ms, shares = t.shares + EXCLUDED.shares,
+			product_impressions = t.product_impressions + EXCLUDED.product_impressions,
+			product_clicks = t.product_clicks + EXCLUDED.product_clicks`,
+		pq.Array(ids), pq.Array(buckets), pq.Array(views), pq.Array(watch), pq.Array(shares), pq.Array(impr), pq.Array(clicks))
+	if err != nil {
+		return fmt.Errorf("flush content counts: %w", err)
+	}
+	return nil
+}
+
+func upsertProductCounts(ctx context.Context, tx *sqlx.Tx, m map[productBucket]*productCounts) error {
+	if len(m) == 0 {
+		return nil
+	}
+	keys := make([]productBucket, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		return keys[i].productID < keys[j].productID || (keys[i].productID == keys[j].productID && keys[i].bucket < keys[j].bucket)
+	})
+	ids, buckets, impr, clicks := make([]int64, len(keys)), make([]int64, len(keys)), make([]int64, len(keys)), make([]int64, len(keys))
+	for i, k := range keys {
+		ids[i], buckets[i], impr[i], clicks[i] = k.productID, k.bucket*60, m[k].impressions, m[k].clicks
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO product_event_counts AS t (product_id, bucket, impressions, clicks)
+		SELECT id, to_timestamp(b), i, c FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[]) AS x(id, b, i, c)
+		WHERE EXISTS (SELECT 1 FROM products WHERE products.id = x.id)
+		ON CONFLICT (product_id, bucket) DO UPDATE SET
+			impressions = t.impressions + EXCLUDED.impressions, clicks = t.clicks + EXCLUDED.clicks`,
+		pq.Array(ids), pq.Array(buckets), pq.Array(impr), pq.Array(clicks))
+	if err != nil {
+		return fmt.Errorf("flush product counts: %w", err)
+	}
+	return nil
+}
+
+// bumpPopularity keeps contents.view_count and like_count, which the feed
+// ranks by, current: one row update per content per flush.
+func bumpPopularity(ctx context.Context, tx *sqlx.Tx, contents map[contentBucket]*contentCounts, likes map[int64]int64) error {
+	views := map[int64]int64{}
+	for k, c := range contents {
+		views[k.contentID] += c.views
+	}
+	ids := make([]int64, 0, len(views)+len(likes))
+	for id := range views {
+		ids = append(ids, id)
+	}
+	for id := range likes {
+		if _, ok := views[id]; !ok {
+			ids = append(ids, id)
+		}
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	v, l := make([]int64, len(ids)), make([]int64, len(ids))
+	for i, id := range ids {
+		v[i], l[i] = views[id], likes[id]
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE contents c SET view_count = c.view_count + x.v, like_count = greatest(c.like_count + x.l, 0)
+		FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS x(id, v, l) WHERE c.id = x.id`,
+		pq.Array(ids), pq.Array(v), pq.Array(l))
+	if err != nil {
+		return fmt.Errorf("flush popularity: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,193 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/lib/pq"
+)
+
+// Metrics windows.
+const (
+	WindowLastHour    = "LAST_HOUR"
+	WindowLast24Hours = "LAST_24_HOURS"
+	WindowLast7Days   = "LAST_7_DAYS"
+	WindowLast30Days  = "LAST_30_DAYS"
+	WindowAllTime     = "ALL_TIME"
+)
+
+// WindowStart returns when a window begins, relative to now.
+func WindowStart(window string, now time.Time) (time.Time, error) {
+	switch window {
+	case WindowLastHour:
+		return now.Add(-time.Hour), nil
+	case WindowLast24Hours:
+		return now.Add(-24 * time.Hour), nil
+	case WindowLast7Days:
+		return now.AddDate(0, 0, -7), nil
+	case WindowLast30Days:
+		return now.AddDate(0, 0, -30), nil
+	case WindowAllTime:
+		return time.Unix(0, 0).UTC(), nil
+	}
+	return time.Time{}, Errorf(EInvalid, "unknown metrics window %q", window)
+}
+
+// Subjects of metrics.
+const (
+	SubjectContent = "content"
+	SubjectProduct = "product"
+	SubjectShop    = "shop"
+)
+
+// MetricsKey asks for one subject's figures over a window.
+type MetricsKey struct {
+	Subject string
+	ID      int64
+	Window  string
+}
+
+// Metrics are the engagement and conversion figures of a video, live
+// session, product or shop over a window. Orders, units and GMV count paid
+// orders attributed to the subject that were not cancelled or refunded.
+type Metrics struct {
+	Window             string
+	Views              int64
+	Likes              int64
+	Comments           int64
+	Shares             int64
+	ProductImpressions int64
+	ProductClicks      int64
+	Orders             int64
+	UnitsSold          int64
+	GMVAmount          int64
+	CurrencyCode       string
+	// Commercial is whether the viewer may see the commercial figures.
+	Commercial bool
+}
+
+// ratio is a fraction, 0 when the denominator is 0.
+func ratio(num, den int64) float64 {
+	if den == 0 {
+		return 0
+	}
+	return float64(num) / float64(den)
+}
+
+// EngagementRate is (likes + comments + shares) / views.
+func (m *Metrics) EngagementRate() float64 { return ratio(m.Likes+m.Comments+m.Shares, m.Views) }
+
+// ClickThroughRate is productClicks / views.
+func (m *Metrics) ClickThroughRate() float64 { return ratio(m.ProductClicks, m.Views) }
+
+// ConversionRate is orders / productClicks.
+func (m *Metrics) ConversionRate() float64 { return ratio(m.Orders, m.ProductClicks) }
+
+// GMV is the value of the attributed paid orders.
+func (m *Metrics) GMV() Money { return Money{Minor: m.GMVAmount, CurrencyCode: m.CurrencyCode} }
+
+// GPM is GMV per thousand views, rounded to the nearest minor unit.
+func (m *Metrics) GPM() Money {
+	if m.Views == 0 {
+		return Money{CurrencyCode: m.CurrencyCode}
+	}
+	return Money{Minor: int64(math.Round(float64(m.GMVAmount) * 1000 / float64(m.Views))), CurrencyCode: m.CurrencyCode}
+}
+
+// paidStatuses are the order statuses that count as sales.
+const paidStatuses = `('PAID', 'FULFILLED', 'DELIVERED')`
+
+// metricsQueries compute every figure for a list of ids ($1) since $2, one
+// statement per subject kind. GMV counts orders in the subject's shop
+// currency.
+var metricsQueries = map[string]string{
+	SubjectContent: `SELECT i.id, coalesce(s.currency_code, 'USD') AS currency_code,
+			coalesce(e.views, 0) AS views, coalesce(e.shares, 0) AS shares,
+			coalesce(e.impressions, 0) AS impressions, coalesce(e.clicks, 0) AS clicks,
+			l.n AS likes, cm.n AS comments, o.n AS orders, coalesce(o.units, 0) AS units, coalesce(o.gmv, 0) AS gmv
+		FROM unnest($1::bigint[]) AS i(id)
+		JOIN contents c ON c.id = i.id
+		LEFT JOIN shops s ON s.id = c.shop_id
+		LEFT JOIN LATERAL (SELECT sum(views) AS views, sum(shares) AS shares, sum(product_impressions) AS impressions,
+			sum(product_clicks) AS clicks FROM content_event_counts WHERE content_id = i.id AND bucket >= $2) e ON true
+		LEFT JOIN LATERAL (SELECT count(*) AS n FROM content_likes WHERE content_id = i.id AND created_at >= $2) l ON true
+		LEFT JOIN LATERAL (SELECT count(*) AS n FROM comments WHERE content_id = i.id AND created_at >= $2) cm ON true
+		LEFT JOIN LATERAL (SELECT count(*) AS n, sum(units) AS units, sum(total_amount) AS gmv FROM orders
+			WHERE source_content_id = i.id AND status IN ` + paidStatuses + ` AND paid_at >= $2
+			  AND currency_code = coalesce(s.currency_code, 'USD')) o ON true`,
+	// A product's views are its card impressions.
+	SubjectProduct: `SELECT i.id, s.currency_code, coalesce(e.impressions, 0) AS views, 0 AS shares,
+			coalesce(e.impressions, 0) AS impressions, coalesce(e.clicks, 0) AS clicks, 0 AS likes, 0 AS comments,
+			o.n AS orders, coalesce(o.units, 0) AS units, coalesce(o.gmv, 0) AS gmv
+		FROM unnest($1::bigint[]) AS i(id)
+		JOIN products p ON p.id = i.id JOIN shops s ON s.id = p.shop_id
+		LEFT JOIN LATERAL (SELECT sum(impressions) AS impressions, sum(clicks) AS clicks
+			FROM product_event_counts WHERE product_id = i.id AND bucket >= $2) e ON true
+		LEFT JOIN LATERAL (SELECT count(DISTINCT l.order_id) AS n, sum(l.quantity) AS units, sum(l.total_amount) AS gmv
+			FROM order_lines l JOIN orders o ON o.id = l.order_id
+			WHERE l.product_id = i.id AND o.status IN ` + paidStatuses + ` AND o.paid_at >= $2) o ON true`,
+	// A shop's engagement is that of its content; its sales are all its orders.
+	SubjectShop: `SELECT i.id, s.currency_code, coalesce(e.views, 0) AS views, coalesce(e.shares, 0) AS shares,
+			coalesce(e.impressions, 0) AS impressions, coalesce(e.clicks, 0) AS clicks,
+			l.n AS likes, cm.n AS comments, o.n AS orders, coalesce(o.units, 0) AS units, coalesce(o.gmv, 0) AS gmv
+		FROM unnest($1::bigint[]) AS i(id)
+		JOIN shops s ON s.id = i.id
+		LEFT JOIN LATERAL (SELECT sum(m.views) AS views, sum(m.shares) AS shares, sum(m.product_impressions) AS impressions,
+			sum(m.product_clicks) AS clicks FROM content_event_counts m JOIN contents c ON c.id = m.content_id
+			WHERE c.shop_id = i.id AND m.bucket >= $2) e ON true
+		LEFT JOIN LATERAL (SELECT count(*) AS n FROM content_likes k JOIN contents c ON c.id = k.content_id
+			WHERE c.shop_id = i.id AND k.created_at >= $2) l ON true
+		LEFT JOIN LATERAL (SELECT count(*) AS n FROM comments k JOIN contents c ON c.id = k.content_id
+			WHERE c.shop_id = i.id AND k.created_at >= $2) cm ON true
+		LEFT JOIN LATERAL (SELECT count(*) AS n, sum(units) AS units, sum(total_amount) AS gmv FROM orders
+			WHERE shop_id = i.id AND status IN ` + paidStatuses + ` AND paid_at >= $2) o ON true`,
+}
+
+// MetricsFor loads figures for many keys, one statement per subject kind and
+// window present among them.
+func (db *DB) MetricsFor(ctx context.Context, keys []MetricsKey) (map[MetricsKey]*Metrics, error) {
+	type group struct{ subject, window string }
+	groups := map[group][]int64{}
+	for _, k := range keys {
+		g := group{k.Subject, k.Window}
+		groups[g] = append(groups[g], k.ID)
+	}
+	now := time.Now()
+	out := make(map[MetricsKey]*Metrics, len(keys))
+	for g, ids := range groups {
+		query, ok := metricsQueries[g.subject]
+		if !ok {
+			return nil, fmt.Errorf("metrics: unknown subject %q", g.subject)
+		}
+		since, err := WindowStart(g.window, now)
+		if err != nil {
+			return nil, err
+		}
+		var rows []struct {
+			ID          int64  `db:"id"`
+			Currency    string `db:"currency_code"`
+			Views       int64  `db:"views"`
+			Shares      int64  `db:"shares"`
+			Impressions int64  `db:"impressions"`
+			Clicks      int64  `db:"clicks"`
+			Likes       int64  `db:"likes"`
+			Comments    int64  `db:"comments"`
+			Orders      int64  `db:"orders"`
+			Units       int64  `db:"units"`
+			GMV         int64  `db:"gmv"`
+		}
+		if err := db.SelectContext(ctx, &rows, query, pq.Array(ids), since); err != nil {
+			return nil, fmt.Errorf("%s metrics: %w", g.subject, err)
+		}
+		for _, r := range rows {
+			out[MetricsKey{g.subject, r.ID, g.window}] = &Metrics{
+				Window: g.window, Views: r.Views, Likes: r.Likes, Comments: r.Comments, Shares: r.Shares,
+				ProductImpressions: r.Impressions, ProductClicks: r.Clicks, Orders: r.Orders, UnitsSold: r.Units,
+				GMVAmount: r.GMV, CurrencyCode: r.Currency,
+			}
+		}
+	}
+	return out, nil
+}
