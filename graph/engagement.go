@@ -10,31 +10,16 @@ import (
 	"showcase/store"
 )
 
-// metricsFor resolves a subject's figures, marking whether the viewer may
-// see the commercial ones.
-func metricsFor(ctx context.Context, subject string, id int64, window *string, commercial func() (bool, error)) (*store.Metrics, error) {
-	w := store.WindowAllTime
-	if window != nil {
-		w = *window
-	}
-	m, err := loadersFrom(ctx).Metrics.Load(ctx, store.MetricsKey{Subject: subject, ID: id, Window: w})
-	if err != nil {
-		return nil, err
-	}
-	allowed, err := commercial()
-	if err != nil {
-		return nil, err
-	}
-	out := *m // the loader's copy is shared by every field asking for it
-	out.Commercial = allowed
-	return &out, nil
+// subject is something with metrics, and who may see its commercial figures.
+type subject struct {
+	kind       string
+	id         int64
+	commercial func() (bool, error)
 }
 
-// contentMetrics resolves a video's or live session's figures: commercial
-// ones for its author, its shop's managers and admins.
-func contentMetrics(ctx context.Context, c store.Content, window *string) (*store.Metrics, error) {
+func contentSubject(ctx context.Context, c store.Content) subject {
 	base := c.Base()
-	return metricsFor(ctx, store.SubjectContent, base.ID, window, func() (bool, error) {
+	return subject{store.SubjectContent, base.ID, func() (bool, error) {
 		v := auth.ViewerFrom(ctx)
 		if v.SignedIn() && (v.IsAdmin() || v.UserID() == base.AuthorID) {
 			return true, nil
@@ -43,7 +28,68 @@ func contentMetrics(ctx context.Context, c store.Content, window *string) (*stor
 			return false, nil
 		}
 		return viewerManagesShop(ctx, *base.ShopID)
-	})
+	}}
+}
+
+func productSubject(ctx context.Context, p *store.Product) subject {
+	return subject{store.SubjectProduct, p.ID, func() (bool, error) { return viewerManagesShop(ctx, p.ShopID) }}
+}
+
+func shopSubject(ctx context.Context, s *store.Shop) subject {
+	return subject{store.SubjectShop, s.ID, func() (bool, error) { return viewerManagesShop(ctx, s.ID) }}
+}
+
+// metrics resolves the subject's figures over a window.
+func (s subject) metrics(ctx context.Context, window *string) (*store.Metrics, error) {
+	m, err := loadersFrom(ctx).Metrics.Load(ctx, store.MetricsKey{Subject: s.kind, ID: s.id, Window: deref(window)})
+	if err != nil {
+		return nil, err
+	}
+	return s.withCommercial(m)
+}
+
+// withCommercial copies shared loader results, marking what the viewer may see.
+func (s subject) withCommercial(m *store.Metrics) (*store.Metrics, error) {
+	allowed, err := s.commercial()
+	if err != nil {
+		return nil, err
+	}
+	out := *m
+	out.Commercial = allowed
+	return &out, nil
+}
+
+// series resolves the subject's chart.
+func (s subject) series(ctx context.Context, window, granularity *string) ([]*store.MetricsPoint, error) {
+	key := store.SeriesKey{MetricsKey: store.MetricsKey{Subject: s.kind, ID: s.id, Window: deref(window)}, Granularity: deref(granularity)}
+	points, err := loadersFrom(ctx).Series.Load(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*store.MetricsPoint, len(points))
+	for i, p := range points {
+		m, err := s.withCommercial(p.Metrics)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = &store.MetricsPoint{At: p.At, Metrics: m}
+	}
+	return out, nil
+}
+
+// breakdown resolves a shop's sales split by surface or channel.
+func breakdown(ctx context.Context, m *store.Metrics, pick func(*store.Breakdown) []*store.SalesSlice) ([]*store.SalesSlice, error) {
+	if m.Subject != store.SubjectShop {
+		return nil, nil
+	}
+	if _, err := commercialFigure(m, 0); err != nil {
+		return nil, err
+	}
+	b, err := loadersFrom(ctx).Breakdown.Load(ctx, store.MetricsKey{Subject: m.Subject, ID: m.SubjectID, Window: m.Window})
+	if err != nil {
+		return nil, err
+	}
+	return pick(b), nil
 }
 
 // commercialFigure hides a figure from viewers who may not see it.

@@ -86,6 +86,13 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	ChannelSales struct {
+		GMV       func(childComplexity int) int
+		Key       func(childComplexity int) int
+		Orders    func(childComplexity int) int
+		UnitsSold func(childComplexity int) int
+	}
+
 	CheckoutPayload struct {
 		Orders     func(childComplexity int) int
 		UserErrors func(childComplexity int) int
@@ -115,6 +122,8 @@ type ComplexityRoot struct {
 	}
 
 	ContentMetrics struct {
+		ByChannel          func(childComplexity int) int
+		BySurface          func(childComplexity int) int
 		ClickThroughRate   func(childComplexity int) int
 		Comments           func(childComplexity int) int
 		ConversionRate     func(childComplexity int) int
@@ -152,6 +161,7 @@ type ComplexityRoot struct {
 		EndedAt          func(childComplexity int) int
 		ID               func(childComplexity int) int
 		Metrics          func(childComplexity int, window *string) int
+		MetricsSeries    func(childComplexity int, window *string, granularity *string) int
 		PinnedProduct    func(childComplexity int) int
 		Products         func(childComplexity int, first *int, after *string) int
 		PublishedAt      func(childComplexity int) int
@@ -177,6 +187,11 @@ type ComplexityRoot struct {
 	LiveSessionPayload struct {
 		LiveSession func(childComplexity int) int
 		UserErrors  func(childComplexity int) int
+	}
+
+	MetricsPoint struct {
+		At      func(childComplexity int) int
+		Metrics func(childComplexity int) int
 	}
 
 	Money struct {
@@ -270,16 +285,17 @@ type ComplexityRoot struct {
 	}
 
 	Product struct {
-		CreatedAt   func(childComplexity int) int
-		Description func(childComplexity int) int
-		ID          func(childComplexity int) int
-		Metrics     func(childComplexity int, window *string) int
-		PriceRange  func(childComplexity int) int
-		Shop        func(childComplexity int) int
-		Status      func(childComplexity int) int
-		Tags        func(childComplexity int) int
-		Title       func(childComplexity int) int
-		Variants    func(childComplexity int, first *int, after *string) int
+		CreatedAt     func(childComplexity int) int
+		Description   func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Metrics       func(childComplexity int, window *string) int
+		MetricsSeries func(childComplexity int, window *string, granularity *string) int
+		PriceRange    func(childComplexity int) int
+		Shop          func(childComplexity int) int
+		Status        func(childComplexity int) int
+		Tags          func(childComplexity int) int
+		Title         func(childComplexity int) int
+		Variants      func(childComplexity int, first *int, after *string) int
 	}
 
 	ProductConnection struct {
@@ -349,6 +365,7 @@ type ComplexityRoot struct {
 		ID               func(childComplexity int) int
 		LiveSessions     func(childComplexity int, first *int, after *string) int
 		Metrics          func(childComplexity int, window *string) int
+		MetricsSeries    func(childComplexity int, window *string, granularity *string) int
 		Name             func(childComplexity int) int
 		OperatingModel   func(childComplexity int) int
 		Orders           func(childComplexity int, first *int, after *string) int
@@ -371,6 +388,13 @@ type ComplexityRoot struct {
 	ShopPayload struct {
 		Shop       func(childComplexity int) int
 		UserErrors func(childComplexity int) int
+	}
+
+	SurfaceSales struct {
+		GMV       func(childComplexity int) int
+		Key       func(childComplexity int) int
+		Orders    func(childComplexity int) int
+		UnitsSold func(childComplexity int) int
 	}
 
 	User struct {
@@ -397,6 +421,7 @@ type ComplexityRoot struct {
 		DurationSeconds func(childComplexity int) int
 		ID              func(childComplexity int) int
 		Metrics         func(childComplexity int, window *string) int
+		MetricsSeries   func(childComplexity int, window *string, granularity *string) int
 		PlaybackURL     func(childComplexity int) int
 		Products        func(childComplexity int, first *int, after *string) int
 		PublishedAt     func(childComplexity int) int
@@ -453,6 +478,8 @@ type ContentMetricsResolver interface {
 	ClickThroughRate(ctx context.Context, obj *store.Metrics) (*float64, error)
 	ConversionRate(ctx context.Context, obj *store.Metrics) (*float64, error)
 	Gpm(ctx context.Context, obj *store.Metrics) (*store.Money, error)
+	BySurface(ctx context.Context, obj *store.Metrics) ([]*store.SalesSlice, error)
+	ByChannel(ctx context.Context, obj *store.Metrics) ([]*store.SalesSlice, error)
 }
 type LiveSessionResolver interface {
 	ID(ctx context.Context, obj *store.LiveSession) (string, error)
@@ -460,6 +487,7 @@ type LiveSessionResolver interface {
 	Shop(ctx context.Context, obj *store.LiveSession) (*store.Shop, error)
 	Products(ctx context.Context, obj *store.LiveSession, first *int, after *string) (*model.ProductConnection, error)
 	Metrics(ctx context.Context, obj *store.LiveSession, window *string) (*store.Metrics, error)
+	MetricsSeries(ctx context.Context, obj *store.LiveSession, window *string, granularity *string) ([]*store.MetricsPoint, error)
 	Comments(ctx context.Context, obj *store.LiveSession, first *int, after *string) (*model.CommentConnection, error)
 	ViewerHasLiked(ctx context.Context, obj *store.LiveSession) (bool, error)
 
@@ -513,6 +541,7 @@ type ProductResolver interface {
 	PriceRange(ctx context.Context, obj *store.Product) (*store.PriceRange, error)
 	Variants(ctx context.Context, obj *store.Product, first *int, after *string) (*model.ProductVariantConnection, error)
 	Metrics(ctx context.Context, obj *store.Product, window *string) (*store.Metrics, error)
+	MetricsSeries(ctx context.Context, obj *store.Product, window *string, granularity *string) ([]*store.MetricsPoint, error)
 }
 type ProductVariantResolver interface {
 	ID(ctx context.Context, obj *store.ProductVariant) (string, error)
@@ -539,6 +568,7 @@ type ShopResolver interface {
 	Videos(ctx context.Context, obj *store.Shop, first *int, after *string) (*model.VideoConnection, error)
 	LiveSessions(ctx context.Context, obj *store.Shop, first *int, after *string) (*model.LiveSessionConnection, error)
 	Metrics(ctx context.Context, obj *store.Shop, window *string) (*store.Metrics, error)
+	MetricsSeries(ctx context.Context, obj *store.Shop, window *string, granularity *string) ([]*store.MetricsPoint, error)
 	Orders(ctx context.Context, obj *store.Shop, first *int, after *string) (*model.OrderConnection, error)
 }
 type UserResolver interface {
@@ -553,6 +583,7 @@ type VideoResolver interface {
 	Shop(ctx context.Context, obj *store.Video) (*store.Shop, error)
 	Products(ctx context.Context, obj *store.Video, first *int, after *string) (*model.ProductConnection, error)
 	Metrics(ctx context.Context, obj *store.Video, window *string) (*store.Metrics, error)
+	MetricsSeries(ctx context.Context, obj *store.Video, window *string, granularity *string) ([]*store.MetricsPoint, error)
 	Comments(ctx context.Context, obj *store.Video, first *int, after *string) (*model.CommentConnection, error)
 	ViewerHasLiked(ctx context.Context, obj *store.Video) (bool, error)
 }
@@ -706,6 +737,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CartPayload.UserErrors(childComplexity), true
 
+	case "ChannelSales.gmv":
+		if e.ComplexityRoot.ChannelSales.GMV == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelSales.GMV(childComplexity), true
+	case "ChannelSales.channel":
+		if e.ComplexityRoot.ChannelSales.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelSales.Key(childComplexity), true
+	case "ChannelSales.orders":
+		if e.ComplexityRoot.ChannelSales.Orders == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelSales.Orders(childComplexity), true
+	case "ChannelSales.unitsSold":
+		if e.ComplexityRoot.ChannelSales.UnitsSold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelSales.UnitsSold(childComplexity), true
+
 	case "CheckoutPayload.orders":
 		if e.ComplexityRoot.CheckoutPayload.Orders == nil {
 			break
@@ -789,6 +845,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CommentPayload.UserErrors(childComplexity), true
 
+	case "ContentMetrics.byChannel":
+		if e.ComplexityRoot.ContentMetrics.ByChannel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentMetrics.ByChannel(childComplexity), true
+	case "ContentMetrics.bySurface":
+		if e.ComplexityRoot.ContentMetrics.BySurface == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentMetrics.BySurface(childComplexity), true
 	case "ContentMetrics.clickThroughRate":
 		if e.ComplexityRoot.ContentMetrics.ClickThroughRate == nil {
 			break
@@ -953,6 +1021,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LiveSession.Metrics(childComplexity, args["window"].(*string)), true
+	case "LiveSession.metricsSeries":
+		if e.ComplexityRoot.LiveSession.MetricsSeries == nil {
+			break
+		}
+
+		args, err := ec.field_LiveSession_metricsSeries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.LiveSession.MetricsSeries(childComplexity, args["window"].(*string), args["granularity"].(*string)), true
 	case "LiveSession.pinnedProduct":
 		if e.ComplexityRoot.LiveSession.PinnedProduct == nil {
 			break
@@ -1057,6 +1136,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LiveSessionPayload.UserErrors(childComplexity), true
+
+	case "MetricsPoint.at":
+		if e.ComplexityRoot.MetricsPoint.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricsPoint.At(childComplexity), true
+	case "MetricsPoint.metrics":
+		if e.ComplexityRoot.MetricsPoint.Metrics == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricsPoint.Metrics(childComplexity), true
 
 	case "Money.amount":
 		if e.ComplexityRoot.Money.Amount == nil {
@@ -1589,6 +1681,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Product.Metrics(childComplexity, args["window"].(*string)), true
+	case "Product.metricsSeries":
+		if e.ComplexityRoot.Product.MetricsSeries == nil {
+			break
+		}
+
+		args, err := ec.field_Product_metricsSeries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Product.MetricsSeries(childComplexity, args["window"].(*string), args["granularity"].(*string)), true
 	case "Product.priceRange":
 		if e.ComplexityRoot.Product.PriceRange == nil {
 			break
@@ -1935,6 +2038,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Shop.Metrics(childComplexity, args["window"].(*string)), true
+	case "Shop.metricsSeries":
+		if e.ComplexityRoot.Shop.MetricsSeries == nil {
+			break
+		}
+
+		args, err := ec.field_Shop_metricsSeries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Shop.MetricsSeries(childComplexity, args["window"].(*string), args["granularity"].(*string)), true
 	case "Shop.name":
 		if e.ComplexityRoot.Shop.Name == nil {
 			break
@@ -2031,6 +2145,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ShopPayload.UserErrors(childComplexity), true
+
+	case "SurfaceSales.gmv":
+		if e.ComplexityRoot.SurfaceSales.GMV == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurfaceSales.GMV(childComplexity), true
+	case "SurfaceSales.surface":
+		if e.ComplexityRoot.SurfaceSales.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurfaceSales.Key(childComplexity), true
+	case "SurfaceSales.orders":
+		if e.ComplexityRoot.SurfaceSales.Orders == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurfaceSales.Orders(childComplexity), true
+	case "SurfaceSales.unitsSold":
+		if e.ComplexityRoot.SurfaceSales.UnitsSold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurfaceSales.UnitsSold(childComplexity), true
 
 	case "User.avatarUrl":
 		if e.ComplexityRoot.User.AvatarURL == nil {
@@ -2151,6 +2290,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Video.Metrics(childComplexity, args["window"].(*string)), true
+	case "Video.metricsSeries":
+		if e.ComplexityRoot.Video.MetricsSeries == nil {
+			break
+		}
+
+		args, err := ec.field_Video_metricsSeries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Video.MetricsSeries(childComplexity, args["window"].(*string), args["granularity"].(*string)), true
 	case "Video.playbackUrl":
 		if e.ComplexityRoot.Video.PlaybackURL == nil {
 			break
@@ -2434,6 +2584,8 @@ type Shop implements Node {
   liveSessions(first: Int = 20, after: String): LiveSessionConnection!
   "Engagement and conversion figures over a window."
   metrics(window: MetricsWindow = ALL_TIME): ContentMetrics!
+  "The same figures per hour or day, oldest first, for charts (at most 800 points)."
+  metricsSeries(window: MetricsWindow = LAST_7_DAYS, granularity: MetricsGranularity = DAY): [MetricsPoint!]!
   "The shop's orders, newest first: for its owner and admins, null for anyone else."
   orders(first: Int = 20, after: String): OrderConnection
 }
@@ -2470,6 +2622,8 @@ type Product implements Node {
   variants(first: Int = 20, after: String): ProductVariantConnection!
   "Engagement and conversion figures over a window."
   metrics(window: MetricsWindow = ALL_TIME): ContentMetrics!
+  "The same figures per hour or day, oldest first, for charts (at most 800 points)."
+  metricsSeries(window: MetricsWindow = LAST_7_DAYS, granularity: MetricsGranularity = DAY): [MetricsPoint!]!
   createdAt: Time!
 }
 
@@ -2532,6 +2686,8 @@ type Video implements Node & ContentNode {
   products(first: Int = 20, after: String): ProductConnection!
   "Engagement and conversion figures over a window."
   metrics(window: MetricsWindow = ALL_TIME): ContentMetrics!
+  "The same figures per hour or day, oldest first, for charts (at most 800 points)."
+  metricsSeries(window: MetricsWindow = LAST_7_DAYS, granularity: MetricsGranularity = DAY): [MetricsPoint!]!
   "Comments, newest first."
   comments(first: Int = 20, after: String): CommentConnection!
   "Whether the signed-in viewer likes it; false when anonymous."
@@ -2558,6 +2714,8 @@ type LiveSession implements Node & ContentNode {
   products(first: Int = 20, after: String): ProductConnection!
   "Engagement and conversion figures over a window."
   metrics(window: MetricsWindow = ALL_TIME): ContentMetrics!
+  "The same figures per hour or day, oldest first, for charts (at most 800 points)."
+  metricsSeries(window: MetricsWindow = LAST_7_DAYS, granularity: MetricsGranularity = DAY): [MetricsPoint!]!
   "Comments, newest first."
   comments(first: Int = 20, after: String): CommentConnection!
   "Whether the signed-in viewer likes it; false when anonymous."
@@ -2990,6 +3148,56 @@ type ContentMetrics {
   conversionRate: Float
   "GMV per thousand views: gmv × 1000 / views."
   gpm: Money
+  "Shops only (null elsewhere): paid sales by the surface they were placed on."
+  bySurface: [SurfaceSales!]
+  "Shops only (null elsewhere): paid sales by channel."
+  byChannel: [ChannelSales!]
+}
+
+enum MetricsGranularity {
+  HOUR
+  DAY
+}
+
+type MetricsPoint {
+  "Start of the hour or day."
+  at: Time!
+  metrics: ContentMetrics!
+}
+
+enum SalesSurface {
+  "Orders placed from a video."
+  VIDEO
+  "Orders placed from a live session."
+  LIVE
+  "Orders with no content behind them: the shop page, search."
+  PRODUCT_CARD
+}
+
+"The four positions of interest-commerce traffic."
+enum SalesChannel {
+  "The shop's own accounts and pages (no affiliate creator)."
+  OWN_ACCOUNTS
+  "Affiliate creators below the top-creator follower threshold."
+  AFFILIATES
+  "Affiliate creators with at least TOP_CREATOR_FOLLOWERS followers (default 1,000,000)."
+  TOP_CREATORS
+  "Orders placed through a platform campaign (checkout's campaign)."
+  CAMPAIGNS
+}
+
+type SurfaceSales {
+  surface: SalesSurface!
+  orders: Int!
+  unitsSold: Int!
+  gmv: Money!
+}
+
+type ChannelSales {
+  channel: SalesChannel!
+  orders: Int!
+  unitsSold: Int!
+  gmv: Money!
 }
 
 enum EngagementEventType {
@@ -3176,6 +3384,20 @@ func (ec *executionContext) childFields_CartPayload(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type CartPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_ChannelSales(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "channel":
+		return ec.fieldContext_ChannelSales_channel(ctx, field)
+	case "orders":
+		return ec.fieldContext_ChannelSales_orders(ctx, field)
+	case "unitsSold":
+		return ec.fieldContext_ChannelSales_unitsSold(ctx, field)
+	case "gmv":
+		return ec.fieldContext_ChannelSales_gmv(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChannelSales", field.Name)
+}
+
 func (ec *executionContext) childFields_CheckoutPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "orders":
@@ -3262,6 +3484,10 @@ func (ec *executionContext) childFields_ContentMetrics(ctx context.Context, fiel
 		return ec.fieldContext_ContentMetrics_conversionRate(ctx, field)
 	case "gpm":
 		return ec.fieldContext_ContentMetrics_gpm(ctx, field)
+	case "bySurface":
+		return ec.fieldContext_ContentMetrics_bySurface(ctx, field)
+	case "byChannel":
+		return ec.fieldContext_ContentMetrics_byChannel(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ContentMetrics", field.Name)
 }
@@ -3308,6 +3534,8 @@ func (ec *executionContext) childFields_LiveSession(ctx context.Context, field g
 		return ec.fieldContext_LiveSession_products(ctx, field)
 	case "metrics":
 		return ec.fieldContext_LiveSession_metrics(ctx, field)
+	case "metricsSeries":
+		return ec.fieldContext_LiveSession_metricsSeries(ctx, field)
 	case "comments":
 		return ec.fieldContext_LiveSession_comments(ctx, field)
 	case "viewerHasLiked":
@@ -3360,6 +3588,16 @@ func (ec *executionContext) childFields_LiveSessionPayload(ctx context.Context, 
 		return ec.fieldContext_LiveSessionPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LiveSessionPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_MetricsPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "at":
+		return ec.fieldContext_MetricsPoint_at(ctx, field)
+	case "metrics":
+		return ec.fieldContext_MetricsPoint_metrics(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MetricsPoint", field.Name)
 }
 
 func (ec *executionContext) childFields_Money(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3510,6 +3748,8 @@ func (ec *executionContext) childFields_Product(ctx context.Context, field graph
 		return ec.fieldContext_Product_variants(ctx, field)
 	case "metrics":
 		return ec.fieldContext_Product_metrics(ctx, field)
+	case "metricsSeries":
+		return ec.fieldContext_Product_metricsSeries(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_Product_createdAt(ctx, field)
 	}
@@ -3632,6 +3872,8 @@ func (ec *executionContext) childFields_Shop(ctx context.Context, field graphql.
 		return ec.fieldContext_Shop_liveSessions(ctx, field)
 	case "metrics":
 		return ec.fieldContext_Shop_metrics(ctx, field)
+	case "metricsSeries":
+		return ec.fieldContext_Shop_metricsSeries(ctx, field)
 	case "orders":
 		return ec.fieldContext_Shop_orders(ctx, field)
 	}
@@ -3668,6 +3910,20 @@ func (ec *executionContext) childFields_ShopPayload(ctx context.Context, field g
 		return ec.fieldContext_ShopPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ShopPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_SurfaceSales(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "surface":
+		return ec.fieldContext_SurfaceSales_surface(ctx, field)
+	case "orders":
+		return ec.fieldContext_SurfaceSales_orders(ctx, field)
+	case "unitsSold":
+		return ec.fieldContext_SurfaceSales_unitsSold(ctx, field)
+	case "gmv":
+		return ec.fieldContext_SurfaceSales_gmv(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SurfaceSales", field.Name)
 }
 
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3716,6 +3972,8 @@ func (ec *executionContext) childFields_Video(ctx context.Context, field graphql
 		return ec.fieldContext_Video_products(ctx, field)
 	case "metrics":
 		return ec.fieldContext_Video_metrics(ctx, field)
+	case "metricsSeries":
+		return ec.fieldContext_Video_metricsSeries(ctx, field)
 	case "comments":
 		return ec.fieldContext_Video_comments(ctx, field)
 	case "viewerHasLiked":
@@ -3901,6 +4159,28 @@ func (ec *executionContext) field_LiveSession_comments_args(ctx context.Context,
 		return nil, err
 	}
 	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_LiveSession_metricsSeries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "window",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOMetricsWindow2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["window"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "granularity",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOMetricsGranularity2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["granularity"] = arg1
 	return args, nil
 }
 
@@ -4278,6 +4558,28 @@ func (ec *executionContext) field_Mutation_updateShop_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Product_metricsSeries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "window",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOMetricsWindow2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["window"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "granularity",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOMetricsGranularity2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["granularity"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Product_metrics_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4522,6 +4824,28 @@ func (ec *executionContext) field_Shop_liveSessions_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Shop_metricsSeries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "window",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOMetricsWindow2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["window"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "granularity",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOMetricsGranularity2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["granularity"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Shop_metrics_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4643,6 +4967,28 @@ func (ec *executionContext) field_Video_comments_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Video_metricsSeries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "window",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOMetricsWindow2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["window"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "granularity",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOMetricsGranularity2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["granularity"] = arg1
 	return args, nil
 }
 
@@ -5292,6 +5638,107 @@ func (ec *executionContext) fieldContext_CartPayload_userErrors(_ context.Contex
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChannelSales_channel(ctx context.Context, field graphql.CollectedField, obj *store.SalesSlice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelSales_channel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNSalesChannel2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelSales_channel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelSales", field, false, false, errors.New("field of type SalesChannel does not have child fields"))
+}
+
+func (ec *executionContext) _ChannelSales_orders(ctx context.Context, field graphql.CollectedField, obj *store.SalesSlice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelSales_orders(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Orders, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelSales_orders(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelSales", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ChannelSales_unitsSold(ctx context.Context, field graphql.CollectedField, obj *store.SalesSlice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelSales_unitsSold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnitsSold, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelSales_unitsSold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelSales", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ChannelSales_gmv(ctx context.Context, field graphql.CollectedField, obj *store.SalesSlice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelSales_gmv(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GMV(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v store.Money) graphql.Marshaler {
+			return ec.marshalNMoney2showcaseᚋstoreᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelSales_gmv(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChannelSales",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
 		},
 	}
 	return fc, nil
@@ -6017,6 +6464,70 @@ func (ec *executionContext) fieldContext_ContentMetrics_gpm(_ context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _ContentMetrics_bySurface(ctx context.Context, field graphql.CollectedField, obj *store.Metrics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentMetrics_bySurface(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ContentMetrics().BySurface(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.SalesSlice) graphql.Marshaler {
+			return ec.marshalOSurfaceSales2ᚕᚖshowcaseᚋstoreᚐSalesSliceᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ContentMetrics_bySurface(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ContentMetrics",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SurfaceSales(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ContentMetrics_byChannel(ctx context.Context, field graphql.CollectedField, obj *store.Metrics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentMetrics_byChannel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ContentMetrics().ByChannel(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.SalesSlice) graphql.Marshaler {
+			return ec.marshalOChannelSales2ᚕᚖshowcaseᚋstoreᚐSalesSliceᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ContentMetrics_byChannel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ContentMetrics",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChannelSales(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _FeedConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.FeedConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6369,6 +6880,50 @@ func (ec *executionContext) fieldContext_LiveSession_metrics(ctx context.Context
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_LiveSession_metrics_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LiveSession_metricsSeries(ctx context.Context, field graphql.CollectedField, obj *store.LiveSession) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LiveSession_metricsSeries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.LiveSession().MetricsSeries(ctx, obj, fc.Args["window"].(*string), fc.Args["granularity"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.MetricsPoint) graphql.Marshaler {
+			return ec.marshalNMetricsPoint2ᚕᚖshowcaseᚋstoreᚐMetricsPointᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LiveSession_metricsSeries(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LiveSession",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MetricsPoint(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_LiveSession_metricsSeries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -6813,6 +7368,61 @@ func (ec *executionContext) fieldContext_LiveSessionPayload_userErrors(_ context
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MetricsPoint_at(ctx context.Context, field graphql.CollectedField, obj *store.MetricsPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MetricsPoint_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MetricsPoint_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MetricsPoint", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _MetricsPoint_metrics(ctx context.Context, field graphql.CollectedField, obj *store.MetricsPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MetricsPoint_metrics(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Metrics, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Metrics) graphql.Marshaler {
+			return ec.marshalNContentMetrics2ᚖshowcaseᚋstoreᚐMetrics(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MetricsPoint_metrics(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MetricsPoint",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContentMetrics(ctx, field)
 		},
 	}
 	return fc, nil
@@ -9188,6 +9798,50 @@ func (ec *executionContext) fieldContext_Product_metrics(ctx context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Product_metricsSeries(ctx context.Context, field graphql.CollectedField, obj *store.Product) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Product_metricsSeries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Product().MetricsSeries(ctx, obj, fc.Args["window"].(*string), fc.Args["granularity"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.MetricsPoint) graphql.Marshaler {
+			return ec.marshalNMetricsPoint2ᚕᚖshowcaseᚋstoreᚐMetricsPointᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Product_metricsSeries(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Product",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MetricsPoint(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Product_metricsSeries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Product_createdAt(ctx context.Context, field graphql.CollectedField, obj *store.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10728,6 +11382,50 @@ func (ec *executionContext) fieldContext_Shop_metrics(ctx context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Shop_metricsSeries(ctx context.Context, field graphql.CollectedField, obj *store.Shop) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Shop_metricsSeries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Shop().MetricsSeries(ctx, obj, fc.Args["window"].(*string), fc.Args["granularity"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.MetricsPoint) graphql.Marshaler {
+			return ec.marshalNMetricsPoint2ᚕᚖshowcaseᚋstoreᚐMetricsPointᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Shop_metricsSeries(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Shop",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MetricsPoint(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Shop_metricsSeries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Shop_orders(ctx context.Context, field graphql.CollectedField, obj *store.Shop) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10973,6 +11671,107 @@ func (ec *executionContext) fieldContext_ShopPayload_userErrors(_ context.Contex
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SurfaceSales_surface(ctx context.Context, field graphql.CollectedField, obj *store.SalesSlice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurfaceSales_surface(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNSalesSurface2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurfaceSales_surface(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurfaceSales", field, false, false, errors.New("field of type SalesSurface does not have child fields"))
+}
+
+func (ec *executionContext) _SurfaceSales_orders(ctx context.Context, field graphql.CollectedField, obj *store.SalesSlice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurfaceSales_orders(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Orders, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurfaceSales_orders(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurfaceSales", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SurfaceSales_unitsSold(ctx context.Context, field graphql.CollectedField, obj *store.SalesSlice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurfaceSales_unitsSold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnitsSold, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurfaceSales_unitsSold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurfaceSales", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SurfaceSales_gmv(ctx context.Context, field graphql.CollectedField, obj *store.SalesSlice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurfaceSales_gmv(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GMV(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v store.Money) graphql.Marshaler {
+			return ec.marshalNMoney2showcaseᚋstoreᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurfaceSales_gmv(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SurfaceSales",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
 		},
 	}
 	return fc, nil
@@ -11430,6 +12229,50 @@ func (ec *executionContext) fieldContext_Video_metrics(ctx context.Context, fiel
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Video_metrics_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Video_metricsSeries(ctx context.Context, field graphql.CollectedField, obj *store.Video) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Video_metricsSeries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Video().MetricsSeries(ctx, obj, fc.Args["window"].(*string), fc.Args["granularity"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.MetricsPoint) graphql.Marshaler {
+			return ec.marshalNMetricsPoint2ᚕᚖshowcaseᚋstoreᚐMetricsPointᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Video_metricsSeries(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Video",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MetricsPoint(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Video_metricsSeries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -14482,6 +15325,59 @@ func (ec *executionContext) _CartPayload(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var channelSalesImplementors = []string{"ChannelSales"}
+
+func (ec *executionContext) _ChannelSales(ctx context.Context, sel ast.SelectionSet, obj *store.SalesSlice) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, channelSalesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChannelSales")
+		case "channel":
+			out.Values[i] = ec._ChannelSales_channel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "orders":
+			out.Values[i] = ec._ChannelSales_orders(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unitsSold":
+			out.Values[i] = ec._ChannelSales_unitsSold(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "gmv":
+			out.Values[i] = ec._ChannelSales_gmv(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var checkoutPayloadImplementors = []string{"CheckoutPayload"}
 
 func (ec *executionContext) _CheckoutPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CheckoutPayload) graphql.Marshaler {
@@ -15157,6 +16053,82 @@ func (ec *executionContext) _ContentMetrics(ctx context.Context, sel ast.Selecti
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "bySurface":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ContentMetrics_bySurface(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "byChannel":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ContentMetrics_byChannel(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -15509,6 +16481,44 @@ func (ec *executionContext) _LiveSession(ctx context.Context, sel ast.SelectionS
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "metricsSeries":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._LiveSession_metricsSeries(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "comments":
 			field := field
 
@@ -15784,6 +16794,49 @@ func (ec *executionContext) _LiveSessionPayload(ctx context.Context, sel ast.Sel
 			}
 		case "userErrors":
 			out.Values[i] = ec._LiveSessionPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var metricsPointImplementors = []string{"MetricsPoint"}
+
+func (ec *executionContext) _MetricsPoint(ctx context.Context, sel ast.SelectionSet, obj *store.MetricsPoint) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, metricsPointImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MetricsPoint")
+		case "at":
+			out.Values[i] = ec._MetricsPoint_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "metrics":
+			out.Values[i] = ec._MetricsPoint_metrics(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -16993,6 +18046,44 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "metricsSeries":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Product_metricsSeries(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "createdAt":
 			out.Values[i] = ec._Product_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -18021,6 +19112,44 @@ func (ec *executionContext) _Shop(ctx context.Context, sel ast.SelectionSet, obj
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "metricsSeries":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Shop_metricsSeries(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "orders":
 			field := field
 
@@ -18190,6 +19319,59 @@ func (ec *executionContext) _ShopPayload(ctx context.Context, sel ast.SelectionS
 			}
 		case "userErrors":
 			out.Values[i] = ec._ShopPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var surfaceSalesImplementors = []string{"SurfaceSales"}
+
+func (ec *executionContext) _SurfaceSales(ctx context.Context, sel ast.SelectionSet, obj *store.SalesSlice) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, surfaceSalesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SurfaceSales")
+		case "surface":
+			out.Values[i] = ec._SurfaceSales_surface(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "orders":
+			out.Values[i] = ec._SurfaceSales_orders(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unitsSold":
+			out.Values[i] = ec._SurfaceSales_unitsSold(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "gmv":
+			out.Values[i] = ec._SurfaceSales_gmv(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -18608,6 +19790,44 @@ func (ec *executionContext) _Video(ctx context.Context, sel ast.SelectionSet, ob
 					}
 				}()
 				res = ec._Video_metrics(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "metricsSeries":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Video_metricsSeries(ctx, field, obj)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -19379,6 +20599,16 @@ func (ec *executionContext) unmarshalNCartLineUpdateInput2ᚖshowcaseᚋgraphᚋ
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNChannelSales2ᚖshowcaseᚋstoreᚐSalesSlice(ctx context.Context, sel ast.SelectionSet, v *store.SalesSlice) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ChannelSales(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNCheckoutInput2showcaseᚋgraphᚋmodelᚐCheckoutInput(ctx context.Context, v any) (model.CheckoutInput, error) {
 	res, err := ec.unmarshalInputCheckoutInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -19701,6 +20931,32 @@ func (ec *executionContext) unmarshalNLogInInput2showcaseᚋgraphᚋmodelᚐLogI
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNMetricsPoint2ᚕᚖshowcaseᚋstoreᚐMetricsPointᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.MetricsPoint) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMetricsPoint2ᚖshowcaseᚋstoreᚐMetricsPoint(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMetricsPoint2ᚖshowcaseᚋstoreᚐMetricsPoint(ctx context.Context, sel ast.SelectionSet, v *store.MetricsPoint) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._MetricsPoint(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNMetricsWindow2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -20004,6 +21260,38 @@ func (ec *executionContext) marshalNRecordEventsPayload2ᚖshowcaseᚋgraphᚋmo
 	return ec._RecordEventsPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNSalesChannel2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSalesChannel2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNSalesSurface2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSalesSurface2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
 func (ec *executionContext) unmarshalNScheduleLiveSessionInput2showcaseᚋgraphᚋmodelᚐScheduleLiveSessionInput(ctx context.Context, v any) (model.ScheduleLiveSessionInput, error) {
 	res, err := ec.unmarshalInputScheduleLiveSessionInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -20108,6 +21396,16 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNSurfaceSales2ᚖshowcaseᚋstoreᚐSalesSlice(ctx context.Context, sel ast.SelectionSet, v *store.SalesSlice) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SurfaceSales(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
@@ -20438,6 +21736,25 @@ func (ec *executionContext) marshalOCartPayload2ᚖshowcaseᚋgraphᚋmodelᚐCa
 	return ec._CartPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOChannelSales2ᚕᚖshowcaseᚋstoreᚐSalesSliceᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.SalesSlice) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNChannelSales2ᚖshowcaseᚋstoreᚐSalesSlice(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOCheckoutLineInput2ᚕᚖshowcaseᚋgraphᚋmodelᚐCheckoutLineInputᚄ(ctx context.Context, v any) ([]*model.CheckoutLineInput, error) {
 	if v == nil {
 		return nil, nil
@@ -20555,6 +21872,24 @@ func (ec *executionContext) marshalOLiveSessionPayload2ᚖshowcaseᚋgraphᚋmod
 		return graphql.Null
 	}
 	return ec._LiveSessionPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOMetricsGranularity2ᚖstring(ctx context.Context, v any) (*string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalString(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOMetricsGranularity2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(*v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOMetricsWindow2ᚖstring(ctx context.Context, v any) (*string, error) {
@@ -20741,6 +22076,25 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	_ = ctx
 	res := graphql.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOSurfaceSales2ᚕᚖshowcaseᚋstoreᚐSalesSliceᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.SalesSlice) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSurfaceSales2ᚖshowcaseᚋstoreᚐSalesSlice(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {

@@ -8,6 +8,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"showcase/store"
 )
 
 // queryCacheSize is how many parsed and validated documents are kept, so a
@@ -27,5 +29,9 @@ func NewHandler(r *Resolver) http.Handler {
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](queryCacheSize)})
 	srv.SetErrorPresenter(presentError)
 	srv.SetRecoverFunc(recoverPanic)
-	return WithLoaders(r.DB, srv)
+	top := r.TopCreatorFollowers
+	if top <= 0 {
+		top = store.DefaultTopCreatorFollowers
+	}
+	return WithLoaders(r.DB, top, srv)
 }

@@ -36,10 +36,13 @@ type Loaders struct {
 	Metrics           *dataloadgen.Loader[store.MetricsKey, *store.Metrics]
 	Comments          *dataloadgen.Loader[store.ChildPageKey, store.Page[*store.Comment]]
 	Liked             *dataloadgen.Loader[int64, bool]
+	Series            *dataloadgen.Loader[store.SeriesKey, []store.MetricsPoint]
+	Breakdown         *dataloadgen.Loader[store.MetricsKey, *store.Breakdown]
 }
 
-// NewLoaders returns fresh loaders over db.
-func NewLoaders(db *store.DB) *Loaders {
+// NewLoaders returns fresh loaders over db. topCreatorFollowers sets where
+// the TOP_CREATORS sales channel begins.
+func NewLoaders(db *store.DB, topCreatorFollowers int64) *Loaders {
 	wait := dataloadgen.WithWait(batchWait)
 	return &Loaders{
 		User:              dataloadgen.NewMappedLoader(db.UsersByIDs, wait),
@@ -62,6 +65,10 @@ func NewLoaders(db *store.DB) *Loaders {
 		CartLines:  dataloadgen.NewMappedLoader(db.CartLinesByBuyerIDs, wait),
 		Metrics:    dataloadgen.NewMappedLoader(db.MetricsFor, wait),
 		Comments:   dataloadgen.NewMappedLoader(db.CommentPages, wait),
+		Series:     dataloadgen.NewMappedLoader(db.MetricsSeries, wait),
+		Breakdown: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []store.MetricsKey) (map[store.MetricsKey]*store.Breakdown, error) {
+			return db.ShopBreakdowns(ctx, keys, topCreatorFollowers)
+		}, wait),
 		Liked: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]bool, error) {
 			return db.LikedByUser(ctx, auth.ViewerFrom(ctx).UserID(), ids)
 		}, wait),
@@ -72,9 +79,9 @@ type loadersKey struct{}
 
 // WithLoaders gives every request its own loaders, so cached rows never leak
 // between requests or viewers.
-func WithLoaders(db *store.DB, next http.Handler) http.Handler {
+func WithLoaders(db *store.DB, topCreatorFollowers int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := context.WithValue(r.Context(), loadersKey{}, NewLoaders(db))
+		ctx := context.WithValue(r.Context(), loadersKey{}, NewLoaders(db, topCreatorFollowers))
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

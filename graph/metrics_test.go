@@ -272,3 +272,80 @@ func TestFeedWithMetricsCostsConstantStatements(t *testing.T) {
 		t.Fatalf("statements: first 5 → %d, first 50 → %d", counts[5], counts[50])
 	}
 }
+
+func TestShopBreakdownsAndSeries(t *testing.T) {
+	a := newTestAPI(t)
+	w := newMetricsWorld(a) // one affiliate video order of 39.80
+	star, _ := a.user("star", true)
+	if _, err := a.db.Exec(`UPDATE users SET follower_count = 2000000 WHERE handle = 'star'`); err != nil {
+		t.Fatal(err)
+	}
+	var pv struct {
+		PublishVideo struct{ Video struct{ ID string } }
+	}
+	a.ok(star, publishVideoMutation, videoInput(w.shop.productID), &pv)
+	in := checkoutInput("top", "tok_ok", line(w.shop.variantIDs[0], 1))
+	in["in"].(map[string]any)["sourceContentId"] = pv.PublishVideo.Video.ID
+	a.ok(w.buyerToken, checkoutMutation, in, nil) // a top creator's order of 19.90
+	in = checkoutInput("card", "tok_ok", line(w.shop.variantIDs[0], 1))
+	a.ok(w.buyerToken, checkoutMutation, in, nil) // a product-card order, the shop's own channel
+	in = checkoutInput("campaign", "tok_ok", line(w.shop.variantIDs[0], 1))
+	in["in"].(map[string]any)["campaign"] = "double11"
+	a.ok(w.buyerToken, checkoutMutation, in, nil)
+
+	const q = `{ shop(handle: "brand-shop") { metrics { orders bySurface { surface orders gmv { amount } } byChannel { channel orders unitsSold gmv { amount } } }
+		metricsSeries(window: LAST_24_HOURS, granularity: HOUR) { at metrics { views orders } } } }`
+	var out struct {
+		Shop struct {
+			Metrics struct {
+				Orders    int
+				BySurface []struct {
+					Surface string
+					Orders  int
+					Gmv     struct{ Amount string }
+				}
+				ByChannel []struct {
+					Channel   string
+					Orders    int
+					UnitsSold int
+					Gmv       struct{ Amount string }
+				}
+			}
+			MetricsSeries []struct {
+				At      string
+				Metrics struct{ Views, Orders int }
+			}
+		}
+	}
+	a.ok(w.shop.sellerToken, q, nil, &out)
+	m := out.Shop.Metrics
+	surfaces := map[string]string{}
+	for _, s := range m.BySurface {
+		surfaces[s.Surface] = fmt.Sprintf("%d/%s", s.Orders, s.Gmv.Amount)
+	}
+	channels := map[string]string{}
+	for _, c := range m.ByChannel {
+		channels[c.Channel] = fmt.Sprintf("%d/%s", c.Orders, c.Gmv.Amount)
+	}
+	wantSurfaces := map[string]string{"VIDEO": "2/59.70", "LIVE": "0/0.00", "PRODUCT_CARD": "2/39.80"}
+	wantChannels := map[string]string{"OWN_ACCOUNTS": "1/19.90", "AFFILIATES": "1/39.80", "TOP_CREATORS": "1/19.90", "CAMPAIGNS": "1/19.90"}
+	if m.Orders != 4 || fmt.Sprint(surfaces) != fmt.Sprint(wantSurfaces) || fmt.Sprint(channels) != fmt.Sprint(wantChannels) {
+		t.Fatalf("orders %d\nsurfaces %v\nwant     %v\nchannels %v\nwant     %v", m.Orders, surfaces, wantSurfaces, channels, wantChannels)
+	}
+	series := out.Shop.MetricsSeries
+	if len(series) < 24 || len(series) > 26 {
+		t.Fatalf("hourly series over 24 hours has %d points", len(series))
+	}
+	last := series[len(series)-1].Metrics
+	if last.Views != 10 || last.Orders != 4 {
+		t.Fatalf("latest hour = %+v", last)
+	}
+	for _, p := range series[:len(series)-2] {
+		if p.Metrics.Views != 0 || p.Metrics.Orders != 0 {
+			t.Fatalf("activity in an earlier hour: %+v", p)
+		}
+	}
+	if resp := a.post("", q, nil); resp.code() != "FORBIDDEN" {
+		t.Fatalf("anonymous breakdown: %+v", resp.Errors)
+	}
+}

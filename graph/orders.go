@@ -63,7 +63,7 @@ func (r *Resolver) checkout(ctx context.Context, in model.CheckoutInput) (*model
 	}
 	req := store.CheckoutRequest{
 		BuyerID: v.UserID(), IdempotencyKey: in.IdempotencyKey, PaymentToken: in.Payment.Token,
-		ShippingAddress: addressFrom(in.ShippingAddress),
+		ShippingAddress: addressFrom(in.ShippingAddress), Campaign: deref(in.Campaign),
 	}
 	if in.SourceContentID != nil {
 		id, err := parseContentID(*in.SourceContentID)

@@ -18,4 +18,7 @@ type Resolver struct {
 	Payments payment.Provider
 	// Events buffers engagement events until the next flush.
 	Events *store.EventBuffer
+	// TopCreatorFollowers is where the TOP_CREATORS channel begins
+	// (store.DefaultTopCreatorFollowers when 0).
+	TopCreatorFollowers int64
 }

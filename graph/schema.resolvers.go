@@ -116,6 +116,16 @@ func (r *contentMetricsResolver) Gpm(ctx context.Context, obj *store.Metrics) (*
 	return commercialFigure(obj, obj.GPM())
 }
 
+// BySurface is the resolver for the bySurface field.
+func (r *contentMetricsResolver) BySurface(ctx context.Context, obj *store.Metrics) ([]*store.SalesSlice, error) {
+	return breakdown(ctx, obj, func(b *store.Breakdown) []*store.SalesSlice { return b.BySurface })
+}
+
+// ByChannel is the resolver for the byChannel field.
+func (r *contentMetricsResolver) ByChannel(ctx context.Context, obj *store.Metrics) ([]*store.SalesSlice, error) {
+	return breakdown(ctx, obj, func(b *store.Breakdown) []*store.SalesSlice { return b.ByChannel })
+}
+
 // ID is the resolver for the id field.
 func (r *liveSessionResolver) ID(ctx context.Context, obj *store.LiveSession) (string, error) {
 	return globalID(typeLiveSession, obj.ID), nil
@@ -138,7 +148,12 @@ func (r *liveSessionResolver) Products(ctx context.Context, obj *store.LiveSessi
 
 // Metrics is the resolver for the metrics field.
 func (r *liveSessionResolver) Metrics(ctx context.Context, obj *store.LiveSession, window *string) (*store.Metrics, error) {
-	return contentMetrics(ctx, obj, window)
+	return contentSubject(ctx, obj).metrics(ctx, window)
+}
+
+// MetricsSeries is the resolver for the metricsSeries field.
+func (r *liveSessionResolver) MetricsSeries(ctx context.Context, obj *store.LiveSession, window *string, granularity *string) ([]*store.MetricsPoint, error) {
+	return contentSubject(ctx, obj).series(ctx, window, granularity)
 }
 
 // Comments is the resolver for the comments field.
@@ -370,7 +385,12 @@ func (r *productResolver) Variants(ctx context.Context, obj *store.Product, firs
 
 // Metrics is the resolver for the metrics field.
 func (r *productResolver) Metrics(ctx context.Context, obj *store.Product, window *string) (*store.Metrics, error) {
-	return metricsFor(ctx, store.SubjectProduct, obj.ID, window, func() (bool, error) { return viewerManagesShop(ctx, obj.ShopID) })
+	return productSubject(ctx, obj).metrics(ctx, window)
+}
+
+// MetricsSeries is the resolver for the metricsSeries field.
+func (r *productResolver) MetricsSeries(ctx context.Context, obj *store.Product, window *string, granularity *string) ([]*store.MetricsPoint, error) {
+	return productSubject(ctx, obj).series(ctx, window, granularity)
 }
 
 // ID is the resolver for the id field.
@@ -539,7 +559,12 @@ func (r *shopResolver) LiveSessions(ctx context.Context, obj *store.Shop, first 
 
 // Metrics is the resolver for the metrics field.
 func (r *shopResolver) Metrics(ctx context.Context, obj *store.Shop, window *string) (*store.Metrics, error) {
-	return metricsFor(ctx, store.SubjectShop, obj.ID, window, func() (bool, error) { return viewerManagesShop(ctx, obj.ID) })
+	return shopSubject(ctx, obj).metrics(ctx, window)
+}
+
+// MetricsSeries is the resolver for the metricsSeries field.
+func (r *shopResolver) MetricsSeries(ctx context.Context, obj *store.Shop, window *string, granularity *string) ([]*store.MetricsPoint, error) {
+	return shopSubject(ctx, obj).series(ctx, window, granularity)
 }
 
 // Orders is the resolver for the orders field.
@@ -594,7 +619,12 @@ func (r *videoResolver) Products(ctx context.Context, obj *store.Video, first *i
 
 // Metrics is the resolver for the metrics field.
 func (r *videoResolver) Metrics(ctx context.Context, obj *store.Video, window *string) (*store.Metrics, error) {
-	return contentMetrics(ctx, obj, window)
+	return contentSubject(ctx, obj).metrics(ctx, window)
+}
+
+// MetricsSeries is the resolver for the metricsSeries field.
+func (r *videoResolver) MetricsSeries(ctx context.Context, obj *store.Video, window *string, granularity *string) ([]*store.MetricsPoint, error) {
+	return contentSubject(ctx, obj).series(ctx, window, granularity)
 }
 
 // Comments is the resolver for the comments field.

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strconv"
 	"time"
+
+	"showcase/store"
 )
 
 // config is everything the server reads from flags and the environment.
@@ -20,17 +22,20 @@ type config struct {
 	DBMaxConns  int
 	// FlushInterval is how often buffered engagement events are written.
 	FlushInterval time.Duration
+	// TopCreatorFollowers is where the TOP_CREATORS sales channel begins.
+	TopCreatorFollowers int64
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
 	cfg := config{
-		Addr:          envOr(getenv, "ADDR", "127.0.0.1:8080"),
-		DatabaseURL:   getenv("DATABASE_URL"),
-		DataDir:       envOr(getenv, "DATA_DIR", ".data"),
-		JWTSecret:     getenv("JWT_SECRET"),
-		TokenTTL:      24 * time.Hour,
-		DBMaxConns:    20,
-		FlushInterval: time.Second,
+		Addr:                envOr(getenv, "ADDR", "127.0.0.1:8080"),
+		DatabaseURL:         getenv("DATABASE_URL"),
+		DataDir:             envOr(getenv, "DATA_DIR", ".data"),
+		JWTSecret:           getenv("JWT_SECRET"),
+		TokenTTL:            24 * time.Hour,
+		DBMaxConns:          20,
+		FlushInterval:       time.Second,
+		TopCreatorFollowers: store.DefaultTopCreatorFollowers,
 	}
 	if v := getenv("TOKEN_TTL"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -53,6 +58,13 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		}
 		cfg.FlushInterval = d
 	}
+	if v := getenv("TOP_CREATOR_FOLLOWERS"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			return cfg, fmt.Errorf("TOP_CREATOR_FOLLOWERS must be a positive integer")
+		}
+		cfg.TopCreatorFollowers = n
+	}
 	fs := flag.NewFlagSet("showcase", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address (env ADDR)")
@@ -62,6 +74,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.DurationVar(&cfg.TokenTTL, "token-ttl", cfg.TokenTTL, "lifetime of issued access tokens (env TOKEN_TTL)")
 	fs.IntVar(&cfg.DBMaxConns, "db-max-conns", cfg.DBMaxConns, "maximum open database connections (env DB_MAX_CONNS)")
 	fs.DurationVar(&cfg.FlushInterval, "events-flush-interval", cfg.FlushInterval, "how often buffered engagement events are written (env EVENTS_FLUSH_INTERVAL)")
+	fs.Int64Var(&cfg.TopCreatorFollowers, "top-creator-followers", cfg.TopCreatorFollowers, "followers from which an affiliate counts as a top creator (env TOP_CREATOR_FOLLOWERS)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}

@@ -81,7 +81,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	srv := &http.Server{
 		// The built-in test provider is the only one so far: tok_ok pays,
 		// tok_declined declines, tok_error fails transiently.
-		Handler:           newServer(db, tokens, payment.NewTestProvider(), events),
+		Handler:           newServer(cfg, db, tokens, payment.NewTestProvider(), events),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,

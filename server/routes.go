@@ -10,9 +10,10 @@ import (
 )
 
 // newServer wires every route of the API.
-func newServer(db *store.DB, tokens *auth.Tokens, payments payment.Provider, events *store.EventBuffer) http.Handler {
+func newServer(cfg config, db *store.DB, tokens *auth.Tokens, payments payment.Provider, events *store.EventBuffer) http.Handler {
 	mux := http.NewServeMux()
-	api := auth.Middleware(tokens, db.UserByID, graph.NewHandler(&graph.Resolver{DB: db, Tokens: tokens, Payments: payments, Events: events}))
+	api := auth.Middleware(tokens, db.UserByID, graph.NewHandler(&graph.Resolver{DB: db, Tokens: tokens, Payments: payments, Events: events,
+		TopCreatorFollowers: cfg.TopCreatorFollowers}))
 	mux.Handle("/graphql", api)
 	mux.Handle("GET /{$}", playgroundHandler("/graphql"))
 	mux.Handle("GET "+playgroundAssetsPath, playgroundFiles())

@@ -53,6 +53,8 @@ type MetricsKey struct {
 // session, product or shop over a window. Orders, units and GMV count paid
 // orders attributed to the subject that were not cancelled or refunded.
 type Metrics struct {
+	Subject            string
+	SubjectID          int64
 	Window             string
 	Views              int64
 	Likes              int64
@@ -103,47 +105,92 @@ const paidStatuses = `('PAID', 'FULFILLED', 'DELIVERED')`
 // statement per subject kind. GMV counts orders in the subject's shop
 // currency.
 var metricsQueries = map[string]string{
-	SubjectContent: `SELECT i.id, coalesce(s.currency_code, 'USD') AS currency_code,
+	SubjectContent: `SELECT i.id, pts.n, pts.from_ts, coalesce(s.currency_code, 'USD') AS currency_code,
 			coalesce(e.views, 0) AS views, coalesce(e.shares, 0) AS shares,
 			coalesce(e.impressions, 0) AS impressions, coalesce(e.clicks, 0) AS clicks,
 			l.n AS likes, cm.n AS comments, o.n AS orders, coalesce(o.units, 0) AS units, coalesce(o.gmv, 0) AS gmv
 		FROM unnest($1::bigint[]) AS i(id)
+		CROSS JOIN unnest($2::timestamptz[], $3::timestamptz[]) WITH ORDINALITY AS pts(from_ts, to_ts, n)
 		JOIN contents c ON c.id = i.id
 		LEFT JOIN shops s ON s.id = c.shop_id
 		LEFT JOIN LATERAL (SELECT sum(views) AS views, sum(shares) AS shares, sum(product_impressions) AS impressions,
-			sum(product_clicks) AS clicks FROM content_event_counts WHERE content_id = i.id AND bucket >= $2) e ON true
-		LEFT JOIN LATERAL (SELECT count(*) AS n FROM content_likes WHERE content_id = i.id AND created_at >= $2) l ON true
-		LEFT JOIN LATERAL (SELECT count(*) AS n FROM comments WHERE content_id = i.id AND created_at >= $2) cm ON true
+			sum(product_clicks) AS clicks FROM content_event_counts WHERE content_id = i.id AND bucket >= pts.from_ts AND bucket < pts.to_ts) e ON true
+		LEFT JOIN LATERAL (SELECT count(*) AS n FROM content_likes WHERE content_id = i.id AND created_at >= pts.from_ts AND created_at < pts.to_ts) l ON true
+		LEFT JOIN LATERAL (SELECT count(*) AS n FROM comments WHERE content_id = i.id AND created_at >= pts.from_ts AND created_at < pts.to_ts) cm ON true
 		LEFT JOIN LATERAL (SELECT count(*) AS n, sum(units) AS units, sum(total_amount) AS gmv FROM orders
-			WHERE source_content_id = i.id AND status IN ` + paidStatuses + ` AND paid_at >= $2
+			WHERE source_content_id = i.id AND status IN ` + paidStatuses + ` AND paid_at >= pts.from_ts AND paid_at < pts.to_ts
 			  AND currency_code = coalesce(s.currency_code, 'USD')) o ON true`,
 	// A product's views are its card impressions.
-	SubjectProduct: `SELECT i.id, s.currency_code, coalesce(e.impressions, 0) AS views, 0 AS shares,
+	SubjectProduct: `SELECT i.id, pts.n, pts.from_ts, s.currency_code, coalesce(e.impressions, 0) AS views, 0 AS shares,
 			coalesce(e.impressions, 0) AS impressions, coalesce(e.clicks, 0) AS clicks, 0 AS likes, 0 AS comments,
 			o.n AS orders, coalesce(o.units, 0) AS units, coalesce(o.gmv, 0) AS gmv
 		FROM unnest($1::bigint[]) AS i(id)
+		CROSS JOIN unnest($2::timestamptz[], $3::timestamptz[]) WITH ORDINALITY AS pts(from_ts, to_ts, n)
 		JOIN products p ON p.id = i.id JOIN shops s ON s.id = p.shop_id
 		LEFT JOIN LATERAL (SELECT sum(impressions) AS impressions, sum(clicks) AS clicks
-			FROM product_event_counts WHERE product_id = i.id AND bucket >= $2) e ON true
+			FROM product_event_counts WHERE product_id = i.id AND bucket >= pts.from_ts AND bucket < pts.to_ts) e ON true
 		LEFT JOIN LATERAL (SELECT count(DISTINCT l.order_id) AS n, sum(l.quantity) AS units, sum(l.total_amount) AS gmv
 			FROM order_lines l JOIN orders o ON o.id = l.order_id
-			WHERE l.product_id = i.id AND o.status IN ` + paidStatuses + ` AND o.paid_at >= $2) o ON true`,
+			WHERE l.product_id = i.id AND o.status IN ` + paidStatuses + ` AND o.paid_at >= pts.from_ts AND o.paid_at < pts.to_ts) o ON true`,
 	// A shop's engagement is that of its content; its sales are all its orders.
-	SubjectShop: `SELECT i.id, s.currency_code, coalesce(e.views, 0) AS views, coalesce(e.shares, 0) AS shares,
+	SubjectShop: `SELECT i.id, pts.n, pts.from_ts, s.currency_code, coalesce(e.views, 0) AS views, coalesce(e.shares, 0) AS shares,
 			coalesce(e.impressions, 0) AS impressions, coalesce(e.clicks, 0) AS clicks,
 			l.n AS likes, cm.n AS comments, o.n AS orders, coalesce(o.units, 0) AS units, coalesce(o.gmv, 0) AS gmv
 		FROM unnest($1::bigint[]) AS i(id)
+		CROSS JOIN unnest($2::timestamptz[], $3::timestamptz[]) WITH ORDINALITY AS pts(from_ts, to_ts, n)
 		JOIN shops s ON s.id = i.id
 		LEFT JOIN LATERAL (SELECT sum(m.views) AS views, sum(m.shares) AS shares, sum(m.product_impressions) AS impressions,
 			sum(m.product_clicks) AS clicks FROM content_event_counts m JOIN contents c ON c.id = m.content_id
-			WHERE c.shop_id = i.id AND m.bucket >= $2) e ON true
+			WHERE c.shop_id = i.id AND m.bucket >= pts.from_ts AND bucket < pts.to_ts) e ON true
 		LEFT JOIN LATERAL (SELECT count(*) AS n FROM content_likes k JOIN contents c ON c.id = k.content_id
-			WHERE c.shop_id = i.id AND k.created_at >= $2) l ON true
+			WHERE c.shop_id = i.id AND k.created_at >= pts.from_ts AND k.created_at < pts.to_ts) l ON true
 		LEFT JOIN LATERAL (SELECT count(*) AS n FROM comments k JOIN contents c ON c.id = k.content_id
-			WHERE c.shop_id = i.id AND k.created_at >= $2) cm ON true
+			WHERE c.shop_id = i.id AND k.created_at >= pts.from_ts AND k.created_at < pts.to_ts) cm ON true
 		LEFT JOIN LATERAL (SELECT count(*) AS n, sum(units) AS units, sum(total_amount) AS gmv FROM orders
-			WHERE shop_id = i.id AND status IN ` + paidStatuses + ` AND paid_at >= $2) o ON true`,
+			WHERE shop_id = i.id AND status IN ` + paidStatuses + ` AND paid_at >= pts.from_ts AND paid_at < pts.to_ts) o ON true`,
 }
+
+// metricsRow is one subject's figures over one time range.
+type metricsRow struct {
+	ID          int64     `db:"id"`
+	Point       int       `db:"n"`
+	From        time.Time `db:"from_ts"`
+	Currency    string    `db:"currency_code"`
+	Views       int64     `db:"views"`
+	Shares      int64     `db:"shares"`
+	Impressions int64     `db:"impressions"`
+	Clicks      int64     `db:"clicks"`
+	Likes       int64     `db:"likes"`
+	Comments    int64     `db:"comments"`
+	Orders      int64     `db:"orders"`
+	Units       int64     `db:"units"`
+	GMV         int64     `db:"gmv"`
+}
+
+func (r *metricsRow) metrics(subject, window string) *Metrics {
+	return &Metrics{
+		Subject: subject, SubjectID: r.ID, Window: window, Views: r.Views, Likes: r.Likes, Comments: r.Comments, Shares: r.Shares,
+		ProductImpressions: r.Impressions, ProductClicks: r.Clicks, Orders: r.Orders, UnitsSold: r.Units,
+		GMVAmount: r.GMV, CurrencyCode: r.Currency,
+	}
+}
+
+// metricsRows computes figures for ids over each [from, to) range in one statement.
+func (db *DB) metricsRows(ctx context.Context, subject string, ids []int64, from, to []time.Time) ([]metricsRow, error) {
+	query, ok := metricsQueries[subject]
+	if !ok {
+		return nil, fmt.Errorf("metrics: unknown subject %q", subject)
+	}
+	var rows []metricsRow
+	if err := db.SelectContext(ctx, &rows, query+` ORDER BY 1, 2`, pq.Array(ids), pq.Array(from), pq.Array(to)); err != nil {
+		return nil, fmt.Errorf("%s metrics: %w", subject, err)
+	}
+	return rows, nil
+}
+
+// endOfTime closes ranges that run up to now, so events flushed a moment
+// after the query was built still count.
+var endOfTime = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // MetricsFor loads figures for many keys, one statement per subject kind and
 // window present among them.
@@ -157,36 +204,93 @@ func (db *DB) MetricsFor(ctx context.Context, keys []MetricsKey) (map[MetricsKey
 	now := time.Now()
 	out := make(map[MetricsKey]*Metrics, len(keys))
 	for g, ids := range groups {
-		query, ok := metricsQueries[g.subject]
-		if !ok {
-			return nil, fmt.Errorf("metrics: unknown subject %q", g.subject)
-		}
 		since, err := WindowStart(g.window, now)
 		if err != nil {
 			return nil, err
 		}
-		var rows []struct {
-			ID          int64  `db:"id"`
-			Currency    string `db:"currency_code"`
-			Views       int64  `db:"views"`
-			Shares      int64  `db:"shares"`
-			Impressions int64  `db:"impressions"`
-			Clicks      int64  `db:"clicks"`
-			Likes       int64  `db:"likes"`
-			Comments    int64  `db:"comments"`
-			Orders      int64  `db:"orders"`
-			Units       int64  `db:"units"`
-			GMV         int64  `db:"gmv"`
+		rows, err := db.metricsRows(ctx, g.subject, ids, []time.Time{since}, []time.Time{endOfTime})
+		if err != nil {
+			return nil, err
 		}
-		if err := db.SelectContext(ctx, &rows, query, pq.Array(ids), since); err != nil {
-			return nil, fmt.Errorf("%s metrics: %w", g.subject, err)
+		for i := range rows {
+			out[MetricsKey{g.subject, rows[i].ID, g.window}] = rows[i].metrics(g.subject, g.window)
 		}
-		for _, r := range rows {
-			out[MetricsKey{g.subject, r.ID, g.window}] = &Metrics{
-				Window: g.window, Views: r.Views, Likes: r.Likes, Comments: r.Comments, Shares: r.Shares,
-				ProductImpressions: r.Impressions, ProductClicks: r.Clicks, Orders: r.Orders, UnitsSold: r.Units,
-				GMVAmount: r.GMV, CurrencyCode: r.Currency,
-			}
+	}
+	return out, nil
+}
+
+// Series granularities.
+const (
+	GranularityHour = "HOUR"
+	GranularityDay  = "DAY"
+)
+
+// maxSeriesPoints bounds a chart.
+const maxSeriesPoints = 800
+
+// SeriesKey asks for one subject's figures per hour or day over a window.
+type SeriesKey struct {
+	MetricsKey
+	Granularity string
+}
+
+// MetricsPoint is the figures of one hour or day.
+type MetricsPoint struct {
+	At      time.Time
+	Metrics *Metrics
+}
+
+// seriesRanges splits a window into hours or days, oldest first. ALL_TIME
+// charts begin at the first day with data, which the caller passes as first.
+func seriesRanges(window, granularity string, now time.Time) (from, to []time.Time, err error) {
+	step := time.Hour
+	if granularity == GranularityDay {
+		step = 24 * time.Hour
+	} else if granularity != GranularityHour {
+		return nil, nil, Errorf(EInvalid, "unknown granularity %q", granularity)
+	}
+	start, err := WindowStart(window, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	if window == WindowAllTime {
+		start = now.AddDate(0, 0, -365)
+	}
+	end := now.Truncate(step).Add(step)
+	t := start.Truncate(step)
+	if int(end.Sub(t)/step) > maxSeriesPoints {
+		return nil, nil, Errorf(EInvalid, "too many points: use DAY granularity or a shorter window")
+	}
+	for ; t.Before(end); t = t.Add(step) {
+		from, to = append(from, t), append(to, t.Add(step))
+	}
+	to[len(to)-1] = endOfTime
+	return from, to, nil
+}
+
+// MetricsSeries loads charts for many keys, one statement per subject kind,
+// window and granularity.
+func (db *DB) MetricsSeries(ctx context.Context, keys []SeriesKey) (map[SeriesKey][]MetricsPoint, error) {
+	type group struct{ subject, window, granularity string }
+	groups := map[group][]int64{}
+	for _, k := range keys {
+		g := group{k.Subject, k.Window, k.Granularity}
+		groups[g] = append(groups[g], k.ID)
+	}
+	now := time.Now().UTC()
+	out := make(map[SeriesKey][]MetricsPoint, len(keys))
+	for g, ids := range groups {
+		from, to, err := seriesRanges(g.window, g.granularity, now)
+		if err != nil {
+			return nil, err
+		}
+		rows, err := db.metricsRows(ctx, g.subject, ids, from, to)
+		if err != nil {
+			return nil, err
+		}
+		for i := range rows {
+			k := SeriesKey{MetricsKey{g.subject, rows[i].ID, g.window}, g.granularity}
+			out[k] = append(out[k], MetricsPoint{At: rows[i].From, Metrics: rows[i].metrics(g.subject, g.window)})
 		}
 	}
 	return out, nil
