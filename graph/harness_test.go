@@ -42,7 +42,7 @@ func newTestAPI(t testing.TB) *testAPI {
 		t.Fatal(err)
 	}
 	a := &testAPI{t: t, db: db, tokens: tokens, payments: payment.NewTestProvider(), events: store.NewEventBuffer(db)}
-	api := auth.Middleware(tokens, db.UserByID, graph.NewHandler(&graph.Resolver{DB: db, Tokens: tokens, Payments: a.payments, Events: a.events}))
+	api := auth.Middleware(tokens, db.UserByID, graph.NewHandler(&graph.Resolver{DB: db, Tokens: tokens, Payments: a.payments, Events: a.events, FeedWeights: store.DefaultFeedWeights}))
 	a.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, counter := store.WithStatementCounter(r.Context())
 		api.ServeHTTP(w, r.WithContext(ctx))

@@ -349,3 +349,55 @@ func TestShopBreakdownsAndSeries(t *testing.T) {
 		t.Fatalf("anonymous breakdown: %+v", resp.Errors)
 	}
 }
+
+func TestFeedFavoursContentThatConverts(t *testing.T) {
+	a := newTestAPI(t)
+	shop := a.fixture("gpm")
+	creator, _ := a.user("kol", true)
+	buyer, _ := a.user("ana", false)
+	var ids []string
+	for i := 0; i < 2; i++ {
+		var pv struct {
+			PublishVideo struct{ Video struct{ ID string } }
+		}
+		a.ok(creator, publishVideoMutation, videoInput(shop.productID), &pv)
+		ids = append(ids, pv.PublishVideo.Video.ID)
+		a.ok("", recordEventsMutation, map[string]any{"events": withDevice(events(20, "VIEW", pv.PublishVideo.Video.ID, ""))}, nil)
+	}
+	// Otherwise equal: same publication time, tags and views.
+	if _, err := a.db.Exec(`UPDATE contents SET published_at = now() - interval '1 hour'`); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.events.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	feedOrder := func() []string {
+		var out struct {
+			Feed struct{ Edges []struct{ Node struct{ ID string } } }
+		}
+		a.ok("", `{ feed(first: 2) { edges { node { id } } } }`, nil, &out)
+		return []string{out.Feed.Edges[0].Node.ID, out.Feed.Edges[1].Node.ID}
+	}
+	if err := a.db.RefreshContentScores(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := feedOrder(); got[0] != ids[1] {
+		t.Fatalf("without sales the newer id leads the tie; got %v", got)
+	}
+	in := checkoutInput("sale", "tok_ok", line(shop.variantIDs[0], 1))
+	in["in"].(map[string]any)["sourceContentId"] = ids[0]
+	a.ok(buyer, checkoutMutation, in, nil)
+	if err := a.db.RefreshContentScores(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := feedOrder(); got[0] != ids[0] {
+		t.Fatalf("the video with GPM does not lead: %v (want %s first)", got, ids[0])
+	}
+}
+
+func withDevice(evs []map[string]any) []map[string]any {
+	for _, e := range evs {
+		e["deviceId"] = "device-1"
+	}
+	return evs
+}

@@ -21,4 +21,6 @@ type Resolver struct {
 	// TopCreatorFollowers is where the TOP_CREATORS channel begins
 	// (store.DefaultTopCreatorFollowers when 0).
 	TopCreatorFollowers int64
+	// FeedWeights say how much 7-day GPM and engagement lift content in the feed.
+	FeedWeights store.FeedWeights
 }

@@ -489,7 +489,7 @@ func (r *queryResolver) Feed(ctx context.Context, first *int, after *string) (*m
 	if err != nil {
 		return nil, err
 	}
-	page, err := r.DB.Feed(ctx, store.FeedArgs{ViewerID: auth.ViewerFrom(ctx).UserID(), PageArgs: args})
+	page, err := r.DB.Feed(ctx, store.FeedArgs{ViewerID: auth.ViewerFrom(ctx).UserID(), Weights: r.FeedWeights, PageArgs: args})
 	if err != nil {
 		return nil, err
 	}

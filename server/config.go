@@ -24,6 +24,10 @@ type config struct {
 	FlushInterval time.Duration
 	// TopCreatorFollowers is where the TOP_CREATORS sales channel begins.
 	TopCreatorFollowers int64
+	// FeedWeights lift converting content in the feed.
+	FeedWeights store.FeedWeights
+	// ScoreRefresh is how often the feed's 7-day GPM and engagement are recomputed.
+	ScoreRefresh time.Duration
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -36,6 +40,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		DBMaxConns:          20,
 		FlushInterval:       time.Second,
 		TopCreatorFollowers: store.DefaultTopCreatorFollowers,
+		FeedWeights:         store.DefaultFeedWeights,
+		ScoreRefresh:        time.Minute,
 	}
 	if v := getenv("TOKEN_TTL"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -58,6 +64,22 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		}
 		cfg.FlushInterval = d
 	}
+	for key, dst := range map[string]*float64{"FEED_GPM_WEIGHT": &cfg.FeedWeights.GPM, "FEED_ENGAGEMENT_WEIGHT": &cfg.FeedWeights.Engagement} {
+		if v := getenv(key); v != "" {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f < 0 {
+				return cfg, fmt.Errorf("%s must be a non-negative number", key)
+			}
+			*dst = f
+		}
+	}
+	if v := getenv("SCORES_REFRESH_INTERVAL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return cfg, fmt.Errorf("SCORES_REFRESH_INTERVAL must be a positive duration")
+		}
+		cfg.ScoreRefresh = d
+	}
 	if v := getenv("TOP_CREATOR_FOLLOWERS"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 1 {
@@ -75,6 +97,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.IntVar(&cfg.DBMaxConns, "db-max-conns", cfg.DBMaxConns, "maximum open database connections (env DB_MAX_CONNS)")
 	fs.DurationVar(&cfg.FlushInterval, "events-flush-interval", cfg.FlushInterval, "how often buffered engagement events are written (env EVENTS_FLUSH_INTERVAL)")
 	fs.Int64Var(&cfg.TopCreatorFollowers, "top-creator-followers", cfg.TopCreatorFollowers, "followers from which an affiliate counts as a top creator (env TOP_CREATOR_FOLLOWERS)")
+	fs.Float64Var(&cfg.FeedWeights.GPM, "feed-gpm-weight", cfg.FeedWeights.GPM, "feed score per ln(1 + 7-day GPM) (env FEED_GPM_WEIGHT)")
+	fs.Float64Var(&cfg.FeedWeights.Engagement, "feed-engagement-weight", cfg.FeedWeights.Engagement, "feed score per percent of 7-day engagement rate (env FEED_ENGAGEMENT_WEIGHT)")
+	fs.DurationVar(&cfg.ScoreRefresh, "scores-refresh-interval", cfg.ScoreRefresh, "how often the feed's conversion scores are recomputed (env SCORES_REFRESH_INTERVAL)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}

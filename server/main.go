@@ -68,6 +68,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		defer close(flushed)
 		events.Run(flushCtx, cfg.FlushInterval)
 	}()
+	go db.RunScoreRefresh(flushCtx, cfg.ScoreRefresh)
 	// Runs before closeDB (deferred earlier): the last accepted events are written.
 	defer func() {
 		stopFlushing()

@@ -13,7 +13,7 @@ import (
 func newServer(cfg config, db *store.DB, tokens *auth.Tokens, payments payment.Provider, events *store.EventBuffer) http.Handler {
 	mux := http.NewServeMux()
 	api := auth.Middleware(tokens, db.UserByID, graph.NewHandler(&graph.Resolver{DB: db, Tokens: tokens, Payments: payments, Events: events,
-		TopCreatorFollowers: cfg.TopCreatorFollowers}))
+		TopCreatorFollowers: cfg.TopCreatorFollowers, FeedWeights: cfg.FeedWeights}))
 	mux.Handle("/graphql", api)
 	mux.Handle("GET /{$}", playgroundHandler("/graphql"))
 	mux.Handle("GET "+playgroundAssetsPath, playgroundFiles())

@@ -18,10 +18,12 @@ type feedCursor struct {
 // FeedArgs selects a page of the feed for a viewer (0 for anonymous).
 type FeedArgs struct {
 	ViewerID int64
+	Weights  FeedWeights
 	PageArgs
 }
 
-// Ranking weights. A live session on air outranks everything; each interest
+// Ranking weights. Content that converts (7-day GPM) and engages earns
+// more reach, with the configurable FeedWeights. A live session on air outranks everything; each interest
 // tag shared with a signed-in viewer is worth as much as a fresh video; views
 // count logarithmically so a viral video does not bury the rest.
 const feedScoreSQL = `round((
@@ -30,6 +32,8 @@ const feedScoreSQL = `round((
 	       ELSE 25 * cardinality(ARRAY(SELECT unnest(c.tags) INTERSECT SELECT unnest(v.tags))) END
 	+ 50 / (1 + greatest(extract(epoch FROM ($2::timestamptz - c.published_at)), 0) / 86400.0)
 	+ CASE WHEN v.tags IS NULL THEN 6 ELSE 2 END * ln(1 + c.view_count + 5 * c.like_count)
+	+ $6 * ln(1 + coalesce(cs.gpm_7d, 0) / 100.0)
+	+ $7 * 100 * coalesce(cs.engagement_7d, 0)
 	)::numeric, 6)`
 
 // Feed returns a page of the ranked content feed: videos and live sessions
@@ -49,14 +53,14 @@ func (db *DB) Feed(ctx context.Context, args FeedArgs) (Page[Content], error) {
 		WITH v AS (SELECT (SELECT interest_tags FROM users WHERE id = $1) AS tags),
 		ranked AS (
 			SELECT `+contentColumns+`, `+feedScoreSQL+` AS score
-			FROM contents c, v
+			FROM contents c CROSS JOIN v LEFT JOIN content_scores cs ON cs.content_id = c.id
 			WHERE c.published_at <= $2 AND (c.kind = 'VIDEO' OR c.live_status <> 'ENDED')
 		)
 		SELECT `+contentColumns+`, c.score::text AS score FROM ranked c
 		WHERE $3 = '' OR (c.score, c.id) < ($3::numeric, $4::bigint)
 		ORDER BY c.score DESC, c.id DESC
 		LIMIT $5`,
-		args.ViewerID, cur.AsOf, cur.Score, cur.ID, args.First+1)
+		args.ViewerID, cur.AsOf, cur.Score, cur.ID, args.First+1, args.Weights.GPM, args.Weights.Engagement)
 	if err != nil {
 		return Page[Content]{}, fmt.Errorf("feed: %w", err)
 	}
