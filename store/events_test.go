@@ -1,0 +1,163 @@
+package store_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"showcase/store"
+	"showcase/store/storetest"
+)
+
+// contentFixture makes one video with one product card and returns their ids.
+func contentFixture(t *testing.T, db *store.DB) (contentID, productID int64) {
+	return contentFixtureTB(t, db)
+}
+
+func contentFixtureTB(t testing.TB, db *store.DB) (contentID, productID int64) {
+	t.Helper()
+	ctx := context.Background()
+	u, err := db.CreateUser(ctx, store.NewUser{Email: "s@example.com", PasswordHash: "-", Handle: "seller", DisplayName: "S"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shop, err := db.CreateShop(ctx, store.NewShop{OwnerID: u.ID, Handle: "shop", Name: "Shop", OperatingModel: store.SelfOperated, CurrencyCode: "USD"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := db.CreateProduct(ctx, store.NewProduct{ShopID: shop.ID, Title: "Serum", Status: store.ProductActive,
+		Variants: []store.NewVariant{{SKU: "S-1", Title: "30 ml", Price: store.Money{Minor: 1990, CurrencyCode: "USD"}, Stock: 5}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := db.PublishVideo(ctx, store.NewVideo{AuthorID: u.ID, ShopID: &shop.ID, Caption: "c", PlaybackURL: "https://x/1",
+		DurationSeconds: 10, ProductIDs: []int64{p.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v.ID, p.ID
+}
+
+func counts(t *testing.T, db *store.DB, contentID int64) (views, clicks, viewCount int64) {
+	t.Helper()
+	err := db.QueryRowContext(context.Background(), `SELECT coalesce(sum(views), 0), coalesce(sum(product_clicks), 0),
+		(SELECT view_count FROM contents WHERE id = $1) FROM content_event_counts WHERE content_id = $1`, contentID).Scan(&views, &clicks, &viewCount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return views, clicks, viewCount
+}
+
+func TestEventBufferAggregatesConcurrentEvents(t *testing.T) {
+	db := storetest.NewDB(t)
+	contentID, productID := contentFixture(t, db)
+	buf := store.NewEventBuffer(db)
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 500; i++ {
+				buf.Add([]store.Event{
+					{Type: store.EventView, ContentID: contentID, WatchMs: 100, At: time.Now()},
+					{Type: store.EventProductClick, ContentID: contentID, ProductID: productID, At: time.Now()},
+				})
+				if i%100 == 0 {
+					if err := buf.Flush(context.Background()); err != nil {
+						t.Error(err)
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := buf.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if views, clicks, viewCount := counts(t, db, contentID); views != 4000 || clicks != 4000 || viewCount != 4000 {
+		t.Fatalf("views %d, clicks %d, view_count %d; want 4000 each", views, clicks, viewCount)
+	}
+}
+
+func TestEventBufferKeepsEventsWhenAFlushFails(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.NewDB(t)
+	contentID, _ := contentFixture(t, db)
+	buf := store.NewEventBuffer(db)
+	buf.Add([]store.Event{{Type: store.EventView, ContentID: contentID, At: time.Now()}})
+	if _, err := db.ExecContext(ctx, `ALTER TABLE content_event_counts RENAME TO content_event_counts_away`); err != nil {
+		t.Fatal(err)
+	}
+	if err := buf.Flush(ctx); err == nil {
+		t.Fatal("flush into a missing table succeeded")
+	}
+	buf.Add([]store.Event{{Type: store.EventView, ContentID: contentID, At: time.Now()}})
+	if _, err := db.ExecContext(ctx, `ALTER TABLE content_event_counts_away RENAME TO content_event_counts`); err != nil {
+		t.Fatal(err)
+	}
+	if err := buf.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if views, _, _ := counts(t, db, contentID); views != 2 {
+		t.Fatalf("views = %d after a failed and a good flush, want 2", views)
+	}
+}
+
+func TestEventBufferFlushesOnShutdown(t *testing.T) {
+	db := storetest.NewDB(t)
+	contentID, _ := contentFixture(t, db)
+	buf := store.NewEventBuffer(db)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf.Run(ctx, time.Hour) // no periodic flush within the test
+	}()
+	buf.Add([]store.Event{{Type: store.EventShare, ContentID: contentID, At: time.Now()}, {Type: store.EventView, ContentID: contentID, At: time.Now()}})
+	cancel()
+	<-done
+	if views, _, _ := counts(t, db, contentID); views != 1 || buf.Pending() != 0 {
+		t.Fatalf("after shutdown: views %d, pending %d", views, buf.Pending())
+	}
+}
+
+// BenchmarkIngestion measures events accepted and flushed per second in
+// batches of 100 on one hot video: go test ./store -run '^$' -bench Ingestion
+func BenchmarkIngestion(b *testing.B) {
+	db := storetest.NewDB(b)
+	contentID, productID := contentFixtureTB(b, db)
+	buf := store.NewEventBuffer(db)
+	batch := make([]store.Event, 100)
+	for i := range batch {
+		batch[i] = store.Event{Type: store.EventView, ContentID: contentID, WatchMs: 1000, At: time.Now()}
+		if i%4 == 0 {
+			batch[i] = store.Event{Type: store.EventProductClick, ContentID: contentID, ProductID: productID, At: time.Now()}
+		}
+	}
+	ctx := context.Background()
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf.Run(runCtx, time.Second) // flushing as the server does, every second
+	}()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			accepted, _, err := db.CheckEvents(ctx, batch)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			buf.Add(accepted)
+		}
+	})
+	stop()
+	<-done // the final flush
+	b.StopTimer()
+	if buf.Pending() != 0 {
+		b.Fatalf("%d events not flushed", buf.Pending())
+	}
+	b.ReportMetric(float64(b.N*len(batch))/b.Elapsed().Seconds(), "events/s")
+}
