@@ -24,6 +24,9 @@ const (
 // SeedOptions sizes a generated dataset.
 type SeedOptions struct {
 	Users, Creators, Shops, Products, Videos, LiveSessions int
+	// HistoryDays of engagement and orders are generated for every content
+	// (0 for none), so that metrics and breakdowns have something to show.
+	HistoryDays int
 	// Seed makes the dataset reproducible.
 	Seed int64
 	// Progress, when set, is told how far each stage has come.
@@ -32,12 +35,13 @@ type SeedOptions struct {
 
 // DemoSeedOptions is the dataset `make run` explores.
 func DemoSeedOptions() SeedOptions {
-	return SeedOptions{Users: 60, Creators: 15, Shops: 10, Products: 240, Videos: 300, LiveSessions: 12, Seed: 1}
+	return SeedOptions{Users: 60, Creators: 15, Shops: 10, Products: 240, Videos: 300, LiveSessions: 12, HistoryDays: 30, Seed: 1}
 }
 
 // SeedReport counts what Seed wrote.
 type SeedReport struct {
 	Users, Shops, Products, Variants, Videos, LiveSessions int
+	Orders, Likes, Comments                                int
 }
 
 // seeder holds the state of one generation run.
@@ -54,6 +58,23 @@ type seeder struct {
 	shopProducts map[int64][]int64 // active products by shop id
 	productCat   map[int64]int
 	allActive    []int64
+	// the first variant of each product, for generated orders
+	firstVariant  map[int64]seedVariant
+	shopOfProduct map[int64]int64
+	contentInfo   []seedContent
+	cards         map[int64][]int64
+}
+
+type seedVariant struct {
+	id, price  int64
+	title, sku string
+	currency   string
+}
+
+type seedContent struct {
+	id, author, shop int64
+	kind             string
+	published        time.Time
 }
 
 // Seed fills an empty database with a realistic, reproducible dataset in one
@@ -70,6 +91,7 @@ func Seed(ctx context.Context, db *DB, opts SeedOptions) (SeedReport, error) {
 	s := &seeder{
 		ctx: ctx, opts: opts, rng: rand.New(rand.NewPCG(uint64(opts.Seed), 0x5eed)), now: time.Now().UTC(),
 		ownerShop: map[int64]int64{}, shopProducts: map[int64][]int64{}, productCat: map[int64]int{},
+		firstVariant: map[int64]seedVariant{}, shopOfProduct: map[int64]int64{}, cards: map[int64][]int64{},
 	}
 	err = db.inTx(ctx, func(tx *sqlx.Tx) error {
 		s.tx = tx
@@ -81,7 +103,8 @@ func Seed(ctx context.Context, db *DB, opts SeedOptions) (SeedReport, error) {
 			return fmt.Errorf("seed: the database already has data")
 		}
 		for _, step := range []func(string) error{s.users, func(string) error { return s.shops() }, func(string) error { return s.products() },
-			func(string) error { return s.videos() }, func(string) error { return s.lives() }, func(string) error { return s.fixSequences() }} {
+			func(string) error { return s.videos() }, func(string) error { return s.lives() }, func(string) error { return s.history() },
+			func(string) error { return s.fixSequences() }} {
 			if err := step(string(hash)); err != nil {
 				return err
 			}
@@ -180,7 +203,7 @@ func (s *seeder) users(hash string) error {
 		}
 		followers := int(math.Exp(s.rng.Float64() * 8))
 		if isCreator[i] {
-			followers = int(math.Exp(7 + s.rng.Float64()*6))
+			followers = int(math.Exp(7 + s.rng.Float64()*8))
 		}
 		interests := s.tags(s.rng.IntN(len(seedCategories)), 2) // e.g. {skincare,makeup}
 		other, _ := pq.StringArray(append(parseArray(interests), seedCategories[s.rng.IntN(len(seedCategories))].Tags[0])).Value()
@@ -261,8 +284,12 @@ func (s *seeder) products() error {
 		if s.rng.IntN(100) < 5 {
 			stock = 0
 		}
-		return []any{i + 1, v.productID, fmt.Sprintf("SH%04d-P%06d-%d", v.shopID, v.productID, v.pos+1), v.title,
-			basePrice[v.productID] + int64(v.pos)*200, shopCurrency(v.shopID), stock, v.pos}
+		sku, price := fmt.Sprintf("SH%04d-P%06d-%d", v.shopID, v.productID, v.pos+1), basePrice[v.productID]+int64(v.pos)*200
+		if v.pos == 0 {
+			s.firstVariant[v.productID] = seedVariant{id: int64(i + 1), price: price, title: v.title, sku: sku, currency: shopCurrency(v.shopID)}
+			s.shopOfProduct[v.productID] = v.shopID
+		}
+		return []any{i + 1, v.productID, sku, v.title, price, shopCurrency(v.shopID), stock, v.pos}
 	})
 }
 
@@ -301,6 +328,9 @@ func (s *seeder) videos() error {
 		for _, p := range products {
 			cards = append(cards, seedCard{id, p})
 		}
+		published := s.now.Add(-time.Duration(s.rng.IntN(60*24*60)) * time.Minute)
+		s.contentInfo = append(s.contentInfo, seedContent{id: id, author: author, shop: shopID, kind: KindVideo, published: published})
+		s.cards[id] = products
 		cat := s.productCat[products[0]]
 		tags := s.tags(cat, 2)
 		views := int64(math.Exp(3 + s.rng.Float64()*9))
@@ -310,7 +340,7 @@ func (s *seeder) videos() error {
 		c := seedCategories[cat]
 		caption := fmt.Sprintf("This %s %s changed everything %s", strings.ToLower(s.pick(c.Adjectives)), strings.ToLower(s.pick(c.Nouns)),
 			"#"+strings.Join(parseArray(tags), " #"))
-		return []any{id, KindVideo, author, shopID, tags, s.now.Add(-time.Duration(s.rng.IntN(60*24*60)) * time.Minute),
+		return []any{id, KindVideo, author, shopID, tags, published,
 			views, views * int64(2+s.rng.IntN(9)) / 100, caption,
 			fmt.Sprintf("https://cdn.showcase.example/v/%d.m3u8", id), fmt.Sprintf("https://cdn.showcase.example/t/%d.jpg", id),
 			8 + s.rng.IntN(173)}
@@ -352,6 +382,7 @@ func (s *seeder) lives() error {
 		for _, p := range products {
 			cards = append(cards, seedCard{id, p})
 		}
+		s.cards[id] = products
 		cat := s.productCat[products[0]]
 		title := fmt.Sprintf(s.pick(seedLiveTitles), seedCategories[cat].Name)
 		views := int64(math.Exp(5 + s.rng.Float64()*6))
@@ -362,6 +393,7 @@ func (s *seeder) lives() error {
 			status = LiveOnAir
 			st := s.now.Add(-time.Duration(5+s.rng.IntN(115)) * time.Minute)
 			scheduledAt, started, pinned = st.Add(-10*time.Minute), st, products[0]
+			s.contentInfo = append(s.contentInfo, seedContent{id: id, author: host, shop: shopID, kind: KindLive, published: st})
 			return []any{id, KindLive, host, shopID, s.tags(cat, 2), st, views, views / 20, title, status, scheduledAt, started, ended, pinned}
 		case i < onAir+scheduled:
 			status = LiveScheduled
@@ -371,6 +403,7 @@ func (s *seeder) lives() error {
 			status = LiveEnded
 			st := s.now.Add(-time.Duration(24+s.rng.IntN(24*30)) * time.Hour)
 			scheduledAt, started, ended = st, st, st.Add(time.Duration(30+s.rng.IntN(120))*time.Minute)
+			s.contentInfo = append(s.contentInfo, seedContent{id: id, author: host, shop: shopID, kind: KindLive, published: st})
 			return []any{id, KindLive, host, shopID, s.tags(cat, 2), st, views, views / 20, title, status, scheduledAt, started, ended, pinned}
 		}
 	})
@@ -383,8 +416,8 @@ func (s *seeder) lives() error {
 
 // fixSequences moves each id sequence past the explicit ids COPY wrote.
 func (s *seeder) fixSequences() error {
-	for _, t := range []string{"users", "shops", "products", "product_variants", "contents"} {
-		if _, err := s.tx.ExecContext(s.ctx, fmt.Sprintf(`SELECT setval(pg_get_serial_sequence('%s', 'id'), (SELECT max(id) FROM %s))`, t, t)); err != nil {
+	for _, t := range []string{"users", "shops", "products", "product_variants", "contents", "checkouts", "orders", "order_lines", "comments"} {
+		if _, err := s.tx.ExecContext(s.ctx, fmt.Sprintf(`SELECT setval(pg_get_serial_sequence('%s', 'id'), coalesce((SELECT max(id) FROM %s), 1))`, t, t)); err != nil {
 			return fmt.Errorf("fix sequence of %s: %w", t, err)
 		}
 	}

@@ -41,6 +41,37 @@ func TestDemoSeed(t *testing.T) {
 			t.Errorf("%s: %v (err %v)", name, ok, err)
 		}
 	}
+	// Every figure and breakdown has something to show.
+	var shopIDs []int64
+	if err := db.SelectContext(ctx, &shopIDs, `SELECT id FROM shops`); err != nil {
+		t.Fatal(err)
+	}
+	var keys []store.MetricsKey
+	for _, id := range shopIDs {
+		keys = append(keys, store.MetricsKey{Subject: store.SubjectShop, ID: id, Window: store.WindowLast30Days})
+	}
+	breakdowns, err := db.ShopBreakdowns(ctx, keys, store.DefaultTopCreatorFollowers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	totals := map[string]int64{}
+	for _, b := range breakdowns {
+		for _, sl := range append(b.BySurface, b.ByChannel...) {
+			totals[sl.Key] += sl.Orders
+		}
+	}
+	for _, k := range append(append([]string{}, store.Surfaces...), store.Channels...) {
+		if totals[k] == 0 {
+			t.Errorf("no demo orders for %s: %v", k, totals)
+		}
+	}
+	metrics, err := db.MetricsFor(ctx, keys[:1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := metrics[keys[0]]; m.Views == 0 || m.Likes == 0 || m.Comments == 0 || m.ProductClicks == 0 || m.Orders == 0 || m.GMVAmount == 0 {
+		t.Errorf("a demo shop's 30-day metrics have zeros: %+v", m)
+	}
 	// The sequences continue after the seeded ids.
 	if _, err := db.CreateUser(ctx, store.NewUser{Email: "new@example.com", PasswordHash: "-", Handle: "newbie", DisplayName: "New"}); err != nil {
 		t.Fatalf("create user after seeding: %v", err)

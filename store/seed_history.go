@@ -1,0 +1,233 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"time"
+)
+
+var seedComments = []string{"Need this!", "Just ordered 😍", "Does it ship to Canada?", "The color is perfect",
+	"Link please", "Bought two, worth it", "How long does it last?", "Obsessed", "Restock when?", "10/10"}
+
+// history generates HistoryDays of engagement and paid orders for every
+// content published by then: daily views, shares, card impressions and
+// clicks, likes, comments, and orders from videos, live sessions and product
+// cards, from own and affiliate content, some through a campaign.
+func (s *seeder) history() error {
+	days := s.opts.HistoryDays
+	if days <= 0 {
+		return nil
+	}
+	type eventRow struct {
+		content                                   int64
+		bucket                                    time.Time
+		views, watch, shares, impressions, clicks int64
+	}
+	type productDay struct {
+		product int64
+		day     int
+	}
+	var events []eventRow
+	productCounts := map[productDay][2]int64{}
+	type orderRow struct {
+		buyer, shop, creator int64
+		source               int64
+		variant              seedVariant
+		product              int64
+		qty                  int64
+		paid                 time.Time
+		status               string
+		campaign             any
+		rate                 int
+	}
+	var orders []orderRow
+	start := s.now.AddDate(0, 0, -days).Truncate(24 * time.Hour)
+	for _, c := range s.contentInfo {
+		popularity := math.Exp(1 + s.rng.Float64()*5) // daily views, skewed
+		conversion := 0.01 + s.rng.Float64()*0.04
+		for d := 0; d < days; d++ {
+			day := start.AddDate(0, 0, d)
+			if day.Add(24 * time.Hour).Before(c.published) {
+				continue
+			}
+			at := day.Add(time.Duration(s.rng.IntN(24*60)) * time.Minute)
+			if at.After(s.now) {
+				at = s.now.Add(-time.Minute)
+			}
+			views := int64(popularity*(0.5+s.rng.Float64())) + 1
+			impressions := views * int64(60+s.rng.IntN(30)) / 100
+			clicks := impressions * int64(3+s.rng.IntN(12)) / 100
+			events = append(events, eventRow{c.id, at.Truncate(time.Minute), views, views * int64(5000+s.rng.IntN(20000)),
+				views / int64(20+s.rng.IntN(40)), impressions, clicks})
+			cards := s.cards[c.id]
+			for i, p := range cards {
+				pc := productCounts[productDay{p, d}]
+				share := int64(len(cards))
+				pc[0] += impressions / share
+				pc[1] += clicks / share
+				if i == 0 {
+					pc[0] += impressions % share
+					pc[1] += clicks % share
+				}
+				productCounts[productDay{p, d}] = pc
+			}
+			for n := int(float64(clicks) * conversion); n > 0 || s.rng.Float64() < float64(clicks)*conversion; n-- {
+				product := cards[s.rng.IntN(len(cards))]
+				v, ok := s.firstVariant[product]
+				if !ok {
+					break
+				}
+				o := orderRow{buyer: int64(1 + s.rng.IntN(s.opts.Users)), shop: s.shopOfProduct[product], source: c.id,
+					variant: v, product: product, qty: int64(1 + s.rng.IntN(3)), paid: at, status: OrderPaid}
+				if c.author != s.shopOwner[o.shop-1] {
+					o.creator, o.rate = c.author, 500+100*int(o.shop%16)
+				}
+				orders = append(orders, o)
+				if n <= 0 {
+					break
+				}
+			}
+		}
+	}
+	// Orders with no content behind them: the shop page and search.
+	for i := 0; i < len(orders)/4+1 && len(s.allActive) > 0; i++ {
+		product := s.allActive[s.rng.IntN(len(s.allActive))]
+		v := s.firstVariant[product]
+		at := start.Add(time.Duration(s.rng.Int64N(int64(s.now.Sub(start)))))
+		orders = append(orders, orderRow{buyer: int64(1 + s.rng.IntN(s.opts.Users)), shop: s.shopOfProduct[product],
+			variant: v, product: product, qty: 1, paid: at, status: OrderPaid})
+	}
+	for i := range orders {
+		switch r := s.rng.IntN(100); {
+		case r < 5:
+			orders[i].status = OrderCancelled
+		case r < 45:
+			orders[i].status = OrderDelivered
+		case r < 65:
+			orders[i].status = OrderFulfilled
+		}
+		if s.rng.IntN(10) == 0 {
+			orders[i].campaign = "double11"
+		}
+	}
+
+	if err := s.copyRows("engagement", "content_event_counts", []string{"content_id", "bucket", "views", "watch_ms", "shares",
+		"product_impressions", "product_clicks"}, len(events), func(i int) []any {
+		e := events[i]
+		return []any{e.content, e.bucket, e.views, e.watch, e.shares, e.impressions, e.clicks}
+	}); err != nil {
+		return err
+	}
+	productKeys := make([]productDay, 0, len(productCounts))
+	for k := range productCounts {
+		productKeys = append(productKeys, k)
+	}
+	if err := s.copyRows("card engagement", "product_event_counts", []string{"product_id", "bucket", "impressions", "clicks"},
+		len(productKeys), func(i int) []any {
+			k := productKeys[i]
+			return []any{k.product, start.AddDate(0, 0, k.day).Add(12 * time.Hour), productCounts[k][0], productCounts[k][1]}
+		}); err != nil {
+		return err
+	}
+	if err := s.likesAndComments(days, start); err != nil {
+		return err
+	}
+
+	address, _ := json.Marshal(Address{Name: "Demo Buyer", Line1: "1 Main St", City: "Springfield", PostalCode: "12345", CountryCode: "US"})
+	if err := s.copyRows("checkouts", "checkouts", []string{"id", "buyer_id", "idempotency_key", "request_hash", "status", "amount",
+		"currency_code", "payment_ref", "created_at", "updated_at"}, len(orders), func(i int) []any {
+		o := orders[i]
+		return []any{i + 1, o.buyer, fmt.Sprintf("seed-%d", i+1), "seed", "PAID", o.variant.price * o.qty, o.variant.currency,
+			fmt.Sprintf("pay_seed_%d", i+1), o.paid, o.paid}
+	}); err != nil {
+		return err
+	}
+	if err := s.copyRows("orders", "orders", []string{"id", "checkout_id", "buyer_id", "shop_id", "status", "currency_code",
+		"subtotal_amount", "total_amount", "units", "campaign", "source_content_id", "creator_id", "commission_rate_bps",
+		"commission_amount", "shipping_address", "created_at", "paid_at", "fulfilled_at", "delivered_at", "cancelled_at"},
+		len(orders), func(i int) []any {
+			o := orders[i]
+			total := o.variant.price * o.qty
+			var source, creator, fulfilled, delivered, cancelled any
+			if o.source != 0 {
+				source = o.source
+			}
+			if o.creator != 0 {
+				creator = o.creator
+			}
+			switch o.status {
+			case OrderDelivered:
+				fulfilled, delivered = o.paid.Add(20*time.Hour), o.paid.Add(70*time.Hour)
+			case OrderFulfilled:
+				fulfilled = o.paid.Add(20 * time.Hour)
+			case OrderCancelled:
+				cancelled = o.paid.Add(2 * time.Hour)
+			}
+			return []any{i + 1, i + 1, o.buyer, o.shop, o.status, o.variant.currency, total, total, o.qty, o.campaign, source, creator,
+				o.rate, total * int64(o.rate) / 10_000, string(address), o.paid, o.paid, fulfilled, delivered, cancelled}
+		}); err != nil {
+		return err
+	}
+	if err := s.copyRows("order lines", "order_lines", []string{"id", "order_id", "variant_id", "product_id", "title", "variant_title",
+		"sku", "quantity", "unit_price_amount", "total_amount", "position"}, len(orders), func(i int) []any {
+		o := orders[i]
+		return []any{i + 1, i + 1, o.variant.id, o.product, fmt.Sprintf("Product %d", o.product), o.variant.title, o.variant.sku,
+			o.qty, o.variant.price, o.variant.price * o.qty, 0}
+	}); err != nil {
+		return err
+	}
+	s.report.Orders = len(orders)
+	// Titles in order lines are as at purchase: take the products' own.
+	if _, err := s.tx.ExecContext(s.ctx, `UPDATE order_lines l SET title = p.title FROM products p WHERE p.id = l.product_id`); err != nil {
+		return err
+	}
+	// The popularity counters the feed ranks by agree with the history.
+	_, err := s.tx.ExecContext(s.ctx, `UPDATE contents c SET
+		view_count = coalesce((SELECT sum(views) FROM content_event_counts e WHERE e.content_id = c.id), 0),
+		like_count = (SELECT count(*) FROM content_likes l WHERE l.content_id = c.id)`)
+	return err
+}
+
+func (s *seeder) likesAndComments(days int, start time.Time) error {
+	type like struct {
+		content, user int64
+		at            time.Time
+	}
+	var likes []like
+	type comment struct {
+		content, author int64
+		body            string
+		at              time.Time
+	}
+	var comments []comment
+	for _, c := range s.contentInfo {
+		from := start
+		if c.published.After(from) {
+			from = c.published
+		}
+		span := s.now.Sub(from)
+		if span <= 0 {
+			continue
+		}
+		n := s.rng.IntN(min(s.opts.Users, 25))
+		offset := s.rng.IntN(s.opts.Users)
+		for k := 0; k < n; k++ {
+			at := from.Add(time.Duration(s.rng.Int64N(int64(span))))
+			likes = append(likes, like{c.id, int64((offset+k)%s.opts.Users + 1), at})
+			if k%4 == 0 {
+				comments = append(comments, comment{c.id, int64((offset+k)%s.opts.Users + 1), s.pick(seedComments), at})
+			}
+		}
+	}
+	s.report.Likes, s.report.Comments = len(likes), len(comments)
+	if err := s.copyRows("likes", "content_likes", []string{"content_id", "user_id", "created_at"}, len(likes), func(i int) []any {
+		return []any{likes[i].content, likes[i].user, likes[i].at}
+	}); err != nil {
+		return err
+	}
+	return s.copyRows("comments", "comments", []string{"id", "content_id", "author_id", "body", "created_at"}, len(comments), func(i int) []any {
+		c := comments[i]
+		return []any{i + 1, c.content, c.author, c.body, c.at}
+	})
+}
