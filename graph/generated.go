@@ -2671,6 +2671,8 @@ interface ContentNode implements Node {
   products(first: Int = 20, after: String): ProductConnection!
   "Engagement and conversion figures over a window."
   metrics(window: MetricsWindow = ALL_TIME): ContentMetrics!
+  "The same figures per hour or day, oldest first, for charts (at most 800 points)."
+  metricsSeries(window: MetricsWindow = LAST_7_DAYS, granularity: MetricsGranularity = DAY): [MetricsPoint!]!
   "Comments, newest first."
   comments(first: Int = 20, after: String): CommentConnection!
   "Whether the signed-in viewer likes it; false when anonymous."

@@ -401,3 +401,40 @@ func withDevice(evs []map[string]any) []map[string]any {
 	}
 	return evs
 }
+
+func TestMetricsWindowBoundaries(t *testing.T) {
+	a := newTestAPI(t)
+	w := newMetricsWorld(a)
+	// Buckets just inside and just outside the last hour and the last 7 days.
+	if _, err := a.db.Exec(`INSERT INTO content_event_counts (content_id, bucket, views)
+		SELECT c.id, date_trunc('minute', now() - d.ago), d.views
+		FROM contents c, (VALUES (interval '58 minutes', 1), (interval '62 minutes', 100),
+		                         (interval '6 days 23 hours', 1000), (interval '7 days 1 hour', 10000)) AS d(ago, views)
+		WHERE c.kind = 'VIDEO'`); err != nil {
+		t.Fatal(err)
+	}
+	for window, want := range map[string]int{"LAST_HOUR": 11, "LAST_24_HOURS": 111, "LAST_7_DAYS": 1111, "LAST_30_DAYS": 11111, "ALL_TIME": 11111} {
+		if m, _ := a.videoMetrics(w.creatorToken, w.videoID, window); m.Views != want {
+			t.Errorf("%s views = %d, want %d", window, m.Views, want)
+		}
+	}
+}
+
+// BenchmarkFeedWithMetrics measures a feed page of 20 with authors, shops,
+// product cards and all-time metrics: go test ./graph -run '^$' -bench FeedWithMetrics
+func BenchmarkFeedWithMetrics(b *testing.B) {
+	a := newTestAPI(b)
+	a.manyContents(200)
+	const q = `{ feed(first: 20) { edges { node { id author { handle } shop { name }
+		products(first: 3) { edges { node { title variants(first: 3) { edges { node { price { amount } } } } } } }
+		metrics { views likes comments shares engagementRate } } } } }`
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if resp, err := a.postRaw("", q, nil); err != nil || len(resp.Errors) > 0 {
+				b.Errorf("feed failed: %v %+v", err, resp.Errors)
+				return
+			}
+		}
+	})
+}
