@@ -373,7 +373,9 @@ func TestFeedFavoursContentThatConverts(t *testing.T) {
 	}
 	feedOrder := func() []string {
 		var out struct {
-			Feed struct{ Edges []struct{ Node struct{ ID string } } }
+			Feed struct {
+				Edges []struct{ Node struct{ ID string } }
+			}
 		}
 		a.ok("", `{ feed(first: 2) { edges { node { id } } } }`, nil, &out)
 		return []string{out.Feed.Edges[0].Node.ID, out.Feed.Edges[1].Node.ID}
