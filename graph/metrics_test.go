@@ -232,6 +232,7 @@ func TestLikesAndComments(t *testing.T) {
 			Comments       struct {
 				Edges []struct {
 					Node struct {
+						ID     string
 						Body   string
 						Author struct{ Handle string }
 					}
@@ -239,10 +240,17 @@ func TestLikesAndComments(t *testing.T) {
 			}
 		}
 	}
-	a.ok(w.buyerToken, `query($id: ID!) { video(id: $id) { viewerHasLiked metrics { likes } comments { edges { node { body author { handle } } } } } }`,
+	a.ok(w.buyerToken, `query($id: ID!) { video(id: $id) { viewerHasLiked metrics { likes } comments { edges { node { id body author { handle } } } } } }`,
 		map[string]any{"id": w.videoID}, &out)
 	if out.Video.ViewerHasLiked || out.Video.Metrics.Likes != 1 || len(out.Video.Comments.Edges) != 1 || out.Video.Comments.Edges[0].Node.Author.Handle != "ana" {
 		t.Fatalf("video = %+v", out)
+	}
+	var n struct {
+		Node struct{ Body string }
+	}
+	a.ok("", `query($id: ID!) { node(id: $id) { ... on Comment { body } } }`, map[string]any{"id": out.Video.Comments.Edges[0].Node.ID}, &n)
+	if n.Node.Body != "Love it!" {
+		t.Fatalf("node(comment) = %+v", n)
 	}
 	var c struct {
 		CommentOnContent struct{ UserErrors []userError }

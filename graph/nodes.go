@@ -61,6 +61,10 @@ func loadNode(ctx context.Context, gid string) (store.Node, error) {
 		if v := auth.ViewerFrom(ctx); v.SignedIn() && v.UserID() == id {
 			return &store.Cart{BuyerID: id}, nil
 		}
+	case typeComment:
+		if c, err := orNil(l.Comment.Load(ctx, id)); c != nil || err != nil {
+			return c, err
+		}
 	case typeCartLine:
 		if l, err := viewerCartLine(ctx, id); l != nil || err != nil {
 			return l, err

@@ -155,3 +155,17 @@ func (db *DB) CommentPages(ctx context.Context, keys []ChildPageKey) (map[ChildP
 	}
 	return out, nil
 }
+
+// CommentsByIDs loads comments by id in one statement.
+func (db *DB) CommentsByIDs(ctx context.Context, ids []int64) (map[int64]*Comment, error) {
+	var rows []*Comment
+	if err := db.SelectContext(ctx, &rows, `SELECT id, content_id, author_id, body, created_at FROM comments WHERE id = ANY($1)`,
+		pq.Array(ids)); err != nil {
+		return nil, fmt.Errorf("comments by ids: %w", err)
+	}
+	out := make(map[int64]*Comment, len(rows))
+	for _, c := range rows {
+		out[c.ID] = c
+	}
+	return out, nil
+}
