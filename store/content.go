@@ -127,15 +127,8 @@ func (db *DB) ShopContentPages(ctx context.Context, kind string, keys []ChildPag
 	if err != nil {
 		return nil, fmt.Errorf("shop content pages: %w", err)
 	}
-	grouped := make([][]Content, len(keys))
-	for i := range rows {
-		grouped[rows[i].Ord-1] = append(grouped[rows[i].Ord-1], rows[i].content())
-	}
-	out := make(map[ChildPageKey]Page[Content], len(keys))
-	for i, k := range keys {
-		out[k] = newPage(grouped[i], PageArgs{First: k.First, After: k.After}, func(c Content) string { return cursorForID(c.Base().ID) })
-	}
-	return out, nil
+	return pagesByKey(keys, ChildPageKey.pageArgs, len(rows), func(i int) int { return rows[i].Ord },
+		func(i int) Content { return rows[i].content() }, func(c Content) int64 { return c.Base().ID }), nil
 }
 
 // NewVideo is what publishVideo stores.

@@ -145,15 +145,8 @@ func (db *DB) CommentPages(ctx context.Context, keys []ChildPageKey) (map[ChildP
 	if err != nil {
 		return nil, fmt.Errorf("comment pages: %w", err)
 	}
-	grouped := make([][]*Comment, len(keys))
-	for i := range rows {
-		grouped[rows[i].Ord-1] = append(grouped[rows[i].Ord-1], &rows[i].Comment)
-	}
-	out := make(map[ChildPageKey]Page[*Comment], len(keys))
-	for i, k := range keys {
-		out[k] = newPage(grouped[i], PageArgs{First: k.First, After: k.After}, func(c *Comment) string { return cursorForID(c.ID) })
-	}
-	return out, nil
+	return pagesByKey(keys, ChildPageKey.pageArgs, len(rows), func(i int) int { return rows[i].Ord },
+		func(i int) *Comment { return &rows[i].Comment }, func(c *Comment) int64 { return c.ID }), nil
 }
 
 // CommentsByIDs loads comments by id in one statement.
@@ -163,9 +156,5 @@ func (db *DB) CommentsByIDs(ctx context.Context, ids []int64) (map[int64]*Commen
 		pq.Array(ids)); err != nil {
 		return nil, fmt.Errorf("comments by ids: %w", err)
 	}
-	out := make(map[int64]*Comment, len(rows))
-	for _, c := range rows {
-		out[c.ID] = c
-	}
-	return out, nil
+	return indexByID(rows, func(c *Comment) int64 { return c.ID }), nil
 }

@@ -117,11 +117,7 @@ func (db *DB) OrdersByIDs(ctx context.Context, ids []int64) (map[int64]*Order, e
 		WHERE o.id = ANY($1) AND o.status <> 'PENDING'`, pq.Array(ids)); err != nil {
 		return nil, fmt.Errorf("orders by ids: %w", err)
 	}
-	out := make(map[int64]*Order, len(rows))
-	for _, o := range rows {
-		out[o.ID] = o
-	}
-	return out, nil
+	return indexByID(rows, func(o *Order) int64 { return o.ID }), nil
 }
 
 // OrderLinesByOrderIDs loads the lines of several orders in one statement.
@@ -182,13 +178,6 @@ func (db *DB) OrderPages(ctx context.Context, keys []OrderPageKey) (map[OrderPag
 	if err != nil {
 		return nil, fmt.Errorf("order pages: %w", err)
 	}
-	grouped := make([][]*Order, len(keys))
-	for i := range rows {
-		grouped[rows[i].Ord-1] = append(grouped[rows[i].Ord-1], &rows[i].Order)
-	}
-	out := make(map[OrderPageKey]Page[*Order], len(keys))
-	for i, k := range keys {
-		out[k] = newPage(grouped[i], PageArgs{First: k.First, After: k.After}, func(o *Order) string { return cursorForID(o.ID) })
-	}
-	return out, nil
+	return pagesByKey(keys, func(k OrderPageKey) PageArgs { return PageArgs{First: k.First, After: k.After} }, len(rows), func(i int) int { return rows[i].Ord },
+		func(i int) *Order { return &rows[i].Order }, func(o *Order) int64 { return o.ID }), nil
 }

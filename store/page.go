@@ -131,3 +131,28 @@ func orEmpty(s []string) []string {
 	}
 	return s
 }
+
+// pagesByKey splits the rows of a batched per-parent query, each tagged with
+// the 1-based position of its key, into one id-cursored page per key.
+func pagesByKey[K comparable, T any](keys []K, args func(K) PageArgs, n int, ord func(i int) int, item func(i int) T, id func(T) int64) map[K]Page[T] {
+	grouped := make([][]T, len(keys))
+	for i := 0; i < n; i++ {
+		grouped[ord(i)-1] = append(grouped[ord(i)-1], item(i))
+	}
+	out := make(map[K]Page[T], len(keys))
+	for i, k := range keys {
+		out[k] = newPage(grouped[i], args(k), func(t T) string { return cursorForID(id(t)) })
+	}
+	return out
+}
+
+func (k ChildPageKey) pageArgs() PageArgs { return PageArgs{First: k.First, After: k.After} }
+
+// indexByID maps rows by their id.
+func indexByID[T any](rows []T, id func(T) int64) map[int64]T {
+	out := make(map[int64]T, len(rows))
+	for _, r := range rows {
+		out[id(r)] = r
+	}
+	return out
+}

@@ -101,11 +101,7 @@ func (db *DB) ProductsByIDs(ctx context.Context, ids []int64) (map[int64]*Produc
 	if err := db.SelectContext(ctx, &rows, `SELECT `+productColumns+` FROM products p WHERE p.id = ANY($1)`, pq.Array(ids)); err != nil {
 		return nil, fmt.Errorf("products by ids: %w", err)
 	}
-	out := make(map[int64]*Product, len(rows))
-	for _, p := range rows {
-		out[p.ID] = p
-	}
-	return out, nil
+	return indexByID(rows, func(p *Product) int64 { return p.ID }), nil
 }
 
 // VariantsByIDs loads variants by id in one statement.
@@ -115,11 +111,7 @@ func (db *DB) VariantsByIDs(ctx context.Context, ids []int64) (map[int64]*Produc
 		FROM product_variants v JOIN products p ON p.id = v.product_id WHERE v.id = ANY($1)`, pq.Array(ids)); err != nil {
 		return nil, fmt.Errorf("variants by ids: %w", err)
 	}
-	out := make(map[int64]*ProductVariant, len(rows))
-	for _, v := range rows {
-		out[v.ID] = v
-	}
-	return out, nil
+	return indexByID(rows, func(v *ProductVariant) int64 { return v.ID }), nil
 }
 
 // VariantsByProductIDs loads all variants of several products, in display order.
@@ -248,15 +240,8 @@ func (db *DB) ShopProductPages(ctx context.Context, keys []ChildPageKey) (map[Ch
 	if err != nil {
 		return nil, fmt.Errorf("shop product pages: %w", err)
 	}
-	grouped := make([][]*Product, len(keys))
-	for i := range rows {
-		grouped[rows[i].Ord-1] = append(grouped[rows[i].Ord-1], &rows[i].Product)
-	}
-	out := make(map[ChildPageKey]Page[*Product], len(keys))
-	for i, k := range keys {
-		out[k] = newPage(grouped[i], PageArgs{First: k.First, After: k.After}, func(p *Product) string { return cursorForID(p.ID) })
-	}
-	return out, nil
+	return pagesByKey(keys, ChildPageKey.pageArgs, len(rows), func(i int) int { return rows[i].Ord },
+		func(i int) *Product { return &rows[i].Product }, func(p *Product) int64 { return p.ID }), nil
 }
 
 func childPageArrays(keys []ChildPageKey) (parents, afters []int64, limits []int64, drafts []bool, err error) {

@@ -65,11 +65,7 @@ func (db *DB) ShopsByIDs(ctx context.Context, ids []int64) (map[int64]*Shop, err
 	if err := db.SelectContext(ctx, &rows, `SELECT `+shopColumns+` FROM shops WHERE id = ANY($1)`, pq.Array(ids)); err != nil {
 		return nil, fmt.Errorf("shops by ids: %w", err)
 	}
-	out := make(map[int64]*Shop, len(rows))
-	for _, s := range rows {
-		out[s.ID] = s
-	}
-	return out, nil
+	return indexByID(rows, func(s *Shop) int64 { return s.ID }), nil
 }
 
 // ShopByID loads one shop.

@@ -59,11 +59,7 @@ func (db *DB) UsersByIDs(ctx context.Context, ids []int64) (map[int64]*User, err
 	if err := db.SelectContext(ctx, &rows, `SELECT `+userColumns+` FROM users WHERE id = ANY($1)`, pq.Array(ids)); err != nil {
 		return nil, fmt.Errorf("users by ids: %w", err)
 	}
-	out := make(map[int64]*User, len(rows))
-	for _, u := range rows {
-		out[u.ID] = u
-	}
-	return out, nil
+	return indexByID(rows, func(u *User) int64 { return u.ID }), nil
 }
 
 // UserByID loads one user.
