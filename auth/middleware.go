@@ -10,14 +10,17 @@ import (
 	"showcase/store"
 )
 
-// UserLookup finds the user a token was issued for.
-type UserLookup func(ctx context.Context, id int64) (*store.User, error)
+// Directory finds who a token was issued for.
+type Directory interface {
+	UserByID(ctx context.Context, id int64) (*store.User, error)
+	AppByID(ctx context.Context, id int64) (*store.App, error)
+}
 
 // Middleware reads a bearer token and puts the caller in the request context.
 // No token means anonymous; a bad token, or one for a deleted user, is a 401,
 // so a client with a stale token learns it instead of silently browsing
 // anonymously.
-func Middleware(tokens *Tokens, lookup UserLookup, next http.Handler) http.Handler {
+func Middleware(tokens *Tokens, dir Directory, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		header := r.Header.Get("Authorization")
 		if header == "" {
@@ -29,22 +32,22 @@ func Middleware(tokens *Tokens, lookup UserLookup, next http.Handler) http.Handl
 			unauthenticated(w, "the Authorization header must be \"Bearer <token>\"")
 			return
 		}
-		userID, err := tokens.Validate(strings.TrimSpace(token))
+		claims, err := tokens.Validate(strings.TrimSpace(token))
 		if err != nil {
 			unauthenticated(w, err.Error())
 			return
 		}
-		user, err := lookup(r.Context(), userID)
-		if store.ErrorCode(err) == store.ENotFound {
+		viewer, err := resolveViewer(r.Context(), dir, claims)
+		if store.ErrorCode(err) == store.ENotFound || store.ErrorCode(err) == store.EUnauthorized {
 			unauthenticated(w, ErrInvalidToken.Error())
 			return
 		}
 		if err != nil {
-			slog.ErrorContext(r.Context(), "load token user", "err", err)
+			slog.ErrorContext(r.Context(), "load token subject", "err", err)
 			http.Error(w, `{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}`, http.StatusInternalServerError)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(WithViewer(r.Context(), Viewer{User: user})))
+		next.ServeHTTP(w, r.WithContext(WithViewer(r.Context(), viewer)))
 	})
 }
 
@@ -55,4 +58,25 @@ func unauthenticated(w http.ResponseWriter, msg string) {
 	_ = json.NewEncoder(w).Encode(map[string]any{
 		"errors": []map[string]any{{"message": msg, "extensions": map[string]any{"code": "UNAUTHENTICATED"}}},
 	})
+}
+
+// resolveViewer loads a token's user and, for app tokens, checks that the app
+// is still active, so revoking an app cuts off its tokens at once.
+func resolveViewer(ctx context.Context, dir Directory, c Claims) (Viewer, error) {
+	var grant *AppGrant
+	if c.AppID != 0 {
+		app, err := dir.AppByID(ctx, c.AppID)
+		if err != nil {
+			return Viewer{}, err
+		}
+		if app.RevokedAt != nil {
+			return Viewer{}, store.Errorf(store.EUnauthorized, "app revoked")
+		}
+		grant = &AppGrant{AppID: app.ID, Scopes: c.Scopes, ShopID: c.ShopID}
+	}
+	user, err := dir.UserByID(ctx, c.UserID)
+	if err != nil {
+		return Viewer{}, err
+	}
+	return Viewer{User: user, App: grant}, nil
 }

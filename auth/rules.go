@@ -5,6 +5,9 @@ import "showcase/store"
 // CanManageShop reports whether the viewer may change a shop, its products and
 // its inventory: its owner, or an admin.
 func CanManageShop(v Viewer, shop *store.Shop) bool {
+	if v.App != nil && v.App.ShopID != 0 && v.App.ShopID != shop.ID {
+		return false // a shop app never touches another shop
+	}
 	return v.SignedIn() && (v.IsAdmin() || shop.OwnerID == v.User.ID)
 }
 

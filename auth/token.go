@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -18,6 +19,8 @@ const (
 	// refused before any decoding work.
 	MaxTokenBytes = 8 << 10
 	leeway        = 30 * time.Second
+	// DefaultAccessTTL keeps access tokens short-lived; refresh tokens renew them.
+	DefaultAccessTTL = 15 * time.Minute
 )
 
 // ErrInvalidToken is returned for any token that does not validate; the reason
@@ -39,33 +42,72 @@ func NewTokens(secret []byte, ttl time.Duration) (*Tokens, error) {
 		return nil, fmt.Errorf("JWT secret must be at least 32 bytes, got %d", len(secret))
 	}
 	if ttl <= 0 {
-		ttl = 24 * time.Hour
+		ttl = DefaultAccessTTL
 	}
 	return &Tokens{secret: secret, issuer: DefaultIssuer, audience: DefaultAudience, ttl: ttl, now: time.Now}, nil
 }
 
-// Issue returns a signed token for a user.
+// claims are what Showcase puts in an access token. App tokens have subject
+// "app:<id>", act for the user in Actor, and carry their scopes and shop.
+type claims struct {
+	jwt.RegisteredClaims
+	Scope  string `json:"scope,omitempty"`
+	ShopID int64  `json:"shop,omitempty"`
+	Actor  int64  `json:"act,omitempty"`
+}
+
+// Claims are a validated token's meaning.
+type Claims struct {
+	// UserID is the person the token is for, or the user an app acts for.
+	UserID int64
+	// AppID is set for app tokens.
+	AppID int64
+	// Scopes limit an app token.
+	Scopes []string
+	// ShopID limits a shop app's token to its shop.
+	ShopID int64
+}
+
+// TTL is the lifetime of issued access tokens.
+func (t *Tokens) TTL() time.Duration { return t.ttl }
+
+// Issue returns a signed access token for a user.
 func (t *Tokens) Issue(userID int64) (string, error) {
+	return t.sign(claims{RegisteredClaims: t.registered(strconv.FormatInt(userID, 10))})
+}
+
+// IssueApp returns a signed access token for an app acting for a user.
+func (t *Tokens) IssueApp(appID, actorID, shopID int64, scopes []string) (string, error) {
+	return t.sign(claims{
+		RegisteredClaims: t.registered("app:" + strconv.FormatInt(appID, 10)),
+		Scope:            strings.Join(scopes, " "), ShopID: shopID, Actor: actorID,
+	})
+}
+
+func (t *Tokens) registered(subject string) jwt.RegisteredClaims {
 	now := t.now()
-	claims := jwt.RegisteredClaims{
-		Subject:   strconv.FormatInt(userID, 10),
+	return jwt.RegisteredClaims{
+		Subject:   subject,
 		Issuer:    t.issuer,
 		Audience:  jwt.ClaimStrings{t.audience},
 		IssuedAt:  jwt.NewNumericDate(now),
 		NotBefore: jwt.NewNumericDate(now),
 		ExpiresAt: jwt.NewNumericDate(now.Add(t.ttl)),
 	}
-	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(t.secret)
+}
+
+func (t *Tokens) sign(c claims) (string, error) {
+	return jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(t.secret)
 }
 
 // Validate checks a token's signature, method, issuer, audience and expiry and
-// returns the user id it was issued for.
-func (t *Tokens) Validate(token string) (int64, error) {
+// returns what it grants.
+func (t *Tokens) Validate(token string) (Claims, error) {
 	if len(token) > MaxTokenBytes {
-		return 0, ErrInvalidToken
+		return Claims{}, ErrInvalidToken
 	}
-	var claims jwt.RegisteredClaims
-	parsed, err := jwt.ParseWithClaims(token, &claims, func(*jwt.Token) (any, error) { return t.secret, nil },
+	var c claims
+	parsed, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return t.secret, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 		jwt.WithIssuer(t.issuer),
 		jwt.WithAudience(t.audience),
@@ -74,11 +116,18 @@ func (t *Tokens) Validate(token string) (int64, error) {
 		jwt.WithTimeFunc(t.now),
 	)
 	if err != nil || !parsed.Valid {
-		return 0, ErrInvalidToken
+		return Claims{}, ErrInvalidToken
 	}
-	id, err := strconv.ParseInt(claims.Subject, 10, 64)
+	if app, ok := strings.CutPrefix(c.Subject, "app:"); ok {
+		id, err := strconv.ParseInt(app, 10, 64)
+		if err != nil || id <= 0 || c.Actor <= 0 {
+			return Claims{}, ErrInvalidToken
+		}
+		return Claims{UserID: c.Actor, AppID: id, Scopes: strings.Fields(c.Scope), ShopID: c.ShopID}, nil
+	}
+	id, err := strconv.ParseInt(c.Subject, 10, 64)
 	if err != nil || id <= 0 {
-		return 0, ErrInvalidToken
+		return Claims{}, ErrInvalidToken
 	}
-	return id, nil
+	return Claims{UserID: id}, nil
 }

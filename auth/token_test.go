@@ -18,8 +18,8 @@ func TestTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if id, err := tokens.Validate(good); err != nil || id != 42 {
-		t.Fatalf("Validate(issued) = %d, %v", id, err)
+	if c, err := tokens.Validate(good); err != nil || c.UserID != 42 || c.AppID != 0 {
+		t.Fatalf("Validate(issued) = %+v, %v", c, err)
 	}
 
 	sign := func(method jwt.SigningMethod, key any, claims jwt.MapClaims) string {
@@ -55,8 +55,8 @@ func TestTokens(t *testing.T) {
 	}
 	for name, token := range bad {
 		t.Run(name, func(t *testing.T) {
-			if id, err := tokens.Validate(token); err == nil {
-				t.Fatalf("accepted, user %d", id)
+			if c, err := tokens.Validate(token); err == nil {
+				t.Fatalf("accepted: %+v", c)
 			}
 		})
 	}

@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"strings"
+	"time"
 
 	"showcase/auth"
 	"showcase/graph/model"
@@ -29,7 +30,7 @@ func (r *Resolver) signUp(ctx context.Context, in model.SignUpInput) (*model.Aut
 		ue, err := userErrorsFrom(err, "input")
 		return &model.AuthPayload{UserErrors: ue}, err
 	}
-	return r.session(u)
+	return r.session(ctx, u)
 }
 
 func (r *Resolver) logIn(ctx context.Context, in model.LogInInput) (*model.AuthPayload, error) {
@@ -47,15 +48,40 @@ func (r *Resolver) logIn(ctx context.Context, in model.LogInInput) (*model.AuthP
 	if !auth.CheckPassword(u.PasswordHash, in.Password) {
 		return invalid, nil
 	}
-	return r.session(u)
+	return r.session(ctx, u)
 }
 
-func (r *Resolver) session(u *store.User) (*model.AuthPayload, error) {
+// session starts a session: a short-lived access token and a refresh token.
+func (r *Resolver) session(ctx context.Context, u *store.User) (*model.AuthPayload, error) {
+	refresh, err := r.DB.IssueRefreshToken(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	return r.accessPayload(u, refresh)
+}
+
+func (r *Resolver) accessPayload(u *store.User, refresh string) (*model.AuthPayload, error) {
 	token, err := r.Tokens.Issue(u.ID)
 	if err != nil {
 		return nil, err
 	}
-	return &model.AuthPayload{Token: &token, User: u, UserErrors: []*model.UserError{}}, nil
+	expires := time.Now().Add(r.Tokens.TTL())
+	return &model.AuthPayload{Token: &token, TokenExpiresAt: &expires, RefreshToken: &refresh, User: u, UserErrors: []*model.UserError{}}, nil
+}
+
+func (r *Resolver) refreshSession(ctx context.Context, refreshToken string) (*model.AuthPayload, error) {
+	next, userID, err := r.DB.RotateRefreshToken(ctx, refreshToken)
+	if store.ErrorCode(err) == store.EUnauthorized {
+		return &model.AuthPayload{UserErrors: fieldError("refreshToken", model.UserErrorCodeInvalidRefreshToken, err.(*store.Error).Message)}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	u, err := r.DB.UserByID(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	return r.accessPayload(u, next)
 }
 
 // requireViewer returns the signed-in caller or UNAUTHENTICATED.

@@ -30,6 +30,7 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	App() AppResolver
 	Cart() CartResolver
 	CartLine() CartLineResolver
 	Comment() CommentResolver
@@ -47,6 +48,8 @@ type ResolverRoot interface {
 }
 
 type DirectiveRoot struct {
+	Auth  func(ctx context.Context, obj any, next graphql.Resolver, requires *string) (res any, err error)
+	Scope func(ctx context.Context, obj any, next graphql.Resolver, any []string) (res any, err error)
 }
 
 type ComplexityRoot struct {
@@ -61,10 +64,28 @@ type ComplexityRoot struct {
 		Region      func(childComplexity int) int
 	}
 
+	App struct {
+		ClientID  func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Name      func(childComplexity int) int
+		RevokedAt func(childComplexity int) int
+		Scopes    func(childComplexity int) int
+		Shop      func(childComplexity int) int
+	}
+
+	AppPayload struct {
+		App          func(childComplexity int) int
+		ClientSecret func(childComplexity int) int
+		UserErrors   func(childComplexity int) int
+	}
+
 	AuthPayload struct {
-		Token      func(childComplexity int) int
-		User       func(childComplexity int) int
-		UserErrors func(childComplexity int) int
+		RefreshToken   func(childComplexity int) int
+		Token          func(childComplexity int) int
+		TokenExpiresAt func(childComplexity int) int
+		User           func(childComplexity int) int
+		UserErrors     func(childComplexity int) int
 	}
 
 	Cart struct {
@@ -189,6 +210,10 @@ type ComplexityRoot struct {
 		UserErrors  func(childComplexity int) int
 	}
 
+	LogOutPayload struct {
+		Ok func(childComplexity int) int
+	}
+
 	MetricsPoint struct {
 		At      func(childComplexity int) int
 		Metrics func(childComplexity int) int
@@ -206,16 +231,21 @@ type ComplexityRoot struct {
 		CartLinesUpdate     func(childComplexity int, lines []*model.CartLineUpdateInput) int
 		Checkout            func(childComplexity int, input model.CheckoutInput) int
 		CommentOnContent    func(childComplexity int, contentID string, body string) int
+		CreateApp           func(childComplexity int, input model.CreateAppInput) int
 		CreateProduct       func(childComplexity int, input model.CreateProductInput) int
 		CreateShop          func(childComplexity int, input model.CreateShopInput) int
 		EndLiveSession      func(childComplexity int, id string) int
 		FulfillOrder        func(childComplexity int, input model.FulfillOrderInput) int
 		LikeContent         func(childComplexity int, contentID string) int
 		LogIn               func(childComplexity int, input model.LogInInput) int
+		LogOut              func(childComplexity int, refreshToken string) int
 		MarkDelivered       func(childComplexity int, id string) int
 		PinLiveProduct      func(childComplexity int, sessionID string, productID string) int
 		PublishVideo        func(childComplexity int, input model.PublishVideoInput) int
 		RecordEvents        func(childComplexity int, events []*model.EngagementEventInput) int
+		RefreshSession      func(childComplexity int, refreshToken string) int
+		RevokeApp           func(childComplexity int, id string) int
+		RotateAppSecret     func(childComplexity int, id string) int
 		ScheduleLiveSession func(childComplexity int, input model.ScheduleLiveSessionInput) int
 		SetInventory        func(childComplexity int, input model.SetInventoryInput) int
 		SignUp              func(childComplexity int, input model.SignUpInput) int
@@ -451,6 +481,12 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type AppResolver interface {
+	ID(ctx context.Context, obj *store.App) (string, error)
+
+	Scopes(ctx context.Context, obj *store.App) ([]string, error)
+	Shop(ctx context.Context, obj *store.App) (*store.Shop, error)
+}
 type CartResolver interface {
 	ID(ctx context.Context, obj *store.Cart) (string, error)
 	Lines(ctx context.Context, obj *store.Cart) ([]*store.CartLine, error)
@@ -496,6 +532,11 @@ type LiveSessionResolver interface {
 type MutationResolver interface {
 	SignUp(ctx context.Context, input model.SignUpInput) (*model.AuthPayload, error)
 	LogIn(ctx context.Context, input model.LogInInput) (*model.AuthPayload, error)
+	RefreshSession(ctx context.Context, refreshToken string) (*model.AuthPayload, error)
+	LogOut(ctx context.Context, refreshToken string) (*model.LogOutPayload, error)
+	CreateApp(ctx context.Context, input model.CreateAppInput) (*model.AppPayload, error)
+	RotateAppSecret(ctx context.Context, id string) (*model.AppPayload, error)
+	RevokeApp(ctx context.Context, id string) (*model.AppPayload, error)
 	CreateShop(ctx context.Context, input model.CreateShopInput) (*model.ShopPayload, error)
 	UpdateShop(ctx context.Context, input model.UpdateShopInput) (*model.ShopPayload, error)
 	CreateProduct(ctx context.Context, input model.CreateProductInput) (*model.ProductPayload, error)
@@ -655,12 +696,86 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Address.Region(childComplexity), true
 
+	case "App.clientId":
+		if e.ComplexityRoot.App.ClientID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.App.ClientID(childComplexity), true
+	case "App.createdAt":
+		if e.ComplexityRoot.App.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.App.CreatedAt(childComplexity), true
+	case "App.id":
+		if e.ComplexityRoot.App.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.App.ID(childComplexity), true
+	case "App.name":
+		if e.ComplexityRoot.App.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.App.Name(childComplexity), true
+	case "App.revokedAt":
+		if e.ComplexityRoot.App.RevokedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.App.RevokedAt(childComplexity), true
+	case "App.scopes":
+		if e.ComplexityRoot.App.Scopes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.App.Scopes(childComplexity), true
+	case "App.shop":
+		if e.ComplexityRoot.App.Shop == nil {
+			break
+		}
+
+		return e.ComplexityRoot.App.Shop(childComplexity), true
+
+	case "AppPayload.app":
+		if e.ComplexityRoot.AppPayload.App == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AppPayload.App(childComplexity), true
+	case "AppPayload.clientSecret":
+		if e.ComplexityRoot.AppPayload.ClientSecret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AppPayload.ClientSecret(childComplexity), true
+	case "AppPayload.userErrors":
+		if e.ComplexityRoot.AppPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AppPayload.UserErrors(childComplexity), true
+
+	case "AuthPayload.refreshToken":
+		if e.ComplexityRoot.AuthPayload.RefreshToken == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuthPayload.RefreshToken(childComplexity), true
 	case "AuthPayload.token":
 		if e.ComplexityRoot.AuthPayload.Token == nil {
 			break
 		}
 
 		return e.ComplexityRoot.AuthPayload.Token(childComplexity), true
+	case "AuthPayload.tokenExpiresAt":
+		if e.ComplexityRoot.AuthPayload.TokenExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuthPayload.TokenExpiresAt(childComplexity), true
 	case "AuthPayload.user":
 		if e.ComplexityRoot.AuthPayload.User == nil {
 			break
@@ -1137,6 +1252,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LiveSessionPayload.UserErrors(childComplexity), true
 
+	case "LogOutPayload.ok":
+		if e.ComplexityRoot.LogOutPayload.Ok == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LogOutPayload.Ok(childComplexity), true
+
 	case "MetricsPoint.at":
 		if e.ComplexityRoot.MetricsPoint.At == nil {
 			break
@@ -1229,6 +1351,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CommentOnContent(childComplexity, args["contentId"].(string), args["body"].(string)), true
+	case "Mutation.createApp":
+		if e.ComplexityRoot.Mutation.CreateApp == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createApp_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateApp(childComplexity, args["input"].(model.CreateAppInput)), true
 	case "Mutation.createProduct":
 		if e.ComplexityRoot.Mutation.CreateProduct == nil {
 			break
@@ -1295,6 +1428,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.LogIn(childComplexity, args["input"].(model.LogInInput)), true
+	case "Mutation.logOut":
+		if e.ComplexityRoot.Mutation.LogOut == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_logOut_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.LogOut(childComplexity, args["refreshToken"].(string)), true
 	case "Mutation.markDelivered":
 		if e.ComplexityRoot.Mutation.MarkDelivered == nil {
 			break
@@ -1339,6 +1483,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RecordEvents(childComplexity, args["events"].([]*model.EngagementEventInput)), true
+	case "Mutation.refreshSession":
+		if e.ComplexityRoot.Mutation.RefreshSession == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_refreshSession_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RefreshSession(childComplexity, args["refreshToken"].(string)), true
+	case "Mutation.revokeApp":
+		if e.ComplexityRoot.Mutation.RevokeApp == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeApp_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeApp(childComplexity, args["id"].(string)), true
+	case "Mutation.rotateAppSecret":
+		if e.ComplexityRoot.Mutation.RotateAppSecret == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rotateAppSecret_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RotateAppSecret(childComplexity, args["id"].(string)), true
 	case "Mutation.scheduleLiveSession":
 		if e.ComplexityRoot.Mutation.ScheduleLiveSession == nil {
 			break
@@ -2401,6 +2578,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCartLineUpdateInput,
 		ec.unmarshalInputCheckoutInput,
 		ec.unmarshalInputCheckoutLineInput,
+		ec.unmarshalInputCreateAppInput,
 		ec.unmarshalInputCreateProductInput,
 		ec.unmarshalInputCreateShopInput,
 		ec.unmarshalInputEngagementEventInput,
@@ -2510,6 +2688,30 @@ schema {
   mutation: Mutation
 }
 
+"""
+Who may call a field. People sign in with logIn; third-party apps get tokens
+from POST /oauth/token and act for their shop (or, made by an admin, for the
+platform), limited by their scopes.
+"""
+enum Role {
+  "Any signed-in caller: a person or an app."
+  USER
+  "A signed-in person; app tokens are refused."
+  PERSON
+  "A platform admin."
+  ADMIN
+}
+
+"Only callers of this role may use the field (UNAUTHENTICATED or FORBIDDEN otherwise)."
+directive @auth(requires: Role = USER) on FIELD_DEFINITION
+
+"""
+An app token needs one of these scopes for the field (FORBIDDEN otherwise);
+people's own sessions are not limited by scopes. Root fields without @scope
+are closed to app tokens.
+"""
+directive @scope(any: [String!]!) on FIELD_DEFINITION
+
 "An RFC 3339 timestamp, e.g. \"2026-11-22T14:00:00Z\"."
 scalar Time
 
@@ -2551,9 +2753,9 @@ type User implements Node {
   "Creators publish videos and host live sessions, also for other shops' products as affiliates."
   isCreator: Boolean!
   "The viewer's cart; null on anyone else."
-  cart: Cart
+  cart: Cart @auth(requires: PERSON)
   "The viewer's orders, newest first; null on anyone else."
-  orders(first: Int = 20, after: String): OrderConnection
+  orders(first: Int = 20, after: String): OrderConnection @auth(requires: PERSON)
 }
 
 "How a shop is run."
@@ -2583,11 +2785,11 @@ type Shop implements Node {
   "Live sessions of this shop, newest first."
   liveSessions(first: Int = 20, after: String): LiveSessionConnection!
   "Engagement and conversion figures over a window."
-  metrics(window: MetricsWindow = ALL_TIME): ContentMetrics!
+  metrics(window: MetricsWindow = ALL_TIME): ContentMetrics! @scope(any: ["metrics:read"])
   "The same figures per hour or day, oldest first, for charts (at most 800 points)."
-  metricsSeries(window: MetricsWindow = LAST_7_DAYS, granularity: MetricsGranularity = DAY): [MetricsPoint!]!
+  metricsSeries(window: MetricsWindow = LAST_7_DAYS, granularity: MetricsGranularity = DAY): [MetricsPoint!]! @scope(any: ["metrics:read"])
   "The shop's orders, newest first: for its owner and admins, null for anyone else."
-  orders(first: Int = 20, after: String): OrderConnection
+  orders(first: Int = 20, after: String): OrderConnection @scope(any: ["orders:read"])
 }
 
 type ShopConnection {
@@ -2621,9 +2823,9 @@ type Product implements Node {
   priceRange: PriceRange!
   variants(first: Int = 20, after: String): ProductVariantConnection!
   "Engagement and conversion figures over a window."
-  metrics(window: MetricsWindow = ALL_TIME): ContentMetrics!
+  metrics(window: MetricsWindow = ALL_TIME): ContentMetrics! @scope(any: ["metrics:read"])
   "The same figures per hour or day, oldest first, for charts (at most 800 points)."
-  metricsSeries(window: MetricsWindow = LAST_7_DAYS, granularity: MetricsGranularity = DAY): [MetricsPoint!]!
+  metricsSeries(window: MetricsWindow = LAST_7_DAYS, granularity: MetricsGranularity = DAY): [MetricsPoint!]! @scope(any: ["metrics:read"])
   createdAt: Time!
 }
 
@@ -2687,9 +2889,9 @@ type Video implements Node & ContentNode {
   shop: Shop
   products(first: Int = 20, after: String): ProductConnection!
   "Engagement and conversion figures over a window."
-  metrics(window: MetricsWindow = ALL_TIME): ContentMetrics!
+  metrics(window: MetricsWindow = ALL_TIME): ContentMetrics! @scope(any: ["metrics:read"])
   "The same figures per hour or day, oldest first, for charts (at most 800 points)."
-  metricsSeries(window: MetricsWindow = LAST_7_DAYS, granularity: MetricsGranularity = DAY): [MetricsPoint!]!
+  metricsSeries(window: MetricsWindow = LAST_7_DAYS, granularity: MetricsGranularity = DAY): [MetricsPoint!]! @scope(any: ["metrics:read"])
   "Comments, newest first."
   comments(first: Int = 20, after: String): CommentConnection!
   "Whether the signed-in viewer likes it; false when anonymous."
@@ -2715,9 +2917,9 @@ type LiveSession implements Node & ContentNode {
   shop: Shop
   products(first: Int = 20, after: String): ProductConnection!
   "Engagement and conversion figures over a window."
-  metrics(window: MetricsWindow = ALL_TIME): ContentMetrics!
+  metrics(window: MetricsWindow = ALL_TIME): ContentMetrics! @scope(any: ["metrics:read"])
   "The same figures per hour or day, oldest first, for charts (at most 800 points)."
-  metricsSeries(window: MetricsWindow = LAST_7_DAYS, granularity: MetricsGranularity = DAY): [MetricsPoint!]!
+  metricsSeries(window: MetricsWindow = LAST_7_DAYS, granularity: MetricsGranularity = DAY): [MetricsPoint!]! @scope(any: ["metrics:read"])
   "Comments, newest first."
   comments(first: Int = 20, after: String): CommentConnection!
   "Whether the signed-in viewer likes it; false when anonymous."
@@ -2779,21 +2981,21 @@ input ProductFilter {
 
 type Query {
   "Fetches any object by its global ID; null when it does not exist or is not visible."
-  node(id: ID!): Node
+  node(id: ID!): Node @scope(any: ["catalog:read", "content:read", "orders:read", "metrics:read"])
   "Fetches several objects by global ID, in the order asked, null where unknown."
-  nodes(ids: [ID!]!): [Node]!
+  nodes(ids: [ID!]!): [Node]! @scope(any: ["catalog:read", "content:read", "orders:read", "metrics:read"])
   "The signed-in user; null when anonymous."
-  viewer: User
-  shop(handle: String!): Shop
-  shops(first: Int = 20, after: String): ShopConnection!
-  product(id: ID!): Product
+  viewer: User @scope(any: ["catalog:read", "content:read", "orders:read", "metrics:read"])
+  shop(handle: String!): Shop @scope(any: ["catalog:read"])
+  shops(first: Int = 20, after: String): ShopConnection! @scope(any: ["catalog:read"])
+  product(id: ID!): Product @scope(any: ["catalog:read"])
   "Active products, newest first, or by relevance when searching."
-  products(first: Int = 20, after: String, filter: ProductFilter): ProductConnection!
-  video(id: ID!): Video
-  liveSession(id: ID!): LiveSession
-  feed(first: Int = 20, after: String): FeedConnection!
+  products(first: Int = 20, after: String, filter: ProductFilter): ProductConnection! @scope(any: ["catalog:read"])
+  video(id: ID!): Video @scope(any: ["content:read"])
+  liveSession(id: ID!): LiveSession @scope(any: ["content:read"])
+  feed(first: Int = 20, after: String): FeedConnection! @scope(any: ["content:read"])
   "An order, for its buyer, its shop's owner and admins; null for anyone else."
-  order(id: ID!): Order
+  order(id: ID!): Order @scope(any: ["orders:read"])
 }
 
 "Why an input was refused."
@@ -2804,6 +3006,8 @@ enum UserErrorCode {
   TAKEN
   NOT_FOUND
   INVALID_CREDENTIALS
+  "The refresh token is unknown, expired, revoked or was already used; sign in again."
+  INVALID_REFRESH_TOKEN
   CURRENCY_MISMATCH
   INVALID_TRANSITION
   PRODUCT_NOT_ON_CONTENT
@@ -2846,8 +3050,12 @@ input LogInInput {
 }
 
 type AuthPayload {
-  "A bearer token (JWT) for the Authorization header; null on failure."
+  "A short-lived bearer token (JWT) for the Authorization header; null on failure."
   token: String
+  "When token expires; renew it with refreshSession before then."
+  tokenExpiresAt: Time
+  "An opaque token for refreshSession, rotated on every use; keep it secret."
+  refreshToken: String
   user: User
   userErrors: [UserError!]!
 }
@@ -3260,51 +3468,94 @@ type CommentPayload {
   userErrors: [UserError!]!
 }
 
+"A third-party app, acting for a shop or (made by an admin) for the platform."
+type App implements Node {
+  id: ID!
+  name: String!
+  "The OAuth client id for POST /oauth/token."
+  clientId: String!
+  scopes: [String!]!
+  "The shop the app acts for; null for a platform app."
+  shop: Shop
+  createdAt: Time!
+  revokedAt: Time
+}
+
+input CreateAppInput {
+  name: String!
+  "A subset of catalog:read, catalog:write, content:read, content:write, metrics:read, orders:read, orders:write."
+  scopes: [String!]!
+  "The shop the app acts for (its owner only); omit for a platform app (admins only)."
+  shopId: ID
+}
+
+type AppPayload {
+  app: App
+  "The client secret, shown only in this reply; store it hashed-only on our side."
+  clientSecret: String
+  userErrors: [UserError!]!
+}
+
+type LogOutPayload {
+  "True when a session was ended."
+  ok: Boolean!
+}
+
 type Mutation {
   signUp(input: SignUpInput!): AuthPayload!
   logIn(input: LogInInput!): AuthPayload!
+  "Trades a refresh token for a new access token and refresh token. A used refresh token presented again ends the whole session."
+  refreshSession(refreshToken: String!): AuthPayload!
+  "Ends the session the refresh token belongs to."
+  logOut(refreshToken: String!): LogOutPayload!
+  "Registers an app; the client secret is in the reply only."
+  createApp(input: CreateAppInput!): AppPayload @auth(requires: PERSON)
+  "Replaces an app's secret; old tokens stay valid until they expire."
+  rotateAppSecret(id: ID!): AppPayload @auth(requires: PERSON)
+  "Stops an app: its tokens stop working at once."
+  revokeApp(id: ID!): AppPayload @auth(requires: PERSON)
 
   "Creates a shop owned by the viewer."
-  createShop(input: CreateShopInput!): ShopPayload
+  createShop(input: CreateShopInput!): ShopPayload @auth(requires: PERSON)
   "Shop owner only."
-  updateShop(input: UpdateShopInput!): ShopPayload
+  updateShop(input: UpdateShopInput!): ShopPayload @auth @scope(any: ["catalog:write"])
   "Shop owner only."
-  createProduct(input: CreateProductInput!): ProductPayload
+  createProduct(input: CreateProductInput!): ProductPayload @auth @scope(any: ["catalog:write"])
   "Shop owner only."
-  updateProduct(input: UpdateProductInput!): ProductPayload
+  updateProduct(input: UpdateProductInput!): ProductPayload @auth @scope(any: ["catalog:write"])
   "Shop owner only."
-  setInventory(input: SetInventoryInput!): ProductVariantPayload
+  setInventory(input: SetInventoryInput!): ProductVariantPayload @auth @scope(any: ["catalog:write"])
   "Sellers and creators."
-  publishVideo(input: PublishVideoInput!): VideoPayload
+  publishVideo(input: PublishVideoInput!): VideoPayload @auth @scope(any: ["content:write"])
   "Sellers and creators; the viewer hosts the session."
-  scheduleLiveSession(input: ScheduleLiveSessionInput!): LiveSessionPayload
+  scheduleLiveSession(input: ScheduleLiveSessionInput!): LiveSessionPayload @auth @scope(any: ["content:write"])
   "Host only: SCHEDULED to LIVE."
-  startLiveSession(id: ID!): LiveSessionPayload
+  startLiveSession(id: ID!): LiveSessionPayload @auth @scope(any: ["content:write"])
   "Host only, while LIVE: the product must be one of the session's products."
-  pinLiveProduct(sessionId: ID!, productId: ID!): LiveSessionPayload
+  pinLiveProduct(sessionId: ID!, productId: ID!): LiveSessionPayload @auth @scope(any: ["content:write"])
   "Host only: LIVE to ENDED."
-  endLiveSession(id: ID!): LiveSessionPayload
+  endLiveSession(id: ID!): LiveSessionPayload @auth @scope(any: ["content:write"])
 
   "Buys now: one order per shop, stock taken atomically, paid once per idempotencyKey."
-  checkout(input: CheckoutInput!): CheckoutPayload
-  cartLinesAdd(lines: [CartLineInput!]!): CartPayload
-  cartLinesUpdate(lines: [CartLineUpdateInput!]!): CartPayload
-  cartLinesRemove(lineIds: [ID!]!): CartPayload
+  checkout(input: CheckoutInput!): CheckoutPayload @auth(requires: PERSON)
+  cartLinesAdd(lines: [CartLineInput!]!): CartPayload @auth(requires: PERSON)
+  cartLinesUpdate(lines: [CartLineUpdateInput!]!): CartPayload @auth(requires: PERSON)
+  cartLinesRemove(lineIds: [ID!]!): CartPayload @auth(requires: PERSON)
   "Shop owner: PAID to FULFILLED."
-  fulfillOrder(input: FulfillOrderInput!): OrderPayload
+  fulfillOrder(input: FulfillOrderInput!): OrderPayload @auth @scope(any: ["orders:write"])
   "Shop owner: FULFILLED to DELIVERED."
-  markDelivered(id: ID!): OrderPayload
+  markDelivered(id: ID!): OrderPayload @auth @scope(any: ["orders:write"])
   "Shop owner, or the buyer before fulfilment: PAID to CANCELLED, restocked and refunded (then REFUNDED)."
-  cancelOrder(id: ID!): OrderPayload
+  cancelOrder(id: ID!): OrderPayload @auth @scope(any: ["orders:write"])
 
   "Engagement from clients, up to 500 events a call; anonymous clients send a deviceId."
   recordEvents(events: [EngagementEventInput!]!): RecordEventsPayload!
   "Idempotent: liking twice counts once."
-  likeContent(contentId: ID!): LikePayload
+  likeContent(contentId: ID!): LikePayload @auth(requires: PERSON)
   "Idempotent."
-  unlikeContent(contentId: ID!): LikePayload
+  unlikeContent(contentId: ID!): LikePayload @auth(requires: PERSON)
   "1 to 500 characters."
-  commentOnContent(contentId: ID!, body: String!): CommentPayload
+  commentOnContent(contentId: ID!, body: String!): CommentPayload @auth(requires: PERSON)
 }
 `, BuiltIn: false},
 }
@@ -3336,10 +3587,46 @@ func (ec *executionContext) childFields_Address(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type Address", field.Name)
 }
 
+func (ec *executionContext) childFields_App(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_App_id(ctx, field)
+	case "name":
+		return ec.fieldContext_App_name(ctx, field)
+	case "clientId":
+		return ec.fieldContext_App_clientId(ctx, field)
+	case "scopes":
+		return ec.fieldContext_App_scopes(ctx, field)
+	case "shop":
+		return ec.fieldContext_App_shop(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_App_createdAt(ctx, field)
+	case "revokedAt":
+		return ec.fieldContext_App_revokedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type App", field.Name)
+}
+
+func (ec *executionContext) childFields_AppPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "app":
+		return ec.fieldContext_AppPayload_app(ctx, field)
+	case "clientSecret":
+		return ec.fieldContext_AppPayload_clientSecret(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_AppPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AppPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "token":
 		return ec.fieldContext_AuthPayload_token(ctx, field)
+	case "tokenExpiresAt":
+		return ec.fieldContext_AuthPayload_tokenExpiresAt(ctx, field)
+	case "refreshToken":
+		return ec.fieldContext_AuthPayload_refreshToken(ctx, field)
 	case "user":
 		return ec.fieldContext_AuthPayload_user(ctx, field)
 	case "userErrors":
@@ -3590,6 +3877,14 @@ func (ec *executionContext) childFields_LiveSessionPayload(ctx context.Context, 
 		return ec.fieldContext_LiveSessionPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LiveSessionPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_LogOutPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ok":
+		return ec.fieldContext_LogOutPayload_ok(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LogOutPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_MetricsPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4142,6 +4437,34 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) dir_auth_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "requires",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalORole2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["requires"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) dir_scope_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "any",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["any"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_LiveSession_comments_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4314,6 +4637,20 @@ func (ec *executionContext) field_Mutation_commentOnContent_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createApp_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateAppInput, error) {
+			return ec.unmarshalNCreateAppInput2showcaseᚋgraphᚋmodelᚐCreateAppInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createProduct_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4398,6 +4735,20 @@ func (ec *executionContext) field_Mutation_logIn_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_logOut_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "refreshToken",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["refreshToken"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_markDelivered_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4459,6 +4810,48 @@ func (ec *executionContext) field_Mutation_recordEvents_args(ctx context.Context
 		return nil, err
 	}
 	args["events"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_refreshSession_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "refreshToken",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["refreshToken"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_revokeApp_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_rotateAppSecret_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -5274,6 +5667,263 @@ func (ec *executionContext) fieldContext_Address_phone(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Address", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _App_id(ctx context.Context, field graphql.CollectedField, obj *store.App) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_App_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.App().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_App_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("App", field, true, true, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _App_name(ctx context.Context, field graphql.CollectedField, obj *store.App) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_App_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_App_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("App", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _App_clientId(ctx context.Context, field graphql.CollectedField, obj *store.App) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_App_clientId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_App_clientId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("App", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _App_scopes(ctx context.Context, field graphql.CollectedField, obj *store.App) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_App_scopes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.App().Scopes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_App_scopes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("App", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _App_shop(ctx context.Context, field graphql.CollectedField, obj *store.App) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_App_shop(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.App().Shop(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Shop) graphql.Marshaler {
+			return ec.marshalOShop2ᚖshowcaseᚋstoreᚐShop(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_App_shop(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "App",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Shop(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _App_createdAt(ctx context.Context, field graphql.CollectedField, obj *store.App) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_App_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_App_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("App", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _App_revokedAt(ctx context.Context, field graphql.CollectedField, obj *store.App) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_App_revokedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RevokedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_App_revokedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("App", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _AppPayload_app(ctx context.Context, field graphql.CollectedField, obj *model.AppPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AppPayload_app(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.App, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.App) graphql.Marshaler {
+			return ec.marshalOApp2ᚖshowcaseᚋstoreᚐApp(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AppPayload_app(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AppPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_App(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AppPayload_clientSecret(ctx context.Context, field graphql.CollectedField, obj *model.AppPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AppPayload_clientSecret(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientSecret, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AppPayload_clientSecret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AppPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AppPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.AppPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AppPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖshowcaseᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AppPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AppPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _AuthPayload_token(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5294,6 +5944,52 @@ func (ec *executionContext) _AuthPayload_token(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_AuthPayload_token(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuthPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AuthPayload_tokenExpiresAt(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuthPayload_tokenExpiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TokenExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuthPayload_tokenExpiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuthPayload", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _AuthPayload_refreshToken(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuthPayload_refreshToken(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RefreshToken, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuthPayload_refreshToken(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuthPayload", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
@@ -6856,7 +7552,25 @@ func (ec *executionContext) _LiveSession_metrics(ctx context.Context, field grap
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.LiveSession().Metrics(ctx, obj, fc.Args["window"].(*string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"metrics:read"})
+				if err != nil {
+					var zeroVal *store.Metrics
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal *store.Metrics
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, obj, directive0, any)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *store.Metrics) graphql.Marshaler {
 			return ec.marshalNContentMetrics2ᚖshowcaseᚋstoreᚐMetrics(ctx, selections, v)
 		},
@@ -6900,7 +7614,25 @@ func (ec *executionContext) _LiveSession_metricsSeries(ctx context.Context, fiel
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.LiveSession().MetricsSeries(ctx, obj, fc.Args["window"].(*string), fc.Args["granularity"].(*string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"metrics:read"})
+				if err != nil {
+					var zeroVal []*store.MetricsPoint
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal []*store.MetricsPoint
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, obj, directive0, any)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*store.MetricsPoint) graphql.Marshaler {
 			return ec.marshalNMetricsPoint2ᚕᚖshowcaseᚋstoreᚐMetricsPointᚄ(ctx, selections, v)
 		},
@@ -7375,6 +8107,29 @@ func (ec *executionContext) fieldContext_LiveSessionPayload_userErrors(_ context
 	return fc, nil
 }
 
+func (ec *executionContext) _LogOutPayload_ok(ctx context.Context, field graphql.CollectedField, obj *model.LogOutPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LogOutPayload_ok(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ok, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LogOutPayload_ok(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LogOutPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
 func (ec *executionContext) _MetricsPoint_at(ctx context.Context, field graphql.CollectedField, obj *store.MetricsPoint) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7564,6 +8319,280 @@ func (ec *executionContext) fieldContext_Mutation_logIn(ctx context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_refreshSession(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_refreshSession(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RefreshSession(ctx, fc.Args["refreshToken"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuthPayload) graphql.Marshaler {
+			return ec.marshalNAuthPayload2ᚖshowcaseᚋgraphᚋmodelᚐAuthPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_refreshSession(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuthPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_refreshSession_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_logOut(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_logOut(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().LogOut(ctx, fc.Args["refreshToken"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.LogOutPayload) graphql.Marshaler {
+			return ec.marshalNLogOutPayload2ᚖshowcaseᚋgraphᚋmodelᚐLogOutPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_logOut(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LogOutPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_logOut_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createApp(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createApp(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateApp(ctx, fc.Args["input"].(model.CreateAppInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "PERSON")
+				if err != nil {
+					var zeroVal *model.AppPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.AppPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AppPayload) graphql.Marshaler {
+			return ec.marshalOAppPayload2ᚖshowcaseᚋgraphᚋmodelᚐAppPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createApp(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AppPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createApp_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rotateAppSecret(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rotateAppSecret(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RotateAppSecret(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "PERSON")
+				if err != nil {
+					var zeroVal *model.AppPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.AppPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AppPayload) graphql.Marshaler {
+			return ec.marshalOAppPayload2ᚖshowcaseᚋgraphᚋmodelᚐAppPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rotateAppSecret(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AppPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rotateAppSecret_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeApp(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeApp(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeApp(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "PERSON")
+				if err != nil {
+					var zeroVal *model.AppPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.AppPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AppPayload) graphql.Marshaler {
+			return ec.marshalOAppPayload2ᚖshowcaseᚋgraphᚋmodelᚐAppPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeApp(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AppPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeApp_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createShop(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7576,7 +8605,25 @@ func (ec *executionContext) _Mutation_createShop(ctx context.Context, field grap
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().CreateShop(ctx, fc.Args["input"].(model.CreateShopInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "PERSON")
+				if err != nil {
+					var zeroVal *model.ShopPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.ShopPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ShopPayload) graphql.Marshaler {
 			return ec.marshalOShopPayload2ᚖshowcaseᚋgraphᚋmodelᚐShopPayload(ctx, selections, v)
 		},
@@ -7620,7 +8667,37 @@ func (ec *executionContext) _Mutation_updateShop(ctx context.Context, field grap
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().UpdateShop(ctx, fc.Args["input"].(model.UpdateShopInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "USER")
+				if err != nil {
+					var zeroVal *model.ShopPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.ShopPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+			directive2 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"catalog:write"})
+				if err != nil {
+					var zeroVal *model.ShopPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal *model.ShopPayload
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, nil, directive1, any)
+			}
+
+			next = directive2
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ShopPayload) graphql.Marshaler {
 			return ec.marshalOShopPayload2ᚖshowcaseᚋgraphᚋmodelᚐShopPayload(ctx, selections, v)
 		},
@@ -7664,7 +8741,37 @@ func (ec *executionContext) _Mutation_createProduct(ctx context.Context, field g
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().CreateProduct(ctx, fc.Args["input"].(model.CreateProductInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "USER")
+				if err != nil {
+					var zeroVal *model.ProductPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.ProductPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+			directive2 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"catalog:write"})
+				if err != nil {
+					var zeroVal *model.ProductPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal *model.ProductPayload
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, nil, directive1, any)
+			}
+
+			next = directive2
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ProductPayload) graphql.Marshaler {
 			return ec.marshalOProductPayload2ᚖshowcaseᚋgraphᚋmodelᚐProductPayload(ctx, selections, v)
 		},
@@ -7708,7 +8815,37 @@ func (ec *executionContext) _Mutation_updateProduct(ctx context.Context, field g
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().UpdateProduct(ctx, fc.Args["input"].(model.UpdateProductInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "USER")
+				if err != nil {
+					var zeroVal *model.ProductPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.ProductPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+			directive2 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"catalog:write"})
+				if err != nil {
+					var zeroVal *model.ProductPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal *model.ProductPayload
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, nil, directive1, any)
+			}
+
+			next = directive2
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ProductPayload) graphql.Marshaler {
 			return ec.marshalOProductPayload2ᚖshowcaseᚋgraphᚋmodelᚐProductPayload(ctx, selections, v)
 		},
@@ -7752,7 +8889,37 @@ func (ec *executionContext) _Mutation_setInventory(ctx context.Context, field gr
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().SetInventory(ctx, fc.Args["input"].(model.SetInventoryInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "USER")
+				if err != nil {
+					var zeroVal *model.ProductVariantPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.ProductVariantPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+			directive2 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"catalog:write"})
+				if err != nil {
+					var zeroVal *model.ProductVariantPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal *model.ProductVariantPayload
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, nil, directive1, any)
+			}
+
+			next = directive2
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ProductVariantPayload) graphql.Marshaler {
 			return ec.marshalOProductVariantPayload2ᚖshowcaseᚋgraphᚋmodelᚐProductVariantPayload(ctx, selections, v)
 		},
@@ -7796,7 +8963,37 @@ func (ec *executionContext) _Mutation_publishVideo(ctx context.Context, field gr
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().PublishVideo(ctx, fc.Args["input"].(model.PublishVideoInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "USER")
+				if err != nil {
+					var zeroVal *model.VideoPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.VideoPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+			directive2 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"content:write"})
+				if err != nil {
+					var zeroVal *model.VideoPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal *model.VideoPayload
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, nil, directive1, any)
+			}
+
+			next = directive2
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.VideoPayload) graphql.Marshaler {
 			return ec.marshalOVideoPayload2ᚖshowcaseᚋgraphᚋmodelᚐVideoPayload(ctx, selections, v)
 		},
@@ -7840,7 +9037,37 @@ func (ec *executionContext) _Mutation_scheduleLiveSession(ctx context.Context, f
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().ScheduleLiveSession(ctx, fc.Args["input"].(model.ScheduleLiveSessionInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "USER")
+				if err != nil {
+					var zeroVal *model.LiveSessionPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.LiveSessionPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+			directive2 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"content:write"})
+				if err != nil {
+					var zeroVal *model.LiveSessionPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal *model.LiveSessionPayload
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, nil, directive1, any)
+			}
+
+			next = directive2
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.LiveSessionPayload) graphql.Marshaler {
 			return ec.marshalOLiveSessionPayload2ᚖshowcaseᚋgraphᚋmodelᚐLiveSessionPayload(ctx, selections, v)
 		},
@@ -7884,7 +9111,37 @@ func (ec *executionContext) _Mutation_startLiveSession(ctx context.Context, fiel
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().StartLiveSession(ctx, fc.Args["id"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "USER")
+				if err != nil {
+					var zeroVal *model.LiveSessionPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.LiveSessionPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+			directive2 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"content:write"})
+				if err != nil {
+					var zeroVal *model.LiveSessionPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal *model.LiveSessionPayload
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, nil, directive1, any)
+			}
+
+			next = directive2
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.LiveSessionPayload) graphql.Marshaler {
 			return ec.marshalOLiveSessionPayload2ᚖshowcaseᚋgraphᚋmodelᚐLiveSessionPayload(ctx, selections, v)
 		},
@@ -7928,7 +9185,37 @@ func (ec *executionContext) _Mutation_pinLiveProduct(ctx context.Context, field 
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().PinLiveProduct(ctx, fc.Args["sessionId"].(string), fc.Args["productId"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "USER")
+				if err != nil {
+					var zeroVal *model.LiveSessionPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.LiveSessionPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+			directive2 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"content:write"})
+				if err != nil {
+					var zeroVal *model.LiveSessionPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal *model.LiveSessionPayload
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, nil, directive1, any)
+			}
+
+			next = directive2
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.LiveSessionPayload) graphql.Marshaler {
 			return ec.marshalOLiveSessionPayload2ᚖshowcaseᚋgraphᚋmodelᚐLiveSessionPayload(ctx, selections, v)
 		},
@@ -7972,7 +9259,37 @@ func (ec *executionContext) _Mutation_endLiveSession(ctx context.Context, field 
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().EndLiveSession(ctx, fc.Args["id"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "USER")
+				if err != nil {
+					var zeroVal *model.LiveSessionPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.LiveSessionPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+			directive2 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"content:write"})
+				if err != nil {
+					var zeroVal *model.LiveSessionPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal *model.LiveSessionPayload
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, nil, directive1, any)
+			}
+
+			next = directive2
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.LiveSessionPayload) graphql.Marshaler {
 			return ec.marshalOLiveSessionPayload2ᚖshowcaseᚋgraphᚋmodelᚐLiveSessionPayload(ctx, selections, v)
 		},
@@ -8016,7 +9333,25 @@ func (ec *executionContext) _Mutation_checkout(ctx context.Context, field graphq
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().Checkout(ctx, fc.Args["input"].(model.CheckoutInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "PERSON")
+				if err != nil {
+					var zeroVal *model.CheckoutPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.CheckoutPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CheckoutPayload) graphql.Marshaler {
 			return ec.marshalOCheckoutPayload2ᚖshowcaseᚋgraphᚋmodelᚐCheckoutPayload(ctx, selections, v)
 		},
@@ -8060,7 +9395,25 @@ func (ec *executionContext) _Mutation_cartLinesAdd(ctx context.Context, field gr
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().CartLinesAdd(ctx, fc.Args["lines"].([]*model.CartLineInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "PERSON")
+				if err != nil {
+					var zeroVal *model.CartPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.CartPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CartPayload) graphql.Marshaler {
 			return ec.marshalOCartPayload2ᚖshowcaseᚋgraphᚋmodelᚐCartPayload(ctx, selections, v)
 		},
@@ -8104,7 +9457,25 @@ func (ec *executionContext) _Mutation_cartLinesUpdate(ctx context.Context, field
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().CartLinesUpdate(ctx, fc.Args["lines"].([]*model.CartLineUpdateInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "PERSON")
+				if err != nil {
+					var zeroVal *model.CartPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.CartPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CartPayload) graphql.Marshaler {
 			return ec.marshalOCartPayload2ᚖshowcaseᚋgraphᚋmodelᚐCartPayload(ctx, selections, v)
 		},
@@ -8148,7 +9519,25 @@ func (ec *executionContext) _Mutation_cartLinesRemove(ctx context.Context, field
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().CartLinesRemove(ctx, fc.Args["lineIds"].([]string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "PERSON")
+				if err != nil {
+					var zeroVal *model.CartPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.CartPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CartPayload) graphql.Marshaler {
 			return ec.marshalOCartPayload2ᚖshowcaseᚋgraphᚋmodelᚐCartPayload(ctx, selections, v)
 		},
@@ -8192,7 +9581,37 @@ func (ec *executionContext) _Mutation_fulfillOrder(ctx context.Context, field gr
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().FulfillOrder(ctx, fc.Args["input"].(model.FulfillOrderInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "USER")
+				if err != nil {
+					var zeroVal *model.OrderPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.OrderPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+			directive2 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"orders:write"})
+				if err != nil {
+					var zeroVal *model.OrderPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal *model.OrderPayload
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, nil, directive1, any)
+			}
+
+			next = directive2
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.OrderPayload) graphql.Marshaler {
 			return ec.marshalOOrderPayload2ᚖshowcaseᚋgraphᚋmodelᚐOrderPayload(ctx, selections, v)
 		},
@@ -8236,7 +9655,37 @@ func (ec *executionContext) _Mutation_markDelivered(ctx context.Context, field g
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().MarkDelivered(ctx, fc.Args["id"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "USER")
+				if err != nil {
+					var zeroVal *model.OrderPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.OrderPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+			directive2 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"orders:write"})
+				if err != nil {
+					var zeroVal *model.OrderPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal *model.OrderPayload
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, nil, directive1, any)
+			}
+
+			next = directive2
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.OrderPayload) graphql.Marshaler {
 			return ec.marshalOOrderPayload2ᚖshowcaseᚋgraphᚋmodelᚐOrderPayload(ctx, selections, v)
 		},
@@ -8280,7 +9729,37 @@ func (ec *executionContext) _Mutation_cancelOrder(ctx context.Context, field gra
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().CancelOrder(ctx, fc.Args["id"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "USER")
+				if err != nil {
+					var zeroVal *model.OrderPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.OrderPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+			directive2 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"orders:write"})
+				if err != nil {
+					var zeroVal *model.OrderPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal *model.OrderPayload
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, nil, directive1, any)
+			}
+
+			next = directive2
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.OrderPayload) graphql.Marshaler {
 			return ec.marshalOOrderPayload2ᚖshowcaseᚋgraphᚋmodelᚐOrderPayload(ctx, selections, v)
 		},
@@ -8368,7 +9847,25 @@ func (ec *executionContext) _Mutation_likeContent(ctx context.Context, field gra
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().LikeContent(ctx, fc.Args["contentId"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "PERSON")
+				if err != nil {
+					var zeroVal *model.LikePayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.LikePayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.LikePayload) graphql.Marshaler {
 			return ec.marshalOLikePayload2ᚖshowcaseᚋgraphᚋmodelᚐLikePayload(ctx, selections, v)
 		},
@@ -8412,7 +9909,25 @@ func (ec *executionContext) _Mutation_unlikeContent(ctx context.Context, field g
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().UnlikeContent(ctx, fc.Args["contentId"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "PERSON")
+				if err != nil {
+					var zeroVal *model.LikePayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.LikePayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.LikePayload) graphql.Marshaler {
 			return ec.marshalOLikePayload2ᚖshowcaseᚋgraphᚋmodelᚐLikePayload(ctx, selections, v)
 		},
@@ -8456,7 +9971,25 @@ func (ec *executionContext) _Mutation_commentOnContent(ctx context.Context, fiel
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().CommentOnContent(ctx, fc.Args["contentId"].(string), fc.Args["body"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "PERSON")
+				if err != nil {
+					var zeroVal *model.CommentPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.CommentPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CommentPayload) graphql.Marshaler {
 			return ec.marshalOCommentPayload2ᚖshowcaseᚋgraphᚋmodelᚐCommentPayload(ctx, selections, v)
 		},
@@ -9768,7 +11301,25 @@ func (ec *executionContext) _Product_metrics(ctx context.Context, field graphql.
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Product().Metrics(ctx, obj, fc.Args["window"].(*string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"metrics:read"})
+				if err != nil {
+					var zeroVal *store.Metrics
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal *store.Metrics
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, obj, directive0, any)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *store.Metrics) graphql.Marshaler {
 			return ec.marshalNContentMetrics2ᚖshowcaseᚋstoreᚐMetrics(ctx, selections, v)
 		},
@@ -9812,7 +11363,25 @@ func (ec *executionContext) _Product_metricsSeries(ctx context.Context, field gr
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Product().MetricsSeries(ctx, obj, fc.Args["window"].(*string), fc.Args["granularity"].(*string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"metrics:read"})
+				if err != nil {
+					var zeroVal []*store.MetricsPoint
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal []*store.MetricsPoint
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, obj, directive0, any)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*store.MetricsPoint) graphql.Marshaler {
 			return ec.marshalNMetricsPoint2ᚕᚖshowcaseᚋstoreᚐMetricsPointᚄ(ctx, selections, v)
 		},
@@ -10424,7 +11993,25 @@ func (ec *executionContext) _Query_node(ctx context.Context, field graphql.Colle
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().Node(ctx, fc.Args["id"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"catalog:read", "content:read", "orders:read", "metrics:read"})
+				if err != nil {
+					var zeroVal store.Node
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal store.Node
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, nil, directive0, any)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v store.Node) graphql.Marshaler {
 			return ec.marshalONode2showcaseᚋstoreᚐNode(ctx, selections, v)
 		},
@@ -10468,7 +12055,25 @@ func (ec *executionContext) _Query_nodes(ctx context.Context, field graphql.Coll
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().Nodes(ctx, fc.Args["ids"].([]string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"catalog:read", "content:read", "orders:read", "metrics:read"})
+				if err != nil {
+					var zeroVal []store.Node
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal []store.Node
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, nil, directive0, any)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []store.Node) graphql.Marshaler {
 			return ec.marshalNNode2ᚕshowcaseᚋstoreᚐNode(ctx, selections, v)
 		},
@@ -10511,7 +12116,25 @@ func (ec *executionContext) _Query_viewer(ctx context.Context, field graphql.Col
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.Query().Viewer(ctx)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"catalog:read", "content:read", "orders:read", "metrics:read"})
+				if err != nil {
+					var zeroVal *store.User
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal *store.User
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, nil, directive0, any)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *store.User) graphql.Marshaler {
 			return ec.marshalOUser2ᚖshowcaseᚋstoreᚐUser(ctx, selections, v)
 		},
@@ -10544,7 +12167,25 @@ func (ec *executionContext) _Query_shop(ctx context.Context, field graphql.Colle
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().Shop(ctx, fc.Args["handle"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"catalog:read"})
+				if err != nil {
+					var zeroVal *store.Shop
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal *store.Shop
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, nil, directive0, any)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *store.Shop) graphql.Marshaler {
 			return ec.marshalOShop2ᚖshowcaseᚋstoreᚐShop(ctx, selections, v)
 		},
@@ -10588,7 +12229,25 @@ func (ec *executionContext) _Query_shops(ctx context.Context, field graphql.Coll
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().Shops(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"catalog:read"})
+				if err != nil {
+					var zeroVal *model.ShopConnection
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal *model.ShopConnection
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, nil, directive0, any)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ShopConnection) graphql.Marshaler {
 			return ec.marshalNShopConnection2ᚖshowcaseᚋgraphᚋmodelᚐShopConnection(ctx, selections, v)
 		},
@@ -10632,7 +12291,25 @@ func (ec *executionContext) _Query_product(ctx context.Context, field graphql.Co
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().Product(ctx, fc.Args["id"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"catalog:read"})
+				if err != nil {
+					var zeroVal *store.Product
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal *store.Product
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, nil, directive0, any)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *store.Product) graphql.Marshaler {
 			return ec.marshalOProduct2ᚖshowcaseᚋstoreᚐProduct(ctx, selections, v)
 		},
@@ -10676,7 +12353,25 @@ func (ec *executionContext) _Query_products(ctx context.Context, field graphql.C
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().Products(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*model.ProductFilter))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"catalog:read"})
+				if err != nil {
+					var zeroVal *model.ProductConnection
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal *model.ProductConnection
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, nil, directive0, any)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ProductConnection) graphql.Marshaler {
 			return ec.marshalNProductConnection2ᚖshowcaseᚋgraphᚋmodelᚐProductConnection(ctx, selections, v)
 		},
@@ -10720,7 +12415,25 @@ func (ec *executionContext) _Query_video(ctx context.Context, field graphql.Coll
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().Video(ctx, fc.Args["id"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"content:read"})
+				if err != nil {
+					var zeroVal *store.Video
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal *store.Video
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, nil, directive0, any)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *store.Video) graphql.Marshaler {
 			return ec.marshalOVideo2ᚖshowcaseᚋstoreᚐVideo(ctx, selections, v)
 		},
@@ -10764,7 +12477,25 @@ func (ec *executionContext) _Query_liveSession(ctx context.Context, field graphq
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().LiveSession(ctx, fc.Args["id"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"content:read"})
+				if err != nil {
+					var zeroVal *store.LiveSession
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal *store.LiveSession
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, nil, directive0, any)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *store.LiveSession) graphql.Marshaler {
 			return ec.marshalOLiveSession2ᚖshowcaseᚋstoreᚐLiveSession(ctx, selections, v)
 		},
@@ -10808,7 +12539,25 @@ func (ec *executionContext) _Query_feed(ctx context.Context, field graphql.Colle
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().Feed(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"content:read"})
+				if err != nil {
+					var zeroVal *model.FeedConnection
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal *model.FeedConnection
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, nil, directive0, any)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.FeedConnection) graphql.Marshaler {
 			return ec.marshalNFeedConnection2ᚖshowcaseᚋgraphᚋmodelᚐFeedConnection(ctx, selections, v)
 		},
@@ -10852,7 +12601,25 @@ func (ec *executionContext) _Query_order(ctx context.Context, field graphql.Coll
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().Order(ctx, fc.Args["id"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"orders:read"})
+				if err != nil {
+					var zeroVal *store.Order
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal *store.Order
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, nil, directive0, any)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *store.Order) graphql.Marshaler {
 			return ec.marshalOOrder2ᚖshowcaseᚋstoreᚐOrder(ctx, selections, v)
 		},
@@ -11352,7 +13119,25 @@ func (ec *executionContext) _Shop_metrics(ctx context.Context, field graphql.Col
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Shop().Metrics(ctx, obj, fc.Args["window"].(*string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"metrics:read"})
+				if err != nil {
+					var zeroVal *store.Metrics
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal *store.Metrics
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, obj, directive0, any)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *store.Metrics) graphql.Marshaler {
 			return ec.marshalNContentMetrics2ᚖshowcaseᚋstoreᚐMetrics(ctx, selections, v)
 		},
@@ -11396,7 +13181,25 @@ func (ec *executionContext) _Shop_metricsSeries(ctx context.Context, field graph
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Shop().MetricsSeries(ctx, obj, fc.Args["window"].(*string), fc.Args["granularity"].(*string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"metrics:read"})
+				if err != nil {
+					var zeroVal []*store.MetricsPoint
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal []*store.MetricsPoint
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, obj, directive0, any)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*store.MetricsPoint) graphql.Marshaler {
 			return ec.marshalNMetricsPoint2ᚕᚖshowcaseᚋstoreᚐMetricsPointᚄ(ctx, selections, v)
 		},
@@ -11440,7 +13243,25 @@ func (ec *executionContext) _Shop_orders(ctx context.Context, field graphql.Coll
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Shop().Orders(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"orders:read"})
+				if err != nil {
+					var zeroVal *model.OrderConnection
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal *model.OrderConnection
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, obj, directive0, any)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.OrderConnection) graphql.Marshaler {
 			return ec.marshalOOrderConnection2ᚖshowcaseᚋgraphᚋmodelᚐOrderConnection(ctx, selections, v)
 		},
@@ -11928,7 +13749,25 @@ func (ec *executionContext) _User_cart(ctx context.Context, field graphql.Collec
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.User().Cart(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "PERSON")
+				if err != nil {
+					var zeroVal *store.Cart
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *store.Cart
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, obj, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *store.Cart) graphql.Marshaler {
 			return ec.marshalOCart2ᚖshowcaseᚋstoreᚐCart(ctx, selections, v)
 		},
@@ -11961,7 +13800,25 @@ func (ec *executionContext) _User_orders(ctx context.Context, field graphql.Coll
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.User().Orders(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "PERSON")
+				if err != nil {
+					var zeroVal *model.OrderConnection
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.OrderConnection
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, obj, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.OrderConnection) graphql.Marshaler {
 			return ec.marshalOOrderConnection2ᚖshowcaseᚋgraphᚋmodelᚐOrderConnection(ctx, selections, v)
 		},
@@ -12205,7 +14062,25 @@ func (ec *executionContext) _Video_metrics(ctx context.Context, field graphql.Co
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Video().Metrics(ctx, obj, fc.Args["window"].(*string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"metrics:read"})
+				if err != nil {
+					var zeroVal *store.Metrics
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal *store.Metrics
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, obj, directive0, any)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *store.Metrics) graphql.Marshaler {
 			return ec.marshalNContentMetrics2ᚖshowcaseᚋstoreᚐMetrics(ctx, selections, v)
 		},
@@ -12249,7 +14124,25 @@ func (ec *executionContext) _Video_metricsSeries(ctx context.Context, field grap
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Video().MetricsSeries(ctx, obj, fc.Args["window"].(*string), fc.Args["granularity"].(*string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"metrics:read"})
+				if err != nil {
+					var zeroVal []*store.MetricsPoint
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal []*store.MetricsPoint
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, obj, directive0, any)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*store.MetricsPoint) graphql.Marshaler {
 			return ec.marshalNMetricsPoint2ᚕᚖshowcaseᚋstoreᚐMetricsPointᚄ(ctx, selections, v)
 		},
@@ -13997,6 +15890,50 @@ func (ec *executionContext) unmarshalInputCheckoutLineInput(ctx context.Context,
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputCreateAppInput(ctx context.Context, obj any) (model.CreateAppInput, error) {
+	var it model.CreateAppInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "scopes", "shopId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "scopes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopes"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Scopes = data
+		case "shopId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("shopId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ShopID = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputCreateProductInput(ctx context.Context, obj any) (model.CreateProductInput, error) {
 	var it model.CreateProductInput
 	if obj == nil {
@@ -14813,6 +16750,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Cart(ctx, sel, obj)
+	case *store.App:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._App(ctx, sel, obj)
 	default:
 		if typedObj, ok := obj.(graphql.Marshaler); ok {
 			return typedObj
@@ -14899,6 +16841,221 @@ func (ec *executionContext) _Address(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
+var appImplementors = []string{"App", "Node"}
+
+func (ec *executionContext) _App(ctx context.Context, sel ast.SelectionSet, obj *store.App) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, appImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("App")
+		case "id":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._App_id(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "name":
+			out.Values[i] = ec._App_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "clientId":
+			out.Values[i] = ec._App_clientId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "scopes":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._App_scopes(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "shop":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._App_shop(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "createdAt":
+			out.Values[i] = ec._App_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "revokedAt":
+			out.Values[i] = ec._App_revokedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var appPayloadImplementors = []string{"AppPayload"}
+
+func (ec *executionContext) _AppPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AppPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, appPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AppPayload")
+		case "app":
+			out.Values[i] = ec._AppPayload_app(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "clientSecret":
+			out.Values[i] = ec._AppPayload_clientSecret(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._AppPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var authPayloadImplementors = []string{"AuthPayload"}
 
 func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AuthPayload) graphql.Marshaler {
@@ -14913,6 +17070,16 @@ func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionS
 			out.Values[i] = graphql.MarshalString("AuthPayload")
 		case "token":
 			out.Values[i] = ec._AuthPayload_token(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "tokenExpiresAt":
+			out.Values[i] = ec._AuthPayload_tokenExpiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "refreshToken":
+			out.Values[i] = ec._AuthPayload_refreshToken(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -16820,6 +18987,44 @@ func (ec *executionContext) _LiveSessionPayload(ctx context.Context, sel ast.Sel
 	return out
 }
 
+var logOutPayloadImplementors = []string{"LogOutPayload"}
+
+func (ec *executionContext) _LogOutPayload(ctx context.Context, sel ast.SelectionSet, obj *model.LogOutPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, logOutPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LogOutPayload")
+		case "ok":
+			out.Values[i] = ec._LogOutPayload_ok(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var metricsPointImplementors = []string{"MetricsPoint"}
 
 func (ec *executionContext) _MetricsPoint(ctx context.Context, sel ast.SelectionSet, obj *store.MetricsPoint) graphql.Marshaler {
@@ -16938,6 +19143,41 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 				return ec._Mutation_logIn(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "refreshSession":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_refreshSession(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "logOut":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_logOut(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createApp":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createApp(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "rotateAppSecret":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rotateAppSecret(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "revokeApp":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeApp(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "createShop":
@@ -20687,6 +22927,11 @@ func (ec *executionContext) marshalNContentNode2showcaseᚋstoreᚐContent(ctx c
 	return ec._ContentNode(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNCreateAppInput2showcaseᚋgraphᚋmodelᚐCreateAppInput(ctx context.Context, v any) (model.CreateAppInput, error) {
+	res, err := ec.unmarshalInputCreateAppInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCreateProductInput2showcaseᚋgraphᚋmodelᚐCreateProductInput(ctx context.Context, v any) (model.CreateProductInput, error) {
 	res, err := ec.unmarshalInputCreateProductInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -20931,6 +23176,16 @@ func (ec *executionContext) marshalNLiveSessionStatus2string(ctx context.Context
 func (ec *executionContext) unmarshalNLogInInput2showcaseᚋgraphᚋmodelᚐLogInInput(ctx context.Context, v any) (model.LogInInput, error) {
 	res, err := ec.unmarshalInputLogInInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNLogOutPayload2ᚖshowcaseᚋgraphᚋmodelᚐLogOutPayload(ctx context.Context, sel ast.SelectionSet, v *model.LogOutPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._LogOutPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNMetricsPoint2ᚕᚖshowcaseᚋstoreᚐMetricsPointᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.MetricsPoint) graphql.Marshaler {
@@ -21694,6 +23949,20 @@ func (ec *executionContext) marshalOAddress2ᚖshowcaseᚋstoreᚐAddress(ctx co
 	return ec._Address(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOApp2ᚖshowcaseᚋstoreᚐApp(ctx context.Context, sel ast.SelectionSet, v *store.App) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._App(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOAppPayload2ᚖshowcaseᚋgraphᚋmodelᚐAppPayload(ctx context.Context, sel ast.SelectionSet, v *model.AppPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AppPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -21999,6 +24268,24 @@ func (ec *executionContext) marshalOProductVariantPayload2ᚖshowcaseᚋgraphᚋ
 		return graphql.Null
 	}
 	return ec._ProductVariantPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalORole2ᚖstring(ctx context.Context, v any) (*string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalString(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalORole2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(*v)
+	return res
 }
 
 func (ec *executionContext) marshalOShop2ᚖshowcaseᚋstoreᚐShop(ctx context.Context, sel ast.SelectionSet, v *store.Shop) graphql.Marshaler {

@@ -21,11 +21,12 @@ const (
 	typeCart        = "Cart"
 	typeCartLine    = "CartLine"
 	typeComment     = "Comment"
+	typeApp         = "App"
 )
 
 var knownTypes = map[string]bool{
 	typeUser: true, typeShop: true, typeProduct: true, typeVariant: true, typeVideo: true, typeLiveSession: true,
-	typeOrder: true, typeCart: true, typeCartLine: true, typeComment: true,
+	typeOrder: true, typeCart: true, typeCartLine: true, typeComment: true, typeApp: true,
 }
 
 // maxGlobalIDLength bounds the work decoding does on hostile input.

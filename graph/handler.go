@@ -20,7 +20,11 @@ const queryCacheSize = 1000
 // GET for queries only. Responses are application/graphql-response+json
 // unless the client asks for application/json.
 func NewHandler(r *Resolver) http.Handler {
-	srv := handler.New(NewExecutableSchema(Config{Resolvers: r}))
+	cfg := Config{Resolvers: r}
+	cfg.Directives.Auth = authDirective
+	cfg.Directives.Scope = scopeDirective
+	srv := handler.New(NewExecutableSchema(cfg))
+	srv.AroundRootFields(closeUnscopedRootFields)
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{UseGrapQLResponseJsonByDefault: true})
 	srv.AddTransport(transport.POST{UseGrapQLResponseJsonByDefault: true})

@@ -3,6 +3,7 @@ package graph_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -42,7 +43,7 @@ func newTestAPI(t testing.TB) *testAPI {
 		t.Fatal(err)
 	}
 	a := &testAPI{t: t, db: db, tokens: tokens, payments: payment.NewTestProvider(), events: store.NewEventBuffer(db)}
-	api := auth.Middleware(tokens, db.UserByID, graph.NewHandler(&graph.Resolver{DB: db, Tokens: tokens, Payments: a.payments, Events: a.events, FeedWeights: store.DefaultFeedWeights}))
+	api := auth.Middleware(tokens, db, graph.NewHandler(&graph.Resolver{DB: db, Tokens: tokens, Payments: a.payments, Events: a.events, FeedWeights: store.DefaultFeedWeights}))
 	a.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, counter := store.WithStatementCounter(r.Context())
 		api.ServeHTTP(w, r.WithContext(ctx))
@@ -254,3 +255,5 @@ func jsonUnmarshalStrict(data []byte, v any) error {
 	dec.DisallowUnknownFields()
 	return dec.Decode(v)
 }
+
+func base64Encode(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }

@@ -14,6 +14,24 @@ import (
 )
 
 // ID is the resolver for the id field.
+func (r *appResolver) ID(ctx context.Context, obj *store.App) (string, error) {
+	return globalID(typeApp, obj.ID), nil
+}
+
+// Scopes is the resolver for the scopes field.
+func (r *appResolver) Scopes(ctx context.Context, obj *store.App) ([]string, error) {
+	return nonNil(obj.Scopes), nil
+}
+
+// Shop is the resolver for the shop field.
+func (r *appResolver) Shop(ctx context.Context, obj *store.App) (*store.Shop, error) {
+	if obj.ShopID == nil {
+		return nil, nil
+	}
+	return loadersFrom(ctx).Shop.Load(ctx, *obj.ShopID)
+}
+
+// ID is the resolver for the id field.
 func (r *cartResolver) ID(ctx context.Context, obj *store.Cart) (string, error) {
 	return globalID(typeCart, obj.BuyerID), nil
 }
@@ -182,6 +200,35 @@ func (r *mutationResolver) SignUp(ctx context.Context, input model.SignUpInput) 
 // LogIn is the resolver for the logIn field.
 func (r *mutationResolver) LogIn(ctx context.Context, input model.LogInInput) (*model.AuthPayload, error) {
 	return r.logIn(ctx, input)
+}
+
+// RefreshSession is the resolver for the refreshSession field.
+func (r *mutationResolver) RefreshSession(ctx context.Context, refreshToken string) (*model.AuthPayload, error) {
+	return r.refreshSession(ctx, refreshToken)
+}
+
+// LogOut is the resolver for the logOut field.
+func (r *mutationResolver) LogOut(ctx context.Context, refreshToken string) (*model.LogOutPayload, error) {
+	ended, err := r.DB.RevokeRefreshToken(ctx, refreshToken)
+	if err != nil {
+		return nil, err
+	}
+	return &model.LogOutPayload{Ok: ended}, nil
+}
+
+// CreateApp is the resolver for the createApp field.
+func (r *mutationResolver) CreateApp(ctx context.Context, input model.CreateAppInput) (*model.AppPayload, error) {
+	return r.createApp(ctx, input)
+}
+
+// RotateAppSecret is the resolver for the rotateAppSecret field.
+func (r *mutationResolver) RotateAppSecret(ctx context.Context, id string) (*model.AppPayload, error) {
+	return r.rotateAppSecret(ctx, id)
+}
+
+// RevokeApp is the resolver for the revokeApp field.
+func (r *mutationResolver) RevokeApp(ctx context.Context, id string) (*model.AppPayload, error) {
+	return r.revokeApp(ctx, id)
 }
 
 // CreateShop is the resolver for the createShop field.
@@ -637,6 +684,9 @@ func (r *videoResolver) ViewerHasLiked(ctx context.Context, obj *store.Video) (b
 	return viewerHasLiked(ctx, obj)
 }
 
+// App returns AppResolver implementation.
+func (r *Resolver) App() AppResolver { return &appResolver{r} }
+
 // Cart returns CartResolver implementation.
 func (r *Resolver) Cart() CartResolver { return &cartResolver{r} }
 
@@ -680,6 +730,7 @@ func (r *Resolver) User() UserResolver { return &userResolver{r} }
 func (r *Resolver) Video() VideoResolver { return &videoResolver{r} }
 
 type (
+	appResolver            struct{ *Resolver }
 	cartResolver           struct{ *Resolver }
 	cartLineResolver       struct{ *Resolver }
 	commentResolver        struct{ *Resolver }

@@ -12,10 +12,12 @@ import (
 // newServer wires every route of the API.
 func newServer(cfg config, db *store.DB, tokens *auth.Tokens, payments payment.Provider, events *store.EventBuffer) http.Handler {
 	mux := http.NewServeMux()
-	api := auth.Middleware(tokens, db.UserByID, graph.NewHandler(&graph.Resolver{DB: db, Tokens: tokens, Payments: payments, Events: events,
+	api := auth.Middleware(tokens, db, graph.NewHandler(&graph.Resolver{DB: db, Tokens: tokens, Payments: payments, Events: events,
 		TopCreatorFollowers: cfg.TopCreatorFollowers, FeedWeights: cfg.FeedWeights}))
 	mux.Handle("/graphql", api)
-	mux.Handle("GET /{$}", playgroundHandler("/graphql"))
+	mux.Handle("/oauth/token", auth.TokenEndpoint(tokens, db))
+	mux.Handle("GET /playground", playgroundHandler("/graphql"))
+	mux.Handle("GET /{$}", http.RedirectHandler("/playground", http.StatusFound))
 	mux.Handle("GET "+playgroundAssetsPath, playgroundFiles())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")

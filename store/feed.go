@@ -33,7 +33,7 @@ const feedScoreSQL = `round((
 	+ 50 / (1 + greatest(extract(epoch FROM ($2::timestamptz - c.published_at)), 0) / 86400.0)
 	+ CASE WHEN v.tags IS NULL THEN 6 ELSE 2 END * ln(1 + c.view_count + 5 * c.like_count)
 	+ $6 * ln(1 + coalesce(cs.gpm_7d, 0) / 100.0)
-	+ $7 * 100 * coalesce(cs.engagement_7d, 0)
+	+ $7 * 100 * least(coalesce(cs.engagement_7d, 0), 1)
 	)::numeric, 6)`
 
 // Feed returns a page of the ranked content feed: videos and live sessions

@@ -22,11 +22,22 @@ type AddressInput struct {
 	Phone       *string `json:"phone,omitempty"`
 }
 
+type AppPayload struct {
+	App *store.App `json:"app,omitempty"`
+	// The client secret, shown only in this reply; store it hashed-only on our side.
+	ClientSecret *string      `json:"clientSecret,omitempty"`
+	UserErrors   []*UserError `json:"userErrors"`
+}
+
 type AuthPayload struct {
-	// A bearer token (JWT) for the Authorization header; null on failure.
-	Token      *string      `json:"token,omitempty"`
-	User       *store.User  `json:"user,omitempty"`
-	UserErrors []*UserError `json:"userErrors"`
+	// A short-lived bearer token (JWT) for the Authorization header; null on failure.
+	Token *string `json:"token,omitempty"`
+	// When token expires; renew it with refreshSession before then.
+	TokenExpiresAt *time.Time `json:"tokenExpiresAt,omitempty"`
+	// An opaque token for refreshSession, rotated on every use; keep it secret.
+	RefreshToken *string      `json:"refreshToken,omitempty"`
+	User         *store.User  `json:"user,omitempty"`
+	UserErrors   []*UserError `json:"userErrors"`
 }
 
 type CartLineInput struct {
@@ -86,6 +97,14 @@ type CommentEdge struct {
 type CommentPayload struct {
 	Comment    *store.Comment `json:"comment,omitempty"`
 	UserErrors []*UserError   `json:"userErrors"`
+}
+
+type CreateAppInput struct {
+	Name string `json:"name"`
+	// A subset of catalog:read, catalog:write, content:read, content:write, metrics:read, orders:read, orders:write.
+	Scopes []string `json:"scopes"`
+	// The shop the app acts for (its owner only); omit for a platform app (admins only).
+	ShopID *string `json:"shopId,omitempty"`
 }
 
 type CreateProductInput struct {
@@ -162,6 +181,11 @@ type LiveSessionPayload struct {
 type LogInInput struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
+}
+
+type LogOutPayload struct {
+	// True when a session was ended.
+	Ok bool `json:"ok"`
 }
 
 type MoneyInput struct {
@@ -348,12 +372,14 @@ type VideoPayload struct {
 type UserErrorCode string
 
 const (
-	UserErrorCodeInvalid             UserErrorCode = "INVALID"
-	UserErrorCodeRequired            UserErrorCode = "REQUIRED"
-	UserErrorCodeTooLong             UserErrorCode = "TOO_LONG"
-	UserErrorCodeTaken               UserErrorCode = "TAKEN"
-	UserErrorCodeNotFound            UserErrorCode = "NOT_FOUND"
-	UserErrorCodeInvalidCredentials  UserErrorCode = "INVALID_CREDENTIALS"
+	UserErrorCodeInvalid            UserErrorCode = "INVALID"
+	UserErrorCodeRequired           UserErrorCode = "REQUIRED"
+	UserErrorCodeTooLong            UserErrorCode = "TOO_LONG"
+	UserErrorCodeTaken              UserErrorCode = "TAKEN"
+	UserErrorCodeNotFound           UserErrorCode = "NOT_FOUND"
+	UserErrorCodeInvalidCredentials UserErrorCode = "INVALID_CREDENTIALS"
+	// The refresh token is unknown, expired, revoked or was already used; sign in again.
+	UserErrorCodeInvalidRefreshToken UserErrorCode = "INVALID_REFRESH_TOKEN"
 	UserErrorCodeCurrencyMismatch    UserErrorCode = "CURRENCY_MISMATCH"
 	UserErrorCodeInvalidTransition   UserErrorCode = "INVALID_TRANSITION"
 	UserErrorCodeProductNotOnContent UserErrorCode = "PRODUCT_NOT_ON_CONTENT"
@@ -380,6 +406,7 @@ var AllUserErrorCode = []UserErrorCode{
 	UserErrorCodeTaken,
 	UserErrorCodeNotFound,
 	UserErrorCodeInvalidCredentials,
+	UserErrorCodeInvalidRefreshToken,
 	UserErrorCodeCurrencyMismatch,
 	UserErrorCodeInvalidTransition,
 	UserErrorCodeProductNotOnContent,
@@ -394,7 +421,7 @@ var AllUserErrorCode = []UserErrorCode{
 
 func (e UserErrorCode) IsValid() bool {
 	switch e {
-	case UserErrorCodeInvalid, UserErrorCodeRequired, UserErrorCodeTooLong, UserErrorCodeTaken, UserErrorCodeNotFound, UserErrorCodeInvalidCredentials, UserErrorCodeCurrencyMismatch, UserErrorCodeInvalidTransition, UserErrorCodeProductNotOnContent, UserErrorCodeInsufficientStock, UserErrorCodeNotAvailable, UserErrorCodePriceChanged, UserErrorCodePaymentDeclined, UserErrorCodePaymentUnavailable, UserErrorCodeIdempotencyKeyReused, UserErrorCodeCheckoutInProgress:
+	case UserErrorCodeInvalid, UserErrorCodeRequired, UserErrorCodeTooLong, UserErrorCodeTaken, UserErrorCodeNotFound, UserErrorCodeInvalidCredentials, UserErrorCodeInvalidRefreshToken, UserErrorCodeCurrencyMismatch, UserErrorCodeInvalidTransition, UserErrorCodeProductNotOnContent, UserErrorCodeInsufficientStock, UserErrorCodeNotAvailable, UserErrorCodePriceChanged, UserErrorCodePaymentDeclined, UserErrorCodePaymentUnavailable, UserErrorCodeIdempotencyKeyReused, UserErrorCodeCheckoutInProgress:
 		return true
 	}
 	return false
