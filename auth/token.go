@@ -2,6 +2,7 @@
 package auth
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"strconv"
@@ -34,6 +35,22 @@ type Tokens struct {
 	audience string
 	ttl      time.Duration
 	now      func() time.Time
+	// With Ed25519 keys configured, tokens are EdDSA-signed by signerKID and
+	// only EdDSA tokens with a known kid validate; HS256 is then refused, so
+	// the two can never be confused.
+	edKeys    map[string]ed25519.PrivateKey
+	signerKID string
+}
+
+// UseEd25519 switches signing to EdDSA. keys maps key ids to private keys;
+// signer names the key that signs new tokens. Keeping retired keys in keys
+// lets tokens they signed validate until they expire (rotation).
+func (t *Tokens) UseEd25519(keys map[string]ed25519.PrivateKey, signer string) error {
+	if _, ok := keys[signer]; !ok {
+		return fmt.Errorf("signing key %q is not among the keys", signer)
+	}
+	t.edKeys, t.signerKID = keys, signer
+	return nil
 }
 
 // NewTokens returns a token service signing with secret.
@@ -97,7 +114,38 @@ func (t *Tokens) registered(subject string) jwt.RegisteredClaims {
 }
 
 func (t *Tokens) sign(c claims) (string, error) {
+	if t.edKeys != nil {
+		tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, c)
+		tok.Header["kid"] = t.signerKID
+		return tok.SignedString(t.edKeys[t.signerKID])
+	}
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(t.secret)
+}
+
+// key picks the verification key. Tokens that point at keys elsewhere (jku,
+// x5u, embedded jwk) are refused outright: nothing is ever fetched.
+func (t *Tokens) key(tok *jwt.Token) (any, error) {
+	for _, h := range []string{"jku", "x5u", "jwk", "x5c"} {
+		if _, ok := tok.Header[h]; ok {
+			return nil, ErrInvalidToken
+		}
+	}
+	if t.edKeys == nil {
+		return t.secret, nil
+	}
+	kid, _ := tok.Header["kid"].(string)
+	k, ok := t.edKeys[kid]
+	if !ok {
+		return nil, ErrInvalidToken
+	}
+	return k.Public(), nil
+}
+
+func (t *Tokens) methods() []string {
+	if t.edKeys != nil {
+		return []string{jwt.SigningMethodEdDSA.Alg()}
+	}
+	return []string{jwt.SigningMethodHS256.Alg()}
 }
 
 // Validate checks a token's signature, method, issuer, audience and expiry and
@@ -107,8 +155,8 @@ func (t *Tokens) Validate(token string) (Claims, error) {
 		return Claims{}, ErrInvalidToken
 	}
 	var c claims
-	parsed, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return t.secret, nil },
-		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+	parsed, err := jwt.ParseWithClaims(token, &c, t.key,
+		jwt.WithValidMethods(t.methods()),
 		jwt.WithIssuer(t.issuer),
 		jwt.WithAudience(t.audience),
 		jwt.WithExpirationRequired(),

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"crypto/ed25519"
 	"strings"
 	"testing"
 	"time"
@@ -75,5 +76,61 @@ func TestPasswords(t *testing.T) {
 	}
 	if PasswordProblem("short") == "" || PasswordProblem(strings.Repeat("a", 73)) == "" || PasswordProblem("long enough") != "" {
 		t.Fatal("password rules are wrong")
+	}
+}
+
+func TestEd25519TokensWithRotation(t *testing.T) {
+	secret := []byte(strings.Repeat("s", 32))
+	_, oldKey, _ := ed25519.GenerateKey(nil)
+	_, newKey, _ := ed25519.GenerateKey(nil)
+	_, strangerKey, _ := ed25519.GenerateKey(nil)
+	before, _ := NewTokens(secret, time.Hour)
+	if err := before.UseEd25519(map[string]ed25519.PrivateKey{"k1": oldKey}, "k1"); err != nil {
+		t.Fatal(err)
+	}
+	oldToken, err := before.Issue(7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Rotation: k2 signs now, k1 still validates what it signed.
+	after, _ := NewTokens(secret, time.Hour)
+	if err := after.UseEd25519(map[string]ed25519.PrivateKey{"k1": oldKey, "k2": newKey}, "k2"); err != nil {
+		t.Fatal(err)
+	}
+	newToken, _ := after.Issue(8)
+	for token, want := range map[string]int64{oldToken: 7, newToken: 8} {
+		if c, err := after.Validate(token); err != nil || c.UserID != want {
+			t.Fatalf("Validate = %+v, %v; want user %d", c, err, want)
+		}
+	}
+	valid := jwt.MapClaims{"sub": "1", "iss": DefaultIssuer, "aud": DefaultAudience, "exp": time.Now().Add(time.Hour).Unix()}
+	signed := func(method jwt.SigningMethod, key any, header map[string]any) string {
+		tok := jwt.NewWithClaims(method, valid)
+		for k, v := range header {
+			tok.Header[k] = v
+		}
+		s, err := tok.SignedString(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	hsTokens, _ := NewTokens(secret, time.Hour)
+	hsToken, _ := hsTokens.Issue(1)
+	attacks := map[string]string{
+		"UnknownKid":      signed(jwt.SigningMethodEdDSA, strangerKey, map[string]any{"kid": "k9"}),
+		"ForeignKeyK1":    signed(jwt.SigningMethodEdDSA, strangerKey, map[string]any{"kid": "k1"}),
+		"NoKid":           signed(jwt.SigningMethodEdDSA, newKey, nil),
+		"JKUHeader":       signed(jwt.SigningMethodEdDSA, newKey, map[string]any{"kid": "k2", "jku": "https://evil.example/jwks"}),
+		"X5UHeader":       signed(jwt.SigningMethodEdDSA, newKey, map[string]any{"kid": "k2", "x5u": "https://evil.example/cert"}),
+		"HS256Confusion":  hsToken,
+		"HSWithPublicKey": signed(jwt.SigningMethodHS256, []byte(newKey.Public().(ed25519.PublicKey)), map[string]any{"kid": "k2"}),
+	}
+	for name, token := range attacks {
+		t.Run(name, func(t *testing.T) {
+			if c, err := after.Validate(token); err == nil {
+				t.Fatalf("accepted: %+v", c)
+			}
+		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"showcase/auth"
+	"showcase/graph"
 )
 
 func TestRefreshTokensRotateAndReuseRevokesTheSession(t *testing.T) {
@@ -203,4 +204,28 @@ func TestPlatformAppsAreForAdmins(t *testing.T) {
 	if out.UpdateProduct.Product.Title != "Moderated" {
 		t.Fatalf("platform app update = %+v", out)
 	}
+}
+
+func TestProductionHidesTheSchemaFromAllButAdmins(t *testing.T) {
+	a := newTestAPIWith(t, func(r *graph.Resolver) { r.Production = true })
+	buyer, _ := a.user("buyer", false)
+	adminToken, admin := a.user("root", false)
+	if _, err := a.db.Exec(`UPDATE users SET is_admin = true WHERE id = $1`, admin.ID); err != nil {
+		t.Fatal(err)
+	}
+	const q = `{ __schema { queryType { name } } }`
+	for name, token := range map[string]string{"Anonymous": "", "Buyer": buyer} {
+		if resp := a.post(token, q, nil); len(resp.Errors) == 0 {
+			t.Fatalf("%s introspected the schema in production", name)
+		}
+	}
+	a.ok(adminToken, q, nil, nil)
+	if resp := a.post("", `{ shopz { totalCount } }`, nil); len(resp.Errors) == 0 || strings.Contains(resp.Errors[0].Message, "Did you mean") {
+		t.Fatalf("suggestions in production: %+v", resp.Errors)
+	}
+	dev := newTestAPI(t)
+	if resp := dev.post("", `{ shopz { totalCount } }`, nil); len(resp.Errors) == 0 || !strings.Contains(resp.Errors[0].Message, "Did you mean") {
+		t.Fatalf("no suggestions in development: %+v", resp.Errors)
+	}
+	dev.ok("", q, nil, nil)
 }

@@ -1,7 +1,10 @@
 package graph
 
 import (
+	"context"
 	"net/http"
+
+	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
@@ -9,6 +12,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"showcase/auth"
 	"showcase/store"
 )
 
@@ -30,6 +34,10 @@ func NewHandler(r *Resolver) http.Handler {
 	srv.AddTransport(transport.POST{UseGrapQLResponseJsonByDefault: true})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))
 	srv.Use(extension.Introspection{})
+	if r.Production {
+		srv.SetDisableSuggestion(true)
+		srv.AroundOperations(adminOnlyIntrospection)
+	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](queryCacheSize)})
 	srv.SetErrorPresenter(presentError)
 	srv.SetRecoverFunc(recoverPanic)
@@ -38,4 +46,12 @@ func NewHandler(r *Resolver) http.Handler {
 		top = store.DefaultTopCreatorFollowers
 	}
 	return WithLoaders(r.DB, top, srv)
+}
+
+// adminOnlyIntrospection lets only admins' own sessions read the schema in
+// production.
+func adminOnlyIntrospection(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	v := auth.ViewerFrom(ctx)
+	graphql.GetOperationContext(ctx).DisableIntrospection = !(v.IsAdmin() && !v.IsApp())
+	return next(ctx)
 }

@@ -37,13 +37,21 @@ type testAPI struct {
 
 func newTestAPI(t testing.TB) *testAPI {
 	t.Helper()
+	return newTestAPIWith(t, func(*graph.Resolver) {})
+}
+
+// newTestAPIWith lets a test change the resolver's configuration.
+func newTestAPIWith(t testing.TB, configure func(*graph.Resolver)) *testAPI {
+	t.Helper()
 	db := storetest.NewDB(t)
 	tokens, err := auth.NewTokens([]byte(strings.Repeat("k", 32)), time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
 	a := &testAPI{t: t, db: db, tokens: tokens, payments: payment.NewTestProvider(), events: store.NewEventBuffer(db)}
-	api := auth.Middleware(tokens, db, graph.NewHandler(&graph.Resolver{DB: db, Tokens: tokens, Payments: a.payments, Events: a.events, FeedWeights: store.DefaultFeedWeights}))
+	r := &graph.Resolver{DB: db, Tokens: tokens, Payments: a.payments, Events: a.events, FeedWeights: store.DefaultFeedWeights}
+	configure(r)
+	api := auth.Middleware(tokens, db, graph.NewHandler(r))
 	a.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, counter := store.WithStatementCounter(r.Context())
 		api.ServeHTTP(w, r.WithContext(ctx))

@@ -23,4 +23,7 @@ type Resolver struct {
 	TopCreatorFollowers int64
 	// FeedWeights say how much 7-day GPM and engagement lift content in the feed.
 	FeedWeights store.FeedWeights
+	// Production hides the schema (introspection, field suggestions) from
+	// everyone but admins.
+	Production bool
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"showcase/auth"
 	"showcase/store"
 )
 
@@ -18,6 +19,8 @@ type config struct {
 	DataDir     string
 	Seed        bool
 	JWTSecret   string
+	// Ed25519Keys, when set, switches token signing to EdDSA (JWT_ED25519_KEYS).
+	Ed25519Keys string
 	TokenTTL    time.Duration
 	DBMaxConns  int
 	// FlushInterval is how often buffered engagement events are written.
@@ -28,6 +31,8 @@ type config struct {
 	FeedWeights store.FeedWeights
 	// ScoreRefresh is how often the feed's 7-day GPM and engagement are recomputed.
 	ScoreRefresh time.Duration
+	// Production hides the schema from all but admins (APP_ENV=production).
+	Production bool
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -36,7 +41,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		DatabaseURL:         getenv("DATABASE_URL"),
 		DataDir:             envOr(getenv, "DATA_DIR", ".data"),
 		JWTSecret:           getenv("JWT_SECRET"),
-		TokenTTL:            24 * time.Hour,
+		TokenTTL:            auth.DefaultAccessTTL,
 		DBMaxConns:          20,
 		FlushInterval:       time.Second,
 		TopCreatorFollowers: store.DefaultTopCreatorFollowers,
@@ -72,6 +77,13 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 			}
 			*dst = f
 		}
+	}
+	switch env := getenv("APP_ENV"); env {
+	case "", "development":
+	case "production":
+		cfg.Production = true
+	default:
+		return cfg, fmt.Errorf("APP_ENV must be development or production, not %q", env)
 	}
 	if v := getenv("SCORES_REFRESH_INTERVAL"); v != "" {
 		d, err := time.ParseDuration(v)

@@ -60,6 +60,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	if cfg.Ed25519Keys != "" {
+		keys, signer, err := ed25519Keys(cfg.Ed25519Keys)
+		if err != nil {
+			return err
+		}
+		if err := tokens.UseEd25519(keys, signer); err != nil {
+			return err
+		}
+	}
 
 	events := store.NewEventBuffer(db)
 	flushCtx, stopFlushing := context.WithCancel(context.WithoutCancel(ctx))

@@ -13,7 +13,8 @@ import (
 func newServer(cfg config, db *store.DB, tokens *auth.Tokens, payments payment.Provider, events *store.EventBuffer) http.Handler {
 	mux := http.NewServeMux()
 	api := auth.Middleware(tokens, db, graph.NewHandler(&graph.Resolver{DB: db, Tokens: tokens, Payments: payments, Events: events,
-		TopCreatorFollowers: cfg.TopCreatorFollowers, FeedWeights: cfg.FeedWeights}))
+		TopCreatorFollowers: cfg.TopCreatorFollowers, FeedWeights: cfg.FeedWeights,
+		Production: cfg.Production}))
 	mux.Handle("/graphql", api)
 	mux.Handle("/oauth/token", auth.TokenEndpoint(tokens, db))
 	mux.Handle("GET /playground", playgroundHandler("/graphql"))

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -36,4 +38,30 @@ func jwtSecret(cfg config) ([]byte, error) {
 		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
 	return []byte(secret), nil
+}
+
+// ed25519Keys reads JWT_ED25519_KEYS: comma-separated "kid:base64-seed"
+// pairs (32-byte seeds, standard or URL base64). The first key signs; the
+// others still validate, for rotation.
+func ed25519Keys(spec string) (map[string]ed25519.PrivateKey, string, error) {
+	keys := map[string]ed25519.PrivateKey{}
+	signer := ""
+	for _, part := range strings.Split(spec, ",") {
+		kid, b64, ok := strings.Cut(strings.TrimSpace(part), ":")
+		if !ok || kid == "" {
+			return nil, "", fmt.Errorf("JWT_ED25519_KEYS: want kid:base64-seed, got %q", part)
+		}
+		seed, err := base64.StdEncoding.DecodeString(b64)
+		if err != nil {
+			seed, err = base64.RawURLEncoding.DecodeString(b64)
+		}
+		if err != nil || len(seed) != ed25519.SeedSize {
+			return nil, "", fmt.Errorf("JWT_ED25519_KEYS: key %q must be a base64 32-byte seed", kid)
+		}
+		keys[kid] = ed25519.NewKeyFromSeed(seed)
+		if signer == "" {
+			signer = kid
+		}
+	}
+	return keys, signer, nil
 }
