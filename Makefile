@@ -5,12 +5,12 @@
 
 GO ?= go
 
-.PHONY: run test check generate postgres
+.PHONY: run test check generate postgres browser
 
 run: postgres
 	$(GO) run ./server
 
-test: postgres
+test: postgres browser
 	$(GO) test ./...
 
 # check is what CI runs: formatting, vet, generated code up to date, tests.
@@ -32,3 +32,10 @@ postgres:
 	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q postgresql-common && \
 	$$SUDO sed -i 's/^#* *create_main_cluster.*/create_main_cluster = false/' /etc/postgresql-common/createcluster.conf && \
 	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q postgresql
+
+# Headless Chromium for the browser tests, from Debian's packages.
+browser:
+	@if command -v chromium >/dev/null 2>&1; then exit 0; fi; \
+	echo "Installing Chromium for the browser tests (apt-get)..."; \
+	SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+	$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium

@@ -36,27 +36,18 @@ func (r *Resolver) createApp(ctx context.Context, in model.CreateAppInput) (*mod
 
 // managedApp loads an app its creator, its shop's owner or an admin may change.
 func (r *Resolver) managedApp(ctx context.Context, gid string) (*store.App, error) {
-	v, err := requireViewer(ctx)
-	if err != nil {
+	if _, err := requireViewer(ctx); err != nil {
 		return nil, err
 	}
 	id, err := parseTypedID(gid, typeApp)
 	if err != nil {
 		return nil, err
 	}
-	app, err := r.DB.AppByID(ctx, id)
-	if err != nil {
-		return nil, err
+	app, err := visibleApp(ctx, id)
+	if err == nil && app == nil {
+		err = store.Errorf(store.ENotFound, "app not found")
 	}
-	if v.IsAdmin() || app.CreatedBy == v.UserID() {
-		return app, nil
-	}
-	if app.ShopID != nil {
-		if ok, err := viewerManagesShop(ctx, *app.ShopID); ok || err != nil {
-			return app, err
-		}
-	}
-	return nil, store.Errorf(store.ENotFound, "app not found")
+	return app, err
 }
 
 func (r *Resolver) rotateAppSecret(ctx context.Context, gid string) (*model.AppPayload, error) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -39,6 +40,11 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 	}
 	var already *gqlerror.Error
 	if errors.As(err, &already) && already.Extensions["code"] != nil {
+		return gqlErr
+	}
+	if strings.HasSuffix(err.Error(), "introspection disabled") {
+		gqlErr.Message = "introspection is for admins only in production"
+		gqlErr.Extensions = map[string]any{"code": codeForbidden}
 		return gqlErr
 	}
 	slog.ErrorContext(ctx, "internal error", "err", err, "path", gqlErr.Path.String())

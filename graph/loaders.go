@@ -36,6 +36,7 @@ type Loaders struct {
 	Metrics           *dataloadgen.Loader[store.MetricsKey, *store.Metrics]
 	Comments          *dataloadgen.Loader[store.ChildPageKey, store.Page[*store.Comment]]
 	Comment           *dataloadgen.Loader[int64, *store.Comment]
+	App               *dataloadgen.Loader[int64, *store.App]
 	Liked             *dataloadgen.Loader[int64, bool]
 	Series            *dataloadgen.Loader[store.SeriesKey, []store.MetricsPoint]
 	Breakdown         *dataloadgen.Loader[store.MetricsKey, *store.Breakdown]
@@ -67,6 +68,7 @@ func NewLoaders(db *store.DB, topCreatorFollowers int64) *Loaders {
 		Metrics:    dataloadgen.NewMappedLoader(db.MetricsFor, wait),
 		Comments:   dataloadgen.NewMappedLoader(db.CommentPages, wait),
 		Comment:    dataloadgen.NewMappedLoader(db.CommentsByIDs, wait),
+		App:        dataloadgen.NewMappedLoader(db.AppsByIDs, wait),
 		Series:     dataloadgen.NewMappedLoader(db.MetricsSeries, wait),
 		Breakdown: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []store.MetricsKey) (map[store.MetricsKey]*store.Breakdown, error) {
 			return db.ShopBreakdowns(ctx, keys, topCreatorFollowers)

@@ -65,6 +65,10 @@ func loadNode(ctx context.Context, gid string) (store.Node, error) {
 		if c, err := orNil(l.Comment.Load(ctx, id)); c != nil || err != nil {
 			return c, err
 		}
+	case typeApp:
+		if app, err := visibleApp(ctx, id); app != nil || err != nil {
+			return app, err
+		}
 	case typeCartLine:
 		if l, err := viewerCartLine(ctx, id); l != nil || err != nil {
 			return l, err
@@ -129,4 +133,28 @@ func viewerManagesShop(ctx context.Context, shopID int64) (bool, error) {
 		return false, err
 	}
 	return auth.CanManageShop(v, shop), nil
+}
+
+// visibleApp loads an app for its creator, its shop's managers and admins.
+func visibleApp(ctx context.Context, id int64) (*store.App, error) {
+	v := auth.ViewerFrom(ctx)
+	if !v.SignedIn() {
+		return nil, nil
+	}
+	app, err := loadersFrom(ctx).App.Load(ctx, id)
+	if errors.Is(err, dataloadgen.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if v.IsAdmin() || app.CreatedBy == v.UserID() {
+		return app, nil
+	}
+	if app.ShopID != nil {
+		if ok, err := viewerManagesShop(ctx, *app.ShopID); ok || err != nil {
+			return app, err
+		}
+	}
+	return nil, nil
 }

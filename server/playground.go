@@ -19,6 +19,8 @@ const playgroundAssetsPath = "/playground/"
 // playgroundHandler serves GraphiQL against endpoint, with local assets.
 func playgroundHandler(endpoint string) http.Handler {
 	return playground.Handler("Showcase", endpoint,
+		// ?query=…&headers=… links open the playground ready to run.
+		playground.WithGraphiqlPersistStateInURL(true),
 		playground.WithGraphiqlVersion(
 			playgroundAssetsPath+"graphiql.min.js", playgroundAssetsPath+"graphiql.min.css",
 			"sha256-hnImuor1znlJkD/FOTL3jayfS/xsyNoP04abi8bFJWs=", "sha256-MEh+B2NdMSpj9kexQNN3QKc8UzMrCXW/Sx/phcpuyIU="),

@@ -118,3 +118,12 @@ func (db *DB) AuthenticateApp(ctx context.Context, clientID, secret string) (*Ap
 	}
 	return &row.App, nil
 }
+
+// AppsByIDs loads apps by id in one statement.
+func (db *DB) AppsByIDs(ctx context.Context, ids []int64) (map[int64]*App, error) {
+	var rows []*App
+	if err := db.SelectContext(ctx, &rows, `SELECT `+appColumns+` FROM apps WHERE id = ANY($1)`, pq.Array(ids)); err != nil {
+		return nil, fmt.Errorf("apps by ids: %w", err)
+	}
+	return indexByID(rows, func(a *App) int64 { return a.ID }), nil
+}
