@@ -53,6 +53,7 @@ func TestTokens(t *testing.T) {
 		"BadSubject":    sign(jwt.SigningMethodHS256, secret, with("sub", "root")),
 		"Oversized":     sign(jwt.SigningMethodHS256, secret, with("pad", strings.Repeat("a", MaxTokenBytes))),
 		"Garbage":       "not.a.token",
+		"OneMegabyte":   strings.Repeat("a", 1<<20),
 	}
 	for name, token := range bad {
 		t.Run(name, func(t *testing.T) {

@@ -251,3 +251,35 @@ func TestNoMassAssignment(t *testing.T) {
 		t.Fatal("an order was written")
 	}
 }
+
+func TestPrivateObjectsAreInvisibleThroughEveryPath(t *testing.T) {
+	a := newTestAPI(t)
+	owner := a.fixture("owner")
+	stranger, _ := a.user("stranger", false)
+	_, appID := a.appToken(owner.sellerToken, owner.shopID, []string{"catalog:read"})
+	var me struct {
+		Viewer struct{ Cart struct{ ID string } }
+	}
+	a.ok(owner.sellerToken, `{ viewer { cart { id } } }`, nil, &me)
+	draft := a.product(owner.sellerToken, owner.shopID, "hidden", map[string]any{"status": "DRAFT"})
+	order := a.buy(owner.sellerToken, "own", owner.variantIDs[0], 1)
+	for name, id := range map[string]string{"Cart": me.Viewer.Cart.ID, "App": appID, "DraftProduct": draft.ID, "Order": order} {
+		t.Run(name, func(t *testing.T) {
+			for _, token := range []string{"", stranger} {
+				var out struct {
+					Node  *struct{ ID string }
+					Nodes []*struct{ ID string }
+				}
+				a.ok(token, `query($id: ID!) { node(id: $id) { id } nodes(ids: [$id]) { id } }`, map[string]any{"id": id}, &out)
+				if out.Node != nil || out.Nodes[0] != nil {
+					t.Fatalf("visible to %q: %+v", token, out)
+				}
+			}
+			var own struct{ Node *struct{ ID string } }
+			a.ok(owner.sellerToken, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": id}, &own)
+			if own.Node == nil {
+				t.Fatal("invisible to its owner")
+			}
+		})
+	}
+}
