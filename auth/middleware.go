@@ -60,6 +60,21 @@ func unauthenticated(w http.ResponseWriter, msg string) {
 	})
 }
 
+// ViewerForToken validates a bearer token (without "Bearer ") and returns
+// the caller and the token's claims; websocket connections authenticate with
+// it in connection_init.
+func ViewerForToken(ctx context.Context, tokens *Tokens, dir Directory, token string) (Viewer, Claims, error) {
+	claims, err := tokens.Validate(token)
+	if err != nil {
+		return Viewer{}, Claims{}, err
+	}
+	v, err := resolveViewer(ctx, dir, claims)
+	if store.ErrorCode(err) == store.ENotFound || store.ErrorCode(err) == store.EUnauthorized {
+		err = ErrInvalidToken
+	}
+	return v, claims, err
+}
+
 // resolveViewer loads a token's user and, for app tokens, checks that the app
 // is still active, so revoking an app cuts off its tokens at once.
 func resolveViewer(ctx context.Context, dir Directory, c Claims) (Viewer, error) {

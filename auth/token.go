@@ -83,6 +83,8 @@ type Claims struct {
 	Scopes []string
 	// ShopID limits a shop app's token to its shop.
 	ShopID int64
+	// ExpiresAt is when the token stops being valid.
+	ExpiresAt time.Time
 }
 
 // TTL is the lifetime of issued access tokens.
@@ -171,11 +173,11 @@ func (t *Tokens) Validate(token string) (Claims, error) {
 		if err != nil || id <= 0 || c.Actor <= 0 {
 			return Claims{}, ErrInvalidToken
 		}
-		return Claims{UserID: c.Actor, AppID: id, Scopes: strings.Fields(c.Scope), ShopID: c.ShopID}, nil
+		return Claims{UserID: c.Actor, AppID: id, Scopes: strings.Fields(c.Scope), ShopID: c.ShopID, ExpiresAt: c.ExpiresAt.Time}, nil
 	}
 	id, err := strconv.ParseInt(c.Subject, 10, 64)
 	if err != nil || id <= 0 {
 		return Claims{}, ErrInvalidToken
 	}
-	return Claims{UserID: id}, nil
+	return Claims{UserID: id, ExpiresAt: c.ExpiresAt.Time}, nil
 }

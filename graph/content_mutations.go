@@ -9,6 +9,7 @@ import (
 	"showcase/auth"
 	"showcase/graph/model"
 	"showcase/store"
+	"showcase/store/live"
 )
 
 // featuredProducts checks the products a viewer wants on their content:
@@ -144,14 +145,20 @@ func (r *Resolver) hostedSession(ctx context.Context, gid string) (*store.LiveSe
 // liveTransition runs a host-only change of a live session and reports
 // refused transitions as user errors.
 func (r *Resolver) liveTransition(ctx context.Context, gid string, change func(id int64) (*store.LiveSession, error)) (*model.LiveSessionPayload, error) {
-	ls, err := r.hostedSession(ctx, gid)
+	before, err := r.hostedSession(ctx, gid)
 	if err != nil {
 		return nil, err
 	}
-	ls, err = change(ls.ID)
+	ls, err := change(before.ID)
 	if err != nil {
 		ue, err := userErrorsFrom(err, "")
 		return &model.LiveSessionPayload{UserErrors: ue}, err
+	}
+	if ls.Status != before.Status {
+		r.publish(ctx, live.Event{SessionID: ls.ID, Kind: live.KindStatus, Status: ls.Status})
+	}
+	if ls.PinnedProductID != nil && (before.PinnedProductID == nil || *before.PinnedProductID != *ls.PinnedProductID) {
+		r.publish(ctx, live.Event{SessionID: ls.ID, Kind: live.KindPinned, ProductID: *ls.PinnedProductID})
 	}
 	return &model.LiveSessionPayload{LiveSession: ls, UserErrors: []*model.UserError{}}, nil
 }

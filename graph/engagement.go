@@ -8,6 +8,7 @@ import (
 	"showcase/auth"
 	"showcase/graph/model"
 	"showcase/store"
+	"showcase/store/live"
 )
 
 // subject is something with metrics, and who may see its commercial figures.
@@ -234,6 +235,11 @@ func (r *Resolver) commentOnContent(ctx context.Context, contentGID, body string
 	if err != nil {
 		ue, err := userErrorsFrom(err, "")
 		return &model.CommentPayload{UserErrors: ue}, err
+	}
+	if content, err := orNil(loadersFrom(ctx).Content.Load(ctx, id)); err == nil {
+		if _, isLive := content.(*store.LiveSession); isLive {
+			r.publish(ctx, live.Event{SessionID: id, Kind: live.KindComment, CommentID: c.ID})
+		}
 	}
 	return &model.CommentPayload{Comment: c, UserErrors: []*model.UserError{}}, nil
 }

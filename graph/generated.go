@@ -43,6 +43,7 @@ type ResolverRoot interface {
 	ProductVariant() ProductVariantResolver
 	Query() QueryResolver
 	Shop() ShopResolver
+	Subscription() SubscriptionResolver
 	User() UserResolver
 	Video() VideoResolver
 }
@@ -127,6 +128,10 @@ type ComplexityRoot struct {
 		ID        func(childComplexity int) int
 	}
 
+	CommentAdded struct {
+		Comment func(childComplexity int) int
+	}
+
 	CommentConnection struct {
 		Edges    func(childComplexity int) int
 		PageInfo func(childComplexity int) int
@@ -161,6 +166,10 @@ type ComplexityRoot struct {
 		Window             func(childComplexity int) int
 	}
 
+	EventsDropped struct {
+		Count func(childComplexity int) int
+	}
+
 	FeedConnection struct {
 		Edges    func(childComplexity int) int
 		PageInfo func(childComplexity int) int
@@ -192,6 +201,7 @@ type ComplexityRoot struct {
 		Status           func(childComplexity int) int
 		Tags             func(childComplexity int) int
 		Title            func(childComplexity int) int
+		ViewerCount      func(childComplexity int) int
 		ViewerHasLiked   func(childComplexity int) int
 	}
 
@@ -343,6 +353,10 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	ProductPinned struct {
+		Product func(childComplexity int) int
+	}
+
 	ProductVariant struct {
 		AvailableForSale func(childComplexity int) int
 		ID               func(childComplexity int) int
@@ -366,6 +380,12 @@ type ComplexityRoot struct {
 	ProductVariantPayload struct {
 		UserErrors func(childComplexity int) int
 		Variant    func(childComplexity int) int
+	}
+
+	PurchaseMade struct {
+		BuyerHandle func(childComplexity int) int
+		Product     func(childComplexity int) int
+		Quantity    func(childComplexity int) int
 	}
 
 	Query struct {
@@ -418,6 +438,14 @@ type ComplexityRoot struct {
 	ShopPayload struct {
 		Shop       func(childComplexity int) int
 		UserErrors func(childComplexity int) int
+	}
+
+	StatusChanged struct {
+		Status func(childComplexity int) int
+	}
+
+	Subscription struct {
+		LiveSessionEvents func(childComplexity int, sessionID string) int
 	}
 
 	SurfaceSales struct {
@@ -475,6 +503,10 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 		Video      func(childComplexity int) int
 	}
+
+	ViewerCountChanged struct {
+		Count func(childComplexity int) int
+	}
 }
 
 // endregion ***************************** api!.gotpl *****************************
@@ -528,6 +560,7 @@ type LiveSessionResolver interface {
 	ViewerHasLiked(ctx context.Context, obj *store.LiveSession) (bool, error)
 
 	PinnedProduct(ctx context.Context, obj *store.LiveSession) (*store.Product, error)
+	ViewerCount(ctx context.Context, obj *store.LiveSession) (int, error)
 }
 type MutationResolver interface {
 	SignUp(ctx context.Context, input model.SignUpInput) (*model.AuthPayload, error)
@@ -611,6 +644,9 @@ type ShopResolver interface {
 	Metrics(ctx context.Context, obj *store.Shop, window *string) (*store.Metrics, error)
 	MetricsSeries(ctx context.Context, obj *store.Shop, window *string, granularity *string) ([]*store.MetricsPoint, error)
 	Orders(ctx context.Context, obj *store.Shop, first *int, after *string) (*model.OrderConnection, error)
+}
+type SubscriptionResolver interface {
+	LiveSessionEvents(ctx context.Context, sessionID string) (<-chan model.LiveSessionEvent, error)
 }
 type UserResolver interface {
 	ID(ctx context.Context, obj *store.User) (string, error)
@@ -921,6 +957,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Comment.ID(childComplexity), true
 
+	case "CommentAdded.comment":
+		if e.ComplexityRoot.CommentAdded.Comment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommentAdded.Comment(childComplexity), true
+
 	case "CommentConnection.edges":
 		if e.ComplexityRoot.CommentConnection.Edges == nil {
 			break
@@ -1056,6 +1099,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ContentMetrics.Window(childComplexity), true
+
+	case "EventsDropped.count":
+		if e.ComplexityRoot.EventsDropped.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventsDropped.Count(childComplexity), true
 
 	case "FeedConnection.edges":
 		if e.ComplexityRoot.FeedConnection.Edges == nil {
@@ -1206,6 +1256,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LiveSession.Title(childComplexity), true
+	case "LiveSession.viewerCount":
+		if e.ComplexityRoot.LiveSession.ViewerCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveSession.ViewerCount(childComplexity), true
 	case "LiveSession.viewerHasLiked":
 		if e.ComplexityRoot.LiveSession.ViewerHasLiked == nil {
 			break
@@ -1950,6 +2006,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProductPayload.UserErrors(childComplexity), true
 
+	case "ProductPinned.product":
+		if e.ComplexityRoot.ProductPinned.Product == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductPinned.Product(childComplexity), true
+
 	case "ProductVariant.availableForSale":
 		if e.ComplexityRoot.ProductVariant.AvailableForSale == nil {
 			break
@@ -2031,6 +2094,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ProductVariantPayload.Variant(childComplexity), true
+
+	case "PurchaseMade.buyerHandle":
+		if e.ComplexityRoot.PurchaseMade.BuyerHandle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PurchaseMade.BuyerHandle(childComplexity), true
+	case "PurchaseMade.product":
+		if e.ComplexityRoot.PurchaseMade.Product == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PurchaseMade.Product(childComplexity), true
+	case "PurchaseMade.quantity":
+		if e.ComplexityRoot.PurchaseMade.Quantity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PurchaseMade.Quantity(childComplexity), true
 
 	case "Query.feed":
 		if e.ComplexityRoot.Query.Feed == nil {
@@ -2323,6 +2405,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ShopPayload.UserErrors(childComplexity), true
 
+	case "StatusChanged.status":
+		if e.ComplexityRoot.StatusChanged.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatusChanged.Status(childComplexity), true
+
+	case "Subscription.liveSessionEvents":
+		if e.ComplexityRoot.Subscription.LiveSessionEvents == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_liveSessionEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.LiveSessionEvents(childComplexity, args["sessionId"].(string)), true
+
 	case "SurfaceSales.gmv":
 		if e.ComplexityRoot.SurfaceSales.GMV == nil {
 			break
@@ -2565,6 +2666,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.VideoPayload.Video(childComplexity), true
 
+	case "ViewerCountChanged.count":
+		if e.ComplexityRoot.ViewerCountChanged.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ViewerCountChanged.Count(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -2643,6 +2751,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 				Data: buf.Bytes(),
 			}
 		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
 
 	default:
 		return graphql.OneShot(graphql.ErrorResponse(ctx, "unsupported GraphQL operation"))
@@ -2686,6 +2811,7 @@ Conventions:
 schema {
   query: Query
   mutation: Mutation
+  subscription: Subscription
 }
 
 """
@@ -2933,6 +3059,8 @@ type LiveSession implements Node & ContentNode {
   endedAt: Time
   "The product the host is presenting now."
   pinnedProduct: Product
+  "Viewers subscribed to the session now, across every server."
+  viewerCount: Int!
 }
 
 type VideoConnection {
@@ -3557,6 +3685,50 @@ type Mutation {
   "1 to 500 characters."
   commentOnContent(contentId: ID!, body: String!): CommentPayload @auth(requires: PERSON)
 }
+
+"A new comment on the live session."
+type CommentAdded {
+  comment: Comment!
+}
+
+"The host pinned a product."
+type ProductPinned {
+  product: Product!
+}
+
+"Someone bought from the session."
+type PurchaseMade {
+  product: Product!
+  quantity: Int!
+  "The buyer's handle, masked (\"j***a\")."
+  buyerHandle: String!
+}
+
+"How many are watching now, across every server."
+type ViewerCountChanged {
+  count: Int!
+}
+
+type StatusChanged {
+  status: LiveSessionStatus!
+}
+
+"This subscriber fell behind and missed this many events."
+type EventsDropped {
+  count: Int!
+}
+
+union LiveSessionEvent = CommentAdded | ProductPinned | PurchaseMade | ViewerCountChanged | StatusChanged | EventsDropped
+
+"""
+Over websocket (graphql-transport-ws: send the bearer token as
+connection_init's payload {"Authorization": "Bearer …"}, or nothing to watch
+anonymously) or Server-Sent Events (POST with Accept: text/event-stream).
+"""
+type Subscription {
+  "A live session's events in order, as they happen. The viewer counts while subscribed."
+  liveSessionEvents(sessionId: ID!): LiveSessionEvent! @scope(any: ["content:read"])
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -3845,6 +4017,8 @@ func (ec *executionContext) childFields_LiveSession(ctx context.Context, field g
 		return ec.fieldContext_LiveSession_endedAt(ctx, field)
 	case "pinnedProduct":
 		return ec.fieldContext_LiveSession_pinnedProduct(ctx, field)
+	case "viewerCount":
+		return ec.fieldContext_LiveSession_viewerCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LiveSession", field.Name)
 }
@@ -5321,6 +5495,20 @@ func (ec *executionContext) field_Shop_videos_args(ctx context.Context, rawArgs 
 	return args, nil
 }
 
+func (ec *executionContext) field_Subscription_liveSessionEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "sessionId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["sessionId"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_User_orders_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6639,6 +6827,38 @@ func (ec *executionContext) fieldContext_Comment_createdAt(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Comment", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
+func (ec *executionContext) _CommentAdded_comment(ctx context.Context, field graphql.CollectedField, obj *model.CommentAdded) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommentAdded_comment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Comment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Comment) graphql.Marshaler {
+			return ec.marshalNComment2ᚖshowcaseᚋstoreᚐComment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CommentAdded_comment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CommentAdded",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Comment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CommentConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CommentConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7224,6 +7444,29 @@ func (ec *executionContext) fieldContext_ContentMetrics_byChannel(_ context.Cont
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _EventsDropped_count(ctx context.Context, field graphql.CollectedField, obj *model.EventsDropped) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventsDropped_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventsDropped_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventsDropped", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _FeedConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.FeedConnection) (ret graphql.Marshaler) {
@@ -7922,6 +8165,29 @@ func (ec *executionContext) fieldContext_LiveSession_pinnedProduct(_ context.Con
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _LiveSession_viewerCount(ctx context.Context, field graphql.CollectedField, obj *store.LiveSession) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LiveSession_viewerCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.LiveSession().ViewerCount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LiveSession_viewerCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LiveSession", field, true, true, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _LiveSessionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.LiveSessionConnection) (ret graphql.Marshaler) {
@@ -11619,6 +11885,38 @@ func (ec *executionContext) fieldContext_ProductPayload_userErrors(_ context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _ProductPinned_product(ctx context.Context, field graphql.CollectedField, obj *model.ProductPinned) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductPinned_product(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Product, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Product) graphql.Marshaler {
+			return ec.marshalNProduct2ᚖshowcaseᚋstoreᚐProduct(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProductPinned_product(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProductPinned",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Product(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ProductVariant_id(ctx context.Context, field graphql.CollectedField, obj *store.ProductVariant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11979,6 +12277,84 @@ func (ec *executionContext) fieldContext_ProductVariantPayload_userErrors(_ cont
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _PurchaseMade_product(ctx context.Context, field graphql.CollectedField, obj *model.PurchaseMade) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PurchaseMade_product(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Product, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Product) graphql.Marshaler {
+			return ec.marshalNProduct2ᚖshowcaseᚋstoreᚐProduct(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PurchaseMade_product(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PurchaseMade",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Product(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PurchaseMade_quantity(ctx context.Context, field graphql.CollectedField, obj *model.PurchaseMade) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PurchaseMade_quantity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quantity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PurchaseMade_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PurchaseMade", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PurchaseMade_buyerHandle(ctx context.Context, field graphql.CollectedField, obj *model.PurchaseMade) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PurchaseMade_buyerHandle(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BuyerHandle, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PurchaseMade_buyerHandle(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PurchaseMade", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -13499,6 +13875,91 @@ func (ec *executionContext) fieldContext_ShopPayload_userErrors(_ context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _StatusChanged_status(ctx context.Context, field graphql.CollectedField, obj *model.StatusChanged) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatusChanged_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNLiveSessionStatus2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatusChanged_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatusChanged", field, false, false, errors.New("field of type LiveSessionStatus does not have child fields"))
+}
+
+func (ec *executionContext) _Subscription_liveSessionEvents(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_liveSessionEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().LiveSessionEvents(ctx, fc.Args["sessionId"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"content:read"})
+				if err != nil {
+					var zeroVal model.LiveSessionEvent
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal model.LiveSessionEvent
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, nil, directive0, any)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v model.LiveSessionEvent) graphql.Marshaler {
+			return ec.marshalNLiveSessionEvent2showcaseᚋgraphᚋmodelᚐLiveSessionEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_liveSessionEvents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type LiveSessionEvent does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_liveSessionEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _SurfaceSales_surface(ctx context.Context, field graphql.CollectedField, obj *store.SalesSlice) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14560,6 +15021,29 @@ func (ec *executionContext) fieldContext_VideoPayload_userErrors(_ context.Conte
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ViewerCountChanged_count(ctx context.Context, field graphql.CollectedField, obj *model.ViewerCountChanged) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ViewerCountChanged_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ViewerCountChanged_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ViewerCountChanged", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -16691,6 +17175,61 @@ func (ec *executionContext) _ContentNode(ctx context.Context, sel ast.SelectionS
 	}
 }
 
+func (ec *executionContext) _LiveSessionEvent(ctx context.Context, sel ast.SelectionSet, obj model.LiveSessionEvent) graphql.Marshaler {
+	switch obj := (obj).(type) {
+	case nil:
+		return graphql.Null
+	case model.ViewerCountChanged:
+		return ec._ViewerCountChanged(ctx, sel, &obj)
+	case *model.ViewerCountChanged:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._ViewerCountChanged(ctx, sel, obj)
+	case model.StatusChanged:
+		return ec._StatusChanged(ctx, sel, &obj)
+	case *model.StatusChanged:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._StatusChanged(ctx, sel, obj)
+	case model.PurchaseMade:
+		return ec._PurchaseMade(ctx, sel, &obj)
+	case *model.PurchaseMade:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._PurchaseMade(ctx, sel, obj)
+	case model.ProductPinned:
+		return ec._ProductPinned(ctx, sel, &obj)
+	case *model.ProductPinned:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._ProductPinned(ctx, sel, obj)
+	case model.EventsDropped:
+		return ec._EventsDropped(ctx, sel, &obj)
+	case *model.EventsDropped:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._EventsDropped(ctx, sel, obj)
+	case model.CommentAdded:
+		return ec._CommentAdded(ctx, sel, &obj)
+	case *model.CommentAdded:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._CommentAdded(ctx, sel, obj)
+	default:
+		if typedObj, ok := obj.(graphql.Marshaler); ok {
+			return typedObj
+		} else {
+			panic(fmt.Errorf("unexpected type %T; non-generated variants of LiveSessionEvent must implement graphql.Marshaler", obj))
+		}
+	}
+}
+
 func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj store.Node) graphql.Marshaler {
 	switch obj := (obj).(type) {
 	case nil:
@@ -17747,6 +18286,44 @@ func (ec *executionContext) _Comment(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
+var commentAddedImplementors = []string{"CommentAdded", "LiveSessionEvent"}
+
+func (ec *executionContext) _CommentAdded(ctx context.Context, sel ast.SelectionSet, obj *model.CommentAdded) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, commentAddedImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CommentAdded")
+		case "comment":
+			out.Values[i] = ec._CommentAdded_comment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var commentConnectionImplementors = []string{"CommentConnection"}
 
 func (ec *executionContext) _CommentConnection(ctx context.Context, sel ast.SelectionSet, obj *model.CommentConnection) graphql.Marshaler {
@@ -18319,6 +18896,44 @@ func (ec *executionContext) _ContentMetrics(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var eventsDroppedImplementors = []string{"EventsDropped", "LiveSessionEvent"}
+
+func (ec *executionContext) _EventsDropped(ctx context.Context, sel ast.SelectionSet, obj *model.EventsDropped) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, eventsDroppedImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EventsDropped")
+		case "count":
+			out.Values[i] = ec._EventsDropped_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var feedConnectionImplementors = []string{"FeedConnection"}
 
 func (ec *executionContext) _FeedConnection(ctx context.Context, sel ast.SelectionSet, obj *model.FeedConnection) graphql.Marshaler {
@@ -18810,6 +19425,44 @@ func (ec *executionContext) _LiveSession(ctx context.Context, sel ast.SelectionS
 				}()
 				res = ec._LiveSession_pinnedProduct(ctx, field, obj)
 				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "viewerCount":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._LiveSession_viewerCount(ctx, field, obj)
+				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
 				return res
@@ -20481,6 +21134,44 @@ func (ec *executionContext) _ProductPayload(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var productPinnedImplementors = []string{"ProductPinned", "LiveSessionEvent"}
+
+func (ec *executionContext) _ProductPinned(ctx context.Context, sel ast.SelectionSet, obj *model.ProductPinned) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, productPinnedImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProductPinned")
+		case "product":
+			out.Values[i] = ec._ProductPinned_product(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var productVariantImplementors = []string{"ProductVariant", "Node"}
 
 func (ec *executionContext) _ProductVariant(ctx context.Context, sel ast.SelectionSet, obj *store.ProductVariant) graphql.Marshaler {
@@ -20720,6 +21411,54 @@ func (ec *executionContext) _ProductVariantPayload(ctx context.Context, sel ast.
 			}
 		case "userErrors":
 			out.Values[i] = ec._ProductVariantPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var purchaseMadeImplementors = []string{"PurchaseMade", "LiveSessionEvent"}
+
+func (ec *executionContext) _PurchaseMade(ctx context.Context, sel ast.SelectionSet, obj *model.PurchaseMade) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, purchaseMadeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PurchaseMade")
+		case "product":
+			out.Values[i] = ec._PurchaseMade_product(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "quantity":
+			out.Values[i] = ec._PurchaseMade_quantity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "buyerHandle":
+			out.Values[i] = ec._PurchaseMade_buyerHandle(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -21585,6 +22324,64 @@ func (ec *executionContext) _ShopPayload(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var statusChangedImplementors = []string{"StatusChanged", "LiveSessionEvent"}
+
+func (ec *executionContext) _StatusChanged(ctx context.Context, sel ast.SelectionSet, obj *model.StatusChanged) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, statusChangedImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StatusChanged")
+		case "status":
+			out.Values[i] = ec._StatusChanged_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "liveSessionEvents":
+		return ec._Subscription_liveSessionEvents(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
+}
+
 var surfaceSalesImplementors = []string{"SurfaceSales"}
 
 func (ec *executionContext) _SurfaceSales(ctx context.Context, sel ast.SelectionSet, obj *store.SalesSlice) graphql.Marshaler {
@@ -22330,6 +23127,44 @@ func (ec *executionContext) _VideoPayload(ctx context.Context, sel ast.Selection
 			}
 		case "userErrors":
 			out.Values[i] = ec._VideoPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var viewerCountChangedImplementors = []string{"ViewerCountChanged", "LiveSessionEvent"}
+
+func (ec *executionContext) _ViewerCountChanged(ctx context.Context, sel ast.SelectionSet, obj *model.ViewerCountChanged) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, viewerCountChangedImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ViewerCountChanged")
+		case "count":
+			out.Values[i] = ec._ViewerCountChanged_count(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -23155,6 +23990,16 @@ func (ec *executionContext) marshalNLiveSessionEdge2ᚖshowcaseᚋgraphᚋmodel�
 		return graphql.Null
 	}
 	return ec._LiveSessionEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNLiveSessionEvent2showcaseᚋgraphᚋmodelᚐLiveSessionEvent(ctx context.Context, sel ast.SelectionSet, v model.LiveSessionEvent) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._LiveSessionEvent(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNLiveSessionStatus2string(ctx context.Context, v any) (string, error) {

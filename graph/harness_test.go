@@ -27,6 +27,7 @@ func TestMain(m *testing.M) { storetest.Main(m) }
 type testAPI struct {
 	t        testing.TB
 	db       *store.DB
+	dsn      string
 	tokens   *auth.Tokens
 	handler  http.Handler
 	payments *payment.TestProvider
@@ -43,12 +44,17 @@ func newTestAPI(t testing.TB) *testAPI {
 // newTestAPIWith lets a test change the resolver's configuration.
 func newTestAPIWith(t testing.TB, configure func(*graph.Resolver)) *testAPI {
 	t.Helper()
-	db := storetest.NewDB(t)
+	dsn := storetest.DSN(t)
+	db, err := store.Open(context.Background(), dsn, store.PoolOptions{MaxOpenConns: 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
 	tokens, err := auth.NewTokens([]byte(strings.Repeat("k", 32)), time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &testAPI{t: t, db: db, tokens: tokens, payments: payment.NewTestProvider(), events: store.NewEventBuffer(db)}
+	a := &testAPI{t: t, db: db, dsn: dsn, tokens: tokens, payments: payment.NewTestProvider(), events: store.NewEventBuffer(db)}
 	r := &graph.Resolver{DB: db, Tokens: tokens, Payments: a.payments, Events: a.events, FeedWeights: store.DefaultFeedWeights}
 	configure(r)
 	api := auth.Middleware(tokens, db, graph.NewHandler(r))
@@ -265,3 +271,30 @@ func jsonUnmarshalStrict(data []byte, v any) error {
 }
 
 func base64Encode(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+func base64Decode(s string) (string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	return string(b), err
+}
+
+// httpPost sends a GraphQL request to a real server.
+func httpPost(t *testing.T, srv *httptest.Server, token, query string, vars map[string]any) gqlResponse {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var resp gqlResponse
+	if err := json.NewDecoder(res.Body).Decode(&resp); err != nil {
+		t.Fatal(err)
+	}
+	resp.Status = res.StatusCode
+	return resp
+}

@@ -107,6 +107,9 @@ func (r *Resolver) checkout(ctx context.Context, in model.CheckoutInput) (*model
 	if res.Orders == nil {
 		res.Orders = []*store.Order{}
 	}
+	if !res.Replayed {
+		r.publishPurchases(ctx, res.Orders)
+	}
 	return &model.CheckoutPayload{Orders: res.Orders, UserErrors: problemsToUserErrors(res.Problems, "input")}, nil
 }
 

@@ -7,6 +7,7 @@ package graph
 import (
 	"showcase/auth"
 	"showcase/store"
+	"showcase/store/live"
 	"showcase/store/payment"
 )
 
@@ -26,4 +27,9 @@ type Resolver struct {
 	// Production hides the schema (introspection, field suggestions) from
 	// everyone but admins.
 	Production bool
+	// Live carries live-session events between replicas; nil disables them.
+	Live *live.Hub
+	// AllowedOrigins are the host patterns browsers may open websockets
+	// from, besides the server's own host (coder/websocket's OriginPatterns).
+	AllowedOrigins []string
 }

@@ -192,6 +192,14 @@ func (r *liveSessionResolver) PinnedProduct(ctx context.Context, obj *store.Live
 	return visibleProduct(ctx, *obj.PinnedProductID)
 }
 
+// ViewerCount is the resolver for the viewerCount field.
+func (r *liveSessionResolver) ViewerCount(ctx context.Context, obj *store.LiveSession) (int, error) {
+	if r.Live == nil {
+		return 0, nil
+	}
+	return r.Live.Viewers(obj.ID), nil
+}
+
 // SignUp is the resolver for the signUp field.
 func (r *mutationResolver) SignUp(ctx context.Context, input model.SignUpInput) (*model.AuthPayload, error) {
 	return r.signUp(ctx, input)
@@ -623,6 +631,11 @@ func (r *shopResolver) Orders(ctx context.Context, obj *store.Shop, first *int, 
 	return orderConnection(ctx, store.OrderOwner{ShopID: obj.ID}, first, after)
 }
 
+// LiveSessionEvents is the resolver for the liveSessionEvents field.
+func (r *subscriptionResolver) LiveSessionEvents(ctx context.Context, sessionID string) (<-chan model.LiveSessionEvent, error) {
+	return r.liveSessionEvents(ctx, sessionID)
+}
+
 // ID is the resolver for the id field.
 func (r *userResolver) ID(ctx context.Context, obj *store.User) (string, error) {
 	return globalID(typeUser, obj.ID), nil
@@ -723,6 +736,9 @@ func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 // Shop returns ShopResolver implementation.
 func (r *Resolver) Shop() ShopResolver { return &shopResolver{r} }
 
+// Subscription returns SubscriptionResolver implementation.
+func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
+
 // User returns UserResolver implementation.
 func (r *Resolver) User() UserResolver { return &userResolver{r} }
 
@@ -743,6 +759,7 @@ type (
 	productVariantResolver struct{ *Resolver }
 	queryResolver          struct{ *Resolver }
 	shopResolver           struct{ *Resolver }
+	subscriptionResolver   struct{ *Resolver }
 	userResolver           struct{ *Resolver }
 	videoResolver          struct{ *Resolver }
 )

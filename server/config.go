@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"showcase/auth"
@@ -33,6 +34,8 @@ type config struct {
 	ScoreRefresh time.Duration
 	// Production hides the schema from all but admins (APP_ENV=production).
 	Production bool
+	// AllowedOrigins may open websockets from browsers besides the server's own host.
+	AllowedOrigins []string
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -84,6 +87,13 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		cfg.Production = true
 	default:
 		return cfg, fmt.Errorf("APP_ENV must be development or production, not %q", env)
+	}
+	if v := getenv("ALLOWED_ORIGINS"); v != "" {
+		for _, o := range strings.Split(v, ",") {
+			if o = strings.TrimSpace(o); o != "" {
+				cfg.AllowedOrigins = append(cfg.AllowedOrigins, o)
+			}
+		}
 	}
 	if v := getenv("SCORES_REFRESH_INTERVAL"); v != "" {
 		d, err := time.ParseDuration(v)

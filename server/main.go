@@ -16,6 +16,7 @@ import (
 
 	"showcase/auth"
 	"showcase/store"
+	"showcase/store/live"
 	"showcase/store/payment"
 )
 
@@ -38,7 +39,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	slog.SetDefault(slog.New(slog.NewJSONHandler(stderr, nil)))
 
-	db, embedded, closeDB, err := openDatabase(ctx, cfg)
+	db, dsn, embedded, closeDB, err := openDatabase(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -78,6 +79,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		events.Run(flushCtx, cfg.FlushInterval)
 	}()
 	go db.RunScoreRefresh(flushCtx, cfg.ScoreRefresh)
+	hub := live.NewHub(db, dsn)
+	if err := hub.Start(flushCtx); err != nil {
+		stopFlushing()
+		return err
+	}
 	// Runs before closeDB (deferred earlier): the last accepted events are written.
 	defer func() {
 		stopFlushing()
@@ -88,10 +94,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	// Cancelled first at shutdown: websocket and SSE streams close with a
+	// proper close code instead of holding the shutdown up.
+	connCtx, closeStreams := context.WithCancel(context.WithoutCancel(ctx))
+	defer closeStreams()
 	srv := &http.Server{
+		BaseContext: func(net.Listener) context.Context { return connCtx },
 		// The built-in test provider is the only one so far: tok_ok pays,
 		// tok_declined declines, tok_error fails transiently.
-		Handler:           newServer(cfg, db, tokens, payment.NewTestProvider(), events),
+		Handler:           newServer(cfg, db, tokens, payment.NewTestProvider(), events, hub),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -116,6 +127,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case <-ctx.Done():
 	}
 	slog.Info("shutting down")
+	closeStreams()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -45,7 +45,7 @@ func TestPlaygroundInABrowser(t *testing.T) {
 	token, _ := tokens.Issue(admin.ID)
 	cfg, _ := parseConfig(nil, func(string) string { return "" }, nil)
 	cfg.Production = true // the schema is then visible to admins only
-	srv := httptest.NewServer(newServer(cfg, db, tokens, payment.NewTestProvider(), store.NewEventBuffer(db)))
+	srv := httptest.NewServer(newServer(cfg, db, tokens, payment.NewTestProvider(), store.NewEventBuffer(db), nil))
 	defer srv.Close()
 
 	page := srv.URL + "/playground?" + url.Values{

@@ -6,15 +6,16 @@ import (
 	"showcase/auth"
 	"showcase/graph"
 	"showcase/store"
+	"showcase/store/live"
 	"showcase/store/payment"
 )
 
 // newServer wires every route of the API.
-func newServer(cfg config, db *store.DB, tokens *auth.Tokens, payments payment.Provider, events *store.EventBuffer) http.Handler {
+func newServer(cfg config, db *store.DB, tokens *auth.Tokens, payments payment.Provider, events *store.EventBuffer, hub *live.Hub) http.Handler {
 	mux := http.NewServeMux()
 	api := auth.Middleware(tokens, db, graph.NewHandler(&graph.Resolver{DB: db, Tokens: tokens, Payments: payments, Events: events,
 		TopCreatorFollowers: cfg.TopCreatorFollowers, FeedWeights: cfg.FeedWeights,
-		Production: cfg.Production}))
+		Production: cfg.Production, Live: hub, AllowedOrigins: cfg.AllowedOrigins}))
 	mux.Handle("/graphql", api)
 	mux.Handle("/oauth/token", auth.TokenEndpoint(tokens, db))
 	mux.Handle("GET /playground", playgroundHandler("/graphql"))

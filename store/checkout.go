@@ -63,6 +63,8 @@ type CheckoutRequest struct {
 type CheckoutResult struct {
 	Orders   []*Order
 	Problems Problems
+	// Replayed is set when the answer repeats an earlier request's.
+	Replayed bool
 }
 
 // Validate checks the request's shape before anything is locked.
@@ -116,6 +118,7 @@ func (db *DB) Checkout(ctx context.Context, pay payment.Provider, req CheckoutRe
 		if replay == nil {
 			replay = &CheckoutResult{}
 		}
+		replay.Replayed = true
 		return *replay, err
 	}
 	// From here on the work must finish even if the client goes away.

@@ -11,6 +11,10 @@ import (
 	"time"
 )
 
+type LiveSessionEvent interface {
+	IsLiveSessionEvent()
+}
+
 type AddressInput struct {
 	Name        string  `json:"name"`
 	Line1       string  `json:"line1"`
@@ -84,6 +88,13 @@ type CheckoutPayload struct {
 	UserErrors []*UserError   `json:"userErrors"`
 }
 
+// A new comment on the live session.
+type CommentAdded struct {
+	Comment *store.Comment `json:"comment"`
+}
+
+func (CommentAdded) IsLiveSessionEvent() {}
+
 type CommentConnection struct {
 	Edges    []*CommentEdge `json:"edges"`
 	PageInfo *PageInfo      `json:"pageInfo"`
@@ -138,6 +149,13 @@ type EngagementEventInput struct {
 	// A client-generated device id; required when not signed in.
 	DeviceID *string `json:"deviceId,omitempty"`
 }
+
+// This subscriber fell behind and missed this many events.
+type EventsDropped struct {
+	Count int `json:"count"`
+}
+
+func (EventsDropped) IsLiveSessionEvent() {}
 
 // The ranked content feed. Signed in: ranked by overlap of the viewer's interest tags
 // with the content's tags, recency, and live sessions on air first. Anonymous: ranked by
@@ -249,6 +267,13 @@ type ProductPayload struct {
 	UserErrors []*UserError   `json:"userErrors"`
 }
 
+// The host pinned a product.
+type ProductPinned struct {
+	Product *store.Product `json:"product"`
+}
+
+func (ProductPinned) IsLiveSessionEvent() {}
+
 type ProductVariantConnection struct {
 	Edges    []*ProductVariantEdge `json:"edges"`
 	PageInfo *PageInfo             `json:"pageInfo"`
@@ -273,6 +298,16 @@ type PublishVideoInput struct {
 	// Product cards, 1 to 20. Sellers tag their own shops' products; creators may tag any active product.
 	ProductIds []string `json:"productIds"`
 }
+
+// Someone bought from the session.
+type PurchaseMade struct {
+	Product  *store.Product `json:"product"`
+	Quantity int            `json:"quantity"`
+	// The buyer's handle, masked ("j***a").
+	BuyerHandle string `json:"buyerHandle"`
+}
+
+func (PurchaseMade) IsLiveSessionEvent() {}
 
 type Query struct {
 }
@@ -324,6 +359,18 @@ type SignUpInput struct {
 	DisplayName string `json:"displayName"`
 }
 
+type StatusChanged struct {
+	Status string `json:"status"`
+}
+
+func (StatusChanged) IsLiveSessionEvent() {}
+
+// Over websocket (graphql-transport-ws: send the bearer token as
+// connection_init's payload {"Authorization": "Bearer …"}, or nothing to watch
+// anonymously) or Server-Sent Events (POST with Accept: text/event-stream).
+type Subscription struct {
+}
+
 type UpdateProductInput struct {
 	ID          string   `json:"id"`
 	Title       *string  `json:"title,omitempty"`
@@ -367,6 +414,13 @@ type VideoPayload struct {
 	Video      *store.Video `json:"video,omitempty"`
 	UserErrors []*UserError `json:"userErrors"`
 }
+
+// How many are watching now, across every server.
+type ViewerCountChanged struct {
+	Count int `json:"count"`
+}
+
+func (ViewerCountChanged) IsLiveSessionEvent() {}
 
 // Why an input was refused.
 type UserErrorCode string
