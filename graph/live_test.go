@@ -1,8 +1,12 @@
 package graph_test
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"runtime"
 	"strings"
@@ -364,4 +368,64 @@ func mustID(t testing.TB, gid string) int64 {
 		panic(err)
 	}
 	return n
+}
+
+func TestLiveEventsOverServerSentEvents(t *testing.T) {
+	a := newTestAPI(t)
+	w := newLiveWorld(a)
+	srv, _ := a.liveServer()
+	body, _ := json.Marshal(map[string]any{"query": liveEventsSubscription, "variables": map[string]any{"id": w.session}})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") {
+		t.Fatalf("Content-Type = %q", ct)
+	}
+	go func() {
+		time.Sleep(200 * time.Millisecond)
+		a.ok(w.f.sellerToken, `mutation($id: ID!) { startLiveSession(id: $id) { userErrors { code } } }`, map[string]any{"id": w.session}, nil)
+	}()
+	scanner := bufio.NewScanner(res.Body)
+	for scanner.Scan() {
+		if strings.Contains(scanner.Text(), `"status":"LIVE"`) {
+			return
+		}
+	}
+	t.Fatalf("no StatusChanged over SSE: %v", scanner.Err())
+}
+
+func TestExpiredTokenEndsTheStream(t *testing.T) {
+	a := newTestAPI(t)
+	w := newLiveWorld(a)
+	srv, _ := a.liveServer()
+	shortLived, err := auth.NewTokens([]byte(strings.Repeat("k", 32)), time.Second) // the harness's secret
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, viewer := a.user("brief", false)
+	token, _ := shortLived.Issue(viewer.ID)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := dialLive(ctx, srv, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.subscribe("1", w.session); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := c.next(true); err != nil {
+			if coderws.CloseStatus(err) == -1 && !strings.Contains(err.Error(), "token expired") {
+				t.Fatalf("stream ended without a close frame: %v", err)
+			}
+			return // closed, as it should be once the token expired
+		}
+	}
 }
