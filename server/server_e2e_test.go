@@ -40,38 +40,10 @@ func TestServerEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and starts the server")
 	}
-	dir, err := os.MkdirTemp("", "showcase-e2e-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	// As root the embedded cluster runs as the postgres user, who must reach it.
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(dir, "showcase")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	addr := freeAddr(t)
+	bin, dir := buildServer(t)
 	dataDir := filepath.Join(dir, "data")
-	cmd := exec.Command(bin, "-addr", addr, "-data-dir", dataDir)
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "DATABASE_URL=") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	var stdout, stderr syncBuffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
-
-	base := "http://" + addr
-	waitReady(t, base, exited, &stderr)
+	p := startServer(t, bin, "", "-data-dir", dataDir)
+	cmd, base, stdout, stderr, exited := p.cmd, p.base, &p.stdout, &p.stderr, p.exited
 
 	if resp, err := http.Get(base + "/healthz"); err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("healthz: %v %v", resp, err)
@@ -143,6 +115,57 @@ func TestServerEndToEnd(t *testing.T) {
 	}
 }
 
+// buildServer builds the binary into a fresh folder the postgres user can
+// reach (as root the embedded cluster runs as that user).
+func buildServer(t *testing.T) (bin, dir string) {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "showcase-e2e-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin = filepath.Join(dir, "showcase")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin, dir
+}
+
+type serverProcess struct {
+	cmd            *exec.Cmd
+	base           string
+	stdout, stderr syncBuffer
+	exited         chan error
+}
+
+// startServer runs the binary on a free port with databaseURL (empty: the
+// embedded default) and waits until it is ready.
+func startServer(t *testing.T, bin, databaseURL string, args ...string) *serverProcess {
+	t.Helper()
+	addr := freeAddr(t)
+	p := &serverProcess{base: "http://" + addr, exited: make(chan error, 1)}
+	p.cmd = exec.Command(bin, append([]string{"-addr", addr}, args...)...)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "DATABASE_URL=") {
+			p.cmd.Env = append(p.cmd.Env, kv)
+		}
+	}
+	if databaseURL != "" {
+		p.cmd.Env = append(p.cmd.Env, "DATABASE_URL="+databaseURL)
+	}
+	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.exited <- p.cmd.Wait() }()
+	t.Cleanup(func() { _ = p.cmd.Process.Kill() })
+	waitReady(t, p.base, p.exited, &p.stderr)
+	return p
+}
+
 func freeAddr(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -199,4 +222,9 @@ func post(t *testing.T, base, token, query string, out any) (status int, content
 		t.Fatal(err)
 	}
 	return resp.StatusCode, resp.Header.Get("Content-Type")
+}
+
+func toJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
 }
