@@ -47,6 +47,12 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr.Extensions = map[string]any{"code": codeForbidden}
 		return gqlErr
 	}
+	if errors.Is(err, context.Canceled) {
+		// The client went away; nothing to tell anyone.
+		gqlErr.Message = "request cancelled"
+		gqlErr.Extensions = map[string]any{"code": codeInternal}
+		return gqlErr
+	}
 	slog.ErrorContext(ctx, "internal error", "err", err, "path", gqlErr.Path.String())
 	gqlErr.Message = "internal error"
 	gqlErr.Extensions = map[string]any{"code": codeInternal}
