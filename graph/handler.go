@@ -27,6 +27,7 @@ func NewHandler(r *Resolver) http.Handler {
 	cfg := Config{Resolvers: r}
 	cfg.Directives.Auth = authDirective
 	cfg.Directives.Scope = scopeDirective
+	weightByFirst(&cfg.Complexity)
 	srv := handler.New(NewExecutableSchema(cfg))
 	srv.AroundRootFields(closeUnscopedRootFields)
 	srv.AddTransport(transport.Options{})
@@ -36,18 +37,21 @@ func NewHandler(r *Resolver) http.Handler {
 	srv.AddTransport(transport.POST{UseGrapQLResponseJsonByDefault: true})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))
 	srv.Use(extension.Introspection{})
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](queryCacheSize)})
+	srv.Use(shapeLimits{}) // after APQ, which fills in the query
+	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
+	srv.SetParserTokenLimit(MaxTokens)
 	if r.Production {
 		srv.SetDisableSuggestion(true)
 		srv.AroundOperations(adminOnlyIntrospection)
 	}
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](queryCacheSize)})
 	srv.SetErrorPresenter(presentError)
 	srv.SetRecoverFunc(recoverPanic)
 	top := r.TopCreatorFollowers
 	if top <= 0 {
 		top = store.DefaultTopCreatorFollowers
 	}
-	return WithLoaders(r.DB, top, srv)
+	return guardRequests(WithLoaders(r.DB, top, srv))
 }
 
 // adminOnlyIntrospection lets only admins' own sessions read the schema in

@@ -3,7 +3,9 @@ package graph_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -297,4 +299,25 @@ func httpPost(t *testing.T, srv *httptest.Server, token, query string, vars map[
 	}
 	resp.Status = res.StatusCode
 	return resp
+}
+
+// postExt sends a request with extensions (persisted queries).
+func (a *testAPI) postExt(query, token string, ext map[string]any) gqlResponse {
+	a.t.Helper()
+	payload := map[string]any{"extensions": ext}
+	if query != "" {
+		payload["query"] = query
+	}
+	body, _ := json.Marshal(payload)
+	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return a.serve(req)
+}
+
+func sha256Hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
 }

@@ -1,0 +1,165 @@
+package graph
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/parser"
+
+	"showcase/store"
+)
+
+// Query limits, all enforced before any resolver or SQL runs.
+const (
+	// MaxComplexity is the most a query may cost: every field costs 1 and a
+	// connection's children count first times (a page of 100 costs 100 children).
+	MaxComplexity = 25000
+	// MaxDepth bounds nesting, fragments expanded.
+	MaxDepth = 12
+	// MaxAliases bounds aliased fields, which multiply work without nesting.
+	MaxAliases = 30
+	// MaxTokens bounds what the parser reads.
+	MaxTokens = 5000
+)
+
+// weightByFirst makes every connection field's complexity its children's
+// times first, by setting each complexity function whose first argument is
+// first *int (all connections, and only they).
+func weightByFirst(root *ComplexityRoot) {
+	intPtr := reflect.TypeOf((*int)(nil))
+	types := reflect.ValueOf(root).Elem()
+	for i := 0; i < types.NumField(); i++ {
+		fields := types.Field(i)
+		if fields.Kind() != reflect.Struct {
+			continue
+		}
+		for j := 0; j < fields.NumField(); j++ {
+			f := fields.Field(j)
+			ft := f.Type()
+			if ft.Kind() != reflect.Func || ft.NumIn() < 2 || ft.In(1) != intPtr {
+				continue
+			}
+			f.Set(reflect.MakeFunc(ft, func(args []reflect.Value) []reflect.Value {
+				child := int(args[0].Int())
+				first := store.DefaultPageSize
+				if p := args[1].Interface().(*int); p != nil && *p > 0 {
+					first = *p
+				}
+				return []reflect.Value{reflect.ValueOf(1 + child*first)}
+			}))
+		}
+	}
+}
+
+// MaxExpandedFields bounds the fields a document selects once its fragments
+// are expanded: fragments that spread each other twice, thirty deep, expand
+// to a billion fields and would take validation minutes.
+const MaxExpandedFields = 5000
+
+// shapeLimits checks a document's shape before gqlgen validates it, since
+// validation itself is what a fragment bomb attacks. It parses the query
+// (within the token limit), then measures depth, expanded size and aliases
+// with each fragment measured once.
+type shapeLimits struct{}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationParameterMutator
+} = shapeLimits{}
+
+func (shapeLimits) ExtensionName() string                   { return "ShapeLimits" }
+func (shapeLimits) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (shapeLimits) MutateOperationParameters(_ context.Context, params *graphql.RawParams) *gqlerror.Error {
+	if params.Query == "" {
+		return nil // a persisted query not yet known; the APQ extension answers
+	}
+	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: params.Query}, MaxTokens)
+	if err != nil {
+		return nil // gqlgen reports parse errors itself
+	}
+	m := measure{fragments: doc.Fragments, memo: map[string]shape{}, visiting: map[string]bool{}}
+	for _, op := range doc.Operations {
+		sh := m.set(op.SelectionSet)
+		switch {
+		case sh.depth > MaxDepth:
+			return limitError(fmt.Sprintf("the query is nested %d deep; the limit is %d", sh.depth, MaxDepth), "DEPTH_LIMIT_EXCEEDED")
+		case sh.fields > MaxExpandedFields:
+			return limitError(fmt.Sprintf("the query selects more than %d fields once fragments are expanded", MaxExpandedFields), "COMPLEXITY_LIMIT_EXCEEDED")
+		}
+	}
+	if n := aliases(doc); n > MaxAliases {
+		return limitError(fmt.Sprintf("the query uses %d aliases; the limit is %d", n, MaxAliases), "ALIAS_LIMIT_EXCEEDED")
+	}
+	return nil
+}
+
+// shape is the depth and expanded field count of a selection.
+type shape struct{ depth, fields int }
+
+type measure struct {
+	fragments ast.FragmentDefinitionList
+	memo      map[string]shape
+	visiting  map[string]bool
+}
+
+func (m *measure) set(set ast.SelectionSet) shape {
+	var out shape
+	for _, sel := range set {
+		var sh shape
+		switch s := sel.(type) {
+		case *ast.Field:
+			sh = m.set(s.SelectionSet)
+			sh.depth++
+			sh.fields++
+		case *ast.InlineFragment:
+			sh = m.set(s.SelectionSet)
+		case *ast.FragmentSpread:
+			if v, ok := m.memo[s.Name]; ok {
+				sh = v
+			} else if f := m.fragments.ForName(s.Name); f != nil && !m.visiting[s.Name] {
+				m.visiting[s.Name] = true
+				sh = m.set(f.SelectionSet)
+				m.visiting[s.Name] = false
+				m.memo[s.Name] = sh
+			}
+		}
+		out.depth = max(out.depth, sh.depth)
+		out.fields = min(out.fields+sh.fields, MaxExpandedFields+1) // no overflow
+	}
+	return out
+}
+
+func limitError(msg, code string) *gqlerror.Error {
+	return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": code}}
+}
+
+// aliases counts aliased fields in the whole document.
+func aliases(doc *ast.QueryDocument) int {
+	n := 0
+	var walk func(ast.SelectionSet)
+	walk = func(set ast.SelectionSet) {
+		for _, sel := range set {
+			switch s := sel.(type) {
+			case *ast.Field:
+				if s.Alias != "" && s.Alias != s.Name {
+					n++
+				}
+				walk(s.SelectionSet)
+			case *ast.InlineFragment:
+				walk(s.SelectionSet)
+			}
+		}
+	}
+	for _, op := range doc.Operations {
+		walk(op.SelectionSet)
+	}
+	for _, f := range doc.Fragments {
+		walk(f.SelectionSet)
+	}
+	return n
+}
