@@ -53,7 +53,7 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr.Extensions = map[string]any{"code": codeInternal}
 		return gqlErr
 	}
-	slog.ErrorContext(ctx, "internal error", "err", err, "path", gqlErr.Path.String())
+	slog.ErrorContext(ctx, "internal error", "request_id", RequestID(ctx), "err", err, "path", gqlErr.Path.String())
 	gqlErr.Message = "internal error"
 	gqlErr.Extensions = map[string]any{"code": codeInternal}
 	return gqlErr
@@ -76,6 +76,6 @@ func publicCode(c store.Code) string {
 // recoverPanic turns a panicking resolver into an INTERNAL error for that
 // field; the stack goes to the log.
 func recoverPanic(ctx context.Context, p any) error {
-	slog.ErrorContext(ctx, "resolver panic", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+	slog.ErrorContext(ctx, "resolver panic", "request_id", RequestID(ctx), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 	return errors.New("panic in resolver")
 }

@@ -45,13 +45,14 @@ func NewHandler(r *Resolver) http.Handler {
 		srv.SetDisableSuggestion(true)
 		srv.AroundOperations(adminOnlyIntrospection)
 	}
+	srv.AroundResponses(r.logOperations)
 	srv.SetErrorPresenter(presentError)
 	srv.SetRecoverFunc(recoverPanic)
 	top := r.TopCreatorFollowers
 	if top <= 0 {
 		top = store.DefaultTopCreatorFollowers
 	}
-	return guardRequests(WithLoaders(r.DB, top, srv))
+	return WithRequestID(guardRequests(WithLoaders(r.DB, top, srv)))
 }
 
 // adminOnlyIntrospection lets only admins' own sessions read the schema in

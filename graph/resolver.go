@@ -32,4 +32,6 @@ type Resolver struct {
 	// AllowedOrigins are the host patterns browsers may open websockets
 	// from, besides the server's own host (coder/websocket's OriginPatterns).
 	AllowedOrigins []string
+	// Observer, when set, counts operations for metrics.
+	Observer Observer
 }

@@ -130,6 +130,13 @@ func (db *DB) Checkout(ctx context.Context, pay payment.Provider, req CheckoutRe
 		}
 		return CheckoutResult{Problems: problems}, err
 	}
+	// A provider that panics must not leave the stock reserved.
+	defer func() {
+		if p := recover(); p != nil {
+			_ = db.abandonCheckout(ctx, checkoutID, nil)
+			panic(p)
+		}
+	}()
 	ref, payErr := pay.Charge(ctx, payment.Charge{
 		IdempotencyKey: fmt.Sprintf("checkout-%d", checkoutID), Token: req.PaymentToken, Amount: amount, CurrencyCode: currency,
 	})

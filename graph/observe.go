@@ -1,0 +1,76 @@
+package graph
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+)
+
+type requestIDKey struct{}
+
+// WithRequestID tags each request with an id (the client's X-Request-Id when
+// it sends a sane one), echoed in the response and in every log line.
+func WithRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if len(id) == 0 || len(id) > 64 {
+			b := make([]byte, 8)
+			_, _ = rand.Read(b)
+			id = hex.EncodeToString(b)
+		}
+		w.Header().Set("X-Request-Id", id)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
+	})
+}
+
+// RequestID returns the request's id, or "".
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// Observer learns how each operation went, for metrics.
+type Observer interface {
+	ObserveOperation(operation, outcome string, d time.Duration)
+}
+
+// logOperations writes one structured line per GraphQL response: the request
+// id, the operation, its duration and its error codes; never variables,
+// tokens or passwords.
+func (r *Resolver) logOperations(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	start := time.Now()
+	resp := next(ctx)
+	if resp == nil || !graphql.HasOperationContext(ctx) {
+		return resp
+	}
+	oc := graphql.GetOperationContext(ctx)
+	name := oc.OperationName
+	if name == "" && oc.Operation != nil {
+		name = oc.Operation.Name
+	}
+	if name == "" {
+		name = "anonymous"
+	}
+	var codes []string
+	for _, e := range resp.Errors {
+		if c, ok := e.Extensions["code"].(string); ok {
+			codes = append(codes, c)
+		}
+	}
+	outcome := "ok"
+	if len(codes) > 0 {
+		outcome = codes[0]
+	}
+	d := time.Since(start)
+	if r.Observer != nil {
+		r.Observer.ObserveOperation(name, outcome, d)
+	}
+	slog.InfoContext(ctx, "graphql", "request_id", RequestID(ctx), "operation", name,
+		"duration_ms", float64(d.Microseconds())/1000, "error_codes", codes)
+	return resp
+}
