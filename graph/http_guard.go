@@ -17,7 +17,13 @@ const MaxBodyBytes = 1 << 20
 // guardRequests enforces GraphQL-over-HTTP rules before gqlgen sees a
 // request: bodies over 1 MiB get 413, a batch (JSON array) or a body that is
 // not JSON gets 400 without echoing it, and a GET carrying a mutation gets 405.
-func guardRequests(next http.Handler) http.Handler {
+func guardRequests(obs Observer, next http.Handler) http.Handler {
+	requestError := func(w http.ResponseWriter, status int, code, msg string) {
+		if obs != nil {
+			obs.ObserveRejection(code)
+		}
+		requestError(w, status, code, msg)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case r.Method == http.MethodPost:

@@ -37,6 +37,8 @@ func RequestID(ctx context.Context) string {
 // Observer learns how each operation went, for metrics.
 type Observer interface {
 	ObserveOperation(operation, outcome string, d time.Duration)
+	// ObserveRejection counts a request refused before execution.
+	ObserveRejection(reason string)
 }
 
 // logOperations writes one structured line per GraphQL response: the request

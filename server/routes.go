@@ -13,9 +13,11 @@ import (
 // newServer wires every route of the API.
 func newServer(cfg config, db *store.DB, tokens *auth.Tokens, payments payment.Provider, events *store.EventBuffer, hub *live.Hub) http.Handler {
 	mux := http.NewServeMux()
+	m := newMetrics(db, events, hub)
+	mux.Handle("GET /metrics", m.handler())
 	api := auth.Middleware(tokens, db, graph.NewHandler(&graph.Resolver{DB: db, Tokens: tokens, Payments: payments, Events: events,
 		TopCreatorFollowers: cfg.TopCreatorFollowers, FeedWeights: cfg.FeedWeights,
-		Production: cfg.Production, Live: hub, AllowedOrigins: cfg.AllowedOrigins}))
+		Production: cfg.Production, Live: hub, AllowedOrigins: cfg.AllowedOrigins, Observer: m}))
 	mux.Handle("/graphql", api)
 	mux.Handle("/oauth/token", auth.TokenEndpoint(tokens, db))
 	mux.Handle("GET /playground", playgroundHandler("/graphql"))

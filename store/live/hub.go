@@ -339,3 +339,14 @@ func (h *Hub) closeAll() {
 		delete(h.subs, id)
 	}
 }
+
+// Subscribers returns how many streams this replica is serving.
+func (h *Hub) Subscribers() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, subs := range h.subs {
+		n += len(subs)
+	}
+	return n
+}

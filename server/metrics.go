@@ -1,0 +1,89 @@
+package main
+
+import (
+	"net/http"
+	"regexp"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"showcase/store"
+	"showcase/store/live"
+)
+
+// maxOperationLabels bounds the operation label: names come from clients.
+const maxOperationLabels = 200
+
+var operationNamePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
+
+// metrics are what GET /metrics exposes to Prometheus.
+type metrics struct {
+	registry *prometheus.Registry
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	rejected *prometheus.CounterVec
+
+	mu    sync.Mutex
+	names map[string]bool
+}
+
+func newMetrics(db *store.DB, events *store.EventBuffer, hub *live.Hub) *metrics {
+	m := &metrics{
+		registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "showcase_graphql_operations_total", Help: "GraphQL operations by name and outcome (ok or the first error code).",
+		}, []string{"operation", "outcome"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "showcase_graphql_operation_seconds", Help: "GraphQL operation latency.", Buckets: prometheus.DefBuckets,
+		}, []string{"operation"}),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "showcase_http_rejected_total", Help: "Requests refused before GraphQL execution, by reason.",
+		}, []string{"reason"}),
+		names: map[string]bool{},
+	}
+	m.registry.MustRegister(m.requests, m.duration, m.rejected,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewDBStatsCollector(db.DB.DB, "showcase"),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "showcase_events_pending", Help: "Engagement events accepted and not yet flushed (ingestion lag).",
+		}, func() float64 { return float64(events.Pending()) }),
+	)
+	if hub != nil {
+		m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "showcase_live_subscribers", Help: "Live-session event streams served by this replica.",
+		}, func() float64 { return float64(hub.Subscribers()) }))
+	}
+	return m
+}
+
+// ObserveOperation implements graph.Observer.
+func (m *metrics) ObserveOperation(operation, outcome string, d time.Duration) {
+	operation = m.label(operation)
+	m.requests.WithLabelValues(operation, outcome).Inc()
+	m.duration.WithLabelValues(operation).Observe(d.Seconds())
+}
+
+// ObserveRejection implements graph.Observer.
+func (m *metrics) ObserveRejection(reason string) { m.rejected.WithLabelValues(reason).Inc() }
+
+func (m *metrics) label(name string) string {
+	if !operationNamePattern.MatchString(name) {
+		return "other"
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.names[name] {
+		if len(m.names) >= maxOperationLabels {
+			return "other"
+		}
+		m.names[name] = true
+	}
+	return name
+}
+
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+}
