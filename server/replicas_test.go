@@ -39,7 +39,7 @@ func TestCommentsReachSubscribersOnAnotherProcess(t *testing.T) {
 			}
 		}
 	}
-	post(t, a.base, "", `{ shops(first: 100) { edges { node { liveSessions(first: 100) { edges { node { id status } } } } } } }`, &sessions)
+	post(t, a.base, "", `{ shops(first: 50) { edges { node { liveSessions(first: 20) { edges { node { id status } } } } } } }`, &sessions)
 	var sessionID string
 	for _, s := range sessions.Shops.Edges {
 		for _, ls := range s.Node.LiveSessions.Edges {
