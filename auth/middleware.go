@@ -42,6 +42,13 @@ func Middleware(tokens *Tokens, dir Directory, next http.Handler) http.Handler {
 			unauthenticated(w, ErrInvalidToken.Error())
 			return
 		}
+		if store.IsUnavailable(err) {
+			w.Header().Set("Content-Type", "application/graphql-response+json")
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(`{"errors":[{"message":"the service is temporarily unavailable; retry shortly","extensions":{"code":"SERVICE_UNAVAILABLE"}}]}`))
+			return
+		}
 		if err != nil {
 			slog.ErrorContext(r.Context(), "load token subject", "err", err)
 			http.Error(w, `{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}`, http.StatusInternalServerError)

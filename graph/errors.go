@@ -21,6 +21,7 @@ const (
 	codeBadUserInput    = "BAD_USER_INPUT"
 	codeNotFound        = "NOT_FOUND"
 	codeInternal        = "INTERNAL"
+	codeUnavailable     = "SERVICE_UNAVAILABLE"
 )
 
 var (
@@ -45,6 +46,12 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 	if strings.HasSuffix(err.Error(), "introspection disabled") {
 		gqlErr.Message = "introspection is for admins only in production"
 		gqlErr.Extensions = map[string]any{"code": codeForbidden}
+		return gqlErr
+	}
+	if store.IsUnavailable(err) {
+		slog.WarnContext(ctx, "database unavailable", "request_id", RequestID(ctx), "err", err)
+		gqlErr.Message = "the service is temporarily unavailable; retry shortly"
+		gqlErr.Extensions = map[string]any{"code": codeUnavailable}
 		return gqlErr
 	}
 	if errors.Is(err, context.Canceled) {

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"context"
 	"net/http"
+	"strings"
+	"time"
 
 	"showcase/auth"
 	"showcase/graph"
@@ -18,7 +21,7 @@ func newServer(cfg config, db *store.DB, tokens *auth.Tokens, payments payment.P
 	api := auth.Middleware(tokens, db, graph.NewHandler(&graph.Resolver{DB: db, Tokens: tokens, Payments: payments, Events: events,
 		TopCreatorFollowers: cfg.TopCreatorFollowers, FeedWeights: cfg.FeedWeights,
 		Production: cfg.Production, Live: hub, AllowedOrigins: cfg.AllowedOrigins, Observer: m}))
-	mux.Handle("/graphql", api)
+	mux.Handle("/graphql", withRequestTimeout(api))
 	mux.Handle("/oauth/token", auth.TokenEndpoint(tokens, db))
 	mux.Handle("GET /playground", playgroundHandler("/graphql"))
 	mux.Handle("GET /{$}", http.RedirectHandler("/playground", http.StatusFound))
@@ -37,4 +40,19 @@ func newServer(cfg config, db *store.DB, tokens *auth.Tokens, payments payment.P
 		_, _ = w.Write([]byte("ready\n"))
 	})
 	return mux
+}
+
+// requestTimeout bounds a GraphQL request; streams (websocket, SSE) live on.
+const requestTimeout = 30 * time.Second
+
+func withRequestTimeout(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Upgrade") != "" || strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
 }

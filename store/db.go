@@ -21,12 +21,17 @@ type DB struct {
 type PoolOptions struct {
 	MaxOpenConns int
 	MaxIdleConns int
+	// StatementTimeout bounds every statement (DefaultStatementTimeout when 0).
+	StatementTimeout time.Duration
 }
 
 // Open connects to PostgreSQL at dsn and checks the connection. Statements run
 // with a context carrying WithStatementCounter are counted.
 func Open(ctx context.Context, dsn string, opts PoolOptions) (*DB, error) {
-	sqlDB := sql.OpenDB(countingConnector{dsn: dsn})
+	if opts.StatementTimeout <= 0 {
+		opts.StatementTimeout = DefaultStatementTimeout
+	}
+	sqlDB := sql.OpenDB(countingConnector{dsn: withSessionDefaults(dsn, opts.StatementTimeout)})
 	if opts.MaxOpenConns <= 0 {
 		opts.MaxOpenConns = 20
 	}

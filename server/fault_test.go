@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"showcase/auth"
+	"showcase/store"
+	"showcase/store/payment"
+	"showcase/store/pgcluster"
+)
+
+// TestDatabaseOutage stops PostgreSQL under the server: requests fail fast
+// with SERVICE_UNAVAILABLE and /readyz fails; when it comes back, the same
+// server recovers without a restart.
+func TestDatabaseOutage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts and stops its own PostgreSQL")
+	}
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "showcase-outage-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	cluster, err := pgcluster.Start(ctx, pgcluster.Options{Dir: dir, Ephemeral: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.Stop()
+	db, err := store.Open(ctx, cluster.DSN("postgres"), store.PoolOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := store.Migrate(ctx, db.DB.DB); err != nil {
+		t.Fatal(err)
+	}
+	tokens, _ := auth.NewTokens([]byte(strings.Repeat("o", 32)), time.Hour)
+	cfg, _ := parseConfig(nil, func(string) string { return "" }, io.Discard)
+	srv := httptest.NewServer(newServer(cfg, db, tokens, payment.NewTestProvider(), store.NewEventBuffer(db), nil))
+	defer srv.Close()
+
+	query := func() (int, string) {
+		res, err := http.Post(srv.URL+"/graphql", "application/json", strings.NewReader(`{"query": "{ shops { totalCount } }"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	ready := func() int {
+		res, err := http.Get(srv.URL + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if _, body := query(); !strings.Contains(body, `"totalCount":0`) || ready() != 200 {
+		t.Fatalf("before the outage: %s", body)
+	}
+	if err := cluster.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	_, body := query()
+	if !strings.Contains(body, "SERVICE_UNAVAILABLE") || ready() != http.StatusServiceUnavailable {
+		t.Fatalf("during the outage: %s (readyz %d)", body, ready())
+	}
+	restarted, err := pgcluster.Start(ctx, pgcluster.Options{Dir: dir, Port: cluster.Port(), Ephemeral: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer restarted.Stop()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if _, body := query(); strings.Contains(body, `"totalCount":0`) && ready() == 200 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no recovery after the database came back: %s", body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
