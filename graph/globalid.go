@@ -43,7 +43,7 @@ func parseGlobalID(gid string) (typeName string, id int64, err error) {
 	if len(gid) == 0 || len(gid) > maxGlobalIDLength {
 		return "", 0, bad
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(gid)
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(gid)
 	if err != nil {
 		return "", 0, bad
 	}
