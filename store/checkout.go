@@ -251,7 +251,8 @@ func (db *DB) reserve(ctx context.Context, checkoutID int64, req CheckoutRequest
 	sorted := append([]int64(nil), ids...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
 
-	err = db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err = db.inTxRetry(ctx, func(tx *sqlx.Tx) error {
+		problems, currency, amount = nil, "", 0
 		var rows []lockedVariant
 		if err := tx.SelectContext(ctx, &rows, `SELECT v.id, v.product_id, v.sku, v.title AS variant_title, p.title,
 				v.price_amount, v.currency_code, v.stock, p.status AS product_status, p.shop_id, s.owner_id, s.affiliate_rate_bps
@@ -401,7 +402,7 @@ func contentAuthor(ctx context.Context, tx *sqlx.Tx, contentID int64, knownAutho
 
 // completeCheckout marks the reserved orders paid and records the payment.
 func (db *DB) completeCheckout(ctx context.Context, checkoutID int64, ref string, amount int64, currency string, req CheckoutRequest) error {
-	return db.inTx(ctx, func(tx *sqlx.Tx) error {
+	return db.inTxRetry(ctx, func(tx *sqlx.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE orders SET status = 'PAID', paid_at = now()
 			WHERE checkout_id = $1 AND status = 'PENDING'`, checkoutID); err != nil {
 			return fmt.Errorf("mark orders paid: %w", err)
@@ -432,7 +433,7 @@ func (db *DB) completeCheckout(ctx context.Context, checkoutID int64, ref string
 // A decline is remembered, so retries get the same answer; a transient
 // failure lets go of the key, so a retry tries again.
 func (db *DB) abandonCheckout(ctx context.Context, checkoutID int64, decline *Error) error {
-	return db.inTx(ctx, func(tx *sqlx.Tx) error {
+	return db.inTxRetry(ctx, func(tx *sqlx.Tx) error {
 		var status string
 		if err := tx.GetContext(ctx, &status, `SELECT status FROM checkouts WHERE id = $1 FOR UPDATE`, checkoutID); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 )
 
 // DB is the storefront's database handle.
@@ -81,3 +82,32 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 // errRollback aborts a transaction whose outcome is reported some other way
 // (user errors), so none of its writes land.
 var errRollback = errors.New("rollback")
+
+// retryable reports whether a transaction failed for reasons a fresh attempt
+// can overcome: a serialization failure, a deadlock, or a connection that
+// broke (the pool then hands out a new one).
+func retryable(err error) bool {
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) && (pqErr.Code == "40001" || pqErr.Code == "40P01") {
+		return true
+	}
+	return IsUnavailable(err)
+}
+
+// inTxRetry runs fn in a transaction, retrying the whole transaction a few
+// times when it fails retryably. Money paths use it: their transactions are
+// idempotent as a whole.
+func (db *DB) inTxRetry(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	var err error
+	for attempt := 0; attempt < 4; attempt++ {
+		if err = db.inTx(ctx, fn); err == nil || !retryable(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(25<<attempt) * time.Millisecond):
+		}
+	}
+	return err
+}

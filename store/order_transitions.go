@@ -58,7 +58,7 @@ func (db *DB) refusedTransition(ctx context.Context, id int64, from string) erro
 func (db *DB) CancelOrder(ctx context.Context, pay payment.Provider, id int64) (*Order, error) {
 	ctx = context.WithoutCancel(ctx)
 	var cancelled *Order
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := db.inTxRetry(ctx, func(tx *sqlx.Tx) error {
 		o, err := getOne[Order](ctx, tx, `UPDATE orders o SET status = 'CANCELLED', cancelled_at = now()
 			WHERE o.id = $1 AND o.status = 'PAID' RETURNING `+orderColumns, "order", id)
 		if err != nil {
