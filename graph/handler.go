@@ -52,7 +52,7 @@ func NewHandler(r *Resolver) http.Handler {
 	if top <= 0 {
 		top = store.DefaultTopCreatorFollowers
 	}
-	return WithRequestID(guardRequests(r.Observer, WithLoaders(r.DB, top, srv)))
+	return WithRequestID(guardRequests(r.Observer, r.RateLimiter, WithLoaders(r.DB, top, srv)))
 }
 
 // adminOnlyIntrospection lets only admins' own sessions read the schema in

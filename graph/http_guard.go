@@ -17,7 +17,7 @@ const MaxBodyBytes = 1 << 20
 // guardRequests enforces GraphQL-over-HTTP rules before gqlgen sees a
 // request: bodies over 1 MiB get 413, a batch (JSON array) or a body that is
 // not JSON gets 400 without echoing it, and a GET carrying a mutation gets 405.
-func guardRequests(obs Observer, next http.Handler) http.Handler {
+func guardRequests(obs Observer, limits RateLimiter, next http.Handler) http.Handler {
 	requestError := func(w http.ResponseWriter, status int, code, msg string) {
 		if obs != nil {
 			obs.ObserveRejection(code)
@@ -46,11 +46,35 @@ func guardRequests(obs Observer, next http.Handler) http.Handler {
 				requestError(w, http.StatusBadRequest, "BAD_REQUEST", "the request body must be a JSON object with a query")
 				return
 			}
+			if limits != nil {
+				var peek struct {
+					Query string `json:"query"`
+				}
+				_ = json.Unmarshal(trimmed, &peek)
+				if isSensitive(peek.Query) {
+					if ok, wait := limits.Allow("ip:"+remoteHost(r), true); !ok {
+						if obs != nil {
+							obs.ObserveRejection("RATE_LIMITED")
+						}
+						rateLimited(w, wait)
+						return
+					}
+				}
+			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
 		case r.Method == http.MethodGet && r.URL.Query().Get("query") != "" && r.Header.Get("Upgrade") == "":
 			if isMutation(r.URL.Query().Get("query"), r.URL.Query().Get("operationName")) {
 				w.Header().Set("Allow", "POST")
 				requestError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "mutations and subscriptions must be sent with POST")
+				return
+			}
+		}
+		if limits != nil && r.Header.Get("Upgrade") == "" {
+			if ok, wait := limits.Allow(rateKey(r), false); !ok {
+				if obs != nil {
+					obs.ObserveRejection("RATE_LIMITED")
+				}
+				rateLimited(w, wait)
 				return
 			}
 		}

@@ -34,4 +34,6 @@ type Resolver struct {
 	AllowedOrigins []string
 	// Observer, when set, counts operations for metrics.
 	Observer Observer
+	// RateLimiter, when set, limits requests per caller.
+	RateLimiter RateLimiter
 }

@@ -36,6 +36,9 @@ type config struct {
 	Production bool
 	// AllowedOrigins may open websockets from browsers besides the server's own host.
 	AllowedOrigins []string
+	// RateLimitRPS and RateLimitBurst size each caller's request bucket.
+	RateLimitRPS   float64
+	RateLimitBurst int
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -50,6 +53,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		TopCreatorFollowers: store.DefaultTopCreatorFollowers,
 		FeedWeights:         store.DefaultFeedWeights,
 		ScoreRefresh:        time.Minute,
+		RateLimitRPS:        20,
+		RateLimitBurst:      60,
 	}
 	if v := getenv("TOKEN_TTL"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -87,6 +92,20 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		cfg.Production = true
 	default:
 		return cfg, fmt.Errorf("APP_ENV must be development or production, not %q", env)
+	}
+	if v := getenv("RATE_LIMIT_RPS"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 {
+			return cfg, fmt.Errorf("RATE_LIMIT_RPS must be a positive number")
+		}
+		cfg.RateLimitRPS = f
+	}
+	if v := getenv("RATE_LIMIT_BURST"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return cfg, fmt.Errorf("RATE_LIMIT_BURST must be a positive integer")
+		}
+		cfg.RateLimitBurst = n
 	}
 	if v := getenv("ALLOWED_ORIGINS"); v != "" {
 		for _, o := range strings.Split(v, ",") {

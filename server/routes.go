@@ -17,12 +17,14 @@ import (
 func newServer(cfg config, db *store.DB, tokens *auth.Tokens, payments payment.Provider, events *store.EventBuffer, hub *live.Hub) http.Handler {
 	mux := http.NewServeMux()
 	m := newMetrics(db, events, hub)
+	limits := newRateLimits(cfg.RateLimitRPS, cfg.RateLimitBurst)
 	mux.Handle("GET /metrics", m.handler())
 	api := auth.Middleware(tokens, db, graph.NewHandler(&graph.Resolver{DB: db, Tokens: tokens, Payments: payments, Events: events,
 		TopCreatorFollowers: cfg.TopCreatorFollowers, FeedWeights: cfg.FeedWeights,
-		Production: cfg.Production, Live: hub, AllowedOrigins: cfg.AllowedOrigins, Observer: m}))
+		Production: cfg.Production, Live: hub, AllowedOrigins: cfg.AllowedOrigins, Observer: m,
+		RateLimiter: limits}))
 	mux.Handle("/graphql", withRequestTimeout(api))
-	mux.Handle("/oauth/token", auth.TokenEndpoint(tokens, db))
+	mux.Handle("/oauth/token", limits.limitTokenEndpoint(auth.TokenEndpoint(tokens, db)))
 	mux.Handle("GET /playground", playgroundHandler("/graphql"))
 	mux.Handle("GET /{$}", http.RedirectHandler("/playground", http.StatusFound))
 	mux.Handle("GET "+playgroundAssetsPath, playgroundFiles())

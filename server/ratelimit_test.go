@@ -1,0 +1,66 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"showcase/auth"
+	"showcase/store"
+	"showcase/store/payment"
+	"showcase/store/storetest"
+)
+
+func TestRateLimits(t *testing.T) {
+	db := storetest.NewDB(t)
+	tokens, _ := auth.NewTokens([]byte(strings.Repeat("r", 32)), time.Hour)
+	cfg, _ := parseConfig(nil, func(k string) string {
+		return map[string]string{"RATE_LIMIT_RPS": "0.01", "RATE_LIMIT_BURST": "10"}[k]
+	}, io.Discard)
+	srv := httptest.NewServer(newServer(cfg, db, tokens, payment.NewTestProvider(), store.NewEventBuffer(db), nil))
+	defer srv.Close()
+	post := func(body string) *http.Response {
+		res, err := http.Post(srv.URL+"/graphql", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res
+	}
+	// Log-in attempts draw from a bucket of 5 per address.
+	login := `{"query": "mutation { logIn(input: {email: \"x@example.com\", password: \"wrong-password\"}) { token } }"}`
+	for i := 0; i < 5; i++ {
+		if res := post(login); res.StatusCode != 200 {
+			t.Fatalf("log-in %d: status %d", i, res.StatusCode)
+		}
+	}
+	if res := post(login); res.StatusCode != http.StatusTooManyRequests || res.Header.Get("Retry-After") == "" {
+		t.Fatalf("sixth log-in: status %d, Retry-After %q", res.StatusCode, res.Header.Get("Retry-After"))
+	}
+	// Everything an anonymous address sends draws from its bucket of 10.
+	limited := 0
+	for i := 0; i < 10; i++ {
+		if post(`{"query": "{ __typename }"}`).StatusCode == http.StatusTooManyRequests {
+			limited++
+		}
+	}
+	if limited == 0 {
+		t.Fatal("no request was limited")
+	}
+	// The token endpoint has the small bucket too.
+	var last int
+	for i := 0; i < 7; i++ {
+		res, err := http.Post(srv.URL+"/oauth/token", "application/x-www-form-urlencoded", strings.NewReader("grant_type=client_credentials&client_id=a&client_secret=b"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		last = res.StatusCode
+	}
+	if last != http.StatusTooManyRequests {
+		t.Fatalf("token endpoint after 7 tries: %d", last)
+	}
+}
