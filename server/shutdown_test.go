@@ -1,0 +1,151 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	coderws "github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
+
+	"showcase/store"
+	"showcase/store/storetest"
+)
+
+// TestSIGTERMUnderLoad stops a loaded server: requests in flight finish,
+// every accepted engagement event is flushed, subscriptions get a normal
+// close, and the process exits promptly.
+func TestSIGTERMUnderLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server")
+	}
+	dsn := storetest.DSN(t)
+	bin, _ := buildServer(t)
+	p := startServer(t, bin, dsn, "-seed", "-events-flush-interval", "1h") // only the shutdown flush
+	db, err := store.Open(context.Background(), dsn, store.PoolOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var videoID, sessionID string
+	var feed struct {
+		Feed struct {
+			Edges []struct {
+				Node struct {
+					Typename string `json:"__typename"`
+					ID       string
+				}
+			}
+		}
+	}
+	post(t, p.base, "", `{ feed(first: 30) { edges { node { __typename id } } } }`, &feed)
+	for _, e := range feed.Feed.Edges {
+		if e.Node.Typename == "Video" && videoID == "" {
+			videoID = e.Node.ID
+		}
+		if e.Node.Typename == "LiveSession" && sessionID == "" {
+			sessionID = e.Node.ID
+		}
+	}
+	countViews := func() int64 {
+		var n int64
+		if err := db.GetContext(context.Background(), &n, `SELECT coalesce(sum(views), 0) FROM content_event_counts`); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := countViews()
+
+	// A subscriber, to see its stream closed properly.
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	conn, _, err := coderws.Dial(ctx, "ws"+strings.TrimPrefix(p.base, "http")+"/graphql",
+		&coderws.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = wsjson.Write(ctx, conn, map[string]any{"type": "connection_init", "payload": map[string]any{}})
+	var ack map[string]any
+	_ = wsjson.Read(ctx, conn, &ack)
+	_ = wsjson.Write(ctx, conn, map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{
+		"query": `subscription($id: ID!) { liveSessionEvents(sessionId: $id) { __typename } }`, "variables": map[string]any{"id": sessionID}}})
+	closed := make(chan coderws.StatusCode, 1)
+	go func() {
+		for {
+			var m map[string]any
+			if err := wsjson.Read(ctx, conn, &m); err != nil {
+				closed <- coderws.CloseStatus(err)
+				return
+			}
+		}
+	}()
+
+	// Load: batches of views until the server stops taking them.
+	var accepted atomic.Int64
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	batch := fmt.Sprintf(`{"query": "mutation($e: [EngagementEventInput!]!) { recordEvents(events: $e) { accepted } }", "variables": {"e": [%s]}}`,
+		strings.TrimSuffix(strings.Repeat(`{"type": "VIEW", "contentId": "`+videoID+`", "deviceId": "d"},`, 20), ","))
+	client := &http.Client{Timeout: 30 * time.Second}
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 10_000; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				res, err := client.Post(p.base+"/graphql", "application/json", bytes.NewReader([]byte(batch)))
+				if err != nil {
+					return // the server is gone
+				}
+				var out struct {
+					Data struct {
+						RecordEvents struct{ Accepted int64 }
+					}
+				}
+				_ = json.NewDecoder(res.Body).Decode(&out)
+				res.Body.Close()
+				accepted.Add(out.Data.RecordEvents.Accepted)
+			}
+		}()
+	}
+	time.Sleep(500 * time.Millisecond)
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.exited:
+		if err != nil {
+			t.Fatalf("exit: %v\n%s", err, p.stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the server did not exit within 30 s of SIGTERM")
+	}
+	close(stop)
+	wg.Wait()
+	if accepted.Load() == 0 {
+		t.Fatal("no events were accepted before the shutdown")
+	}
+	if got := countViews() - before; got != accepted.Load() {
+		t.Fatalf("accepted %d events, %d reached the database", accepted.Load(), got)
+	}
+	select {
+	case code := <-closed:
+		if code != coderws.StatusNormalClosure {
+			t.Fatalf("the subscription closed with %d, want 1000", code)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the subscription was not closed")
+	}
+}
