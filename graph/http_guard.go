@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
@@ -51,14 +52,10 @@ func guardRequests(obs Observer, limits RateLimiter, next http.Handler) http.Han
 					Query string `json:"query"`
 				}
 				_ = json.Unmarshal(trimmed, &peek)
-				if isSensitive(peek.Query) {
-					if ok, wait := limits.Allow("ip:"+remoteHost(r), true); !ok {
-						if obs != nil {
-							obs.ObserveRejection("RATE_LIMITED")
-						}
-						rateLimited(w, wait)
-						return
-					}
+				cost, sensitive := requestCost(peek.Query)
+				if ok, wait := allow(limits, obs, r, sensitive, cost); !ok {
+					rateLimited(w, wait)
+					return
 				}
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
@@ -69,11 +66,8 @@ func guardRequests(obs Observer, limits RateLimiter, next http.Handler) http.Han
 				return
 			}
 		}
-		if limits != nil && r.Header.Get("Upgrade") == "" {
-			if ok, wait := limits.Allow(rateKey(r), false); !ok {
-				if obs != nil {
-					obs.ObserveRejection("RATE_LIMITED")
-				}
+		if limits != nil && r.Method != http.MethodPost && r.Header.Get("Upgrade") == "" {
+			if ok, wait := allow(limits, obs, r, false, 1); !ok {
 				rateLimited(w, wait)
 				return
 			}
@@ -102,4 +96,17 @@ func requestError(w http.ResponseWriter, status int, code, msg string) {
 	_ = json.NewEncoder(w).Encode(map[string]any{
 		"errors": []map[string]any{{"message": msg, "extensions": map[string]any{"code": code}}},
 	})
+}
+
+// allow charges a request to its caller's bucket, and to its address's
+// small bucket when it checks secrets.
+func allow(limits RateLimiter, obs Observer, r *http.Request, sensitive bool, cost int) (bool, time.Duration) {
+	ok, wait := limits.Allow(rateKey(r), false, cost)
+	if ok && sensitive {
+		ok, wait = limits.Allow("ip:"+remoteHost(r), true, 1)
+	}
+	if !ok && obs != nil {
+		obs.ObserveRejection("RATE_LIMITED")
+	}
+	return ok, wait
 }

@@ -14,9 +14,9 @@ import (
 
 // RateLimiter decides whether a caller may make another request.
 type RateLimiter interface {
-	// Allow takes one request from key's bucket; sensitive requests (log-in,
+	// Allow takes cost tokens from key's bucket; sensitive requests (log-in,
 	// sign-up) use a much smaller bucket. When refused, it says how long to wait.
-	Allow(key string, sensitive bool) (bool, time.Duration)
+	Allow(key string, sensitive bool, cost int) (bool, time.Duration)
 }
 
 // rateKey names the caller's bucket: their user, their app, or their address.
@@ -42,12 +42,26 @@ func remoteHost(r *http.Request) string {
 // sensitiveFields are mutations that check secrets, limited per address.
 var sensitiveFields = map[string]bool{"logIn": true, "signUp": true, "refreshSession": true}
 
-// isSensitive reports whether a query calls a secret-checking mutation.
-func isSensitive(query string) bool {
+// fieldsPerToken is how many selected fields (fragments expanded) one
+// rate-limit token pays for: a big query costs more of the caller's bucket.
+const fieldsPerToken = 50
+
+// requestCost reads a query's rate-limit cost and whether it checks secrets.
+func requestCost(query string) (cost int, sensitive bool) {
 	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: query}, MaxTokens)
 	if err != nil {
-		return false
+		return 1, false
 	}
+	m := measure{fragments: doc.Fragments, memo: map[string]shape{}, visiting: map[string]bool{}}
+	fields := 0
+	for _, op := range doc.Operations {
+		fields += m.set(op.SelectionSet).fields
+	}
+	return 1 + fields/fieldsPerToken, isSensitive(doc)
+}
+
+// isSensitive reports whether a document calls a secret-checking mutation.
+func isSensitive(doc *ast.QueryDocument) bool {
 	for _, op := range doc.Operations {
 		if op.Operation != ast.Mutation {
 			continue

@@ -39,7 +39,7 @@ func newRateLimits(perSecond float64, burst int) *rateLimits {
 }
 
 // Allow implements graph.RateLimiter.
-func (l *rateLimits) Allow(key string, sensitive bool) (bool, time.Duration) {
+func (l *rateLimits) Allow(key string, sensitive bool, cost int) (bool, time.Duration) {
 	limit, burst := l.general, l.generalBurst
 	if sensitive {
 		key, limit, burst = "auth:"+key, l.sensitive, l.sensitiveBurst
@@ -54,7 +54,8 @@ func (l *rateLimits) Allow(key string, sensitive bool) (bool, time.Duration) {
 	b.seen = now
 	l.sweepLocked(now)
 	l.mu.Unlock()
-	r := b.limiter.ReserveN(now, 1)
+	cost = min(max(cost, 1), burst) // a query dearer than the whole bucket waits for a full one
+	r := b.limiter.ReserveN(now, cost)
 	if delay := r.DelayFrom(now); delay > 0 {
 		r.CancelAt(now)
 		return false, delay
@@ -86,7 +87,7 @@ func tooManyRequests(w http.ResponseWriter, retryAfter time.Duration, body strin
 // limitTokenEndpoint applies the sensitive bucket of the client address.
 func (l *rateLimits) limitTokenEndpoint(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if ok, wait := l.Allow("ip:"+clientIP(r), true); !ok {
+		if ok, wait := l.Allow("ip:"+clientIP(r), true, 1); !ok {
 			tooManyRequests(w, wait, `{"error":"slow_down","error_description":"too many token requests; retry later"}`)
 			return
 		}

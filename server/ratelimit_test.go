@@ -64,3 +64,16 @@ func TestRateLimits(t *testing.T) {
 		t.Fatalf("token endpoint after 7 tries: %d", last)
 	}
 }
+
+func TestBigQueriesCostMore(t *testing.T) {
+	l := newRateLimits(0.001, 10)
+	if ok, _ := l.Allow("user:1", false, 8); !ok {
+		t.Fatal("a query costing 8 of 10 was refused")
+	}
+	if ok, wait := l.Allow("user:1", false, 3); ok || wait <= 0 {
+		t.Fatal("a bucket with 2 tokens left paid for a query costing 3")
+	}
+	if ok, _ := l.Allow("user:2", false, 1000); !ok {
+		t.Fatal("another caller was affected, or a huge query can never run")
+	}
+}
