@@ -47,13 +47,16 @@ type Observer interface {
 func (r *Resolver) logOperations(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 	start := time.Now()
 	resp := next(ctx)
-	if resp == nil || !graphql.HasOperationContext(ctx) {
+	if resp == nil {
 		return resp
 	}
-	oc := graphql.GetOperationContext(ctx)
-	name := oc.OperationName
-	if name == "" && oc.Operation != nil {
-		name = oc.Operation.Name
+	name := ""
+	if graphql.HasOperationContext(ctx) { // refused documents may have none
+		oc := graphql.GetOperationContext(ctx)
+		name = oc.OperationName
+		if name == "" && oc.Operation != nil {
+			name = oc.Operation.Name
+		}
 	}
 	if name == "" {
 		name = "anonymous"

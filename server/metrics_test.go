@@ -20,7 +20,8 @@ func TestMetricsEndpoint(t *testing.T) {
 	cfg, _ := parseConfig(nil, func(string) string { return "" }, io.Discard)
 	srv := httptest.NewServer(newServer(cfg, db, tokens, payment.NewTestProvider(), store.NewEventBuffer(db), nil))
 	defer srv.Close()
-	for _, body := range []string{`{"query": "query ShopCount { shops { totalCount } }"}`, `[{"query": "{ __typename }"}]`} {
+	deep := `{"query": "{ a { b { c { d { e { f { g { h { i { j { k { l { m } } } } } } } } } } } } }"}`
+	for _, body := range []string{`{"query": "query ShopCount { shops { totalCount } }"}`, `[{"query": "{ __typename }"}]`, deep} {
 		res, err := http.Post(srv.URL+"/graphql", "application/json", strings.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
@@ -38,6 +39,7 @@ func TestMetricsEndpoint(t *testing.T) {
 		`showcase_graphql_operation_seconds_count{operation="ShopCount"} 1`,
 		`showcase_http_rejected_total{reason="BATCHING_NOT_SUPPORTED"} 1`,
 		`showcase_events_pending 0`,
+		`outcome="DEPTH_LIMIT_EXCEEDED"} 1`,
 		`go_sql_max_open_connections{db_name="showcase"}`,
 	} {
 		if !strings.Contains(string(text), want) {
