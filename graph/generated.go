@@ -464,6 +464,7 @@ type ComplexityRoot struct {
 		ID            func(childComplexity int) int
 		IsCreator     func(childComplexity int) int
 		Orders        func(childComplexity int, first *int, after *string) int
+		Shops         func(childComplexity int, first *int, after *string) int
 	}
 
 	UserError struct {
@@ -652,6 +653,7 @@ type UserResolver interface {
 	ID(ctx context.Context, obj *store.User) (string, error)
 
 	Cart(ctx context.Context, obj *store.User) (*store.Cart, error)
+	Shops(ctx context.Context, obj *store.User, first *int, after *string) (*model.ShopConnection, error)
 	Orders(ctx context.Context, obj *store.User, first *int, after *string) (*model.OrderConnection, error)
 }
 type VideoResolver interface {
@@ -2502,6 +2504,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Orders(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "User.shops":
+		if e.ComplexityRoot.User.Shops == nil {
+			break
+		}
+
+		args, err := ec.field_User_shops_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.User.Shops(childComplexity, args["first"].(*int), args["after"].(*string)), true
 
 	case "UserError.code":
 		if e.ComplexityRoot.UserError.Code == nil {
@@ -2880,6 +2893,8 @@ type User implements Node {
   isCreator: Boolean!
   "The viewer's cart; null on anyone else."
   cart: Cart @auth(requires: PERSON)
+  "The shops the viewer owns, oldest first; null on anyone else."
+  shops(first: Int = 20, after: String): ShopConnection @auth(requires: PERSON)
   "The viewer's orders, newest first; null on anyone else."
   orders(first: Int = 20, after: String): OrderConnection @auth(requires: PERSON)
 }
@@ -4413,6 +4428,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_isCreator(ctx, field)
 	case "cart":
 		return ec.fieldContext_User_cart(ctx, field)
+	case "shops":
+		return ec.fieldContext_User_shops(ctx, field)
 	case "orders":
 		return ec.fieldContext_User_orders(ctx, field)
 	}
@@ -5510,6 +5527,28 @@ func (ec *executionContext) field_Subscription_liveSessionEvents_args(ctx contex
 }
 
 func (ec *executionContext) field_User_orders_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_User_shops_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
@@ -14249,6 +14288,68 @@ func (ec *executionContext) fieldContext_User_cart(_ context.Context, field grap
 	return fc, nil
 }
 
+func (ec *executionContext) _User_shops(ctx context.Context, field graphql.CollectedField, obj *store.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_shops(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.User().Shops(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "PERSON")
+				if err != nil {
+					var zeroVal *model.ShopConnection
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.ShopConnection
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, obj, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ShopConnection) graphql.Marshaler {
+			return ec.marshalOShopConnection2ᚖshowcaseᚋgraphᚋmodelᚐShopConnection(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_shops(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ShopConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_User_shops_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _User_orders(ctx context.Context, field graphql.CollectedField, obj *store.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -22548,6 +22649,44 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "shops":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._User_shops(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "orders":
 			field := field
 
@@ -25138,6 +25277,13 @@ func (ec *executionContext) marshalOShop2ᚖshowcaseᚋstoreᚐShop(ctx context.
 		return graphql.Null
 	}
 	return ec._Shop(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOShopConnection2ᚖshowcaseᚋgraphᚋmodelᚐShopConnection(ctx context.Context, sel ast.SelectionSet, v *model.ShopConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ShopConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOShopPayload2ᚖshowcaseᚋgraphᚋmodelᚐShopPayload(ctx context.Context, sel ast.SelectionSet, v *model.ShopPayload) graphql.Marshaler {

@@ -649,6 +649,22 @@ func (r *userResolver) Cart(ctx context.Context, obj *store.User) (*store.Cart, 
 	return &store.Cart{BuyerID: obj.ID}, nil
 }
 
+// Shops is the resolver for the shops field.
+func (r *userResolver) Shops(ctx context.Context, obj *store.User, first *int, after *string) (*model.ShopConnection, error) {
+	if auth.ViewerFrom(ctx).UserID() != obj.ID {
+		return nil, nil
+	}
+	args, err := store.NewPageArgs(first, after)
+	if err != nil {
+		return nil, err
+	}
+	page, total, err := r.DB.ListShopsByOwner(ctx, obj.ID, args)
+	if err != nil {
+		return nil, err
+	}
+	return shopConnection(page, total), nil
+}
+
 // Orders is the resolver for the orders field.
 func (r *userResolver) Orders(ctx context.Context, obj *store.User, first *int, after *string) (*model.OrderConnection, error) {
 	if auth.ViewerFrom(ctx).UserID() != obj.ID {

@@ -26,7 +26,9 @@ func newServer(cfg config, db *store.DB, tokens *auth.Tokens, payments payment.P
 	mux.Handle("/graphql", withRequestTimeout(api))
 	mux.Handle("/oauth/token", limits.limitTokenEndpoint(auth.TokenEndpoint(tokens, db)))
 	mux.Handle("GET /playground", playgroundHandler("/graphql"))
-	mux.Handle("GET /{$}", http.RedirectHandler("/playground", http.StatusFound))
+	mux.Handle("GET /{$}", webPage("index.html"))
+	mux.Handle("GET /studio", webPage("studio.html"))
+	mux.Handle("GET /web/", webFiles())
 	mux.Handle("GET "+playgroundAssetsPath, playgroundFiles())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")

@@ -197,9 +197,13 @@ func waitReady(t *testing.T, base string, exited chan error, stderr *syncBuffer)
 }
 
 // post sends a GraphQL request and decodes data into out, failing on errors.
-func post(t *testing.T, base, token, query string, out any) (status int, contentType string) {
+func post(t *testing.T, base, token, query string, out any, variables ...map[string]any) (status int, contentType string) {
 	t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": query})
+	payload := map[string]any{"query": query}
+	if len(variables) > 0 {
+		payload["variables"] = variables[0]
+	}
+	body, _ := json.Marshal(payload)
 	req, _ := http.NewRequest(http.MethodPost, base+"/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	if token != "" {

@@ -108,3 +108,21 @@ func getOne[T any](ctx context.Context, q sqlx.QueryerContext, query, what strin
 	}
 	return &v, nil
 }
+
+// ListShopsByOwner pages through the shops a user owns, oldest first.
+func (db *DB) ListShopsByOwner(ctx context.Context, ownerID int64, args PageArgs) (Page[*Shop], int, error) {
+	after, err := afterID(args.After)
+	if err != nil {
+		return Page[*Shop]{}, 0, err
+	}
+	var rows []*Shop
+	if err := db.SelectContext(ctx, &rows, `SELECT `+shopColumns+` FROM shops
+		WHERE owner_id = $1 AND id > $2 ORDER BY id LIMIT $3`, ownerID, after, args.First+1); err != nil {
+		return Page[*Shop]{}, 0, fmt.Errorf("shops by owner: %w", err)
+	}
+	var total int
+	if err := db.GetContext(ctx, &total, `SELECT count(*) FROM shops WHERE owner_id = $1`, ownerID); err != nil {
+		return Page[*Shop]{}, 0, fmt.Errorf("count shops: %w", err)
+	}
+	return newPage(rows, args, func(s *Shop) string { return cursorForID(s.ID) }), total, nil
+}

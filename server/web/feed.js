@@ -1,0 +1,163 @@
+// The buyer's feed: videos and live sessions with product cards, bought
+// without leaving the content.
+import { gql, subscribe, session, money, el, APIError } from "/web/gql.js";
+
+const FEED = `query($after: String) { feed(first: 8, after: $after) {
+  edges { node { __typename id author { handle } metrics { views likes comments }
+    products(first: 3) { edges { node { id title priceRange { min { amount currencyCode } }
+      variants(first: 10) { edges { node { id title price { amount currencyCode } availableForSale stock } } } } } }
+    ... on Video { caption }
+    ... on LiveSession { title status viewerCount pinnedProduct { title } } } }
+  pageInfo { hasNextPage endCursor } } }`;
+
+const deviceId = localStorage.getItem("showcase.device") || crypto.randomUUID();
+localStorage.setItem("showcase.device", deviceId);
+
+// Engagement goes out in batches.
+let pending = [];
+function track(type, contentId, productId) {
+  pending.push({ type, contentId, productId, deviceId, ...(type === "VIEW" ? { watchMs: 0 } : {}) });
+}
+setInterval(async () => {
+  if (!pending.length) return;
+  const events = pending.splice(0, 500);
+  try { await gql(`mutation($e: [EngagementEventInput!]!) { recordEvents(events: $e) { accepted } }`, { e: events }); } catch (_) {}
+}, 2000);
+
+function renderAccount() {
+  const box = document.getElementById("account");
+  box.replaceChildren();
+  if (session.token) {
+    box.append(el("span", { class: "muted" }, "@" + session.handle + " "),
+      el("button", { onclick: openCart }, "Cart"), " ",
+      el("a", { href: "/studio" }, "Studio"), " ",
+      el("button", { onclick: () => { session.clear(); renderAccount(); } }, "Sign out"));
+    return;
+  }
+  const email = el("input", { type: "email", name: "email", placeholder: "email", "aria-label": "Email", autocomplete: "username" });
+  const password = el("input", { type: "password", name: "password", placeholder: "password", "aria-label": "Password", autocomplete: "current-password" });
+  const msg = el("span", { class: "errors", role: "alert" });
+  box.append(el("form", { class: "inline", id: "login", onsubmit: async (e) => {
+    e.preventDefault();
+    try {
+      const d = await gql(`mutation($i: LogInInput!) { logIn(input: $i) { token refreshToken user { handle } userErrors { message } } }`,
+        { i: { email: email.value, password: password.value } });
+      if (d.logIn.token) { session.save(d.logIn); renderAccount(); } else msg.textContent = d.logIn.userErrors[0].message;
+    } catch (err) { msg.textContent = err.message; }
+  } }, email, password, el("button", { type: "submit" }, "Sign in"), msg));
+}
+
+function productCard(content, p) {
+  const avail = p.variants.edges.some((v) => v.node.availableForSale);
+  return el("button", { class: "card", "data-product": p.id, onclick: () => { track("PRODUCT_CLICK", content.id, p.id); openSheet(content, p); } },
+    el("strong", {}, p.title), " · from ", money(p.priceRange.min), " ", el("span", { class: "muted" }, avail ? "in stock" : "sold out"));
+}
+
+function renderItem(c) {
+  const live = c.__typename === "LiveSession";
+  const comments = el("div", { class: "comments" });
+  const viewers = el("span", { class: "viewers" }, live ? `${c.viewerCount} watching` : "");
+  const pinned = el("div", { class: "pinned muted" }, live && c.pinnedProduct ? "Pinned: " + c.pinnedProduct.title : "");
+  const item = el("article", { class: "item", "data-id": c.id, "aria-label": live ? c.title : c.caption },
+    el("div", {}, live ? el("span", { class: "badge" }, c.status) : null, " ", el("strong", {}, live ? c.title : c.caption)),
+    el("div", { class: "muted" }, "@" + c.author.handle + ` · ${c.metrics.views} views · ${c.metrics.likes} likes · ${c.metrics.comments} comments`),
+    live ? [pinned, viewers, comments, commentBox(c)] : null,
+    el("div", { class: "cards" }, c.products.edges.map((e) => productCard(c, e.node))));
+  if (live && c.status === "LIVE") {
+    subscribe(`subscription($id: ID!) { liveSessionEvents(sessionId: $id) { __typename
+      ... on CommentAdded { comment { body author { handle } } } ... on ProductPinned { product { title } }
+      ... on PurchaseMade { product { title } quantity buyerHandle } ... on ViewerCountChanged { count } } }`, { id: c.id }, (d) => {
+      const e = d.liveSessionEvents;
+      if (e.__typename === "CommentAdded") comments.append(el("div", { class: "comment" }, el("b", {}, "@" + e.comment.author.handle + " "), e.comment.body));
+      if (e.__typename === "PurchaseMade") comments.append(el("div", { class: "success" }, `${e.buyerHandle} bought ${e.quantity} × ${e.product.title}`));
+      if (e.__typename === "ProductPinned") pinned.textContent = "Pinned: " + e.product.title;
+      if (e.__typename === "ViewerCountChanged") viewers.textContent = `${e.count} watching`;
+    });
+  }
+  return item;
+}
+
+function commentBox(c) {
+  const input = el("input", { name: "comment", placeholder: "Say something", "aria-label": "Comment", maxlength: 500 });
+  return el("form", { class: "inline comment-form", onsubmit: async (e) => {
+    e.preventDefault();
+    if (!input.value.trim()) return;
+    try { await gql(`mutation($id: ID!, $b: String!) { commentOnContent(contentId: $id, body: $b) { userErrors { message } } }`, { id: c.id, b: input.value }); input.value = ""; }
+    catch (err) { alert(err.message); }
+  } }, input, el("button", { type: "submit" }, "Send"));
+}
+
+// The buy sheet: pick a variant and a quantity, buy now or add to cart.
+function openSheet(content, p) {
+  const sheet = document.getElementById("sheet");
+  const variant = el("select", { name: "variant", "aria-label": "Variant" }, p.variants.edges.map((v) =>
+    el("option", { value: v.node.id, disabled: !v.node.availableForSale }, `${v.node.title} · ${money(v.node.price)} · ${v.node.stock} left`)));
+  const qty = el("input", { type: "number", name: "quantity", min: 1, max: 99, value: 1, "aria-label": "Quantity" });
+  const result = el("div", { class: "result", role: "status" });
+  const buy = async () => {
+    if (!session.token) { result.replaceChildren(el("p", { class: "errors" }, "Sign in to buy.")); return; }
+    try {
+      const d = await gql(`mutation($in: CheckoutInput!) { checkout(input: $in) { orders { number total { amount currencyCode } } userErrors { message code } } }`,
+        { in: { lines: [{ variantId: variant.value, quantity: +qty.value }], sourceContentId: content.id, idempotencyKey: crypto.randomUUID(),
+          shippingAddress: { name: session.handle, line1: "1 Main St", city: "Springfield", postalCode: "12345", countryCode: "US" },
+          payment: { token: "tok_ok" } } });
+      const r = d.checkout;
+      result.replaceChildren(r.userErrors.length
+        ? el("p", { class: "errors" }, r.userErrors.map((e) => e.message).join("; "))
+        : el("p", { class: "success confirmation" }, r.orders.map((o) => `Order ${o.number} placed · ${money(o.total)}`).join("; ")));
+    } catch (err) { result.replaceChildren(el("p", { class: "errors" }, err.message)); }
+  };
+  const addToCart = async () => {
+    try {
+      const d = await gql(`mutation($l: [CartLineInput!]!) { cartLinesAdd(lines: $l) { cart { totalQuantity } userErrors { message } } }`,
+        { l: [{ variantId: variant.value, quantity: +qty.value, sourceContentId: content.id }] });
+      const r = d.cartLinesAdd;
+      result.replaceChildren(r.userErrors.length ? el("p", { class: "errors" }, r.userErrors[0].message)
+        : el("p", { class: "success" }, `In your cart: ${r.cart.totalQuantity} items`));
+    } catch (err) { result.replaceChildren(el("p", { class: "errors" }, err instanceof APIError ? err.message : String(err))); }
+  };
+  sheet.replaceChildren(el("h2", {}, p.title), el("label", {}, "Variant", variant), el("label", {}, "Quantity", qty),
+    el("div", { class: "inline" }, el("button", { class: "primary", id: "buy-now", onclick: buy }, "Buy now"), " ",
+      el("button", { onclick: addToCart }, "Add to cart"), " ", el("button", { onclick: () => sheet.close() }, "Close")), result);
+  sheet.showModal();
+}
+
+async function openCart() {
+  const sheet = document.getElementById("sheet");
+  const d = await gql(`{ viewer { cart { id totalQuantity lines { quantity variant { title product { title } price { amount currencyCode } } } } } }`);
+  const cart = d.viewer.cart;
+  const result = el("div", { role: "status" });
+  const checkout = async () => {
+    const r = (await gql(`mutation($in: CheckoutInput!) { checkout(input: $in) { orders { number } userErrors { message } } }`,
+      { in: { cartId: cart.id, idempotencyKey: crypto.randomUUID(), payment: { token: "tok_ok" },
+        shippingAddress: { name: session.handle, line1: "1 Main St", city: "Springfield", postalCode: "12345", countryCode: "US" } } })).checkout;
+    result.replaceChildren(r.userErrors.length ? el("p", { class: "errors" }, r.userErrors.map((e) => e.message).join("; "))
+      : el("p", { class: "success" }, "Ordered: " + r.orders.map((o) => o.number).join(", ")));
+  };
+  sheet.replaceChildren(el("h2", {}, `Cart (${cart.totalQuantity})`),
+    el("ul", {}, cart.lines.map((l) => el("li", {}, `${l.quantity} × ${l.variant.product.title} (${l.variant.title}) · ${money(l.variant.price)}`))),
+    el("div", { class: "inline" }, el("button", { class: "primary", onclick: checkout, disabled: !cart.lines.length }, "Check out"), " ",
+      el("button", { onclick: () => sheet.close() }, "Close")), result);
+  sheet.showModal();
+}
+
+// Infinite scroll: the next page loads as the end comes into view.
+let after = null, loading = false, done = false;
+const feed = document.getElementById("feed");
+const seen = new IntersectionObserver((entries) => entries.forEach((e) => {
+  if (e.isIntersecting) { track("VIEW", e.target.dataset.id); seen.unobserve(e.target); }
+}), { threshold: 0.5 });
+async function loadMore() {
+  if (loading || done) return;
+  loading = true;
+  try {
+    const d = await gql(FEED, { after });
+    for (const e of d.feed.edges) { const item = renderItem(e.node); feed.append(item); seen.observe(item); }
+    after = d.feed.pageInfo.endCursor;
+    done = !d.feed.pageInfo.hasNextPage;
+    document.getElementById("more").textContent = done ? "You're all caught up." : "Loading…";
+  } finally { loading = false; }
+}
+new IntersectionObserver((e) => { if (e[0].isIntersecting) loadMore(); }).observe(document.getElementById("more"));
+renderAccount();
+loadMore();

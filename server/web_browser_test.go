@@ -1,0 +1,230 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"showcase/auth"
+	"showcase/store"
+	"showcase/store/live"
+	"showcase/store/payment"
+	"showcase/store/storetest"
+)
+
+// artifactsDir receives the storefront's screenshots (git-ignored).
+const artifactsDir = "../.artifacts"
+
+// TestStorefrontInABrowser drives the reference client in headless Chromium
+// against a server with demo data: the feed scrolls, a product is bought
+// from a card, the shop's owner sees the order in the studio, and a comment
+// posted in one page appears live in another.
+func TestStorefrontInABrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives a browser")
+	}
+	browser, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatal("chromium is not installed: run `make browser`")
+	}
+	ctx := context.Background()
+	dsn := storetest.DSN(t)
+	db, err := store.Open(ctx, dsn, store.PoolOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := store.Seed(ctx, db, store.DemoSeedOptions()); err != nil {
+		t.Fatal(err)
+	}
+	hubCtx, stopHub := context.WithCancel(ctx)
+	defer stopHub()
+	hub := live.NewHub(db, dsn)
+	if err := hub.Start(hubCtx); err != nil {
+		t.Fatal(err)
+	}
+	tokens, _ := auth.NewTokens([]byte(strings.Repeat("w", 32)), time.Hour)
+	cfg, _ := parseConfig(nil, func(string) string { return "" }, io.Discard)
+	cfg.RateLimitRPS, cfg.RateLimitBurst = 1000, 1000
+	srv := httptest.NewServer(newServer(cfg, db, tokens, payment.NewTestProvider(), store.NewEventBuffer(db), hub))
+	defer srv.Close()
+	_ = os.MkdirAll(artifactsDir, 0o755)
+
+	allocCtx, cancel := chromedp.NewExecAllocator(ctx, append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(browser), chromedp.NoSandbox, chromedp.Headless, chromedp.DisableGPU, chromedp.WindowSize(420, 900),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("no-first-run", true))...)
+	defer cancel()
+	page, cancel := chromedp.NewContext(allocCtx)
+	defer cancel()
+	page, cancel = context.WithTimeout(page, 90*time.Second)
+	defer cancel()
+	eval := func(c context.Context, js string) string {
+		t.Helper()
+		v, err := chromedp.Run(c, chromedp.Evaluate[string](js))
+		if err != nil {
+			t.Fatalf("%s: %v", js, err)
+		}
+		return v
+	}
+	waitFor := func(c context.Context, js string) {
+		t.Helper()
+		if _, err := chromedp.Run(c, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+			t.Fatalf("waiting for %s: %v", js, err)
+		}
+	}
+	shot := func(c context.Context, name string) {
+		if png, err := chromedp.Run(c, chromedp.CaptureScreenshot()); err == nil {
+			_ = os.WriteFile(filepath.Join(artifactsDir, name), png, 0o644)
+		}
+	}
+
+	// The feed scrolls: more items load as the end comes into view.
+	if err := chromedp.Do(page, chromedp.Navigate(srv.URL+"/")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(page, `document.querySelectorAll('article.item').length >= 8`)
+	shot(page, "feed.png")
+	eval(page, `window.scrollTo(0, document.body.scrollHeight); ""`)
+	waitFor(page, `document.querySelectorAll('article.item').length >= 16`)
+
+	// Sign in as the demo buyer through the page.
+	eval(page, `document.querySelector('#login [name=email]').value = 'demo@showcase.dev';
+		document.querySelector('#login [name=password]').value = 'showcase-demo';
+		document.querySelector('#login').requestSubmit(); ""`)
+	waitFor(page, `document.getElementById('account').innerText.includes('@demo')`)
+
+	// Buy 2 of the first in-stock product card of a video.
+	pick := eval(page, `(() => {
+		for (const item of document.querySelectorAll('article.item')) {
+			for (const card of item.querySelectorAll('button.card')) {
+				if (card.innerText.includes('in stock') && !item.querySelector('.badge')) {
+					window.scrollTo(0, 0); card.click();
+					return JSON.stringify({content: item.dataset.id, product: card.dataset.product});
+				}
+			}
+		}
+		return "";
+	})()`)
+	if pick == "" {
+		t.Fatal("no video card in stock")
+	}
+	var picked struct{ Content, Product string }
+	_ = json.Unmarshal([]byte(pick), &picked)
+	waitFor(page, `document.getElementById('sheet').open`)
+	variant := eval(page, `(() => { const s = document.querySelector('#sheet select');
+		const o = [...s.options].find((o) => !o.disabled); s.value = o.value;
+		document.querySelector('#sheet [name=quantity]').value = '2'; return o.value; })()`)
+	stockBefore := variantStock(t, srv.URL, variant)
+	owner := shopOwnerEmail(t, srv.URL, picked.Product)
+	ownerToken := login(t, srv.URL, owner)
+	gmvBefore := contentGMV(t, srv.URL, ownerToken, picked.Content)
+	shot(page, "buy-sheet.png")
+	eval(page, `document.getElementById('buy-now').click(); ""`)
+	waitFor(page, `!!document.querySelector('#sheet .confirmation')`)
+	confirmation := eval(page, `document.querySelector('#sheet .confirmation').innerText`)
+	if !strings.Contains(confirmation, "Order #") {
+		t.Fatalf("confirmation = %q", confirmation)
+	}
+	if got := variantStock(t, srv.URL, variant); got != stockBefore-2 {
+		t.Fatalf("stock %d → %d, want a drop of 2", stockBefore, got)
+	}
+	orderNumber := strings.Fields(strings.TrimPrefix(confirmation, "Order "))[0]
+	if gmvAfter := contentGMV(t, srv.URL, ownerToken, picked.Content); gmvAfter <= gmvBefore {
+		t.Fatalf("the video's GMV did not rise: %.2f → %.2f", gmvBefore, gmvAfter)
+	}
+
+	// The shop's owner sees that order in the studio.
+	studio, cancelStudio := chromedp.NewContext(page)
+	defer cancelStudio()
+	if err := chromedp.Do(studio, chromedp.Navigate(srv.URL+"/")); err != nil {
+		t.Fatal(err)
+	}
+	eval(studio, fmt.Sprintf(`localStorage.setItem('showcase.token', %q); localStorage.setItem('showcase.handle', 'owner'); ""`, ownerToken))
+	if err := chromedp.Do(studio, chromedp.Navigate(srv.URL+"/studio")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(studio, fmt.Sprintf(`!!document.querySelector('#orders tr[data-number="%s"]')`, orderNumber))
+	waitFor(studio, `document.querySelectorAll('#content tr').length > 1 && !!document.querySelector('.uplot')`)
+	shot(studio, "studio.png")
+
+	// A comment posted in one page appears live in another.
+	liveID := eval(page, `(() => { const b = [...document.querySelectorAll('article.item')].find((i) => i.querySelector('.badge') && i.querySelector('.badge').innerText === 'LIVE'); return b ? b.dataset.id : ""; })()`)
+	if liveID == "" {
+		t.Fatal("no live session in the feed")
+	}
+	watcher, cancelWatcher := chromedp.NewContext(page)
+	defer cancelWatcher()
+	if err := chromedp.Do(watcher, chromedp.Navigate(srv.URL+"/")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(watcher, fmt.Sprintf(`!!document.querySelector('article.item[data-id="%s"]')`, liveID))
+	for deadline := time.Now().Add(10 * time.Second); hub.Viewers(globalIDNumber(liveID)) < 2 && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
+	eval(page, fmt.Sprintf(`(() => { const f = document.querySelector('article.item[data-id="%s"] form.comment-form');
+		f.querySelector('input').value = 'Hello from another tab'; f.requestSubmit(); return ""; })()`, liveID))
+	waitFor(watcher, fmt.Sprintf(`document.querySelector('article.item[data-id="%s"] .comments').innerText.includes('Hello from another tab')`, liveID))
+}
+
+func variantStock(t *testing.T, base, variantID string) int {
+	var out struct{ Node struct{ Stock int } }
+	post(t, base, "", `query($id: ID!) { node(id: $id) { ... on ProductVariant { stock } } }`, &out, map[string]any{"id": variantID})
+	return out.Node.Stock
+}
+
+// shopOwnerEmail finds the owner of a product's shop; demo users' emails
+// are their handle at example.com, but for the well-known accounts.
+func shopOwnerEmail(t *testing.T, base, productID string) string {
+	var out struct {
+		Product struct {
+			Shop struct{ Owner struct{ Handle string } }
+		}
+	}
+	post(t, base, "", `query($id: ID!) { product(id: $id) { shop { owner { handle } } } }`, &out, map[string]any{"id": productID})
+	if h := out.Product.Shop.Owner.Handle; h == "seller" {
+		return store.DemoSellerEmail
+	} else {
+		return h + "@example.com"
+	}
+}
+
+func login(t *testing.T, base, email string) string {
+	var out struct{ LogIn struct{ Token string } }
+	post(t, base, "", `mutation($e: String!) { logIn(input: {email: $e, password: "showcase-demo"}) { token } }`, &out, map[string]any{"e": email})
+	if out.LogIn.Token == "" {
+		t.Fatalf("could not log in as %s", email)
+	}
+	return out.LogIn.Token
+}
+
+func contentGMV(t *testing.T, base, token, contentID string) float64 {
+	var out struct {
+		Node struct {
+			Metrics struct{ Gmv struct{ Amount string } }
+		}
+	}
+	post(t, base, token, `query($id: ID!) { node(id: $id) { ... on Video { metrics { gmv { amount } } } } }`, &out, map[string]any{"id": contentID})
+	var v float64
+	fmt.Sscanf(out.Node.Metrics.Gmv.Amount, "%f", &v)
+	return v
+}
+
+func globalIDNumber(gid string) int64 {
+	raw, _ := base64.RawURLEncoding.DecodeString(gid)
+	var n int64
+	_, num, _ := strings.Cut(string(raw), ":")
+	fmt.Sscanf(num, "%d", &n)
+	return n
+}
