@@ -44,7 +44,16 @@ function renderAccount() {
         { i: { email: email.value, password: password.value } });
       if (d.logIn.token) { session.save(d.logIn); renderAccount(); } else msg.textContent = d.logIn.userErrors[0].message;
     } catch (err) { msg.textContent = err.message; }
-  } }, email, password, el("button", { type: "submit" }, "Sign in"), msg));
+  } }, email, password, el("button", { type: "submit" }, "Sign in"),
+    el("button", { type: "button", onclick: async () => {
+      // A new account's handle comes from the email's name part.
+      const handle = (email.value.split("@")[0].toLowerCase().replace(/[^a-z0-9._]/g, "") + "xxx").slice(0, 30);
+      try {
+        const d = await gql(`mutation($i: SignUpInput!) { signUp(input: $i) { token refreshToken user { handle } userErrors { message } } }`,
+          { i: { email: email.value, password: password.value, handle, displayName: handle } });
+        if (d.signUp.token) { session.save(d.signUp); renderAccount(); } else msg.textContent = d.signUp.userErrors.map((e) => e.message).join("; ");
+      } catch (err) { msg.textContent = err.message; }
+    } }, "Sign up"), msg));
 }
 
 function productCard(content, p) {
