@@ -5,13 +5,22 @@
 
 GO ?= go
 
-.PHONY: run test check generate postgres browser
+.PHONY: run test check generate postgres browser bench bench-quick
 
 run: postgres
 	$(GO) run ./server
 
 test: postgres browser
 	$(GO) test ./...
+
+# bench generates a dataset at scale, runs the load scenarios against the
+# real server and baselines (net/http, pgbench), and writes bench-results/.
+bench: postgres
+	$(GO) run ./server/bench
+
+# bench-quick is the same on a small dataset with 2-second runs.
+bench-quick: postgres
+	$(GO) run ./server/bench -quick
 
 # check is what CI runs: formatting, vet, generated code up to date, tests.
 check:

@@ -39,6 +39,8 @@ type config struct {
 	// RateLimitRPS and RateLimitBurst size each caller's request bucket.
 	RateLimitRPS   float64
 	RateLimitBurst int
+	// DebugAddr, when set, serves net/http/pprof there (keep it on loopback).
+	DebugAddr string
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -47,6 +49,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		DatabaseURL:         getenv("DATABASE_URL"),
 		DataDir:             envOr(getenv, "DATA_DIR", ".data"),
 		JWTSecret:           getenv("JWT_SECRET"),
+		DebugAddr:           getenv("DEBUG_ADDR"),
 		TokenTTL:            auth.DefaultAccessTTL,
 		DBMaxConns:          20,
 		FlushInterval:       time.Second,

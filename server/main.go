@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	_ "net/http/pprof" // served only on DEBUG_ADDR
 	"os"
 	"os/signal"
 	"syscall"
@@ -90,6 +91,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		<-flushed
 	}()
 
+	if cfg.DebugAddr != "" {
+		go func() {
+			// pprof's handlers register on the default mux, which serves nothing else.
+			if err := http.ListenAndServe(cfg.DebugAddr, http.DefaultServeMux); err != nil {
+				slog.Error("debug server", "err", err)
+			}
+		}()
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err

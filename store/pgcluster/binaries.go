@@ -40,3 +40,6 @@ func majorVersion(initdbPath string) int {
 	}
 	return 0
 }
+
+// BinDir returns the folder of the PostgreSQL binaries in use (pgbench too).
+func BinDir() (string, error) { return findBinDir() }

@@ -1,0 +1,74 @@
+// Command bench measures Showcase under load against baselines taken in the
+// same run on the same PostgreSQL: a plain net/http handler and pgbench. It
+// generates a dataset, starts the real server binary against it, runs each
+// scenario closed-loop (maximum throughput) and open-loop (fixed rates, so
+// latency is honest), and writes bench-results/report.{md,json}.
+//
+//	go run ./server/bench            # full scale
+//	go run ./server/bench -quick     # a small dataset and short runs
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"time"
+)
+
+type options struct {
+	Users, Products, Videos, HistoryDays int
+	Duration                             time.Duration
+	Concurrency                          int
+	Out                                  string
+	Keep                                 bool
+}
+
+func main() {
+	var o options
+	quick := flag.Bool("quick", false, "a small dataset and 2-second runs, to try the benchmark out")
+	flag.IntVar(&o.Users, "users", 5000, "users to generate")
+	flag.IntVar(&o.Products, "products", 50000, "products to generate")
+	flag.IntVar(&o.Videos, "videos", 200000, "videos to generate")
+	flag.IntVar(&o.HistoryDays, "history-days", 10, "days of engagement per content (10 × 200,000 videos ≈ 2,000,000 event rows)")
+	flag.DurationVar(&o.Duration, "duration", 10*time.Second, "how long each load run lasts")
+	flag.IntVar(&o.Concurrency, "concurrency", 16, "closed-loop clients")
+	flag.StringVar(&o.Out, "out", "bench-results", "report folder")
+	flag.Parse()
+	if *quick {
+		o.Users, o.Products, o.Videos, o.HistoryDays, o.Duration = 500, 2000, 5000, 3, 2*time.Second
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, o); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, o options) error {
+	env, err := setUp(ctx, o)
+	if err != nil {
+		return err
+	}
+	defer env.tearDown()
+	r := &report{
+		Started: time.Now().UTC(), Cores: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), Commit: commit(),
+		Note:    "load generator, server and PostgreSQL share this machine",
+		Dataset: fmt.Sprintf("%d users, %d products, %d videos, %d days of engagement", o.Users, o.Products, o.Videos, o.HistoryDays),
+	}
+	if err := runAll(ctx, env, o, r); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(o.Out, 0o755); err != nil {
+		return err
+	}
+	if err := r.write(filepath.Join(o.Out, "report")); err != nil {
+		return err
+	}
+	fmt.Printf("\nreport: %s.md and .json\n", filepath.Join(o.Out, "report"))
+	return nil
+}

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+)
+
+type invariant struct {
+	Name                 string
+	Sold, Left, Starting int64
+	Holds                bool
+}
+
+type ingestion struct {
+	Batch           int
+	EventsPerSecond float64
+	Accepted        int64
+	Flushed         int64
+}
+
+type target struct {
+	Name     string
+	Measured string
+	Goal     string
+	Met      bool
+}
+
+// report is one run's findings.
+type report struct {
+	Started    time.Time          `json:"started"`
+	Commit     string             `json:"commit"`
+	Cores      int                `json:"cores"`
+	GOMAXPROCS int                `json:"gomaxprocs"`
+	Note       string             `json:"note"`
+	Dataset    string             `json:"dataset"`
+	Results    []result           `json:"results"`
+	Baselines  map[string]float64 `json:"baselines"`
+	Invariants []invariant        `json:"invariants"`
+	Ingestion  []ingestion        `json:"ingestion"`
+	Targets    []target           `json:"targets"`
+}
+
+// targets compares the scenarios with the goals, as ratios to this run's baselines.
+func (r *report) targets(hello, typename, feed result) {
+	add := func(name, measured, goal string, met bool) {
+		r.Targets = append(r.Targets, target{name, measured, goal, met})
+	}
+	ratio := func(a, b float64) float64 {
+		if b == 0 {
+			return 0
+		}
+		return a / b
+	}
+	add("{ __typename } vs net/http hello", fmt.Sprintf("%.2f×", ratio(typename.Throughput, hello.Throughput)), "≥ 0.5×",
+		ratio(typename.Throughput, hello.Throughput) >= 0.5)
+	sel := r.Baselines["pgbench -S tps"]
+	add("feed(first: 20) vs pgbench -S", fmt.Sprintf("1/%.1f", ratio(sel, feed.Throughput)), "≥ 1/25", ratio(feed.Throughput, sel) >= 1.0/25)
+	add("feed(first: 20) p99 at 16 clients", fmt.Sprintf("%.1f ms", feed.P99), "< 50 ms", feed.P99 < 50)
+	for _, res := range r.Results {
+		for _, b := range []int{2, 16, 64} {
+			if res.Name == fmt.Sprintf("checkout, hot variant, %d buyers", b) {
+				base := r.Baselines[fmt.Sprintf("pgbench hot-row update tps, %d clients", b)]
+				add(res.Name+" vs hot-row UPDATE", fmt.Sprintf("%.2f×", ratio(res.Throughput, base)), "≥ 0.25×", ratio(res.Throughput, base) >= 0.25)
+			}
+		}
+	}
+	for _, in := range r.Ingestion {
+		base := r.Baselines["pgbench single-row insert tps"]
+		add(fmt.Sprintf("events/s, batches of %d, vs single-row insert", in.Batch), fmt.Sprintf("%.2f×", ratio(in.EventsPerSecond, base)),
+			"≥ 2×, nothing lost", ratio(in.EventsPerSecond, base) >= 2 && in.Flushed >= in.Accepted)
+	}
+	for _, inv := range r.Invariants {
+		add(inv.Name+": sold + left = starting", fmt.Sprintf("%d + %d = %d", inv.Sold, inv.Left, inv.Sold+inv.Left),
+			fmt.Sprintf("%d", inv.Starting), inv.Holds)
+	}
+}
+
+func (r *report) write(path string) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(path+".json", b, 0o644); err != nil {
+		return err
+	}
+	var md strings.Builder
+	fmt.Fprintf(&md, "# Showcase benchmark\n\n%s, commit %s, %d cores, GOMAXPROCS %d; %s.\nDataset: %s.\n\n",
+		r.Started.Format(time.RFC3339), r.Commit, r.Cores, r.GOMAXPROCS, r.Note, r.Dataset)
+	md.WriteString("## Targets\n\n| target | measured | goal | met |\n|---|---|---|---|\n")
+	for _, t := range r.Targets {
+		fmt.Fprintf(&md, "| %s | %s | %s | %v |\n", t.Name, t.Measured, t.Goal, t.Met)
+	}
+	md.WriteString("\n## Runs\n\n| scenario | mode | clients / rate | ok/s | p50 | p90 | p99 | p99.9 | max (ms) | errors |\n|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, x := range r.Results {
+		load := fmt.Sprint(x.Clients)
+		if x.Mode == "open" {
+			load = fmt.Sprintf("%.0f/s", x.Rate)
+		}
+		fmt.Fprintf(&md, "| %s | %s | %s | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f%% |\n",
+			x.Name, x.Mode, load, x.Throughput, x.P50, x.P90, x.P99, x.P999, x.Max, x.ErrorRate*100)
+	}
+	md.WriteString("\n## Baselines\n\n")
+	for k, v := range r.Baselines {
+		fmt.Fprintf(&md, "- %s: %.0f\n", k, v)
+	}
+	md.WriteString("\n## Ingestion\n\n")
+	for _, in := range r.Ingestion {
+		fmt.Fprintf(&md, "- batches of %d: %.0f events/s accepted; %d accepted, %d flushed\n", in.Batch, in.EventsPerSecond, in.Accepted, in.Flushed)
+	}
+	return os.WriteFile(path+".md", []byte(md.String()), 0o644)
+}

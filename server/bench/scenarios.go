@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+)
+
+func gid(typeName string, id int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(typeName + ":" + strconv.FormatInt(id, 10)))
+}
+
+const feedQuery = `{ feed(first: 20) { edges { node { id author { handle } shop { name }
+	products(first: 3) { edges { node { title variants(first: 5) { edges { node { sku price { amount } availableForSale } } } } } }
+	metrics { views likes comments shares engagementRate } } } } }`
+
+const checkoutQuery = `mutation($in: CheckoutInput!) { checkout(input: $in) { orders { id } userErrors { code } } }`
+
+var address = map[string]any{"name": "Bench", "line1": "1 Main St", "city": "Springfield", "postalCode": "12345", "countryCode": "US"}
+
+func checkoutVars(key string, variant int64) map[string]any {
+	return map[string]any{"in": map[string]any{"lines": []any{map[string]any{"variantId": gid("ProductVariant", variant), "quantity": 1}},
+		"idempotencyKey": key, "shippingAddress": address, "payment": map[string]any{"token": "tok_ok"}}}
+}
+
+// runAll runs every scenario and baseline, in the order the report lists them.
+func runAll(ctx context.Context, e *environment, o options, r *report) error {
+	d, c := o.Duration, o.Concurrency
+	say := func(res result) result {
+		fmt.Printf("%-34s %-6s %7.0f/s  p50 %7.2f  p99 %8.2f ms  errors %.2f%%\n", res.Name, res.Mode, res.Throughput, res.P50, res.P99, res.ErrorRate*100)
+		r.Results = append(r.Results, res)
+		return res
+	}
+	fmt.Println("\nbaselines and scenarios")
+	hello := say(closedLoop(ctx, "net/http hello (baseline)", c, d, func(int64) (*http.Request, error) {
+		return http.NewRequest(http.MethodGet, e.hello, nil)
+	}))
+	typename := say(closedLoop(ctx, "{ __typename }", c, d, func(int64) (*http.Request, error) {
+		return graphqlRequest(e.base, "", `{ __typename }`, nil)
+	}))
+	feed := func(int64) (*http.Request, error) { return graphqlRequest(e.base, "", feedQuery, nil) }
+	_ = os.MkdirAll(o.Out, 0o755)
+	wait := e.profile(d, filepath.Join(o.Out, "feed.cpu.pprof"))
+	feedMax := say(closedLoop(ctx, "feed(first: 20)", c, d, feed))
+	wait()
+	for _, share := range []float64{0.25, 0.5, 0.75, 0.9} {
+		if feedMax.Throughput > 0 {
+			say(openLoop(ctx, fmt.Sprintf("feed(first: 20) at %.0f%%", share*100), share*feedMax.Throughput, d, feed))
+		}
+	}
+	zipf := rand.NewZipf(rand.New(rand.NewPCG(1, 2)), 1.1, 1, uint64(o.Products-1))
+	say(closedLoop(ctx, "product(id), Zipf", c, d, func(int64) (*http.Request, error) {
+		return graphqlRequest(e.base, "", `query($id: ID!) { product(id: $id) { title description priceRange { min { amount } }
+			variants { edges { node { sku price { amount } availableForSale } } } shop { name } } }`,
+			map[string]any{"id": gid("Product", int64(zipf.Uint64())+1)})
+	}))
+	terms := []string{"serum", "hoodie", "candle", "earbuds", "chips", "yoga mat", "dog bed", "puzzle", "sunscreen", "sneakers"}
+	say(closedLoop(ctx, "products(filter: {search})", c, d, func(i int64) (*http.Request, error) {
+		return graphqlRequest(e.base, "", `query($q: String) { products(first: 20, filter: {search: $q}) { edges { node { title } } } }`,
+			map[string]any{"q": terms[i%int64(len(terms))]})
+	}))
+
+	insertScript, hotScript, err := e.pgbenchInit(ctx)
+	if err != nil {
+		return err
+	}
+	pgSelect, err := e.pgbench(ctx, c, d, "-S", "-n")
+	if err != nil {
+		return err
+	}
+	r.Baselines = map[string]float64{"pgbench -S tps": pgSelect}
+
+	// Checkout on distinct variants, with stock enough for the run.
+	if _, err := e.db.ExecContext(ctx, `UPDATE product_variants SET stock = 1000000; UPDATE products SET status = 'ACTIVE'`); err != nil {
+		return err
+	}
+	variants := int64(o.Products)
+	say(closedLoop(ctx, "checkout, distinct variants", c, d, func(i int64) (*http.Request, error) {
+		return graphqlRequest(e.base, e.token, checkoutQuery, checkoutVars(fmt.Sprintf("distinct-%d", i), 1+i%variants))
+	}))
+
+	// Checkout on one hot variant at 2, 16 and 64 buyers, with the invariant.
+	const startingStock = 100000
+	for _, buyers := range []int{2, 16, 64} {
+		hot := int64(buyers) // a variant of its own per run
+		if _, err := e.db.ExecContext(ctx, `UPDATE product_variants SET stock = $2 WHERE id = $1`, hot, startingStock); err != nil {
+			return err
+		}
+		since := time.Now()
+		res := say(closedLoop(ctx, fmt.Sprintf("checkout, hot variant, %d buyers", buyers), buyers, d, func(i int64) (*http.Request, error) {
+			return graphqlRequest(e.base, e.token, checkoutQuery, checkoutVars(fmt.Sprintf("hot-%d-%d", buyers, i), hot))
+		}))
+		var sold, left int64
+		if err := e.db.QueryRowContext(ctx, `SELECT coalesce(sum(l.quantity), 0), (SELECT stock FROM product_variants WHERE id = $1)
+			FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE l.variant_id = $1 AND o.created_at >= $2`, hot, since).Scan(&sold, &left); err != nil {
+			return err
+		}
+		hotTPS, err := e.pgbench(ctx, buyers, d, "-n", "-f", hotScript)
+		if err != nil {
+			return err
+		}
+		r.Baselines[fmt.Sprintf("pgbench hot-row update tps, %d clients", buyers)] = hotTPS
+		r.Invariants = append(r.Invariants, invariant{Name: res.Name, Sold: sold, Left: left, Starting: startingStock, Holds: sold+left == startingStock})
+	}
+
+	// Ingestion: batches of 1 and 100 views of one hot video.
+	insertTPS, err := e.pgbench(ctx, c, d, "-n", "-f", insertScript)
+	if err != nil {
+		return err
+	}
+	r.Baselines["pgbench single-row insert tps"] = insertTPS
+	for _, size := range []int{1, 100} {
+		events := make([]any, size)
+		for i := range events {
+			events[i] = map[string]any{"type": "VIEW", "contentId": gid("Video", 1), "watchMs": 1000, "deviceId": "bench"}
+		}
+		var before, after int64
+		_ = e.db.GetContext(ctx, &before, `SELECT coalesce(sum(views), 0) FROM content_event_counts WHERE content_id = 1`)
+		res := say(closedLoop(ctx, fmt.Sprintf("recordEvents, batches of %d", size), c, d, func(int64) (*http.Request, error) {
+			return graphqlRequest(e.base, "", `mutation($e: [EngagementEventInput!]!) { recordEvents(events: $e) { accepted } }`, map[string]any{"e": events})
+		}))
+		time.Sleep(2 * time.Second) // the server flushes every second
+		_ = e.db.GetContext(ctx, &after, `SELECT coalesce(sum(views), 0) FROM content_event_counts WHERE content_id = 1`)
+		r.Ingestion = append(r.Ingestion, ingestion{Batch: size, EventsPerSecond: res.Throughput * float64(size), Flushed: after - before,
+			Accepted: int64(float64(res.Requests-res.Errors) * float64(size))})
+	}
+	r.targets(hello, typename, feedMax)
+	return nil
+}

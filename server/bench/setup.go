@@ -1,0 +1,227 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"showcase/store"
+	"showcase/store/pgcluster"
+)
+
+// environment is what the scenarios run against.
+type environment struct {
+	dir       string
+	cluster   *pgcluster.Cluster
+	dsn       string
+	db        *store.DB
+	server    *exec.Cmd
+	base      string
+	debug     string // the server's pprof
+	hello     string
+	helloStop func()
+	token     string
+	opts      options
+}
+
+func setUp(ctx context.Context, o options) (*environment, error) {
+	dir, err := os.MkdirTemp("", "showcase-bench-")
+	if err != nil {
+		return nil, err
+	}
+	env := &environment{dir: dir, opts: o}
+	fail := func(err error) (*environment, error) { env.tearDown(); return nil, err }
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return fail(err)
+	}
+	fmt.Println("starting PostgreSQL")
+	if env.cluster, err = pgcluster.Start(ctx, pgcluster.Options{Dir: filepath.Join(dir, "pg")}); err != nil {
+		return fail(err)
+	}
+	for _, name := range []string{"showcase", "pgbench"} {
+		if err := env.cluster.CreateDatabase(ctx, name); err != nil {
+			return fail(err)
+		}
+	}
+	env.dsn = env.cluster.DSN("showcase")
+	if env.db, err = store.Open(ctx, env.dsn, store.PoolOptions{}); err != nil {
+		return fail(err)
+	}
+	if err := store.Migrate(ctx, env.db.DB.DB); err != nil {
+		return fail(err)
+	}
+	start := time.Now()
+	opts := store.SeedOptions{Users: o.Users, Creators: o.Users / 5, Shops: max(10, o.Products/500), Products: o.Products,
+		Videos: o.Videos, LiveSessions: 50, HistoryDays: o.HistoryDays, Seed: 1, Progress: progressBar}
+	rep, err := store.Seed(ctx, env.db, opts)
+	if err != nil {
+		return fail(err)
+	}
+	fmt.Printf("\ndataset: %+v in %s\n", rep, time.Since(start).Round(time.Millisecond))
+	if _, err := env.db.ExecContext(ctx, `ANALYZE`); err != nil {
+		return fail(err)
+	}
+	if err := env.db.RefreshContentScores(ctx); err != nil {
+		return fail(err)
+	}
+	if err := env.startServer(ctx); err != nil {
+		return fail(err)
+	}
+	if err := env.startHello(); err != nil {
+		return fail(err)
+	}
+	if env.token, err = env.logIn(); err != nil {
+		return fail(err)
+	}
+	return env, nil
+}
+
+// progressBar draws one line per stage: "videos [########......]  40%".
+func progressBar(stage string, done, total int) {
+	const width = 30
+	filled := width
+	if total > 0 {
+		filled = done * width / total
+	}
+	fmt.Printf("\r%-16s [%s%s] %3d%% %d/%d", stage, strings.Repeat("#", filled), strings.Repeat(".", width-filled),
+		done*100/max(total, 1), done, total)
+	if done == total {
+		fmt.Println()
+	}
+}
+
+// startServer builds and runs the real binary on the dataset, as its own process.
+func (e *environment) startServer(ctx context.Context) error {
+	bin := filepath.Join(e.dir, "showcase")
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./server")
+	build.Stdout, build.Stderr = os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("build server: %w", err)
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	e.base = "http://" + addr
+	debug, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	e.debug = "http://" + debug
+	e.server = exec.Command(bin, "-addr", addr)
+	e.server.Env = append(os.Environ(), "DATABASE_URL="+e.dsn, "DEBUG_ADDR="+debug, "RATE_LIMIT_RPS=1000000000", "RATE_LIMIT_BURST=1000000000",
+		"DB_MAX_CONNS=32", "DATA_DIR="+filepath.Join(e.dir, "data"))
+	logFile, err := os.Create(filepath.Join(e.dir, "server.log"))
+	if err != nil {
+		return err
+	}
+	e.server.Stdout, e.server.Stderr = logFile, logFile
+	if err := e.server.Start(); err != nil {
+		return err
+	}
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if res, err := http.Get(e.base + "/readyz"); err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("the server did not become ready; see %s", logFile.Name())
+}
+
+// startHello serves the baseline: the plainest net/http handler.
+func (e *environment) startHello() error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"data":{"__typename":"Query"}}`))
+	})}
+	go func() { _ = srv.Serve(ln) }()
+	e.hello = "http://" + ln.Addr().String()
+	e.helloStop = func() { srv.Close() }
+	return nil
+}
+
+func (e *environment) logIn() (string, error) {
+	body, _ := json.Marshal(map[string]any{"query": `mutation { logIn(input: {email: "demo@showcase.dev", password: "showcase-demo"}) { token } }`})
+	res, err := http.Post(e.base+"/graphql", "application/json", bytes.NewReader(body))
+	if err != nil {
+		return "", err
+	}
+	defer res.Body.Close()
+	var out struct {
+		Data struct{ LogIn struct{ Token string } }
+	}
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil || out.Data.LogIn.Token == "" {
+		return "", fmt.Errorf("log in as the demo buyer: %v", err)
+	}
+	return out.Data.LogIn.Token, nil
+}
+
+func (e *environment) tearDown() {
+	if e.helloStop != nil {
+		e.helloStop()
+	}
+	if e.server != nil && e.server.Process != nil {
+		_ = e.server.Process.Signal(os.Interrupt)
+		_ = e.server.Wait()
+	}
+	if e.db != nil {
+		e.db.Close()
+	}
+	if e.cluster != nil {
+		_ = e.cluster.Stop()
+	}
+	os.RemoveAll(e.dir)
+}
+
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+func commit() string {
+	out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return "unknown"
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// profile records the server's CPU profile for d into path, in the background.
+func (e *environment) profile(d time.Duration, path string) func() {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		res, err := http.Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", e.debug, max(1, int(d.Seconds()))))
+		if err != nil {
+			fmt.Println("profile:", err)
+			return
+		}
+		defer res.Body.Close()
+		f, err := os.Create(path)
+		if err != nil {
+			return
+		}
+		defer f.Close()
+		_, _ = io.Copy(f, res.Body)
+	}()
+	return func() { <-done }
+}
