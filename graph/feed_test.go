@@ -167,3 +167,34 @@ func TestFirstIsCapped(t *testing.T) {
 		}
 	}
 }
+
+func TestFeedKeepsNewContentBetweenScoreRefreshes(t *testing.T) {
+	a := newTestAPI(t)
+	f := a.manyContents(30)
+	if err := a.db.RefreshContentScores(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var pv struct {
+		PublishVideo struct{ Video struct{ ID string } }
+	}
+	a.ok(f.sellerToken, publishVideoMutation, videoInput(f.productID), &pv)
+	seen := map[string]bool{}
+	vars := map[string]any{"first": 50}
+	for page := 0; page < 10; page++ {
+		var p feedPage
+		a.ok("", feedPageQuery, vars, &p)
+		for _, e := range p.Feed.Edges {
+			if seen[e.Node.ID] {
+				t.Fatalf("repeated %s", e.Node.ID)
+			}
+			seen[e.Node.ID] = true
+		}
+		if !p.Feed.PageInfo.HasNextPage {
+			break
+		}
+		vars["after"] = *p.Feed.PageInfo.EndCursor
+	}
+	if !seen[pv.PublishVideo.Video.ID] || len(seen) != 34 {
+		t.Fatalf("walked %d items; the video published after the refresh was seen: %v", len(seen), seen[pv.PublishVideo.Video.ID])
+	}
+}

@@ -44,9 +44,21 @@ CREATE INDEX order_lines_product_idx ON order_lines (product_id);
 
 -- What the feed learns from conversion: 7-day GPM and engagement per content,
 -- refreshed in the background so the feed query stays one indexed join.
+-- base_score is the anonymous ranking as of the refresh: the feed takes its
+-- candidates from this index instead of scoring the whole catalogue.
 CREATE TABLE content_scores (
     content_id      bigint PRIMARY KEY REFERENCES contents (id) ON DELETE CASCADE,
     gpm_7d          double precision NOT NULL DEFAULT 0,
     engagement_7d   double precision NOT NULL DEFAULT 0,
+    base_score      double precision NOT NULL DEFAULT 0,
     updated_at      timestamptz NOT NULL DEFAULT now()
 );
+-- When the scores were last recomputed: content created since then is
+-- ranked by the feed even though it has no score yet.
+CREATE TABLE content_scores_refreshed (
+    only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+    at       timestamptz NOT NULL
+);
+CREATE INDEX content_scores_base_idx ON content_scores (base_score DESC, content_id DESC);
+CREATE INDEX contents_created_idx ON contents (created_at);
+CREATE INDEX contents_on_air_idx ON contents (id) WHERE kind = 'LIVE' AND live_status = 'LIVE';

@@ -36,6 +36,12 @@ const feedScoreSQL = `round((
 	+ $7 * 100 * least(coalesce(cs.engagement_7d, 0), 1)
 	)::numeric, 6)`
 
+// FeedCandidates is how many contents, by the precomputed base score, the
+// feed ranks per request, with everything new since the last refresh and
+// every live session on air. Ranking the whole catalogue per request grows
+// with it; the best few hundred hold more than anyone scrolls (30 pages of 20).
+const FeedCandidates = 600
+
 // Feed returns a page of the ranked content feed: videos and live sessions
 // that are scheduled or on air, mixed.
 func (db *DB) Feed(ctx context.Context, args FeedArgs) (Page[Content], error) {
@@ -51,16 +57,24 @@ func (db *DB) Feed(ctx context.Context, args FeedArgs) (Page[Content], error) {
 	}
 	err := db.SelectContext(ctx, &rows, `
 		WITH v AS (SELECT (SELECT interest_tags FROM users WHERE id = $1) AS tags),
+		candidates AS (
+			(SELECT content_id AS id FROM content_scores ORDER BY base_score DESC, content_id DESC LIMIT $8)
+			UNION (SELECT c.id FROM contents c WHERE c.created_at >= coalesce(
+				(SELECT at FROM content_scores_refreshed), '-infinity'::timestamptz))
+			UNION (SELECT c.id FROM contents c WHERE c.kind = 'LIVE' AND c.live_status = 'LIVE')
+		),
 		ranked AS (
 			SELECT `+contentColumns+`, `+feedScoreSQL+` AS score
-			FROM contents c CROSS JOIN v LEFT JOIN content_scores cs ON cs.content_id = c.id
-			WHERE c.published_at <= $2 AND (c.kind = 'VIDEO' OR c.live_status <> 'ENDED')
+			FROM contents c CROSS JOIN v
+			LEFT JOIN LATERAL (SELECT gpm_7d, engagement_7d FROM content_scores WHERE content_id = c.id) cs ON true
+			-- an id array makes the planner fetch candidates by primary key
+			WHERE c.id = ANY(ARRAY(SELECT id FROM candidates)) AND c.published_at <= $2 AND (c.kind = 'VIDEO' OR c.live_status <> 'ENDED')
 		)
 		SELECT `+contentColumns+`, c.score::text AS score FROM ranked c
 		WHERE $3 = '' OR (c.score, c.id) < ($3::numeric, $4::bigint)
 		ORDER BY c.score DESC, c.id DESC
 		LIMIT $5`,
-		args.ViewerID, cur.AsOf, cur.Score, cur.ID, args.First+1, args.Weights.GPM, args.Weights.Engagement)
+		args.ViewerID, cur.AsOf, cur.Score, cur.ID, args.First+1, args.Weights.GPM, args.Weights.Engagement, FeedCandidates)
 	if err != nil {
 		return Page[Content]{}, fmt.Errorf("feed: %w", err)
 	}

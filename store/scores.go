@@ -29,19 +29,31 @@ func (db *DB) RefreshContentScores(ctx context.Context) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM content_scores`); err != nil {
 			return fmt.Errorf("clear scores: %w", err)
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO content_scores (content_id, gpm_7d, engagement_7d)
-			SELECT e.content_id,
-				coalesce(o.gmv, 0) * 1000.0 / e.views,
-				(coalesce(l.n, 0) + coalesce(cm.n, 0) + e.shares)::float8 / e.views
-			FROM (SELECT content_id, sum(views) AS views, sum(shares) AS shares FROM content_event_counts
-			      WHERE bucket >= now() - interval '7 days' GROUP BY content_id HAVING sum(views) > 0) e
+		_, err := tx.ExecContext(ctx, `INSERT INTO content_scores (content_id, gpm_7d, engagement_7d, base_score)
+			SELECT c.id, s.gpm, s.engagement,
+				CASE WHEN c.kind = 'LIVE' AND c.live_status = 'LIVE' THEN 1000 ELSE 0 END
+				+ 50 / (1 + greatest(extract(epoch FROM (now() - c.published_at)), 0) / 86400.0)
+				+ 6 * ln(1 + c.view_count + 5 * c.like_count)
+				+ $1 * ln(1 + s.gpm / 100.0) + $2 * 100 * least(s.engagement, 1)
+			FROM contents c
+			LEFT JOIN (SELECT content_id, sum(views) AS views, sum(shares) AS shares FROM content_event_counts
+			      WHERE bucket >= now() - interval '7 days' GROUP BY content_id) e ON e.content_id = c.id
 			LEFT JOIN (SELECT source_content_id AS id, sum(total_amount) AS gmv FROM orders
-			      WHERE status IN `+paidStatuses+` AND paid_at >= now() - interval '7 days' GROUP BY 1) o ON o.id = e.content_id
+			      WHERE status IN `+paidStatuses+` AND paid_at >= now() - interval '7 days' GROUP BY 1) o ON o.id = c.id
 			LEFT JOIN (SELECT content_id AS id, count(*) AS n FROM content_likes
-			      WHERE created_at >= now() - interval '7 days' GROUP BY 1) l ON l.id = e.content_id
+			      WHERE created_at >= now() - interval '7 days' GROUP BY 1) l ON l.id = c.id
 			LEFT JOIN (SELECT content_id AS id, count(*) AS n FROM comments
-			      WHERE created_at >= now() - interval '7 days' GROUP BY 1) cm ON cm.id = e.content_id
-			WHERE EXISTS (SELECT 1 FROM contents c WHERE c.id = e.content_id)`)
+			      WHERE created_at >= now() - interval '7 days' GROUP BY 1) cm ON cm.id = c.id
+			CROSS JOIN LATERAL (SELECT
+				CASE WHEN coalesce(e.views, 0) = 0 THEN 0 ELSE coalesce(o.gmv, 0) * 1000.0 / e.views END AS gpm,
+				CASE WHEN coalesce(e.views, 0) = 0 THEN 0
+				     ELSE (coalesce(l.n, 0) + coalesce(cm.n, 0) + e.shares)::float8 / e.views END AS engagement) s
+			WHERE c.kind = 'VIDEO' OR c.live_status <> 'ENDED'`, DefaultFeedWeights.GPM, DefaultFeedWeights.Engagement)
+		if err != nil {
+			return fmt.Errorf("refresh scores: %w", err)
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO content_scores_refreshed (at) VALUES (now())
+			ON CONFLICT (only_row) DO UPDATE SET at = EXCLUDED.at`)
 		if err != nil {
 			return fmt.Errorf("refresh scores: %w", err)
 		}
