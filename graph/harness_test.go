@@ -99,13 +99,11 @@ func (r gqlResponse) code() string {
 // post sends a POST /graphql request and decodes the reply.
 func (a *testAPI) post(token, query string, vars map[string]any) gqlResponse {
 	a.t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := a.postRaw(token, query, vars)
+	if err != nil {
+		a.t.Fatal(err)
 	}
-	return a.serve(req)
+	return resp
 }
 
 func (a *testAPI) serve(req *http.Request) gqlResponse {

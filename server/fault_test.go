@@ -4,15 +4,12 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"showcase/auth"
 	"showcase/store"
-	"showcase/store/payment"
 	"showcase/store/pgcluster"
 )
 
@@ -42,10 +39,7 @@ func TestDatabaseOutage(t *testing.T) {
 	if err := store.Migrate(ctx, db.DB.DB); err != nil {
 		t.Fatal(err)
 	}
-	tokens, _ := auth.NewTokens([]byte(strings.Repeat("o", 32)), time.Hour)
-	cfg, _ := parseConfig(nil, func(string) string { return "" }, io.Discard)
-	srv := httptest.NewServer(newServer(cfg, db, tokens, payment.NewTestProvider(), store.NewEventBuffer(db), nil))
-	defer srv.Close()
+	srv := testServer(t, db, testTokens(t), nil, nil)
 
 	query := func() (int, string) {
 		res, err := http.Post(srv.URL+"/graphql", "application/json", strings.NewReader(`{"query": "{ shops { totalCount } }"}`))

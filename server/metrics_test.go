@@ -3,23 +3,15 @@ package main
 import (
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
-	"showcase/auth"
-	"showcase/store"
-	"showcase/store/payment"
 	"showcase/store/storetest"
 )
 
 func TestMetricsEndpoint(t *testing.T) {
 	db := storetest.NewDB(t)
-	tokens, _ := auth.NewTokens([]byte(strings.Repeat("m", 32)), time.Hour)
-	cfg, _ := parseConfig(nil, func(string) string { return "" }, io.Discard)
-	srv := httptest.NewServer(newServer(cfg, db, tokens, payment.NewTestProvider(), store.NewEventBuffer(db), nil))
-	defer srv.Close()
+	srv := testServer(t, db, testTokens(t), nil, nil)
 	deep := `{"query": "{ a { b { c { d { e { f { g { h { i { j { k { l { m } } } } } } } } } } } } }"}`
 	for _, body := range []string{`{"query": "query ShopCount { shops { totalCount } }"}`, `[{"query": "{ __typename }"}]`, deep} {
 		res, err := http.Post(srv.URL+"/graphql", "application/json", strings.NewReader(body))

@@ -1,27 +1,16 @@
 package main
 
 import (
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
-	"showcase/auth"
-	"showcase/store"
-	"showcase/store/payment"
 	"showcase/store/storetest"
 )
 
 func TestRateLimits(t *testing.T) {
 	db := storetest.NewDB(t)
-	tokens, _ := auth.NewTokens([]byte(strings.Repeat("r", 32)), time.Hour)
-	cfg, _ := parseConfig(nil, func(k string) string {
-		return map[string]string{"RATE_LIMIT_RPS": "0.01", "RATE_LIMIT_BURST": "10"}[k]
-	}, io.Discard)
-	srv := httptest.NewServer(newServer(cfg, db, tokens, payment.NewTestProvider(), store.NewEventBuffer(db), nil))
-	defer srv.Close()
+	srv := testServer(t, db, testTokens(t), nil, map[string]string{"RATE_LIMIT_RPS": "0.01", "RATE_LIMIT_BURST": "10"})
 	post := func(body string) *http.Response {
 		res, err := http.Post(srv.URL+"/graphql", "application/json", strings.NewReader(body))
 		if err != nil {

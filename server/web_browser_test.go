@@ -5,10 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,10 +13,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"showcase/auth"
 	"showcase/store"
 	"showcase/store/live"
-	"showcase/store/payment"
 	"showcase/store/storetest"
 )
 
@@ -31,13 +26,7 @@ const artifactsDir = "../.artifacts"
 // from a card, the shop's owner sees the order in the studio, and a comment
 // posted in one page appears live in another.
 func TestStorefrontInABrowser(t *testing.T) {
-	if testing.Short() {
-		t.Skip("drives a browser")
-	}
-	browser, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Fatal("chromium is not installed: run `make browser`")
-	}
+	page := newBrowser(t, 420, 900)
 	ctx := context.Background()
 	dsn := storetest.DSN(t)
 	db, err := store.Open(ctx, dsn, store.PoolOptions{})
@@ -54,22 +43,9 @@ func TestStorefrontInABrowser(t *testing.T) {
 	if err := hub.Start(hubCtx); err != nil {
 		t.Fatal(err)
 	}
-	tokens, _ := auth.NewTokens([]byte(strings.Repeat("w", 32)), time.Hour)
-	cfg, _ := parseConfig(nil, func(string) string { return "" }, io.Discard)
-	cfg.RateLimitRPS, cfg.RateLimitBurst = 1000, 1000
-	srv := httptest.NewServer(newServer(cfg, db, tokens, payment.NewTestProvider(), store.NewEventBuffer(db), hub))
-	defer srv.Close()
+	srv := testServer(t, db, testTokens(t), hub, map[string]string{"RATE_LIMIT_RPS": "1000", "RATE_LIMIT_BURST": "1000"})
 	_ = os.MkdirAll(artifactsDir, 0o755)
 
-	allocCtx, cancel := chromedp.NewExecAllocator(ctx, append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(browser), chromedp.NoSandbox, chromedp.Headless, chromedp.DisableGPU, chromedp.WindowSize(420, 900),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("no-first-run", true))...)
-	defer cancel()
-	page, cancel := chromedp.NewContext(allocCtx)
-	defer cancel()
-	page, cancel = context.WithTimeout(page, 90*time.Second)
-	defer cancel()
 	eval := func(c context.Context, js string) string {
 		t.Helper()
 		v, err := chromedp.Run(c, chromedp.Evaluate[string](js))

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http/httptest"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"showcase/auth"
+	"showcase/store"
+	"showcase/store/live"
+	"showcase/store/payment"
+)
+
+// testTokens signs the tokens of in-process test servers.
+func testTokens(t *testing.T) *auth.Tokens {
+	t.Helper()
+	tokens, err := auth.NewTokens([]byte(strings.Repeat("t", 32)), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tokens
+}
+
+// testServer serves every route in-process over db, configured by env like
+// the real process; configure may adjust the result.
+func testServer(t *testing.T, db *store.DB, tokens *auth.Tokens, hub *live.Hub, env map[string]string, configure ...func(*config)) *httptest.Server {
+	t.Helper()
+	cfg, err := parseConfig(nil, func(k string) string { return env[k] }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range configure {
+		c(&cfg)
+	}
+	srv := httptest.NewServer(newServer(cfg, db, tokens, payment.NewTestProvider(), store.NewEventBuffer(db), hub))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// newBrowser starts headless Chromium (Debian's, installed by `make browser`)
+// with the flags this sandbox needs and returns a tab.
+func newBrowser(t *testing.T, width, height int) context.Context {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("drives a browser")
+	}
+	browser, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatal("chromium is not installed: run `make browser` (apt-get install -y chromium)")
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(browser), chromedp.NoSandbox, chromedp.Headless, chromedp.DisableGPU, chromedp.WindowSize(width, height),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("no-first-run", true))...)
+	tab, cancelTab := chromedp.NewContext(allocCtx)
+	tab, cancelTimeout := context.WithTimeout(tab, 90*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancelTab(); cancelAlloc() })
+	return tab
+}
