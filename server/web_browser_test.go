@@ -107,7 +107,13 @@ func TestStorefrontInABrowser(t *testing.T) {
 	ownerToken := login(t, srv.URL, owner)
 	gmvBefore := contentGMV(t, srv.URL, ownerToken, picked.Content)
 	shot(page, "buy-sheet.png")
-	eval(page, `document.getElementById('buy-now').click(); ""`)
+	// A declined card shows the API's user error and buys nothing.
+	eval(page, `document.querySelector('#sheet [name=payment]').value = 'tok_declined'; document.getElementById('buy-now').click(); ""`)
+	waitFor(page, `!!document.querySelector('#sheet .result .errors')`)
+	if got := variantStock(t, srv.URL, variant); got != stockBefore {
+		t.Fatalf("a declined payment changed the stock: %d → %d", stockBefore, got)
+	}
+	eval(page, `document.querySelector('#sheet [name=payment]').value = 'tok_ok'; document.getElementById('buy-now').click(); ""`)
 	waitFor(page, `!!document.querySelector('#sheet .confirmation')`)
 	confirmation := eval(page, `document.querySelector('#sheet .confirmation').innerText`)
 	if !strings.Contains(confirmation, "Order #") {

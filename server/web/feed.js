@@ -102,6 +102,9 @@ function openSheet(content, p) {
   const variant = el("select", { name: "variant", "aria-label": "Variant" }, p.variants.edges.map((v) =>
     el("option", { value: v.node.id, disabled: !v.node.availableForSale }, `${v.node.title} · ${money(v.node.price)} · ${v.node.stock} left`)));
   const qty = el("input", { type: "number", name: "quantity", min: 1, max: 99, value: 1, "aria-label": "Quantity" });
+  const card = el("select", { name: "payment", "aria-label": "Test card" },
+    el("option", { value: "tok_ok" }, "Test card: pays"), el("option", { value: "tok_declined" }, "Test card: declined"),
+    el("option", { value: "tok_error" }, "Test card: provider down"));
   const result = el("div", { class: "result", role: "status" });
   const buy = async () => {
     if (!session.token) { result.replaceChildren(el("p", { class: "errors" }, "Sign in to buy.")); return; }
@@ -109,7 +112,7 @@ function openSheet(content, p) {
       const d = await gql(`mutation($in: CheckoutInput!) { checkout(input: $in) { orders { number total { amount currencyCode } } userErrors { message code } } }`,
         { in: { lines: [{ variantId: variant.value, quantity: +qty.value }], sourceContentId: content.id, idempotencyKey: crypto.randomUUID(),
           shippingAddress: { name: session.handle, line1: "1 Main St", city: "Springfield", postalCode: "12345", countryCode: "US" },
-          payment: { token: "tok_ok" } } });
+          payment: { token: card.value } } });
       const r = d.checkout;
       result.replaceChildren(r.userErrors.length
         ? el("p", { class: "errors" }, r.userErrors.map((e) => e.message).join("; "))
@@ -126,6 +129,7 @@ function openSheet(content, p) {
     } catch (err) { result.replaceChildren(el("p", { class: "errors" }, err instanceof APIError ? err.message : String(err))); }
   };
   sheet.replaceChildren(el("h2", {}, p.title), el("label", {}, "Variant", variant), el("label", {}, "Quantity", qty),
+    el("label", {}, "Payment", card),
     el("div", { class: "inline" }, el("button", { class: "primary", id: "buy-now", onclick: buy }, "Buy now"), " ",
       el("button", { onclick: addToCart }, "Add to cart"), " ", el("button", { onclick: () => sheet.close() }, "Close")), result);
   sheet.showModal();
