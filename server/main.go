@@ -118,7 +118,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		IdleTimeout:       120 * time.Second,
 	}
 	base := "http://" + ln.Addr().String()
-	fmt.Fprintf(stdout, "Showcase is up.\n  GraphQL:    %s/graphql\n  Playground: %s/playground\n", base, base)
+	fmt.Fprintf(stdout, "Showcase is up.\n  Storefront: %s/\n  Studio:     %s/studio\n  GraphQL:    %s/graphql\n  Playground: %s/playground\n",
+		base, base, base, base)
 	if seeded != nil {
 		fmt.Fprintf(stdout, "  Demo data loaded: %d shops, %d products, %d videos, %d live sessions, %d users.\n",
 			seeded.Shops, seeded.Products, seeded.Videos, seeded.LiveSessions, seeded.Users)

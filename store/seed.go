@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -38,10 +40,13 @@ func DemoSeedOptions() SeedOptions {
 	return SeedOptions{Users: 60, Creators: 15, Shops: 10, Products: 240, Videos: 300, LiveSessions: 12, HistoryDays: 30, Seed: 1}
 }
 
-// SeedReport counts what Seed wrote.
+// SeedReport counts what Seed wrote and names the well-known accounts, so
+// that whoever seeded can tell a person how to log in.
 type SeedReport struct {
 	Users, Shops, Products, Variants, Videos, LiveSessions int
 	Orders, Likes, Comments                                int
+	// DemoEmail is the buyer's; all three accounts share DemoPassword.
+	DemoEmail, DemoPassword, SellerEmail, AdminEmail string
 }
 
 // seeder holds the state of one generation run.
@@ -63,6 +68,9 @@ type seeder struct {
 	shopOfProduct map[int64]int64
 	contentInfo   []seedContent
 	cards         map[int64][]int64
+	// unchecked is set when foreign keys are not checked row by row and must
+	// be checked in bulk before committing.
+	unchecked bool
 }
 
 type seedVariant struct {
@@ -78,8 +86,8 @@ type seedContent struct {
 }
 
 // Seed fills an empty database with a realistic, reproducible dataset in one
-// transaction. It bulk-loads with COPY so that the benchmark's large datasets
-// load in seconds.
+// transaction, all or nothing. It bulk-loads with COPY so that the
+// benchmark's large datasets load in seconds.
 func Seed(ctx context.Context, db *DB, opts SeedOptions) (SeedReport, error) {
 	if opts.Shops < 1 || opts.Users < opts.Shops+2 || opts.Products < opts.Shops {
 		return SeedReport{}, fmt.Errorf("seed: need at least 1 shop, shops+2 users and a product per shop")
@@ -93,8 +101,14 @@ func Seed(ctx context.Context, db *DB, opts SeedOptions) (SeedReport, error) {
 		ownerShop: map[int64]int64{}, shopProducts: map[int64][]int64{}, productCat: map[int64]int{},
 		firstVariant: map[int64]seedVariant{}, shopOfProduct: map[int64]int64{}, cards: map[int64][]int64{},
 	}
+	s.report.DemoEmail, s.report.DemoPassword = DemoBuyerEmail, DemoPassword
+	s.report.SellerEmail, s.report.AdminEmail = DemoSellerEmail, DemoAdminEmail
 	err = db.inTx(ctx, func(tx *sqlx.Tx) error {
 		s.tx = tx
+		// Bulk loads of a large dataset outlast the per-statement timeout.
+		if _, err := tx.ExecContext(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
+			return err
+		}
 		var exists bool
 		if err := tx.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM users)`); err != nil {
 			return err
@@ -102,9 +116,12 @@ func Seed(ctx context.Context, db *DB, opts SeedOptions) (SeedReport, error) {
 		if exists {
 			return fmt.Errorf("seed: the database already has data")
 		}
+		if err := s.prepareSession(); err != nil {
+			return err
+		}
 		for _, step := range []func(string) error{s.users, func(string) error { return s.shops() }, func(string) error { return s.products() },
 			func(string) error { return s.videos() }, func(string) error { return s.lives() }, func(string) error { return s.history() },
-			func(string) error { return s.fixSequences() }} {
+			func(string) error { return s.checkReferences() }, func(string) error { return s.fixSequences() }} {
 			if err := step(string(hash)); err != nil {
 				return err
 			}
@@ -115,6 +132,74 @@ func Seed(ctx context.Context, db *DB, opts SeedOptions) (SeedReport, error) {
 		return SeedReport{}, fmt.Errorf("seed: %w", err)
 	}
 	return s.report, nil
+}
+
+// prepareSession lifts the pool's statement timeout, which a single COPY of
+// millions of rows outlasts, and, where the role may, skips the per-row
+// foreign-key triggers: they cost more than half of a large seed, and
+// checkReferences checks the same keys set-wise in a fraction of the time.
+func (s *seeder) prepareSession() error {
+	if _, err := s.tx.ExecContext(s.ctx, `SET LOCAL statement_timeout = 0`); err != nil {
+		return err
+	}
+	if _, err := s.tx.ExecContext(s.ctx, `SAVEPOINT seed_replica`); err != nil {
+		return err
+	}
+	if _, err := s.tx.ExecContext(s.ctx, `SET LOCAL session_replication_role = replica`); err != nil {
+		// Not a superuser: keep the triggers.
+		_, err = s.tx.ExecContext(s.ctx, `ROLLBACK TO SAVEPOINT seed_replica`)
+		return err
+	}
+	s.unchecked = true
+	_, err := s.tx.ExecContext(s.ctx, `RELEASE SAVEPOINT seed_replica`)
+	return err
+}
+
+// checkReferences verifies every foreign key (MATCH SIMPLE, as the
+// constraints do) with one anti-join each when the triggers were skipped, so
+// that a generator bug still fails the seed instead of committing orphans.
+func (s *seeder) checkReferences() error {
+	if !s.unchecked {
+		return nil
+	}
+	if _, err := s.tx.ExecContext(s.ctx, `SET LOCAL session_replication_role = origin`); err != nil {
+		return err
+	}
+	var fks []struct {
+		Name          string         `db:"conname"`
+		Child, Parent string         // tables, quoted where needed
+		ChildCols     pq.StringArray `db:"child_cols"`
+		ParentCols    pq.StringArray `db:"parent_cols"`
+	}
+	err := s.tx.SelectContext(s.ctx, &fks, `
+		SELECT c.conname, c.conrelid::regclass::text AS child, c.confrelid::regclass::text AS parent,
+			(SELECT array_agg(quote_ident(a.attname) ORDER BY k.n) FROM unnest(c.conkey) WITH ORDINALITY k (attnum, n)
+				JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum) AS child_cols,
+			(SELECT array_agg(quote_ident(a.attname) ORDER BY k.n) FROM unnest(c.confkey) WITH ORDINALITY k (attnum, n)
+				JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.attnum) AS parent_cols
+		FROM pg_constraint c WHERE c.contype = 'f' ORDER BY c.conrelid, c.conname`)
+	if err != nil {
+		return fmt.Errorf("list foreign keys: %w", err)
+	}
+	for i, fk := range fks {
+		var notNull, match []string
+		for k, col := range fk.ChildCols {
+			notNull = append(notNull, "c."+col+" IS NOT NULL")
+			match = append(match, "p."+fk.ParentCols[k]+" = c."+col)
+		}
+		var orphans bool
+		if err := s.tx.GetContext(s.ctx, &orphans, fmt.Sprintf(`SELECT EXISTS (SELECT 1 FROM %s c WHERE %s AND NOT EXISTS (SELECT 1 FROM %s p WHERE %s))`,
+			fk.Child, strings.Join(notNull, " AND "), fk.Parent, strings.Join(match, " AND "))); err != nil {
+			return fmt.Errorf("check %s: %w", fk.Name, err)
+		}
+		if orphans {
+			return fmt.Errorf("seed generated rows that violate %s", fk.Name)
+		}
+		if s.opts.Progress != nil {
+			s.opts.Progress("references", i+1, len(fks))
+		}
+	}
+	return nil
 }
 
 // copyRows streams n rows into table with COPY.
@@ -128,7 +213,8 @@ func (s *seeder) copyRows(stage, table string, cols []string, n int, row func(i 
 		if _, err := stmt.ExecContext(s.ctx, row(i)...); err != nil {
 			return fmt.Errorf("copy %s: %w", table, err)
 		}
-		if s.opts.Progress != nil && (i+1)%5000 == 0 {
+		// The last row is reported once COPY has finished, not before.
+		if s.opts.Progress != nil && (i+1)%5000 == 0 && i+1 < n {
 			s.opts.Progress(stage, i+1, n)
 		}
 	}
@@ -143,18 +229,24 @@ func (s *seeder) copyRows(stage, table string, cols []string, n int, row func(i 
 
 func (s *seeder) pick(list []string) string { return list[s.rng.IntN(len(list))] }
 
-func (s *seeder) tags(cat int, n int) string {
+// tagList picks n distinct tags of a category.
+func (s *seeder) tagList(cat int, n int) []string {
 	c := seedCategories[cat]
-	picked := map[string]bool{}
-	var out []string
+	out := make([]string, 0, n)
 	for len(out) < n {
 		t := s.pick(c.Tags)
-		if !picked[t] {
-			picked[t] = true
+		if !slices.Contains(out, t) {
 			out = append(out, t)
 		}
 	}
-	v, _ := pq.StringArray(out).Value()
+	return out
+}
+
+// tags is tagList as a text[] literal, which COPY takes as it is.
+func (s *seeder) tags(cat int, n int) string { return arrayLiteral(s.tagList(cat, n)) }
+
+func arrayLiteral(tags []string) string {
+	v, _ := pq.StringArray(tags).Value()
 	return v.(string)
 }
 
@@ -188,10 +280,16 @@ func (s *seeder) users(hash string) error {
 		s.creators = append(s.creators, s.shopOwner[0])
 	}
 	s.report.Users = o.Users
+	// Handles read like "mia.chen"; the same name again gets a number.
+	taken := map[string]int{}
 	return s.copyRows("users", "users", []string{"id", "email", "password_hash", "handle", "display_name", "avatar_url",
 		"follower_count", "is_creator", "is_admin", "interest_tags", "created_at"}, o.Users, func(i int) []any {
 		first, last := s.pick(seedFirstNames), s.pick(seedLastNames)
-		handle := fmt.Sprintf("%s.%s%d", first, last, i)
+		handle := first + "." + last
+		if n := taken[handle]; n > 0 {
+			handle += strconv.Itoa(n + 1)
+		}
+		taken[first+"."+last]++
 		email := handle + "@example.com"
 		switch i {
 		case 0:
@@ -205,10 +303,14 @@ func (s *seeder) users(hash string) error {
 		if isCreator[i] {
 			followers = int(math.Exp(7 + s.rng.Float64()*8))
 		}
-		interests := s.tags(s.rng.IntN(len(seedCategories)), 2) // e.g. {skincare,makeup}
-		other, _ := pq.StringArray(append(parseArray(interests), seedCategories[s.rng.IntN(len(seedCategories))].Tags[0])).Value()
+		// Two tags of a favourite category and one of another, e.g.
+		// {skincare,makeup,gadgets}: interests overlap content tags.
+		cat := s.rng.IntN(len(seedCategories))
+		interests := s.tagList(cat, 2)
+		other := (cat + 1 + s.rng.IntN(len(seedCategories)-1)) % len(seedCategories)
+		interests = append(interests, s.pick(seedCategories[other].Tags))
 		return []any{i + 1, email, hash, handle, titleCase(first) + " " + titleCase(last),
-			fmt.Sprintf("https://cdn.showcase.example/a/%d.jpg", i+1), followers, isCreator[i], i == 1, other,
+			fmt.Sprintf("https://cdn.showcase.example/a/%d.jpg", i+1), followers, isCreator[i], i == 1, arrayLiteral(interests),
 			s.now.Add(-time.Duration(s.rng.IntN(365*24)) * time.Hour)}
 	})
 }
@@ -229,7 +331,7 @@ func (s *seeder) shops() error {
 			currency = "EUR"
 		}
 		s.ownerShop[s.shopOwner[i]] = int64(i + 1)
-		return []any{i + 1, handle, name, fmt.Sprintf("%s for every day, shipped fast. Follow for drops and live deals.", titleCase(cat.Name)),
+		return []any{i + 1, handle, name, fmt.Sprintf(s.pick(seedShopPitches), cat.Name),
 			model, s.shopOwner[i], currency, 500 + 100*s.rng.IntN(16), s.now.AddDate(0, 0, -400+i)}
 	})
 }
@@ -240,6 +342,7 @@ func (s *seeder) products() error {
 		productID, shopID int64
 		title             string
 		pos               int
+		price             int64
 	}
 	var variants []variantRow
 	shopCurrency := func(shopID int64) string {
@@ -253,6 +356,8 @@ func (s *seeder) products() error {
 		cat := (int(shopID) - 1 + s.rng.IntN(3)/2) % len(seedCategories)
 		c := seedCategories[cat]
 		title := s.pick(c.Adjectives) + " " + s.pick(c.Nouns)
+		description := strings.TrimSpace(fmt.Sprintf("The %s from our %s line. %s %s", title, c.Name, s.pick(c.Pitches),
+			s.pick(seedDescriptionEndings)))
 		status := ProductActive
 		if i >= o.Shops && s.rng.IntN(100) < 3 {
 			status = ProductDraft
@@ -262,29 +367,26 @@ func (s *seeder) products() error {
 		}
 		s.productCat[id] = cat
 		options := c.Variants[s.rng.IntN(len(c.Variants))]
-		for k := 0; k < 1+s.rng.IntN(min(4, len(options))); k++ {
-			variants = append(variants, variantRow{productID: id, shopID: shopID, title: options[k], pos: k})
+		// Prices end in 99 within the category's range; bigger variants cost more.
+		base := int64(c.PriceMin + 100*s.rng.IntN((c.PriceMax-c.PriceMin)/100+1))
+		for k, n := 0, 1+s.rng.IntN(min(4, len(options))); k < n; k++ {
+			variants = append(variants, variantRow{productID: id, shopID: shopID, title: options[k], pos: k, price: base + int64(k)*200})
 		}
-		return []any{id, shopID, title, fmt.Sprintf("%s from our %s line. Loved by thousands of buyers; ships in 48 hours.", title, c.Name),
-			s.tags(cat, 3), status, s.now.Add(-time.Duration(s.rng.IntN(90*24)) * time.Hour)}
+		return []any{id, shopID, title, description, s.tags(cat, 3), status, s.now.Add(-time.Duration(s.rng.IntN(90*24)) * time.Hour)}
 	})
 	if err != nil {
 		return err
 	}
 	s.report.Products = o.Products
 	s.report.Variants = len(variants)
-	basePrice := map[int64]int64{}
 	return s.copyRows("variants", "product_variants", []string{"id", "product_id", "sku", "title", "price_amount", "currency_code",
 		"stock", "position"}, len(variants), func(i int) []any {
 		v := variants[i]
-		if _, ok := basePrice[v.productID]; !ok {
-			basePrice[v.productID] = int64(399 + 100*s.rng.IntN(196))
-		}
 		stock := s.rng.IntN(501)
 		if s.rng.IntN(100) < 5 {
 			stock = 0
 		}
-		sku, price := fmt.Sprintf("SH%04d-P%06d-%d", v.shopID, v.productID, v.pos+1), basePrice[v.productID]+int64(v.pos)*200
+		sku, price := fmt.Sprintf("SH%04d-P%06d-%d", v.shopID, v.productID, v.pos+1), v.price
 		if v.pos == 0 {
 			s.firstVariant[v.productID] = seedVariant{id: int64(i + 1), price: price, title: v.title, sku: sku, currency: shopCurrency(v.shopID)}
 			s.shopOfProduct[v.productID] = v.shopID
@@ -332,15 +434,15 @@ func (s *seeder) videos() error {
 		s.contentInfo = append(s.contentInfo, seedContent{id: id, author: author, shop: shopID, kind: KindVideo, published: published})
 		s.cards[id] = products
 		cat := s.productCat[products[0]]
-		tags := s.tags(cat, 2)
+		tags := s.tagList(cat, 2)
 		views := int64(math.Exp(3 + s.rng.Float64()*9))
 		if s.rng.IntN(100) == 0 {
 			views *= 20 // the occasional viral hit
 		}
 		c := seedCategories[cat]
-		caption := fmt.Sprintf("This %s %s changed everything %s", strings.ToLower(s.pick(c.Adjectives)), strings.ToLower(s.pick(c.Nouns)),
-			"#"+strings.Join(parseArray(tags), " #"))
-		return []any{id, KindVideo, author, shopID, tags, published,
+		caption := fmt.Sprintf(s.pick(seedCaptions), strings.ToLower(s.pick(c.Adjectives)+" "+s.pick(c.Nouns))) +
+			" #" + strings.Join(tags, " #")
+		return []any{id, KindVideo, author, shopID, arrayLiteral(tags), published,
 			views, views * int64(2+s.rng.IntN(9)) / 100, caption,
 			fmt.Sprintf("https://cdn.showcase.example/v/%d.m3u8", id), fmt.Sprintf("https://cdn.showcase.example/t/%d.jpg", id),
 			8 + s.rng.IntN(173)}
@@ -384,7 +486,7 @@ func (s *seeder) lives() error {
 		}
 		s.cards[id] = products
 		cat := s.productCat[products[0]]
-		title := fmt.Sprintf(s.pick(seedLiveTitles), seedCategories[cat].Name)
+		title := titleCase(fmt.Sprintf(s.pick(seedLiveTitles), seedCategories[cat].Name))
 		views := int64(math.Exp(5 + s.rng.Float64()*6))
 		var status string
 		var scheduledAt, started, ended, pinned any
@@ -429,17 +531,4 @@ func titleCase(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
-}
-
-// parseArray reads back a simple text[] literal made by pq.StringArray.
-func parseArray(lit string) []string {
-	lit = strings.Trim(lit, "{}")
-	if lit == "" {
-		return nil
-	}
-	parts := strings.Split(lit, ",")
-	for i, p := range parts {
-		parts[i] = strings.Trim(p, `"`)
-	}
-	return parts
 }
