@@ -134,14 +134,10 @@ func Seed(ctx context.Context, db *DB, opts SeedOptions) (SeedReport, error) {
 	return s.report, nil
 }
 
-// prepareSession lifts the pool's statement timeout, which a single COPY of
-// millions of rows outlasts, and, where the role may, skips the per-row
-// foreign-key triggers: they cost more than half of a large seed, and
+// prepareSession skips the per-row foreign-key triggers where the role may
+// (a superuser): they cost more than half of a large seed, and
 // checkReferences checks the same keys set-wise in a fraction of the time.
 func (s *seeder) prepareSession() error {
-	if _, err := s.tx.ExecContext(s.ctx, `SET LOCAL statement_timeout = 0`); err != nil {
-		return err
-	}
 	if _, err := s.tx.ExecContext(s.ctx, `SAVEPOINT seed_replica`); err != nil {
 		return err
 	}
