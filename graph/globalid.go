@@ -44,7 +44,8 @@ func parseGlobalID(gid string) (typeName string, id int64, err error) {
 		return "", 0, bad
 	}
 	raw, err := base64.RawURLEncoding.Strict().DecodeString(gid)
-	if err != nil {
+	// The decoder skips line breaks; only the canonical spelling of an ID is one.
+	if err != nil || base64.RawURLEncoding.EncodeToString(raw) != gid {
 		return "", 0, bad
 	}
 	typeName, num, ok := strings.Cut(string(raw), ":")
