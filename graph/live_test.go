@@ -282,33 +282,31 @@ func TestSlowSubscriberDoesNotHoldUpOthers(t *testing.T) {
 	fast := hub.Subscribe(sessionID)
 	defer hub.Unsubscribe(slow)
 	defer hub.Unsubscribe(fast)
-	const events = 3 * live.SubscriberBuffer
+	// Events go out in chunks the fast subscriber can buffer; the slow one
+	// overflows after two chunks and must not hold up the rest.
+	const chunk, chunks = live.SubscriberBuffer / 2, 6
 	ctx := context.Background()
-	done := make(chan int)
+	received := make(chan struct{}, chunk*chunks)
 	go func() {
-		n := 0
 		for e := range fast.C {
 			if e.Kind == live.KindStatus {
-				n++
-				if n == events {
-					break
-				}
+				received <- struct{}{}
 			}
 		}
-		done <- n
 	}()
-	for i := 0; i < events; i++ {
-		if err := hub.Publish(ctx, live.Event{SessionID: sessionID, Kind: live.KindStatus, Status: "LIVE"}); err != nil {
-			t.Fatal(err)
+	for c := 0; c < chunks; c++ {
+		for i := 0; i < chunk; i++ {
+			if err := hub.Publish(ctx, live.Event{SessionID: sessionID, Kind: live.KindStatus, Status: "LIVE"}); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
-	select {
-	case n := <-done:
-		if n != events {
-			t.Fatalf("fast subscriber got %d of %d", n, events)
+		for i := 0; i < chunk; i++ {
+			select {
+			case <-received:
+			case <-time.After(20 * time.Second):
+				t.Fatalf("chunk %d: the fast subscriber was held up after %d events", c, i)
+			}
 		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("the fast subscriber was held up")
 	}
 	if slow.Dropped() == 0 {
 		t.Fatal("the slow subscriber dropped nothing; it should have fallen behind")
