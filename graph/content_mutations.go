@@ -119,22 +119,28 @@ func (r *Resolver) scheduleLiveSession(ctx context.Context, in model.ScheduleLiv
 	return &model.LiveSessionPayload{LiveSession: ls, UserErrors: []*model.UserError{}}, nil
 }
 
+// existingLiveSession loads a live session by global ID, or NOT_FOUND.
+func existingLiveSession(ctx context.Context, gid string) (*store.LiveSession, error) {
+	id, err := parseTypedID(gid, typeLiveSession)
+	if err != nil {
+		return nil, err
+	}
+	ls, err := loadLiveSession(ctx, id)
+	if err == nil && ls == nil {
+		err = store.Errorf(store.ENotFound, "live session not found")
+	}
+	return ls, err
+}
+
 // hostedSession loads a live session the viewer hosts.
 func (r *Resolver) hostedSession(ctx context.Context, gid string) (*store.LiveSession, error) {
 	v, err := requireViewer(ctx)
 	if err != nil {
 		return nil, err
 	}
-	id, err := parseTypedID(gid, typeLiveSession)
+	ls, err := existingLiveSession(ctx, gid)
 	if err != nil {
 		return nil, err
-	}
-	ls, err := loadLiveSession(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if ls == nil {
-		return nil, store.Errorf(store.ENotFound, "live session not found")
 	}
 	if !auth.CanHostLive(v, ls) {
 		return nil, errForbidden

@@ -26,17 +26,11 @@ func (r *Resolver) liveSessionEvents(ctx context.Context, sessionGID string) (<-
 	if r.Live == nil {
 		return nil, store.Errorf(store.ENotFound, "live events are not available")
 	}
-	id, err := parseTypedID(sessionGID, typeLiveSession)
+	ls, err := existingLiveSession(ctx, sessionGID)
 	if err != nil {
 		return nil, err
 	}
-	ls, err := loadLiveSession(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if ls == nil {
-		return nil, store.Errorf(store.ENotFound, "live session not found")
-	}
+	id := ls.ID
 	if n, ok := ctx.Value(subscriptionCountKey{}).(*atomic.Int32); ok {
 		if n.Add(1) > MaxSubscriptionsPerConnection {
 			n.Add(-1)
