@@ -145,3 +145,23 @@ func TestLiveSessionLifecycle(t *testing.T) {
 		t.Fatalf("liveSession = %+v", q)
 	}
 }
+
+func TestContentWhoseCardsAreAllInactiveHasNoCards(t *testing.T) {
+	a := newTestAPI(t)
+	f := a.fixture("gone")
+	var pv struct {
+		PublishVideo struct{ Video struct{ ID string } }
+	}
+	a.ok(f.sellerToken, publishVideoMutation, videoInput(f.productID), &pv)
+	a.ok(f.sellerToken, `mutation($id: ID!) { updateProduct(input: {id: $id, status: ARCHIVED}) { product { id } } }`,
+		map[string]any{"id": f.productID}, nil)
+	var out struct {
+		Video struct {
+			Products struct{ Edges []any }
+		}
+	}
+	a.ok("", `query($id: ID!) { video(id: $id) { products { edges { cursor } } } }`, map[string]any{"id": pv.PublishVideo.Video.ID}, &out)
+	if len(out.Video.Products.Edges) != 0 {
+		t.Fatalf("cards = %+v", out.Video.Products.Edges)
+	}
+}

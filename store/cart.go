@@ -161,12 +161,5 @@ func (db *DB) CartLinesByBuyerIDs(ctx context.Context, buyerIDs []int64) (map[in
 	if err != nil {
 		return nil, fmt.Errorf("cart lines: %w", err)
 	}
-	out := make(map[int64][]*CartLine, len(buyerIDs))
-	for _, id := range buyerIDs {
-		out[id] = nil
-	}
-	for _, l := range lines {
-		out[l.BuyerID] = append(out[l.BuyerID], l)
-	}
-	return out, nil
+	return groupByKey(buyerIDs, lines, func(l *CartLine) int64 { return l.BuyerID }), nil
 }

@@ -97,7 +97,11 @@ func (db *DB) ProductsByContentIDs(ctx context.Context, contentIDs []int64) (map
 	if err != nil {
 		return nil, fmt.Errorf("products by contents: %w", err)
 	}
+	// Every content gets an entry: one whose cards are all inactive has none.
 	out := make(map[int64][]*Product, len(contentIDs))
+	for _, id := range contentIDs {
+		out[id] = nil
+	}
 	for i := range rows {
 		out[rows[i].ContentID] = append(out[rows[i].ContentID], &rows[i].Product)
 	}

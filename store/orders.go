@@ -129,14 +129,7 @@ func (db *DB) OrderLinesByOrderIDs(ctx context.Context, ids []int64) (map[int64]
 		WHERE l.order_id = ANY($1) ORDER BY l.order_id, l.position`, pq.Array(ids)); err != nil {
 		return nil, fmt.Errorf("order lines: %w", err)
 	}
-	out := make(map[int64][]*OrderLine, len(ids))
-	for _, id := range ids {
-		out[id] = nil
-	}
-	for _, l := range rows {
-		out[l.OrderID] = append(out[l.OrderID], l)
-	}
-	return out, nil
+	return groupByKey(ids, rows, func(l *OrderLine) int64 { return l.OrderID }), nil
 }
 
 // OrderOwner says whose orders a listing shows.

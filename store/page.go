@@ -156,3 +156,17 @@ func indexByID[T any](rows []T, id func(T) int64) map[int64]T {
 	}
 	return out
 }
+
+// groupByKey groups rows under their parent's key, in row order, with an
+// entry (perhaps empty) for every key asked for, so that a batch loader
+// reports "no children" rather than "not found".
+func groupByKey[T any](keys []int64, rows []T, key func(T) int64) map[int64][]T {
+	out := make(map[int64][]T, len(keys))
+	for _, k := range keys {
+		out[k] = nil
+	}
+	for _, r := range rows {
+		out[key(r)] = append(out[key(r)], r)
+	}
+	return out
+}

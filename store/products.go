@@ -122,11 +122,7 @@ func (db *DB) VariantsByProductIDs(ctx context.Context, productIDs []int64) (map
 		WHERE v.product_id = ANY($1) ORDER BY v.product_id, v.position, v.id`, pq.Array(productIDs)); err != nil {
 		return nil, fmt.Errorf("variants by products: %w", err)
 	}
-	out := make(map[int64][]*ProductVariant, len(productIDs))
-	for _, v := range rows {
-		out[v.ProductID] = append(out[v.ProductID], v)
-	}
-	return out, nil
+	return groupByKey(productIDs, rows, func(v *ProductVariant) int64 { return v.ProductID }), nil
 }
 
 // ProductQuery narrows a product listing.
