@@ -241,3 +241,20 @@ func TestCartCheckout(t *testing.T) {
 		t.Fatalf("checkout of another buyer's cart = %+v (cart of user %d)", resp.Errors, u.ID)
 	}
 }
+
+func TestCartBatchWithABadLineAddsNothing(t *testing.T) {
+	a := newTestAPI(t)
+	f := a.fixture("shop")
+	buyer, _ := a.user("ana", false)
+	var out struct {
+		CartLinesAdd struct {
+			Cart       struct{ TotalQuantity int }
+			UserErrors []userError
+		}
+	}
+	a.ok(buyer, `mutation($l: [CartLineInput!]!) { cartLinesAdd(lines: $l) { cart { totalQuantity } userErrors { field code } } }`,
+		map[string]any{"l": []map[string]any{{"variantId": f.variantIDs[0], "quantity": 2}, {"variantId": f.variantIDs[1], "quantity": 100}}}, &out)
+	if len(out.CartLinesAdd.UserErrors) != 1 || join(out.CartLinesAdd.UserErrors[0].Field) != "lines.1.quantity" || out.CartLinesAdd.Cart.TotalQuantity != 0 {
+		t.Fatalf("cartLinesAdd = %+v", out)
+	}
+}

@@ -41,11 +41,11 @@ type NewCartLine struct {
 // AddCartLines adds to the cart; a variant already there has its quantity
 // raised. The price the buyer sees now is remembered for checkout.
 func (db *DB) AddCartLines(ctx context.Context, buyerID int64, in []NewCartLine) (Problems, error) {
-	var problems Problems
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+	return db.inTxUnlessProblems(ctx, func(tx *sqlx.Tx) (Problems, error) {
+		var problems Problems
 		// Serialise a buyer's cart changes so the line cap holds.
 		if _, err := tx.ExecContext(ctx, `SELECT 1 FROM users WHERE id = $1 FOR UPDATE`, buyerID); err != nil {
-			return err
+			return nil, err
 		}
 		for i, l := range in {
 			field := fmt.Sprintf("lines.%d", i)
@@ -71,22 +71,15 @@ func (db *DB) AddCartLines(ctx context.Context, buyerID int64, in []NewCartLine)
 				WHERE cart_lines.quantity + EXCLUDED.quantity <= $7`,
 				buyerID, l.VariantID, l.Quantity, l.SourceContentID, price, MaxCartLines, MaxLineQuantity)
 			if err != nil {
-				return fmt.Errorf("add cart line: %w", err)
+				return nil, fmt.Errorf("add cart line: %w", err)
 			}
 			if n, _ := res.RowsAffected(); n == 0 {
 				problems = append(problems, FieldErrorf(EInvalid, field+".quantity",
 					"a cart holds at most %d lines of at most %d units each", MaxCartLines, MaxLineQuantity))
 			}
 		}
-		if len(problems) > 0 {
-			return errRollback
-		}
-		return nil
+		return problems, nil
 	})
-	if err == errRollback {
-		err = nil
-	}
-	return problems, err
 }
 
 // CartLineUpdate sets a line's quantity; 0 removes it.
@@ -97,8 +90,8 @@ type CartLineUpdate struct {
 
 // UpdateCartLines changes quantities of the buyer's own lines.
 func (db *DB) UpdateCartLines(ctx context.Context, buyerID int64, in []CartLineUpdate) (Problems, error) {
-	var problems Problems
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+	return db.inTxUnlessProblems(ctx, func(tx *sqlx.Tx) (Problems, error) {
+		var problems Problems
 		for i, u := range in {
 			field := fmt.Sprintf("lines.%d", i)
 			if u.Quantity < 0 || u.Quantity > MaxLineQuantity {
@@ -112,21 +105,14 @@ func (db *DB) UpdateCartLines(ctx context.Context, buyerID int64, in []CartLineU
 			}
 			res, err := tx.ExecContext(ctx, query, args...)
 			if err != nil {
-				return fmt.Errorf("update cart line: %w", err)
+				return nil, fmt.Errorf("update cart line: %w", err)
 			}
 			if n, _ := res.RowsAffected(); n == 0 {
 				problems = append(problems, FieldErrorf(ENotFound, field+".id", "cart line not found"))
 			}
 		}
-		if len(problems) > 0 {
-			return errRollback
-		}
-		return nil
+		return problems, nil
 	})
-	if err == errRollback {
-		err = nil
-	}
-	return problems, err
 }
 
 // RemoveCartLines deletes the buyer's own lines; unknown ids are ignored.

@@ -83,6 +83,26 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 // (user errors), so none of its writes land.
 var errRollback = errors.New("rollback")
 
+// inTxUnlessProblems runs fn in a transaction that commits only when fn
+// reports no problems: a batch with any bad line writes nothing.
+func (db *DB) inTxUnlessProblems(ctx context.Context, fn func(tx *sqlx.Tx) (Problems, error)) (Problems, error) {
+	var problems Problems
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		if problems, err = fn(tx); err != nil {
+			return err
+		}
+		if len(problems) > 0 {
+			return errRollback
+		}
+		return nil
+	})
+	if errors.Is(err, errRollback) {
+		err = nil
+	}
+	return problems, err
+}
+
 // retryable reports whether a transaction failed for reasons a fresh attempt
 // can overcome: a serialization failure, a deadlock, or a connection that
 // broke (the pool then hands out a new one).
