@@ -52,7 +52,11 @@ func NewHandler(r *Resolver) http.Handler {
 	if top <= 0 {
 		top = store.DefaultTopCreatorFollowers
 	}
-	return WithRequestID(guardRequests(r.Observer, r.RateLimiter, WithLoaders(r.DB, top, srv)))
+	exec := WithLoaders(r.DB, top, srv)
+	if r.ResponseCacheTTL > 0 {
+		exec = newResponseCache(r.ResponseCacheTTL).middleware(exec)
+	}
+	return WithRequestID(guardRequests(r.Observer, r.RateLimiter, exec))
 }
 
 // adminOnlyIntrospection lets only admins' own sessions read the schema in

@@ -39,19 +39,21 @@ func guardRequests(obs Observer, limits RateLimiter, next http.Handler) http.Han
 				return
 			}
 			trimmed := bytes.TrimSpace(body)
-			switch {
-			case len(trimmed) > 0 && trimmed[0] == '[':
+			if len(trimmed) > 0 && trimmed[0] == '[' {
 				requestError(w, http.StatusBadRequest, "BATCHING_NOT_SUPPORTED", "send one operation per request; batches are not supported")
 				return
-			case len(trimmed) == 0 || trimmed[0] != '{' || !json.Valid(trimmed):
+			}
+			// One pass both checks the JSON and finds the query to charge for;
+			// a query of the wrong type is gqlgen's to explain.
+			var peek struct {
+				Query string `json:"query"`
+			}
+			var syntax *json.SyntaxError
+			if err := json.Unmarshal(trimmed, &peek); len(trimmed) == 0 || trimmed[0] != '{' || errors.As(err, &syntax) {
 				requestError(w, http.StatusBadRequest, "BAD_REQUEST", "the request body must be a JSON object with a query")
 				return
 			}
 			if limits != nil {
-				var peek struct {
-					Query string `json:"query"`
-				}
-				_ = json.Unmarshal(trimmed, &peek)
 				cost, sensitive := requestCost(peek.Query)
 				if ok, wait := allow(limits, obs, r, sensitive, cost); !ok {
 					rateLimited(w, wait)

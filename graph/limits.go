@@ -8,7 +8,6 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
-	"github.com/vektah/gqlparser/v2/parser"
 
 	"showcase/store"
 )
@@ -78,24 +77,29 @@ func (shapeLimits) MutateOperationParameters(_ context.Context, params *graphql.
 	if params.Query == "" {
 		return nil // a persisted query not yet known; the APQ extension answers
 	}
-	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: params.Query}, MaxTokens)
-	if err != nil {
-		return nil // gqlgen reports parse errors itself
+	if f := factsOf(params.Query); f.limitCode != "" {
+		return limitError(f.limitMessage, f.limitCode)
 	}
+	return nil
+}
+
+// shapeProblem measures a parsed document against the shape limits and
+// returns the message and code of the first one it breaks.
+func shapeProblem(doc *ast.QueryDocument) (message, code string) {
 	m := measure{fragments: doc.Fragments, memo: map[string]shape{}, visiting: map[string]bool{}}
 	for _, op := range doc.Operations {
 		sh := m.set(op.SelectionSet)
 		switch {
 		case sh.depth > MaxDepth:
-			return limitError(fmt.Sprintf("the query is nested %d deep; the limit is %d", sh.depth, MaxDepth), "DEPTH_LIMIT_EXCEEDED")
+			return fmt.Sprintf("the query is nested %d deep; the limit is %d", sh.depth, MaxDepth), "DEPTH_LIMIT_EXCEEDED"
 		case sh.fields > MaxExpandedFields:
-			return limitError(fmt.Sprintf("the query selects more than %d fields once fragments are expanded", MaxExpandedFields), "COMPLEXITY_LIMIT_EXCEEDED")
+			return fmt.Sprintf("the query selects more than %d fields once fragments are expanded", MaxExpandedFields), "COMPLEXITY_LIMIT_EXCEEDED"
 		}
 	}
 	if n := aliases(doc); n > MaxAliases {
-		return limitError(fmt.Sprintf("the query uses %d aliases; the limit is %d", n, MaxAliases), "ALIAS_LIMIT_EXCEEDED")
+		return fmt.Sprintf("the query uses %d aliases; the limit is %d", n, MaxAliases), "ALIAS_LIMIT_EXCEEDED"
 	}
-	return nil
+	return "", ""
 }
 
 // shape is the depth and expanded field count of a selection.

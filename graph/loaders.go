@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/vikstrous/dataloadgen"
@@ -81,16 +82,27 @@ func NewLoaders(db *store.DB, topCreatorFollowers int64) *Loaders {
 
 type loadersKey struct{}
 
+// requestLoaders makes a request's loaders on first use: most requests
+// (introspection, __typename, mutations that load nothing) never need them.
+type requestLoaders struct {
+	once    sync.Once
+	loaders *Loaders
+	db      *store.DB
+	top     int64
+}
+
 // WithLoaders gives every request its own loaders, so cached rows never leak
 // between requests or viewers.
 func WithLoaders(db *store.DB, topCreatorFollowers int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := context.WithValue(r.Context(), loadersKey{}, NewLoaders(db, topCreatorFollowers))
+		ctx := context.WithValue(r.Context(), loadersKey{}, &requestLoaders{db: db, top: topCreatorFollowers})
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
 // loadersFrom returns the request's loaders.
 func loadersFrom(ctx context.Context) *Loaders {
-	return ctx.Value(loadersKey{}).(*Loaders)
+	l := ctx.Value(loadersKey{}).(*requestLoaders)
+	l.once.Do(func() { l.loaders = NewLoaders(l.db, l.top) })
+	return l.loaders
 }

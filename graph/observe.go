@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 type requestIDKey struct{}
@@ -50,13 +51,14 @@ func (r *Resolver) logOperations(ctx context.Context, next graphql.ResponseHandl
 	if resp == nil {
 		return resp
 	}
-	name := ""
+	name, query := "", false
 	if graphql.HasOperationContext(ctx) { // refused documents may have none
 		oc := graphql.GetOperationContext(ctx)
 		name = oc.OperationName
 		if name == "" && oc.Operation != nil {
 			name = oc.Operation.Name
 		}
+		query = oc.Operation != nil && oc.Operation.Operation == ast.Query
 	}
 	if name == "" {
 		name = "anonymous"
@@ -67,6 +69,7 @@ func (r *Resolver) logOperations(ctx context.Context, next graphql.ResponseHandl
 			codes = append(codes, c)
 		}
 	}
+	noteShareable(ctx, query, codes)
 	outcome := "ok"
 	if len(codes) > 0 {
 		outcome = codes[0]

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/parser"
 
 	"showcase/auth"
 )
@@ -48,16 +47,8 @@ const fieldsPerToken = 50
 
 // requestCost reads a query's rate-limit cost and whether it checks secrets.
 func requestCost(query string) (cost int, sensitive bool) {
-	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: query}, MaxTokens)
-	if err != nil {
-		return 1, false
-	}
-	m := measure{fragments: doc.Fragments, memo: map[string]shape{}, visiting: map[string]bool{}}
-	fields := 0
-	for _, op := range doc.Operations {
-		fields += m.set(op.SelectionSet).fields
-	}
-	return 1 + fields/fieldsPerToken, isSensitive(doc)
+	f := factsOf(query)
+	return f.cost, f.sensitive
 }
 
 // isSensitive reports whether a document calls a secret-checking mutation.

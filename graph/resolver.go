@@ -5,6 +5,8 @@ package graph
 //go:generate sh -c "cd .. && go tool gqlgen generate"
 
 import (
+	"time"
+
 	"showcase/auth"
 	"showcase/store"
 	"showcase/store/live"
@@ -36,4 +38,7 @@ type Resolver struct {
 	Observer Observer
 	// RateLimiter, when set, limits requests per caller.
 	RateLimiter RateLimiter
+	// ResponseCacheTTL, when positive, shares anonymous query responses for
+	// that long (see responseCache).
+	ResponseCacheTTL time.Duration
 }

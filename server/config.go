@@ -41,6 +41,8 @@ type config struct {
 	RateLimitBurst int
 	// DebugAddr, when set, serves net/http/pprof there (keep it on loopback).
 	DebugAddr string
+	// ResponseCacheTTL is how long anonymous query responses are shared (0: off).
+	ResponseCacheTTL time.Duration
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -58,6 +60,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		ScoreRefresh:        time.Minute,
 		RateLimitRPS:        20,
 		RateLimitBurst:      60,
+		ResponseCacheTTL:    time.Second,
 	}
 	if v := getenv("TOKEN_TTL"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -124,6 +127,13 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		}
 		cfg.ScoreRefresh = d
 	}
+	if v := getenv("RESPONSE_CACHE_TTL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return cfg, fmt.Errorf("RESPONSE_CACHE_TTL must be a duration, 0 to turn the cache off")
+		}
+		cfg.ResponseCacheTTL = d
+	}
 	if v := getenv("TOP_CREATOR_FOLLOWERS"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 1 {
@@ -144,6 +154,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.Float64Var(&cfg.FeedWeights.GPM, "feed-gpm-weight", cfg.FeedWeights.GPM, "feed score per ln(1 + 7-day GPM) (env FEED_GPM_WEIGHT)")
 	fs.Float64Var(&cfg.FeedWeights.Engagement, "feed-engagement-weight", cfg.FeedWeights.Engagement, "feed score per percent of 7-day engagement rate (env FEED_ENGAGEMENT_WEIGHT)")
 	fs.DurationVar(&cfg.ScoreRefresh, "scores-refresh-interval", cfg.ScoreRefresh, "how often the feed's conversion scores are recomputed (env SCORES_REFRESH_INTERVAL)")
+	fs.DurationVar(&cfg.ResponseCacheTTL, "response-cache-ttl", cfg.ResponseCacheTTL, "how long anonymous query responses are shared; 0 turns it off (env RESPONSE_CACHE_TTL)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}

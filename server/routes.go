@@ -22,7 +22,7 @@ func newServer(cfg config, db *store.DB, tokens *auth.Tokens, payments payment.P
 	api := auth.Middleware(tokens, db, graph.NewHandler(&graph.Resolver{DB: db, Tokens: tokens, Payments: payments, Events: events,
 		TopCreatorFollowers: cfg.TopCreatorFollowers, FeedWeights: cfg.FeedWeights,
 		Production: cfg.Production, Live: hub, AllowedOrigins: cfg.AllowedOrigins, Observer: m,
-		RateLimiter: limits}))
+		RateLimiter: limits, ResponseCacheTTL: cfg.ResponseCacheTTL}))
 	mux.Handle("/graphql", withRequestTimeout(api))
 	mux.Handle("/oauth/token", limits.limitTokenEndpoint(auth.TokenEndpoint(tokens, db)))
 	mux.Handle("GET /playground", playgroundHandler("/graphql"))

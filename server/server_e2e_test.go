@@ -206,6 +206,8 @@ func post(t *testing.T, base, token, query string, out any, variables ...map[str
 	body, _ := json.Marshal(payload)
 	req, _ := http.NewRequest(http.MethodPost, base+"/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
+	// Tests check the current state, not a shared anonymous answer up to a second old.
+	req.Header.Set("Cache-Control", "no-cache")
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}

@@ -1,0 +1,50 @@
+package graph
+
+import (
+	"context"
+
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/parser"
+)
+
+// maxRememberedQuery bounds the documents whose facts are kept: clients
+// repeat the same few operations, and a huge one-off is not worth the memory.
+const maxRememberedQuery = 16 << 10
+
+// queryFacts is what the rate limiter and the shape limits learn by parsing
+// a document. Both run before gqlgen's own (cached) parse, on every request,
+// so each distinct document is parsed for them once.
+type queryFacts struct {
+	cost      int
+	sensitive bool
+	// limitCode and limitMessage name the first shape limit the document
+	// breaks; empty when it breaks none or does not parse (gqlgen explains).
+	limitCode, limitMessage string
+}
+
+var rememberedFacts = lru.New[queryFacts](queryCacheSize)
+
+// factsOf returns a document's facts, parsing it only the first time.
+func factsOf(query string) queryFacts {
+	ctx := context.Background()
+	if f, ok := rememberedFacts.Get(ctx, query); ok {
+		return f
+	}
+	f := queryFacts{cost: 1}
+	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: query}, MaxTokens)
+	if err == nil {
+		m := measure{fragments: doc.Fragments, memo: map[string]shape{}, visiting: map[string]bool{}}
+		fields := 0
+		for _, op := range doc.Operations {
+			fields += m.set(op.SelectionSet).fields
+		}
+		f.cost = 1 + fields/fieldsPerToken
+		f.sensitive = isSensitive(doc)
+		f.limitMessage, f.limitCode = shapeProblem(doc)
+	}
+	if len(query) <= maxRememberedQuery {
+		rememberedFacts.Add(ctx, query, f)
+	}
+	return f
+}

@@ -1,0 +1,176 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+
+	"showcase/auth"
+)
+
+// Bounds of the anonymous response cache: a few hundred distinct public
+// pages at most 128 KiB each keep it under 64 MiB; requests bigger than
+// maxCachedRequest are not worth keying on.
+const (
+	maxCachedResponses = 512
+	maxCachedBody      = 128 << 10
+	maxCachedRequest   = 16 << 10
+)
+
+// cacheableCodes are the errors that depend only on the request, not on the
+// moment: an anonymous caller always gets them for the same document.
+var cacheableCodes = map[string]bool{"FORBIDDEN": true, "NOT_FOUND": true, "BAD_USER_INPUT": true}
+
+// responseCache shares query responses among anonymous callers for a short
+// time. When a video goes viral thousands of signed-out viewers ask for the
+// same feed page within a second; executing it once per TTL instead of once
+// per viewer is what keeps the API fast then. Only anonymous queries are
+// shared (signed-in callers see their own ranking, carts and figures); a
+// request with Cache-Control: no-cache is always executed. An expired entry
+// keeps being served for one more TTL while a single request refreshes it,
+// so callers never queue behind an execution.
+type responseCache struct {
+	ttl     time.Duration
+	entries *lru.LRU[*cachedResponse]
+}
+
+type cachedResponse struct {
+	stored      time.Time
+	status      int
+	contentType string
+	body        []byte
+	refreshing  atomic.Bool
+}
+
+func newResponseCache(ttl time.Duration) *responseCache {
+	return &responseCache{ttl: ttl, entries: lru.New[*cachedResponse](maxCachedResponses)}
+}
+
+// cacheNote is how execution tells the cache whether a response may be
+// shared: set by logOperations once the operation and its errors are known.
+type cacheNote struct {
+	shareable bool
+}
+
+type cacheNoteKey struct{}
+
+// noteShareable marks the request's response as shareable when it answered
+// a query with no errors but the request-determined ones.
+func noteShareable(ctx context.Context, query bool, codes []string) {
+	n, _ := ctx.Value(cacheNoteKey{}).(*cacheNote)
+	if n == nil || !query {
+		return
+	}
+	for _, c := range codes {
+		if !cacheableCodes[c] {
+			return
+		}
+	}
+	n.shareable = true
+}
+
+// middleware serves anonymous queries from the cache, and fills it.
+func (c *responseCache) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key, ok := c.key(r)
+		if !ok {
+			next.ServeHTTP(w, r)
+			return
+		}
+		now := time.Now()
+		if e, found := c.entries.Get(r.Context(), key); found {
+			age := now.Sub(e.stored)
+			// The first caller past the TTL refreshes; the rest get the
+			// entry until the refresh lands or a second TTL passes.
+			if age < c.ttl || (age < 2*c.ttl && !e.refreshing.CompareAndSwap(false, true)) {
+				c.serve(w, e, age)
+				return
+			}
+			if age < 2*c.ttl {
+				defer e.refreshing.Store(false)
+			}
+		}
+		note := &cacheNote{}
+		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), cacheNoteKey{}, note)))
+		if note.shareable && rec.status == http.StatusOK && !rec.overflow {
+			c.entries.Add(r.Context(), key, &cachedResponse{stored: now, status: rec.status,
+				contentType: rec.Header().Get("Content-Type"), body: rec.body.Bytes()})
+		}
+	})
+}
+
+// key names an anonymous query request by everything its answer depends
+// on, or says it may not be shared.
+func (c *responseCache) key(r *http.Request) (string, bool) {
+	if c == nil || auth.ViewerFrom(r.Context()).SignedIn() || auth.ViewerFrom(r.Context()).IsApp() ||
+		r.Header.Get("Authorization") != "" || r.Header.Get("Upgrade") != "" ||
+		strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+		return "", false
+	}
+	if cc := r.Header.Get("Cache-Control"); strings.Contains(cc, "no-cache") || strings.Contains(cc, "no-store") {
+		return "", false
+	}
+	accept := r.Header.Get("Accept")
+	switch r.Method {
+	case http.MethodGet:
+		if len(r.URL.RawQuery) > maxCachedRequest {
+			return "", false
+		}
+		return "GET\x00" + accept + "\x00" + r.URL.RawQuery, true
+	case http.MethodPost:
+		if r.ContentLength > maxCachedRequest {
+			return "", false
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxCachedRequest+1))
+		r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), r.Body))
+		if err != nil || len(body) > maxCachedRequest {
+			return "", false
+		}
+		return "POST\x00" + accept + "\x00" + r.Header.Get("Content-Type") + "\x00" + string(body), true
+	}
+	return "", false
+}
+
+func (c *responseCache) serve(w http.ResponseWriter, e *cachedResponse, age time.Duration) {
+	h := w.Header()
+	h.Set("Content-Type", e.contentType)
+	h.Set("Age", strconv.Itoa(int(age/time.Second)))
+	w.WriteHeader(e.status)
+	_, _ = w.Write(e.body)
+}
+
+// recorder passes a response through while keeping a copy of it.
+type recorder struct {
+	http.ResponseWriter
+	status   int
+	body     bytes.Buffer
+	overflow bool
+}
+
+func (r *recorder) WriteHeader(status int) {
+	r.status = status
+	r.ResponseWriter.WriteHeader(status)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if !r.overflow {
+		if r.body.Len()+len(b) > maxCachedBody {
+			r.overflow = true
+			r.body = bytes.Buffer{}
+		} else {
+			r.body.Write(b)
+		}
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

@@ -1,0 +1,101 @@
+package graph_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"showcase/graph"
+)
+
+// TestResponseCache: anonymous queries are shared for the TTL, then
+// refreshed; signed-in callers, mutations and no-cache requests always run.
+func TestResponseCache(t *testing.T) {
+	const ttl = 300 * time.Millisecond
+	a := newTestAPIWith(t, func(r *graph.Resolver) { r.ResponseCacheTTL = ttl })
+	f := a.fixture("cached")
+	const count = `{ products(first: 5) { edges { node { title } } } }`
+
+	anonymous := func(query string, vars map[string]any, header ...string) (gqlResponse, int64) {
+		t.Helper()
+		body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+		req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		resp := a.serve(req)
+		return resp, a.statements.Load()
+	}
+
+	first, ran := anonymous(count, nil)
+	if ran == 0 || first.Header.Get("Age") != "" || strings.Count(string(first.Data), "title") != 1 {
+		t.Fatalf("first request: %d statements, Age %q, %s %+v", ran, first.Header.Get("Age"), first.Data, first.Errors)
+	}
+	second, ran := anonymous(count, nil)
+	if ran != 0 || second.Header.Get("Age") == "" || string(second.Data) != string(first.Data) {
+		t.Fatalf("repeat within the TTL: %d statements, Age %q, %s", ran, second.Header.Get("Age"), second.Data)
+	}
+	if ct := second.Header.Get("Content-Type"); ct != first.Header.Get("Content-Type") || ct == "" {
+		t.Errorf("cached Content-Type %q, first %q", ct, first.Header.Get("Content-Type"))
+	}
+
+	t.Run("NoCacheRuns", func(t *testing.T) {
+		if _, ran := anonymous(count, nil, "Cache-Control", "no-cache"); ran == 0 {
+			t.Error("a no-cache request was answered from the cache")
+		}
+	})
+	t.Run("SignedInRuns", func(t *testing.T) {
+		for i := 0; i < 2; i++ {
+			if resp := a.post(f.sellerToken, count, nil); resp.Header.Get("Age") != "" || len(resp.Errors) > 0 {
+				t.Fatalf("signed-in request %d: Age %q, errors %+v", i, resp.Header.Get("Age"), resp.Errors)
+			}
+		}
+	})
+	t.Run("VariablesAreKeys", func(t *testing.T) {
+		const one = `query($first: Int) { products(first: $first) { edges { node { title } } } }`
+		a.product(f.sellerToken, f.shopID, "second", nil)
+		small, _ := anonymous(one, map[string]any{"first": 1})
+		big, _ := anonymous(one, map[string]any{"first": 2})
+		if strings.Count(string(small.Data), "title") != 1 || strings.Count(string(big.Data), "title") != 2 {
+			t.Errorf("first 1: %s; first 2: %s", small.Data, big.Data)
+		}
+	})
+	t.Run("MutationsRun", func(t *testing.T) {
+		const signUp = `mutation($e: String!) { signUp(input: {email: $e, password: "long enough password", handle: "cachebuyer", displayName: "Cache Buyer"}) { token userErrors { code } } }`
+		vars := map[string]any{"e": "cache@example.com"}
+		created, _ := anonymous(signUp, vars)
+		again, _ := anonymous(signUp, vars)
+		if !strings.Contains(string(created.Data), `"userErrors":[]`) || strings.Contains(string(again.Data), `"userErrors":[]`) {
+			t.Errorf("the second sign-up must run and be refused: %s then %s", created.Data, again.Data)
+		}
+	})
+
+	// A product added after the first answer shows once the TTL has passed.
+	time.Sleep(ttl + 50*time.Millisecond)
+	fresh, ran := anonymous(count, nil)
+	if ran == 0 || strings.Count(string(fresh.Data), "title") != 2 {
+		t.Fatalf("after the TTL: %d statements, %s", ran, fresh.Data)
+	}
+	if cached, ran := anonymous(count, nil); ran != 0 || string(cached.Data) != string(fresh.Data) {
+		t.Fatalf("the refreshed answer is not shared: %d statements, %s", ran, cached.Data)
+	}
+}
+
+// TestResponseCacheErrorsNotShared: a failure of the moment (here, an
+// internal error) is never served to the next caller.
+func TestResponseCacheSkipsUncacheableErrors(t *testing.T) {
+	a := newTestAPIWith(t, func(r *graph.Resolver) { r.ResponseCacheTTL = time.Minute })
+	const q = `{ shops(first: 1) { totalCount } }`
+	a.db.Close() // every statement now fails
+	for i := 0; i < 2; i++ {
+		resp := a.post("", q, nil)
+		if len(resp.Errors) == 0 || resp.Header.Get("Age") != "" {
+			t.Fatalf("request %d: Age %q, errors %+v", i, resp.Header.Get("Age"), resp.Errors)
+		}
+	}
+}
