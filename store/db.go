@@ -16,6 +16,7 @@ import (
 // DB is the storefront's database handle.
 type DB struct {
 	*sqlx.DB
+	cards *cardCache
 }
 
 // PoolOptions bounds the connection pool.
@@ -48,7 +49,7 @@ func Open(ctx context.Context, dsn string, opts PoolOptions) (*DB, error) {
 		sqlDB.Close()
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
-	return &DB{DB: sqlx.NewDb(sqlDB, "postgres")}, nil
+	return &DB{DB: sqlx.NewDb(sqlDB, "postgres"), cards: &cardCache{}}, nil
 }
 
 // Ready reports whether the database answers.

@@ -18,25 +18,46 @@ const MaxWatchMs = 24 * 60 * 60 * 1000
 // existing content, and product events a product carded on that content.
 // It returns the accepted events and a problem for each refused one.
 func (db *DB) CheckEvents(ctx context.Context, events []Event) ([]Event, Problems, error) {
-	ids := make([]int64, 0, len(events))
-	for _, e := range events {
-		ids = append(ids, e.ContentID)
-	}
-	var rows []struct {
-		ContentID int64  `db:"id"`
-		ProductID *int64 `db:"product_id"`
-	}
-	if err := db.SelectContext(ctx, &rows, `SELECT c.id, cp.product_id FROM contents c
-		LEFT JOIN content_products cp ON cp.content_id = c.id WHERE c.id = ANY($1)`, pq.Array(ids)); err != nil {
-		return nil, nil, fmt.Errorf("check events: %w", err)
-	}
 	known := map[int64]bool{}
 	carded := map[[2]int64]bool{}
-	for _, r := range rows {
-		known[r.ContentID] = true
-		if r.ProductID != nil {
-			carded[[2]int64{r.ContentID, *r.ProductID}] = true
+	note := func(contentID int64, products []int64) {
+		known[contentID] = true
+		for _, p := range products {
+			carded[[2]int64{contentID, p}] = true
 		}
+	}
+	var unknown []int64
+	for _, e := range events {
+		if known[e.ContentID] {
+			continue
+		}
+		if products, ok := db.cards.get(e.ContentID); ok {
+			note(e.ContentID, products)
+		} else {
+			unknown = append(unknown, e.ContentID)
+		}
+	}
+	if len(unknown) > 0 {
+		var rows []struct {
+			ContentID int64  `db:"id"`
+			ProductID *int64 `db:"product_id"`
+		}
+		if err := db.SelectContext(ctx, &rows, `SELECT c.id, cp.product_id FROM contents c
+			LEFT JOIN content_products cp ON cp.content_id = c.id WHERE c.id = ANY($1)`, pq.Array(unknown)); err != nil {
+			return nil, nil, fmt.Errorf("check events: %w", err)
+		}
+		found := map[int64][]int64{}
+		for _, r := range rows {
+			products := found[r.ContentID] // the key exists even for a content with no cards
+			if r.ProductID != nil {
+				products = append(products, *r.ProductID)
+			}
+			found[r.ContentID] = products
+		}
+		for id, products := range found {
+			note(id, products)
+		}
+		db.cards.put(found)
 	}
 	var accepted []Event
 	var problems Problems
