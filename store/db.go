@@ -33,7 +33,7 @@ func Open(ctx context.Context, dsn string, opts PoolOptions) (*DB, error) {
 	if opts.StatementTimeout <= 0 {
 		opts.StatementTimeout = DefaultStatementTimeout
 	}
-	sqlDB := sql.OpenDB(countingConnector{dsn: withSessionDefaults(dsn, opts.StatementTimeout)})
+	sqlDB := sql.OpenDB(stmtCachingConnector{countingConnector{dsn: withSessionDefaults(dsn, opts.StatementTimeout)}})
 	if opts.MaxOpenConns <= 0 {
 		opts.MaxOpenConns = 20
 	}
