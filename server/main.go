@@ -12,6 +12,7 @@ import (
 	_ "net/http/pprof" // served only on DEBUG_ADDR
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -22,11 +23,26 @@ import (
 )
 
 func main() {
+	tuneGC(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "showcase:", err)
 		os.Exit(1)
+	}
+}
+
+// tuneGC collects garbage less often than Go's default unless GOGC or
+// GOMEMLIMIT say otherwise. The live heap is small (tens of MB) while every
+// request allocates a lot; collecting at five times the live heap, capped by
+// a 1 GiB soft limit, served about a third more uncached feed pages per
+// second than the default (two runs of each at 16 clients).
+func tuneGC(getenv func(string) string) {
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+	if getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(1 << 30)
 	}
 }
 
