@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 
@@ -54,7 +55,9 @@ func NewHandler(r *Resolver) http.Handler {
 	}
 	exec := WithLoaders(r.DB, top, srv)
 	if r.ResponseCacheTTL > 0 {
-		exec = newResponseCache(r.ResponseCacheTTL).middleware(exec)
+		exec = newResponseCache(r.ResponseCacheTTL, func(ctx context.Context, operation string, codes []string, d time.Duration) {
+			r.observe(ctx, operation, codes, d, true)
+		}).middleware(exec)
 	}
 	return WithRequestID(guardRequests(r.Observer, r.RateLimiter, exec))
 }

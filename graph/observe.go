@@ -69,16 +69,21 @@ func (r *Resolver) logOperations(ctx context.Context, next graphql.ResponseHandl
 			codes = append(codes, c)
 		}
 	}
-	noteShareable(ctx, query, codes)
+	noteShareable(ctx, name, query, codes)
+	r.observe(ctx, name, codes, time.Since(start), false)
+	return resp
+}
+
+// observe counts an operation and writes its log line; cached says it was
+// answered from the shared anonymous cache.
+func (r *Resolver) observe(ctx context.Context, name string, codes []string, d time.Duration, cached bool) {
 	outcome := "ok"
 	if len(codes) > 0 {
 		outcome = codes[0]
 	}
-	d := time.Since(start)
 	if r.Observer != nil {
 		r.Observer.ObserveOperation(name, outcome, d)
 	}
-	slog.InfoContext(ctx, "graphql", "request_id", RequestID(ctx), "operation", name,
-		"duration_ms", float64(d.Microseconds())/1000, "error_codes", codes)
-	return resp
+	slog.LogAttrs(ctx, slog.LevelInfo, "graphql", slog.String("request_id", RequestID(ctx)), slog.String("operation", name),
+		slog.Float64("duration_ms", float64(d.Microseconds())/1000), slog.Any("error_codes", codes), slog.Bool("cached", cached))
 }

@@ -39,9 +39,13 @@ var cacheableCodes = map[string]bool{"FORBIDDEN": true, "NOT_FOUND": true, "BAD_
 type responseCache struct {
 	ttl     time.Duration
 	entries *lru.LRU[*cachedResponse]
+	// served logs and counts an answer given from the cache.
+	served func(ctx context.Context, operation string, codes []string, d time.Duration)
 }
 
 type cachedResponse struct {
+	operation   string
+	codes       []string
 	stored      time.Time
 	status      int
 	contentType string
@@ -49,21 +53,23 @@ type cachedResponse struct {
 	refreshing  atomic.Bool
 }
 
-func newResponseCache(ttl time.Duration) *responseCache {
-	return &responseCache{ttl: ttl, entries: lru.New[*cachedResponse](maxCachedResponses)}
+func newResponseCache(ttl time.Duration, served func(ctx context.Context, operation string, codes []string, d time.Duration)) *responseCache {
+	return &responseCache{ttl: ttl, entries: lru.New[*cachedResponse](maxCachedResponses), served: served}
 }
 
 // cacheNote is how execution tells the cache whether a response may be
 // shared: set by logOperations once the operation and its errors are known.
 type cacheNote struct {
 	shareable bool
+	operation string
+	codes     []string
 }
 
 type cacheNoteKey struct{}
 
 // noteShareable marks the request's response as shareable when it answered
 // a query with no errors but the request-determined ones.
-func noteShareable(ctx context.Context, query bool, codes []string) {
+func noteShareable(ctx context.Context, operation string, query bool, codes []string) {
 	n, _ := ctx.Value(cacheNoteKey{}).(*cacheNote)
 	if n == nil || !query {
 		return
@@ -73,7 +79,7 @@ func noteShareable(ctx context.Context, query bool, codes []string) {
 			return
 		}
 	}
-	n.shareable = true
+	n.shareable, n.operation, n.codes = true, operation, codes
 }
 
 // middleware serves anonymous queries from the cache, and fills it.
@@ -91,6 +97,9 @@ func (c *responseCache) middleware(next http.Handler) http.Handler {
 			// entry until the refresh lands or a second TTL passes.
 			if age < c.ttl || (age < 2*c.ttl && !e.refreshing.CompareAndSwap(false, true)) {
 				c.serve(w, e, age)
+				if c.served != nil {
+					c.served(r.Context(), e.operation, e.codes, time.Since(now))
+				}
 				return
 			}
 			if age < 2*c.ttl {
@@ -101,7 +110,7 @@ func (c *responseCache) middleware(next http.Handler) http.Handler {
 		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), cacheNoteKey{}, note)))
 		if note.shareable && rec.status == http.StatusOK && !rec.overflow {
-			c.entries.Add(r.Context(), key, &cachedResponse{stored: now, status: rec.status,
+			c.entries.Add(r.Context(), key, &cachedResponse{operation: note.operation, codes: note.codes, stored: now, status: rec.status,
 				contentType: rec.Header().Get("Content-Type"), body: rec.body.Bytes()})
 		}
 	})

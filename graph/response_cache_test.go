@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,7 +17,8 @@ import (
 // refreshed; signed-in callers, mutations and no-cache requests always run.
 func TestResponseCache(t *testing.T) {
 	const ttl = 300 * time.Millisecond
-	a := newTestAPIWith(t, func(r *graph.Resolver) { r.ResponseCacheTTL = ttl })
+	ops := &operationCounter{}
+	a := newTestAPIWith(t, func(r *graph.Resolver) { r.ResponseCacheTTL, r.Observer = ttl, ops })
 	f := a.fixture("cached")
 	const count = `{ products(first: 5) { edges { node { title } } } }`
 
@@ -36,7 +38,11 @@ func TestResponseCache(t *testing.T) {
 	if ran == 0 || first.Header.Get("Age") != "" || strings.Count(string(first.Data), "title") != 1 {
 		t.Fatalf("first request: %d statements, Age %q, %s %+v", ran, first.Header.Get("Age"), first.Data, first.Errors)
 	}
+	before := ops.count.Load()
 	second, ran := anonymous(count, nil)
+	if ops.count.Load() != before+1 {
+		t.Errorf("an answer from the cache was not counted as an operation")
+	}
 	if ran != 0 || second.Header.Get("Age") == "" || string(second.Data) != string(first.Data) {
 		t.Fatalf("repeat within the TTL: %d statements, Age %q, %s", ran, second.Header.Get("Age"), second.Data)
 	}
@@ -85,6 +91,12 @@ func TestResponseCache(t *testing.T) {
 		t.Fatalf("the refreshed answer is not shared: %d statements, %s", ran, cached.Data)
 	}
 }
+
+// operationCounter is an Observer that counts operations.
+type operationCounter struct{ count atomic.Int64 }
+
+func (o *operationCounter) ObserveOperation(string, string, time.Duration) { o.count.Add(1) }
+func (o *operationCounter) ObserveRejection(string)                        {}
 
 // TestResponseCacheErrorsNotShared: a failure of the moment (here, an
 // internal error) is never served to the next caller.

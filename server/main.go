@@ -54,7 +54,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	slog.SetDefault(slog.New(slog.NewJSONHandler(stderr, nil)))
+	logs := newBufferedLog(stderr)
+	defer logs.Close()
+	slog.SetDefault(slog.New(slog.NewJSONHandler(logs, nil)))
 
 	db, dsn, embedded, closeDB, err := openDatabase(ctx, cfg)
 	if err != nil {
