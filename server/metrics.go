@@ -47,6 +47,9 @@ func newMetrics(db *store.DB, events *store.EventBuffer, hub *live.Hub) *metrics
 	m.registry.MustRegister(m.requests, m.duration, m.rejected,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(db.DB.DB, "showcase"),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "showcase_sql_statements_total", Help: "SQL statements sent to PostgreSQL.",
+		}, func() float64 { return float64(store.StatementsExecuted()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "showcase_events_pending", Help: "Engagement events accepted and not yet flushed (ingestion lag).",
 		}, func() float64 { return float64(events.Pending()) }),

@@ -33,9 +33,13 @@ func TestMetricsEndpoint(t *testing.T) {
 		`showcase_events_pending 0`,
 		`outcome="DEPTH_LIMIT_EXCEEDED"} 1`,
 		`go_sql_max_open_connections{db_name="showcase"}`,
+		"showcase_sql_statements_total ",
 	} {
 		if !strings.Contains(string(text), want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
+	}
+	if strings.Contains(string(text), "showcase_sql_statements_total 0\n") {
+		t.Error("the ShopCount query's statement was not counted")
 	}
 }

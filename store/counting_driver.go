@@ -20,7 +20,15 @@ func WithStatementCounter(ctx context.Context) (context.Context, *atomic.Int64) 
 	return context.WithValue(ctx, statementCounterKey{}, c), c
 }
 
+// statementsExecuted counts every statement this process has sent.
+var statementsExecuted atomic.Int64
+
+// StatementsExecuted returns how many SQL statements this process has sent,
+// for metrics: divided by requests, it shows what a request costs.
+func StatementsExecuted() int64 { return statementsExecuted.Load() }
+
 func countStatement(ctx context.Context) {
+	statementsExecuted.Add(1)
 	if c, ok := ctx.Value(statementCounterKey{}).(*atomic.Int64); ok {
 		c.Add(1)
 	}

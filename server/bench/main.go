@@ -16,6 +16,8 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -25,7 +27,14 @@ type options struct {
 	Concurrency                          int
 	Out                                  string
 	Keep                                 bool
+	// Scenarios selects groups of scenarios; empty runs them all.
+	Scenarios map[string]bool
 }
+
+// scenarioGroups are what -scenarios selects from.
+var scenarioGroups = []string{"typename", "feed", "catalog", "checkout", "ingest", "live"}
+
+func (o options) want(group string) bool { return len(o.Scenarios) == 0 || o.Scenarios[group] }
 
 func main() {
 	var o options
@@ -37,7 +46,18 @@ func main() {
 	flag.DurationVar(&o.Duration, "duration", 10*time.Second, "how long each load run lasts")
 	flag.IntVar(&o.Concurrency, "concurrency", 16, "closed-loop clients")
 	flag.StringVar(&o.Out, "out", "bench-results", "report folder")
+	only := flag.String("scenarios", "", "comma-separated groups to run ("+strings.Join(scenarioGroups, ",")+"); empty runs all")
 	flag.Parse()
+	if *only != "" {
+		o.Scenarios = map[string]bool{}
+		for _, g := range strings.Split(*only, ",") {
+			if !slices.Contains(scenarioGroups, g) {
+				fmt.Fprintf(os.Stderr, "bench: unknown scenario group %q (have %s)\n", g, strings.Join(scenarioGroups, ","))
+				os.Exit(2)
+			}
+			o.Scenarios[g] = true
+		}
+	}
 	if *quick {
 		o.Users, o.Products, o.Videos, o.HistoryDays, o.Duration = 500, 2000, 5000, 3, 2*time.Second
 	}
@@ -60,6 +80,7 @@ func run(ctx context.Context, o options) error {
 		Note:    "load generator, server and PostgreSQL share this machine",
 		Dataset: fmt.Sprintf("%d users, %d products, %d videos, %d days of engagement", o.Users, o.Products, o.Videos, o.HistoryDays),
 	}
+	_ = env.db.GetContext(ctx, &r.Postgres, `SELECT 'PostgreSQL ' || current_setting('server_version')`)
 	if err := runAll(ctx, env, o, r); err != nil {
 		return err
 	}

@@ -35,11 +35,14 @@ type report struct {
 	Cores      int                `json:"cores"`
 	GOMAXPROCS int                `json:"gomaxprocs"`
 	Note       string             `json:"note"`
+	Postgres   string             `json:"postgres"`
 	Dataset    string             `json:"dataset"`
 	Results    []result           `json:"results"`
 	Baselines  map[string]float64 `json:"baselines"`
 	Invariants []invariant        `json:"invariants"`
 	Ingestion  []ingestion        `json:"ingestion"`
+	Statements []statements       `json:"statements"`
+	Fanout     *fanout            `json:"liveFanout,omitempty"`
 	Targets    []target           `json:"targets"`
 }
 
@@ -54,11 +57,29 @@ func (r *report) targets(hello, typename, feed result) {
 		}
 		return a / b
 	}
-	add("{ __typename } vs net/http hello", fmt.Sprintf("%.2f×", ratio(typename.Throughput, hello.Throughput)), "≥ 0.5×",
-		ratio(typename.Throughput, hello.Throughput) >= 0.5)
-	sel := r.Baselines["pgbench -S tps"]
-	add("feed(first: 20) vs pgbench -S", fmt.Sprintf("1/%.1f", ratio(sel, feed.Throughput)), "≥ 1/25", ratio(feed.Throughput, sel) >= 1.0/25)
-	add("feed(first: 20) p99 at 16 clients", fmt.Sprintf("%.1f ms", feed.P99), "< 50 ms", feed.P99 < 50)
+	if hello.Throughput > 0 {
+		add("{ __typename } vs net/http hello", fmt.Sprintf("%.2f×", ratio(typename.Throughput, hello.Throughput)), "≥ 0.5×",
+			ratio(typename.Throughput, hello.Throughput) >= 0.5)
+	}
+	if sel := r.Baselines["pgbench -S tps"]; sel > 0 {
+		add("feed(first: 20) vs pgbench -S", fmt.Sprintf("1/%.1f", ratio(sel, feed.Throughput)), "≥ 1/25", ratio(feed.Throughput, sel) >= 1.0/25)
+		add("feed(first: 20) p99, closed loop at 16 clients", fmt.Sprintf("%.1f ms", feed.P99), "< 50 ms", feed.P99 < 50)
+		// The same targets for pages executed every time (the anonymous
+		// answer above is shared for a second): what signed-in viewers get.
+		for _, res := range r.Results {
+			if res.Name == "feed(first: 20), uncached" || res.Name == "feed(first: 20), signed in" {
+				add(res.Name+" vs pgbench -S", fmt.Sprintf("1/%.1f", ratio(sel, res.Throughput)), "≥ 1/25", ratio(res.Throughput, sel) >= 1.0/25)
+				add(res.Name+" p99, closed loop at 16 clients", fmt.Sprintf("%.1f ms", res.P99), "< 50 ms", res.P99 < 50)
+			}
+		}
+	}
+	for _, st := range r.Statements {
+		add("SQL statements per request, "+st.Scenario, fmt.Sprintf("%.2f", st.PerRequest), "≤ 8", st.PerRequest <= 8)
+	}
+	if f := r.Fanout; f != nil {
+		add(fmt.Sprintf("live fan-out to %d subscribers, p99", f.Subscribers), fmt.Sprintf("%.1f ms, %d missed", f.P99, f.Missed),
+			"< 1 s, none missed", f.P99 < 1000 && f.Missed == 0)
+	}
 	for _, res := range r.Results {
 		for _, b := range []int{2, 16, 64} {
 			if res.Name == fmt.Sprintf("checkout, hot variant, %d buyers", b) {
@@ -69,7 +90,7 @@ func (r *report) targets(hello, typename, feed result) {
 	}
 	for _, in := range r.Ingestion {
 		base := r.Baselines["pgbench single-row insert tps"]
-		add(fmt.Sprintf("events/s, batches of %d, vs single-row insert", in.Batch), fmt.Sprintf("%.2f×", ratio(in.EventsPerSecond, base)),
+		add(fmt.Sprintf("recordEvents in batches of %d: events/s vs pgbench single-row insert TPS", in.Batch), fmt.Sprintf("%.2f×", ratio(in.EventsPerSecond, base)),
 			"≥ 2×, nothing lost", ratio(in.EventsPerSecond, base) >= 2 && in.Flushed >= in.Accepted)
 	}
 	for _, inv := range r.Invariants {
@@ -87,8 +108,8 @@ func (r *report) write(path string) error {
 		return err
 	}
 	var md strings.Builder
-	fmt.Fprintf(&md, "# Showcase benchmark\n\n%s, commit %s, %d cores, GOMAXPROCS %d; %s.\nDataset: %s.\n\n",
-		r.Started.Format(time.RFC3339), r.Commit, r.Cores, r.GOMAXPROCS, r.Note, r.Dataset)
+	fmt.Fprintf(&md, "# Showcase benchmark\n\n%s, commit %s, %d cores, GOMAXPROCS %d, %s; %s.\nDataset: %s.\n\n",
+		r.Started.Format(time.RFC3339), r.Commit, r.Cores, r.GOMAXPROCS, r.Postgres, r.Note, r.Dataset)
 	md.WriteString("## Targets\n\n| target | measured | goal | met |\n|---|---|---|---|\n")
 	for _, t := range r.Targets {
 		fmt.Fprintf(&md, "| %s | %s | %s | %v |\n", t.Name, t.Measured, t.Goal, t.Met)
@@ -105,6 +126,14 @@ func (r *report) write(path string) error {
 	md.WriteString("\n## Baselines\n\n")
 	for k, v := range r.Baselines {
 		fmt.Fprintf(&md, "- %s: %.0f\n", k, v)
+	}
+	md.WriteString("\n## SQL statements per request\n\n")
+	for _, st := range r.Statements {
+		fmt.Fprintf(&md, "- %s: %.2f\n", st.Scenario, st.PerRequest)
+	}
+	if f := r.Fanout; f != nil {
+		fmt.Fprintf(&md, "\n## Live fan-out\n\n%d websocket subscribers of one session, %d comments posted one at a time: %d deliveries, %d missed; "+
+			"from sending the mutation to each arrival p50 %.1f ms, p99 %.1f ms, max %.1f ms.\n", f.Subscribers, f.Comments, f.Deliveries, f.Missed, f.P50, f.P99, f.Max)
 	}
 	md.WriteString("\n## Ingestion\n\n")
 	for _, in := range r.Ingestion {

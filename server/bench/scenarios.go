@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -29,53 +30,134 @@ func checkoutVars(key string, variant int64) map[string]any {
 		"idempotencyKey": key, "shippingAddress": address, "payment": map[string]any{"token": "tok_ok"}}}
 }
 
-// runAll runs every scenario and baseline, in the order the report lists them.
+// uncached asks the server to execute a request rather than answer it from
+// its shared anonymous cache.
+func uncached(req *http.Request, err error) (*http.Request, error) {
+	if req != nil {
+		req.Header.Set("Cache-Control", "no-cache")
+	}
+	return req, err
+}
+
+// runAll runs the selected scenarios and the baselines they are compared
+// with, in the order the report lists them.
 func runAll(ctx context.Context, e *environment, o options, r *report) error {
 	d, c := o.Duration, o.Concurrency
 	say := func(res result) result {
-		fmt.Printf("%-34s %-6s %7.0f/s  p50 %7.2f  p99 %8.2f ms  errors %.2f%%\n", res.Name, res.Mode, res.Throughput, res.P50, res.P99, res.ErrorRate*100)
+		fmt.Printf("%-40s %-6s %7.0f/s  p50 %7.2f  p99 %8.2f ms  errors %.2f%%\n", res.Name, res.Mode, res.Throughput, res.P50, res.P99, res.ErrorRate*100)
 		r.Results = append(r.Results, res)
 		return res
 	}
+	r.Baselines = map[string]float64{}
 	fmt.Println("\nbaselines and scenarios")
-	hello := say(closedLoop(ctx, "net/http hello (baseline)", c, d, func(int64) (*http.Request, error) {
-		return http.NewRequest(http.MethodGet, e.hello, nil)
-	}))
-	typename := say(closedLoop(ctx, "{ __typename }", c, d, func(int64) (*http.Request, error) {
-		return graphqlRequest(e.base, "", `{ __typename }`, nil)
-	}))
-	feed := func(int64) (*http.Request, error) { return graphqlRequest(e.base, "", feedQuery, nil) }
-	_ = os.MkdirAll(o.Out, 0o755)
-	wait := e.profile(d, filepath.Join(o.Out, "feed.cpu.pprof"))
-	feedMax := say(closedLoop(ctx, "feed(first: 20)", c, d, feed))
-	wait()
-	for _, share := range []float64{0.25, 0.5, 0.75, 0.9} {
-		if feedMax.Throughput > 0 {
-			say(openLoop(ctx, fmt.Sprintf("feed(first: 20) at %.0f%%", share*100), share*feedMax.Throughput, d, feed))
+	var hello, typename, feedMax result
+	if o.want("typename") {
+		hello = say(closedLoop(ctx, "net/http hello (baseline)", c, d, func(int64) (*http.Request, error) {
+			return http.NewRequest(http.MethodGet, e.hello, nil)
+		}))
+		typename = say(closedLoop(ctx, "{ __typename }", c, d, func(int64) (*http.Request, error) {
+			return graphqlRequest(e.base, "", `{ __typename }`, nil)
+		}))
+		say(closedLoop(ctx, "{ __typename }, uncached", c, d, func(int64) (*http.Request, error) {
+			return uncached(graphqlRequest(e.base, "", `{ __typename }`, nil))
+		}))
+	}
+	if o.want("feed") {
+		feed := func(int64) (*http.Request, error) { return graphqlRequest(e.base, "", feedQuery, nil) }
+		_ = os.MkdirAll(o.Out, 0o755)
+		feedMax = say(closedLoop(ctx, "feed(first: 20)", c, d, feed))
+		for _, share := range []float64{0.25, 0.5, 0.75, 0.9} {
+			if feedMax.Throughput > 0 {
+				say(openLoop(ctx, fmt.Sprintf("feed(first: 20) at %.0f%%", share*100), share*feedMax.Throughput, d, feed))
+			}
+		}
+		// The same page executed every time, as a signed-out viewer who
+		// asks for it fresh, and personalised for a signed-in viewer.
+		wait := e.profile(d, filepath.Join(o.Out, "feed.cpu.pprof"))
+		say(closedLoop(ctx, "feed(first: 20), uncached", c, d, func(int64) (*http.Request, error) {
+			return uncached(graphqlRequest(e.base, "", feedQuery, nil))
+		}))
+		wait()
+		say(closedLoop(ctx, "feed(first: 20), signed in", c, d, func(int64) (*http.Request, error) {
+			return graphqlRequest(e.base, e.token, feedQuery, nil)
+		}))
+		for _, viewer := range []struct{ name, token string }{{"anonymous", ""}, {"signed in", e.token}} {
+			n, err := e.statementsPerRequest(ctx, 50, func() (*http.Request, error) {
+				return uncached(graphqlRequest(e.base, viewer.token, feedQuery, nil))
+			})
+			if err != nil {
+				return err
+			}
+			fmt.Printf("%-40s %.2f SQL statements per request\n", "feed(first: 20), "+viewer.name, n)
+			r.Statements = append(r.Statements, statements{Scenario: "feed(first: 20), executed, " + viewer.name, PerRequest: n})
 		}
 	}
-	zipf := rand.NewZipf(rand.New(rand.NewPCG(1, 2)), 1.1, 1, uint64(o.Products-1))
-	say(closedLoop(ctx, "product(id), Zipf", c, d, func(int64) (*http.Request, error) {
-		return graphqlRequest(e.base, "", `query($id: ID!) { product(id: $id) { title description priceRange { min { amount } }
+	if o.want("catalog") {
+		var zipfMu sync.Mutex
+		zipf := rand.NewZipf(rand.New(rand.NewPCG(1, 2)), 1.1, 1, uint64(o.Products-1))
+		say(closedLoop(ctx, "product(id), Zipf", c, d, func(int64) (*http.Request, error) {
+			zipfMu.Lock()
+			id := int64(zipf.Uint64()) + 1
+			zipfMu.Unlock()
+			return graphqlRequest(e.base, "", `query($id: ID!) { product(id: $id) { title description priceRange { min { amount } }
 			variants { edges { node { sku price { amount } availableForSale } } } shop { name } } }`,
-			map[string]any{"id": gid("Product", int64(zipf.Uint64())+1)})
-	}))
-	terms := []string{"serum", "hoodie", "candle", "earbuds", "chips", "yoga mat", "dog bed", "puzzle", "sunscreen", "sneakers"}
-	say(closedLoop(ctx, "products(filter: {search})", c, d, func(i int64) (*http.Request, error) {
-		return graphqlRequest(e.base, "", `query($q: String) { products(first: 20, filter: {search: $q}) { edges { node { title } } } }`,
-			map[string]any{"q": terms[i%int64(len(terms))]})
-	}))
+				map[string]any{"id": gid("Product", id)})
+		}))
+		terms := []string{"serum", "hoodie", "candle", "earbuds", "chips", "yoga mat", "dog bed", "puzzle", "sunscreen", "sneakers"}
+		say(closedLoop(ctx, "products(filter: {search})", c, d, func(i int64) (*http.Request, error) {
+			return graphqlRequest(e.base, "", `query($q: String) { products(first: 20, filter: {search: $q}) { edges { node { title } } } }`,
+				map[string]any{"q": terms[i%int64(len(terms))]})
+		}))
+	}
 
 	insertScript, hotScript, err := e.pgbenchInit(ctx)
 	if err != nil {
 		return err
 	}
-	pgSelect, err := e.pgbench(ctx, c, d, "-S", "-n")
-	if err != nil {
-		return err
+	if o.want("feed") {
+		pgSelect, err := e.pgbench(ctx, c, d, "-S", "-n")
+		if err != nil {
+			return err
+		}
+		r.Baselines["pgbench -S tps"] = pgSelect
 	}
-	r.Baselines = map[string]float64{"pgbench -S tps": pgSelect}
 
+	if o.want("checkout") {
+		if err := runCheckouts(ctx, e, o, r, say, hotScript); err != nil {
+			return err
+		}
+	}
+	if o.want("ingest") {
+		if err := runIngestion(ctx, e, o, r, say, insertScript); err != nil {
+			return err
+		}
+	}
+	if o.want("live") {
+		fmt.Printf("live fan-out: %d subscribers ...\n", liveSubscribers)
+		f, err := liveFanout(ctx, e, liveSubscribers, liveComments)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("%-40s p50 %.1f  p99 %.1f  max %.1f ms, %d of %d deliveries missed\n", "live fan-out", f.P50, f.P99, f.Max, f.Missed, f.Subscribers*f.Comments)
+		r.Fanout = &f
+	}
+	r.targets(hello, typename, feedMax)
+	return nil
+}
+
+// Live fan-out: comments posted one at a time to one session's subscribers.
+const (
+	liveSubscribers = 2000
+	liveComments    = 20
+)
+
+type sayFunc func(result) result
+
+// runCheckouts buys on distinct variants, then on one hot variant at 2, 16 and
+// 64 buyers against the hot-row UPDATE at the same concurrency, checking
+// that units sold and stock left add up to the starting stock.
+func runCheckouts(ctx context.Context, e *environment, o options, r *report, say sayFunc, hotScript string) error {
+	d, c := o.Duration, o.Concurrency
 	// Checkout on distinct variants, with stock enough for the run.
 	if _, err := e.db.ExecContext(ctx, `UPDATE product_variants SET stock = 1000000; UPDATE products SET status = 'ACTIVE'`); err != nil {
 		return err
@@ -108,8 +190,13 @@ func runAll(ctx context.Context, e *environment, o options, r *report) error {
 		r.Baselines[fmt.Sprintf("pgbench hot-row update tps, %d clients", buyers)] = hotTPS
 		r.Invariants = append(r.Invariants, invariant{Name: res.Name, Sold: sold, Left: left, Starting: startingStock, Holds: sold+left == startingStock})
 	}
+	return nil
+}
 
-	// Ingestion: batches of 1 and 100 views of one hot video.
+// runIngestion sends batches of 1 and 100 views of one hot video and checks
+// that every accepted event is flushed.
+func runIngestion(ctx context.Context, e *environment, o options, r *report, say sayFunc, insertScript string) error {
+	d, c := o.Duration, o.Concurrency
 	insertTPS, err := e.pgbench(ctx, c, d, "-n", "-f", insertScript)
 	if err != nil {
 		return err
@@ -130,6 +217,5 @@ func runAll(ctx context.Context, e *environment, o options, r *report) error {
 		r.Ingestion = append(r.Ingestion, ingestion{Batch: size, EventsPerSecond: res.Throughput * float64(size), Flushed: after - before,
 			Accepted: int64(float64(res.Requests-res.Errors) * float64(size))})
 	}
-	r.targets(hello, typename, feedMax)
 	return nil
 }
