@@ -263,3 +263,25 @@ func TestDeclinedAndFailedPayments(t *testing.T) {
 		t.Fatalf("transient retry: %+v, checkouts %d", out, a.count("checkouts"))
 	}
 }
+
+// TestCheckoutRoundTrips: a plain checkout takes the short path (the key,
+// the orders and the stock in one statement; payment recorded and orders
+// returned in another), so a hot variant's row is locked only briefly.
+func TestCheckoutRoundTrips(t *testing.T) {
+	a := newTestAPI(t)
+	f := a.fixture("roundtrips")
+	buyer, _ := a.user("buyer", false)
+	const minimal = `mutation($in: CheckoutInput!) { checkout(input: $in) { orders { id } userErrors { code } } }`
+	var out checkoutOut
+	a.ok(buyer, minimal, checkoutInput("k1", "tok_ok", line(f.variantIDs[0], 1)), &out)
+	if len(out.Checkout.Orders) != 1 || len(out.Checkout.UserErrors) > 0 {
+		t.Fatalf("checkout: %+v", out.Checkout)
+	}
+	// The viewer's lookup, the variants read, the reservation, the completion.
+	if got := a.statements.Load(); got != 4 {
+		t.Errorf("a checkout of one line took %d statements, want 4", got)
+	}
+	if got := a.stock(f.variantIDs[0]); got != 4 {
+		t.Errorf("stock = %d, want 4", got)
+	}
+}

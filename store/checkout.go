@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -113,22 +112,34 @@ func (db *DB) Checkout(ctx context.Context, pay payment.Provider, req CheckoutRe
 	if p := req.Validate(); len(p) > 0 {
 		return CheckoutResult{Problems: p}, nil
 	}
-	checkoutID, replay, err := db.claimCheckout(ctx, req.BuyerID, req.IdempotencyKey, req.hash())
-	if err != nil || replay != nil {
-		if replay == nil {
-			replay = &CheckoutResult{}
+	checkoutID, amount, currency, reserved, err := db.reserveFast(ctx, req)
+	if err != nil {
+		return CheckoutResult{}, err
+	}
+	if !reserved {
+		// The careful path: the key may be taken, or the request may have
+		// problems to explain, or the stock moved under the fast path.
+		var replay *CheckoutResult
+		checkoutID, replay, err = db.claimCheckout(ctx, req.BuyerID, req.IdempotencyKey, req.hash())
+		if err != nil || replay != nil {
+			if replay == nil {
+				replay = &CheckoutResult{}
+			}
+			replay.Replayed = true
+			return *replay, err
 		}
-		replay.Replayed = true
-		return *replay, err
 	}
 	// From here on the work must finish even if the client goes away.
 	ctx = context.WithoutCancel(ctx)
-	amount, currency, problems, err := db.reserve(ctx, checkoutID, req)
-	if err != nil || len(problems) > 0 {
-		if _, relErr := db.ExecContext(ctx, `DELETE FROM checkouts WHERE id = $1 AND status = 'PENDING'`, checkoutID); relErr != nil && err == nil {
-			err = relErr
+	if !reserved {
+		var problems Problems
+		amount, currency, problems, err = db.reserve(ctx, checkoutID, req)
+		if err != nil || len(problems) > 0 {
+			if _, relErr := db.ExecContext(ctx, `DELETE FROM checkouts WHERE id = $1 AND status = 'PENDING'`, checkoutID); relErr != nil && err == nil {
+				err = relErr
+			}
+			return CheckoutResult{Problems: problems}, err
 		}
-		return CheckoutResult{Problems: problems}, err
 	}
 	// A provider that panics must not leave the stock reserved.
 	defer func() {
@@ -142,10 +153,7 @@ func (db *DB) Checkout(ctx context.Context, pay payment.Provider, req CheckoutRe
 	})
 	switch {
 	case payErr == nil:
-		if err := db.completeCheckout(ctx, checkoutID, ref, amount, currency, req); err != nil {
-			return CheckoutResult{}, err
-		}
-		orders, err := db.checkoutOrders(ctx, checkoutID)
+		orders, err := db.completeCheckout(ctx, checkoutID, ref, amount, currency, req)
 		return CheckoutResult{Orders: orders}, err
 	case errors.Is(payErr, payment.ErrDeclined):
 		decline := FieldErrorf(EInvalid, "payment.token", "the payment was declined").Because(ReasonPaymentDeclined)
@@ -240,17 +248,7 @@ type lockedVariant struct {
 // reserve takes the stock and writes PENDING orders in one transaction,
 // locking the variants in id order so concurrent checkouts cannot deadlock.
 func (db *DB) reserve(ctx context.Context, checkoutID int64, req CheckoutRequest) (amount int64, currency string, problems Problems, err error) {
-	want := map[int64]int{}
-	var ids []int64
-	for _, l := range req.Lines {
-		if _, ok := want[l.VariantID]; !ok {
-			ids = append(ids, l.VariantID)
-		}
-		want[l.VariantID] += l.Quantity
-	}
-	sorted := append([]int64(nil), ids...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
-
+	want, sorted := wantedVariants(req.Lines)
 	err = db.inTxRetry(ctx, func(tx *sqlx.Tx) error {
 		problems, currency, amount = nil, "", 0
 		var rows []lockedVariant
@@ -295,13 +293,13 @@ func (db *DB) reserve(ctx context.Context, checkoutID int64, req CheckoutRequest
 			FROM unnest($1::bigint[], $2::int[]) AS x(id, q) WHERE v.id = x.id`, pq.Array(sorted), pq.Array(qty)); err != nil {
 			return fmt.Errorf("take stock: %w", err)
 		}
-		amount, err = insertPendingOrders(ctx, tx, checkoutID, req, byID, creatorID)
+		authors, err := contentAuthors(ctx, tx, req, creatorID)
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE checkouts SET amount = $2, currency_code = $3, updated_at = now() WHERE id = $1`,
-			checkoutID, amount, currency)
-		return err
+		orders := planOrders(req, byID, authors)
+		amount = orders.total
+		return writePendingOrders(ctx, tx, checkoutID, req, currency, orders)
 	})
 	return amount, currency, problems, err
 }
@@ -327,106 +325,39 @@ func checkLines(lines []CheckoutLine, byID map[int64]*lockedVariant, want map[in
 	return p
 }
 
-// insertPendingOrders writes one order per shop, in the order shops first
-// appear in the request, and returns the amount to charge.
-func insertPendingOrders(ctx context.Context, tx *sqlx.Tx, checkoutID int64, req CheckoutRequest, byID map[int64]*lockedVariant, creatorID *int64) (int64, error) {
-	var shops []int64
-	linesByShop := map[int64][]CheckoutLine{}
-	for _, l := range req.Lines {
-		shopID := byID[l.VariantID].ShopID
-		if _, ok := linesByShop[shopID]; !ok {
-			shops = append(shops, shopID)
+// completeCheckout marks the reserved orders paid, records the payment and
+// empties the bought lines from a cart, in one statement, and returns the
+// orders. Run again after it took effect (a retry), it changes nothing and
+// the orders are read back.
+func (db *DB) completeCheckout(ctx context.Context, checkoutID int64, ref string, amount int64, currency string, req CheckoutRequest) ([]*Order, error) {
+	var variants []int64
+	if req.FromCart {
+		for _, l := range req.Lines {
+			variants = append(variants, l.VariantID)
 		}
-		linesByShop[shopID] = append(linesByShop[shopID], l)
 	}
-	address, _ := json.Marshal(req.ShippingAddress)
-	var total int64
-	for _, shopID := range shops {
-		lines := linesByShop[shopID]
-		var subtotal int64
-		units := 0
-		for _, l := range lines {
-			subtotal += byID[l.VariantID].PriceAmount * int64(l.Quantity)
-			units += l.Quantity
-		}
-		source := req.SourceContentID
-		if source == nil {
-			source = lines[0].SourceContentID
-		}
-		first := byID[lines[0].VariantID]
-		var creator *int64
-		var rate int
-		var commission int64
-		if source != nil {
-			author, err := contentAuthor(ctx, tx, *source, creatorID, req.SourceContentID)
-			if err != nil {
-				return 0, err
-			}
-			if author != 0 && author != first.ShopOwnerID {
-				creator, rate = &author, first.AffiliateRateBps
-				commission = subtotal * int64(rate) / 10_000
-			}
-		}
-		var orderID int64
-		if err := tx.GetContext(ctx, &orderID, `INSERT INTO orders (checkout_id, buyer_id, shop_id, status, currency_code,
-				subtotal_amount, total_amount, units, campaign, source_content_id, creator_id, commission_rate_bps, commission_amount, shipping_address)
-			VALUES ($1, $2, $3, 'PENDING', $4, $5, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
-			checkoutID, req.BuyerID, shopID, first.CurrencyCode, subtotal, units, nullIfEmpty(req.Campaign), source, creator, rate, commission, string(address)); err != nil {
-			return 0, fmt.Errorf("insert order: %w", err)
-		}
-		for i, l := range lines {
-			v := byID[l.VariantID]
-			if _, err := tx.ExecContext(ctx, `INSERT INTO order_lines (order_id, variant_id, product_id, title, variant_title, sku,
-					quantity, unit_price_amount, total_amount, position) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-				orderID, v.ID, v.ProductID, v.Title, v.VariantTitle, v.SKU, l.Quantity, v.PriceAmount, v.PriceAmount*int64(l.Quantity), i); err != nil {
-				return 0, fmt.Errorf("insert order line: %w", err)
-			}
-		}
-		total += subtotal
-	}
-	return total, nil
-}
-
-// contentAuthor returns who made the content an order is attributed to.
-func contentAuthor(ctx context.Context, tx *sqlx.Tx, contentID int64, knownAuthor, knownContent *int64) (int64, error) {
-	if knownContent != nil && *knownContent == contentID && knownAuthor != nil {
-		return *knownAuthor, nil
-	}
-	var author int64
-	err := tx.GetContext(ctx, &author, `SELECT author_id FROM contents WHERE id = $1`, contentID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
-	}
-	return author, err
-}
-
-// completeCheckout marks the reserved orders paid and records the payment.
-func (db *DB) completeCheckout(ctx context.Context, checkoutID int64, ref string, amount int64, currency string, req CheckoutRequest) error {
-	return db.inTxRetry(ctx, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE orders SET status = 'PAID', paid_at = now()
-			WHERE checkout_id = $1 AND status = 'PENDING'`, checkoutID); err != nil {
-			return fmt.Errorf("mark orders paid: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO payments (checkout_id, provider_ref, amount, currency_code)
-			VALUES ($1, $2, $3, $4) ON CONFLICT (provider_ref) DO NOTHING`, checkoutID, ref, amount, currency); err != nil {
-			return fmt.Errorf("record payment: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE checkouts SET status = 'PAID', payment_ref = $2, updated_at = now()
-			WHERE id = $1`, checkoutID, ref); err != nil {
-			return fmt.Errorf("mark checkout paid: %w", err)
-		}
-		if req.FromCart {
-			variants := make([]int64, len(req.Lines))
-			for i, l := range req.Lines {
-				variants[i] = l.VariantID
-			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM cart_lines WHERE buyer_id = $1 AND variant_id = ANY($2)`,
-				req.BuyerID, pq.Array(variants)); err != nil {
-				return fmt.Errorf("empty cart: %w", err)
-			}
-		}
-		return nil
+	var orders []*Order
+	err := db.retry(ctx, func() error {
+		orders = nil
+		return db.SelectContext(ctx, &orders, `WITH paid AS (
+				UPDATE orders SET status = 'PAID', paid_at = now() WHERE checkout_id = $1 AND status = 'PENDING' RETURNING *
+			), payment AS (
+				INSERT INTO payments (checkout_id, provider_ref, amount, currency_code)
+				VALUES ($1, $2, $3, $4) ON CONFLICT (provider_ref) DO NOTHING
+			), checkout AS (
+				UPDATE checkouts SET status = 'PAID', payment_ref = $2, updated_at = now() WHERE id = $1
+			), cart AS (
+				DELETE FROM cart_lines WHERE buyer_id = $5 AND variant_id = ANY($6)
+			)
+			SELECT `+orderColumns+` FROM paid o ORDER BY o.id`, checkoutID, ref, amount, currency, req.BuyerID, pq.Array(variants))
 	})
+	if err != nil {
+		return nil, fmt.Errorf("complete checkout: %w", err)
+	}
+	if len(orders) == 0 {
+		return db.checkoutOrders(ctx, checkoutID)
+	}
+	return orders, nil
 }
 
 // abandonCheckout gives back the stock of a checkout whose payment failed.

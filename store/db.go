@@ -119,9 +119,15 @@ func retryable(err error) bool {
 // times when it fails retryably. Money paths use it: their transactions are
 // idempotent as a whole.
 func (db *DB) inTxRetry(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	return db.retry(ctx, func() error { return db.inTx(ctx, fn) })
+}
+
+// retry runs fn, an idempotent unit of work, again a few times with a short
+// backoff when it fails retryably.
+func (db *DB) retry(ctx context.Context, fn func() error) error {
 	var err error
 	for attempt := 0; attempt < 4; attempt++ {
-		if err = db.inTx(ctx, fn); err == nil || !retryable(err) {
+		if err = fn(); err == nil || !retryable(err) {
 			return err
 		}
 		select {

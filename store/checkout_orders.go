@@ -1,0 +1,166 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// pendingOrders are a checkout's orders (one per shop, in the order shops
+// first appear in the request) and their lines, column by column, so that
+// one statement writes them all.
+type pendingOrders struct {
+	total                                       int64
+	shopIDs, subtotals, commissions             []int64
+	units, rates                                []int
+	sources, creators                           []sql.NullInt64
+	lineShopIDs, lineVariantIDs, lineProductIDs []int64
+	lineTitles, lineVariantTitles, lineSKUs     []string
+	lineQuantities, linePositions               []int
+	lineUnitPrices                              []int64
+}
+
+// planOrders splits a checkout into its shops' orders. authors maps the
+// contents the lines were bought from to who made them: an order sourced
+// from someone else's content pays them the shop's affiliate commission.
+func planOrders(req CheckoutRequest, byID map[int64]*lockedVariant, authors map[int64]int64) pendingOrders {
+	var p pendingOrders
+	var shops []int64
+	linesByShop := map[int64][]CheckoutLine{}
+	for _, l := range req.Lines {
+		shopID := byID[l.VariantID].ShopID
+		if _, ok := linesByShop[shopID]; !ok {
+			shops = append(shops, shopID)
+		}
+		linesByShop[shopID] = append(linesByShop[shopID], l)
+	}
+	for _, shopID := range shops {
+		lines := linesByShop[shopID]
+		var subtotal int64
+		units := 0
+		for i, l := range lines {
+			v := byID[l.VariantID]
+			subtotal += v.PriceAmount * int64(l.Quantity)
+			units += l.Quantity
+			p.lineShopIDs = append(p.lineShopIDs, shopID)
+			p.lineVariantIDs = append(p.lineVariantIDs, v.ID)
+			p.lineProductIDs = append(p.lineProductIDs, v.ProductID)
+			p.lineTitles = append(p.lineTitles, v.Title)
+			p.lineVariantTitles = append(p.lineVariantTitles, v.VariantTitle)
+			p.lineSKUs = append(p.lineSKUs, v.SKU)
+			p.lineQuantities = append(p.lineQuantities, l.Quantity)
+			p.lineUnitPrices = append(p.lineUnitPrices, v.PriceAmount)
+			p.linePositions = append(p.linePositions, i)
+		}
+		source := req.SourceContentID
+		if source == nil {
+			source = lines[0].SourceContentID
+		}
+		first := byID[lines[0].VariantID]
+		var creator sql.NullInt64
+		var rate int
+		var commission int64
+		if source != nil {
+			if author, ok := authors[*source]; ok && author != first.ShopOwnerID {
+				creator, rate = sql.NullInt64{Int64: author, Valid: true}, first.AffiliateRateBps
+				commission = subtotal * int64(rate) / 10_000
+			}
+		}
+		p.shopIDs = append(p.shopIDs, shopID)
+		p.subtotals = append(p.subtotals, subtotal)
+		p.units = append(p.units, units)
+		p.sources = append(p.sources, nullableID(source))
+		p.creators = append(p.creators, creator)
+		p.rates = append(p.rates, rate)
+		p.commissions = append(p.commissions, commission)
+		p.total += subtotal
+	}
+	return p
+}
+
+// args are the statement arguments $8 to $23 of pendingOrdersSQL.
+func (p pendingOrders) args() []any {
+	return []any{pq.Array(p.shopIDs), pq.Array(p.subtotals), pq.Array(p.units), pq.Array(p.sources),
+		pq.Array(p.creators), pq.Array(p.rates), pq.Array(p.commissions),
+		pq.Array(p.lineShopIDs), pq.Array(p.lineVariantIDs), pq.Array(p.lineProductIDs), pq.Array(p.lineTitles),
+		pq.Array(p.lineVariantTitles), pq.Array(p.lineSKUs), pq.Array(p.lineQuantities), pq.Array(p.lineUnitPrices),
+		pq.Array(p.linePositions)}
+}
+
+// pendingOrdersSQL writes the orders and lines of the checkout named by a
+// preceding "claim" CTE; $1 is the buyer, $5 the currency, $6 the campaign,
+// $7 the shipping address and $8 to $23 pendingOrders.args.
+const pendingOrdersSQL = `new_orders AS (
+		INSERT INTO orders (checkout_id, buyer_id, shop_id, status, currency_code, subtotal_amount, total_amount, units,
+			campaign, source_content_id, creator_id, commission_rate_bps, commission_amount, shipping_address)
+		SELECT claim.id, $1, o.shop_id, 'PENDING', $5, o.subtotal, o.subtotal, o.units, $6, o.source, o.creator, o.rate, o.commission, $7::jsonb
+		FROM claim, unnest($8::bigint[], $9::bigint[], $10::int[], $11::bigint[], $12::bigint[], $13::int[], $14::bigint[])
+			WITH ORDINALITY AS o(shop_id, subtotal, units, source, creator, rate, commission, n)
+		ORDER BY o.n
+		RETURNING id, shop_id
+	), new_lines AS (
+		INSERT INTO order_lines (order_id, variant_id, product_id, title, variant_title, sku, quantity, unit_price_amount, total_amount, position)
+		SELECT o.id, l.variant_id, l.product_id, l.title, l.variant_title, l.sku, l.quantity, l.unit_price, l.unit_price * l.quantity, l.position
+		FROM new_orders o JOIN unnest($15::bigint[], $16::bigint[], $17::bigint[], $18::text[], $19::text[], $20::text[], $21::int[], $22::bigint[], $23::int[])
+			AS l(shop_id, variant_id, product_id, title, variant_title, sku, quantity, unit_price, position) ON l.shop_id = o.shop_id
+	)`
+
+// writePendingOrders writes a claimed checkout's orders and lines, and its
+// amount, in one statement.
+func writePendingOrders(ctx context.Context, tx *sqlx.Tx, checkoutID int64, req CheckoutRequest, currency string, p pendingOrders) error {
+	address, _ := json.Marshal(req.ShippingAddress)
+	args := append([]any{req.BuyerID, checkoutID, req.hash(), p.total, currency, nullIfEmpty(req.Campaign), string(address)}, p.args()...)
+	var written int
+	if err := tx.GetContext(ctx, &written, `WITH claim AS (
+			UPDATE checkouts SET amount = $4, currency_code = $5, updated_at = now()
+			WHERE id = $2::bigint AND buyer_id = $1 AND request_hash = $3 RETURNING id
+		), `+pendingOrdersSQL+` SELECT count(*) FROM new_orders`, args...); err != nil {
+		return fmt.Errorf("insert orders: %w", err)
+	}
+	if written != len(p.shopIDs) {
+		return fmt.Errorf("insert orders: wrote %d of %d", written, len(p.shopIDs))
+	}
+	return nil
+}
+
+// contentAuthors finds who made each content the lines were bought from,
+// besides the request's source whose author is already known.
+func contentAuthors(ctx context.Context, q sqlx.QueryerContext, req CheckoutRequest, sourceAuthor *int64) (map[int64]int64, error) {
+	authors := map[int64]int64{}
+	if req.SourceContentID != nil && sourceAuthor != nil {
+		authors[*req.SourceContentID] = *sourceAuthor
+	}
+	var unknown []int64
+	for _, l := range req.Lines {
+		if l.SourceContentID != nil && req.SourceContentID == nil {
+			if _, ok := authors[*l.SourceContentID]; !ok {
+				unknown = append(unknown, *l.SourceContentID)
+			}
+		}
+	}
+	if len(unknown) == 0 {
+		return authors, nil
+	}
+	var rows []struct {
+		ID     int64 `db:"id"`
+		Author int64 `db:"author_id"`
+	}
+	if err := sqlx.SelectContext(ctx, q, &rows, `SELECT id, author_id FROM contents WHERE id = ANY($1)`, pq.Array(unknown)); err != nil {
+		return nil, fmt.Errorf("content authors: %w", err)
+	}
+	for _, r := range rows {
+		authors[r.ID] = r.Author
+	}
+	return authors, nil
+}
+
+func nullableID(id *int64) sql.NullInt64 {
+	if id == nil {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: *id, Valid: true}
+}
