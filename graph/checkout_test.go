@@ -277,9 +277,10 @@ func TestCheckoutRoundTrips(t *testing.T) {
 	if len(out.Checkout.Orders) != 1 || len(out.Checkout.UserErrors) > 0 {
 		t.Fatalf("checkout: %+v", out.Checkout)
 	}
-	// The viewer's lookup, the variants read, the reservation, the completion.
-	if got := a.statements.Load(); got != 4 {
-		t.Errorf("a checkout of one line took %d statements, want 4", got)
+	// The viewer's lookup, the plan setting, the variants read, the
+	// reservation, the completion.
+	if got := a.statements.Load(); got != 5 {
+		t.Errorf("a checkout of one line took %d statements, want 5", got)
 	}
 	if got := a.stock(f.variantIDs[0]); got != 4 {
 		t.Errorf("stock = %d, want 4", got)

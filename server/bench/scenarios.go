@@ -167,6 +167,15 @@ func runCheckouts(ctx context.Context, e *environment, o options, r *report, say
 		return graphqlRequest(e.base, e.token, checkoutQuery, checkoutVars(fmt.Sprintf("distinct-%d", i), 1+i%variants))
 	}))
 
+	n, err := e.statementsPerRequest(ctx, 50, func() (*http.Request, error) {
+		return graphqlRequest(e.base, e.token, checkoutQuery, checkoutVars(fmt.Sprintf("count-%d", time.Now().UnixNano()), 1))
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%-40s %.2f SQL statements per request\n", "checkout of one line", n)
+	r.Statements = append(r.Statements, statements{Scenario: "checkout of one line", PerRequest: n})
+
 	// Checkout on one hot variant at 2, 16 and 64 buyers, with the invariant.
 	const startingStock = 100000
 	for _, buyers := range []int{2, 16, 64} {
