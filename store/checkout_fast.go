@@ -101,17 +101,21 @@ func (db *DB) reserveFast(ctx context.Context, req CheckoutRequest) (checkoutID,
 }
 
 // reserveFastSQL claims the key ($1, $2), writes the orders and their lines,
-// and takes the stock only if every variant still has it at the price read
-// and its product is still for sale. Without the claim nothing else is
-// written; the caller rolls back when fewer variants were taken than asked.
+// and then takes the stock only if every variant still has it at the price
+// read and its product is still for sale. Without the claim no order, line
+// or stock is written; the caller rolls back when fewer variants were taken
+// than asked.
 const reserveFastSQL = `WITH claim AS (
 		INSERT INTO checkouts (buyer_id, idempotency_key, request_hash, status, amount, currency_code)
 		VALUES ($1, $2, $3, 'PENDING', $4, $5)
 		ON CONFLICT (buyer_id, idempotency_key) DO NOTHING RETURNING id
 	), ` + pendingOrdersSQL + `, taken AS (
+		-- Joining the count of lines written makes the inserts finish before
+		-- any variant row is locked: the lock is held for the update and the
+		-- commit only.
 		UPDATE product_variants v SET stock = v.stock - x.q
-		FROM claim, unnest($24::bigint[], $25::int[], $26::bigint[]) AS x(id, q, price), products p
-		WHERE v.id = x.id AND p.id = v.product_id AND p.status = 'ACTIVE'
+		FROM (SELECT count(*) AS n FROM new_lines) written, unnest($24::bigint[], $25::int[], $26::bigint[]) AS x(id, q, price), products p
+		WHERE written.n > 0 AND v.id = x.id AND p.id = v.product_id AND p.status = 'ACTIVE'
 		  AND v.stock >= x.q AND v.price_amount = x.price AND v.currency_code = $5
 		RETURNING v.id
 	)

@@ -107,6 +107,7 @@ const pendingOrdersSQL = `new_orders AS (
 		SELECT o.id, l.variant_id, l.product_id, l.title, l.variant_title, l.sku, l.quantity, l.unit_price, l.unit_price * l.quantity, l.position
 		FROM new_orders o JOIN unnest($15::bigint[], $16::bigint[], $17::bigint[], $18::text[], $19::text[], $20::text[], $21::int[], $22::bigint[], $23::int[])
 			AS l(shop_id, variant_id, product_id, title, variant_title, sku, quantity, unit_price, position) ON l.shop_id = o.shop_id
+		RETURNING 1
 	)`
 
 // writePendingOrders writes a claimed checkout's orders and lines, and its
