@@ -94,20 +94,32 @@ func (p pendingOrders) args() []any {
 // pendingOrdersSQL writes the orders and lines of the checkout named by a
 // preceding "claim" CTE; $1 is the buyer, $5 the currency, $6 the campaign,
 // $7 the shipping address and $8 to $23 pendingOrders.args.
-const pendingOrdersSQL = `new_orders AS (
+//
+// The arrays are read through a materialized CTE, so that the planner
+// cannot see how long they are: its estimates are then the same with and
+// without the values, and PostgreSQL keeps reusing the statement's generic
+// plan (planning it afresh took longer than running it).
+const pendingOrdersSQL = `arrays AS MATERIALIZED (
+		SELECT $8::bigint[] AS shop_ids, $9::bigint[] AS subtotals, $10::int[] AS units, $11::bigint[] AS sources,
+			$12::bigint[] AS creators, $13::int[] AS rates, $14::bigint[] AS commissions,
+			$15::bigint[] AS line_shop_ids, $16::bigint[] AS variant_ids, $17::bigint[] AS product_ids, $18::text[] AS titles,
+			$19::text[] AS variant_titles, $20::text[] AS skus, $21::int[] AS quantities, $22::bigint[] AS unit_prices,
+			$23::int[] AS positions
+	), new_orders AS (
 		INSERT INTO orders (checkout_id, buyer_id, shop_id, status, currency_code, subtotal_amount, total_amount, units,
 			campaign, source_content_id, creator_id, commission_rate_bps, commission_amount, shipping_address)
 		SELECT claim.id, $1, o.shop_id, 'PENDING', $5, o.subtotal, o.subtotal, o.units, $6, o.source, o.creator, o.rate, o.commission, $7::jsonb
-		FROM claim, unnest($8::bigint[], $9::bigint[], $10::int[], $11::bigint[], $12::bigint[], $13::int[], $14::bigint[])
+		FROM claim, arrays a, unnest(a.shop_ids, a.subtotals, a.units, a.sources, a.creators, a.rates, a.commissions)
 			WITH ORDINALITY AS o(shop_id, subtotal, units, source, creator, rate, commission, n)
 		ORDER BY o.n
 		RETURNING id, shop_id
 	), new_lines AS (
 		INSERT INTO order_lines (order_id, variant_id, product_id, title, variant_title, sku, quantity, unit_price_amount, total_amount, position)
 		SELECT o.id, l.variant_id, l.product_id, l.title, l.variant_title, l.sku, l.quantity, l.unit_price, l.unit_price * l.quantity, l.position
-		FROM new_orders o JOIN unnest($15::bigint[], $16::bigint[], $17::bigint[], $18::text[], $19::text[], $20::text[], $21::int[], $22::bigint[], $23::int[])
-			AS l(shop_id, variant_id, product_id, title, variant_title, sku, quantity, unit_price, position) ON l.shop_id = o.shop_id
-		RETURNING 1
+		FROM arrays a, unnest(a.line_shop_ids, a.variant_ids, a.product_ids, a.titles, a.variant_titles, a.skus, a.quantities, a.unit_prices, a.positions)
+			AS l(shop_id, variant_id, product_id, title, variant_title, sku, quantity, unit_price, position)
+			JOIN new_orders o ON o.shop_id = l.shop_id
+		RETURNING variant_id, quantity, unit_price_amount
 	)`
 
 // writePendingOrders writes a claimed checkout's orders and lines, and its
