@@ -42,6 +42,8 @@ type testAPI struct {
 	events   *store.EventBuffer
 	// statements counts the SQL statements of the last request.
 	statements atomic.Int64
+	// allStatements counts the SQL statements of every request.
+	allStatements atomic.Int64
 }
 
 func newTestAPI(t testing.TB) *testAPI {
@@ -70,6 +72,7 @@ func newTestAPIWith(t testing.TB, configure func(*graph.Resolver)) *testAPI {
 		ctx, counter := store.WithStatementCounter(r.Context())
 		api.ServeHTTP(w, r.WithContext(ctx))
 		a.statements.Store(counter.Load())
+		a.allStatements.Add(counter.Load())
 	})
 	return a
 }

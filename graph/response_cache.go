@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -33,14 +33,21 @@ var cacheableCodes = map[string]bool{"FORBIDDEN": true, "NOT_FOUND": true, "BAD_
 // same feed page within a second; executing it once per TTL instead of once
 // per viewer is what keeps the API fast then. Only anonymous queries are
 // shared (signed-in callers see their own ranking, carts and figures); a
-// request with Cache-Control: no-cache is always executed. An expired entry
-// keeps being served for one more TTL while a single request refreshes it,
-// so callers never queue behind an execution.
+// request with Cache-Control: no-cache is always executed.
+//
+// Callers never queue behind more than one execution of a request: while
+// one runs, an expired entry keeps being served for up to one more TTL, and
+// callers with nothing to be served wait for that execution's answer
+// instead of running their own (a cold or long-expired page would otherwise
+// be executed by every caller at once, and fall further behind).
 type responseCache struct {
 	ttl     time.Duration
 	entries *lru.LRU[*cachedResponse]
 	// served logs and counts an answer given from the cache.
 	served func(ctx context.Context, operation string, codes []string, d time.Duration)
+
+	mu      sync.Mutex
+	running map[string]*execution
 }
 
 type cachedResponse struct {
@@ -50,11 +57,17 @@ type cachedResponse struct {
 	status      int
 	contentType string
 	body        []byte
-	refreshing  atomic.Bool
+}
+
+// execution is a request being executed for the cache: done is closed when
+// it has answered, and answer is then set if the answer may be shared.
+type execution struct {
+	done   chan struct{}
+	answer *cachedResponse
 }
 
 func newResponseCache(ttl time.Duration, served func(ctx context.Context, operation string, codes []string, d time.Duration)) *responseCache {
-	return &responseCache{ttl: ttl, entries: lru.New[*cachedResponse](maxCachedResponses), served: served}
+	return &responseCache{ttl: ttl, entries: lru.New[*cachedResponse](maxCachedResponses), served: served, running: map[string]*execution{}}
 }
 
 // cacheNote is how execution tells the cache whether a response may be
@@ -91,29 +104,67 @@ func (c *responseCache) middleware(next http.Handler) http.Handler {
 			return
 		}
 		now := time.Now()
-		if e, found := c.entries.Get(r.Context(), key); found {
-			age := now.Sub(e.stored)
-			// The first caller past the TTL refreshes; the rest get the
-			// entry until the refresh lands or a second TTL passes.
-			if age < c.ttl || (age < 2*c.ttl && !e.refreshing.CompareAndSwap(false, true)) {
-				c.serve(w, e, age)
-				if c.served != nil {
-					c.served(r.Context(), e.operation, e.codes, time.Since(now))
-				}
-				return
-			}
-			if age < 2*c.ttl {
-				defer e.refreshing.Store(false)
-			}
+		e, found := c.entries.Get(r.Context(), key)
+		if found && now.Sub(e.stored) < c.ttl {
+			c.answer(w, r, e, now)
+			return
 		}
-		note := &cacheNote{}
-		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), cacheNoteKey{}, note)))
-		if note.shareable && rec.status == http.StatusOK && !rec.overflow {
-			c.entries.Add(r.Context(), key, &cachedResponse{operation: note.operation, codes: note.codes, stored: now, status: rec.status,
-				contentType: rec.Header().Get("Content-Type"), body: rec.body.Bytes()})
+		c.mu.Lock()
+		x := c.running[key]
+		if x == nil {
+			x = &execution{done: make(chan struct{})}
+			c.running[key] = x
+			c.mu.Unlock()
+			c.execute(w, r, key, x, next, now)
+			return
 		}
+		c.mu.Unlock()
+		if found && now.Sub(e.stored) < 2*c.ttl {
+			c.answer(w, r, e, now)
+			return
+		}
+		select {
+		case <-x.done:
+		case <-r.Context().Done():
+			return // the caller has gone
+		}
+		if x.answer != nil {
+			c.answer(w, r, x.answer, now)
+			return
+		}
+		next.ServeHTTP(w, r) // that answer was not for sharing
 	})
+}
+
+// execute runs the request, answers it, and shares the answer when it may
+// be shared.
+func (c *responseCache) execute(w http.ResponseWriter, r *http.Request, key string, x *execution, next http.Handler, now time.Time) {
+	defer func() {
+		c.mu.Lock()
+		delete(c.running, key)
+		c.mu.Unlock()
+		close(x.done)
+	}()
+	note := &cacheNote{}
+	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+	next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), cacheNoteKey{}, note)))
+	if note.shareable && rec.status == http.StatusOK && !rec.overflow {
+		x.answer = &cachedResponse{operation: note.operation, codes: note.codes, stored: now, status: rec.status,
+			contentType: rec.Header().Get("Content-Type"), body: rec.body.Bytes()}
+		c.entries.Add(r.Context(), key, x.answer)
+	}
+}
+
+// answer serves a shared answer, and logs and counts it.
+func (c *responseCache) answer(w http.ResponseWriter, r *http.Request, e *cachedResponse, now time.Time) {
+	h := w.Header()
+	h.Set("Content-Type", e.contentType)
+	h.Set("Age", strconv.Itoa(int(max(now.Sub(e.stored), 0)/time.Second)))
+	w.WriteHeader(e.status)
+	_, _ = w.Write(e.body)
+	if c.served != nil {
+		c.served(r.Context(), e.operation, e.codes, time.Since(now))
+	}
 }
 
 // key names an anonymous query request by everything its answer depends
@@ -146,14 +197,6 @@ func (c *responseCache) key(r *http.Request) (string, bool) {
 		return "POST\x00" + accept + "\x00" + r.Header.Get("Content-Type") + "\x00" + string(body), true
 	}
 	return "", false
-}
-
-func (c *responseCache) serve(w http.ResponseWriter, e *cachedResponse, age time.Duration) {
-	h := w.Header()
-	h.Set("Content-Type", e.contentType)
-	h.Set("Age", strconv.Itoa(int(age/time.Second)))
-	w.WriteHeader(e.status)
-	_, _ = w.Write(e.body)
 }
 
 // recorder passes a response through while keeping a copy of it.

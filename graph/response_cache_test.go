@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -89,6 +90,48 @@ func TestResponseCache(t *testing.T) {
 	}
 	if cached, ran := anonymous(count, nil); ran != 0 || string(cached.Data) != string(fresh.Data) {
 		t.Fatalf("the refreshed answer is not shared: %d statements, %s", ran, cached.Data)
+	}
+}
+
+// TestResponseCacheExecutesOnceForConcurrentCallers: callers arriving
+// together at a page nobody has asked for yet get one execution's answer.
+func TestResponseCacheExecutesOnceForConcurrentCallers(t *testing.T) {
+	a := newTestAPIWith(t, func(r *graph.Resolver) { r.ResponseCacheTTL = time.Minute })
+	f := a.fixture("together")
+	a.product(f.sellerToken, f.shopID, "second", nil)
+	const page = `{ products(first: 5) { edges { node { title variants { edges { node { sku } } } } } } }`
+	request := func(header ...string) *http.Request {
+		body, _ := json.Marshal(map[string]any{"query": page})
+		req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		return req
+	}
+	a.serve(request("Cache-Control", "no-cache"))
+	once := a.statements.Load()
+
+	const callers = 32
+	before := a.allStatements.Load()
+	answers := make([]gqlResponse, callers)
+	errs := make([]error, callers)
+	var wg sync.WaitGroup
+	for i := range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			answers[i], errs[i] = a.serveRaw(request())
+		}()
+	}
+	wg.Wait()
+	for i := range callers {
+		if errs[i] != nil || len(answers[i].Errors) > 0 || string(answers[i].Data) != string(answers[0].Data) {
+			t.Fatalf("caller %d: %v %+v %s", i, errs[i], answers[i].Errors, answers[i].Data)
+		}
+	}
+	if got := a.allStatements.Load() - before; got != once {
+		t.Errorf("%d callers together ran %d SQL statements; one execution runs %d", callers, got, once)
 	}
 }
 
