@@ -66,8 +66,13 @@ func (db *DB) RunScoreRefresh(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
+		// The refresh is a batch over every content's last 7 days: its
+		// duration is logged so that its cost can be watched as data grows.
+		start := time.Now()
 		if err := db.RefreshContentScores(ctx); err != nil && ctx.Err() == nil {
 			slog.Error("refresh feed scores", "err", err)
+		} else if err == nil {
+			slog.Info("feed scores refreshed", "duration_ms", time.Since(start).Milliseconds())
 		}
 		select {
 		case <-ctx.Done():

@@ -113,7 +113,7 @@ func liveFanout(ctx context.Context, e *environment, subscribers, comments int) 
 		if err != nil {
 			return res, err
 		}
-		if !send(req) {
+		if send(req) != "" {
 			return res, fmt.Errorf("comment %d was refused", i)
 		}
 		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {

@@ -4,10 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
+	"os"
 	"sort"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -28,6 +33,11 @@ type result struct {
 	P99, P999  float64            `json:"-"`
 	Max        float64            `json:"-"`
 	Latency    map[string]float64 `json:"latencyMs"`
+	CPU        *cpuUse            `json:"cpuCores,omitempty"`
+	Started    time.Time          `json:"started"`
+	Ended      time.Time          `json:"ended"`
+	// ErrorKinds counts the errors by what went wrong.
+	ErrorKinds map[string]int64 `json:"errorKinds,omitempty"`
 }
 
 var client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024, MaxConnsPerHost: 0}, Timeout: 30 * time.Second}
@@ -38,42 +48,78 @@ var bodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 var errorsKey = []byte(`"errors":`)
 
-// send runs one request. A reply other than 200, or a 200 that carries
-// GraphQL errors, is an error; an "errors" key anywhere in the reply counts,
-// which may over-count but never misses one, without decoding every reply.
-func send(req *http.Request) bool {
+// send runs one request and says what went wrong, or "" when nothing did.
+// A reply other than 200, or a 200 that carries GraphQL errors, is an
+// error; an "errors" key anywhere in the reply counts, which may over-count
+// but never misses one, without decoding every reply.
+func send(req *http.Request) (failure string) {
 	res, err := client.Do(req)
 	if err != nil {
-		return false
+		return "transport: " + transportFailure(err)
 	}
 	defer res.Body.Close()
 	buf := bodies.Get().(*bytes.Buffer)
 	defer bodies.Put(buf)
 	buf.Reset()
 	if _, err := buf.ReadFrom(res.Body); err != nil {
-		return false
+		return "transport: " + transportFailure(err)
 	}
-	return res.StatusCode == http.StatusOK && !bytes.Contains(buf.Bytes(), errorsKey)
+	switch {
+	case res.StatusCode != http.StatusOK:
+		return fmt.Sprintf("HTTP %d", res.StatusCode)
+	case bytes.Contains(buf.Bytes(), errorsKey):
+		return "GraphQL errors"
+	}
+	return ""
 }
+
+// transportFailure names a failed exchange without its addresses, so that
+// failures of one kind are counted together.
+func transportFailure(err error) string {
+	var errno syscall.Errno
+	switch {
+	case errors.As(err, &errno):
+		return errno.Error()
+	case errors.Is(err, context.DeadlineExceeded), os.IsTimeout(err):
+		return "timeout"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "connection closed"
+	}
+	return "other"
+}
+
+// dropped is the failure of a request an open-loop run did not send,
+// because maxInFlight requests were still waiting for replies.
+const dropped = "not sent: too many in flight"
 
 type recorder struct {
 	mu        sync.Mutex
 	latencies []time.Duration
+	kinds     map[string]int64
 	errors    atomic.Int64
 	n         atomic.Int64
 }
 
-func (r *recorder) add(d time.Duration, ok bool) {
+// add records one request's latency and its failure ("" for success).
+func (r *recorder) add(d time.Duration, failure string) {
 	r.n.Add(1)
-	if !ok {
+	if failure != "" {
 		r.errors.Add(1)
 	}
 	r.mu.Lock()
 	r.latencies = append(r.latencies, d)
+	if failure != "" {
+		if r.kinds == nil {
+			r.kinds = map[string]int64{}
+		}
+		r.kinds[failure]++
+	}
 	r.mu.Unlock()
 }
 
-func (r *recorder) result(name, mode string, elapsed time.Duration) result {
+func (r *recorder) result(name, mode string, start time.Time) result {
+	end := time.Now()
+	elapsed := end.Sub(start)
 	sort.Slice(r.latencies, func(i, j int) bool { return r.latencies[i] < r.latencies[j] })
 	pct := func(p float64) float64 {
 		if len(r.latencies) == 0 {
@@ -82,7 +128,7 @@ func (r *recorder) result(name, mode string, elapsed time.Duration) result {
 		return float64(r.latencies[int(p*float64(len(r.latencies)-1))].Microseconds()) / 1000
 	}
 	res := result{Name: name, Mode: mode, Requests: r.n.Load(), Errors: r.errors.Load(),
-		Throughput: float64(r.n.Load()-r.errors.Load()) / elapsed.Seconds()}
+		Throughput: float64(r.n.Load()-r.errors.Load()) / elapsed.Seconds(), ErrorKinds: r.kinds, Started: start, Ended: end}
 	if res.Requests > 0 {
 		res.ErrorRate = float64(res.Errors) / float64(res.Requests)
 	}
@@ -98,6 +144,7 @@ func closedLoop(ctx context.Context, name string, clients int, d time.Duration, 
 	var counter atomic.Int64
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
+	cpu := startCPU()
 	start := time.Now()
 	var wg sync.WaitGroup
 	for c := 0; c < clients; c++ {
@@ -107,20 +154,20 @@ func closedLoop(ctx context.Context, name string, clients int, d time.Duration, 
 			for ctx.Err() == nil {
 				req, err := next(counter.Add(1))
 				if err != nil {
-					rec.add(0, false)
+					rec.add(0, "request: "+err.Error())
 					continue
 				}
 				t := time.Now()
-				ok := send(req)
+				failure := send(req)
 				if ctx.Err() == nil {
-					rec.add(time.Since(t), ok)
+					rec.add(time.Since(t), failure)
 				}
 			}
 		}()
 	}
 	wg.Wait()
-	r := rec.result(name, "closed", time.Since(start))
-	r.Clients = clients
+	r := rec.result(name, "closed", start)
+	r.Clients, r.CPU = clients, cpu.stop()
 	return r
 }
 
@@ -134,6 +181,7 @@ func openLoop(ctx context.Context, name string, rate float64, d time.Duration, n
 	var rec recorder
 	interval := time.Duration(float64(time.Second) / rate)
 	total := int64(d.Seconds() * rate)
+	cpu := startCPU()
 	start := time.Now()
 	var wg sync.WaitGroup
 	var inFlight atomic.Int64
@@ -143,7 +191,7 @@ func openLoop(ctx context.Context, name string, rate float64, d time.Duration, n
 			time.Sleep(wait)
 		}
 		if inFlight.Load() >= maxInFlight {
-			rec.add(time.Since(due), false)
+			rec.add(time.Since(due), dropped)
 			continue
 		}
 		inFlight.Add(1)
@@ -152,19 +200,33 @@ func openLoop(ctx context.Context, name string, rate float64, d time.Duration, n
 			defer wg.Done()
 			defer inFlight.Add(-1)
 			req, err := next(i)
-			ok := err == nil && send(req)
-			rec.add(time.Since(due), ok)
+			if err != nil {
+				rec.add(time.Since(due), "request: "+err.Error())
+				return
+			}
+			rec.add(time.Since(due), send(req))
 		}(i, due)
 	}
 	wg.Wait()
-	r := rec.result(name, "open", time.Since(start))
-	r.Rate = rate
+	r := rec.result(name, "open", start)
+	r.Rate, r.CPU = rate, cpu.stop()
 	return r
 }
 
 // graphqlRequest builds a POST /graphql.
 func graphqlRequest(base, token, query string, vars map[string]any) (*http.Request, error) {
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	return postBody(base, token, body)
+}
+
+// sameRequest builds the same POST /graphql every time, encoding it once:
+// the generator's own work per request is kept small.
+func sameRequest(base, token, query string) request {
+	body, _ := json.Marshal(map[string]any{"query": query})
+	return func(int64) (*http.Request, error) { return postBody(base, token, body) }
+}
+
+func postBody(base, token string, body []byte) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodPost, base+"/graphql", bytes.NewReader(body))
 	if err != nil {
 		return nil, err

@@ -84,6 +84,7 @@ func run(ctx context.Context, o options) error {
 	if err := runAll(ctx, env, o, r); err != nil {
 		return err
 	}
+	r.Refreshes = env.scoreRefreshes(r.Results)
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return err
 	}

@@ -3,7 +3,9 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"time"
 )
@@ -43,6 +45,7 @@ type report struct {
 	Ingestion  []ingestion        `json:"ingestion"`
 	Statements []statements       `json:"statements"`
 	Fanout     *fanout            `json:"liveFanout,omitempty"`
+	Refreshes  []scoreRefresh     `json:"scoreRefreshes"`
 	Targets    []target           `json:"targets"`
 }
 
@@ -116,18 +119,34 @@ func (r *report) write(path string) error {
 	for _, t := range r.Targets {
 		fmt.Fprintf(&md, "| %s | %s | %s | %v |\n", t.Name, t.Measured, t.Goal, t.Met)
 	}
-	md.WriteString("\n## Runs\n\n| scenario | mode | clients / rate | ok/s | p50 | p90 | p99 | p99.9 | max (ms) | errors |\n|---|---|---|---|---|---|---|---|---|---|\n")
+	md.WriteString("\n## Runs\n\n| scenario | mode | clients / rate | ok/s | p50 | p90 | p99 | p99.9 | max (ms) | errors | CPU cores: generator / server / PostgreSQL |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, x := range r.Results {
-		load := fmt.Sprint(x.Clients)
-		if x.Mode == "open" {
-			load = fmt.Sprintf("%.0f/s", x.Rate)
+		cpu := ""
+		if x.CPU != nil {
+			cpu = fmt.Sprintf("%.2f / %.2f / %.2f", x.CPU.Generator, x.CPU.Server, x.CPU.Postgres)
 		}
-		fmt.Fprintf(&md, "| %s | %s | %s | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f%% |\n",
-			x.Name, x.Mode, load, x.Throughput, x.P50, x.P90, x.P99, x.P999, x.Max, x.ErrorRate*100)
+		fmt.Fprintf(&md, "| %s | %s | %s | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f%% | %s |\n",
+			x.Name, x.Mode, loadOf(x), x.Throughput, x.P50, x.P90, x.P99, x.P999, x.Max, x.ErrorRate*100, cpu)
+	}
+	for _, x := range r.Results {
+		if len(x.ErrorKinds) == 0 {
+			continue
+		}
+		var kinds []string
+		for _, k := range slices.Sorted(maps.Keys(x.ErrorKinds)) {
+			kinds = append(kinds, fmt.Sprintf("%s × %d", k, x.ErrorKinds[k]))
+		}
+		fmt.Fprintf(&md, "\nErrors of %s, %s %s: %s.\n", x.Name, x.Mode, loadOf(x), strings.Join(kinds, ", "))
+	}
+	if len(r.Refreshes) > 0 {
+		md.WriteString("\n## Feed score refreshes\n\nThe server recomputes every content's 7-day ranking scores once a minute, in the background (from its log):\n\n")
+		for _, f := range r.Refreshes {
+			fmt.Fprintf(&md, "- ended %s after %d ms, during: %s\n", f.Ended.Format("15:04:05"), f.DurationMs, strings.Join(f.During, "; "))
+		}
 	}
 	md.WriteString("\n## Baselines\n\n")
-	for k, v := range r.Baselines {
-		fmt.Fprintf(&md, "- %s: %.0f\n", k, v)
+	for _, k := range slices.Sorted(maps.Keys(r.Baselines)) {
+		fmt.Fprintf(&md, "- %s: %.0f\n", k, r.Baselines[k])
 	}
 	md.WriteString("\n## SQL statements per request\n\n")
 	for _, st := range r.Statements {
@@ -142,4 +161,12 @@ func (r *report) write(path string) error {
 		fmt.Fprintf(&md, "- batches of %d: %.0f events/s accepted; %d accepted, %d flushed\n", in.Batch, in.EventsPerSecond, in.Accepted, in.Flushed)
 	}
 	return os.WriteFile(path+".md", []byte(md.String()), 0o644)
+}
+
+// loadOf is a run's load: its clients, or its rate when open-loop.
+func loadOf(x result) string {
+	if x.Mode == "open" {
+		return fmt.Sprintf("%.0f/s", x.Rate)
+	}
+	return fmt.Sprint(x.Clients)
 }

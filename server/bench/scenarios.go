@@ -30,13 +30,16 @@ func checkoutVars(key string, variant int64) map[string]any {
 		"idempotencyKey": key, "shippingAddress": address, "payment": map[string]any{"token": "tok_ok"}}}
 }
 
-// uncached asks the server to execute a request rather than answer it from
-// its shared anonymous cache.
-func uncached(req *http.Request, err error) (*http.Request, error) {
-	if req != nil {
-		req.Header.Set("Cache-Control", "no-cache")
+// uncached asks the server to execute requests rather than answer them
+// from its shared anonymous cache.
+func uncached(next request) request {
+	return func(i int64) (*http.Request, error) {
+		req, err := next(i)
+		if req != nil {
+			req.Header.Set("Cache-Control", "no-cache")
+		}
+		return req, err
 	}
-	return req, err
 }
 
 // runAll runs the selected scenarios and the baselines they are compared
@@ -55,15 +58,11 @@ func runAll(ctx context.Context, e *environment, o options, r *report) error {
 		hello = say(closedLoop(ctx, "net/http hello (baseline)", c, d, func(int64) (*http.Request, error) {
 			return http.NewRequest(http.MethodGet, e.hello, nil)
 		}))
-		typename = say(closedLoop(ctx, "{ __typename }", c, d, func(int64) (*http.Request, error) {
-			return graphqlRequest(e.base, "", `{ __typename }`, nil)
-		}))
-		say(closedLoop(ctx, "{ __typename }, uncached", c, d, func(int64) (*http.Request, error) {
-			return uncached(graphqlRequest(e.base, "", `{ __typename }`, nil))
-		}))
+		typename = say(closedLoop(ctx, "{ __typename }", c, d, sameRequest(e.base, "", `{ __typename }`)))
+		say(closedLoop(ctx, "{ __typename }, uncached", c, d, uncached(sameRequest(e.base, "", `{ __typename }`))))
 	}
 	if o.want("feed") {
-		feed := func(int64) (*http.Request, error) { return graphqlRequest(e.base, "", feedQuery, nil) }
+		feed := sameRequest(e.base, "", feedQuery)
 		_ = os.MkdirAll(o.Out, 0o755)
 		feedMax = say(closedLoop(ctx, "feed(first: 20)", c, d, feed))
 		for _, share := range []float64{0.25, 0.5, 0.75, 0.9} {
@@ -74,17 +73,11 @@ func runAll(ctx context.Context, e *environment, o options, r *report) error {
 		// The same page executed every time, as a signed-out viewer who
 		// asks for it fresh, and personalised for a signed-in viewer.
 		wait := e.profile(d, filepath.Join(o.Out, "feed.cpu.pprof"))
-		say(closedLoop(ctx, "feed(first: 20), uncached", c, d, func(int64) (*http.Request, error) {
-			return uncached(graphqlRequest(e.base, "", feedQuery, nil))
-		}))
+		say(closedLoop(ctx, "feed(first: 20), uncached", c, d, uncached(sameRequest(e.base, "", feedQuery))))
 		wait()
-		say(closedLoop(ctx, "feed(first: 20), signed in", c, d, func(int64) (*http.Request, error) {
-			return graphqlRequest(e.base, e.token, feedQuery, nil)
-		}))
+		say(closedLoop(ctx, "feed(first: 20), signed in", c, d, sameRequest(e.base, e.token, feedQuery)))
 		for _, viewer := range []struct{ name, token string }{{"anonymous", ""}, {"signed in", e.token}} {
-			n, err := e.statementsPerRequest(ctx, 50, func() (*http.Request, error) {
-				return uncached(graphqlRequest(e.base, viewer.token, feedQuery, nil))
-			})
+			n, err := e.statementsPerRequest(ctx, 50, uncached(sameRequest(e.base, viewer.token, feedQuery)))
 			if err != nil {
 				return err
 			}
@@ -167,7 +160,7 @@ func runCheckouts(ctx context.Context, e *environment, o options, r *report, say
 		return graphqlRequest(e.base, e.token, checkoutQuery, checkoutVars(fmt.Sprintf("distinct-%d", i), 1+i%variants))
 	}))
 
-	n, err := e.statementsPerRequest(ctx, 50, func() (*http.Request, error) {
+	n, err := e.statementsPerRequest(ctx, 50, func(int64) (*http.Request, error) {
 		return graphqlRequest(e.base, e.token, checkoutQuery, checkoutVars(fmt.Sprintf("count-%d", time.Now().UnixNano()), 1))
 	})
 	if err != nil {

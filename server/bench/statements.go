@@ -17,17 +17,17 @@ type statements struct {
 
 // statementsPerRequest sends n requests one after another and divides the
 // growth of the server's SQL statement counter (GET /metrics) by n.
-func (e *environment) statementsPerRequest(ctx context.Context, n int, next func() (*http.Request, error)) (float64, error) {
+func (e *environment) statementsPerRequest(ctx context.Context, n int, next request) (float64, error) {
 	before, err := e.statementsSent(ctx)
 	if err != nil {
 		return 0, err
 	}
 	for i := 0; i < n; i++ {
-		req, err := next()
+		req, err := next(int64(i))
 		if err != nil {
 			return 0, err
 		}
-		if !send(req.WithContext(ctx)) {
+		if send(req.WithContext(ctx)) != "" {
 			return 0, fmt.Errorf("request %d failed", i)
 		}
 	}
