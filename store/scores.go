@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
-
-	"github.com/jmoiron/sqlx"
 )
 
 // FeedWeights say how much conversion counts in the feed's ranking.
@@ -22,44 +20,86 @@ type FeedWeights struct {
 // engagement worth 10 points.
 var DefaultFeedWeights = FeedWeights{GPM: 10, Engagement: 2}
 
+// The score refresh goes through the contents scoreChunk ids at a time,
+// and after each chunk rests scoreRefreshRest times as long as the chunk
+// took: at 200,000 videos it is about five seconds of PostgreSQL CPU, which
+// taken at once left a 2-core machine one core for a minute's busiest
+// seconds; spread out it takes at most a quarter of a core.
+const (
+	scoreChunk       = 10000
+	scoreRefreshRest = 3
+)
+
 // RefreshContentScores recomputes every content's 7-day GPM and engagement
-// rate, which the feed ranks by, in one transaction.
+// rate, which the feed ranks by, as of one moment, a chunk of contents at a
+// time. Rows whose figures did not change are not rewritten: base scores
+// are kept to two decimals, so an old video's slowly fading recency does
+// not rewrite its row every minute.
 func (db *DB) RefreshContentScores(ctx context.Context) error {
-	return db.inTx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM content_scores`); err != nil {
-			return fmt.Errorf("clear scores: %w", err)
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO content_scores (content_id, gpm_7d, engagement_7d, base_score)
-			SELECT c.id, s.gpm, s.engagement,
-				CASE WHEN c.kind = 'LIVE' AND c.live_status = 'LIVE' THEN 1000 ELSE 0 END
-				+ 50 / (1 + greatest(extract(epoch FROM (now() - c.published_at)), 0) / 86400.0)
-				+ 6 * ln(1 + c.view_count + 5 * c.like_count)
-				+ $1 * ln(1 + s.gpm / 100.0) + $2 * 100 * least(s.engagement, 1)
-			FROM contents c
-			LEFT JOIN (SELECT content_id, sum(views) AS views, sum(shares) AS shares FROM content_event_counts
-			      WHERE bucket >= now() - interval '7 days' GROUP BY content_id) e ON e.content_id = c.id
-			LEFT JOIN (SELECT source_content_id AS id, sum(total_amount) AS gmv FROM orders
-			      WHERE status IN `+paidStatuses+` AND paid_at >= now() - interval '7 days' GROUP BY 1) o ON o.id = c.id
-			LEFT JOIN (SELECT content_id AS id, count(*) AS n FROM content_likes
-			      WHERE created_at >= now() - interval '7 days' GROUP BY 1) l ON l.id = c.id
-			LEFT JOIN (SELECT content_id AS id, count(*) AS n FROM comments
-			      WHERE created_at >= now() - interval '7 days' GROUP BY 1) cm ON cm.id = c.id
-			CROSS JOIN LATERAL (SELECT
-				CASE WHEN coalesce(e.views, 0) = 0 THEN 0 ELSE coalesce(o.gmv, 0) * 1000.0 / e.views END AS gpm,
-				CASE WHEN coalesce(e.views, 0) = 0 THEN 0
-				     ELSE (coalesce(l.n, 0) + coalesce(cm.n, 0) + e.shares)::float8 / e.views END AS engagement) s
-			WHERE c.kind = 'VIDEO' OR c.live_status <> 'ENDED'`, DefaultFeedWeights.GPM, DefaultFeedWeights.Engagement)
-		if err != nil {
-			return fmt.Errorf("refresh scores: %w", err)
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO content_scores_refreshed (at) VALUES (now())
-			ON CONFLICT (only_row) DO UPDATE SET at = EXCLUDED.at`)
-		if err != nil {
-			return fmt.Errorf("refresh scores: %w", err)
-		}
-		return nil
-	})
+	return db.refreshContentScores(ctx, scoreChunk, scoreRefreshRest)
 }
+
+func (db *DB) refreshContentScores(ctx context.Context, chunk int64, rest time.Duration) error {
+	var span struct {
+		At    time.Time `db:"at"`
+		MaxID int64     `db:"max_id"`
+	}
+	if err := db.GetContext(ctx, &span, `SELECT now() AS at, coalesce(max(id), 0) AS max_id FROM contents`); err != nil {
+		return fmt.Errorf("refresh scores: %w", err)
+	}
+	for from := int64(0); from < span.MaxID; from += chunk {
+		started := time.Now()
+		if _, err := db.ExecContext(ctx, refreshScoresSQL, from, from+chunk, span.At, DefaultFeedWeights.GPM, DefaultFeedWeights.Engagement); err != nil {
+			return fmt.Errorf("refresh scores of contents %d to %d: %w", from+1, from+chunk, err)
+		}
+		if from+chunk < span.MaxID {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(rest * time.Since(started)):
+			}
+		}
+	}
+	// Live sessions that ended since are no longer ranked; content created
+	// since span.At is, without a score, until the next refresh.
+	_, err := db.ExecContext(ctx, `WITH ended AS (
+			DELETE FROM content_scores s USING contents c
+			WHERE c.id = s.content_id AND c.kind = 'LIVE' AND c.live_status = 'ENDED'
+		)
+		INSERT INTO content_scores_refreshed (at) VALUES ($1)
+		ON CONFLICT (only_row) DO UPDATE SET at = EXCLUDED.at`, span.At)
+	if err != nil {
+		return fmt.Errorf("refresh scores: %w", err)
+	}
+	return nil
+}
+
+// refreshScoresSQL scores the contents with ids in ($1, $2] as of $3, with
+// the weights $4 (GPM) and $5 (engagement).
+const refreshScoresSQL = `INSERT INTO content_scores AS t (content_id, gpm_7d, engagement_7d, base_score, updated_at)
+	SELECT c.id, s.gpm, s.engagement, round((
+			CASE WHEN c.kind = 'LIVE' AND c.live_status = 'LIVE' THEN 1000 ELSE 0 END
+			+ 50 / (1 + greatest(extract(epoch FROM ($3::timestamptz - c.published_at)), 0) / 86400.0)
+			+ 6 * ln(1 + c.view_count + 5 * c.like_count)
+			+ $4 * ln(1 + s.gpm / 100.0) + $5 * 100 * least(s.engagement, 1))::numeric, 2)::float8, $3::timestamptz
+	FROM contents c
+	LEFT JOIN (SELECT content_id, sum(views) AS views, sum(shares) AS shares FROM content_event_counts
+	      WHERE content_id > $1 AND content_id <= $2 AND bucket >= $3::timestamptz - interval '7 days' GROUP BY content_id) e ON e.content_id = c.id
+	LEFT JOIN (SELECT source_content_id AS id, sum(total_amount) AS gmv FROM orders
+	      WHERE source_content_id > $1 AND source_content_id <= $2 AND status IN ` + paidStatuses + `
+	        AND paid_at >= $3::timestamptz - interval '7 days' GROUP BY 1) o ON o.id = c.id
+	LEFT JOIN (SELECT content_id AS id, count(*) AS n FROM content_likes
+	      WHERE content_id > $1 AND content_id <= $2 AND created_at >= $3::timestamptz - interval '7 days' GROUP BY 1) l ON l.id = c.id
+	LEFT JOIN (SELECT content_id AS id, count(*) AS n FROM comments
+	      WHERE content_id > $1 AND content_id <= $2 AND created_at >= $3::timestamptz - interval '7 days' GROUP BY 1) cm ON cm.id = c.id
+	CROSS JOIN LATERAL (SELECT
+		CASE WHEN coalesce(e.views, 0) = 0 THEN 0 ELSE coalesce(o.gmv, 0) * 1000.0 / e.views END AS gpm,
+		CASE WHEN coalesce(e.views, 0) = 0 THEN 0
+		     ELSE (coalesce(l.n, 0) + coalesce(cm.n, 0) + e.shares)::float8 / e.views END AS engagement) s
+	WHERE c.id > $1 AND c.id <= $2 AND (c.kind = 'VIDEO' OR c.live_status <> 'ENDED')
+	ON CONFLICT (content_id) DO UPDATE SET gpm_7d = EXCLUDED.gpm_7d, engagement_7d = EXCLUDED.engagement_7d,
+		base_score = EXCLUDED.base_score, updated_at = EXCLUDED.updated_at
+	WHERE (t.gpm_7d, t.engagement_7d, t.base_score) IS DISTINCT FROM (EXCLUDED.gpm_7d, EXCLUDED.engagement_7d, EXCLUDED.base_score)`
 
 // RunScoreRefresh refreshes the feed scores every interval until ctx ends.
 func (db *DB) RunScoreRefresh(ctx context.Context, interval time.Duration) {
