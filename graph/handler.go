@@ -53,7 +53,11 @@ func NewHandler(r *Resolver) http.Handler {
 	if top <= 0 {
 		top = store.DefaultTopCreatorFollowers
 	}
-	exec := WithLoaders(r.DB, top, srv)
+	wait := r.BatchWait
+	if wait <= 0 {
+		wait = DefaultBatchWait
+	}
+	exec := WithLoaders(r.DB, top, wait, srv)
 	if r.ResponseCacheTTL > 0 {
 		exec = newResponseCache(r.ResponseCacheTTL, func(ctx context.Context, operation string, codes []string, d time.Duration) {
 			r.observe(ctx, operation, codes, d, true)

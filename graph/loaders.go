@@ -12,10 +12,10 @@ import (
 	"showcase/store"
 )
 
-// batchWait is how long a loader collects keys before one statement fetches
-// them all; gqlgen starts sibling resolvers concurrently, so a short window
-// catches a whole level of the query.
-const batchWait = 2 * time.Millisecond
+// DefaultBatchWait is how long a loader collects keys before one statement
+// fetches them all; gqlgen starts sibling resolvers concurrently, so a short
+// window catches a whole level of the query.
+const DefaultBatchWait = 2 * time.Millisecond
 
 // Loaders batch every lookup a request makes, so a page costs a fixed number
 // of SQL statements whatever its size. They live for one request.
@@ -43,9 +43,9 @@ type Loaders struct {
 	Breakdown         *dataloadgen.Loader[store.MetricsKey, *store.Breakdown]
 }
 
-// NewLoaders returns fresh loaders over db. topCreatorFollowers sets where
-// the TOP_CREATORS sales channel begins.
-func NewLoaders(db *store.DB, topCreatorFollowers int64) *Loaders {
+// NewLoaders returns fresh loaders over db that collect keys for batchWait.
+// topCreatorFollowers sets where the TOP_CREATORS sales channel begins.
+func NewLoaders(db *store.DB, topCreatorFollowers int64, batchWait time.Duration) *Loaders {
 	wait := dataloadgen.WithWait(batchWait)
 	return &Loaders{
 		User:              dataloadgen.NewMappedLoader(db.UsersByIDs, wait),
@@ -89,13 +89,14 @@ type requestLoaders struct {
 	loaders *Loaders
 	db      *store.DB
 	top     int64
+	wait    time.Duration
 }
 
 // WithLoaders gives every request its own loaders, so cached rows never leak
 // between requests or viewers.
-func WithLoaders(db *store.DB, topCreatorFollowers int64, next http.Handler) http.Handler {
+func WithLoaders(db *store.DB, topCreatorFollowers int64, batchWait time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := context.WithValue(r.Context(), loadersKey{}, &requestLoaders{db: db, top: topCreatorFollowers})
+		ctx := context.WithValue(r.Context(), loadersKey{}, &requestLoaders{db: db, top: topCreatorFollowers, wait: batchWait})
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
@@ -103,6 +104,6 @@ func WithLoaders(db *store.DB, topCreatorFollowers int64, next http.Handler) htt
 // loadersFrom returns the request's loaders.
 func loadersFrom(ctx context.Context) *Loaders {
 	l := ctx.Value(loadersKey{}).(*requestLoaders)
-	l.once.Do(func() { l.loaders = NewLoaders(l.db, l.top) })
+	l.once.Do(func() { l.loaders = NewLoaders(l.db, l.top, l.wait) })
 	return l.loaders
 }

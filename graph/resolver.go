@@ -41,4 +41,6 @@ type Resolver struct {
 	// ResponseCacheTTL, when positive, shares anonymous query responses for
 	// that long (see responseCache).
 	ResponseCacheTTL time.Duration
+	// BatchWait is how long loaders collect keys (DefaultBatchWait when 0).
+	BatchWait time.Duration
 }
