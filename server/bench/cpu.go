@@ -54,25 +54,27 @@ func processCPU(pid int) time.Duration {
 	if pid == 0 {
 		return 0
 	}
-	_, cpu := procStat(strconv.Itoa(pid))
+	_, cpu := procStat(strconv.Itoa(pid), false)
 	return cpu
 }
 
 // postgresCPU adds up the CPU time of every process named postgres: the
-// benchmark's cluster is the only one running while it runs.
+// benchmark's cluster is the only one running while it runs. Backends that
+// have exited count through the postmaster, which waited for them.
 func postgresCPU() time.Duration {
 	dirs, _ := filepath.Glob("/proc/[0-9]*")
 	var total time.Duration
 	for _, dir := range dirs {
-		if name, cpu := procStat(filepath.Base(dir)); name == "postgres" {
+		if name, cpu := procStat(filepath.Base(dir), true); name == "postgres" {
 			total += cpu
 		}
 	}
 	return total
 }
 
-// procStat reads a process's name and user plus system time.
-func procStat(pid string) (string, time.Duration) {
+// procStat reads a process's name and user plus system time, with that of
+// its children it has waited for when asked.
+func procStat(pid string, children bool) (string, time.Duration) {
 	b, err := os.ReadFile("/proc/" + pid + "/stat")
 	if err != nil {
 		return "", 0
@@ -82,13 +84,20 @@ func procStat(pid string) (string, time.Duration) {
 	if open < 0 || closing < open {
 		return "", 0
 	}
-	// After the name: state, ppid, ... utime and stime are fields 14 and 15
-	// of the line, the 12th and 13th after the name.
+	// After the name: state, ppid, ...; utime, stime, cutime and cstime are
+	// fields 14 to 17 of the line, the 12th to 15th after the name.
 	fields := strings.Fields(s[closing+1:])
-	if len(fields) < 13 {
+	if len(fields) < 15 {
 		return s[open+1 : closing], 0
 	}
-	utime, _ := strconv.ParseInt(fields[11], 10, 64)
-	stime, _ := strconv.ParseInt(fields[12], 10, 64)
-	return s[open+1 : closing], time.Duration(utime+stime) * time.Second / clockTicks
+	last := 12
+	if children {
+		last = 14
+	}
+	var ticks int64
+	for _, f := range fields[11 : last+1] {
+		n, _ := strconv.ParseInt(f, 10, 64)
+		ticks += n
+	}
+	return s[open+1 : closing], time.Duration(ticks) * time.Second / clockTicks
 }
