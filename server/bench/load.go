@@ -89,8 +89,8 @@ func transportFailure(err error) string {
 }
 
 // dropped is the failure of a request an open-loop run did not send,
-// because maxInFlight requests were still waiting for replies.
-const dropped = "not sent: too many in flight"
+// because maxWaiting requests were already waiting for a connection.
+const dropped = "not sent: too many waiting"
 
 type recorder struct {
 	mu        sync.Mutex
@@ -171,42 +171,56 @@ func closedLoop(ctx context.Context, name string, clients int, d time.Duration, 
 	return r
 }
 
-// maxInFlight bounds an open-loop run that the server cannot keep up with.
-const maxInFlight = 2000
+// An open-loop run sends over openLoopConns connections, as wrk2 does, so
+// that it costs the generator and the server what the closed loop costs
+// them per request; requests wait for a free connection in a queue of at
+// most maxWaiting, and their latency counts from when they were due.
+const (
+	openLoopConns = 64
+	maxWaiting    = 2000
+)
 
 // openLoop sends at a fixed rate whatever the replies do, and measures each
 // latency from when the request was due, so a stall is not hidden
 // (no coordinated omission).
 func openLoop(ctx context.Context, name string, rate float64, d time.Duration, next request) result {
+	type job struct {
+		i   int64
+		due time.Time
+	}
 	var rec recorder
 	interval := time.Duration(float64(time.Second) / rate)
 	total := int64(d.Seconds() * rate)
+	queue := make(chan job, maxWaiting)
+	var wg sync.WaitGroup
+	for range openLoopConns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range queue {
+				req, err := next(j.i)
+				if err != nil {
+					rec.add(time.Since(j.due), "request: "+err.Error())
+					continue
+				}
+				rec.add(time.Since(j.due), send(req))
+			}
+		}()
+	}
 	cpu := startCPU()
 	start := time.Now()
-	var wg sync.WaitGroup
-	var inFlight atomic.Int64
 	for i := int64(0); i < total && ctx.Err() == nil; i++ {
 		due := start.Add(time.Duration(i) * interval)
 		if wait := time.Until(due); wait > 0 {
 			time.Sleep(wait)
 		}
-		if inFlight.Load() >= maxInFlight {
+		select {
+		case queue <- job{i, due}:
+		default:
 			rec.add(time.Since(due), dropped)
-			continue
 		}
-		inFlight.Add(1)
-		wg.Add(1)
-		go func(i int64, due time.Time) {
-			defer wg.Done()
-			defer inFlight.Add(-1)
-			req, err := next(i)
-			if err != nil {
-				rec.add(time.Since(due), "request: "+err.Error())
-				return
-			}
-			rec.add(time.Since(due), send(req))
-		}(i, due)
 	}
+	close(queue)
 	wg.Wait()
 	r := rec.result(name, "open", start)
 	r.Rate, r.CPU = rate, cpu.stop()
