@@ -245,6 +245,14 @@ type lockedVariant struct {
 	AffiliateRateBps int    `db:"affiliate_rate_bps"`
 }
 
+// A lockedVariant's columns, and the tables they come from (variant v,
+// product p, shop s).
+const (
+	lockedVariantColumns = `v.id, v.product_id, v.sku, v.title AS variant_title, p.title,
+		v.price_amount, v.currency_code, v.stock, p.status AS product_status, p.shop_id, s.owner_id, s.affiliate_rate_bps`
+	lockedVariantTables = `product_variants v JOIN products p ON p.id = v.product_id JOIN shops s ON s.id = p.shop_id`
+)
+
 // reserve takes the stock and writes PENDING orders in one transaction,
 // locking the variants in id order so concurrent checkouts cannot deadlock.
 func (db *DB) reserve(ctx context.Context, checkoutID int64, req CheckoutRequest) (amount int64, currency string, problems Problems, err error) {
@@ -252,9 +260,8 @@ func (db *DB) reserve(ctx context.Context, checkoutID int64, req CheckoutRequest
 	err = db.inTxRetry(ctx, func(tx *sqlx.Tx) error {
 		problems, currency, amount = nil, "", 0
 		var rows []lockedVariant
-		if err := tx.SelectContext(ctx, &rows, `SELECT v.id, v.product_id, v.sku, v.title AS variant_title, p.title,
-				v.price_amount, v.currency_code, v.stock, p.status AS product_status, p.shop_id, s.owner_id, s.affiliate_rate_bps
-			FROM product_variants v JOIN products p ON p.id = v.product_id JOIN shops s ON s.id = p.shop_id
+		if err := tx.SelectContext(ctx, &rows, `SELECT `+lockedVariantColumns+`
+			FROM `+lockedVariantTables+`
 			WHERE v.id = ANY($1) ORDER BY v.id FOR UPDATE OF v`, pq.Array(sorted)); err != nil {
 			return fmt.Errorf("lock variants: %w", err)
 		}

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -34,10 +33,8 @@ func (db *DB) reserveFast(ctx context.Context, req CheckoutRequest) (checkoutID,
 		// The ids are behind a materialized CTE for the reason given at
 		// pendingOrdersSQL: the generic plan is kept.
 		return db.SelectContext(ctx, &rows, `WITH wanted AS MATERIALIZED (SELECT $1::bigint[] AS ids)
-			SELECT v.id, v.product_id, v.sku, v.title AS variant_title, p.title,
-				v.price_amount, v.currency_code, v.stock, p.status AS product_status, p.shop_id, s.owner_id, s.affiliate_rate_bps,
-				(SELECT author_id FROM contents WHERE id = $2) AS source_author
-			FROM wanted, product_variants v JOIN products p ON p.id = v.product_id JOIN shops s ON s.id = p.shop_id
+			SELECT `+lockedVariantColumns+`, (SELECT author_id FROM contents WHERE id = $2) AS source_author
+			FROM wanted, `+lockedVariantTables+`
 			WHERE v.id = ANY(wanted.ids)`, pq.Array(sorted), source)
 	})
 	if err != nil {
@@ -61,9 +58,7 @@ func (db *DB) reserveFast(ctx context.Context, req CheckoutRequest) (checkoutID,
 		return 0, 0, "", false, err
 	}
 	orders := planOrders(req, byID, authors)
-	address, _ := json.Marshal(req.ShippingAddress)
-	args := []any{req.BuyerID, req.IdempotencyKey, req.hash(), orders.total, currency, nullIfEmpty(req.Campaign), string(address)}
-	args = append(args, orders.args()...)
+	args := orders.args(req, req.IdempotencyKey, currency)
 	query := reserveOneSQL
 	if len(sorted) > 1 {
 		query = reserveManySQL

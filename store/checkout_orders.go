@@ -82,9 +82,13 @@ func planOrders(req CheckoutRequest, byID map[int64]*lockedVariant, authors map[
 	return p
 }
 
-// args are the statement arguments $8 to $23 of pendingOrdersSQL.
-func (p pendingOrders) args() []any {
-	return []any{pq.Array(p.shopIDs), pq.Array(p.subtotals), pq.Array(p.units), pq.Array(p.sources),
+// args are the arguments $1 to $23 of a statement around pendingOrdersSQL:
+// claim is $2, what its "claim" CTE finds the checkout by besides the buyer
+// ($1) and the request's hash ($3); $4 is the total.
+func (p pendingOrders) args(req CheckoutRequest, claim any, currency string) []any {
+	address, _ := json.Marshal(req.ShippingAddress)
+	return []any{req.BuyerID, claim, req.hash(), p.total, currency, nullIfEmpty(req.Campaign), string(address),
+		pq.Array(p.shopIDs), pq.Array(p.subtotals), pq.Array(p.units), pq.Array(p.sources),
 		pq.Array(p.creators), pq.Array(p.rates), pq.Array(p.commissions),
 		pq.Array(p.lineShopIDs), pq.Array(p.lineVariantIDs), pq.Array(p.lineProductIDs), pq.Array(p.lineTitles),
 		pq.Array(p.lineVariantTitles), pq.Array(p.lineSKUs), pq.Array(p.lineQuantities), pq.Array(p.lineUnitPrices),
@@ -92,8 +96,8 @@ func (p pendingOrders) args() []any {
 }
 
 // pendingOrdersSQL writes the orders and lines of the checkout named by a
-// preceding "claim" CTE; $1 is the buyer, $5 the currency, $6 the campaign,
-// $7 the shipping address and $8 to $23 pendingOrders.args.
+// preceding "claim" CTE, with the arguments pendingOrders.args gives: $1 is
+// the buyer, $5 the currency, $6 the campaign, $7 the shipping address.
 //
 // The arrays are read through a materialized CTE, so that the planner
 // cannot see how long they are: its estimates are then the same with and
@@ -125,13 +129,11 @@ const pendingOrdersSQL = `arrays AS MATERIALIZED (
 // writePendingOrders writes a claimed checkout's orders and lines, and its
 // amount, in one statement.
 func writePendingOrders(ctx context.Context, tx *sqlx.Tx, checkoutID int64, req CheckoutRequest, currency string, p pendingOrders) error {
-	address, _ := json.Marshal(req.ShippingAddress)
-	args := append([]any{req.BuyerID, checkoutID, req.hash(), p.total, currency, nullIfEmpty(req.Campaign), string(address)}, p.args()...)
 	var written int
 	if err := tx.GetContext(ctx, &written, `WITH claim AS (
 			UPDATE checkouts SET amount = $4, currency_code = $5, updated_at = now()
 			WHERE id = $2::bigint AND buyer_id = $1 AND request_hash = $3 RETURNING id
-		), `+pendingOrdersSQL+` SELECT count(*) FROM new_orders`, args...); err != nil {
+		), `+pendingOrdersSQL+` SELECT count(*) FROM new_orders`, p.args(req, checkoutID, currency)...); err != nil {
 		return fmt.Errorf("insert orders: %w", err)
 	}
 	if written != len(p.shopIDs) {
