@@ -83,12 +83,11 @@ func (shapeLimits) MutateOperationParameters(_ context.Context, params *graphql.
 	return nil
 }
 
-// shapeProblem measures a parsed document against the shape limits and
-// returns the message and code of the first one it breaks.
-func shapeProblem(doc *ast.QueryDocument) (message, code string) {
-	m := measure{fragments: doc.Fragments, memo: map[string]shape{}, visiting: map[string]bool{}}
-	for _, op := range doc.Operations {
-		sh := m.set(op.SelectionSet)
+// shapeProblem holds a parsed document, whose operations measured shapes,
+// to the shape limits and returns the message and code of the first one it
+// breaks.
+func shapeProblem(doc *ast.QueryDocument, shapes []shape) (message, code string) {
+	for _, sh := range shapes {
 		switch {
 		case sh.depth > MaxDepth:
 			return fmt.Sprintf("the query is nested %d deep; the limit is %d", sh.depth, MaxDepth), "DEPTH_LIMIT_EXCEEDED"

@@ -35,13 +35,15 @@ func factsOf(query string) queryFacts {
 	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: query}, MaxTokens)
 	if err == nil {
 		m := measure{fragments: doc.Fragments, memo: map[string]shape{}, visiting: map[string]bool{}}
+		shapes := make([]shape, len(doc.Operations))
 		fields := 0
-		for _, op := range doc.Operations {
-			fields += m.set(op.SelectionSet).fields
+		for i, op := range doc.Operations {
+			shapes[i] = m.set(op.SelectionSet)
+			fields += shapes[i].fields
 		}
 		f.cost = 1 + fields/fieldsPerToken
 		f.sensitive = isSensitive(doc)
-		f.limitMessage, f.limitCode = shapeProblem(doc)
+		f.limitMessage, f.limitCode = shapeProblem(doc, shapes)
 	}
 	if len(query) <= maxRememberedQuery {
 		rememberedFacts.Add(ctx, query, f)
