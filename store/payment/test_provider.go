@@ -55,6 +55,23 @@ func (p *TestProvider) Charge(ctx context.Context, c Charge) (string, error) {
 	return ref, nil
 }
 
+// Name implements Provider.
+func (p *TestProvider) Name() string { return "test" }
+
+// Lookup implements Provider.
+func (p *TestProvider) Lookup(ctx context.Context, key string) (Payment, error) {
+	if err := ctx.Err(); err != nil {
+		return Payment{}, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ref, ok := p.charges[key]
+	if !ok {
+		return Payment{Status: StatusNone}, nil
+	}
+	return Payment{Status: StatusCaptured, Ref: ref, Amount: p.amounts[ref]}, nil
+}
+
 // Refund implements Provider.
 func (p *TestProvider) Refund(ctx context.Context, ref string, amount int64, idempotencyKey string) error {
 	if err := ctx.Err(); err != nil {
