@@ -48,10 +48,13 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr.Extensions = map[string]any{"code": codeForbidden}
 		return gqlErr
 	}
-	if store.IsUnavailable(err) {
-		slog.WarnContext(ctx, "database unavailable", "request_id", RequestID(ctx), "err", err)
-		gqlErr.Message = "the service is temporarily unavailable; retry shortly"
-		gqlErr.Extensions = map[string]any{"code": codeUnavailable}
+	if store.IsRetryable(err) || errors.Is(err, context.DeadlineExceeded) {
+		// The database is unreachable, or the work met a concurrent change
+		// (serialization failure, deadlock) after its retries ran out, or
+		// it ran out of time: the same request may well succeed again.
+		slog.WarnContext(ctx, "transient failure", "request_id", RequestID(ctx), "err", err)
+		gqlErr.Message = "the service could not complete this now; retry shortly"
+		gqlErr.Extensions = map[string]any{"code": codeUnavailable, "retryable": true}
 		return gqlErr
 	}
 	if errors.Is(err, context.Canceled) {

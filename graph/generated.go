@@ -298,13 +298,16 @@ type ComplexityRoot struct {
 	}
 
 	OrderLine struct {
-		Quantity     func(childComplexity int) int
-		SKU          func(childComplexity int) int
-		Title        func(childComplexity int) int
-		Total        func(childComplexity int) int
-		UnitPrice    func(childComplexity int) int
-		Variant      func(childComplexity int) int
-		VariantTitle func(childComplexity int) int
+		Commission    func(childComplexity int) int
+		Creator       func(childComplexity int) int
+		Quantity      func(childComplexity int) int
+		SKU           func(childComplexity int) int
+		SourceContent func(childComplexity int) int
+		Title         func(childComplexity int) int
+		Total         func(childComplexity int) int
+		UnitPrice     func(childComplexity int) int
+		Variant       func(childComplexity int) int
+		VariantTitle  func(childComplexity int) int
 	}
 
 	OrderPayload struct {
@@ -606,6 +609,9 @@ type OrderResolver interface {
 }
 type OrderLineResolver interface {
 	Variant(ctx context.Context, obj *store.OrderLine) (*store.ProductVariant, error)
+
+	SourceContent(ctx context.Context, obj *store.OrderLine) (store.Content, error)
+	Creator(ctx context.Context, obj *store.OrderLine) (*store.User, error)
 }
 type ProductResolver interface {
 	ID(ctx context.Context, obj *store.Product) (string, error)
@@ -1793,6 +1799,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.OrderEdge.Node(childComplexity), true
 
+	case "OrderLine.commission":
+		if e.ComplexityRoot.OrderLine.Commission == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLine.Commission(childComplexity), true
+	case "OrderLine.creator":
+		if e.ComplexityRoot.OrderLine.Creator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLine.Creator(childComplexity), true
 	case "OrderLine.quantity":
 		if e.ComplexityRoot.OrderLine.Quantity == nil {
 			break
@@ -1805,6 +1823,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OrderLine.SKU(childComplexity), true
+	case "OrderLine.sourceContent":
+		if e.ComplexityRoot.OrderLine.SourceContent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLine.SourceContent(childComplexity), true
 	case "OrderLine.title":
 		if e.ComplexityRoot.OrderLine.Title == nil {
 			break
@@ -3162,12 +3186,18 @@ enum UserErrorCode {
   PRICE_CHANGED
   "The payment was declined; nothing was ordered."
   PAYMENT_DECLINED
-  "The payment provider failed transiently; retry with the same idempotencyKey."
+  "Retryable. The payment provider failed before charging; nothing was charged. Retry with the same idempotencyKey: the stock stays reserved until the reconciler releases it (see the README)."
   PAYMENT_UNAVAILABLE
+  "Retryable. The payment provider's answer was lost (a timeout, a crash); the buyer may or may not have been charged. Retry with the same idempotencyKey: it is charged at most once, and the answer is the orders if it was."
+  PAYMENT_PENDING
   "The idempotencyKey was already used for a different checkout."
   IDEMPOTENCY_KEY_REUSED
-  "A checkout with this idempotencyKey is still running."
+  "Retryable. A checkout with this idempotencyKey is still running; retry with the same key."
   CHECKOUT_IN_PROGRESS
+  "The checkout with this idempotencyKey was released unpaid (nothing charged, or the charge returned); check out again with a new key."
+  CHECKOUT_EXPIRED
+  "The cart is being checked out by another request (another tab or key), or changed while checking out; a cart is bought once."
+  CART_IN_CHECKOUT
 }
 
 "A validation or business error, tied to the input field that caused it."
@@ -3333,11 +3363,11 @@ type Order implements Node {
   lines: [OrderLine!]!
   subtotal: Money!
   total: Money!
-  "The video or live session the order was placed from; null for the product card surface (shop page, search)."
+  "The video or live session all of the order's lines were bought from; null when they came from different places or from none (the product card surface: shop page, search). Each line's own source is OrderLine.sourceContent."
   sourceContent: ContentNode
-  "The affiliate creator of the source content, when that is not the shop."
+  "The affiliate creator who earns commission on the order's lines, when there is exactly one; see OrderLine.creator."
   creator: User
-  "The creator's commission: the shop's affiliate rate applied to the subtotal."
+  "The commission the order pays affiliate creators: the sum of its lines' commissions."
   commission: Money!
   shippingAddress: Address
   carrier: String
@@ -3357,6 +3387,18 @@ type OrderLine {
   quantity: Int!
   unitPrice: Money!
   total: Money!
+  """
+  The video or live session this line was bought from. A line is attributed to a content only when its
+  product was a product card on that content at checkout (otherwise checkout refuses with PRODUCT_NOT_ON_CONTENT).
+  A line bought by the content's own author (a self-purchase) keeps its source, but earns no commission and does
+  not count toward that content's orders, units, GMV, GPM or conversion rate, so no one can buy reach for their
+  own content. Visible to whoever may see the order.
+  """
+  sourceContent: ContentNode
+  "The affiliate creator who earns this line's commission: the source content's author, unless that is the shop's owner or the buyer; null otherwise."
+  creator: User
+  "The creator's commission on this line: total × the shop's affiliate rate (basis points) / 10,000, rounded down to the minor unit; zero without a creator."
+  commission: Money!
 }
 
 type OrderConnection {
@@ -3402,6 +3444,8 @@ input CheckoutLineInput {
   variantId: ID!
   "1 to 99."
   quantity: Int!
+  "The Video or LiveSession this line is bought from, overriding the checkout's sourceContentId; the product must be a card on it."
+  sourceContentId: ID
 }
 
 input PaymentInput {
@@ -3416,9 +3460,17 @@ input CheckoutInput {
   cartId: ID
   "The platform campaign the buyer came through (a tag like \"double11\"), for the shop's channel breakdown."
   campaign: String
-  "The Video or LiveSession the purchase is made from; it is recorded on every order."
+  """
+  The Video or LiveSession the purchase is made from: each line without a source of its own (a cart line keeps
+  the content it was added from) is attributed to it. Every such line's product must be a product card on that
+  content, or the checkout answers PRODUCT_NOT_ON_CONTENT and writes nothing.
+  """
   sourceContentId: ID
-  "A client-generated key: retries with the same key return the same orders and charge once."
+  """
+  A client-generated key, one per purchase attempt: retries with the same key return the same orders and charge
+  at most once, across retries, server restarts and replicas. A key used with a different request answers
+  IDEMPOTENCY_KEY_REUSED.
+  """
   idempotencyKey: String!
   shippingAddress: AddressInput!
   payment: PaymentInput!
@@ -3433,6 +3485,7 @@ type CheckoutPayload {
 input CartLineInput {
   variantId: ID!
   quantity: Int!
+  "The Video or LiveSession the variant was found on; its product must be a card on it (PRODUCT_NOT_ON_CONTENT otherwise). Checkout attributes the line to it."
   sourceContentId: ID
 }
 
@@ -3679,7 +3732,10 @@ type Mutation {
   "Host only: LIVE to ENDED."
   endLiveSession(id: ID!): LiveSessionPayload @auth @scope(any: ["content:write"])
 
-  "Buys now: one order per shop, stock taken atomically, paid once per idempotencyKey."
+  """
+  Buys now: one order per shop, stock taken atomically, paid at most once per idempotencyKey. A cart (cartId) is
+  bought once: a second checkout of the same cart while the first runs answers CART_IN_CHECKOUT.
+  """
   checkout(input: CheckoutInput!): CheckoutPayload @auth(requires: PERSON)
   cartLinesAdd(lines: [CartLineInput!]!): CartPayload @auth(requires: PERSON)
   cartLinesUpdate(lines: [CartLineUpdateInput!]!): CartPayload @auth(requires: PERSON)
@@ -4176,6 +4232,12 @@ func (ec *executionContext) childFields_OrderLine(ctx context.Context, field gra
 		return ec.fieldContext_OrderLine_unitPrice(ctx, field)
 	case "total":
 		return ec.fieldContext_OrderLine_total(ctx, field)
+	case "sourceContent":
+		return ec.fieldContext_OrderLine_sourceContent(ctx, field)
+	case "creator":
+		return ec.fieldContext_OrderLine_creator(ctx, field)
+	case "commission":
+		return ec.fieldContext_OrderLine_commission(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type OrderLine", field.Name)
 }
@@ -11151,6 +11213,102 @@ func (ec *executionContext) fieldContext_OrderLine_total(_ context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _OrderLine_sourceContent(ctx context.Context, field graphql.CollectedField, obj *store.OrderLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderLine_sourceContent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.OrderLine().SourceContent(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v store.Content) graphql.Marshaler {
+			return ec.marshalOContentNode2showcaseᚋstoreᚐContent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrderLine_sourceContent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrderLine",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrderLine_creator(ctx context.Context, field graphql.CollectedField, obj *store.OrderLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderLine_creator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.OrderLine().Creator(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖshowcaseᚋstoreᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrderLine_creator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrderLine",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrderLine_commission(ctx context.Context, field graphql.CollectedField, obj *store.OrderLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderLine_commission(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Commission(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v store.Money) graphql.Marshaler {
+			return ec.marshalNMoney2showcaseᚋstoreᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderLine_commission(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrderLine",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _OrderPayload_order(ctx context.Context, field graphql.CollectedField, obj *model.OrderPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16449,7 +16607,7 @@ func (ec *executionContext) unmarshalInputCheckoutLineInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"variantId", "quantity"}
+	fieldsInOrder := [...]string{"variantId", "quantity", "sourceContentId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -16470,6 +16628,13 @@ func (ec *executionContext) unmarshalInputCheckoutLineInput(ctx context.Context,
 				return it, err
 			}
 			it.Quantity = data
+		case "sourceContentId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceContentId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceContentID = data
 		}
 	}
 	return it, nil
@@ -20624,6 +20789,87 @@ func (ec *executionContext) _OrderLine(ctx context.Context, sel ast.SelectionSet
 			}
 		case "total":
 			out.Values[i] = ec._OrderLine_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sourceContent":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._OrderLine_sourceContent(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "creator":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._OrderLine_creator(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "commission":
+			out.Values[i] = ec._OrderLine_commission(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

@@ -64,17 +64,36 @@ func newTestAPIWith(t testing.TB, configure func(*graph.Resolver)) *testAPI {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &testAPI{t: t, db: db, dsn: dsn, tokens: tokens, payments: payment.NewTestProvider(), events: store.NewEventBuffer(db)}
-	r := &graph.Resolver{DB: db, Tokens: tokens, Payments: a.payments, Events: a.events, FeedWeights: store.DefaultFeedWeights}
+	a := &testAPI{t: t, db: db, dsn: dsn, tokens: tokens, payments: payment.NewTestProvider(db.DB.DB), events: store.NewEventBuffer(db)}
+	a.serveWith(configure)
+	return a
+}
+
+// serveWith builds the handler over a's database.
+func (a *testAPI) serveWith(configure func(*graph.Resolver)) {
+	r := &graph.Resolver{DB: a.db, Tokens: a.tokens, Payments: a.payments, Events: a.events, FeedWeights: store.DefaultFeedWeights}
 	configure(r)
-	api := auth.Middleware(tokens, db, graph.NewHandler(r))
+	api := auth.Middleware(a.tokens, a.db, graph.NewHandler(r))
 	a.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, counter := store.WithStatementCounter(r.Context())
 		api.ServeHTTP(w, r.WithContext(ctx))
 		a.statements.Store(counter.Load())
 		a.allStatements.Add(counter.Load())
 	})
-	return a
+}
+
+// replica is a second server process on a's database: its own pool, its
+// own provider client and loaders, the same signing key.
+func (a *testAPI) replica() *testAPI {
+	a.t.Helper()
+	db, err := store.Open(context.Background(), a.dsn, store.PoolOptions{MaxOpenConns: 20})
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	a.t.Cleanup(func() { db.Close() })
+	b := &testAPI{t: a.t, db: db, dsn: a.dsn, tokens: a.tokens, payments: payment.NewTestProvider(db.DB.DB), events: store.NewEventBuffer(db)}
+	b.serveWith(func(*graph.Resolver) {})
+	return b
 }
 
 type gqlError struct {
@@ -327,4 +346,22 @@ func (a *testAPI) postExt(query, token string, ext map[string]any) gqlResponse {
 func sha256Hex(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
+}
+
+// reconcileUntil runs the payment reconciler's sweep until done says what it
+// settled is enough (a payment becomes due only after its SettleAfter), or
+// five seconds pass; it returns the last sweep's counts.
+func (a *testAPI) reconcileUntil(p payment.Provider, done func(store.Reconciled) bool) store.Reconciled {
+	a.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		n, err := a.db.ReconcilePayments(context.Background(), p)
+		if err != nil {
+			a.t.Fatal(err)
+		}
+		if done(n) || time.Now().After(deadline) {
+			return n
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

@@ -105,33 +105,23 @@ func (r *Resolver) publish(ctx context.Context, e live.Event) {
 	}
 }
 
-// publishPurchases announces the orders a checkout placed from a live
-// session, loading their lines in one statement.
-func (r *Resolver) publishPurchases(ctx context.Context, orders []*store.Order) {
-	session := map[int64]int64{} // order id -> live session id
-	var ids []int64
-	for _, o := range orders {
-		if o.SourceContentID == nil {
-			continue
-		}
-		c, err := orNil(loadersFrom(ctx).Content.Load(ctx, *o.SourceContentID))
-		if _, isLive := c.(*store.LiveSession); err == nil && isLive {
-			session[o.ID] = *o.SourceContentID
-			ids = append(ids, o.ID)
-		}
-	}
-	if len(ids) == 0 {
-		return
-	}
-	lines, err := r.DB.OrderLinesByOrderIDs(ctx, ids)
-	if err != nil {
-		slog.ErrorContext(ctx, "load order lines for live event", "err", err)
-		return
-	}
-	buyer := maskHandle(auth.ViewerFrom(ctx).User.Handle)
-	for _, id := range ids {
-		for _, line := range lines[id] {
-			r.publish(ctx, live.Event{SessionID: session[id], Kind: live.KindPurchase,
+// publishPurchases announces the lines a checkout bought from live
+// sessions, each to its own session, from the lines the checkout returned.
+func (r *Resolver) publishPurchases(ctx context.Context, lines map[int64][]*store.OrderLine) {
+	buyer := ""
+	for _, orderLines := range lines {
+		for _, line := range orderLines {
+			if line.SourceContentID == nil {
+				continue
+			}
+			c, err := orNil(loadersFrom(ctx).Content.Load(ctx, *line.SourceContentID))
+			if _, isLive := c.(*store.LiveSession); err != nil || !isLive {
+				continue
+			}
+			if buyer == "" {
+				buyer = maskHandle(auth.ViewerFrom(ctx).User.Handle)
+			}
+			r.publish(ctx, live.Event{SessionID: *line.SourceContentID, Kind: live.KindPurchase,
 				ProductID: line.ProductID, Quantity: line.Quantity, BuyerHandle: buyer})
 		}
 	}

@@ -9,13 +9,15 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"showcase/graph"
+	"showcase/store"
 	"showcase/store/payment"
 )
 
 // panickyProvider stands in for a provider with a bug.
-type panickyProvider struct{ payment.TestProvider }
+type panickyProvider struct{ *payment.TestProvider }
 
 func (*panickyProvider) Charge(context.Context, payment.Charge) (string, error) {
 	panic("provider bug")
@@ -38,7 +40,12 @@ func TestPanicIsInternalForThatFieldAndLoggedWithTheRequestID(t *testing.T) {
 	slog.SetDefault(slog.New(slog.NewJSONHandler(&logs, nil)))
 	defer slog.SetDefault(prev)
 
-	a := newTestAPIWith(t, func(r *graph.Resolver) { r.Payments = &panickyProvider{} })
+	var provider *panickyProvider
+	a := newTestAPIWith(t, func(r *graph.Resolver) {
+		provider = &panickyProvider{payment.NewTestProvider(r.DB.DB.DB)}
+		r.Payments = provider
+		r.DB.PaymentSettings.SettleAfter = time.Millisecond
+	})
 	f := a.fixture("p")
 	buyer, _ := a.user("b", false)
 	body := strings.NewReader(`{"query": "mutation($in: CheckoutInput!) { checkout(input: $in) { orders { id } } } ",
@@ -55,8 +62,16 @@ func TestPanicIsInternalForThatFieldAndLoggedWithTheRequestID(t *testing.T) {
 	if resp.Header.Get("X-Request-Id") != "req-panic-1" {
 		t.Fatalf("X-Request-Id = %q", resp.Header.Get("X-Request-Id"))
 	}
+	// Whether the provider charged is unknown: the reservation stands until
+	// the reconciler asks the provider, which has no such payment.
+	if got := a.stock(f.variantIDs[0]); got != 4 {
+		t.Fatalf("stock right after a panicking payment = %d, want 4 (still reserved)", got)
+	}
+	if n := a.reconcileUntil(provider, func(n store.Reconciled) bool { return n.Expired == 1 }); n.Expired != 1 {
+		t.Fatalf("reconcile = %+v; want one expired", n)
+	}
 	if got := a.stock(f.variantIDs[0]); got != 5 {
-		t.Fatalf("stock after a panicking payment = %d, want 5", got)
+		t.Fatalf("stock after the reconciler = %d, want 5", got)
 	}
 	out := logs.String()
 	if !strings.Contains(out, `"msg":"resolver panic"`) || !strings.Contains(out, `"request_id":"req-panic-1"`) || !strings.Contains(out, "provider bug") {

@@ -97,7 +97,15 @@ func (r *Resolver) checkout(ctx context.Context, in model.CheckoutInput) (*model
 			if err != nil {
 				return nil, err
 			}
-			req.Lines = append(req.Lines, store.CheckoutLine{VariantID: id, Quantity: l.Quantity})
+			line := store.CheckoutLine{VariantID: id, Quantity: l.Quantity}
+			if l.SourceContentID != nil {
+				source, err := parseContentID(*l.SourceContentID)
+				if err != nil {
+					return nil, err
+				}
+				line.SourceContentID = &source
+			}
+			req.Lines = append(req.Lines, line)
 		}
 	}
 	res, err := r.DB.Checkout(ctx, r.Payments, req)
@@ -107,8 +115,12 @@ func (r *Resolver) checkout(ctx context.Context, in model.CheckoutInput) (*model
 	if res.Orders == nil {
 		res.Orders = []*store.Order{}
 	}
+	l := loadersFrom(ctx)
+	for _, o := range res.Orders {
+		l.OrderLines.Prime(o.ID, res.Lines[o.ID])
+	}
 	if !res.Replayed {
-		r.publishPurchases(ctx, res.Orders)
+		r.publishPurchases(ctx, res.Lines)
 	}
 	return &model.CheckoutPayload{Orders: res.Orders, UserErrors: problemsToUserErrors(res.Problems, "input")}, nil
 }

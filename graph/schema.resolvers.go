@@ -393,6 +393,19 @@ func (r *orderLineResolver) Variant(ctx context.Context, obj *store.OrderLine) (
 	return orNil(loadersFrom(ctx).Variant.Load(ctx, obj.VariantID))
 }
 
+// SourceContent is the resolver for the sourceContent field.
+func (r *orderLineResolver) SourceContent(ctx context.Context, obj *store.OrderLine) (store.Content, error) {
+	return optionalContent(ctx, obj.SourceContentID)
+}
+
+// Creator is the resolver for the creator field.
+func (r *orderLineResolver) Creator(ctx context.Context, obj *store.OrderLine) (*store.User, error) {
+	if obj.CreatorID == nil {
+		return nil, nil
+	}
+	return loadersFrom(ctx).User.Load(ctx, *obj.CreatorID)
+}
+
 // ID is the resolver for the id field.
 func (r *productResolver) ID(ctx context.Context, obj *store.Product) (string, error) {
 	return globalID(typeProduct, obj.ID), nil

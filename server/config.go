@@ -10,6 +10,7 @@ import (
 
 	"showcase/auth"
 	"showcase/store"
+	"showcase/store/payment"
 )
 
 // config is everything the server reads from flags and the environment.
@@ -43,6 +44,27 @@ type config struct {
 	DebugAddr string
 	// ResponseCacheTTL is how long anonymous query responses are shared (0: off).
 	ResponseCacheTTL time.Duration
+	// Payments chooses and bounds the payment provider.
+	Payments paymentConfig
+}
+
+// paymentConfig is the payment provider and the bounds of its calls.
+type paymentConfig struct {
+	// Provider is "test" (the built-in provider, PostgreSQL-backed) or
+	// "stripe" (PAYMENT_PROVIDER).
+	Provider string
+	// AllowTest lets production run the test provider (ALLOW_TEST_PAYMENTS).
+	AllowTest bool
+	// StripeSecretKey and StripeAPIBase configure the Stripe provider
+	// (STRIPE_SECRET_KEY, STRIPE_API_BASE; an empty base is Stripe's API).
+	StripeSecretKey string
+	StripeAPIBase   string
+	// Settings bound each provider call and when the reconciler settles
+	// what a checkout left unsettled (PAYMENT_TIMEOUT, PAYMENT_SETTLE_AFTER).
+	Settings store.PaymentSettings
+	// ReconcileInterval is how often the reconciler sweeps
+	// (PAYMENT_RECONCILE_INTERVAL).
+	ReconcileInterval time.Duration
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -61,6 +83,16 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		RateLimitRPS:        20,
 		RateLimitBurst:      60,
 		ResponseCacheTTL:    time.Second,
+		Payments: paymentConfig{
+			Provider:          envOr(getenv, "PAYMENT_PROVIDER", "test"),
+			StripeSecretKey:   getenv("STRIPE_SECRET_KEY"),
+			StripeAPIBase:     getenv("STRIPE_API_BASE"),
+			Settings:          store.PaymentSettings{Timeout: payment.DefaultTimeout, SettleAfter: store.DefaultSettleAfter},
+			ReconcileInterval: store.DefaultReconcileInterval,
+		},
+	}
+	if err := parsePaymentConfig(&cfg.Payments, getenv); err != nil {
+		return cfg, err
 	}
 	if v := getenv("TOKEN_TTL"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -96,6 +128,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	case "", "development":
 	case "production":
 		cfg.Production = true
+		if cfg.Payments.Provider == "test" && !cfg.Payments.AllowTest {
+			return cfg, fmt.Errorf("APP_ENV=production refuses the test payment provider (tok_ok buys anything): set PAYMENT_PROVIDER=stripe, or ALLOW_TEST_PAYMENTS=true for a staging deployment")
+		}
 	default:
 		return cfg, fmt.Errorf("APP_ENV must be development or production, not %q", env)
 	}
@@ -159,6 +194,37 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		return cfg, err
 	}
 	return cfg, nil
+}
+
+// parsePaymentConfig reads the payment settings from the environment.
+func parsePaymentConfig(p *paymentConfig, getenv func(string) string) error {
+	switch p.Provider {
+	case "test":
+	case "stripe":
+		if p.StripeSecretKey == "" {
+			return fmt.Errorf("PAYMENT_PROVIDER=stripe needs STRIPE_SECRET_KEY")
+		}
+	default:
+		return fmt.Errorf("PAYMENT_PROVIDER must be test or stripe, not %q", p.Provider)
+	}
+	switch v := getenv("ALLOW_TEST_PAYMENTS"); v {
+	case "", "false":
+	case "true":
+		p.AllowTest = true
+	default:
+		return fmt.Errorf("ALLOW_TEST_PAYMENTS must be true or false, not %q", v)
+	}
+	for key, dst := range map[string]*time.Duration{"PAYMENT_TIMEOUT": &p.Settings.Timeout,
+		"PAYMENT_SETTLE_AFTER": &p.Settings.SettleAfter, "PAYMENT_RECONCILE_INTERVAL": &p.ReconcileInterval} {
+		if v := getenv(key); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return fmt.Errorf("%s must be a positive duration", key)
+			}
+			*dst = d
+		}
+	}
+	return nil
 }
 
 func envOr(getenv func(string) string, key, fallback string) string {

@@ -38,7 +38,7 @@ func testServer(t *testing.T, db *store.DB, tokens *auth.Tokens, hub *live.Hub, 
 	for _, c := range configure {
 		c(&cfg)
 	}
-	srv := httptest.NewServer(newServer(cfg, db, tokens, payment.NewTestProvider(), store.NewEventBuffer(db), hub))
+	srv := httptest.NewServer(newServer(cfg, db, tokens, payment.NewTestProvider(db.DB.DB), store.NewEventBuffer(db), hub))
 	t.Cleanup(srv.Close)
 	return srv
 }

@@ -19,7 +19,6 @@ import (
 	"showcase/auth"
 	"showcase/store"
 	"showcase/store/live"
-	"showcase/store/payment"
 )
 
 func main() {
@@ -98,6 +97,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		events.Run(flushCtx, cfg.FlushInterval)
 	}()
 	go db.RunScoreRefresh(flushCtx, cfg.ScoreRefresh)
+	db.PaymentSettings = cfg.Payments.Settings
+	payments, err := newPaymentProvider(cfg.Payments, db)
+	if err != nil {
+		stopFlushing()
+		return err
+	}
+	go db.RunPaymentReconciler(flushCtx, payments, cfg.Payments.ReconcileInterval)
 	hub := live.NewHub(db, dsn)
 	if err := hub.Start(flushCtx); err != nil {
 		stopFlushing()
@@ -126,10 +132,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	connCtx, closeStreams := context.WithCancel(context.WithoutCancel(ctx))
 	defer closeStreams()
 	srv := &http.Server{
-		BaseContext: func(net.Listener) context.Context { return connCtx },
-		// The built-in test provider is the only one so far: tok_ok pays,
-		// tok_declined declines, tok_error fails transiently.
-		Handler:           newServer(cfg, db, tokens, payment.NewTestProvider(), events, hub),
+		BaseContext:       func(net.Listener) context.Context { return connCtx },
+		Handler:           newServer(cfg, db, tokens, payments, events, hub),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,

@@ -62,17 +62,23 @@ func (db *DB) ShopBreakdowns(ctx context.Context, keys []MetricsKey, topFollower
 			Units    int64  `db:"units"`
 			GMV      int64  `db:"gmv"`
 		}
+		// Per line: a line counts on the surface and channel it was sold
+		// through; an order whose lines came through two counts in both,
+		// while units and GMV split exactly. Self-purchases count as the
+		// product card surface and the shop's own channel.
 		err = db.SelectContext(ctx, &rows, `SELECT s.id AS shop_id, s.currency_code,
-				CASE c.kind WHEN 'VIDEO' THEN 'VIDEO' WHEN 'LIVE' THEN 'LIVE' ELSE 'PRODUCT_CARD' END AS surface,
+				CASE WHEN l.self_purchase THEN 'PRODUCT_CARD' WHEN c.kind = 'VIDEO' THEN 'VIDEO' WHEN c.kind = 'LIVE' THEN 'LIVE'
+				     ELSE 'PRODUCT_CARD' END AS surface,
 				CASE WHEN o.campaign IS NOT NULL THEN 'CAMPAIGNS'
-				     WHEN o.creator_id IS NULL THEN 'OWN_ACCOUNTS'
+				     WHEN l.creator_id IS NULL THEN 'OWN_ACCOUNTS'
 				     WHEN u.follower_count >= $3 THEN 'TOP_CREATORS'
 				     ELSE 'AFFILIATES' END AS channel,
-				count(*) AS orders, sum(o.units) AS units, sum(o.total_amount) AS gmv
+				count(DISTINCT o.id) AS orders, sum(l.quantity) AS units, sum(l.total_amount) AS gmv
 			FROM shops s
 			JOIN orders o ON o.shop_id = s.id AND o.status IN `+paidStatuses+` AND o.paid_at >= $2
-			LEFT JOIN contents c ON c.id = o.source_content_id
-			LEFT JOIN users u ON u.id = o.creator_id
+			JOIN order_lines l ON l.order_id = o.id
+			LEFT JOIN contents c ON c.id = l.source_content_id
+			LEFT JOIN users u ON u.id = l.creator_id
 			WHERE s.id = ANY($1)
 			GROUP BY 1, 2, 3, 4`, pq.Array(ids), since, topFollowers)
 		if err != nil {

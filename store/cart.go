@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -53,15 +55,33 @@ func (db *DB) AddCartLines(ctx context.Context, buyerID int64, in []NewCartLine)
 				problems = append(problems, FieldErrorf(EInvalid, field+".quantity", "quantity must be 1 to %d", MaxLineQuantity))
 				continue
 			}
-			var price int64
-			err := tx.GetContext(ctx, &price, `SELECT v.price_amount FROM product_variants v JOIN products p ON p.id = v.product_id
-				WHERE v.id = $1 AND p.status = 'ACTIVE'`, l.VariantID)
+			var v struct {
+				Price   int64         `db:"price_amount"`
+				Content sql.NullInt64 `db:"content_id"`
+				OnIt    bool          `db:"on_content"`
+			}
+			err := tx.GetContext(ctx, &v, `SELECT v.price_amount, c.id AS content_id,
+					EXISTS (SELECT 1 FROM content_products cp WHERE cp.content_id = $2 AND cp.product_id = p.id) AS on_content
+				FROM product_variants v JOIN products p ON p.id = v.product_id LEFT JOIN contents c ON c.id = $2
+				WHERE v.id = $1 AND p.status = 'ACTIVE'`, l.VariantID, l.SourceContentID)
 			if err != nil {
+				if !errors.Is(err, sql.ErrNoRows) {
+					return nil, fmt.Errorf("read variant: %w", err)
+				}
 				problems = append(problems, FieldErrorf(ENotFound, field+".variantId", "variant not found"))
 				continue
 			}
+			if l.SourceContentID != nil && !v.Content.Valid {
+				problems = append(problems, FieldErrorf(ENotFound, field+".sourceContentId", "content not found"))
+				continue
+			}
+			if l.SourceContentID != nil && !v.OnIt {
+				problems = append(problems, FieldErrorf(EInvalid, field+".variantId", "the product is not a product card on that content").Because(ReasonNotOnContent))
+				continue
+			}
+			price := v.Price
 			res, err := tx.ExecContext(ctx, `INSERT INTO cart_lines (buyer_id, variant_id, quantity, source_content_id, seen_price_amount)
-				SELECT $1, $2, $3, (SELECT id FROM contents WHERE id = $4), $5
+				SELECT $1, $2, $3, $4::bigint, $5
 				WHERE (SELECT count(*) FROM cart_lines WHERE buyer_id = $1) < $6
 				   OR EXISTS (SELECT 1 FROM cart_lines WHERE buyer_id = $1 AND variant_id = $2)
 				ON CONFLICT (buyer_id, variant_id) DO UPDATE SET
@@ -126,8 +146,8 @@ func (db *DB) RemoveCartLines(ctx context.Context, buyerID int64, lineIDs []int6
 func CartCheckoutLines(lines []*CartLine) []CheckoutLine {
 	out := make([]CheckoutLine, len(lines))
 	for i, l := range lines {
-		seen := l.SeenPriceAmount
-		out[i] = CheckoutLine{VariantID: l.VariantID, Quantity: l.Quantity, SourceContentID: l.SourceContentID, SeenPriceAmount: &seen}
+		seen, id := l.SeenPriceAmount, l.ID
+		out[i] = CheckoutLine{VariantID: l.VariantID, Quantity: l.Quantity, SourceContentID: l.SourceContentID, SeenPriceAmount: &seen, CartLineID: &id}
 	}
 	return out
 }

@@ -3,15 +3,12 @@ package store
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
-
-	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 
 	"showcase/store/payment"
 )
@@ -22,26 +19,47 @@ const (
 	MaxLineQuantity  = 99
 )
 
-// Reasons a checkout is refused.
+// Reasons a checkout is refused. The ones marked retryable are answered
+// while the same request, retried with the same idempotency key, can still
+// succeed; nothing more is ever charged for that key.
 const (
-	ReasonInsufficientStock  = "INSUFFICIENT_STOCK"
-	ReasonNotAvailable       = "NOT_AVAILABLE"
-	ReasonPriceChanged       = "PRICE_CHANGED"
-	ReasonPaymentDeclined    = "PAYMENT_DECLINED"
+	ReasonInsufficientStock = "INSUFFICIENT_STOCK"
+	ReasonNotAvailable      = "NOT_AVAILABLE"
+	ReasonPriceChanged      = "PRICE_CHANGED"
+	ReasonPaymentDeclined   = "PAYMENT_DECLINED"
+	// ReasonPaymentUnavailable (retryable): the provider failed before charging.
 	ReasonPaymentUnavailable = "PAYMENT_UNAVAILABLE"
-	ReasonKeyReused          = "IDEMPOTENCY_KEY_REUSED"
-	ReasonInProgress         = "CHECKOUT_IN_PROGRESS"
+	// ReasonPaymentPending (retryable): the provider's answer was lost (a
+	// timeout, a crash, the database gone after the charge); the reservation
+	// stands until a retry or the reconciler settles it.
+	ReasonPaymentPending = "PAYMENT_PENDING"
+	ReasonKeyReused      = "IDEMPOTENCY_KEY_REUSED"
+	// ReasonInProgress (retryable): another request with the key is running.
+	ReasonInProgress = "CHECKOUT_IN_PROGRESS"
+	// ReasonCheckoutExpired: the key's reservation was released unpaid.
+	ReasonCheckoutExpired = "CHECKOUT_EXPIRED"
+	// ReasonCartInCheckout: the cart's lines are being bought by another
+	// checkout (another tab, another key).
+	ReasonCartInCheckout = "CART_IN_CHECKOUT"
 )
+
+// RetryableReasons are the reasons whose request may succeed when retried
+// unchanged with the same idempotency key.
+var RetryableReasons = map[string]bool{ReasonPaymentUnavailable: true, ReasonPaymentPending: true, ReasonInProgress: true}
 
 // CheckoutLine asks for a quantity of a variant.
 type CheckoutLine struct {
 	VariantID int64 `json:"v"`
 	Quantity  int   `json:"q"`
-	// SourceContentID is the content a cart line was added from.
+	// SourceContentID is the content the line is bought from (a cart line's
+	// is the content it was added from); nil takes the request's.
 	SourceContentID *int64 `json:"s,omitempty"`
 	// SeenPriceAmount is the unit price the buyer saw (cart lines); a
 	// different current price refuses the checkout instead of charging it.
 	SeenPriceAmount *int64 `json:"p,omitempty"`
+	// CartLineID is the cart line bought, claimed by the checkout so no
+	// other checkout buys it again.
+	CartLineID *int64 `json:"c,omitempty"`
 }
 
 // CheckoutRequest is a buyer's purchase. Prices come from the database only.
@@ -52,7 +70,8 @@ type CheckoutRequest struct {
 	SourceContentID *int64         `json:"source,omitempty"`
 	ShippingAddress Address        `json:"address"`
 	PaymentToken    string         `json:"token"`
-	// FromCart empties the bought lines from the buyer's cart on success.
+	// FromCart marks a checkout of the buyer's cart: its lines carry
+	// CartLineID, and the cart lines bought are removed when it is paid.
 	FromCart bool `json:"cart"`
 	// Campaign is the platform campaign the buyer came through, if any.
 	Campaign string `json:"campaign,omitempty"`
@@ -60,7 +79,9 @@ type CheckoutRequest struct {
 
 // CheckoutResult is the orders made, or why none were.
 type CheckoutResult struct {
-	Orders   []*Order
+	Orders []*Order
+	// Lines are the orders' lines by order id, as written.
+	Lines    map[int64][]*OrderLine
 	Problems Problems
 	// Replayed is set when the answer repeats an earlier request's.
 	Replayed bool
@@ -104,316 +125,163 @@ func (r CheckoutRequest) hash() string {
 	return hex.EncodeToString(sum[:])
 }
 
-// Checkout buys the request's lines: one order per shop, stock reserved and
-// prices read under row locks in one transaction, the payment taken with no
-// lock held, then the orders marked paid. The same idempotency key always
-// gets the same answer and at most one charge.
+// providerKey is the idempotency key the payment provider is called with for
+// the buyer's key: derived from both, so it is the same on every attempt, in
+// every process, for as long as the checkout exists.
+func providerKey(buyerID int64, key string) string {
+	sum := sha256.Sum256([]byte(strconv.FormatInt(buyerID, 10) + "\x00" + key))
+	return "showcase-checkout-" + hex.EncodeToString(sum[:16])
+}
+
+// PaymentSettings bound the payment path. Zero fields take the defaults.
+type PaymentSettings struct {
+	// Timeout bounds one provider call (payment.DefaultTimeout).
+	Timeout time.Duration
+	// SettleAfter is how long after its last attempt an unsettled payment
+	// is left to the buyer's retries before the reconciler settles it
+	// (DefaultSettleAfter).
+	SettleAfter time.Duration
+}
+
+// DefaultSettleAfter is PaymentSettings.SettleAfter's default.
+const DefaultSettleAfter = time.Minute
+
+func (s PaymentSettings) timeout() time.Duration {
+	if s.Timeout > 0 {
+		return s.Timeout
+	}
+	return payment.DefaultTimeout
+}
+
+// lease is how long a process calling the provider for a checkout holds it:
+// the provider call's bound and a margin for the database writes around it.
+func (s PaymentSettings) lease() time.Duration { return s.timeout() + 5*time.Second }
+
+func (s PaymentSettings) settleAfter() time.Duration {
+	if s.SettleAfter > 0 {
+		return s.SettleAfter
+	}
+	return DefaultSettleAfter
+}
+
+// Checkout buys the request's lines: one order per shop. It reserves (the
+// key, the pending orders and lines, the payment record and the stock, in
+// one transaction), then charges the provider with no lock held, then marks
+// the orders paid. The same idempotency key always gets the same answer and
+// at most one charge: every attempt calls the provider with the same
+// provider key, and an attempt whose outcome was lost is settled by a retry
+// or by the reconciler (RunPaymentReconciler).
+//
+// Errors: user-facing problems come back in CheckoutResult.Problems; an
+// error is a failure of the database (retryable when IsRetryable says so).
 func (db *DB) Checkout(ctx context.Context, pay payment.Provider, req CheckoutRequest) (CheckoutResult, error) {
 	if p := req.Validate(); len(p) > 0 {
 		return CheckoutResult{Problems: p}, nil
 	}
-	checkoutID, amount, currency, reserved, err := db.reserveFast(ctx, req)
-	if err != nil {
-		return CheckoutResult{}, err
-	}
-	if !reserved {
-		// The careful path: the key may be taken, or the request may have
-		// problems to explain, or the stock moved under the fast path.
-		var replay *CheckoutResult
-		checkoutID, replay, err = db.claimCheckout(ctx, req.BuyerID, req.IdempotencyKey, req.hash())
-		if err != nil || replay != nil {
-			if replay == nil {
-				replay = &CheckoutResult{}
-			}
-			replay.Replayed = true
-			return *replay, err
-		}
-	}
 	// From here on the work must finish even if the client goes away.
 	ctx = context.WithoutCancel(ctx)
-	if !reserved {
-		var problems Problems
-		amount, currency, problems, err = db.reserve(ctx, checkoutID, req)
-		if err != nil || len(problems) > 0 {
-			if _, relErr := db.ExecContext(ctx, `DELETE FROM checkouts WHERE id = $1 AND status = 'PENDING'`, checkoutID); relErr != nil && err == nil {
-				err = relErr
-			}
-			return CheckoutResult{Problems: problems}, err
+	deadline := time.Now().Add(claimWait)
+	for {
+		res, err := db.reserve(ctx, pay.Name(), req)
+		if err != nil || len(res.problems) > 0 {
+			return CheckoutResult{Problems: res.problems}, err
+		}
+		if res.reserved {
+			return db.pay(ctx, pay, res.attempt, req)
+		}
+		// The key is taken: replay its answer, or take over its payment.
+		out, again, err := db.retryCheckout(ctx, pay, req, deadline)
+		if !again {
+			return out, err
 		}
 	}
-	// A provider that panics must not leave the stock reserved.
+}
+
+// claimWait bounds how long a retry waits for the request holding its key.
+const (
+	claimWait = 20 * time.Second
+	claimPoll = 20 * time.Millisecond
+)
+
+// paymentAttempt is what a process needs to call the provider for a
+// reserved checkout whose lease it holds.
+type paymentAttempt struct {
+	CheckoutID  int64  `db:"checkout_id"`
+	ProviderKey string `db:"provider_key"`
+	Amount      int64  `db:"amount"`
+	Currency    string `db:"currency_code"`
+	// plan is the orders as written, when this process wrote them.
+	plan *pendingOrders
+}
+
+// pay calls the provider for a reserved checkout whose lease this process
+// holds, and settles what it can: paid, declined, or left pending for a
+// retry with the same key or the reconciler.
+func (db *DB) pay(ctx context.Context, pay payment.Provider, a paymentAttempt, req CheckoutRequest) (CheckoutResult, error) {
+	// A provider that panics must not leave the lease held.
 	defer func() {
 		if p := recover(); p != nil {
-			_ = db.abandonCheckout(ctx, checkoutID, nil)
+			_ = db.releaseLease(ctx, a.CheckoutID)
 			panic(p)
 		}
 	}()
-	ref, payErr := pay.Charge(ctx, payment.Charge{
-		IdempotencyKey: fmt.Sprintf("checkout-%d", checkoutID), Token: req.PaymentToken, Amount: amount, CurrencyCode: currency,
-	})
+	callCtx, cancel := context.WithTimeout(ctx, db.PaymentSettings.timeout())
+	ref, payErr := pay.Charge(callCtx, payment.Charge{IdempotencyKey: a.ProviderKey, Token: req.PaymentToken, Amount: a.Amount, CurrencyCode: a.Currency})
+	cancel()
 	switch {
 	case payErr == nil:
-		orders, err := db.completeCheckout(ctx, checkoutID, ref, amount, currency, req)
-		return CheckoutResult{Orders: orders}, err
+		return db.completeCheckout(ctx, pay, a, ref)
 	case errors.Is(payErr, payment.ErrDeclined):
 		decline := FieldErrorf(EInvalid, "payment.token", "the payment was declined").Because(ReasonPaymentDeclined)
-		return CheckoutResult{Problems: Problems{decline}}, db.abandonCheckout(ctx, checkoutID, decline)
+		return CheckoutResult{Problems: Problems{decline}}, db.releaseCheckout(ctx, a.CheckoutID, "DECLINED", decline)
+	case errors.Is(payErr, payment.ErrUnavailable):
+		unavailable := FieldErrorf(EInvalid, "payment.token", "the payment provider is unavailable; nothing was charged; retry with the same idempotencyKey").Because(ReasonPaymentUnavailable)
+		return CheckoutResult{Problems: Problems{unavailable}}, db.releaseLease(ctx, a.CheckoutID)
 	default:
-		unavailable := FieldErrorf(EInvalid, "payment.token", "the payment could not be taken; retry with the same idempotencyKey").Because(ReasonPaymentUnavailable)
-		return CheckoutResult{Problems: Problems{unavailable}}, db.abandonCheckout(ctx, checkoutID, nil)
+		if !errors.Is(payErr, context.DeadlineExceeded) {
+			logPaymentError(ctx, "charge", a.CheckoutID, payErr)
+		}
+		pending := FieldErrorf(EInvalid, "payment.token", "the payment's outcome is not known yet; retry with the same idempotencyKey: it is never charged twice").Because(ReasonPaymentPending)
+		return CheckoutResult{Problems: Problems{pending}}, db.releaseLease(ctx, a.CheckoutID)
 	}
 }
 
-// claimWait bounds how long a retry waits for the first request with its key.
-const (
-	claimWait      = 20 * time.Second
-	claimPoll      = 20 * time.Millisecond
-	staleCheckouts = 2 * time.Minute
-)
-
-// claimCheckout records the idempotency key. A key already used returns the
-// earlier answer (waiting while that request is still running); a key used
-// with a different request is refused.
-func (db *DB) claimCheckout(ctx context.Context, buyerID int64, key, hash string) (int64, *CheckoutResult, error) {
-	deadline := time.Now().Add(claimWait)
+// retryCheckout answers a request whose key is taken: the earlier answer
+// when there is one; a takeover of the payment when the checkout is still
+// unpaid and nobody is working on it; otherwise it waits, up to deadline,
+// for the process that is. again means the key was let go: reserve anew.
+func (db *DB) retryCheckout(ctx context.Context, pay payment.Provider, req CheckoutRequest, deadline time.Time) (out CheckoutResult, again bool, err error) {
 	for {
-		var id int64
-		err := db.GetContext(ctx, &id, `INSERT INTO checkouts (buyer_id, idempotency_key, request_hash, status)
-			VALUES ($1, $2, $3, 'PENDING') ON CONFLICT (buyer_id, idempotency_key) DO NOTHING RETURNING id`, buyerID, key, hash)
-		if err == nil {
-			return id, nil, nil
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return 0, nil, fmt.Errorf("claim checkout: %w", err)
-		}
-		var prior struct {
-			ID      int64          `db:"id"`
-			Hash    string         `db:"request_hash"`
-			Status  string         `db:"status"`
-			Message sql.NullString `db:"decline_message"`
-			Code    sql.NullString `db:"decline_code"`
-			Stale   bool           `db:"stale"`
-		}
-		err = db.GetContext(ctx, &prior, `SELECT id, request_hash, status, decline_message, decline_code,
-				updated_at < now() - $3::interval AS stale
-			FROM checkouts WHERE buyer_id = $1 AND idempotency_key = $2`, buyerID, key, fmt.Sprintf("%d seconds", int(staleCheckouts.Seconds())))
+		prior, err := db.checkoutByKey(ctx, req.BuyerID, req.IdempotencyKey)
 		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			continue // the earlier attempt failed retryably and let go of the key
+		case errors.Is(err, errNoCheckout):
+			return CheckoutResult{}, true, nil
 		case err != nil:
-			return 0, nil, fmt.Errorf("read checkout: %w", err)
-		case prior.Hash != hash:
-			return 0, &CheckoutResult{Problems: Problems{FieldErrorf(EInvalid, "idempotencyKey",
-				"this idempotencyKey was used for a different checkout").Because(ReasonKeyReused)}}, nil
+			return CheckoutResult{}, false, err
+		case prior.Hash != req.hash():
+			return CheckoutResult{Problems: Problems{FieldErrorf(EInvalid, "idempotencyKey",
+				"this idempotencyKey was used for a different checkout").Because(ReasonKeyReused)}}, false, nil
 		case prior.Status == "PAID":
-			orders, err := db.checkoutOrders(ctx, prior.ID)
-			return 0, &CheckoutResult{Orders: orders}, err
+			orders, lines, err := db.checkoutOrders(ctx, prior.ID)
+			return CheckoutResult{Orders: orders, Lines: lines, Replayed: true}, false, err
 		case prior.Status == "DECLINED":
-			return 0, &CheckoutResult{Problems: Problems{FieldErrorf(EInvalid, "payment.token", "%s", prior.Message.String).Because(prior.Code.String)}}, nil
-		case prior.Stale:
-			// Its process died between reserving and paying: release the stock.
-			if err := db.abandonCheckout(ctx, prior.ID, nil); err != nil {
-				return 0, nil, err
-			}
-			continue
+			return CheckoutResult{Problems: Problems{FieldErrorf(EInvalid, "payment.token", "%s", prior.Message.String).Because(prior.Code.String)}}, false, nil
+		case prior.Status == "EXPIRED":
+			return CheckoutResult{Problems: Problems{FieldErrorf(EInvalid, "idempotencyKey",
+				"this checkout expired before it was paid and nothing was charged; check out again with a new idempotencyKey").Because(ReasonCheckoutExpired)}}, false, nil
+		}
+		a, took, err := db.takeLease(ctx, prior.ID)
+		if err != nil {
+			return CheckoutResult{}, false, err
+		}
+		if took {
+			out, err := db.pay(ctx, pay, a, req)
+			return out, false, err
 		}
 		if time.Now().After(deadline) {
-			return 0, &CheckoutResult{Problems: Problems{FieldErrorf(EConflict, "idempotencyKey",
-				"a checkout with this idempotencyKey is still in progress").Because(ReasonInProgress)}}, nil
+			return CheckoutResult{Problems: Problems{FieldErrorf(EConflict, "idempotencyKey",
+				"a checkout with this idempotencyKey is still in progress; retry with the same idempotencyKey").Because(ReasonInProgress)}}, false, nil
 		}
-		select {
-		case <-ctx.Done():
-			return 0, nil, ctx.Err()
-		case <-time.After(claimPoll):
-		}
+		time.Sleep(claimPoll)
 	}
-}
-
-// lockedVariant is a variant with what checkout needs of its product and shop.
-type lockedVariant struct {
-	ID               int64  `db:"id"`
-	ProductID        int64  `db:"product_id"`
-	SKU              string `db:"sku"`
-	VariantTitle     string `db:"variant_title"`
-	Title            string `db:"title"`
-	PriceAmount      int64  `db:"price_amount"`
-	CurrencyCode     string `db:"currency_code"`
-	Stock            int    `db:"stock"`
-	ProductStatus    string `db:"product_status"`
-	ShopID           int64  `db:"shop_id"`
-	ShopOwnerID      int64  `db:"owner_id"`
-	AffiliateRateBps int    `db:"affiliate_rate_bps"`
-}
-
-// A lockedVariant's columns, and the tables they come from (variant v,
-// product p, shop s).
-const (
-	lockedVariantColumns = `v.id, v.product_id, v.sku, v.title AS variant_title, p.title,
-		v.price_amount, v.currency_code, v.stock, p.status AS product_status, p.shop_id, s.owner_id, s.affiliate_rate_bps`
-	lockedVariantTables = `product_variants v JOIN products p ON p.id = v.product_id JOIN shops s ON s.id = p.shop_id`
-)
-
-// reserve takes the stock and writes PENDING orders in one transaction,
-// locking the variants in id order so concurrent checkouts cannot deadlock.
-func (db *DB) reserve(ctx context.Context, checkoutID int64, req CheckoutRequest) (amount int64, currency string, problems Problems, err error) {
-	want, sorted := wantedVariants(req.Lines)
-	err = db.inTxRetry(ctx, func(tx *sqlx.Tx) error {
-		problems, currency, amount = nil, "", 0
-		var rows []lockedVariant
-		if err := tx.SelectContext(ctx, &rows, `SELECT `+lockedVariantColumns+`
-			FROM `+lockedVariantTables+`
-			WHERE v.id = ANY($1) ORDER BY v.id FOR UPDATE OF v`, pq.Array(sorted)); err != nil {
-			return fmt.Errorf("lock variants: %w", err)
-		}
-		byID := map[int64]*lockedVariant{}
-		for i := range rows {
-			byID[rows[i].ID] = &rows[i]
-		}
-		problems = checkLines(req.Lines, byID, want)
-		var creatorID *int64
-		if req.SourceContentID != nil {
-			var authorID int64
-			err := tx.GetContext(ctx, &authorID, `SELECT author_id FROM contents WHERE id = $1`, *req.SourceContentID)
-			if errors.Is(err, sql.ErrNoRows) {
-				problems = append(problems, FieldErrorf(ENotFound, "sourceContentId", "content not found"))
-			} else if err != nil {
-				return err
-			}
-			creatorID = &authorID
-		}
-		if len(problems) > 0 {
-			return nil
-		}
-		for _, v := range rows {
-			if currency == "" {
-				currency = v.CurrencyCode
-			} else if v.CurrencyCode != currency {
-				problems = append(problems, FieldErrorf(EInvalid, "lines", "one checkout pays in one currency; buy from %s and %s shops separately", currency, v.CurrencyCode).Because(ReasonCurrencyMismatch))
-				return nil
-			}
-		}
-		qty := make([]int64, len(sorted))
-		for i, id := range sorted {
-			qty[i] = int64(want[id])
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE product_variants v SET stock = v.stock - x.q
-			FROM unnest($1::bigint[], $2::int[]) AS x(id, q) WHERE v.id = x.id`, pq.Array(sorted), pq.Array(qty)); err != nil {
-			return fmt.Errorf("take stock: %w", err)
-		}
-		authors, err := contentAuthors(ctx, tx, req, creatorID)
-		if err != nil {
-			return err
-		}
-		orders := planOrders(req, byID, authors)
-		amount = orders.total
-		return writePendingOrders(ctx, tx, checkoutID, req, currency, orders)
-	})
-	return amount, currency, problems, err
-}
-
-// checkLines finds unknown, unavailable, repriced and short-stocked lines.
-func checkLines(lines []CheckoutLine, byID map[int64]*lockedVariant, want map[int64]int) Problems {
-	var p Problems
-	for i, l := range lines {
-		field := fmt.Sprintf("lines.%d", i)
-		v := byID[l.VariantID]
-		switch {
-		case v == nil:
-			p = append(p, FieldErrorf(ENotFound, field+".variantId", "variant not found"))
-		case v.ProductStatus != ProductActive:
-			p = append(p, FieldErrorf(EInvalid, field+".variantId", "%s is no longer sold", v.Title).Because(ReasonNotAvailable))
-		case l.SeenPriceAmount != nil && *l.SeenPriceAmount != v.PriceAmount:
-			p = append(p, FieldErrorf(EInvalid, field+".variantId", "the price of %s changed to %s", v.Title,
-				Money{Minor: v.PriceAmount, CurrencyCode: v.CurrencyCode}.Amount()).Because(ReasonPriceChanged))
-		case v.Stock < want[l.VariantID]:
-			p = append(p, FieldErrorf(EInvalid, field+".quantity", "only %d of %s (%s) left", v.Stock, v.Title, v.VariantTitle).Because(ReasonInsufficientStock))
-		}
-	}
-	return p
-}
-
-// completeCheckout marks the reserved orders paid, records the payment and
-// empties the bought lines from a cart, in one statement, and returns the
-// orders. Run again after it took effect (a retry), it changes nothing and
-// the orders are read back.
-func (db *DB) completeCheckout(ctx context.Context, checkoutID int64, ref string, amount int64, currency string, req CheckoutRequest) ([]*Order, error) {
-	var variants []int64
-	if req.FromCart {
-		for _, l := range req.Lines {
-			variants = append(variants, l.VariantID)
-		}
-	}
-	var orders []*Order
-	err := db.retry(ctx, func() error {
-		orders = nil
-		return db.SelectContext(ctx, &orders, `WITH paid AS (
-				UPDATE orders SET status = 'PAID', paid_at = now() WHERE checkout_id = $1 AND status = 'PENDING' RETURNING *
-			), payment AS (
-				INSERT INTO payments (checkout_id, provider_ref, amount, currency_code)
-				VALUES ($1, $2, $3, $4) ON CONFLICT (provider_ref) DO NOTHING
-			), checkout AS (
-				UPDATE checkouts SET status = 'PAID', payment_ref = $2, updated_at = now() WHERE id = $1
-			), cart AS (
-				DELETE FROM cart_lines WHERE buyer_id = $5 AND variant_id = ANY($6)
-			)
-			SELECT `+orderColumns+` FROM paid o ORDER BY o.id`, checkoutID, ref, amount, currency, req.BuyerID, pq.Array(variants))
-	})
-	if err != nil {
-		return nil, fmt.Errorf("complete checkout: %w", err)
-	}
-	if len(orders) == 0 {
-		return db.checkoutOrders(ctx, checkoutID)
-	}
-	return orders, nil
-}
-
-// abandonCheckout gives back the stock of a checkout whose payment failed.
-// A decline is remembered, so retries get the same answer; a transient
-// failure lets go of the key, so a retry tries again.
-func (db *DB) abandonCheckout(ctx context.Context, checkoutID int64, decline *Error) error {
-	return db.inTxRetry(ctx, func(tx *sqlx.Tx) error {
-		var status string
-		if err := tx.GetContext(ctx, &status, `SELECT status FROM checkouts WHERE id = $1 FOR UPDATE`, checkoutID); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
-				return nil
-			}
-			return err
-		}
-		if status != "PENDING" {
-			return nil
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE product_variants v SET stock = v.stock + x.q
-			FROM (SELECT l.variant_id, sum(l.quantity) AS q FROM order_lines l JOIN orders o ON o.id = l.order_id
-			      WHERE o.checkout_id = $1 AND o.status = 'PENDING' GROUP BY l.variant_id) x
-			WHERE v.id = x.variant_id`, checkoutID); err != nil {
-			return fmt.Errorf("restock: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM orders WHERE checkout_id = $1 AND status = 'PENDING'`, checkoutID); err != nil {
-			return fmt.Errorf("drop pending orders: %w", err)
-		}
-		if decline == nil {
-			_, err := tx.ExecContext(ctx, `DELETE FROM checkouts WHERE id = $1`, checkoutID)
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `UPDATE checkouts SET status = 'DECLINED', decline_code = $2, decline_message = $3,
-			updated_at = now() WHERE id = $1`, checkoutID, decline.Reason, decline.Message)
-		return err
-	})
-}
-
-// checkoutOrders loads a paid checkout's orders in creation order.
-func (db *DB) checkoutOrders(ctx context.Context, checkoutID int64) ([]*Order, error) {
-	var orders []*Order
-	if err := db.SelectContext(ctx, &orders, `SELECT `+orderColumns+` FROM orders o
-		WHERE o.checkout_id = $1 AND o.status <> 'PENDING' ORDER BY o.id`, checkoutID); err != nil {
-		return nil, fmt.Errorf("checkout orders: %w", err)
-	}
-	return orders, nil
-}
-
-func nullIfEmpty(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }

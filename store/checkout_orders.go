@@ -1,12 +1,9 @@
 package store
 
 import (
-	"context"
 	"database/sql"
 	"encoding/json"
-	"fmt"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 )
 
@@ -20,31 +17,67 @@ type pendingOrders struct {
 	sources, creators                           []sql.NullInt64
 	lineShopIDs, lineVariantIDs, lineProductIDs []int64
 	lineTitles, lineVariantTitles, lineSKUs     []string
-	lineQuantities, linePositions               []int
-	lineUnitPrices                              []int64
+	lineQuantities, linePositions, lineRates    []int
+	lineUnitPrices, lineCommissions             []int64
+	lineSources, lineCreators                   []sql.NullInt64
+	lineSelf                                    []bool
+	// lineRequest is each line's index in the request.
+	lineRequest []int
 }
 
-// planOrders splits a checkout into its shops' orders. authors maps the
-// contents the lines were bought from to who made them: an order sourced
-// from someone else's content pays them the shop's affiliate commission.
-func planOrders(req CheckoutRequest, byID map[int64]*lockedVariant, authors map[int64]int64) pendingOrders {
+// planOrders splits a checkout into its shops' orders and attributes each
+// line to the content it was bought from (sources, by line index): a line
+// bought from someone else's content pays its author the shop's affiliate
+// rate on the line's total, rounded down to the minor unit. A line bought
+// from the buyer's own content is a self-purchase: it keeps its source but
+// earns no commission and does not count toward the content's figures. An
+// order's source is its lines' one source (none when they differ), its
+// creator their one creator, and its commission their sum.
+func planOrders(req CheckoutRequest, byID map[int64]*lockedVariant, sources map[int]lineSource) pendingOrders {
 	var p pendingOrders
 	var shops []int64
-	linesByShop := map[int64][]CheckoutLine{}
-	for _, l := range req.Lines {
+	linesByShop := map[int64][]int{}
+	for i, l := range req.Lines {
 		shopID := byID[l.VariantID].ShopID
 		if _, ok := linesByShop[shopID]; !ok {
 			shops = append(shops, shopID)
 		}
-		linesByShop[shopID] = append(linesByShop[shopID], l)
+		linesByShop[shopID] = append(linesByShop[shopID], i)
 	}
 	for _, shopID := range shops {
-		lines := linesByShop[shopID]
-		var subtotal int64
-		units := 0
-		for i, l := range lines {
+		var subtotal, commission int64
+		units, rate := 0, 0
+		var orderSource, orderCreator sql.NullInt64
+		mixedSource, mixedCreator := false, false
+		for pos, i := range linesByShop[shopID] {
+			l := req.Lines[i]
 			v := byID[l.VariantID]
-			subtotal += v.PriceAmount * int64(l.Quantity)
+			total := v.PriceAmount * int64(l.Quantity)
+			var source, creator sql.NullInt64
+			var lineRate int
+			var lineCommission int64
+			self := false
+			if src, ok := sources[i]; ok {
+				source = sql.NullInt64{Int64: src.ContentID, Valid: true}
+				self = src.AuthorID == req.BuyerID
+				if !self && src.AuthorID != v.ShopOwnerID {
+					creator, lineRate = sql.NullInt64{Int64: src.AuthorID, Valid: true}, v.AffiliateRateBps
+					lineCommission = total * int64(lineRate) / 10_000
+				}
+			}
+			if pos == 0 {
+				orderSource = source
+			} else if orderSource != source {
+				mixedSource = true
+			}
+			if creator.Valid {
+				if orderCreator.Valid && orderCreator != creator {
+					mixedCreator = true
+				}
+				orderCreator, rate = creator, lineRate
+			}
+			subtotal += total
+			commission += lineCommission
 			units += l.Quantity
 			p.lineShopIDs = append(p.lineShopIDs, shopID)
 			p.lineVariantIDs = append(p.lineVariantIDs, v.ID)
@@ -54,27 +87,25 @@ func planOrders(req CheckoutRequest, byID map[int64]*lockedVariant, authors map[
 			p.lineSKUs = append(p.lineSKUs, v.SKU)
 			p.lineQuantities = append(p.lineQuantities, l.Quantity)
 			p.lineUnitPrices = append(p.lineUnitPrices, v.PriceAmount)
-			p.linePositions = append(p.linePositions, i)
+			p.linePositions = append(p.linePositions, pos)
+			p.lineSources = append(p.lineSources, source)
+			p.lineCreators = append(p.lineCreators, creator)
+			p.lineRates = append(p.lineRates, lineRate)
+			p.lineCommissions = append(p.lineCommissions, lineCommission)
+			p.lineSelf = append(p.lineSelf, self)
+			p.lineRequest = append(p.lineRequest, i)
 		}
-		source := req.SourceContentID
-		if source == nil {
-			source = lines[0].SourceContentID
+		if mixedSource {
+			orderSource = sql.NullInt64{}
 		}
-		first := byID[lines[0].VariantID]
-		var creator sql.NullInt64
-		var rate int
-		var commission int64
-		if source != nil {
-			if author, ok := authors[*source]; ok && author != first.ShopOwnerID {
-				creator, rate = sql.NullInt64{Int64: author, Valid: true}, first.AffiliateRateBps
-				commission = subtotal * int64(rate) / 10_000
-			}
+		if mixedCreator {
+			orderCreator = sql.NullInt64{}
 		}
 		p.shopIDs = append(p.shopIDs, shopID)
 		p.subtotals = append(p.subtotals, subtotal)
 		p.units = append(p.units, units)
-		p.sources = append(p.sources, nullableID(source))
-		p.creators = append(p.creators, creator)
+		p.sources = append(p.sources, orderSource)
+		p.creators = append(p.creators, orderCreator)
 		p.rates = append(p.rates, rate)
 		p.commissions = append(p.commissions, commission)
 		p.total += subtotal
@@ -82,7 +113,7 @@ func planOrders(req CheckoutRequest, byID map[int64]*lockedVariant, authors map[
 	return p
 }
 
-// args are the arguments $1 to $23 of a statement around pendingOrdersSQL:
+// args are the arguments $1 to $28 of a statement around pendingOrdersSQL:
 // claim is $2, what its "claim" CTE finds the checkout by besides the buyer
 // ($1) and the request's hash ($3); $4 is the total.
 func (p pendingOrders) args(req CheckoutRequest, claim any, currency string) []any {
@@ -92,7 +123,30 @@ func (p pendingOrders) args(req CheckoutRequest, claim any, currency string) []a
 		pq.Array(p.creators), pq.Array(p.rates), pq.Array(p.commissions),
 		pq.Array(p.lineShopIDs), pq.Array(p.lineVariantIDs), pq.Array(p.lineProductIDs), pq.Array(p.lineTitles),
 		pq.Array(p.lineVariantTitles), pq.Array(p.lineSKUs), pq.Array(p.lineQuantities), pq.Array(p.lineUnitPrices),
-		pq.Array(p.linePositions)}
+		pq.Array(p.linePositions), pq.Array(p.lineSources), pq.Array(p.lineCreators), pq.Array(p.lineRates),
+		pq.Array(p.lineCommissions), pq.Array(p.lineSelf)}
+}
+
+// lines returns the planned lines as OrderLines of the written orders
+// (orders by shop id), by order id.
+func (p pendingOrders) lines(orders []*Order) map[int64][]*OrderLine {
+	byShop := map[int64]*Order{}
+	for _, o := range orders {
+		byShop[o.ShopID] = o
+	}
+	out := map[int64][]*OrderLine{}
+	for i, shopID := range p.lineShopIDs {
+		o := byShop[shopID]
+		if o == nil {
+			continue
+		}
+		out[o.ID] = append(out[o.ID], &OrderLine{OrderID: o.ID, VariantID: p.lineVariantIDs[i], ProductID: p.lineProductIDs[i],
+			Title: p.lineTitles[i], VariantTitle: p.lineVariantTitles[i], SKU: p.lineSKUs[i], Quantity: p.lineQuantities[i],
+			UnitPriceAmount: p.lineUnitPrices[i], TotalAmount: p.lineUnitPrices[i] * int64(p.lineQuantities[i]),
+			CurrencyCode: o.CurrencyCode, SourceContentID: nullToPtr(p.lineSources[i]), CreatorID: nullToPtr(p.lineCreators[i]),
+			CommissionRateBps: p.lineRates[i], CommissionAmount: p.lineCommissions[i], SelfPurchase: p.lineSelf[i]})
+	}
+	return out
 }
 
 // pendingOrdersSQL writes the orders and lines of the checkout named by a
@@ -108,7 +162,8 @@ const pendingOrdersSQL = `arrays AS MATERIALIZED (
 			$12::bigint[] AS creators, $13::int[] AS rates, $14::bigint[] AS commissions,
 			$15::bigint[] AS line_shop_ids, $16::bigint[] AS variant_ids, $17::bigint[] AS product_ids, $18::text[] AS titles,
 			$19::text[] AS variant_titles, $20::text[] AS skus, $21::int[] AS quantities, $22::bigint[] AS unit_prices,
-			$23::int[] AS positions
+			$23::int[] AS positions, $24::bigint[] AS line_sources, $25::bigint[] AS line_creators, $26::int[] AS line_rates,
+			$27::bigint[] AS line_commissions, $28::bool[] AS line_self
 	), new_orders AS (
 		INSERT INTO orders (checkout_id, buyer_id, shop_id, status, currency_code, subtotal_amount, total_amount, units,
 			campaign, source_content_id, creator_id, commission_rate_bps, commission_amount, shipping_address)
@@ -118,64 +173,20 @@ const pendingOrdersSQL = `arrays AS MATERIALIZED (
 		ORDER BY o.n
 		RETURNING id, shop_id
 	), new_lines AS (
-		INSERT INTO order_lines (order_id, variant_id, product_id, title, variant_title, sku, quantity, unit_price_amount, total_amount, position)
-		SELECT o.id, l.variant_id, l.product_id, l.title, l.variant_title, l.sku, l.quantity, l.unit_price, l.unit_price * l.quantity, l.position
-		FROM arrays a, unnest(a.line_shop_ids, a.variant_ids, a.product_ids, a.titles, a.variant_titles, a.skus, a.quantities, a.unit_prices, a.positions)
-			AS l(shop_id, variant_id, product_id, title, variant_title, sku, quantity, unit_price, position)
+		INSERT INTO order_lines (order_id, variant_id, product_id, title, variant_title, sku, quantity, unit_price_amount, total_amount, position,
+			source_content_id, creator_id, commission_rate_bps, commission_amount, self_purchase)
+		SELECT o.id, l.variant_id, l.product_id, l.title, l.variant_title, l.sku, l.quantity, l.unit_price, l.unit_price * l.quantity, l.position,
+			l.source, l.creator, l.rate, l.commission, l.self
+		FROM arrays a, unnest(a.line_shop_ids, a.variant_ids, a.product_ids, a.titles, a.variant_titles, a.skus, a.quantities, a.unit_prices, a.positions,
+				a.line_sources, a.line_creators, a.line_rates, a.line_commissions, a.line_self)
+			AS l(shop_id, variant_id, product_id, title, variant_title, sku, quantity, unit_price, position, source, creator, rate, commission, self)
 			JOIN new_orders o ON o.shop_id = l.shop_id
 		RETURNING variant_id, quantity, unit_price_amount
 	)`
 
-// writePendingOrders writes a claimed checkout's orders and lines, and its
-// amount, in one statement.
-func writePendingOrders(ctx context.Context, tx *sqlx.Tx, checkoutID int64, req CheckoutRequest, currency string, p pendingOrders) error {
-	var written int
-	if err := tx.GetContext(ctx, &written, `WITH claim AS (
-			UPDATE checkouts SET amount = $4, currency_code = $5, updated_at = now()
-			WHERE id = $2::bigint AND buyer_id = $1 AND request_hash = $3 RETURNING id
-		), `+pendingOrdersSQL+` SELECT count(*) FROM new_orders`, p.args(req, checkoutID, currency)...); err != nil {
-		return fmt.Errorf("insert orders: %w", err)
+func nullToPtr(n sql.NullInt64) *int64 {
+	if !n.Valid {
+		return nil
 	}
-	if written != len(p.shopIDs) {
-		return fmt.Errorf("insert orders: wrote %d of %d", written, len(p.shopIDs))
-	}
-	return nil
-}
-
-// contentAuthors finds who made each content the lines were bought from,
-// besides the request's source whose author is already known.
-func contentAuthors(ctx context.Context, q sqlx.QueryerContext, req CheckoutRequest, sourceAuthor *int64) (map[int64]int64, error) {
-	authors := map[int64]int64{}
-	if req.SourceContentID != nil && sourceAuthor != nil {
-		authors[*req.SourceContentID] = *sourceAuthor
-	}
-	var unknown []int64
-	for _, l := range req.Lines {
-		if l.SourceContentID != nil && req.SourceContentID == nil {
-			if _, ok := authors[*l.SourceContentID]; !ok {
-				unknown = append(unknown, *l.SourceContentID)
-			}
-		}
-	}
-	if len(unknown) == 0 {
-		return authors, nil
-	}
-	var rows []struct {
-		ID     int64 `db:"id"`
-		Author int64 `db:"author_id"`
-	}
-	if err := sqlx.SelectContext(ctx, q, &rows, `SELECT id, author_id FROM contents WHERE id = ANY($1)`, pq.Array(unknown)); err != nil {
-		return nil, fmt.Errorf("content authors: %w", err)
-	}
-	for _, r := range rows {
-		authors[r.ID] = r.Author
-	}
-	return authors, nil
-}
-
-func nullableID(id *int64) sql.NullInt64 {
-	if id == nil {
-		return sql.NullInt64{}
-	}
-	return sql.NullInt64{Int64: *id, Valid: true}
+	return &n.Int64
 }

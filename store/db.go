@@ -17,6 +17,9 @@ import (
 type DB struct {
 	*sqlx.DB
 	cards *cardCache
+	// PaymentSettings bound the checkout's provider calls and when the
+	// reconciler settles what they left; set it before serving.
+	PaymentSettings PaymentSettings
 }
 
 // PoolOptions bounds the connection pool.
@@ -103,6 +106,11 @@ func (db *DB) inTxUnlessProblems(ctx context.Context, fn func(tx *sqlx.Tx) (Prob
 	}
 	return problems, err
 }
+
+// IsRetryable reports whether err is a transient failure that the same
+// request may overcome when sent again: the database unreachable, a
+// serialization failure or a deadlock.
+func IsRetryable(err error) bool { return retryable(err) }
 
 // retryable reports whether a transaction failed for reasons a fresh attempt
 // can overcome: a serialization failure, a deadlock, or a connection that

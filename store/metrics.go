@@ -117,9 +117,10 @@ var metricsQueries = map[string]string{
 			sum(product_clicks) AS clicks FROM content_event_counts WHERE content_id = i.id AND bucket >= pts.from_ts AND bucket < pts.to_ts) e ON true
 		LEFT JOIN LATERAL (SELECT count(*) AS n FROM content_likes WHERE content_id = i.id AND created_at >= pts.from_ts AND created_at < pts.to_ts) l ON true
 		LEFT JOIN LATERAL (SELECT count(*) AS n FROM comments WHERE content_id = i.id AND created_at >= pts.from_ts AND created_at < pts.to_ts) cm ON true
-		LEFT JOIN LATERAL (SELECT count(*) AS n, sum(units) AS units, sum(total_amount) AS gmv FROM orders
-			WHERE source_content_id = i.id AND status IN ` + paidStatuses + ` AND paid_at >= pts.from_ts AND paid_at < pts.to_ts
-			  AND currency_code = coalesce(s.currency_code, 'USD')) o ON true`,
+		LEFT JOIN LATERAL (SELECT count(DISTINCT o.id) AS n, sum(l.quantity) AS units, sum(l.total_amount) AS gmv
+			FROM order_lines l JOIN orders o ON o.id = l.order_id
+			WHERE l.source_content_id = i.id AND NOT l.self_purchase AND o.status IN ` + paidStatuses + `
+			  AND o.paid_at >= pts.from_ts AND o.paid_at < pts.to_ts AND o.currency_code = coalesce(s.currency_code, 'USD')) o ON true`,
 	// A product's views are its card impressions.
 	SubjectProduct: `SELECT i.id, pts.n, pts.from_ts, s.currency_code, coalesce(e.impressions, 0) AS views, 0 AS shares,
 			coalesce(e.impressions, 0) AS impressions, coalesce(e.clicks, 0) AS clicks, 0 AS likes, 0 AS comments,

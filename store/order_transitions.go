@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"log/slog"
 
@@ -52,12 +50,14 @@ func (db *DB) refusedTransition(ctx context.Context, id int64, from string) erro
 	return Errorf(EConflict, "the order is %s; this needs it %s", cur.Status, from).Because(ReasonInvalidTransition)
 }
 
-// CancelOrder cancels a paid order: the stock comes back in the same
-// transaction, exactly once however often cancel is sent, and the payment is
-// refunded afterwards, with no lock held during the provider call.
+// CancelOrder cancels a paid order: the stock comes back and the refund
+// owed is recorded in the same transaction, exactly once however often
+// cancel is sent, on whichever replica. The refund is then sent to the
+// provider with no lock held; if that fails it stays owed and the
+// reconciler sends it (the order stays CANCELLED until then, REFUNDED
+// after).
 func (db *DB) CancelOrder(ctx context.Context, pay payment.Provider, id int64) (*Order, error) {
 	ctx = context.WithoutCancel(ctx)
-	var cancelled *Order
 	err := db.inTxRetry(ctx, func(tx *sqlx.Tx) error {
 		o, err := getOne[Order](ctx, tx, `UPDATE orders o SET status = 'CANCELLED', cancelled_at = now()
 			WHERE o.id = $1 AND o.status = 'PAID' RETURNING `+orderColumns, "order", id)
@@ -69,8 +69,7 @@ func (db *DB) CancelOrder(ctx context.Context, pay payment.Provider, id int64) (
 			WHERE v.id = x.variant_id`, id); err != nil {
 			return fmt.Errorf("restock: %w", err)
 		}
-		cancelled = o
-		return nil
+		return oweRefund(ctx, tx, o)
 	})
 	if ErrorCode(err) == ENotFound {
 		return nil, db.refusedTransition(ctx, id, OrderPaid)
@@ -78,35 +77,8 @@ func (db *DB) CancelOrder(ctx context.Context, pay payment.Provider, id int64) (
 	if err != nil {
 		return nil, err
 	}
-	if err := db.refundOrder(ctx, pay, cancelled); err != nil {
-		// The order stays CANCELLED with its refund owed; log it for follow-up.
-		slog.ErrorContext(ctx, "refund failed", "order", id, "err", err)
-		return cancelled, nil
+	if _, err := db.sendRefund(ctx, pay, id); err != nil {
+		slog.ErrorContext(ctx, "refund not recorded; the reconciler retries it", "order", id, "err", err)
 	}
 	return db.OrderByID(ctx, id)
-}
-
-func (db *DB) refundOrder(ctx context.Context, pay payment.Provider, o *Order) error {
-	var ref string
-	err := db.GetContext(ctx, &ref, `SELECT provider_ref FROM payments WHERE checkout_id = $1`, o.CheckoutID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("no payment recorded for checkout %d", o.CheckoutID)
-	}
-	if err != nil {
-		return err
-	}
-	if err := pay.Refund(ctx, ref, o.TotalAmount, fmt.Sprintf("refund-order-%d", o.ID)); err != nil {
-		return err
-	}
-	return db.inTx(ctx, func(tx *sqlx.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE orders SET status = 'REFUNDED' WHERE id = $1 AND status = 'CANCELLED'`, o.ID)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE payments SET refunded = refunded + $2 WHERE checkout_id = $1`, o.CheckoutID, o.TotalAmount)
-		return err
-	})
 }

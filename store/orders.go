@@ -95,6 +95,23 @@ type OrderLine struct {
 	UnitPriceAmount int64  `db:"unit_price_amount"`
 	TotalAmount     int64  `db:"total_amount"`
 	CurrencyCode    string `db:"currency_code"`
+	// SourceContentID is the video or live session the line was bought
+	// from, when its product is a card on it.
+	SourceContentID *int64 `db:"source_content_id"`
+	// CreatorID is the affiliate who earns the line's commission.
+	CreatorID         *int64 `db:"creator_id"`
+	CommissionRateBps int    `db:"commission_rate_bps"`
+	// CommissionAmount is TotalAmount × CommissionRateBps / 10,000, rounded
+	// down to the minor unit.
+	CommissionAmount int64 `db:"commission_amount"`
+	// SelfPurchase is set when the buyer made the source content: no
+	// commission, and the line does not count toward the content's figures.
+	SelfPurchase bool `db:"self_purchase"`
+}
+
+// Commission is what the line's affiliate creator earns.
+func (l *OrderLine) Commission() Money {
+	return Money{Minor: l.CommissionAmount, CurrencyCode: l.CurrencyCode}
 }
 
 // UnitPrice is the price of one unit at purchase.
@@ -110,6 +127,10 @@ const orderColumns = `o.id, o.number, o.checkout_id, o.buyer_id, o.shop_id, o.st
 	o.commission_amount, o.shipping_address, o.carrier, o.tracking_number, o.created_at, o.paid_at,
 	o.fulfilled_at, o.delivered_at, o.cancelled_at`
 
+const orderLineColumns = `l.id, l.order_id, l.variant_id, l.product_id, l.title, l.variant_title, l.sku, l.quantity,
+	l.unit_price_amount, l.total_amount, o.currency_code, l.source_content_id, l.creator_id, l.commission_rate_bps,
+	l.commission_amount, l.self_purchase`
+
 // OrdersByIDs loads visible (not PENDING) orders by id in one statement.
 func (db *DB) OrdersByIDs(ctx context.Context, ids []int64) (map[int64]*Order, error) {
 	var rows []*Order
@@ -123,8 +144,7 @@ func (db *DB) OrdersByIDs(ctx context.Context, ids []int64) (map[int64]*Order, e
 // OrderLinesByOrderIDs loads the lines of several orders in one statement.
 func (db *DB) OrderLinesByOrderIDs(ctx context.Context, ids []int64) (map[int64][]*OrderLine, error) {
 	var rows []*OrderLine
-	if err := db.SelectContext(ctx, &rows, `SELECT l.id, l.order_id, l.variant_id, l.product_id, l.title,
-			l.variant_title, l.sku, l.quantity, l.unit_price_amount, l.total_amount, o.currency_code
+	if err := db.SelectContext(ctx, &rows, `SELECT `+orderLineColumns+`
 		FROM order_lines l JOIN orders o ON o.id = l.order_id
 		WHERE l.order_id = ANY($1) ORDER BY l.order_id, l.position`, pq.Array(ids)); err != nil {
 		return nil, fmt.Errorf("order lines: %w", err)

@@ -85,9 +85,9 @@ const refreshScoresSQL = `INSERT INTO content_scores AS t (content_id, gpm_7d, e
 	FROM contents c
 	LEFT JOIN (SELECT content_id, sum(views) AS views, sum(shares) AS shares FROM content_event_counts
 	      WHERE content_id > $1 AND content_id <= $2 AND bucket >= $3::timestamptz - interval '7 days' GROUP BY content_id) e ON e.content_id = c.id
-	LEFT JOIN (SELECT source_content_id AS id, sum(total_amount) AS gmv FROM orders
-	      WHERE source_content_id > $1 AND source_content_id <= $2 AND status IN ` + paidStatuses + `
-	        AND paid_at >= $3::timestamptz - interval '7 days' GROUP BY 1) o ON o.id = c.id
+	LEFT JOIN (SELECT l.source_content_id AS id, sum(l.total_amount) AS gmv FROM order_lines l JOIN orders o ON o.id = l.order_id
+	      WHERE l.source_content_id > $1 AND l.source_content_id <= $2 AND NOT l.self_purchase AND o.status IN ` + paidStatuses + `
+	        AND o.paid_at >= $3::timestamptz - interval '7 days' GROUP BY 1) o ON o.id = c.id
 	LEFT JOIN (SELECT content_id AS id, count(*) AS n FROM content_likes
 	      WHERE content_id > $1 AND content_id <= $2 AND created_at >= $3::timestamptz - interval '7 days' GROUP BY 1) l ON l.id = c.id
 	LEFT JOIN (SELECT content_id AS id, count(*) AS n FROM comments

@@ -80,6 +80,9 @@ func (s *seeder) history() error {
 				}
 				o := orderRow{buyer: int64(1 + s.rng.IntN(s.opts.Users)), shop: s.shopOfProduct[product], source: c.id,
 					variant: v, product: product, qty: int64(1 + s.rng.IntN(3)), paid: at, status: OrderPaid}
+				if o.buyer == c.author { // no self-purchases in the demo
+					o.buyer = o.buyer%int64(s.opts.Users) + 1
+				}
 				if c.author != s.shopOwner[o.shop-1] {
 					o.creator, o.rate = c.author, 500+100*int(o.shop%16)
 				}
@@ -170,10 +173,36 @@ func (s *seeder) history() error {
 		return err
 	}
 	if err := s.copyRows("order lines", "order_lines", []string{"id", "order_id", "variant_id", "product_id", "title", "variant_title",
-		"sku", "quantity", "unit_price_amount", "total_amount", "position"}, len(orders), func(i int) []any {
+		"sku", "quantity", "unit_price_amount", "total_amount", "position", "source_content_id", "creator_id",
+		"commission_rate_bps", "commission_amount"}, len(orders), func(i int) []any {
 		o := orders[i]
+		total := o.variant.price * o.qty
+		var source, creator any
+		if o.source != 0 {
+			source = o.source
+		}
+		if o.creator != 0 {
+			creator = o.creator
+		}
 		return []any{i + 1, i + 1, o.variant.id, o.product, fmt.Sprintf("Product %d", o.product), o.variant.title, o.variant.sku,
-			o.qty, o.variant.price, o.variant.price * o.qty, 0}
+			o.qty, o.variant.price, total, 0, source, creator, o.rate, total * int64(o.rate) / 10_000}
+	}); err != nil {
+		return err
+	}
+	// Each seeded checkout was paid through the test provider, which
+	// remembers the charge, so that cancelling a demo order refunds it.
+	if err := s.copyRows("test provider charges", "test_provider_charges", []string{"idempotency_key", "ref", "amount", "currency_code",
+		"created_at"}, len(orders), func(i int) []any {
+		o := orders[i]
+		return []any{fmt.Sprintf("seed-%d", i+1), fmt.Sprintf("pay_seed_%d", i+1), o.variant.price * o.qty, o.variant.currency, o.paid}
+	}); err != nil {
+		return err
+	}
+	if err := s.copyRows("payments", "payments", []string{"checkout_id", "provider", "provider_key", "status", "provider_ref", "amount",
+		"currency_code", "refunded", "created_at", "updated_at"}, len(orders), func(i int) []any {
+		o := orders[i]
+		return []any{i + 1, "test", fmt.Sprintf("seed-%d", i+1), "CAPTURED", fmt.Sprintf("pay_seed_%d", i+1), o.variant.price * o.qty,
+			o.variant.currency, 0, o.paid, o.paid}
 	}); err != nil {
 		return err
 	}

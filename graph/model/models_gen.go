@@ -45,8 +45,9 @@ type AuthPayload struct {
 }
 
 type CartLineInput struct {
-	VariantID       string  `json:"variantId"`
-	Quantity        int     `json:"quantity"`
+	VariantID string `json:"variantId"`
+	Quantity  int    `json:"quantity"`
+	// The Video or LiveSession the variant was found on; its product must be a card on it (PRODUCT_NOT_ON_CONTENT otherwise). Checkout attributes the line to it.
 	SourceContentID *string `json:"sourceContentId,omitempty"`
 }
 
@@ -68,9 +69,13 @@ type CheckoutInput struct {
 	CartID *string `json:"cartId,omitempty"`
 	// The platform campaign the buyer came through (a tag like "double11"), for the shop's channel breakdown.
 	Campaign *string `json:"campaign,omitempty"`
-	// The Video or LiveSession the purchase is made from; it is recorded on every order.
+	// The Video or LiveSession the purchase is made from: each line without a source of its own (a cart line keeps
+	// the content it was added from) is attributed to it. Every such line's product must be a product card on that
+	// content, or the checkout answers PRODUCT_NOT_ON_CONTENT and writes nothing.
 	SourceContentID *string `json:"sourceContentId,omitempty"`
-	// A client-generated key: retries with the same key return the same orders and charge once.
+	// A client-generated key, one per purchase attempt: retries with the same key return the same orders and charge
+	// at most once, across retries, server restarts and replicas. A key used with a different request answers
+	// IDEMPOTENCY_KEY_REUSED.
 	IdempotencyKey  string        `json:"idempotencyKey"`
 	ShippingAddress *AddressInput `json:"shippingAddress"`
 	Payment         *PaymentInput `json:"payment"`
@@ -80,6 +85,8 @@ type CheckoutLineInput struct {
 	VariantID string `json:"variantId"`
 	// 1 to 99.
 	Quantity int `json:"quantity"`
+	// The Video or LiveSession this line is bought from, overriding the checkout's sourceContentId; the product must be a card on it.
+	SourceContentID *string `json:"sourceContentId,omitempty"`
 }
 
 type CheckoutPayload struct {
@@ -445,12 +452,18 @@ const (
 	UserErrorCodePriceChanged UserErrorCode = "PRICE_CHANGED"
 	// The payment was declined; nothing was ordered.
 	UserErrorCodePaymentDeclined UserErrorCode = "PAYMENT_DECLINED"
-	// The payment provider failed transiently; retry with the same idempotencyKey.
+	// Retryable. The payment provider failed before charging; nothing was charged. Retry with the same idempotencyKey: the stock stays reserved until the reconciler releases it (see the README).
 	UserErrorCodePaymentUnavailable UserErrorCode = "PAYMENT_UNAVAILABLE"
+	// Retryable. The payment provider's answer was lost (a timeout, a crash); the buyer may or may not have been charged. Retry with the same idempotencyKey: it is charged at most once, and the answer is the orders if it was.
+	UserErrorCodePaymentPending UserErrorCode = "PAYMENT_PENDING"
 	// The idempotencyKey was already used for a different checkout.
 	UserErrorCodeIdempotencyKeyReused UserErrorCode = "IDEMPOTENCY_KEY_REUSED"
-	// A checkout with this idempotencyKey is still running.
+	// Retryable. A checkout with this idempotencyKey is still running; retry with the same key.
 	UserErrorCodeCheckoutInProgress UserErrorCode = "CHECKOUT_IN_PROGRESS"
+	// The checkout with this idempotencyKey was released unpaid (nothing charged, or the charge returned); check out again with a new key.
+	UserErrorCodeCheckoutExpired UserErrorCode = "CHECKOUT_EXPIRED"
+	// The cart is being checked out by another request (another tab or key), or changed while checking out; a cart is bought once.
+	UserErrorCodeCartInCheckout UserErrorCode = "CART_IN_CHECKOUT"
 )
 
 var AllUserErrorCode = []UserErrorCode{
@@ -469,13 +482,16 @@ var AllUserErrorCode = []UserErrorCode{
 	UserErrorCodePriceChanged,
 	UserErrorCodePaymentDeclined,
 	UserErrorCodePaymentUnavailable,
+	UserErrorCodePaymentPending,
 	UserErrorCodeIdempotencyKeyReused,
 	UserErrorCodeCheckoutInProgress,
+	UserErrorCodeCheckoutExpired,
+	UserErrorCodeCartInCheckout,
 }
 
 func (e UserErrorCode) IsValid() bool {
 	switch e {
-	case UserErrorCodeInvalid, UserErrorCodeRequired, UserErrorCodeTooLong, UserErrorCodeTaken, UserErrorCodeNotFound, UserErrorCodeInvalidCredentials, UserErrorCodeInvalidRefreshToken, UserErrorCodeCurrencyMismatch, UserErrorCodeInvalidTransition, UserErrorCodeProductNotOnContent, UserErrorCodeInsufficientStock, UserErrorCodeNotAvailable, UserErrorCodePriceChanged, UserErrorCodePaymentDeclined, UserErrorCodePaymentUnavailable, UserErrorCodeIdempotencyKeyReused, UserErrorCodeCheckoutInProgress:
+	case UserErrorCodeInvalid, UserErrorCodeRequired, UserErrorCodeTooLong, UserErrorCodeTaken, UserErrorCodeNotFound, UserErrorCodeInvalidCredentials, UserErrorCodeInvalidRefreshToken, UserErrorCodeCurrencyMismatch, UserErrorCodeInvalidTransition, UserErrorCodeProductNotOnContent, UserErrorCodeInsufficientStock, UserErrorCodeNotAvailable, UserErrorCodePriceChanged, UserErrorCodePaymentDeclined, UserErrorCodePaymentUnavailable, UserErrorCodePaymentPending, UserErrorCodeIdempotencyKeyReused, UserErrorCodeCheckoutInProgress, UserErrorCodeCheckoutExpired, UserErrorCodeCartInCheckout:
 		return true
 	}
 	return false

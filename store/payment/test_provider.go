@@ -2,8 +2,10 @@ package payment
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
-	"sync"
+	"strings"
 )
 
 // Test tokens understood by TestProvider.
@@ -14,27 +16,31 @@ const (
 )
 
 // TestProvider accepts tok_ok, declines tok_declined and fails transiently on
-// tok_error, like a real provider's test mode. It remembers keys, so a
-// repeated charge or refund is not applied twice.
+// tok_error, like a real provider's test mode. It keeps its charges and
+// refunds in PostgreSQL (the test_provider_* tables), so every replica of
+// the server sees the same provider, as it would an external one: a key is
+// charged at most once across processes and restarts, and references are
+// unique (pay_test_N from a sequence).
 type TestProvider struct {
-	mu      sync.Mutex
-	charges map[string]string // idempotency key -> reference
-	refunds map[string]int64  // idempotency key -> amount
-	amounts map[string]int64  // reference -> amount captured
+	db *sql.DB
 }
 
 var _ Provider = (*TestProvider)(nil)
 
-// NewTestProvider returns an empty test provider.
-func NewTestProvider() *TestProvider {
-	return &TestProvider{charges: map[string]string{}, refunds: map[string]int64{}, amounts: map[string]int64{}}
+// NewTestProvider returns the test provider whose state lives in db, a
+// migrated Showcase database.
+func NewTestProvider(db *sql.DB) *TestProvider {
+	return &TestProvider{db: db}
 }
 
-// Charge implements Provider.
+// Name implements Provider.
+func (p *TestProvider) Name() string { return "test" }
+
+// Charge implements Provider. A key charged before answers with the same
+// reference (ErrKeyMismatch if the amount or currency differ).
 func (p *TestProvider) Charge(ctx context.Context, c Charge) (string, error) {
-	if err := ctx.Err(); err != nil {
-		return "", err
-	}
+	ctx, cancel := withDefaultTimeout(ctx)
+	defer cancel()
 	switch c.Token {
 	case TokenDeclined:
 		return "", ErrDeclined
@@ -44,61 +50,82 @@ func (p *TestProvider) Charge(ctx context.Context, c Charge) (string, error) {
 	default:
 		return "", ErrDeclined
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if ref, ok := p.charges[c.IdempotencyKey]; ok {
-		return ref, nil
+	var ref string
+	var amount int64
+	var currency string
+	// DO UPDATE (a no-op) rather than DO NOTHING: it returns the row a
+	// concurrent or earlier charge with the same key wrote.
+	err := p.db.QueryRowContext(ctx, `INSERT INTO test_provider_charges (idempotency_key, amount, currency_code) VALUES ($1, $2, $3)
+		ON CONFLICT (idempotency_key) DO UPDATE SET idempotency_key = EXCLUDED.idempotency_key
+		RETURNING ref, amount, currency_code`, c.IdempotencyKey, c.Amount, strings.ToUpper(c.CurrencyCode)).Scan(&ref, &amount, &currency)
+	if err != nil {
+		return "", fmt.Errorf("test provider charge: %w", err)
 	}
-	ref := fmt.Sprintf("pay_test_%d", len(p.charges)+1)
-	p.charges[c.IdempotencyKey] = ref
-	p.amounts[ref] = c.Amount
+	if amount != c.Amount || currency != strings.ToUpper(c.CurrencyCode) {
+		return "", ErrKeyMismatch
+	}
 	return ref, nil
 }
 
-// Name implements Provider.
-func (p *TestProvider) Name() string { return "test" }
-
-// Lookup implements Provider.
-func (p *TestProvider) Lookup(ctx context.Context, key string) (Payment, error) {
-	if err := ctx.Err(); err != nil {
-		return Payment{}, err
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	ref, ok := p.charges[key]
-	if !ok {
-		return Payment{Status: StatusNone}, nil
-	}
-	return Payment{Status: StatusCaptured, Ref: ref, Amount: p.amounts[ref]}, nil
-}
-
-// Refund implements Provider.
+// Refund implements Provider. It refuses a reference it never issued and a
+// total refunded above the amount charged.
 func (p *TestProvider) Refund(ctx context.Context, ref string, amount int64, idempotencyKey string) error {
-	if err := ctx.Err(); err != nil {
-		return err
+	ctx, cancel := withDefaultTimeout(ctx)
+	defer cancel()
+	var refunded bool
+	err := p.db.QueryRowContext(ctx, `WITH charge AS (
+			SELECT c.ref FROM test_provider_charges c
+			WHERE c.ref = $1 AND c.amount >= $2 + coalesce((SELECT sum(amount) FROM test_provider_refunds r WHERE r.ref = c.ref), 0)
+		), new AS (
+			INSERT INTO test_provider_refunds (idempotency_key, ref, amount) SELECT $3, ref, $2 FROM charge
+			ON CONFLICT (idempotency_key) DO NOTHING RETURNING 1
+		)
+		SELECT EXISTS (SELECT 1 FROM new) OR EXISTS (SELECT 1 FROM test_provider_refunds WHERE idempotency_key = $3 AND ref = $1)`,
+		ref, amount, idempotencyKey).Scan(&refunded)
+	if err != nil {
+		return fmt.Errorf("test provider refund: %w", err)
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if _, ok := p.refunds[idempotencyKey]; ok {
-		return nil
+	if !refunded {
+		return fmt.Errorf("test provider refund: unknown payment %q or more than was charged", ref)
 	}
-	if _, ok := p.amounts[ref]; !ok {
-		return fmt.Errorf("unknown payment %q", ref)
-	}
-	p.refunds[idempotencyKey] = amount
 	return nil
 }
 
+// Lookup implements Provider.
+func (p *TestProvider) Lookup(ctx context.Context, key string) (Payment, error) {
+	ctx, cancel := withDefaultTimeout(ctx)
+	defer cancel()
+	var out Payment
+	err := p.db.QueryRowContext(ctx, `SELECT ref, amount, currency_code FROM test_provider_charges WHERE idempotency_key = $1`, key).
+		Scan(&out.Ref, &out.Amount, &out.CurrencyCode)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Payment{Status: StatusNone}, nil
+	}
+	if err != nil {
+		return Payment{}, fmt.Errorf("test provider lookup: %w", err)
+	}
+	out.Status = StatusCaptured
+	return out, nil
+}
+
 // Charges returns how many distinct payments were captured.
-func (p *TestProvider) Charges() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.charges)
+func (p *TestProvider) Charges(ctx context.Context) (int, error) {
+	var n int
+	err := p.db.QueryRowContext(ctx, `SELECT count(*) FROM test_provider_charges`).Scan(&n)
+	return n, err
 }
 
 // Refunds returns how many distinct refunds were made.
-func (p *TestProvider) Refunds() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.refunds)
+func (p *TestProvider) Refunds(ctx context.Context) (int, error) {
+	var n int
+	err := p.db.QueryRowContext(ctx, `SELECT count(*) FROM test_provider_refunds`).Scan(&n)
+	return n, err
+}
+
+// withDefaultTimeout gives ctx DefaultTimeout unless it has a deadline.
+func withDefaultTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, DefaultTimeout)
 }

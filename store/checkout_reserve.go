@@ -1,0 +1,420 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// reservation is what reserving a checkout came to: reserved (this process
+// holds the payment's lease), the key already taken (neither reserved nor
+// problems), or problems (nothing written).
+type reservation struct {
+	reserved bool
+	attempt  paymentAttempt
+	problems Problems
+}
+
+// reserve claims the idempotency key and writes, in one transaction, the
+// pending orders and their lines, the payment record (with this process
+// holding its lease) and the cart lines' claim, and takes the stock. It
+// tries the short path first and falls back to the careful one, which
+// explains problems.
+func (db *DB) reserve(ctx context.Context, provider string, req CheckoutRequest) (reservation, error) {
+	r, outcome, err := db.reserveFast(ctx, provider, req)
+	if err != nil || outcome != fastMoved {
+		return r, err
+	}
+	return db.reserveCareful(ctx, provider, req)
+}
+
+// Outcomes of the short path.
+const (
+	fastReserved = iota
+	fastKeyTaken
+	fastMoved // problems to explain, or something moved: take the careful path
+)
+
+// reserveFast claims the idempotency key, writes the pending orders, the
+// payment record and the cart claim and takes the stock in one statement
+// that commits on its own: a hot variant's row is locked only while that
+// statement finishes and commits, as for a bare conditional UPDATE, with no
+// round trip to the client in between. Prices, status, stock and the
+// lines' sources are read first without a lock; if the request has
+// problems, or anything moved between the read and the update, nothing is
+// written.
+func (db *DB) reserveFast(ctx context.Context, provider string, req CheckoutRequest) (reservation, int, error) {
+	want, sorted := wantedVariants(req.Lines)
+	var rows []lockedVariant
+	err := db.retry(ctx, func() error {
+		rows = nil
+		// The ids are behind a materialized CTE for the reason given at
+		// pendingOrdersSQL: the generic plan is kept.
+		return db.SelectContext(ctx, &rows, `WITH wanted AS MATERIALIZED (SELECT $1::bigint[] AS ids)
+			SELECT `+lockedVariantColumns+` FROM wanted, `+lockedVariantTables+`
+			WHERE v.id = ANY(wanted.ids)`, pq.Array(sorted))
+	})
+	if err != nil {
+		return reservation{}, 0, fmt.Errorf("read variants: %w", err)
+	}
+	byID := map[int64]*lockedVariant{}
+	for i := range rows {
+		byID[rows[i].ID] = &rows[i]
+	}
+	if len(byID) != len(sorted) || len(checkLines(req.Lines, byID, want)) > 0 || !oneCurrency(rows[0].CurrencyCode, byID) {
+		return reservation{}, fastMoved, nil
+	}
+	sources, problems, err := lineSources(ctx, db, req, byID)
+	if err != nil || len(problems) > 0 {
+		return reservation{}, fastMoved, err
+	}
+	currency := rows[0].CurrencyCode
+	orders := planOrders(req, byID, sources)
+	a := paymentAttempt{ProviderKey: providerKey(req.BuyerID, req.IdempotencyKey), Amount: orders.total, Currency: currency, plan: &orders}
+	args := append(orders.args(req, req.IdempotencyKey, currency), a.args(provider, db.PaymentSettings, req)...)
+	query := reserveOneSQL
+	if len(sorted) > 1 {
+		query = reserveManySQL
+	}
+	var out struct {
+		CheckoutID sql.NullInt64 `db:"checkout_id"`
+		Taken      int           `db:"taken"`
+	}
+	err = db.retry(ctx, func() error { return db.GetContext(ctx, &out, query, args...) })
+	switch {
+	case stockRefused(err):
+		return reservation{}, fastMoved, nil // the statement rolled back: nothing was written
+	case err != nil:
+		return reservation{}, 0, fmt.Errorf("reserve: %w", err)
+	case !out.CheckoutID.Valid:
+		return reservation{}, fastKeyTaken, nil
+	case out.Taken != len(sorted):
+		// Cannot happen: the lines' foreign keys make every variant exist.
+		return reservation{}, 0, fmt.Errorf("reserve: took %d of %d variants for checkout %d", out.Taken, len(sorted), out.CheckoutID.Int64)
+	}
+	a.CheckoutID = out.CheckoutID.Int64
+	return reservation{reserved: true, attempt: a}, fastReserved, nil
+}
+
+// reserveCareful does what reserveFast does in a transaction that locks the
+// variants (in id order, so concurrent checkouts cannot deadlock) and the
+// cart lines, and explains every problem; with problems nothing is written.
+func (db *DB) reserveCareful(ctx context.Context, provider string, req CheckoutRequest) (reservation, error) {
+	want, sorted := wantedVariants(req.Lines)
+	var r reservation
+	err := db.inTxRetry(ctx, func(tx *sqlx.Tx) error {
+		r = reservation{}
+		var checkoutID int64
+		err := tx.GetContext(ctx, &checkoutID, `INSERT INTO checkouts (buyer_id, idempotency_key, request_hash, status)
+			VALUES ($1, $2, $3, 'PENDING') ON CONFLICT (buyer_id, idempotency_key) DO NOTHING RETURNING id`,
+			req.BuyerID, req.IdempotencyKey, req.hash())
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil // the key is taken
+		} else if err != nil {
+			return fmt.Errorf("claim checkout: %w", err)
+		}
+		var rows []lockedVariant
+		if err := tx.SelectContext(ctx, &rows, `SELECT `+lockedVariantColumns+`
+			FROM `+lockedVariantTables+`
+			WHERE v.id = ANY($1) ORDER BY v.id FOR UPDATE OF v`, pq.Array(sorted)); err != nil {
+			return fmt.Errorf("lock variants: %w", err)
+		}
+		byID := map[int64]*lockedVariant{}
+		for i := range rows {
+			byID[rows[i].ID] = &rows[i]
+		}
+		r.problems = checkLines(req.Lines, byID, want)
+		sources, problems, err := lineSources(ctx, tx, req, byID)
+		if err != nil {
+			return err
+		}
+		r.problems = append(r.problems, problems...)
+		if len(r.problems) == 0 && !oneCurrency(rows[0].CurrencyCode, byID) {
+			r.problems = Problems{FieldErrorf(EInvalid, "lines", "one checkout pays in one currency; buy from shops of different currencies separately").Because(ReasonCurrencyMismatch)}
+		}
+		if len(r.problems) == 0 {
+			r.problems, err = claimableCart(ctx, tx, req)
+			if err != nil {
+				return err
+			}
+		}
+		if len(r.problems) > 0 {
+			return errRollback
+		}
+		qty := make([]int64, len(sorted))
+		for i, id := range sorted {
+			qty[i] = int64(want[id])
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE product_variants v SET stock = v.stock - x.q
+			FROM unnest($1::bigint[], $2::int[]) AS x(id, q) WHERE v.id = x.id`, pq.Array(sorted), pq.Array(qty)); err != nil {
+			return fmt.Errorf("take stock: %w", err)
+		}
+		currency := rows[0].CurrencyCode
+		orders := planOrders(req, byID, sources)
+		a := paymentAttempt{CheckoutID: checkoutID, ProviderKey: providerKey(req.BuyerID, req.IdempotencyKey), Amount: orders.total, Currency: currency, plan: &orders}
+		args := append(orders.args(req, checkoutID, currency), a.args(provider, db.PaymentSettings, req)...)
+		var written int
+		if err := tx.GetContext(ctx, &written, writeCarefulSQL, args...); err != nil {
+			return fmt.Errorf("write orders: %w", err)
+		}
+		if written != len(orders.shopIDs) {
+			return fmt.Errorf("write orders: wrote %d of %d", written, len(orders.shopIDs))
+		}
+		r.reserved, r.attempt = true, a
+		return nil
+	})
+	if errors.Is(err, errRollback) {
+		err = nil
+	}
+	return r, err
+}
+
+// claimableCart checks that the cart lines a checkout buys are still in the
+// cart and not being bought by another checkout, and locks them.
+func claimableCart(ctx context.Context, tx *sqlx.Tx, req CheckoutRequest) (Problems, error) {
+	ids := cartLineIDs(req)
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	var rows []struct {
+		ID         int64         `db:"id"`
+		CheckoutID sql.NullInt64 `db:"checkout_id"`
+	}
+	if err := tx.SelectContext(ctx, &rows, `SELECT id, checkout_id FROM cart_lines WHERE buyer_id = $1 AND id = ANY($2)
+		ORDER BY id FOR UPDATE`, req.BuyerID, pq.Array(ids)); err != nil {
+		return nil, fmt.Errorf("lock cart: %w", err)
+	}
+	for _, r := range rows {
+		if r.CheckoutID.Valid {
+			return Problems{FieldErrorf(EConflict, "cartId", "this cart is being checked out in another request; wait for it to finish").Because(ReasonCartInCheckout)}, nil
+		}
+	}
+	if len(rows) != len(ids) {
+		return Problems{FieldErrorf(EConflict, "cartId", "the cart changed while checking out; review it and check out again").Because(ReasonCartInCheckout)}, nil
+	}
+	return nil, nil
+}
+
+// cartLineIDs lists the cart lines a request buys (never nil).
+func cartLineIDs(req CheckoutRequest) []int64 {
+	ids := []int64{}
+	for _, l := range req.Lines {
+		if l.CartLineID != nil {
+			ids = append(ids, *l.CartLineID)
+		}
+	}
+	return ids
+}
+
+// args are the arguments $29 to $32 of the reservation statements, after
+// pendingOrders.args: the provider, the provider key, the lease, and the
+// cart lines to claim.
+func (a paymentAttempt) args(provider string, s PaymentSettings, req CheckoutRequest) []any {
+	return []any{provider, a.ProviderKey, fmt.Sprintf("%d milliseconds", s.lease().Milliseconds()), pq.Array(cartLineIDs(req))}
+}
+
+// checkLines finds unknown, unavailable, repriced and short-stocked lines.
+func checkLines(lines []CheckoutLine, byID map[int64]*lockedVariant, want map[int64]int) Problems {
+	var p Problems
+	for i, l := range lines {
+		field := fmt.Sprintf("lines.%d", i)
+		v := byID[l.VariantID]
+		switch {
+		case v == nil:
+			p = append(p, FieldErrorf(ENotFound, field+".variantId", "variant not found"))
+		case v.ProductStatus != ProductActive:
+			p = append(p, FieldErrorf(EInvalid, field+".variantId", "%s is no longer sold", v.Title).Because(ReasonNotAvailable))
+		case l.SeenPriceAmount != nil && *l.SeenPriceAmount != v.PriceAmount:
+			p = append(p, FieldErrorf(EInvalid, field+".variantId", "the price of %s changed to %s", v.Title,
+				Money{Minor: v.PriceAmount, CurrencyCode: v.CurrencyCode}.Amount()).Because(ReasonPriceChanged))
+		case v.Stock < want[l.VariantID]:
+			p = append(p, FieldErrorf(EInvalid, field+".quantity", "only %d of %s (%s) left", v.Stock, v.Title, v.VariantTitle).Because(ReasonInsufficientStock))
+		}
+	}
+	return p
+}
+
+// lineSource is the content a line is bought from, as the database has it.
+type lineSource struct {
+	ContentID int64
+	// AuthorID is who made the content.
+	AuthorID int64
+}
+
+// lineSources finds, for each line bought from a content, that content's
+// author, checking that the content exists and that the line's product is a
+// card on it (PRODUCT_NOT_ON_CONTENT otherwise). It returns the sources by
+// line index.
+func lineSources(ctx context.Context, q sqlx.QueryerContext, req CheckoutRequest, byID map[int64]*lockedVariant) (map[int]lineSource, Problems, error) {
+	var contents, products []int64
+	var lineIdx []int
+	for i, l := range req.Lines {
+		src := l.SourceContentID
+		if src == nil {
+			src = req.SourceContentID
+		}
+		if src == nil || byID[l.VariantID] == nil {
+			continue
+		}
+		contents, products, lineIdx = append(contents, *src), append(products, byID[l.VariantID].ProductID), append(lineIdx, i)
+	}
+	if len(contents) == 0 {
+		return nil, nil, nil
+	}
+	var rows []struct {
+		N        int           `db:"n"`
+		AuthorID sql.NullInt64 `db:"author_id"`
+		OnIt     bool          `db:"on_content"`
+	}
+	if err := sqlx.SelectContext(ctx, q, &rows, `SELECT x.n, c.author_id,
+			EXISTS (SELECT 1 FROM content_products cp WHERE cp.content_id = x.content_id AND cp.product_id = x.product_id) AS on_content
+		FROM unnest($1::bigint[], $2::bigint[]) WITH ORDINALITY AS x(content_id, product_id, n)
+		LEFT JOIN contents c ON c.id = x.content_id ORDER BY x.n`, pq.Array(contents), pq.Array(products)); err != nil {
+		return nil, nil, fmt.Errorf("line sources: %w", err)
+	}
+	out := map[int]lineSource{}
+	var p Problems
+	for _, r := range rows {
+		i := lineIdx[r.N-1]
+		field := "sourceContentId"
+		if req.Lines[i].SourceContentID != nil {
+			field = fmt.Sprintf("lines.%d.sourceContentId", i)
+		}
+		switch {
+		case !r.AuthorID.Valid:
+			p = append(p, FieldErrorf(ENotFound, field, "content not found"))
+		case !r.OnIt:
+			p = append(p, FieldErrorf(EInvalid, fmt.Sprintf("lines.%d.variantId", i), "%s is not a product card on that content",
+				byID[req.Lines[i].VariantID].Title).Because(ReasonNotOnContent))
+		default:
+			out[i] = lineSource{ContentID: contents[r.N-1], AuthorID: r.AuthorID.Int64}
+		}
+	}
+	return out, p, nil
+}
+
+// stockRefused reports whether a reservation failed because a variant could
+// not be taken as it was read: the stock column's CHECK (stock >= 0) refused
+// the update, and with it the whole statement.
+func stockRefused(err error) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && pqErr.Code == "23514" && pqErr.Constraint == "product_variants_stock_check"
+}
+
+// The reservation's payment record and cart claim, for the checkout named
+// by the "claim" CTE: $29 provider, $30 provider key, $31 lease, $32 cart
+// lines. The process writing it holds the payment's lease.
+const reservePaymentSQL = `, payment AS (
+		INSERT INTO payments (checkout_id, provider, provider_key, status, amount, currency_code, lease_until, attempts)
+		SELECT id, $29, $30, 'PENDING', $4, $5, now() + $31::interval, 1 FROM claim
+		RETURNING id
+	), cart AS (
+		UPDATE cart_lines c SET checkout_id = claim.id FROM claim
+		WHERE c.buyer_id = $1 AND c.id = ANY($32::bigint[]) AND c.checkout_id IS NULL
+		RETURNING c.id
+	)`
+
+// The short reservation claims the key ($1, $2), writes the orders, their
+// lines and the payment record, claims the cart lines, and then takes for
+// each variant the quantity and price its lines were written with. Without
+// the claim nothing is written. A variant whose price, currency or product
+// status changed since it was read, or a cart line another checkout
+// claimed, sets the stock to -1, and a variant short of stock would go below
+// zero: either way the CHECK (stock >= 0) fails the statement, and
+// everything is rolled back with it.
+//
+// Taking the stock from the lines written makes the inserts finish before
+// any variant row is locked: the lock is held for the update, the foreign
+// key checks and the commit only.
+const (
+	reserveHeadSQL = `WITH claim AS (
+		INSERT INTO checkouts (buyer_id, idempotency_key, request_hash, status, amount, currency_code)
+		VALUES ($1, $2, $3, 'PENDING', $4, $5)
+		ON CONFLICT (buyer_id, idempotency_key) DO NOTHING RETURNING id
+	), ` + pendingOrdersSQL + reservePaymentSQL + `, taken AS (
+		UPDATE product_variants v SET stock = CASE
+			WHEN v.price_amount = x.price AND v.currency_code = $5 AND p.status = 'ACTIVE'
+			     AND (SELECT count(*) FROM cart) = cardinality($32::bigint[]) THEN v.stock - x.q ELSE -1 END
+		FROM products p, `
+	reserveTailSQL = `
+		RETURNING v.id
+	)
+	SELECT (SELECT id FROM claim) AS checkout_id, (SELECT count(*) FROM taken) AS taken`
+
+	// One variant: its lines in one row, which the planner knows is one,
+	// so it finds the variant by its key rather than scanning a small table.
+	reserveOneSQL = reserveHeadSQL + `(
+			SELECT min(variant_id) AS id, sum(quantity) AS q, min(unit_price_amount) AS price FROM new_lines
+		) x
+		WHERE v.id = x.id AND p.id = v.product_id` + reserveTailSQL
+
+	// Several variants are locked in id order first, so that concurrent
+	// checkouts of overlapping carts cannot deadlock.
+	reserveManySQL = reserveHeadSQL + `(
+			SELECT variant_id AS id, sum(quantity) AS q, min(unit_price_amount) AS price FROM new_lines GROUP BY variant_id
+		) x, (
+			SELECT l.id FROM product_variants l WHERE l.id IN (SELECT variant_id FROM new_lines) ORDER BY l.id FOR NO KEY UPDATE OF l
+		) locked
+		WHERE v.id = locked.id AND v.id = x.id AND p.id = v.product_id` + reserveTailSQL
+
+	// The careful path has claimed the key ($2 is the checkout's id) and
+	// taken the stock under row locks; it writes the rest in one statement.
+	writeCarefulSQL = `WITH claim AS (
+		UPDATE checkouts SET amount = $4, currency_code = $5, updated_at = now()
+		WHERE id = $2::bigint AND buyer_id = $1 AND request_hash = $3 RETURNING id
+	), ` + pendingOrdersSQL + reservePaymentSQL + `
+	SELECT count(*) FROM new_orders`
+)
+
+// lockedVariant is a variant with what checkout needs of its product and shop.
+type lockedVariant struct {
+	ID               int64  `db:"id"`
+	ProductID        int64  `db:"product_id"`
+	SKU              string `db:"sku"`
+	VariantTitle     string `db:"variant_title"`
+	Title            string `db:"title"`
+	PriceAmount      int64  `db:"price_amount"`
+	CurrencyCode     string `db:"currency_code"`
+	Stock            int    `db:"stock"`
+	ProductStatus    string `db:"product_status"`
+	ShopID           int64  `db:"shop_id"`
+	ShopOwnerID      int64  `db:"owner_id"`
+	AffiliateRateBps int    `db:"affiliate_rate_bps"`
+}
+
+// A lockedVariant's columns, and the tables they come from (variant v,
+// product p, shop s).
+const (
+	lockedVariantColumns = `v.id, v.product_id, v.sku, v.title AS variant_title, p.title,
+		v.price_amount, v.currency_code, v.stock, p.status AS product_status, p.shop_id, s.owner_id, s.affiliate_rate_bps`
+	lockedVariantTables = `product_variants v JOIN products p ON p.id = v.product_id JOIN shops s ON s.id = p.shop_id`
+)
+
+// wantedVariants totals the quantity asked of each variant and lists the
+// variants in id order, the order rows are locked in.
+func wantedVariants(lines []CheckoutLine) (map[int64]int, []int64) {
+	want := map[int64]int{}
+	var ids []int64
+	for _, l := range lines {
+		if _, ok := want[l.VariantID]; !ok {
+			ids = append(ids, l.VariantID)
+		}
+		want[l.VariantID] += l.Quantity
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	return want, ids
+}
+
+func oneCurrency(currency string, byID map[int64]*lockedVariant) bool {
+	for _, v := range byID {
+		if v.CurrencyCode != currency {
+			return false
+		}
+	}
+	return true
+}
