@@ -145,6 +145,13 @@ type serverProcess struct {
 // embedded default) and waits until it is ready.
 func startServer(t *testing.T, bin, databaseURL string, args ...string) *serverProcess {
 	t.Helper()
+	return startServerEnv(t, bin, databaseURL, nil, args...)
+}
+
+// startServerEnv is startServer with extra environment variables
+// ("KEY=value") for the process.
+func startServerEnv(t *testing.T, bin, databaseURL string, env []string, args ...string) *serverProcess {
+	t.Helper()
 	addr := freeAddr(t)
 	p := &serverProcess{base: "http://" + addr, exited: make(chan error, 1)}
 	p.cmd = exec.Command(bin, append([]string{"-addr", addr}, args...)...)
@@ -156,6 +163,7 @@ func startServer(t *testing.T, bin, databaseURL string, args ...string) *serverP
 	if databaseURL != "" {
 		p.cmd.Env = append(p.cmd.Env, "DATABASE_URL="+databaseURL)
 	}
+	p.cmd.Env = append(p.cmd.Env, env...)
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
