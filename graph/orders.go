@@ -88,6 +88,12 @@ func (r *Resolver) checkout(ctx context.Context, in model.CheckoutInput) (*model
 			return nil, err
 		}
 		if len(lines) == 0 {
+			// A retry of a cart checkout that bought the whole cart finds it
+			// empty: it gets the answer its key got.
+			res, found, err := r.DB.ReplayCheckout(ctx, v.UserID(), in.IdempotencyKey)
+			if err != nil || found {
+				return checkoutPayload(ctx, res, err)
+			}
 			return &model.CheckoutPayload{Orders: []*store.Order{}, UserErrors: fieldError("input.cartId", model.UserErrorCodeInvalid, "the cart is empty")}, nil
 		}
 		req.Lines, req.FromCart = store.CartCheckoutLines(lines), true
@@ -109,6 +115,15 @@ func (r *Resolver) checkout(ctx context.Context, in model.CheckoutInput) (*model
 		}
 	}
 	res, err := r.DB.Checkout(ctx, r.Payments, req)
+	if err == nil && !res.Replayed {
+		r.publishPurchases(ctx, res.Lines)
+	}
+	return checkoutPayload(ctx, res, err)
+}
+
+// checkoutPayload presents a checkout's result, priming the order lines'
+// loader with the lines it wrote.
+func checkoutPayload(ctx context.Context, res store.CheckoutResult, err error) (*model.CheckoutPayload, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -118,9 +133,6 @@ func (r *Resolver) checkout(ctx context.Context, in model.CheckoutInput) (*model
 	l := loadersFrom(ctx)
 	for _, o := range res.Orders {
 		l.OrderLines.Prime(o.ID, res.Lines[o.ID])
-	}
-	if !res.Replayed {
-		r.publishPurchases(ctx, res.Lines)
 	}
 	return &model.CheckoutPayload{Orders: res.Orders, UserErrors: problemsToUserErrors(res.Problems, "input")}, nil
 }

@@ -326,3 +326,28 @@ func TestOneCartTwoTabs(t *testing.T) {
 		}
 	}
 }
+
+// TestCartCheckoutRetryAfterTheCartWasBought: the answer to a cart checkout
+// is lost; the retry with the same key finds the cart empty (it was bought)
+// and gets the same order, not "the cart is empty".
+func TestCartCheckoutRetryAfterTheCartWasBought(t *testing.T) {
+	a := newTestAPI(t)
+	f := a.fixture("cartretry")
+	buyer, _ := a.user("ana", false)
+	var cart struct {
+		CartLinesAdd struct{ Cart struct{ ID string } }
+	}
+	a.ok(buyer, `mutation($lines: [CartLineInput!]!) { cartLinesAdd(lines: $lines) { cart { id } } }`,
+		map[string]any{"lines": []map[string]any{line(f.variantIDs[0], 1)}}, &cart)
+	in := map[string]any{"in": map[string]any{"cartId": cart.CartLinesAdd.Cart.ID, "idempotencyKey": "cart-k",
+		"shippingAddress": address, "payment": map[string]any{"token": "tok_ok"}}}
+	var first, retry checkoutOut
+	a.ok(buyer, checkoutMutation, in, &first)
+	a.ok(buyer, checkoutMutation, in, &retry)
+	if len(first.Checkout.Orders) != 1 || len(retry.Checkout.Orders) != 1 || retry.Checkout.Orders[0].Number != first.Checkout.Orders[0].Number {
+		t.Fatalf("first %+v, retry %+v", first, retry)
+	}
+	if a.count("orders") != 1 || a.count("test_provider_charges") != 1 {
+		t.Fatalf("orders %d, charges %d", a.count("orders"), a.count("test_provider_charges"))
+	}
+}

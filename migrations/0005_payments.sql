@@ -1,3 +1,11 @@
+-- Reservations in flight when this runs have no payment record: release
+-- them (a retry with their key answers CHECKOUT_EXPIRED).
+UPDATE product_variants v SET stock = v.stock + x.q
+FROM (SELECT l.variant_id, sum(l.quantity) AS q FROM order_lines l JOIN orders o ON o.id = l.order_id
+      WHERE o.status = 'PENDING' GROUP BY l.variant_id) x
+WHERE v.id = x.variant_id;
+DELETE FROM orders WHERE status = 'PENDING';
+
 -- Payments you can trust: a payment record is written with the reservation,
 -- before the provider is called, keyed by the checkout (one buyer and one
 -- idempotency key), with a provider key that never changes across retries,
@@ -5,6 +13,7 @@
 -- not paid ends EXPIRED, its stock given back.
 ALTER TABLE checkouts DROP CONSTRAINT checkouts_status_check;
 ALTER TABLE checkouts ADD CONSTRAINT checkouts_status_check CHECK (status IN ('PENDING', 'PAID', 'DECLINED', 'EXPIRED'));
+UPDATE checkouts SET status = 'EXPIRED', updated_at = now() WHERE status = 'PENDING';
 
 ALTER TABLE payments ALTER COLUMN provider_ref DROP NOT NULL;
 ALTER TABLE payments

@@ -197,6 +197,37 @@ func (db *DB) Checkout(ctx context.Context, pay payment.Provider, req CheckoutRe
 	}
 }
 
+// ReplayCheckout answers a retry of a cart checkout whose cart is already
+// empty (its lines were bought by the first attempt): the answer the
+// buyer's key got, if the key was used. found is false for an unused key,
+// or one whose checkout has no final answer yet.
+func (db *DB) ReplayCheckout(ctx context.Context, buyerID int64, key string) (res CheckoutResult, found bool, err error) {
+	prior, err := db.checkoutByKey(ctx, buyerID, key)
+	if errors.Is(err, errNoCheckout) || (err == nil && prior.Status == "PENDING") {
+		return res, false, nil
+	}
+	if err != nil {
+		return res, false, err
+	}
+	res, _, err = db.priorAnswer(ctx, prior)
+	return res, true, err
+}
+
+// priorAnswer is the final answer a checkout's key got, if it has one.
+func (db *DB) priorAnswer(ctx context.Context, prior priorCheckout) (res CheckoutResult, final bool, err error) {
+	switch prior.Status {
+	case "PAID":
+		orders, lines, err := db.checkoutOrders(ctx, prior.ID)
+		return CheckoutResult{Orders: orders, Lines: lines, Replayed: true}, true, err
+	case "DECLINED":
+		return CheckoutResult{Problems: Problems{FieldErrorf(EInvalid, "payment.token", "%s", prior.Message.String).Because(prior.Code.String)}, Replayed: true}, true, nil
+	case "EXPIRED":
+		return CheckoutResult{Problems: Problems{FieldErrorf(EInvalid, "idempotencyKey",
+			"this checkout expired before it was paid and nothing was charged; check out again with a new idempotencyKey").Because(ReasonCheckoutExpired)}, Replayed: true}, true, nil
+	}
+	return res, false, nil
+}
+
 // claimWait bounds how long a retry waits for the request holding its key.
 const (
 	claimWait = 20 * time.Second
@@ -261,14 +292,9 @@ func (db *DB) retryCheckout(ctx context.Context, pay payment.Provider, req Check
 		case prior.Hash != req.hash():
 			return CheckoutResult{Problems: Problems{FieldErrorf(EInvalid, "idempotencyKey",
 				"this idempotencyKey was used for a different checkout").Because(ReasonKeyReused)}}, false, nil
-		case prior.Status == "PAID":
-			orders, lines, err := db.checkoutOrders(ctx, prior.ID)
-			return CheckoutResult{Orders: orders, Lines: lines, Replayed: true}, false, err
-		case prior.Status == "DECLINED":
-			return CheckoutResult{Problems: Problems{FieldErrorf(EInvalid, "payment.token", "%s", prior.Message.String).Because(prior.Code.String)}}, false, nil
-		case prior.Status == "EXPIRED":
-			return CheckoutResult{Problems: Problems{FieldErrorf(EInvalid, "idempotencyKey",
-				"this checkout expired before it was paid and nothing was charged; check out again with a new idempotencyKey").Because(ReasonCheckoutExpired)}}, false, nil
+		}
+		if out, final, err := db.priorAnswer(ctx, prior); final || err != nil {
+			return out, false, err
 		}
 		a, took, err := db.takeLease(ctx, prior.ID)
 		if err != nil {
