@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"showcase/auth"
+	"showcase/store"
 )
 
 // harnessSecret is the HS256 secret of newTestAPI's token service.
@@ -412,4 +414,95 @@ func TestStreamsEndWhenTheCredentialIsRevoked(t *testing.T) {
 func toJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// countingChecker passes revocation checks to the real store and records
+// how many credentials each check carried.
+type countingChecker struct {
+	auth.RevocationChecker
+	mu      sync.Mutex
+	batches []int
+}
+
+func (c *countingChecker) EndedCredentials(ctx context.Context, apps, sessions []int64) ([]int64, []int64, error) {
+	c.mu.Lock()
+	c.batches = append(c.batches, len(apps)+len(sessions))
+	c.mu.Unlock()
+	return c.RevocationChecker.EndedCredentials(ctx, apps, sessions)
+}
+
+// TestStreamGuardChecksEveryStreamInOneStatement holds many streams' credentials
+// and revokes one app and one session: only their streams end, with their
+// reasons, and every check carries all the held credentials at once (one
+// statement per interval, however many streams).
+func TestStreamGuardChecksEveryStreamInOneStatement(t *testing.T) {
+	a := newTestAPI(t)
+	ctx := context.Background()
+	_, owner := a.user("guard", false)
+	checker := &countingChecker{RevocationChecker: a.db}
+	guard := auth.NewStreamGuard(checker, 20*time.Millisecond)
+	type held struct {
+		ctx     context.Context
+		release func()
+	}
+	var apps, sessions []held
+	var appIDs, sessionIDs []int64
+	for i := 0; i < 100; i++ {
+		app, _, err := a.db.CreateApp(ctx, store.NewApp{Name: fmt.Sprint("app", i), Scopes: []string{"content:read"}, CreatedBy: owner.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, sid, err := a.db.IssueRefreshToken(ctx, owner.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exp := time.Now().Add(time.Hour)
+		actx, arel := guard.Hold(ctx, auth.Claims{UserID: owner.ID, AppID: app.ID, ExpiresAt: exp})
+		sctx, srel := guard.Hold(ctx, auth.Claims{UserID: owner.ID, SessionID: sid, ExpiresAt: exp})
+		apps, sessions = append(apps, held{actx, arel}), append(sessions, held{sctx, srel})
+		appIDs, sessionIDs = append(appIDs, app.ID), append(sessionIDs, sid)
+	}
+	checker.mu.Lock()
+	before := len(checker.batches) // checks made while streams were still being added
+	checker.mu.Unlock()
+	if _, err := a.db.RevokeApp(ctx, appIDs[7]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.db.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1`, sessionIDs[42]); err != nil {
+		t.Fatal(err)
+	}
+	wait, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	for _, h := range []held{apps[7], sessions[42]} {
+		select {
+		case <-h.ctx.Done():
+		case <-wait.Done():
+			t.Fatal("a revoked credential's stream lived on")
+		}
+	}
+	if end := auth.StreamEndOf(apps[7].ctx); end != auth.ErrAppRevoked {
+		t.Fatalf("app stream ended with %v", end)
+	}
+	if end := auth.StreamEndOf(sessions[42].ctx); end != auth.ErrSessionEnded {
+		t.Fatalf("session stream ended with %v", end)
+	}
+	for i := range apps {
+		if i != 7 && apps[i].ctx.Err() != nil || i != 42 && sessions[i].ctx.Err() != nil {
+			t.Fatalf("stream %d ended though its credential is good", i)
+		}
+	}
+	checker.mu.Lock()
+	if len(checker.batches) == before {
+		t.Fatal("no check ran")
+	}
+	for _, n := range checker.batches[before:] {
+		if n != 200 {
+			t.Fatalf("a check carried %d credentials, want all 200 in one: %v", n, checker.batches[before:])
+		}
+	}
+	checker.mu.Unlock()
+	for i := range apps {
+		apps[i].release()
+		sessions[i].release()
+	}
 }
