@@ -85,6 +85,9 @@ func TestBadTokenClosesTheWebsocketAt4403(t *testing.T) {
 	expired, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": fmt.Sprint(u.ID), "iss": auth.DefaultIssuer,
 		"aud": auth.DefaultAudience, "exp": time.Now().Add(-time.Hour).Unix()}).SignedString(harnessSecret)
 	good, _ := a.tokens.Issue(u.ID)
+	// Expired 5 s ago: inside the 30 s validation leeway, yet no stream may start on it.
+	justExpired, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": fmt.Sprint(u.ID), "iss": auth.DefaultIssuer,
+		"aud": auth.DefaultAudience, "exp": time.Now().Add(-5 * time.Second).Unix()}).SignedString(harnessSecret)
 	tampered := good[:len(good)-4] + "AAAA"
 	if strings.HasSuffix(good, "AAAA") {
 		tampered = good[:len(good)-4] + "BBBB"
@@ -96,6 +99,7 @@ func TestBadTokenClosesTheWebsocketAt4403(t *testing.T) {
 	cases := map[string]map[string]any{
 		"BearerGarbage":       {"Authorization": "Bearer garbage"},
 		"Expired":             {"Authorization": "Bearer " + expired},
+		"JustExpired":         {"Authorization": "Bearer " + justExpired},
 		"Tampered":            {"Authorization": "Bearer " + tampered},
 		"UnknownKid":          {"Authorization": "Bearer " + kidToken},
 		"BasicScheme":         {"Authorization": "Basic dXNlcjpwYXNz"},

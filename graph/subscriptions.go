@@ -272,6 +272,9 @@ func (r *Resolver) websocketInit(ctx context.Context, payload transport.InitPayl
 		slog.ErrorContext(ctx, "websocket init: load token subject", "err", err)
 		return refuse(WSCloseInternalError, "internal error")
 	}
+	if !claims.ExpiresAt.After(time.Now()) { // within the validation leeway, but a stream would end at once
+		return refuse(WSCloseForbidden, auth.ErrTokenExpired.Message)
+	}
 	ctx = auth.WithViewer(ctx, v)
 	ctx, release := r.streamGuard().Hold(ctx, claims)
 	conn.hold(ctx, release)
