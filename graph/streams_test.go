@@ -151,7 +151,7 @@ func TestWebsocketAcceptsTheTokenUnderTheUsualKeys(t *testing.T) {
 				t.Fatal(err)
 			}
 			var m wsMessage
-			if err := wsjson.Read(ctx, conn, &m); err != nil || m.Type != "next" || !strings.Contains(toJSON(m.Payload), `"handle":"keys"`) {
+			if err := wsjson.Read(ctx, conn, &m); err != nil || m.Type != "next" || !strings.Contains(streamJSON(m.Payload), `"handle":"keys"`) {
 				t.Fatalf("viewer over the socket = %v %+v, want the signed-in user", err, m)
 			}
 		})
@@ -415,7 +415,7 @@ func TestStreamsEndWhenTheCredentialIsRevoked(t *testing.T) {
 	})
 }
 
-func toJSON(v any) string {
+func streamJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
