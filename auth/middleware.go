@@ -13,6 +13,9 @@ import (
 // Directory finds who a token was issued for.
 type Directory interface {
 	UserByID(ctx context.Context, id int64) (*store.User, error)
+	// UserInSession is UserByID for a token issued in a session: EUnauthorized
+	// once the session ended (logOut, a reused refresh token).
+	UserInSession(ctx context.Context, userID, sessionID int64) (*store.User, error)
 	AppByID(ctx context.Context, id int64) (*store.App, error)
 }
 
@@ -83,7 +86,8 @@ func ViewerForToken(ctx context.Context, tokens *Tokens, dir Directory, token st
 }
 
 // resolveViewer loads a token's user and, for app tokens, checks that the app
-// is still active, so revoking an app cuts off its tokens at once.
+// is still active, so revoking an app cuts off its tokens at once; for a
+// person's token issued in a session it checks the session was not ended.
 func resolveViewer(ctx context.Context, dir Directory, c Claims) (Viewer, error) {
 	var grant *AppGrant
 	if c.AppID != 0 {
@@ -96,9 +100,15 @@ func resolveViewer(ctx context.Context, dir Directory, c Claims) (Viewer, error)
 		}
 		grant = &AppGrant{AppID: app.ID, Scopes: c.Scopes, ShopID: c.ShopID}
 	}
-	user, err := dir.UserByID(ctx, c.UserID)
+	var user *store.User
+	var err error
+	if c.SessionID != 0 && c.AppID == 0 {
+		user, err = dir.UserInSession(ctx, c.UserID, c.SessionID)
+	} else {
+		user, err = dir.UserByID(ctx, c.UserID)
+	}
 	if err != nil {
 		return Viewer{}, err
 	}
-	return Viewer{User: user, App: grant}, nil
+	return Viewer{User: user, App: grant, Token: &c}, nil
 }

@@ -28,7 +28,8 @@ const (
 // is deliberately not shown to callers.
 var ErrInvalidToken = errors.New("invalid or expired token")
 
-// Tokens issues and validates HS256 access tokens.
+// Tokens issues and validates access tokens: HS256 with one secret, or EdDSA
+// with named keys once UseEd25519 is called.
 type Tokens struct {
 	secret   []byte
 	issuer   string
@@ -71,6 +72,9 @@ type claims struct {
 	Scope  string `json:"scope,omitempty"`
 	ShopID int64  `json:"shop,omitempty"`
 	Actor  int64  `json:"act,omitempty"`
+	// Session is the refresh-token family a person's token was issued in
+	// (0 for tokens issued outside a session, such as tests').
+	Session int64 `json:"sid,omitempty"`
 }
 
 // Claims are a validated token's meaning.
@@ -83,6 +87,10 @@ type Claims struct {
 	Scopes []string
 	// ShopID limits a shop app's token to its shop.
 	ShopID int64
+	// SessionID is the session (refresh-token family) a person's token
+	// belongs to; 0 when it was issued outside one. Ending the session
+	// (logOut, a reused refresh token) ends the token.
+	SessionID int64
 	// ExpiresAt is when the token stops being valid.
 	ExpiresAt time.Time
 }
@@ -90,9 +98,16 @@ type Claims struct {
 // TTL is the lifetime of issued access tokens.
 func (t *Tokens) TTL() time.Duration { return t.ttl }
 
-// Issue returns a signed access token for a user.
+// Issue returns a signed access token for a user, tied to no session.
 func (t *Tokens) Issue(userID int64) (string, error) {
-	return t.sign(claims{RegisteredClaims: t.registered(strconv.FormatInt(userID, 10))})
+	return t.IssueSession(userID, 0)
+}
+
+// IssueSession returns a signed access token for a user in a session (a
+// refresh-token family id, see store.DB.IssueRefreshToken): the token stops
+// working when that session ends.
+func (t *Tokens) IssueSession(userID, sessionID int64) (string, error) {
+	return t.sign(claims{RegisteredClaims: t.registered(strconv.FormatInt(userID, 10)), Session: sessionID})
 }
 
 // IssueApp returns a signed access token for an app acting for a user.
@@ -132,10 +147,15 @@ func (t *Tokens) key(tok *jwt.Token) (any, error) {
 			return nil, ErrInvalidToken
 		}
 	}
+	kidValue, hasKid := tok.Header["kid"]
 	if t.edKeys == nil {
+		// HS256 tokens are issued without a kid; one naming a key is not ours.
+		if hasKid {
+			return nil, ErrInvalidToken
+		}
 		return t.secret, nil
 	}
-	kid, _ := tok.Header["kid"].(string)
+	kid, _ := kidValue.(string)
 	k, ok := t.edKeys[kid]
 	if !ok {
 		return nil, ErrInvalidToken
@@ -176,8 +196,8 @@ func (t *Tokens) Validate(token string) (Claims, error) {
 		return Claims{UserID: c.Actor, AppID: id, Scopes: strings.Fields(c.Scope), ShopID: c.ShopID, ExpiresAt: c.ExpiresAt.Time}, nil
 	}
 	id, err := strconv.ParseInt(c.Subject, 10, 64)
-	if err != nil || id <= 0 {
+	if err != nil || id <= 0 || c.Session < 0 {
 		return Claims{}, ErrInvalidToken
 	}
-	return Claims{UserID: id, ExpiresAt: c.ExpiresAt.Time}, nil
+	return Claims{UserID: id, SessionID: c.Session, ExpiresAt: c.ExpiresAt.Time}, nil
 }

@@ -42,6 +42,15 @@ func TestTokens(t *testing.T) {
 		}
 		return c
 	}
+	hsWithKid := func() string {
+		tok := jwt.NewWithClaims(jwt.SigningMethodHS256, valid())
+		tok.Header["kid"] = "k9"
+		s, err := tok.SignedString(secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
 	bad := map[string]string{
 		"AlgNone":       sign(jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, valid()),
 		"OtherSecret":   sign(jwt.SigningMethodHS256, []byte(strings.Repeat("x", 32)), valid()),
@@ -53,6 +62,8 @@ func TestTokens(t *testing.T) {
 		"BadSubject":    sign(jwt.SigningMethodHS256, secret, with("sub", "root")),
 		"Oversized":     sign(jwt.SigningMethodHS256, secret, with("pad", strings.Repeat("a", MaxTokenBytes))),
 		"Garbage":       "not.a.token",
+		"HS256WithKid":  hsWithKid(),
+		"NegativeSID":   sign(jwt.SigningMethodHS256, secret, with("sid", -1)),
 		"OneMegabyte":   strings.Repeat("a", 1<<20),
 	}
 	for name, token := range bad {
@@ -61,6 +72,10 @@ func TestTokens(t *testing.T) {
 				t.Fatalf("accepted: %+v", c)
 			}
 		})
+	}
+	inSession, _ := tokens.IssueSession(42, 9)
+	if c, err := tokens.Validate(inSession); err != nil || c.UserID != 42 || c.SessionID != 9 {
+		t.Fatalf("Validate(session token) = %+v, %v", c, err)
 	}
 	if _, err := NewTokens([]byte("short"), time.Hour); err == nil {
 		t.Fatal("a short secret was accepted")

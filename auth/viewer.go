@@ -12,6 +12,9 @@ type Viewer struct {
 	User *store.User
 	// App is set for app tokens, which are limited to its scopes and shop.
 	App *AppGrant
+	// Token is the validated token the caller presented (nil when
+	// anonymous); streams end when it expires or is revoked (see StreamGuard).
+	Token *Claims
 }
 
 // AppGrant is what an app token may do.

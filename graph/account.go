@@ -53,15 +53,17 @@ func (r *Resolver) logIn(ctx context.Context, in model.LogInInput) (*model.AuthP
 
 // session starts a session: a short-lived access token and a refresh token.
 func (r *Resolver) session(ctx context.Context, u *store.User) (*model.AuthPayload, error) {
-	refresh, err := r.DB.IssueRefreshToken(ctx, u.ID)
+	refresh, sessionID, err := r.DB.IssueRefreshToken(ctx, u.ID)
 	if err != nil {
 		return nil, err
 	}
-	return r.accessPayload(u, refresh)
+	return r.accessPayload(u, refresh, sessionID)
 }
 
-func (r *Resolver) accessPayload(u *store.User, refresh string) (*model.AuthPayload, error) {
-	token, err := r.Tokens.Issue(u.ID)
+// accessPayload issues an access token tied to the session, so that ending
+// the session (logOut, a reused refresh token) ends the token too.
+func (r *Resolver) accessPayload(u *store.User, refresh string, sessionID int64) (*model.AuthPayload, error) {
+	token, err := r.Tokens.IssueSession(u.ID, sessionID)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +72,7 @@ func (r *Resolver) accessPayload(u *store.User, refresh string) (*model.AuthPayl
 }
 
 func (r *Resolver) refreshSession(ctx context.Context, refreshToken string) (*model.AuthPayload, error) {
-	next, userID, err := r.DB.RotateRefreshToken(ctx, refreshToken)
+	next, userID, sessionID, err := r.DB.RotateRefreshToken(ctx, refreshToken)
 	if store.ErrorCode(err) == store.EUnauthorized {
 		return &model.AuthPayload{UserErrors: fieldError("refreshToken", model.UserErrorCodeInvalidRefreshToken, err.(*store.Error).Message)}, nil
 	}
@@ -81,7 +83,7 @@ func (r *Resolver) refreshSession(ctx context.Context, refreshToken string) (*mo
 	if err != nil {
 		return nil, err
 	}
-	return r.accessPayload(u, next)
+	return r.accessPayload(u, next, sessionID)
 }
 
 // requireViewer returns the signed-in caller or UNAUTHENTICATED.

@@ -33,7 +33,7 @@ func NewHandler(r *Resolver) http.Handler {
 	srv.AroundRootFields(closeUnscopedRootFields)
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(r.websocketTransport())
-	srv.AddTransport(transport.SSE{KeepAlivePingInterval: wsKeepAlive})
+	srv.AddTransport(r.sseTransport())
 	srv.AddTransport(transport.GET{UseGrapQLResponseJsonByDefault: true})
 	srv.AddTransport(transport.POST{UseGrapQLResponseJsonByDefault: true})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))

@@ -5,6 +5,7 @@ package graph
 //go:generate sh -c "cd .. && go tool gqlgen generate"
 
 import (
+	"sync"
 	"time"
 
 	"showcase/auth"
@@ -43,4 +44,10 @@ type Resolver struct {
 	ResponseCacheTTL time.Duration
 	// BatchWait is how long loaders collect keys (DefaultBatchWait when 0).
 	BatchWait time.Duration
+	// StreamCheckInterval is how often open streams' credentials are checked
+	// for revocation (auth.DefaultStreamCheckInterval when 0).
+	StreamCheckInterval time.Duration
+
+	streamsOnce sync.Once
+	streams     *auth.StreamGuard
 }

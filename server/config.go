@@ -73,6 +73,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		DatabaseURL:         getenv("DATABASE_URL"),
 		DataDir:             envOr(getenv, "DATA_DIR", ".data"),
 		JWTSecret:           getenv("JWT_SECRET"),
+		Ed25519Keys:         strings.TrimSpace(getenv("JWT_ED25519_KEYS")),
 		DebugAddr:           getenv("DEBUG_ADDR"),
 		TokenTTL:            auth.DefaultAccessTTL,
 		DBMaxConns:          20,
@@ -93,6 +94,12 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	if err := parsePaymentConfig(&cfg.Payments, getenv); err != nil {
 		return cfg, err
+	}
+	if cfg.Ed25519Keys != "" {
+		// Checked now so that a bad key refuses to start instead of failing later.
+		if _, _, err := ed25519Keys(cfg.Ed25519Keys); err != nil {
+			return cfg, err
+		}
 	}
 	if v := getenv("TOKEN_TTL"); v != "" {
 		d, err := time.ParseDuration(v)

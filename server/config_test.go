@@ -38,7 +38,7 @@ func TestEd25519KeysSpec(t *testing.T) {
 	if err != nil || signer != "new" || len(keys) != 2 {
 		t.Fatalf("keys %d, signer %q, err %v", len(keys), signer, err)
 	}
-	for _, bad := range []string{"nokid", ":" + seed, "k:short"} {
+	for _, bad := range []string{"nokid", ":" + seed, "k:short", "a:" + seed + ",a:" + seed, "a:" + seed + ",", "a:" + seed + ",,b:" + seed} {
 		if _, _, err := ed25519Keys(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
@@ -70,5 +70,20 @@ func TestPaymentConfig(t *testing.T) {
 	}
 	if _, err := parse(map[string]string{"APP_ENV": "production", "ALLOW_TEST_PAYMENTS": "true"}); err != nil {
 		t.Fatalf("production with the test provider explicitly allowed: %v", err)
+	}
+}
+
+func TestConfigReadsAndChecksEd25519Keys(t *testing.T) {
+	seed := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("a", 32)))
+	env := map[string]string{"JWT_ED25519_KEYS": "k2:" + seed + ",k1:" + seed}
+	cfg, err := parseConfig(nil, func(k string) string { return env[k] }, io.Discard)
+	if err != nil || cfg.Ed25519Keys != env["JWT_ED25519_KEYS"] {
+		t.Fatalf("cfg.Ed25519Keys = %q, %v", cfg.Ed25519Keys, err)
+	}
+	env["JWT_ED25519_KEYS"] = "k2:not-a-seed"
+	if _, err := parseConfig(nil, func(k string) string { return env[k] }, io.Discard); err == nil || !strings.Contains(err.Error(), "JWT_ED25519_KEYS") {
+		t.Fatalf("a bad key was accepted or not named: %v", err)
+	} else if strings.Contains(err.Error(), "not-a-seed") {
+		t.Fatalf("the error shows the key material: %v", err)
 	}
 }

@@ -42,15 +42,22 @@ func jwtSecret(cfg config) ([]byte, error) {
 
 // ed25519Keys reads JWT_ED25519_KEYS: comma-separated "kid:base64-seed"
 // pairs (32-byte seeds, standard or URL base64). The first key signs; the
-// others still validate, for rotation.
+// others still validate, for rotation. It returns the keys by kid and the
+// signing kid, or an error naming the bad entry (without its seed) for an
+// empty entry, a missing or repeated kid, or a seed that is not 32 bytes.
 func ed25519Keys(spec string) (map[string]ed25519.PrivateKey, string, error) {
 	keys := map[string]ed25519.PrivateKey{}
 	signer := ""
-	for _, part := range strings.Split(spec, ",") {
+	for i, part := range strings.Split(spec, ",") {
 		kid, b64, ok := strings.Cut(strings.TrimSpace(part), ":")
+		kid = strings.TrimSpace(kid)
 		if !ok || kid == "" {
-			return nil, "", fmt.Errorf("JWT_ED25519_KEYS: want kid:base64-seed, got %q", part)
+			return nil, "", fmt.Errorf("JWT_ED25519_KEYS: entry %d must be kid:base64-seed", i+1)
 		}
+		if _, dup := keys[kid]; dup {
+			return nil, "", fmt.Errorf("JWT_ED25519_KEYS: key id %q appears twice", kid)
+		}
+		b64 = strings.TrimSpace(b64)
 		seed, err := base64.StdEncoding.DecodeString(b64)
 		if err != nil {
 			seed, err = base64.RawURLEncoding.DecodeString(b64)

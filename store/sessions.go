@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 )
 
 // RefreshTokenTTL is how long an unused refresh token stays valid.
@@ -36,21 +38,23 @@ func HashSecret(secret string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// IssueRefreshToken starts a new token family for a user and returns its
-// first token.
-func (db *DB) IssueRefreshToken(ctx context.Context, userID int64) (string, error) {
-	token := NewSecret()
-	_, err := db.ExecContext(ctx, `INSERT INTO refresh_tokens (family_id, user_id, token_hash, expires_at)
-		VALUES (nextval('refresh_token_family_seq'), $1, $2, $3)`, userID, HashSecret(token), time.Now().Add(RefreshTokenTTL))
+// IssueRefreshToken starts a new session (a refresh-token family) for a user
+// and returns its first token and the session's id, which access tokens carry
+// so that ending the session ends them too.
+func (db *DB) IssueRefreshToken(ctx context.Context, userID int64) (token string, sessionID int64, err error) {
+	token = NewSecret()
+	err = db.GetContext(ctx, &sessionID, `INSERT INTO refresh_tokens (family_id, user_id, token_hash, expires_at)
+		VALUES (nextval('refresh_token_family_seq'), $1, $2, $3) RETURNING family_id`, userID, HashSecret(token), time.Now().Add(RefreshTokenTTL))
 	if err != nil {
-		return "", fmt.Errorf("issue refresh token: %w", err)
+		return "", 0, fmt.Errorf("issue refresh token: %w", err)
 	}
-	return token, nil
+	return token, sessionID, nil
 }
 
-// RotateRefreshToken spends a refresh token and returns its successor and
-// the user it belongs to. A token used twice revokes its whole family.
-func (db *DB) RotateRefreshToken(ctx context.Context, token string) (next string, userID int64, err error) {
+// RotateRefreshToken spends a refresh token and returns its successor, the
+// user and the session (family) it belongs to. A token used twice revokes its
+// whole family, which ends the session.
+func (db *DB) RotateRefreshToken(ctx context.Context, token string) (next string, userID, sessionID int64, err error) {
 	reused := false
 	err = db.inTx(ctx, func(tx *sqlx.Tx) error {
 		var rt struct {
@@ -81,22 +85,22 @@ func (db *DB) RotateRefreshToken(ctx context.Context, token string) (next string
 			return err
 		}
 		next = NewSecret()
-		userID = rt.UserID
+		userID, sessionID = rt.UserID, rt.FamilyID
 		_, err = tx.ExecContext(ctx, `INSERT INTO refresh_tokens (family_id, user_id, token_hash, expires_at) VALUES ($1, $2, $3, $4)`,
 			rt.FamilyID, rt.UserID, HashSecret(next), time.Now().Add(RefreshTokenTTL))
 		return err
 	})
 	if reused {
-		return "", 0, ErrInvalidRefreshToken
+		return "", 0, 0, ErrInvalidRefreshToken
 	}
 	var appErr *Error
 	if errors.As(err, &appErr) {
-		return "", 0, err
+		return "", 0, 0, err
 	}
 	if err != nil {
-		return "", 0, fmt.Errorf("rotate refresh token: %w", err)
+		return "", 0, 0, fmt.Errorf("rotate refresh token: %w", err)
 	}
-	return next, userID, nil
+	return next, userID, sessionID, nil
 }
 
 // RevokeRefreshToken ends the session a refresh token belongs to and
@@ -109,4 +113,57 @@ func (db *DB) RevokeRefreshToken(ctx context.Context, token string) (bool, error
 	}
 	n, _ := res.RowsAffected()
 	return n > 0, nil
+}
+
+// activeSession is true while a session (refresh-token family) has a token
+// that is neither revoked nor expired; logOut and a reused refresh token
+// revoke them all. $1 is the family id.
+const activeSession = `EXISTS (SELECT 1 FROM refresh_tokens
+	WHERE family_id = $1 AND revoked_at IS NULL AND expires_at > now())`
+
+// UserInSession loads a user for an access token issued in a session: the
+// user if the session is still active, ENotFound if the user is gone and
+// EUnauthorized if the session ended. One statement.
+func (db *DB) UserInSession(ctx context.Context, userID, sessionID int64) (*User, error) {
+	var row struct {
+		User
+		Active bool `db:"session_active"`
+	}
+	err := db.GetContext(ctx, &row, `SELECT `+userColumns+`, `+activeSession+` AS session_active
+		FROM users WHERE id = $2`, sessionID, userID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, Errorf(ENotFound, "user not found")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("user in session: %w", err)
+	}
+	if !row.Active {
+		return nil, Errorf(EUnauthorized, "the session has ended")
+	}
+	return &row.User, nil
+}
+
+// EndedCredentials reports, of the given apps and sessions, the apps that
+// were revoked and the sessions that ended, in one statement; streams use it
+// to notice revocation made on any replica.
+func (db *DB) EndedCredentials(ctx context.Context, appIDs, sessionIDs []int64) (apps, sessions []int64, err error) {
+	var rows []struct {
+		Kind string `db:"kind"`
+		ID   int64  `db:"id"`
+	}
+	err = db.SelectContext(ctx, &rows, `SELECT 'app' AS kind, id FROM apps WHERE id = ANY($1) AND revoked_at IS NOT NULL
+		UNION ALL
+		SELECT 'session', f FROM unnest($2::bigint[]) AS f WHERE NOT EXISTS (SELECT 1 FROM refresh_tokens
+			WHERE family_id = f AND revoked_at IS NULL AND expires_at > now())`, pq.Array(appIDs), pq.Array(sessionIDs))
+	if err != nil {
+		return nil, nil, fmt.Errorf("ended credentials: %w", err)
+	}
+	for _, r := range rows {
+		if r.Kind == "app" {
+			apps = append(apps, r.ID)
+		} else {
+			sessions = append(sessions, r.ID)
+		}
+	}
+	return apps, sessions, nil
 }

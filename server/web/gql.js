@@ -26,39 +26,53 @@ async function post(query, variables, token) {
   return { status: res.status, body: await res.json() };
 }
 
+// renew trades the refresh token for a new access token, or forgets the
+// session when it has ended (logged out elsewhere, expired).
+async function renew() {
+  const r = await post(`mutation($t: String!) { refreshSession(refreshToken: $t) { token refreshToken userErrors { code } } }`,
+    { t: session.refresh });
+  const p = r.body.data && r.body.data.refreshSession;
+  if (p && p.token) session.save(p);
+  else session.clear();
+}
+
 // gql runs an operation and returns its data; errors throw an APIError.
 export async function gql(query, variables = {}) {
   let { status, body } = await post(query, variables, session.token);
   if (status === 401 && session.refresh) {
-    const r = await post(`mutation($t: String!) { refreshSession(refreshToken: $t) { token refreshToken userErrors { code } } }`,
-      { t: session.refresh });
-    const p = r.body.data && r.body.data.refreshSession;
-    if (p && p.token) {
-      session.save(p);
-      ({ status, body } = await post(query, variables, session.token));
-    } else {
-      session.clear();
-      ({ status, body } = await post(query, variables, null));
-    }
+    await renew();
+    ({ status, body } = await post(query, variables, session.token));
   }
   if (body.errors && body.errors.length) throw new APIError(body.errors);
   return body.data;
 }
 
-// subscribe streams an operation's events to onNext; it returns a stop function.
+// subscribe streams an operation's events to onNext; it returns a stop
+// function. When the server closes the socket with 4403 (the token was
+// refused, expired or revoked) it renews the session once and reconnects.
 export function subscribe(query, variables, onNext) {
   const proto = location.protocol === "https:" ? "wss:" : "ws:";
-  const ws = new WebSocket(proto + "//" + location.host + "/graphql", "graphql-transport-ws");
-  ws.onopen = () => ws.send(JSON.stringify({
-    type: "connection_init", payload: session.token ? { Authorization: "Bearer " + session.token } : {},
-  }));
-  ws.onmessage = (e) => {
-    const m = JSON.parse(e.data);
-    if (m.type === "connection_ack") ws.send(JSON.stringify({ id: "1", type: "subscribe", payload: { query, variables } }));
-    else if (m.type === "next" && m.payload.data) onNext(m.payload.data);
-    else if (m.type === "ping") ws.send(JSON.stringify({ type: "pong" }));
+  let ws, stopped = false, refusals = 0;
+  const connect = () => {
+    ws = new WebSocket(proto + "//" + location.host + "/graphql", "graphql-transport-ws");
+    ws.onopen = () => ws.send(JSON.stringify({
+      type: "connection_init", payload: session.token ? { Authorization: "Bearer " + session.token } : {},
+    }));
+    ws.onmessage = (e) => {
+      const m = JSON.parse(e.data);
+      if (m.type === "connection_ack") ws.send(JSON.stringify({ id: "1", type: "subscribe", payload: { query, variables } }));
+      else if (m.type === "next" && m.payload.data) { refusals = 0; onNext(m.payload.data); }
+      else if (m.type === "ping") ws.send(JSON.stringify({ type: "pong" }));
+    };
+    ws.onclose = async (e) => {
+      if (stopped || e.code !== 4403 || refusals++ > 1) return;
+      if (session.refresh) await renew();
+      else session.clear();
+      if (!stopped) connect();
+    };
   };
-  return () => ws.close(1000);
+  connect();
+  return () => { stopped = true; ws.close(1000); };
 }
 
 // money renders a Money value.
