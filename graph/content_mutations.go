@@ -132,7 +132,8 @@ func existingLiveSession(ctx context.Context, gid string) (*store.LiveSession, e
 	return ls, err
 }
 
-// hostedSession loads a live session the viewer hosts.
+// hostedSession loads a live session the viewer may run (auth.CanManageLive):
+// NOT_FOUND when unknown, FORBIDDEN when not theirs.
 func (r *Resolver) hostedSession(ctx context.Context, gid string) (*store.LiveSession, error) {
 	v, err := requireViewer(ctx)
 	if err != nil {
@@ -142,7 +143,7 @@ func (r *Resolver) hostedSession(ctx context.Context, gid string) (*store.LiveSe
 	if err != nil {
 		return nil, err
 	}
-	if !auth.CanHostLive(v, ls) {
+	if !auth.CanManageLive(v, ls) {
 		return nil, errForbidden
 	}
 	return ls, nil
