@@ -257,7 +257,9 @@ func TestAppsActOnlyWithinTheirShopAndScopes(t *testing.T) {
 		if len(nodes.Nodes) != 1 || nodes.Nodes[0] != nil {
 			t.Fatalf("nodes(ids:) = %+v", nodes.Nodes)
 		}
-		var shop struct{ Shop struct{ Orders *struct{ Edges []any } } }
+		var shop struct {
+			Shop struct{ Orders *struct{ Edges []any } }
+		}
 		resp := a.post(catalogApp, `query($h: String!) { shop(handle: $h) { orders { edges { cursor } } } }`, map[string]any{"h": "alpha-shop"})
 		_ = json.Unmarshal(resp.Data, &shop)
 		if shop.Shop.Orders != nil {
@@ -439,7 +441,9 @@ func TestDraftsDoNotLeakThroughLines(t *testing.T) {
 	// The seller still sees the draft through the order's lines.
 	var sellerView struct {
 		Order struct {
-			Lines []struct{ Variant *struct{ Product struct{ Title string } } }
+			Lines []struct {
+				Variant *struct{ Product struct{ Title string } }
+			}
 		}
 	}
 	a.ok(shop.sellerToken, `query($id: ID!) { order(id: $id) { lines { variant { product { title } } } } }`, map[string]any{"id": orderID}, &sellerView)
