@@ -352,6 +352,24 @@ func TestAppsActOnlyWithinTheirShopAndScopes(t *testing.T) {
 			t.Fatalf("host's own figures: %+v", resp.Errors)
 		}
 	})
+	t.Run("AppWithoutCatalogScopeListsNoDrafts", func(t *testing.T) {
+		a.product(shopA.sellerToken, shopA.shopID, "alpha-draft", map[string]any{"status": "DRAFT"})
+		var pv struct {
+			PublishVideo struct{ Video struct{ ID string } }
+		}
+		a.ok(shopA.sellerToken, publishVideoMutation, videoInput(shopA.productID), &pv)
+		q := `query($id: ID!) { video(id: $id) { shop { products { edges { node { title status } } } } } }`
+		if resp := a.post(ordersApp, q, map[string]any{"id": pv.PublishVideo.Video.ID}); len(resp.Errors) > 0 || strings.Contains(string(resp.Data), "DRAFT") {
+			t.Fatalf("a content:read app lists drafts: %s %+v", resp.Data, resp.Errors)
+		}
+		// The owner in person, and an app with catalog:read, do list them.
+		for _, token := range []string{shopA.sellerToken, catalogApp} {
+			if resp := a.post(token, `query($h: String!) { shop(handle: $h) { products { edges { node { status } } } } }`,
+				map[string]any{"h": "alpha-shop"}); !strings.Contains(string(resp.Data), "DRAFT") {
+				t.Fatalf("the shop's managers do not see the draft: %s %+v", resp.Data, resp.Errors)
+			}
+		}
+	})
 	t.Run("AppsSeeNoApps", func(t *testing.T) {
 		_, appID := a.appToken(shopA.sellerToken, shopA.shopID, []string{"catalog:read"})
 		resp := a.post(ordersApp, `query($id: ID!) { node(id: $id) { ... on App { clientId } } }`, map[string]any{"id": appID})
@@ -462,5 +480,62 @@ func TestDraftsDoNotLeakThroughLines(t *testing.T) {
 	}
 	if a.count("orders") != orders {
 		t.Fatal("a checkout of a drafted product placed an order")
+	}
+}
+
+// Live events carry products too: pinning a product that was set back to
+// DRAFT reaches only the subscribers who may see the draft.
+func TestLiveEventsAboutADraftReachOnlyThoseWhoMaySeeIt(t *testing.T) {
+	a := newTestAPI(t)
+	w := newLiveWorld(a)
+	srv, _ := a.liveServer()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	id := map[string]any{"id": w.session}
+	a.ok(w.f.sellerToken, `mutation($id: ID!) { startLiveSession(id: $id) { userErrors { code } } }`, id, nil)
+	a.ok(w.f.sellerToken, `mutation($in: UpdateProductInput!) { updateProduct(input: $in) { userErrors { code } } }`,
+		map[string]any{"in": map[string]any{"id": w.other.ID, "status": "DRAFT", "title": "Unreleased"}}, nil)
+	watcher, err := dialLive(ctx, srv, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seller, err := dialLive(ctx, srv, w.f.sellerToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*wsClient{watcher, seller} {
+		if err := c.subscribe("1", w.session); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Both are subscribed once each has seen the viewer count reach 2.
+	for _, c := range []*wsClient{watcher, seller} {
+		for {
+			ev, err := c.next(true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ev["__typename"] == "ViewerCountChanged" && ev["count"] == float64(2) {
+				break
+			}
+		}
+	}
+	a.ok(w.f.sellerToken, `mutation($s: ID!, $p: ID!) { pinLiveProduct(sessionId: $s, productId: $p) { userErrors { code } } }`,
+		map[string]any{"s": w.session, "p": w.other.ID}, nil)
+	buyer, _ := a.user("asker", false)
+	a.ok(buyer, `mutation($id: ID!) { commentOnContent(contentId: $id, body: "What is it?") { userErrors { code } } }`, id, nil)
+
+	if ev, err := seller.next(false); err != nil || describe(ev) != "ProductPinned product.title=Unreleased" {
+		t.Fatalf("the seller's next event = %v, %v", ev, err)
+	}
+	if ev, err := watcher.next(false); err != nil || ev["__typename"] != "CommentAdded" {
+		t.Fatalf("the anonymous watcher's next event = %v, %v (the draft's pin must not reach it)", ev, err)
+	}
+	var out struct {
+		LiveSession struct{ PinnedProduct *struct{ Title string } }
+	}
+	a.ok("", `query($id: ID!) { liveSession(id: $id) { pinnedProduct { title } } }`, id, &out)
+	if out.LiveSession.PinnedProduct != nil {
+		t.Fatalf("pinnedProduct = %+v", out.LiveSession.PinnedProduct)
 	}
 }
