@@ -135,7 +135,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	connCtx, closeStreams := context.WithCancel(context.WithoutCancel(ctx))
 	defer closeStreams()
 	srv := &http.Server{
-		BaseContext: func(net.Listener) context.Context { return connCtx },
+		BaseContext:       func(net.Listener) context.Context { return connCtx },
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
