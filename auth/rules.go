@@ -146,17 +146,17 @@ func CanSeeShopOrders(v Viewer, shop *store.Shop) bool {
 	return CanManageShop(v, shop) && appMay(v, shop.ID, store.ScopeOrdersRead)
 }
 
-// CanFulfilOrder reports whether the viewer may move an order along
-// (fulfilOrder, markDelivered): the shop's managers, and apps among them only
+// CanFulfillOrder reports whether the viewer may move an order along
+// (fulfillOrder, markDelivered): the shop's managers, and apps among them only
 // with orders:write.
-func CanFulfilOrder(v Viewer, o *store.Order, shop *store.Shop) bool {
+func CanFulfillOrder(v Viewer, o *store.Order, shop *store.Shop) bool {
 	return o.ShopID == shop.ID && CanManageShop(v, shop) && appMay(v, shop.ID, store.ScopeOrdersWrite)
 }
 
 // CanCancelOrder reports whether the viewer may cancel an order: those who may
 // fulfil it, or its buyer in person before it ships.
 func CanCancelOrder(v Viewer, o *store.Order, shop *store.Shop) bool {
-	return CanFulfilOrder(v, o, shop) || (v.InPerson() && o.BuyerID == v.User.ID && o.Status == store.OrderPaid)
+	return CanFulfillOrder(v, o, shop) || (v.InPerson() && o.BuyerID == v.User.ID && o.Status == store.OrderPaid)
 }
 
 // CanSeeCart reports whether the viewer may see (and change) the cart of the

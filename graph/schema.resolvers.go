@@ -311,14 +311,14 @@ func (r *mutationResolver) CartLinesRemove(ctx context.Context, lineIds []string
 
 // FulfillOrder is the resolver for the fulfillOrder field.
 func (r *mutationResolver) FulfillOrder(ctx context.Context, input model.FulfillOrderInput) (*model.OrderPayload, error) {
-	return r.orderChange(ctx, input.ID, auth.CanFulfilOrder, func(id int64) (*store.Order, error) {
+	return r.orderChange(ctx, input.ID, auth.CanFulfillOrder, func(id int64) (*store.Order, error) {
 		return r.DB.FulfillOrder(ctx, id, input.Carrier, input.TrackingNumber)
 	})
 }
 
 // MarkDelivered is the resolver for the markDelivered field.
 func (r *mutationResolver) MarkDelivered(ctx context.Context, id string) (*model.OrderPayload, error) {
-	return r.orderChange(ctx, id, auth.CanFulfilOrder, func(id int64) (*store.Order, error) {
+	return r.orderChange(ctx, id, auth.CanFulfillOrder, func(id int64) (*store.Order, error) {
 		return r.DB.MarkDelivered(ctx, id)
 	})
 }
