@@ -176,6 +176,15 @@ func (r *Resolver) pinLiveProduct(ctx context.Context, sessionGID, productGID st
 		return nil, err
 	}
 	return r.liveTransition(ctx, sessionGID, func(id int64) (*store.LiveSession, error) {
+		// The host pins only what they may see (auth.CanSeeProduct): an
+		// affiliate cannot pin another shop's product set back to DRAFT.
+		p, err := visibleProduct(ctx, productID)
+		if err != nil {
+			return nil, err
+		}
+		if p == nil {
+			return nil, store.FieldErrorf(store.ENotFound, "productId", "product not found")
+		}
 		return r.DB.PinLiveProduct(ctx, id, productID)
 	})
 }

@@ -478,6 +478,17 @@ func TestDraftsDoNotLeakThroughLines(t *testing.T) {
 	if len(co.Checkout.Orders) != 0 || len(co.Checkout.UserErrors) == 0 {
 		t.Fatalf("checkout of a drafted cart = %+v", co.Checkout)
 	}
+	// Buying the variant by ID (from the old order) is refused without naming the draft either.
+	var direct checkoutOut
+	a.ok(buyer, checkoutMutation, checkoutInput("lines-after-draft", "tok_ok", line(shop.variantIDs[0], 1)), &direct)
+	if len(direct.Checkout.Orders) != 0 || len(direct.Checkout.UserErrors) == 0 {
+		t.Fatalf("checkout of a drafted variant = %+v", direct.Checkout)
+	}
+	for _, ue := range append(co.Checkout.UserErrors, direct.Checkout.UserErrors...) {
+		if strings.Contains(ue.Message, "Secret relaunch") {
+			t.Fatalf("checkout's user error names the draft: %+v", ue)
+		}
+	}
 	if a.count("orders") != orders {
 		t.Fatal("a checkout of a drafted product placed an order")
 	}
@@ -493,8 +504,29 @@ func TestLiveEventsAboutADraftReachOnlyThoseWhoMaySeeIt(t *testing.T) {
 	defer cancel()
 	id := map[string]any{"id": w.session}
 	a.ok(w.f.sellerToken, `mutation($id: ID!) { startLiveSession(id: $id) { userErrors { code } } }`, id, nil)
+	// An affiliate's session with the same product, on air before it is drafted.
+	creator, _ := a.user("affiliate", true)
+	var sched struct {
+		ScheduleLiveSession struct{ LiveSession struct{ ID string } }
+	}
+	a.ok(creator, scheduleLiveMutation, liveInput(w.other.ID), &sched)
+	affiliateSession := sched.ScheduleLiveSession.LiveSession.ID
+	a.ok(creator, `mutation($id: ID!) { startLiveSession(id: $id) { userErrors { code } } }`, map[string]any{"id": affiliateSession}, nil)
 	a.ok(w.f.sellerToken, `mutation($in: UpdateProductInput!) { updateProduct(input: $in) { userErrors { code } } }`,
 		map[string]any{"in": map[string]any{"id": w.other.ID, "status": "DRAFT", "title": "Unreleased"}}, nil)
+	// The affiliate may not see the draft, so may not pin it either.
+	var pin struct {
+		PinLiveProduct struct{ UserErrors []userError }
+	}
+	a.ok(creator, `mutation($s: ID!, $p: ID!) { pinLiveProduct(sessionId: $s, productId: $p) { userErrors { field code message } } }`,
+		map[string]any{"s": affiliateSession, "p": w.other.ID}, &pin)
+	if ue := pin.PinLiveProduct.UserErrors; len(ue) != 1 || ue[0].Code != "NOT_FOUND" {
+		t.Fatalf("the affiliate pinned an invisible draft: %+v", ue)
+	}
+	var pinned *int64
+	if err := a.db.GetContext(ctx, &pinned, `SELECT pinned_product_id FROM contents WHERE id = $1`, mustID(t, affiliateSession)); err != nil || pinned != nil {
+		t.Fatalf("pinned = %v, %v", pinned, err)
+	}
 	watcher, err := dialLive(ctx, srv, "")
 	if err != nil {
 		t.Fatal(err)
