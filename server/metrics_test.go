@@ -33,6 +33,11 @@ func TestMetricsEndpoint(t *testing.T) {
 		}
 		res.Body.Close()
 	}
+	if res, err := http.Get(debug.URL + "/debug/pprof/"); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("DEBUG_ADDR's pprof: %v %v", res, err)
+	} else {
+		res.Body.Close()
+	}
 	res, err := http.Get(debug.URL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
