@@ -3470,6 +3470,7 @@ input FulfillOrderInput {
 }
 
 type OrderPayload {
+  "The order after the change; null when the caller may not see it (an app without orders:read)."
   order: Order
   userErrors: [UserError!]!
 }
