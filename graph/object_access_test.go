@@ -295,6 +295,16 @@ func TestAppsActOnlyWithinTheirShopAndScopes(t *testing.T) {
 			t.Fatalf("the owner's personal order is %s", s)
 		}
 	})
+	t.Run("WriteOnlyAppChangesButDoesNotReadItsShopsOrder", func(t *testing.T) {
+		writer, _ := a.appToken(shopA.sellerToken, shopA.shopID, []string{"orders:write"})
+		o, resp := a.change(writer, fulfillMutation, map[string]any{"id": shopOrder})
+		if len(resp.Errors) > 0 || o.Order != nil || len(o.UserErrors) > 0 {
+			t.Fatalf("fulfillOrder by an orders:write app = %s %+v", resp.Data, resp.Errors)
+		}
+		if s := a.orderStatus(shopOrder); s != "FULFILLED" {
+			t.Fatalf("the order is %s", s)
+		}
+	})
 	t.Run("OrdersAppReadsNotItsOwnersCart", func(t *testing.T) {
 		for _, q := range []string{`query($id: ID!) { node(id: $id) { ... on Cart { lines { quantity } } } }`,
 			`query($id: ID!) { nodes(ids: [$id]) { ... on Cart { lines { quantity } } } }`} {
