@@ -2,8 +2,64 @@ package auth
 
 import "showcase/store"
 
+// Who may see and do what, one rule per object. The graph layer calls these on
+// every path that reaches an object (node, nodes, root fields, nested fields,
+// connections, subscriptions and mutations), so a rule holds whichever way the
+// object is reached.
+//
+// App tokens act for their owner's account (the shop's owner for a shop app,
+// the admin who made it for a platform app), but never with the whole of it:
+// an app sees and changes private objects only within its shop and its
+// scopes, and never its owner's personal things (their purchases, their
+// cart, their apps, content they publish for other shops).
+
+// appMay reports whether the viewer, when it is an app, acts for the shop with
+// shopID (any shop for a platform app) and holds one of the scopes. People
+// and anonymous callers pass: their own rules decide.
+func appMay(v Viewer, shopID int64, scopes ...string) bool {
+	if v.App == nil {
+		return true
+	}
+	if v.App.ShopID != 0 && v.App.ShopID != shopID {
+		return false
+	}
+	return v.App.HasAnyScope(scopes)
+}
+
+// InPerson reports whether the caller is a signed-in person using their own
+// session, not an app acting for them.
+func (v Viewer) InPerson() bool { return v.User != nil && v.App == nil }
+
+// lookUpScopes are the scopes an app needs to fetch an object of each kind by
+// ID: the scopes of the kind's own root field, so node and nodes are never a
+// way around them. Kinds not listed here (Cart, CartLine, App) are for people
+// only.
+var lookUpScopes = map[string][]string{
+	"Shop":           {store.ScopeCatalogRead, store.ScopeMetricsRead},
+	"Product":        {store.ScopeCatalogRead, store.ScopeMetricsRead},
+	"ProductVariant": {store.ScopeCatalogRead},
+	"Video":          {store.ScopeContentRead, store.ScopeMetricsRead},
+	"LiveSession":    {store.ScopeContentRead, store.ScopeMetricsRead},
+	"Comment":        {store.ScopeContentRead},
+	"Order":          {store.ScopeOrdersRead},
+	"User":           {store.ScopeCatalogRead, store.ScopeContentRead, store.ScopeOrdersRead, store.ScopeMetricsRead},
+}
+
+// CanLookUp reports whether the viewer may fetch an object of the given kind
+// (its GraphQL type name) by ID through node or nodes: people and anonymous
+// callers always (the object's own rule still applies), apps only with one of
+// the scopes the kind's root field asks for.
+func CanLookUp(v Viewer, kind string) bool {
+	if v.App == nil {
+		return true
+	}
+	scopes, ok := lookUpScopes[kind]
+	return ok && v.App.HasAnyScope(scopes)
+}
+
 // CanManageShop reports whether the viewer may change a shop, its products and
-// its inventory: its owner, or an admin.
+// its inventory: its owner, or an admin; a shop app only its own shop. The
+// scope each change needs is the mutation's @scope.
 func CanManageShop(v Viewer, shop *store.Shop) bool {
 	if v.App != nil && v.App.ShopID != 0 && v.App.ShopID != shop.ID {
 		return false // a shop app never touches another shop
@@ -11,36 +67,116 @@ func CanManageShop(v Viewer, shop *store.Shop) bool {
 	return v.SignedIn() && (v.IsAdmin() || shop.OwnerID == v.User.ID)
 }
 
-// CanSeeProduct reports whether the viewer may see a product: drafts are
-// visible only to those who manage its shop.
-func CanSeeProduct(v Viewer, p *store.Product, shop *store.Shop) bool {
-	return p.Status != store.ProductDraft || CanManageShop(v, shop)
+// CanSeeDrafts reports whether the viewer may see the shop's draft products:
+// those who manage the shop, and apps among them only with catalog:read or
+// catalog:write.
+func CanSeeDrafts(v Viewer, shop *store.Shop) bool {
+	return CanManageShop(v, shop) && appMay(v, shop.ID, store.ScopeCatalogRead, store.ScopeCatalogWrite)
 }
 
-// CanHostLive reports whether the viewer may run a live session: its host, or
-// an admin.
-func CanHostLive(v Viewer, ls *store.LiveSession) bool {
-	return v.SignedIn() && (v.IsAdmin() || ls.AuthorID == v.User.ID)
+// CanSeeProduct reports whether the viewer may see a product (and so its
+// variants): active and archived products are public; drafts are visible only
+// to CanSeeDrafts of its shop.
+func CanSeeProduct(v Viewer, p *store.Product, shop *store.Shop) bool {
+	return p.Status != store.ProductDraft || CanSeeDrafts(v, shop)
+}
+
+// CanManageLive reports whether the viewer may run a live session (start it,
+// pin products, end it): its host, or an admin; an app only for a session of
+// its own shop.
+func CanManageLive(v Viewer, ls *store.LiveSession) bool {
+	if !v.SignedIn() || !(v.IsAdmin() || ls.AuthorID == v.User.ID) {
+		return false
+	}
+	if v.App != nil && v.App.ShopID != 0 {
+		return ls.ShopID != nil && *ls.ShopID == v.App.ShopID
+	}
+	return true
 }
 
 // CanFeatureProduct reports whether the viewer may put a product card on
 // content they publish: creators may feature any active product (as
-// affiliates); sellers their own shops' active products.
+// affiliates); sellers their own shops' active products; a shop app only its
+// own shop's products.
 func CanFeatureProduct(v Viewer, p *store.Product, shop *store.Shop) bool {
 	if !v.SignedIn() || p.Status != store.ProductActive {
+		return false
+	}
+	if v.App != nil && v.App.ShopID != 0 && v.App.ShopID != shop.ID {
 		return false
 	}
 	return v.IsAdmin() || v.User.IsCreator || shop.OwnerID == v.User.ID
 }
 
-// CanSeeOrder reports whether the viewer may see an order: its buyer, the
-// shop's owner, or an admin. Everyone else is told it does not exist.
-func CanSeeOrder(v Viewer, o *store.Order, shop *store.Shop) bool {
-	return v.SignedIn() && (o.BuyerID == v.User.ID || CanManageShop(v, shop))
+// CanSeeCommercialFigures reports whether the viewer may see the orders, GMV,
+// GPM and rates of a subject: admins, the shop's managers, and the content's
+// author in person (authorID 0 for products and shops; shop nil for content
+// attributed to no shop). Apps need metrics:read and, for a shop app, the
+// subject must belong to its shop.
+func CanSeeCommercialFigures(v Viewer, authorID int64, shop *store.Shop) bool {
+	if !v.SignedIn() {
+		return false
+	}
+	if v.App != nil {
+		if shop == nil {
+			return v.IsAdmin() && v.App.HasAnyScope([]string{store.ScopeMetricsRead})
+		}
+		return appMay(v, shop.ID, store.ScopeMetricsRead) && CanManageShop(v, shop)
+	}
+	return v.IsAdmin() || (authorID != 0 && authorID == v.User.ID) || (shop != nil && CanManageShop(v, shop))
 }
 
-// CanCancelOrder reports whether the viewer may cancel an order: the shop's
-// managers, or the buyer before it ships.
+// CanSeeOrder reports whether the viewer may see an order: its buyer in
+// person, the shop's owner, or an admin; an app only with orders:read and
+// only its own shop's orders (never its owner's purchases). Everyone else is
+// told it does not exist.
+func CanSeeOrder(v Viewer, o *store.Order, shop *store.Shop) bool {
+	if !v.SignedIn() {
+		return false
+	}
+	if v.App != nil {
+		return appMay(v, o.ShopID, store.ScopeOrdersRead) && CanManageShop(v, shop)
+	}
+	return o.BuyerID == v.User.ID || CanManageShop(v, shop)
+}
+
+// CanSeeShopOrders reports whether the viewer may list a shop's orders: its
+// managers, and apps among them only with orders:read.
+func CanSeeShopOrders(v Viewer, shop *store.Shop) bool {
+	return CanManageShop(v, shop) && appMay(v, shop.ID, store.ScopeOrdersRead)
+}
+
+// CanFulfillOrder reports whether the viewer may move an order along
+// (fulfillOrder, markDelivered): the shop's managers, and apps among them only
+// with orders:write.
+func CanFulfillOrder(v Viewer, o *store.Order, shop *store.Shop) bool {
+	return o.ShopID == shop.ID && CanManageShop(v, shop) && appMay(v, shop.ID, store.ScopeOrdersWrite)
+}
+
+// CanCancelOrder reports whether the viewer may cancel an order: those who may
+// fulfil it, or its buyer in person before it ships.
 func CanCancelOrder(v Viewer, o *store.Order, shop *store.Shop) bool {
-	return CanManageShop(v, shop) || (v.SignedIn() && o.BuyerID == v.User.ID && o.Status == store.OrderPaid)
+	return CanFulfillOrder(v, o, shop) || (v.InPerson() && o.BuyerID == v.User.ID && o.Status == store.OrderPaid)
+}
+
+// CanSeeCart reports whether the viewer may see (and change) the cart of the
+// buyer with buyerID: that buyer in person only; apps never see carts.
+func CanSeeCart(v Viewer, buyerID int64) bool {
+	return v.InPerson() && v.User.ID == buyerID
+}
+
+// CanSeeOwnAccount reports whether the viewer may see a user's private lists
+// (their cart, shops and orders): that user in person only.
+func CanSeeOwnAccount(v Viewer, userID int64) bool {
+	return v.InPerson() && v.User.ID == userID
+}
+
+// CanManageApp reports whether the viewer may see an app and rotate or revoke
+// it: its creator, its shop's owner or an admin, in person; app tokens never
+// see apps (shop is nil for a platform app).
+func CanManageApp(v Viewer, app *store.App, shop *store.Shop) bool {
+	if !v.InPerson() {
+		return false
+	}
+	return v.IsAdmin() || app.CreatedBy == v.User.ID || (shop != nil && CanManageShop(v, shop))
 }

@@ -34,7 +34,8 @@ func (r *Resolver) createApp(ctx context.Context, in model.CreateAppInput) (*mod
 	return &model.AppPayload{App: app, ClientSecret: &secret, UserErrors: []*model.UserError{}}, nil
 }
 
-// managedApp loads an app its creator, its shop's owner or an admin may change.
+// managedApp loads an app the viewer may change (auth.CanManageApp), or
+// NOT_FOUND.
 func (r *Resolver) managedApp(ctx context.Context, gid string) (*store.App, error) {
 	if _, err := requireViewer(ctx); err != nil {
 		return nil, err

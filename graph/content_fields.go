@@ -56,7 +56,7 @@ func (r *Resolver) products(ctx context.Context, first *int, after *string, filt
 				return nil, err
 			}
 			q.ShopID = &shopID
-			if q.IncludeDrafts, err = viewerManagesShop(ctx, shopID); err != nil {
+			if q.IncludeDrafts, err = viewerSeesDrafts(ctx, shopID); err != nil {
 				return nil, err
 			}
 		}

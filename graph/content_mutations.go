@@ -132,7 +132,8 @@ func existingLiveSession(ctx context.Context, gid string) (*store.LiveSession, e
 	return ls, err
 }
 
-// hostedSession loads a live session the viewer hosts.
+// hostedSession loads a live session the viewer may run (auth.CanManageLive):
+// NOT_FOUND when unknown, FORBIDDEN when not theirs.
 func (r *Resolver) hostedSession(ctx context.Context, gid string) (*store.LiveSession, error) {
 	v, err := requireViewer(ctx)
 	if err != nil {
@@ -142,7 +143,7 @@ func (r *Resolver) hostedSession(ctx context.Context, gid string) (*store.LiveSe
 	if err != nil {
 		return nil, err
 	}
-	if !auth.CanHostLive(v, ls) {
+	if !auth.CanManageLive(v, ls) {
 		return nil, errForbidden
 	}
 	return ls, nil
@@ -175,6 +176,15 @@ func (r *Resolver) pinLiveProduct(ctx context.Context, sessionGID, productGID st
 		return nil, err
 	}
 	return r.liveTransition(ctx, sessionGID, func(id int64) (*store.LiveSession, error) {
+		// The host pins only what they may see (auth.CanSeeProduct): an
+		// affiliate cannot pin another shop's product set back to DRAFT.
+		p, err := visibleProduct(ctx, productID)
+		if err != nil {
+			return nil, err
+		}
+		if p == nil {
+			return nil, store.FieldErrorf(store.ENotFound, "productId", "product not found")
+		}
 		return r.DB.PinLiveProduct(ctx, id, productID)
 	})
 }

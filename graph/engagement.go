@@ -21,23 +21,33 @@ type subject struct {
 func contentSubject(ctx context.Context, c store.Content) subject {
 	base := c.Base()
 	return subject{store.SubjectContent, base.ID, func() (bool, error) {
-		v := auth.ViewerFrom(ctx)
-		if v.SignedIn() && (v.IsAdmin() || v.UserID() == base.AuthorID) {
-			return true, nil
-		}
-		if base.ShopID == nil {
-			return false, nil
-		}
-		return viewerManagesShop(ctx, *base.ShopID)
+		return viewerSeesCommercial(ctx, base.AuthorID, base.ShopID)
 	}}
 }
 
 func productSubject(ctx context.Context, p *store.Product) subject {
-	return subject{store.SubjectProduct, p.ID, func() (bool, error) { return viewerManagesShop(ctx, p.ShopID) }}
+	return subject{store.SubjectProduct, p.ID, func() (bool, error) { return viewerSeesCommercial(ctx, 0, &p.ShopID) }}
 }
 
 func shopSubject(ctx context.Context, s *store.Shop) subject {
-	return subject{store.SubjectShop, s.ID, func() (bool, error) { return viewerManagesShop(ctx, s.ID) }}
+	return subject{store.SubjectShop, s.ID, func() (bool, error) { return viewerSeesCommercial(ctx, 0, &s.ID) }}
+}
+
+// viewerSeesCommercial applies auth.CanSeeCommercialFigures to a subject by
+// its author (0 for none) and shop (nil for none).
+func viewerSeesCommercial(ctx context.Context, authorID int64, shopID *int64) (bool, error) {
+	v := auth.ViewerFrom(ctx)
+	if !v.SignedIn() {
+		return false, nil
+	}
+	var shop *store.Shop
+	if shopID != nil {
+		var err error
+		if shop, err = loadersFrom(ctx).Shop.Load(ctx, *shopID); err != nil {
+			return false, err
+		}
+	}
+	return auth.CanSeeCommercialFigures(v, authorID, shop), nil
 }
 
 // metrics resolves the subject's figures over a window.

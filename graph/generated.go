@@ -3147,21 +3147,30 @@ input ProductFilter {
 }
 
 type Query {
-  "Fetches any object by its global ID; null when it does not exist or is not visible."
+  """
+  Fetches any object by its global ID; null when it does not exist or is not
+  visible to the caller. The same rule as the type's own root field applies:
+  drafts for the shop's managers, orders for their buyer (in person), the
+  shop's managers and admins, carts and apps for people only. App tokens need
+  the scope of the type's root field (Shop, Product: catalog:read or
+  metrics:read; ProductVariant: catalog:read; Video, LiveSession: content:read
+  or metrics:read; Comment: content:read; Order: orders:read; User: any read
+  scope) and see private objects only of their own shop.
+  """
   node(id: ID!): Node @scope(any: ["catalog:read", "content:read", "orders:read", "metrics:read"])
-  "Fetches several objects by global ID, in the order asked, null where unknown."
+  "Fetches several objects by global ID, in the order asked, null where unknown or not visible (the rules of node)."
   nodes(ids: [ID!]!): [Node]! @scope(any: ["catalog:read", "content:read", "orders:read", "metrics:read"])
   "The signed-in user; null when anonymous."
   viewer: User @scope(any: ["catalog:read", "content:read", "orders:read", "metrics:read"])
-  shop(handle: String!): Shop @scope(any: ["catalog:read"])
+  shop(handle: String!): Shop @scope(any: ["catalog:read", "metrics:read"])
   shops(first: Int = 20, after: String): ShopConnection! @scope(any: ["catalog:read"])
-  product(id: ID!): Product @scope(any: ["catalog:read"])
+  product(id: ID!): Product @scope(any: ["catalog:read", "metrics:read"])
   "Active products, newest first, or by relevance when searching."
   products(first: Int = 20, after: String, filter: ProductFilter): ProductConnection! @scope(any: ["catalog:read"])
-  video(id: ID!): Video @scope(any: ["content:read"])
-  liveSession(id: ID!): LiveSession @scope(any: ["content:read"])
+  video(id: ID!): Video @scope(any: ["content:read", "metrics:read"])
+  liveSession(id: ID!): LiveSession @scope(any: ["content:read", "metrics:read"])
   feed(first: Int = 20, after: String): FeedConnection! @scope(any: ["content:read"])
-  "An order, for its buyer, its shop's owner and admins; null for anyone else."
+  "An order, for its buyer (in person), its shop's owner and admins; for an app only of its own shop; null for anyone else."
   order(id: ID!): Order @scope(any: ["orders:read"])
 }
 
@@ -3379,8 +3388,14 @@ type Order implements Node {
   cancelledAt: Time
 }
 
+"""
+One line of an order. title, variantTitle, sku and prices are snapshots taken at
+purchase; variant is the live object, under its own visibility rule.
+"""
 type OrderLine {
+  "The variant bought; null when it was deleted or its product is not visible to the viewer now (set back to DRAFT)."
   variant: ProductVariant
+  "The product's title when it was bought (a snapshot; later edits do not show here)."
   title: String!
   variantTitle: String!
   sku: String!
@@ -3421,7 +3436,8 @@ type Cart implements Node {
 
 type CartLine implements Node {
   id: ID!
-  variant: ProductVariant!
+  "What the line holds; null while its product is not visible to the viewer (set back to DRAFT). Checkout refuses such a line."
+  variant: ProductVariant
   quantity: Int!
   "The video or live session the line was added from."
   sourceContent: ContentNode
@@ -3507,6 +3523,7 @@ input FulfillOrderInput {
 }
 
 type OrderPayload {
+  "The order after the change; null when the caller may not see it (an app without orders:read)."
   order: Order
   userErrors: [UserError!]!
 }
@@ -6460,10 +6477,10 @@ func (ec *executionContext) _CartLine_variant(ctx context.Context, field graphql
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *store.ProductVariant) graphql.Marshaler {
-			return ec.marshalNProductVariant2ᚖshowcaseᚋstoreᚐProductVariant(ctx, selections, v)
+			return ec.marshalOProductVariant2ᚖshowcaseᚋstoreᚐProductVariant(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_CartLine_variant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12744,7 +12761,7 @@ func (ec *executionContext) _Query_shop(ctx context.Context, field graphql.Colle
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"catalog:read"})
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"catalog:read", "metrics:read"})
 				if err != nil {
 					var zeroVal *store.Shop
 					return zeroVal, err
@@ -12868,7 +12885,7 @@ func (ec *executionContext) _Query_product(ctx context.Context, field graphql.Co
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"catalog:read"})
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"catalog:read", "metrics:read"})
 				if err != nil {
 					var zeroVal *store.Product
 					return zeroVal, err
@@ -12992,7 +13009,7 @@ func (ec *executionContext) _Query_video(ctx context.Context, field graphql.Coll
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"content:read"})
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"content:read", "metrics:read"})
 				if err != nil {
 					var zeroVal *store.Video
 					return zeroVal, err
@@ -13054,7 +13071,7 @@ func (ec *executionContext) _Query_liveSession(ctx context.Context, field graphq
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"content:read"})
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"content:read", "metrics:read"})
 				if err != nil {
 					var zeroVal *store.LiveSession
 					return zeroVal, err
@@ -18126,7 +18143,7 @@ func (ec *executionContext) _CartLine(ctx context.Context, sel ast.SelectionSet,
 					}
 				}()
 				res = ec._CartLine_variant(ctx, field, obj)
-				if res == graphql.Null {
+				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
 				return res

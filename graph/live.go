@@ -68,13 +68,20 @@ func (r *Resolver) liveSessionEvents(ctx context.Context, sessionGID string) (<-
 
 // toModelEvent turns a bus event into its GraphQL type, priming this
 // connection's loaders with what the event carries so that nested fields
-// cost no query per subscriber.
+// cost no query per subscriber. An event about a product this subscriber may
+// not see (auth.CanSeeProduct: a draft) is nil, so it is not sent.
 func toModelEvent(ctx context.Context, e live.Event) model.LiveSessionEvent {
 	l := loadersFrom(ctx)
 	if e.Author != nil {
 		l.User.Prime(e.Author.ID, e.Author)
 	}
 	if e.Product != nil {
+		if e.Product.Status == store.ProductDraft {
+			shop, err := l.Shop.Load(ctx, e.Product.ShopID)
+			if err != nil || !auth.CanSeeProduct(auth.ViewerFrom(ctx), e.Product, shop) {
+				return nil
+			}
+		}
 		l.Product.Prime(e.Product.ID, e.Product)
 	}
 	switch e.Kind {

@@ -20,12 +20,17 @@ func orNil[T any](v T, err error) (T, error) {
 	return v, err
 }
 
-// loadNode fetches any object by global ID, applying the same visibility
-// rules as the typed queries. Unknown or invisible objects are nil.
+// loadNode fetches any object by global ID, applying the object's own rule
+// from auth (the same as its root field and every nested field that reaches
+// it) and, for app tokens, the scope of the kind's root field
+// (auth.CanLookUp). Unknown or invisible objects are nil.
 func loadNode(ctx context.Context, gid string) (store.Node, error) {
 	typeName, id, err := parseGlobalID(gid)
 	if err != nil {
 		return nil, err
+	}
+	if !auth.CanLookUp(auth.ViewerFrom(ctx), typeName) {
+		return nil, nil
 	}
 	l := loadersFrom(ctx)
 	switch typeName {
@@ -58,7 +63,7 @@ func loadNode(ctx context.Context, gid string) (store.Node, error) {
 			return o, err
 		}
 	case typeCart:
-		if v := auth.ViewerFrom(ctx); v.SignedIn() && v.UserID() == id {
+		if auth.CanSeeCart(auth.ViewerFrom(ctx), id) {
 			return &store.Cart{BuyerID: id}, nil
 		}
 	case typeComment:
@@ -77,8 +82,8 @@ func loadNode(ctx context.Context, gid string) (store.Node, error) {
 	return nil, nil
 }
 
-// visibleProduct loads a product if the viewer may see it (drafts only for
-// the shop's managers).
+// visibleProduct loads a product if the viewer may see it
+// (auth.CanSeeProduct: drafts only for the shop's managers); nil otherwise.
 func visibleProduct(ctx context.Context, id int64) (*store.Product, error) {
 	l := loadersFrom(ctx)
 	p, err := orNil(l.Product.Load(ctx, id))
@@ -98,7 +103,8 @@ func visibleProduct(ctx context.Context, id int64) (*store.Product, error) {
 	return p, nil
 }
 
-// visibleVariant loads a variant if the viewer may see its product.
+// visibleVariant loads a variant if the viewer may see its product; nil
+// otherwise.
 func visibleVariant(ctx context.Context, id int64) (*store.ProductVariant, error) {
 	v, err := orNil(loadersFrom(ctx).Variant.Load(ctx, id))
 	if v == nil || err != nil {
@@ -122,8 +128,9 @@ func loadLiveSession(ctx context.Context, id int64) (*store.LiveSession, error) 
 	return ls, err
 }
 
-// viewerManagesShop reports whether the viewer may manage the shop with this id.
-func viewerManagesShop(ctx context.Context, shopID int64) (bool, error) {
+// viewerShopRule applies a rule about the shop with this id to the viewer;
+// false for anonymous callers without loading anything.
+func viewerShopRule(ctx context.Context, shopID int64, rule func(auth.Viewer, *store.Shop) bool) (bool, error) {
 	v := auth.ViewerFrom(ctx)
 	if !v.SignedIn() {
 		return false, nil
@@ -132,29 +139,34 @@ func viewerManagesShop(ctx context.Context, shopID int64) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return auth.CanManageShop(v, shop), nil
+	return rule(v, shop), nil
 }
 
-// visibleApp loads an app for its creator, its shop's managers and admins.
+// viewerSeesDrafts reports whether the viewer may see the drafts of the shop
+// with this id (auth.CanSeeDrafts).
+func viewerSeesDrafts(ctx context.Context, shopID int64) (bool, error) {
+	return viewerShopRule(ctx, shopID, auth.CanSeeDrafts)
+}
+
+// visibleApp loads an app for those auth.CanManageApp allows; nil otherwise.
 func visibleApp(ctx context.Context, id int64) (*store.App, error) {
 	v := auth.ViewerFrom(ctx)
-	if !v.SignedIn() {
+	if !v.InPerson() {
 		return nil, nil
 	}
-	app, err := loadersFrom(ctx).App.Load(ctx, id)
-	if errors.Is(err, dataloadgen.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
+	l := loadersFrom(ctx)
+	app, err := orNil(l.App.Load(ctx, id))
+	if app == nil || err != nil {
 		return nil, err
 	}
-	if v.IsAdmin() || app.CreatedBy == v.UserID() {
-		return app, nil
-	}
+	var shop *store.Shop
 	if app.ShopID != nil {
-		if ok, err := viewerManagesShop(ctx, *app.ShopID); ok || err != nil {
-			return app, err
+		if shop, err = l.Shop.Load(ctx, *app.ShopID); err != nil {
+			return nil, err
 		}
 	}
-	return nil, nil
+	if !auth.CanManageApp(v, app, shop) {
+		return nil, nil
+	}
+	return app, nil
 }

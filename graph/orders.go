@@ -8,8 +8,8 @@ import (
 	"showcase/store"
 )
 
-// visibleOrder loads an order if the viewer is its buyer, its shop's owner
-// or an admin; to anyone else it does not exist.
+// visibleOrder loads an order if auth.CanSeeOrder allows it; to anyone else
+// it does not exist (nil).
 func visibleOrder(ctx context.Context, id int64) (*store.Order, error) {
 	l := loadersFrom(ctx)
 	o, err := orNil(l.Order.Load(ctx, id))
@@ -26,10 +26,10 @@ func visibleOrder(ctx context.Context, id int64) (*store.Order, error) {
 	return o, nil
 }
 
-// viewerCartLine loads one of the viewer's own cart lines.
+// viewerCartLine loads one of the viewer's own cart lines (auth.CanSeeCart).
 func viewerCartLine(ctx context.Context, id int64) (*store.CartLine, error) {
 	v := auth.ViewerFrom(ctx)
-	if !v.SignedIn() {
+	if !auth.CanSeeCart(v, v.UserID()) {
 		return nil, nil
 	}
 	lines, err := loadersFrom(ctx).CartLines.Load(ctx, v.UserID())
@@ -221,7 +221,10 @@ func (r *Resolver) cartLinesRemove(ctx context.Context, lineIDs []string) (*mode
 }
 
 // orderChange runs a status change on an order the viewer may act on, as
-// decided by allowed, and reports refused transitions as user errors.
+// decided by allowed (a rule from auth), and reports refused transitions as
+// user errors. An order the viewer may neither see nor change is NOT_FOUND;
+// one it may see but not change is FORBIDDEN. The payload carries the order
+// only when the viewer may see it (auth.CanSeeOrder).
 func (r *Resolver) orderChange(ctx context.Context, gid string, allowed func(auth.Viewer, *store.Order, *store.Shop) bool,
 	change func(id int64) (*store.Order, error)) (*model.OrderPayload, error) {
 	v, err := requireViewer(ctx)
@@ -232,28 +235,31 @@ func (r *Resolver) orderChange(ctx context.Context, gid string, allowed func(aut
 	if err != nil {
 		return nil, err
 	}
-	o, err := visibleOrder(ctx, id)
+	l := loadersFrom(ctx)
+	o, err := orNil(l.Order.Load(ctx, id))
 	if err != nil {
 		return nil, err
 	}
 	if o == nil {
 		return nil, store.Errorf(store.ENotFound, "order not found")
 	}
-	shop, err := loadersFrom(ctx).Shop.Load(ctx, o.ShopID)
+	shop, err := l.Shop.Load(ctx, o.ShopID)
 	if err != nil {
 		return nil, err
 	}
 	if !allowed(v, o, shop) {
-		return nil, errForbidden
+		if auth.CanSeeOrder(v, o, shop) {
+			return nil, errForbidden
+		}
+		return nil, store.Errorf(store.ENotFound, "order not found")
 	}
 	o, err = change(id)
 	if err != nil {
 		ue, err := userErrorsFrom(err, "")
 		return &model.OrderPayload{UserErrors: ue}, err
 	}
+	if !auth.CanSeeOrder(v, o, shop) {
+		o = nil
+	}
 	return &model.OrderPayload{Order: o, UserErrors: []*model.UserError{}}, nil
-}
-
-func managesOrderShop(v auth.Viewer, _ *store.Order, shop *store.Shop) bool {
-	return auth.CanManageShop(v, shop)
 }

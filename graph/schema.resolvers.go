@@ -62,7 +62,7 @@ func (r *cartLineResolver) ID(ctx context.Context, obj *store.CartLine) (string,
 
 // Variant is the resolver for the variant field.
 func (r *cartLineResolver) Variant(ctx context.Context, obj *store.CartLine) (*store.ProductVariant, error) {
-	return loadersFrom(ctx).Variant.Load(ctx, obj.VariantID)
+	return visibleVariant(ctx, obj.VariantID)
 }
 
 // SourceContent is the resolver for the sourceContent field.
@@ -311,14 +311,14 @@ func (r *mutationResolver) CartLinesRemove(ctx context.Context, lineIds []string
 
 // FulfillOrder is the resolver for the fulfillOrder field.
 func (r *mutationResolver) FulfillOrder(ctx context.Context, input model.FulfillOrderInput) (*model.OrderPayload, error) {
-	return r.orderChange(ctx, input.ID, managesOrderShop, func(id int64) (*store.Order, error) {
+	return r.orderChange(ctx, input.ID, auth.CanFulfillOrder, func(id int64) (*store.Order, error) {
 		return r.DB.FulfillOrder(ctx, id, input.Carrier, input.TrackingNumber)
 	})
 }
 
 // MarkDelivered is the resolver for the markDelivered field.
 func (r *mutationResolver) MarkDelivered(ctx context.Context, id string) (*model.OrderPayload, error) {
-	return r.orderChange(ctx, id, managesOrderShop, func(id int64) (*store.Order, error) {
+	return r.orderChange(ctx, id, auth.CanFulfillOrder, func(id int64) (*store.Order, error) {
 		return r.DB.MarkDelivered(ctx, id)
 	})
 }
@@ -390,7 +390,7 @@ func (r *orderResolver) Creator(ctx context.Context, obj *store.Order) (*store.U
 
 // Variant is the resolver for the variant field.
 func (r *orderLineResolver) Variant(ctx context.Context, obj *store.OrderLine) (*store.ProductVariant, error) {
-	return orNil(loadersFrom(ctx).Variant.Load(ctx, obj.VariantID))
+	return visibleVariant(ctx, obj.VariantID)
 }
 
 // SourceContent is the resolver for the sourceContent field.
@@ -468,7 +468,11 @@ func (r *productVariantResolver) ID(ctx context.Context, obj *store.ProductVaria
 
 // Product is the resolver for the product field.
 func (r *productVariantResolver) Product(ctx context.Context, obj *store.ProductVariant) (*store.Product, error) {
-	return loadersFrom(ctx).Product.Load(ctx, obj.ProductID)
+	p, err := visibleProduct(ctx, obj.ProductID)
+	if err == nil && p == nil {
+		err = store.Errorf(store.ENotFound, "product not found")
+	}
+	return p, err
 }
 
 // Node is the resolver for the node field.
@@ -589,7 +593,7 @@ func (r *shopResolver) Products(ctx context.Context, obj *store.Shop, first *int
 	if err != nil {
 		return nil, err
 	}
-	if key.IncludeDrafts, err = viewerManagesShop(ctx, obj.ID); err != nil {
+	if key.IncludeDrafts, err = viewerSeesDrafts(ctx, obj.ID); err != nil {
 		return nil, err
 	}
 	page, err := loadersFrom(ctx).ShopProducts.Load(ctx, key)
@@ -637,8 +641,8 @@ func (r *shopResolver) MetricsSeries(ctx context.Context, obj *store.Shop, windo
 
 // Orders is the resolver for the orders field.
 func (r *shopResolver) Orders(ctx context.Context, obj *store.Shop, first *int, after *string) (*model.OrderConnection, error) {
-	manages, err := viewerManagesShop(ctx, obj.ID)
-	if err != nil || !manages {
+	allowed, err := viewerShopRule(ctx, obj.ID, auth.CanSeeShopOrders)
+	if err != nil || !allowed {
 		return nil, err
 	}
 	return orderConnection(ctx, store.OrderOwner{ShopID: obj.ID}, first, after)
@@ -656,7 +660,7 @@ func (r *userResolver) ID(ctx context.Context, obj *store.User) (string, error) 
 
 // Cart is the resolver for the cart field.
 func (r *userResolver) Cart(ctx context.Context, obj *store.User) (*store.Cart, error) {
-	if auth.ViewerFrom(ctx).UserID() != obj.ID {
+	if !auth.CanSeeCart(auth.ViewerFrom(ctx), obj.ID) {
 		return nil, nil
 	}
 	return &store.Cart{BuyerID: obj.ID}, nil
@@ -664,7 +668,7 @@ func (r *userResolver) Cart(ctx context.Context, obj *store.User) (*store.Cart, 
 
 // Shops is the resolver for the shops field.
 func (r *userResolver) Shops(ctx context.Context, obj *store.User, first *int, after *string) (*model.ShopConnection, error) {
-	if auth.ViewerFrom(ctx).UserID() != obj.ID {
+	if !auth.CanSeeOwnAccount(auth.ViewerFrom(ctx), obj.ID) {
 		return nil, nil
 	}
 	args, err := store.NewPageArgs(first, after)
@@ -680,7 +684,7 @@ func (r *userResolver) Shops(ctx context.Context, obj *store.User, first *int, a
 
 // Orders is the resolver for the orders field.
 func (r *userResolver) Orders(ctx context.Context, obj *store.User, first *int, after *string) (*model.OrderConnection, error) {
-	if auth.ViewerFrom(ctx).UserID() != obj.ID {
+	if !auth.CanSeeOwnAccount(auth.ViewerFrom(ctx), obj.ID) {
 		return nil, nil
 	}
 	return orderConnection(ctx, store.OrderOwner{BuyerID: obj.ID}, first, after)

@@ -200,6 +200,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
+	if cfg.Production && cfg.JWTSecret == "" && strings.TrimSpace(getenv("JWT_ED25519_KEYS")) == "" {
+		return cfg, fmt.Errorf("APP_ENV=production needs an explicit signing key: set JWT_SECRET (at least 32 bytes) or JWT_ED25519_KEYS; a generated secret is for development only")
+	}
 	return cfg, nil
 }
 

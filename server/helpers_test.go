@@ -27,9 +27,17 @@ func testTokens(t *testing.T) *auth.Tokens {
 	return tokens
 }
 
-// testServer serves every route in-process over db, configured by env like
-// the real process; configure may adjust the result.
+// testServer serves every route of the API port in-process over db,
+// configured by env like the real process; configure may adjust the result.
 func testServer(t *testing.T, db *store.DB, tokens *auth.Tokens, hub *live.Hub, env map[string]string, configure ...func(*config)) *httptest.Server {
+	t.Helper()
+	api, _ := testServers(t, db, tokens, hub, env, configure...)
+	return api
+}
+
+// testServers is testServer that also serves the debug listener's routes
+// (what DEBUG_ADDR serves) on a second server.
+func testServers(t *testing.T, db *store.DB, tokens *auth.Tokens, hub *live.Hub, env map[string]string, configure ...func(*config)) (api, debug *httptest.Server) {
 	t.Helper()
 	cfg, err := parseConfig(nil, func(k string) string { return env[k] }, io.Discard)
 	if err != nil {
@@ -38,9 +46,11 @@ func testServer(t *testing.T, db *store.DB, tokens *auth.Tokens, hub *live.Hub, 
 	for _, c := range configure {
 		c(&cfg)
 	}
-	srv := httptest.NewServer(newServer(cfg, db, tokens, payment.NewTestProvider(db.DB.DB), store.NewEventBuffer(db), hub))
-	t.Cleanup(srv.Close)
-	return srv
+	apiRoutes, debugRoutes := newServer(cfg, db, tokens, payment.NewTestProvider(db.DB.DB), store.NewEventBuffer(db), hub)
+	api, debug = httptest.NewServer(apiRoutes), httptest.NewServer(debugRoutes)
+	t.Cleanup(api.Close)
+	t.Cleanup(debug.Close)
+	return api, debug
 }
 
 // newBrowser starts headless Chromium (Debian's, installed by `make browser`)

@@ -9,7 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	_ "net/http/pprof" // served only on DEBUG_ADDR
+	_ "net/http/pprof" // served only on DEBUG_ADDR (newServer's debug routes)
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -115,10 +115,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		<-flushed
 	}()
 
+	// The built-in test provider is the only one so far: tok_ok pays,
+	// tok_declined declines, tok_error fails transiently.
+	api, debugRoutes := newServer(cfg, db, tokens, payments, events, hub)
 	if cfg.DebugAddr != "" {
+		// Listening before the API port opens: once the API answers, so do
+		// /metrics and pprof.
+		debugLn, err := net.Listen("tcp", cfg.DebugAddr)
+		if err != nil {
+			return fmt.Errorf("DEBUG_ADDR: %w", err)
+		}
+		defer debugLn.Close()
 		go func() {
-			// pprof's handlers register on the default mux, which serves nothing else.
-			if err := http.ListenAndServe(cfg.DebugAddr, http.DefaultServeMux); err != nil {
+			if err := http.Serve(debugLn, debugRoutes); err != nil && !errors.Is(err, net.ErrClosed) {
 				slog.Error("debug server", "err", err)
 			}
 		}()
@@ -133,7 +142,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer closeStreams()
 	srv := &http.Server{
 		BaseContext:       func(net.Listener) context.Context { return connCtx },
-		Handler:           newServer(cfg, db, tokens, payments, events, hub),
+		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,

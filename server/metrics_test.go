@@ -9,9 +9,22 @@ import (
 	"showcase/store/storetest"
 )
 
+// TestMetricsEndpoint checks what /metrics tells, on the debug listener's
+// routes, and that the API port does not serve it.
 func TestMetricsEndpoint(t *testing.T) {
 	db := storetest.NewDB(t)
-	srv := testServer(t, db, testTokens(t), nil, nil)
+	srv, debug := testServers(t, db, testTokens(t), nil, nil)
+	for _, path := range []string{"/metrics", "/debug/pprof/"} {
+		res, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusNotFound || strings.Contains(string(body), "showcase_") {
+			t.Fatalf("the API port serves %s: %d %.200s", path, res.StatusCode, body)
+		}
+	}
 	deep := `{"query": "{ a { b { c { d { e { f { g { h { i { j { k { l { m } } } } } } } } } } } } }"}`
 	for _, body := range []string{`{"query": "query ShopCount { shops { totalCount } }"}`, `[{"query": "{ __typename }"}]`, deep} {
 		res, err := http.Post(srv.URL+"/graphql", "application/json", strings.NewReader(body))
@@ -20,7 +33,12 @@ func TestMetricsEndpoint(t *testing.T) {
 		}
 		res.Body.Close()
 	}
-	res, err := http.Get(srv.URL + "/metrics")
+	if res, err := http.Get(debug.URL + "/debug/pprof/"); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("DEBUG_ADDR's pprof: %v %v", res, err)
+	} else {
+		res.Body.Close()
+	}
+	res, err := http.Get(debug.URL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

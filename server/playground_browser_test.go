@@ -31,7 +31,7 @@ func TestPlaygroundInABrowser(t *testing.T) {
 	tokens := testTokens(t)
 	token, _ := tokens.Issue(admin.ID)
 	// In production the schema is visible to admins only.
-	srv := testServer(t, db, tokens, nil, map[string]string{"APP_ENV": "production", "ALLOW_TEST_PAYMENTS": "true"})
+	srv := testServer(t, db, tokens, nil, map[string]string{"APP_ENV": "production", "JWT_SECRET": strings.Repeat("p", 32), "ALLOW_TEST_PAYMENTS": "true"})
 
 	page := srv.URL + "/playground?" + url.Values{
 		"query":   {"{ viewer { handle } __schema { queryType { name } } }"},

@@ -13,12 +13,18 @@ import (
 	"showcase/store/payment"
 )
 
-// newServer wires every route of the API.
-func newServer(cfg config, db *store.DB, tokens *auth.Tokens, payments payment.Provider, events *store.EventBuffer, hub *live.Hub) http.Handler {
+// newServer returns the routes of the API (the public port) and, apart, the
+// routes of the debug listener: GET /metrics and net/http/pprof's
+// /debug/pprof/, which tell operation names, SQL counts and profiles and so
+// are served only on DEBUG_ADDR, never on the API port.
+func newServer(cfg config, db *store.DB, tokens *auth.Tokens, payments payment.Provider, events *store.EventBuffer, hub *live.Hub) (http.Handler, http.Handler) {
 	mux := http.NewServeMux()
 	m := newMetrics(db, events, hub)
 	limits := newRateLimits(cfg.RateLimitRPS, cfg.RateLimitBurst)
-	mux.Handle("GET /metrics", m.handler())
+	debugMux := http.NewServeMux()
+	debugMux.Handle("GET /metrics", m.handler())
+	// pprof's handlers register on the default mux, which serves nothing else.
+	debugMux.Handle("/debug/pprof/", http.DefaultServeMux)
 	api := auth.Middleware(tokens, db, graph.NewHandler(&graph.Resolver{DB: db, Tokens: tokens, Payments: payments, Events: events,
 		TopCreatorFollowers: cfg.TopCreatorFollowers, FeedWeights: cfg.FeedWeights,
 		Production: cfg.Production, Live: hub, AllowedOrigins: cfg.AllowedOrigins, Observer: m,
@@ -43,7 +49,7 @@ func newServer(cfg config, db *store.DB, tokens *auth.Tokens, payments payment.P
 		}
 		_, _ = w.Write([]byte("ready\n"))
 	})
-	return mux
+	return mux, debugMux
 }
 
 // requestTimeout bounds a GraphQL request; streams (websocket, SSE) live on.

@@ -12,11 +12,21 @@ import (
 	"strings"
 )
 
-// jwtSecret returns the configured secret, or a development secret generated
-// once and kept under the data folder so tokens survive restarts.
+// jwtSecret returns the configured secret, or in development a secret
+// generated once and kept under the data folder so tokens survive restarts.
+// In production nothing is read from or written to the data folder: without
+// JWT_SECRET (parseConfig then insists on JWT_ED25519_KEYS, which sign and
+// verify every token) the HS256 secret is random and lives only in memory.
 func jwtSecret(cfg config) ([]byte, error) {
 	if cfg.JWTSecret != "" {
 		return []byte(cfg.JWTSecret), nil
+	}
+	if cfg.Production {
+		raw := make([]byte, 32)
+		if _, err := rand.Read(raw); err != nil {
+			return nil, err
+		}
+		return []byte(hex.EncodeToString(raw)), nil
 	}
 	path := filepath.Join(cfg.DataDir, "jwt-secret")
 	b, err := os.ReadFile(path)

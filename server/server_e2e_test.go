@@ -42,11 +42,26 @@ func TestServerEndToEnd(t *testing.T) {
 	}
 	bin, dir := buildServer(t)
 	dataDir := filepath.Join(dir, "data")
+	debugAddr := freeAddr(t)
+	t.Setenv("DEBUG_ADDR", debugAddr)
 	p := startServer(t, bin, "", "-data-dir", dataDir)
 	cmd, base, stdout, stderr, exited := p.cmd, p.base, &p.stdout, &p.stderr, p.exited
 
 	if resp, err := http.Get(base + "/healthz"); err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("healthz: %v %v", resp, err)
+	}
+	// /metrics is served on DEBUG_ADDR only, never on the API port.
+	if resp, err := http.Get(base + "/metrics"); err != nil || resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("GET /metrics on the API port: %v %v", resp, err)
+	}
+	if resp, err := http.Get("http://" + debugAddr + "/metrics"); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /metrics on DEBUG_ADDR: %v %v", resp, err)
+	} else {
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(body), "showcase_sql_statements_total") {
+			t.Fatalf("DEBUG_ADDR/metrics lacks the statement counter:\n%.500s", body)
+		}
 	}
 	if !strings.Contains(stdout.String(), base+"/graphql") || !strings.Contains(stdout.String(), "demo@showcase.dev") {
 		t.Fatalf("startup banner lacks the GraphQL URL or demo account:\n%s", stdout.String())

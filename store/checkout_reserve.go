@@ -228,7 +228,9 @@ func checkLines(lines []CheckoutLine, byID map[int64]*lockedVariant, want map[in
 		case v == nil:
 			p = append(p, FieldErrorf(ENotFound, field+".variantId", "variant not found"))
 		case v.ProductStatus != ProductActive:
-			p = append(p, FieldErrorf(EInvalid, field+".variantId", "%s is no longer sold", v.Title).Because(ReasonNotAvailable))
+			// Not named: a product set back to DRAFT may carry a title its
+			// shop has not published (auth.CanSeeProduct).
+			p = append(p, FieldErrorf(EInvalid, field+".variantId", "this item is no longer sold").Because(ReasonNotAvailable))
 		case l.SeenPriceAmount != nil && *l.SeenPriceAmount != v.PriceAmount:
 			p = append(p, FieldErrorf(EInvalid, field+".variantId", "the price of %s changed to %s", v.Title,
 				Money{Minor: v.PriceAmount, CurrencyCode: v.CurrencyCode}.Amount()).Because(ReasonPriceChanged))

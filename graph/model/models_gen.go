@@ -233,6 +233,7 @@ type OrderEdge struct {
 }
 
 type OrderPayload struct {
+	// The order after the change; null when the caller may not see it (an app without orders:read).
 	Order      *store.Order `json:"order,omitempty"`
 	UserErrors []*UserError `json:"userErrors"`
 }

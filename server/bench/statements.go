@@ -38,9 +38,10 @@ func (e *environment) statementsPerRequest(ctx context.Context, n int, next requ
 	return float64(after-before) / float64(n), nil
 }
 
-// statementsSent reads showcase_sql_statements_total from the server.
+// statementsSent reads showcase_sql_statements_total from the server's debug
+// listener (DEBUG_ADDR), the only place /metrics is served.
 func (e *environment) statementsSent(ctx context.Context) (int64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.base+"/metrics", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.debug+"/metrics", nil)
 	if err != nil {
 		return 0, err
 	}

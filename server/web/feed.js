@@ -148,7 +148,9 @@ async function openCart() {
       : el("p", { class: "success" }, "Ordered: " + r.orders.map((o) => o.number).join(", ")));
   };
   sheet.replaceChildren(el("h2", {}, `Cart (${cart.totalQuantity})`),
-    el("ul", {}, cart.lines.map((l) => el("li", {}, `${l.quantity} × ${l.variant.product.title} (${l.variant.title}) · ${money(l.variant.price)}`))),
+    el("ul", {}, cart.lines.map((l) => el("li", {}, l.variant
+      ? `${l.quantity} × ${l.variant.product.title} (${l.variant.title}) · ${money(l.variant.price)}`
+      : `${l.quantity} × an item that is no longer available`))),
     el("div", { class: "inline" }, el("button", { class: "primary", onclick: checkout, disabled: !cart.lines.length }, "Check out"), " ",
       el("button", { onclick: () => sheet.close() }, "Close")), result);
   sheet.showModal();
