@@ -136,7 +136,7 @@ func TestProductionNeedsAnExplicitSigningKey(t *testing.T) {
 	}
 	// The process refuses to start, before it opens a database.
 	if err := run(context.Background(), nil, func(k string) string {
-		return map[string]string{"APP_ENV": "production", "DATA_DIR": dataDir}[k]
+		return map[string]string{"APP_ENV": "production", "DATA_DIR": dataDir, "ALLOW_TEST_PAYMENTS": "true"}[k]
 	}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "JWT_SECRET") {
 		t.Fatalf("run in production without a key: %v", err)
 	}
@@ -145,7 +145,7 @@ func TestProductionNeedsAnExplicitSigningKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg, err := parseConfig(nil, func(k string) string {
-		return map[string]string{"APP_ENV": "production", "JWT_ED25519_KEYS": "k1:" + seed, "DATA_DIR": dataDir}[k]
+		return map[string]string{"APP_ENV": "production", "JWT_ED25519_KEYS": "k1:" + seed, "DATA_DIR": dataDir, "ALLOW_TEST_PAYMENTS": "true"}[k]
 	}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
