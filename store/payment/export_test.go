@@ -1,0 +1,8 @@
+package payment
+
+// Internals under test in package payment_test.
+var (
+	ClassifyStripeError = classifyStripeError
+	StripeSearchQuery   = stripeSearchQuery
+	WithDefaultTimeout  = withDefaultTimeout
+)
