@@ -3,7 +3,8 @@
 //
 // stripe-mock is built from the Go module proxy with `go install` the first
 // time a process needs it, then kept in the user's cache directory
-// (os.UserCacheDir()/showcase/stripe-mock-VERSION-GOOS-GOARCH), so it is not
+// (os.UserCacheDir()/showcase/stripe-mock-VERSION-GOOS-GOARCH, or under
+// os.TempDir() when that is not writable), so it is not
 // a requirement of this module's go.mod. It needs the `go` command on PATH
 // (go test puts it there) and, on a fresh machine, the module proxy.
 //
@@ -246,17 +247,25 @@ func doInstall() (build, error) {
 	if runtime.GOOS == "windows" {
 		name += ".exe"
 	}
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		cache = os.TempDir()
+	sub := filepath.Join("showcase", fmt.Sprintf("stripe-mock-%s-%s-%s", Version, runtime.GOOS, runtime.GOARCH))
+	dir := filepath.Join(os.TempDir(), sub)
+	if cache, err := os.UserCacheDir(); err == nil {
+		dir = filepath.Join(cache, sub)
 	}
-	dir := filepath.Join(cache, "showcase", fmt.Sprintf("stripe-mock-%s-%s-%s", Version, runtime.GOOS, runtime.GOARCH))
 	b.binary = filepath.Join(dir, name)
 	if _, err := os.Stat(b.binary); err == nil {
 		return b, nil
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return build{}, err
+		// A read-only cache directory: build into the temporary one.
+		dir = filepath.Join(os.TempDir(), sub)
+		b.binary = filepath.Join(dir, name)
+		if _, err := os.Stat(b.binary); err == nil {
+			return b, nil
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return build{}, err
+		}
 	}
 	// Install into a private directory and rename: processes that race
 	// here each install a whole binary, and the last rename wins.
