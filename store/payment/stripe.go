@@ -159,6 +159,8 @@ func (s *Stripe) Charge(ctx context.Context, c Charge) (string, error) {
 // Refund implements Provider. It refunds amount minor units of the
 // PaymentIntent ref (pi_…), sending idempotencyKey as Stripe's
 // Idempotency-Key, so a repeated refund with the same key is applied once.
+// Stripe's idempotency keys are account-wide, across endpoints: a refund's
+// key must differ from every charge's key (reusing one is ErrKeyMismatch).
 // Errors: ErrDeclined when Stripe refused the refund (4xx: for example more
 // than the remaining captured amount, or an unknown PaymentIntent);
 // ErrKeyMismatch and ErrUnavailable as for Charge; a refund Stripe reports
