@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/stripe/stripe-go/v82"
 )
@@ -199,21 +200,38 @@ func (s *Stripe) Refund(ctx context.Context, ref string, amount int64, idempoten
 	return nil
 }
 
+// StripeRecentWindow is how far back Lookup lists PaymentIntents, newest
+// first, when search finds none: listing is strongly consistent, and it
+// covers the time during which search may not show a new PaymentIntent yet.
+const StripeRecentWindow = 10 * time.Minute
+
+// StripeRecentLimit caps how many recent PaymentIntents Lookup lists (ten
+// pages of 100): an account that creates more within StripeRecentWindow
+// gets StatusPending, never a StatusNone it could not verify.
+const StripeRecentLimit = 1000
+
 // Lookup implements Provider. It finds the PaymentIntent whose metadata
-// StripeMetadataKey equals idempotencyKey with Stripe's PaymentIntent
-// search, and reports it: succeeded is StatusCaptured (Ref is the pi_… id,
-// Amount in minor units, CurrencyCode upper case); processing,
-// requires_action, requires_capture and requires_confirmation are
-// StatusPending; requires_payment_method and canceled are StatusFailed; no
-// PaymentIntent is StatusNone. When several match, a captured one wins over
-// a pending one, and a pending one over a failed one.
+// StripeMetadataKey equals idempotencyKey and reports it: succeeded is
+// StatusCaptured (Ref is the pi_… id, Amount in minor units, CurrencyCode
+// upper case); processing, requires_action, requires_capture and
+// requires_confirmation are StatusPending; requires_payment_method and
+// canceled are StatusFailed; no PaymentIntent is StatusNone. When several
+// match, a captured one wins over a pending one, and a pending one over a
+// failed one.
 //
-// Stripe's search is eventually consistent: a new PaymentIntent is usually
-// searchable within a minute, and during Stripe outages up to an hour later.
-// StatusNone is therefore final only for a charge whose last attempt is older
-// than that; before, treat it as pending. Search is not available to accounts
-// in India. Errors: ErrUnavailable when the request was rate-limited or
-// never sent; any other error means nothing is known.
+// It asks Stripe's PaymentIntent search first. Search is eventually
+// consistent: a new PaymentIntent is usually searchable within a minute,
+// and during Stripe incidents up to an hour later. So when search finds
+// nothing, Lookup also lists the PaymentIntents created in the last
+// StripeRecentWindow (a strongly consistent read), and answers StatusNone
+// only when none of them carries the key either; past StripeRecentLimit
+// of them it answers StatusPending with no Ref. StatusNone is thus sound
+// for a charge attempted within StripeRecentWindow, or one old enough for
+// search to show it (about a minute, an hour at worst): treat StatusNone as
+// final only for a charge whose last attempt is at least a minute old, and
+// prefer longer when Stripe reports search delays. Search is not available
+// to accounts in India. Errors: ErrUnavailable when a request was
+// rate-limited or never sent; any other error means nothing is known.
 func (s *Stripe) Lookup(ctx context.Context, idempotencyKey string) (Payment, error) {
 	if idempotencyKey == "" {
 		return Payment{}, errors.New("stripe: lookup: empty idempotency key")
@@ -223,22 +241,43 @@ func (s *Stripe) Lookup(ctx context.Context, idempotencyKey string) (Payment, er
 	if err := ctx.Err(); err != nil {
 		return Payment{}, fmt.Errorf("stripe: lookup not sent: %w: %w", ErrUnavailable, err)
 	}
-	params := &stripe.PaymentIntentSearchParams{}
-	params.Query = stripeSearchQuery(idempotencyKey)
-	params.Limit = stripe.Int64(100)
-	params.Single = true // one page: one key has one PaymentIntent, rarely a few
 	ctx, reached := traceConnection(ctx)
 	best := Payment{Status: StatusNone}
-	for pi, err := range s.client.V1PaymentIntents.Search(ctx, params) {
+	consider := func(pi *stripe.PaymentIntent) {
+		if pi == nil || pi.Metadata[StripeMetadataKey] != idempotencyKey {
+			return // the query says metadata equals the key; trust, but verify
+		}
+		if p := stripePayment(pi); statusRank(p.Status) > statusRank(best.Status) {
+			best = p
+		}
+	}
+
+	search := &stripe.PaymentIntentSearchParams{}
+	search.Query = stripeSearchQuery(idempotencyKey)
+	search.Limit = stripe.Int64(100)
+	search.Single = true // one page: one key has one PaymentIntent, rarely a few
+	for pi, err := range s.client.V1PaymentIntents.Search(ctx, search) {
 		if err != nil {
 			return Payment{}, classifyStripeError("lookup", err, reached.Load())
 		}
-		if pi == nil || pi.Metadata[StripeMetadataKey] != idempotencyKey {
-			continue // the query says metadata equals the key; trust, but verify
+		consider(pi)
+	}
+	if best.Status != StatusNone {
+		return best, nil
+	}
+
+	list := &stripe.PaymentIntentListParams{
+		CreatedRange: &stripe.RangeQueryParams{GreaterThanOrEqual: time.Now().Add(-StripeRecentWindow).Unix()},
+	}
+	list.Limit = stripe.Int64(100)
+	n := 0
+	for pi, err := range s.client.V1PaymentIntents.List(ctx, list) {
+		if err != nil {
+			return Payment{}, classifyStripeError("lookup", err, reached.Load())
 		}
-		p := stripePayment(pi)
-		if statusRank(p.Status) > statusRank(best.Status) {
-			best = p
+		consider(pi)
+		if n++; n >= StripeRecentLimit && best.Status == StatusNone {
+			return Payment{Status: StatusPending}, nil
 		}
 	}
 	return best, nil

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -70,6 +71,13 @@ func (r *recorder) last(t *testing.T) sentRequest {
 		t.Fatal("no request was sent")
 	}
 	return r.reqs[len(r.reqs)-1]
+}
+
+// all returns the requests sent, in order.
+func (r *recorder) all() []sentRequest {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]sentRequest(nil), r.reqs...)
 }
 
 // count returns how many requests were sent.
@@ -232,13 +240,19 @@ func TestStripeAgainstStripeMock(t *testing.T) {
 	t.Run("LookupOtherKeyIsNone", func(t *testing.T) {
 		// stripe-mock answers every search with its fixture; the provider
 		// only takes a PaymentIntent whose metadata carries the key.
-		p, _ := newStripe(t, base)
+		// Search finding nothing, it lists the recent PaymentIntents
+		// (stripe-mock checks the created[gte] filter against the spec).
+		p, rec := newStripe(t, base)
 		got, err := p.Lookup(testContext(t), "another-key")
 		if err != nil {
 			t.Fatalf("Lookup: %v", err)
 		}
 		if got.Status != payment.StatusNone {
 			t.Errorf("Lookup = %+v, want NONE", got)
+		}
+		req := rec.last(t)
+		if req.Method != http.MethodGet || req.Path != "/v1/payment_intents" || req.Query.Get("created[gte]") == "" {
+			t.Errorf("last request %s %s?%s, want a list of recent PaymentIntents", req.Method, req.Path, req.Query.Encode())
 		}
 	})
 }
@@ -506,7 +520,8 @@ func TestStripeDefaultTimeout(t *testing.T) {
 	}
 }
 
-// TestStripeLookupAnswers maps search answers to Lookup's statuses.
+// TestStripeLookupAnswers maps search and list answers to Lookup's
+// statuses.
 func TestStripeLookupAnswers(t *testing.T) {
 	t.Parallel()
 	const key = "chk_1/it's \\ odd"
@@ -514,44 +529,56 @@ func TestStripeLookupAnswers(t *testing.T) {
 		return fmt.Sprintf(`{"id":%q,"object":"payment_intent","status":%q,"amount":1299,"currency":"eur","metadata":{"showcase_key":%q}}`,
 			id, status, key)
 	}
-	search := func(pis ...string) func(http.ResponseWriter, *http.Request) {
+	page := func(object, url string, hasMore bool, pis []string) string {
+		return fmt.Sprintf(`{"object":%q,"url":%q,"has_more":%t,"data":[%s]}`, object, url, hasMore, strings.Join(pis, ","))
+	}
+	// stripeLike answers searches with found and lists with recent.
+	stripeLike := func(found, recent []string) func(http.ResponseWriter, *http.Request) {
 		return func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Path != "/v1/payment_intents/search" {
+			switch r.URL.Path {
+			case "/v1/payment_intents/search":
+				answer(200, page("search_result", r.URL.Path, false, found))(w, r)
+			case "/v1/payment_intents":
+				answer(200, page("list", r.URL.Path, false, recent))(w, r)
+			default:
 				http.NotFound(w, r)
-				return
 			}
-			answer(200, `{"object":"search_result","url":"/v1/payment_intents/search","has_more":false,"data":[`+
-				strings.Join(pis, ",")+`]}`)(w, r)
 		}
 	}
+	captured := func(ref string) payment.Payment {
+		return payment.Payment{Status: payment.StatusCaptured, Ref: ref, Amount: 1299, CurrencyCode: "EUR"}
+	}
 	for _, tc := range []struct {
-		name   string
-		handle func(http.ResponseWriter, *http.Request)
-		want   payment.Payment
+		name          string
+		found, recent []string
+		want          payment.Payment
 	}{
-		{"None", search(), payment.Payment{Status: payment.StatusNone}},
-		{"Captured", search(pi("pi_1", "succeeded", key)),
-			payment.Payment{Status: payment.StatusCaptured, Ref: "pi_1", Amount: 1299, CurrencyCode: "EUR"}},
-		{"CapturedWinsOverFailed", search(pi("pi_1", "requires_payment_method", key), pi("pi_2", "succeeded", key)),
-			payment.Payment{Status: payment.StatusCaptured, Ref: "pi_2", Amount: 1299, CurrencyCode: "EUR"}},
-		{"PendingWinsOverFailed", search(pi("pi_1", "canceled", key), pi("pi_2", "processing", key)),
+		{"None", nil, nil, payment.Payment{Status: payment.StatusNone}},
+		{"Captured", []string{pi("pi_1", "succeeded", key)}, nil, captured("pi_1")},
+		{"CapturedWinsOverFailed", []string{pi("pi_1", "requires_payment_method", key), pi("pi_2", "succeeded", key)}, nil, captured("pi_2")},
+		{"PendingWinsOverFailed", []string{pi("pi_1", "canceled", key), pi("pi_2", "processing", key)}, nil,
 			payment.Payment{Status: payment.StatusPending, Ref: "pi_2", Amount: 1299, CurrencyCode: "EUR"}},
-		{"RequiresAction", search(pi("pi_1", "requires_action", key)),
+		{"RequiresAction", []string{pi("pi_1", "requires_action", key)}, nil,
 			payment.Payment{Status: payment.StatusPending, Ref: "pi_1", Amount: 1299, CurrencyCode: "EUR"}},
-		{"RequiresCapture", search(pi("pi_1", "requires_capture", key)),
+		{"RequiresCapture", []string{pi("pi_1", "requires_capture", key)}, nil,
 			payment.Payment{Status: payment.StatusPending, Ref: "pi_1", Amount: 1299, CurrencyCode: "EUR"}},
-		{"RequiresConfirmation", search(pi("pi_1", "requires_confirmation", key)),
+		{"RequiresConfirmation", []string{pi("pi_1", "requires_confirmation", key)}, nil,
 			payment.Payment{Status: payment.StatusPending, Ref: "pi_1", Amount: 1299, CurrencyCode: "EUR"}},
-		{"Failed", search(pi("pi_1", "requires_payment_method", key)),
+		{"Failed", []string{pi("pi_1", "requires_payment_method", key)}, nil,
 			payment.Payment{Status: payment.StatusFailed, Ref: "pi_1", Amount: 1299, CurrencyCode: "EUR"}},
-		{"Canceled", search(pi("pi_1", "canceled", key)),
+		{"Canceled", []string{pi("pi_1", "canceled", key)}, nil,
 			payment.Payment{Status: payment.StatusFailed, Ref: "pi_1", Amount: 1299, CurrencyCode: "EUR"}},
-		{"OtherKeyIgnored", search(pi("pi_1", "succeeded", "chk_1")), payment.Payment{Status: payment.StatusNone}},
+		{"OtherKeyIgnored", []string{pi("pi_1", "succeeded", "chk_1")}, []string{pi("pi_1", "succeeded", "chk_1")},
+			payment.Payment{Status: payment.StatusNone}},
+		// Search has not indexed the new PaymentIntent yet: the list of
+		// recent ones, strongly consistent, has it.
+		{"SearchLagsListHasIt", nil, []string{pi("pi_9", "succeeded", "other"), pi("pi_1", "succeeded", key)}, captured("pi_1")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			base, _ := fakeStripe(t, tc.handle)
+			base, _ := fakeStripe(t, stripeLike(tc.found, tc.recent))
 			p, rec := newStripe(t, base)
+			started := time.Now()
 			got, err := p.Lookup(testContext(t), key)
 			if err != nil {
 				t.Fatalf("Lookup: %v", err)
@@ -559,11 +586,52 @@ func TestStripeLookupAnswers(t *testing.T) {
 			if got != tc.want {
 				t.Errorf("Lookup = %+v, want %+v", got, tc.want)
 			}
-			if q := rec.last(t).Query.Get("query"); q != `metadata['showcase_key']:'chk_1/it\'s \\ odd'` {
+			reqs := rec.all()
+			if len(reqs) == 0 || reqs[0].Path != "/v1/payment_intents/search" {
+				t.Fatalf("requests %+v, want a search first", reqs)
+			}
+			if q := reqs[0].Query.Get("query"); q != `metadata['showcase_key']:'chk_1/it\'s \\ odd'` {
 				t.Errorf("query = %q", q)
+			}
+			listed := len(reqs) == 2 && reqs[1].Path == "/v1/payment_intents"
+			if wantList := len(tc.found) == 0 || tc.want.Status == payment.StatusNone; listed != wantList || len(reqs) > 2 {
+				t.Errorf("requests %+v; want a list of recent PaymentIntents: %v", reqs, wantList)
+			}
+			if listed {
+				since, err := strconv.ParseInt(reqs[1].Query.Get("created[gte]"), 10, 64)
+				if err != nil || since > started.Add(-payment.StripeRecentWindow).Unix()+1 || since < started.Add(-payment.StripeRecentWindow).Unix()-60 {
+					t.Errorf("list created[gte] = %q, want StripeRecentWindow ago", reqs[1].Query.Get("created[gte]"))
+				}
 			}
 		})
 	}
+	t.Run("TooManyRecentIsPending", func(t *testing.T) {
+		t.Parallel()
+		base, requests := fakeStripe(t, func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/v1/payment_intents/search" {
+				answer(200, page("search_result", r.URL.Path, false, nil))(w, r)
+				return
+			}
+			// An endless list of other payments, 100 a page.
+			after := r.URL.Query().Get("starting_after")
+			var pis []string
+			for i := range 100 {
+				pis = append(pis, pi(fmt.Sprintf("pi_%s_%d", after, i), "succeeded", "other"))
+			}
+			answer(200, page("list", r.URL.Path, true, pis))(w, r)
+		})
+		p, _ := newStripe(t, base)
+		got, err := p.Lookup(testContext(t), key)
+		if err != nil {
+			t.Fatalf("Lookup: %v", err)
+		}
+		if got != (payment.Payment{Status: payment.StatusPending}) {
+			t.Errorf("Lookup = %+v, want PENDING", got)
+		}
+		if n, want := requests(), 1+payment.StripeRecentLimit/100; n != want {
+			t.Errorf("%d requests, want %d", n, want)
+		}
+	})
 	t.Run("RateLimited", func(t *testing.T) {
 		t.Parallel()
 		base, _ := fakeStripe(t, answer(429, `{"error":{"type":"invalid_request_error","code":"rate_limit","message":"Too many requests"}}`))
@@ -578,6 +646,20 @@ func TestStripeLookupAnswers(t *testing.T) {
 		p, _ := newStripe(t, base)
 		if _, err := p.Lookup(testContext(t), key); err == nil {
 			t.Error("Lookup: no error for a 500")
+		}
+	})
+	t.Run("ListFails", func(t *testing.T) {
+		t.Parallel()
+		base, _ := fakeStripe(t, func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/v1/payment_intents/search" {
+				answer(200, page("search_result", r.URL.Path, false, nil))(w, r)
+				return
+			}
+			answer(500, `{"error":{"type":"api_error","message":"boom"}}`)(w, r)
+		})
+		p, _ := newStripe(t, base)
+		if got, err := p.Lookup(testContext(t), key); err == nil {
+			t.Errorf("Lookup = %+v, want an error when the recent list fails", got)
 		}
 	})
 }
