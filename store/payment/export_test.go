@@ -4,5 +4,5 @@ package payment
 var (
 	ClassifyStripeError = classifyStripeError
 	StripeSearchQuery   = stripeSearchQuery
-	WithDefaultTimeout  = withDefaultTimeout
+	StripeCallContext  = stripeCallContext
 )

@@ -114,7 +114,7 @@ func (s *Stripe) Charge(ctx context.Context, c Charge) (string, error) {
 	if err := validateStripeCharge(c); err != nil {
 		return "", fmt.Errorf("stripe: invalid charge: %v: %w", err, ErrDeclined)
 	}
-	ctx, cancel := withDefaultTimeout(ctx)
+	ctx, cancel := stripeCallContext(ctx)
 	defer cancel()
 	if err := ctx.Err(); err != nil {
 		return "", fmt.Errorf("stripe: charge not sent: %w: %w", ErrUnavailable, err)
@@ -176,7 +176,7 @@ func (s *Stripe) Refund(ctx context.Context, ref string, amount int64, idempoten
 	case !validIdempotencyKey(idempotencyKey):
 		return fmt.Errorf("stripe: invalid refund: idempotency key must have 1 to 255 characters without surrounding spaces: %w", ErrDeclined)
 	}
-	ctx, cancel := withDefaultTimeout(ctx)
+	ctx, cancel := stripeCallContext(ctx)
 	defer cancel()
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("stripe: refund not sent: %w: %w", ErrUnavailable, err)
@@ -236,7 +236,7 @@ func (s *Stripe) Lookup(ctx context.Context, idempotencyKey string) (Payment, er
 	if idempotencyKey == "" {
 		return Payment{}, errors.New("stripe: lookup: empty idempotency key")
 	}
-	ctx, cancel := withDefaultTimeout(ctx)
+	ctx, cancel := stripeCallContext(ctx)
 	defer cancel()
 	if err := ctx.Err(); err != nil {
 		return Payment{}, fmt.Errorf("stripe: lookup not sent: %w: %w", ErrUnavailable, err)
@@ -344,8 +344,9 @@ func validIdempotencyKey(key string) bool {
 	return key != "" && len(key) <= 255 && strings.TrimSpace(key) == key
 }
 
-// withDefaultTimeout bounds ctx by DefaultTimeout when it has no deadline.
-func withDefaultTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+// stripeCallContext bounds ctx by DefaultTimeout when it has no deadline,
+// and is cancelled when the call returns.
+func stripeCallContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	if _, ok := ctx.Deadline(); ok {
 		return context.WithCancel(ctx)
 	}

@@ -504,7 +504,7 @@ func TestStripeChargeTimeoutAndRefusal(t *testing.T) {
 // and a caller's own deadline is kept.
 func TestStripeDefaultTimeout(t *testing.T) {
 	start := time.Now()
-	ctx, cancel := payment.WithDefaultTimeout(context.Background())
+	ctx, cancel := payment.StripeCallContext(context.Background())
 	defer cancel()
 	deadline, ok := ctx.Deadline()
 	if !ok || deadline.Before(start.Add(payment.DefaultTimeout)) || deadline.After(time.Now().Add(payment.DefaultTimeout)) {
@@ -513,7 +513,7 @@ func TestStripeDefaultTimeout(t *testing.T) {
 	own, cancelOwn := context.WithTimeout(context.Background(), time.Hour)
 	defer cancelOwn()
 	want, _ := own.Deadline()
-	ctx, cancel = payment.WithDefaultTimeout(own)
+	ctx, cancel = payment.StripeCallContext(own)
 	defer cancel()
 	if got, _ := ctx.Deadline(); !got.Equal(want) {
 		t.Errorf("deadline %v, want the caller's %v", got, want)
