@@ -3,6 +3,5 @@ package payment
 // Internals under test in package payment_test.
 var (
 	ClassifyStripeError = classifyStripeError
-	StripeSearchQuery   = stripeSearchQuery
-	StripeCallContext  = stripeCallContext
+	StripeCallContext   = stripeCallContext
 )
