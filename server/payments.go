@@ -13,6 +13,8 @@ func newPaymentProvider(cfg paymentConfig, db *store.DB) (payment.Provider, erro
 	switch cfg.Provider {
 	case "test":
 		return payment.NewTestProvider(db.DB.DB), nil
+	case "stripe":
+		return payment.NewStripe(payment.StripeConfig{SecretKey: cfg.StripeSecretKey, APIBase: cfg.StripeAPIBase})
 	default:
 		return nil, fmt.Errorf("unknown payment provider %q", cfg.Provider)
 	}

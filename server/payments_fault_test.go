@@ -20,6 +20,7 @@ import (
 	"showcase/auth"
 	"showcase/store"
 	"showcase/store/payment"
+	"showcase/store/payment/stripemock"
 	"showcase/store/pgcluster"
 	"showcase/store/storetest"
 )
@@ -437,5 +438,48 @@ func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestStripeProviderEndToEnd runs the real server binary with
+// PAYMENT_PROVIDER=stripe against Stripe's official mock: a checkout pays
+// through a PaymentIntent, and its payment records the PaymentIntent.
+func TestStripeProviderEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs stripe-mock and the server binary")
+	}
+	ctx := context.Background()
+	mock := stripemock.Start(t)
+	dsn := storetest.DSN(t)
+	bin, _ := buildServer(t)
+	p := startServerEnv(t, bin, dsn, []string{"PAYMENT_PROVIDER=stripe", "STRIPE_SECRET_KEY=" + stripemock.SecretKey,
+		"STRIPE_API_BASE=" + mock}, "-seed")
+	db, err := sqlx.Open("postgres", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var login struct{ LogIn struct{ Token string } }
+	post(t, p.base, "", `mutation { logIn(input: {email: "demo@showcase.dev", password: "showcase-demo"}) { token } }`, &login)
+	var variantID int64
+	if err := db.GetContext(ctx, &variantID, `SELECT v.id FROM product_variants v JOIN products p ON p.id = v.product_id
+		WHERE p.status = 'ACTIVE' AND v.stock > 2 ORDER BY v.id LIMIT 1`); err != nil {
+		t.Fatal(err)
+	}
+	a := sendCheckout(p.base, login.LogIn.Token, "stripe-key", globalIDFor("ProductVariant", variantID), 1)
+	if len(a.orders) != 1 {
+		t.Fatalf("checkout through Stripe = %+v", a)
+	}
+	var pay struct {
+		Provider string `db:"provider"`
+		Status   string `db:"status"`
+		Ref      string `db:"provider_ref"`
+	}
+	if err := db.GetContext(ctx, &pay, `SELECT p.provider, p.status, p.provider_ref FROM payments p JOIN checkouts c ON c.id = p.checkout_id
+		WHERE c.idempotency_key = 'stripe-key'`); err != nil {
+		t.Fatal(err)
+	}
+	if pay.Provider != "stripe" || pay.Status != "CAPTURED" || !strings.HasPrefix(pay.Ref, "pi_") {
+		t.Fatalf("payment = %+v, want a captured Stripe PaymentIntent", pay)
 	}
 }

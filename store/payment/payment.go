@@ -83,3 +83,12 @@ type Provider interface {
 	// Lookup reports what became of the charge made with idempotencyKey.
 	Lookup(ctx context.Context, idempotencyKey string) (Payment, error)
 }
+
+// callContext bounds a provider call by ctx's deadline, or DefaultTimeout
+// when ctx has none.
+func callContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, DefaultTimeout)
+}

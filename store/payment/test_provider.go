@@ -39,7 +39,7 @@ func (p *TestProvider) Name() string { return "test" }
 // Charge implements Provider. A key charged before answers with the same
 // reference (ErrKeyMismatch if the amount or currency differ).
 func (p *TestProvider) Charge(ctx context.Context, c Charge) (string, error) {
-	ctx, cancel := withDefaultTimeout(ctx)
+	ctx, cancel := callContext(ctx)
 	defer cancel()
 	switch c.Token {
 	case TokenDeclined:
@@ -70,7 +70,7 @@ func (p *TestProvider) Charge(ctx context.Context, c Charge) (string, error) {
 // Refund implements Provider. It refuses a reference it never issued and a
 // total refunded above the amount charged.
 func (p *TestProvider) Refund(ctx context.Context, ref string, amount int64, idempotencyKey string) error {
-	ctx, cancel := withDefaultTimeout(ctx)
+	ctx, cancel := callContext(ctx)
 	defer cancel()
 	var refunded bool
 	err := p.db.QueryRowContext(ctx, `WITH charge AS (
@@ -93,7 +93,7 @@ func (p *TestProvider) Refund(ctx context.Context, ref string, amount int64, ide
 
 // Lookup implements Provider.
 func (p *TestProvider) Lookup(ctx context.Context, key string) (Payment, error) {
-	ctx, cancel := withDefaultTimeout(ctx)
+	ctx, cancel := callContext(ctx)
 	defer cancel()
 	var out Payment
 	err := p.db.QueryRowContext(ctx, `SELECT ref, amount, currency_code FROM test_provider_charges WHERE idempotency_key = $1`, key).
@@ -120,12 +120,4 @@ func (p *TestProvider) Refunds(ctx context.Context) (int, error) {
 	var n int
 	err := p.db.QueryRowContext(ctx, `SELECT count(*) FROM test_provider_refunds`).Scan(&n)
 	return n, err
-}
-
-// withDefaultTimeout gives ctx DefaultTimeout unless it has a deadline.
-func withDefaultTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
-	if _, ok := ctx.Deadline(); ok {
-		return ctx, func() {}
-	}
-	return context.WithTimeout(ctx, DefaultTimeout)
 }
