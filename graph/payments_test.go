@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -349,5 +350,77 @@ func TestCartCheckoutRetryAfterTheCartWasBought(t *testing.T) {
 	}
 	if a.count("orders") != 1 || a.count("test_provider_charges") != 1 {
 		t.Fatalf("orders %d, charges %d", a.count("orders"), a.count("test_provider_charges"))
+	}
+}
+
+// TestSerializableIsolationNeverAnswersInternal runs concurrent checkouts
+// and cancellations of one variant with every transaction SERIALIZABLE:
+// conflicts the server's own retries cannot absorb come back as
+// SERVICE_UNAVAILABLE with retryable: true (or a retryable user error),
+// never INTERNAL, and the stock adds up.
+func TestSerializableIsolationNeverAnswersInternal(t *testing.T) {
+	base := newTestAPI(t)
+	f := base.fixture("serial")
+	base.setStock(f.sellerToken, f.variantIDs[0], 1000)
+	if _, err := base.db.ExecContext(context.Background(), `DO $$ BEGIN
+		EXECUTE format('ALTER DATABASE %I SET default_transaction_isolation = serializable', current_database()); END $$`); err != nil {
+		t.Fatal(err)
+	}
+	a := base.replica() // a new pool: every connection is SERIALIZABLE
+	var isolation string
+	if err := a.db.GetContext(context.Background(), &isolation, `SHOW default_transaction_isolation`); err != nil || isolation != "serializable" {
+		t.Fatalf("isolation = %q (%v)", isolation, err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	codes := map[string]int{}
+	for b := 0; b < 12; b++ {
+		token, _ := a.user(fmt.Sprintf("serial%d", b), false)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := 0; n < 8; n++ {
+				resp, err := a.postRaw(token, checkoutMutation, checkoutInput(fmt.Sprintf("k%d", n), "tok_ok", line(f.variantIDs[0], 1)))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				var out checkoutOut
+				_ = json.Unmarshal(resp.Data, &out)
+				code := resp.code()
+				if code == "" && len(out.Checkout.UserErrors) > 0 {
+					code = out.Checkout.UserErrors[0].Code
+				}
+				if code == "" && len(out.Checkout.Orders) == 1 && n%2 == 0 {
+					cancel := a.post(token, cancelMutation, map[string]any{"id": out.Checkout.Orders[0].ID})
+					if c := cancel.code(); c != "" {
+						code = "cancel " + c
+						if c != "SERVICE_UNAVAILABLE" || cancel.Errors[0].Extensions["retryable"] != true {
+							t.Errorf("cancel answered %+v", cancel.Errors)
+						}
+					}
+				}
+				if len(resp.Errors) > 0 && (code != "SERVICE_UNAVAILABLE" || resp.Errors[0].Extensions["retryable"] != true) {
+					t.Errorf("checkout answered %+v", resp.Errors)
+				}
+				mu.Lock()
+				codes[code]++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	t.Logf("answers by code: %v", codes)
+	var sold, stock int
+	if err := a.db.GetContext(context.Background(), &sold, `SELECT coalesce(sum(l.quantity), 0) FROM order_lines l JOIN orders o ON o.id = l.order_id
+		WHERE o.status IN ('PENDING', 'PAID')`); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.db.GetContext(context.Background(), &stock, `SELECT stock FROM product_variants v`+
+		` WHERE v.id = (SELECT variant_id FROM order_lines LIMIT 1)`); err != nil {
+		t.Fatal(err)
+	}
+	if sold+stock != 1000 {
+		t.Fatalf("sold %d + stock %d != 1000", sold, stock)
 	}
 }
