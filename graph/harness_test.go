@@ -54,6 +54,13 @@ func newTestAPI(t testing.TB) *testAPI {
 // newTestAPIWith lets a test change the resolver's configuration.
 func newTestAPIWith(t testing.TB, configure func(*graph.Resolver)) *testAPI {
 	t.Helper()
+	return newTestAPICached(t, 0, configure)
+}
+
+// newTestAPICached is newTestAPIWith with the anonymous response cache on
+// for ttl (off when 0).
+func newTestAPICached(t testing.TB, ttl time.Duration, configure func(*graph.Resolver)) *testAPI {
+	t.Helper()
 	dsn := storetest.DSN(t)
 	db, err := store.Open(context.Background(), dsn, store.PoolOptions{MaxOpenConns: 40})
 	if err != nil {
@@ -67,7 +74,7 @@ func newTestAPIWith(t testing.TB, configure func(*graph.Resolver)) *testAPI {
 	a := &testAPI{t: t, db: db, dsn: dsn, tokens: tokens, payments: payment.NewTestProvider(), events: store.NewEventBuffer(db)}
 	r := &graph.Resolver{DB: db, Tokens: tokens, Payments: a.payments, Events: a.events, FeedWeights: store.DefaultFeedWeights}
 	configure(r)
-	api := auth.Middleware(tokens, db, graph.NewHandler(r))
+	api := endpoint(tokens, db, r, ttl)
 	a.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, counter := store.WithStatementCounter(r.Context())
 		api.ServeHTTP(w, r.WithContext(ctx))
@@ -75,6 +82,14 @@ func newTestAPIWith(t testing.TB, configure func(*graph.Resolver)) *testAPI {
 		a.allStatements.Add(counter.Load())
 	})
 	return a
+}
+
+// endpoint composes the GraphQL endpoint as server/routes.go does (without
+// the rate limit and the request timeout), over r, with the anonymous
+// response cache on for cacheTTL (off when 0).
+func endpoint(tokens *auth.Tokens, db *store.DB, r *graph.Resolver, cacheTTL time.Duration) http.Handler {
+	return graph.WithRequestID(auth.Middleware(tokens, db,
+		graph.GuardRequests(r.Observer, nil, graph.NewResponseCache(cacheTTL, r.Observer).Middleware(graph.NewHandler(r)))))
 }
 
 type gqlError struct {
