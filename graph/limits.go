@@ -83,6 +83,24 @@ func (shapeLimits) MutateOperationParameters(_ context.Context, params *graphql.
 	return nil
 }
 
+// Introspection is measured apart: tools' schema queries (graphql-js's
+// getIntrospectionQuery is 13 deep, GraphiQL's 15) follow ofType chains that
+// cost nothing, so a __schema or __type field counts as one level of the
+// depth limit and its subtree has bounds of its own.
+const (
+	// MaxIntrospectionDepth bounds the nesting of a __schema or __type
+	// subtree, the root field included.
+	MaxIntrospectionDepth = 20
+	// MaxIntrospectionLists bounds how deep the lists that fan out over the
+	// whole schema (fields, interfaces, possibleTypes, inputFields) nest in
+	// one introspection subtree, as graphql-js's MaxIntrospectionDepthRule
+	// does: each level multiplies the answer by the schema's size.
+	MaxIntrospectionLists = 2
+)
+
+// introspectionLists are the __Type fields counted by MaxIntrospectionLists.
+var introspectionLists = map[string]bool{"fields": true, "interfaces": true, "possibleTypes": true, "inputFields": true}
+
 // shapeProblem holds a parsed document, whose operations measured shapes,
 // to the shape limits and returns the message and code of the first one it
 // breaks.
@@ -91,6 +109,11 @@ func shapeProblem(doc *ast.QueryDocument, shapes []shape) (message, code string)
 		switch {
 		case sh.depth > MaxDepth:
 			return fmt.Sprintf("the query is nested %d deep; the limit is %d", sh.depth, MaxDepth), "DEPTH_LIMIT_EXCEEDED"
+		case sh.introspection > MaxIntrospectionDepth:
+			return fmt.Sprintf("the introspection query is nested %d deep; the limit is %d", sh.introspection, MaxIntrospectionDepth), "DEPTH_LIMIT_EXCEEDED"
+		case sh.introspectionLists > MaxIntrospectionLists:
+			return fmt.Sprintf("the introspection query nests fields, interfaces, possibleTypes or inputFields %d deep; the limit is %d",
+				sh.introspectionLists, MaxIntrospectionLists), "DEPTH_LIMIT_EXCEEDED"
 		case sh.fields > MaxExpandedFields:
 			return fmt.Sprintf("the query selects more than %d fields once fragments are expanded", MaxExpandedFields), "COMPLEXITY_LIMIT_EXCEEDED"
 		}
@@ -101,8 +124,19 @@ func shapeProblem(doc *ast.QueryDocument, shapes []shape) (message, code string)
 	return "", ""
 }
 
-// shape is the depth and expanded field count of a selection.
-type shape struct{ depth, fields int }
+// shape is what the limits measure of a selection.
+type shape struct {
+	// depth is the nesting of fields, an introspection subtree counting as one.
+	depth int
+	// fields counts the selected fields once fragments are expanded.
+	fields int
+	// introspection is the deepest introspection subtree's nesting.
+	introspection int
+	// lists is the most introspectionLists fields on one path (maintained
+	// everywhere, meaningful inside introspection); introspectionLists is
+	// its largest value under an introspection root.
+	lists, introspectionLists int
+}
 
 type measure struct {
 	fragments ast.FragmentDefinitionList
@@ -117,8 +151,18 @@ func (m *measure) set(set ast.SelectionSet) shape {
 		switch s := sel.(type) {
 		case *ast.Field:
 			sh = m.set(s.SelectionSet)
-			sh.depth++
 			sh.fields++
+			switch {
+			case s.Name == "__schema" || s.Name == "__type":
+				sh.introspection = max(sh.introspection, sh.depth+1)
+				sh.introspectionLists = max(sh.introspectionLists, sh.lists)
+				sh.depth, sh.lists = 1, 0
+			case introspectionLists[s.Name]:
+				sh.depth++
+				sh.lists++
+			default:
+				sh.depth++
+			}
 		case *ast.InlineFragment:
 			sh = m.set(s.SelectionSet)
 		case *ast.FragmentSpread:
@@ -132,6 +176,9 @@ func (m *measure) set(set ast.SelectionSet) shape {
 			}
 		}
 		out.depth = max(out.depth, sh.depth)
+		out.introspection = max(out.introspection, sh.introspection)
+		out.lists = max(out.lists, sh.lists)
+		out.introspectionLists = max(out.introspectionLists, sh.introspectionLists)
 		out.fields = min(out.fields+sh.fields, MaxExpandedFields+1) // no overflow
 	}
 	return out

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"showcase/store"
+	"showcase/store/storetest"
+)
+
+// reply is a decoded GraphQL-over-HTTP response.
+type reply struct {
+	Status      int
+	ContentType string
+	Raw         []byte
+	Data        json.RawMessage `json:"data"`
+	Errors      []struct {
+		Message    string         `json:"message"`
+		Extensions map[string]any `json:"extensions"`
+	} `json:"errors"`
+}
+
+// code returns the first error's extensions.code, or "".
+func (r reply) code() string {
+	if len(r.Errors) == 0 {
+		return ""
+	}
+	c, _ := r.Errors[0].Extensions["code"].(string)
+	return c
+}
+
+// send posts body (JSON text) to a server's /graphql with headers and
+// decodes what comes back; event streams are left undecoded in Raw.
+func send(t *testing.T, base, body string, headers map[string]string) reply {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, base+"/graphql", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Cache-Control", "no-cache")
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	r := reply{Status: res.StatusCode, ContentType: res.Header.Get("Content-Type"), Raw: raw}
+	if !strings.HasPrefix(r.ContentType, "text/event-stream") {
+		if err := json.Unmarshal(raw, &r); err != nil {
+			t.Fatalf("status %d: %v: %s", res.StatusCode, err, raw)
+		}
+	}
+	return r
+}
+
+func queryBody(query string, variables map[string]any) string {
+	b, _ := json.Marshal(map[string]any{"query": query, "variables": variables})
+	return string(b)
+}
+
+// adminToken makes a user an admin and returns their token.
+func adminToken(t *testing.T, db *store.DB, srvTokens interface {
+	Issue(int64) (string, error)
+}) string {
+	t.Helper()
+	ctx := context.Background()
+	u, err := db.CreateUser(ctx, store.NewUser{Email: "root@example.com", PasswordHash: "-", Handle: "root.admin", DisplayName: "Root"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `UPDATE users SET is_admin = true WHERE id = $1`, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	token, err := srvTokens.Issue(u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return token
+}
+
+// TestStandardIntrospectionQuery sends graphql-js 16.11.0's
+// getIntrospectionQuery() (what code generators, Apollo and Relay tooling
+// send; 13 deep) through the real routes: everyone may run it in
+// development, only admins in production, and introspection documents
+// that nest past their own bounds are still refused.
+func TestStandardIntrospectionQuery(t *testing.T) {
+	body := string(bytes.TrimSpace(runNode(t, "introspection.mjs")))
+	db := storetest.NewDB(t)
+	tokens := testTokens(t)
+	admin := adminToken(t, db, tokens)
+	dev := testServer(t, db, tokens, nil, nil)
+	prod := testServer(t, db, tokens, nil, map[string]string{"APP_ENV": "production"})
+
+	schemaOf := func(t *testing.T, r reply) {
+		t.Helper()
+		var data struct {
+			Schema struct {
+				QueryType struct{ Name string }
+				Types     []struct{ Name string }
+			} `json:"__schema"`
+		}
+		if r.Status != http.StatusOK || len(r.Errors) > 0 || json.Unmarshal(r.Data, &data) != nil {
+			t.Fatalf("status %d: %s", r.Status, r.Raw)
+		}
+		if data.Schema.QueryType.Name != "Query" || len(data.Schema.Types) < 20 {
+			t.Fatalf("schema: %s", r.Raw[:min(len(r.Raw), 300)])
+		}
+	}
+	t.Run("DevelopmentAnyone", func(t *testing.T) {
+		schemaOf(t, send(t, dev.URL, body, nil))
+	})
+	t.Run("ProductionAdmin", func(t *testing.T) {
+		schemaOf(t, send(t, prod.URL, body, map[string]string{"Authorization": "Bearer " + admin}))
+	})
+	t.Run("ProductionAnonymous", func(t *testing.T) {
+		if r := send(t, prod.URL, body, nil); r.code() != "FORBIDDEN" {
+			t.Fatalf("status %d: %s", r.Status, r.Raw)
+		}
+	})
+	ofTypes := "{ __type(name: \"Query\") { " + strings.Repeat("ofType { ", 25) + "name" + strings.Repeat(" }", 25) + " } }"
+	fanOut := "{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }"
+	fanOutByFragments := "{ __schema { types { ...A } } } fragment A on __Type { fields { type { ...B } } } " +
+		"fragment B on __Type { interfaces { ...C } } fragment C on __Type { possibleTypes { name } }"
+	for name, q := range map[string]string{"DeepOfType": ofTypes, "FieldsOfFieldsOfFields": fanOut, "ThroughFragments": fanOutByFragments} {
+		t.Run("Refuses"+name, func(t *testing.T) {
+			if r := send(t, dev.URL, queryBody(q, nil), nil); r.code() != "DEPTH_LIMIT_EXCEEDED" {
+				t.Fatalf("status %d: %s", r.Status, r.Raw)
+			}
+		})
+	}
+}
