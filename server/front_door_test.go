@@ -135,3 +135,54 @@ func TestStandardIntrospectionQuery(t *testing.T) {
 		})
 	}
 }
+
+// TestNoSuggestionsInProduction sends a mistake of each kind gqlparser's
+// validation suggests a fix for: in production nobody but an admin is told
+// the schema's names, in development everyone is.
+func TestNoSuggestionsInProduction(t *testing.T) {
+	db := storetest.NewDB(t)
+	tokens := testTokens(t)
+	admin := adminToken(t, db, tokens)
+	prod := testServer(t, db, tokens, nil, map[string]string{"APP_ENV": "production"})
+	dev := testServer(t, db, tokens, nil, nil)
+	mistakes := map[string]struct {
+		query     string
+		variables map[string]any
+	}{
+		"Argument":         {`{ shops(frist: 1) { totalCount } }`, nil},
+		"EnumValue":        {`{ shops { edges { node { metrics(window: LAST_HOURS) { views } } } } }`, nil},
+		"Field":            {`{ feeed { totalCount } }`, nil},
+		"InlineFragment":   {`{ feed { edges { node { caption } } } }`, nil},
+		"InputField":       {`{ products(filter: { serch: "serum" }) { totalCount } }`, nil},
+		"TypeName":         {`{ shops { edges { node { ...S } } } } fragment S on Shopp { name }`, nil},
+		"SubfieldsMissing": {`{ feed }`, nil},
+	}
+	for name, m := range mistakes {
+		t.Run(name, func(t *testing.T) {
+			// The mistake is one gqlparser suggests a fix for.
+			if r := send(t, dev.URL, queryBody(m.query, m.variables), nil); !strings.Contains(string(r.Raw), "Did you mean") {
+				t.Fatalf("development does not suggest: %s", r.Raw)
+			}
+			r := send(t, prod.URL, queryBody(m.query, m.variables), nil)
+			if len(r.Errors) == 0 {
+				t.Fatalf("no error: %s", r.Raw)
+			}
+			if strings.Contains(string(r.Raw), "Did you mean") {
+				t.Fatalf("production suggests to an anonymous caller: %s", r.Raw)
+			}
+		})
+	}
+	for _, c := range []struct {
+		name, base, token string
+	}{{"Development", dev.URL, ""}, {"ProductionAdmin", prod.URL, admin}} {
+		t.Run(c.name+"Suggests", func(t *testing.T) {
+			headers := map[string]string{}
+			if c.token != "" {
+				headers["Authorization"] = "Bearer " + c.token
+			}
+			if r := send(t, c.base, queryBody(mistakes["Argument"].query, nil), headers); !strings.Contains(string(r.Raw), `Did you mean \"first\"?`) {
+				t.Fatalf("no suggestion: %s", r.Raw)
+			}
+		})
+	}
+}
