@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -184,5 +185,130 @@ func TestNoSuggestionsInProduction(t *testing.T) {
 				t.Fatalf("no suggestion: %s", r.Raw)
 			}
 		})
+	}
+}
+
+// urqlAccept is what urql (@urql/core 6) sends with every request.
+const urqlAccept = "application/graphql-response+json, application/graphql+json, application/json, text/event-stream, multipart/mixed"
+
+// TestContentNegotiation checks the response's media type against the
+// Accept headers clients send: event streams only for subscriptions or when
+// the client prefers them, JSON by the client's preference otherwise.
+func TestContentNegotiation(t *testing.T) {
+	db := storetest.NewDB(t)
+	srv := testServer(t, db, testTokens(t), nil, nil)
+	const (
+		query        = `{ __typename }`
+		mutation     = `mutation { recordEvents(events: []) { accepted } }`
+		subscription = `subscription { liveSessionEvents(sessionId: "bm90LWFuLWlk") { __typename } }`
+	)
+	for _, c := range []struct {
+		name, accept, document, want string
+	}{
+		{"UrqlQuery", urqlAccept, query, "application/graphql-response+json"},
+		{"UrqlMutation", urqlAccept, mutation, "application/graphql-response+json"},
+		{"UrqlSubscription", urqlAccept, subscription, "text/event-stream"},
+		{"NoAccept", "", query, "application/json"},
+		{"AnyType", "*/*", query, "application/json"},
+		{"ApplicationAnything", "application/*", mutation, "application/json"},
+		{"PlainJSON", "application/json", query, "application/json"},
+		{"ByQuality", "application/json;q=0.5, application/graphql-response+json", query, "application/graphql-response+json"},
+		{"ByOrder", "application/json, application/graphql-response+json", query, "application/json"},
+		{"PrefersStream", "text/event-stream", query, "text/event-stream"},
+		{"PrefersStreamByQuality", "application/json;q=0.1, text/event-stream", mutation, "text/event-stream"},
+		{"JSONPreferredButSubscription", "application/json, text/event-stream;q=0.2", subscription, "text/event-stream"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			headers := map[string]string{}
+			if c.accept != "" {
+				headers["Accept"] = c.accept
+			}
+			r := send(t, srv.URL, queryBody(c.document, nil), headers)
+			if r.ContentType != c.want {
+				t.Fatalf("Content-Type %q, want %q (status %d): %s", r.ContentType, c.want, r.Status, r.Raw)
+			}
+			if c.want == "text/event-stream" {
+				if !strings.Contains(string(r.Raw), "event: next") || !strings.Contains(string(r.Raw), "event: complete") {
+					t.Fatalf("not an event stream: %s", r.Raw)
+				}
+				return
+			}
+			if r.Status != http.StatusOK || len(r.Errors) > 0 {
+				t.Fatalf("status %d: %s", r.Status, r.Raw)
+			}
+		})
+	}
+}
+
+// TestRequestErrorStatus checks the status and shape of the answers to
+// requests that fail before execution, by media type: application/json
+// answers 200 whenever there is a GraphQL response, the
+// application/graphql-response+json answer is 400, and neither carries a
+// "data" entry.
+func TestRequestErrorStatus(t *testing.T) {
+	db := storetest.NewDB(t)
+	srv := testServer(t, db, testTokens(t), nil, nil)
+	deep := "{ feed { edges { node { shop { products { edges { node { shop { products { edges { node { shop { products { edges { node { id } } } } } } } } } } } } } } } }"
+	failures := map[string]struct {
+		query     string
+		variables map[string]any
+		code      string
+	}{
+		"Parse":      {`{ feed {`, nil, "GRAPHQL_PARSE_FAILED"},
+		"Validation": {`{ noSuchField }`, nil, "GRAPHQL_VALIDATION_FAILED"},
+		"Variables":  {`query($n: Int!) { shops(first: $n) { totalCount } }`, map[string]any{"n": "many"}, "GRAPHQL_VALIDATION_FAILED"},
+		"Depth":      {deep, nil, "DEPTH_LIMIT_EXCEEDED"},
+	}
+	for name, f := range failures {
+		for accept, status := range map[string]int{"application/json": 200, "": 200, "*/*": 200, "application/graphql-response+json": 400} {
+			t.Run(name+"/"+accept, func(t *testing.T) {
+				r := send(t, srv.URL, queryBody(f.query, f.variables), map[string]string{"Accept": accept})
+				if r.Status != status || r.code() != f.code || r.Data != nil {
+					t.Fatalf("status %d, want %d and %s without data: %s", r.Status, status, f.code, r.Raw)
+				}
+			})
+		}
+	}
+}
+
+// TestWrongJSONTypes sends bodies whose parameters have the wrong JSON
+// types: they are the client's mistake, so 400 BAD_REQUEST logged at info,
+// never INTERNAL or an error line.
+func TestWrongJSONTypes(t *testing.T) {
+	var logs lockedBuffer
+	previous := slog.Default()
+	slog.SetDefault(slog.New(slog.NewJSONHandler(&logs, nil)))
+	t.Cleanup(func() { slog.SetDefault(previous) })
+	db := storetest.NewDB(t)
+	srv := testServer(t, db, testTokens(t), nil, nil)
+	for name, body := range map[string]string{
+		"QueryNumber":         `{"query": 1}`,
+		"QueryObject":         `{"query": {"obj": "ect"}}`,
+		"OperationNameNumber": `{"query": "{ __typename }", "operationName": 0}`,
+		"VariablesString":     `{"query": "{ __typename }", "variables": "x"}`,
+		"VariablesArray":      `{"query": "{ __typename }", "variables": ["array"]}`,
+		"ExtensionsFalse":     `{"query": "{ __typename }", "extensions": false}`,
+		"NoQuery":             `{"qeury": "{ __typename }"}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			for _, accept := range []string{"application/json", "application/graphql-response+json"} {
+				r := send(t, srv.URL, body, map[string]string{"Accept": accept})
+				if r.Status != http.StatusBadRequest || r.code() != "BAD_REQUEST" || r.ContentType != accept {
+					t.Fatalf("Accept %s: status %d, Content-Type %s: %s", accept, r.Status, r.ContentType, r.Raw)
+				}
+			}
+		})
+	}
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		var entry struct{ Level, Msg, Code string }
+		if err := json.Unmarshal([]byte(line), &entry); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		if entry.Level != "INFO" || entry.Msg != "request refused" || entry.Code != "BAD_REQUEST" {
+			t.Errorf("logged %s", line)
+		}
+	}
+	if !strings.Contains(logs.String(), `"code":"BAD_REQUEST"`) {
+		t.Fatalf("nothing logged:\n%s", logs.String())
 	}
 }
