@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
 	"net/http"
 	"strings"
 	"testing"
@@ -310,5 +313,27 @@ func TestWrongJSONTypes(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), `"code":"BAD_REQUEST"`) {
 		t.Fatalf("nothing logged:\n%s", logs.String())
+	}
+}
+
+// TestAddressInUse starts the server on a port already taken: it must say
+// so, and how to choose another, before creating or seeding any database.
+func TestAddressInUse(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	dataDir := filepath.Join(t.TempDir(), "data")
+	previous := slog.Default() // run sets its own
+	t.Cleanup(func() { slog.SetDefault(previous) })
+	var stdout, stderr bytes.Buffer
+	err = run(context.Background(), []string{"-addr", taken.Addr().String(), "-data-dir", dataDir},
+		func(string) string { return "" }, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "ADDR") || !strings.Contains(err.Error(), "-addr") {
+		t.Fatalf("error %v", err)
+	}
+	if _, statErr := os.Stat(dataDir); !os.IsNotExist(statErr) {
+		t.Fatalf("the data folder was created before the address was checked: %v", statErr)
 	}
 }
