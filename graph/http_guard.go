@@ -27,7 +27,8 @@ const codeBadRequest = "BAD_REQUEST"
 // not a JSON object, or whose query and operationName are not strings or
 // whose variables and extensions are not objects, gets 400 BAD_REQUEST
 // (never echoing the body), and so does one without a query (unless it
-// names a persisted query); a GET carrying a mutation gets 405. Each refusal
+// names a persisted query) and a GET whose variables or extensions
+// parameter is not a JSON object; a GET carrying a mutation gets 405. Each refusal
 // is counted with obs (when not nil) and logged at info: it is the client's
 // fault. The Accept header is replaced by the single media type Negotiate
 // picks, which the transports and the response cache then read. limits,
@@ -104,7 +105,13 @@ func GuardRequests(obs Observer, limits RateLimiter, next http.Handler) http.Han
 			w.Header().Del("Content-Type") // the transport sets its own
 			r.Body = io.NopCloser(bytes.NewReader(body))
 		case r.Method == http.MethodGet && r.URL.Query().Get("query") != "":
-			if isMutation(r.URL.Query().Get("query"), r.URL.Query().Get("operationName")) {
+			params := r.URL.Query()
+			if !objectOrNull(json.RawMessage(params.Get("variables"))) || !objectOrNull(json.RawMessage(params.Get("extensions"))) ||
+				!validJSON(params.Get("variables")) || !validJSON(params.Get("extensions")) {
+				refuse(http.StatusBadRequest, codeBadRequest, `the "variables" and "extensions" parameters must be JSON objects`)
+				return
+			}
+			if isMutation(params.Get("query"), params.Get("operationName")) {
 				w.Header().Set("Allow", "POST")
 				refuse(http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "mutations and subscriptions must be sent with POST")
 				return
@@ -128,6 +135,11 @@ func GuardRequests(obs Observer, limits RateLimiter, next http.Handler) http.Han
 func objectOrNull(v json.RawMessage) bool {
 	v = bytes.TrimSpace(v)
 	return len(v) == 0 || v[0] == '{' || string(v) == "null"
+}
+
+// validJSON reports whether a URL parameter is absent or JSON.
+func validJSON(param string) bool {
+	return param == "" || json.Valid([]byte(param))
 }
 
 // persisted reports whether a request's extensions name a persisted query,

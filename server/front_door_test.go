@@ -174,6 +174,12 @@ func TestNoSuggestionsInProduction(t *testing.T) {
 			if strings.Contains(string(r.Raw), "Did you mean") {
 				t.Fatalf("production suggests to an anonymous caller: %s", r.Raw)
 			}
+			// The same over Server-Sent Events.
+			r = send(t, prod.URL, queryBody(m.query, m.variables), map[string]string{"Accept": "text/event-stream"})
+			if !strings.HasPrefix(r.ContentType, "text/event-stream") || !strings.Contains(string(r.Raw), "errors") ||
+				strings.Contains(string(r.Raw), "Did you mean") {
+				t.Fatalf("over SSE: %s: %s", r.ContentType, r.Raw)
+			}
 		})
 	}
 	for _, c := range []struct {
@@ -299,6 +305,24 @@ func TestWrongJSONTypes(t *testing.T) {
 				if r.Status != http.StatusBadRequest || r.code() != "BAD_REQUEST" || r.ContentType != accept {
 					t.Fatalf("Accept %s: status %d, Content-Type %s: %s", accept, r.Status, r.ContentType, r.Raw)
 				}
+			}
+		})
+	}
+	for name, params := range map[string]string{
+		"GETVariablesString":  "query=%7B+__typename+%7D&variables=x",
+		"GETVariablesArray":   "query=%7B+__typename+%7D&variables=%5B1%5D",
+		"GETExtensionsNumber": "query=%7B+__typename+%7D&extensions=1",
+		"GETVariablesBadJSON": "query=%7B+__typename+%7D&variables=%7B",
+	} {
+		t.Run(name, func(t *testing.T) {
+			res, err := http.Get(srv.URL + "/graphql?" + params)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(raw), `"code":"BAD_REQUEST"`) {
+				t.Fatalf("status %d: %s", res.StatusCode, raw)
 			}
 		})
 	}
