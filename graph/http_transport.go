@@ -118,6 +118,9 @@ func better(q float64, exact bool, position int, bq float64, bexact bool, bposit
 // isSubscription reports whether the operation a request names is a
 // subscription; documents that do not parse are not.
 func isSubscription(query, operationName string) bool {
+	if !strings.Contains(query, "subscription") {
+		return false // urql asks on every query and mutation: skip the parse
+	}
 	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: query}, MaxTokens)
 	if err != nil {
 		return false
