@@ -5,12 +5,12 @@
 
 GO ?= go
 
-.PHONY: run test check generate postgres browser bench bench-quick
+.PHONY: run test check generate postgres browser npm bench bench-quick
 
 run: postgres
 	$(GO) run ./server
 
-test: postgres browser
+test: postgres browser npm
 	$(GO) test ./...
 
 # bench generates a dataset at scale, runs the load scenarios against the
@@ -48,3 +48,16 @@ browser:
 	echo "Installing Chromium for the browser tests (apt-get)..."; \
 	SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
 	$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium
+
+# The npm packages the tests run (graphql-http's GraphQL-over-HTTP audit,
+# graphql-js's introspection query), exactly as server/testdata/npm's
+# package-lock.json pins them; reinstalled only when the lock changes.
+NPM_TOOLS := server/testdata/npm
+npm: $(NPM_TOOLS)/node_modules/.package-lock.json
+
+$(NPM_TOOLS)/node_modules/.package-lock.json: $(NPM_TOOLS)/package.json $(NPM_TOOLS)/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "Installing Node.js and npm for the tests (apt-get)..."; \
+		SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q nodejs npm; }
+	npm ci --prefix $(NPM_TOOLS) --no-audit --no-fund
+	@touch $@

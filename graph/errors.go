@@ -11,6 +11,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"showcase/auth"
 	"showcase/store"
 )
 
@@ -28,6 +29,36 @@ var (
 	errUnauthenticated = store.Errorf(store.EUnauthorized, "sign in to do this")
 	errForbidden       = store.Errorf(store.EForbidden, "you are not allowed to do this")
 )
+
+// presenter returns the error presenter: presentError, and in production
+// also withoutSuggestions for everyone but admins' own sessions.
+func presenter(production bool) graphql.ErrorPresenterFunc {
+	if !production {
+		return presentError
+	}
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gqlErr := presentError(ctx, err)
+		if v := auth.ViewerFrom(ctx); !v.IsAdmin() || v.IsApp() {
+			gqlErr.Message = withoutSuggestions(gqlErr.Message)
+		}
+		return gqlErr
+	}
+}
+
+// suggestionMarker starts every suggestion gqlparser's validation rules and
+// variable coercion add to a message, always at its end: `Did you mean
+// "first"?`, `Did you mean the enum value "LAST_HOUR"?`, `Did you mean to
+// use an inline fragment on "Video"?`, `Did you mean "feed { ... }"?`.
+const suggestionMarker = " Did you mean "
+
+// withoutSuggestions cuts a message's suggestion, which names parts of the
+// schema the caller may not read.
+func withoutSuggestions(msg string) string {
+	if i := strings.LastIndex(msg, suggestionMarker); i >= 0 && strings.HasSuffix(msg, "?") {
+		return msg[:i]
+	}
+	return msg
+}
 
 // presentError gives every error a stable code. Application errors keep their
 // message; anything else is logged and shown only as "internal error", so SQL

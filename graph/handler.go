@@ -3,7 +3,6 @@ package graph
 import (
 	"context"
 	"net/http"
-	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 
@@ -21,9 +20,13 @@ import (
 // client's repeated operations skip parsing and validation.
 const queryCacheSize = 1000
 
-// NewHandler serves the schema over GraphQL-over-HTTP: POST with JSON, and
-// GET for queries only. Responses are application/graphql-response+json
-// unless the client asks for application/json.
+// NewHandler returns the gqlgen server of the schema, with its dataloaders:
+// GraphQL over HTTP (POST with JSON, GET for queries only), Server-Sent
+// Events and graphql-transport-ws websockets, the shape and complexity
+// limits, persisted queries, and introspection (admins only in production).
+// It expects requests that went through GuardRequests, which checks the
+// body and negotiates the response's media type (the Accept header it
+// leaves is the one the transports answer with).
 func NewHandler(r *Resolver) http.Handler {
 	cfg := Config{Resolvers: r}
 	cfg.Directives.Auth = authDirective
@@ -34,8 +37,7 @@ func NewHandler(r *Resolver) http.Handler {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(r.websocketTransport())
 	srv.AddTransport(r.sseTransport())
-	srv.AddTransport(transport.GET{UseGrapQLResponseJsonByDefault: true})
-	srv.AddTransport(transport.POST{UseGrapQLResponseJsonByDefault: true})
+	srv.AddTransport(httpTransport{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](queryCacheSize)})
@@ -43,11 +45,10 @@ func NewHandler(r *Resolver) http.Handler {
 	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
 	srv.SetParserTokenLimit(MaxTokens)
 	if r.Production {
-		srv.SetDisableSuggestion(true)
 		srv.AroundOperations(adminOnlyIntrospection)
 	}
 	srv.AroundResponses(r.logOperations)
-	srv.SetErrorPresenter(presentError)
+	srv.SetErrorPresenter(presenter(r.Production))
 	srv.SetRecoverFunc(recoverPanic)
 	top := r.TopCreatorFollowers
 	if top <= 0 {
@@ -57,13 +58,7 @@ func NewHandler(r *Resolver) http.Handler {
 	if wait <= 0 {
 		wait = DefaultBatchWait
 	}
-	exec := WithLoaders(r.DB, top, wait, srv)
-	if r.ResponseCacheTTL > 0 {
-		exec = newResponseCache(r.ResponseCacheTTL, func(ctx context.Context, operation string, codes []string, d time.Duration) {
-			r.observe(ctx, operation, codes, d, true)
-		}).middleware(exec)
-	}
-	return WithRequestID(guardRequests(r.Observer, r.RateLimiter, exec))
+	return WithLoaders(r.DB, top, wait, srv)
 }
 
 // adminOnlyIntrospection lets only admins' own sessions read the schema in

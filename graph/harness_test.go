@@ -54,6 +54,13 @@ func newTestAPI(t testing.TB) *testAPI {
 // newTestAPIWith lets a test change the resolver's configuration.
 func newTestAPIWith(t testing.TB, configure func(*graph.Resolver)) *testAPI {
 	t.Helper()
+	return newTestAPICached(t, 0, configure)
+}
+
+// newTestAPICached is newTestAPIWith with the anonymous response cache on
+// for ttl (off when 0).
+func newTestAPICached(t testing.TB, ttl time.Duration, configure func(*graph.Resolver)) *testAPI {
+	t.Helper()
 	dsn := storetest.DSN(t)
 	db, err := store.Open(context.Background(), dsn, store.PoolOptions{MaxOpenConns: 40})
 	if err != nil {
@@ -65,15 +72,16 @@ func newTestAPIWith(t testing.TB, configure func(*graph.Resolver)) *testAPI {
 		t.Fatal(err)
 	}
 	a := &testAPI{t: t, db: db, dsn: dsn, tokens: tokens, payments: payment.NewTestProvider(db.DB.DB), events: store.NewEventBuffer(db)}
-	a.serveWith(configure)
+	a.serveWith(ttl, configure)
 	return a
 }
 
-// serveWith builds the handler over a's database.
-func (a *testAPI) serveWith(configure func(*graph.Resolver)) {
+// serveWith builds the handler over a's database, with the anonymous
+// response cache on for ttl (off when 0).
+func (a *testAPI) serveWith(ttl time.Duration, configure func(*graph.Resolver)) {
 	r := &graph.Resolver{DB: a.db, Tokens: a.tokens, Payments: a.payments, Events: a.events, FeedWeights: store.DefaultFeedWeights}
 	configure(r)
-	api := auth.Middleware(a.tokens, a.db, graph.NewHandler(r))
+	api := endpoint(a.tokens, a.db, r, ttl)
 	a.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, counter := store.WithStatementCounter(r.Context())
 		api.ServeHTTP(w, r.WithContext(ctx))
@@ -92,8 +100,16 @@ func (a *testAPI) replica() *testAPI {
 	}
 	a.t.Cleanup(func() { db.Close() })
 	b := &testAPI{t: a.t, db: db, dsn: a.dsn, tokens: a.tokens, payments: payment.NewTestProvider(db.DB.DB), events: store.NewEventBuffer(db)}
-	b.serveWith(func(*graph.Resolver) {})
+	b.serveWith(0, func(*graph.Resolver) {})
 	return b
+}
+
+// endpoint composes the GraphQL endpoint as server/routes.go does (without
+// the rate limit and the request timeout), over r, with the anonymous
+// response cache on for cacheTTL (off when 0).
+func endpoint(tokens *auth.Tokens, db *store.DB, r *graph.Resolver, cacheTTL time.Duration) http.Handler {
+	return graph.WithRequestID(auth.Middleware(tokens, db,
+		graph.GuardRequests(r.Observer, nil, graph.NewResponseCache(cacheTTL, r.Observer).Middleware(graph.NewHandler(r)))))
 }
 
 type gqlError struct {

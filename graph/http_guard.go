@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -15,60 +16,112 @@ import (
 // MaxBodyBytes bounds a GraphQL request body.
 const MaxBodyBytes = 1 << 20
 
-// guardRequests enforces GraphQL-over-HTTP rules before gqlgen sees a
-// request: bodies over 1 MiB get 413, a batch (JSON array) or a body that is
-// not JSON gets 400 without echoing it, and a GET carrying a mutation gets 405.
-func guardRequests(obs Observer, limits RateLimiter, next http.Handler) http.Handler {
-	requestError := func(w http.ResponseWriter, status int, code, msg string) {
-		if obs != nil {
-			obs.ObserveRejection(code)
-		}
-		requestError(w, status, code, msg)
-	}
+// codeBadRequest is the code of a request the client got wrong at the HTTP
+// level: an unreadable body, JSON that is not an object, parameters of the
+// wrong JSON types.
+const codeBadRequest = "BAD_REQUEST"
+
+// GuardRequests enforces the GraphQL-over-HTTP rules before gqlgen sees a
+// request, and negotiates the response's media type. Bodies over 1 MiB get
+// 413; a batch (JSON array) gets 400 BATCHING_NOT_SUPPORTED; a body that is
+// not a JSON object, or whose query and operationName are not strings or
+// whose variables and extensions are not objects, gets 400 BAD_REQUEST
+// (never echoing the body), and so does one without a query (unless it
+// names a persisted query) and a GET whose variables or extensions
+// parameter is not a JSON object; a GET carrying a mutation gets 405. Each refusal
+// is counted with obs (when not nil) and logged at info: it is the client's
+// fault. The Accept header is replaced by the single media type Negotiate
+// picks, which the transports and the response cache then read. limits,
+// when not nil, charges each request to its caller's bucket (429 when empty).
+func GuardRequests(obs Observer, limits RateLimiter, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		refuse := func(status int, code, msg string) {
+			if obs != nil {
+				obs.ObserveRejection(code)
+			}
+			slog.LogAttrs(r.Context(), slog.LevelInfo, "request refused", slog.String("request_id", RequestID(r.Context())),
+				slog.Int("status", status), slog.String("code", code))
+			writeRequestError(w, status, code, msg)
+		}
+		if r.Header.Get("Upgrade") != "" {
+			next.ServeHTTP(w, r) // a websocket: its messages have their own rules
+			return
+		}
+		w.Header().Set("Content-Type", Negotiate(r.Header.Get("Accept"), false, false))
 		switch {
 		case r.Method == http.MethodPost:
 			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 			var tooLarge *http.MaxBytesError
 			if errors.As(err, &tooLarge) {
-				requestError(w, http.StatusRequestEntityTooLarge, "REQUEST_TOO_LARGE", "the request body exceeds 1 MiB")
+				refuse(http.StatusRequestEntityTooLarge, "REQUEST_TOO_LARGE", "the request body exceeds 1 MiB")
 				return
 			}
 			if err != nil {
-				requestError(w, http.StatusBadRequest, "BAD_REQUEST", "the request body could not be read")
+				refuse(http.StatusBadRequest, codeBadRequest, "the request body could not be read")
 				return
 			}
 			trimmed := bytes.TrimSpace(body)
 			if len(trimmed) > 0 && trimmed[0] == '[' {
-				requestError(w, http.StatusBadRequest, "BATCHING_NOT_SUPPORTED", "send one operation per request; batches are not supported")
+				refuse(http.StatusBadRequest, "BATCHING_NOT_SUPPORTED", "send one operation per request; batches are not supported")
 				return
 			}
-			// One pass both checks the JSON and finds the query to charge for;
-			// a query of the wrong type is gqlgen's to explain.
-			var peek struct {
-				Query string `json:"query"`
+			// One pass checks the JSON and its types and finds the query to
+			// charge for and to negotiate by.
+			var params struct {
+				Query         *string         `json:"query"`
+				OperationName *string         `json:"operationName"`
+				Variables     json.RawMessage `json:"variables"`
+				Extensions    json.RawMessage `json:"extensions"`
 			}
-			var syntax *json.SyntaxError
-			if err := json.Unmarshal(trimmed, &peek); len(trimmed) == 0 || trimmed[0] != '{' || errors.As(err, &syntax) {
-				requestError(w, http.StatusBadRequest, "BAD_REQUEST", "the request body must be a JSON object with a query")
+			if len(trimmed) == 0 || trimmed[0] != '{' || json.Unmarshal(trimmed, &params) != nil ||
+				!objectOrNull(params.Variables) || !objectOrNull(params.Extensions) {
+				refuse(http.StatusBadRequest, codeBadRequest, errBadParams.Error())
 				return
+			}
+			if (params.Query == nil || *params.Query == "") && !persisted(params.Extensions) {
+				refuse(http.StatusBadRequest, codeBadRequest, `the request has no "query"`)
+				return
+			}
+			var query, operation string
+			if params.Query != nil {
+				query = *params.Query
+			}
+			if params.OperationName != nil {
+				operation = *params.OperationName
 			}
 			if limits != nil {
-				cost, sensitive := requestCost(peek.Query)
+				cost, sensitive := requestCost(query)
 				if ok, wait := allow(limits, obs, r, sensitive, cost); !ok {
 					rateLimited(w, wait)
 					return
 				}
 			}
+			accept := r.Header.Get("Accept")
+			media := Negotiate(accept, true, false)
+			if media != MediaEventStream && Negotiate(accept, true, true) == MediaEventStream && isSubscription(query, operation) {
+				media = MediaEventStream
+			}
+			r.Header.Set("Accept", media)
+			w.Header().Del("Content-Type") // the transport sets its own
 			r.Body = io.NopCloser(bytes.NewReader(body))
-		case r.Method == http.MethodGet && r.URL.Query().Get("query") != "" && r.Header.Get("Upgrade") == "":
-			if isMutation(r.URL.Query().Get("query"), r.URL.Query().Get("operationName")) {
+		case r.Method == http.MethodGet && r.URL.Query().Get("query") != "":
+			params := r.URL.Query()
+			if !objectOrNull(json.RawMessage(params.Get("variables"))) || !objectOrNull(json.RawMessage(params.Get("extensions"))) ||
+				!validJSON(params.Get("variables")) || !validJSON(params.Get("extensions")) {
+				refuse(http.StatusBadRequest, codeBadRequest, `the "variables" and "extensions" parameters must be JSON objects`)
+				return
+			}
+			if isMutation(params.Get("query"), params.Get("operationName")) {
 				w.Header().Set("Allow", "POST")
-				requestError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "mutations and subscriptions must be sent with POST")
+				refuse(http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "mutations and subscriptions must be sent with POST")
 				return
 			}
 		}
-		if limits != nil && r.Method != http.MethodPost && r.Header.Get("Upgrade") == "" {
+		if r.Method != http.MethodPost {
+			r.Header.Set("Accept", Negotiate(r.Header.Get("Accept"), false, false))
+			w.Header().Del("Content-Type")
+		}
+		if limits != nil && r.Method != http.MethodPost {
 			if ok, wait := allow(limits, obs, r, false, 1); !ok {
 				rateLimited(w, wait)
 				return
@@ -76,6 +129,26 @@ func guardRequests(obs Observer, limits RateLimiter, next http.Handler) http.Han
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// objectOrNull reports whether a JSON value is absent, null or an object.
+func objectOrNull(v json.RawMessage) bool {
+	v = bytes.TrimSpace(v)
+	return len(v) == 0 || v[0] == '{' || string(v) == "null"
+}
+
+// validJSON reports whether a URL parameter is absent or JSON.
+func validJSON(param string) bool {
+	return param == "" || json.Valid([]byte(param))
+}
+
+// persisted reports whether a request's extensions name a persisted query,
+// which a request may send instead of its document.
+func persisted(extensions json.RawMessage) bool {
+	var ext struct {
+		PersistedQuery json.RawMessage `json:"persistedQuery"`
+	}
+	return len(extensions) > 0 && json.Unmarshal(extensions, &ext) == nil && len(ext.PersistedQuery) > 0 && string(ext.PersistedQuery) != "null"
 }
 
 // isMutation reports whether the operation a GET would run is not a query.
@@ -92,12 +165,9 @@ func isMutation(query, operationName string) bool {
 	return op != nil && op.Operation != ast.Query
 }
 
+// requestError answers a refused request (the rate limiter's 429).
 func requestError(w http.ResponseWriter, status int, code, msg string) {
-	w.Header().Set("Content-Type", "application/graphql-response+json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"errors": []map[string]any{{"message": msg, "extensions": map[string]any{"code": code}}},
-	})
+	writeRequestError(w, status, code, msg)
 }
 
 // allow charges a request to its caller's bucket, and to its address's

@@ -27,12 +27,28 @@ func TestQueryLimits(t *testing.T) {
 	}
 	bomb.WriteString("fragment F30 on Shop { id }\n")
 	manyTokens := "{ " + strings.Repeat("__typename ", 6000) + "}"
+	// Under the token and field limits, but quadratic (and worse) to
+	// validate: the same field 3,000 times; 60 pages of 60 ids merged.
+	repeated := "{ " + strings.Repeat("__typename ", 3000) + "}"
+	nestedRepeats := "{ " + strings.Repeat("shops { edges { node { "+strings.Repeat("id ", 60)+"} } } ", 60) + "}"
+	var fragmentRepeats strings.Builder
+	fragmentRepeats.WriteString("{ ")
+	for i := 0; i < 300; i++ {
+		fmt.Fprintf(&fragmentRepeats, "...F%d ", i)
+	}
+	fragmentRepeats.WriteString("}\n")
+	for i := 0; i < 300; i++ {
+		fmt.Fprintf(&fragmentRepeats, "fragment F%d on Query { __typename }\n", i)
+	}
 	for name, c := range map[string]struct{ query, code string }{
 		"Depth":        {deep, "DEPTH_LIMIT_EXCEEDED"},
 		"Aliases":      {wide, "ALIAS_LIMIT_EXCEEDED"},
 		"Complexity":   {costly, "COMPLEXITY_LIMIT_EXCEEDED"},
 		"FragmentBomb": {bomb.String(), "COMPLEXITY_LIMIT_EXCEEDED"},
 		"Tokens":       {manyTokens, ""},
+		"Repeated":     {repeated, "COMPLEXITY_LIMIT_EXCEEDED"},
+		"NestedRepeat": {nestedRepeats, "COMPLEXITY_LIMIT_EXCEEDED"},
+		"SpreadRepeat": {fragmentRepeats.String(), "COMPLEXITY_LIMIT_EXCEEDED"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			before := a.statements.Load()

@@ -33,7 +33,7 @@ func (a *testAPI) liveServer() (*httptest.Server, *live.Hub) {
 	}
 	r := &graph.Resolver{DB: a.db, Tokens: a.tokens, Payments: a.payments, Events: a.events,
 		FeedWeights: store.DefaultFeedWeights, Live: hub}
-	h := auth.Middleware(a.tokens, a.db, graph.NewHandler(r))
+	h := endpoint(a.tokens, a.db, r, 0)
 	a.handler = h // requests through a.post now publish live events too
 	srv := httptest.NewServer(h)
 	a.t.Cleanup(func() {

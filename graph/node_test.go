@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -72,15 +73,19 @@ func TestMalformedIDsAreBadUserInput(t *testing.T) {
 func TestGraphQLOverHTTP(t *testing.T) {
 	a := newTestAPI(t)
 	t.Run("ResponseMediaType", func(t *testing.T) {
+		// No Accept means application/json (the spec's legacy default).
 		resp := a.post("", `{ __typename }`, nil)
-		if ct := resp.Header.Get("Content-Type"); ct != "application/graphql-response+json" {
+		if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
 			t.Fatalf("Content-Type = %q", ct)
 		}
 	})
 	t.Run("ValidationErrorIs400", func(t *testing.T) {
-		resp := a.post("", `{ noSuchField }`, nil)
-		if resp.Status != http.StatusBadRequest || resp.code() != "GRAPHQL_VALIDATION_FAILED" {
-			t.Fatalf("status %d errors %+v", resp.Status, resp.Errors)
+		req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query": "{ noSuchField }"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/graphql-response+json")
+		resp := a.serve(req)
+		if resp.Status != http.StatusBadRequest || resp.code() != "GRAPHQL_VALIDATION_FAILED" || resp.Data != nil {
+			t.Fatalf("status %d data %s errors %+v", resp.Status, resp.Data, resp.Errors)
 		}
 	})
 	t.Run("GETServesQueries", func(t *testing.T) {

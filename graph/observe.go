@@ -70,19 +70,19 @@ func (r *Resolver) logOperations(ctx context.Context, next graphql.ResponseHandl
 		}
 	}
 	noteShareable(ctx, name, query, codes)
-	r.observe(ctx, name, codes, time.Since(start), false)
+	observe(ctx, r.Observer, name, codes, time.Since(start), false)
 	return resp
 }
 
-// observe counts an operation and writes its log line; cached says it was
-// answered from the shared anonymous cache.
-func (r *Resolver) observe(ctx context.Context, name string, codes []string, d time.Duration, cached bool) {
+// observe counts an operation with obs (when not nil) and writes its log
+// line; cached says it was answered from the shared anonymous cache.
+func observe(ctx context.Context, obs Observer, name string, codes []string, d time.Duration, cached bool) {
 	outcome := "ok"
 	if len(codes) > 0 {
 		outcome = codes[0]
 	}
-	if r.Observer != nil {
-		r.Observer.ObserveOperation(name, outcome, d)
+	if obs != nil {
+		obs.ObserveOperation(name, outcome, d)
 	}
 	slog.LogAttrs(ctx, slog.LevelInfo, "graphql", slog.String("request_id", RequestID(ctx)), slog.String("operation", name),
 		slog.Float64("duration_ms", float64(d.Microseconds())/1000), slog.Any("error_codes", codes), slog.Bool("cached", cached))

@@ -37,11 +37,6 @@ type Resolver struct {
 	AllowedOrigins []string
 	// Observer, when set, counts operations for metrics.
 	Observer Observer
-	// RateLimiter, when set, limits requests per caller.
-	RateLimiter RateLimiter
-	// ResponseCacheTTL, when positive, shares anonymous query responses for
-	// that long (see responseCache).
-	ResponseCacheTTL time.Duration
 	// BatchWait is how long loaders collect keys (DefaultBatchWait when 0).
 	BatchWait time.Duration
 	// StreamCheckInterval is how often open streams' credentials are checked

@@ -28,7 +28,7 @@ const (
 // moment: an anonymous caller always gets them for the same document.
 var cacheableCodes = map[string]bool{"FORBIDDEN": true, "NOT_FOUND": true, "BAD_USER_INPUT": true}
 
-// responseCache shares query responses among anonymous callers for a short
+// ResponseCache shares query responses among anonymous callers for a short
 // time. When a video goes viral thousands of signed-out viewers ask for the
 // same feed page within a second; executing it once per TTL instead of once
 // per viewer is what keeps the API fast then. Only anonymous queries are
@@ -40,7 +40,7 @@ var cacheableCodes = map[string]bool{"FORBIDDEN": true, "NOT_FOUND": true, "BAD_
 // callers with nothing to be served wait for that execution's answer
 // instead of running their own (a cold or long-expired page would otherwise
 // be executed by every caller at once, and fall further behind).
-type responseCache struct {
+type ResponseCache struct {
 	ttl     time.Duration
 	entries *lru.LRU[*cachedResponse]
 	// served logs and counts an answer given from the cache.
@@ -66,8 +66,18 @@ type execution struct {
 	answer *cachedResponse
 }
 
-func newResponseCache(ttl time.Duration, served func(ctx context.Context, operation string, codes []string, d time.Duration)) *responseCache {
-	return &responseCache{ttl: ttl, entries: lru.New[*cachedResponse](maxCachedResponses), served: served, running: map[string]*execution{}}
+// NewResponseCache returns a cache that shares an anonymous query's answer
+// for ttl; each answer it serves is logged and counted with obs (when not
+// nil) like an executed one, marked cached. A ttl of 0 or less returns nil,
+// whose Middleware passes every request through.
+func NewResponseCache(ttl time.Duration, obs Observer) *ResponseCache {
+	if ttl <= 0 {
+		return nil
+	}
+	return &ResponseCache{ttl: ttl, entries: lru.New[*cachedResponse](maxCachedResponses), running: map[string]*execution{},
+		served: func(ctx context.Context, operation string, codes []string, d time.Duration) {
+			observe(ctx, obs, operation, codes, d, true)
+		}}
 }
 
 // cacheNote is how execution tells the cache whether a response may be
@@ -95,8 +105,13 @@ func noteShareable(ctx context.Context, operation string, query bool, codes []st
 	n.shareable, n.operation, n.codes = true, operation, codes
 }
 
-// middleware serves anonymous queries from the cache, and fills it.
-func (c *responseCache) middleware(next http.Handler) http.Handler {
+// Middleware serves anonymous queries from the cache, and fills it with
+// next's answers. It expects requests that went through GuardRequests (the
+// Accept header negotiated, the body checked).
+func (c *ResponseCache) Middleware(next http.Handler) http.Handler {
+	if c == nil {
+		return next
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key, ok := c.key(r)
 		if !ok {
@@ -138,7 +153,7 @@ func (c *responseCache) middleware(next http.Handler) http.Handler {
 
 // execute runs the request, answers it, and shares the answer when it may
 // be shared.
-func (c *responseCache) execute(w http.ResponseWriter, r *http.Request, key string, x *execution, next http.Handler, now time.Time) {
+func (c *ResponseCache) execute(w http.ResponseWriter, r *http.Request, key string, x *execution, next http.Handler, now time.Time) {
 	defer func() {
 		c.mu.Lock()
 		delete(c.running, key)
@@ -156,7 +171,7 @@ func (c *responseCache) execute(w http.ResponseWriter, r *http.Request, key stri
 }
 
 // answer serves a shared answer, and logs and counts it.
-func (c *responseCache) answer(w http.ResponseWriter, r *http.Request, e *cachedResponse, now time.Time) {
+func (c *ResponseCache) answer(w http.ResponseWriter, r *http.Request, e *cachedResponse, now time.Time) {
 	h := w.Header()
 	h.Set("Content-Type", e.contentType)
 	h.Set("Age", strconv.Itoa(int(max(now.Sub(e.stored), 0)/time.Second)))
@@ -169,10 +184,10 @@ func (c *responseCache) answer(w http.ResponseWriter, r *http.Request, e *cached
 
 // key names an anonymous query request by everything its answer depends
 // on, or says it may not be shared.
-func (c *responseCache) key(r *http.Request) (string, bool) {
+func (c *ResponseCache) key(r *http.Request) (string, bool) {
 	if c == nil || auth.ViewerFrom(r.Context()).SignedIn() || auth.ViewerFrom(r.Context()).IsApp() ||
 		r.Header.Get("Authorization") != "" || r.Header.Get("Upgrade") != "" ||
-		strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+		r.Header.Get("Accept") == MediaEventStream {
 		return "", false
 	}
 	if cc := r.Header.Get("Cache-Control"); strings.Contains(cc, "no-cache") || strings.Contains(cc, "no-store") {

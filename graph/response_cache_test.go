@@ -19,7 +19,7 @@ import (
 func TestResponseCache(t *testing.T) {
 	const ttl = 300 * time.Millisecond
 	ops := &operationCounter{}
-	a := newTestAPIWith(t, func(r *graph.Resolver) { r.ResponseCacheTTL, r.Observer = ttl, ops })
+	a := newTestAPICached(t, ttl, func(r *graph.Resolver) { r.Observer = ops })
 	f := a.fixture("cached")
 	const count = `{ products(first: 5) { edges { node { title } } } }`
 
@@ -96,7 +96,7 @@ func TestResponseCache(t *testing.T) {
 // TestResponseCacheExecutesOnceForConcurrentCallers: callers arriving
 // together at a page nobody has asked for yet get one execution's answer.
 func TestResponseCacheExecutesOnceForConcurrentCallers(t *testing.T) {
-	a := newTestAPIWith(t, func(r *graph.Resolver) { r.ResponseCacheTTL = time.Minute })
+	a := newTestAPICached(t, time.Minute, func(*graph.Resolver) {})
 	f := a.fixture("together")
 	a.product(f.sellerToken, f.shopID, "second", nil)
 	const page = `{ products(first: 5) { edges { node { title variants { edges { node { sku } } } } } } }`
@@ -144,7 +144,7 @@ func (o *operationCounter) ObserveRejection(string)                        {}
 // TestResponseCacheErrorsNotShared: a failure of the moment (here, an
 // internal error) is never served to the next caller.
 func TestResponseCacheSkipsUncacheableErrors(t *testing.T) {
-	a := newTestAPIWith(t, func(r *graph.Resolver) { r.ResponseCacheTTL = time.Minute })
+	a := newTestAPICached(t, time.Minute, func(*graph.Resolver) {})
 	const q = `{ shops(first: 1) { totalCount } }`
 	a.db.Close() // every statement now fails
 	for i := 0; i < 2; i++ {

@@ -285,13 +285,13 @@ func (r *Resolver) websocketInit(ctx context.Context, payload transport.InitPayl
 // expires or is revoked gets a final `next` event with an UNAUTHENTICATED
 // error and is completed.
 func (r *Resolver) sseTransport() graphql.Transport {
-	return guardedSSE{r: r, sse: transport.SSE{KeepAlivePingInterval: wsKeepAlive}}
+	return guardedSSE{r: r, sse: negotiatedSSE{transport.SSE{KeepAlivePingInterval: wsKeepAlive}}}
 }
 
 // guardedSSE is gqlgen's SSE transport bound to the caller's credential.
 type guardedSSE struct {
 	r   *Resolver
-	sse transport.SSE
+	sse negotiatedSSE
 }
 
 var _ graphql.Transport = guardedSSE{}

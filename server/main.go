@@ -57,6 +57,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer logs.Close()
 	slog.SetDefault(slog.New(slog.NewJSONHandler(logs, nil)))
 
+	// The address first: a port in use should not cost a database start
+	// and a seeding before saying so.
+	ln, err := listen(cfg.Addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+
 	db, dsn, embedded, closeDB, err := openDatabase(ctx, cfg)
 	if err != nil {
 		return err
@@ -132,10 +140,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			}
 		}()
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return err
-	}
 	// Cancelled first at shutdown: websocket and SSE streams close with a
 	// proper close code instead of holding the shutdown up.
 	connCtx, closeStreams := context.WithCancel(context.WithoutCancel(ctx))
@@ -175,6 +179,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	return nil
+}
+
+// listen opens the API's address; when it is taken, the error says how to
+// pick another.
+func listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("cannot listen on %s: %w; another program may be using it: "+
+			"choose another address with -addr or ADDR, e.g. `ADDR=127.0.0.1:8081 make run`", addr, err)
+	}
+	return ln, nil
 }
 
 // seedIfEmpty loads demo data into an empty database when allowed.

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"net/http"
-	"strings"
 	"time"
 
 	"showcase/auth"
@@ -25,11 +24,22 @@ func newServer(cfg config, db *store.DB, tokens *auth.Tokens, payments payment.P
 	debugMux.Handle("GET /metrics", m.handler())
 	// pprof's handlers register on the default mux, which serves nothing else.
 	debugMux.Handle("/debug/pprof/", http.DefaultServeMux)
-	api := auth.Middleware(tokens, db, graph.NewHandler(&graph.Resolver{DB: db, Tokens: tokens, Payments: payments, Events: events,
+	// The GraphQL endpoint, outermost first: a request id for every log
+	// line; the caller (a bearer token's user or app, 401 when invalid); the
+	// HTTP rules (body size and JSON types, GET only for queries, the
+	// response's media type negotiated, the rate limit); the 30-second
+	// timeout of everything but streams; the anonymous response cache; and
+	// gqlgen (transports, shape limits, resolvers, dataloaders).
+	gql := graph.NewHandler(&graph.Resolver{DB: db, Tokens: tokens, Payments: payments, Events: events,
 		TopCreatorFollowers: cfg.TopCreatorFollowers, FeedWeights: cfg.FeedWeights,
-		Production: cfg.Production, Live: hub, AllowedOrigins: cfg.AllowedOrigins, Observer: m,
-		RateLimiter: limits, ResponseCacheTTL: cfg.ResponseCacheTTL}))
-	mux.Handle("/graphql", withRequestTimeout(api))
+		Production: cfg.Production, Live: hub, AllowedOrigins: cfg.AllowedOrigins, Observer: m})
+	api := graph.WithRequestID(
+		auth.Middleware(tokens, db,
+			graph.GuardRequests(m, limits,
+				withRequestTimeout(
+					graph.NewResponseCache(cfg.ResponseCacheTTL, m).Middleware(
+						gql)))))
+	mux.Handle("/graphql", api)
 	mux.Handle("/oauth/token", limits.limitTokenEndpoint(auth.TokenEndpoint(tokens, db)))
 	mux.Handle("GET /playground", playgroundHandler("/graphql"))
 	mux.Handle("GET /{$}", webPage("index.html"))
@@ -55,9 +65,11 @@ func newServer(cfg config, db *store.DB, tokens *auth.Tokens, payments payment.P
 // requestTimeout bounds a GraphQL request; streams (websocket, SSE) live on.
 const requestTimeout = 30 * time.Second
 
+// withRequestTimeout bounds each request but websockets and event streams
+// (the Accept header graph.GuardRequests negotiated) by requestTimeout.
 func withRequestTimeout(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Upgrade") != "" || strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+		if r.Header.Get("Upgrade") != "" || r.Header.Get("Accept") == graph.MediaEventStream {
 			next.ServeHTTP(w, r)
 			return
 		}
