@@ -37,9 +37,17 @@ func testServer(t *testing.T, db *store.DB, tokens *auth.Tokens, hub *live.Hub, 
 
 // testServers is testServer that also serves the debug listener's routes
 // (what DEBUG_ADDR serves) on a second server.
+// In production it is a staging deployment unless env says otherwise: a
+// signing secret, and the test payment provider explicitly allowed.
 func testServers(t *testing.T, db *store.DB, tokens *auth.Tokens, hub *live.Hub, env map[string]string, configure ...func(*config)) (api, debug *httptest.Server) {
 	t.Helper()
-	cfg, err := parseConfig(nil, func(k string) string { return env[k] }, io.Discard)
+	staging := map[string]string{"JWT_SECRET": strings.Repeat("t", 32), "ALLOW_TEST_PAYMENTS": "true"}
+	cfg, err := parseConfig(nil, func(k string) string {
+		if v, ok := env[k]; ok || env["APP_ENV"] != "production" {
+			return v
+		}
+		return staging[k]
+	}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -286,15 +286,7 @@ func TestServerKilledBetweenChargeAndCompletion(t *testing.T) {
 	defer db.Close()
 	var login struct{ LogIn struct{ Token string } }
 	post(t, first.base, "", `mutation { logIn(input: {email: "demo@showcase.dev", password: "showcase-demo"}) { token } }`, &login)
-	var variantID int64
-	if err := db.GetContext(ctx, &variantID, `SELECT v.id FROM product_variants v JOIN products p ON p.id = v.product_id
-		WHERE p.status = 'ACTIVE' AND v.stock > 5 ORDER BY v.id LIMIT 1`); err != nil {
-		t.Fatal(err)
-	}
-	var start int
-	if err := db.GetContext(ctx, &start, `SELECT stock FROM product_variants WHERE id = $1`, variantID); err != nil {
-		t.Fatal(err)
-	}
+	variantID, start := activeVariant(t, db, 5)
 	// The completion fails (retryably) until the trigger goes: the process
 	// keeps retrying it, and is killed there.
 	if _, err := db.ExecContext(ctx, `CREATE FUNCTION test_block_capture() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -359,15 +351,7 @@ func TestThreeReplicasKeepEveryPaymentAndRefundFromAny(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	var variantID int64
-	if err := db.GetContext(ctx, &variantID, `SELECT v.id FROM product_variants v JOIN products p ON p.id = v.product_id
-		WHERE p.status = 'ACTIVE' AND v.stock > 10 ORDER BY v.id LIMIT 1`); err != nil {
-		t.Fatal(err)
-	}
-	var start int
-	if err := db.GetContext(ctx, &start, `SELECT stock FROM product_variants WHERE id = $1`, variantID); err != nil {
-		t.Fatal(err)
-	}
+	variantID, start := activeVariant(t, db, 10)
 	variant := globalIDFor("ProductVariant", variantID)
 	type bought struct {
 		token, order string
@@ -461,11 +445,7 @@ func TestStripeProviderEndToEnd(t *testing.T) {
 	defer db.Close()
 	var login struct{ LogIn struct{ Token string } }
 	post(t, p.base, "", `mutation { logIn(input: {email: "demo@showcase.dev", password: "showcase-demo"}) { token } }`, &login)
-	var variantID int64
-	if err := db.GetContext(ctx, &variantID, `SELECT v.id FROM product_variants v JOIN products p ON p.id = v.product_id
-		WHERE p.status = 'ACTIVE' AND v.stock > 2 ORDER BY v.id LIMIT 1`); err != nil {
-		t.Fatal(err)
-	}
+	variantID, _ := activeVariant(t, db, 2)
 	a := sendCheckout(p.base, login.LogIn.Token, "stripe-key", globalIDFor("ProductVariant", variantID), 1)
 	if len(a.orders) != 1 {
 		t.Fatalf("checkout through Stripe = %+v", a)
@@ -482,4 +462,19 @@ func TestStripeProviderEndToEnd(t *testing.T) {
 	if pay.Provider != "stripe" || pay.Status != "CAPTURED" || !strings.HasPrefix(pay.Ref, "pi_") {
 		t.Fatalf("payment = %+v, want a captured Stripe PaymentIntent", pay)
 	}
+}
+
+// activeVariant finds the first variant of an active product with more than
+// minStock units, and its stock.
+func activeVariant(t *testing.T, db *sqlx.DB, minStock int) (id int64, stock int) {
+	t.Helper()
+	var v struct {
+		ID    int64 `db:"id"`
+		Stock int   `db:"stock"`
+	}
+	if err := db.GetContext(context.Background(), &v, `SELECT v.id, v.stock FROM product_variants v JOIN products p ON p.id = v.product_id
+		WHERE p.status = 'ACTIVE' AND v.stock > $1 ORDER BY v.id LIMIT 1`, minStock); err != nil {
+		t.Fatal(err)
+	}
+	return v.ID, v.Stock
 }
