@@ -113,14 +113,25 @@ func TestStorefrontInABrowser(t *testing.T) {
 	if got := variantStock(t, srv.URL, variant); got != stockBefore {
 		t.Fatalf("a declined payment changed the stock: %d → %d", stockBefore, got)
 	}
+	// A provider that is down asks for a retry with the same key: the
+	// retry sends the same key (one checkout, the stock reserved once).
+	eval(page, `document.querySelector('#sheet [name=payment]').value = 'tok_error'; document.getElementById('buy-now').click(); ""`)
+	waitFor(page, `(document.querySelector('#sheet .result .errors') || {}).innerText?.includes('unavailable')`)
+	eval(page, `document.querySelector('#sheet .result').replaceChildren(); document.getElementById('buy-now').click(); ""`)
+	waitFor(page, `(document.querySelector('#sheet .result .errors') || {}).innerText?.includes('unavailable')`)
+	if got := variantStock(t, srv.URL, variant); got != stockBefore-2 {
+		t.Fatalf("stock after a failed payment and its retry: %d → %d, want one reservation of 2 (one key)", stockBefore, got)
+	}
 	eval(page, `document.querySelector('#sheet [name=payment]').value = 'tok_ok'; document.getElementById('buy-now').click(); ""`)
 	waitFor(page, `!!document.querySelector('#sheet .confirmation')`)
 	confirmation := eval(page, `document.querySelector('#sheet .confirmation').innerText`)
 	if !strings.Contains(confirmation, "Order #") {
 		t.Fatalf("confirmation = %q", confirmation)
 	}
-	if got := variantStock(t, srv.URL, variant); got != stockBefore-2 {
-		t.Fatalf("stock %d → %d, want a drop of 2", stockBefore, got)
+	// The tok_error reservation stands until the reconciler releases it
+	// (PAYMENT_SETTLE_AFTER); the paid purchase took 2 more.
+	if got := variantStock(t, srv.URL, variant); got != stockBefore-4 {
+		t.Fatalf("stock %d → %d, want a drop of 2 reserved and 2 sold", stockBefore, got)
 	}
 	orderNumber := strings.Fields(strings.TrimPrefix(confirmation, "Order "))[0]
 	if gmvAfter := contentGMV(t, srv.URL, ownerToken, picked.Content); gmvAfter <= gmvBefore {

@@ -96,6 +96,36 @@ function commentBox(c) {
   } }, input, el("button", { type: "submit" }, "Send"));
 }
 
+// One idempotency key per purchase attempt. A retry of the same purchase
+// after an answer that says "retry with the same key" (or after no answer
+// at all) sends the same key, so it is never charged twice; any other
+// answer, or a changed purchase, starts a new attempt with a new key.
+const RETRY_CODES = new Set(["PAYMENT_PENDING", "PAYMENT_UNAVAILABLE", "CHECKOUT_IN_PROGRESS"]);
+function purchaseAttempts() {
+  let last = null; // { input, key, retry }
+  return {
+    key(input) {
+      const s = JSON.stringify(input);
+      if (!last || last.input !== s || !last.retry) last = { input: s, key: crypto.randomUUID(), retry: true };
+      return last.key;
+    },
+    // settle records whether the answer asks for a retry with the same key.
+    settle(userErrors) { if (last) last.retry = userErrors.some((e) => RETRY_CODES.has(e.code)); },
+  };
+}
+
+// once runs an async click handler one click at a time: a double tap buys once.
+function once(fn) {
+  let running = false;
+  return async (ev) => {
+    if (running) return;
+    running = true;
+    const button = ev && ev.currentTarget;
+    if (button) button.disabled = true;
+    try { await fn(ev); } finally { running = false; if (button) button.disabled = false; }
+  };
+}
+
 // The buy sheet: pick a variant and a quantity, buy now or add to cart.
 function openSheet(content, p) {
   const sheet = document.getElementById("sheet");
@@ -106,19 +136,22 @@ function openSheet(content, p) {
     el("option", { value: "tok_ok" }, "Test card: pays"), el("option", { value: "tok_declined" }, "Test card: declined"),
     el("option", { value: "tok_error" }, "Test card: provider down"));
   const result = el("div", { class: "result", role: "status" });
-  const buy = async () => {
+  const attempts = purchaseAttempts();
+  const buy = once(async () => {
     if (!session.token) { result.replaceChildren(el("p", { class: "errors" }, "Sign in to buy.")); return; }
+    const input = { lines: [{ variantId: variant.value, quantity: +qty.value }], sourceContentId: content.id,
+      shippingAddress: { name: session.handle, line1: "1 Main St", city: "Springfield", postalCode: "12345", countryCode: "US" },
+      payment: { token: card.value } };
     try {
       const d = await gql(`mutation($in: CheckoutInput!) { checkout(input: $in) { orders { number total { amount currencyCode } } userErrors { message code } } }`,
-        { in: { lines: [{ variantId: variant.value, quantity: +qty.value }], sourceContentId: content.id, idempotencyKey: crypto.randomUUID(),
-          shippingAddress: { name: session.handle, line1: "1 Main St", city: "Springfield", postalCode: "12345", countryCode: "US" },
-          payment: { token: card.value } } });
+        { in: { ...input, idempotencyKey: attempts.key(input) } });
       const r = d.checkout;
+      attempts.settle(r.userErrors);
       result.replaceChildren(r.userErrors.length
         ? el("p", { class: "errors" }, r.userErrors.map((e) => e.message).join("; "))
         : el("p", { class: "success confirmation" }, r.orders.map((o) => `Order ${o.number} placed · ${money(o.total)}`).join("; ")));
     } catch (err) { result.replaceChildren(el("p", { class: "errors" }, err.message)); }
-  };
+  });
   const addToCart = async () => {
     try {
       const d = await gql(`mutation($l: [CartLineInput!]!) { cartLinesAdd(lines: $l) { cart { totalQuantity } userErrors { message } } }`,
@@ -140,13 +173,16 @@ async function openCart() {
   const d = await gql(`{ viewer { cart { id totalQuantity lines { quantity variant { title product { title } price { amount currencyCode } } } } } }`);
   const cart = d.viewer.cart;
   const result = el("div", { role: "status" });
-  const checkout = async () => {
-    const r = (await gql(`mutation($in: CheckoutInput!) { checkout(input: $in) { orders { number } userErrors { message } } }`,
-      { in: { cartId: cart.id, idempotencyKey: crypto.randomUUID(), payment: { token: "tok_ok" },
-        shippingAddress: { name: session.handle, line1: "1 Main St", city: "Springfield", postalCode: "12345", countryCode: "US" } } })).checkout;
+  const attempts = purchaseAttempts();
+  const checkout = once(async () => {
+    const input = { cartId: cart.id, payment: { token: "tok_ok" },
+      shippingAddress: { name: session.handle, line1: "1 Main St", city: "Springfield", postalCode: "12345", countryCode: "US" } };
+    const r = (await gql(`mutation($in: CheckoutInput!) { checkout(input: $in) { orders { number } userErrors { message code } } }`,
+      { in: { ...input, idempotencyKey: attempts.key(input) } })).checkout;
+    attempts.settle(r.userErrors);
     result.replaceChildren(r.userErrors.length ? el("p", { class: "errors" }, r.userErrors.map((e) => e.message).join("; "))
       : el("p", { class: "success" }, "Ordered: " + r.orders.map((o) => o.number).join(", ")));
-  };
+  });
   sheet.replaceChildren(el("h2", {}, `Cart (${cart.totalQuantity})`),
     el("ul", {}, cart.lines.map((l) => el("li", {}, l.variant
       ? `${l.quantity} × ${l.variant.product.title} (${l.variant.title}) · ${money(l.variant.price)}`
