@@ -38,6 +38,9 @@ func NewHandler(r *Resolver) http.Handler {
 	srv.AddTransport(transport.POST{UseGrapQLResponseJsonByDefault: true})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))
 	srv.Use(extension.Introspection{})
+	if r.RateLimiter != nil {
+		srv.Use(rateCharge{limits: r.RateLimiter, obs: r.Observer}) // first, so every arriving operation pays
+	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](queryCacheSize)})
 	srv.Use(shapeLimits{}) // after APQ, which fills in the query
 	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
@@ -57,13 +60,15 @@ func NewHandler(r *Resolver) http.Handler {
 	if wait <= 0 {
 		wait = DefaultBatchWait
 	}
-	exec := WithLoaders(r.DB, top, wait, srv)
+	exec := WithLoaders(r.DB, top, wait, withRateLimitStatus(srv))
 	if r.ResponseCacheTTL > 0 {
-		exec = newResponseCache(r.ResponseCacheTTL, func(ctx context.Context, operation string, codes []string, d time.Duration) {
+		cache := newResponseCache(r.ResponseCacheTTL, func(ctx context.Context, operation string, codes []string, d time.Duration) {
 			r.observe(ctx, operation, codes, d, true)
-		}).middleware(exec)
+		})
+		cache.limits, cache.obs = r.RateLimiter, r.Observer
+		exec = cache.middleware(exec)
 	}
-	return WithRequestID(guardRequests(r.Observer, r.RateLimiter, exec))
+	return WithRequestID(guardRequests(r.Observer, exec))
 }
 
 // adminOnlyIntrospection lets only admins' own sessions read the schema in

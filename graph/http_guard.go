@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"time"
 
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
@@ -18,7 +17,7 @@ const MaxBodyBytes = 1 << 20
 // guardRequests enforces GraphQL-over-HTTP rules before gqlgen sees a
 // request: bodies over 1 MiB get 413, a batch (JSON array) or a body that is
 // not JSON gets 400 without echoing it, and a GET carrying a mutation gets 405.
-func guardRequests(obs Observer, limits RateLimiter, next http.Handler) http.Handler {
+func guardRequests(obs Observer, next http.Handler) http.Handler {
 	requestError := func(w http.ResponseWriter, status int, code, msg string) {
 		if obs != nil {
 			obs.ObserveRejection(code)
@@ -43,8 +42,7 @@ func guardRequests(obs Observer, limits RateLimiter, next http.Handler) http.Han
 				requestError(w, http.StatusBadRequest, "BATCHING_NOT_SUPPORTED", "send one operation per request; batches are not supported")
 				return
 			}
-			// One pass both checks the JSON and finds the query to charge for;
-			// a query of the wrong type is gqlgen's to explain.
+			// A query of the wrong type is gqlgen's to explain.
 			var peek struct {
 				Query string `json:"query"`
 			}
@@ -53,24 +51,11 @@ func guardRequests(obs Observer, limits RateLimiter, next http.Handler) http.Han
 				requestError(w, http.StatusBadRequest, "BAD_REQUEST", "the request body must be a JSON object with a query")
 				return
 			}
-			if limits != nil {
-				cost, sensitive := requestCost(peek.Query)
-				if ok, wait := allow(limits, obs, r, sensitive, cost); !ok {
-					rateLimited(w, wait)
-					return
-				}
-			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
 		case r.Method == http.MethodGet && r.URL.Query().Get("query") != "" && r.Header.Get("Upgrade") == "":
 			if isMutation(r.URL.Query().Get("query"), r.URL.Query().Get("operationName")) {
 				w.Header().Set("Allow", "POST")
 				requestError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "mutations and subscriptions must be sent with POST")
-				return
-			}
-		}
-		if limits != nil && r.Method != http.MethodPost && r.Header.Get("Upgrade") == "" {
-			if ok, wait := allow(limits, obs, r, false, 1); !ok {
-				rateLimited(w, wait)
 				return
 			}
 		}
@@ -98,17 +83,4 @@ func requestError(w http.ResponseWriter, status int, code, msg string) {
 	_ = json.NewEncoder(w).Encode(map[string]any{
 		"errors": []map[string]any{{"message": msg, "extensions": map[string]any{"code": code}}},
 	})
-}
-
-// allow charges a request to its caller's bucket, and to its address's
-// small bucket when it checks secrets.
-func allow(limits RateLimiter, obs Observer, r *http.Request, sensitive bool, cost int) (bool, time.Duration) {
-	ok, wait := limits.Allow(rateKey(r), false, cost)
-	if ok && sensitive {
-		ok, wait = limits.Allow("ip:"+remoteHost(r), true, 1)
-	}
-	if !ok && obs != nil {
-		obs.ObserveRejection("RATE_LIMITED")
-	}
-	return ok, wait
 }

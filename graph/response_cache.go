@@ -45,6 +45,10 @@ type responseCache struct {
 	entries *lru.LRU[*cachedResponse]
 	// served logs and counts an answer given from the cache.
 	served func(ctx context.Context, operation string, codes []string, d time.Duration)
+	// limits, when set, charges each shared answer 1 token of the caller's
+	// address (operations that run are charged by rateCharge).
+	limits RateLimiter
+	obs    Observer
 
 	mu      sync.Mutex
 	running map[string]*execution
@@ -155,8 +159,18 @@ func (c *responseCache) execute(w http.ResponseWriter, r *http.Request, key stri
 	}
 }
 
-// answer serves a shared answer, and logs and counts it.
+// answer serves a shared answer, and logs and counts it; over the caller's
+// rate limit it answers 429 instead.
 func (c *responseCache) answer(w http.ResponseWriter, r *http.Request, e *cachedResponse, now time.Time) {
+	if c.limits != nil {
+		if ok, wait := c.limits.Allow("ip:"+remoteHost(r), false, 1); !ok {
+			if c.obs != nil {
+				c.obs.ObserveRejection(codeRateLimited)
+			}
+			tooManyRequests(w, retryAfterSeconds(wait))
+			return
+		}
+	}
 	h := w.Header()
 	h.Set("Content-Type", e.contentType)
 	h.Set("Age", strconv.Itoa(int(max(now.Sub(e.stored), 0)/time.Second)))

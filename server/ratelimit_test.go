@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"showcase/store/storetest"
 )
@@ -55,7 +56,7 @@ func TestRateLimits(t *testing.T) {
 }
 
 func TestBigQueriesCostMore(t *testing.T) {
-	l := newRateLimits(0.001, 10)
+	l := newRateLimits(0.001, 10, 5, 12*time.Second)
 	if ok, _ := l.Allow("user:1", false, 8); !ok {
 		t.Fatal("a query costing 8 of 10 was refused")
 	}

@@ -17,7 +17,7 @@ import (
 func newServer(cfg config, db *store.DB, tokens *auth.Tokens, payments payment.Provider, events *store.EventBuffer, hub *live.Hub) http.Handler {
 	mux := http.NewServeMux()
 	m := newMetrics(db, events, hub)
-	limits := newRateLimits(cfg.RateLimitRPS, cfg.RateLimitBurst)
+	limits := newRateLimits(cfg.RateLimitRPS, cfg.RateLimitBurst, cfg.AuthRateLimitBurst, cfg.AuthRateLimitPeriod)
 	mux.Handle("GET /metrics", m.handler())
 	api := auth.Middleware(tokens, db, graph.NewHandler(&graph.Resolver{DB: db, Tokens: tokens, Payments: payments, Events: events,
 		TopCreatorFollowers: cfg.TopCreatorFollowers, FeedWeights: cfg.FeedWeights,

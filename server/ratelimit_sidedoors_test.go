@@ -1,0 +1,320 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	coderws "github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
+
+	"showcase/store"
+	"showcase/store/storetest"
+)
+
+// gqlReply is a GraphQL reply with its HTTP status and headers.
+type gqlReply struct {
+	status int
+	header http.Header
+	Data   map[string]json.RawMessage `json:"data"`
+	Errors []struct {
+		Message    string         `json:"message"`
+		Extensions map[string]any `json:"extensions"`
+	} `json:"errors"`
+	raw string
+}
+
+func (r gqlReply) code() string {
+	if len(r.Errors) == 0 {
+		return ""
+	}
+	c, _ := r.Errors[0].Extensions["code"].(string)
+	return c
+}
+
+// send posts payload (a JSON object) to /graphql, or with get sends it as a
+// GET query string; accept sets the Accept header.
+func send(t *testing.T, srv *httptest.Server, method, accept string, payload map[string]any) gqlReply {
+	t.Helper()
+	var req *http.Request
+	if method == http.MethodGet {
+		q := url.Values{}
+		for k, v := range payload {
+			if s, ok := v.(string); ok {
+				q.Set(k, s)
+			} else {
+				b, _ := json.Marshal(v)
+				q.Set(k, string(b))
+			}
+		}
+		req, _ = http.NewRequest(http.MethodGet, srv.URL+"/graphql?"+q.Encode(), nil)
+	} else {
+		body, _ := json.Marshal(payload)
+		req, _ = http.NewRequest(http.MethodPost, srv.URL+"/graphql", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	out := gqlReply{status: res.StatusCode, header: res.Header, raw: string(raw)}
+	_ = json.Unmarshal(raw, &out)
+	return out
+}
+
+func gql(t *testing.T, srv *httptest.Server, query string) gqlReply {
+	t.Helper()
+	return send(t, srv, http.MethodPost, "", map[string]any{"query": query})
+}
+
+// wantRateLimited fails unless r is a 429 with RATE_LIMITED, a Retry-After
+// when retry is set, and no data.
+func wantRateLimited(t *testing.T, what string, r gqlReply, retry bool) {
+	t.Helper()
+	if r.status != http.StatusTooManyRequests || r.code() != "RATE_LIMITED" {
+		t.Fatalf("%s: status %d, code %q, want 429 RATE_LIMITED: %s", what, r.status, r.code(), r.raw)
+	}
+	if retry && r.header.Get("Retry-After") == "" {
+		t.Fatalf("%s: no Retry-After", what)
+	}
+	for k, v := range r.Data {
+		if string(v) != "null" {
+			t.Fatalf("%s: refused, yet data.%s = %s", what, k, v)
+		}
+	}
+}
+
+const badLogIn = `logIn(input: {email: "x@example.com", password: "wrong-password"}) { token }`
+
+// TestCredentialChecksHaveNoSideDoors: every way of wrapping a credential
+// check draws from the address's bucket of 5, one token per attempt.
+func TestCredentialChecksHaveNoSideDoors(t *testing.T) {
+	db := storetest.NewDB(t)
+	tokens := testTokens(t)
+	fresh := func(t *testing.T, env map[string]string) *httptest.Server { return testServer(t, db, tokens, nil, env) }
+	// fiveThenRefused sends the same request until the sixth, which must be refused.
+	fiveThenRefused := func(t *testing.T, srv *httptest.Server, request func() gqlReply) {
+		t.Helper()
+		for i := 1; i <= 5; i++ {
+			if r := request(); r.status != http.StatusOK || r.code() != "" {
+				t.Fatalf("attempt %d: status %d: %s", i, r.status, r.raw)
+			}
+		}
+		for i := 6; i <= 8; i++ {
+			wantRateLimited(t, fmt.Sprintf("attempt %d", i), request(), true)
+		}
+	}
+	shapes := map[string]string{
+		"Plain":          `mutation { ` + badLogIn + ` }`,
+		"InlineFragment": `mutation { ... on Mutation { ` + badLogIn + ` } }`,
+		"BareInline":     `mutation { ... { ` + badLogIn + ` } }`,
+		"NamedFragment":  `mutation { ...Try } fragment Try on Mutation { ` + badLogIn + ` }`,
+		"NestedFragment": `mutation { ...A } fragment A on Mutation { ... on Mutation { ...B } } fragment B on Mutation { ` + badLogIn + ` }`,
+		"Variables":      `mutation($e: String!) { logIn(input: {email: $e, password: "wrong-password"}) { token } }`,
+	}
+	for name, query := range shapes {
+		t.Run(name, func(t *testing.T) {
+			srv := fresh(t, nil)
+			fiveThenRefused(t, srv, func() gqlReply {
+				return send(t, srv, http.MethodPost, "", map[string]any{"query": query, "variables": map[string]any{"e": "x@example.com"}})
+			})
+		})
+	}
+	t.Run("PersistedQuery", func(t *testing.T) {
+		srv := fresh(t, nil)
+		query := `mutation { ... on Mutation { ` + badLogIn + ` } }`
+		sum := sha256.Sum256([]byte(query))
+		ext := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(sum[:])}}
+		first := true
+		fiveThenRefused(t, srv, func() gqlReply {
+			payload := map[string]any{"extensions": ext}
+			if first {
+				payload["query"], first = query, false
+			}
+			return send(t, srv, http.MethodPost, "", payload)
+		})
+	})
+	t.Run("Aliases", func(t *testing.T) {
+		srv := fresh(t, nil)
+		var many strings.Builder
+		for i := 0; i < 30; i++ {
+			fmt.Fprintf(&many, "a%d: %s\n", i, badLogIn)
+		}
+		r := gql(t, srv, "mutation { "+many.String()+" }")
+		wantRateLimited(t, "30 aliased log-ins", r, false)
+		if !strings.Contains(r.Errors[0].Message, "30 credential checks") {
+			t.Fatalf("message %q does not say why", r.Errors[0].Message)
+		}
+		// Refused whole, it checked nothing and took nothing: 3 + 2 attempts
+		// still fit, and then the bucket is empty.
+		if r := gql(t, srv, "mutation { a: "+badLogIn+" b: "+badLogIn+" c: "+badLogIn+" }"); r.status != http.StatusOK {
+			t.Fatalf("3 attempts after a refused request: %d %s", r.status, r.raw)
+		}
+		if r := gql(t, srv, "mutation { a: "+badLogIn+" b: "+badLogIn+" }"); r.status != http.StatusOK {
+			t.Fatalf("2 more attempts: %d %s", r.status, r.raw)
+		}
+		wantRateLimited(t, "the sixth attempt", gql(t, srv, "mutation { "+badLogIn+" }"), true)
+	})
+	t.Run("SignUpAliasesCreateNothing", func(t *testing.T) {
+		srv := fresh(t, nil)
+		var many strings.Builder
+		for i := 0; i < 6; i++ {
+			fmt.Fprintf(&many, `s%d: signUp(input: {email: "new%d@example.com", password: "long-enough-password", handle: "new%d", displayName: "N"}) { token }`+"\n", i, i, i)
+		}
+		wantRateLimited(t, "6 aliased sign-ups", gql(t, srv, "mutation { "+many.String()+" }"), false)
+		var n int
+		if err := db.QueryRowContext(context.Background(), `SELECT count(*) FROM users WHERE email LIKE 'new%@example.com'`).Scan(&n); err != nil || n != 0 {
+			t.Fatalf("%d accounts created by a refused request (err %v)", n, err)
+		}
+	})
+	t.Run("EveryCredentialCheckShares", func(t *testing.T) {
+		srv := fresh(t, nil)
+		for _, q := range []string{
+			`mutation { ` + badLogIn + ` }`,
+			`mutation { refreshSession(refreshToken: "guess-1") { token } }`,
+			`mutation { logOut(refreshToken: "guess-2") { ok } }`,
+			`mutation { signUp(input: {email: "bad", password: "x", handle: "h", displayName: "d"}) { token } }`,
+			`mutation { refreshSession(refreshToken: "guess-3") { token } }`,
+		} {
+			if r := gql(t, srv, q); r.status != http.StatusOK {
+				t.Fatalf("%s: %d %s", q, r.status, r.raw)
+			}
+		}
+		wantRateLimited(t, "a log-out after 5 checks", gql(t, srv, `mutation { logOut(refreshToken: "guess-4") { ok } }`), true)
+	})
+	t.Run("Websocket", func(t *testing.T) {
+		srv := fresh(t, nil)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, _, err := coderws.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/graphql",
+			&coderws.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(coderws.StatusNormalClosure, "done")
+		type msg struct {
+			ID      string          `json:"id,omitempty"`
+			Type    string          `json:"type"`
+			Payload json.RawMessage `json:"payload,omitempty"`
+		}
+		if err := wsjson.Write(ctx, conn, msg{Type: "connection_init", Payload: json.RawMessage(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+		var ack msg
+		if err := wsjson.Read(ctx, conn, &ack); err != nil || ack.Type != "connection_ack" {
+			t.Fatalf("ack: %v %+v", err, ack)
+		}
+		for i := 1; i <= 6; i++ {
+			payload, _ := json.Marshal(map[string]any{"query": `mutation { ... on Mutation { ` + badLogIn + ` } }`})
+			id := fmt.Sprint(i)
+			if err := wsjson.Write(ctx, conn, msg{ID: id, Type: "subscribe", Payload: payload}); err != nil {
+				t.Fatal(err)
+			}
+			var m msg
+			for m.ID != id || (m.Type != "next" && m.Type != "error") {
+				if err := wsjson.Read(ctx, conn, &m); err != nil {
+					t.Fatal(err)
+				}
+			}
+			limited := strings.Contains(string(m.Payload), "RATE_LIMITED")
+			if limited != (i == 6) {
+				t.Fatalf("websocket log-in %d: %s %s", i, m.Type, m.Payload)
+			}
+		}
+	})
+	t.Run("Setting", func(t *testing.T) {
+		srv := fresh(t, map[string]string{"AUTH_RATE_LIMIT_BURST": "2", "AUTH_RATE_LIMIT_PERIOD": "1h"})
+		for i := 1; i <= 2; i++ {
+			if r := gql(t, srv, `mutation { `+badLogIn+` }`); r.status != http.StatusOK {
+				t.Fatalf("attempt %d: %d", i, r.status)
+			}
+		}
+		r := gql(t, srv, `mutation { `+badLogIn+` }`)
+		wantRateLimited(t, "the third attempt with AUTH_RATE_LIMIT_BURST=2", r, true)
+		if ra, _ := strconv.Atoi(r.header.Get("Retry-After")); ra < 3000 { // about an hour: one more every hour
+			t.Fatalf("Retry-After %d with AUTH_RATE_LIMIT_PERIOD=1h", ra)
+		}
+		roomy := fresh(t, map[string]string{"AUTH_RATE_LIMIT_BURST": "50"})
+		for i := 1; i <= 20; i++ {
+			if r := gql(t, roomy, `mutation { `+badLogIn+` }`); r.status != http.StatusOK {
+				t.Fatalf("attempt %d with AUTH_RATE_LIMIT_BURST=50: %d", i, r.status)
+			}
+		}
+	})
+}
+
+// manyFields is a query selecting n fields.
+func manyFields(n int) string {
+	return "{ " + strings.Repeat("__typename ", n) + "}"
+}
+
+// TestCostIsChargedOnWhatRuns: a persisted query, a GET and an SSE request
+// cost what their operation selects, not one token each.
+func TestCostIsChargedOnWhatRuns(t *testing.T) {
+	db := storetest.NewDB(t)
+	tokens := testTokens(t)
+	// A bucket of 10 that does not refill within the test; 150 fields cost 4.
+	env := map[string]string{"RATE_LIMIT_RPS": "0.0001", "RATE_LIMIT_BURST": "10", "RESPONSE_CACHE_TTL": "0"}
+	query := manyFields(150)
+	t.Run("PersistedHashOnly", func(t *testing.T) {
+		srv := testServer(t, db, tokens, nil, env)
+		sum := sha256.Sum256([]byte(query))
+		ext := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(sum[:])}}
+		if r := send(t, srv, http.MethodPost, "", map[string]any{"query": query, "extensions": ext}); r.status != 200 {
+			t.Fatalf("registering: %d %s", r.status, r.raw)
+		}
+		if r := send(t, srv, http.MethodPost, "", map[string]any{"extensions": ext}); r.status != 200 {
+			t.Fatalf("by hash with 6 tokens left: %d %s", r.status, r.raw)
+		}
+		wantRateLimited(t, "by hash with 2 tokens left", send(t, srv, http.MethodPost, "", map[string]any{"extensions": ext}), true)
+	})
+	t.Run("GET", func(t *testing.T) {
+		srv := testServer(t, db, tokens, nil, env)
+		for i := 1; i <= 2; i++ {
+			if r := send(t, srv, http.MethodGet, "", map[string]any{"query": query}); r.status != 200 {
+				t.Fatalf("GET %d: %d %s", i, r.status, r.raw)
+			}
+		}
+		wantRateLimited(t, "a third GET of 150 fields", send(t, srv, http.MethodGet, "", map[string]any{"query": query}), true)
+	})
+	t.Run("SSE", func(t *testing.T) {
+		srv := testServer(t, db, tokens, nil, env)
+		for i := 1; i <= 2; i++ {
+			if r := send(t, srv, http.MethodPost, "text/event-stream", map[string]any{"query": query}); r.status != 200 {
+				t.Fatalf("SSE %d: %d %s", i, r.status, r.raw)
+			}
+		}
+		r := send(t, srv, http.MethodPost, "text/event-stream", map[string]any{"query": query})
+		if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" || !strings.Contains(r.raw, "RATE_LIMITED") {
+			t.Fatalf("a third SSE request: %d, Retry-After %q: %s", r.status, r.header.Get("Retry-After"), r.raw)
+		}
+	})
+	t.Run("SharedAnswers", func(t *testing.T) {
+		srv := testServer(t, db, tokens, nil, map[string]string{"RATE_LIMIT_RPS": "0.0001", "RATE_LIMIT_BURST": "10", "RESPONSE_CACHE_TTL": "1h"})
+		for i := 1; i <= 10; i++ {
+			if r := gql(t, srv, "{ __typename }"); r.status != 200 {
+				t.Fatalf("request %d: %d %s", i, r.status, r.raw)
+			}
+		}
+		wantRateLimited(t, "an 11th shared answer", gql(t, srv, "{ __typename }"), true)
+	})
+}
+
+// keep store imported for fixtures added below.
+var _ = store.EventView
