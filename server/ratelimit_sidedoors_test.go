@@ -20,6 +20,7 @@ import (
 	"github.com/coder/websocket/wsjson"
 
 	"showcase/store"
+	"showcase/store/payment"
 	"showcase/store/storetest"
 )
 
@@ -316,5 +317,110 @@ func TestCostIsChargedOnWhatRuns(t *testing.T) {
 	})
 }
 
-// keep store imported for fixtures added below.
-var _ = store.EventView
+// TestViewsCannotBeBought: 500 identical VIEW events with one deviceId, sent
+// four times, add one view and one click; each event costs rate-limit
+// tokens, and a refused batch changes nothing.
+func TestViewsCannotBeBought(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.NewDB(t)
+	u, err := db.CreateUser(ctx, store.NewUser{Email: "s@example.com", PasswordHash: "-", Handle: "seller", DisplayName: "S"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shop, err := db.CreateShop(ctx, store.NewShop{OwnerID: u.ID, Handle: "shop", Name: "Shop", OperatingModel: store.SelfOperated, CurrencyCode: "USD"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := db.CreateProduct(ctx, store.NewProduct{ShopID: shop.ID, Title: "Serum", Status: store.ProductActive,
+		Variants: []store.NewVariant{{SKU: "S-1", Title: "30 ml", Price: store.Money{Minor: 1990, CurrencyCode: "USD"}, Stock: 5}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := db.PublishVideo(ctx, store.NewVideo{AuthorID: u.ID, ShopID: &shop.ID, Caption: "c", PlaybackURL: "https://x/1",
+		DurationSeconds: 10, ProductIDs: []int64{p.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve := func(t *testing.T, env map[string]string) (*httptest.Server, *store.EventBuffer) {
+		cfg, err := parseConfig(nil, func(k string) string { return env[k] }, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		events := store.NewEventBuffer(db)
+		srv := httptest.NewServer(newServer(cfg, db, testTokens(t), payment.NewTestProvider(), events, nil))
+		t.Cleanup(srv.Close)
+		return srv, events
+	}
+	srv, events := serve(t, map[string]string{"RATE_LIMIT_BURST": "1000", "RATE_LIMIT_RPS": "1000", "RESPONSE_CACHE_TTL": "0"})
+	var ids struct {
+		Feed struct {
+			Edges []struct {
+				Node struct {
+					ID       string
+					Products struct{ Edges []struct{ Node struct{ ID string } } }
+				}
+			}
+		}
+	}
+	r := gql(t, srv, `{ feed(first: 1) { edges { node { id products(first: 1) { edges { node { id } } } } } } }`)
+	if err := json.Unmarshal([]byte(r.raw), &struct{ Data any }{&ids}); err != nil || len(ids.Feed.Edges) != 1 {
+		t.Fatalf("feed: %s", r.raw)
+	}
+	videoID, productID := ids.Feed.Edges[0].Node.ID, ids.Feed.Edges[0].Node.Products.Edges[0].Node.ID
+	batch := func(n int, device string) map[string]any {
+		evs := make([]map[string]any, n)
+		for i := range evs {
+			evs[i] = map[string]any{"type": "VIEW", "contentId": videoID, "watchMs": 1000, "deviceId": device}
+			if i%2 == 1 {
+				evs[i] = map[string]any{"type": "PRODUCT_CLICK", "contentId": videoID, "productId": productID, "deviceId": device}
+			}
+		}
+		return map[string]any{"query": `mutation($e: [EngagementEventInput!]!) { recordEvents(events: $e) { accepted } }`, "variables": map[string]any{"e": evs}}
+	}
+	figures := func(t *testing.T, srv *httptest.Server, events *store.EventBuffer) (views, clicks, viewCount int) {
+		t.Helper()
+		if err := events.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var out struct {
+			Video struct{ Metrics struct{ Views int } }
+		}
+		r := send(t, srv, http.MethodPost, "", map[string]any{"query": `query($id: ID!) { video(id: $id) { metrics(window: LAST_HOUR) { views } } }`,
+			"variables": map[string]any{"id": videoID}})
+		if err := json.Unmarshal([]byte(r.raw), &struct{ Data any }{&out}); err != nil {
+			t.Fatalf("metrics: %s", r.raw)
+		}
+		if err := db.QueryRowContext(ctx, `SELECT coalesce(sum(product_clicks), 0), (SELECT view_count FROM contents WHERE id = $1)
+			FROM content_event_counts WHERE content_id = $1`, v.ID).Scan(&clicks, &viewCount); err != nil {
+			t.Fatal(err)
+		}
+		return out.Video.Metrics.Views, clicks, viewCount
+	}
+	t.Run("OncePerDevicePerWindow", func(t *testing.T) {
+		for i := 1; i <= 4; i++ {
+			if r := send(t, srv, http.MethodPost, "", batch(500, "d-81f2")); r.status != 200 || !strings.Contains(r.raw, `"accepted":500`) {
+				t.Fatalf("batch %d: %d %s", i, r.status, r.raw)
+			}
+		}
+		if views, clicks, viewCount := figures(t, srv, events); views != 1 || clicks != 1 || viewCount != 1 {
+			t.Fatalf("2,000 views and clicks from one device: views %d, clicks %d, view_count %d; want 1 each", views, clicks, viewCount)
+		}
+		send(t, srv, http.MethodPost, "", batch(2, "another-device"))
+		if views, clicks, _ := figures(t, srv, events); views != 2 || clicks != 2 {
+			t.Fatalf("another device: views %d, clicks %d; want 2 each", views, clicks)
+		}
+	})
+	t.Run("ChargedPerEvent", func(t *testing.T) {
+		// The default bucket of 60: a batch of 500 costs 51 tokens, so a second
+		// one at once is refused, and changes nothing.
+		srv, events := serve(t, map[string]string{"RESPONSE_CACHE_TTL": "0"}) // the default rate limits
+		before, _, _ := figures(t, srv, events)
+		if r := send(t, srv, http.MethodPost, "", batch(500, "fresh-1")); r.status != 200 {
+			t.Fatalf("first batch of 500: %d %s", r.status, r.raw)
+		}
+		wantRateLimited(t, "a second batch of 500 at once", send(t, srv, http.MethodPost, "", batch(500, "fresh-2")), true)
+		if views, _, _ := figures(t, srv, events); views != before+1 {
+			t.Fatalf("views %d, want %d: only the first batch's device counts", views, before+1)
+		}
+	})
+}
