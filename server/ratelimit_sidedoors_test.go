@@ -357,7 +357,9 @@ func TestViewsCannotBeBought(t *testing.T) {
 			Edges []struct {
 				Node struct {
 					ID       string
-					Products struct{ Edges []struct{ Node struct{ ID string } } }
+					Products struct {
+						Edges []struct{ Node struct{ ID string } }
+					}
 				}
 			}
 		}
