@@ -44,7 +44,7 @@ func (r *Resolver) websocketInit(ctx context.Context, payload transport.InitPayl
 	}
 	token, ok := strings.CutPrefix(header, "Bearer ")
 	if !ok {
-		return nil, nil, errors.New("Authorization must be \"Bearer <token>\"")
+		return nil, nil, errors.New("the Authorization payload must be \"Bearer <token>\"")
 	}
 	v, claims, err := auth.ViewerForToken(ctx, r.Tokens, r.DB, strings.TrimSpace(token))
 	if err != nil {
