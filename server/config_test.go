@@ -19,6 +19,10 @@ func TestConfigFromEnvironmentAndFlags(t *testing.T) {
 		cfg.AuthRateLimitBurst != 40 || cfg.AuthRateLimitPeriod != 2*time.Second {
 		t.Fatalf("cfg = %+v", cfg)
 	}
+	if def, err := parseConfig(nil, func(string) string { return "" }, io.Discard); err != nil ||
+		def.AuthRateLimitBurst != 5 || def.AuthRateLimitPeriod != 12*time.Second {
+		t.Fatalf("default credential-check bucket: %d per %v (err %v), want 5 per 12s", def.AuthRateLimitBurst, def.AuthRateLimitPeriod, err)
+	}
 	for key, bad := range map[string]string{"APP_ENV": "staging", "TOKEN_TTL": "soon", "DB_MAX_CONNS": "0", "FEED_ENGAGEMENT_WEIGHT": "-1",
 		"AUTH_RATE_LIMIT_BURST": "0", "AUTH_RATE_LIMIT_PERIOD": "soon"} {
 		if _, err := parseConfig(nil, func(k string) string {

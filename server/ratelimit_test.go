@@ -11,7 +11,7 @@ import (
 
 func TestRateLimits(t *testing.T) {
 	db := storetest.NewDB(t)
-	srv := testServer(t, db, testTokens(t), nil, map[string]string{"RATE_LIMIT_RPS": "0.01", "RATE_LIMIT_BURST": "10"})
+	srv := testServer(t, db, testTokens(t), nil, map[string]string{"RATE_LIMIT_RPS": "0.01", "RATE_LIMIT_BURST": "10", "AUTH_RATE_LIMIT_PERIOD": "1h"})
 	post := func(body string) *http.Response {
 		res, err := http.Post(srv.URL+"/graphql", "application/json", strings.NewReader(body))
 		if err != nil {
