@@ -158,6 +158,31 @@ func TestCountedOnceSurvivesAFailedFlush(t *testing.T) {
 	}
 }
 
+// TestCountedOnceForgetsOldWindows: the flush deletes keys of windows more
+// than one window old, and keeps the current and the previous one.
+func TestCountedOnceForgetsOldWindows(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.NewDB(t)
+	contentID, _ := contentFixture(t, db)
+	current := time.Now().Truncate(store.CountWindow)
+	if _, err := db.ExecContext(ctx, `INSERT INTO engagement_once (window_start, key) VALUES ($1, 1), ($2, 2), ($3, 3)`,
+		current.Add(-3*store.CountWindow), current.Add(-2*store.CountWindow), current.Add(-store.CountWindow)); err != nil {
+		t.Fatal(err)
+	}
+	buf := store.NewEventBuffer(db)
+	buf.Add([]store.Event{{Type: store.EventView, ContentID: contentID, At: time.Now(), Viewer: "device:x"}})
+	if err := buf.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var keys []int64
+	if err := db.SelectContext(ctx, &keys, `SELECT key FROM engagement_once WHERE window_start < $1 ORDER BY key`, current); err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 1 || keys[0] != 3 {
+		t.Fatalf("keys of past windows after a flush: %v, want only the previous window's [3]", keys)
+	}
+}
+
 func TestEventBufferKeepsEventsWhenAFlushFails(t *testing.T) {
 	ctx := context.Background()
 	db := storetest.NewDB(t)
