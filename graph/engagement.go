@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"showcase/auth"
@@ -143,7 +144,8 @@ func (r *Resolver) recordEvents(ctx context.Context, in []*model.EngagementEvent
 	if len(in) > store.MaxEventsPerBatch {
 		return nil, store.FieldErrorf(store.EInvalid, "events", "at most %d events per call", store.MaxEventsPerBatch)
 	}
-	signedIn := auth.ViewerFrom(ctx).SignedIn()
+	v := auth.ViewerFrom(ctx)
+	signedIn := v.SignedIn()
 	now := time.Now()
 	var events []store.Event
 	var problems store.Problems
@@ -159,7 +161,7 @@ func (r *Resolver) recordEvents(ctx context.Context, in []*model.EngagementEvent
 			problems = append(problems, store.FieldErrorf(store.EInvalid, field+".contentId", "not a Video or LiveSession ID"))
 			continue
 		}
-		ev := store.Event{Type: e.Type, ContentID: contentID, At: now}
+		ev := store.Event{Type: e.Type, ContentID: contentID, At: now, Viewer: eventViewer(v, e.DeviceID)}
 		if e.Type == store.EventProductClick || e.Type == store.EventProductImpression {
 			if e.ProductID == nil {
 				problems = append(problems, store.FieldErrorf(store.EInvalid, field+".productId", "%s needs a productId", e.Type))
@@ -186,6 +188,21 @@ func (r *Resolver) recordEvents(ctx context.Context, in []*model.EngagementEvent
 	r.Events.Add(accepted)
 	problems = append(problems, refused...)
 	return &model.RecordEventsPayload{Accepted: len(accepted), UserErrors: problemsToUserErrors(problems, "")}, nil
+}
+
+// eventViewer names who sent an event, for counting it once per viewer per
+// store.CountWindow: the signed-in person (whatever device), else the app,
+// else the anonymous client's device.
+func eventViewer(v auth.Viewer, deviceID *string) string {
+	switch {
+	case v.IsApp():
+		return "app:" + strconv.FormatInt(v.App.AppID, 10)
+	case v.SignedIn():
+		return "user:" + strconv.FormatInt(v.UserID(), 10)
+	case deviceID != nil:
+		return "device:" + *deviceID
+	}
+	return "device:"
 }
 
 // renumberEventField maps "events.i.x" of the checked subset back to the

@@ -2843,7 +2843,7 @@ Conventions:
 - Business and validation failures come back in a payload's ` + "`" + `userErrors` + "`" + `; failures of
   the request itself (not signed in, not allowed, malformed ID) come back in ` + "`" + `errors` + "`" + `
   with a stable ` + "`" + `extensions.code` + "`" + `: UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT,
-  NOT_FOUND or INTERNAL.
+  NOT_FOUND, INTERNAL, or RATE_LIMITED (HTTP 429 with Retry-After).
 """
 schema {
   query: Query
@@ -3550,6 +3550,10 @@ an admin): everything else.
 
 On a Product, views are its card impressions; on a Shop, engagement is that of
 the shop's content and sales are all of the shop's orders.
+
+Views, shares, product impressions and product clicks count each viewer (the
+signed-in person, else the device) at most once per content (and product) per
+half hour, clock-aligned (:00 and :30 UTC); see recordEvents.
 """
 type ContentMetrics {
   window: MetricsWindow!
@@ -3641,7 +3645,7 @@ input EngagementEventInput {
   productId: ID
   "For VIEW: milliseconds watched."
   watchMs: Int
-  "A client-generated device id; required when not signed in."
+  "A client-generated device id, 1 to 100 characters; required when not signed in. Events count once per device per content per half hour."
   deviceId: String
 }
 
@@ -3764,7 +3768,15 @@ type Mutation {
   "Shop owner, or the buyer before fulfilment: PAID to CANCELLED, restocked and refunded (then REFUNDED)."
   cancelOrder(id: ID!): OrderPayload @auth @scope(any: ["orders:write"])
 
-  "Engagement from clients, up to 500 events a call; anonymous clients send a deviceId."
+  """
+  Engagement from clients, up to 500 events a call; anonymous clients send a
+  deviceId. Each kind of event counts once per viewer (the signed-in person,
+  whatever the deviceId, else the deviceId) per content (and product, for
+  product events) per clock-aligned half hour: a repeat within the half hour is
+  accepted and changes no figure (no view, no watch time, no click). Each event
+  costs a tenth of a rate-limit token (a batch of 500 costs 51 tokens; over the
+  limit: RATE_LIMITED, nothing recorded).
+  """
   recordEvents(events: [EngagementEventInput!]!): RecordEventsPayload!
   "Idempotent: liking twice counts once."
   likeContent(contentId: ID!): LikePayload @auth(requires: PERSON)

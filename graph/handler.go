@@ -40,6 +40,9 @@ func NewHandler(r *Resolver) http.Handler {
 	srv.AddTransport(httpTransport{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))
 	srv.Use(extension.Introspection{})
+	if r.RateLimiter != nil {
+		srv.Use(rateCharge{limits: r.RateLimiter, obs: r.Observer}) // first, so every arriving operation pays
+	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](queryCacheSize)})
 	srv.Use(shapeLimits{}) // after APQ, which fills in the query
 	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
@@ -58,7 +61,9 @@ func NewHandler(r *Resolver) http.Handler {
 	if wait <= 0 {
 		wait = DefaultBatchWait
 	}
-	return WithLoaders(r.DB, top, wait, srv)
+	// withRateLimitStatus turns rateCharge's refusal into 429 + Retry-After;
+	// it sits directly around gqlgen, inside the response cache.
+	return WithLoaders(r.DB, top, wait, withRateLimitStatus(srv))
 }
 
 // adminOnlyIntrospection lets only admins' own sessions read the schema in

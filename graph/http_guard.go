@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
@@ -31,9 +30,9 @@ const codeBadRequest = "BAD_REQUEST"
 // parameter is not a JSON object; a GET carrying a mutation gets 405. Each refusal
 // is counted with obs (when not nil) and logged at info: it is the client's
 // fault. The Accept header is replaced by the single media type Negotiate
-// picks, which the transports and the response cache then read. limits,
-// when not nil, charges each request to its caller's bucket (429 when empty).
-func GuardRequests(obs Observer, limits RateLimiter, next http.Handler) http.Handler {
+// picks, which the transports and the response cache then read. The rate
+// limit is charged inside gqlgen, on the operation that runs (rateCharge).
+func GuardRequests(obs Observer, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		refuse := func(status int, code, msg string) {
 			if obs != nil {
@@ -66,7 +65,7 @@ func GuardRequests(obs Observer, limits RateLimiter, next http.Handler) http.Han
 				return
 			}
 			// One pass checks the JSON and its types and finds the query to
-			// charge for and to negotiate by.
+			// negotiate by.
 			var params struct {
 				Query         *string         `json:"query"`
 				OperationName *string         `json:"operationName"`
@@ -88,13 +87,6 @@ func GuardRequests(obs Observer, limits RateLimiter, next http.Handler) http.Han
 			}
 			if params.OperationName != nil {
 				operation = *params.OperationName
-			}
-			if limits != nil {
-				cost, sensitive := requestCost(query)
-				if ok, wait := allow(limits, obs, r, sensitive, cost); !ok {
-					rateLimited(w, wait)
-					return
-				}
 			}
 			accept := r.Header.Get("Accept")
 			media := Negotiate(accept, true, false)
@@ -120,12 +112,6 @@ func GuardRequests(obs Observer, limits RateLimiter, next http.Handler) http.Han
 		if r.Method != http.MethodPost {
 			r.Header.Set("Accept", Negotiate(r.Header.Get("Accept"), false, false))
 			w.Header().Del("Content-Type")
-		}
-		if limits != nil && r.Method != http.MethodPost {
-			if ok, wait := allow(limits, obs, r, false, 1); !ok {
-				rateLimited(w, wait)
-				return
-			}
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -168,17 +154,4 @@ func isMutation(query, operationName string) bool {
 // requestError answers a refused request (the rate limiter's 429).
 func requestError(w http.ResponseWriter, status int, code, msg string) {
 	writeRequestError(w, status, code, msg)
-}
-
-// allow charges a request to its caller's bucket, and to its address's
-// small bucket when it checks secrets.
-func allow(limits RateLimiter, obs Observer, r *http.Request, sensitive bool, cost int) (bool, time.Duration) {
-	ok, wait := limits.Allow(rateKey(r), false, cost)
-	if ok && sensitive {
-		ok, wait = limits.Allow("ip:"+remoteHost(r), true, 1)
-	}
-	if !ok && obs != nil {
-		obs.ObserveRejection("RATE_LIMITED")
-	}
-	return ok, wait
 }

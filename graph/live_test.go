@@ -8,13 +8,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	coderws "github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
+	"go.uber.org/goleak"
 
 	"showcase/auth"
 	"showcase/graph"
@@ -332,30 +332,27 @@ func TestSubscriptionChurnLeaksNoGoroutines(t *testing.T) {
 	for i := 0; i < 20; i++ { // warm up pools
 		cycle()
 	}
-	settle := func() int {
-		var n int
-		for i := 0; i < 50; i++ {
-			runtime.GC()
-			time.Sleep(100 * time.Millisecond)
-			if n = runtime.NumGoroutine(); hub.Viewers(mustID(t, w.session)) == 0 {
-				break
+	// noViewers waits until the hub has seen every subscription end.
+	noViewers := func() {
+		for deadline := time.Now().Add(30 * time.Second); hub.Viewers(mustID(t, w.session)) != 0; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("subscriptions never ended")
 			}
 		}
-		return n
 	}
-	baseline := settle()
+	noViewers()
+	before := goleak.IgnoreCurrent() // the server, the hub, pooled connections
 	for i := 0; i < 500; i++ {
 		cycle()
 	}
-	after := settle()
-	for i := 0; after > baseline+5 && i < 30; i++ {
-		time.Sleep(200 * time.Millisecond)
-		after = runtime.NumGoroutine()
+	noViewers()
+	// Goroutines of dropped connections end shortly after: poll, then report.
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if goleak.Find(before) == nil {
+			break
+		}
 	}
-	t.Logf("goroutines: %d before, %d after 500 cycles", baseline, after)
-	if after > baseline+5 {
-		t.Fatalf("goroutines: %d before, %d after 500 connect-subscribe-drop cycles", baseline, after)
-	}
+	goleak.VerifyNone(t, before)
 }
 
 // mustID reads the database id out of a global ID made by the API.

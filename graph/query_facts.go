@@ -12,12 +12,14 @@ import (
 // repeat the same few operations, and a huge one-off is not worth the memory.
 const maxRememberedQuery = 16 << 10
 
-// queryFacts is what the rate limiter and the shape limits learn by parsing
-// a document. Both run before gqlgen's own (cached) parse, on every request,
-// so each distinct document is parsed for them once.
+// queryFacts is what the shape limits and the rate-limit cost learn by
+// parsing a document. The shape limits run before gqlgen's own (cached)
+// parse, on every request, so each distinct document is parsed for them
+// once, and the rate charge reuses the measure.
 type queryFacts struct {
-	cost      int
-	sensitive bool
+	// opFields is each operation's selected fields, fragments expanded, by
+	// operation name ("" for an anonymous operation).
+	opFields map[string]int
 	// limitCode and limitMessage name the first shape limit the document
 	// breaks; empty when it breaks none or does not parse (gqlgen explains).
 	limitCode, limitMessage string
@@ -31,18 +33,16 @@ func factsOf(query string) queryFacts {
 	if f, ok := rememberedFacts.Get(ctx, query); ok {
 		return f
 	}
-	f := queryFacts{cost: 1}
+	f := queryFacts{}
 	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: query}, MaxTokens)
 	if err == nil {
 		m := measure{fragments: doc.Fragments, memo: map[string]shape{}, visiting: map[string]bool{}}
 		shapes := make([]shape, len(doc.Operations))
-		fields := 0
+		f.opFields = make(map[string]int, len(doc.Operations))
 		for i, op := range doc.Operations {
 			shapes[i] = m.set(op.SelectionSet)
-			fields += shapes[i].fields
+			f.opFields[op.Name] = shapes[i].fields
 		}
-		f.cost = 1 + fields/fieldsPerToken
-		f.sensitive = isSensitive(doc)
 		f.limitMessage, f.limitCode = shapeProblem(doc, shapes)
 	}
 	if len(query) <= maxRememberedQuery {

@@ -1,33 +1,167 @@
 package graph
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"strconv"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"showcase/auth"
 )
 
 // RateLimiter decides whether a caller may make another request.
 type RateLimiter interface {
-	// Allow takes cost tokens from key's bucket; sensitive requests (log-in,
-	// sign-up) use a much smaller bucket. When refused, it says how long to wait.
+	// Allow takes cost tokens (at least 1, at most the bucket's size) from
+	// key's bucket. Sensitive charges (credential checks, one token per
+	// attempt) use a much smaller bucket per address. When refused, it says
+	// how long to wait.
 	Allow(key string, sensitive bool, cost int) (bool, time.Duration)
+	// Burst is the size of each caller's bucket, or with sensitive of each
+	// address's bucket of credential checks.
+	Burst(sensitive bool) int
+}
+
+// codeRateLimited is the extensions.code of a request over a rate limit.
+const codeRateLimited = "RATE_LIMITED"
+
+// credentialChecks are the Mutation fields that check a password or a
+// secret (or, for signUp, create an account). Each one executed is an
+// attempt charged to the address's small bucket: aliases are attempts too.
+// POST /oauth/token, the other secret check, is charged in the server.
+var credentialChecks = map[string]bool{"logIn": true, "signUp": true, "refreshSession": true, "logOut": true}
+
+// Rate-limit cost of an operation: 1 token, plus 1 per fieldsPerToken
+// selected fields (fragments expanded), where each engagement event sent to
+// recordEvents weighs as much as eventWeight fields. A batch of 500 events
+// costs 51 tokens; one of 10 costs 2.
+const (
+	fieldsPerToken = 50
+	eventWeight    = 5
+)
+
+// rateCharge is the gqlgen extension that charges each operation to its
+// caller's bucket, on every transport (POST, GET, SSE, websocket). It charges
+// 1 token when the operation arrives, before the persisted-query lookup or
+// parsing (so documents that never run still cost something), and the rest
+// once the operation is parsed and validated: what is charged is what runs.
+type rateCharge struct {
+	limits RateLimiter
+	obs    Observer
+}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationParameterMutator
+	graphql.OperationContextMutator
+} = rateCharge{}
+
+// ExtensionName implements graphql.HandlerExtension.
+func (rateCharge) ExtensionName() string { return "RateCharge" }
+
+// Validate implements graphql.HandlerExtension.
+func (rateCharge) Validate(graphql.ExecutableSchema) error { return nil }
+
+// MutateOperationParameters charges the arrival of an operation: 1 token.
+func (c rateCharge) MutateOperationParameters(ctx context.Context, _ *graphql.RawParams) *gqlerror.Error {
+	if ok, wait := c.limits.Allow(rateKey(ctx), false, 1); !ok {
+		return c.refuse(ctx, wait, "")
+	}
+	return nil
+}
+
+// MutateOperationContext charges the validated operation's size and its
+// credential checks, one per attempt on the address's bucket.
+func (c rateCharge) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	cost, attempts := operationCost(oc)
+	// An operation dearer than the whole bucket runs once the bucket is full.
+	if rest := min(cost, c.limits.Burst(false)) - 1; rest > 0 {
+		if ok, wait := c.limits.Allow(rateKey(ctx), false, rest); !ok {
+			return c.refuse(ctx, wait, "")
+		}
+	}
+	if attempts == 0 {
+		return nil
+	}
+	if most := c.limits.Burst(true); attempts > most {
+		return c.refuse(ctx, 0, fmt.Sprintf("%d credential checks in one request; an address may make at most %d at once", attempts, most))
+	}
+	if ok, wait := c.limits.Allow("ip:"+clientAddr(ctx), true, attempts); !ok {
+		return c.refuse(ctx, wait, "")
+	}
+	return nil
+}
+
+// refuse counts a refusal, tells the HTTP reply to be a 429 with
+// Retry-After, and returns the error clients see.
+func (c rateCharge) refuse(ctx context.Context, wait time.Duration, msg string) *gqlerror.Error {
+	if c.obs != nil {
+		c.obs.ObserveRejection(codeRateLimited)
+	}
+	secs := retryAfterSeconds(wait)
+	if n, _ := ctx.Value(rateNoteKey{}).(*rateNote); n != nil {
+		n.refused, n.retryAfter = true, secs
+	}
+	ext := map[string]any{"code": codeRateLimited}
+	if msg == "" {
+		msg = "too many requests; retry after " + strconv.Itoa(secs) + "s"
+		ext["retryAfter"] = secs
+	}
+	return &gqlerror.Error{Message: msg, Extensions: ext}
+}
+
+// operationCost measures the operation that will run: its token cost (see
+// fieldsPerToken) and how many credential checks it makes. Root mutation
+// fields are collected as the executor collects them (fragments expanded,
+// @skip and @include applied, fields with the same response key merged).
+func operationCost(oc *graphql.OperationContext) (cost, attempts int) {
+	op := oc.Operation
+	var fields int
+	if len(oc.RawQuery) <= maxRememberedQuery {
+		fields = factsOf(oc.RawQuery).opFields[op.Name]
+	} else {
+		m := measure{fragments: oc.Doc.Fragments, memo: map[string]shape{}, visiting: map[string]bool{}}
+		fields = m.set(op.SelectionSet).fields
+	}
+	events := 0
+	if op.Operation == ast.Mutation {
+		for _, f := range graphql.CollectFields(oc, op.SelectionSet, []string{"Mutation"}) {
+			if credentialChecks[f.Name] {
+				attempts++
+			}
+			if f.Name == "recordEvents" {
+				list, _ := f.ArgumentMap(oc.Variables)["events"].([]any)
+				events += len(list)
+			}
+		}
+	}
+	return 1 + (fields+eventWeight*events)/fieldsPerToken, attempts
 }
 
 // rateKey names the caller's bucket: their user, their app, or their address.
-func rateKey(r *http.Request) string {
-	v := auth.ViewerFrom(r.Context())
+func rateKey(ctx context.Context) string {
+	v := auth.ViewerFrom(ctx)
 	switch {
 	case v.IsApp():
 		return "app:" + strconv.FormatInt(v.App.AppID, 10)
 	case v.SignedIn():
 		return "user:" + strconv.FormatInt(v.UserID(), 10)
 	}
-	return "ip:" + remoteHost(r)
+	return "ip:" + clientAddr(ctx)
+}
+
+type clientAddrKey struct{}
+
+// clientAddr is the address of the connection the operation came on.
+func clientAddr(ctx context.Context) string {
+	a, _ := ctx.Value(clientAddrKey{}).(string)
+	return a
 }
 
 func remoteHost(r *http.Request) string {
@@ -38,39 +172,92 @@ func remoteHost(r *http.Request) string {
 	return host
 }
 
-// sensitiveFields are mutations that check secrets, limited per address.
-var sensitiveFields = map[string]bool{"logIn": true, "signUp": true, "refreshSession": true}
-
-// fieldsPerToken is how many selected fields (fragments expanded) one
-// rate-limit token pays for: a big query costs more of the caller's bucket.
-const fieldsPerToken = 50
-
-// requestCost reads a query's rate-limit cost and whether it checks secrets.
-func requestCost(query string) (cost int, sensitive bool) {
-	f := factsOf(query)
-	return f.cost, f.sensitive
+// rateNote is how rateCharge tells withRateLimitStatus that it refused the
+// request's operation.
+type rateNote struct {
+	refused    bool
+	retryAfter int // seconds; 0 when waiting would not help
 }
 
-// isSensitive reports whether a document calls a secret-checking mutation.
-func isSensitive(doc *ast.QueryDocument) bool {
-	for _, op := range doc.Operations {
-		if op.Operation != ast.Mutation {
-			continue
+type rateNoteKey struct{}
+
+// withRateLimitStatus serves next (the gqlgen server) so that rateCharge can
+// refuse with HTTP status 429: it puts the client address in the context
+// (anonymous callers' bucket), and for requests that are not websocket
+// upgrades makes the reply 429 with Retry-After when rateCharge refused.
+// gqlgen's transports would answer 200 or 400 for an extension's error. A
+// refused SSE request gets the 429 status with its error event in the body;
+// a websocket operation gets a RATE_LIMITED error message.
+func withRateLimitStatus(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := context.WithValue(r.Context(), clientAddrKey{}, remoteHost(r))
+		if r.Header.Get("Upgrade") != "" {
+			next.ServeHTTP(w, r.WithContext(ctx))
+			return
 		}
-		for _, sel := range op.SelectionSet {
-			if f, ok := sel.(*ast.Field); ok && sensitiveFields[f.Name] {
-				return true
+		note := &rateNote{}
+		ctx = context.WithValue(ctx, rateNoteKey{}, note)
+		next.ServeHTTP(&rateWriter{ResponseWriter: w, note: note}, r.WithContext(ctx))
+	})
+}
+
+// rateWriter turns the reply's status into 429 once the operation was refused.
+type rateWriter struct {
+	http.ResponseWriter
+	note  *rateNote
+	wrote bool
+}
+
+// WriteHeader implements http.ResponseWriter.
+func (w *rateWriter) WriteHeader(status int) {
+	if !w.wrote {
+		w.wrote = true
+		if w.note.refused {
+			if w.note.retryAfter > 0 {
+				w.Header().Set("Retry-After", strconv.Itoa(w.note.retryAfter))
 			}
+			status = http.StatusTooManyRequests
 		}
 	}
-	return false
+	w.ResponseWriter.WriteHeader(status)
 }
 
-func rateLimited(w http.ResponseWriter, wait time.Duration) {
-	secs := int(wait.Seconds())
+// Write implements http.ResponseWriter.
+func (w *rateWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Flush implements http.Flusher, which the SSE transport needs.
+func (w *rateWriter) Flush() {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	_ = http.NewResponseController(w.ResponseWriter).Flush() // http.Flusher has no error to report
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *rateWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// tooManyRequests answers 429 with Retry-After and a RATE_LIMITED error,
+// for refusals outside gqlgen (answers from the shared cache).
+func tooManyRequests(w http.ResponseWriter, secs int) {
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	w.Header().Set("Content-Type", "application/graphql-response+json")
+	w.WriteHeader(http.StatusTooManyRequests)
+	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{{
+		"message":    "too many requests; retry after " + strconv.Itoa(secs) + "s",
+		"extensions": map[string]any{"code": codeRateLimited, "retryAfter": secs},
+	}}})
+}
+
+// retryAfterSeconds rounds a wait up to whole seconds.
+func retryAfterSeconds(wait time.Duration) int {
+	secs := int(wait / time.Second)
 	if time.Duration(secs)*time.Second < wait {
 		secs++
 	}
-	w.Header().Set("Retry-After", strconv.Itoa(secs))
-	requestError(w, http.StatusTooManyRequests, "RATE_LIMITED", "too many requests; retry after "+strconv.Itoa(secs)+"s")
+	return secs
 }

@@ -37,6 +37,9 @@ type Resolver struct {
 	AllowedOrigins []string
 	// Observer, when set, counts operations for metrics.
 	Observer Observer
+	// RateLimiter, when set, charges each operation that runs to its
+	// caller's bucket (rateCharge).
+	RateLimiter RateLimiter
 	// BatchWait is how long loaders collect keys (DefaultBatchWait when 0).
 	BatchWait time.Duration
 	// StreamCheckInterval is how often open streams' credentials are checked

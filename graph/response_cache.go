@@ -45,6 +45,10 @@ type ResponseCache struct {
 	entries *lru.LRU[*cachedResponse]
 	// served logs and counts an answer given from the cache.
 	served func(ctx context.Context, operation string, codes []string, d time.Duration)
+	// limits, when set, charges each shared answer 1 token of the caller's
+	// address (operations that run are charged by rateCharge).
+	limits RateLimiter
+	obs    Observer
 
 	mu      sync.Mutex
 	running map[string]*execution
@@ -70,14 +74,14 @@ type execution struct {
 // for ttl; each answer it serves is logged and counted with obs (when not
 // nil) like an executed one, marked cached. A ttl of 0 or less returns nil,
 // whose Middleware passes every request through.
-func NewResponseCache(ttl time.Duration, obs Observer) *ResponseCache {
+func NewResponseCache(ttl time.Duration, obs Observer, limits RateLimiter) *ResponseCache {
 	if ttl <= 0 {
 		return nil
 	}
 	return &ResponseCache{ttl: ttl, entries: lru.New[*cachedResponse](maxCachedResponses), running: map[string]*execution{},
 		served: func(ctx context.Context, operation string, codes []string, d time.Duration) {
 			observe(ctx, obs, operation, codes, d, true)
-		}}
+		}, limits: limits, obs: obs}
 }
 
 // cacheNote is how execution tells the cache whether a response may be
@@ -170,8 +174,18 @@ func (c *ResponseCache) execute(w http.ResponseWriter, r *http.Request, key stri
 	}
 }
 
-// answer serves a shared answer, and logs and counts it.
+// answer serves a shared answer, and logs and counts it; over the caller's
+// rate limit it answers 429 instead.
 func (c *ResponseCache) answer(w http.ResponseWriter, r *http.Request, e *cachedResponse, now time.Time) {
+	if c.limits != nil {
+		if ok, wait := c.limits.Allow("ip:"+remoteHost(r), false, 1); !ok {
+			if c.obs != nil {
+				c.obs.ObserveRejection(codeRateLimited)
+			}
+			tooManyRequests(w, retryAfterSeconds(wait))
+			return
+		}
+	}
 	h := w.Header()
 	h.Set("Content-Type", e.contentType)
 	h.Set("Age", strconv.Itoa(int(max(now.Sub(e.stored), 0)/time.Second)))

@@ -40,6 +40,10 @@ type config struct {
 	// RateLimitRPS and RateLimitBurst size each caller's request bucket.
 	RateLimitRPS   float64
 	RateLimitBurst int
+	// AuthRateLimitBurst and AuthRateLimitPeriod size each address's bucket
+	// of credential checks: that many at once, one more every period.
+	AuthRateLimitBurst  int
+	AuthRateLimitPeriod time.Duration
 	// DebugAddr, when set, serves net/http/pprof there (keep it on loopback).
 	DebugAddr string
 	// ResponseCacheTTL is how long anonymous query responses are shared (0: off).
@@ -83,6 +87,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		ScoreRefresh:        time.Minute,
 		RateLimitRPS:        20,
 		RateLimitBurst:      60,
+		AuthRateLimitBurst:  5,
+		AuthRateLimitPeriod: 12 * time.Second,
 		ResponseCacheTTL:    time.Second,
 		Payments: paymentConfig{
 			Provider:          envOr(getenv, "PAYMENT_PROVIDER", "test"),
@@ -154,6 +160,20 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 			return cfg, fmt.Errorf("RATE_LIMIT_BURST must be a positive integer")
 		}
 		cfg.RateLimitBurst = n
+	}
+	if v := getenv("AUTH_RATE_LIMIT_BURST"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return cfg, fmt.Errorf("AUTH_RATE_LIMIT_BURST must be a positive integer")
+		}
+		cfg.AuthRateLimitBurst = n
+	}
+	if v := getenv("AUTH_RATE_LIMIT_PERIOD"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return cfg, fmt.Errorf("AUTH_RATE_LIMIT_PERIOD must be a positive duration")
+		}
+		cfg.AuthRateLimitPeriod = d
 	}
 	if v := getenv("ALLOWED_ORIGINS"); v != "" {
 		for _, o := range strings.Split(v, ",") {

@@ -12,9 +12,9 @@ import (
 )
 
 // rateLimits are token buckets per caller: a signed-in user, an app, or the
-// client address of anonymous callers. Log-in, sign-up and the token
-// endpoint draw from much smaller buckets per address, against password and
-// secret guessing.
+// client address of anonymous callers. Credential checks (log-in, sign-up,
+// refresh, log-out, the token endpoint) also draw from much smaller buckets
+// per address, one token per attempt, against password and secret guessing.
 type rateLimits struct {
 	general, sensitive rate.Limit
 	generalBurst       int
@@ -30,10 +30,13 @@ type bucket struct {
 	seen    time.Time
 }
 
-func newRateLimits(perSecond float64, burst int) *rateLimits {
+// newRateLimits sizes the buckets: each caller sustains perSecond tokens
+// with bursts of burst; each address may make authBurst credential checks at
+// once and one more every authPeriod.
+func newRateLimits(perSecond float64, burst, authBurst int, authPeriod time.Duration) *rateLimits {
 	return &rateLimits{
 		general: rate.Limit(perSecond), generalBurst: burst,
-		sensitive: rate.Every(12 * time.Second), sensitiveBurst: 5,
+		sensitive: rate.Every(authPeriod), sensitiveBurst: authBurst,
 		buckets: map[string]*bucket{},
 	}
 }
@@ -54,13 +57,21 @@ func (l *rateLimits) Allow(key string, sensitive bool, cost int) (bool, time.Dur
 	b.seen = now
 	l.sweepLocked(now)
 	l.mu.Unlock()
-	cost = min(max(cost, 1), burst) // a query dearer than the whole bucket waits for a full one
+	cost = min(max(cost, 1), burst)
 	r := b.limiter.ReserveN(now, cost)
 	if delay := r.DelayFrom(now); delay > 0 {
 		r.CancelAt(now)
 		return false, delay
 	}
 	return true, 0
+}
+
+// Burst implements graph.RateLimiter.
+func (l *rateLimits) Burst(sensitive bool) int {
+	if sensitive {
+		return l.sensitiveBurst
+	}
+	return l.generalBurst
 }
 
 // sweepLocked forgets idle callers so the map stays bounded.

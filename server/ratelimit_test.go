@@ -4,13 +4,14 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"showcase/store/storetest"
 )
 
 func TestRateLimits(t *testing.T) {
 	db := storetest.NewDB(t)
-	srv := testServer(t, db, testTokens(t), nil, map[string]string{"RATE_LIMIT_RPS": "0.01", "RATE_LIMIT_BURST": "10"})
+	srv := testServer(t, db, testTokens(t), nil, map[string]string{"RATE_LIMIT_RPS": "0.01", "RATE_LIMIT_BURST": "10", "AUTH_RATE_LIMIT_PERIOD": "1h"})
 	post := func(body string) *http.Response {
 		res, err := http.Post(srv.URL+"/graphql", "application/json", strings.NewReader(body))
 		if err != nil {
@@ -55,7 +56,7 @@ func TestRateLimits(t *testing.T) {
 }
 
 func TestBigQueriesCostMore(t *testing.T) {
-	l := newRateLimits(0.001, 10)
+	l := newRateLimits(0.001, 10, 5, 12*time.Second)
 	if ok, _ := l.Allow("user:1", false, 8); !ok {
 		t.Fatal("a query costing 8 of 10 was refused")
 	}

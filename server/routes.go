@@ -19,7 +19,7 @@ import (
 func newServer(cfg config, db *store.DB, tokens *auth.Tokens, payments payment.Provider, events *store.EventBuffer, hub *live.Hub) (http.Handler, http.Handler) {
 	mux := http.NewServeMux()
 	m := newMetrics(db, events, hub)
-	limits := newRateLimits(cfg.RateLimitRPS, cfg.RateLimitBurst)
+	limits := newRateLimits(cfg.RateLimitRPS, cfg.RateLimitBurst, cfg.AuthRateLimitBurst, cfg.AuthRateLimitPeriod)
 	debugMux := http.NewServeMux()
 	debugMux.Handle("GET /metrics", m.handler())
 	// pprof's handlers register on the default mux, which serves nothing else.
@@ -27,17 +27,18 @@ func newServer(cfg config, db *store.DB, tokens *auth.Tokens, payments payment.P
 	// The GraphQL endpoint, outermost first: a request id for every log
 	// line; the caller (a bearer token's user or app, 401 when invalid); the
 	// HTTP rules (body size and JSON types, GET only for queries, the
-	// response's media type negotiated, the rate limit); the 30-second
-	// timeout of everything but streams; the anonymous response cache; and
-	// gqlgen (transports, shape limits, resolvers, dataloaders).
+	// response's media type negotiated); the 30-second timeout of everything
+	// but streams; the anonymous response cache (a shared answer costs its
+	// caller one rate-limit token); and gqlgen (transports, the rate charge
+	// on the operation that runs, shape limits, resolvers, dataloaders).
 	gql := graph.NewHandler(&graph.Resolver{DB: db, Tokens: tokens, Payments: payments, Events: events,
 		TopCreatorFollowers: cfg.TopCreatorFollowers, FeedWeights: cfg.FeedWeights,
-		Production: cfg.Production, Live: hub, AllowedOrigins: cfg.AllowedOrigins, Observer: m})
+		Production: cfg.Production, Live: hub, AllowedOrigins: cfg.AllowedOrigins, Observer: m, RateLimiter: limits})
 	api := graph.WithRequestID(
 		auth.Middleware(tokens, db,
-			graph.GuardRequests(m, limits,
+			graph.GuardRequests(m,
 				withRequestTimeout(
-					graph.NewResponseCache(cfg.ResponseCacheTTL, m).Middleware(
+					graph.NewResponseCache(cfg.ResponseCacheTTL, m, limits).Middleware(
 						gql)))))
 	mux.Handle("/graphql", api)
 	mux.Handle("/oauth/token", limits.limitTokenEndpoint(auth.TokenEndpoint(tokens, db)))

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -92,8 +91,15 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	var accepted atomic.Int64
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
-	batch := fmt.Sprintf(`{"query": "mutation($e: [EngagementEventInput!]!) { recordEvents(events: $e) { accepted } }", "variables": {"e": [%s]}}`,
-		strings.TrimSuffix(strings.Repeat(`{"type": "VIEW", "contentId": "`+videoID+`", "deviceId": "d"},`, 20), ","))
+	// Each view from a device of its own: a device's repeats count once per half hour.
+	batch := func(g, i int) string {
+		views := make([]string, 20)
+		for k := range views {
+			views[k] = fmt.Sprintf(`{"type": "VIEW", "contentId": %q, "deviceId": "d-%d-%d-%d"}`, videoID, g, i, k)
+		}
+		return `{"query": "mutation($e: [EngagementEventInput!]!) { recordEvents(events: $e) { accepted } }", "variables": {"e": [` +
+			strings.Join(views, ",") + `]}}`
+	}
 	client := &http.Client{Timeout: 30 * time.Second}
 	for g := 0; g < 4; g++ {
 		wg.Add(1)
@@ -105,7 +111,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 					return
 				default:
 				}
-				res, err := client.Post(p.base+"/graphql", "application/json", bytes.NewReader([]byte(batch)))
+				res, err := client.Post(p.base+"/graphql", "application/json", strings.NewReader(batch(g, i)))
 				if err != nil {
 					return // the server is gone
 				}

@@ -1,10 +1,15 @@
 package store
 
 import (
+	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -23,6 +28,12 @@ const (
 // MaxEventsPerBatch bounds one recordEvents call.
 const MaxEventsPerBatch = 500
 
+// CountWindow is how often one viewer's event of one kind on one content
+// (and product) can count: once per clock-aligned window of this length
+// (on the hour and the half hour). A VIEW repeated within the window adds
+// neither a view nor watch time; clicks, impressions and shares likewise.
+const CountWindow = 30 * time.Minute
+
 // Event is one engagement signal from a client.
 type Event struct {
 	Type      string
@@ -30,6 +41,35 @@ type Event struct {
 	ProductID int64 // PRODUCT_IMPRESSION and PRODUCT_CLICK
 	WatchMs   int64 // VIEW
 	At        time.Time
+	// Viewer names who sent the event ("user:42", "device:d-81f2"): each
+	// kind of event counts once per viewer per content (and product) per
+	// CountWindow, across replicas and restarts. Empty means a trusted
+	// source counted every time (demo data, benchmarks of the old path).
+	Viewer string
+}
+
+// onceKey is one (window, kind, content, product, viewer) that counts once:
+// the window's start and a 64-bit hash of the rest.
+type onceKey struct {
+	window int64 // unix seconds of the window's start
+	hash   int64
+}
+
+// onceKeyOf names the count an event may add once per window.
+func onceKeyOf(e Event) onceKey {
+	product := int64(0)
+	if e.Type == EventProductClick || e.Type == EventProductImpression {
+		product = e.ProductID
+	}
+	// A cryptographic hash, so that nobody can pick a deviceId whose key is
+	// another viewer's and keep that viewer's events from counting.
+	var buf [128]byte
+	b := append(buf[:0], e.Type...)
+	b = strconv.AppendInt(append(b, 0), e.ContentID, 10)
+	b = strconv.AppendInt(append(b, 0), product, 10)
+	b = append(append(b, 0), e.Viewer...)
+	sum := sha256.Sum256(b)
+	return onceKey{window: e.At.Truncate(CountWindow).Unix(), hash: int64(binary.BigEndian.Uint64(sum[:8]))}
 }
 
 type contentBucket struct {
@@ -50,16 +90,22 @@ type productCounts struct{ impressions, clicks int64 }
 // per-minute counters in one transaction per flush, so the rate of writes
 // does not follow the rate of events and hot content never queues on a row
 // lock. Likes and unlikes pass through it too, as popularity deltas.
+//
+// Events with a Viewer count once per viewer per CountWindow: the buffer
+// keeps the first of each (window, content, kind, product, viewer), and the
+// flush counts it only if engagement_once did not have it yet.
 type EventBuffer struct {
 	db *DB
 
 	mu       sync.Mutex
 	contents map[contentBucket]*contentCounts
 	products map[productBucket]*productCounts
-	likes    map[int64]int64 // content id -> like delta
+	once     map[onceKey]Event // the first event of each key since the last flush
+	likes    map[int64]int64   // content id -> like delta
 	pending  int
 
-	flushMu sync.Mutex // one flush at a time
+	flushMu   sync.Mutex // one flush at a time
+	lastPrune time.Time  // under flushMu
 }
 
 // NewEventBuffer returns an empty buffer over db.
@@ -72,44 +118,59 @@ func NewEventBuffer(db *DB) *EventBuffer {
 func (b *EventBuffer) reset() {
 	b.contents = map[contentBucket]*contentCounts{}
 	b.products = map[productBucket]*productCounts{}
+	b.once = map[onceKey]Event{}
 	b.likes = map[int64]int64{}
 	b.pending = 0
 }
 
-// Add takes validated events.
+// Add takes validated events. An event whose viewer already sent one of the
+// same key since the last flush is dropped here.
 func (b *EventBuffer) Add(events []Event) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, e := range events {
-		minute := e.At.Unix() / 60
-		cb := contentBucket{e.ContentID, minute}
-		c := b.contents[cb]
-		if c == nil {
-			c = &contentCounts{}
-			b.contents[cb] = c
-		}
-		switch e.Type {
-		case EventView:
-			c.views++
-			c.watchMs += e.WatchMs
-		case EventShare:
-			c.shares++
-		case EventProductImpression, EventProductClick:
-			pb := productBucket{e.ProductID, minute}
-			p := b.products[pb]
-			if p == nil {
-				p = &productCounts{}
-				b.products[pb] = p
+		if e.Viewer != "" {
+			k := onceKeyOf(e)
+			if _, dup := b.once[k]; !dup {
+				b.once[k] = e
+				b.pending++
 			}
-			if e.Type == EventProductClick {
-				c.clicks++
-				p.clicks++
-			} else {
-				c.impressions++
-				p.impressions++
-			}
+			continue
 		}
+		addCounts(b.contents, b.products, e)
 		b.pending++
+	}
+}
+
+// addCounts adds one event to per-minute counters.
+func addCounts(contents map[contentBucket]*contentCounts, products map[productBucket]*productCounts, e Event) {
+	minute := e.At.Unix() / 60
+	cb := contentBucket{e.ContentID, minute}
+	c := contents[cb]
+	if c == nil {
+		c = &contentCounts{}
+		contents[cb] = c
+	}
+	switch e.Type {
+	case EventView:
+		c.views++
+		c.watchMs += e.WatchMs
+	case EventShare:
+		c.shares++
+	case EventProductImpression, EventProductClick:
+		pb := productBucket{e.ProductID, minute}
+		p := products[pb]
+		if p == nil {
+			p = &productCounts{}
+			products[pb] = p
+		}
+		if e.Type == EventProductClick {
+			c.clicks++
+			p.clicks++
+		} else {
+			c.impressions++
+			p.impressions++
+		}
 	}
 }
 
@@ -148,56 +209,127 @@ func (b *EventBuffer) Run(ctx context.Context, interval time.Duration) {
 }
 
 // Flush writes everything buffered. On failure the counts go back into the
-// buffer for the next flush, so nothing accepted is dropped.
+// buffer for the next flush, so nothing accepted is dropped. Events with a
+// viewer are counted only when their key is new to engagement_once, in the
+// same transaction as the counters.
 func (b *EventBuffer) Flush(ctx context.Context) error {
 	b.flushMu.Lock()
 	defer b.flushMu.Unlock()
 	b.mu.Lock()
-	contents, products, likes, pending := b.contents, b.products, b.likes, b.pending
+	contents, products, once, likes, pending := b.contents, b.products, b.once, b.likes, b.pending
 	b.reset()
 	b.mu.Unlock()
 	if pending == 0 {
 		return nil
 	}
 	err := b.db.inTx(ctx, func(tx *sqlx.Tx) error {
-		if err := upsertContentCounts(ctx, tx, contents); err != nil {
+		allContents, allProducts := contents, products
+		if len(once) > 0 {
+			fresh, err := insertOnce(ctx, tx, once)
+			if err != nil {
+				return err
+			}
+			// Counted into copies: on failure the buffer gets back what it had.
+			allContents, allProducts = map[contentBucket]*contentCounts{}, map[productBucket]*productCounts{}
+			mergeCounts(allContents, allProducts, contents, products)
+			for _, e := range fresh {
+				addCounts(allContents, allProducts, e)
+			}
+		}
+		if err := upsertContentCounts(ctx, tx, allContents); err != nil {
 			return err
 		}
-		if err := upsertProductCounts(ctx, tx, products); err != nil {
+		if err := upsertProductCounts(ctx, tx, allProducts); err != nil {
 			return err
 		}
-		return bumpPopularity(ctx, tx, contents, likes)
+		return bumpPopularity(ctx, tx, allContents, likes)
 	})
 	if err != nil {
 		b.mu.Lock()
-		b.merge(contents, products, likes, pending)
+		b.merge(contents, products, once, likes, pending)
 		b.mu.Unlock()
+		return err
 	}
-	return err
+	if now := time.Now(); now.Sub(b.lastPrune) >= time.Minute {
+		b.lastPrune = now
+		if _, err := b.db.ExecContext(ctx, `DELETE FROM engagement_once WHERE window_start < $1`,
+			now.Truncate(CountWindow).Add(-CountWindow)); err != nil {
+			slog.Warn("pruning counted-once events failed; will retry", "err", err)
+		}
+	}
+	return nil
 }
 
-func (b *EventBuffer) merge(contents map[contentBucket]*contentCounts, products map[productBucket]*productCounts, likes map[int64]int64, pending int) {
-	for k, v := range contents {
-		c := b.contents[k]
-		if c == nil {
-			b.contents[k] = v
-			continue
-		}
-		c.views, c.watchMs, c.shares = c.views+v.views, c.watchMs+v.watchMs, c.shares+v.shares
-		c.impressions, c.clicks = c.impressions+v.impressions, c.clicks+v.clicks
+// insertOnce records the keys in engagement_once and returns the events
+// whose keys were new there (the ones that count). Keys are inserted in
+// order so that replicas flushing at once cannot deadlock.
+func insertOnce(ctx context.Context, tx *sqlx.Tx, once map[onceKey]Event) ([]Event, error) {
+	keys := make([]onceKey, 0, len(once))
+	for k := range once {
+		keys = append(keys, k)
 	}
-	for k, v := range products {
-		p := b.products[k]
-		if p == nil {
-			b.products[k] = v
+	slices.SortFunc(keys, func(a, b onceKey) int { return cmp.Or(cmp.Compare(a.window, b.window), cmp.Compare(a.hash, b.hash)) })
+	windows, hashes := make([]int64, len(keys)), make([]int64, len(keys))
+	for i, k := range keys {
+		windows[i], hashes[i] = k.window, k.hash
+	}
+	rows, err := tx.QueryContext(ctx, `INSERT INTO engagement_once (window_start, key)
+		SELECT to_timestamp(w), k FROM unnest($1::bigint[], $2::bigint[]) WITH ORDINALITY AS x(w, k, i) ORDER BY i
+		ON CONFLICT DO NOTHING
+		RETURNING extract(epoch FROM window_start)::bigint, key`, pq.Array(windows), pq.Array(hashes))
+	if err != nil {
+		return nil, fmt.Errorf("flush counted-once events: %w", err)
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var k onceKey
+		if err := rows.Scan(&k.window, &k.hash); err != nil {
+			return nil, fmt.Errorf("flush counted-once events: %w", err)
+		}
+		out = append(out, once[k])
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("flush counted-once events: %w", err)
+	}
+	return out, nil
+}
+
+func (b *EventBuffer) merge(contents map[contentBucket]*contentCounts, products map[productBucket]*productCounts, once map[onceKey]Event, likes map[int64]int64, pending int) {
+	mergeCounts(b.contents, b.products, contents, products)
+	for k, e := range once {
+		if _, dup := b.once[k]; dup {
+			pending-- // the same key came again since
 			continue
 		}
-		p.impressions, p.clicks = p.impressions+v.impressions, p.clicks+v.clicks
+		b.once[k] = e
 	}
 	for k, v := range likes {
 		b.likes[k] += v
 	}
 	b.pending += pending
+}
+
+// mergeCounts adds the counters of src into dst, sharing no pointers.
+func mergeCounts(dstContents map[contentBucket]*contentCounts, dstProducts map[productBucket]*productCounts,
+	contents map[contentBucket]*contentCounts, products map[productBucket]*productCounts) {
+	for k, v := range contents {
+		c := dstContents[k]
+		if c == nil {
+			c = &contentCounts{}
+			dstContents[k] = c
+		}
+		c.views, c.watchMs, c.shares = c.views+v.views, c.watchMs+v.watchMs, c.shares+v.shares
+		c.impressions, c.clicks = c.impressions+v.impressions, c.clicks+v.clicks
+	}
+	for k, v := range products {
+		p := dstProducts[k]
+		if p == nil {
+			p = &productCounts{}
+			dstProducts[k] = p
+		}
+		p.impressions, p.clicks = p.impressions+v.impressions, p.clicks+v.clicks
+	}
 }
 
 // Rows are written in key order so that replicas flushing at once take row

@@ -2,7 +2,10 @@ package store_test
 
 import (
 	"context"
+	"slices"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -80,6 +83,106 @@ func TestEventBufferAggregatesConcurrentEvents(t *testing.T) {
 	}
 }
 
+// TestEventsCountOncePerViewerPerWindow: 500 identical views from one device,
+// sent four times through two buffers (two replicas), count once; another
+// viewer or the next window counts again, and clicks follow the same rule.
+func TestEventsCountOncePerViewerPerWindow(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.NewDB(t)
+	contentID, productID := contentFixture(t, db)
+	replicas := []*store.EventBuffer{store.NewEventBuffer(db), store.NewEventBuffer(db)}
+	at := time.Now().Truncate(store.CountWindow).Add(time.Minute)
+	batch := func(viewer string, at time.Time) []store.Event {
+		events := make([]store.Event, 500)
+		for i := range events {
+			events[i] = store.Event{Type: store.EventView, ContentID: contentID, WatchMs: 1000, At: at, Viewer: viewer}
+			if i%2 == 1 {
+				events[i] = store.Event{Type: store.EventProductClick, ContentID: contentID, ProductID: productID, At: at, Viewer: viewer}
+			}
+		}
+		return events
+	}
+	send := func(buf *store.EventBuffer, events []store.Event) {
+		t.Helper()
+		buf.Add(events)
+		if err := buf.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 4; i++ {
+		send(replicas[i%2], batch("device:d-81f2", at))
+	}
+	if views, clicks, viewCount := counts(t, db, contentID); views != 1 || clicks != 1 || viewCount != 1 {
+		t.Fatalf("2,000 views and clicks from one device: views %d, clicks %d, view_count %d; want 1 each", views, clicks, viewCount)
+	}
+	var watch int64
+	if err := db.QueryRowContext(ctx, `SELECT sum(watch_ms) FROM content_event_counts WHERE content_id = $1`, contentID).Scan(&watch); err != nil || watch != 1000 {
+		t.Fatalf("watch time %d (err %v), want one view's 1000", watch, err)
+	}
+	send(replicas[0], batch("user:7", at.Add(time.Minute)))
+	send(replicas[1], batch("device:d-81f2", at.Add(store.CountWindow)))
+	if views, clicks, viewCount := counts(t, db, contentID); views != 3 || clicks != 3 || viewCount != 3 {
+		t.Fatalf("after another viewer and the next window: views %d, clicks %d, view_count %d; want 3 each", views, clicks, viewCount)
+	}
+	// A restart: a new buffer still knows what counted.
+	send(store.NewEventBuffer(db), batch("user:7", at))
+	if views, _, _ := counts(t, db, contentID); views != 3 {
+		t.Fatalf("after a restart, a repeated view counted: views %d", views)
+	}
+}
+
+// TestCountedOnceSurvivesAFailedFlush: when the counters cannot be written,
+// neither are the keys, so the retry counts the view once.
+func TestCountedOnceSurvivesAFailedFlush(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.NewDB(t)
+	contentID, _ := contentFixture(t, db)
+	buf := store.NewEventBuffer(db)
+	view := []store.Event{{Type: store.EventView, ContentID: contentID, At: time.Now(), Viewer: "device:x"}}
+	buf.Add(view)
+	if _, err := db.ExecContext(ctx, `ALTER TABLE content_event_counts RENAME TO content_event_counts_away`); err != nil {
+		t.Fatal(err)
+	}
+	if err := buf.Flush(ctx); err == nil {
+		t.Fatal("flush into a missing table succeeded")
+	}
+	buf.Add(view) // the same view again, while it waits
+	if _, err := db.ExecContext(ctx, `ALTER TABLE content_event_counts_away RENAME TO content_event_counts`); err != nil {
+		t.Fatal(err)
+	}
+	if err := buf.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if views, _, viewCount := counts(t, db, contentID); views != 1 || viewCount != 1 || buf.Pending() != 0 {
+		t.Fatalf("views %d, view_count %d, pending %d after a failed and a good flush; want 1, 1, 0", views, viewCount, buf.Pending())
+	}
+}
+
+// TestCountedOnceForgetsOldWindows: the flush deletes keys of windows more
+// than one window old, and keeps the current and the previous one.
+func TestCountedOnceForgetsOldWindows(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.NewDB(t)
+	contentID, _ := contentFixture(t, db)
+	current := time.Now().Truncate(store.CountWindow)
+	if _, err := db.ExecContext(ctx, `INSERT INTO engagement_once (window_start, key) VALUES ($1, 1), ($2, 2), ($3, 3)`,
+		current.Add(-3*store.CountWindow), current.Add(-2*store.CountWindow), current.Add(-store.CountWindow)); err != nil {
+		t.Fatal(err)
+	}
+	buf := store.NewEventBuffer(db)
+	buf.Add([]store.Event{{Type: store.EventView, ContentID: contentID, At: time.Now(), Viewer: "device:x"}})
+	if err := buf.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var keys []int64
+	if err := db.SelectContext(ctx, &keys, `SELECT key FROM engagement_once WHERE window_start < $1 ORDER BY key`, current); err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 1 || keys[0] != 3 {
+		t.Fatalf("keys of past windows after a flush: %v, want only the previous window's [3]", keys)
+	}
+}
+
 func TestEventBufferKeepsEventsWhenAFlushFails(t *testing.T) {
 	ctx := context.Background()
 	db := storetest.NewDB(t)
@@ -122,17 +225,29 @@ func TestEventBufferFlushesOnShutdown(t *testing.T) {
 	}
 }
 
-// BenchmarkIngestion measures events accepted and flushed per second in
-// batches of 100 on one hot video: go test ./store -run '^$' -bench Ingestion
+// BenchmarkIngestion measures events accepted and flushed per second, in
+// batches of 100 on one hot video, flushing every second as the server does:
+// NewViewers gives every event a viewer never seen (each one a row in
+// engagement_once, the worst case), OneViewer repeats one viewer's events
+// (dropped in memory), Untracked has no viewer (counted every time).
 func BenchmarkIngestion(b *testing.B) {
+	for _, mode := range []string{"NewViewers", "OneViewer", "Untracked"} {
+		b.Run(mode, func(b *testing.B) { benchmarkIngestion(b, mode) })
+	}
+}
+
+func benchmarkIngestion(b *testing.B, mode string) {
 	db := storetest.NewDB(b)
 	contentID, productID := contentFixtureTB(b, db)
 	buf := store.NewEventBuffer(db)
-	batch := make([]store.Event, 100)
-	for i := range batch {
-		batch[i] = store.Event{Type: store.EventView, ContentID: contentID, WatchMs: 1000, At: time.Now()}
+	template := make([]store.Event, 100)
+	for i := range template {
+		template[i] = store.Event{Type: store.EventView, ContentID: contentID, WatchMs: 1000, At: time.Now()}
 		if i%4 == 0 {
-			batch[i] = store.Event{Type: store.EventProductClick, ContentID: contentID, ProductID: productID, At: time.Now()}
+			template[i] = store.Event{Type: store.EventProductClick, ContentID: contentID, ProductID: productID, At: time.Now()}
+		}
+		if mode == "OneViewer" {
+			template[i].Viewer = "device:one"
 		}
 	}
 	ctx := context.Background()
@@ -142,9 +257,16 @@ func BenchmarkIngestion(b *testing.B) {
 		defer close(done)
 		buf.Run(runCtx, time.Second) // flushing as the server does, every second
 	}()
+	var viewers atomic.Int64
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
+		batch := slices.Clone(template)
 		for pb.Next() {
+			if mode == "NewViewers" {
+				for i := range batch {
+					batch[i].Viewer = "device:" + strconv.FormatInt(viewers.Add(1), 10)
+				}
+			}
 			accepted, _, err := db.CheckEvents(ctx, batch)
 			if err != nil {
 				b.Error(err)
@@ -159,5 +281,5 @@ func BenchmarkIngestion(b *testing.B) {
 	if buf.Pending() != 0 {
 		b.Fatalf("%d events not flushed", buf.Pending())
 	}
-	b.ReportMetric(float64(b.N*len(batch))/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(b.N*len(template))/b.Elapsed().Seconds(), "events/s")
 }

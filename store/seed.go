@@ -200,7 +200,11 @@ func (s *seeder) checkReferences() error {
 
 // copyRows streams n rows into table with COPY.
 func (s *seeder) copyRows(stage, table string, cols []string, n int, row func(i int) []any) error {
-	stmt, err := s.tx.PrepareContext(s.ctx, pq.CopyIn(table, cols...))
+	quoted := make([]string, len(cols))
+	for i, c := range cols {
+		quoted[i] = pq.QuoteIdentifier(c)
+	}
+	stmt, err := s.tx.PrepareContext(s.ctx, "COPY "+pq.QuoteIdentifier(table)+" ("+strings.Join(quoted, ", ")+") FROM STDIN")
 	if err != nil {
 		return fmt.Errorf("copy %s: %w", table, err)
 	}

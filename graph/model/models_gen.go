@@ -153,7 +153,7 @@ type EngagementEventInput struct {
 	ProductID *string `json:"productId,omitempty"`
 	// For VIEW: milliseconds watched.
 	WatchMs *int `json:"watchMs,omitempty"`
-	// A client-generated device id; required when not signed in.
+	// A client-generated device id, 1 to 100 characters; required when not signed in. Events count once per device per content per half hour.
 	DeviceID *string `json:"deviceId,omitempty"`
 }
 

@@ -205,13 +205,14 @@ func runIngestion(ctx context.Context, e *environment, o options, r *report, say
 	}
 	r.Baselines["pgbench single-row insert tps"] = insertTPS
 	for _, size := range []int{1, 100} {
-		events := make([]any, size)
-		for i := range events {
-			events[i] = map[string]any{"type": "VIEW", "contentId": gid("Video", 1), "watchMs": 1000, "deviceId": "bench"}
-		}
 		var before, after int64
 		_ = e.db.GetContext(ctx, &before, `SELECT coalesce(sum(views), 0) FROM content_event_counts WHERE content_id = 1`)
-		res := say(closedLoop(ctx, fmt.Sprintf("recordEvents, batches of %d", size), c, d, func(int64) (*http.Request, error) {
+		res := say(closedLoop(ctx, fmt.Sprintf("recordEvents, batches of %d", size), c, d, func(n int64) (*http.Request, error) {
+			// Every view from a device of its own: a device's repeats count once per half hour.
+			events := make([]any, size)
+			for i := range events {
+				events[i] = map[string]any{"type": "VIEW", "contentId": gid("Video", 1), "watchMs": 1000, "deviceId": fmt.Sprintf("bench-%d-%d-%d", size, n, i)}
+			}
 			return graphqlRequest(e.base, "", `mutation($e: [EngagementEventInput!]!) { recordEvents(events: $e) { accepted } }`, map[string]any{"e": events})
 		}))
 		time.Sleep(2 * time.Second) // the server flushes every second
