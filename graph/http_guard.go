@@ -150,8 +150,3 @@ func isMutation(query, operationName string) bool {
 	}
 	return op != nil && op.Operation != ast.Query
 }
-
-// requestError answers a refused request (the rate limiter's 429).
-func requestError(w http.ResponseWriter, status int, code, msg string) {
-	writeRequestError(w, status, code, msg)
-}
