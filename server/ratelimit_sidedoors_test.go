@@ -267,9 +267,17 @@ func TestCredentialChecksHaveNoSideDoors(t *testing.T) {
 	})
 }
 
-// manyFields is a query selecting n fields.
+// manyFields is a query selecting n fields (a multiple of 10): ten aliased
+// roots of n/10 - 1 fields each, so that no selection repeats a field often
+// enough for the field-merge limit to refuse it.
 func manyFields(n int) string {
-	return "{ " + strings.Repeat("__typename ", n) + "}"
+	var b strings.Builder
+	b.WriteString("{ ")
+	for i := 0; i < 10; i++ {
+		fmt.Fprintf(&b, "s%d: shops(first: 1) { %s} ", i, strings.Repeat("__typename ", n/10-1))
+	}
+	b.WriteString("}")
+	return b.String()
 }
 
 // TestCostIsChargedOnWhatRuns: a persisted query, a GET and an SSE request
