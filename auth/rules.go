@@ -40,7 +40,9 @@ func CanSeeOrder(v Viewer, o *store.Order, shop *store.Shop) bool {
 }
 
 // CanCancelOrder reports whether the viewer may cancel an order: the shop's
-// managers, or the buyer before it ships.
+// managers, or its buyer. Who may is decided here; when (only a PAID order,
+// before it ships) is the order's own rule, refused as INVALID_TRANSITION,
+// so a buyer retrying a cancellation, or too late, is told why.
 func CanCancelOrder(v Viewer, o *store.Order, shop *store.Shop) bool {
-	return CanManageShop(v, shop) || (v.SignedIn() && o.BuyerID == v.User.ID && o.Status == store.OrderPaid)
+	return CanManageShop(v, shop) || (v.SignedIn() && o.BuyerID == v.User.ID)
 }
