@@ -119,6 +119,11 @@ func (r *contentMetricsResolver) Gmv(ctx context.Context, obj *store.Metrics) (*
 	return commercialFigure(obj, obj.GMV())
 }
 
+// GmvByCurrency is the resolver for the gmvByCurrency field.
+func (r *contentMetricsResolver) GmvByCurrency(ctx context.Context, obj *store.Metrics) ([]*store.Money, error) {
+	return gmvByCurrency(obj)
+}
+
 // ClickThroughRate is the resolver for the clickThroughRate field.
 func (r *contentMetricsResolver) ClickThroughRate(ctx context.Context, obj *store.Metrics) (*float64, error) {
 	return commercialFigure(obj, obj.ClickThroughRate())
