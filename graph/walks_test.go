@@ -344,3 +344,36 @@ func contains(ids []string, id string) bool {
 	}
 	return false
 }
+
+// A walk's later pages cost what its first page costs in SQL statements:
+// one for the page (reading the stored ranking instead of ranking again)
+// plus the batched loads of what the page shows.
+func TestFeedLaterPagesCostTheSameStatements(t *testing.T) {
+	a := newTestAPIWith(t, countingStatements)
+	a.manyContents(60)
+	token, _ := a.user("pager", false)
+	const q = `query($first: Int, $after: String) { feed(first: $first, after: $after) { edges { node {
+		id author { handle } shop { name owner { handle } }
+		products(first: 3) { edges { node { title priceRange { min { amount } }
+			variants(first: 5) { edges { node { sku price { amount } availableForSale } } } } } }
+		... on LiveSession { pinnedProduct { title } } } } pageInfo { endCursor } } }`
+	var counts []int64
+	vars := map[string]any{"first": 20}
+	for page := 0; page < 3; page++ {
+		var out struct {
+			Feed struct {
+				Edges    []any
+				PageInfo struct{ EndCursor string }
+			}
+		}
+		a.ok(token, q, vars, &out)
+		if len(out.Feed.Edges) != 20 {
+			t.Fatalf("page %d has %d edges", page+1, len(out.Feed.Edges))
+		}
+		counts = append(counts, a.statements.Load())
+		vars["after"] = out.Feed.PageInfo.EndCursor
+	}
+	if counts[0] != counts[1] || counts[1] != counts[2] {
+		t.Fatalf("statements per page: %v; want the same for every page", counts)
+	}
+}
