@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"encoding/base64"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -220,4 +221,42 @@ func keys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// A checkout's refused input gets one error, not one per line or one per
+// rule it breaks: an unknown sourceContentId is reported once however many
+// lines it would have applied to, and a product no longer sold is not also
+// "not a product card on that content".
+func TestCheckoutRefusalIsOneErrorPerInput(t *testing.T) {
+	a := newTestAPI(t)
+	shop := a.fixture("onceshop")
+	buyer, _ := a.user("oncebuyer", false)
+	other := a.product(shop.sellerToken, shop.shopID, "other", map[string]any{"variants": []map[string]any{
+		{"sku": "OTHER-1", "title": "One", "price": map[string]any{"amount": "5.00", "currencyCode": "USD"}, "stock": 9}}})
+	otherVariant := other.Variants.Edges[0].Node.ID
+	var pv struct {
+		PublishVideo struct{ Video struct{ ID string } }
+	}
+	a.ok(shop.sellerToken, publishVideoMutation, videoInput(shop.productID), &pv)
+
+	checkout := func(key, source string, lines ...map[string]any) []userError {
+		t.Helper()
+		in := checkoutInput(key, "tok_ok", lines...)
+		in["in"].(map[string]any)["sourceContentId"] = source
+		var out checkoutOut
+		a.ok(buyer, checkoutMutation, in, &out)
+		return out.Checkout.UserErrors
+	}
+	unknownVideo := base64.RawURLEncoding.EncodeToString([]byte("Video:987654321"))
+	got := checkout("once-1", unknownVideo, line(shop.variantIDs[0], 1), line(otherVariant, 1))
+	if len(got) != 1 || strings.Join(got[0].Field, ".") != "input.sourceContentId" || got[0].Code != "NOT_FOUND" {
+		t.Fatalf("unknown source content: %+v, want one NOT_FOUND on input.sourceContentId", got)
+	}
+
+	a.ok(shop.sellerToken, `mutation($id: ID!) { updateProduct(input: { id: $id, status: ARCHIVED }) { userErrors { code } } }`,
+		map[string]any{"id": other.ID}, nil)
+	got = checkout("once-2", pv.PublishVideo.Video.ID, line(otherVariant, 1))
+	if len(got) != 1 || strings.Join(got[0].Field, ".") != "input.lines.0.variantId" || got[0].Code != "NOT_AVAILABLE" {
+		t.Fatalf("archived product not on the content: %+v, want one NOT_AVAILABLE", got)
+	}
 }
