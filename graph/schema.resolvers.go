@@ -449,7 +449,7 @@ func (r *productResolver) Variants(ctx context.Context, obj *store.Product, firs
 	if err != nil {
 		return nil, err
 	}
-	page, err := store.PageSlice(variants, func(v *store.ProductVariant) int64 { return v.ID }, args)
+	page, err := store.PageSlice(variants, func(v *store.ProductVariant) (int64, int64) { return int64(v.Position), v.ID }, args)
 	if err != nil {
 		return nil, err
 	}

@@ -377,3 +377,53 @@ func TestFeedLaterPagesCostTheSameStatements(t *testing.T) {
 		t.Fatalf("statements per page: %v; want the same for every page", counts)
 	}
 }
+
+// A short list paged in memory (a video's product cards) resumes after the
+// position its last page ended at: the card that ended a page leaving the
+// list (its product archived) does not make the rest vanish.
+func TestCardPagesResumeAfterTheirLastCardLeaves(t *testing.T) {
+	a := newTestAPI(t)
+	f := a.fixture("cards")
+	products := []string{f.productID}
+	for i := 0; i < 4; i++ {
+		products = append(products, a.product(f.sellerToken, f.shopID, fmt.Sprintf("card-%d", i), nil).ID)
+	}
+	var pv struct {
+		PublishVideo struct{ Video struct{ ID string } }
+	}
+	a.ok(f.sellerToken, publishVideoMutation, videoInput(products...), &pv)
+	const q = `query($id: ID!, $after: String) { video(id: $id) { products(first: 2, after: $after) {
+		edges { node { id } } pageInfo { hasNextPage endCursor } } } }`
+	type page struct {
+		Video struct {
+			Products struct {
+				Edges    []struct{ Node struct{ ID string } }
+				PageInfo struct {
+					HasNextPage bool
+					EndCursor   string
+				}
+			}
+		}
+	}
+	var got []string
+	vars := map[string]any{"id": pv.PublishVideo.Video.ID}
+	for n := 0; n < 5; n++ {
+		var p page
+		a.ok("", q, vars, &p)
+		for _, e := range p.Video.Products.Edges {
+			got = append(got, e.Node.ID)
+		}
+		if n == 0 {
+			// The card that ends page 1 leaves the list.
+			a.ok(f.sellerToken, `mutation($id: ID!) { updateProduct(input: { id: $id, status: ARCHIVED }) { userErrors { code } } }`,
+				map[string]any{"id": got[len(got)-1]}, nil)
+		}
+		if !p.Video.Products.PageInfo.HasNextPage {
+			break
+		}
+		vars["after"] = p.Video.Products.PageInfo.EndCursor
+	}
+	if want := fmt.Sprint(products); fmt.Sprint(got) != want {
+		t.Fatalf("walked %v, want %v", got, want)
+	}
+}
