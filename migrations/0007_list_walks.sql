@@ -16,3 +16,5 @@ CREATE UNLOGGED TABLE list_walks (
     created_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX list_walks_created_idx ON list_walks (created_at);
+-- Ids barely compress: store long rankings out of line without trying.
+ALTER TABLE list_walks ALTER COLUMN ids SET STORAGE EXTERNAL;

@@ -57,7 +57,7 @@ func (db *DB) Feed(ctx context.Context, args FeedArgs) (Page[Content], error) {
 			UNION (SELECT c.id FROM contents c WHERE c.kind = 'LIVE' AND c.live_status = 'LIVE')
 		),
 		ranked AS (
-			SELECT `+contentColumns+`, row_number() OVER (ORDER BY `+feedScoreSQL+` DESC, c.id DESC) AS pos
+			SELECT `+contentColumns+`, `+feedScoreSQL+` AS score
 			FROM contents c CROSS JOIN v
 			LEFT JOIN LATERAL (SELECT gpm_7d, engagement_7d FROM content_scores WHERE content_id = c.id) cs ON true
 			-- an id array makes the planner fetch candidates by primary key
@@ -65,12 +65,15 @@ func (db *DB) Feed(ctx context.Context, args FeedArgs) (Page[Content], error) {
 		),
 		walk AS (
 			INSERT INTO list_walks (id, viewer_id, kind, ids)
-			SELECT $5, $1, 'feed', coalesce(array_agg(id ORDER BY pos), '{}') FROM ranked
+			SELECT $5, $1, 'feed', coalesce(array_agg(id ORDER BY score DESC, id DESC), '{}') FROM ranked
 		)
-		SELECT `+contentColumns+`, c.pos FROM ranked c WHERE c.pos <= $3 ORDER BY c.pos`,
+		SELECT `+contentColumns+`, 0 AS pos FROM ranked c ORDER BY c.score DESC, c.id DESC LIMIT $3`,
 		args.ViewerID, time.Now().UTC().Truncate(time.Microsecond), args.First+1, FeedCandidates, walk, args.Weights.GPM, args.Weights.Engagement)
 	if err != nil {
 		return Page[Content]{}, fmt.Errorf("feed: %w", err)
+	}
+	for i := range rows {
+		rows[i].Pos = int64(i + 1) // the first page is the walk's head
 	}
 	return feedPage(rows, walk, args.PageArgs), nil
 }

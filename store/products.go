@@ -158,7 +158,7 @@ func (db *DB) ListProducts(ctx context.Context, f ProductQuery, args PageArgs) (
 	if args.After == "" {
 		walk.Walk = newWalkID()
 		err := db.SelectContext(ctx, &rows, `WITH ranked AS (
-				SELECT `+productColumns+`, row_number() OVER (ORDER BY round(ts_rank(p.search, q)::numeric, 6) DESC, p.id DESC) AS pos
+				SELECT `+productColumns+`, round(ts_rank(p.search, q)::numeric, 6) AS rank
 				FROM products p, websearch_to_tsquery('english', $1) q
 				WHERE p.search @@ q
 				  AND ($2::bigint IS NULL OR p.shop_id = $2)
@@ -167,12 +167,15 @@ func (db *DB) ListProducts(ctx context.Context, f ProductQuery, args PageArgs) (
 			),
 			walk AS (
 				INSERT INTO list_walks (id, viewer_id, kind, ids)
-				SELECT $6, 0, $7, coalesce(array_agg(id ORDER BY pos), '{}') FROM ranked
+				SELECT $6, 0, $7, coalesce(array_agg(id ORDER BY rank DESC, id DESC), '{}') FROM ranked
 			)
-			SELECT * FROM ranked WHERE pos <= $5 ORDER BY pos`,
+			SELECT `+productColumns+`, 0 AS pos FROM ranked p ORDER BY p.rank DESC, p.id DESC LIMIT $5`,
 			search, f.ShopID, f.Tag, f.IncludeDrafts, args.First+1, walk.Walk, kind)
 		if err != nil {
 			return Page[*Product]{}, fmt.Errorf("search products: %w", err)
+		}
+		for i := range rows {
+			rows[i].Pos = int64(i + 1) // the first page is the walk's head
 		}
 	} else {
 		var err error
