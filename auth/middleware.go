@@ -49,7 +49,7 @@ func Middleware(tokens *Tokens, dir Directory, next http.Handler) http.Handler {
 			w.Header().Set("Content-Type", "application/graphql-response+json")
 			w.Header().Set("Retry-After", "1")
 			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = w.Write([]byte(`{"errors":[{"message":"the service is temporarily unavailable; retry shortly","extensions":{"code":"SERVICE_UNAVAILABLE"}}]}`))
+			_, _ = w.Write([]byte(`{"errors":[{"message":"the service is temporarily unavailable; retry shortly","extensions":{"code":"SERVICE_UNAVAILABLE","retryable":true}}]}`))
 			return
 		}
 		if err != nil {

@@ -154,9 +154,12 @@ func CanFulfillOrder(v Viewer, o *store.Order, shop *store.Shop) bool {
 }
 
 // CanCancelOrder reports whether the viewer may cancel an order: those who may
-// fulfil it, or its buyer in person before it ships.
+// fulfil it, or its buyer in person. Who may is decided here; when (only a
+// PAID order, before it ships) is the order's own rule, refused as
+// INVALID_TRANSITION, so a buyer retrying a cancellation, or too late, is
+// told why.
 func CanCancelOrder(v Viewer, o *store.Order, shop *store.Shop) bool {
-	return CanFulfillOrder(v, o, shop) || (v.InPerson() && o.BuyerID == v.User.ID && o.Status == store.OrderPaid)
+	return CanFulfillOrder(v, o, shop) || (v.InPerson() && o.BuyerID == v.User.ID)
 }
 
 // CanSeeCart reports whether the viewer may see (and change) the cart of the

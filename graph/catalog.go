@@ -109,7 +109,15 @@ func (r *Resolver) createProduct(ctx context.Context, in model.CreateProductInpu
 	for i, vi := range in.Variants {
 		price, err := store.ParseMoney(vi.Price.Amount, vi.Price.CurrencyCode)
 		if err != nil {
-			problems = append(problems, store.FieldErrorf(store.EInvalid, fmt.Sprintf("variants.%d.price.amount", i), "%s", err))
+			// One refused price is one error, on the part at fault: a
+			// malformed currency code is not also a currency mismatch, and
+			// a malformed amount in the shop's currency is not one at all.
+			field := "amount"
+			price.CurrencyCode = vi.Price.CurrencyCode
+			if !store.ValidCurrencyCode(vi.Price.CurrencyCode) {
+				field, price.CurrencyCode = "currencyCode", shop.CurrencyCode
+			}
+			problems = append(problems, store.FieldErrorf(store.EInvalid, fmt.Sprintf("variants.%d.price.%s", i, field), "%s", err))
 		}
 		np.Variants = append(np.Variants, store.NewVariant{SKU: vi.Sku, Title: vi.Title, Price: price, Stock: vi.Stock})
 	}

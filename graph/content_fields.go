@@ -27,7 +27,7 @@ func contentProducts(ctx context.Context, c store.Content, first *int, after *st
 	if err != nil {
 		return nil, err
 	}
-	page, err := store.PageSlice(products, func(p *store.Product) int64 { return p.ID }, args)
+	page, err := store.PageSlice(products, func(p *store.Product) (int64, int64) { return p.CardPosition, p.ID }, args)
 	if err != nil {
 		return nil, err
 	}

@@ -114,6 +114,19 @@ func commercialFigure[T any](m *store.Metrics, value T) (*T, error) {
 
 func intFigure(m *store.Metrics, v int64) (*int, error) { return commercialFigure(m, int(v)) }
 
+// gmvByCurrency is a commercial figure: the GMV in every currency it was paid in.
+func gmvByCurrency(m *store.Metrics) ([]*store.Money, error) {
+	if _, err := commercialFigure(m, 0); err != nil {
+		return nil, err
+	}
+	all := m.GMVByCurrency()
+	out := make([]*store.Money, len(all))
+	for i := range all {
+		out[i] = &all[i]
+	}
+	return out, nil
+}
+
 // viewerHasLiked reports whether the signed-in viewer likes the content.
 func viewerHasLiked(ctx context.Context, c store.Content) (bool, error) {
 	if !auth.ViewerFrom(ctx).SignedIn() {

@@ -109,10 +109,11 @@ type ComplexityRoot struct {
 	}
 
 	ChannelSales struct {
-		GMV       func(childComplexity int) int
-		Key       func(childComplexity int) int
-		Orders    func(childComplexity int) int
-		UnitsSold func(childComplexity int) int
+		GMV           func(childComplexity int) int
+		GMVByCurrency func(childComplexity int) int
+		Key           func(childComplexity int) int
+		Orders        func(childComplexity int) int
+		UnitsSold     func(childComplexity int) int
 	}
 
 	CheckoutPayload struct {
@@ -155,6 +156,7 @@ type ComplexityRoot struct {
 		ConversionRate     func(childComplexity int) int
 		EngagementRate     func(childComplexity int) int
 		Gmv                func(childComplexity int) int
+		GmvByCurrency      func(childComplexity int) int
 		Gpm                func(childComplexity int) int
 		Likes              func(childComplexity int) int
 		Orders             func(childComplexity int) int
@@ -452,10 +454,11 @@ type ComplexityRoot struct {
 	}
 
 	SurfaceSales struct {
-		GMV       func(childComplexity int) int
-		Key       func(childComplexity int) int
-		Orders    func(childComplexity int) int
-		UnitsSold func(childComplexity int) int
+		GMV           func(childComplexity int) int
+		GMVByCurrency func(childComplexity int) int
+		Key           func(childComplexity int) int
+		Orders        func(childComplexity int) int
+		UnitsSold     func(childComplexity int) int
 	}
 
 	User struct {
@@ -547,6 +550,7 @@ type ContentMetricsResolver interface {
 	Orders(ctx context.Context, obj *store.Metrics) (*int, error)
 	UnitsSold(ctx context.Context, obj *store.Metrics) (*int, error)
 	Gmv(ctx context.Context, obj *store.Metrics) (*store.Money, error)
+	GmvByCurrency(ctx context.Context, obj *store.Metrics) ([]*store.Money, error)
 	ClickThroughRate(ctx context.Context, obj *store.Metrics) (*float64, error)
 	ConversionRate(ctx context.Context, obj *store.Metrics) (*float64, error)
 	Gpm(ctx context.Context, obj *store.Metrics) (*store.Money, error)
@@ -902,6 +906,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ChannelSales.GMV(childComplexity), true
+	case "ChannelSales.gmvByCurrency":
+		if e.ComplexityRoot.ChannelSales.GMVByCurrency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelSales.GMVByCurrency(childComplexity), true
 	case "ChannelSales.channel":
 		if e.ComplexityRoot.ChannelSales.Key == nil {
 			break
@@ -1053,6 +1063,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ContentMetrics.Gmv(childComplexity), true
+	case "ContentMetrics.gmvByCurrency":
+		if e.ComplexityRoot.ContentMetrics.GmvByCurrency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentMetrics.GmvByCurrency(childComplexity), true
 	case "ContentMetrics.gpm":
 		if e.ComplexityRoot.ContentMetrics.Gpm == nil {
 			break
@@ -2456,6 +2472,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SurfaceSales.GMV(childComplexity), true
+	case "SurfaceSales.gmvByCurrency":
+		if e.ComplexityRoot.SurfaceSales.GMVByCurrency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurfaceSales.GMVByCurrency(childComplexity), true
 	case "SurfaceSales.surface":
 		if e.ComplexityRoot.SurfaceSales.Key == nil {
 			break
@@ -2842,8 +2864,14 @@ Conventions:
 - Money is exact: ` + "`" + `amount` + "`" + ` is a decimal string in the currency's minor-unit precision.
 - Business and validation failures come back in a payload's ` + "`" + `userErrors` + "`" + `; failures of
   the request itself (not signed in, not allowed, malformed ID) come back in ` + "`" + `errors` + "`" + `
-  with a stable ` + "`" + `extensions.code` + "`" + `: UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT,
-  NOT_FOUND, INTERNAL, or RATE_LIMITED (HTTP 429 with Retry-After).
+  with a stable ` + "`" + `extensions.code` + "`" + ` (UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT,
+  NOT_FOUND, INTERNAL, SERVICE_UNAVAILABLE with ` + "`" + `extensions.retryable: true` + "`" + `,
+  RATE_LIMITED with HTTP 429 and Retry-After, ...). The README's "Error codes" lists
+  every code a client can receive, with what it means.
+- Ranked lists (the feed, a product search) are walked as ranked at their first page:
+  later pages follow that ranking, so a walk never repeats or skips an item however
+  scores move meanwhile. A walk can be continued for an hour; after that its cursor
+  answers BAD_USER_INPUT and the walk starts again from the first page.
 """
 schema {
   query: Query
@@ -2951,7 +2979,7 @@ type Shop implements Node {
   liveSessions(first: Int = 20, after: String): LiveSessionConnection!
   "Engagement and conversion figures over a window."
   metrics(window: MetricsWindow = ALL_TIME): ContentMetrics! @scope(any: ["metrics:read"])
-  "The same figures per hour or day, oldest first, for charts (at most 800 points)."
+  "The same figures per hour or day, oldest first, for charts (at most 800 points); the points add up to metrics(window:) exactly (see MetricsPoint)."
   metricsSeries(window: MetricsWindow = LAST_7_DAYS, granularity: MetricsGranularity = DAY): [MetricsPoint!]! @scope(any: ["metrics:read"])
   "The shop's orders, newest first: for its owner and admins, null for anyone else."
   orders(first: Int = 20, after: String): OrderConnection @scope(any: ["orders:read"])
@@ -2989,7 +3017,7 @@ type Product implements Node {
   variants(first: Int = 20, after: String): ProductVariantConnection!
   "Engagement and conversion figures over a window."
   metrics(window: MetricsWindow = ALL_TIME): ContentMetrics! @scope(any: ["metrics:read"])
-  "The same figures per hour or day, oldest first, for charts (at most 800 points)."
+  "The same figures per hour or day, oldest first, for charts (at most 800 points); the points add up to metrics(window:) exactly (see MetricsPoint)."
   metricsSeries(window: MetricsWindow = LAST_7_DAYS, granularity: MetricsGranularity = DAY): [MetricsPoint!]! @scope(any: ["metrics:read"])
   createdAt: Time!
 }
@@ -3038,7 +3066,7 @@ interface ContentNode implements Node {
   products(first: Int = 20, after: String): ProductConnection!
   "Engagement and conversion figures over a window."
   metrics(window: MetricsWindow = ALL_TIME): ContentMetrics!
-  "The same figures per hour or day, oldest first, for charts (at most 800 points)."
+  "The same figures per hour or day, oldest first, for charts (at most 800 points); the points add up to metrics(window:) exactly (see MetricsPoint)."
   metricsSeries(window: MetricsWindow = LAST_7_DAYS, granularity: MetricsGranularity = DAY): [MetricsPoint!]!
   "Comments, newest first."
   comments(first: Int = 20, after: String): CommentConnection!
@@ -3055,7 +3083,7 @@ type Video implements Node & ContentNode {
   products(first: Int = 20, after: String): ProductConnection!
   "Engagement and conversion figures over a window."
   metrics(window: MetricsWindow = ALL_TIME): ContentMetrics! @scope(any: ["metrics:read"])
-  "The same figures per hour or day, oldest first, for charts (at most 800 points)."
+  "The same figures per hour or day, oldest first, for charts (at most 800 points); the points add up to metrics(window:) exactly (see MetricsPoint)."
   metricsSeries(window: MetricsWindow = LAST_7_DAYS, granularity: MetricsGranularity = DAY): [MetricsPoint!]! @scope(any: ["metrics:read"])
   "Comments, newest first."
   comments(first: Int = 20, after: String): CommentConnection!
@@ -3083,7 +3111,7 @@ type LiveSession implements Node & ContentNode {
   products(first: Int = 20, after: String): ProductConnection!
   "Engagement and conversion figures over a window."
   metrics(window: MetricsWindow = ALL_TIME): ContentMetrics! @scope(any: ["metrics:read"])
-  "The same figures per hour or day, oldest first, for charts (at most 800 points)."
+  "The same figures per hour or day, oldest first, for charts (at most 800 points); the points add up to metrics(window:) exactly (see MetricsPoint)."
   metricsSeries(window: MetricsWindow = LAST_7_DAYS, granularity: MetricsGranularity = DAY): [MetricsPoint!]! @scope(any: ["metrics:read"])
   "Comments, newest first."
   comments(first: Int = 20, after: String): CommentConnection!
@@ -3125,7 +3153,10 @@ type LiveSessionEdge {
 """
 The ranked content feed. Signed in: ranked by overlap of the viewer's interest tags
 with the content's tags, recency, and live sessions on air first. Anonymous: ranked by
-recency and popularity. A walk through the pages never repeats or skips an item.
+recency and popularity. A walk through the pages never repeats or skips an item: the
+first page fixes the ranking for the pages that follow (for an hour), so views, likes
+and sales between pages do not move items across pages. A live session that ended
+during the walk is left out of the pages after it.
 """
 type FeedConnection {
   edges: [FeedEdge!]!
@@ -3140,7 +3171,7 @@ type FeedEdge {
 input ProductFilter {
   "Only this shop's products."
   shopId: ID
-  "Full-text search over title, tags and description, ranked by relevance."
+  "Full-text search over title, tags and description, ranked by relevance. The first page fixes the ranking for the pages that follow (for an hour), so edits between pages do not move products across pages; a product archived meanwhile is left out."
   search: String
   "Only products carrying this tag."
   tag: String
@@ -3540,9 +3571,13 @@ enum MetricsWindow {
 """
 Engagement and conversion figures. Counts are fresh within about a second of
 the events. Rates are fractions (0.0528 means 5.28%) and 0 when their
-denominator is 0. Orders, unitsSold and gmv count paid orders attributed to the
-subject (for content: orders whose sourceContent it is) that were not cancelled
-or refunded; a cancellation removes them again.
+denominator is 0. Orders, unitsSold and gmv count paid order lines attributed to the
+subject (for content: lines whose sourceContent it is; for a product: its lines; for a
+shop: all its lines) of orders not cancelled or refunded; a cancellation removes them
+again. So a shop's unitsSold and gmv are the sums of its products', and of its
+bySurface and of its byChannel slices. Amounts in different currencies are never
+added: gmv and gpm are in the subject's currency, and gmvByCurrency lists every
+currency the sales were paid in.
 
 Public: views, likes, comments, shares, engagementRate. Commercial (null with a
 FORBIDDEN error unless the viewer is the shop's owner, the content's author or
@@ -3567,13 +3602,15 @@ type ContentMetrics {
   productClicks: Int
   orders: Int
   unitsSold: Int
-  "Value of the attributed paid orders, in the shop's currency."
+  "Value of the attributed paid order lines in the subject's currency (the shop's; USD for content without a shop). Sales paid in other currencies are not in it: see gmvByCurrency."
   gmv: Money
+  "Value of the attributed paid order lines in each currency they were paid in: gmv first (also when zero), then each other currency by code. Content featuring shops of several currencies has more than one."
+  gmvByCurrency: [Money!]
   "productClicks / views"
   clickThroughRate: Float
   "orders / productClicks (click to order)"
   conversionRate: Float
-  "GMV per thousand views: gmv × 1000 / views."
+  "GMV per thousand views: gmv × 1000 / views, in gmv's currency."
   gpm: Money
   "Shops only (null elsewhere): paid sales by the surface they were placed on."
   bySurface: [SurfaceSales!]
@@ -3586,8 +3623,15 @@ enum MetricsGranularity {
   DAY
 }
 
+"""
+One point of a chart. The points partition their window, so each figure of the
+points adds up to the same figure of metrics(window:) as of the same request: the
+first point counts from the window's start (ALL_TIME charts show the last 365 days,
+and their first point also counts everything before), the last up to now. Rates are
+per point and are not added.
+"""
 type MetricsPoint {
-  "Start of the hour or day."
+  "Start of the hour or day (UTC); the first point counts from the window's start, which may fall inside it."
   at: Time!
   metrics: ContentMetrics!
 }
@@ -3613,18 +3657,35 @@ enum SalesChannel {
   CAMPAIGNS
 }
 
+"""
+A shop's sales on one surface. Counted per order line: orders counts the orders
+with a line on this surface, so an order whose lines came from a video and a live
+session counts on both (the slices' orders may add up to more than the shop's);
+unitsSold and gmv are the lines' own and add up exactly to the shop's.
+"""
 type SurfaceSales {
   surface: SalesSurface!
   orders: Int!
   unitsSold: Int!
+  "In the shop's currency; sales paid in another are in gmvByCurrency."
   gmv: Money!
+  "gmv first, then each other currency the slice's sales were paid in, by code."
+  gmvByCurrency: [Money!]!
 }
 
+"""
+A shop's sales through one channel, counted per order line as SurfaceSales is:
+an order whose lines went through two channels counts in both; unitsSold and gmv
+add up exactly to the shop's.
+"""
 type ChannelSales {
   channel: SalesChannel!
   orders: Int!
   unitsSold: Int!
+  "In the shop's currency; sales paid in another are in gmvByCurrency."
   gmv: Money!
+  "gmv first, then each other currency the slice's sales were paid in, by code."
+  gmvByCurrency: [Money!]!
 }
 
 enum EngagementEventType {
@@ -3765,7 +3826,7 @@ type Mutation {
   fulfillOrder(input: FulfillOrderInput!): OrderPayload @auth @scope(any: ["orders:write"])
   "Shop owner: FULFILLED to DELIVERED."
   markDelivered(id: ID!): OrderPayload @auth @scope(any: ["orders:write"])
-  "Shop owner, or the buyer before fulfilment: PAID to CANCELLED, restocked and refunded (then REFUNDED)."
+  "Shop owner, or the buyer before fulfilment: PAID to CANCELLED, restocked and refunded (then REFUNDED). An order already cancelled, or shipped, answers INVALID_TRANSITION."
   cancelOrder(id: ID!): OrderPayload @auth @scope(any: ["orders:write"])
 
   """
@@ -3955,6 +4016,8 @@ func (ec *executionContext) childFields_ChannelSales(ctx context.Context, field 
 		return ec.fieldContext_ChannelSales_unitsSold(ctx, field)
 	case "gmv":
 		return ec.fieldContext_ChannelSales_gmv(ctx, field)
+	case "gmvByCurrency":
+		return ec.fieldContext_ChannelSales_gmvByCurrency(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ChannelSales", field.Name)
 }
@@ -4039,6 +4102,8 @@ func (ec *executionContext) childFields_ContentMetrics(ctx context.Context, fiel
 		return ec.fieldContext_ContentMetrics_unitsSold(ctx, field)
 	case "gmv":
 		return ec.fieldContext_ContentMetrics_gmv(ctx, field)
+	case "gmvByCurrency":
+		return ec.fieldContext_ContentMetrics_gmvByCurrency(ctx, field)
 	case "clickThroughRate":
 		return ec.fieldContext_ContentMetrics_clickThroughRate(ctx, field)
 	case "conversionRate":
@@ -4499,6 +4564,8 @@ func (ec *executionContext) childFields_SurfaceSales(ctx context.Context, field 
 		return ec.fieldContext_SurfaceSales_unitsSold(ctx, field)
 	case "gmv":
 		return ec.fieldContext_SurfaceSales_gmv(ctx, field)
+	case "gmvByCurrency":
+		return ec.fieldContext_SurfaceSales_gmvByCurrency(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SurfaceSales", field.Name)
 }
@@ -6760,6 +6827,38 @@ func (ec *executionContext) fieldContext_ChannelSales_gmv(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _ChannelSales_gmvByCurrency(ctx context.Context, field graphql.CollectedField, obj *store.SalesSlice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelSales_gmvByCurrency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GMVByCurrency(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []store.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚕshowcaseᚋstoreᚐMoneyᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelSales_gmvByCurrency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChannelSales",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CheckoutPayload_orders(ctx context.Context, field graphql.CollectedField, obj *model.CheckoutPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7422,6 +7521,38 @@ func (ec *executionContext) _ContentMetrics_gmv(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_ContentMetrics_gmv(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ContentMetrics",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ContentMetrics_gmvByCurrency(ctx context.Context, field graphql.CollectedField, obj *store.Metrics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentMetrics_gmvByCurrency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ContentMetrics().GmvByCurrency(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚕᚖshowcaseᚋstoreᚐMoneyᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ContentMetrics_gmvByCurrency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "ContentMetrics",
 		Field:      field,
@@ -14287,6 +14418,38 @@ func (ec *executionContext) fieldContext_SurfaceSales_gmv(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _SurfaceSales_gmvByCurrency(ctx context.Context, field graphql.CollectedField, obj *store.SalesSlice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurfaceSales_gmvByCurrency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GMVByCurrency(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []store.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚕshowcaseᚋstoreᚐMoneyᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurfaceSales_gmvByCurrency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SurfaceSales",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *store.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18360,6 +18523,11 @@ func (ec *executionContext) _ChannelSales(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "gmvByCurrency":
+			out.Values[i] = ec._ChannelSales_gmvByCurrency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -18952,6 +19120,44 @@ func (ec *executionContext) _ContentMetrics(ctx context.Context, sel ast.Selecti
 					}
 				}()
 				res = ec._ContentMetrics_gmv(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "gmvByCurrency":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ContentMetrics_gmvByCurrency(ctx, field, obj)
 				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -22790,6 +22996,11 @@ func (ec *executionContext) _SurfaceSales(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "gmvByCurrency":
+			out.Values[i] = ec._SurfaceSales_gmvByCurrency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -24493,6 +24704,22 @@ func (ec *executionContext) marshalNMoney2showcaseᚋstoreᚐMoney(ctx context.C
 	return ec._Money(ctx, sel, &v)
 }
 
+func (ec *executionContext) marshalNMoney2ᚕshowcaseᚋstoreᚐMoneyᚄ(ctx context.Context, sel ast.SelectionSet, v []store.Money) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMoney2showcaseᚋstoreᚐMoney(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNMoney2ᚖshowcaseᚋstoreᚐMoney(ctx context.Context, sel ast.SelectionSet, v *store.Money) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -25438,6 +25665,25 @@ func (ec *executionContext) marshalOMetricsWindow2ᚖstring(ctx context.Context,
 	_ = ctx
 	res := graphql.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOMoney2ᚕᚖshowcaseᚋstoreᚐMoneyᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.Money) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMoney2ᚖshowcaseᚋstoreᚐMoney(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOMoney2ᚖshowcaseᚋstoreᚐMoney(ctx context.Context, sel ast.SelectionSet, v *store.Money) graphql.Marshaler {

@@ -47,6 +47,9 @@ type Loaders struct {
 // topCreatorFollowers sets where the TOP_CREATORS sales channel begins.
 func NewLoaders(db *store.DB, topCreatorFollowers int64, batchWait time.Duration) *Loaders {
 	wait := dataloadgen.WithWait(batchWait)
+	// Every figure of a request is computed as of one moment, so that a
+	// window's figures, its chart and a shop's breakdown agree.
+	now := time.Now().UTC()
 	return &Loaders{
 		User:              dataloadgen.NewMappedLoader(db.UsersByIDs, wait),
 		Shop:              dataloadgen.NewMappedLoader(db.ShopsByIDs, wait),
@@ -66,13 +69,17 @@ func NewLoaders(db *store.DB, topCreatorFollowers int64, batchWait time.Duration
 		OrderLines: dataloadgen.NewMappedLoader(db.OrderLinesByOrderIDs, wait),
 		OrderPages: dataloadgen.NewMappedLoader(db.OrderPages, wait),
 		CartLines:  dataloadgen.NewMappedLoader(db.CartLinesByBuyerIDs, wait),
-		Metrics:    dataloadgen.NewMappedLoader(db.MetricsFor, wait),
-		Comments:   dataloadgen.NewMappedLoader(db.CommentPages, wait),
-		Comment:    dataloadgen.NewMappedLoader(db.CommentsByIDs, wait),
-		App:        dataloadgen.NewMappedLoader(db.AppsByIDs, wait),
-		Series:     dataloadgen.NewMappedLoader(db.MetricsSeries, wait),
+		Metrics: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []store.MetricsKey) (map[store.MetricsKey]*store.Metrics, error) {
+			return db.MetricsFor(ctx, now, keys)
+		}, wait),
+		Comments: dataloadgen.NewMappedLoader(db.CommentPages, wait),
+		Comment:  dataloadgen.NewMappedLoader(db.CommentsByIDs, wait),
+		App:      dataloadgen.NewMappedLoader(db.AppsByIDs, wait),
+		Series: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []store.SeriesKey) (map[store.SeriesKey][]store.MetricsPoint, error) {
+			return db.MetricsSeries(ctx, now, keys)
+		}, wait),
 		Breakdown: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []store.MetricsKey) (map[store.MetricsKey]*store.Breakdown, error) {
-			return db.ShopBreakdowns(ctx, keys, topCreatorFollowers)
+			return db.ShopBreakdowns(ctx, now, keys, topCreatorFollowers)
 		}, wait),
 		Liked: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]bool, error) {
 			return db.LikedByUser(ctx, auth.ViewerFrom(ctx).UserID(), ids)

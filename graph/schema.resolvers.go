@@ -119,6 +119,11 @@ func (r *contentMetricsResolver) Gmv(ctx context.Context, obj *store.Metrics) (*
 	return commercialFigure(obj, obj.GMV())
 }
 
+// GmvByCurrency is the resolver for the gmvByCurrency field.
+func (r *contentMetricsResolver) GmvByCurrency(ctx context.Context, obj *store.Metrics) ([]*store.Money, error) {
+	return gmvByCurrency(obj)
+}
+
 // ClickThroughRate is the resolver for the clickThroughRate field.
 func (r *contentMetricsResolver) ClickThroughRate(ctx context.Context, obj *store.Metrics) (*float64, error) {
 	return commercialFigure(obj, obj.ClickThroughRate())
@@ -444,7 +449,7 @@ func (r *productResolver) Variants(ctx context.Context, obj *store.Product, firs
 	if err != nil {
 		return nil, err
 	}
-	page, err := store.PageSlice(variants, func(v *store.ProductVariant) int64 { return v.ID }, args)
+	page, err := store.PageSlice(variants, func(v *store.ProductVariant) (int64, int64) { return int64(v.Position), v.ID }, args)
 	if err != nil {
 		return nil, err
 	}

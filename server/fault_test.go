@@ -39,11 +39,24 @@ func TestDatabaseOutage(t *testing.T) {
 	if err := store.Migrate(ctx, db.DB.DB); err != nil {
 		t.Fatal(err)
 	}
-	srv := testServer(t, db, testTokens(t), nil, nil)
+	tokens := testTokens(t)
+	srv := testServer(t, db, tokens, nil, nil)
+	u, err := db.CreateUser(ctx, store.NewUser{Email: "outage@example.com", PasswordHash: "-", Handle: "outage", DisplayName: "Outage"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, err := tokens.Issue(u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
 
+	bearer := ""
 	query := func() (int, string) {
 		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/graphql", strings.NewReader(`{"query": "{ shops { totalCount } }"}`))
 		req.Header.Set("Content-Type", "application/json")
+		if bearer != "" {
+			req.Header.Set("Authorization", "Bearer "+bearer)
+		}
 		// A shared anonymous answer may outlive the outage by a second or two;
 		// this asks for a real execution every time.
 		req.Header.Set("Cache-Control", "no-cache")
@@ -73,6 +86,14 @@ func TestDatabaseOutage(t *testing.T) {
 	if !strings.Contains(body, "SERVICE_UNAVAILABLE") || ready() != http.StatusServiceUnavailable {
 		t.Fatalf("during the outage: %s (readyz %d)", body, ready())
 	}
+	// Signed in, the outage is met while loading the token's subject, before
+	// GraphQL runs: the same code, as retryable, with 503.
+	bearer = token
+	if status, body := query(); status != http.StatusServiceUnavailable || !strings.Contains(body, `"code":"SERVICE_UNAVAILABLE"`) ||
+		!strings.Contains(body, `"retryable":true`) {
+		t.Fatalf("signed in during the outage: %d %s", status, body)
+	}
+	bearer = ""
 	restarted, err := pgcluster.Start(ctx, pgcluster.Options{Dir: dir, Port: cluster.Port(), Ephemeral: true})
 	if err != nil {
 		t.Fatal(err)

@@ -133,7 +133,7 @@ func (db *DB) reserveCareful(ctx context.Context, provider string, req CheckoutR
 		if err != nil {
 			return err
 		}
-		r.problems = append(r.problems, problems...)
+		r.problems = append(r.problems, problems...).firstPerField()
 		if len(r.problems) == 0 && !oneCurrency(rows[0].CurrencyCode, byID) {
 			r.problems = Problems{FieldErrorf(EInvalid, "lines", "one checkout pays in one currency; buy from shops of different currencies separately").Because(ReasonCurrencyMismatch)}
 		}

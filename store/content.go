@@ -90,7 +90,7 @@ func (db *DB) ProductsByContentIDs(ctx context.Context, contentIDs []int64) (map
 		ContentID int64 `db:"content_id"`
 		Product
 	}
-	err := db.SelectContext(ctx, &rows, `SELECT cp.content_id, `+productColumns+`
+	err := db.SelectContext(ctx, &rows, `SELECT cp.content_id, cp.position AS card_position, `+productColumns+`
 		FROM content_products cp JOIN products p ON p.id = cp.product_id
 		WHERE cp.content_id = ANY($1) AND p.status = 'ACTIVE'
 		ORDER BY cp.content_id, cp.position, p.id`, pq.Array(contentIDs))

@@ -6,15 +6,6 @@ import (
 	"time"
 )
 
-// feedCursor pins the ranking to the moment the walk began (AsOf), so that
-// recency scores do not drift between pages and keyset paging on
-// (score, id) never repeats or skips an item.
-type feedCursor struct {
-	AsOf  time.Time `json:"t"`
-	Score string    `json:"s"`
-	ID    int64     `json:"i"`
-}
-
 // FeedArgs selects a page of the feed for a viewer (0 for anonymous).
 type FeedArgs struct {
 	ViewerID int64
@@ -44,21 +35,23 @@ const FeedCandidates = 600
 
 // Feed returns a page of the ranked content feed: videos and live sessions
 // that are scheduled or on air, mixed.
+//
+// The first page ranks every candidate as of that moment and stores the
+// whole ranking as a walk (one statement either way); the pages after it
+// read that ranking back by position, so however views, likes, sales and
+// score refreshes move contents meanwhile, a walk never repeats or skips
+// one. A live session that ended since the walk began is left out of the
+// pages that follow (it is no longer in the feed); nothing else is.
 func (db *DB) Feed(ctx context.Context, args FeedArgs) (Page[Content], error) {
-	cur := feedCursor{AsOf: time.Now().UTC().Truncate(time.Microsecond)}
 	if args.After != "" {
-		if err := decodeCursor(args.After, &cur); err != nil {
-			return Page[Content]{}, err
-		}
+		return db.continueFeed(ctx, args)
 	}
-	var rows []struct {
-		Score string `db:"score"`
-		contentRow
-	}
+	var rows []feedRow
+	walk := newWalkID()
 	err := db.SelectContext(ctx, &rows, `
 		WITH v AS (SELECT (SELECT interest_tags FROM users WHERE id = $1) AS tags),
 		candidates AS (
-			(SELECT content_id AS id FROM content_scores ORDER BY base_score DESC, content_id DESC LIMIT $8)
+			(SELECT content_id AS id FROM content_scores ORDER BY base_score DESC, content_id DESC LIMIT $4)
 			UNION (SELECT c.id FROM contents c WHERE c.created_at >= coalesce(
 				(SELECT at FROM content_scores_refreshed), '-infinity'::timestamptz))
 			UNION (SELECT c.id FROM contents c WHERE c.kind = 'LIVE' AND c.live_status = 'LIVE')
@@ -69,23 +62,61 @@ func (db *DB) Feed(ctx context.Context, args FeedArgs) (Page[Content], error) {
 			LEFT JOIN LATERAL (SELECT gpm_7d, engagement_7d FROM content_scores WHERE content_id = c.id) cs ON true
 			-- an id array makes the planner fetch candidates by primary key
 			WHERE c.id = ANY(ARRAY(SELECT id FROM candidates)) AND c.published_at <= $2 AND (c.kind = 'VIDEO' OR c.live_status <> 'ENDED')
+		),
+		walk AS (
+			INSERT INTO list_walks (id, viewer_id, kind, ids)
+			SELECT $5, $1, 'feed', coalesce(array_agg(id ORDER BY score DESC, id DESC), '{}') FROM ranked
 		)
-		SELECT `+contentColumns+`, c.score::text AS score FROM ranked c
-		WHERE $3 = '' OR (c.score, c.id) < ($3::numeric, $4::bigint)
-		ORDER BY c.score DESC, c.id DESC
-		LIMIT $5`,
-		args.ViewerID, cur.AsOf, cur.Score, cur.ID, args.First+1, args.Weights.GPM, args.Weights.Engagement, FeedCandidates)
+		SELECT `+contentColumns+`, 0 AS pos FROM ranked c ORDER BY c.score DESC, c.id DESC LIMIT $3`,
+		args.ViewerID, time.Now().UTC().Truncate(time.Microsecond), args.First+1, FeedCandidates, walk, args.Weights.GPM, args.Weights.Engagement)
 	if err != nil {
 		return Page[Content]{}, fmt.Errorf("feed: %w", err)
 	}
+	for i := range rows {
+		rows[i].Pos = int64(i + 1) // the first page is the walk's head
+	}
+	return feedPage(rows, walk, args.PageArgs), nil
+}
+
+// continueFeed reads the next page of a walk's frozen ranking.
+func (db *DB) continueFeed(ctx context.Context, args FeedArgs) (Page[Content], error) {
+	cur, err := decodeWalkCursor(args.After)
+	if err != nil {
+		return Page[Content]{}, err
+	}
+	var rows []feedRow
+	err = db.SelectContext(ctx, &rows, `SELECT `+contentColumns+`, $3 + r.n AS pos
+		FROM list_walks w
+		CROSS JOIN LATERAL unnest(w.ids[$3 + 1:]) WITH ORDINALITY AS r(id, n)
+		JOIN contents c ON c.id = r.id
+		WHERE w.id = $1 AND w.viewer_id = $2 AND w.kind = 'feed' AND (c.kind = 'VIDEO' OR c.live_status <> 'ENDED')
+		ORDER BY r.n LIMIT $4`, cur.Walk, args.ViewerID, cur.Pos, args.First+1)
+	if err != nil {
+		return Page[Content]{}, fmt.Errorf("feed: %w", err)
+	}
+	if len(rows) == 0 {
+		if err := db.missingWalk(ctx, cur, args.ViewerID, "feed"); err != nil {
+			return Page[Content]{}, err
+		}
+	}
+	return feedPage(rows, cur.Walk, args.PageArgs), nil
+}
+
+// feedRow is a content with its position in a walk.
+type feedRow struct {
+	Pos int64 `db:"pos"`
+	contentRow
+}
+
+// feedPage makes a page of a walk from up to First+1 rows in walk order.
+func feedPage(rows []feedRow, walk int64, args PageArgs) Page[Content] {
 	items := make([]Content, len(rows))
-	scores := make(map[int64]string, len(rows))
+	pos := make(map[int64]int64, len(rows))
 	for i := range rows {
 		items[i] = rows[i].content()
-		scores[rows[i].ID] = rows[i].Score
+		pos[rows[i].ID] = rows[i].Pos
 	}
-	return newPage(items, args.PageArgs, func(c Content) string {
-		id := c.Base().ID
-		return encodeCursor(feedCursor{AsOf: cur.AsOf, Score: scores[id], ID: id})
-	}), nil
+	return newPage(items, args, func(c Content) string {
+		return encodeCursor(walkCursor{Walk: walk, Pos: pos[c.Base().ID]})
+	})
 }

@@ -64,8 +64,13 @@ type Metrics struct {
 	ProductClicks      int64
 	Orders             int64
 	UnitsSold          int64
-	GMVAmount          int64
-	CurrencyCode       string
+	// GMVAmount is the GMV in CurrencyCode, the subject's currency (its
+	// shop's; USD for content without a shop).
+	GMVAmount    int64
+	CurrencyCode string
+	// OtherGMV is the GMV paid in other currencies, by currency code: it
+	// cannot be added to GMVAmount, and is not dropped either.
+	OtherGMV []Money
 	// Commercial is whether the viewer may see the commercial figures.
 	Commercial bool
 }
@@ -87,8 +92,12 @@ func (m *Metrics) ClickThroughRate() float64 { return ratio(m.ProductClicks, m.V
 // ConversionRate is orders / productClicks.
 func (m *Metrics) ConversionRate() float64 { return ratio(m.Orders, m.ProductClicks) }
 
-// GMV is the value of the attributed paid orders.
+// GMV is the value of the attributed paid orders in the subject's currency.
 func (m *Metrics) GMV() Money { return Money{Minor: m.GMVAmount, CurrencyCode: m.CurrencyCode} }
+
+// GMVByCurrency is the GMV in every currency it was paid in: the subject's
+// currency first (also when zero), then the others by currency code.
+func (m *Metrics) GMVByCurrency() []Money { return append([]Money{m.GMV()}, m.OtherGMV...) }
 
 // GPM is GMV per thousand views, rounded to the nearest minor unit.
 func (m *Metrics) GPM() Money {
@@ -101,14 +110,22 @@ func (m *Metrics) GPM() Money {
 // paidStatuses are the order statuses that count as sales.
 const paidStatuses = `('PAID', 'FULFILLED', 'DELIVERED')`
 
-// metricsQueries compute every figure for a list of ids ($1) since $2, one
-// statement per subject kind. GMV counts orders in the subject's shop
-// currency.
+// salesColumns are a metrics row's sales, from a lateral "o" grouped by
+// currency: a subject with sales in two currencies has two rows per range,
+// which metricsRows merges (an order has one currency, so orders and units
+// add up exactly; GMV is kept per currency).
+const salesColumns = `coalesce(o.currency_code, '') AS sales_currency, coalesce(o.n, 0) AS orders,
+			coalesce(o.units, 0) AS units, coalesce(o.gmv, 0) AS gmv`
+
+// metricsQueries compute every figure for a list of ids ($1) over each of
+// the ranges [$2[k], $3[k]), one statement per subject kind. Sales are
+// counted from order lines, so that a shop's figures are the sum of its
+// products', and of its breakdown's slices.
 var metricsQueries = map[string]string{
-	SubjectContent: `SELECT i.id, pts.n, pts.from_ts, coalesce(s.currency_code, 'USD') AS currency_code,
+	SubjectContent: `SELECT i.id, pts.n, coalesce(s.currency_code, 'USD') AS currency_code,
 			coalesce(e.views, 0) AS views, coalesce(e.shares, 0) AS shares,
 			coalesce(e.impressions, 0) AS impressions, coalesce(e.clicks, 0) AS clicks,
-			l.n AS likes, cm.n AS comments, o.n AS orders, coalesce(o.units, 0) AS units, coalesce(o.gmv, 0) AS gmv
+			l.n AS likes, cm.n AS comments, ` + salesColumns + `
 		FROM unnest($1::bigint[]) AS i(id)
 		CROSS JOIN unnest($2::timestamptz[], $3::timestamptz[]) WITH ORDINALITY AS pts(from_ts, to_ts, n)
 		JOIN contents c ON c.id = i.id
@@ -117,26 +134,28 @@ var metricsQueries = map[string]string{
 			sum(product_clicks) AS clicks FROM content_event_counts WHERE content_id = i.id AND bucket >= pts.from_ts AND bucket < pts.to_ts) e ON true
 		LEFT JOIN LATERAL (SELECT count(*) AS n FROM content_likes WHERE content_id = i.id AND created_at >= pts.from_ts AND created_at < pts.to_ts) l ON true
 		LEFT JOIN LATERAL (SELECT count(*) AS n FROM comments WHERE content_id = i.id AND created_at >= pts.from_ts AND created_at < pts.to_ts) cm ON true
-		LEFT JOIN LATERAL (SELECT count(DISTINCT o.id) AS n, sum(l.quantity) AS units, sum(l.total_amount) AS gmv
+		LEFT JOIN LATERAL (SELECT o.currency_code, count(DISTINCT o.id) AS n, sum(l.quantity) AS units, sum(l.total_amount) AS gmv
 			FROM order_lines l JOIN orders o ON o.id = l.order_id
 			WHERE l.source_content_id = i.id AND NOT l.self_purchase AND o.status IN ` + paidStatuses + `
-			  AND o.paid_at >= pts.from_ts AND o.paid_at < pts.to_ts AND o.currency_code = coalesce(s.currency_code, 'USD')) o ON true`,
+			  AND o.paid_at >= pts.from_ts AND o.paid_at < pts.to_ts
+			GROUP BY o.currency_code) o ON true`,
 	// A product's views are its card impressions.
-	SubjectProduct: `SELECT i.id, pts.n, pts.from_ts, s.currency_code, coalesce(e.impressions, 0) AS views, 0 AS shares,
+	SubjectProduct: `SELECT i.id, pts.n, s.currency_code, coalesce(e.impressions, 0) AS views, 0 AS shares,
 			coalesce(e.impressions, 0) AS impressions, coalesce(e.clicks, 0) AS clicks, 0 AS likes, 0 AS comments,
-			o.n AS orders, coalesce(o.units, 0) AS units, coalesce(o.gmv, 0) AS gmv
+			` + salesColumns + `
 		FROM unnest($1::bigint[]) AS i(id)
 		CROSS JOIN unnest($2::timestamptz[], $3::timestamptz[]) WITH ORDINALITY AS pts(from_ts, to_ts, n)
 		JOIN products p ON p.id = i.id JOIN shops s ON s.id = p.shop_id
 		LEFT JOIN LATERAL (SELECT sum(impressions) AS impressions, sum(clicks) AS clicks
 			FROM product_event_counts WHERE product_id = i.id AND bucket >= pts.from_ts AND bucket < pts.to_ts) e ON true
-		LEFT JOIN LATERAL (SELECT count(DISTINCT l.order_id) AS n, sum(l.quantity) AS units, sum(l.total_amount) AS gmv
+		LEFT JOIN LATERAL (SELECT o.currency_code, count(DISTINCT l.order_id) AS n, sum(l.quantity) AS units, sum(l.total_amount) AS gmv
 			FROM order_lines l JOIN orders o ON o.id = l.order_id
-			WHERE l.product_id = i.id AND o.status IN ` + paidStatuses + ` AND o.paid_at >= pts.from_ts AND o.paid_at < pts.to_ts) o ON true`,
+			WHERE l.product_id = i.id AND o.status IN ` + paidStatuses + ` AND o.paid_at >= pts.from_ts AND o.paid_at < pts.to_ts
+			GROUP BY o.currency_code) o ON true`,
 	// A shop's engagement is that of its content; its sales are all its orders.
-	SubjectShop: `SELECT i.id, pts.n, pts.from_ts, s.currency_code, coalesce(e.views, 0) AS views, coalesce(e.shares, 0) AS shares,
+	SubjectShop: `SELECT i.id, pts.n, s.currency_code, coalesce(e.views, 0) AS views, coalesce(e.shares, 0) AS shares,
 			coalesce(e.impressions, 0) AS impressions, coalesce(e.clicks, 0) AS clicks,
-			l.n AS likes, cm.n AS comments, o.n AS orders, coalesce(o.units, 0) AS units, coalesce(o.gmv, 0) AS gmv
+			l.n AS likes, cm.n AS comments, ` + salesColumns + `
 		FROM unnest($1::bigint[]) AS i(id)
 		CROSS JOIN unnest($2::timestamptz[], $3::timestamptz[]) WITH ORDINALITY AS pts(from_ts, to_ts, n)
 		JOIN shops s ON s.id = i.id
@@ -147,62 +166,90 @@ var metricsQueries = map[string]string{
 			WHERE c.shop_id = i.id AND k.created_at >= pts.from_ts AND k.created_at < pts.to_ts) l ON true
 		LEFT JOIN LATERAL (SELECT count(*) AS n FROM comments k JOIN contents c ON c.id = k.content_id
 			WHERE c.shop_id = i.id AND k.created_at >= pts.from_ts AND k.created_at < pts.to_ts) cm ON true
-		LEFT JOIN LATERAL (SELECT count(*) AS n, sum(units) AS units, sum(total_amount) AS gmv FROM orders
-			WHERE shop_id = i.id AND status IN ` + paidStatuses + ` AND paid_at >= pts.from_ts AND paid_at < pts.to_ts) o ON true`,
+		LEFT JOIN LATERAL (SELECT o.currency_code, count(DISTINCT o.id) AS n, sum(l.quantity) AS units, sum(l.total_amount) AS gmv
+			FROM orders o JOIN order_lines l ON l.order_id = o.id
+			WHERE o.shop_id = i.id AND o.status IN ` + paidStatuses + ` AND o.paid_at >= pts.from_ts AND o.paid_at < pts.to_ts
+			GROUP BY o.currency_code) o ON true`,
 }
 
 // metricsRow is one subject's figures over one time range.
 type metricsRow struct {
-	ID          int64     `db:"id"`
-	Point       int       `db:"n"`
-	From        time.Time `db:"from_ts"`
-	Currency    string    `db:"currency_code"`
-	Views       int64     `db:"views"`
-	Shares      int64     `db:"shares"`
-	Impressions int64     `db:"impressions"`
-	Clicks      int64     `db:"clicks"`
-	Likes       int64     `db:"likes"`
-	Comments    int64     `db:"comments"`
-	Orders      int64     `db:"orders"`
-	Units       int64     `db:"units"`
-	GMV         int64     `db:"gmv"`
+	ID            int64  `db:"id"`
+	Point         int    `db:"n"`
+	Currency      string `db:"currency_code"`
+	Views         int64  `db:"views"`
+	Shares        int64  `db:"shares"`
+	Impressions   int64  `db:"impressions"`
+	Clicks        int64  `db:"clicks"`
+	Likes         int64  `db:"likes"`
+	Comments      int64  `db:"comments"`
+	SalesCurrency string `db:"sales_currency"`
+	Orders        int64  `db:"orders"`
+	Units         int64  `db:"units"`
+	GMV           int64  `db:"gmv"`
 }
 
-func (r *metricsRow) metrics(subject, window string) *Metrics {
-	return &Metrics{
-		Subject: subject, SubjectID: r.ID, Window: window, Views: r.Views, Likes: r.Likes, Comments: r.Comments, Shares: r.Shares,
-		ProductImpressions: r.Impressions, ProductClicks: r.Clicks, Orders: r.Orders, UnitsSold: r.Units,
-		GMVAmount: r.GMV, CurrencyCode: r.Currency,
-	}
+// metricsRange is one subject's figures over one range, its sales in every
+// currency merged.
+type metricsRange struct {
+	ID    int64
+	Point int
+	m     Metrics
 }
 
-// metricsRows computes figures for ids over each [from, to) range in one statement.
-func (db *DB) metricsRows(ctx context.Context, subject string, ids []int64, from, to []time.Time) ([]metricsRow, error) {
+func (r *metricsRange) metrics(subject, window string) *Metrics {
+	m := r.m
+	m.Subject, m.SubjectID, m.Window = subject, r.ID, window
+	return &m
+}
+
+// metricsRows computes figures for ids over each [from, to) range in one
+// statement, one result per id and range, ordered by id then range.
+func (db *DB) metricsRows(ctx context.Context, subject string, ids []int64, from, to []time.Time) ([]metricsRange, error) {
 	query, ok := metricsQueries[subject]
 	if !ok {
 		return nil, fmt.Errorf("metrics: unknown subject %q", subject)
 	}
 	var rows []metricsRow
-	if err := db.SelectContext(ctx, &rows, query+` ORDER BY 1, 2`, pq.Array(ids), pq.Array(from), pq.Array(to)); err != nil {
+	if err := db.SelectContext(ctx, &rows, query+` ORDER BY 1, 2, sales_currency`, pq.Array(ids), pq.Array(from), pq.Array(to)); err != nil {
 		return nil, fmt.Errorf("%s metrics: %w", subject, err)
 	}
-	return rows, nil
+	var out []metricsRange
+	for i := range rows {
+		r := &rows[i]
+		if n := len(out); n == 0 || out[n-1].ID != r.ID || out[n-1].Point != r.Point {
+			out = append(out, metricsRange{ID: r.ID, Point: r.Point, m: Metrics{
+				Views: r.Views, Likes: r.Likes, Comments: r.Comments, Shares: r.Shares,
+				ProductImpressions: r.Impressions, ProductClicks: r.Clicks, CurrencyCode: r.Currency,
+			}})
+		}
+		m := &out[len(out)-1].m
+		m.Orders += r.Orders
+		m.UnitsSold += r.Units
+		switch r.SalesCurrency {
+		case "", m.CurrencyCode:
+			m.GMVAmount += r.GMV
+		default:
+			m.OtherGMV = append(m.OtherGMV, Money{Minor: r.GMV, CurrencyCode: r.SalesCurrency})
+		}
+	}
+	return out, nil
 }
 
 // endOfTime closes ranges that run up to now, so events flushed a moment
 // after the query was built still count.
 var endOfTime = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// MetricsFor loads figures for many keys, one statement per subject kind and
-// window present among them.
-func (db *DB) MetricsFor(ctx context.Context, keys []MetricsKey) (map[MetricsKey]*Metrics, error) {
+// MetricsFor loads figures for many keys as of now (one moment per request,
+// so that a window's figures and its chart's points agree), one statement
+// per subject kind and window present among them.
+func (db *DB) MetricsFor(ctx context.Context, now time.Time, keys []MetricsKey) (map[MetricsKey]*Metrics, error) {
 	type group struct{ subject, window string }
 	groups := map[group][]int64{}
 	for _, k := range keys {
 		g := group{k.Subject, k.Window}
 		groups[g] = append(groups[g], k.ID)
 	}
-	now := time.Now()
 	out := make(map[MetricsKey]*Metrics, len(keys))
 	for g, ids := range groups {
 		since, err := WindowStart(g.window, now)
@@ -241,47 +288,52 @@ type MetricsPoint struct {
 	Metrics *Metrics
 }
 
-// seriesRanges splits a window into hours or days, oldest first. ALL_TIME
-// charts begin at the first day with data, which the caller passes as first.
-func seriesRanges(window, granularity string, now time.Time) (from, to []time.Time, err error) {
+// seriesRanges splits a window into hours or days, oldest first: at is
+// each point's label (the start of its hour or day), [from, to) what it
+// counts. The ranges partition the window exactly, so the points add up to
+// the window's figures: the first counts from the window's start (for
+// ALL_TIME, whose chart shows the last 365 days, everything before them
+// too), the last up to now and anything flushed after.
+func seriesRanges(window, granularity string, now time.Time) (at, from, to []time.Time, err error) {
 	step := time.Hour
 	if granularity == GranularityDay {
 		step = 24 * time.Hour
 	} else if granularity != GranularityHour {
-		return nil, nil, Errorf(EInvalid, "unknown granularity %q", granularity)
+		return nil, nil, nil, Errorf(EInvalid, "unknown granularity %q", granularity)
 	}
 	start, err := WindowStart(window, now)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
+	chartStart := start
 	if window == WindowAllTime {
-		start = now.AddDate(0, 0, -365)
+		chartStart = now.AddDate(0, 0, -365)
 	}
 	end := now.Truncate(step).Add(step)
-	t := start.Truncate(step)
+	t := chartStart.Truncate(step)
 	if int(end.Sub(t)/step) > maxSeriesPoints {
-		return nil, nil, Errorf(EInvalid, "too many points: use DAY granularity or a shorter window")
+		return nil, nil, nil, Errorf(EInvalid, "too many points: use DAY granularity or a shorter window")
 	}
 	for ; t.Before(end); t = t.Add(step) {
-		from, to = append(from, t), append(to, t.Add(step))
+		at, from, to = append(at, t), append(from, t), append(to, t.Add(step))
 	}
+	from[0] = start
 	to[len(to)-1] = endOfTime
-	return from, to, nil
+	return at, from, to, nil
 }
 
-// MetricsSeries loads charts for many keys, one statement per subject kind,
-// window and granularity.
-func (db *DB) MetricsSeries(ctx context.Context, keys []SeriesKey) (map[SeriesKey][]MetricsPoint, error) {
+// MetricsSeries loads charts for many keys as of now, one statement per
+// subject kind, window and granularity.
+func (db *DB) MetricsSeries(ctx context.Context, now time.Time, keys []SeriesKey) (map[SeriesKey][]MetricsPoint, error) {
 	type group struct{ subject, window, granularity string }
 	groups := map[group][]int64{}
 	for _, k := range keys {
 		g := group{k.Subject, k.Window, k.Granularity}
 		groups[g] = append(groups[g], k.ID)
 	}
-	now := time.Now().UTC()
 	out := make(map[SeriesKey][]MetricsPoint, len(keys))
 	for g, ids := range groups {
-		from, to, err := seriesRanges(g.window, g.granularity, now)
+		at, from, to, err := seriesRanges(g.window, g.granularity, now)
 		if err != nil {
 			return nil, err
 		}
@@ -291,7 +343,7 @@ func (db *DB) MetricsSeries(ctx context.Context, keys []SeriesKey) (map[SeriesKe
 		}
 		for i := range rows {
 			k := SeriesKey{MetricsKey{g.subject, rows[i].ID, g.window}, g.granularity}
-			out[k] = append(out[k], MetricsPoint{At: rows[i].From, Metrics: rows[i].metrics(g.subject, g.window)})
+			out[k] = append(out[k], MetricsPoint{At: at[rows[i].Point-1], Metrics: rows[i].metrics(g.subject, g.window)})
 		}
 	}
 	return out, nil

@@ -102,26 +102,41 @@ func afterID(after string) (int64, error) {
 
 func cursorForID(id int64) string { return encodeCursor(idCursor{ID: id}) }
 
-// PageSlice pages an in-memory list that is already in display order, using
-// each item's id as its cursor. Small bounded lists (a product's variants, a
-// video's product cards) are loaded whole in one batch and paged this way.
-func PageSlice[T any](items []T, id func(T) int64, args PageArgs) (Page[T], error) {
+// PageSlice pages an in-memory list that is already in display order,
+// ascending by key (a position, then the id). The cursor holds the key, so
+// a page resumes after where the last one ended even if the item it ended
+// on has since left the list (a card whose product was archived): nothing
+// after it is skipped. Small bounded lists (a product's variants, a video's
+// product cards) are loaded whole in one batch and paged this way.
+func PageSlice[T any](items []T, key func(T) (pos, id int64), args PageArgs) (Page[T], error) {
 	start := 0
 	if args.After != "" {
-		after, err := afterID(args.After)
-		if err != nil {
+		var c sliceCursor
+		if err := decodeCursor(args.After, &c); err != nil {
 			return Page[T]{}, err
+		}
+		if c.ID <= 0 {
+			return Page[T]{}, FieldErrorf(EInvalid, "after", "after is not a cursor from this list")
 		}
 		start = len(items)
 		for i, it := range items {
-			if id(it) == after {
-				start = i + 1
+			if pos, id := key(it); pos > c.Pos || (pos == c.Pos && id > c.ID) {
+				start = i
 				break
 			}
 		}
 	}
 	end := min(start+args.First+1, len(items))
-	return newPage(items[start:end], args, func(it T) string { return cursorForID(id(it)) }), nil
+	return newPage(items[start:end], args, func(it T) string {
+		pos, id := key(it)
+		return encodeCursor(sliceCursor{Pos: pos, ID: id})
+	}), nil
+}
+
+// sliceCursor pages lists ordered by position, then id.
+type sliceCursor struct {
+	Pos int64 `json:"p"`
+	ID  int64 `json:"i"`
 }
 
 // orEmpty stores a missing list as an empty array, never NULL.

@@ -101,7 +101,8 @@ const refreshScoresSQL = `INSERT INTO content_scores AS t (content_id, gpm_7d, e
 		base_score = EXCLUDED.base_score, updated_at = EXCLUDED.updated_at
 	WHERE (t.gpm_7d, t.engagement_7d, t.base_score) IS DISTINCT FROM (EXCLUDED.gpm_7d, EXCLUDED.engagement_7d, EXCLUDED.base_score)`
 
-// RunScoreRefresh refreshes the feed scores every interval until ctx ends.
+// RunScoreRefresh refreshes the feed scores every interval until ctx ends,
+// and prunes the walks (frozen rankings) older than ListWalkTTL.
 func (db *DB) RunScoreRefresh(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -113,6 +114,9 @@ func (db *DB) RunScoreRefresh(ctx context.Context, interval time.Duration) {
 			slog.Error("refresh feed scores", "err", err)
 		} else if err == nil {
 			slog.Info("feed scores refreshed", "duration_ms", time.Since(start).Milliseconds())
+		}
+		if _, err := db.PruneListWalks(ctx); err != nil && ctx.Err() == nil {
+			slog.Error("prune list walks", "err", err)
 		}
 		select {
 		case <-ctx.Done():

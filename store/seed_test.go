@@ -108,7 +108,7 @@ func TestDemoSeed(t *testing.T) {
 	for _, id := range shopIDs {
 		keys = append(keys, store.MetricsKey{Subject: store.SubjectShop, ID: id, Window: store.WindowLast30Days})
 	}
-	breakdowns, err := db.ShopBreakdowns(ctx, keys, store.DefaultTopCreatorFollowers)
+	breakdowns, err := db.ShopBreakdowns(ctx, time.Now(), keys, store.DefaultTopCreatorFollowers)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func TestDemoSeed(t *testing.T) {
 			t.Errorf("no demo orders for %s: %v", k, totals)
 		}
 	}
-	metrics, err := db.MetricsFor(ctx, keys[:1])
+	metrics, err := db.MetricsFor(ctx, time.Now(), keys[:1])
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,6 +57,9 @@ type Product struct {
 	Status      string         `db:"status"`
 	CreatedAt   time.Time      `db:"created_at"`
 	UpdatedAt   time.Time      `db:"updated_at"`
+	// CardPosition is the product's place among a content's product cards,
+	// when it was loaded as one (ProductsByContentIDs); 0 otherwise.
+	CardPosition int64 `db:"card_position"`
 }
 
 // ProductVariant is a purchasable version of a product.

@@ -14,6 +14,23 @@ import (
 // them all at once.
 type Problems []*Error
 
+// firstPerField keeps the first problem about each input field, so that one
+// refused input gets one error: a variant no longer sold is not also "not a
+// product card on that content", and a checkout's unknown sourceContentId
+// is reported once, not once per line.
+func (p Problems) firstPerField() Problems {
+	seen := make(map[string]bool, len(p))
+	out := p[:0:0]
+	for _, e := range p {
+		if e.Field != "" && seen[e.Field] {
+			continue
+		}
+		seen[e.Field] = true
+		out = append(out, e)
+	}
+	return out
+}
+
 func (p *Problems) add(field, reason, format string, args ...any) {
 	*p = append(*p, FieldErrorf(EInvalid, field, format, args...).Because(reason))
 }

@@ -166,7 +166,10 @@ func (EventsDropped) IsLiveSessionEvent() {}
 
 // The ranked content feed. Signed in: ranked by overlap of the viewer's interest tags
 // with the content's tags, recency, and live sessions on air first. Anonymous: ranked by
-// recency and popularity. A walk through the pages never repeats or skips an item.
+// recency and popularity. A walk through the pages never repeats or skips an item: the
+// first page fixes the ranking for the pages that follow (for an hour), so views, likes
+// and sales between pages do not move items across pages. A live session that ended
+// during the walk is left out of the pages after it.
 type FeedConnection struct {
 	Edges    []*FeedEdge `json:"edges"`
 	PageInfo *PageInfo   `json:"pageInfo"`
@@ -264,7 +267,7 @@ type ProductEdge struct {
 type ProductFilter struct {
 	// Only this shop's products.
 	ShopID *string `json:"shopId,omitempty"`
-	// Full-text search over title, tags and description, ranked by relevance.
+	// Full-text search over title, tags and description, ranked by relevance. The first page fixes the ranking for the pages that follow (for an hour), so edits between pages do not move products across pages; a product archived meanwhile is left out.
 	Search *string `json:"search,omitempty"`
 	// Only products carrying this tag.
 	Tag *string `json:"tag,omitempty"`

@@ -1,0 +1,92 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"time"
+)
+
+// ListWalkTTL is how long a walk through a ranked list (the feed, a product
+// search) can be continued after its first page: the frozen ranking is
+// kept that long, then pruned. A cursor of an older walk answers
+// BAD_USER_INPUT, asking the client to start again from the first page.
+const ListWalkTTL = time.Hour
+
+// walkCursor resumes a walk through a frozen ranking: the walk's id and the
+// 1-based position of the item the cursor stands on.
+type walkCursor struct {
+	Walk int64 `json:"w"`
+	Pos  int64 `json:"p"`
+}
+
+// decodeWalkCursor reads the cursor of a ranked list; a cursor of another
+// kind (including the pre-walk cursors) is not one from this list.
+func decodeWalkCursor(after string) (walkCursor, error) {
+	var c walkCursor
+	if err := decodeCursor(after, &c); err != nil {
+		return c, err
+	}
+	if c.Walk == 0 || c.Pos <= 0 {
+		return c, FieldErrorf(EInvalid, "after", "after is not a cursor from this list")
+	}
+	return c, nil
+}
+
+// newWalkID draws a walk's id: random, so one walk's cursor does not lead to
+// another's by counting.
+func newWalkID() int64 {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	id := int64(binary.BigEndian.Uint64(b[:]) >> 1)
+	if id == 0 {
+		id = 1
+	}
+	return id
+}
+
+// walkKind names what a walk lists, so that its cursor continues only the
+// same list: "feed", or a search with its filter (hashed, so the search
+// text is not stored).
+func walkKind(list string, parts ...any) string {
+	if len(parts) == 0 {
+		return list
+	}
+	h := sha256.New()
+	for _, p := range parts {
+		fmt.Fprintf(h, "%v\x00", p)
+	}
+	return list + ":" + hex.EncodeToString(h.Sum(nil)[:12])
+}
+
+// missingWalk tells an empty page at the end of a walk from a walk that is
+// no longer there (expired, or lost in a database crash), which the client
+// must start again.
+func (db *DB) missingWalk(ctx context.Context, c walkCursor, viewerID int64, kind string) error {
+	var n int
+	err := db.GetContext(ctx, &n, `SELECT count(*) FROM list_walks WHERE id = $1 AND viewer_id = $2 AND kind = $3`, c.Walk, viewerID, kind)
+	if err != nil {
+		return fmt.Errorf("list walk: %w", err)
+	}
+	if n == 0 {
+		return FieldErrorf(EInvalid, "after",
+			"this walk through the list is no longer kept (walks are kept for an hour), or the cursor is from another list or viewer; start again from the first page")
+	}
+	return nil
+}
+
+// PruneListWalks deletes the frozen rankings of walks begun more than
+// ListWalkTTL ago, and returns how many it deleted.
+func (db *DB) PruneListWalks(ctx context.Context) (int64, error) {
+	res, err := db.ExecContext(ctx, `DELETE FROM list_walks WHERE created_at < now() - $1::interval`,
+		fmt.Sprintf("%d milliseconds", ListWalkTTL.Milliseconds()))
+	if err != nil {
+		return 0, fmt.Errorf("prune list walks: %w", err)
+	}
+	return res.RowsAffected()
+}
