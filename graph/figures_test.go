@@ -115,12 +115,14 @@ func (a *testAPI) figuresWorld() *figuresWorld {
 	for i, ago := range moments {
 		for _, stmt := range []string{
 			`INSERT INTO content_event_counts (content_id, bucket, views, shares, product_impressions, product_clicks)
-				SELECT id, date_trunc('minute', now() - ` + ago + `), 100 + $1, 1, 10, 3 FROM contents`,
+				SELECT id, date_trunc('minute', now() - ` + ago + `), 100 + $1, 1, 10, 3 FROM contents
+				ON CONFLICT DO NOTHING`,
 			`INSERT INTO content_event_counts (content_id, bucket, views, shares, product_impressions, product_clicks)
 				SELECT id, date_trunc('hour', now()) - ` + ago + ` - interval '1 minute', 7 + $1, 0, 2, 1 FROM contents
 				ON CONFLICT DO NOTHING`,
 			`INSERT INTO product_event_counts (product_id, bucket, impressions, clicks)
-				SELECT id, date_trunc('minute', now() - ` + ago + `), 20 + $1, 4 FROM products`,
+				SELECT id, date_trunc('minute', now() - ` + ago + `), 20 + $1, 4 FROM products
+				ON CONFLICT DO NOTHING`,
 			`INSERT INTO comments (content_id, author_id, body, created_at)
 				SELECT c.id, c.author_id, 'hi ' || $1::text, now() - ` + ago + ` FROM contents c`,
 		} {
