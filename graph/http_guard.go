@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 
 	"github.com/vektah/gqlparser/v2/ast"
@@ -48,6 +49,16 @@ func GuardRequests(obs Observer, next http.Handler) http.Handler {
 		}
 		w.Header().Set("Content-Type", Negotiate(r.Header.Get("Accept"), false, false))
 		switch {
+		case r.Method != http.MethodPost && r.Method != http.MethodGet:
+			w.Header().Set("Allow", "GET, POST")
+			refuse(http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "send GraphQL requests with POST (or queries with GET)")
+			return
+		case r.Method == http.MethodGet && r.URL.Query().Get("query") == "" && r.URL.Query().Get("extensions") == "":
+			refuse(http.StatusBadRequest, codeBadRequest, `a GET request needs a "query" parameter`)
+			return
+		case r.Method == http.MethodPost && !jsonContent(r.Header.Get("Content-Type")):
+			refuse(http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", "send the request body as application/json")
+			return
 		case r.Method == http.MethodPost:
 			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 			var tooLarge *http.MaxBytesError
@@ -149,4 +160,11 @@ func isMutation(query, operationName string) bool {
 		op = doc.Operations[0]
 	}
 	return op != nil && op.Operation != ast.Query
+}
+
+// jsonContent reports whether a request's Content-Type is JSON
+// (application/json, with or without parameters such as charset).
+func jsonContent(contentType string) bool {
+	media, _, err := mime.ParseMediaType(contentType)
+	return err == nil && media == "application/json"
 }

@@ -424,3 +424,88 @@ func TestSerializableIsolationNeverAnswersInternal(t *testing.T) {
 		t.Fatalf("sold %d + stock %d != 1000", sold, stock)
 	}
 }
+
+// foreignKeyProvider stands for a provider account on which this checkout's
+// provider key already names another payment (another database on the same
+// account): a charge is refused as a key mismatch, and a lookup finds that
+// other payment, for another amount.
+type foreignKeyProvider struct {
+	*payment.TestProvider
+	charge error
+}
+
+func (p foreignKeyProvider) Charge(context.Context, payment.Charge) (string, error) { return "", p.charge }
+
+func (p foreignKeyProvider) Lookup(context.Context, string) (payment.Payment, error) {
+	return payment.Payment{Status: payment.StatusCaptured, Ref: "pi_foreign", Amount: 100, CurrencyCode: "EUR"}, nil
+}
+
+// TestAPaymentThatIsNotThisCheckoutsNeverPaysIt: the provider's payment
+// under the key is someone else's. Told so at charge time, the checkout is
+// refused and its stock released; finding it later by lookup, the
+// reconciler releases the reservation instead of marking orders paid.
+func TestAPaymentThatIsNotThisCheckoutsNeverPaysIt(t *testing.T) {
+	for name, chargeErr := range map[string]error{"KeyMismatch": payment.ErrKeyMismatch, "OutcomeUnknown": errors.New("connection reset")} {
+		t.Run(name, func(t *testing.T) {
+			var p foreignKeyProvider
+			a := newTestAPIWith(t, func(r *graph.Resolver) {
+				p = foreignKeyProvider{payment.NewTestProvider(r.DB.DB.DB), chargeErr}
+				r.Payments = p
+				r.DB.PaymentSettings.SettleAfter = time.Millisecond
+			})
+			f := a.fixture("foreign")
+			buyer, _ := a.user("ana", false)
+			var out checkoutOut
+			a.ok(buyer, checkoutMutation, checkoutInput("k", "tok_ok", line(f.variantIDs[0], 1)), &out)
+			if len(out.Checkout.Orders) != 0 || len(out.Checkout.UserErrors) != 1 {
+				t.Fatalf("checkout = %+v", out)
+			}
+			if chargeErr == payment.ErrKeyMismatch && out.Checkout.UserErrors[0].Code != "IDEMPOTENCY_KEY_REUSED" {
+				t.Fatalf("key mismatch answered %+v", out.Checkout.UserErrors)
+			}
+			a.reconcileUntil(p, func(n store.Reconciled) bool { return a.stock(f.variantIDs[0]) == 5 })
+			var paid int
+			if err := a.db.GetContext(context.Background(), &paid, `SELECT count(*) FROM orders WHERE status = 'PAID'`); err != nil || paid != 0 {
+				t.Fatalf("paid orders = %d (%v), want none", paid, err)
+			}
+			if a.stock(f.variantIDs[0]) != 5 {
+				t.Fatalf("stock = %d, want 5 (released)", a.stock(f.variantIDs[0]))
+			}
+		})
+	}
+}
+
+// TestCartCheckoutProblemsPointAtTheInputSent: a cart checkout sends no
+// lines, so a refusal points at cartId, or at the sourceContentId that does
+// not feature the cart's product.
+func TestCartCheckoutProblemsPointAtTheInputSent(t *testing.T) {
+	a := newTestAPI(t)
+	f := a.fixture("cartfields")
+	other := a.fixture("elsewhere")
+	creator, _ := a.user("kol", true)
+	buyer, _ := a.user("ana", false)
+	var pv struct {
+		PublishVideo struct{ Video struct{ ID string } }
+	}
+	a.ok(creator, publishVideoMutation, videoInput(other.productID), &pv)
+	var cart struct {
+		CartLinesAdd struct{ Cart struct{ ID string } }
+	}
+	a.ok(buyer, `mutation($lines: [CartLineInput!]!) { cartLinesAdd(lines: $lines) { cart { id } } }`,
+		map[string]any{"lines": []map[string]any{line(f.variantIDs[0], 1)}}, &cart)
+	in := map[string]any{"in": map[string]any{"cartId": cart.CartLinesAdd.Cart.ID, "idempotencyKey": "k", "shippingAddress": address,
+		"payment": map[string]any{"token": "tok_ok"}, "sourceContentId": pv.PublishVideo.Video.ID}}
+	var out checkoutOut
+	a.ok(buyer, checkoutMutation, in, &out)
+	if len(out.Checkout.UserErrors) != 1 || out.Checkout.UserErrors[0].Code != "PRODUCT_NOT_ON_CONTENT" ||
+		strings.Join(out.Checkout.UserErrors[0].Field, ".") != "input.sourceContentId" {
+		t.Fatalf("not on the content: %+v", out.Checkout.UserErrors)
+	}
+	a.setStock(f.sellerToken, f.variantIDs[0], 0)
+	delete(in["in"].(map[string]any), "sourceContentId")
+	a.ok(buyer, checkoutMutation, in, &out)
+	if len(out.Checkout.UserErrors) != 1 || out.Checkout.UserErrors[0].Code != "INSUFFICIENT_STOCK" ||
+		strings.Join(out.Checkout.UserErrors[0].Field, ".") != "input.cartId" {
+		t.Fatalf("out of stock: %+v", out.Checkout.UserErrors)
+	}
+}

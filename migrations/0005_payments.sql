@@ -74,6 +74,12 @@ CREATE INDEX order_lines_source_content_idx ON order_lines (source_content_id) W
 -- checkout of the same cart (another tab, another key) cannot buy it again.
 ALTER TABLE cart_lines ADD COLUMN checkout_id bigint REFERENCES checkouts (id);
 
+-- This database's random id: provider idempotency keys carry it, so two
+-- databases sharing one provider account (staging and production, or a
+-- database re-created) never ask for each other's payments.
+CREATE TABLE installation (id text PRIMARY KEY DEFAULT gen_random_uuid()::text);
+INSERT INTO installation DEFAULT VALUES;
+
 -- The built-in test provider keeps its state here, where every replica sees
 -- it, as an external provider would.
 CREATE SEQUENCE test_provider_ref_seq;

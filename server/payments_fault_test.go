@@ -103,13 +103,13 @@ func moneyInvariants(t *testing.T, db *sqlx.DB, variantID int64, start int) {
 	// Seeded demo orders (keys seed-N) are history, not this test's.
 	if err := db.GetContext(ctx, &c, `WITH co AS (SELECT * FROM checkouts WHERE idempotency_key NOT LIKE 'seed-%')
 		SELECT
-		(SELECT count(*) FROM test_provider_charges WHERE idempotency_key LIKE 'showcase-checkout-%') AS charges,
+		(SELECT count(*) FROM test_provider_charges WHERE idempotency_key LIKE 'checkout-%') AS charges,
 		(SELECT count(*) FROM co WHERE status = 'PAID') AS paid_checkouts,
 		(SELECT count(*) FROM payments p JOIN co ON co.id = p.checkout_id
 		  JOIN test_provider_charges c ON c.idempotency_key = p.provider_key AND c.ref = p.provider_ref
 		  WHERE p.status = 'CAPTURED') AS captured,
 		(SELECT count(*) FROM test_provider_charges c LEFT JOIN payments p ON p.provider_key = c.idempotency_key AND p.status = 'CAPTURED'
-		  WHERE c.idempotency_key LIKE 'showcase-checkout-%' AND p.id IS NULL) AS orphans,
+		  WHERE c.idempotency_key LIKE 'checkout-%' AND p.id IS NULL) AS orphans,
 		(SELECT count(*) FROM orders o JOIN co ON co.id = o.checkout_id WHERE o.status = 'PAID') AS orders,
 		(SELECT count(*) FROM orders WHERE status = 'PENDING') AS pending,
 		(SELECT count(*) FROM payments WHERE status = 'PENDING') AS pending_payments,
@@ -299,7 +299,7 @@ func TestServerKilledBetweenChargeAndCompletion(t *testing.T) {
 	go func() { answered <- sendCheckout(first.base, login.LogIn.Token, "kill-me", variant, 2) }()
 	waitFor(t, 20*time.Second, "the provider's charge", func() bool {
 		var n int
-		_ = db.GetContext(ctx, &n, `SELECT count(*) FROM test_provider_charges WHERE idempotency_key LIKE 'showcase-checkout-%'`)
+		_ = db.GetContext(ctx, &n, `SELECT count(*) FROM test_provider_charges WHERE idempotency_key LIKE 'checkout-%'`)
 		return n == 1
 	})
 	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {

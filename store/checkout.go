@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"showcase/store/payment"
@@ -126,11 +127,16 @@ func (r CheckoutRequest) hash() string {
 }
 
 // providerKey is the idempotency key the payment provider is called with for
-// the buyer's key: derived from both, so it is the same on every attempt, in
-// every process, for as long as the checkout exists.
-func providerKey(buyerID int64, key string) string {
+// the buyer's key: derived from this database's installation id, the buyer
+// and the key, so it is the same on every attempt, in every process, for as
+// long as the checkout exists, and never the same as another database's.
+func (db *DB) providerKey(ctx context.Context, buyerID int64, key string) (string, error) {
+	install, err := db.installationID(ctx)
+	if err != nil {
+		return "", err
+	}
 	sum := sha256.Sum256([]byte(strconv.FormatInt(buyerID, 10) + "\x00" + key))
-	return "showcase-checkout-" + hex.EncodeToString(sum[:16])
+	return "checkout-" + install + "-" + hex.EncodeToString(sum[:16]), nil
 }
 
 // PaymentSettings bound the payment path. Zero fields take the defaults.
@@ -184,7 +190,7 @@ func (db *DB) Checkout(ctx context.Context, pay payment.Provider, req CheckoutRe
 	for {
 		res, err := db.reserve(ctx, pay.Name(), req)
 		if err != nil || len(res.problems) > 0 {
-			return CheckoutResult{Problems: res.problems}, err
+			return CheckoutResult{Problems: cartFields(req, res.problems)}, err
 		}
 		if res.reserved {
 			return db.pay(ctx, pay, res.attempt, req)
@@ -228,6 +234,20 @@ func (db *DB) priorAnswer(ctx context.Context, prior priorCheckout) (res Checkou
 	return res, false, nil
 }
 
+// cartFields points a cart checkout's line problems at its cartId: the
+// client sent no lines (each message names the product at fault).
+func cartFields(req CheckoutRequest, p Problems) Problems {
+	if !req.FromCart {
+		return p
+	}
+	for _, e := range p {
+		if strings.HasPrefix(e.Field, "lines") {
+			e.Field = "cartId"
+		}
+	}
+	return p
+}
+
 // claimWait bounds how long a retry waits for the request holding its key.
 const (
 	claimWait = 20 * time.Second
@@ -265,6 +285,12 @@ func (db *DB) pay(ctx context.Context, pay payment.Provider, a paymentAttempt, r
 	case errors.Is(payErr, payment.ErrDeclined):
 		decline := FieldErrorf(EInvalid, "payment.token", "the payment was declined").Because(ReasonPaymentDeclined)
 		return CheckoutResult{Problems: Problems{decline}}, db.releaseCheckout(ctx, a.CheckoutID, "DECLINED", decline)
+	case errors.Is(payErr, payment.ErrKeyMismatch):
+		// The provider has a different payment under this key: nothing was
+		// charged for this one, and it never will be under this key.
+		logPaymentError(ctx, "charge", a.CheckoutID, payErr)
+		reused := FieldErrorf(EInvalid, "idempotencyKey", "the payment provider already has a different payment under this idempotencyKey; nothing was charged; check out again with a new idempotencyKey").Because(ReasonKeyReused)
+		return CheckoutResult{Problems: Problems{reused}}, db.releaseCheckout(ctx, a.CheckoutID, "DECLINED", reused)
 	case errors.Is(payErr, payment.ErrUnavailable):
 		unavailable := FieldErrorf(EInvalid, "payment.token", "the payment provider is unavailable; nothing was charged; retry with the same idempotencyKey").Because(ReasonPaymentUnavailable)
 		return CheckoutResult{Problems: Problems{unavailable}}, db.releaseLease(ctx, a.CheckoutID)

@@ -75,7 +75,11 @@ func (db *DB) reserveFast(ctx context.Context, provider string, req CheckoutRequ
 	}
 	currency := rows[0].CurrencyCode
 	orders := planOrders(req, byID, sources)
-	a := paymentAttempt{ProviderKey: providerKey(req.BuyerID, req.IdempotencyKey), Amount: orders.total, Currency: currency, plan: &orders}
+	pkey, err := db.providerKey(ctx, req.BuyerID, req.IdempotencyKey)
+	if err != nil {
+		return reservation{}, 0, err
+	}
+	a := paymentAttempt{ProviderKey: pkey, Amount: orders.total, Currency: currency, plan: &orders}
 	args := append(orders.args(req, req.IdempotencyKey, currency), a.args(provider, db.PaymentSettings, req)...)
 	query := reserveOneSQL
 	if len(sorted) > 1 {
@@ -156,7 +160,11 @@ func (db *DB) reserveCareful(ctx context.Context, provider string, req CheckoutR
 		}
 		currency := rows[0].CurrencyCode
 		orders := planOrders(req, byID, sources)
-		a := paymentAttempt{CheckoutID: checkoutID, ProviderKey: providerKey(req.BuyerID, req.IdempotencyKey), Amount: orders.total, Currency: currency, plan: &orders}
+		pkey, err := db.providerKey(ctx, req.BuyerID, req.IdempotencyKey)
+		if err != nil {
+			return err
+		}
+		a := paymentAttempt{CheckoutID: checkoutID, ProviderKey: pkey, Amount: orders.total, Currency: currency, plan: &orders}
 		args := append(orders.args(req, checkoutID, currency), a.args(provider, db.PaymentSettings, req)...)
 		var written int
 		if err := tx.GetContext(ctx, &written, writeCarefulSQL, args...); err != nil {
@@ -291,7 +299,13 @@ func lineSources(ctx context.Context, q sqlx.QueryerContext, req CheckoutRequest
 		case !r.AuthorID.Valid:
 			p = append(p, FieldErrorf(ENotFound, field, "content not found"))
 		case !r.OnIt:
-			p = append(p, FieldErrorf(EInvalid, fmt.Sprintf("lines.%d.variantId", i), "%s is not a product card on that content",
+			// The input at fault: the line, or for a cart checkout (which
+			// sends no lines) the request's source.
+			onField := fmt.Sprintf("lines.%d.variantId", i)
+			if req.FromCart && req.Lines[i].SourceContentID == nil {
+				onField = "sourceContentId"
+			}
+			p = append(p, FieldErrorf(EInvalid, onField, "%s is not a product card on that content",
 				byID[req.Lines[i].VariantID].Title).Because(ReasonNotOnContent))
 		default:
 			out[i] = lineSource{ContentID: contents[r.N-1], AuthorID: r.AuthorID.Int64}

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -20,6 +21,25 @@ type DB struct {
 	// PaymentSettings bound the checkout's provider calls and when the
 	// reconciler settles what they left; set it before serving.
 	PaymentSettings PaymentSettings
+
+	installMu sync.Mutex
+	install   string
+}
+
+// installationID returns this database's random id (the installation
+// table), read once: it makes provider idempotency keys unique to this
+// database, so two databases sharing one provider account (staging and
+// production, or a database re-created) never ask for each other's payments.
+func (db *DB) installationID(ctx context.Context) (string, error) {
+	db.installMu.Lock()
+	defer db.installMu.Unlock()
+	if db.install != "" {
+		return db.install, nil
+	}
+	if err := db.retry(ctx, func() error { return db.GetContext(ctx, &db.install, `SELECT id FROM installation`) }); err != nil {
+		return "", fmt.Errorf("installation id: %w", err)
+	}
+	return db.install, nil
 }
 
 // PoolOptions bounds the connection pool.

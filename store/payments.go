@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -300,6 +301,15 @@ func (db *DB) settlePayment(ctx context.Context, pay payment.Provider, checkoutI
 		logPaymentError(ctx, "lookup", checkoutID, err)
 		out.Unsettled++
 		return db.releaseLease(ctx, checkoutID)
+	case p.Status == payment.StatusCaptured && (p.Amount != a.Amount || !strings.EqualFold(p.CurrencyCode, a.Currency)):
+		// Not this checkout's payment (the provider's key was used for
+		// another): nothing was charged for this one.
+		slog.ErrorContext(ctx, "reconciler: the provider's payment under this key is not this checkout's; releasing it",
+			"checkout", checkoutID, "ref", p.Ref, "amount", p.Amount, "currency", p.CurrencyCode, "want_amount", a.Amount, "want_currency", a.Currency)
+		if err := db.releaseCheckout(ctx, checkoutID, "EXPIRED", nil); err != nil {
+			return err
+		}
+		out.Expired++
 	case p.Status == payment.StatusCaptured:
 		if _, err := db.completeCheckout(ctx, pay, a, p.Ref); err != nil {
 			return err
@@ -403,7 +413,7 @@ func (db *DB) sendRefund(ctx context.Context, pay payment.Provider, orderID int6
 // payment is not recorded as captured is an error, never skipped.
 func oweRefund(ctx context.Context, tx *sqlx.Tx, o *Order) error {
 	res, err := tx.ExecContext(ctx, `INSERT INTO refunds (order_id, payment_id, amount, provider_key)
-		SELECT $1::bigint, p.id, $3, 'showcase-refund-order-' || $1::bigint::text FROM payments p
+		SELECT $1::bigint, p.id, $3, 'refund-' || (SELECT id FROM installation) || '-order-' || $1::bigint::text FROM payments p
 		WHERE p.checkout_id = $2 AND p.status = 'CAPTURED'`, o.ID, o.CheckoutID, o.TotalAmount)
 	if err != nil {
 		var pqErr *pq.Error
