@@ -434,7 +434,9 @@ type foreignKeyProvider struct {
 	charge error
 }
 
-func (p foreignKeyProvider) Charge(context.Context, payment.Charge) (string, error) { return "", p.charge }
+func (p foreignKeyProvider) Charge(context.Context, payment.Charge) (string, error) {
+	return "", p.charge
+}
 
 func (p foreignKeyProvider) Lookup(context.Context, string) (payment.Payment, error) {
 	return payment.Payment{Status: payment.StatusCaptured, Ref: "pi_foreign", Amount: 100, CurrencyCode: "EUR"}, nil
