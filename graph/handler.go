@@ -36,6 +36,9 @@ func NewHandler(r *Resolver) http.Handler {
 	srv.AddTransport(r.sseTransport())
 	srv.AddTransport(transport.GET{UseGrapQLResponseJsonByDefault: true})
 	srv.AddTransport(transport.POST{UseGrapQLResponseJsonByDefault: true})
+	// Uploads (the GraphQL multipart request spec): files up to the memory
+	// bound are held in memory, larger ones in temporary files.
+	srv.AddTransport(transport.MultipartForm{MaxUploadSize: uploadRequestBytes(r.maxUploadBytes()), MaxMemory: 16 << 20})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](queryCacheSize)})
@@ -63,7 +66,7 @@ func NewHandler(r *Resolver) http.Handler {
 			r.observe(ctx, operation, codes, d, true)
 		}).middleware(exec)
 	}
-	return WithRequestID(guardRequests(r.Observer, r.RateLimiter, exec))
+	return WithRequestID(guardRequests(r.Observer, r.RateLimiter, uploadRequestBytes(r.maxUploadBytes()), exec))
 }
 
 // adminOnlyIntrospection lets only admins' own sessions read the schema in

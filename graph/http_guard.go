@@ -18,7 +18,9 @@ const MaxBodyBytes = 1 << 20
 // guardRequests enforces GraphQL-over-HTTP rules before gqlgen sees a
 // request: bodies over 1 MiB get 413, a batch (JSON array) or a body that is
 // not JSON gets 400 without echoing it, and a GET carrying a mutation gets 405.
-func guardRequests(obs Observer, limits RateLimiter, next http.Handler) http.Handler {
+// Multipart requests (uploads) are checked by guardUpload, bounded by
+// uploadBytes instead.
+func guardRequests(obs Observer, limits RateLimiter, uploadBytes int64, next http.Handler) http.Handler {
 	requestError := func(w http.ResponseWriter, status int, code, msg string) {
 		if obs != nil {
 			obs.ObserveRejection(code)
@@ -27,6 +29,10 @@ func guardRequests(obs Observer, limits RateLimiter, next http.Handler) http.Han
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
+		case r.Method == http.MethodPost && isMultipart(r):
+			if !guardUpload(w, r, uploadBytes, obs, limits, requestError) {
+				return
+			}
 		case r.Method == http.MethodPost:
 			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 			var tooLarge *http.MaxBytesError
