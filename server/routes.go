@@ -8,6 +8,7 @@ import (
 
 	"showcase/auth"
 	"showcase/graph"
+	"showcase/media"
 	"showcase/store"
 	"showcase/store/live"
 	"showcase/store/payment"
@@ -22,13 +23,16 @@ func newServer(cfg config, db *store.DB, tokens *auth.Tokens, payments payment.P
 	api := auth.Middleware(tokens, db, graph.NewHandler(&graph.Resolver{DB: db, Tokens: tokens, Payments: payments, Events: events,
 		TopCreatorFollowers: cfg.TopCreatorFollowers, FeedWeights: cfg.FeedWeights,
 		Production: cfg.Production, Live: hub, AllowedOrigins: cfg.AllowedOrigins, Observer: m,
-		RateLimiter: limits, ResponseCacheTTL: cfg.ResponseCacheTTL}))
+		RateLimiter: limits, ResponseCacheTTL: cfg.ResponseCacheTTL, Media: cfg.Media, MaxUploadBytes: cfg.MaxUploadBytes}))
 	mux.Handle("/graphql", withRequestTimeout(api))
 	mux.Handle("/oauth/token", limits.limitTokenEndpoint(auth.TokenEndpoint(tokens, db)))
 	mux.Handle("GET /playground", playgroundHandler("/graphql"))
 	mux.Handle("GET /{$}", webPage("index.html"))
 	mux.Handle("GET /studio", webPage("studio.html"))
 	mux.Handle("GET /web/", webFiles())
+	if cfg.Media != nil {
+		mux.Handle("GET "+media.URLPrefix, media.Handler(cfg.Media))
+	}
 	mux.Handle("GET "+playgroundAssetsPath, playgroundFiles())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
