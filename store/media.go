@@ -29,15 +29,15 @@ type ProductMedia struct {
 	Kind      string `db:"kind"`
 	// StorageName is the media store's name of an uploaded image; URL the
 	// address of an image added by URL. Exactly one is set for an image.
-	StorageName *string         `db:"storage_name"`
-	URL         *string         `db:"url"`
-	AltText     string          `db:"alt_text"`
-	Width       *int            `db:"width"`
-	Height      *int            `db:"height"`
-	ContentType *string         `db:"content_type"`
-	SourcesJSON json.RawMessage `db:"sources"`
-	PosterURL   *string         `db:"poster_url"`
-	CreatedAt   time.Time       `db:"created_at"`
+	StorageName *string   `db:"storage_name"`
+	URL         *string   `db:"url"`
+	AltText     string    `db:"alt_text"`
+	Width       *int      `db:"width"`
+	Height      *int      `db:"height"`
+	ContentType *string   `db:"content_type"`
+	SourcesJSON []byte    `db:"sources"`
+	PosterURL   *string   `db:"poster_url"`
+	CreatedAt   time.Time `db:"created_at"`
 }
 
 // VideoSource is one encoding of an external product video.
