@@ -70,7 +70,9 @@ type seeder struct {
 	shopProducts map[int64][]int64 // active products by shop id
 	productCat   map[int64]int
 	productTitle map[int64]string
-	allActive    []int64
+	// imagesDone delivers the product images drawn in the background.
+	imagesDone chan seedImagesResult
+	allActive  []int64
 	// the first variant of each product, for generated orders
 	firstVariant  map[int64]seedVariant
 	shopOfProduct map[int64]int64
@@ -128,8 +130,8 @@ func Seed(ctx context.Context, db *DB, opts SeedOptions) (SeedReport, error) {
 			return err
 		}
 		for _, step := range []func(string) error{s.users, func(string) error { return s.shops() }, func(string) error { return s.products() },
-			func(string) error { return s.images() },
-			func(string) error { return s.videos() }, func(string) error { return s.lives() }, func(string) error { return s.history() },
+			func(string) error { return s.startImages() },
+			func(string) error { return s.videos() }, func(string) error { return s.lives() }, func(string) error { return s.history() }, func(string) error { return s.finishImages() },
 			func(string) error { return s.checkReferences() }, func(string) error { return s.fixSequences() }} {
 			if err := step(string(hash)); err != nil {
 				return err

@@ -5,11 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"hash/fnv"
 	"image"
 	"image/color"
 	"image/png"
-	"math/rand/v2"
 	"runtime"
 	"strings"
 	"sync"
@@ -20,7 +18,7 @@ import (
 )
 
 // seedImageSize is the side of the square demo product images, in pixels.
-const seedImageSize = 320
+const seedImageSize = 256
 
 // seedCategoryHues gives each demo category its own colour (HSV hue, degrees).
 var seedCategoryHues = map[string]float64{
@@ -37,11 +35,11 @@ type seedImage struct {
 }
 
 // drawProductImages draws one to four images for each product: a diagonal
-// gradient in its category's colour, a shape that differs per image, and the
-// product's initials. Everything is derived from the product's id and title,
-// so the same dataset always draws the same bytes; no randomness is taken
-// from the seeder's generator (the rest of the dataset does not change when
-// images are on). PNGs are encoded on every core.
+// gradient in its category's colour, a shape that differs per view, and the
+// product's initials. Everything is derived from the product's id, title and
+// category, so the same dataset always draws the same bytes; no randomness
+// is taken from the seeder's generator (the rest of the dataset does not
+// change when images are on). PNGs are encoded on every core.
 func drawProductImages(products []seedProductLook) []seedImage {
 	type job struct {
 		p   seedProductLook
@@ -90,63 +88,99 @@ type seedProductLook struct {
 	category string
 }
 
-func drawProductImage(p seedProductLook, pos int) *image.RGBA {
-	h := fnv.New64a()
-	fmt.Fprintf(h, "%d/%d", p.id, pos)
-	rng := rand.New(rand.NewPCG(h.Sum64(), uint64(p.id)))
-	hue := seedCategoryHues[p.category] + float64(rng.IntN(30)) - 15
-	from := hsv(hue, 0.55, 0.95)
-	to := hsv(hue+25, 0.85, 0.55)
-	const n = seedImageSize
-	img := image.NewRGBA(image.Rect(0, 0, n, n))
-	for y := 0; y < n; y++ {
-		for x := 0; x < n; x++ {
-			t := float64(x+y) / float64(2*n-2)
-			img.SetRGBA(x, y, mix(from, to, t))
-		}
-	}
-	// A shape per view: a disc, a ring, a square or a stripe, lighter than
-	// the background.
-	light := color.RGBA{255, 255, 255, 70}
-	cx, cy, r := n/2, n/2, n/3
-	for y := 0; y < n; y++ {
-		for x := 0; x < n; x++ {
-			dx, dy := x-cx, y-cy
-			d2 := dx*dx + dy*dy
-			var in bool
-			switch pos % 4 {
-			case 0:
-				in = d2 < r*r
-			case 1:
-				in = d2 < r*r && d2 > (r-24)*(r-24)
-			case 2:
-				in = abs(dx) < r*3/4 && abs(dy) < r*3/4
-			default:
-				in = abs(dx-dy) < 40
-			}
-			if in {
-				img.SetRGBA(x, y, blend(img.RGBAAt(x, y), light))
-			}
-		}
-	}
-	drawInitials(img, initials(p.title))
+// seedGradientSteps is how many bands the gradient is drawn in: the image
+// is paletted (one byte a pixel), which keeps drawing and PNG encoding fast.
+const seedGradientSteps = 96
+
+// drawProductImage draws one image: its background (gradient and shape)
+// depends only on the category and the view, so it is drawn once and copied.
+func drawProductImage(p seedProductLook, pos int) *image.Paletted {
+	bg := seedBackground(p.category, pos%4)
+	img := image.NewPaletted(bg.Rect, bg.Palette)
+	copy(img.Pix, bg.Pix)
+	drawInitials(img, initials(p.title), uint8(len(bg.Palette)-1))
 	return img
 }
 
-// drawInitials writes text centred, scaled up from a 7×13 bitmap font.
-func drawInitials(img *image.RGBA, text string) {
+type seedBackgroundKey struct {
+	category string
+	view     int
+}
+
+var (
+	seedBackgroundsMu sync.Mutex
+	seedBackgrounds   = map[seedBackgroundKey]*image.Paletted{}
+)
+
+// seedBackground draws (once) the gradient in a category's colour with a
+// view's shape. The palette's last entry is white, for the initials.
+func seedBackground(category string, view int) *image.Paletted {
+	key := seedBackgroundKey{category, view}
+	seedBackgroundsMu.Lock()
+	defer seedBackgroundsMu.Unlock()
+	if bg, ok := seedBackgrounds[key]; ok {
+		return bg
+	}
+	hue := seedCategoryHues[category] + float64(view)*6
+	from := hsv(hue, 0.55, 0.95)
+	to := hsv(hue+25, 0.85, 0.55)
+	// Palette: the gradient's bands, the same bands lightened (the shape),
+	// then white (the initials).
+	palette := make(color.Palette, 0, 2*seedGradientSteps+1)
+	for i := 0; i < seedGradientSteps; i++ {
+		palette = append(palette, mix(from, to, float64(i)/float64(seedGradientSteps-1)))
+	}
+	light := color.RGBA{255, 255, 255, 70}
+	for i := 0; i < seedGradientSteps; i++ {
+		palette = append(palette, blend(palette[i].(color.RGBA), light))
+	}
+	palette = append(palette, color.RGBA{255, 255, 255, 255})
+	const n = seedImageSize
+	img := image.NewPaletted(image.Rect(0, 0, n, n), palette)
+	// A shape per view, lighter than the background: a disc, a ring, a
+	// square or a stripe.
+	cx, cy, r := n/2, n/2, n/3
+	for y := 0; y < n; y++ {
+		row := img.Pix[y*img.Stride : y*img.Stride+n]
+		for x := range row {
+			band := uint8((x + y) * (seedGradientSteps - 1) / (2*n - 2))
+			dx, dy := x-cx, y-cy
+			d2 := dx*dx + dy*dy
+			var in bool
+			switch view {
+			case 0:
+				in = d2 < r*r
+			case 1:
+				in = d2 < r*r && d2 > (r-n/14)*(r-n/14)
+			case 2:
+				in = abs(dx) < r*3/4 && abs(dy) < r*3/4
+			default:
+				in = abs(dx-dy) < n/8
+			}
+			if in {
+				band += seedGradientSteps
+			}
+			row[x] = band
+		}
+	}
+	seedBackgrounds[key] = img
+	return img
+}
+
+// drawInitials writes text centred in palette colour c, scaled up from a
+// 7×13 bitmap font.
+func drawInitials(img *image.Paletted, text string, c uint8) {
 	face := basicfont.Face7x13
 	small := image.NewAlpha(image.Rect(0, 0, 7*len(text), 13))
 	d := font.Drawer{Dst: small, Src: image.Opaque, Face: face, Dot: fixed.P(0, 11)}
 	d.DrawString(text)
-	const scale = 9
+	const scale = 7
 	w, h := small.Bounds().Dx()*scale, small.Bounds().Dy()*scale
 	x0, y0 := (seedImageSize-w)/2, (seedImageSize-h)/2
-	white := color.RGBA{255, 255, 255, 255}
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
 			if small.AlphaAt(x/scale, y/scale).A > 127 {
-				img.SetRGBA(x0+x, y0+y, white)
+				img.SetColorIndex(x0+x, y0+y, c)
 			}
 		}
 	}
@@ -219,22 +253,48 @@ func absf(x float64) float64 {
 
 func modf(x, y float64) float64 { return x - y*float64(int(x/y)) }
 
-// images stores the drawn images of every product through the media store
-// and adds them as the products' media.
-func (s *seeder) images() error {
+// startImages draws and stores every product's images in the background
+// (PostgreSQL meanwhile loads the rest of the dataset), once the products
+// are chosen; finishImages waits for them and adds them as the products'
+// media.
+func (s *seeder) startImages() error {
 	if s.opts.Media == nil {
 		return nil
 	}
-	looks := make([]seedProductLook, 0, len(s.productTitle))
+	looks := make([]seedProductLook, 0, s.opts.Products)
 	for id := int64(1); id <= int64(s.opts.Products); id++ {
 		looks = append(looks, seedProductLook{id: id, title: s.productTitle[id], category: seedCategories[s.productCat[id]].Name})
 	}
-	imgs := drawProductImages(looks)
-	for _, im := range imgs {
-		if err := s.opts.Media.Put(s.ctx, im.name, "image/png", bytes.NewReader(im.data)); err != nil {
-			return fmt.Errorf("store demo image: %w", err)
+	done := make(chan seedImagesResult, 1)
+	s.imagesDone = done
+	go func() {
+		imgs := drawProductImages(looks)
+		for _, im := range imgs {
+			if err := s.opts.Media.Put(s.ctx, im.name, "image/png", bytes.NewReader(im.data)); err != nil {
+				done <- seedImagesResult{err: fmt.Errorf("store demo image: %w", err)}
+				return
+			}
 		}
+		done <- seedImagesResult{images: imgs}
+	}()
+	return nil
+}
+
+type seedImagesResult struct {
+	images []seedImage
+	err    error
+}
+
+func (s *seeder) finishImages() error {
+	if s.imagesDone == nil {
+		return nil
 	}
+	res := <-s.imagesDone
+	s.imagesDone = nil
+	if res.err != nil {
+		return res.err
+	}
+	imgs := res.images
 	s.report.Images = len(imgs)
 	return s.copyRows("images", "product_media", []string{"product_id", "position", "kind", "storage_name", "alt_text", "width", "height",
 		"content_type"}, len(imgs), func(i int) []any {
