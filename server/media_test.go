@@ -147,3 +147,44 @@ func TestMediaUploadedAndServed(t *testing.T) {
 func globalProductID(id int64) string {
 	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "Product:%d", id))
 }
+
+// checkSeededImages: the demo products (seeded by the real binary) show
+// images, served from the data folder with their headers.
+func checkSeededImages(t *testing.T, base string) {
+	t.Helper()
+	var out struct {
+		Products struct {
+			Edges []struct {
+				Node struct {
+					FeaturedImage *struct {
+						URL           string
+						Width, Height int
+					}
+					Media struct{ Edges []any }
+				}
+			}
+		}
+	}
+	post(t, base, "", `{ products(first: 20) { edges { node { featuredImage { url width height } media { edges { node { id } } } } } } }`, &out)
+	if len(out.Products.Edges) != 20 {
+		t.Fatalf("products = %+v", out)
+	}
+	for _, e := range out.Products.Edges {
+		n := e.Node
+		if n.FeaturedImage == nil || len(n.Media.Edges) < 1 || len(n.Media.Edges) > 4 {
+			t.Fatalf("a demo product without 1-4 images: %+v", n)
+		}
+	}
+	img := out.Products.Edges[0].Node.FeaturedImage
+	res, err := http.Get(base + img.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	cfg, err := png.DecodeConfig(bytes.NewReader(data))
+	if res.StatusCode != http.StatusOK || err != nil || cfg.Width != img.Width || cfg.Height != img.Height ||
+		res.Header.Get("Content-Type") != "image/png" || res.Header.Get("Cache-Control") != "public, max-age=31536000, immutable" {
+		t.Fatalf("GET %s: %d %v %+v, headers %v", img.URL, res.StatusCode, err, cfg, res.Header)
+	}
+}

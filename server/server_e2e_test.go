@@ -99,6 +99,8 @@ func TestServerEndToEnd(t *testing.T) {
 		t.Fatalf("viewer = %+v", viewer)
 	}
 
+	checkSeededImages(t, base)
+
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
