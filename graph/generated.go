@@ -20424,7 +20424,7 @@ func (ec *executionContext) unmarshalInputProductMediaInput(ctx context.Context,
 		switch k {
 		case "upload":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("upload"))
-			data, err := ec.unmarshalOUpload2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx, v)
+			data, err := ec.unmarshalOUpload2ᚖshowcaseᚋgraphᚋmodelᚐUpload(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -30753,21 +30753,21 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	return res
 }
 
-func (ec *executionContext) unmarshalOUpload2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, v any) (*graphql.Upload, error) {
+func (ec *executionContext) unmarshalOUpload2ᚖshowcaseᚋgraphᚋmodelᚐUpload(ctx context.Context, v any) (*model.Upload, error) {
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalUpload(v)
+	res, err := model.UnmarshalUpload(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOUpload2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, sel ast.SelectionSet, v *graphql.Upload) graphql.Marshaler {
+func (ec *executionContext) marshalOUpload2ᚖshowcaseᚋgraphᚋmodelᚐUpload(ctx context.Context, sel ast.SelectionSet, v *model.Upload) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalUpload(*v)
+	res := model.MarshalUpload(*v)
 	return res
 }
 

@@ -292,6 +292,21 @@ func TestProductMediaUploadRefused(t *testing.T) {
 			t.Fatalf("status %d, errors %+v; want 413 REQUEST_TOO_LARGE", resp.Status, resp.Errors)
 		}
 	})
+	t.Run("base64 in JSON instead of a file", func(t *testing.T) {
+		b64 := base64.StdEncoding.EncodeToString(good)
+		resp := a.post(f.sellerToken, mediaAddMutation, map[string]any{"p": f.productID, "media": []map[string]any{{"upload": b64}}})
+		if resp.code() != "BAD_USER_INPUT" || !strings.Contains(resp.Errors[0].Message, "multipart") {
+			t.Fatalf("status %d, errors %+v; want BAD_USER_INPUT", resp.Status, resp.Errors)
+		}
+		resp = a.post(f.sellerToken, `mutation($p: ID!) { productMediaAdd(productId: $p, media: [{upload: "`+b64+`"}]) { userErrors { code } } }`,
+			map[string]any{"p": f.productID})
+		if resp.code() != "BAD_USER_INPUT" {
+			t.Fatalf("inline: status %d, errors %+v; want BAD_USER_INPUT", resp.Status, resp.Errors)
+		}
+		if n := a.count("product_media"); n != 0 {
+			t.Errorf("%d media rows stored", n)
+		}
+	})
 	t.Run("malformed multipart", func(t *testing.T) {
 		for _, bc := range []struct {
 			name, body string

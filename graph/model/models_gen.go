@@ -9,8 +9,6 @@ import (
 	"showcase/store"
 	"strconv"
 	"time"
-
-	"github.com/99designs/gqlgen/graphql"
 )
 
 type LiveSessionEvent interface {
@@ -346,7 +344,7 @@ type ProductMediaInput struct {
 	// An image file sent with the request (multipart). PNG, JPEG, GIF or WebP,
 	// told by its bytes; at most the upload limit (10 MiB by default). Its
 	// dimensions are read from the file.
-	Upload *graphql.Upload `json:"upload,omitempty"`
+	Upload *Upload `json:"upload,omitempty"`
 	// An https URL of an image, stored as given (the server does not fetch it).
 	URL *string `json:"url,omitempty"`
 	// An external video: its sources, 1 to 10.
