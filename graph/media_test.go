@@ -17,7 +17,9 @@ import (
 	"net/textproto"
 	"os"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"showcase/graph"
 	"showcase/media"
@@ -335,4 +337,73 @@ func TestProductMediaUploadRefused(t *testing.T) {
 			t.Errorf("%d media rows stored", n)
 		}
 	})
+}
+
+// recordingLimiter remembers what each request was charged and refuses
+// once its budget is spent.
+type recordingLimiter struct {
+	mu      sync.Mutex
+	charged []int
+	budget  int
+}
+
+func (l *recordingLimiter) Allow(key string, sensitive bool, cost int) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.charged = append(l.charged, cost)
+	if l.budget -= cost; l.budget < 0 {
+		return false, 3 * time.Second
+	}
+	return true, 0
+}
+
+// TestUploadsAreRateLimited: a multipart request's query is charged like a
+// JSON one, and refused with 429 before any file is read once the caller's
+// bucket is empty.
+func TestUploadsAreRateLimited(t *testing.T) {
+	limiter := &recordingLimiter{budget: 1 << 30}
+	dir := t.TempDir()
+	images, _ := media.NewDir(dir, "")
+	a := newTestAPIWith(t, func(r *graph.Resolver) { r.Media = images; r.RateLimiter = limiter })
+	f := a.fixture("limited")
+	files := []uploadFile{{"a.png", "image/png", testPNG(t, 3, 3)}}
+	limiter.charged = nil
+	a.post(f.sellerToken, mediaAddMutation, uploadVars(f.productID, 1, "x"))
+	resp := a.serve(multipartRequest(t, f.sellerToken, mediaAddMutation, uploadVars(f.productID, 1, "x"), files))
+	if len(resp.Errors) > 0 || len(limiter.charged) != 2 || limiter.charged[0] != limiter.charged[1] || limiter.charged[1] < 1 {
+		t.Fatalf("errors %+v; charged %v, want the JSON and multipart requests charged alike", resp.Errors, limiter.charged)
+	}
+	limiter.budget = 0
+	resp = a.serve(multipartRequest(t, f.sellerToken, mediaAddMutation, uploadVars(f.productID, 1, "y"), []uploadFile{{"b.png", "image/png", testPNG(t, 4, 3)}}))
+	if resp.Status != http.StatusTooManyRequests || resp.code() != "RATE_LIMITED" || resp.Header.Get("Retry-After") != "3" {
+		t.Fatalf("status %d, errors %+v; want 429", resp.Status, resp.Errors)
+	}
+	if n := a.count("product_media"); n != 1 || len(filesIn(t, dir)) != 1 {
+		t.Errorf("%d rows, files %v; want the first upload only", n, filesIn(t, dir))
+	}
+}
+
+// TestProductMediaCap: a product holds at most 20 media.
+func TestProductMediaCap(t *testing.T) {
+	a, _ := newMediaAPI(t, 0)
+	f := a.fixture("capped")
+	ten := func(prefix string) []map[string]any {
+		var m []map[string]any
+		for i := 0; i < 10; i++ {
+			m = append(m, map[string]any{"url": fmt.Sprintf("https://cdn.example.com/%s-%d.jpg", prefix, i)})
+		}
+		return m
+	}
+	for _, batch := range []string{"a", "b"} {
+		var out mediaAddOut
+		a.ok(f.sellerToken, mediaAddMutation, map[string]any{"p": f.productID, "media": ten(batch)}, &out)
+		if len(out.ProductMediaAdd.UserErrors) > 0 || len(out.ProductMediaAdd.Media) != 10 {
+			t.Fatalf("batch %s: %+v", batch, out.ProductMediaAdd)
+		}
+	}
+	var out mediaAddOut
+	a.ok(f.sellerToken, mediaAddMutation, map[string]any{"p": f.productID, "media": ten("c")[:1]}, &out)
+	if len(out.ProductMediaAdd.UserErrors) != 1 || out.ProductMediaAdd.Product != nil || a.count("product_media") != 20 {
+		t.Fatalf("the 21st medium: %+v, %d rows", out.ProductMediaAdd, a.count("product_media"))
+	}
 }

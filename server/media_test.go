@@ -188,3 +188,24 @@ func checkSeededImages(t *testing.T, base string) {
 		t.Fatalf("GET %s: %d %v %+v, headers %v", img.URL, res.StatusCode, err, cfg, res.Header)
 	}
 }
+
+// TestMediaSettings: MEDIA_DIR defaults to DATA_DIR/media, UPLOAD_MAX_BYTES
+// to 10 MiB, and a bad UPLOAD_MAX_BYTES stops the server at start.
+func TestMediaSettings(t *testing.T) {
+	parse := func(env map[string]string) (config, error) {
+		return parseConfig(nil, func(k string) string { return env[k] }, io.Discard)
+	}
+	cfg, err := parse(map[string]string{"DATA_DIR": "/srv/showcase"})
+	if err != nil || cfg.MediaDir != "/srv/showcase/media" || cfg.MaxUploadBytes != 10<<20 {
+		t.Fatalf("defaults: %q %d %v", cfg.MediaDir, cfg.MaxUploadBytes, err)
+	}
+	cfg, err = parse(map[string]string{"MEDIA_DIR": "/mnt/images", "UPLOAD_MAX_BYTES": "2048"})
+	if err != nil || cfg.MediaDir != "/mnt/images" || cfg.MaxUploadBytes != 2048 {
+		t.Fatalf("set: %q %d %v", cfg.MediaDir, cfg.MaxUploadBytes, err)
+	}
+	for _, bad := range []string{"ten", "0", "100", "2000000000"} {
+		if _, err := parse(map[string]string{"UPLOAD_MAX_BYTES": bad}); err == nil || !strings.Contains(err.Error(), "UPLOAD_MAX_BYTES") {
+			t.Errorf("UPLOAD_MAX_BYTES=%s: %v", bad, err)
+		}
+	}
+}
