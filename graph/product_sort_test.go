@@ -367,6 +367,14 @@ func TestProductFilters(t *testing.T) {
 		if slices.Contains(anon, draft) || !slices.Contains(owner, draft) || ownerTotal != anonTotal+1 {
 			t.Errorf("anonymous %v (%d), owner %v (%d)", anon, anonTotal, owner, ownerTotal)
 		}
+		shopCount := func(token string) int {
+			var out struct{ Shop struct{ Products struct{ TotalCount int } } }
+			f.a.ok(token, `{ shop(handle: "usd-shop") { products(first: 1) { totalCount } } }`, nil, &out)
+			return out.Shop.Products.TotalCount
+		}
+		if shopCount("") != anonTotal || shopCount(f.usdToken) != ownerTotal {
+			t.Errorf("Shop.products totalCount: anonymous %d, owner %d; want %d, %d", shopCount(""), shopCount(f.usdToken), anonTotal, ownerTotal)
+		}
 		all, _ := f.walk(f.usdToken, 5, nil, nil)
 		if slices.Contains(all, draft) {
 			t.Errorf("a draft listed without its shop filter")

@@ -184,7 +184,10 @@ func (db *DB) ListProductsSorted(ctx context.Context, f ProductList, page PageAr
 	}
 	t := "(SELECT coalesce(" + args.add(asOf) + "::timestamptz, statement_timestamp() - " + args.add(lag.Microseconds()) + " * interval '1 microsecond') AS as_of) t"
 	from, where := productFilterSQL(f, &args)
-	joins := priceLateral
+	joins := ""
+	if key == SortPrice || f.PriceCurrency != "" {
+		joins = priceLateral
+	}
 	if key == SortBestSelling {
 		joins += soldLateral
 	}
