@@ -377,3 +377,41 @@ func TestProductListWithMediaCostsConstantStatements(t *testing.T) {
 		t.Logf("%s page with media, variants, images, shops, collections and totalCount: %d statements", sortKey, counts[40])
 	}
 }
+
+// TestCatalogueWritesNeedCatalogWriteForApps: a shop app uploads and curates
+// with catalog:write, is refused with catalog:read only, and never touches
+// another shop.
+func TestCatalogueWritesNeedCatalogWriteForApps(t *testing.T) {
+	a, _ := newMediaAPI(t, 0)
+	f := a.fixture("appshop")
+	other := a.fixture("appother")
+	writer, _ := a.appToken(f.sellerToken, f.shopID, []string{"catalog:write", "catalog:read"})
+	reader, _ := a.appToken(f.sellerToken, f.shopID, []string{"catalog:read"})
+	png := []uploadFile{{"a.png", "image/png", testPNG(t, 2, 2)}}
+
+	resp := a.serve(multipartRequest(t, writer, mediaAddMutation, uploadVars(f.productID, 1, "app"), png))
+	var out mediaAddOut
+	_ = jsonUnmarshalStrict(resp.Data, &out)
+	if len(resp.Errors) > 0 || len(out.ProductMediaAdd.Media) != 1 {
+		t.Fatalf("catalog:write app: %+v %+v", resp.Errors, out.ProductMediaAdd)
+	}
+	if resp := a.serve(multipartRequest(t, reader, mediaAddMutation, uploadVars(f.productID, 1, "app"), png)); resp.code() != "FORBIDDEN" {
+		t.Errorf("catalog:read app: %+v", resp.Errors)
+	}
+	if resp := a.serve(multipartRequest(t, writer, mediaAddMutation, uploadVars(other.productID, 1, "app"), png)); resp.code() != "FORBIDDEN" {
+		t.Errorf("another shop's product: %+v", resp.Errors)
+	}
+	create := `mutation($in: CollectionCreateInput!) { collectionCreate(input: $in) { collection { id } userErrors { code } } }`
+	if resp := a.post(reader, create, map[string]any{"in": map[string]any{"shopId": f.shopID, "handle": "app-coll", "title": "x"}}); resp.code() != "FORBIDDEN" {
+		t.Errorf("catalog:read app creating a collection: %+v", resp.Errors)
+	}
+	if resp := a.post(writer, create, map[string]any{"in": map[string]any{"shopId": other.shopID, "handle": "app-coll", "title": "x"}}); resp.code() != "FORBIDDEN" {
+		t.Errorf("app creating a collection in another shop: %+v", resp.Errors)
+	}
+	if resp := a.post(writer, create, map[string]any{"in": map[string]any{"shopId": f.shopID, "handle": "app-coll", "title": "x"}}); len(resp.Errors) > 0 {
+		t.Errorf("catalog:write app creating a collection: %+v", resp.Errors)
+	}
+	if n := a.count("product_media"); n != 1 {
+		t.Errorf("%d media rows, want 1", n)
+	}
+}
