@@ -368,7 +368,9 @@ func TestProductFilters(t *testing.T) {
 			t.Errorf("anonymous %v (%d), owner %v (%d)", anon, anonTotal, owner, ownerTotal)
 		}
 		shopCount := func(token string) int {
-			var out struct{ Shop struct{ Products struct{ TotalCount int } } }
+			var out struct {
+				Shop struct{ Products struct{ TotalCount int } }
+			}
 			f.a.ok(token, `{ shop(handle: "usd-shop") { products(first: 1) { totalCount } } }`, nil, &out)
 			return out.Shop.Products.TotalCount
 		}
