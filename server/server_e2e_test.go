@@ -165,6 +165,9 @@ func startServerEnv(t *testing.T, bin, databaseURL string, env []string, args ..
 	if databaseURL != "" {
 		p.cmd.Env = append(p.cmd.Env, "DATABASE_URL="+databaseURL)
 	}
+	// The data folder (generated secret, seeded images) is the test's own,
+	// never the source tree's; -data-dir still wins.
+	p.cmd.Env = append(p.cmd.Env, "DATA_DIR="+t.TempDir())
 	p.cmd.Env = append(p.cmd.Env, env...)
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
 	if err := p.cmd.Start(); err != nil {
