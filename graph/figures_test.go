@@ -13,15 +13,14 @@ import (
 // spread over surfaces, channels and currencies, paid at times straddling
 // every window's start and hour and day boundaries; engagement likewise.
 type figuresWorld struct {
-	seller                 string
-	usdShop, eurShop       string
-	p1, p1b, p2            string // products: two USD, one EUR
-	v1, v1b, v2            string // their variants
-	ownVideo, kolV, starV  string // the seller's (USD and EUR products), an affiliate's, a top creator's
-	orders                 map[string]string
-	subjects               map[string]string
-	usdProducts            []string
-	wantSurface, wantChans map[string]int
+	seller                string
+	usdShop, eurShop      string
+	p1, p1b, p2           string // products: two USD, one EUR
+	v1, v1b, v2           string // their variants
+	ownVideo, kolV, starV string // the seller's (USD and EUR products), an affiliate's, a top creator's
+	orders                map[string]string
+	subjects              map[string]string
+	usdProducts           []string
 }
 
 func (a *testAPI) figuresWorld() *figuresWorld {
