@@ -1,6 +1,8 @@
 package graph
 
 import (
+	"context"
+
 	"showcase/graph/model"
 	"showcase/store"
 )
@@ -27,8 +29,10 @@ func edges[T any, N any, E any](p store.Page[T], edge func(cursor string, node N
 	return out
 }
 
-func productConnection(p store.Page[*store.Product]) *model.ProductConnection {
-	return &model.ProductConnection{PageInfo: pageInfo(p), Edges: edges(p, func(c string, n *store.Product) *model.ProductEdge {
+// productConnection shows a page of products; count gives totalCount when
+// it is asked for.
+func productConnection(p store.Page[*store.Product], count func(context.Context) (int, error)) *model.ProductConnection {
+	return &model.ProductConnection{PageInfo: pageInfo(p), Count: count, Edges: edges(p, func(c string, n *store.Product) *model.ProductEdge {
 		return &model.ProductEdge{Cursor: c, Node: n}
 	})}
 }

@@ -31,7 +31,7 @@ func contentProducts(ctx context.Context, c store.Content, first *int, after *st
 	if err != nil {
 		return nil, err
 	}
-	return productConnection(page), nil
+	return productConnection(page, func(context.Context) (int, error) { return len(products), nil }), nil
 }
 
 // childPageKey validates paging arguments of a shop's nested list.
@@ -41,36 +41,6 @@ func childPageKey(parentID int64, first *int, after *string) (store.ChildPageKey
 		return store.ChildPageKey{}, err
 	}
 	return store.ChildPageKey{ParentID: parentID, First: args.First, After: args.After}, nil
-}
-
-func (r *Resolver) products(ctx context.Context, first *int, after *string, filter *model.ProductFilter) (*model.ProductConnection, error) {
-	args, err := store.NewPageArgs(first, after)
-	if err != nil {
-		return nil, err
-	}
-	var q store.ProductQuery
-	if filter != nil {
-		if filter.ShopID != nil {
-			shopID, err := parseTypedID(*filter.ShopID, typeShop)
-			if err != nil {
-				return nil, err
-			}
-			q.ShopID = &shopID
-			if q.IncludeDrafts, err = viewerSeesDrafts(ctx, shopID); err != nil {
-				return nil, err
-			}
-		}
-		q.Search = deref(filter.Search)
-		q.Tag = deref(filter.Tag)
-	}
-	if len(q.Search) > 200 {
-		return nil, store.FieldErrorf(store.EInvalid, "filter.search", "search must be at most 200 characters")
-	}
-	page, err := r.DB.ListProducts(ctx, q, args)
-	if err != nil {
-		return nil, err
-	}
-	return productConnection(page), nil
 }
 
 func nonNil(s []string) []string {

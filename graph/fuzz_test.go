@@ -30,7 +30,7 @@ func FuzzRequestGuard(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	passed := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTeapot) })
-	h := GuardRequests(nil, passed)
+	h := GuardRequests(nil, 0, passed)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")

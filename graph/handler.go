@@ -37,7 +37,12 @@ func NewHandler(r *Resolver) http.Handler {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(r.websocketTransport())
 	srv.AddTransport(r.sseTransport())
-	srv.AddTransport(httpTransport{})
+	srv.AddTransport(httpTransport{}) // POST application/json and GET only
+	// Uploads (the GraphQL multipart request spec; POST multipart/form-data,
+	// which httpTransport does not take): files up to the memory bound are
+	// held in memory, larger ones in temporary files. GuardRequests checked
+	// the request first (guardUpload); rateCharge charges its operation.
+	srv.AddTransport(transport.MultipartForm{MaxUploadSize: uploadRequestBytes(r.maxUploadBytes()), MaxMemory: 16 << 20})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))
 	srv.Use(extension.Introspection{})
 	if r.RateLimiter != nil {

@@ -109,7 +109,7 @@ func (a *testAPI) replica() *testAPI {
 // response cache on for cacheTTL (off when 0).
 func endpoint(tokens *auth.Tokens, db *store.DB, r *graph.Resolver, cacheTTL time.Duration) http.Handler {
 	return graph.WithRequestID(auth.Middleware(tokens, db,
-		graph.GuardRequests(r.Observer, graph.NewResponseCache(cacheTTL, r.Observer, r.RateLimiter).Middleware(graph.NewHandler(r)))))
+		graph.GuardRequests(r.Observer, r.MaxUploadBytes, graph.NewResponseCache(cacheTTL, r.Observer, r.RateLimiter).Middleware(graph.NewHandler(r)))))
 }
 
 type gqlError struct {

@@ -11,6 +11,8 @@ import (
 
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
+
+	"showcase/media"
 )
 
 // MaxBodyBytes bounds a GraphQL request body.
@@ -33,7 +35,16 @@ const codeBadRequest = "BAD_REQUEST"
 // fault. The Accept header is replaced by the single media type Negotiate
 // picks, which the transports and the response cache then read. The rate
 // limit is charged inside gqlgen, on the operation that runs (rateCharge).
-func GuardRequests(obs Observer, next http.Handler) http.Handler {
+// A multipart POST (an upload, the GraphQL multipart request spec) is
+// checked by guardUpload instead of the JSON-body rules: signed in (401),
+// its body at most MaxFilesPerUploadRequest × maxUploadBytes + 1 MiB (413),
+// its first part `operations` (400). maxUploadBytes is the per-file limit in
+// bytes (0: media.DefaultMaxUploadBytes).
+func GuardRequests(obs Observer, maxUploadBytes int64, next http.Handler) http.Handler {
+	if maxUploadBytes <= 0 {
+		maxUploadBytes = media.DefaultMaxUploadBytes
+	}
+	uploadBytes := uploadRequestBytes(maxUploadBytes)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		refuse := func(status int, code, msg string) {
 			if obs != nil {
@@ -56,8 +67,14 @@ func GuardRequests(obs Observer, next http.Handler) http.Handler {
 		case r.Method == http.MethodGet && r.URL.Query().Get("query") == "" && r.URL.Query().Get("extensions") == "":
 			refuse(http.StatusBadRequest, codeBadRequest, `a GET request needs a "query" parameter`)
 			return
+		case r.Method == http.MethodPost && isMultipart(r):
+			if !guardUpload(w, r, uploadBytes, refuse) {
+				return
+			}
+			r.Header.Set("Accept", Negotiate(r.Header.Get("Accept"), false, false))
+			w.Header().Del("Content-Type") // the multipart transport sets its own
 		case r.Method == http.MethodPost && !jsonContent(r.Header.Get("Content-Type")):
-			refuse(http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", "send the request body as application/json")
+			refuse(http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", "send the request body as application/json (or multipart/form-data for uploads)")
 			return
 		case r.Method == http.MethodPost:
 			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))

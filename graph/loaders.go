@@ -41,6 +41,16 @@ type Loaders struct {
 	Liked             *dataloadgen.Loader[int64, bool]
 	Series            *dataloadgen.Loader[store.SeriesKey, []store.MetricsPoint]
 	Breakdown         *dataloadgen.Loader[store.MetricsKey, *store.Breakdown]
+	// The catalogue: media, variant images, collections and list counts.
+	Media                  *dataloadgen.Loader[int64, *store.ProductMedia]
+	MediaByProduct         *dataloadgen.Loader[int64, []*store.ProductMedia]
+	VariantImage           *dataloadgen.Loader[int64, *store.ProductMedia]
+	Collection             *dataloadgen.Loader[int64, *store.Collection]
+	ShopCollections        *dataloadgen.Loader[store.ChildPageKey, store.Page[*store.Collection]]
+	ShopCollectionCount    *dataloadgen.Loader[int64, int]
+	CollectionProducts     *dataloadgen.Loader[store.ChildPageKey, store.Page[*store.Product]]
+	CollectionProductCount *dataloadgen.Loader[store.CountKey, int]
+	ShopProductCount       *dataloadgen.Loader[store.CountKey, int]
 }
 
 // NewLoaders returns fresh loaders over db that collect keys for batchWait.
@@ -81,6 +91,15 @@ func NewLoaders(db *store.DB, topCreatorFollowers int64, batchWait time.Duration
 		Breakdown: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []store.MetricsKey) (map[store.MetricsKey]*store.Breakdown, error) {
 			return db.ShopBreakdowns(ctx, now, keys, topCreatorFollowers)
 		}, wait),
+		Media:                  dataloadgen.NewMappedLoader(db.MediaByIDs, wait),
+		MediaByProduct:         dataloadgen.NewMappedLoader(db.MediaByProductIDs, wait),
+		VariantImage:           dataloadgen.NewMappedLoader(db.ImagesByVariantIDs, wait),
+		Collection:             dataloadgen.NewMappedLoader(db.CollectionsByIDs, wait),
+		ShopCollections:        dataloadgen.NewMappedLoader(db.ShopCollectionPages, wait),
+		ShopCollectionCount:    dataloadgen.NewMappedLoader(db.ShopCollectionCounts, wait),
+		CollectionProducts:     dataloadgen.NewMappedLoader(db.CollectionProductPages, wait),
+		CollectionProductCount: dataloadgen.NewMappedLoader(db.CollectionProductCounts, wait),
+		ShopProductCount:       dataloadgen.NewMappedLoader(db.ShopProductCounts, wait),
 		Liked: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]bool, error) {
 			return db.LikedByUser(ctx, auth.ViewerFrom(ctx).UserID(), ids)
 		}, wait),

@@ -78,6 +78,12 @@ func loadNode(ctx context.Context, gid string) (store.Node, error) {
 		if l, err := viewerCartLine(ctx, id); l != nil || err != nil {
 			return l, err
 		}
+	case typeMediaImage, typeProductVideo:
+		return visibleMedia(ctx, typeName, id)
+	case typeCollection:
+		if c, err := orNil(l.Collection.Load(ctx, id)); c != nil || err != nil {
+			return c, err
+		}
 	}
 	return nil, nil
 }

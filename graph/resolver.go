@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"showcase/auth"
+	"showcase/media"
 	"showcase/store"
 	"showcase/store/live"
 	"showcase/store/payment"
@@ -45,6 +46,15 @@ type Resolver struct {
 	// StreamCheckInterval is how often open streams' credentials are checked
 	// for revocation (auth.DefaultStreamCheckInterval when 0).
 	StreamCheckInterval time.Duration
+
+	// Media stores uploaded product images; uploads fail without one.
+	Media media.Store
+	// MaxUploadBytes bounds one uploaded file (media.DefaultMaxUploadBytes
+	// when 0).
+	MaxUploadBytes int64
+	// SalesRankLag overrides store.DefaultSalesRankLag for BEST_SELLING
+	// (negative: none; for tests).
+	SalesRankLag time.Duration
 
 	streamsOnce sync.Once
 	streams     *auth.StreamGuard

@@ -80,6 +80,26 @@ func (r *cartLineResolver) SeenUnitPrice(ctx context.Context, obj *store.CartLin
 }
 
 // ID is the resolver for the id field.
+func (r *collectionResolver) ID(ctx context.Context, obj *store.Collection) (string, error) {
+	return globalID(typeCollection, obj.ID), nil
+}
+
+// Shop is the resolver for the shop field.
+func (r *collectionResolver) Shop(ctx context.Context, obj *store.Collection) (*store.Shop, error) {
+	return loadersFrom(ctx).Shop.Load(ctx, obj.ShopID)
+}
+
+// Products is the resolver for the products field.
+func (r *collectionResolver) Products(ctx context.Context, obj *store.Collection, first *int, after *string) (*model.ProductConnection, error) {
+	return r.collectionProducts(ctx, obj, first, after)
+}
+
+// TotalCount is the resolver for the totalCount field.
+func (r *collectionConnectionResolver) TotalCount(ctx context.Context, obj *model.CollectionConnection) (int, error) {
+	return obj.Count(ctx)
+}
+
+// ID is the resolver for the id field.
 func (r *commentResolver) ID(ctx context.Context, obj *store.Comment) (string, error) {
 	return globalID(typeComment, obj.ID), nil
 }
@@ -205,6 +225,31 @@ func (r *liveSessionResolver) ViewerCount(ctx context.Context, obj *store.LiveSe
 	return r.Live.Viewers(obj.ID), nil
 }
 
+// ID is the resolver for the id field.
+func (r *mediaImageResolver) ID(ctx context.Context, obj *store.MediaImage) (string, error) {
+	return globalID(typeMediaImage, obj.ID), nil
+}
+
+// Alt is the resolver for the alt field.
+func (r *mediaImageResolver) Alt(ctx context.Context, obj *store.MediaImage) (*string, error) {
+	return &obj.AltText, nil
+}
+
+// MediaContentType is the resolver for the mediaContentType field.
+func (r *mediaImageResolver) MediaContentType(ctx context.Context, obj *store.MediaImage) (string, error) {
+	return "IMAGE", nil
+}
+
+// PreviewImage is the resolver for the previewImage field.
+func (r *mediaImageResolver) PreviewImage(ctx context.Context, obj *store.MediaImage) (*model.Image, error) {
+	return r.imageOf(&obj.ProductMedia), nil
+}
+
+// Image is the resolver for the image field.
+func (r *mediaImageResolver) Image(ctx context.Context, obj *store.MediaImage) (*model.Image, error) {
+	return r.imageOf(&obj.ProductMedia), nil
+}
+
 // SignUp is the resolver for the signUp field.
 func (r *mutationResolver) SignUp(ctx context.Context, input model.SignUpInput) (*model.AuthPayload, error) {
 	return r.signUp(ctx, input)
@@ -267,6 +312,46 @@ func (r *mutationResolver) UpdateProduct(ctx context.Context, input model.Update
 // SetInventory is the resolver for the setInventory field.
 func (r *mutationResolver) SetInventory(ctx context.Context, input model.SetInventoryInput) (*model.ProductVariantPayload, error) {
 	return r.setInventory(ctx, input)
+}
+
+// ProductMediaAdd is the resolver for the productMediaAdd field.
+func (r *mutationResolver) ProductMediaAdd(ctx context.Context, productID string, media []*model.ProductMediaInput) (*model.ProductMediaPayload, error) {
+	return r.productMediaAdd(ctx, productID, media)
+}
+
+// ProductMediaRemove is the resolver for the productMediaRemove field.
+func (r *mutationResolver) ProductMediaRemove(ctx context.Context, productID string, mediaIds []string) (*model.ProductMediaPayload, error) {
+	return r.productMediaChange(ctx, productID, mediaIds, r.DB.RemoveProductMedia)
+}
+
+// ProductMediaReorder is the resolver for the productMediaReorder field.
+func (r *mutationResolver) ProductMediaReorder(ctx context.Context, productID string, mediaIds []string) (*model.ProductMediaPayload, error) {
+	return r.productMediaChange(ctx, productID, mediaIds, r.DB.ReorderProductMedia)
+}
+
+// ProductVariantSetImage is the resolver for the productVariantSetImage field.
+func (r *mutationResolver) ProductVariantSetImage(ctx context.Context, variantID string, imageID *string) (*model.ProductVariantPayload, error) {
+	return r.productVariantSetImage(ctx, variantID, imageID)
+}
+
+// CollectionCreate is the resolver for the collectionCreate field.
+func (r *mutationResolver) CollectionCreate(ctx context.Context, input model.CollectionCreateInput) (*model.CollectionPayload, error) {
+	return r.collectionCreate(ctx, input)
+}
+
+// CollectionUpdate is the resolver for the collectionUpdate field.
+func (r *mutationResolver) CollectionUpdate(ctx context.Context, input model.CollectionUpdateInput) (*model.CollectionPayload, error) {
+	return r.collectionUpdate(ctx, input)
+}
+
+// CollectionDelete is the resolver for the collectionDelete field.
+func (r *mutationResolver) CollectionDelete(ctx context.Context, id string) (*model.CollectionDeletePayload, error) {
+	return r.collectionDelete(ctx, id)
+}
+
+// CollectionSetProducts is the resolver for the collectionSetProducts field.
+func (r *mutationResolver) CollectionSetProducts(ctx context.Context, id string, productIds []string) (*model.CollectionPayload, error) {
+	return r.collectionSetProducts(ctx, id, productIds)
 }
 
 // PublishVideo is the resolver for the publishVideo field.
@@ -456,6 +541,16 @@ func (r *productResolver) Variants(ctx context.Context, obj *store.Product, firs
 	return variantConnection(page), nil
 }
 
+// Media is the resolver for the media field.
+func (r *productResolver) Media(ctx context.Context, obj *store.Product, first *int, after *string) (*model.MediaConnection, error) {
+	return r.productMedia(ctx, obj, first, after)
+}
+
+// FeaturedImage is the resolver for the featuredImage field.
+func (r *productResolver) FeaturedImage(ctx context.Context, obj *store.Product) (*model.Image, error) {
+	return r.featuredImage(ctx, obj)
+}
+
 // Metrics is the resolver for the metrics field.
 func (r *productResolver) Metrics(ctx context.Context, obj *store.Product, window *string) (*store.Metrics, error) {
 	return productSubject(ctx, obj).metrics(ctx, window)
@@ -464,6 +559,11 @@ func (r *productResolver) Metrics(ctx context.Context, obj *store.Product, windo
 // MetricsSeries is the resolver for the metricsSeries field.
 func (r *productResolver) MetricsSeries(ctx context.Context, obj *store.Product, window *string, granularity *string) ([]*store.MetricsPoint, error) {
 	return productSubject(ctx, obj).series(ctx, window, granularity)
+}
+
+// TotalCount is the resolver for the totalCount field.
+func (r *productConnectionResolver) TotalCount(ctx context.Context, obj *model.ProductConnection) (int, error) {
+	return obj.Count(ctx)
 }
 
 // ID is the resolver for the id field.
@@ -478,6 +578,31 @@ func (r *productVariantResolver) Product(ctx context.Context, obj *store.Product
 		err = store.Errorf(store.ENotFound, "product not found")
 	}
 	return p, err
+}
+
+// Image is the resolver for the image field.
+func (r *productVariantResolver) Image(ctx context.Context, obj *store.ProductVariant) (*model.Image, error) {
+	return r.variantImage(ctx, obj)
+}
+
+// ID is the resolver for the id field.
+func (r *productVideoResolver) ID(ctx context.Context, obj *store.ProductVideo) (string, error) {
+	return globalID(typeProductVideo, obj.ID), nil
+}
+
+// Alt is the resolver for the alt field.
+func (r *productVideoResolver) Alt(ctx context.Context, obj *store.ProductVideo) (*string, error) {
+	return &obj.AltText, nil
+}
+
+// MediaContentType is the resolver for the mediaContentType field.
+func (r *productVideoResolver) MediaContentType(ctx context.Context, obj *store.ProductVideo) (string, error) {
+	return "EXTERNAL_VIDEO", nil
+}
+
+// PreviewImage is the resolver for the previewImage field.
+func (r *productVideoResolver) PreviewImage(ctx context.Context, obj *store.ProductVideo) (*model.Image, error) {
+	return posterOf(&obj.ProductMedia), nil
 }
 
 // Node is the resolver for the node field.
@@ -538,8 +663,13 @@ func (r *queryResolver) Product(ctx context.Context, id string) (*store.Product,
 }
 
 // Products is the resolver for the products field.
-func (r *queryResolver) Products(ctx context.Context, first *int, after *string, filter *model.ProductFilter) (*model.ProductConnection, error) {
-	return r.products(ctx, first, after, filter)
+func (r *queryResolver) Products(ctx context.Context, first *int, after *string, sortKey *string, reverse *bool, filter *model.ProductFilter) (*model.ProductConnection, error) {
+	return r.products(ctx, first, after, sortKey, reverse, filter)
+}
+
+// Collection is the resolver for the collection field.
+func (r *queryResolver) Collection(ctx context.Context, handle string) (*store.Collection, error) {
+	return r.collectionByHandle(ctx, handle, nil)
 }
 
 // Video is the resolver for the video field.
@@ -605,7 +735,10 @@ func (r *shopResolver) Products(ctx context.Context, obj *store.Shop, first *int
 	if err != nil {
 		return nil, err
 	}
-	return productConnection(page), nil
+	countKey := store.CountKey{ParentID: obj.ID, IncludeDrafts: key.IncludeDrafts}
+	return productConnection(page, func(ctx context.Context) (int, error) {
+		return loadersFrom(ctx).ShopProductCount.Load(ctx, countKey)
+	}), nil
 }
 
 // Videos is the resolver for the videos field.
@@ -651,6 +784,16 @@ func (r *shopResolver) Orders(ctx context.Context, obj *store.Shop, first *int, 
 		return nil, err
 	}
 	return orderConnection(ctx, store.OrderOwner{ShopID: obj.ID}, first, after)
+}
+
+// Collections is the resolver for the collections field.
+func (r *shopResolver) Collections(ctx context.Context, obj *store.Shop, first *int, after *string) (*model.CollectionConnection, error) {
+	return r.shopCollections(ctx, obj, first, after)
+}
+
+// Collection is the resolver for the collection field.
+func (r *shopResolver) Collection(ctx context.Context, obj *store.Shop, handle string) (*store.Collection, error) {
+	return r.collectionByHandle(ctx, handle, &obj.ID)
 }
 
 // LiveSessionEvents is the resolver for the liveSessionEvents field.
@@ -744,6 +887,14 @@ func (r *Resolver) Cart() CartResolver { return &cartResolver{r} }
 // CartLine returns CartLineResolver implementation.
 func (r *Resolver) CartLine() CartLineResolver { return &cartLineResolver{r} }
 
+// Collection returns CollectionResolver implementation.
+func (r *Resolver) Collection() CollectionResolver { return &collectionResolver{r} }
+
+// CollectionConnection returns CollectionConnectionResolver implementation.
+func (r *Resolver) CollectionConnection() CollectionConnectionResolver {
+	return &collectionConnectionResolver{r}
+}
+
 // Comment returns CommentResolver implementation.
 func (r *Resolver) Comment() CommentResolver { return &commentResolver{r} }
 
@@ -752,6 +903,9 @@ func (r *Resolver) ContentMetrics() ContentMetricsResolver { return &contentMetr
 
 // LiveSession returns LiveSessionResolver implementation.
 func (r *Resolver) LiveSession() LiveSessionResolver { return &liveSessionResolver{r} }
+
+// MediaImage returns MediaImageResolver implementation.
+func (r *Resolver) MediaImage() MediaImageResolver { return &mediaImageResolver{r} }
 
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
@@ -765,8 +919,16 @@ func (r *Resolver) OrderLine() OrderLineResolver { return &orderLineResolver{r} 
 // Product returns ProductResolver implementation.
 func (r *Resolver) Product() ProductResolver { return &productResolver{r} }
 
+// ProductConnection returns ProductConnectionResolver implementation.
+func (r *Resolver) ProductConnection() ProductConnectionResolver {
+	return &productConnectionResolver{r}
+}
+
 // ProductVariant returns ProductVariantResolver implementation.
 func (r *Resolver) ProductVariant() ProductVariantResolver { return &productVariantResolver{r} }
+
+// ProductVideo returns ProductVideoResolver implementation.
+func (r *Resolver) ProductVideo() ProductVideoResolver { return &productVideoResolver{r} }
 
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
@@ -784,20 +946,25 @@ func (r *Resolver) User() UserResolver { return &userResolver{r} }
 func (r *Resolver) Video() VideoResolver { return &videoResolver{r} }
 
 type (
-	appResolver            struct{ *Resolver }
-	cartResolver           struct{ *Resolver }
-	cartLineResolver       struct{ *Resolver }
-	commentResolver        struct{ *Resolver }
-	contentMetricsResolver struct{ *Resolver }
-	liveSessionResolver    struct{ *Resolver }
-	mutationResolver       struct{ *Resolver }
-	orderResolver          struct{ *Resolver }
-	orderLineResolver      struct{ *Resolver }
-	productResolver        struct{ *Resolver }
-	productVariantResolver struct{ *Resolver }
-	queryResolver          struct{ *Resolver }
-	shopResolver           struct{ *Resolver }
-	subscriptionResolver   struct{ *Resolver }
-	userResolver           struct{ *Resolver }
-	videoResolver          struct{ *Resolver }
+	appResolver                  struct{ *Resolver }
+	cartResolver                 struct{ *Resolver }
+	cartLineResolver             struct{ *Resolver }
+	collectionResolver           struct{ *Resolver }
+	collectionConnectionResolver struct{ *Resolver }
+	commentResolver              struct{ *Resolver }
+	contentMetricsResolver       struct{ *Resolver }
+	liveSessionResolver          struct{ *Resolver }
+	mediaImageResolver           struct{ *Resolver }
+	mutationResolver             struct{ *Resolver }
+	orderResolver                struct{ *Resolver }
+	orderLineResolver            struct{ *Resolver }
+	productResolver              struct{ *Resolver }
+	productConnectionResolver    struct{ *Resolver }
+	productVariantResolver       struct{ *Resolver }
+	productVideoResolver         struct{ *Resolver }
+	queryResolver                struct{ *Resolver }
+	shopResolver                 struct{ *Resolver }
+	subscriptionResolver         struct{ *Resolver }
+	userResolver                 struct{ *Resolver }
+	videoResolver                struct{ *Resolver }
 )

@@ -4,11 +4,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"showcase/auth"
+	"showcase/media"
 	"showcase/store"
 	"showcase/store/payment"
 )
@@ -50,6 +52,14 @@ type config struct {
 	ResponseCacheTTL time.Duration
 	// Payments chooses and bounds the payment provider.
 	Payments paymentConfig
+	// MediaDir is the folder uploaded product images are kept in (MEDIA_DIR,
+	// default DATA_DIR/media).
+	MediaDir string
+	// MaxUploadBytes bounds one uploaded file (UPLOAD_MAX_BYTES, default 10 MiB).
+	MaxUploadBytes int64
+	// Media stores and serves uploads; run opens it at MediaDir. Nil turns
+	// uploads off (and /media/ serves nothing).
+	Media media.Store
 }
 
 // paymentConfig is the payment provider and the bounds of its calls.
@@ -196,6 +206,14 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		}
 		cfg.ResponseCacheTTL = d
 	}
+	cfg.MaxUploadBytes = media.DefaultMaxUploadBytes
+	if v := getenv("UPLOAD_MAX_BYTES"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1024 || n > 1<<30 {
+			return cfg, fmt.Errorf("UPLOAD_MAX_BYTES must be a number of bytes from 1024 to 1073741824")
+		}
+		cfg.MaxUploadBytes = n
+	}
 	if v := getenv("TOP_CREATOR_FOLLOWERS"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 1 {
@@ -223,6 +241,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if cfg.Production && cfg.JWTSecret == "" && strings.TrimSpace(getenv("JWT_ED25519_KEYS")) == "" {
 		return cfg, fmt.Errorf("APP_ENV=production needs an explicit signing key: set JWT_SECRET (at least 32 bytes) or JWT_ED25519_KEYS; a generated secret is for development only")
 	}
+	cfg.MediaDir = envOr(getenv, "MEDIA_DIR", filepath.Join(cfg.DataDir, "media"))
 	return cfg, nil
 }
 

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"showcase/auth"
+	"showcase/media"
 	"showcase/store"
 	"showcase/store/live"
 )
@@ -71,7 +72,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer closeDB()
 
-	seeded, err := seedIfEmpty(ctx, db, embedded || cfg.Seed)
+	if cfg.Media, err = media.NewDir(cfg.MediaDir, ""); err != nil {
+		return err
+	}
+	seeded, err := seedIfEmpty(ctx, db, embedded || cfg.Seed, cfg.Media)
 	if err != nil {
 		return err
 	}
@@ -193,7 +197,7 @@ func listen(addr string) (net.Listener, error) {
 }
 
 // seedIfEmpty loads demo data into an empty database when allowed.
-func seedIfEmpty(ctx context.Context, db *store.DB, allowed bool) (*store.SeedReport, error) {
+func seedIfEmpty(ctx context.Context, db *store.DB, allowed bool, images media.Store) (*store.SeedReport, error) {
 	if !allowed {
 		return nil, nil
 	}
@@ -202,7 +206,9 @@ func seedIfEmpty(ctx context.Context, db *store.DB, allowed bool) (*store.SeedRe
 		return nil, err
 	}
 	slog.Info("loading demo data")
-	report, err := store.Seed(ctx, db, store.DemoSeedOptions())
+	opts := store.DemoSeedOptions()
+	opts.Media = images
+	report, err := store.Seed(ctx, db, opts)
 	if err != nil {
 		return nil, fmt.Errorf("seed demo data: %w", err)
 	}

@@ -145,6 +145,8 @@ func TestReadmeExamples(t *testing.T) {
 		{"Checkout", "checkout(", "buyer", nil},
 		{"RecordEvents", "recordEvents(", "", nil},
 		{"VideoFigures", "video(id: $video)", "admin", nil},
+		{"SortedProducts", "sortKey: PRICE", "", nil},
+		{"Collection", "collection(handle:", "", nil},
 		{"Node", "node(id: $id)", "", nil},
 		{"Subscription", "subscription(", "", nil},
 	}

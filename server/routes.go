@@ -7,6 +7,7 @@ import (
 
 	"showcase/auth"
 	"showcase/graph"
+	"showcase/media"
 	"showcase/store"
 	"showcase/store/live"
 	"showcase/store/payment"
@@ -26,17 +27,19 @@ func newServer(cfg config, db *store.DB, tokens *auth.Tokens, payments payment.P
 	debugMux.Handle("/debug/pprof/", http.DefaultServeMux)
 	// The GraphQL endpoint, outermost first: a request id for every log
 	// line; the caller (a bearer token's user or app, 401 when invalid); the
-	// HTTP rules (body size and JSON types, GET only for queries, the
+	// HTTP rules (body size and JSON types, GET only for queries, uploads
+	// signed in and bounded by UPLOAD_MAX_BYTES, the
 	// response's media type negotiated); the 30-second timeout of everything
 	// but streams; the anonymous response cache (a shared answer costs its
 	// caller one rate-limit token); and gqlgen (transports, the rate charge
 	// on the operation that runs, shape limits, resolvers, dataloaders).
 	gql := graph.NewHandler(&graph.Resolver{DB: db, Tokens: tokens, Payments: payments, Events: events,
 		TopCreatorFollowers: cfg.TopCreatorFollowers, FeedWeights: cfg.FeedWeights,
-		Production: cfg.Production, Live: hub, AllowedOrigins: cfg.AllowedOrigins, Observer: m, RateLimiter: limits})
+		Production: cfg.Production, Live: hub, AllowedOrigins: cfg.AllowedOrigins, Observer: m,
+		RateLimiter: limits, Media: cfg.Media, MaxUploadBytes: cfg.MaxUploadBytes})
 	api := graph.WithRequestID(
 		auth.Middleware(tokens, db,
-			graph.GuardRequests(m,
+			graph.GuardRequests(m, cfg.MaxUploadBytes,
 				withRequestTimeout(
 					graph.NewResponseCache(cfg.ResponseCacheTTL, m, limits).Middleware(
 						gql)))))
@@ -46,6 +49,9 @@ func newServer(cfg config, db *store.DB, tokens *auth.Tokens, payments payment.P
 	mux.Handle("GET /{$}", webPage("index.html"))
 	mux.Handle("GET /studio", webPage("studio.html"))
 	mux.Handle("GET /web/", webFiles())
+	if cfg.Media != nil {
+		mux.Handle("GET "+media.URLPrefix, media.Handler(cfg.Media))
+	}
 	mux.Handle("GET "+playgroundAssetsPath, playgroundFiles())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")

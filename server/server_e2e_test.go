@@ -114,6 +114,8 @@ func TestServerEndToEnd(t *testing.T) {
 		t.Fatalf("viewer = %+v", viewer)
 	}
 
+	checkSeededImages(t, base)
+
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -178,6 +180,9 @@ func startServerEnv(t *testing.T, bin, databaseURL string, env []string, args ..
 	if databaseURL != "" {
 		p.cmd.Env = append(p.cmd.Env, "DATABASE_URL="+databaseURL)
 	}
+	// The data folder (generated secret, seeded images) is the test's own,
+	// never the source tree's; -data-dir still wins.
+	p.cmd.Env = append(p.cmd.Env, "DATA_DIR="+t.TempDir())
 	p.cmd.Env = append(p.cmd.Env, env...)
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
 	if err := p.cmd.Start(); err != nil {

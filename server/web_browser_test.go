@@ -13,6 +13,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"showcase/media"
 	"showcase/store"
 	"showcase/store/live"
 	"showcase/store/storetest"
@@ -34,7 +35,13 @@ func TestStorefrontInABrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := store.Seed(ctx, db, store.DemoSeedOptions()); err != nil {
+	images, err := media.NewDir(t.TempDir(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := store.DemoSeedOptions()
+	opts.Media = images
+	if _, err := store.Seed(ctx, db, opts); err != nil {
 		t.Fatal(err)
 	}
 	hubCtx, stopHub := context.WithCancel(ctx)
@@ -43,7 +50,8 @@ func TestStorefrontInABrowser(t *testing.T) {
 	if err := hub.Start(hubCtx); err != nil {
 		t.Fatal(err)
 	}
-	srv := testServer(t, db, testTokens(t), hub, map[string]string{"RATE_LIMIT_RPS": "1000", "RATE_LIMIT_BURST": "1000"})
+	srv := testServer(t, db, testTokens(t), hub, map[string]string{"RATE_LIMIT_RPS": "1000", "RATE_LIMIT_BURST": "1000"},
+		func(c *config) { c.Media = images })
 	_ = os.MkdirAll(artifactsDir, 0o755)
 
 	eval := func(c context.Context, js string) string {
@@ -71,6 +79,9 @@ func TestStorefrontInABrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(page, `document.querySelectorAll('article.item').length >= 8`)
+	// Product cards show their images, loaded from /media/.
+	waitFor(page, `(() => { const imgs = [...document.querySelectorAll('button.card img')];
+		return imgs.length >= 8 && imgs.slice(0, 8).every((i) => i.complete && i.naturalWidth === 256 && i.src.includes('/media/')); })()`)
 	shot(page, "feed.png")
 	eval(page, `window.scrollTo(0, document.body.scrollHeight); ""`)
 	waitFor(page, `document.querySelectorAll('article.item').length >= 16`)

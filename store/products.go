@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -123,114 +122,6 @@ func (db *DB) VariantsByProductIDs(ctx context.Context, productIDs []int64) (map
 		return nil, fmt.Errorf("variants by products: %w", err)
 	}
 	return groupByKey(productIDs, rows, func(v *ProductVariant) int64 { return v.ProductID }), nil
-}
-
-// ProductQuery narrows a product listing.
-type ProductQuery struct {
-	ShopID *int64
-	Search string
-	Tag    string
-	// IncludeDrafts lists drafts too; only for the shop's own owner.
-	IncludeDrafts bool
-}
-
-// ListProducts pages through products, newest first, or by relevance when
-// searching. Archived products are never listed; drafts only on request.
-//
-// A search's first page ranks every match and stores the whole ranking as a
-// walk (one statement either way); the pages after it read that ranking
-// back by position, so edits that move a product's relevance during a walk
-// never make it repeat or be skipped. A product archived (or, for a
-// non-owner, drafted) since the walk began is left out of the pages that
-// follow.
-func (db *DB) ListProducts(ctx context.Context, f ProductQuery, args PageArgs) (Page[*Product], error) {
-	search := strings.TrimSpace(f.Search)
-	if search == "" {
-		return db.listProductsByID(ctx, f, args)
-	}
-	shop := int64(-1)
-	if f.ShopID != nil {
-		shop = *f.ShopID
-	}
-	kind := walkKind("products", search, shop, f.Tag, f.IncludeDrafts)
-	var rows []*rankedProduct
-	var walk walkCursor
-	if args.After == "" {
-		walk.Walk = newWalkID()
-		err := db.SelectContext(ctx, &rows, `WITH ranked AS (
-				SELECT `+productColumns+`, round(ts_rank(p.search, q)::numeric, 6) AS rank
-				FROM products p, websearch_to_tsquery('english', $1) q
-				WHERE p.search @@ q
-				  AND ($2::bigint IS NULL OR p.shop_id = $2)
-				  AND ($3 = '' OR p.tags @> ARRAY[$3])
-				  AND (p.status = 'ACTIVE' OR ($4 AND p.status = 'DRAFT'))
-			),
-			walk AS (
-				INSERT INTO list_walks (id, viewer_id, kind, ids)
-				SELECT $6, 0, $7, coalesce(array_agg(id ORDER BY rank DESC, id DESC), '{}') FROM ranked
-			)
-			SELECT `+productColumns+`, 0 AS pos FROM ranked p ORDER BY p.rank DESC, p.id DESC LIMIT $5`,
-			search, f.ShopID, f.Tag, f.IncludeDrafts, args.First+1, walk.Walk, kind)
-		if err != nil {
-			return Page[*Product]{}, fmt.Errorf("search products: %w", err)
-		}
-		for i := range rows {
-			rows[i].Pos = int64(i + 1) // the first page is the walk's head
-		}
-	} else {
-		var err error
-		if walk, err = decodeWalkCursor(args.After); err != nil {
-			return Page[*Product]{}, err
-		}
-		err = db.SelectContext(ctx, &rows, `SELECT `+productColumns+`, $2 + r.n AS pos
-			FROM list_walks w
-			CROSS JOIN LATERAL unnest(w.ids[$2 + 1:]) WITH ORDINALITY AS r(id, n)
-			JOIN products p ON p.id = r.id
-			WHERE w.id = $1 AND w.viewer_id = 0 AND w.kind = $3
-			  AND (p.status = 'ACTIVE' OR ($4 AND p.status = 'DRAFT'))
-			ORDER BY r.n LIMIT $5`, walk.Walk, walk.Pos, kind, f.IncludeDrafts, args.First+1)
-		if err != nil {
-			return Page[*Product]{}, fmt.Errorf("search products: %w", err)
-		}
-		if len(rows) == 0 {
-			if err := db.missingWalk(ctx, walk, 0, kind); err != nil {
-				return Page[*Product]{}, err
-			}
-		}
-	}
-	page := newPage(rows, args, func(r *rankedProduct) string {
-		return encodeCursor(walkCursor{Walk: walk.Walk, Pos: r.Pos})
-	})
-	out := Page[*Product]{HasNextPage: page.HasNextPage, HasPreviousPage: page.HasPreviousPage}
-	for _, e := range page.Edges {
-		out.Edges = append(out.Edges, Edge[*Product]{Cursor: e.Cursor, Node: &e.Node.Product})
-	}
-	return out, nil
-}
-
-// rankedProduct is a search result with its position in the walk.
-type rankedProduct struct {
-	Product
-	Pos int64 `db:"pos"`
-}
-
-func (db *DB) listProductsByID(ctx context.Context, f ProductQuery, args PageArgs) (Page[*Product], error) {
-	after, err := afterID(args.After)
-	if err != nil {
-		return Page[*Product]{}, err
-	}
-	var rows []*Product
-	err = db.SelectContext(ctx, &rows, `SELECT `+productColumns+` FROM products p
-		WHERE ($1::bigint IS NULL OR p.shop_id = $1)
-		  AND ($2 = '' OR p.tags @> ARRAY[$2])
-		  AND (p.status = 'ACTIVE' OR ($3 AND p.status = 'DRAFT'))
-		  AND ($4 = 0 OR p.id < $4)
-		ORDER BY p.id DESC LIMIT $5`,
-		f.ShopID, f.Tag, f.IncludeDrafts, after, args.First+1)
-	if err != nil {
-		return Page[*Product]{}, fmt.Errorf("list products: %w", err)
-	}
-	return newPage(rows, args, func(p *Product) string { return cursorForID(p.ID) }), nil
 }
 
 // ChildPageKey asks for one page of a parent's children (a shop's products,

@@ -13,6 +13,8 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 	"golang.org/x/crypto/bcrypt"
+
+	"showcase/media"
 )
 
 // Demo accounts, all with password DemoPassword.
@@ -33,6 +35,9 @@ type SeedOptions struct {
 	Seed int64
 	// Progress, when set, is told how far each stage has come.
 	Progress func(stage string, done, total int)
+	// Media, when set, receives one to four drawn images per product (see
+	// seed_images.go); nil seeds products without media.
+	Media media.Store
 }
 
 // DemoSeedOptions is the dataset `make run` explores.
@@ -44,7 +49,9 @@ func DemoSeedOptions() SeedOptions {
 // that whoever seeded can tell a person how to log in.
 type SeedReport struct {
 	Users, Shops, Products, Variants, Videos, LiveSessions int
-	Orders, Likes, Comments                                int
+	// Images counts the drawn product images (0 without SeedOptions.Media).
+	Images                  int
+	Orders, Likes, Comments int
 	// DemoEmail is the buyer's; all three accounts share DemoPassword.
 	DemoEmail, DemoPassword, SellerEmail, AdminEmail string
 }
@@ -62,7 +69,10 @@ type seeder struct {
 	creators     []int64
 	shopProducts map[int64][]int64 // active products by shop id
 	productCat   map[int64]int
-	allActive    []int64
+	productTitle map[int64]string
+	// imagesDone delivers the product images drawn in the background.
+	imagesDone chan seedImagesResult
+	allActive  []int64
 	// the first variant of each product, for generated orders
 	firstVariant  map[int64]seedVariant
 	shopOfProduct map[int64]int64
@@ -98,7 +108,7 @@ func Seed(ctx context.Context, db *DB, opts SeedOptions) (SeedReport, error) {
 	}
 	s := &seeder{
 		ctx: ctx, opts: opts, rng: rand.New(rand.NewPCG(uint64(opts.Seed), 0x5eed)), now: time.Now().UTC(),
-		ownerShop: map[int64]int64{}, shopProducts: map[int64][]int64{}, productCat: map[int64]int{},
+		ownerShop: map[int64]int64{}, shopProducts: map[int64][]int64{}, productCat: map[int64]int{}, productTitle: map[int64]string{},
 		firstVariant: map[int64]seedVariant{}, shopOfProduct: map[int64]int64{}, cards: map[int64][]int64{},
 	}
 	s.report.DemoEmail, s.report.DemoPassword = DemoBuyerEmail, DemoPassword
@@ -120,7 +130,8 @@ func Seed(ctx context.Context, db *DB, opts SeedOptions) (SeedReport, error) {
 			return err
 		}
 		for _, step := range []func(string) error{s.users, func(string) error { return s.shops() }, func(string) error { return s.products() },
-			func(string) error { return s.videos() }, func(string) error { return s.lives() }, func(string) error { return s.history() },
+			func(string) error { return s.startImages() },
+			func(string) error { return s.videos() }, func(string) error { return s.lives() }, func(string) error { return s.history() }, func(string) error { return s.finishImages() },
 			func(string) error { return s.checkReferences() }, func(string) error { return s.fixSequences() }} {
 			if err := step(string(hash)); err != nil {
 				return err
@@ -366,6 +377,7 @@ func (s *seeder) products() error {
 			s.allActive = append(s.allActive, id)
 		}
 		s.productCat[id] = cat
+		s.productTitle[id] = title
 		options := c.Variants[s.rng.IntN(len(c.Variants))]
 		// Prices end in 99 within the category's range; bigger variants cost more.
 		base := int64(c.PriceMin + 100*s.rng.IntN((c.PriceMax-c.PriceMin)/100+1))

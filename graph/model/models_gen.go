@@ -95,6 +95,38 @@ type CheckoutPayload struct {
 	UserErrors []*UserError   `json:"userErrors"`
 }
 
+type CollectionCreateInput struct {
+	ShopID string `json:"shopId"`
+	// 2 to 40 lowercase letters, digits and dashes; unique across the platform.
+	Handle      string  `json:"handle"`
+	Title       string  `json:"title"`
+	Description *string `json:"description,omitempty"`
+	// Products of the shop, in order.
+	ProductIds []string `json:"productIds,omitempty"`
+}
+
+type CollectionDeletePayload struct {
+	DeletedCollectionID *string      `json:"deletedCollectionId,omitempty"`
+	UserErrors          []*UserError `json:"userErrors"`
+}
+
+type CollectionEdge struct {
+	Cursor string            `json:"cursor"`
+	Node   *store.Collection `json:"node"`
+}
+
+type CollectionPayload struct {
+	Collection *store.Collection `json:"collection,omitempty"`
+	UserErrors []*UserError      `json:"userErrors"`
+}
+
+type CollectionUpdateInput struct {
+	ID          string  `json:"id"`
+	Handle      *string `json:"handle,omitempty"`
+	Title       *string `json:"title,omitempty"`
+	Description *string `json:"description,omitempty"`
+}
+
 // A new comment on the live session.
 type CommentAdded struct {
 	Comment *store.Comment `json:"comment"`
@@ -186,6 +218,21 @@ type FulfillOrderInput struct {
 	TrackingNumber string `json:"trackingNumber"`
 }
 
+// An image's address and size, as Shopify's Storefront API shows it.
+// Uploaded images are served by this server at /media/<sha-256>.<ext>, never
+// change, and may be cached for good; images added by URL are shown as given.
+type Image struct {
+	// The image's ID when it is a product medium; null otherwise.
+	ID  *string `json:"id,omitempty"`
+	URL string  `json:"url"`
+	// Text for screen readers; empty when the seller gave none.
+	AltText *string `json:"altText,omitempty"`
+	// Width in pixels: read from the file for uploads, as the seller gave it for URLs (null if not given).
+	Width *int `json:"width,omitempty"`
+	// Height in pixels, as width.
+	Height *int `json:"height,omitempty"`
+}
+
 type LikePayload struct {
 	Content    store.Content `json:"content,omitempty"`
 	UserErrors []*UserError  `json:"userErrors"`
@@ -214,6 +261,16 @@ type LogInInput struct {
 type LogOutPayload struct {
 	// True when a session was ended.
 	Ok bool `json:"ok"`
+}
+
+type MediaConnection struct {
+	Edges    []*MediaEdge `json:"edges"`
+	PageInfo *PageInfo    `json:"pageInfo"`
+}
+
+type MediaEdge struct {
+	Cursor string      `json:"cursor"`
+	Node   store.Media `json:"node"`
 }
 
 type MoneyInput struct {
@@ -254,9 +311,14 @@ type PaymentInput struct {
 	Token string `json:"token"`
 }
 
-type ProductConnection struct {
-	Edges    []*ProductEdge `json:"edges"`
-	PageInfo *PageInfo      `json:"pageInfo"`
+// A price range in one currency; min and max may each be left out.
+type PriceRangeFilter struct {
+	// Decimal string, e.g. "10.00".
+	Min *string `json:"min,omitempty"`
+	// Decimal string, e.g. "50".
+	Max *string `json:"max,omitempty"`
+	// ISO 4217 code of min and max, e.g. "USD".
+	CurrencyCode string `json:"currencyCode"`
 }
 
 type ProductEdge struct {
@@ -267,10 +329,46 @@ type ProductEdge struct {
 type ProductFilter struct {
 	// Only this shop's products.
 	ShopID *string `json:"shopId,omitempty"`
-	// Full-text search over title, tags and description, ranked by relevance. The first page fixes the ranking for the pages that follow (for an hour), so edits between pages do not move products across pages; a product archived meanwhile is left out.
+	// Only the products of this collection (in the order sortKey says).
+	CollectionID *string `json:"collectionId,omitempty"`
+	// Full-text search over title, tags and description, ranked by relevance. With sortKey RELEVANCE (the default when searching) the first page fixes the ranking for the pages that follow (for an hour), so edits between pages do not move products across pages; a product archived meanwhile is left out.
 	Search *string `json:"search,omitempty"`
 	// Only products carrying this tag.
 	Tag *string `json:"tag,omitempty"`
+	// Only products whose lowest variant price lies in this range (inclusive).
+	// Prices are never converted: only products priced in the range's currency
+	// match (a USD range never matches a EUR shop's products).
+	Price *PriceRangeFilter `json:"price,omitempty"`
+	// true: only products that can be bought now (active, a variant in stock); false: only those that cannot.
+	Available *bool `json:"available,omitempty"`
+}
+
+// One medium to add to a product: exactly one of upload, url or videoSources.
+type ProductMediaInput struct {
+	// An image file sent with the request (multipart). PNG, JPEG, GIF or WebP,
+	// told by its bytes; at most the upload limit (10 MiB by default). Its
+	// dimensions are read from the file.
+	Upload *Upload `json:"upload,omitempty"`
+	// An https URL of an image, stored as given (the server does not fetch it).
+	URL *string `json:"url,omitempty"`
+	// An external video: its sources, 1 to 10.
+	VideoSources []*VideoSourceInput `json:"videoSources,omitempty"`
+	// A video's poster image (https URL).
+	PosterURL *string `json:"posterUrl,omitempty"`
+	// Text for screen readers, up to 512 characters.
+	AltText *string `json:"altText,omitempty"`
+	// The image's width in pixels, for url images (uploads are measured).
+	Width *int `json:"width,omitempty"`
+	// The image's height in pixels, for url images.
+	Height *int `json:"height,omitempty"`
+}
+
+type ProductMediaPayload struct {
+	// The product with its media after the change; null when nothing changed.
+	Product *store.Product `json:"product,omitempty"`
+	// The media added (productMediaAdd only).
+	Media      []store.Media `json:"media,omitempty"`
+	UserErrors []*UserError  `json:"userErrors"`
 }
 
 type ProductPayload struct {
@@ -426,6 +524,13 @@ type VideoPayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+type VideoSourceInput struct {
+	// https URL.
+	URL string `json:"url"`
+	// E.g. "video/mp4".
+	MimeType string `json:"mimeType"`
+}
+
 // How many are watching now, across every server.
 type ViewerCountChanged struct {
 	Count int `json:"count"`
@@ -454,6 +559,12 @@ const (
 	UserErrorCodeNotAvailable UserErrorCode = "NOT_AVAILABLE"
 	// A cart line's price changed since it was added; review the cart and check out again.
 	UserErrorCodePriceChanged UserErrorCode = "PRICE_CHANGED"
+	// The file is larger than the upload limit.
+	UserErrorCodeTooLarge UserErrorCode = "TOO_LARGE"
+	// The file is not a PNG, JPEG, GIF or WebP image (its bytes decide, not its name or declared type).
+	UserErrorCodeUnsupportedType UserErrorCode = "UNSUPPORTED_TYPE"
+	// The file claims to be an image but does not decode (damaged, truncated, or too many pixels).
+	UserErrorCodeInvalidImage UserErrorCode = "INVALID_IMAGE"
 	// The payment was declined; nothing was ordered.
 	UserErrorCodePaymentDeclined UserErrorCode = "PAYMENT_DECLINED"
 	// Retryable. The payment provider failed before charging; nothing was charged. Retry with the same idempotencyKey: the stock stays reserved until the reconciler releases it (see the README).
@@ -484,6 +595,9 @@ var AllUserErrorCode = []UserErrorCode{
 	UserErrorCodeInsufficientStock,
 	UserErrorCodeNotAvailable,
 	UserErrorCodePriceChanged,
+	UserErrorCodeTooLarge,
+	UserErrorCodeUnsupportedType,
+	UserErrorCodeInvalidImage,
 	UserErrorCodePaymentDeclined,
 	UserErrorCodePaymentUnavailable,
 	UserErrorCodePaymentPending,
@@ -495,7 +609,7 @@ var AllUserErrorCode = []UserErrorCode{
 
 func (e UserErrorCode) IsValid() bool {
 	switch e {
-	case UserErrorCodeInvalid, UserErrorCodeRequired, UserErrorCodeTooLong, UserErrorCodeTaken, UserErrorCodeNotFound, UserErrorCodeInvalidCredentials, UserErrorCodeInvalidRefreshToken, UserErrorCodeCurrencyMismatch, UserErrorCodeInvalidTransition, UserErrorCodeProductNotOnContent, UserErrorCodeInsufficientStock, UserErrorCodeNotAvailable, UserErrorCodePriceChanged, UserErrorCodePaymentDeclined, UserErrorCodePaymentUnavailable, UserErrorCodePaymentPending, UserErrorCodeIdempotencyKeyReused, UserErrorCodeCheckoutInProgress, UserErrorCodeCheckoutExpired, UserErrorCodeCartInCheckout:
+	case UserErrorCodeInvalid, UserErrorCodeRequired, UserErrorCodeTooLong, UserErrorCodeTaken, UserErrorCodeNotFound, UserErrorCodeInvalidCredentials, UserErrorCodeInvalidRefreshToken, UserErrorCodeCurrencyMismatch, UserErrorCodeInvalidTransition, UserErrorCodeProductNotOnContent, UserErrorCodeInsufficientStock, UserErrorCodeNotAvailable, UserErrorCodePriceChanged, UserErrorCodeTooLarge, UserErrorCodeUnsupportedType, UserErrorCodeInvalidImage, UserErrorCodePaymentDeclined, UserErrorCodePaymentUnavailable, UserErrorCodePaymentPending, UserErrorCodeIdempotencyKeyReused, UserErrorCodeCheckoutInProgress, UserErrorCodeCheckoutExpired, UserErrorCodeCartInCheckout:
 		return true
 	}
 	return false

@@ -4,7 +4,7 @@ import { gql, subscribe, session, money, el, APIError } from "/web/gql.js";
 
 const FEED = `query($after: String) { feed(first: 8, after: $after) {
   edges { node { __typename id author { handle } metrics { views likes comments }
-    products(first: 3) { edges { node { id title priceRange { min { amount currencyCode } }
+    products(first: 3) { edges { node { id title featuredImage { url altText } priceRange { min { amount currencyCode } }
       variants(first: 10) { edges { node { id title price { amount currencyCode } availableForSale stock } } } } } }
     ... on Video { caption }
     ... on LiveSession { title status viewerCount pinnedProduct { title } } } }
@@ -59,6 +59,7 @@ function renderAccount() {
 function productCard(content, p) {
   const avail = p.variants.edges.some((v) => v.node.availableForSale);
   return el("button", { class: "card", "data-product": p.id, onclick: () => { track("PRODUCT_CLICK", content.id, p.id); openSheet(content, p); } },
+    p.featuredImage ? el("img", { src: p.featuredImage.url, alt: p.featuredImage.altText || "", width: 48, height: 48, loading: "lazy" }) : null,
     el("strong", {}, p.title), " · from ", money(p.priceRange.min), " ", el("span", { class: "muted" }, avail ? "in stock" : "sold out"));
 }
 

@@ -1,0 +1,99 @@
+package graph
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+
+	"showcase/auth"
+)
+
+// MaxFilesPerUploadRequest is how many files' worth of bytes a multipart
+// request may carry: its body may be at most this many times the per-file
+// limit, plus MaxBodyBytes for the operations and map parts.
+const MaxFilesPerUploadRequest = 4
+
+// uploadRequestBytes bounds a multipart request's body.
+func uploadRequestBytes(maxFile int64) int64 {
+	return MaxFilesPerUploadRequest*maxFile + MaxBodyBytes
+}
+
+// isMultipart reports whether r is a GraphQL multipart request (uploads).
+func isMultipart(r *http.Request) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && mt == "multipart/form-data"
+}
+
+// guardUpload checks a multipart request before gqlgen reads its files: the
+// caller must be signed in (401 UNAUTHENTICATED otherwise: uploads are for
+// sellers and apps, and a cross-site form can not send a bearer token); the
+// body may be at most maxBytes (413 REQUEST_TOO_LARGE); its first part must
+// be `operations`, one JSON object with a query (400 BAD_REQUEST, or
+// BATCHING_NOT_SUPPORTED for an array). Refusals go through refuse, which
+// counts, logs and answers them. The operation is charged to the caller's
+// rate limit inside gqlgen like any other (rateCharge). The parts read are
+// put back, so gqlgen's multipart transport reads the whole body. It reports
+// whether the request may go on; when not, it has answered.
+func guardUpload(w http.ResponseWriter, r *http.Request, maxBytes int64, refuse func(status int, code, msg string)) bool {
+	if !auth.ViewerFrom(r.Context()).SignedIn() {
+		refuse(http.StatusUnauthorized, "UNAUTHENTICATED", "uploads need a bearer token")
+		return false
+	}
+	tooLarge := "the request body exceeds the upload limit of " + humanSize(maxBytes)
+	if r.ContentLength > maxBytes {
+		refuse(http.StatusRequestEntityTooLarge, "REQUEST_TOO_LARGE", tooLarge)
+		return false
+	}
+	_, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	body := http.MaxBytesReader(w, r.Body, maxBytes)
+	var seen bytes.Buffer
+	mr := multipart.NewReader(io.TeeReader(body, &seen), params["boundary"])
+	part, err := mr.NextPart()
+	var big *http.MaxBytesError
+	if errors.As(err, &big) {
+		refuse(http.StatusRequestEntityTooLarge, "REQUEST_TOO_LARGE", tooLarge)
+		return false
+	}
+	if err != nil || part.FormName() != "operations" {
+		refuse(http.StatusBadRequest, codeBadRequest, "a multipart request must start with an operations part (the GraphQL multipart request spec)")
+		return false
+	}
+	ops, err := io.ReadAll(io.LimitReader(part, MaxBodyBytes+1))
+	if err != nil || len(ops) > MaxBodyBytes {
+		refuse(http.StatusBadRequest, codeBadRequest, "the operations part could not be read (at most 1 MiB)")
+		return false
+	}
+	ops = bytes.TrimSpace(ops)
+	if len(ops) > 0 && ops[0] == '[' {
+		refuse(http.StatusBadRequest, "BATCHING_NOT_SUPPORTED", "send one operation per request; batches are not supported")
+		return false
+	}
+	var peek struct {
+		Query string `json:"query"`
+	}
+	if len(ops) == 0 || ops[0] != '{' || json.Unmarshal(ops, &peek) != nil {
+		refuse(http.StatusBadRequest, codeBadRequest, "the operations part must be a JSON object with a query")
+		return false
+	}
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(seen.Bytes()), body), body}
+	return true
+}
+
+func humanSize(n int64) string {
+	if n%(1<<20) == 0 {
+		return itoa(n>>20) + " MiB"
+	}
+	return itoa(n) + " bytes"
+}
+
+func itoa(n int64) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}

@@ -1,0 +1,151 @@
+// Package media stores the files sellers upload (product images) behind a
+// small interface, so that the embedded default (a folder under the data
+// directory) can be replaced by an S3-compatible bucket without touching the
+// API. It also checks uploads: their real type is sniffed from their bytes and
+// their dimensions read from their header, whatever name or type the client
+// claimed.
+package media
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"image"
+	_ "image/gif"  // registers GIF for image.DecodeConfig
+	_ "image/jpeg" // registers JPEG
+	_ "image/png"  // registers PNG
+	"io"
+	"net/http"
+
+	_ "golang.org/x/image/webp" // registers WebP
+)
+
+// DefaultMaxUploadBytes is the largest file accepted by default: 10 MiB.
+const DefaultMaxUploadBytes = 10 << 20
+
+// MaxPixels bounds width × height of an accepted image (25 megapixels, e.g. 5000×5000), so a
+// small file that claims a huge canvas (a decompression bomb) is refused.
+const MaxPixels = 25_000_000
+
+// Store keeps media files. Names are chosen by the caller (content hashes, so
+// the same bytes always get the same name and a stored file never changes).
+type Store interface {
+	// Put stores r's bytes under name with its content type. Putting a name
+	// that exists replaces it with (by construction) the same bytes.
+	Put(ctx context.Context, name, contentType string, r io.Reader) error
+	// Open returns a stored file and its content type; ErrNotFound when
+	// there is none.
+	Open(ctx context.Context, name string) (io.ReadSeekCloser, string, error)
+	// URL is the address clients fetch the file from.
+	URL(name string) string
+}
+
+// ErrNotFound is returned by Open for an unknown name.
+var ErrNotFound = errors.New("media: not found")
+
+// Image is an accepted upload, ready to store.
+type Image struct {
+	// Name is <sha256 of the bytes>.<ext>, e.g. "9f86…08.png".
+	Name        string
+	ContentType string
+	Width       int
+	Height      int
+	Data        []byte
+}
+
+// Problem says why an upload was refused, in words for the seller. Reason is
+// a stable code: TOO_LARGE, UNSUPPORTED_TYPE or INVALID_IMAGE.
+type Problem struct {
+	Reason  string
+	Message string
+}
+
+func (p *Problem) Error() string { return p.Message }
+
+// Reasons an upload is refused.
+const (
+	ReasonTooLarge        = "TOO_LARGE"
+	ReasonUnsupportedType = "UNSUPPORTED_TYPE"
+	ReasonInvalidImage    = "INVALID_IMAGE"
+)
+
+// accepted maps sniffed content types to the extension files are stored with.
+var accepted = map[string]string{
+	"image/png":  "png",
+	"image/jpeg": "jpg",
+	"image/gif":  "gif",
+	"image/webp": "webp",
+}
+
+// formats maps image.DecodeConfig's format names to content types.
+var formats = map[string]string{"png": "image/png", "jpeg": "image/jpeg", "gif": "image/gif", "webp": "image/webp"}
+
+// ContentTypeForExt returns the content type files named with ext are served
+// with, and whether ext is one this package stores.
+func ContentTypeForExt(ext string) (string, bool) {
+	for ct, e := range accepted {
+		if e == ext {
+			return ct, true
+		}
+	}
+	return "", false
+}
+
+// ReadImage reads at most maxBytes from r and accepts it only if it is a
+// whole PNG, JPEG, GIF or WebP image: the type is sniffed from the bytes
+// (http.DetectContentType), never taken from the client, and the header must
+// decode (image.DecodeConfig) to the same format with sane dimensions. A
+// truncated file whose header still decodes is refused too: the whole image
+// is decoded once. It returns a *Problem for a file the seller must fix, or
+// another error when reading failed.
+func ReadImage(r io.Reader, maxBytes int64) (*Image, error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read upload: %w", err)
+	}
+	if int64(len(data)) > maxBytes {
+		return nil, &Problem{ReasonTooLarge, fmt.Sprintf("the file is larger than %s", humanBytes(maxBytes))}
+	}
+	if len(data) == 0 {
+		return nil, &Problem{ReasonInvalidImage, "the file is empty"}
+	}
+	sniffed := http.DetectContentType(data)
+	ext, ok := accepted[sniffed]
+	if !ok {
+		return nil, &Problem{ReasonUnsupportedType, fmt.Sprintf("the file is %s; PNG, JPEG, GIF and WebP images are accepted", describe(sniffed))}
+	}
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil || formats[format] != sniffed {
+		return nil, &Problem{ReasonInvalidImage, "the file is not a readable image (damaged or truncated)"}
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > MaxPixels {
+		return nil, &Problem{ReasonInvalidImage, fmt.Sprintf("the image is %d×%d pixels; at most %d pixels in all are accepted", cfg.Width, cfg.Height, MaxPixels)}
+	}
+	if _, _, err := image.Decode(bytes.NewReader(data)); err != nil {
+		return nil, &Problem{ReasonInvalidImage, "the file is not a readable image (damaged or truncated)"}
+	}
+	sum := sha256.Sum256(data)
+	return &Image{Name: hex.EncodeToString(sum[:]) + "." + ext, ContentType: sniffed, Width: cfg.Width, Height: cfg.Height, Data: data}, nil
+}
+
+func describe(contentType string) string {
+	switch contentType {
+	case "application/octet-stream":
+		return "not a recognised file type"
+	default:
+		return "of type " + contentType
+	}
+}
+
+func humanBytes(n int64) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	if n >= 1<<10 && n%(1<<10) == 0 {
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}

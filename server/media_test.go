@@ -1,0 +1,211 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/textproto"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"showcase/media"
+	"showcase/store"
+	"showcase/store/storetest"
+)
+
+// TestMediaUploadedAndServed uploads an image through the real routes (the
+// GraphQL multipart request spec) and fetches it back from /media/ with its
+// content type and cache headers; unknown and malformed names are 404.
+func TestMediaUploadedAndServed(t *testing.T) {
+	db := storetest.NewDB(t)
+	dir := t.TempDir()
+	images, err := media.NewDir(filepath.Join(dir, "media"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens := testTokens(t)
+	srv := testServer(t, db, tokens, nil, nil, func(c *config) { c.Media = images })
+	ctx := context.Background()
+	u, err := db.CreateUser(ctx, store.NewUser{Email: "s@example.com", PasswordHash: "-", Handle: "seller1", DisplayName: "Seller"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shop, err := db.CreateShop(ctx, store.NewShop{OwnerID: u.ID, Handle: "s-shop", Name: "S", OperatingModel: store.SelfOperated, CurrencyCode: "USD"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := db.CreateProduct(ctx, store.NewProduct{ShopID: shop.ID, Title: "Lamp", Status: store.ProductActive,
+		Variants: []store.NewVariant{{SKU: "L-1", Title: "One", Price: store.Money{Minor: 1000, CurrencyCode: "USD"}, Stock: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, _ := tokens.Issue(u.ID)
+
+	img := image.NewRGBA(image.Rect(0, 0, 12, 9))
+	img.Set(3, 3, color.RGBA{255, 0, 0, 255})
+	var pngBytes bytes.Buffer
+	_ = png.Encode(&pngBytes, img)
+
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	ops, _ := json.Marshal(map[string]any{
+		"query": `mutation($p: ID!, $m: [ProductMediaInput!]!) { productMediaAdd(productId: $p, media: $m) {
+			product { featuredImage { url width height altText } } userErrors { code message } } }`,
+		"variables": map[string]any{"p": globalProductID(p.ID), "m": []map[string]any{{"upload": nil, "altText": "The lamp, lit"}}},
+	})
+	_ = w.WriteField("operations", string(ops))
+	_ = w.WriteField("map", `{"f": ["variables.m.0.upload"]}`)
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Disposition", `form-data; name="f"; filename="lamp.png"`)
+	h.Set("Content-Type", "image/png")
+	part, _ := w.CreatePart(h)
+	_, _ = part.Write(pngBytes.Bytes())
+	_ = w.Close()
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/graphql", &body)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	var out struct {
+		Data struct {
+			ProductMediaAdd struct {
+				Product struct {
+					FeaturedImage struct {
+						URL           string
+						Width, Height int
+						AltText       string
+					}
+				}
+				UserErrors []any
+			}
+		}
+		Errors []any
+	}
+	if err := json.Unmarshal(raw, &out); err != nil || len(out.Errors) > 0 || len(out.Data.ProductMediaAdd.UserErrors) > 0 {
+		t.Fatalf("upload: %d %s", res.StatusCode, raw)
+	}
+	fi := out.Data.ProductMediaAdd.Product.FeaturedImage
+	if fi.Width != 12 || fi.Height != 9 || fi.AltText != "The lamp, lit" || !strings.HasPrefix(fi.URL, "/media/") {
+		t.Fatalf("featuredImage = %+v", fi)
+	}
+
+	get, err := http.Get(srv.URL + fi.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	served, _ := io.ReadAll(get.Body)
+	get.Body.Close()
+	if get.StatusCode != http.StatusOK || !bytes.Equal(served, pngBytes.Bytes()) {
+		t.Fatalf("GET %s: %d, %d bytes", fi.URL, get.StatusCode, len(served))
+	}
+	for k, v := range map[string]string{
+		"Content-Type":           "image/png",
+		"Cache-Control":          "public, max-age=31536000, immutable",
+		"X-Content-Type-Options": "nosniff",
+	} {
+		if got := get.Header.Get(k); got != v {
+			t.Errorf("%s: %q, want %q", k, got, v)
+		}
+	}
+	if entries, _ := os.ReadDir(filepath.Join(dir, "media")); len(entries) != 1 {
+		t.Errorf("media folder holds %d files, want 1", len(entries))
+	}
+
+	for _, path := range []string{
+		"/media/" + strings.Repeat("0", 64) + ".png", // unknown
+		"/media/../media_test.go",
+		"/media/%2e%2e%2fjwt-secret",
+		"/media/" + strings.Repeat("a", 64) + ".svg", // not a type it stores
+		"/media/",
+	} {
+		res, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s: %d, want 404", path, res.StatusCode)
+		}
+	}
+}
+
+// globalProductID is the API's global ID of a product.
+func globalProductID(id int64) string {
+	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "Product:%d", id))
+}
+
+// checkSeededImages: the demo products (seeded by the real binary) show
+// images, served from the data folder with their headers.
+func checkSeededImages(t *testing.T, base string) {
+	t.Helper()
+	var out struct {
+		Products struct {
+			Edges []struct {
+				Node struct {
+					FeaturedImage *struct {
+						URL           string
+						Width, Height int
+					}
+					Media struct{ Edges []any }
+				}
+			}
+		}
+	}
+	post(t, base, "", `{ products(first: 20) { edges { node { featuredImage { url width height } media { edges { node { id } } } } } } }`, &out)
+	if len(out.Products.Edges) != 20 {
+		t.Fatalf("products = %+v", out)
+	}
+	for _, e := range out.Products.Edges {
+		n := e.Node
+		if n.FeaturedImage == nil || len(n.Media.Edges) < 1 || len(n.Media.Edges) > 4 {
+			t.Fatalf("a demo product without 1-4 images: %+v", n)
+		}
+	}
+	img := out.Products.Edges[0].Node.FeaturedImage
+	res, err := http.Get(base + img.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	cfg, err := png.DecodeConfig(bytes.NewReader(data))
+	if res.StatusCode != http.StatusOK || err != nil || cfg.Width != img.Width || cfg.Height != img.Height ||
+		res.Header.Get("Content-Type") != "image/png" || res.Header.Get("Cache-Control") != "public, max-age=31536000, immutable" {
+		t.Fatalf("GET %s: %d %v %+v, headers %v", img.URL, res.StatusCode, err, cfg, res.Header)
+	}
+}
+
+// TestMediaSettings: MEDIA_DIR defaults to DATA_DIR/media, UPLOAD_MAX_BYTES
+// to 10 MiB, and a bad UPLOAD_MAX_BYTES stops the server at start.
+func TestMediaSettings(t *testing.T) {
+	parse := func(env map[string]string) (config, error) {
+		return parseConfig(nil, func(k string) string { return env[k] }, io.Discard)
+	}
+	cfg, err := parse(map[string]string{"DATA_DIR": "/srv/showcase"})
+	if err != nil || cfg.MediaDir != "/srv/showcase/media" || cfg.MaxUploadBytes != 10<<20 {
+		t.Fatalf("defaults: %q %d %v", cfg.MediaDir, cfg.MaxUploadBytes, err)
+	}
+	cfg, err = parse(map[string]string{"MEDIA_DIR": "/mnt/images", "UPLOAD_MAX_BYTES": "2048"})
+	if err != nil || cfg.MediaDir != "/mnt/images" || cfg.MaxUploadBytes != 2048 {
+		t.Fatalf("set: %q %d %v", cfg.MediaDir, cfg.MaxUploadBytes, err)
+	}
+	for _, bad := range []string{"ten", "0", "100", "2000000000"} {
+		if _, err := parse(map[string]string{"UPLOAD_MAX_BYTES": bad}); err == nil || !strings.Contains(err.Error(), "UPLOAD_MAX_BYTES") {
+			t.Errorf("UPLOAD_MAX_BYTES=%s: %v", bad, err)
+		}
+	}
+}
