@@ -73,24 +73,34 @@ func (r *Resolver) managedShop(ctx context.Context, gid string) (*store.Shop, er
 
 // managedProduct loads a product whose shop the viewer may manage.
 func (r *Resolver) managedProduct(ctx context.Context, gid string) (*store.Product, error) {
-	id, err := parseTypedID(gid, typeProduct)
+	return managedInShop(ctx, r, gid, typeProduct, "product", loadersFrom(ctx).Product.Load, func(p *store.Product) int64 { return p.ShopID })
+}
+
+// managedInShop loads the object of kind typeName with global ID gid through
+// load, for a signed-in viewer who may manage the object's shop (shopID).
+// Errors: UNAUTHENTICATED when signed out, BAD_USER_INPUT for an ID of
+// another kind, NOT_FOUND ("<what> not found") when it does not exist, and
+// managedShop's refusal otherwise.
+func managedInShop[T any](ctx context.Context, r *Resolver, gid, typeName, what string,
+	load func(context.Context, int64) (*T, error), shopID func(*T) int64) (*T, error) {
+	id, err := parseTypedID(gid, typeName)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := requireViewer(ctx); err != nil {
 		return nil, err
 	}
-	p, err := orNil(loadersFrom(ctx).Product.Load(ctx, id))
+	obj, err := orNil(load(ctx, id))
 	if err != nil {
 		return nil, err
 	}
-	if p == nil {
-		return nil, store.Errorf(store.ENotFound, "product not found")
+	if obj == nil {
+		return nil, store.Errorf(store.ENotFound, "%s not found", what)
 	}
-	if _, err := r.managedShop(ctx, globalID(typeShop, p.ShopID)); err != nil {
+	if _, err := r.managedShop(ctx, globalID(typeShop, shopID(obj))); err != nil {
 		return nil, err
 	}
-	return p, nil
+	return obj, nil
 }
 
 func (r *Resolver) createProduct(ctx context.Context, in model.CreateProductInput) (*model.ProductPayload, error) {

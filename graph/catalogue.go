@@ -306,24 +306,8 @@ func (r *Resolver) productVariantSetImage(ctx context.Context, variantID string,
 
 // managedCollection loads a collection whose shop the viewer may manage.
 func (r *Resolver) managedCollection(ctx context.Context, gid string) (*store.Collection, error) {
-	id, err := parseTypedID(gid, typeCollection)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := requireViewer(ctx); err != nil {
-		return nil, err
-	}
-	c, err := orNil(loadersFrom(ctx).Collection.Load(ctx, id))
-	if err != nil {
-		return nil, err
-	}
-	if c == nil {
-		return nil, store.Errorf(store.ENotFound, "collection not found")
-	}
-	if _, err := r.managedShop(ctx, globalID(typeShop, c.ShopID)); err != nil {
-		return nil, err
-	}
-	return c, nil
+	return managedInShop(ctx, r, gid, typeCollection, "collection", loadersFrom(ctx).Collection.Load,
+		func(c *store.Collection) int64 { return c.ShopID })
 }
 
 func parseProductIDs(ids []string) ([]int64, error) {

@@ -21,24 +21,8 @@ func TestDatabaseOutage(t *testing.T) {
 		t.Skip("starts and stops its own PostgreSQL")
 	}
 	ctx := context.Background()
-	dir, err := os.MkdirTemp("", "showcase-outage-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	cluster, err := pgcluster.Start(ctx, pgcluster.Options{Dir: dir, Ephemeral: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cluster.Stop()
-	db, err := store.Open(ctx, cluster.DSN("postgres"), store.PoolOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := store.Migrate(ctx, db.DB.DB); err != nil {
-		t.Fatal(err)
-	}
+	own := startOwnDatabase(t, 0)
+	db := own.db
 	tokens := testTokens(t)
 	srv := testServer(t, db, tokens, nil, nil)
 	u, err := db.CreateUser(ctx, store.NewUser{Email: "outage@example.com", PasswordHash: "-", Handle: "outage", DisplayName: "Outage"})
@@ -79,9 +63,7 @@ func TestDatabaseOutage(t *testing.T) {
 	if _, body := query(); !strings.Contains(body, `"totalCount":0`) || ready() != 200 {
 		t.Fatalf("before the outage: %s", body)
 	}
-	if err := cluster.Stop(); err != nil {
-		t.Fatal(err)
-	}
+	own.stop()
 	_, body := query()
 	if !strings.Contains(body, "SERVICE_UNAVAILABLE") || ready() != http.StatusServiceUnavailable {
 		t.Fatalf("during the outage: %s (readyz %d)", body, ready())
@@ -94,11 +76,7 @@ func TestDatabaseOutage(t *testing.T) {
 		t.Fatalf("signed in during the outage: %d %s", status, body)
 	}
 	bearer = ""
-	restarted, err := pgcluster.Start(ctx, pgcluster.Options{Dir: dir, Port: cluster.Port(), Ephemeral: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer restarted.Stop()
+	own.restart()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		if _, body := query(); strings.Contains(body, `"totalCount":0`) && ready() == 200 {
@@ -109,4 +87,63 @@ func TestDatabaseOutage(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// ownDatabase is a PostgreSQL cluster of one test's own, migrated, which the
+// test may stop and start again on the same port; it is stopped and removed
+// when the test ends.
+type ownDatabase struct {
+	t       *testing.T
+	dir     string
+	cluster *pgcluster.Cluster
+	running bool
+	db      *store.DB
+}
+
+// startOwnDatabase starts and migrates a cluster, with a pool of at most
+// maxConns connections (the default when 0).
+func startOwnDatabase(t *testing.T, maxConns int) *ownDatabase {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "showcase-own-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	o := &ownDatabase{t: t, dir: dir}
+	if o.cluster, err = pgcluster.Start(context.Background(), pgcluster.Options{Dir: dir, Ephemeral: true}); err != nil {
+		t.Fatal(err)
+	}
+	o.running = true
+	t.Cleanup(func() {
+		if o.running {
+			o.cluster.Stop()
+		}
+	})
+	if o.db, err = store.Open(context.Background(), o.cluster.DSN("postgres"), store.PoolOptions{MaxOpenConns: maxConns}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { o.db.Close() })
+	if err := store.Migrate(context.Background(), o.db.DB.DB); err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+// stop stops the cluster under whatever is using it.
+func (o *ownDatabase) stop() {
+	o.t.Helper()
+	if err := o.cluster.Stop(); err != nil {
+		o.t.Fatal(err)
+	}
+	o.running = false
+}
+
+// restart starts the stopped cluster again on the same folder and port.
+func (o *ownDatabase) restart() {
+	o.t.Helper()
+	restarted, err := pgcluster.Start(context.Background(), pgcluster.Options{Dir: o.dir, Port: o.cluster.Port(), Ephemeral: true})
+	if err != nil {
+		o.t.Fatal(err)
+	}
+	o.cluster, o.running = restarted, true
 }

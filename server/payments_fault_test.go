@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"syscall"
@@ -21,7 +20,6 @@ import (
 	"showcase/store"
 	"showcase/store/payment"
 	"showcase/store/payment/stripemock"
-	"showcase/store/pgcluster"
 	"showcase/store/storetest"
 )
 
@@ -135,29 +133,8 @@ func TestCheckoutSurvivesDatabaseRestart(t *testing.T) {
 		t.Skip("starts and stops its own PostgreSQL")
 	}
 	ctx := context.Background()
-	dir, err := os.MkdirTemp("", "showcase-restart-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	cluster, err := pgcluster.Start(ctx, pgcluster.Options{Dir: dir, Ephemeral: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	stopped := false
-	defer func() {
-		if !stopped {
-			cluster.Stop()
-		}
-	}()
-	db, err := store.Open(ctx, cluster.DSN("postgres"), store.PoolOptions{MaxOpenConns: 30})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := store.Migrate(ctx, db.DB.DB); err != nil {
-		t.Fatal(err)
-	}
+	own := startOwnDatabase(t, 30)
+	db := own.db
 	if _, err := store.Seed(ctx, db, store.SeedOptions{Users: 16, Creators: 2, Shops: 2, Products: 2, Videos: 2, Seed: 7}); err != nil {
 		t.Fatal(err)
 	}
@@ -208,16 +185,9 @@ func TestCheckoutSurvivesDatabaseRestart(t *testing.T) {
 		}()
 	}
 	time.Sleep(700 * time.Millisecond) // checkouts under way
-	if err := cluster.Stop(); err != nil {
-		t.Fatal(err)
-	}
+	own.stop()
 	time.Sleep(time.Second) // the outage
-	restarted, err := pgcluster.Start(ctx, pgcluster.Options{Dir: dir, Port: cluster.Port(), Ephemeral: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	stopped = true
-	defer restarted.Stop()
+	own.restart()
 	time.Sleep(700 * time.Millisecond) // checkouts after the restart
 	close(stop)
 	wg.Wait()
