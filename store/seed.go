@@ -77,7 +77,9 @@ type seeder struct {
 	firstVariant  map[int64]seedVariant
 	shopOfProduct map[int64]int64
 	contentInfo   []seedContent
-	cards         map[int64][]int64
+	// contentViews are the views history gave each content.
+	contentViews map[int64]int64
+	cards        map[int64][]int64
 	// unchecked is set when foreign keys are not checked row by row and must
 	// be checked in bulk before committing.
 	unchecked bool
@@ -291,16 +293,10 @@ func (s *seeder) users(hash string) error {
 		s.creators = append(s.creators, s.shopOwner[0])
 	}
 	s.report.Users = o.Users
-	// Handles read like "mia.chen"; the same name again gets a number.
-	taken := map[string]int{}
+	names := s.personNames(o.Users)
 	return s.copyRows("users", "users", []string{"id", "email", "password_hash", "handle", "display_name", "avatar_url",
 		"follower_count", "is_creator", "is_admin", "interest_tags", "created_at"}, o.Users, func(i int) []any {
-		first, last := s.pick(seedFirstNames), s.pick(seedLastNames)
-		handle := first + "." + last
-		if n := taken[handle]; n > 0 {
-			handle += strconv.Itoa(n + 1)
-		}
-		taken[first+"."+last]++
+		handle, display := names[i].handle, names[i].display
 		email := handle + "@example.com"
 		switch i {
 		case 0:
@@ -320,7 +316,7 @@ func (s *seeder) users(hash string) error {
 		interests := s.tagList(cat, 2)
 		other := (cat + 1 + s.rng.IntN(len(seedCategories)-1)) % len(seedCategories)
 		interests = append(interests, s.pick(seedCategories[other].Tags))
-		return []any{i + 1, email, hash, handle, titleCase(first) + " " + titleCase(last),
+		return []any{i + 1, email, hash, handle, display,
 			fmt.Sprintf("https://cdn.showcase.example/a/%d.jpg", i+1), followers, isCreator[i], i == 1, arrayLiteral(interests),
 			s.now.Add(-time.Duration(s.rng.IntN(365*24)) * time.Hour)}
 	})
@@ -329,10 +325,19 @@ func (s *seeder) users(hash string) error {
 func (s *seeder) shops() error {
 	o := s.opts
 	s.report.Shops = o.Shops
+	taken := map[string]bool{}
 	return s.copyRows("shops", "shops", []string{"id", "handle", "name", "description", "operating_model", "owner_id",
 		"currency_code", "affiliate_rate_bps", "created_at"}, o.Shops, func(i int) []any {
-		cat := seedCategories[i%len(seedCategories)]
+		// A shop sells one category (seedShopCategory), named in its name.
+		cat := seedCategories[seedShopCategory(int64(i+1))]
 		name := fmt.Sprintf("%s %s %s", titleCase(s.pick(seedLastNames)), titleCase(cat.Name), s.pick(seedShopWords))
+		for try := 0; taken[name]; try++ {
+			name = fmt.Sprintf("%s %s %s", titleCase(s.pick(seedLastNames)), titleCase(cat.Name), s.pick(seedShopWords))
+			if try >= 50 {
+				name += fmt.Sprintf(" %d", i+1)
+			}
+		}
+		taken[name] = true
 		handle := strings.ToLower(strings.ReplaceAll(name, " ", "-")) + fmt.Sprintf("-%d", i+1)
 		model, currency := SelfOperated, "USD"
 		if i%3 == 1 {
@@ -362,11 +367,20 @@ func (s *seeder) products() error {
 		}
 		return "USD"
 	}
+	titles := map[int64]map[string]bool{} // by shop
 	err := s.copyRows("products", "products", []string{"id", "shop_id", "title", "description", "tags", "status", "created_at"}, o.Products, func(i int) []any {
 		id, shopID := int64(i+1), int64(i%o.Shops+1)
-		cat := (int(shopID) - 1 + s.rng.IntN(3)/2) % len(seedCategories)
+		cat := seedShopCategory(shopID)
 		c := seedCategories[cat]
+		// Titles are distinct within a shop while the category's words last.
+		if titles[shopID] == nil {
+			titles[shopID] = map[string]bool{}
+		}
 		title := s.pick(c.Adjectives) + " " + s.pick(c.Nouns)
+		for try := 0; titles[shopID][title] && try < 40; try++ {
+			title = s.pick(c.Adjectives) + " " + s.pick(c.Nouns)
+		}
+		titles[shopID][title] = true
 		description := strings.TrimSpace(fmt.Sprintf("The %s from our %s line. %s %s", title, c.Name, s.pick(c.Pitches),
 			s.pick(seedDescriptionEndings)))
 		status := ProductActive
@@ -451,9 +465,8 @@ func (s *seeder) videos() error {
 		if s.rng.IntN(100) == 0 {
 			views *= 20 // the occasional viral hit
 		}
-		c := seedCategories[cat]
-		caption := fmt.Sprintf(s.pick(seedCaptions), strings.ToLower(s.pick(c.Adjectives)+" "+s.pick(c.Nouns))) +
-			" #" + strings.Join(tags, " #")
+		// The caption names the first card's product; the hashtags are its category's.
+		caption := fmt.Sprintf(s.pick(seedCaptions), strings.ToLower(s.productTitle[products[0]])) + " #" + strings.Join(tags, " #")
 		return []any{id, KindVideo, author, shopID, arrayLiteral(tags), published,
 			views, views * int64(2+s.rng.IntN(9)) / 100, caption,
 			fmt.Sprintf("https://cdn.showcase.example/v/%d.m3u8", id), fmt.Sprintf("https://cdn.showcase.example/t/%d.jpg", id),
@@ -536,6 +549,42 @@ func (s *seeder) fixSequences() error {
 		}
 	}
 	return nil
+}
+
+// seedShopCategory is the one category (an index into seedCategories) a
+// shop sells: shops take the categories in turn.
+func seedShopCategory(shopID int64) int { return int(shopID-1) % len(seedCategories) }
+
+type personName struct{ handle, display string }
+
+// personNames gives n people distinct names: every first and last name pair
+// once, in a shuffled order, then the pairs again with a middle initial
+// ("Mia K. Chen", handle "mia.k.chen"), then with a number.
+func (s *seeder) personNames(n int) []personName {
+	type pair struct{ first, last string }
+	var pairs []pair
+	for _, f := range seedFirstNames {
+		for _, l := range seedLastNames {
+			pairs = append(pairs, pair{f, l})
+		}
+	}
+	s.rng.Shuffle(len(pairs), func(i, j int) { pairs[i], pairs[j] = pairs[j], pairs[i] })
+	out := make([]personName, n)
+	for i := range out {
+		p, round := pairs[i%len(pairs)], i/len(pairs)
+		handle, display := p.first+"."+p.last, titleCase(p.first)+" "+titleCase(p.last)
+		if round > 0 {
+			initial := string(rune('a' + (round-1)%26))
+			handle = p.first + "." + initial + "." + p.last
+			display = titleCase(p.first) + " " + strings.ToUpper(initial) + ". " + titleCase(p.last)
+			if k := (round - 1) / 26; k > 0 {
+				handle += strconv.Itoa(k + 1)
+				display += " " + strconv.Itoa(k+1)
+			}
+		}
+		out[i] = personName{handle, display}
+	}
+	return out
 }
 
 func titleCase(s string) string {

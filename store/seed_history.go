@@ -43,43 +43,73 @@ func (s *seeder) history() error {
 	}
 	var orders []orderRow
 	start := s.now.AddDate(0, 0, -days).Truncate(24 * time.Hour)
+	s.contentViews = map[int64]int64{}
 	for _, c := range s.contentInfo {
-		popularity := math.Exp(1 + s.rng.Float64()*5) // daily views, skewed
-		conversion := 0.01 + s.rng.Float64()*0.04
+		cards := s.cards[c.id]
+		// Each content has its own rates (see seedFunnel); the carries keep
+		// the daily counts' sums at those rates exactly.
+		popularity := math.Exp(3.5 + s.rng.Float64()*3) // daily views, skewed: 33 to 665
+		impressionRate := 0.6 + s.rng.Float64()*0.3
+		ctr := seedCTRMin + s.rng.Float64()*(seedCTRMax-seedCTRMin)
+		shareRate := 0.025 + s.rng.Float64()*0.025
+		var aov float64 // the cards' mean first-variant price
+		for _, p := range cards {
+			aov += float64(s.firstVariant[p].price) / float64(len(cards))
+		}
+		// Dearer cards convert less: aim at a GPM of $8-50, within 1-8%.
+		conversion := min(max((800+s.rng.Float64()*4200)/(ctr*aov*1000), seedConversionMin), seedConversionMax)
+		var impressionCarry, clickCarry, shareCarry seedCarry
+		var orderCarry, budget float64
+		var impressionTurn, clickTurn, orderTurn int
+		nextQty := func() int64 {
+			if s.rng.IntN(10) == 0 {
+				return 2
+			}
+			return 1
+		}
+		qty := nextQty()
 		for d := 0; d < days; d++ {
 			day := start.AddDate(0, 0, d)
 			if day.Add(24 * time.Hour).Before(c.published) {
 				continue
 			}
 			at := day.Add(time.Duration(s.rng.IntN(24*60)) * time.Minute)
+			if at.Before(c.published) { // nothing is seen before it is published
+				at = c.published.Add(s.now.Sub(c.published) / 2)
+			}
 			if at.After(s.now) {
 				at = s.now.Add(-time.Minute)
 			}
 			views := int64(popularity*(0.5+s.rng.Float64())) + 1
-			impressions := views * int64(60+s.rng.IntN(30)) / 100
-			clicks := impressions * int64(3+s.rng.IntN(12)) / 100
+			impressions := impressionCarry.take(float64(views) * impressionRate)
+			clicks := clickCarry.take(float64(views) * ctr)
+			s.contentViews[c.id] += views
 			events = append(events, eventRow{c.id, at.Truncate(time.Minute), views, views * int64(5000+s.rng.IntN(20000)),
-				views / int64(20+s.rng.IntN(40)), impressions, clicks})
-			cards := s.cards[c.id]
-			for i, p := range cards {
-				pc := productCounts[productDay{p, d}]
-				share := int64(len(cards))
-				pc[0] += impressions / share
-				pc[1] += clicks / share
-				if i == 0 {
-					pc[0] += impressions % share
-					pc[1] += clicks % share
-				}
-				productCounts[productDay{p, d}] = pc
+				shareCarry.take(float64(views) * shareRate), impressions, clicks})
+			// Cards share the impressions and clicks in turn, so that each
+			// card's clicks keep ahead of its orders, which also go in turn.
+			for i, n := range seedSplit(impressions, len(cards), &impressionTurn) {
+				pc := productCounts[productDay{cards[i], d}]
+				pc[0] += n
+				productCounts[productDay{cards[i], d}] = pc
 			}
-			for n := int(float64(clicks) * conversion); n > 0 || s.rng.Float64() < float64(clicks)*conversion; n-- {
-				product := cards[s.rng.IntN(len(cards))]
+			for i, n := range seedSplit(clicks, len(cards), &clickTurn) {
+				pc := productCounts[productDay{cards[i], d}]
+				pc[1] += n
+				productCounts[productDay{cards[i], d}] = pc
+			}
+			// An order needs a click's worth of conversion and a GPM budget
+			// of seedGPMCap per thousand views for its amount.
+			orderCarry += float64(clicks) * conversion
+			budget += float64(views) * seedGPMCap / 1000
+			for orderCarry >= 1 {
+				product := cards[orderTurn%len(cards)]
 				v, ok := s.firstVariant[product]
-				if !ok {
+				if !ok || budget < float64(v.price*qty) {
 					break
 				}
 				o := orderRow{buyer: int64(1 + s.rng.IntN(s.opts.Users)), shop: s.shopOfProduct[product], source: c.id,
-					variant: v, product: product, qty: int64(1 + s.rng.IntN(3)), paid: at, status: OrderPaid}
+					variant: v, product: product, qty: qty, paid: at, status: OrderPaid}
 				if o.buyer == c.author { // no self-purchases in the demo
 					o.buyer = o.buyer%int64(s.opts.Users) + 1
 				}
@@ -87,19 +117,29 @@ func (s *seeder) history() error {
 					o.creator, o.rate = c.author, 500+100*int(o.shop%16)
 				}
 				orders = append(orders, o)
-				if n <= 0 {
-					break
-				}
+				orderCarry--
+				budget -= float64(v.price * qty)
+				orderTurn++
+				qty = nextQty()
 			}
+			// Conversion held back by the budget does not pile up.
+			orderCarry = min(orderCarry, 0.999)
 		}
 	}
-	// Orders with no content behind them: the shop page and search.
-	for i := 0; i < len(orders)/4+1 && len(s.allActive) > 0; i++ {
+	// Orders with no content behind them, from the shop page and search:
+	// a fifth more, each with the card impressions and clicks that led to it.
+	for i := 0; i < len(orders)/5+1 && len(s.allActive) > 0; i++ {
 		product := s.allActive[s.rng.IntN(len(s.allActive))]
 		v := s.firstVariant[product]
 		at := start.Add(time.Duration(s.rng.Int64N(int64(s.now.Sub(start)))))
 		orders = append(orders, orderRow{buyer: int64(1 + s.rng.IntN(s.opts.Users)), shop: s.shopOfProduct[product],
 			variant: v, product: product, qty: 1, paid: at, status: OrderPaid})
+		d := int(at.Sub(start) / (24 * time.Hour))
+		clicks := int64(15 + s.rng.IntN(60))
+		pc := productCounts[productDay{product, d}]
+		pc[0] += clicks * int64(15+s.rng.IntN(35))
+		pc[1] += clicks
+		productCounts[productDay{product, d}] = pc
 	}
 	for i := range orders {
 		switch r := s.rng.IntN(100); {
@@ -218,6 +258,40 @@ func (s *seeder) history() error {
 	return err
 }
 
+// The demo funnel's rates, per content (see README's demo data): clicks per
+// view (CTR), orders per click (conversion) and the most GMV per thousand
+// views (GPM, in minor units of the shop's currency).
+const (
+	seedCTRMin, seedCTRMax               = 0.015, 0.05
+	seedConversionMin, seedConversionMax = 0.01, 0.08
+	seedGPMCap                           = 10000
+)
+
+// seedCarry turns fractional daily counts into whole ones whose running sum
+// never falls a whole unit behind the exact one.
+type seedCarry float64
+
+func (c *seedCarry) take(x float64) int64 {
+	*c += seedCarry(x)
+	n := int64(*c)
+	*c -= seedCarry(n)
+	return n
+}
+
+// seedSplit shares total among n cards as evenly as can be, the remainder
+// going to the cards in turn from *turn onwards.
+func seedSplit(total int64, n int, turn *int) []int64 {
+	out := make([]int64, n)
+	for i := range out {
+		out[i] = total / int64(n)
+	}
+	for r := total % int64(n); r > 0; r-- {
+		out[*turn%n]++
+		*turn++
+	}
+	return out
+}
+
 func (s *seeder) likesAndComments(days int, start time.Time) error {
 	type like struct {
 		content, user int64
@@ -239,12 +313,13 @@ func (s *seeder) likesAndComments(days int, start time.Time) error {
 		if span <= 0 {
 			continue
 		}
-		n := s.rng.IntN(min(s.opts.Users, 25))
+		// At most one like per 20 views, one comment per four likes.
+		n := min(s.rng.IntN(min(s.opts.Users, 25)), int(s.contentViews[c.id]/20))
 		offset := s.rng.IntN(s.opts.Users)
 		for k := 0; k < n; k++ {
 			at := from.Add(time.Duration(s.rng.Int64N(int64(span))))
 			likes = append(likes, like{c.id, int64((offset+k)%s.opts.Users + 1), at})
-			if k%4 == 0 {
+			if k%4 == 3 {
 				comments = append(comments, comment{c.id, int64((offset+k)%s.opts.Users + 1), s.pick(seedComments), at})
 			}
 		}
