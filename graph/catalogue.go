@@ -207,18 +207,23 @@ func (r *Resolver) productMediaAdd(ctx context.Context, productID string, in []*
 	if len(problems) > 0 {
 		return refuse(problems), nil
 	}
-	for _, img := range images {
-		if img == nil {
-			continue
+	// The files are written once the rows are known to fit, inside their
+	// transaction: a refused call stores nothing.
+	storeFiles := func() error {
+		for _, img := range images {
+			if img == nil {
+				continue
+			}
+			if r.Media == nil {
+				return fmt.Errorf("uploads need a media store")
+			}
+			if err := r.Media.Put(ctx, img.Name, img.ContentType, bytes.NewReader(img.Data)); err != nil {
+				return fmt.Errorf("store upload: %w", err)
+			}
 		}
-		if r.Media == nil {
-			return nil, fmt.Errorf("uploads need a media store")
-		}
-		if err := r.Media.Put(ctx, img.Name, img.ContentType, bytes.NewReader(img.Data)); err != nil {
-			return nil, fmt.Errorf("store upload: %w", err)
-		}
+		return nil
 	}
-	added, err := r.DB.AddProductMedia(ctx, p.ID, news)
+	added, err := r.DB.AddProductMedia(ctx, p.ID, news, storeFiles)
 	if err != nil {
 		ue, err := userErrorsFrom(err, "")
 		return &model.ProductMediaPayload{UserErrors: ue}, err

@@ -319,8 +319,14 @@ func TestProductMediaUploadRefused(t *testing.T) {
 			{"operations not JSON", "--B\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n{nope\r\n--B--\r\n", 400, "BAD_REQUEST"},
 			{"operations a batch", "--B\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n[{\"query\":\"{__typename}\"}]\r\n--B--\r\n", 400, "BATCHING_NOT_SUPPORTED"},
 			{"not multipart at all", "this is not multipart", 400, "BAD_REQUEST"},
-			{"map missing", "--B\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n{\"query\":\"{__typename}\"}\r\n--B--\r\n", 422, ""},
-			{"map names a file that is not sent", "--B\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n{\"query\":\"{__typename}\"}\r\n--B\r\nContent-Disposition: form-data; name=\"map\"\r\n\r\n{\"0\":[\"variables.file\"]}\r\n--B--\r\n", 422, ""},
+			{"map missing", "--B\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n{\"query\":\"{__typename}\"}\r\n--B--\r\n", 400, "BAD_REQUEST"},
+			// Paths into variables the operation lacks made gqlgen panic
+			// (a nil map, an index past a list's end): refused up front.
+			{"map names a variable that is not there", "--B\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n{\"query\":\"{__typename}\"}\r\n--B\r\nContent-Disposition: form-data; name=\"map\"\r\n\r\n{\"0\":[\"variables.file\"]}\r\n--B--\r\n", 400, "BAD_REQUEST"},
+			{"map indexes past a list", "--B\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n{\"query\":\"{__typename}\",\"variables\":{\"f\":[{\"upload\":null}]}}\r\n--B\r\nContent-Disposition: form-data; name=\"map\"\r\n\r\n{\"0\":[\"variables.f.99999999.upload\"]}\r\n--B--\r\n", 400, "BAD_REQUEST"},
+			// Each path opens the file once: a map of thousands of paths
+			// held as many descriptors.
+			{"map of too many paths", "--B\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n{\"query\":\"{__typename}\",\"variables\":{\"f\":null}}\r\n--B\r\nContent-Disposition: form-data; name=\"map\"\r\n\r\n{\"0\":[" + strings.TrimSuffix(strings.Repeat(`"variables.f",`, 11), ",") + "]}\r\n--B--\r\n", 400, "BAD_REQUEST"},
 		} {
 			req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(bc.body))
 			req.Header.Set("Content-Type", "multipart/form-data; boundary=B")
@@ -390,7 +396,7 @@ func TestUploadsAreRateLimited(t *testing.T) {
 
 // TestProductMediaCap: a product holds at most 20 media.
 func TestProductMediaCap(t *testing.T) {
-	a, _ := newMediaAPI(t, 0)
+	a, dir := newMediaAPI(t, 0)
 	f := a.fixture("capped")
 	ten := func(prefix string) []map[string]any {
 		var m []map[string]any
@@ -410,5 +416,14 @@ func TestProductMediaCap(t *testing.T) {
 	a.ok(f.sellerToken, mediaAddMutation, map[string]any{"p": f.productID, "media": ten("c")[:1]}, &out)
 	if len(out.ProductMediaAdd.UserErrors) != 1 || out.ProductMediaAdd.Product != nil || a.count("product_media") != 20 {
 		t.Fatalf("the 21st medium: %+v, %d rows", out.ProductMediaAdd, a.count("product_media"))
+	}
+	// An upload refused by the cap stores no file either.
+	resp := a.serve(multipartRequest(t, f.sellerToken, mediaAddMutation, uploadVars(f.productID, 1, "late"),
+		[]uploadFile{{"late.png", "image/png", testPNG(t, 12, 9)}}))
+	if err := json.Unmarshal(resp.Data, &out); err != nil || len(out.ProductMediaAdd.UserErrors) != 1 {
+		t.Fatalf("a 21st upload: %s %v", resp.Data, err)
+	}
+	if files, err := os.ReadDir(dir); err != nil || len(files) != 0 {
+		t.Fatalf("a refused upload left %d files (%v)", len(files), err)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"showcase/auth"
 )
@@ -73,10 +75,43 @@ func guardUpload(w http.ResponseWriter, r *http.Request, maxBytes int64, refuse 
 		return false
 	}
 	var peek struct {
-		Query string `json:"query"`
+		Query     string         `json:"query"`
+		Variables map[string]any `json:"variables"`
 	}
 	if len(ops) == 0 || ops[0] != '{' || json.Unmarshal(ops, &peek) != nil {
 		refuse(http.StatusBadRequest, codeBadRequest, "the operations part must be a JSON object with a query")
+		return false
+	}
+	// The map is checked before the multipart transport reads any file: it
+	// opens a file once per path, so the number of paths is bounded, and a
+	// path must name a variable that exists.
+	part, err = mr.NextPart()
+	if errors.As(err, &big) {
+		refuse(http.StatusRequestEntityTooLarge, "REQUEST_TOO_LARGE", tooLarge)
+		return false
+	}
+	if err != nil || part.FormName() != "map" {
+		refuse(http.StatusBadRequest, codeBadRequest, "a multipart request's second part must be its map (the GraphQL multipart request spec)")
+		return false
+	}
+	var fileMap map[string][]string
+	raw, err := io.ReadAll(io.LimitReader(part, maxMapBytes+1))
+	if err != nil || len(raw) > maxMapBytes || json.Unmarshal(raw, &fileMap) != nil {
+		refuse(http.StatusBadRequest, codeBadRequest, "the map part must be a JSON object of file names to lists of variable paths (at most 64 KiB)")
+		return false
+	}
+	paths := 0
+	for _, ps := range fileMap {
+		for _, path := range ps {
+			paths++
+			if !pathExists(peek.Variables, path) {
+				refuse(http.StatusBadRequest, codeBadRequest, "the map names "+strconv.Quote(truncate(path, 100))+", which is not a variable of the operation")
+				return false
+			}
+		}
+	}
+	if len(fileMap) > MaxUploadFiles || paths > MaxUploadFiles {
+		refuse(http.StatusBadRequest, codeBadRequest, "a request uploads at most "+strconv.Itoa(MaxUploadFiles)+" files, each to one variable")
 		return false
 	}
 	r.Body = struct {
@@ -84,6 +119,43 @@ func guardUpload(w http.ResponseWriter, r *http.Request, maxBytes int64, refuse 
 		io.Closer
 	}{io.MultiReader(bytes.NewReader(seen.Bytes()), body), body}
 	return true
+}
+
+// MaxUploadFiles bounds the files of one upload request and the variable
+// paths its map names (one media call adds at most this many).
+const MaxUploadFiles = 10
+
+// maxMapBytes bounds a multipart request's map part.
+const maxMapBytes = 64 << 10
+
+// pathExists reports whether path ("variables.a.0.upload") names a value
+// present in the operation's variables (null included), so that the
+// multipart transport never writes into a missing map or past a list's end.
+func pathExists(variables map[string]any, path string) bool {
+	parts := strings.Split(path, ".")
+	if len(parts) < 2 || parts[0] != "variables" {
+		return false
+	}
+	var cur any = variables
+	for _, p := range parts[1:] {
+		switch v := cur.(type) {
+		case map[string]any:
+			next, ok := v[p]
+			if !ok {
+				return false
+			}
+			cur = next
+		case []any:
+			i, err := strconv.Atoi(p)
+			if err != nil || i < 0 || i >= len(v) {
+				return false
+			}
+			cur = v[i]
+		default:
+			return false
+		}
+	}
+	return cur == nil
 }
 
 func humanSize(n int64) string {

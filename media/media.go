@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	_ "image/gif"  // registers GIF for image.DecodeConfig
 	_ "image/jpeg" // registers JPEG
 	_ "image/png"  // registers PNG
@@ -29,6 +30,32 @@ const DefaultMaxUploadBytes = 10 << 20
 // MaxPixels bounds width × height of an accepted image (25 megapixels, e.g. 5000×5000), so a
 // small file that claims a huge canvas (a decompression bomb) is refused.
 const MaxPixels = 25_000_000
+
+// MaxDecodedBytes bounds the memory one image takes once decoded (width ×
+// height × bytes per pixel: 100 MB, MaxPixels at 8 bits per RGBA channel),
+// so a small file of 16-bit pixels cannot make the server allocate more.
+const MaxDecodedBytes = MaxPixels * 4
+
+// DecodeSlots is how many images a process decodes at once; other uploads
+// wait for a slot.
+const DecodeSlots = 2
+
+var decodeSlots = make(chan struct{}, DecodeSlots)
+
+// bytesPerPixel is what a decoded pixel of model takes in memory.
+func bytesPerPixel(model color.Model) int64 {
+	switch model {
+	case color.RGBA64Model, color.NRGBA64Model:
+		return 8
+	case color.Gray16Model:
+		return 2
+	case color.GrayModel, color.AlphaModel:
+		return 1
+	case color.Alpha16Model:
+		return 2
+	}
+	return 4
+}
 
 // Store keeps media files. Names are chosen by the caller (content hashes, so
 // the same bytes always get the same name and a stored file never changes).
@@ -124,7 +151,16 @@ func ReadImage(r io.Reader, maxBytes int64) (*Image, error) {
 	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > MaxPixels {
 		return nil, &Problem{ReasonInvalidImage, fmt.Sprintf("the image is %d×%d pixels; at most %d pixels in all are accepted", cfg.Width, cfg.Height, MaxPixels)}
 	}
-	if _, _, err := image.Decode(bytes.NewReader(data)); err != nil {
+	if decoded := int64(cfg.Width) * int64(cfg.Height) * bytesPerPixel(cfg.ColorModel); decoded > MaxDecodedBytes {
+		return nil, &Problem{ReasonInvalidImage, fmt.Sprintf("the image is %d×%d pixels of %d bytes each; at most %d MB decoded are accepted (use 8 bits per channel, or fewer pixels)",
+			cfg.Width, cfg.Height, bytesPerPixel(cfg.ColorModel), MaxDecodedBytes/1_000_000)}
+	}
+	// At most DecodeSlots images are decoded at once in a process, so
+	// concurrent uploads cannot hold more than that much decoded memory.
+	decodeSlots <- struct{}{}
+	_, _, err = image.Decode(bytes.NewReader(data))
+	<-decodeSlots
+	if err != nil {
 		return nil, &Problem{ReasonInvalidImage, "the file is not a readable image (damaged or truncated)"}
 	}
 	sum := sha256.Sum256(data)

@@ -149,8 +149,11 @@ func (m NewMedia) Validate(field string) Problems {
 }
 
 // AddProductMedia appends media to a product, after those it has, in one
-// transaction. A product holds at most MaxMediaPerProduct media.
-func (db *DB) AddProductMedia(ctx context.Context, productID int64, media []NewMedia) ([]*ProductMedia, error) {
+// transaction. A product holds at most MaxMediaPerProduct media. store,
+// when not nil, runs inside the transaction once the additions are known to
+// fit and before the rows are written (it writes the uploaded files): a
+// refused call stores no file, and a failed store writes no row.
+func (db *DB) AddProductMedia(ctx context.Context, productID int64, media []NewMedia, store func() error) ([]*ProductMedia, error) {
 	var out []*ProductMedia
 	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
 		// Lock the product so concurrent additions number positions in turn.
@@ -161,6 +164,11 @@ func (db *DB) AddProductMedia(ctx context.Context, productID int64, media []NewM
 		}
 		if n+len(media) > MaxMediaPerProduct {
 			return FieldErrorf(EInvalid, "media", "a product has at most %d media; it has %d", MaxMediaPerProduct, n)
+		}
+		if store != nil {
+			if err := store(); err != nil {
+				return err
+			}
 		}
 		var maxPos int
 		if err := tx.GetContext(ctx, &maxPos, `SELECT coalesce(max(position), -1) FROM product_media WHERE product_id = $1`, productID); err != nil {
