@@ -79,6 +79,18 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr.Extensions = map[string]any{"code": codeForbidden}
 		return gqlErr
 	}
+	if already != nil && strings.HasPrefix(already.Message, "provided APQ hash does not match query") {
+		gqlErr.Extensions = map[string]any{"code": codeBadUserInput}
+		return gqlErr
+	}
+	if store.IsDataException(err) {
+		// PostgreSQL refused a value that came from the request (a NUL
+		// character, a number or time out of range): the client's to fix.
+		slog.WarnContext(ctx, "value refused by the database", "request_id", RequestID(ctx), "err", err)
+		gqlErr.Message = "a value in the request is not valid (a NUL character, or a number or time out of range)"
+		gqlErr.Extensions = map[string]any{"code": codeBadUserInput}
+		return gqlErr
+	}
 	if store.IsRetryable(err) || errors.Is(err, context.DeadlineExceeded) {
 		// The database is unreachable, or the work met a concurrent change
 		// (serialization failure, deadlock) after its retries ran out, or

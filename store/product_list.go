@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -78,6 +79,46 @@ type listCursor struct {
 	Values  []string  `json:"v,omitempty"`
 	ID      int64     `json:"i"`
 	AsOf    time.Time `json:"t,omitzero"`
+}
+
+// cursorValuesFit reports whether a cursor's key values parse as the SQL
+// types they are compared as (a forged cursor is the client's error, not the
+// database's).
+func cursorValuesFit(values, types []string) bool {
+	for i, v := range values {
+		var err error
+		switch types[i] {
+		case "bigint":
+			_, err = strconv.ParseInt(v, 10, 64)
+		case "numeric":
+			var f float64
+			f, err = strconv.ParseFloat(v, 64)
+			if err == nil && (math.IsNaN(f) || math.IsInf(f, 0)) {
+				return false
+			}
+		case "timestamptz":
+			// PostgreSQL's text form, as the cursor was made (the
+			// offset with or without minutes).
+			if _, err = time.Parse("2006-01-02 15:04:05.999999-07", v); err != nil {
+				_, err = time.Parse("2006-01-02 15:04:05.999999-07:00", v)
+			}
+		case "text":
+			if len(v) > 100 || strings.ContainsRune(v, 0) {
+				return false
+			}
+		}
+		if err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// recentMoment reports whether a BEST_SELLING walk's moment is one its
+// first page could have set: within the last day, not in the future.
+func recentMoment(t time.Time) bool {
+	now := time.Now()
+	return !t.IsZero() && !t.After(now.Add(time.Minute)) && t.After(now.Add(-24*time.Hour))
 }
 
 // sqlArgs numbers positional parameters as they are added.
@@ -172,7 +213,7 @@ func (db *DB) ListProductsSorted(ctx context.Context, f ProductList, page PageAr
 			return Page[*Product]{}, err
 		}
 		if after.Sort != key || after.Reverse != f.Reverse || len(after.Values) != len(spec.exprs) || after.ID <= 0 ||
-			(key == SortBestSelling && after.AsOf.IsZero()) {
+			!cursorValuesFit(after.Values, spec.types) || (key == SortBestSelling && !recentMoment(after.AsOf)) {
 			return Page[*Product]{}, FieldErrorf(EInvalid, "after", "after is not a cursor from this list (sorted by %s)", key)
 		}
 	}

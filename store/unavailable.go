@@ -62,3 +62,11 @@ func IsUnavailable(err error) bool {
 	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
 		errors.As(err, &netErr) || strings.Contains(err.Error(), "connection refused")
 }
+
+// IsDataException reports whether PostgreSQL refused a value itself (SQL
+// state class 22: a NUL character in text, invalid text for a number or
+// time, a value out of range). Such values come from a request's input.
+func IsDataException(err error) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && strings.HasPrefix(string(pqErr.Code), "22")
+}
