@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -294,6 +295,15 @@ func TestProductMediaByURLReorderRemove(t *testing.T) {
 	}
 	if resp := a.post(other, setImage, map[string]any{"v": f.variantIDs[0], "i": ids[1]}); resp.code() != "FORBIDDEN" {
 		t.Errorf("another seller: %+v", resp.Errors)
+	}
+	// An image of another product is refused on the argument sent, imageId.
+	second := a.product(f.sellerToken, f.shopID, "second-serum", nil)
+	var secondMedia mediaAddOut
+	a.ok(f.sellerToken, mediaAddMutation, map[string]any{"p": second.ID, "media": []map[string]any{{"url": "https://cdn.example.com/s.jpg"}}}, &secondMedia)
+	resp = a.post(f.sellerToken, `mutation($v: ID!, $i: ID) { productVariantSetImage(variantId: $v, imageId: $i) { userErrors { field code } } }`,
+		map[string]any{"v": f.variantIDs[0], "i": secondMedia.ProductMediaAdd.Media[0].ID})
+	if !strings.Contains(string(resp.Data), `"imageId"`) {
+		t.Errorf("an image of another product: %s %+v", resp.Data, resp.Errors)
 	}
 
 	change := func(op string, ids []string) []userError {

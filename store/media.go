@@ -303,7 +303,7 @@ func (db *DB) SetVariantImage(ctx context.Context, variantID int64, mediaID *int
 		return fmt.Errorf("set variant image: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return FieldErrorf(ENotFound, "mediaId", "the image is not one of this product's images")
+		return FieldErrorf(ENotFound, "imageId", "the image is not one of this product's images")
 	}
 	return nil
 }
