@@ -76,6 +76,29 @@ func (r *Resolver) managedProduct(ctx context.Context, gid string) (*store.Produ
 	return managedInShop(ctx, r, gid, typeProduct, "product", loadersFrom(ctx).Product.Load, func(p *store.Product) int64 { return p.ShopID })
 }
 
+// managedVariant loads a variant whose product's shop the viewer may
+// manage, with managedInShop's errors ("variant not found").
+func (r *Resolver) managedVariant(ctx context.Context, gid string) (*store.ProductVariant, error) {
+	id, err := parseTypedID(gid, typeVariant)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := requireViewer(ctx); err != nil {
+		return nil, err
+	}
+	variant, err := orNil(loadersFrom(ctx).Variant.Load(ctx, id))
+	if err != nil {
+		return nil, err
+	}
+	if variant == nil {
+		return nil, store.Errorf(store.ENotFound, "variant not found")
+	}
+	if _, err := r.managedProduct(ctx, globalID(typeProduct, variant.ProductID)); err != nil {
+		return nil, err
+	}
+	return variant, nil
+}
+
 // managedInShop loads the object of kind typeName with global ID gid through
 // load, for a signed-in viewer who may manage the object's shop (shopID).
 // Errors: UNAUTHENTICATED when signed out, BAD_USER_INPUT for an ID of
@@ -161,23 +184,11 @@ func (r *Resolver) updateProduct(ctx context.Context, in model.UpdateProductInpu
 }
 
 func (r *Resolver) setInventory(ctx context.Context, in model.SetInventoryInput) (*model.ProductVariantPayload, error) {
-	id, err := parseTypedID(in.VariantID, typeVariant)
+	variant, err := r.managedVariant(ctx, in.VariantID)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := requireViewer(ctx); err != nil {
-		return nil, err
-	}
-	variant, err := orNil(loadersFrom(ctx).Variant.Load(ctx, id))
-	if err != nil {
-		return nil, err
-	}
-	if variant == nil {
-		return nil, store.Errorf(store.ENotFound, "variant not found")
-	}
-	if _, err := r.managedProduct(ctx, globalID(typeProduct, variant.ProductID)); err != nil {
-		return nil, err
-	}
+	id := variant.ID
 	if p := store.ValidateStock(in.Stock); len(p) > 0 {
 		return &model.ProductVariantPayload{UserErrors: problemsToUserErrors(p, "input")}, nil
 	}

@@ -274,23 +274,11 @@ func (r *Resolver) productMediaChange(ctx context.Context, productID string, med
 }
 
 func (r *Resolver) productVariantSetImage(ctx context.Context, variantID string, imageID *string) (*model.ProductVariantPayload, error) {
-	id, err := parseTypedID(variantID, typeVariant)
+	variant, err := r.managedVariant(ctx, variantID)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := requireViewer(ctx); err != nil {
-		return nil, err
-	}
-	variant, err := orNil(loadersFrom(ctx).Variant.Load(ctx, id))
-	if err != nil {
-		return nil, err
-	}
-	if variant == nil {
-		return nil, store.Errorf(store.ENotFound, "variant not found")
-	}
-	if _, err := r.managedProduct(ctx, globalID(typeProduct, variant.ProductID)); err != nil {
-		return nil, err
-	}
+	id := variant.ID
 	var mediaID *int64
 	if imageID != nil {
 		mid, err := parseTypedID(*imageID, typeMediaImage)
