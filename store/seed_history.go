@@ -68,6 +68,7 @@ func (s *seeder) history() error {
 			return 1
 		}
 		qty := nextQty()
+		bucketAt := map[int64]int{} // this content's counter rows by minute (Unix seconds)
 		for d := 0; d < days; d++ {
 			day := start.AddDate(0, 0, d)
 			if day.Add(24 * time.Hour).Before(c.published) {
@@ -84,8 +85,18 @@ func (s *seeder) history() error {
 			impressions := impressionCarry.take(float64(views) * impressionRate)
 			clicks := clickCarry.take(float64(views) * ctr)
 			s.contentViews[c.id] += views
-			events = append(events, eventRow{c.id, at.Truncate(time.Minute), views, views * int64(5000+s.rng.IntN(20000)),
-				shareCarry.take(float64(views) * shareRate), impressions, clicks})
+			e := eventRow{c.id, at.Truncate(time.Minute), views, views * int64(5000+s.rng.IntN(20000)),
+				shareCarry.take(float64(views) * shareRate), impressions, clicks}
+			// Two days can land in one minute (a day moved after the
+			// publication, today's moved before now): one counter row.
+			if i, ok := bucketAt[e.bucket.Unix()]; ok {
+				prev := &events[i]
+				prev.views, prev.watch, prev.shares = prev.views+e.views, prev.watch+e.watch, prev.shares+e.shares
+				prev.impressions, prev.clicks = prev.impressions+e.impressions, prev.clicks+e.clicks
+			} else {
+				bucketAt[e.bucket.Unix()] = len(events)
+				events = append(events, e)
+			}
 			// Cards share the impressions and clicks in turn, so that each
 			// card's clicks keep ahead of its orders, which also go in turn.
 			for i, n := range seedSplit(impressions, len(cards), &impressionTurn) {
