@@ -24,6 +24,17 @@ type liveOut struct {
 	UserErrors []userError
 }
 
+// publishVideo publishes a video featuring the products as token's user
+// and returns its ID.
+func (a *testAPI) publishVideo(token string, productIDs ...string) string {
+	a.t.Helper()
+	var pv struct {
+		PublishVideo struct{ Video struct{ ID string } }
+	}
+	a.ok(token, publishVideoMutation, videoInput(productIDs...), &pv)
+	return pv.PublishVideo.Video.ID
+}
+
 func videoInput(productIDs ...string) map[string]any {
 	return map[string]any{"in": map[string]any{
 		"caption": "Morning routine #glow", "playbackUrl": "https://cdn.example/v/1.m3u8",

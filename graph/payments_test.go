@@ -164,11 +164,7 @@ func TestSelfPurchaseEarnsNoCommissionAndBuysNoReach(t *testing.T) {
 	a := newTestAPI(t)
 	shop := a.fixture("brand")
 	creator, _ := a.user("kol", true)
-	var pv struct {
-		PublishVideo struct{ Video struct{ ID string } }
-	}
-	a.ok(creator, publishVideoMutation, videoInput(shop.productID), &pv)
-	video := pv.PublishVideo.Video.ID
+	video := a.publishVideo(creator, shop.productID)
 	in := checkoutInput("self", "tok_ok", line(shop.variantIDs[0], 2))
 	in["in"].(map[string]any)["sourceContentId"] = video
 	var out checkoutOut
@@ -196,11 +192,7 @@ func TestCartOfTwoContentsAttributesEachLine(t *testing.T) {
 	second := a.product(shop.sellerToken, shop.shopID, "brand-toner", nil)
 	creator, _ := a.user("kol", true)
 	buyer, _ := a.user("ana", false)
-	var pv struct {
-		PublishVideo struct{ Video struct{ ID string } }
-	}
-	a.ok(creator, publishVideoMutation, videoInput(shop.productID), &pv)
-	video := pv.PublishVideo.Video.ID
+	video := a.publishVideo(creator, shop.productID)
 	var ls struct {
 		ScheduleLiveSession struct{ LiveSession struct{ ID string } }
 	}
@@ -486,17 +478,14 @@ func TestCartCheckoutProblemsPointAtTheInputSent(t *testing.T) {
 	other := a.fixture("elsewhere")
 	creator, _ := a.user("kol", true)
 	buyer, _ := a.user("ana", false)
-	var pv struct {
-		PublishVideo struct{ Video struct{ ID string } }
-	}
-	a.ok(creator, publishVideoMutation, videoInput(other.productID), &pv)
+	video := a.publishVideo(creator, other.productID)
 	var cart struct {
 		CartLinesAdd struct{ Cart struct{ ID string } }
 	}
 	a.ok(buyer, `mutation($lines: [CartLineInput!]!) { cartLinesAdd(lines: $lines) { cart { id } } }`,
 		map[string]any{"lines": []map[string]any{line(f.variantIDs[0], 1)}}, &cart)
 	in := map[string]any{"in": map[string]any{"cartId": cart.CartLinesAdd.Cart.ID, "idempotencyKey": "k", "shippingAddress": address,
-		"payment": map[string]any{"token": "tok_ok"}, "sourceContentId": pv.PublishVideo.Video.ID}}
+		"payment": map[string]any{"token": "tok_ok"}, "sourceContentId": video}}
 	var out checkoutOut
 	a.ok(buyer, checkoutMutation, in, &out)
 	if len(out.Checkout.UserErrors) != 1 || out.Checkout.UserErrors[0].Code != "PRODUCT_NOT_ON_CONTENT" ||
