@@ -712,6 +712,21 @@ func (r *queryResolver) Order(ctx context.Context, id string) (*store.Order, err
 	return visibleOrder(ctx, oid)
 }
 
+// ProductRecommendations is the resolver for the productRecommendations field.
+func (r *queryResolver) ProductRecommendations(ctx context.Context, productID string, intent *string) ([]*store.Product, error) {
+	return r.productRecommendations(ctx, productID, intent)
+}
+
+// RecommendedProducts is the resolver for the recommendedProducts field.
+func (r *queryResolver) RecommendedProducts(ctx context.Context, first *int, after *string) (*model.ProductConnection, error) {
+	return r.recommendedProducts(ctx, first, after)
+}
+
+// Search is the resolver for the search field.
+func (r *queryResolver) Search(ctx context.Context, query string, types []string, first *int, after *string) (*model.SearchResultItemConnection, error) {
+	return r.search(ctx, query, types, first, after)
+}
+
 // ID is the resolver for the id field.
 func (r *shopResolver) ID(ctx context.Context, obj *store.Shop) (string, error) {
 	return globalID(typeShop, obj.ID), nil

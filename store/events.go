@@ -229,6 +229,9 @@ func (b *EventBuffer) Flush(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
+			if err := recordProductViews(ctx, tx, fresh); err != nil {
+				return err
+			}
 			// Counted into copies: on failure the buffer gets back what it had.
 			allContents, allProducts = map[contentBucket]*contentCounts{}, map[productBucket]*productCounts{}
 			mergeCounts(allContents, allProducts, contents, products)

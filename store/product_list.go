@@ -147,7 +147,7 @@ func productFilterSQL(f ProductList, args *sqlArgs) (from, where string) {
 		conds = append(conds, "p.status = 'ACTIVE'")
 	}
 	if search := strings.TrimSpace(f.Search); search != "" {
-		from += ", websearch_to_tsquery('english', " + args.add(search) + ") AS q(q)"
+		from += ", search_query(" + args.add(search) + ") AS q(q)"
 		conds = append(conds, "p.search @@ q.q")
 	}
 	if f.PriceCurrency != "" {

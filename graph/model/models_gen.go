@@ -437,6 +437,16 @@ type ScheduleLiveSessionInput struct {
 	ProductIds []string `json:"productIds"`
 }
 
+type SearchResultItemConnection struct {
+	Edges    []*SearchResultItemEdge `json:"edges"`
+	PageInfo *PageInfo               `json:"pageInfo"`
+}
+
+type SearchResultItemEdge struct {
+	Cursor string     `json:"cursor"`
+	Node   store.Node `json:"node"`
+}
+
 type SetInventoryInput struct {
 	VariantID string `json:"variantId"`
 	// Units in stock, 0 or more.
