@@ -147,6 +147,23 @@ func TestReadmeExamples(t *testing.T) {
 		{"VideoFigures", "video(id: $video)", "admin", nil},
 		{"SortedProducts", "sortKey: PRICE", "", nil},
 		{"Collection", "collection(handle:", "", nil},
+		{"Search", "search(query:", "", func(t *testing.T, data json.RawMessage) {
+			var out struct {
+				Search struct {
+					Edges []struct {
+						Node struct {
+							Typename string `json:"__typename"`
+							Caption  string
+						}
+					}
+				}
+			}
+			decode(t, data, &out)
+			if len(out.Search.Edges) == 0 || out.Search.Edges[0].Node.Typename != "Video" || !strings.Contains(out.Search.Edges[0].Node.Caption, "精华") {
+				t.Fatalf("searching the demo data for 精华 = %s, want a video whose caption has it first", data)
+			}
+		}},
+		{"Recommendations", "productRecommendations(", "", nil},
 		{"Node", "node(id: $id)", "", nil},
 		{"Subscription", "subscription(", "", nil},
 	}

@@ -101,6 +101,16 @@ func runAll(ctx context.Context, e *environment, o options, r *report) error {
 			return graphqlRequest(e.base, "", `query($q: String) { products(first: 20, filter: {search: $q}) { edges { node { title } } } }`,
 				map[string]any{"q": terms[i%int64(len(terms))]})
 		}))
+		// search over every kind, executed every time (signed-out callers
+		// asking the same page share it otherwise), English and Chinese.
+		searchTerms := append(terms, "精华", "保湿", "kulit")
+		say(closedLoop(ctx, "search(query), uncached", c, d, uncached(func(i int64) (*http.Request, error) {
+			return graphqlRequest(e.base, "", `query($q: String!) { search(query: $q, first: 20) { edges { cursor node { __typename
+				... on Product { title } ... on Video { caption } ... on LiveSession { title } ... on User { handle } ... on Shop { name } } } } }`,
+				map[string]any{"q": searchTerms[i%int64(len(searchTerms))]})
+		})))
+		say(closedLoop(ctx, "recommendedProducts, signed in", c, d, sameRequest(e.base, e.token,
+			`{ recommendedProducts(first: 20) { edges { node { title } } } }`)))
 	}
 
 	insertScript, hotScript, err := e.pgbenchInit(ctx)
