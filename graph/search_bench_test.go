@@ -37,7 +37,9 @@ func BenchmarkSearch(b *testing.B) {
 		run(b, func(i int) map[string]any { return map[string]any{"q": terms[i%len(terms)]} })
 	})
 	b.Run("Products", func(b *testing.B) {
-		run(b, func(i int) map[string]any { return map[string]any{"q": terms[i%len(terms)], "types": []string{"PRODUCT"}} })
+		run(b, func(i int) map[string]any {
+			return map[string]any{"q": terms[i%len(terms)], "types": []string{"PRODUCT"}}
+		})
 	})
 	b.Run("NextPage", func(b *testing.B) {
 		var out searchOut
