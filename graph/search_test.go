@@ -552,6 +552,19 @@ func TestProductRecommendations(t *testing.T) {
 		if slices.Contains(ids, p(0)) {
 			t.Errorf("recommendedProducts lists what the viewer already opened: %v", ids)
 		}
+		// A cursor continues only the walk of the viewer it was made for.
+		var first struct {
+			RecommendedProducts struct{ PageInfo struct{ EndCursor string } }
+		}
+		a.ok(viewer, `{ recommendedProducts(first: 1) { pageInfo { endCursor } } }`, nil, &first)
+		other, _ := a.user("reco-other-viewer", false)
+		for _, token := range []string{"", other} {
+			resp := a.post(token, `query($after: String) { recommendedProducts(first: 1, after: $after) { edges { node { id } } } }`,
+				map[string]any{"after": first.RecommendedProducts.PageInfo.EndCursor})
+			if resp.code() != "BAD_USER_INPUT" {
+				t.Errorf("another viewer continuing the walk = %s %+v, want BAD_USER_INPUT", resp.Data, resp.Errors)
+			}
+		}
 		// Anonymous: the popular products, every active one at most once.
 		anon := a.recommendedIDs("")
 		if len(anon) < 7 {
