@@ -175,7 +175,9 @@ func cartTotal(t *testing.T, base, token string) string {
 	var out struct {
 		Viewer struct {
 			Cart struct {
-				Cost struct{ TotalAmount struct{ Amount, CurrencyCode string } }
+				Cost struct {
+					TotalAmount struct{ Amount, CurrencyCode string }
+				}
 			}
 		}
 	}

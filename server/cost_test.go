@@ -700,3 +700,57 @@ func TestSavedAddressCheckout(t *testing.T) {
 		}
 	})
 }
+
+// Shipping and tax rates are public to read and changed only by the shop's
+// managers: another seller is FORBIDDEN and nothing changes.
+func TestShippingAndTaxRatesAreTheShopsToChange(t *testing.T) {
+	w := newCostWorld(t)
+	s := w.shop("guarded", "USD", "10.00")
+	rate := w.rate(s, "US", "Standard", "5.00", "", "USD")
+	w.tax(s, "US", 500, false)
+	intruder := w.person("intruder")
+	auth := map[string]string{"Authorization": "Bearer " + intruder}
+	for _, c := range []struct{ doc string }{
+		{`mutation($shop: ID!) { shippingRateCreate(shopId: $shop, input: {name: "Mine", price: {amount: "0.00", currencyCode: "USD"}}) { shippingRate { id } } }`},
+		{`mutation($rate: ID!) { shippingRateUpdate(id: $rate, input: {name: "Mine", price: {amount: "0.00", currencyCode: "USD"}}) { shippingRate { id } } }`},
+		{`mutation($rate: ID!) { shippingRateDelete(id: $rate) { deletedId } }`},
+		{`mutation($shop: ID!) { taxRateSet(shopId: $shop, countryCode: "US", rateBps: 0) { taxRate { id } } }`},
+		{`mutation($shop: ID!) { shopTaxesIncludedUpdate(shopId: $shop, taxesIncluded: true) { shop { id } } }`},
+	} {
+		vars := map[string]any{"shop": s.id}
+		if strings.Contains(c.doc, "$rate") {
+			vars = map[string]any{"rate": rate}
+		}
+		if r := send(t, w.base, queryBody(c.doc, vars), auth); r.code() != "FORBIDDEN" {
+			t.Errorf("%s by another seller: %s", c.doc, r.Raw)
+		}
+	}
+	var shop struct {
+		Node struct {
+			TaxesIncluded bool
+			ShippingRates []struct {
+				ID, Name string
+				Price    money
+			}
+			TaxRates []struct {
+				CountryCode string
+				RateBps     int
+			}
+		}
+	}
+	w.gql("", `query($id: ID!) { node(id: $id) { ... on Shop { taxesIncluded shippingRates { id name price { amount currencyCode } } taxRates { countryCode rateBps } } } }`,
+		map[string]any{"id": s.id}, &shop)
+	if n := shop.Node; n.TaxesIncluded || len(n.ShippingRates) != 1 || n.ShippingRates[0].ID != rate || n.ShippingRates[0].Price.Amount != "5.00" ||
+		len(n.TaxRates) != 1 || n.TaxRates[0].RateBps != 500 {
+		t.Fatalf("the shop's rates after the intruder: %+v", n)
+	}
+	// The owner's own changes: a rate in another currency is refused.
+	var out struct {
+		ShippingRateCreate struct{ UserErrors []costUserError }
+	}
+	w.gql(s.token, `mutation($shop: ID!) { shippingRateCreate(shopId: $shop, input: {name: "Euro", price: {amount: "1.00", currencyCode: "EUR"}}) { userErrors { field message code } } }`,
+		map[string]any{"shop": s.id}, &out)
+	if errs := out.ShippingRateCreate.UserErrors; len(errs) != 1 || errs[0].Code != "CURRENCY_MISMATCH" {
+		t.Fatalf("a rate in euros for a dollar shop: %+v", out)
+	}
+}
