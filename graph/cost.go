@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"showcase/auth"
 	"showcase/graph/model"
@@ -235,7 +236,7 @@ func addressProblems(in model.CheckoutInput, p store.Problems) store.Problems {
 		return p
 	}
 	for _, e := range p {
-		if len(e.Field) >= len("shippingAddress") && e.Field[:len("shippingAddress")] == "shippingAddress" {
+		if strings.HasPrefix(e.Field, "shippingAddress") {
 			e.Field = "addressId"
 		}
 	}

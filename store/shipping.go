@@ -114,6 +114,9 @@ func (db *DB) UpdateShippingRate(ctx context.Context, id int64, f ShippingRateFi
 	var r ShippingRate
 	err := db.GetContext(ctx, &r, `UPDATE shipping_rates SET country_code = $2, name = $3, price_amount = $4, free_over_amount = $5
 		WHERE id = $1 RETURNING `+shippingRateColumns, id, nullCountry(f.CountryCode), strings.TrimSpace(f.Name), f.PriceAmount, f.FreeOverAmount)
+	if isNoRows(err) {
+		return nil, nil, Errorf(ENotFound, "shipping rate not found")
+	}
 	return rateResult(&r, err, "shipping rate", MaxShippingRates)
 }
 
