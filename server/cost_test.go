@@ -17,7 +17,6 @@ type costWorld struct {
 	t    *testing.T
 	db   *store.DB
 	base string
-	n    int
 }
 
 func newCostWorld(t *testing.T) *costWorld {
