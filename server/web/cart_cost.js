@@ -45,6 +45,11 @@ export function cartCostView(cart, changed) {
       el("label", { class: "delivery" }, "Delivery", options),
       g.totalTaxAmount && Number(g.totalTaxAmount.amount) > 0 ? el("p", { class: "muted tax-note" }, g.taxesIncluded ? `Includes ${money(g.totalTaxAmount)} tax` : `Tax ${money(g.totalTaxAmount)}`) : null);
   });
+  // Lines whose product is no longer sold belong to no delivery group: shown apart, as checkout refuses them.
+  const grouped = new Set(cart.deliveryGroups.flatMap((g) => g.cartLines.map((l) => l.id)));
+  const unsold = cart.lines.filter((l) => !grouped.has(l.id));
+  if (unsold.length) groups.push(el("section", { class: "delivery-group unsold" }, el("h3", {}, "No longer sold"),
+    el("ul", { class: "cart-lines" }, unsold.map((l) => el("li", {}, `${l.quantity} × ${l.variant ? l.variant.product.title : "an item that is no longer available"}`)))));
   const c = cart.cost;
   const row = (label, value, cls) => el("div", { class: "cost-row " + (cls || "") }, el("span", {}, label), el("span", { class: "amount" }, value));
   const totals = c ? el("div", { class: "cart-cost" },
