@@ -183,3 +183,10 @@ func CanManageApp(v Viewer, app *store.App, shop *store.Shop) bool {
 	}
 	return v.IsAdmin() || app.CreatedBy == v.User.ID || (shop != nil && CanManageShop(v, shop))
 }
+
+// CanSeeAddress reports whether the viewer may see, use (check out with, ship
+// a cart to) and change a saved address: its owner in person only; apps and
+// everyone else are told it does not exist.
+func CanSeeAddress(v Viewer, a *store.CustomerAddress) bool {
+	return v.InPerson() && a.UserID == v.User.ID
+}

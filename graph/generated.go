@@ -38,6 +38,7 @@ type ResolverRoot interface {
 	Comment() CommentResolver
 	ContentMetrics() ContentMetricsResolver
 	LiveSession() LiveSessionResolver
+	MailingAddress() MailingAddressResolver
 	MediaImage() MediaImageResolver
 	Mutation() MutationResolver
 	Order() OrderResolver
@@ -47,8 +48,10 @@ type ResolverRoot interface {
 	ProductVariant() ProductVariantResolver
 	ProductVideo() ProductVideoResolver
 	Query() QueryResolver
+	ShippingRate() ShippingRateResolver
 	Shop() ShopResolver
 	Subscription() SubscriptionResolver
+	TaxRate() TaxRateResolver
 	User() UserResolver
 	Video() VideoResolver
 }
@@ -95,17 +98,54 @@ type ComplexityRoot struct {
 	}
 
 	Cart struct {
-		ID            func(childComplexity int) int
-		Lines         func(childComplexity int) int
-		TotalQuantity func(childComplexity int) int
+		Cost                func(childComplexity int) int
+		DeliveryAddress     func(childComplexity int) int
+		DeliveryCountryCode func(childComplexity int) int
+		DeliveryGroups      func(childComplexity int) int
+		ID                  func(childComplexity int) int
+		Lines               func(childComplexity int) int
+		TotalQuantity       func(childComplexity int) int
+	}
+
+	CartCost struct {
+		SubtotalAmount      func(childComplexity int) int
+		TotalAmount         func(childComplexity int) int
+		TotalShippingAmount func(childComplexity int) int
+		TotalTaxAmount      func(childComplexity int) int
+	}
+
+	CartDeliveryGroup struct {
+		CartLines              func(childComplexity int) int
+		DeliveryOptions        func(childComplexity int) int
+		ID                     func(childComplexity int) int
+		SelectedDeliveryOption func(childComplexity int) int
+		Shop                   func(childComplexity int) int
+		SubtotalAmount         func(childComplexity int) int
+		TaxesIncluded          func(childComplexity int) int
+		TotalAmount            func(childComplexity int) int
+		TotalTaxAmount         func(childComplexity int) int
+	}
+
+	CartDeliveryOption struct {
+		EstimatedCost func(childComplexity int) int
+		Handle        func(childComplexity int) int
+		Title         func(childComplexity int) int
 	}
 
 	CartLine struct {
+		Cost          func(childComplexity int) int
 		ID            func(childComplexity int) int
 		Quantity      func(childComplexity int) int
 		SeenUnitPrice func(childComplexity int) int
 		SourceContent func(childComplexity int) int
 		Variant       func(childComplexity int) int
+	}
+
+	CartLineCost struct {
+		AmountPerQuantity func(childComplexity int) int
+		SubtotalAmount    func(childComplexity int) int
+		TaxAmount         func(childComplexity int) int
+		TotalAmount       func(childComplexity int) int
 	}
 
 	CartPayload struct {
@@ -204,6 +244,21 @@ type ComplexityRoot struct {
 		Window             func(childComplexity int) int
 	}
 
+	CustomerAddressDeletePayload struct {
+		DeletedCustomerAddressID func(childComplexity int) int
+		UserErrors               func(childComplexity int) int
+	}
+
+	CustomerAddressPayload struct {
+		CustomerAddress func(childComplexity int) int
+		UserErrors      func(childComplexity int) int
+	}
+
+	CustomerDefaultAddressPayload struct {
+		Customer   func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	EventsDropped struct {
 		Count func(childComplexity int) int
 	}
@@ -270,6 +325,29 @@ type ComplexityRoot struct {
 		Ok func(childComplexity int) int
 	}
 
+	MailingAddress struct {
+		City        func(childComplexity int) int
+		CountryCode func(childComplexity int) int
+		ID          func(childComplexity int) int
+		IsDefault   func(childComplexity int) int
+		Line1       func(childComplexity int) int
+		Line2       func(childComplexity int) int
+		Name        func(childComplexity int) int
+		Phone       func(childComplexity int) int
+		PostalCode  func(childComplexity int) int
+		Region      func(childComplexity int) int
+	}
+
+	MailingAddressConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	MailingAddressEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	MediaConnection struct {
 		Edges    func(childComplexity int) int
 		PageInfo func(childComplexity int) int
@@ -299,42 +377,54 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		CancelOrder            func(childComplexity int, id string) int
-		CartLinesAdd           func(childComplexity int, lines []*model.CartLineInput) int
-		CartLinesRemove        func(childComplexity int, lineIds []string) int
-		CartLinesUpdate        func(childComplexity int, lines []*model.CartLineUpdateInput) int
-		Checkout               func(childComplexity int, input model.CheckoutInput) int
-		CollectionCreate       func(childComplexity int, input model.CollectionCreateInput) int
-		CollectionDelete       func(childComplexity int, id string) int
-		CollectionSetProducts  func(childComplexity int, id string, productIds []string) int
-		CollectionUpdate       func(childComplexity int, input model.CollectionUpdateInput) int
-		CommentOnContent       func(childComplexity int, contentID string, body string) int
-		CreateApp              func(childComplexity int, input model.CreateAppInput) int
-		CreateProduct          func(childComplexity int, input model.CreateProductInput) int
-		CreateShop             func(childComplexity int, input model.CreateShopInput) int
-		EndLiveSession         func(childComplexity int, id string) int
-		FulfillOrder           func(childComplexity int, input model.FulfillOrderInput) int
-		LikeContent            func(childComplexity int, contentID string) int
-		LogIn                  func(childComplexity int, input model.LogInInput) int
-		LogOut                 func(childComplexity int, refreshToken string) int
-		MarkDelivered          func(childComplexity int, id string) int
-		PinLiveProduct         func(childComplexity int, sessionID string, productID string) int
-		ProductMediaAdd        func(childComplexity int, productID string, media []*model.ProductMediaInput) int
-		ProductMediaRemove     func(childComplexity int, productID string, mediaIds []string) int
-		ProductMediaReorder    func(childComplexity int, productID string, mediaIds []string) int
-		ProductVariantSetImage func(childComplexity int, variantID string, imageID *string) int
-		PublishVideo           func(childComplexity int, input model.PublishVideoInput) int
-		RecordEvents           func(childComplexity int, events []*model.EngagementEventInput) int
-		RefreshSession         func(childComplexity int, refreshToken string) int
-		RevokeApp              func(childComplexity int, id string) int
-		RotateAppSecret        func(childComplexity int, id string) int
-		ScheduleLiveSession    func(childComplexity int, input model.ScheduleLiveSessionInput) int
-		SetInventory           func(childComplexity int, input model.SetInventoryInput) int
-		SignUp                 func(childComplexity int, input model.SignUpInput) int
-		StartLiveSession       func(childComplexity int, id string) int
-		UnlikeContent          func(childComplexity int, contentID string) int
-		UpdateProduct          func(childComplexity int, input model.UpdateProductInput) int
-		UpdateShop             func(childComplexity int, input model.UpdateShopInput) int
+		CancelOrder                       func(childComplexity int, id string) int
+		CartDeliveryAddressUpdate         func(childComplexity int, cartID string, countryCode *string, deliveryAddressID *string) int
+		CartLinesAdd                      func(childComplexity int, lines []*model.CartLineInput) int
+		CartLinesRemove                   func(childComplexity int, lineIds []string) int
+		CartLinesUpdate                   func(childComplexity int, lines []*model.CartLineUpdateInput) int
+		CartSelectedDeliveryOptionsUpdate func(childComplexity int, cartID string, selectedDeliveryOptions []*model.CartSelectedDeliveryOptionInput) int
+		Checkout                          func(childComplexity int, input model.CheckoutInput) int
+		CollectionCreate                  func(childComplexity int, input model.CollectionCreateInput) int
+		CollectionDelete                  func(childComplexity int, id string) int
+		CollectionSetProducts             func(childComplexity int, id string, productIds []string) int
+		CollectionUpdate                  func(childComplexity int, input model.CollectionUpdateInput) int
+		CommentOnContent                  func(childComplexity int, contentID string, body string) int
+		CreateApp                         func(childComplexity int, input model.CreateAppInput) int
+		CreateProduct                     func(childComplexity int, input model.CreateProductInput) int
+		CreateShop                        func(childComplexity int, input model.CreateShopInput) int
+		CustomerAddressCreate             func(childComplexity int, address model.AddressInput, defaultAddress *bool) int
+		CustomerAddressDelete             func(childComplexity int, id string) int
+		CustomerAddressUpdate             func(childComplexity int, id string, address model.AddressInput, defaultAddress *bool) int
+		CustomerDefaultAddressUpdate      func(childComplexity int, addressID string) int
+		EndLiveSession                    func(childComplexity int, id string) int
+		FulfillOrder                      func(childComplexity int, input model.FulfillOrderInput) int
+		LikeContent                       func(childComplexity int, contentID string) int
+		LogIn                             func(childComplexity int, input model.LogInInput) int
+		LogOut                            func(childComplexity int, refreshToken string) int
+		MarkDelivered                     func(childComplexity int, id string) int
+		PinLiveProduct                    func(childComplexity int, sessionID string, productID string) int
+		ProductMediaAdd                   func(childComplexity int, productID string, media []*model.ProductMediaInput) int
+		ProductMediaRemove                func(childComplexity int, productID string, mediaIds []string) int
+		ProductMediaReorder               func(childComplexity int, productID string, mediaIds []string) int
+		ProductVariantSetImage            func(childComplexity int, variantID string, imageID *string) int
+		PublishVideo                      func(childComplexity int, input model.PublishVideoInput) int
+		RecordEvents                      func(childComplexity int, events []*model.EngagementEventInput) int
+		RefreshSession                    func(childComplexity int, refreshToken string) int
+		RevokeApp                         func(childComplexity int, id string) int
+		RotateAppSecret                   func(childComplexity int, id string) int
+		ScheduleLiveSession               func(childComplexity int, input model.ScheduleLiveSessionInput) int
+		SetInventory                      func(childComplexity int, input model.SetInventoryInput) int
+		ShippingRateCreate                func(childComplexity int, shopID string, input model.ShippingRateInput) int
+		ShippingRateDelete                func(childComplexity int, id string) int
+		ShippingRateUpdate                func(childComplexity int, id string, input model.ShippingRateInput) int
+		ShopTaxesIncludedUpdate           func(childComplexity int, shopID string, taxesIncluded bool) int
+		SignUp                            func(childComplexity int, input model.SignUpInput) int
+		StartLiveSession                  func(childComplexity int, id string) int
+		TaxRateDelete                     func(childComplexity int, id string) int
+		TaxRateSet                        func(childComplexity int, shopID string, countryCode *string, title *string, rateBps int) int
+		UnlikeContent                     func(childComplexity int, contentID string) int
+		UpdateProduct                     func(childComplexity int, input model.UpdateProductInput) int
+		UpdateShop                        func(childComplexity int, input model.UpdateShopInput) int
 	}
 
 	Order struct {
@@ -351,11 +441,16 @@ type ComplexityRoot struct {
 		Number          func(childComplexity int) int
 		PaidAt          func(childComplexity int) int
 		ShippingAddress func(childComplexity int) int
+		ShippingLine    func(childComplexity int) int
 		Shop            func(childComplexity int) int
 		SourceContent   func(childComplexity int) int
 		Status          func(childComplexity int) int
 		Subtotal        func(childComplexity int) int
+		TaxLines        func(childComplexity int) int
+		TaxesIncluded   func(childComplexity int) int
 		Total           func(childComplexity int) int
+		TotalShipping   func(childComplexity int) int
+		TotalTax        func(childComplexity int) int
 		TrackingNumber  func(childComplexity int) int
 	}
 
@@ -375,6 +470,7 @@ type ComplexityRoot struct {
 		Quantity      func(childComplexity int) int
 		SKU           func(childComplexity int) int
 		SourceContent func(childComplexity int) int
+		Tax           func(childComplexity int) int
 		Title         func(childComplexity int) int
 		Total         func(childComplexity int) int
 		UnitPrice     func(childComplexity int) int
@@ -499,6 +595,11 @@ type ComplexityRoot struct {
 		Viewer                 func(childComplexity int) int
 	}
 
+	RateDeletePayload struct {
+		DeletedID  func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	RecordEventsPayload struct {
 		Accepted   func(childComplexity int) int
 		UserErrors func(childComplexity int) int
@@ -512,6 +613,24 @@ type ComplexityRoot struct {
 	SearchResultItemEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	ShippingLine struct {
+		Price func(childComplexity int) int
+		Title func(childComplexity int) int
+	}
+
+	ShippingRate struct {
+		CountryCode func(childComplexity int) int
+		FreeOver    func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Name        func(childComplexity int) int
+		Price       func(childComplexity int) int
+	}
+
+	ShippingRatePayload struct {
+		ShippingRate func(childComplexity int) int
+		UserErrors   func(childComplexity int) int
 	}
 
 	Shop struct {
@@ -530,6 +649,9 @@ type ComplexityRoot struct {
 		Orders           func(childComplexity int, first *int, after *string) int
 		Owner            func(childComplexity int) int
 		Products         func(childComplexity int, first *int, after *string) int
+		ShippingRates    func(childComplexity int) int
+		TaxRates         func(childComplexity int) int
+		TaxesIncluded    func(childComplexity int) int
 		Videos           func(childComplexity int, first *int, after *string) int
 	}
 
@@ -565,16 +687,36 @@ type ComplexityRoot struct {
 		UnitsSold     func(childComplexity int) int
 	}
 
+	TaxLine struct {
+		Price   func(childComplexity int) int
+		RateBps func(childComplexity int) int
+		Title   func(childComplexity int) int
+	}
+
+	TaxRate struct {
+		CountryCode func(childComplexity int) int
+		ID          func(childComplexity int) int
+		RateBps     func(childComplexity int) int
+		Title       func(childComplexity int) int
+	}
+
+	TaxRatePayload struct {
+		TaxRate    func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	User struct {
-		AvatarURL     func(childComplexity int) int
-		Cart          func(childComplexity int) int
-		DisplayName   func(childComplexity int) int
-		FollowerCount func(childComplexity int) int
-		Handle        func(childComplexity int) int
-		ID            func(childComplexity int) int
-		IsCreator     func(childComplexity int) int
-		Orders        func(childComplexity int, first *int, after *string) int
-		Shops         func(childComplexity int, first *int, after *string) int
+		Addresses      func(childComplexity int, first *int, after *string) int
+		AvatarURL      func(childComplexity int) int
+		Cart           func(childComplexity int) int
+		DefaultAddress func(childComplexity int) int
+		DisplayName    func(childComplexity int) int
+		FollowerCount  func(childComplexity int) int
+		Handle         func(childComplexity int) int
+		ID             func(childComplexity int) int
+		IsCreator      func(childComplexity int) int
+		Orders         func(childComplexity int, first *int, after *string) int
+		Shops          func(childComplexity int, first *int, after *string) int
 	}
 
 	UserError struct {
@@ -639,6 +781,10 @@ type CartResolver interface {
 	ID(ctx context.Context, obj *store.Cart) (string, error)
 	Lines(ctx context.Context, obj *store.Cart) ([]*store.CartLine, error)
 	TotalQuantity(ctx context.Context, obj *store.Cart) (int, error)
+	Cost(ctx context.Context, obj *store.Cart) (*model.CartCost, error)
+	DeliveryGroups(ctx context.Context, obj *store.Cart) ([]*model.CartDeliveryGroup, error)
+	DeliveryCountryCode(ctx context.Context, obj *store.Cart) (*string, error)
+	DeliveryAddress(ctx context.Context, obj *store.Cart) (*store.CustomerAddress, error)
 }
 type CartLineResolver interface {
 	ID(ctx context.Context, obj *store.CartLine) (string, error)
@@ -646,6 +792,7 @@ type CartLineResolver interface {
 
 	SourceContent(ctx context.Context, obj *store.CartLine) (store.Content, error)
 	SeenUnitPrice(ctx context.Context, obj *store.CartLine) (*store.Money, error)
+	Cost(ctx context.Context, obj *store.CartLine) (*model.CartLineCost, error)
 }
 type CollectionResolver interface {
 	ID(ctx context.Context, obj *store.Collection) (string, error)
@@ -687,6 +834,9 @@ type LiveSessionResolver interface {
 
 	PinnedProduct(ctx context.Context, obj *store.LiveSession) (*store.Product, error)
 	ViewerCount(ctx context.Context, obj *store.LiveSession) (int, error)
+}
+type MailingAddressResolver interface {
+	ID(ctx context.Context, obj *store.CustomerAddress) (string, error)
 }
 type MediaImageResolver interface {
 	ID(ctx context.Context, obj *store.MediaImage) (string, error)
@@ -732,6 +882,18 @@ type MutationResolver interface {
 	LikeContent(ctx context.Context, contentID string) (*model.LikePayload, error)
 	UnlikeContent(ctx context.Context, contentID string) (*model.LikePayload, error)
 	CommentOnContent(ctx context.Context, contentID string, body string) (*model.CommentPayload, error)
+	ShippingRateCreate(ctx context.Context, shopID string, input model.ShippingRateInput) (*model.ShippingRatePayload, error)
+	ShippingRateUpdate(ctx context.Context, id string, input model.ShippingRateInput) (*model.ShippingRatePayload, error)
+	ShippingRateDelete(ctx context.Context, id string) (*model.RateDeletePayload, error)
+	TaxRateSet(ctx context.Context, shopID string, countryCode *string, title *string, rateBps int) (*model.TaxRatePayload, error)
+	TaxRateDelete(ctx context.Context, id string) (*model.RateDeletePayload, error)
+	ShopTaxesIncludedUpdate(ctx context.Context, shopID string, taxesIncluded bool) (*model.ShopPayload, error)
+	CartDeliveryAddressUpdate(ctx context.Context, cartID string, countryCode *string, deliveryAddressID *string) (*model.CartPayload, error)
+	CartSelectedDeliveryOptionsUpdate(ctx context.Context, cartID string, selectedDeliveryOptions []*model.CartSelectedDeliveryOptionInput) (*model.CartPayload, error)
+	CustomerAddressCreate(ctx context.Context, address model.AddressInput, defaultAddress *bool) (*model.CustomerAddressPayload, error)
+	CustomerAddressUpdate(ctx context.Context, id string, address model.AddressInput, defaultAddress *bool) (*model.CustomerAddressPayload, error)
+	CustomerAddressDelete(ctx context.Context, id string) (*model.CustomerAddressDeletePayload, error)
+	CustomerDefaultAddressUpdate(ctx context.Context, addressID string) (*model.CustomerDefaultAddressPayload, error)
 }
 type OrderResolver interface {
 	ID(ctx context.Context, obj *store.Order) (string, error)
@@ -743,12 +905,20 @@ type OrderResolver interface {
 
 	SourceContent(ctx context.Context, obj *store.Order) (store.Content, error)
 	Creator(ctx context.Context, obj *store.Order) (*store.User, error)
+
+	ShippingLine(ctx context.Context, obj *store.Order) (*model.ShippingLine, error)
+	TotalShipping(ctx context.Context, obj *store.Order) (*store.Money, error)
+	TotalTax(ctx context.Context, obj *store.Order) (*store.Money, error)
+
+	TaxLines(ctx context.Context, obj *store.Order) ([]*model.TaxLine, error)
 }
 type OrderLineResolver interface {
 	Variant(ctx context.Context, obj *store.OrderLine) (*store.ProductVariant, error)
 
 	SourceContent(ctx context.Context, obj *store.OrderLine) (store.Content, error)
 	Creator(ctx context.Context, obj *store.OrderLine) (*store.User, error)
+
+	Tax(ctx context.Context, obj *store.OrderLine) (*store.Money, error)
 }
 type ProductResolver interface {
 	ID(ctx context.Context, obj *store.Product) (string, error)
@@ -795,6 +965,12 @@ type QueryResolver interface {
 	RecommendedProducts(ctx context.Context, first *int, after *string) (*model.ProductConnection, error)
 	Search(ctx context.Context, query string, types []string, first *int, after *string) (*model.SearchResultItemConnection, error)
 }
+type ShippingRateResolver interface {
+	ID(ctx context.Context, obj *store.ShippingRate) (string, error)
+
+	Price(ctx context.Context, obj *store.ShippingRate) (*store.Money, error)
+	FreeOver(ctx context.Context, obj *store.ShippingRate) (*store.Money, error)
+}
 type ShopResolver interface {
 	ID(ctx context.Context, obj *store.Shop) (string, error)
 
@@ -807,9 +983,15 @@ type ShopResolver interface {
 	Orders(ctx context.Context, obj *store.Shop, first *int, after *string) (*model.OrderConnection, error)
 	Collections(ctx context.Context, obj *store.Shop, first *int, after *string) (*model.CollectionConnection, error)
 	Collection(ctx context.Context, obj *store.Shop, handle string) (*store.Collection, error)
+
+	ShippingRates(ctx context.Context, obj *store.Shop) ([]*store.ShippingRate, error)
+	TaxRates(ctx context.Context, obj *store.Shop) ([]*store.TaxRate, error)
 }
 type SubscriptionResolver interface {
 	LiveSessionEvents(ctx context.Context, sessionID string) (<-chan model.LiveSessionEvent, error)
+}
+type TaxRateResolver interface {
+	ID(ctx context.Context, obj *store.TaxRate) (string, error)
 }
 type UserResolver interface {
 	ID(ctx context.Context, obj *store.User) (string, error)
@@ -817,6 +999,8 @@ type UserResolver interface {
 	Cart(ctx context.Context, obj *store.User) (*store.Cart, error)
 	Shops(ctx context.Context, obj *store.User, first *int, after *string) (*model.ShopConnection, error)
 	Orders(ctx context.Context, obj *store.User, first *int, after *string) (*model.OrderConnection, error)
+	Addresses(ctx context.Context, obj *store.User, first *int, after *string) (*model.MailingAddressConnection, error)
+	DefaultAddress(ctx context.Context, obj *store.User) (*store.CustomerAddress, error)
 }
 type VideoResolver interface {
 	ID(ctx context.Context, obj *store.Video) (string, error)
@@ -989,6 +1173,30 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuthPayload.UserErrors(childComplexity), true
 
+	case "Cart.cost":
+		if e.ComplexityRoot.Cart.Cost == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cart.Cost(childComplexity), true
+	case "Cart.deliveryAddress":
+		if e.ComplexityRoot.Cart.DeliveryAddress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cart.DeliveryAddress(childComplexity), true
+	case "Cart.deliveryCountryCode":
+		if e.ComplexityRoot.Cart.DeliveryCountryCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cart.DeliveryCountryCode(childComplexity), true
+	case "Cart.deliveryGroups":
+		if e.ComplexityRoot.Cart.DeliveryGroups == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cart.DeliveryGroups(childComplexity), true
 	case "Cart.id":
 		if e.ComplexityRoot.Cart.ID == nil {
 			break
@@ -1008,6 +1216,111 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Cart.TotalQuantity(childComplexity), true
 
+	case "CartCost.subtotalAmount":
+		if e.ComplexityRoot.CartCost.SubtotalAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartCost.SubtotalAmount(childComplexity), true
+	case "CartCost.totalAmount":
+		if e.ComplexityRoot.CartCost.TotalAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartCost.TotalAmount(childComplexity), true
+	case "CartCost.totalShippingAmount":
+		if e.ComplexityRoot.CartCost.TotalShippingAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartCost.TotalShippingAmount(childComplexity), true
+	case "CartCost.totalTaxAmount":
+		if e.ComplexityRoot.CartCost.TotalTaxAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartCost.TotalTaxAmount(childComplexity), true
+
+	case "CartDeliveryGroup.cartLines":
+		if e.ComplexityRoot.CartDeliveryGroup.CartLines == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryGroup.CartLines(childComplexity), true
+	case "CartDeliveryGroup.deliveryOptions":
+		if e.ComplexityRoot.CartDeliveryGroup.DeliveryOptions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryGroup.DeliveryOptions(childComplexity), true
+	case "CartDeliveryGroup.id":
+		if e.ComplexityRoot.CartDeliveryGroup.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryGroup.ID(childComplexity), true
+	case "CartDeliveryGroup.selectedDeliveryOption":
+		if e.ComplexityRoot.CartDeliveryGroup.SelectedDeliveryOption == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryGroup.SelectedDeliveryOption(childComplexity), true
+	case "CartDeliveryGroup.shop":
+		if e.ComplexityRoot.CartDeliveryGroup.Shop == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryGroup.Shop(childComplexity), true
+	case "CartDeliveryGroup.subtotalAmount":
+		if e.ComplexityRoot.CartDeliveryGroup.SubtotalAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryGroup.SubtotalAmount(childComplexity), true
+	case "CartDeliveryGroup.taxesIncluded":
+		if e.ComplexityRoot.CartDeliveryGroup.TaxesIncluded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryGroup.TaxesIncluded(childComplexity), true
+	case "CartDeliveryGroup.totalAmount":
+		if e.ComplexityRoot.CartDeliveryGroup.TotalAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryGroup.TotalAmount(childComplexity), true
+	case "CartDeliveryGroup.totalTaxAmount":
+		if e.ComplexityRoot.CartDeliveryGroup.TotalTaxAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryGroup.TotalTaxAmount(childComplexity), true
+
+	case "CartDeliveryOption.estimatedCost":
+		if e.ComplexityRoot.CartDeliveryOption.EstimatedCost == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryOption.EstimatedCost(childComplexity), true
+	case "CartDeliveryOption.handle":
+		if e.ComplexityRoot.CartDeliveryOption.Handle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryOption.Handle(childComplexity), true
+	case "CartDeliveryOption.title":
+		if e.ComplexityRoot.CartDeliveryOption.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryOption.Title(childComplexity), true
+
+	case "CartLine.cost":
+		if e.ComplexityRoot.CartLine.Cost == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartLine.Cost(childComplexity), true
 	case "CartLine.id":
 		if e.ComplexityRoot.CartLine.ID == nil {
 			break
@@ -1038,6 +1351,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CartLine.Variant(childComplexity), true
+
+	case "CartLineCost.amountPerQuantity":
+		if e.ComplexityRoot.CartLineCost.AmountPerQuantity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartLineCost.AmountPerQuantity(childComplexity), true
+	case "CartLineCost.subtotalAmount":
+		if e.ComplexityRoot.CartLineCost.SubtotalAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartLineCost.SubtotalAmount(childComplexity), true
+	case "CartLineCost.taxAmount":
+		if e.ComplexityRoot.CartLineCost.TaxAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartLineCost.TaxAmount(childComplexity), true
+	case "CartLineCost.totalAmount":
+		if e.ComplexityRoot.CartLineCost.TotalAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartLineCost.TotalAmount(childComplexity), true
 
 	case "CartPayload.cart":
 		if e.ComplexityRoot.CartPayload.Cart == nil {
@@ -1382,6 +1720,45 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ContentMetrics.Window(childComplexity), true
 
+	case "CustomerAddressDeletePayload.deletedCustomerAddressId":
+		if e.ComplexityRoot.CustomerAddressDeletePayload.DeletedCustomerAddressID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerAddressDeletePayload.DeletedCustomerAddressID(childComplexity), true
+	case "CustomerAddressDeletePayload.userErrors":
+		if e.ComplexityRoot.CustomerAddressDeletePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerAddressDeletePayload.UserErrors(childComplexity), true
+
+	case "CustomerAddressPayload.customerAddress":
+		if e.ComplexityRoot.CustomerAddressPayload.CustomerAddress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerAddressPayload.CustomerAddress(childComplexity), true
+	case "CustomerAddressPayload.userErrors":
+		if e.ComplexityRoot.CustomerAddressPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerAddressPayload.UserErrors(childComplexity), true
+
+	case "CustomerDefaultAddressPayload.customer":
+		if e.ComplexityRoot.CustomerDefaultAddressPayload.Customer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerDefaultAddressPayload.Customer(childComplexity), true
+	case "CustomerDefaultAddressPayload.userErrors":
+		if e.ComplexityRoot.CustomerDefaultAddressPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerDefaultAddressPayload.UserErrors(childComplexity), true
+
 	case "EventsDropped.count":
 		if e.ComplexityRoot.EventsDropped.Count == nil {
 			break
@@ -1628,6 +2005,93 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LogOutPayload.Ok(childComplexity), true
 
+	case "MailingAddress.city":
+		if e.ComplexityRoot.MailingAddress.City == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MailingAddress.City(childComplexity), true
+	case "MailingAddress.countryCode":
+		if e.ComplexityRoot.MailingAddress.CountryCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MailingAddress.CountryCode(childComplexity), true
+	case "MailingAddress.id":
+		if e.ComplexityRoot.MailingAddress.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MailingAddress.ID(childComplexity), true
+	case "MailingAddress.isDefault":
+		if e.ComplexityRoot.MailingAddress.IsDefault == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MailingAddress.IsDefault(childComplexity), true
+	case "MailingAddress.line1":
+		if e.ComplexityRoot.MailingAddress.Line1 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MailingAddress.Line1(childComplexity), true
+	case "MailingAddress.line2":
+		if e.ComplexityRoot.MailingAddress.Line2 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MailingAddress.Line2(childComplexity), true
+	case "MailingAddress.name":
+		if e.ComplexityRoot.MailingAddress.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MailingAddress.Name(childComplexity), true
+	case "MailingAddress.phone":
+		if e.ComplexityRoot.MailingAddress.Phone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MailingAddress.Phone(childComplexity), true
+	case "MailingAddress.postalCode":
+		if e.ComplexityRoot.MailingAddress.PostalCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MailingAddress.PostalCode(childComplexity), true
+	case "MailingAddress.region":
+		if e.ComplexityRoot.MailingAddress.Region == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MailingAddress.Region(childComplexity), true
+
+	case "MailingAddressConnection.edges":
+		if e.ComplexityRoot.MailingAddressConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MailingAddressConnection.Edges(childComplexity), true
+	case "MailingAddressConnection.pageInfo":
+		if e.ComplexityRoot.MailingAddressConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MailingAddressConnection.PageInfo(childComplexity), true
+
+	case "MailingAddressEdge.cursor":
+		if e.ComplexityRoot.MailingAddressEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MailingAddressEdge.Cursor(childComplexity), true
+	case "MailingAddressEdge.node":
+		if e.ComplexityRoot.MailingAddressEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MailingAddressEdge.Node(childComplexity), true
+
 	case "MediaConnection.edges":
 		if e.ComplexityRoot.MediaConnection.Edges == nil {
 			break
@@ -1722,6 +2186,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CancelOrder(childComplexity, args["id"].(string)), true
+	case "Mutation.cartDeliveryAddressUpdate":
+		if e.ComplexityRoot.Mutation.CartDeliveryAddressUpdate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cartDeliveryAddressUpdate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CartDeliveryAddressUpdate(childComplexity, args["cartId"].(string), args["countryCode"].(*string), args["deliveryAddressId"].(*string)), true
 	case "Mutation.cartLinesAdd":
 		if e.ComplexityRoot.Mutation.CartLinesAdd == nil {
 			break
@@ -1755,6 +2230,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CartLinesUpdate(childComplexity, args["lines"].([]*model.CartLineUpdateInput)), true
+	case "Mutation.cartSelectedDeliveryOptionsUpdate":
+		if e.ComplexityRoot.Mutation.CartSelectedDeliveryOptionsUpdate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cartSelectedDeliveryOptionsUpdate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CartSelectedDeliveryOptionsUpdate(childComplexity, args["cartId"].(string), args["selectedDeliveryOptions"].([]*model.CartSelectedDeliveryOptionInput)), true
 	case "Mutation.checkout":
 		if e.ComplexityRoot.Mutation.Checkout == nil {
 			break
@@ -1854,6 +2340,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateShop(childComplexity, args["input"].(model.CreateShopInput)), true
+	case "Mutation.customerAddressCreate":
+		if e.ComplexityRoot.Mutation.CustomerAddressCreate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_customerAddressCreate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CustomerAddressCreate(childComplexity, args["address"].(model.AddressInput), args["defaultAddress"].(*bool)), true
+	case "Mutation.customerAddressDelete":
+		if e.ComplexityRoot.Mutation.CustomerAddressDelete == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_customerAddressDelete_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CustomerAddressDelete(childComplexity, args["id"].(string)), true
+	case "Mutation.customerAddressUpdate":
+		if e.ComplexityRoot.Mutation.CustomerAddressUpdate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_customerAddressUpdate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CustomerAddressUpdate(childComplexity, args["id"].(string), args["address"].(model.AddressInput), args["defaultAddress"].(*bool)), true
+	case "Mutation.customerDefaultAddressUpdate":
+		if e.ComplexityRoot.Mutation.CustomerDefaultAddressUpdate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_customerDefaultAddressUpdate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CustomerDefaultAddressUpdate(childComplexity, args["addressId"].(string)), true
 	case "Mutation.endLiveSession":
 		if e.ComplexityRoot.Mutation.EndLiveSession == nil {
 			break
@@ -2052,6 +2582,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetInventory(childComplexity, args["input"].(model.SetInventoryInput)), true
+	case "Mutation.shippingRateCreate":
+		if e.ComplexityRoot.Mutation.ShippingRateCreate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_shippingRateCreate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ShippingRateCreate(childComplexity, args["shopId"].(string), args["input"].(model.ShippingRateInput)), true
+	case "Mutation.shippingRateDelete":
+		if e.ComplexityRoot.Mutation.ShippingRateDelete == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_shippingRateDelete_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ShippingRateDelete(childComplexity, args["id"].(string)), true
+	case "Mutation.shippingRateUpdate":
+		if e.ComplexityRoot.Mutation.ShippingRateUpdate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_shippingRateUpdate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ShippingRateUpdate(childComplexity, args["id"].(string), args["input"].(model.ShippingRateInput)), true
+	case "Mutation.shopTaxesIncludedUpdate":
+		if e.ComplexityRoot.Mutation.ShopTaxesIncludedUpdate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_shopTaxesIncludedUpdate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ShopTaxesIncludedUpdate(childComplexity, args["shopId"].(string), args["taxesIncluded"].(bool)), true
 	case "Mutation.signUp":
 		if e.ComplexityRoot.Mutation.SignUp == nil {
 			break
@@ -2074,6 +2648,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.StartLiveSession(childComplexity, args["id"].(string)), true
+	case "Mutation.taxRateDelete":
+		if e.ComplexityRoot.Mutation.TaxRateDelete == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_taxRateDelete_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.TaxRateDelete(childComplexity, args["id"].(string)), true
+	case "Mutation.taxRateSet":
+		if e.ComplexityRoot.Mutation.TaxRateSet == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_taxRateSet_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.TaxRateSet(childComplexity, args["shopId"].(string), args["countryCode"].(*string), args["title"].(*string), args["rateBps"].(int)), true
 	case "Mutation.unlikeContent":
 		if e.ComplexityRoot.Mutation.UnlikeContent == nil {
 			break
@@ -2186,6 +2782,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Order.ShippingAddress(childComplexity), true
+	case "Order.shippingLine":
+		if e.ComplexityRoot.Order.ShippingLine == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.ShippingLine(childComplexity), true
 	case "Order.shop":
 		if e.ComplexityRoot.Order.Shop == nil {
 			break
@@ -2210,12 +2812,36 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Order.Subtotal(childComplexity), true
+	case "Order.taxLines":
+		if e.ComplexityRoot.Order.TaxLines == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.TaxLines(childComplexity), true
+	case "Order.taxesIncluded":
+		if e.ComplexityRoot.Order.TaxesIncluded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.TaxesIncluded(childComplexity), true
 	case "Order.total":
 		if e.ComplexityRoot.Order.Total == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Order.Total(childComplexity), true
+	case "Order.totalShipping":
+		if e.ComplexityRoot.Order.TotalShipping == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.TotalShipping(childComplexity), true
+	case "Order.totalTax":
+		if e.ComplexityRoot.Order.TotalTax == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.TotalTax(childComplexity), true
 	case "Order.trackingNumber":
 		if e.ComplexityRoot.Order.TrackingNumber == nil {
 			break
@@ -2279,6 +2905,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OrderLine.SourceContent(childComplexity), true
+	case "OrderLine.tax":
+		if e.ComplexityRoot.OrderLine.Tax == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLine.Tax(childComplexity), true
 	case "OrderLine.title":
 		if e.ComplexityRoot.OrderLine.Title == nil {
 			break
@@ -2831,6 +3463,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
 
+	case "RateDeletePayload.deletedId":
+		if e.ComplexityRoot.RateDeletePayload.DeletedID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RateDeletePayload.DeletedID(childComplexity), true
+	case "RateDeletePayload.userErrors":
+		if e.ComplexityRoot.RateDeletePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RateDeletePayload.UserErrors(childComplexity), true
+
 	case "RecordEventsPayload.accepted":
 		if e.ComplexityRoot.RecordEventsPayload.Accepted == nil {
 			break
@@ -2869,6 +3514,63 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SearchResultItemEdge.Node(childComplexity), true
+
+	case "ShippingLine.price":
+		if e.ComplexityRoot.ShippingLine.Price == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShippingLine.Price(childComplexity), true
+	case "ShippingLine.title":
+		if e.ComplexityRoot.ShippingLine.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShippingLine.Title(childComplexity), true
+
+	case "ShippingRate.countryCode":
+		if e.ComplexityRoot.ShippingRate.CountryCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShippingRate.CountryCode(childComplexity), true
+	case "ShippingRate.freeOver":
+		if e.ComplexityRoot.ShippingRate.FreeOver == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShippingRate.FreeOver(childComplexity), true
+	case "ShippingRate.id":
+		if e.ComplexityRoot.ShippingRate.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShippingRate.ID(childComplexity), true
+	case "ShippingRate.name":
+		if e.ComplexityRoot.ShippingRate.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShippingRate.Name(childComplexity), true
+	case "ShippingRate.price":
+		if e.ComplexityRoot.ShippingRate.Price == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShippingRate.Price(childComplexity), true
+
+	case "ShippingRatePayload.shippingRate":
+		if e.ComplexityRoot.ShippingRatePayload.ShippingRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShippingRatePayload.ShippingRate(childComplexity), true
+	case "ShippingRatePayload.userErrors":
+		if e.ComplexityRoot.ShippingRatePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShippingRatePayload.UserErrors(childComplexity), true
 
 	case "Shop.affiliateRateBps":
 		if e.ComplexityRoot.Shop.AffiliateRateBps == nil {
@@ -2995,6 +3697,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Shop.Products(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Shop.shippingRates":
+		if e.ComplexityRoot.Shop.ShippingRates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Shop.ShippingRates(childComplexity), true
+	case "Shop.taxRates":
+		if e.ComplexityRoot.Shop.TaxRates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Shop.TaxRates(childComplexity), true
+	case "Shop.taxesIncluded":
+		if e.ComplexityRoot.Shop.TaxesIncluded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Shop.TaxesIncluded(childComplexity), true
 	case "Shop.videos":
 		if e.ComplexityRoot.Shop.Videos == nil {
 			break
@@ -3102,6 +3822,74 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SurfaceSales.UnitsSold(childComplexity), true
 
+	case "TaxLine.price":
+		if e.ComplexityRoot.TaxLine.Price == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaxLine.Price(childComplexity), true
+	case "TaxLine.rateBps":
+		if e.ComplexityRoot.TaxLine.RateBps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaxLine.RateBps(childComplexity), true
+	case "TaxLine.title":
+		if e.ComplexityRoot.TaxLine.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaxLine.Title(childComplexity), true
+
+	case "TaxRate.countryCode":
+		if e.ComplexityRoot.TaxRate.CountryCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaxRate.CountryCode(childComplexity), true
+	case "TaxRate.id":
+		if e.ComplexityRoot.TaxRate.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaxRate.ID(childComplexity), true
+	case "TaxRate.rateBps":
+		if e.ComplexityRoot.TaxRate.RateBps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaxRate.RateBps(childComplexity), true
+	case "TaxRate.title":
+		if e.ComplexityRoot.TaxRate.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaxRate.Title(childComplexity), true
+
+	case "TaxRatePayload.taxRate":
+		if e.ComplexityRoot.TaxRatePayload.TaxRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaxRatePayload.TaxRate(childComplexity), true
+	case "TaxRatePayload.userErrors":
+		if e.ComplexityRoot.TaxRatePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaxRatePayload.UserErrors(childComplexity), true
+
+	case "User.addresses":
+		if e.ComplexityRoot.User.Addresses == nil {
+			break
+		}
+
+		args, err := ec.field_User_addresses_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.User.Addresses(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "User.avatarUrl":
 		if e.ComplexityRoot.User.AvatarURL == nil {
 			break
@@ -3114,6 +3902,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Cart(childComplexity), true
+	case "User.defaultAddress":
+		if e.ComplexityRoot.User.DefaultAddress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.DefaultAddress(childComplexity), true
 	case "User.displayName":
 		if e.ComplexityRoot.User.DisplayName == nil {
 			break
@@ -3361,6 +4155,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputAddressInput,
 		ec.unmarshalInputCartLineInput,
 		ec.unmarshalInputCartLineUpdateInput,
+		ec.unmarshalInputCartSelectedDeliveryOptionInput,
+		ec.unmarshalInputCheckoutDeliveryOptionInput,
 		ec.unmarshalInputCheckoutInput,
 		ec.unmarshalInputCheckoutLineInput,
 		ec.unmarshalInputCollectionCreateInput,
@@ -3379,6 +4175,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputPublishVideoInput,
 		ec.unmarshalInputScheduleLiveSessionInput,
 		ec.unmarshalInputSetInventoryInput,
+		ec.unmarshalInputShippingRateInput,
 		ec.unmarshalInputSignUpInput,
 		ec.unmarshalInputUpdateProductInput,
 		ec.unmarshalInputUpdateShopInput,
@@ -4386,7 +5183,8 @@ input CheckoutInput {
   IDEMPOTENCY_KEY_REUSED.
   """
   idempotencyKey: String!
-  shippingAddress: AddressInput!
+  "Where to ship; or give addressId (one of the viewer's saved addresses) instead. Its country is the destination shipping and tax are priced for."
+  shippingAddress: AddressInput
   payment: PaymentInput!
 }
 
@@ -4847,6 +5645,302 @@ extend type Query {
   """
   search(query: String!, types: [SearchType!], first: Int = 20, after: String): SearchResultItemConnection! @scope(any: ["catalog:read", "content:read"])
 }
+
+# ---------------------------------------------------------------------------
+# Cart cost, shipping, tax and saved addresses.
+#
+# Cost rules (the cart shows and checkout charges by the same code; every
+# amount is an integer number of minor units of the shop's currency):
+# - A line's subtotal is its unit price x quantity.
+# - Tax is computed per line on the line's subtotal and rounded to the nearest
+#   minor unit, halves up: a tax-exclusive shop adds subtotal x rate / 10,000;
+#   a tax-inclusive shop's subtotal already holds subtotal x rate / (10,000 +
+#   rate) of tax. A shop's tax is the sum of its lines' taxes. Shipping is not
+#   taxed.
+# - A shop's shipping is its selected delivery option's flat price, or zero
+#   when the shop's subtotal is at or above the option's free-over threshold.
+# - A shop's total is subtotal + shipping + tax (tax only when the shop's
+#   prices exclude it); the cart's total is the sum of its shops' totals, and
+#   exactly what checkout charges.
+# ---------------------------------------------------------------------------
+
+extend enum UserErrorCode {
+  "A shop in the checkout does not ship to the destination country (the message names the shop), or the delivery option chosen is not one of the shop's options there. Nothing was written."
+  NO_DELIVERY_AVAILABLE
+  "The total the buyer saw (CheckoutInput.expectedTotal) is not the total now; each line whose price changed since it was added to the cart is listed too, as PRICE_CHANGED. Nothing was written or charged."
+  TOTAL_CHANGED
+}
+
+"""
+How a shop ships to a destination country: a flat price, free from a subtotal on.
+A shop ships only where one of its rates applies: the country's own rates, or
+else its rest-of-world rates (countryCode null). A shop with no rates at all
+ships everywhere, free.
+"""
+type ShippingRate {
+  id: ID!
+  "ISO 3166-1 alpha-2, e.g. \"DE\"; null for the rest of the world."
+  countryCode: String
+  "Shown to buyers as the delivery option's title, e.g. \"Standard\"."
+  name: String!
+  "The flat price, in the shop's currency."
+  price: Money!
+  "Shipping is free when the shop's part of the cart (merchandise subtotal) is at least this; null: never free."
+  freeOver: Money
+}
+
+"A shop's tax rate for a destination country: the country's own, or else the rest-of-world one (countryCode null); no rate, no tax."
+type TaxRate {
+  id: ID!
+  "ISO 3166-1 alpha-2; null for the rest of the world."
+  countryCode: String
+  "Shown on orders' tax lines, e.g. \"VAT\"."
+  title: String!
+  "Basis points: 2000 is 20%."
+  rateBps: Int!
+}
+
+extend type Shop {
+  "Whether the shop's prices include tax (VAT style) rather than have it added at checkout. See the cost rules above CartCost."
+  taxesIncluded: Boolean!
+  "The shop's shipping rates, by country (rest of the world last), then price."
+  shippingRates: [ShippingRate!]!
+  "The shop's tax rates, by country (rest of the world last)."
+  taxRates: [TaxRate!]!
+}
+
+"""
+A cart's cost, in its one currency; every amount is computed on the server by the
+cost rules (per line tax rounded half up to the minor unit; see the schema's
+comment above UserErrorCode's extension and the README's "Cart cost").
+"""
+type CartCost {
+  "The merchandise: the sum of the lines' subtotals."
+  subtotalAmount: Money!
+  "The shops' selected delivery options; null until the cart has a destination (Cart.deliveryCountryCode)."
+  totalShippingAmount: Money
+  "The sum of the lines' taxes; null until the cart has a destination. For tax-inclusive shops it is already inside subtotalAmount."
+  totalTaxAmount: Money
+  "What checkout charges: subtotal + shipping + the tax of tax-exclusive shops. Send it as CheckoutInput.expectedTotal."
+  totalAmount: Money!
+}
+
+"A cart line's cost at the current price."
+type CartLineCost {
+  "The unit price now."
+  amountPerQuantity: Money!
+  "amountPerQuantity x quantity."
+  subtotalAmount: Money!
+  "What the line costs after discounts (none yet): subtotalAmount. Tax is not in it (see taxAmount)."
+  totalAmount: Money!
+  "The line's tax, rounded half up to the minor unit; null until the cart has a destination."
+  taxAmount: Money
+}
+
+"One way a shop can ship its part of the cart."
+type CartDeliveryOption {
+  "Opaque; select it with cartSelectedDeliveryOptionsUpdate or CheckoutInput.deliveryOptions."
+  handle: String!
+  title: String!
+  "What it costs for this cart (zero past the rate's free-over threshold)."
+  estimatedCost: Money!
+}
+
+"One shop's part of a cart, shipped together: its lines, its delivery options to the cart's destination and the one selected."
+type CartDeliveryGroup {
+  id: ID!
+  shop: Shop!
+  cartLines: [CartLine!]!
+  "Cheapest first; empty until the cart has a destination, or when the shop does not ship there (then checkout answers NO_DELIVERY_AVAILABLE)."
+  deliveryOptions: [CartDeliveryOption!]!
+  "The option chosen, or the cheapest when none was (or the one chosen does not serve the destination)."
+  selectedDeliveryOption: CartDeliveryOption
+  "The shop's lines' subtotals."
+  subtotalAmount: Money!
+  "The shop's lines' taxes; null until the cart has a destination."
+  totalTaxAmount: Money
+  "subtotal + shipping + tax (when the shop's prices exclude it)."
+  totalAmount: Money!
+  taxesIncluded: Boolean!
+}
+
+extend type Cart {
+  """
+  The cart's cost; null when the cart is empty or its lines are in more than one currency (one checkout
+  pays in one currency: such a cart is checked out per currency, and each delivery
+  group still shows its own cost in its shop's currency).
+  """
+  cost: CartCost
+  "One group per shop, in the order the shops first appear in the cart."
+  deliveryGroups: [CartDeliveryGroup!]!
+  "The destination shipping and tax are priced for: the country set with cartDeliveryAddressUpdate, else its saved address's, else the viewer's default address's; null until one exists."
+  deliveryCountryCode: String
+  "The saved address the cart ships to, if any (set with cartDeliveryAddressUpdate, or the default address)."
+  deliveryAddress: MailingAddress
+}
+
+extend type CartLine {
+  "Null while the line's product is not on sale."
+  cost: CartLineCost
+}
+
+"A saved address of the signed-in buyer; visible to that buyer only."
+type MailingAddress implements Node {
+  id: ID!
+  name: String!
+  line1: String!
+  line2: String
+  city: String!
+  region: String
+  postalCode: String!
+  "ISO 3166-1 alpha-2."
+  countryCode: String!
+  phone: String
+  isDefault: Boolean!
+}
+
+type MailingAddressConnection {
+  edges: [MailingAddressEdge!]!
+  pageInfo: PageInfo!
+}
+
+type MailingAddressEdge {
+  cursor: String!
+  node: MailingAddress!
+}
+
+extend type User {
+  "The viewer's saved addresses, oldest first (at most 50); null on anyone else."
+  addresses(first: Int = 20, after: String): MailingAddressConnection @auth(requires: PERSON)
+  "The viewer's default address; null on anyone else or when there is none."
+  defaultAddress: MailingAddress @auth(requires: PERSON)
+}
+
+"What an order charged for shipping."
+type ShippingLine {
+  "The delivery option's title when bought."
+  title: String!
+  price: Money!
+}
+
+"A tax an order charged (or, tax-inclusive, contained)."
+type TaxLine {
+  title: String!
+  "Basis points: 2000 is 20%."
+  rateBps: Int!
+  "The sum of the lines' taxes."
+  price: Money!
+}
+
+extend type Order {
+  "The delivery option bought; null for orders from before shipping rates."
+  shippingLine: ShippingLine
+  totalShipping: Money!
+  totalTax: Money!
+  "Whether the prices include the tax (then total = subtotal + shipping)."
+  taxesIncluded: Boolean!
+  "Empty when no tax applied."
+  taxLines: [TaxLine!]!
+}
+
+extend type OrderLine {
+  "The line's tax (per line, rounded half up to the minor unit)."
+  tax: Money!
+}
+
+input CheckoutDeliveryOptionInput {
+  shopId: ID!
+  "A CartDeliveryOption.handle of that shop."
+  deliveryOptionHandle: String!
+}
+
+extend input CheckoutInput {
+  "One of the viewer's saved addresses, instead of shippingAddress. Another person's address is NOT_FOUND."
+  addressId: ID
+  """
+  The total the buyer was shown (Cart.cost.totalAmount). When given, the checkout charges exactly this or
+  refuses with TOTAL_CHANGED (listing the lines whose price changed) and writes nothing. Without it a cart
+  line whose price changed since it was added is refused (PRICE_CHANGED).
+  """
+  expectedTotal: MoneyInput
+  "The delivery option per shop; a shop left out ships by its cheapest option (for a cart: the option selected on the cart)."
+  deliveryOptions: [CheckoutDeliveryOptionInput!]
+}
+
+input CartSelectedDeliveryOptionInput {
+  deliveryGroupId: ID!
+  deliveryOptionHandle: String!
+}
+
+input ShippingRateInput {
+  "ISO 3166-1 alpha-2; null for the rest of the world."
+  countryCode: String
+  "1 to 100 characters; unique per shop and country."
+  name: String!
+  "In the shop's currency."
+  price: MoneyInput!
+  "Free shipping from this subtotal on; null: never free."
+  freeOver: MoneyInput
+}
+
+type ShippingRatePayload {
+  shippingRate: ShippingRate
+  userErrors: [UserError!]!
+}
+
+type TaxRatePayload {
+  taxRate: TaxRate
+  userErrors: [UserError!]!
+}
+
+type RateDeletePayload {
+  deletedId: ID
+  userErrors: [UserError!]!
+}
+
+type CustomerAddressPayload {
+  customerAddress: MailingAddress
+  userErrors: [UserError!]!
+}
+
+type CustomerAddressDeletePayload {
+  deletedCustomerAddressId: ID
+  userErrors: [UserError!]!
+}
+
+type CustomerDefaultAddressPayload {
+  customer: User
+  userErrors: [UserError!]!
+}
+
+extend type Mutation {
+  "Shop owner only: adds a shipping rate (at most 100 a shop)."
+  shippingRateCreate(shopId: ID!, input: ShippingRateInput!): ShippingRatePayload @auth @scope(any: ["catalog:write"])
+  "Shop owner only: replaces a shipping rate's settings."
+  shippingRateUpdate(id: ID!, input: ShippingRateInput!): ShippingRatePayload @auth @scope(any: ["catalog:write"])
+  "Shop owner only: carts that selected it fall back to the cheapest option."
+  shippingRateDelete(id: ID!): RateDeletePayload @auth @scope(any: ["catalog:write"])
+  "Shop owner only: sets the tax rate for a country (null: the rest of the world), replacing the one there. title defaults to \"Tax\"."
+  taxRateSet(shopId: ID!, countryCode: String, title: String, rateBps: Int!): TaxRatePayload @auth @scope(any: ["catalog:write"])
+  "Shop owner only."
+  taxRateDelete(id: ID!): RateDeletePayload @auth @scope(any: ["catalog:write"])
+  "Shop owner only: whether the shop's prices include tax."
+  shopTaxesIncludedUpdate(shopId: ID!, taxesIncluded: Boolean!): ShopPayload @auth @scope(any: ["catalog:write"])
+
+  "Sets where the viewer's cart ships: a country (ISO 3166-1 alpha-2) or one of the viewer's saved addresses; exactly one."
+  cartDeliveryAddressUpdate(cartId: ID!, countryCode: String, deliveryAddressId: ID): CartPayload @auth(requires: PERSON)
+  "Selects a delivery option per delivery group (shop) of the viewer's cart."
+  cartSelectedDeliveryOptionsUpdate(cartId: ID!, selectedDeliveryOptions: [CartSelectedDeliveryOptionInput!]!): CartPayload @auth(requires: PERSON)
+
+  "Saves an address for the viewer (at most 50); the first one, or one with defaultAddress, becomes the default."
+  customerAddressCreate(address: AddressInput!, defaultAddress: Boolean = false): CustomerAddressPayload @auth(requires: PERSON)
+  "Replaces one of the viewer's addresses; another person's is NOT_FOUND."
+  customerAddressUpdate(id: ID!, address: AddressInput!, defaultAddress: Boolean = false): CustomerAddressPayload @auth(requires: PERSON)
+  "Deletes one of the viewer's addresses; another person's is NOT_FOUND."
+  customerAddressDelete(id: ID!): CustomerAddressDeletePayload @auth(requires: PERSON)
+  "Makes one of the viewer's addresses the default; another person's is NOT_FOUND."
+  customerDefaultAddressUpdate(addressId: ID!): CustomerDefaultAddressPayload @auth(requires: PERSON)
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -4933,8 +6027,66 @@ func (ec *executionContext) childFields_Cart(ctx context.Context, field graphql.
 		return ec.fieldContext_Cart_lines(ctx, field)
 	case "totalQuantity":
 		return ec.fieldContext_Cart_totalQuantity(ctx, field)
+	case "cost":
+		return ec.fieldContext_Cart_cost(ctx, field)
+	case "deliveryGroups":
+		return ec.fieldContext_Cart_deliveryGroups(ctx, field)
+	case "deliveryCountryCode":
+		return ec.fieldContext_Cart_deliveryCountryCode(ctx, field)
+	case "deliveryAddress":
+		return ec.fieldContext_Cart_deliveryAddress(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Cart", field.Name)
+}
+
+func (ec *executionContext) childFields_CartCost(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "subtotalAmount":
+		return ec.fieldContext_CartCost_subtotalAmount(ctx, field)
+	case "totalShippingAmount":
+		return ec.fieldContext_CartCost_totalShippingAmount(ctx, field)
+	case "totalTaxAmount":
+		return ec.fieldContext_CartCost_totalTaxAmount(ctx, field)
+	case "totalAmount":
+		return ec.fieldContext_CartCost_totalAmount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CartCost", field.Name)
+}
+
+func (ec *executionContext) childFields_CartDeliveryGroup(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CartDeliveryGroup_id(ctx, field)
+	case "shop":
+		return ec.fieldContext_CartDeliveryGroup_shop(ctx, field)
+	case "cartLines":
+		return ec.fieldContext_CartDeliveryGroup_cartLines(ctx, field)
+	case "deliveryOptions":
+		return ec.fieldContext_CartDeliveryGroup_deliveryOptions(ctx, field)
+	case "selectedDeliveryOption":
+		return ec.fieldContext_CartDeliveryGroup_selectedDeliveryOption(ctx, field)
+	case "subtotalAmount":
+		return ec.fieldContext_CartDeliveryGroup_subtotalAmount(ctx, field)
+	case "totalTaxAmount":
+		return ec.fieldContext_CartDeliveryGroup_totalTaxAmount(ctx, field)
+	case "totalAmount":
+		return ec.fieldContext_CartDeliveryGroup_totalAmount(ctx, field)
+	case "taxesIncluded":
+		return ec.fieldContext_CartDeliveryGroup_taxesIncluded(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CartDeliveryGroup", field.Name)
+}
+
+func (ec *executionContext) childFields_CartDeliveryOption(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "handle":
+		return ec.fieldContext_CartDeliveryOption_handle(ctx, field)
+	case "title":
+		return ec.fieldContext_CartDeliveryOption_title(ctx, field)
+	case "estimatedCost":
+		return ec.fieldContext_CartDeliveryOption_estimatedCost(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CartDeliveryOption", field.Name)
 }
 
 func (ec *executionContext) childFields_CartLine(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4949,8 +6101,24 @@ func (ec *executionContext) childFields_CartLine(ctx context.Context, field grap
 		return ec.fieldContext_CartLine_sourceContent(ctx, field)
 	case "seenUnitPrice":
 		return ec.fieldContext_CartLine_seenUnitPrice(ctx, field)
+	case "cost":
+		return ec.fieldContext_CartLine_cost(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CartLine", field.Name)
+}
+
+func (ec *executionContext) childFields_CartLineCost(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "amountPerQuantity":
+		return ec.fieldContext_CartLineCost_amountPerQuantity(ctx, field)
+	case "subtotalAmount":
+		return ec.fieldContext_CartLineCost_subtotalAmount(ctx, field)
+	case "totalAmount":
+		return ec.fieldContext_CartLineCost_totalAmount(ctx, field)
+	case "taxAmount":
+		return ec.fieldContext_CartLineCost_taxAmount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CartLineCost", field.Name)
 }
 
 func (ec *executionContext) childFields_CartPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5137,6 +6305,36 @@ func (ec *executionContext) childFields_ContentMetrics(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type ContentMetrics", field.Name)
 }
 
+func (ec *executionContext) childFields_CustomerAddressDeletePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deletedCustomerAddressId":
+		return ec.fieldContext_CustomerAddressDeletePayload_deletedCustomerAddressId(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_CustomerAddressDeletePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerAddressDeletePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CustomerAddressPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "customerAddress":
+		return ec.fieldContext_CustomerAddressPayload_customerAddress(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_CustomerAddressPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerAddressPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CustomerDefaultAddressPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "customer":
+		return ec.fieldContext_CustomerDefaultAddressPayload_customer(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_CustomerDefaultAddressPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerDefaultAddressPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_FeedConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "edges":
@@ -5261,6 +6459,52 @@ func (ec *executionContext) childFields_LogOutPayload(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type LogOutPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_MailingAddress(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_MailingAddress_id(ctx, field)
+	case "name":
+		return ec.fieldContext_MailingAddress_name(ctx, field)
+	case "line1":
+		return ec.fieldContext_MailingAddress_line1(ctx, field)
+	case "line2":
+		return ec.fieldContext_MailingAddress_line2(ctx, field)
+	case "city":
+		return ec.fieldContext_MailingAddress_city(ctx, field)
+	case "region":
+		return ec.fieldContext_MailingAddress_region(ctx, field)
+	case "postalCode":
+		return ec.fieldContext_MailingAddress_postalCode(ctx, field)
+	case "countryCode":
+		return ec.fieldContext_MailingAddress_countryCode(ctx, field)
+	case "phone":
+		return ec.fieldContext_MailingAddress_phone(ctx, field)
+	case "isDefault":
+		return ec.fieldContext_MailingAddress_isDefault(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MailingAddress", field.Name)
+}
+
+func (ec *executionContext) childFields_MailingAddressConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_MailingAddressConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_MailingAddressConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MailingAddressConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_MailingAddressEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_MailingAddressEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_MailingAddressEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MailingAddressEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_MediaConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "edges":
@@ -5341,6 +6585,16 @@ func (ec *executionContext) childFields_Order(ctx context.Context, field graphql
 		return ec.fieldContext_Order_deliveredAt(ctx, field)
 	case "cancelledAt":
 		return ec.fieldContext_Order_cancelledAt(ctx, field)
+	case "shippingLine":
+		return ec.fieldContext_Order_shippingLine(ctx, field)
+	case "totalShipping":
+		return ec.fieldContext_Order_totalShipping(ctx, field)
+	case "totalTax":
+		return ec.fieldContext_Order_totalTax(ctx, field)
+	case "taxesIncluded":
+		return ec.fieldContext_Order_taxesIncluded(ctx, field)
+	case "taxLines":
+		return ec.fieldContext_Order_taxLines(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Order", field.Name)
 }
@@ -5387,6 +6641,8 @@ func (ec *executionContext) childFields_OrderLine(ctx context.Context, field gra
 		return ec.fieldContext_OrderLine_creator(ctx, field)
 	case "commission":
 		return ec.fieldContext_OrderLine_commission(ctx, field)
+	case "tax":
+		return ec.fieldContext_OrderLine_tax(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type OrderLine", field.Name)
 }
@@ -5553,6 +6809,16 @@ func (ec *executionContext) childFields_ProductVariantPayload(ctx context.Contex
 	return nil, fmt.Errorf("no field named %q was found under type ProductVariantPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_RateDeletePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deletedId":
+		return ec.fieldContext_RateDeletePayload_deletedId(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_RateDeletePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RateDeletePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_RecordEventsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "accepted":
@@ -5581,6 +6847,42 @@ func (ec *executionContext) childFields_SearchResultItemEdge(ctx context.Context
 		return ec.fieldContext_SearchResultItemEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SearchResultItemEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ShippingLine(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "title":
+		return ec.fieldContext_ShippingLine_title(ctx, field)
+	case "price":
+		return ec.fieldContext_ShippingLine_price(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ShippingLine", field.Name)
+}
+
+func (ec *executionContext) childFields_ShippingRate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ShippingRate_id(ctx, field)
+	case "countryCode":
+		return ec.fieldContext_ShippingRate_countryCode(ctx, field)
+	case "name":
+		return ec.fieldContext_ShippingRate_name(ctx, field)
+	case "price":
+		return ec.fieldContext_ShippingRate_price(ctx, field)
+	case "freeOver":
+		return ec.fieldContext_ShippingRate_freeOver(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ShippingRate", field.Name)
+}
+
+func (ec *executionContext) childFields_ShippingRatePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "shippingRate":
+		return ec.fieldContext_ShippingRatePayload_shippingRate(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ShippingRatePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ShippingRatePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Shop(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5617,6 +6919,12 @@ func (ec *executionContext) childFields_Shop(ctx context.Context, field graphql.
 		return ec.fieldContext_Shop_collections(ctx, field)
 	case "collection":
 		return ec.fieldContext_Shop_collection(ctx, field)
+	case "taxesIncluded":
+		return ec.fieldContext_Shop_taxesIncluded(ctx, field)
+	case "shippingRates":
+		return ec.fieldContext_Shop_shippingRates(ctx, field)
+	case "taxRates":
+		return ec.fieldContext_Shop_taxRates(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Shop", field.Name)
 }
@@ -5669,6 +6977,42 @@ func (ec *executionContext) childFields_SurfaceSales(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type SurfaceSales", field.Name)
 }
 
+func (ec *executionContext) childFields_TaxLine(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "title":
+		return ec.fieldContext_TaxLine_title(ctx, field)
+	case "rateBps":
+		return ec.fieldContext_TaxLine_rateBps(ctx, field)
+	case "price":
+		return ec.fieldContext_TaxLine_price(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TaxLine", field.Name)
+}
+
+func (ec *executionContext) childFields_TaxRate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_TaxRate_id(ctx, field)
+	case "countryCode":
+		return ec.fieldContext_TaxRate_countryCode(ctx, field)
+	case "title":
+		return ec.fieldContext_TaxRate_title(ctx, field)
+	case "rateBps":
+		return ec.fieldContext_TaxRate_rateBps(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TaxRate", field.Name)
+}
+
+func (ec *executionContext) childFields_TaxRatePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "taxRate":
+		return ec.fieldContext_TaxRatePayload_taxRate(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_TaxRatePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TaxRatePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -5689,6 +7033,10 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_shops(ctx, field)
 	case "orders":
 		return ec.fieldContext_User_orders(ctx, field)
+	case "addresses":
+		return ec.fieldContext_User_addresses(ctx, field)
+	case "defaultAddress":
+		return ec.fieldContext_User_defaultAddress(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
 }
@@ -6039,6 +7387,36 @@ func (ec *executionContext) field_Mutation_cancelOrder_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_cartDeliveryAddressUpdate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "cartId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["cartId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "countryCode",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["countryCode"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "deliveryAddressId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["deliveryAddressId"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_cartLinesAdd_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6078,6 +7456,28 @@ func (ec *executionContext) field_Mutation_cartLinesUpdate_args(ctx context.Cont
 		return nil, err
 	}
 	args["lines"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_cartSelectedDeliveryOptionsUpdate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "cartId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["cartId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "selectedDeliveryOptions",
+		func(ctx context.Context, v any) ([]*model.CartSelectedDeliveryOptionInput, error) {
+			return ec.unmarshalNCartSelectedDeliveryOptionInput2ᚕᚖshowcaseᚋgraphᚋmodelᚐCartSelectedDeliveryOptionInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["selectedDeliveryOptions"] = arg1
 	return args, nil
 }
 
@@ -6220,6 +7620,86 @@ func (ec *executionContext) field_Mutation_createShop_args(ctx context.Context, 
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_customerAddressCreate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "address",
+		func(ctx context.Context, v any) (model.AddressInput, error) {
+			return ec.unmarshalNAddressInput2showcaseᚋgraphᚋmodelᚐAddressInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["address"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "defaultAddress",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["defaultAddress"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_customerAddressDelete_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_customerAddressUpdate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "address",
+		func(ctx context.Context, v any) (model.AddressInput, error) {
+			return ec.unmarshalNAddressInput2showcaseᚋgraphᚋmodelᚐAddressInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["address"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "defaultAddress",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["defaultAddress"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_customerDefaultAddressUpdate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "addressId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["addressId"] = arg0
 	return args, nil
 }
 
@@ -6515,6 +7995,86 @@ func (ec *executionContext) field_Mutation_setInventory_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_shippingRateCreate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "shopId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["shopId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ShippingRateInput, error) {
+			return ec.unmarshalNShippingRateInput2showcaseᚋgraphᚋmodelᚐShippingRateInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_shippingRateDelete_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_shippingRateUpdate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ShippingRateInput, error) {
+			return ec.unmarshalNShippingRateInput2showcaseᚋgraphᚋmodelᚐShippingRateInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_shopTaxesIncludedUpdate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "shopId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["shopId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "taxesIncluded",
+		func(ctx context.Context, v any) (bool, error) {
+			return ec.unmarshalNBoolean2bool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["taxesIncluded"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_signUp_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6540,6 +8100,58 @@ func (ec *executionContext) field_Mutation_startLiveSession_args(ctx context.Con
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_taxRateDelete_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_taxRateSet_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "shopId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["shopId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "countryCode",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["countryCode"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "title",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["title"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "rateBps",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["rateBps"] = arg3
 	return args, nil
 }
 
@@ -7134,6 +8746,28 @@ func (ec *executionContext) field_Subscription_liveSessionEvents_args(ctx contex
 		return nil, err
 	}
 	args["sessionId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_User_addresses_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -7973,6 +9607,601 @@ func (ec *executionContext) fieldContext_Cart_totalQuantity(_ context.Context, f
 	return graphql.NewScalarFieldContext("Cart", field, true, true, errors.New("field of type Int does not have child fields"))
 }
 
+func (ec *executionContext) _Cart_cost(ctx context.Context, field graphql.CollectedField, obj *store.Cart) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cart_cost(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Cart().Cost(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CartCost) graphql.Marshaler {
+			return ec.marshalOCartCost2ᚖshowcaseᚋgraphᚋmodelᚐCartCost(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Cart_cost(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Cart",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartCost(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Cart_deliveryGroups(ctx context.Context, field graphql.CollectedField, obj *store.Cart) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cart_deliveryGroups(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Cart().DeliveryGroups(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CartDeliveryGroup) graphql.Marshaler {
+			return ec.marshalNCartDeliveryGroup2ᚕᚖshowcaseᚋgraphᚋmodelᚐCartDeliveryGroupᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cart_deliveryGroups(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Cart",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartDeliveryGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Cart_deliveryCountryCode(ctx context.Context, field graphql.CollectedField, obj *store.Cart) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cart_deliveryCountryCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Cart().DeliveryCountryCode(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Cart_deliveryCountryCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cart", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Cart_deliveryAddress(ctx context.Context, field graphql.CollectedField, obj *store.Cart) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cart_deliveryAddress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Cart().DeliveryAddress(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.CustomerAddress) graphql.Marshaler {
+			return ec.marshalOMailingAddress2ᚖshowcaseᚋstoreᚐCustomerAddress(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Cart_deliveryAddress(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Cart",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MailingAddress(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartCost_subtotalAmount(ctx context.Context, field graphql.CollectedField, obj *model.CartCost) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartCost_subtotalAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubtotalAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖshowcaseᚋstoreᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartCost_subtotalAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartCost",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartCost_totalShippingAmount(ctx context.Context, field graphql.CollectedField, obj *model.CartCost) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartCost_totalShippingAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalShippingAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖshowcaseᚋstoreᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CartCost_totalShippingAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartCost",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartCost_totalTaxAmount(ctx context.Context, field graphql.CollectedField, obj *model.CartCost) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartCost_totalTaxAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalTaxAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖshowcaseᚋstoreᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CartCost_totalTaxAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartCost",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartCost_totalAmount(ctx context.Context, field graphql.CollectedField, obj *model.CartCost) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartCost_totalAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖshowcaseᚋstoreᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartCost_totalAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartCost",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartDeliveryGroup_id(ctx context.Context, field graphql.CollectedField, obj *model.CartDeliveryGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryGroup_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryGroup_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartDeliveryGroup", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _CartDeliveryGroup_shop(ctx context.Context, field graphql.CollectedField, obj *model.CartDeliveryGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryGroup_shop(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Shop, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Shop) graphql.Marshaler {
+			return ec.marshalNShop2ᚖshowcaseᚋstoreᚐShop(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryGroup_shop(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartDeliveryGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Shop(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartDeliveryGroup_cartLines(ctx context.Context, field graphql.CollectedField, obj *model.CartDeliveryGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryGroup_cartLines(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CartLines, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.CartLine) graphql.Marshaler {
+			return ec.marshalNCartLine2ᚕᚖshowcaseᚋstoreᚐCartLineᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryGroup_cartLines(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartDeliveryGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartLine(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartDeliveryGroup_deliveryOptions(ctx context.Context, field graphql.CollectedField, obj *model.CartDeliveryGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryGroup_deliveryOptions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeliveryOptions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CartDeliveryOption) graphql.Marshaler {
+			return ec.marshalNCartDeliveryOption2ᚕᚖshowcaseᚋgraphᚋmodelᚐCartDeliveryOptionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryGroup_deliveryOptions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartDeliveryGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartDeliveryOption(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartDeliveryGroup_selectedDeliveryOption(ctx context.Context, field graphql.CollectedField, obj *model.CartDeliveryGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryGroup_selectedDeliveryOption(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SelectedDeliveryOption, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CartDeliveryOption) graphql.Marshaler {
+			return ec.marshalOCartDeliveryOption2ᚖshowcaseᚋgraphᚋmodelᚐCartDeliveryOption(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryGroup_selectedDeliveryOption(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartDeliveryGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartDeliveryOption(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartDeliveryGroup_subtotalAmount(ctx context.Context, field graphql.CollectedField, obj *model.CartDeliveryGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryGroup_subtotalAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubtotalAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖshowcaseᚋstoreᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryGroup_subtotalAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartDeliveryGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartDeliveryGroup_totalTaxAmount(ctx context.Context, field graphql.CollectedField, obj *model.CartDeliveryGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryGroup_totalTaxAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalTaxAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖshowcaseᚋstoreᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryGroup_totalTaxAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartDeliveryGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartDeliveryGroup_totalAmount(ctx context.Context, field graphql.CollectedField, obj *model.CartDeliveryGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryGroup_totalAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖshowcaseᚋstoreᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryGroup_totalAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartDeliveryGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartDeliveryGroup_taxesIncluded(ctx context.Context, field graphql.CollectedField, obj *model.CartDeliveryGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryGroup_taxesIncluded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TaxesIncluded, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryGroup_taxesIncluded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartDeliveryGroup", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _CartDeliveryOption_handle(ctx context.Context, field graphql.CollectedField, obj *model.CartDeliveryOption) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryOption_handle(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Handle, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryOption_handle(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartDeliveryOption", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CartDeliveryOption_title(ctx context.Context, field graphql.CollectedField, obj *model.CartDeliveryOption) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryOption_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryOption_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartDeliveryOption", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CartDeliveryOption_estimatedCost(ctx context.Context, field graphql.CollectedField, obj *model.CartDeliveryOption) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryOption_estimatedCost(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EstimatedCost, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖshowcaseᚋstoreᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryOption_estimatedCost(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartDeliveryOption",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CartLine_id(ctx context.Context, field graphql.CollectedField, obj *store.CartLine) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8108,6 +10337,166 @@ func (ec *executionContext) fieldContext_CartLine_seenUnitPrice(_ context.Contex
 		Field:      field,
 		IsMethod:   true,
 		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartLine_cost(ctx context.Context, field graphql.CollectedField, obj *store.CartLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartLine_cost(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CartLine().Cost(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CartLineCost) graphql.Marshaler {
+			return ec.marshalOCartLineCost2ᚖshowcaseᚋgraphᚋmodelᚐCartLineCost(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CartLine_cost(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartLine",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartLineCost(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartLineCost_amountPerQuantity(ctx context.Context, field graphql.CollectedField, obj *model.CartLineCost) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartLineCost_amountPerQuantity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AmountPerQuantity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖshowcaseᚋstoreᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartLineCost_amountPerQuantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartLineCost",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartLineCost_subtotalAmount(ctx context.Context, field graphql.CollectedField, obj *model.CartLineCost) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartLineCost_subtotalAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubtotalAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖshowcaseᚋstoreᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartLineCost_subtotalAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartLineCost",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartLineCost_totalAmount(ctx context.Context, field graphql.CollectedField, obj *model.CartLineCost) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartLineCost_totalAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖshowcaseᚋstoreᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartLineCost_totalAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartLineCost",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartLineCost_taxAmount(ctx context.Context, field graphql.CollectedField, obj *model.CartLineCost) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartLineCost_taxAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TaxAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖshowcaseᚋstoreᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CartLineCost_taxAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartLineCost",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Money(ctx, field)
 		},
@@ -9612,6 +12001,189 @@ func (ec *executionContext) fieldContext_ContentMetrics_byChannel(_ context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _CustomerAddressDeletePayload_deletedCustomerAddressId(ctx context.Context, field graphql.CollectedField, obj *model.CustomerAddressDeletePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerAddressDeletePayload_deletedCustomerAddressId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeletedCustomerAddressID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerAddressDeletePayload_deletedCustomerAddressId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerAddressDeletePayload", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _CustomerAddressDeletePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CustomerAddressDeletePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerAddressDeletePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖshowcaseᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerAddressDeletePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerAddressDeletePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerAddressPayload_customerAddress(ctx context.Context, field graphql.CollectedField, obj *model.CustomerAddressPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerAddressPayload_customerAddress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomerAddress, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.CustomerAddress) graphql.Marshaler {
+			return ec.marshalOMailingAddress2ᚖshowcaseᚋstoreᚐCustomerAddress(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerAddressPayload_customerAddress(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerAddressPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MailingAddress(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerAddressPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CustomerAddressPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerAddressPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖshowcaseᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerAddressPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerAddressPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerDefaultAddressPayload_customer(ctx context.Context, field graphql.CollectedField, obj *model.CustomerDefaultAddressPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerDefaultAddressPayload_customer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Customer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖshowcaseᚋstoreᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerDefaultAddressPayload_customer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerDefaultAddressPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerDefaultAddressPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CustomerDefaultAddressPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerDefaultAddressPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖshowcaseᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerDefaultAddressPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerDefaultAddressPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _EventsDropped_count(ctx context.Context, field graphql.CollectedField, obj *model.EventsDropped) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10675,6 +13247,355 @@ func (ec *executionContext) _LogOutPayload_ok(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_LogOutPayload_ok(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LogOutPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _MailingAddress_id(ctx context.Context, field graphql.CollectedField, obj *store.CustomerAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MailingAddress_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MailingAddress().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MailingAddress_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MailingAddress", field, true, true, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _MailingAddress_name(ctx context.Context, field graphql.CollectedField, obj *store.CustomerAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MailingAddress_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MailingAddress_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MailingAddress", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MailingAddress_line1(ctx context.Context, field graphql.CollectedField, obj *store.CustomerAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MailingAddress_line1(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Line1, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MailingAddress_line1(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MailingAddress", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MailingAddress_line2(ctx context.Context, field graphql.CollectedField, obj *store.CustomerAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MailingAddress_line2(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Line2, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MailingAddress_line2(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MailingAddress", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MailingAddress_city(ctx context.Context, field graphql.CollectedField, obj *store.CustomerAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MailingAddress_city(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.City, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MailingAddress_city(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MailingAddress", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MailingAddress_region(ctx context.Context, field graphql.CollectedField, obj *store.CustomerAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MailingAddress_region(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Region, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MailingAddress_region(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MailingAddress", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MailingAddress_postalCode(ctx context.Context, field graphql.CollectedField, obj *store.CustomerAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MailingAddress_postalCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PostalCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MailingAddress_postalCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MailingAddress", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MailingAddress_countryCode(ctx context.Context, field graphql.CollectedField, obj *store.CustomerAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MailingAddress_countryCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CountryCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MailingAddress_countryCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MailingAddress", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MailingAddress_phone(ctx context.Context, field graphql.CollectedField, obj *store.CustomerAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MailingAddress_phone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Phone, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MailingAddress_phone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MailingAddress", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MailingAddress_isDefault(ctx context.Context, field graphql.CollectedField, obj *store.CustomerAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MailingAddress_isDefault(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IsDefault, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MailingAddress_isDefault(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MailingAddress", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _MailingAddressConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.MailingAddressConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MailingAddressConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.MailingAddressEdge) graphql.Marshaler {
+			return ec.marshalNMailingAddressEdge2ᚕᚖshowcaseᚋgraphᚋmodelᚐMailingAddressEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MailingAddressConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MailingAddressConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MailingAddressEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MailingAddressConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.MailingAddressConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MailingAddressConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖshowcaseᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MailingAddressConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MailingAddressConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MailingAddressEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.MailingAddressEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MailingAddressEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MailingAddressEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MailingAddressEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MailingAddressEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.MailingAddressEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MailingAddressEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.CustomerAddress) graphql.Marshaler {
+			return ec.marshalNMailingAddress2ᚖshowcaseᚋstoreᚐCustomerAddress(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MailingAddressEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MailingAddressEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MailingAddress(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _MediaConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.MediaConnection) (ret graphql.Marshaler) {
@@ -13412,6 +16333,822 @@ func (ec *executionContext) fieldContext_Mutation_commentOnContent(ctx context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_shippingRateCreate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_shippingRateCreate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ShippingRateCreate(ctx, fc.Args["shopId"].(string), fc.Args["input"].(model.ShippingRateInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "USER")
+				if err != nil {
+					var zeroVal *model.ShippingRatePayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.ShippingRatePayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+			directive2 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"catalog:write"})
+				if err != nil {
+					var zeroVal *model.ShippingRatePayload
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal *model.ShippingRatePayload
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, nil, directive1, any)
+			}
+
+			next = directive2
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ShippingRatePayload) graphql.Marshaler {
+			return ec.marshalOShippingRatePayload2ᚖshowcaseᚋgraphᚋmodelᚐShippingRatePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_shippingRateCreate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ShippingRatePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_shippingRateCreate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_shippingRateUpdate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_shippingRateUpdate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ShippingRateUpdate(ctx, fc.Args["id"].(string), fc.Args["input"].(model.ShippingRateInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "USER")
+				if err != nil {
+					var zeroVal *model.ShippingRatePayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.ShippingRatePayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+			directive2 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"catalog:write"})
+				if err != nil {
+					var zeroVal *model.ShippingRatePayload
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal *model.ShippingRatePayload
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, nil, directive1, any)
+			}
+
+			next = directive2
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ShippingRatePayload) graphql.Marshaler {
+			return ec.marshalOShippingRatePayload2ᚖshowcaseᚋgraphᚋmodelᚐShippingRatePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_shippingRateUpdate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ShippingRatePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_shippingRateUpdate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_shippingRateDelete(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_shippingRateDelete(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ShippingRateDelete(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "USER")
+				if err != nil {
+					var zeroVal *model.RateDeletePayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.RateDeletePayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+			directive2 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"catalog:write"})
+				if err != nil {
+					var zeroVal *model.RateDeletePayload
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal *model.RateDeletePayload
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, nil, directive1, any)
+			}
+
+			next = directive2
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RateDeletePayload) graphql.Marshaler {
+			return ec.marshalORateDeletePayload2ᚖshowcaseᚋgraphᚋmodelᚐRateDeletePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_shippingRateDelete(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RateDeletePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_shippingRateDelete_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_taxRateSet(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_taxRateSet(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().TaxRateSet(ctx, fc.Args["shopId"].(string), fc.Args["countryCode"].(*string), fc.Args["title"].(*string), fc.Args["rateBps"].(int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "USER")
+				if err != nil {
+					var zeroVal *model.TaxRatePayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.TaxRatePayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+			directive2 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"catalog:write"})
+				if err != nil {
+					var zeroVal *model.TaxRatePayload
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal *model.TaxRatePayload
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, nil, directive1, any)
+			}
+
+			next = directive2
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TaxRatePayload) graphql.Marshaler {
+			return ec.marshalOTaxRatePayload2ᚖshowcaseᚋgraphᚋmodelᚐTaxRatePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_taxRateSet(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TaxRatePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_taxRateSet_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_taxRateDelete(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_taxRateDelete(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().TaxRateDelete(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "USER")
+				if err != nil {
+					var zeroVal *model.RateDeletePayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.RateDeletePayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+			directive2 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"catalog:write"})
+				if err != nil {
+					var zeroVal *model.RateDeletePayload
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal *model.RateDeletePayload
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, nil, directive1, any)
+			}
+
+			next = directive2
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RateDeletePayload) graphql.Marshaler {
+			return ec.marshalORateDeletePayload2ᚖshowcaseᚋgraphᚋmodelᚐRateDeletePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_taxRateDelete(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RateDeletePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_taxRateDelete_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_shopTaxesIncludedUpdate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_shopTaxesIncludedUpdate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ShopTaxesIncludedUpdate(ctx, fc.Args["shopId"].(string), fc.Args["taxesIncluded"].(bool))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "USER")
+				if err != nil {
+					var zeroVal *model.ShopPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.ShopPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+			directive2 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"catalog:write"})
+				if err != nil {
+					var zeroVal *model.ShopPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal *model.ShopPayload
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, nil, directive1, any)
+			}
+
+			next = directive2
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ShopPayload) graphql.Marshaler {
+			return ec.marshalOShopPayload2ᚖshowcaseᚋgraphᚋmodelᚐShopPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_shopTaxesIncludedUpdate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ShopPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_shopTaxesIncludedUpdate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cartDeliveryAddressUpdate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cartDeliveryAddressUpdate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CartDeliveryAddressUpdate(ctx, fc.Args["cartId"].(string), fc.Args["countryCode"].(*string), fc.Args["deliveryAddressId"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "PERSON")
+				if err != nil {
+					var zeroVal *model.CartPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.CartPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CartPayload) graphql.Marshaler {
+			return ec.marshalOCartPayload2ᚖshowcaseᚋgraphᚋmodelᚐCartPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cartDeliveryAddressUpdate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cartDeliveryAddressUpdate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cartSelectedDeliveryOptionsUpdate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cartSelectedDeliveryOptionsUpdate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CartSelectedDeliveryOptionsUpdate(ctx, fc.Args["cartId"].(string), fc.Args["selectedDeliveryOptions"].([]*model.CartSelectedDeliveryOptionInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "PERSON")
+				if err != nil {
+					var zeroVal *model.CartPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.CartPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CartPayload) graphql.Marshaler {
+			return ec.marshalOCartPayload2ᚖshowcaseᚋgraphᚋmodelᚐCartPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cartSelectedDeliveryOptionsUpdate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cartSelectedDeliveryOptionsUpdate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_customerAddressCreate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_customerAddressCreate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CustomerAddressCreate(ctx, fc.Args["address"].(model.AddressInput), fc.Args["defaultAddress"].(*bool))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "PERSON")
+				if err != nil {
+					var zeroVal *model.CustomerAddressPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.CustomerAddressPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerAddressPayload) graphql.Marshaler {
+			return ec.marshalOCustomerAddressPayload2ᚖshowcaseᚋgraphᚋmodelᚐCustomerAddressPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_customerAddressCreate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerAddressPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_customerAddressCreate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_customerAddressUpdate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_customerAddressUpdate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CustomerAddressUpdate(ctx, fc.Args["id"].(string), fc.Args["address"].(model.AddressInput), fc.Args["defaultAddress"].(*bool))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "PERSON")
+				if err != nil {
+					var zeroVal *model.CustomerAddressPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.CustomerAddressPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerAddressPayload) graphql.Marshaler {
+			return ec.marshalOCustomerAddressPayload2ᚖshowcaseᚋgraphᚋmodelᚐCustomerAddressPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_customerAddressUpdate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerAddressPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_customerAddressUpdate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_customerAddressDelete(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_customerAddressDelete(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CustomerAddressDelete(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "PERSON")
+				if err != nil {
+					var zeroVal *model.CustomerAddressDeletePayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.CustomerAddressDeletePayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerAddressDeletePayload) graphql.Marshaler {
+			return ec.marshalOCustomerAddressDeletePayload2ᚖshowcaseᚋgraphᚋmodelᚐCustomerAddressDeletePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_customerAddressDelete(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerAddressDeletePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_customerAddressDelete_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_customerDefaultAddressUpdate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_customerDefaultAddressUpdate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CustomerDefaultAddressUpdate(ctx, fc.Args["addressId"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "PERSON")
+				if err != nil {
+					var zeroVal *model.CustomerDefaultAddressPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.CustomerDefaultAddressPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerDefaultAddressPayload) graphql.Marshaler {
+			return ec.marshalOCustomerDefaultAddressPayload2ᚖshowcaseᚋgraphᚋmodelᚐCustomerDefaultAddressPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_customerDefaultAddressUpdate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerDefaultAddressPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_customerDefaultAddressUpdate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Order_id(ctx context.Context, field graphql.CollectedField, obj *store.Order) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13930,6 +17667,157 @@ func (ec *executionContext) fieldContext_Order_cancelledAt(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Order", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
+func (ec *executionContext) _Order_shippingLine(ctx context.Context, field graphql.CollectedField, obj *store.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_shippingLine(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Order().ShippingLine(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ShippingLine) graphql.Marshaler {
+			return ec.marshalOShippingLine2ᚖshowcaseᚋgraphᚋmodelᚐShippingLine(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Order_shippingLine(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Order",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ShippingLine(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Order_totalShipping(ctx context.Context, field graphql.CollectedField, obj *store.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_totalShipping(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Order().TotalShipping(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖshowcaseᚋstoreᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_totalShipping(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Order",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Order_totalTax(ctx context.Context, field graphql.CollectedField, obj *store.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_totalTax(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Order().TotalTax(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖshowcaseᚋstoreᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_totalTax(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Order",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Order_taxesIncluded(ctx context.Context, field graphql.CollectedField, obj *store.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_taxesIncluded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TaxesIncluded, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_taxesIncluded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Order", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Order_taxLines(ctx context.Context, field graphql.CollectedField, obj *store.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_taxLines(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Order().TaxLines(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.TaxLine) graphql.Marshaler {
+			return ec.marshalNTaxLine2ᚕᚖshowcaseᚋgraphᚋmodelᚐTaxLineᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_taxLines(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Order",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TaxLine(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _OrderConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.OrderConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14326,6 +18214,38 @@ func (ec *executionContext) fieldContext_OrderLine_commission(_ context.Context,
 		Field:      field,
 		IsMethod:   true,
 		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrderLine_tax(ctx context.Context, field graphql.CollectedField, obj *store.OrderLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderLine_tax(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.OrderLine().Tax(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖshowcaseᚋstoreᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderLine_tax(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrderLine",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Money(ctx, field)
 		},
@@ -16932,6 +20852,61 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _RateDeletePayload_deletedId(ctx context.Context, field graphql.CollectedField, obj *model.RateDeletePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RateDeletePayload_deletedId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeletedID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RateDeletePayload_deletedId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RateDeletePayload", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _RateDeletePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.RateDeletePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RateDeletePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖshowcaseᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RateDeletePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RateDeletePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _RecordEventsPayload_accepted(ctx context.Context, field graphql.CollectedField, obj *model.RecordEventsPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17095,6 +21070,258 @@ func (ec *executionContext) _SearchResultItemEdge_node(ctx context.Context, fiel
 }
 func (ec *executionContext) fieldContext_SearchResultItemEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SearchResultItemEdge", field, false, false, errors.New("field of type SearchResultItem does not have child fields"))
+}
+
+func (ec *executionContext) _ShippingLine_title(ctx context.Context, field graphql.CollectedField, obj *model.ShippingLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShippingLine_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShippingLine_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ShippingLine", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ShippingLine_price(ctx context.Context, field graphql.CollectedField, obj *model.ShippingLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShippingLine_price(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Price, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖshowcaseᚋstoreᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShippingLine_price(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ShippingLine",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ShippingRate_id(ctx context.Context, field graphql.CollectedField, obj *store.ShippingRate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShippingRate_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ShippingRate().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShippingRate_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ShippingRate", field, true, true, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _ShippingRate_countryCode(ctx context.Context, field graphql.CollectedField, obj *store.ShippingRate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShippingRate_countryCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CountryCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ShippingRate_countryCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ShippingRate", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ShippingRate_name(ctx context.Context, field graphql.CollectedField, obj *store.ShippingRate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShippingRate_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShippingRate_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ShippingRate", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ShippingRate_price(ctx context.Context, field graphql.CollectedField, obj *store.ShippingRate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShippingRate_price(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ShippingRate().Price(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖshowcaseᚋstoreᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShippingRate_price(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ShippingRate",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ShippingRate_freeOver(ctx context.Context, field graphql.CollectedField, obj *store.ShippingRate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShippingRate_freeOver(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ShippingRate().FreeOver(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖshowcaseᚋstoreᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ShippingRate_freeOver(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ShippingRate",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ShippingRatePayload_shippingRate(ctx context.Context, field graphql.CollectedField, obj *model.ShippingRatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShippingRatePayload_shippingRate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ShippingRate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.ShippingRate) graphql.Marshaler {
+			return ec.marshalOShippingRate2ᚖshowcaseᚋstoreᚐShippingRate(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ShippingRatePayload_shippingRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ShippingRatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ShippingRate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ShippingRatePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ShippingRatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShippingRatePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖshowcaseᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShippingRatePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ShippingRatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Shop_id(ctx context.Context, field graphql.CollectedField, obj *store.Shop) (ret graphql.Marshaler) {
@@ -17696,6 +21923,93 @@ func (ec *executionContext) fieldContext_Shop_collection(ctx context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Shop_taxesIncluded(ctx context.Context, field graphql.CollectedField, obj *store.Shop) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Shop_taxesIncluded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TaxesIncluded, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Shop_taxesIncluded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Shop", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Shop_shippingRates(ctx context.Context, field graphql.CollectedField, obj *store.Shop) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Shop_shippingRates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Shop().ShippingRates(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.ShippingRate) graphql.Marshaler {
+			return ec.marshalNShippingRate2ᚕᚖshowcaseᚋstoreᚐShippingRateᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Shop_shippingRates(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Shop",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ShippingRate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Shop_taxRates(ctx context.Context, field graphql.CollectedField, obj *store.Shop) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Shop_taxRates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Shop().TaxRates(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.TaxRate) graphql.Marshaler {
+			return ec.marshalNTaxRate2ᚕᚖshowcaseᚋstoreᚐTaxRateᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Shop_taxRates(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Shop",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TaxRate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ShopConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ShopConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18120,6 +22434,240 @@ func (ec *executionContext) fieldContext_SurfaceSales_gmvByCurrency(_ context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _TaxLine_title(ctx context.Context, field graphql.CollectedField, obj *model.TaxLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaxLine_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaxLine_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaxLine", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TaxLine_rateBps(ctx context.Context, field graphql.CollectedField, obj *model.TaxLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaxLine_rateBps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RateBps, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaxLine_rateBps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaxLine", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _TaxLine_price(ctx context.Context, field graphql.CollectedField, obj *model.TaxLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaxLine_price(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Price, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖshowcaseᚋstoreᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaxLine_price(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TaxLine",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TaxRate_id(ctx context.Context, field graphql.CollectedField, obj *store.TaxRate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaxRate_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TaxRate().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaxRate_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaxRate", field, true, true, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _TaxRate_countryCode(ctx context.Context, field graphql.CollectedField, obj *store.TaxRate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaxRate_countryCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CountryCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TaxRate_countryCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaxRate", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TaxRate_title(ctx context.Context, field graphql.CollectedField, obj *store.TaxRate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaxRate_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaxRate_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaxRate", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TaxRate_rateBps(ctx context.Context, field graphql.CollectedField, obj *store.TaxRate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaxRate_rateBps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RateBps, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaxRate_rateBps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaxRate", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _TaxRatePayload_taxRate(ctx context.Context, field graphql.CollectedField, obj *model.TaxRatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaxRatePayload_taxRate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TaxRate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.TaxRate) graphql.Marshaler {
+			return ec.marshalOTaxRate2ᚖshowcaseᚋstoreᚐTaxRate(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TaxRatePayload_taxRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TaxRatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TaxRate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TaxRatePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.TaxRatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaxRatePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖshowcaseᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaxRatePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TaxRatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *store.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18428,6 +22976,118 @@ func (ec *executionContext) fieldContext_User_orders(ctx context.Context, field 
 	if fc.Args, err = ec.field_User_orders_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_addresses(ctx context.Context, field graphql.CollectedField, obj *store.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_addresses(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.User().Addresses(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "PERSON")
+				if err != nil {
+					var zeroVal *model.MailingAddressConnection
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.MailingAddressConnection
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, obj, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MailingAddressConnection) graphql.Marshaler {
+			return ec.marshalOMailingAddressConnection2ᚖshowcaseᚋgraphᚋmodelᚐMailingAddressConnection(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_addresses(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MailingAddressConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_User_addresses_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_defaultAddress(ctx context.Context, field graphql.CollectedField, obj *store.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_defaultAddress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().DefaultAddress(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "PERSON")
+				if err != nil {
+					var zeroVal *store.CustomerAddress
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *store.CustomerAddress
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, obj, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *store.CustomerAddress) graphql.Marshaler {
+			return ec.marshalOMailingAddress2ᚖshowcaseᚋstoreᚐCustomerAddress(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_defaultAddress(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MailingAddress(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -20432,6 +25092,80 @@ func (ec *executionContext) unmarshalInputCartLineUpdateInput(ctx context.Contex
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputCartSelectedDeliveryOptionInput(ctx context.Context, obj any) (model.CartSelectedDeliveryOptionInput, error) {
+	var it model.CartSelectedDeliveryOptionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"deliveryGroupId", "deliveryOptionHandle"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "deliveryGroupId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deliveryGroupId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeliveryGroupID = data
+		case "deliveryOptionHandle":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deliveryOptionHandle"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeliveryOptionHandle = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputCheckoutDeliveryOptionInput(ctx context.Context, obj any) (model.CheckoutDeliveryOptionInput, error) {
+	var it model.CheckoutDeliveryOptionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"shopId", "deliveryOptionHandle"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "shopId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("shopId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ShopID = data
+		case "deliveryOptionHandle":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deliveryOptionHandle"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeliveryOptionHandle = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputCheckoutInput(ctx context.Context, obj any) (model.CheckoutInput, error) {
 	var it model.CheckoutInput
 	if obj == nil {
@@ -20443,7 +25177,7 @@ func (ec *executionContext) unmarshalInputCheckoutInput(ctx context.Context, obj
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"lines", "cartId", "campaign", "sourceContentId", "idempotencyKey", "shippingAddress", "payment"}
+	fieldsInOrder := [...]string{"lines", "cartId", "campaign", "sourceContentId", "idempotencyKey", "shippingAddress", "payment", "addressId", "expectedTotal", "deliveryOptions"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -20487,7 +25221,7 @@ func (ec *executionContext) unmarshalInputCheckoutInput(ctx context.Context, obj
 			it.IdempotencyKey = data
 		case "shippingAddress":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("shippingAddress"))
-			data, err := ec.unmarshalNAddressInput2ᚖshowcaseᚋgraphᚋmodelᚐAddressInput(ctx, v)
+			data, err := ec.unmarshalOAddressInput2ᚖshowcaseᚋgraphᚋmodelᚐAddressInput(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -20499,6 +25233,27 @@ func (ec *executionContext) unmarshalInputCheckoutInput(ctx context.Context, obj
 				return it, err
 			}
 			it.Payment = data
+		case "addressId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("addressId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AddressID = data
+		case "expectedTotal":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedTotal"))
+			data, err := ec.unmarshalOMoneyInput2ᚖshowcaseᚋgraphᚋmodelᚐMoneyInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedTotal = data
+		case "deliveryOptions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deliveryOptions"))
+			data, err := ec.unmarshalOCheckoutDeliveryOptionInput2ᚕᚖshowcaseᚋgraphᚋmodelᚐCheckoutDeliveryOptionInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeliveryOptions = data
 		}
 	}
 	return it, nil
@@ -21364,6 +26119,57 @@ func (ec *executionContext) unmarshalInputSetInventoryInput(ctx context.Context,
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputShippingRateInput(ctx context.Context, obj any) (model.ShippingRateInput, error) {
+	var it model.ShippingRateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"countryCode", "name", "price", "freeOver"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "countryCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("countryCode"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CountryCode = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "price":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("price"))
+			data, err := ec.unmarshalNMoneyInput2ᚖshowcaseᚋgraphᚋmodelᚐMoneyInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Price = data
+		case "freeOver":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("freeOver"))
+			data, err := ec.unmarshalOMoneyInput2ᚖshowcaseᚋgraphᚋmodelᚐMoneyInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FreeOver = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputSignUpInput(ctx context.Context, obj any) (model.SignUpInput, error) {
 	var it model.SignUpInput
 	if obj == nil {
@@ -21759,6 +26565,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Order(ctx, sel, obj)
+	case *store.CustomerAddress:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._MailingAddress(ctx, sel, obj)
 	case store.Content:
 		if obj == nil {
 			return graphql.Null
@@ -22312,6 +27123,337 @@ func (ec *executionContext) _Cart(ctx context.Context, sel ast.SelectionSet, obj
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "cost":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Cart_cost(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "deliveryGroups":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Cart_deliveryGroups(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "deliveryCountryCode":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Cart_deliveryCountryCode(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "deliveryAddress":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Cart_deliveryAddress(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var cartCostImplementors = []string{"CartCost"}
+
+func (ec *executionContext) _CartCost(ctx context.Context, sel ast.SelectionSet, obj *model.CartCost) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cartCostImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CartCost")
+		case "subtotalAmount":
+			out.Values[i] = ec._CartCost_subtotalAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalShippingAmount":
+			out.Values[i] = ec._CartCost_totalShippingAmount(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "totalTaxAmount":
+			out.Values[i] = ec._CartCost_totalTaxAmount(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "totalAmount":
+			out.Values[i] = ec._CartCost_totalAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var cartDeliveryGroupImplementors = []string{"CartDeliveryGroup"}
+
+func (ec *executionContext) _CartDeliveryGroup(ctx context.Context, sel ast.SelectionSet, obj *model.CartDeliveryGroup) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cartDeliveryGroupImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CartDeliveryGroup")
+		case "id":
+			out.Values[i] = ec._CartDeliveryGroup_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "shop":
+			out.Values[i] = ec._CartDeliveryGroup_shop(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cartLines":
+			out.Values[i] = ec._CartDeliveryGroup_cartLines(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deliveryOptions":
+			out.Values[i] = ec._CartDeliveryGroup_deliveryOptions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "selectedDeliveryOption":
+			out.Values[i] = ec._CartDeliveryGroup_selectedDeliveryOption(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "subtotalAmount":
+			out.Values[i] = ec._CartDeliveryGroup_subtotalAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalTaxAmount":
+			out.Values[i] = ec._CartDeliveryGroup_totalTaxAmount(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "totalAmount":
+			out.Values[i] = ec._CartDeliveryGroup_totalAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "taxesIncluded":
+			out.Values[i] = ec._CartDeliveryGroup_taxesIncluded(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var cartDeliveryOptionImplementors = []string{"CartDeliveryOption"}
+
+func (ec *executionContext) _CartDeliveryOption(ctx context.Context, sel ast.SelectionSet, obj *model.CartDeliveryOption) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cartDeliveryOptionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CartDeliveryOption")
+		case "handle":
+			out.Values[i] = ec._CartDeliveryOption_handle(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "title":
+			out.Values[i] = ec._CartDeliveryOption_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "estimatedCost":
+			out.Values[i] = ec._CartDeliveryOption_estimatedCost(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -22502,6 +27644,97 @@ func (ec *executionContext) _CartLine(ctx context.Context, sel ast.SelectionSet,
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "cost":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CartLine_cost(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var cartLineCostImplementors = []string{"CartLineCost"}
+
+func (ec *executionContext) _CartLineCost(ctx context.Context, sel ast.SelectionSet, obj *model.CartLineCost) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cartLineCostImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CartLineCost")
+		case "amountPerQuantity":
+			out.Values[i] = ec._CartLineCost_amountPerQuantity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "subtotalAmount":
+			out.Values[i] = ec._CartLineCost_subtotalAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalAmount":
+			out.Values[i] = ec._CartLineCost_totalAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "taxAmount":
+			out.Values[i] = ec._CartLineCost_taxAmount(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -23849,6 +29082,135 @@ func (ec *executionContext) _ContentMetrics(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var customerAddressDeletePayloadImplementors = []string{"CustomerAddressDeletePayload"}
+
+func (ec *executionContext) _CustomerAddressDeletePayload(ctx context.Context, sel ast.SelectionSet, obj *model.CustomerAddressDeletePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, customerAddressDeletePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CustomerAddressDeletePayload")
+		case "deletedCustomerAddressId":
+			out.Values[i] = ec._CustomerAddressDeletePayload_deletedCustomerAddressId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._CustomerAddressDeletePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var customerAddressPayloadImplementors = []string{"CustomerAddressPayload"}
+
+func (ec *executionContext) _CustomerAddressPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CustomerAddressPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, customerAddressPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CustomerAddressPayload")
+		case "customerAddress":
+			out.Values[i] = ec._CustomerAddressPayload_customerAddress(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._CustomerAddressPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var customerDefaultAddressPayloadImplementors = []string{"CustomerDefaultAddressPayload"}
+
+func (ec *executionContext) _CustomerDefaultAddressPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CustomerDefaultAddressPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, customerDefaultAddressPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CustomerDefaultAddressPayload")
+		case "customer":
+			out.Values[i] = ec._CustomerDefaultAddressPayload_customer(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._CustomerDefaultAddressPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var eventsDroppedImplementors = []string{"EventsDropped", "LiveSessionEvent"}
 
 func (ec *executionContext) _EventsDropped(ctx context.Context, sel ast.SelectionSet, obj *model.EventsDropped) graphql.Marshaler {
@@ -24689,6 +30051,208 @@ func (ec *executionContext) _LogOutPayload(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var mailingAddressImplementors = []string{"MailingAddress", "Node"}
+
+func (ec *executionContext) _MailingAddress(ctx context.Context, sel ast.SelectionSet, obj *store.CustomerAddress) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, mailingAddressImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MailingAddress")
+		case "id":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._MailingAddress_id(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "name":
+			out.Values[i] = ec._MailingAddress_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "line1":
+			out.Values[i] = ec._MailingAddress_line1(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "line2":
+			out.Values[i] = ec._MailingAddress_line2(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "city":
+			out.Values[i] = ec._MailingAddress_city(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "region":
+			out.Values[i] = ec._MailingAddress_region(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "postalCode":
+			out.Values[i] = ec._MailingAddress_postalCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "countryCode":
+			out.Values[i] = ec._MailingAddress_countryCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "phone":
+			out.Values[i] = ec._MailingAddress_phone(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "isDefault":
+			out.Values[i] = ec._MailingAddress_isDefault(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var mailingAddressConnectionImplementors = []string{"MailingAddressConnection"}
+
+func (ec *executionContext) _MailingAddressConnection(ctx context.Context, sel ast.SelectionSet, obj *model.MailingAddressConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, mailingAddressConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MailingAddressConnection")
+		case "edges":
+			out.Values[i] = ec._MailingAddressConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._MailingAddressConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var mailingAddressEdgeImplementors = []string{"MailingAddressEdge"}
+
+func (ec *executionContext) _MailingAddressEdge(ctx context.Context, sel ast.SelectionSet, obj *model.MailingAddressEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, mailingAddressEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MailingAddressEdge")
+		case "cursor":
+			out.Values[i] = ec._MailingAddressEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._MailingAddressEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var mediaConnectionImplementors = []string{"MediaConnection"}
 
 func (ec *executionContext) _MediaConnection(ctx context.Context, sel ast.SelectionSet, obj *model.MediaConnection) graphql.Marshaler {
@@ -25356,6 +30920,90 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "shippingRateCreate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_shippingRateCreate(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "shippingRateUpdate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_shippingRateUpdate(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "shippingRateDelete":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_shippingRateDelete(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "taxRateSet":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_taxRateSet(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "taxRateDelete":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_taxRateDelete(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "shopTaxesIncludedUpdate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_shopTaxesIncludedUpdate(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cartDeliveryAddressUpdate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cartDeliveryAddressUpdate(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cartSelectedDeliveryOptionsUpdate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cartSelectedDeliveryOptionsUpdate(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "customerAddressCreate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_customerAddressCreate(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "customerAddressUpdate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_customerAddressUpdate(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "customerAddressDelete":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_customerAddressDelete(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "customerDefaultAddressUpdate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_customerDefaultAddressUpdate(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -25715,6 +31363,163 @@ func (ec *executionContext) _Order(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "shippingLine":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Order_shippingLine(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "totalShipping":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Order_totalShipping(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "totalTax":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Order_totalTax(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "taxesIncluded":
+			out.Values[i] = ec._Order_taxesIncluded(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "taxLines":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Order_taxLines(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -25983,6 +31788,44 @@ func (ec *executionContext) _OrderLine(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "tax":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._OrderLine_tax(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -27715,6 +33558,49 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	return out
 }
 
+var rateDeletePayloadImplementors = []string{"RateDeletePayload"}
+
+func (ec *executionContext) _RateDeletePayload(ctx context.Context, sel ast.SelectionSet, obj *model.RateDeletePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, rateDeletePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RateDeletePayload")
+		case "deletedId":
+			out.Values[i] = ec._RateDeletePayload_deletedId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._RateDeletePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var recordEventsPayloadImplementors = []string{"RecordEventsPayload"}
 
 func (ec *executionContext) _RecordEventsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RecordEventsPayload) graphql.Marshaler {
@@ -27820,6 +33706,249 @@ func (ec *executionContext) _SearchResultItemEdge(ctx context.Context, sel ast.S
 			}
 		case "node":
 			out.Values[i] = ec._SearchResultItemEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var shippingLineImplementors = []string{"ShippingLine"}
+
+func (ec *executionContext) _ShippingLine(ctx context.Context, sel ast.SelectionSet, obj *model.ShippingLine) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, shippingLineImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ShippingLine")
+		case "title":
+			out.Values[i] = ec._ShippingLine_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "price":
+			out.Values[i] = ec._ShippingLine_price(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var shippingRateImplementors = []string{"ShippingRate"}
+
+func (ec *executionContext) _ShippingRate(ctx context.Context, sel ast.SelectionSet, obj *store.ShippingRate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, shippingRateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ShippingRate")
+		case "id":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ShippingRate_id(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "countryCode":
+			out.Values[i] = ec._ShippingRate_countryCode(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._ShippingRate_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "price":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ShippingRate_price(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "freeOver":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ShippingRate_freeOver(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var shippingRatePayloadImplementors = []string{"ShippingRatePayload"}
+
+func (ec *executionContext) _ShippingRatePayload(ctx context.Context, sel ast.SelectionSet, obj *model.ShippingRatePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, shippingRatePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ShippingRatePayload")
+		case "shippingRate":
+			out.Values[i] = ec._ShippingRatePayload_shippingRate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._ShippingRatePayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -28266,6 +34395,87 @@ func (ec *executionContext) _Shop(ctx context.Context, sel ast.SelectionSet, obj
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "taxesIncluded":
+			out.Values[i] = ec._Shop_taxesIncluded(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "shippingRates":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Shop_shippingRates(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "taxRates":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Shop_taxRates(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -28537,6 +34747,183 @@ func (ec *executionContext) _SurfaceSales(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var taxLineImplementors = []string{"TaxLine"}
+
+func (ec *executionContext) _TaxLine(ctx context.Context, sel ast.SelectionSet, obj *model.TaxLine) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, taxLineImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TaxLine")
+		case "title":
+			out.Values[i] = ec._TaxLine_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rateBps":
+			out.Values[i] = ec._TaxLine_rateBps(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "price":
+			out.Values[i] = ec._TaxLine_price(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var taxRateImplementors = []string{"TaxRate"}
+
+func (ec *executionContext) _TaxRate(ctx context.Context, sel ast.SelectionSet, obj *store.TaxRate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, taxRateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TaxRate")
+		case "id":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._TaxRate_id(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "countryCode":
+			out.Values[i] = ec._TaxRate_countryCode(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._TaxRate_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "rateBps":
+			out.Values[i] = ec._TaxRate_rateBps(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var taxRatePayloadImplementors = []string{"TaxRatePayload"}
+
+func (ec *executionContext) _TaxRatePayload(ctx context.Context, sel ast.SelectionSet, obj *model.TaxRatePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, taxRatePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TaxRatePayload")
+		case "taxRate":
+			out.Values[i] = ec._TaxRatePayload_taxRate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._TaxRatePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var userImplementors = []string{"User", "Node", "SearchResultItem"}
 
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *store.User) graphql.Marshaler {
@@ -28698,6 +35085,82 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 					}
 				}()
 				res = ec._User_orders(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "addresses":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._User_addresses(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "defaultAddress":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._User_defaultAddress(ctx, field, obj)
 				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -29764,9 +36227,9 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
-func (ec *executionContext) unmarshalNAddressInput2ᚖshowcaseᚋgraphᚋmodelᚐAddressInput(ctx context.Context, v any) (*model.AddressInput, error) {
+func (ec *executionContext) unmarshalNAddressInput2showcaseᚋgraphᚋmodelᚐAddressInput(ctx context.Context, v any) (model.AddressInput, error) {
 	res, err := ec.unmarshalInputAddressInput(ctx, v)
-	return &res, graphql.ErrorOnPath(ctx, err)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNAuthPayload2ᚖshowcaseᚋgraphᚋmodelᚐAuthPayload(ctx context.Context, sel ast.SelectionSet, v *model.AuthPayload) graphql.Marshaler {
@@ -29793,6 +36256,58 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNCartDeliveryGroup2ᚕᚖshowcaseᚋgraphᚋmodelᚐCartDeliveryGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CartDeliveryGroup) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCartDeliveryGroup2ᚖshowcaseᚋgraphᚋmodelᚐCartDeliveryGroup(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCartDeliveryGroup2ᚖshowcaseᚋgraphᚋmodelᚐCartDeliveryGroup(ctx context.Context, sel ast.SelectionSet, v *model.CartDeliveryGroup) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CartDeliveryGroup(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCartDeliveryOption2ᚕᚖshowcaseᚋgraphᚋmodelᚐCartDeliveryOptionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CartDeliveryOption) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCartDeliveryOption2ᚖshowcaseᚋgraphᚋmodelᚐCartDeliveryOption(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCartDeliveryOption2ᚖshowcaseᚋgraphᚋmodelᚐCartDeliveryOption(ctx context.Context, sel ast.SelectionSet, v *model.CartDeliveryOption) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CartDeliveryOption(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNCartLine2ᚕᚖshowcaseᚋstoreᚐCartLineᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.CartLine) graphql.Marshaler {
@@ -29859,6 +36374,25 @@ func (ec *executionContext) unmarshalNCartLineUpdateInput2ᚖshowcaseᚋgraphᚋ
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNCartSelectedDeliveryOptionInput2ᚕᚖshowcaseᚋgraphᚋmodelᚐCartSelectedDeliveryOptionInputᚄ(ctx context.Context, v any) ([]*model.CartSelectedDeliveryOptionInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.CartSelectedDeliveryOptionInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCartSelectedDeliveryOptionInput2ᚖshowcaseᚋgraphᚋmodelᚐCartSelectedDeliveryOptionInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNCartSelectedDeliveryOptionInput2ᚖshowcaseᚋgraphᚋmodelᚐCartSelectedDeliveryOptionInput(ctx context.Context, v any) (*model.CartSelectedDeliveryOptionInput, error) {
+	res, err := ec.unmarshalInputCartSelectedDeliveryOptionInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNChannelSales2ᚖshowcaseᚋstoreᚐSalesSlice(ctx context.Context, sel ast.SelectionSet, v *store.SalesSlice) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -29867,6 +36401,11 @@ func (ec *executionContext) marshalNChannelSales2ᚖshowcaseᚋstoreᚐSalesSlic
 		return graphql.Null
 	}
 	return ec._ChannelSales(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCheckoutDeliveryOptionInput2ᚖshowcaseᚋgraphᚋmodelᚐCheckoutDeliveryOptionInput(ctx context.Context, v any) (*model.CheckoutDeliveryOptionInput, error) {
+	res, err := ec.unmarshalInputCheckoutDeliveryOptionInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNCheckoutInput2showcaseᚋgraphᚋmodelᚐCheckoutInput(ctx context.Context, v any) (model.CheckoutInput, error) {
@@ -30280,6 +36819,42 @@ func (ec *executionContext) marshalNLogOutPayload2ᚖshowcaseᚋgraphᚋmodelᚐ
 		return graphql.Null
 	}
 	return ec._LogOutPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMailingAddress2ᚖshowcaseᚋstoreᚐCustomerAddress(ctx context.Context, sel ast.SelectionSet, v *store.CustomerAddress) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._MailingAddress(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMailingAddressEdge2ᚕᚖshowcaseᚋgraphᚋmodelᚐMailingAddressEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MailingAddressEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMailingAddressEdge2ᚖshowcaseᚋgraphᚋmodelᚐMailingAddressEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMailingAddressEdge2ᚖshowcaseᚋgraphᚋmodelᚐMailingAddressEdge(ctx context.Context, sel ast.SelectionSet, v *model.MailingAddressEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._MailingAddressEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNMedia2showcaseᚋstoreᚐMedia(ctx context.Context, sel ast.SelectionSet, v store.Media) graphql.Marshaler {
@@ -30812,6 +37387,37 @@ func (ec *executionContext) unmarshalNSetInventoryInput2showcaseᚋgraphᚋmodel
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNShippingRate2ᚕᚖshowcaseᚋstoreᚐShippingRateᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.ShippingRate) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNShippingRate2ᚖshowcaseᚋstoreᚐShippingRate(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNShippingRate2ᚖshowcaseᚋstoreᚐShippingRate(ctx context.Context, sel ast.SelectionSet, v *store.ShippingRate) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ShippingRate(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNShippingRateInput2showcaseᚋgraphᚋmodelᚐShippingRateInput(ctx context.Context, v any) (model.ShippingRateInput, error) {
+	res, err := ec.unmarshalInputShippingRateInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNShop2ᚖshowcaseᚋstoreᚐShop(ctx context.Context, sel ast.SelectionSet, v *store.Shop) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -30916,6 +37522,58 @@ func (ec *executionContext) marshalNSurfaceSales2ᚖshowcaseᚋstoreᚐSalesSlic
 		return graphql.Null
 	}
 	return ec._SurfaceSales(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTaxLine2ᚕᚖshowcaseᚋgraphᚋmodelᚐTaxLineᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TaxLine) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTaxLine2ᚖshowcaseᚋgraphᚋmodelᚐTaxLine(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTaxLine2ᚖshowcaseᚋgraphᚋmodelᚐTaxLine(ctx context.Context, sel ast.SelectionSet, v *model.TaxLine) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._TaxLine(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTaxRate2ᚕᚖshowcaseᚋstoreᚐTaxRateᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.TaxRate) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTaxRate2ᚖshowcaseᚋstoreᚐTaxRate(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTaxRate2ᚖshowcaseᚋstoreᚐTaxRate(ctx context.Context, sel ast.SelectionSet, v *store.TaxRate) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._TaxRate(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
@@ -31227,6 +37885,14 @@ func (ec *executionContext) marshalOAddress2ᚖshowcaseᚋstoreᚐAddress(ctx co
 	return ec._Address(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOAddressInput2ᚖshowcaseᚋgraphᚋmodelᚐAddressInput(ctx context.Context, v any) (*model.AddressInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputAddressInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalOApp2ᚖshowcaseᚋstoreᚐApp(ctx context.Context, sel ast.SelectionSet, v *store.App) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -31278,6 +37944,27 @@ func (ec *executionContext) marshalOCart2ᚖshowcaseᚋstoreᚐCart(ctx context.
 	return ec._Cart(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOCartCost2ᚖshowcaseᚋgraphᚋmodelᚐCartCost(ctx context.Context, sel ast.SelectionSet, v *model.CartCost) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CartCost(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCartDeliveryOption2ᚖshowcaseᚋgraphᚋmodelᚐCartDeliveryOption(ctx context.Context, sel ast.SelectionSet, v *model.CartDeliveryOption) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CartDeliveryOption(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCartLineCost2ᚖshowcaseᚋgraphᚋmodelᚐCartLineCost(ctx context.Context, sel ast.SelectionSet, v *model.CartLineCost) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CartLineCost(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOCartPayload2ᚖshowcaseᚋgraphᚋmodelᚐCartPayload(ctx context.Context, sel ast.SelectionSet, v *model.CartPayload) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -31302,6 +37989,23 @@ func (ec *executionContext) marshalOChannelSales2ᚕᚖshowcaseᚋstoreᚐSalesS
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalOCheckoutDeliveryOptionInput2ᚕᚖshowcaseᚋgraphᚋmodelᚐCheckoutDeliveryOptionInputᚄ(ctx context.Context, v any) ([]*model.CheckoutDeliveryOptionInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.CheckoutDeliveryOptionInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCheckoutDeliveryOptionInput2ᚖshowcaseᚋgraphᚋmodelᚐCheckoutDeliveryOptionInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalOCheckoutLineInput2ᚕᚖshowcaseᚋgraphᚋmodelᚐCheckoutLineInputᚄ(ctx context.Context, v any) ([]*model.CheckoutLineInput, error) {
@@ -31368,6 +38072,27 @@ func (ec *executionContext) marshalOContentNode2showcaseᚋstoreᚐContent(ctx c
 		return graphql.Null
 	}
 	return ec._ContentNode(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCustomerAddressDeletePayload2ᚖshowcaseᚋgraphᚋmodelᚐCustomerAddressDeletePayload(ctx context.Context, sel ast.SelectionSet, v *model.CustomerAddressDeletePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CustomerAddressDeletePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCustomerAddressPayload2ᚖshowcaseᚋgraphᚋmodelᚐCustomerAddressPayload(ctx context.Context, sel ast.SelectionSet, v *model.CustomerAddressPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CustomerAddressPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCustomerDefaultAddressPayload2ᚖshowcaseᚋgraphᚋmodelᚐCustomerDefaultAddressPayload(ctx context.Context, sel ast.SelectionSet, v *model.CustomerDefaultAddressPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CustomerDefaultAddressPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
@@ -31486,6 +38211,20 @@ func (ec *executionContext) marshalOLiveSessionPayload2ᚖshowcaseᚋgraphᚋmod
 	return ec._LiveSessionPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOMailingAddress2ᚖshowcaseᚋstoreᚐCustomerAddress(ctx context.Context, sel ast.SelectionSet, v *store.CustomerAddress) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MailingAddress(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOMailingAddressConnection2ᚖshowcaseᚋgraphᚋmodelᚐMailingAddressConnection(ctx context.Context, sel ast.SelectionSet, v *model.MailingAddressConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MailingAddressConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOMedia2ᚕshowcaseᚋstoreᚐMediaᚄ(ctx context.Context, sel ast.SelectionSet, v []store.Media) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -31565,6 +38304,14 @@ func (ec *executionContext) marshalOMoney2ᚖshowcaseᚋstoreᚐMoney(ctx contex
 		return graphql.Null
 	}
 	return ec._Money(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOMoneyInput2ᚖshowcaseᚋgraphᚋmodelᚐMoneyInput(ctx context.Context, v any) (*model.MoneyInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputMoneyInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalONode2showcaseᚋstoreᚐNode(ctx context.Context, sel ast.SelectionSet, v store.Node) graphql.Marshaler {
@@ -31719,6 +38466,13 @@ func (ec *executionContext) marshalOProductVariantPayload2ᚖshowcaseᚋgraphᚋ
 	return ec._ProductVariantPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalORateDeletePayload2ᚖshowcaseᚋgraphᚋmodelᚐRateDeletePayload(ctx context.Context, sel ast.SelectionSet, v *model.RateDeletePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RateDeletePayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalORole2ᚖstring(ctx context.Context, v any) (*string, error) {
 	if v == nil {
 		return nil, nil
@@ -31771,6 +38525,27 @@ func (ec *executionContext) marshalOSearchType2ᚕstringᚄ(ctx context.Context,
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalOShippingLine2ᚖshowcaseᚋgraphᚋmodelᚐShippingLine(ctx context.Context, sel ast.SelectionSet, v *model.ShippingLine) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ShippingLine(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOShippingRate2ᚖshowcaseᚋstoreᚐShippingRate(ctx context.Context, sel ast.SelectionSet, v *store.ShippingRate) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ShippingRate(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOShippingRatePayload2ᚖshowcaseᚋgraphᚋmodelᚐShippingRatePayload(ctx context.Context, sel ast.SelectionSet, v *model.ShippingRatePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ShippingRatePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOShop2ᚖshowcaseᚋstoreᚐShop(ctx context.Context, sel ast.SelectionSet, v *store.Shop) graphql.Marshaler {
@@ -31876,6 +38651,20 @@ func (ec *executionContext) marshalOSurfaceSales2ᚕᚖshowcaseᚋstoreᚐSalesS
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalOTaxRate2ᚖshowcaseᚋstoreᚐTaxRate(ctx context.Context, sel ast.SelectionSet, v *store.TaxRate) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._TaxRate(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOTaxRatePayload2ᚖshowcaseᚋgraphᚋmodelᚐTaxRatePayload(ctx context.Context, sel ast.SelectionSet, v *model.TaxRatePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._TaxRatePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {

@@ -28,6 +28,7 @@ var knownTypes = map[string]bool{
 	typeUser: true, typeShop: true, typeProduct: true, typeVariant: true, typeVideo: true, typeLiveSession: true,
 	typeOrder: true, typeCart: true, typeCartLine: true, typeComment: true, typeApp: true,
 	typeMediaImage: true, typeProductVideo: true, typeCollection: true,
+	typeShippingRate: true, typeTaxRate: true, typeMailingAddress: true, typeDeliveryGroup: true,
 }
 
 // maxGlobalIDLength bounds the work decoding does on hostile input.

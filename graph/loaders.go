@@ -51,6 +51,11 @@ type Loaders struct {
 	CollectionProducts     *dataloadgen.Loader[store.ChildPageKey, store.Page[*store.Product]]
 	CollectionProductCount *dataloadgen.Loader[store.CountKey, int]
 	ShopProductCount       *dataloadgen.Loader[store.CountKey, int]
+	// Cart cost, shipping and tax, saved addresses.
+	CartCost        *dataloadgen.Loader[int64, *store.PricedCart]
+	ShippingRates   *dataloadgen.Loader[int64, []*store.ShippingRate]
+	TaxRates        *dataloadgen.Loader[int64, []*store.TaxRate]
+	CustomerAddress *dataloadgen.Loader[int64, *store.CustomerAddress]
 }
 
 // NewLoaders returns fresh loaders over db that collect keys for batchWait.
@@ -100,6 +105,10 @@ func NewLoaders(db *store.DB, topCreatorFollowers int64, batchWait time.Duration
 		CollectionProducts:     dataloadgen.NewMappedLoader(db.CollectionProductPages, wait),
 		CollectionProductCount: dataloadgen.NewMappedLoader(db.CollectionProductCounts, wait),
 		ShopProductCount:       dataloadgen.NewMappedLoader(db.ShopProductCounts, wait),
+		CartCost:               dataloadgen.NewMappedLoader(db.CartCostsByBuyerIDs, wait),
+		ShippingRates:          dataloadgen.NewMappedLoader(db.ShippingRatesByShopIDs, wait),
+		TaxRates:               dataloadgen.NewMappedLoader(db.TaxRatesByShopIDs, wait),
+		CustomerAddress:        dataloadgen.NewMappedLoader(db.CustomerAddressesByIDs, wait),
 		Liked: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]bool, error) {
 			return db.LikedByUser(ctx, auth.ViewerFrom(ctx).UserID(), ids)
 		}, wait),

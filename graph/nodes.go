@@ -80,6 +80,10 @@ func loadNode(ctx context.Context, gid string) (store.Node, error) {
 		}
 	case typeMediaImage, typeProductVideo:
 		return visibleMedia(ctx, typeName, id)
+	case typeMailingAddress:
+		if a, err := visibleAddress(ctx, id); a != nil || err != nil {
+			return a, err
+		}
 	case typeCollection:
 		if c, err := orNil(l.Collection.Load(ctx, id)); c != nil || err != nil {
 			return c, err

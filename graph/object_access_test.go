@@ -89,6 +89,12 @@ func newAccessWorld(a *testAPI) *accessWorld {
 	a.ok(w.tokens["buyer"], `mutation($l: [CartLineInput!]!) { cartLinesAdd(lines: $l) { cart { id lines { id } } } }`,
 		map[string]any{"l": []any{line(w.own.variantIDs[0], 1)}}, &cart)
 	w.ids["Cart"], w.ids["CartLine"] = cart.CartLinesAdd.Cart.ID, cart.CartLinesAdd.Cart.Lines[0].ID
+	var addr struct {
+		CustomerAddressCreate struct{ CustomerAddress struct{ ID string } }
+	}
+	a.ok(w.tokens["buyer"], `mutation($a: AddressInput!) { customerAddressCreate(address: $a) { customerAddress { id } } }`,
+		map[string]any{"a": testAddress("US")}, &addr)
+	w.ids["MailingAddress"] = addr.CustomerAddressCreate.CustomerAddress.ID
 	var buyer struct{ Viewer struct{ ID string } }
 	a.ok(w.tokens["buyer"], `{ viewer { id } }`, nil, &buyer)
 	w.ids["User"] = buyer.Viewer.ID
@@ -156,6 +162,7 @@ func TestNodeVisibilityTable(t *testing.T) {
 		{"Order", `query($id: ID!) { order(id: $id) { id } }`, []string{"buyer", "owner", "admin", "appOrdersRead", "platformApp"}},
 		{"Cart", "", []string{"buyer"}},
 		{"CartLine", "", []string{"buyer"}},
+		{"MailingAddress", "", []string{"buyer"}},
 		{"User", "", with(everyone, "appCatalogRead", "appContentRead", "appOrdersRead", "appMetricsRead", "otherShopApp", "platformApp")},
 		{"App", "", []string{"owner", "admin"}},
 	}

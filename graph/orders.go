@@ -65,6 +65,9 @@ func (r *Resolver) checkout(ctx context.Context, in model.CheckoutInput) (*model
 		BuyerID: v.UserID(), IdempotencyKey: in.IdempotencyKey, PaymentToken: in.Payment.Token,
 		ShippingAddress: addressFrom(in.ShippingAddress), Campaign: deref(in.Campaign),
 	}
+	if refused, err := r.checkoutCost(ctx, in, &req); refused != nil || err != nil {
+		return refused, err
+	}
 	if in.SourceContentID != nil {
 		id, err := parseContentID(*in.SourceContentID)
 		if err != nil {
@@ -118,6 +121,7 @@ func (r *Resolver) checkout(ctx context.Context, in model.CheckoutInput) (*model
 	if err == nil && !res.Replayed {
 		r.publishPurchases(ctx, res.Lines)
 	}
+	res.Problems = addressProblems(in, res.Problems)
 	return checkoutPayload(ctx, res, err)
 }
 

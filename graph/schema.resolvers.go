@@ -55,6 +55,26 @@ func (r *cartResolver) TotalQuantity(ctx context.Context, obj *store.Cart) (int,
 	return total, err
 }
 
+// Cost is the resolver for the cost field.
+func (r *cartResolver) Cost(ctx context.Context, obj *store.Cart) (*model.CartCost, error) {
+	return r.cartCost(ctx, obj)
+}
+
+// DeliveryGroups is the resolver for the deliveryGroups field.
+func (r *cartResolver) DeliveryGroups(ctx context.Context, obj *store.Cart) ([]*model.CartDeliveryGroup, error) {
+	return r.cartDeliveryGroups(ctx, obj)
+}
+
+// DeliveryCountryCode is the resolver for the deliveryCountryCode field.
+func (r *cartResolver) DeliveryCountryCode(ctx context.Context, obj *store.Cart) (*string, error) {
+	return r.cartDeliveryCountry(ctx, obj)
+}
+
+// DeliveryAddress is the resolver for the deliveryAddress field.
+func (r *cartResolver) DeliveryAddress(ctx context.Context, obj *store.Cart) (*store.CustomerAddress, error) {
+	return r.cartDeliveryAddress(ctx, obj)
+}
+
 // ID is the resolver for the id field.
 func (r *cartLineResolver) ID(ctx context.Context, obj *store.CartLine) (string, error) {
 	return globalID(typeCartLine, obj.ID), nil
@@ -77,6 +97,11 @@ func (r *cartLineResolver) SeenUnitPrice(ctx context.Context, obj *store.CartLin
 		return nil, err
 	}
 	return &store.Money{Minor: obj.SeenPriceAmount, CurrencyCode: v.CurrencyCode}, nil
+}
+
+// Cost is the resolver for the cost field.
+func (r *cartLineResolver) Cost(ctx context.Context, obj *store.CartLine) (*model.CartLineCost, error) {
+	return r.cartLineCost(ctx, obj)
 }
 
 // ID is the resolver for the id field.
@@ -223,6 +248,11 @@ func (r *liveSessionResolver) ViewerCount(ctx context.Context, obj *store.LiveSe
 		return 0, nil
 	}
 	return r.Live.Viewers(obj.ID), nil
+}
+
+// ID is the resolver for the id field.
+func (r *mailingAddressResolver) ID(ctx context.Context, obj *store.CustomerAddress) (string, error) {
+	return globalID(typeMailingAddress, obj.ID), nil
 }
 
 // ID is the resolver for the id field.
@@ -440,6 +470,66 @@ func (r *mutationResolver) CommentOnContent(ctx context.Context, contentID strin
 	return r.commentOnContent(ctx, contentID, body)
 }
 
+// ShippingRateCreate is the resolver for the shippingRateCreate field.
+func (r *mutationResolver) ShippingRateCreate(ctx context.Context, shopID string, input model.ShippingRateInput) (*model.ShippingRatePayload, error) {
+	return r.shippingRateCreate(ctx, shopID, input)
+}
+
+// ShippingRateUpdate is the resolver for the shippingRateUpdate field.
+func (r *mutationResolver) ShippingRateUpdate(ctx context.Context, id string, input model.ShippingRateInput) (*model.ShippingRatePayload, error) {
+	return r.shippingRateUpdate(ctx, id, input)
+}
+
+// ShippingRateDelete is the resolver for the shippingRateDelete field.
+func (r *mutationResolver) ShippingRateDelete(ctx context.Context, id string) (*model.RateDeletePayload, error) {
+	return r.rateDelete(ctx, id, typeShippingRate)
+}
+
+// TaxRateSet is the resolver for the taxRateSet field.
+func (r *mutationResolver) TaxRateSet(ctx context.Context, shopID string, countryCode *string, title *string, rateBps int) (*model.TaxRatePayload, error) {
+	return r.taxRateSet(ctx, shopID, countryCode, title, rateBps)
+}
+
+// TaxRateDelete is the resolver for the taxRateDelete field.
+func (r *mutationResolver) TaxRateDelete(ctx context.Context, id string) (*model.RateDeletePayload, error) {
+	return r.rateDelete(ctx, id, typeTaxRate)
+}
+
+// ShopTaxesIncludedUpdate is the resolver for the shopTaxesIncludedUpdate field.
+func (r *mutationResolver) ShopTaxesIncludedUpdate(ctx context.Context, shopID string, taxesIncluded bool) (*model.ShopPayload, error) {
+	return r.shopTaxesIncludedUpdate(ctx, shopID, taxesIncluded)
+}
+
+// CartDeliveryAddressUpdate is the resolver for the cartDeliveryAddressUpdate field.
+func (r *mutationResolver) CartDeliveryAddressUpdate(ctx context.Context, cartID string, countryCode *string, deliveryAddressID *string) (*model.CartPayload, error) {
+	return r.cartDeliveryAddressUpdate(ctx, cartID, countryCode, deliveryAddressID)
+}
+
+// CartSelectedDeliveryOptionsUpdate is the resolver for the cartSelectedDeliveryOptionsUpdate field.
+func (r *mutationResolver) CartSelectedDeliveryOptionsUpdate(ctx context.Context, cartID string, selectedDeliveryOptions []*model.CartSelectedDeliveryOptionInput) (*model.CartPayload, error) {
+	return r.cartSelectedDeliveryOptionsUpdate(ctx, cartID, selectedDeliveryOptions)
+}
+
+// CustomerAddressCreate is the resolver for the customerAddressCreate field.
+func (r *mutationResolver) CustomerAddressCreate(ctx context.Context, address model.AddressInput, defaultAddress *bool) (*model.CustomerAddressPayload, error) {
+	return r.customerAddressCreate(ctx, address, defaultAddress)
+}
+
+// CustomerAddressUpdate is the resolver for the customerAddressUpdate field.
+func (r *mutationResolver) CustomerAddressUpdate(ctx context.Context, id string, address model.AddressInput, defaultAddress *bool) (*model.CustomerAddressPayload, error) {
+	return r.customerAddressUpdate(ctx, id, address, defaultAddress)
+}
+
+// CustomerAddressDelete is the resolver for the customerAddressDelete field.
+func (r *mutationResolver) CustomerAddressDelete(ctx context.Context, id string) (*model.CustomerAddressDeletePayload, error) {
+	return r.customerAddressDelete(ctx, id)
+}
+
+// CustomerDefaultAddressUpdate is the resolver for the customerDefaultAddressUpdate field.
+func (r *mutationResolver) CustomerDefaultAddressUpdate(ctx context.Context, addressID string) (*model.CustomerDefaultAddressPayload, error) {
+	return r.customerDefaultAddressUpdate(ctx, addressID)
+}
+
 // ID is the resolver for the id field.
 func (r *orderResolver) ID(ctx context.Context, obj *store.Order) (string, error) {
 	return globalID(typeOrder, obj.ID), nil
@@ -478,6 +568,26 @@ func (r *orderResolver) Creator(ctx context.Context, obj *store.Order) (*store.U
 	return loadersFrom(ctx).User.Load(ctx, *obj.CreatorID)
 }
 
+// ShippingLine is the resolver for the shippingLine field.
+func (r *orderResolver) ShippingLine(ctx context.Context, obj *store.Order) (*model.ShippingLine, error) {
+	return orderShippingLine(obj), nil
+}
+
+// TotalShipping is the resolver for the totalShipping field.
+func (r *orderResolver) TotalShipping(ctx context.Context, obj *store.Order) (*store.Money, error) {
+	return money(obj.ShippingAmount, obj.CurrencyCode), nil
+}
+
+// TotalTax is the resolver for the totalTax field.
+func (r *orderResolver) TotalTax(ctx context.Context, obj *store.Order) (*store.Money, error) {
+	return money(obj.TaxAmount, obj.CurrencyCode), nil
+}
+
+// TaxLines is the resolver for the taxLines field.
+func (r *orderResolver) TaxLines(ctx context.Context, obj *store.Order) ([]*model.TaxLine, error) {
+	return orderTaxLines(obj), nil
+}
+
 // Variant is the resolver for the variant field.
 func (r *orderLineResolver) Variant(ctx context.Context, obj *store.OrderLine) (*store.ProductVariant, error) {
 	return visibleVariant(ctx, obj.VariantID)
@@ -494,6 +604,11 @@ func (r *orderLineResolver) Creator(ctx context.Context, obj *store.OrderLine) (
 		return nil, nil
 	}
 	return loadersFrom(ctx).User.Load(ctx, *obj.CreatorID)
+}
+
+// Tax is the resolver for the tax field.
+func (r *orderLineResolver) Tax(ctx context.Context, obj *store.OrderLine) (*store.Money, error) {
+	return money(obj.TaxAmount, obj.CurrencyCode), nil
 }
 
 // ID is the resolver for the id field.
@@ -728,6 +843,21 @@ func (r *queryResolver) Search(ctx context.Context, query string, types []string
 }
 
 // ID is the resolver for the id field.
+func (r *shippingRateResolver) ID(ctx context.Context, obj *store.ShippingRate) (string, error) {
+	return globalID(typeShippingRate, obj.ID), nil
+}
+
+// Price is the resolver for the price field.
+func (r *shippingRateResolver) Price(ctx context.Context, obj *store.ShippingRate) (*store.Money, error) {
+	return r.shippingRatePrice(ctx, obj)
+}
+
+// FreeOver is the resolver for the freeOver field.
+func (r *shippingRateResolver) FreeOver(ctx context.Context, obj *store.ShippingRate) (*store.Money, error) {
+	return r.shippingRateFreeOver(ctx, obj)
+}
+
+// ID is the resolver for the id field.
 func (r *shopResolver) ID(ctx context.Context, obj *store.Shop) (string, error) {
 	return globalID(typeShop, obj.ID), nil
 }
@@ -811,9 +941,24 @@ func (r *shopResolver) Collection(ctx context.Context, obj *store.Shop, handle s
 	return r.collectionByHandle(ctx, handle, &obj.ID)
 }
 
+// ShippingRates is the resolver for the shippingRates field.
+func (r *shopResolver) ShippingRates(ctx context.Context, obj *store.Shop) ([]*store.ShippingRate, error) {
+	return shopShippingRates(ctx, obj)
+}
+
+// TaxRates is the resolver for the taxRates field.
+func (r *shopResolver) TaxRates(ctx context.Context, obj *store.Shop) ([]*store.TaxRate, error) {
+	return shopTaxRates(ctx, obj)
+}
+
 // LiveSessionEvents is the resolver for the liveSessionEvents field.
 func (r *subscriptionResolver) LiveSessionEvents(ctx context.Context, sessionID string) (<-chan model.LiveSessionEvent, error) {
 	return r.liveSessionEvents(ctx, sessionID)
+}
+
+// ID is the resolver for the id field.
+func (r *taxRateResolver) ID(ctx context.Context, obj *store.TaxRate) (string, error) {
+	return globalID(typeTaxRate, obj.ID), nil
 }
 
 // ID is the resolver for the id field.
@@ -851,6 +996,16 @@ func (r *userResolver) Orders(ctx context.Context, obj *store.User, first *int, 
 		return nil, nil
 	}
 	return orderConnection(ctx, store.OrderOwner{BuyerID: obj.ID}, first, after)
+}
+
+// Addresses is the resolver for the addresses field.
+func (r *userResolver) Addresses(ctx context.Context, obj *store.User, first *int, after *string) (*model.MailingAddressConnection, error) {
+	return r.userAddresses(ctx, obj, first, after)
+}
+
+// DefaultAddress is the resolver for the defaultAddress field.
+func (r *userResolver) DefaultAddress(ctx context.Context, obj *store.User) (*store.CustomerAddress, error) {
+	return r.userDefaultAddress(ctx, obj)
 }
 
 // ID is the resolver for the id field.
@@ -919,6 +1074,9 @@ func (r *Resolver) ContentMetrics() ContentMetricsResolver { return &contentMetr
 // LiveSession returns LiveSessionResolver implementation.
 func (r *Resolver) LiveSession() LiveSessionResolver { return &liveSessionResolver{r} }
 
+// MailingAddress returns MailingAddressResolver implementation.
+func (r *Resolver) MailingAddress() MailingAddressResolver { return &mailingAddressResolver{r} }
+
 // MediaImage returns MediaImageResolver implementation.
 func (r *Resolver) MediaImage() MediaImageResolver { return &mediaImageResolver{r} }
 
@@ -948,11 +1106,17 @@ func (r *Resolver) ProductVideo() ProductVideoResolver { return &productVideoRes
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+// ShippingRate returns ShippingRateResolver implementation.
+func (r *Resolver) ShippingRate() ShippingRateResolver { return &shippingRateResolver{r} }
+
 // Shop returns ShopResolver implementation.
 func (r *Resolver) Shop() ShopResolver { return &shopResolver{r} }
 
 // Subscription returns SubscriptionResolver implementation.
 func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
+
+// TaxRate returns TaxRateResolver implementation.
+func (r *Resolver) TaxRate() TaxRateResolver { return &taxRateResolver{r} }
 
 // User returns UserResolver implementation.
 func (r *Resolver) User() UserResolver { return &userResolver{r} }
@@ -969,6 +1133,7 @@ type (
 	commentResolver              struct{ *Resolver }
 	contentMetricsResolver       struct{ *Resolver }
 	liveSessionResolver          struct{ *Resolver }
+	mailingAddressResolver       struct{ *Resolver }
 	mediaImageResolver           struct{ *Resolver }
 	mutationResolver             struct{ *Resolver }
 	orderResolver                struct{ *Resolver }
@@ -978,8 +1143,10 @@ type (
 	productVariantResolver       struct{ *Resolver }
 	productVideoResolver         struct{ *Resolver }
 	queryResolver                struct{ *Resolver }
+	shippingRateResolver         struct{ *Resolver }
 	shopResolver                 struct{ *Resolver }
 	subscriptionResolver         struct{ *Resolver }
+	taxRateResolver              struct{ *Resolver }
 	userResolver                 struct{ *Resolver }
 	videoResolver                struct{ *Resolver }
 )

@@ -76,6 +76,15 @@ type CheckoutRequest struct {
 	FromCart bool `json:"cart"`
 	// Campaign is the platform campaign the buyer came through, if any.
 	Campaign string `json:"campaign,omitempty"`
+	// DeliveryChoices are the shipping rates chosen, by shop id; a shop
+	// without a choice ships by its cheapest option (see priceCheckout).
+	DeliveryChoices map[int64]int64 `json:"delivery,omitempty"`
+	// ExpectedTotal is the total the buyer was shown, in minor units of
+	// ExpectedCurrency: a checkout whose total is any other is refused
+	// (TOTAL_CHANGED) and nothing is written. nil: no such check (cart
+	// lines are then held to the price they were added at).
+	ExpectedTotal    *int64 `json:"expected,omitempty"`
+	ExpectedCurrency string `json:"expectedCurrency,omitempty"`
 }
 
 // CheckoutResult is the orders made, or why none were.
@@ -102,17 +111,7 @@ func (r CheckoutRequest) Validate() Problems {
 			p.add(fmt.Sprintf("lines.%d.quantity", i), "", "quantity must be 1 to %d", MaxLineQuantity)
 		}
 	}
-	a := r.ShippingAddress
-	p.text("shippingAddress.name", a.Name, true, 100)
-	p.text("shippingAddress.line1", a.Line1, true, 200)
-	p.text("shippingAddress.line2", a.Line2, false, 200)
-	p.text("shippingAddress.city", a.City, true, 100)
-	p.text("shippingAddress.region", a.Region, false, 100)
-	p.text("shippingAddress.postalCode", a.PostalCode, true, 20)
-	p.text("shippingAddress.phone", a.Phone, false, 30)
-	if !countryPattern.MatchString(a.CountryCode) {
-		p.add("shippingAddress.countryCode", "", "countryCode must be two capital letters, e.g. US")
-	}
+	p = append(p, r.ShippingAddress.Validate("shippingAddress.")...)
 	p.text("payment.token", r.PaymentToken, true, 200)
 	if r.Campaign != "" && !tagPattern.MatchString(r.Campaign) {
 		p.add("campaign", "", "campaign must be 1 to 40 lowercase letters, digits, - or _")

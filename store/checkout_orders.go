@@ -21,6 +21,12 @@ type pendingOrders struct {
 	lineUnitPrices, lineCommissions             []int64
 	lineSources, lineCreators                   []sql.NullInt64
 	lineSelf                                    []bool
+	// Shipping and tax per order, and tax per line (priceCheckout).
+	totals, shippingAmounts, taxAmounts []int64
+	shippingTitles, taxTitles           []sql.NullString
+	taxRates                            []int
+	taxesIncluded                       []bool
+	lineTaxes                           []int64
 	// lineRequest is each line's index in the request.
 	lineRequest []int
 }
@@ -33,7 +39,10 @@ type pendingOrders struct {
 // earns no commission and does not count toward the content's figures. An
 // order's source is its lines' one source (none when they differ), its
 // creator their one creator, and its commission their sum.
-func planOrders(req CheckoutRequest, byID map[int64]*lockedVariant, sources map[int]lineSource) pendingOrders {
+//
+// costs are the shops' shipping and tax (priceCheckout): an order's total is
+// its shop's total, and the checkout's total their sum.
+func planOrders(req CheckoutRequest, byID map[int64]*lockedVariant, sources map[int]lineSource, costs checkoutCosts) pendingOrders {
 	var p pendingOrders
 	var shops []int64
 	linesByShop := map[int64][]int{}
@@ -94,6 +103,7 @@ func planOrders(req CheckoutRequest, byID map[int64]*lockedVariant, sources map[
 			p.lineCommissions = append(p.lineCommissions, lineCommission)
 			p.lineSelf = append(p.lineSelf, self)
 			p.lineRequest = append(p.lineRequest, i)
+			p.lineTaxes = append(p.lineTaxes, costs.lineTax[i])
 		}
 		if mixedSource {
 			orderSource = sql.NullInt64{}
@@ -108,7 +118,22 @@ func planOrders(req CheckoutRequest, byID map[int64]*lockedVariant, sources map[
 		p.creators = append(p.creators, orderCreator)
 		p.rates = append(p.rates, rate)
 		p.commissions = append(p.commissions, commission)
-		p.total += subtotal
+		c := costs.shops[shopID]
+		var shippingTitle, taxTitle sql.NullString
+		if c.Selected != nil {
+			shippingTitle = sql.NullString{String: c.Selected.Title, Valid: true}
+		}
+		if c.TaxTitle != "" {
+			taxTitle = sql.NullString{String: c.TaxTitle, Valid: true}
+		}
+		p.totals = append(p.totals, c.Total)
+		p.shippingTitles = append(p.shippingTitles, shippingTitle)
+		p.shippingAmounts = append(p.shippingAmounts, c.Shipping)
+		p.taxTitles = append(p.taxTitles, taxTitle)
+		p.taxRates = append(p.taxRates, c.TaxRateBps)
+		p.taxAmounts = append(p.taxAmounts, c.Tax)
+		p.taxesIncluded = append(p.taxesIncluded, c.TaxesIncluded)
+		p.total += c.Total
 	}
 	return p
 }
@@ -125,6 +150,14 @@ func (p pendingOrders) args(req CheckoutRequest, claim any, currency string) []a
 		pq.Array(p.lineVariantTitles), pq.Array(p.lineSKUs), pq.Array(p.lineQuantities), pq.Array(p.lineUnitPrices),
 		pq.Array(p.linePositions), pq.Array(p.lineSources), pq.Array(p.lineCreators), pq.Array(p.lineRates),
 		pq.Array(p.lineCommissions), pq.Array(p.lineSelf)}
+}
+
+// costArgs are the arguments $33 to $40 of a statement around
+// pendingOrdersSQL, after the reservation's ($29 to $32): each order's total,
+// shipping and tax, and each line's tax.
+func (p pendingOrders) costArgs() []any {
+	return []any{pq.Array(p.totals), pq.Array(p.shippingTitles), pq.Array(p.shippingAmounts), pq.Array(p.taxTitles),
+		pq.Array(p.taxRates), pq.Array(p.taxAmounts), pq.Array(p.taxesIncluded), pq.Array(p.lineTaxes)}
 }
 
 // lines returns the planned lines as OrderLines of the written orders
@@ -144,14 +177,15 @@ func (p pendingOrders) lines(orders []*Order) map[int64][]*OrderLine {
 			Title: p.lineTitles[i], VariantTitle: p.lineVariantTitles[i], SKU: p.lineSKUs[i], Quantity: p.lineQuantities[i],
 			UnitPriceAmount: p.lineUnitPrices[i], TotalAmount: p.lineUnitPrices[i] * int64(p.lineQuantities[i]),
 			CurrencyCode: o.CurrencyCode, SourceContentID: nullToPtr(p.lineSources[i]), CreatorID: nullToPtr(p.lineCreators[i]),
-			CommissionRateBps: p.lineRates[i], CommissionAmount: p.lineCommissions[i], SelfPurchase: p.lineSelf[i]})
+			CommissionRateBps: p.lineRates[i], CommissionAmount: p.lineCommissions[i], SelfPurchase: p.lineSelf[i], TaxAmount: p.lineTaxes[i]})
 	}
 	return out
 }
 
 // pendingOrdersSQL writes the orders and lines of the checkout named by a
 // preceding "claim" CTE, with the arguments pendingOrders.args gives: $1 is
-// the buyer, $5 the currency, $6 the campaign, $7 the shipping address.
+// the buyer, $5 the currency, $6 the campaign, $7 the shipping address, and
+// $33 to $40 the orders' shipping and tax (pendingOrders.costArgs).
 //
 // The arrays are read through a materialized CTE, so that the planner
 // cannot see how long they are: its estimates are then the same with and
@@ -163,23 +197,29 @@ const pendingOrdersSQL = `arrays AS MATERIALIZED (
 			$15::bigint[] AS line_shop_ids, $16::bigint[] AS variant_ids, $17::bigint[] AS product_ids, $18::text[] AS titles,
 			$19::text[] AS variant_titles, $20::text[] AS skus, $21::int[] AS quantities, $22::bigint[] AS unit_prices,
 			$23::int[] AS positions, $24::bigint[] AS line_sources, $25::bigint[] AS line_creators, $26::int[] AS line_rates,
-			$27::bigint[] AS line_commissions, $28::bool[] AS line_self
+			$27::bigint[] AS line_commissions, $28::bool[] AS line_self,
+			$33::bigint[] AS totals, $34::text[] AS shipping_titles, $35::bigint[] AS shipping_amounts, $36::text[] AS tax_titles,
+			$37::int[] AS tax_rates, $38::bigint[] AS tax_amounts, $39::bool[] AS taxes_included, $40::bigint[] AS line_taxes
 	), new_orders AS (
 		INSERT INTO orders (checkout_id, buyer_id, shop_id, status, currency_code, subtotal_amount, total_amount, units,
-			campaign, source_content_id, creator_id, commission_rate_bps, commission_amount, shipping_address)
-		SELECT claim.id, $1, o.shop_id, 'PENDING', $5, o.subtotal, o.subtotal, o.units, $6, o.source, o.creator, o.rate, o.commission, $7::jsonb
-		FROM claim, arrays a, unnest(a.shop_ids, a.subtotals, a.units, a.sources, a.creators, a.rates, a.commissions)
-			WITH ORDINALITY AS o(shop_id, subtotal, units, source, creator, rate, commission, n)
+			campaign, source_content_id, creator_id, commission_rate_bps, commission_amount, shipping_address,
+			shipping_title, shipping_amount, tax_title, tax_rate_bps, tax_amount, taxes_included)
+		SELECT claim.id, $1, o.shop_id, 'PENDING', $5, o.subtotal, o.total, o.units, $6, o.source, o.creator, o.rate, o.commission, $7::jsonb,
+			o.shipping_title, o.shipping_amount, o.tax_title, o.tax_rate, o.tax_amount, o.taxes_included
+		FROM claim, arrays a, unnest(a.shop_ids, a.subtotals, a.units, a.sources, a.creators, a.rates, a.commissions,
+				a.totals, a.shipping_titles, a.shipping_amounts, a.tax_titles, a.tax_rates, a.tax_amounts, a.taxes_included)
+			WITH ORDINALITY AS o(shop_id, subtotal, units, source, creator, rate, commission,
+				total, shipping_title, shipping_amount, tax_title, tax_rate, tax_amount, taxes_included, n)
 		ORDER BY o.n
 		RETURNING id, shop_id
 	), new_lines AS (
 		INSERT INTO order_lines (order_id, variant_id, product_id, title, variant_title, sku, quantity, unit_price_amount, total_amount, position,
-			source_content_id, creator_id, commission_rate_bps, commission_amount, self_purchase)
+			source_content_id, creator_id, commission_rate_bps, commission_amount, self_purchase, tax_amount)
 		SELECT o.id, l.variant_id, l.product_id, l.title, l.variant_title, l.sku, l.quantity, l.unit_price, l.unit_price * l.quantity, l.position,
-			l.source, l.creator, l.rate, l.commission, l.self
+			l.source, l.creator, l.rate, l.commission, l.self, l.tax
 		FROM arrays a, unnest(a.line_shop_ids, a.variant_ids, a.product_ids, a.titles, a.variant_titles, a.skus, a.quantities, a.unit_prices, a.positions,
-				a.line_sources, a.line_creators, a.line_rates, a.line_commissions, a.line_self)
-			AS l(shop_id, variant_id, product_id, title, variant_title, sku, quantity, unit_price, position, source, creator, rate, commission, self)
+				a.line_sources, a.line_creators, a.line_rates, a.line_commissions, a.line_self, a.line_taxes)
+			AS l(shop_id, variant_id, product_id, title, variant_title, sku, quantity, unit_price, position, source, creator, rate, commission, self, tax)
 			JOIN new_orders o ON o.shop_id = l.shop_id
 		RETURNING variant_id, quantity, unit_price_amount
 	)`

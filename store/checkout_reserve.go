@@ -57,7 +57,7 @@ func (db *DB) reserveFast(ctx context.Context, provider string, req CheckoutRequ
 		// pendingOrdersSQL: the generic plan is kept.
 		return db.SelectContext(ctx, &rows, `WITH wanted AS MATERIALIZED (SELECT $1::bigint[] AS ids)
 			SELECT `+lockedVariantColumns+` FROM wanted, `+lockedVariantTables+`
-			WHERE v.id = ANY(wanted.ids)`, pq.Array(sorted))
+			WHERE v.id = ANY(wanted.ids)`, pq.Array(sorted), req.ShippingAddress.CountryCode, req.cartBuyer())
 	})
 	if err != nil {
 		return reservation{}, 0, fmt.Errorf("read variants: %w", err)
@@ -66,21 +66,25 @@ func (db *DB) reserveFast(ctx context.Context, provider string, req CheckoutRequ
 	for i := range rows {
 		byID[rows[i].ID] = &rows[i]
 	}
-	if len(byID) != len(sorted) || len(checkLines(req.Lines, byID, want)) > 0 || !oneCurrency(rows[0].CurrencyCode, byID) {
+	if len(byID) != len(sorted) || len(checkLines(req, byID, want)) > 0 || !oneCurrency(rows[0].CurrencyCode, byID) {
 		return reservation{}, fastMoved, nil
+	}
+	costs, problems, err := priceCheckout(req, byID)
+	if err != nil || len(problems) > 0 {
+		return reservation{}, fastMoved, err
 	}
 	sources, problems, err := lineSources(ctx, db, req, byID)
 	if err != nil || len(problems) > 0 {
 		return reservation{}, fastMoved, err
 	}
 	currency := rows[0].CurrencyCode
-	orders := planOrders(req, byID, sources)
+	orders := planOrders(req, byID, sources, costs)
 	pkey, err := db.providerKey(ctx, req.BuyerID, req.IdempotencyKey)
 	if err != nil {
 		return reservation{}, 0, err
 	}
 	a := paymentAttempt{ProviderKey: pkey, Amount: orders.total, Currency: currency, plan: &orders}
-	args := append(orders.args(req, req.IdempotencyKey, currency), a.args(provider, db.PaymentSettings, req)...)
+	args := append(append(orders.args(req, req.IdempotencyKey, currency), a.args(provider, db.PaymentSettings, req)...), orders.costArgs()...)
 	query := reserveOneSQL
 	if len(sorted) > 1 {
 		query = reserveManySQL
@@ -125,14 +129,19 @@ func (db *DB) reserveCareful(ctx context.Context, provider string, req CheckoutR
 		var rows []lockedVariant
 		if err := tx.SelectContext(ctx, &rows, `SELECT `+lockedVariantColumns+`
 			FROM `+lockedVariantTables+`
-			WHERE v.id = ANY($1) ORDER BY v.id FOR UPDATE OF v`, pq.Array(sorted)); err != nil {
+			WHERE v.id = ANY($1) ORDER BY v.id FOR UPDATE OF v`, pq.Array(sorted), req.ShippingAddress.CountryCode, req.cartBuyer()); err != nil {
 			return fmt.Errorf("lock variants: %w", err)
 		}
 		byID := map[int64]*lockedVariant{}
 		for i := range rows {
 			byID[rows[i].ID] = &rows[i]
 		}
-		r.problems = checkLines(req.Lines, byID, want)
+		r.problems = checkLines(req, byID, want)
+		costs, problems, err := priceCheckout(req, byID)
+		if err != nil {
+			return err
+		}
+		r.problems = append(r.problems, problems...)
 		sources, problems, err := lineSources(ctx, tx, req, byID)
 		if err != nil {
 			return err
@@ -159,13 +168,13 @@ func (db *DB) reserveCareful(ctx context.Context, provider string, req CheckoutR
 			return fmt.Errorf("take stock: %w", err)
 		}
 		currency := rows[0].CurrencyCode
-		orders := planOrders(req, byID, sources)
+		orders := planOrders(req, byID, sources, costs)
 		pkey, err := db.providerKey(ctx, req.BuyerID, req.IdempotencyKey)
 		if err != nil {
 			return err
 		}
 		a := paymentAttempt{CheckoutID: checkoutID, ProviderKey: pkey, Amount: orders.total, Currency: currency, plan: &orders}
-		args := append(orders.args(req, checkoutID, currency), a.args(provider, db.PaymentSettings, req)...)
+		args := append(append(orders.args(req, checkoutID, currency), a.args(provider, db.PaymentSettings, req)...), orders.costArgs()...)
 		var written int
 		if err := tx.GetContext(ctx, &written, writeCarefulSQL, args...); err != nil {
 			return fmt.Errorf("write orders: %w", err)
@@ -227,9 +236,12 @@ func (a paymentAttempt) args(provider string, s PaymentSettings, req CheckoutReq
 }
 
 // checkLines finds unknown, unavailable, repriced and short-stocked lines.
-func checkLines(lines []CheckoutLine, byID map[int64]*lockedVariant, want map[int64]int) Problems {
+// A request that carries the total the buyer saw (ExpectedTotal) is held to
+// that total instead of to each cart line's price when added
+// (priceCheckout).
+func checkLines(req CheckoutRequest, byID map[int64]*lockedVariant, want map[int64]int) Problems {
 	var p Problems
-	for i, l := range lines {
+	for i, l := range req.Lines {
 		field := fmt.Sprintf("lines.%d", i)
 		v := byID[l.VariantID]
 		switch {
@@ -239,7 +251,7 @@ func checkLines(lines []CheckoutLine, byID map[int64]*lockedVariant, want map[in
 			// Not named: a product set back to DRAFT may carry a title its
 			// shop has not published (auth.CanSeeProduct).
 			p = append(p, FieldErrorf(EInvalid, field+".variantId", "this item is no longer sold").Because(ReasonNotAvailable))
-		case l.SeenPriceAmount != nil && *l.SeenPriceAmount != v.PriceAmount:
+		case req.ExpectedTotal == nil && l.SeenPriceAmount != nil && *l.SeenPriceAmount != v.PriceAmount:
 			p = append(p, FieldErrorf(EInvalid, field+".variantId", "the price of %s changed to %s", v.Title,
 				Money{Minor: v.PriceAmount, CurrencyCode: v.CurrencyCode}.Amount()).Because(ReasonPriceChanged))
 		case v.Stock < want[l.VariantID]:
@@ -401,15 +413,32 @@ type lockedVariant struct {
 	ShopID           int64  `db:"shop_id"`
 	ShopOwnerID      int64  `db:"owner_id"`
 	AffiliateRateBps int    `db:"affiliate_rate_bps"`
+	// The shop's terms for the checkout's destination (shopTermsColumns).
+	ShopName      string `db:"shop_name"`
+	TaxesIncluded bool   `db:"taxes_included"`
+	ShipsLimited  bool   `db:"ships_limited"`
+	TaxJSON       []byte `db:"tax_json"`
+	ShippingJSON  []byte `db:"shipping_json"`
+	// CartChoice is the delivery option the buyer selected on the cart for
+	// the shop (0: none, or not a cart checkout).
+	CartChoice int64 `db:"cart_choice"`
 }
 
-// A lockedVariant's columns, and the tables they come from (variant v,
-// product p, shop s).
-const (
-	lockedVariantColumns = `v.id, v.product_id, v.sku, v.title AS variant_title, p.title,
-		v.price_amount, v.currency_code, v.stock, p.status AS product_status, p.shop_id, s.owner_id, s.affiliate_rate_bps`
-	lockedVariantTables = `product_variants v JOIN products p ON p.id = v.product_id JOIN shops s ON s.id = p.shop_id`
-)
+// terms are the variant's shop's terms for the checkout's destination.
+func (v *lockedVariant) terms() shopTerms {
+	return shopTerms{ShopID: v.ShopID, ShopName: v.ShopName, TaxesIncluded: v.TaxesIncluded, ShipsLimited: v.ShipsLimited,
+		TaxJSON: v.TaxJSON, ShippingJSON: v.ShippingJSON}
+}
+
+// A lockedVariant's columns, with the shop's terms for the destination
+// country $2 and the delivery option buyer $3 selected on their cart (0 for
+// no cart), and the tables they come from (variant v, product p, shop s).
+var lockedVariantColumns = `v.id, v.product_id, v.sku, v.title AS variant_title, p.title,
+		v.price_amount, v.currency_code, v.stock, p.status AS product_status, p.shop_id, s.owner_id, s.affiliate_rate_bps,
+		coalesce((SELECT d.shipping_rate_id FROM cart_delivery_options d WHERE d.buyer_id = $3 AND d.shop_id = s.id), 0) AS cart_choice,
+		` + shopTermsColumns(`$2::char(2)`)
+
+const lockedVariantTables = `product_variants v JOIN products p ON p.id = v.product_id JOIN shops s ON s.id = p.shop_id`
 
 // wantedVariants totals the quantity asked of each variant and lists the
 // variants in id order, the order rows are locked in.

@@ -58,6 +58,15 @@ type Order struct {
 	FulfilledAt       *time.Time      `db:"fulfilled_at"`
 	DeliveredAt       *time.Time      `db:"delivered_at"`
 	CancelledAt       *time.Time      `db:"cancelled_at"`
+	// Shipping and tax as charged (see cost.go): TotalAmount is
+	// SubtotalAmount + ShippingAmount + TaxAmount (TaxAmount only when
+	// TaxesIncluded is false).
+	ShippingTitle  *string `db:"shipping_title"`
+	ShippingAmount int64   `db:"shipping_amount"`
+	TaxTitle       *string `db:"tax_title"`
+	TaxRateBps     int     `db:"tax_rate_bps"`
+	TaxAmount      int64   `db:"tax_amount"`
+	TaxesIncluded  bool    `db:"taxes_included"`
 }
 
 func (*Order) isNode() {}
@@ -107,6 +116,8 @@ type OrderLine struct {
 	// SelfPurchase is set when the buyer made the source content: no
 	// commission, and the line does not count toward the content's figures.
 	SelfPurchase bool `db:"self_purchase"`
+	// TaxAmount is the line's tax (cost.go's per-line rule).
+	TaxAmount int64 `db:"tax_amount"`
 }
 
 // Commission is what the line's affiliate creator earns.
@@ -125,11 +136,12 @@ func (l *OrderLine) Total() Money { return Money{Minor: l.TotalAmount, CurrencyC
 const orderColumns = `o.id, o.number, o.checkout_id, o.buyer_id, o.shop_id, o.status, o.currency_code,
 	o.subtotal_amount, o.total_amount, o.units, o.campaign, o.source_content_id, o.creator_id, o.commission_rate_bps,
 	o.commission_amount, o.shipping_address, o.carrier, o.tracking_number, o.created_at, o.paid_at,
-	o.fulfilled_at, o.delivered_at, o.cancelled_at`
+	o.fulfilled_at, o.delivered_at, o.cancelled_at, o.shipping_title, o.shipping_amount, o.tax_title, o.tax_rate_bps,
+	o.tax_amount, o.taxes_included`
 
 const orderLineColumns = `l.id, l.order_id, l.variant_id, l.product_id, l.title, l.variant_title, l.sku, l.quantity,
 	l.unit_price_amount, l.total_amount, o.currency_code, l.source_content_id, l.creator_id, l.commission_rate_bps,
-	l.commission_amount, l.self_purchase`
+	l.commission_amount, l.self_purchase, l.tax_amount`
 
 // OrdersByIDs loads visible (not PENDING) orders by id in one statement.
 func (db *DB) OrdersByIDs(ctx context.Context, ids []int64) (map[int64]*Order, error) {

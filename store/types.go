@@ -38,6 +38,8 @@ type Shop struct {
 	CurrencyCode     string    `db:"currency_code"`
 	AffiliateRateBps int       `db:"affiliate_rate_bps"`
 	CreatedAt        time.Time `db:"created_at"`
+	// TaxesIncluded: the shop's prices include tax (see cost.go).
+	TaxesIncluded bool `db:"taxes_included"`
 }
 
 // Product statuses.

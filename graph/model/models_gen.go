@@ -44,6 +44,59 @@ type AuthPayload struct {
 	UserErrors   []*UserError `json:"userErrors"`
 }
 
+// A cart's cost, in its one currency; every amount is computed on the server by the
+// cost rules (per line tax rounded half up to the minor unit; see the schema's
+// comment above UserErrorCode's extension and the README's "Cart cost").
+type CartCost struct {
+	// The merchandise: the sum of the lines' subtotals.
+	SubtotalAmount *store.Money `json:"subtotalAmount"`
+	// The shops' selected delivery options; null until the cart has a destination (Cart.deliveryCountryCode).
+	TotalShippingAmount *store.Money `json:"totalShippingAmount,omitempty"`
+	// The sum of the lines' taxes; null until the cart has a destination. For tax-inclusive shops it is already inside subtotalAmount.
+	TotalTaxAmount *store.Money `json:"totalTaxAmount,omitempty"`
+	// What checkout charges: subtotal + shipping + the tax of tax-exclusive shops. Send it as CheckoutInput.expectedTotal.
+	TotalAmount *store.Money `json:"totalAmount"`
+}
+
+// One shop's part of a cart, shipped together: its lines, its delivery options to the cart's destination and the one selected.
+type CartDeliveryGroup struct {
+	ID        string            `json:"id"`
+	Shop      *store.Shop       `json:"shop"`
+	CartLines []*store.CartLine `json:"cartLines"`
+	// Cheapest first; empty until the cart has a destination, or when the shop does not ship there (then checkout answers NO_DELIVERY_AVAILABLE).
+	DeliveryOptions []*CartDeliveryOption `json:"deliveryOptions"`
+	// The option chosen, or the cheapest when none was (or the one chosen does not serve the destination).
+	SelectedDeliveryOption *CartDeliveryOption `json:"selectedDeliveryOption,omitempty"`
+	// The shop's lines' subtotals.
+	SubtotalAmount *store.Money `json:"subtotalAmount"`
+	// The shop's lines' taxes; null until the cart has a destination.
+	TotalTaxAmount *store.Money `json:"totalTaxAmount,omitempty"`
+	// subtotal + shipping + tax (when the shop's prices exclude it).
+	TotalAmount   *store.Money `json:"totalAmount"`
+	TaxesIncluded bool         `json:"taxesIncluded"`
+}
+
+// One way a shop can ship its part of the cart.
+type CartDeliveryOption struct {
+	// Opaque; select it with cartSelectedDeliveryOptionsUpdate or CheckoutInput.deliveryOptions.
+	Handle string `json:"handle"`
+	Title  string `json:"title"`
+	// What it costs for this cart (zero past the rate's free-over threshold).
+	EstimatedCost *store.Money `json:"estimatedCost"`
+}
+
+// A cart line's cost at the current price.
+type CartLineCost struct {
+	// The unit price now.
+	AmountPerQuantity *store.Money `json:"amountPerQuantity"`
+	// amountPerQuantity x quantity.
+	SubtotalAmount *store.Money `json:"subtotalAmount"`
+	// What the line costs after discounts (none yet): subtotalAmount. Tax is not in it (see taxAmount).
+	TotalAmount *store.Money `json:"totalAmount"`
+	// The line's tax, rounded half up to the minor unit; null until the cart has a destination.
+	TaxAmount *store.Money `json:"taxAmount,omitempty"`
+}
+
 type CartLineInput struct {
 	VariantID string `json:"variantId"`
 	Quantity  int    `json:"quantity"`
@@ -62,6 +115,17 @@ type CartPayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+type CartSelectedDeliveryOptionInput struct {
+	DeliveryGroupID      string `json:"deliveryGroupId"`
+	DeliveryOptionHandle string `json:"deliveryOptionHandle"`
+}
+
+type CheckoutDeliveryOptionInput struct {
+	ShopID string `json:"shopId"`
+	// A CartDeliveryOption.handle of that shop.
+	DeliveryOptionHandle string `json:"deliveryOptionHandle"`
+}
+
 type CheckoutInput struct {
 	// What to buy (1 to 50 lines); or give cartId instead.
 	Lines []*CheckoutLineInput `json:"lines,omitempty"`
@@ -76,9 +140,18 @@ type CheckoutInput struct {
 	// A client-generated key, one per purchase attempt: retries with the same key return the same orders and charge
 	// at most once, across retries, server restarts and replicas. A key used with a different request answers
 	// IDEMPOTENCY_KEY_REUSED.
-	IdempotencyKey  string        `json:"idempotencyKey"`
-	ShippingAddress *AddressInput `json:"shippingAddress"`
+	IdempotencyKey string `json:"idempotencyKey"`
+	// Where to ship; or give addressId (one of the viewer's saved addresses) instead. Its country is the destination shipping and tax are priced for.
+	ShippingAddress *AddressInput `json:"shippingAddress,omitempty"`
 	Payment         *PaymentInput `json:"payment"`
+	// One of the viewer's saved addresses, instead of shippingAddress. Another person's address is NOT_FOUND.
+	AddressID *string `json:"addressId,omitempty"`
+	// The total the buyer was shown (Cart.cost.totalAmount). When given, the checkout charges exactly this or
+	// refuses with TOTAL_CHANGED (listing the lines whose price changed) and writes nothing. Without it a cart
+	// line whose price changed since it was added is refused (PRICE_CHANGED).
+	ExpectedTotal *MoneyInput `json:"expectedTotal,omitempty"`
+	// The delivery option per shop; a shop left out ships by its cheapest option (for a cart: the option selected on the cart).
+	DeliveryOptions []*CheckoutDeliveryOptionInput `json:"deliveryOptions,omitempty"`
 }
 
 type CheckoutLineInput struct {
@@ -177,6 +250,21 @@ type CreateShopInput struct {
 	CurrencyCode *string `json:"currencyCode,omitempty"`
 }
 
+type CustomerAddressDeletePayload struct {
+	DeletedCustomerAddressID *string      `json:"deletedCustomerAddressId,omitempty"`
+	UserErrors               []*UserError `json:"userErrors"`
+}
+
+type CustomerAddressPayload struct {
+	CustomerAddress *store.CustomerAddress `json:"customerAddress,omitempty"`
+	UserErrors      []*UserError           `json:"userErrors"`
+}
+
+type CustomerDefaultAddressPayload struct {
+	Customer   *store.User  `json:"customer,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
 type EngagementEventInput struct {
 	Type string `json:"type"`
 	// The Video or LiveSession.
@@ -261,6 +349,16 @@ type LogInInput struct {
 type LogOutPayload struct {
 	// True when a session was ended.
 	Ok bool `json:"ok"`
+}
+
+type MailingAddressConnection struct {
+	Edges    []*MailingAddressEdge `json:"edges"`
+	PageInfo *PageInfo             `json:"pageInfo"`
+}
+
+type MailingAddressEdge struct {
+	Cursor string                 `json:"cursor"`
+	Node   *store.CustomerAddress `json:"node"`
 }
 
 type MediaConnection struct {
@@ -421,6 +519,11 @@ func (PurchaseMade) IsLiveSessionEvent() {}
 type Query struct {
 }
 
+type RateDeletePayload struct {
+	DeletedID  *string      `json:"deletedId,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
 type RecordEventsPayload struct {
 	// How many events were accepted.
 	Accepted int `json:"accepted"`
@@ -451,6 +554,29 @@ type SetInventoryInput struct {
 	VariantID string `json:"variantId"`
 	// Units in stock, 0 or more.
 	Stock int `json:"stock"`
+}
+
+// What an order charged for shipping.
+type ShippingLine struct {
+	// The delivery option's title when bought.
+	Title string       `json:"title"`
+	Price *store.Money `json:"price"`
+}
+
+type ShippingRateInput struct {
+	// ISO 3166-1 alpha-2; null for the rest of the world.
+	CountryCode *string `json:"countryCode,omitempty"`
+	// 1 to 100 characters; unique per shop and country.
+	Name string `json:"name"`
+	// In the shop's currency.
+	Price *MoneyInput `json:"price"`
+	// Free shipping from this subtotal on; null: never free.
+	FreeOver *MoneyInput `json:"freeOver,omitempty"`
+}
+
+type ShippingRatePayload struct {
+	ShippingRate *store.ShippingRate `json:"shippingRate,omitempty"`
+	UserErrors   []*UserError        `json:"userErrors"`
 }
 
 type ShopConnection struct {
@@ -488,6 +614,20 @@ func (StatusChanged) IsLiveSessionEvent() {}
 // connection_init's payload {"Authorization": "Bearer …"}, or nothing to watch
 // anonymously) or Server-Sent Events (POST with Accept: text/event-stream).
 type Subscription struct {
+}
+
+// A tax an order charged (or, tax-inclusive, contained).
+type TaxLine struct {
+	Title string `json:"title"`
+	// Basis points: 2000 is 20%.
+	RateBps int `json:"rateBps"`
+	// The sum of the lines' taxes.
+	Price *store.Money `json:"price"`
+}
+
+type TaxRatePayload struct {
+	TaxRate    *store.TaxRate `json:"taxRate,omitempty"`
+	UserErrors []*UserError   `json:"userErrors"`
 }
 
 type UpdateProductInput struct {
@@ -589,6 +729,10 @@ const (
 	UserErrorCodeCheckoutExpired UserErrorCode = "CHECKOUT_EXPIRED"
 	// The cart is being checked out by another request (another tab or key), or changed while checking out; a cart is bought once.
 	UserErrorCodeCartInCheckout UserErrorCode = "CART_IN_CHECKOUT"
+	// A shop in the checkout does not ship to the destination country (the message names the shop), or the delivery option chosen is not one of the shop's options there. Nothing was written.
+	UserErrorCodeNoDeliveryAvailable UserErrorCode = "NO_DELIVERY_AVAILABLE"
+	// The total the buyer saw (CheckoutInput.expectedTotal) is not the total now; each line whose price changed since it was added to the cart is listed too, as PRICE_CHANGED. Nothing was written or charged.
+	UserErrorCodeTotalChanged UserErrorCode = "TOTAL_CHANGED"
 )
 
 var AllUserErrorCode = []UserErrorCode{
@@ -615,11 +759,13 @@ var AllUserErrorCode = []UserErrorCode{
 	UserErrorCodeCheckoutInProgress,
 	UserErrorCodeCheckoutExpired,
 	UserErrorCodeCartInCheckout,
+	UserErrorCodeNoDeliveryAvailable,
+	UserErrorCodeTotalChanged,
 }
 
 func (e UserErrorCode) IsValid() bool {
 	switch e {
-	case UserErrorCodeInvalid, UserErrorCodeRequired, UserErrorCodeTooLong, UserErrorCodeTaken, UserErrorCodeNotFound, UserErrorCodeInvalidCredentials, UserErrorCodeInvalidRefreshToken, UserErrorCodeCurrencyMismatch, UserErrorCodeInvalidTransition, UserErrorCodeProductNotOnContent, UserErrorCodeInsufficientStock, UserErrorCodeNotAvailable, UserErrorCodePriceChanged, UserErrorCodeTooLarge, UserErrorCodeUnsupportedType, UserErrorCodeInvalidImage, UserErrorCodePaymentDeclined, UserErrorCodePaymentUnavailable, UserErrorCodePaymentPending, UserErrorCodeIdempotencyKeyReused, UserErrorCodeCheckoutInProgress, UserErrorCodeCheckoutExpired, UserErrorCodeCartInCheckout:
+	case UserErrorCodeInvalid, UserErrorCodeRequired, UserErrorCodeTooLong, UserErrorCodeTaken, UserErrorCodeNotFound, UserErrorCodeInvalidCredentials, UserErrorCodeInvalidRefreshToken, UserErrorCodeCurrencyMismatch, UserErrorCodeInvalidTransition, UserErrorCodeProductNotOnContent, UserErrorCodeInsufficientStock, UserErrorCodeNotAvailable, UserErrorCodePriceChanged, UserErrorCodeTooLarge, UserErrorCodeUnsupportedType, UserErrorCodeInvalidImage, UserErrorCodePaymentDeclined, UserErrorCodePaymentUnavailable, UserErrorCodePaymentPending, UserErrorCodeIdempotencyKeyReused, UserErrorCodeCheckoutInProgress, UserErrorCodeCheckoutExpired, UserErrorCodeCartInCheckout, UserErrorCodeNoDeliveryAvailable, UserErrorCodeTotalChanged:
 		return true
 	}
 	return false

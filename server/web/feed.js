@@ -1,6 +1,7 @@
 // The buyer's feed: videos and live sessions with product cards, bought
 // without leaving the content.
 import { gql, subscribe, session, money, el, APIError } from "/web/gql.js";
+import { CART_QUERY, cartCostView, cartCheckoutInput } from "/web/cart_cost.js";
 
 const FEED = `query($after: String) { feed(first: 8, after: $after) {
   edges { node { __typename id author { handle } metrics { views likes comments }
@@ -171,26 +172,21 @@ function openSheet(content, p) {
 
 async function openCart() {
   const sheet = document.getElementById("sheet");
-  const d = await gql(`{ viewer { cart { id totalQuantity lines { quantity variant { title product { title } price { amount currencyCode } } } } } }`);
-  const cart = d.viewer.cart;
+  const cart = (await gql(CART_QUERY)).viewer.cart;
   const result = el("div", { role: "status" });
   const attempts = purchaseAttempts();
   const checkout = once(async () => {
-    const input = { cartId: cart.id, payment: { token: "tok_ok" },
-      shippingAddress: { name: session.handle, line1: "1 Main St", city: "Springfield", postalCode: "12345", countryCode: "US" } };
-    const r = (await gql(`mutation($in: CheckoutInput!) { checkout(input: $in) { orders { number } userErrors { message code } } }`,
+    const input = cartCheckoutInput(cart, session.handle);
+    const r = (await gql(`mutation($in: CheckoutInput!) { checkout(input: $in) { orders { number total { amount currencyCode } } userErrors { message code } } }`,
       { in: { ...input, idempotencyKey: attempts.key(input) } })).checkout;
     attempts.settle(r.userErrors);
     result.replaceChildren(r.userErrors.length ? el("p", { class: "errors" }, r.userErrors.map((e) => e.message).join("; "))
-      : el("p", { class: "success" }, "Ordered: " + r.orders.map((o) => o.number).join(", ")));
+      : el("p", { class: "success" }, "Ordered: " + r.orders.map((o) => `${o.number} · ${money(o.total)}`).join(", ")));
   });
-  sheet.replaceChildren(el("h2", {}, `Cart (${cart.totalQuantity})`),
-    el("ul", {}, cart.lines.map((l) => el("li", {}, l.variant
-      ? `${l.quantity} × ${l.variant.product.title} (${l.variant.title}) · ${money(l.variant.price)}`
-      : `${l.quantity} × an item that is no longer available`))),
-    el("div", { class: "inline" }, el("button", { class: "primary", onclick: checkout, disabled: !cart.lines.length }, "Check out"), " ",
+  sheet.replaceChildren(el("h2", {}, `Cart (${cart.totalQuantity})`), ...cartCostView(cart, openCart),
+    el("div", { class: "inline" }, el("button", { class: "primary", id: "cart-checkout", onclick: checkout, disabled: !cart.lines.length }, "Check out"), " ",
       el("button", { onclick: () => sheet.close() }, "Close")), result);
-  sheet.showModal();
+  if (!sheet.open) sheet.showModal();
 }
 
 // Infinite scroll: the next page loads as the end comes into view.
