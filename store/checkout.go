@@ -76,6 +76,9 @@ type CheckoutRequest struct {
 	FromCart bool `json:"cart"`
 	// Campaign is the platform campaign the buyer came through, if any.
 	Campaign string `json:"campaign,omitempty"`
+	// Email is a guest's email (guest checkouts only): part of the request,
+	// so the same key with another email is IDEMPOTENCY_KEY_REUSED.
+	Email string `json:"email,omitempty"`
 }
 
 // CheckoutResult is the orders made, or why none were.
