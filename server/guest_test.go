@@ -376,6 +376,26 @@ func TestGuestCartCheckoutAndAdoption(t *testing.T) {
 		t.Fatalf("a guest as a User node: %s", r.Raw)
 	}
 
+	t.Run("FromALiveSession", func(t *testing.T) {
+		// A guest buying from a live session is announced without a handle.
+		var pick struct {
+			Content int64 `db:"content_id"`
+			Variant int64 `db:"variant_id"`
+		}
+		if err := db.GetContext(ctx, &pick, `SELECT c.id AS content_id, v.id AS variant_id FROM contents c
+			JOIN content_products cp ON cp.content_id = c.id JOIN products p ON p.id = cp.product_id AND p.status = 'ACTIVE'
+			JOIN product_variants v ON v.product_id = p.id AND v.stock > 0 WHERE c.kind = 'LIVE' ORDER BY c.id, v.id LIMIT 1`); err != nil {
+			t.Fatal(err)
+		}
+		r := guestPost(t, base, "", guestCartCreate, map[string]any{"l": []map[string]any{{
+			"variantId": globalIDFor("ProductVariant", pick.Variant), "quantity": 1, "sourceContentId": globalIDFor("LiveSession", pick.Content)}}}).mustOK(t, "cartCreate")
+		var p struct{ Cart guestCart }
+		r.field(t, "cartCreate", &p)
+		if c := guestBuy(t, base, p.Cart.ID, "guest-live", "live@example.com"); len(c.Orders) != 1 {
+			t.Fatalf("guest checkout from a live session: %+v", c)
+		}
+	})
+
 	t.Run("StrangerWithTheEmailAdoptsNothing", func(t *testing.T) {
 		// The victim left lines in a second guest cart too.
 		cart2 := createGuestCart(t, base, variant, 1)
@@ -428,6 +448,28 @@ func TestGuestCartCheckoutAndAdoption(t *testing.T) {
 		}
 		if r := guestPost(t, base, "", guestOrdersQuery, map[string]any{"t": *buy.OrderToken}).mustOK(t, "token after"); !strings.Contains(r.Raw, buy.Orders[0].Number) {
 			t.Fatalf("order token after adoption: %s", r.Raw)
+		}
+	})
+
+	t.Run("SignedInCartCreateIsTheOwnCart", func(t *testing.T) {
+		carol := signUp(t, base, "carol@example.com", "carol.cart", nil)
+		r := guestPost(t, base, carol, guestCartCreate, map[string]any{"l": []map[string]any{{"variantId": variant, "quantity": 2}}}).mustOK(t, "cartCreate signed in")
+		var p struct{ Cart guestCart }
+		r.field(t, "cartCreate", &p)
+		if strings.Contains(mustDecode(t, p.Cart.ID), "?key=") || account(t, base, carol).Cart != 2 {
+			t.Fatalf("signed-in cartCreate: %s", r.Raw)
+		}
+	})
+
+	t.Run("ProofIsBounded", func(t *testing.T) {
+		ids := make([]string, 11)
+		for i := range ids {
+			ids[i] = cart.ID
+		}
+		r := guestPost(t, base, "", `mutation($i: SignUpInput!) { signUp(input: $i) { token userErrors { field code } } }`, map[string]any{"i": map[string]any{
+			"email": "many@example.com", "password": "correct-horse", "handle": "many.carts", "displayName": "Many", "guest": map[string]any{"cartIds": ids}}}).mustOK(t, "signUp")
+		if !strings.Contains(r.Raw, `"token":null`) || !strings.Contains(r.Raw, `"cartIds"`) {
+			t.Fatalf("11 cart IDs: %s", r.Raw)
 		}
 	})
 
