@@ -3943,7 +3943,9 @@ type Query {
   Fetches any object by its global ID; null when it does not exist or is not
   visible to the caller. The same rule as the type's own root field applies:
   drafts for the shop's managers, orders for their buyer (in person), the
-  shop's managers and admins, carts and apps for people only. App tokens need
+  shop's managers and admins, carts and apps for people only (a guest cart and
+  its lines for whoever sends their ID, which carries the cart's key; never a
+  guest as a User). App tokens need
   the scope of the type's root field (Shop, Product: catalog:read or
   metrics:read; ProductVariant: catalog:read; Video, LiveSession: content:read
   or metrics:read; Comment: content:read; Order: orders:read; User: any read
