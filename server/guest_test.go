@@ -298,6 +298,14 @@ func TestGuestCartCheckoutAndAdoption(t *testing.T) {
 				}
 			}
 		}
+		// Over Server-Sent Events too (the same resolvers).
+		sse := map[string]string{"Accept": "text/event-stream"}
+		if r := send(t, base, queryBody(guestCartQuery, map[string]any{"id": wrongCart}), sse); !strings.Contains(string(r.Raw), `"cart":null`) {
+			t.Fatalf("cart with a wrong key over SSE: %s", r.Raw)
+		}
+		if r := send(t, base, queryBody(guestCartQuery, map[string]any{"id": cart.ID}), sse); !strings.Contains(string(r.Raw), `"totalQuantity":2`) {
+			t.Fatalf("cart over SSE: %s", r.Raw)
+		}
 		// Nothing changed.
 		if r := guestPost(t, base, "", guestCartQuery, map[string]any{"id": cart.ID}).mustOK(t, "cart"); !strings.Contains(r.Raw, `"totalQuantity":2`) {
 			t.Fatalf("the cart changed: %s", r.Raw)
