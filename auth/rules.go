@@ -190,3 +190,18 @@ func CanManageApp(v Viewer, app *store.App, shop *store.Shop) bool {
 func CanSeeAddress(v Viewer, a *store.CustomerAddress) bool {
 	return v.InPerson() && a.UserID == v.User.ID
 }
+
+// CanOpenGuestCart reports whether the viewer may use a guest cart whose key
+// it presents (the key itself is checked by store.OpenGuestCart): anyone
+// holding the key, signed in or not, except apps, which never see carts.
+func CanOpenGuestCart(v Viewer) bool {
+	return v.App == nil
+}
+
+// CanSeeProfile reports whether a user's public profile may be shown as a
+// User on its own (node, nodes): everyone's but a guest's (an anonymous
+// buyer's cart, see store.CreateGuestCart), which is shown only as the buyer
+// of its orders to those who may see them.
+func CanSeeProfile(u *store.User) bool {
+	return !u.IsGuest
+}

@@ -19,6 +19,10 @@ func (r *Resolver) signUp(ctx context.Context, in model.SignUpInput) (*model.Aut
 	if len(problems) > 0 {
 		return &model.AuthPayload{UserErrors: problemsToUserErrors(problems, "input")}, nil
 	}
+	proof, ue := guestProof(in.Guest)
+	if ue != nil {
+		return &model.AuthPayload{UserErrors: ue}, nil
+	}
 	hash, err := auth.HashPassword(in.Password)
 	if err != nil {
 		return nil, err
@@ -30,6 +34,9 @@ func (r *Resolver) signUp(ctx context.Context, in model.SignUpInput) (*model.Aut
 		ue, err := userErrorsFrom(err, "input")
 		return &model.AuthPayload{UserErrors: ue}, err
 	}
+	if _, err := r.DB.AdoptGuest(ctx, u.ID, u.Email, proof); err != nil {
+		return nil, err
+	}
 	return r.session(ctx, u)
 }
 
@@ -37,6 +44,10 @@ func (r *Resolver) logIn(ctx context.Context, in model.LogInInput) (*model.AuthP
 	invalid := &model.AuthPayload{UserErrors: []*model.UserError{{
 		Message: "email or password is incorrect", Code: model.UserErrorCodeInvalidCredentials,
 	}}}
+	proof, ue := guestProof(in.Guest)
+	if ue != nil {
+		return &model.AuthPayload{UserErrors: ue}, nil
+	}
 	u, err := r.DB.UserByEmail(ctx, strings.TrimSpace(in.Email))
 	if store.ErrorCode(err) == store.ENotFound {
 		auth.SpendPasswordCheck(in.Password)
@@ -45,8 +56,15 @@ func (r *Resolver) logIn(ctx context.Context, in model.LogInInput) (*model.AuthP
 	if err != nil {
 		return nil, err
 	}
+	if u.IsGuest {
+		auth.SpendPasswordCheck(in.Password)
+		return invalid, nil
+	}
 	if !auth.CheckPassword(u.PasswordHash, in.Password) {
 		return invalid, nil
+	}
+	if _, err := r.DB.AdoptGuest(ctx, u.ID, u.Email, proof); err != nil {
+		return nil, err
 	}
 	return r.session(ctx, u)
 }

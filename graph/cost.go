@@ -73,7 +73,8 @@ func (r *Resolver) cartDeliveryGroups(ctx context.Context, cart *store.Cart) ([]
 		return nil, err
 	}
 	byID := map[int64]*store.CartLine{}
-	for _, line := range lines {
+	// A guest cart's lines carry its key in their IDs, as Cart.lines shows them.
+	for _, line := range withCartKey(cart, lines) {
 		byID[line.ID] = line
 	}
 	out := make([]*model.CartDeliveryGroup, 0, len(c.Shops))
@@ -138,25 +139,8 @@ func (r *Resolver) cartLineCost(ctx context.Context, line *store.CartLine) (*mod
 	return out, nil
 }
 
-// viewerCart checks that a cart ID is the viewer's own cart (NOT_FOUND for
-// anyone else's, as for any object the caller may not see).
-func viewerCart(ctx context.Context, cartGID string) (auth.Viewer, error) {
-	v, err := requireViewer(ctx)
-	if err != nil {
-		return v, err
-	}
-	owner, err := parseTypedID(cartGID, typeCart)
-	if err != nil {
-		return v, err
-	}
-	if !auth.CanSeeCart(v, owner) {
-		return v, store.Errorf(store.ENotFound, "cart not found")
-	}
-	return v, nil
-}
-
 func (r *Resolver) cartDeliveryAddressUpdate(ctx context.Context, cartID string, countryCode, addressGID *string) (*model.CartPayload, error) {
-	v, err := viewerCart(ctx, cartID)
+	cart, err := r.openCart(ctx, &cartID)
 	if err != nil {
 		return nil, err
 	}
@@ -168,12 +152,12 @@ func (r *Resolver) cartDeliveryAddressUpdate(ctx context.Context, cartID string,
 		}
 		addressID = &a.ID
 	}
-	problems, err := r.DB.SetCartDestination(ctx, v.UserID(), deref(countryCode), addressID)
-	return cartPayload(v, problems, err)
+	problems, err := r.DB.SetCartDestination(ctx, cart.BuyerID, deref(countryCode), addressID)
+	return cartPayload(cart, problems, err)
 }
 
 func (r *Resolver) cartSelectedDeliveryOptionsUpdate(ctx context.Context, cartID string, in []*model.CartSelectedDeliveryOptionInput) (*model.CartPayload, error) {
-	v, err := viewerCart(ctx, cartID)
+	cart, err := r.openCart(ctx, &cartID)
 	if err != nil {
 		return nil, err
 	}
@@ -186,8 +170,8 @@ func (r *Resolver) cartSelectedDeliveryOptionsUpdate(ctx context.Context, cartID
 			return nil, err
 		}
 	}
-	problems, err := r.DB.SelectCartDeliveryOptions(ctx, v.UserID(), choices)
-	return cartPayload(v, problems, err)
+	problems, err := r.DB.SelectCartDeliveryOptions(ctx, cart.BuyerID, choices)
+	return cartPayload(cart, problems, err)
 }
 
 // checkoutCost adds what a checkout input says about cost to the request:

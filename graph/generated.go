@@ -162,6 +162,7 @@ type ComplexityRoot struct {
 	}
 
 	CheckoutPayload struct {
+		OrderToken func(childComplexity int) int
 		Orders     func(childComplexity int) int
 		UserErrors func(childComplexity int) int
 	}
@@ -378,10 +379,11 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		CancelOrder                       func(childComplexity int, id string) int
+		CartCreate                        func(childComplexity int, lines []*model.CartLineInput) int
 		CartDeliveryAddressUpdate         func(childComplexity int, cartID string, countryCode *string, deliveryAddressID *string) int
-		CartLinesAdd                      func(childComplexity int, lines []*model.CartLineInput) int
-		CartLinesRemove                   func(childComplexity int, lineIds []string) int
-		CartLinesUpdate                   func(childComplexity int, lines []*model.CartLineUpdateInput) int
+		CartLinesAdd                      func(childComplexity int, cartID *string, lines []*model.CartLineInput) int
+		CartLinesRemove                   func(childComplexity int, cartID *string, lineIds []string) int
+		CartLinesUpdate                   func(childComplexity int, cartID *string, lines []*model.CartLineUpdateInput) int
 		CartSelectedDeliveryOptionsUpdate func(childComplexity int, cartID string, selectedDeliveryOptions []*model.CartSelectedDeliveryOptionInput) int
 		Checkout                          func(childComplexity int, input model.CheckoutInput) int
 		CollectionCreate                  func(childComplexity int, input model.CollectionCreateInput) int
@@ -578,12 +580,14 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		Cart                   func(childComplexity int, id string) int
 		Collection             func(childComplexity int, handle string) int
 		Feed                   func(childComplexity int, first *int, after *string) int
 		LiveSession            func(childComplexity int, id string) int
 		Node                   func(childComplexity int, id string) int
 		Nodes                  func(childComplexity int, ids []string) int
 		Order                  func(childComplexity int, id string) int
+		OrdersByToken          func(childComplexity int, token string) int
 		Product                func(childComplexity int, id string) int
 		ProductRecommendations func(childComplexity int, productID string, intent *string) int
 		Products               func(childComplexity int, first *int, after *string, sortKey *string, reverse *bool, filter *model.ProductFilter) int
@@ -872,9 +876,10 @@ type MutationResolver interface {
 	PinLiveProduct(ctx context.Context, sessionID string, productID string) (*model.LiveSessionPayload, error)
 	EndLiveSession(ctx context.Context, id string) (*model.LiveSessionPayload, error)
 	Checkout(ctx context.Context, input model.CheckoutInput) (*model.CheckoutPayload, error)
-	CartLinesAdd(ctx context.Context, lines []*model.CartLineInput) (*model.CartPayload, error)
-	CartLinesUpdate(ctx context.Context, lines []*model.CartLineUpdateInput) (*model.CartPayload, error)
-	CartLinesRemove(ctx context.Context, lineIds []string) (*model.CartPayload, error)
+	CartCreate(ctx context.Context, lines []*model.CartLineInput) (*model.CartPayload, error)
+	CartLinesAdd(ctx context.Context, cartID *string, lines []*model.CartLineInput) (*model.CartPayload, error)
+	CartLinesUpdate(ctx context.Context, cartID *string, lines []*model.CartLineUpdateInput) (*model.CartPayload, error)
+	CartLinesRemove(ctx context.Context, cartID *string, lineIds []string) (*model.CartPayload, error)
 	FulfillOrder(ctx context.Context, input model.FulfillOrderInput) (*model.OrderPayload, error)
 	MarkDelivered(ctx context.Context, id string) (*model.OrderPayload, error)
 	CancelOrder(ctx context.Context, id string) (*model.OrderPayload, error)
@@ -961,6 +966,8 @@ type QueryResolver interface {
 	LiveSession(ctx context.Context, id string) (*store.LiveSession, error)
 	Feed(ctx context.Context, first *int, after *string) (*model.FeedConnection, error)
 	Order(ctx context.Context, id string) (*store.Order, error)
+	Cart(ctx context.Context, id string) (*store.Cart, error)
+	OrdersByToken(ctx context.Context, token string) ([]*store.Order, error)
 	ProductRecommendations(ctx context.Context, productID string, intent *string) ([]*store.Product, error)
 	RecommendedProducts(ctx context.Context, first *int, after *string) (*model.ProductConnection, error)
 	Search(ctx context.Context, query string, types []string, first *int, after *string) (*model.SearchResultItemConnection, error)
@@ -1421,6 +1428,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ChannelSales.UnitsSold(childComplexity), true
 
+	case "CheckoutPayload.orderToken":
+		if e.ComplexityRoot.CheckoutPayload.OrderToken == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckoutPayload.OrderToken(childComplexity), true
 	case "CheckoutPayload.orders":
 		if e.ComplexityRoot.CheckoutPayload.Orders == nil {
 			break
@@ -2186,6 +2199,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CancelOrder(childComplexity, args["id"].(string)), true
+	case "Mutation.cartCreate":
+		if e.ComplexityRoot.Mutation.CartCreate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cartCreate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CartCreate(childComplexity, args["lines"].([]*model.CartLineInput)), true
 	case "Mutation.cartDeliveryAddressUpdate":
 		if e.ComplexityRoot.Mutation.CartDeliveryAddressUpdate == nil {
 			break
@@ -2207,7 +2231,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.CartLinesAdd(childComplexity, args["lines"].([]*model.CartLineInput)), true
+		return e.ComplexityRoot.Mutation.CartLinesAdd(childComplexity, args["cartId"].(*string), args["lines"].([]*model.CartLineInput)), true
 	case "Mutation.cartLinesRemove":
 		if e.ComplexityRoot.Mutation.CartLinesRemove == nil {
 			break
@@ -2218,7 +2242,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.CartLinesRemove(childComplexity, args["lineIds"].([]string)), true
+		return e.ComplexityRoot.Mutation.CartLinesRemove(childComplexity, args["cartId"].(*string), args["lineIds"].([]string)), true
 	case "Mutation.cartLinesUpdate":
 		if e.ComplexityRoot.Mutation.CartLinesUpdate == nil {
 			break
@@ -2229,7 +2253,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.CartLinesUpdate(childComplexity, args["lines"].([]*model.CartLineUpdateInput)), true
+		return e.ComplexityRoot.Mutation.CartLinesUpdate(childComplexity, args["cartId"].(*string), args["lines"].([]*model.CartLineUpdateInput)), true
 	case "Mutation.cartSelectedDeliveryOptionsUpdate":
 		if e.ComplexityRoot.Mutation.CartSelectedDeliveryOptionsUpdate == nil {
 			break
@@ -3301,6 +3325,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PurchaseMade.Quantity(childComplexity), true
 
+	case "Query.cart":
+		if e.ComplexityRoot.Query.Cart == nil {
+			break
+		}
+
+		args, err := ec.field_Query_cart_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Cart(childComplexity, args["id"].(string)), true
 	case "Query.collection":
 		if e.ComplexityRoot.Query.Collection == nil {
 			break
@@ -3368,6 +3403,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Order(childComplexity, args["id"].(string)), true
+	case "Query.ordersByToken":
+		if e.ComplexityRoot.Query.OrdersByToken == nil {
+			break
+		}
+
+		args, err := ec.field_Query_ordersByToken_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.OrdersByToken(childComplexity, args["token"].(string)), true
 	case "Query.product":
 		if e.ComplexityRoot.Query.Product == nil {
 			break
@@ -4166,6 +4212,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCreateShopInput,
 		ec.unmarshalInputEngagementEventInput,
 		ec.unmarshalInputFulfillOrderInput,
+		ec.unmarshalInputGuestProofInput,
 		ec.unmarshalInputLogInInput,
 		ec.unmarshalInputMoneyInput,
 		ec.unmarshalInputPaymentInput,
@@ -4768,7 +4815,9 @@ type Query {
   Fetches any object by its global ID; null when it does not exist or is not
   visible to the caller. The same rule as the type's own root field applies:
   drafts for the shop's managers, orders for their buyer (in person), the
-  shop's managers and admins, carts and apps for people only. App tokens need
+  shop's managers and admins, carts and apps for people only (a guest cart and
+  its lines for whoever sends their ID, which carries the cart's key; never a
+  guest as a User). App tokens need
   the scope of the type's root field (Shop, Product: catalog:read or
   metrics:read; ProductVariant: catalog:read; Video, LiveSession: content:read
   or metrics:read; Comment: content:read; Order: orders:read; User: any read
@@ -4795,6 +4844,19 @@ type Query {
   feed(first: Int = 20, after: String): FeedConnection! @scope(any: ["content:read"])
   "An order, for its buyer (in person), its shop's owner and admins; for an app only of its own shop; null for anyone else."
   order(id: ID!): Order @scope(any: ["orders:read"])
+  """
+  A cart by its ID: the viewer's own cart, or a guest cart, whose ID carries its key (see Cart). Null when the ID
+  opens no cart: a guest cart's ID with a wrong or missing key, an adopted guest cart, another person's cart.
+  Apps never see carts.
+  """
+  cart(id: ID!): Cart
+  """
+  The orders of a guest checkout, by the order token that checkout answered with (CheckoutPayload.orderToken),
+  oldest first; empty for an unknown token. This is the only way to read a guest's order without an account: node,
+  nodes and order(id:) show an order only to its buyer in person, its shop's managers and admins. The token keeps
+  working after an account adopted the orders. Apps cannot use it.
+  """
+  ordersByToken(token: String!): [Order!]!
 }
 
 "Why an input was refused."
@@ -4853,11 +4915,29 @@ input SignUpInput {
   "3 to 30 lowercase letters, digits, dots and underscores."
   handle: String!
   displayName: String!
+  "What the person bought as a guest, to adopt into the new account (see GuestProofInput)."
+  guest: GuestProofInput
 }
 
 input LogInInput {
   email: String!
   password: String!
+  "What the person bought as a guest, to adopt into the account once the password is right (see GuestProofInput)."
+  guest: GuestProofInput
+}
+
+"""
+Proof that the person signing up or logging in is the guest who shopped: emails are not verified, so an email
+alone adopts nothing. A guest cart's ID (with its key) adopts that cart's lines (merged into the account's cart)
+and the orders its checkouts made with the account's email; an order token adopts its checkout's orders if that
+checkout's email is the account's (case-insensitive). A wrong ID or token, or another email, adopts nothing and is
+not an error. An adopted guest cart's ID opens nothing any more; order tokens keep reading their orders.
+"""
+input GuestProofInput {
+  "Guest cart IDs (Cart.id as cartCreate answered), at most 10."
+  cartIds: [ID!]
+  "Order tokens (CheckoutPayload.orderToken), at most 50."
+  orderTokens: [String!]
 }
 
 type AuthPayload {
@@ -5121,7 +5201,14 @@ type OrderEdge {
   node: Order!
 }
 
-"The viewer's cart: variants collected while scrolling, bought with checkout(cartId:)."
+"""
+A cart: variants collected while scrolling, bought with checkout(cartId:). A signed-in person has one cart
+(viewer.cart). An anonymous buyer gets a guest cart from cartCreate: its id carries a secret key (256 random
+bits; the server keeps only its SHA-256 and compares in constant time), as Shopify's cart IDs do, so every
+client that stores an ID stores the key with it. The id is the only way to the cart: keep it as a secret (it
+reads, changes and checks out the cart). The cart's lines' ids carry the key too. A guest cart's id with a
+wrong or missing key is an unknown cart on every path (cart, node, nodes, the cart mutations, checkout).
+"""
 type Cart implements Node {
   id: ID!
   "At most 50 lines, oldest first."
@@ -5167,8 +5254,14 @@ input PaymentInput {
 input CheckoutInput {
   "What to buy (1 to 50 lines); or give cartId instead."
   lines: [CheckoutLineInput!]
-  "Buy the viewer's cart instead of lines."
+  "Buy the viewer's cart instead of lines; or, signed out, a guest cart (its id from cartCreate)."
   cartId: ID
+  """
+  Required for a guest checkout (signed out, with a guest cartId): where the order confirmation goes, and the
+  email an account must have to adopt the orders later (see GuestProofInput). Ignored when signed in. Part of the
+  request, as the payment token is: a retry with the same idempotencyKey gets the first request's answer.
+  """
+  email: String
   "The platform campaign the buyer came through (a tag like \"double11\"), for the shop's channel breakdown."
   campaign: String
   """
@@ -5191,6 +5284,11 @@ input CheckoutInput {
 type CheckoutPayload {
   "One order per shop; empty when userErrors is not."
   orders: [Order!]!
+  """
+  Guest checkouts only (null otherwise): the secret that reads these orders with ordersByToken. The same on every
+  retry with the same idempotencyKey and cart. Keep it: it is also what adopts the orders into an account.
+  """
+  orderToken: String
   userErrors: [UserError!]!
 }
 
@@ -5501,12 +5599,23 @@ type Mutation {
 
   """
   Buys now: one order per shop, stock taken atomically, paid at most once per idempotencyKey. A cart (cartId) is
-  bought once: a second checkout of the same cart while the first runs answers CART_IN_CHECKOUT.
+  bought once: a second checkout of the same cart while the first runs answers CART_IN_CHECKOUT. Signed out: a guest
+  checkout of a guest cart (cartId and email required; see Cart and ordersByToken), counted against the address's
+  small bucket of credential checks (see Limits). Not for apps.
   """
-  checkout(input: CheckoutInput!): CheckoutPayload @auth(requires: PERSON)
-  cartLinesAdd(lines: [CartLineInput!]!): CartPayload @auth(requires: PERSON)
-  cartLinesUpdate(lines: [CartLineUpdateInput!]!): CartPayload @auth(requires: PERSON)
-  cartLinesRemove(lineIds: [ID!]!): CartPayload @auth(requires: PERSON)
+  checkout(input: CheckoutInput!): CheckoutPayload
+  """
+  Signed out: creates a guest cart (see Cart) with these lines and answers it; its id is the cart's key, shown
+  here and in the cart's own id only. Signed in: adds the lines to the viewer's cart. Signed out, each call counts
+  against the address's small bucket of credential checks (see Limits). Not for apps.
+  """
+  cartCreate(lines: [CartLineInput!]): CartPayload
+  "Adds to a cart: cartId (a guest cart's id, or the viewer's cart), or the viewer's cart when cartId is omitted."
+  cartLinesAdd(cartId: ID, lines: [CartLineInput!]!): CartPayload
+  "Changes quantities in a cart (cartId as for cartLinesAdd)."
+  cartLinesUpdate(cartId: ID, lines: [CartLineUpdateInput!]!): CartPayload
+  "Removes lines from a cart (cartId as for cartLinesAdd); unknown lines are ignored."
+  cartLinesRemove(cartId: ID, lineIds: [ID!]!): CartPayload
   "Shop owner: PAID to FULFILLED."
   fulfillOrder(input: FulfillOrderInput!): OrderPayload @auth @scope(any: ["orders:write"])
   "Shop owner: FULFILLED to DELIVERED."
@@ -5927,10 +6036,10 @@ extend type Mutation {
   "Shop owner only: whether the shop's prices include tax."
   shopTaxesIncludedUpdate(shopId: ID!, taxesIncluded: Boolean!): ShopPayload @auth @scope(any: ["catalog:write"])
 
-  "Sets where the viewer's cart ships: a country (ISO 3166-1 alpha-2) or one of the viewer's saved addresses; exactly one."
-  cartDeliveryAddressUpdate(cartId: ID!, countryCode: String, deliveryAddressId: ID): CartPayload @auth(requires: PERSON)
-  "Selects a delivery option per delivery group (shop) of the viewer's cart."
-  cartSelectedDeliveryOptionsUpdate(cartId: ID!, selectedDeliveryOptions: [CartSelectedDeliveryOptionInput!]!): CartPayload @auth(requires: PERSON)
+  "Sets where a cart ships (the viewer's own, or a guest cart by its cartId with its key): a country (ISO 3166-1 alpha-2) or one of the signed-in viewer's saved addresses; exactly one."
+  cartDeliveryAddressUpdate(cartId: ID!, countryCode: String, deliveryAddressId: ID): CartPayload
+  "Selects a delivery option per delivery group (shop) of a cart (the viewer's own, or a guest cart by its cartId with its key)."
+  cartSelectedDeliveryOptionsUpdate(cartId: ID!, selectedDeliveryOptions: [CartSelectedDeliveryOptionInput!]!): CartPayload
 
   "Saves an address for the viewer (at most 50); the first one, or one with defaultAddress, becomes the default."
   customerAddressCreate(address: AddressInput!, defaultAddress: Boolean = false): CustomerAddressPayload @auth(requires: PERSON)
@@ -6151,6 +6260,8 @@ func (ec *executionContext) childFields_CheckoutPayload(ctx context.Context, fie
 	switch field.Name {
 	case "orders":
 		return ec.fieldContext_CheckoutPayload_orders(ctx, field)
+	case "orderToken":
+		return ec.fieldContext_CheckoutPayload_orderToken(ctx, field)
 	case "userErrors":
 		return ec.fieldContext_CheckoutPayload_userErrors(ctx, field)
 	}
@@ -7387,6 +7498,20 @@ func (ec *executionContext) field_Mutation_cancelOrder_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_cartCreate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "lines",
+		func(ctx context.Context, v any) ([]*model.CartLineInput, error) {
+			return ec.unmarshalOCartLineInput2ᚕᚖshowcaseᚋgraphᚋmodelᚐCartLineInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["lines"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_cartDeliveryAddressUpdate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7420,42 +7545,66 @@ func (ec *executionContext) field_Mutation_cartDeliveryAddressUpdate_args(ctx co
 func (ec *executionContext) field_Mutation_cartLinesAdd_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "lines",
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "cartId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["cartId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "lines",
 		func(ctx context.Context, v any) ([]*model.CartLineInput, error) {
 			return ec.unmarshalNCartLineInput2ᚕᚖshowcaseᚋgraphᚋmodelᚐCartLineInputᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["lines"] = arg0
+	args["lines"] = arg1
 	return args, nil
 }
 
 func (ec *executionContext) field_Mutation_cartLinesRemove_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "lineIds",
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "cartId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["cartId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "lineIds",
 		func(ctx context.Context, v any) ([]string, error) {
 			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["lineIds"] = arg0
+	args["lineIds"] = arg1
 	return args, nil
 }
 
 func (ec *executionContext) field_Mutation_cartLinesUpdate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "lines",
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "cartId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["cartId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "lines",
 		func(ctx context.Context, v any) ([]*model.CartLineUpdateInput, error) {
 			return ec.unmarshalNCartLineUpdateInput2ᚕᚖshowcaseᚋgraphᚋmodelᚐCartLineUpdateInputᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["lines"] = arg0
+	args["lines"] = arg1
 	return args, nil
 }
 
@@ -8291,6 +8440,20 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_cart_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_collection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8380,6 +8543,20 @@ func (ec *executionContext) field_Query_order_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_ordersByToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "token",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["token"] = arg0
 	return args, nil
 }
 
@@ -10731,6 +10908,29 @@ func (ec *executionContext) fieldContext_CheckoutPayload_orders(_ context.Contex
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _CheckoutPayload_orderToken(ctx context.Context, field graphql.CollectedField, obj *model.CheckoutPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CheckoutPayload_orderToken(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrderToken, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CheckoutPayload_orderToken(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CheckoutPayload", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _CheckoutPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CheckoutPayload) (ret graphql.Marshaler) {
@@ -15645,25 +15845,7 @@ func (ec *executionContext) _Mutation_checkout(ctx context.Context, field graphq
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().Checkout(ctx, fc.Args["input"].(model.CheckoutInput))
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				requires, err := ec.unmarshalORole2ᚖstring(ctx, "PERSON")
-				if err != nil {
-					var zeroVal *model.CheckoutPayload
-					return zeroVal, err
-				}
-				if ec.Directives.Auth == nil {
-					var zeroVal *model.CheckoutPayload
-					return zeroVal, errors.New("directive auth is not implemented")
-				}
-				return ec.Directives.Auth(ctx, nil, directive0, requires)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CheckoutPayload) graphql.Marshaler {
 			return ec.marshalOCheckoutPayload2ᚖshowcaseᚋgraphᚋmodelᚐCheckoutPayload(ctx, selections, v)
 		},
@@ -15695,6 +15877,50 @@ func (ec *executionContext) fieldContext_Mutation_checkout(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_cartCreate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cartCreate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CartCreate(ctx, fc.Args["lines"].([]*model.CartLineInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CartPayload) graphql.Marshaler {
+			return ec.marshalOCartPayload2ᚖshowcaseᚋgraphᚋmodelᚐCartPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cartCreate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cartCreate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_cartLinesAdd(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15705,27 +15931,9 @@ func (ec *executionContext) _Mutation_cartLinesAdd(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CartLinesAdd(ctx, fc.Args["lines"].([]*model.CartLineInput))
+			return ec.Resolvers.Mutation().CartLinesAdd(ctx, fc.Args["cartId"].(*string), fc.Args["lines"].([]*model.CartLineInput))
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				requires, err := ec.unmarshalORole2ᚖstring(ctx, "PERSON")
-				if err != nil {
-					var zeroVal *model.CartPayload
-					return zeroVal, err
-				}
-				if ec.Directives.Auth == nil {
-					var zeroVal *model.CartPayload
-					return zeroVal, errors.New("directive auth is not implemented")
-				}
-				return ec.Directives.Auth(ctx, nil, directive0, requires)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CartPayload) graphql.Marshaler {
 			return ec.marshalOCartPayload2ᚖshowcaseᚋgraphᚋmodelᚐCartPayload(ctx, selections, v)
 		},
@@ -15767,27 +15975,9 @@ func (ec *executionContext) _Mutation_cartLinesUpdate(ctx context.Context, field
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CartLinesUpdate(ctx, fc.Args["lines"].([]*model.CartLineUpdateInput))
+			return ec.Resolvers.Mutation().CartLinesUpdate(ctx, fc.Args["cartId"].(*string), fc.Args["lines"].([]*model.CartLineUpdateInput))
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				requires, err := ec.unmarshalORole2ᚖstring(ctx, "PERSON")
-				if err != nil {
-					var zeroVal *model.CartPayload
-					return zeroVal, err
-				}
-				if ec.Directives.Auth == nil {
-					var zeroVal *model.CartPayload
-					return zeroVal, errors.New("directive auth is not implemented")
-				}
-				return ec.Directives.Auth(ctx, nil, directive0, requires)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CartPayload) graphql.Marshaler {
 			return ec.marshalOCartPayload2ᚖshowcaseᚋgraphᚋmodelᚐCartPayload(ctx, selections, v)
 		},
@@ -15829,27 +16019,9 @@ func (ec *executionContext) _Mutation_cartLinesRemove(ctx context.Context, field
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CartLinesRemove(ctx, fc.Args["lineIds"].([]string))
+			return ec.Resolvers.Mutation().CartLinesRemove(ctx, fc.Args["cartId"].(*string), fc.Args["lineIds"].([]string))
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				requires, err := ec.unmarshalORole2ᚖstring(ctx, "PERSON")
-				if err != nil {
-					var zeroVal *model.CartPayload
-					return zeroVal, err
-				}
-				if ec.Directives.Auth == nil {
-					var zeroVal *model.CartPayload
-					return zeroVal, errors.New("directive auth is not implemented")
-				}
-				return ec.Directives.Auth(ctx, nil, directive0, requires)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CartPayload) graphql.Marshaler {
 			return ec.marshalOCartPayload2ᚖshowcaseᚋgraphᚋmodelᚐCartPayload(ctx, selections, v)
 		},
@@ -16789,25 +16961,7 @@ func (ec *executionContext) _Mutation_cartDeliveryAddressUpdate(ctx context.Cont
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().CartDeliveryAddressUpdate(ctx, fc.Args["cartId"].(string), fc.Args["countryCode"].(*string), fc.Args["deliveryAddressId"].(*string))
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				requires, err := ec.unmarshalORole2ᚖstring(ctx, "PERSON")
-				if err != nil {
-					var zeroVal *model.CartPayload
-					return zeroVal, err
-				}
-				if ec.Directives.Auth == nil {
-					var zeroVal *model.CartPayload
-					return zeroVal, errors.New("directive auth is not implemented")
-				}
-				return ec.Directives.Auth(ctx, nil, directive0, requires)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CartPayload) graphql.Marshaler {
 			return ec.marshalOCartPayload2ᚖshowcaseᚋgraphᚋmodelᚐCartPayload(ctx, selections, v)
 		},
@@ -16851,25 +17005,7 @@ func (ec *executionContext) _Mutation_cartSelectedDeliveryOptionsUpdate(ctx cont
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().CartSelectedDeliveryOptionsUpdate(ctx, fc.Args["cartId"].(string), fc.Args["selectedDeliveryOptions"].([]*model.CartSelectedDeliveryOptionInput))
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				requires, err := ec.unmarshalORole2ᚖstring(ctx, "PERSON")
-				if err != nil {
-					var zeroVal *model.CartPayload
-					return zeroVal, err
-				}
-				if ec.Directives.Auth == nil {
-					var zeroVal *model.CartPayload
-					return zeroVal, errors.New("directive auth is not implemented")
-				}
-				return ec.Directives.Auth(ctx, nil, directive0, requires)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CartPayload) graphql.Marshaler {
 			return ec.marshalOCartPayload2ᚖshowcaseᚋgraphᚋmodelᚐCartPayload(ctx, selections, v)
 		},
@@ -20584,6 +20720,94 @@ func (ec *executionContext) fieldContext_Query_order(ctx context.Context, field 
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_order_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_cart(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_cart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Cart(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Cart) graphql.Marshaler {
+			return ec.marshalOCart2ᚖshowcaseᚋstoreᚐCart(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_cart(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Cart(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_cart_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_ordersByToken(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_ordersByToken(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().OrdersByToken(ctx, fc.Args["token"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.Order) graphql.Marshaler {
+			return ec.marshalNOrder2ᚕᚖshowcaseᚋstoreᚐOrderᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_ordersByToken(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Order(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_ordersByToken_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -25177,7 +25401,7 @@ func (ec *executionContext) unmarshalInputCheckoutInput(ctx context.Context, obj
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"lines", "cartId", "campaign", "sourceContentId", "idempotencyKey", "shippingAddress", "payment", "addressId", "expectedTotal", "deliveryOptions"}
+	fieldsInOrder := [...]string{"lines", "cartId", "email", "campaign", "sourceContentId", "idempotencyKey", "shippingAddress", "payment", "addressId", "expectedTotal", "deliveryOptions"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -25198,6 +25422,13 @@ func (ec *executionContext) unmarshalInputCheckoutInput(ctx context.Context, obj
 				return it, err
 			}
 			it.CartID = data
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
 		case "campaign":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("campaign"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -25681,6 +25912,43 @@ func (ec *executionContext) unmarshalInputFulfillOrderInput(ctx context.Context,
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputGuestProofInput(ctx context.Context, obj any) (model.GuestProofInput, error) {
+	var it model.GuestProofInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"cartIds", "orderTokens"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "cartIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cartIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CartIds = data
+		case "orderTokens":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("orderTokens"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrderTokens = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputLogInInput(ctx context.Context, obj any) (model.LogInInput, error) {
 	var it model.LogInInput
 	if obj == nil {
@@ -25692,7 +25960,7 @@ func (ec *executionContext) unmarshalInputLogInInput(ctx context.Context, obj an
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"email", "password"}
+	fieldsInOrder := [...]string{"email", "password", "guest"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -25713,6 +25981,13 @@ func (ec *executionContext) unmarshalInputLogInInput(ctx context.Context, obj an
 				return it, err
 			}
 			it.Password = data
+		case "guest":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("guest"))
+			data, err := ec.unmarshalOGuestProofInput2ᚖshowcaseᚋgraphᚋmodelᚐGuestProofInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Guest = data
 		}
 	}
 	return it, nil
@@ -26181,7 +26456,7 @@ func (ec *executionContext) unmarshalInputSignUpInput(ctx context.Context, obj a
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"email", "password", "handle", "displayName"}
+	fieldsInOrder := [...]string{"email", "password", "handle", "displayName", "guest"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -26216,6 +26491,13 @@ func (ec *executionContext) unmarshalInputSignUpInput(ctx context.Context, obj a
 				return it, err
 			}
 			it.DisplayName = data
+		case "guest":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("guest"))
+			data, err := ec.unmarshalOGuestProofInput2ᚖshowcaseᚋgraphᚋmodelᚐGuestProofInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Guest = data
 		}
 	}
 	return it, nil
@@ -27872,6 +28154,11 @@ func (ec *executionContext) _CheckoutPayload(ctx context.Context, sel ast.Select
 		case "orders":
 			out.Values[i] = ec._CheckoutPayload_orders(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "orderToken":
+			out.Values[i] = ec._CheckoutPayload_orderToken(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "userErrors":
@@ -30850,6 +31137,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "cartCreate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cartCreate(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "cartLinesAdd":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_cartLinesAdd(ctx, field)
@@ -33446,6 +33740,50 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				}()
 				res = ec._Query_order(ctx, field)
 				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "cart":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_cart(ctx, field)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "ordersByToken":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_ordersByToken(ctx, field)
+				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
 				return res
@@ -37965,6 +38303,23 @@ func (ec *executionContext) marshalOCartLineCost2ᚖshowcaseᚋgraphᚋmodelᚐC
 	return ec._CartLineCost(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOCartLineInput2ᚕᚖshowcaseᚋgraphᚋmodelᚐCartLineInputᚄ(ctx context.Context, v any) ([]*model.CartLineInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.CartLineInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCartLineInput2ᚖshowcaseᚋgraphᚋmodelᚐCartLineInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) marshalOCartPayload2ᚖshowcaseᚋgraphᚋmodelᚐCartPayload(ctx context.Context, sel ast.SelectionSet, v *model.CartPayload) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -38110,6 +38465,14 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 	_ = sel
 	res := graphql.MarshalFloatContext(*v)
 	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) unmarshalOGuestProofInput2ᚖshowcaseᚋgraphᚋmodelᚐGuestProofInput(ctx context.Context, v any) (*model.GuestProofInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputGuestProofInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {

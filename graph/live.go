@@ -126,7 +126,10 @@ func (r *Resolver) publishPurchases(ctx context.Context, lines map[int64][]*stor
 				continue
 			}
 			if buyer == "" {
-				buyer = maskHandle(auth.ViewerFrom(ctx).User.Handle)
+				buyer = "a guest" // a guest checkout: no account, no handle
+				if u := auth.ViewerFrom(ctx).User; u != nil {
+					buyer = maskHandle(u.Handle)
+				}
 			}
 			r.publish(ctx, live.Event{SessionID: *line.SourceContentID, Kind: live.KindPurchase,
 				ProductID: line.ProductID, Quantity: line.Quantity, BuyerHandle: buyer})

@@ -24,10 +24,13 @@ func orNil[T any](v T, err error) (T, error) {
 // from auth (the same as its root field and every nested field that reaches
 // it) and, for app tokens, the scope of the kind's root field
 // (auth.CanLookUp). Unknown or invisible objects are nil.
-func loadNode(ctx context.Context, gid string) (store.Node, error) {
-	typeName, id, err := parseGlobalID(gid)
+func (r *Resolver) loadNode(ctx context.Context, gid string) (store.Node, error) {
+	typeName, id, key, err := parseAnyID(gid)
 	if err != nil {
 		return nil, err
+	}
+	if key != "" {
+		return r.loadKeyedNode(ctx, typeName, id, key)
 	}
 	if !auth.CanLookUp(auth.ViewerFrom(ctx), typeName) {
 		return nil, nil
@@ -35,7 +38,7 @@ func loadNode(ctx context.Context, gid string) (store.Node, error) {
 	l := loadersFrom(ctx)
 	switch typeName {
 	case typeUser:
-		if u, err := orNil(l.User.Load(ctx, id)); u != nil || err != nil {
+		if u, err := orNil(l.User.Load(ctx, id)); err != nil || (u != nil && auth.CanSeeProfile(u)) {
 			return u, err
 		}
 	case typeShop:

@@ -108,6 +108,41 @@ func newAccessWorld(a *testAPI) *accessWorld {
 	w.tokens["appWriteOnly"], _ = a.appToken(w.own.sellerToken, w.own.shopID, []string{"catalog:write", "content:write", "orders:write"})
 	w.tokens["otherShopApp"], _ = a.appToken(w.other.sellerToken, w.other.shopID, store.AllScopes)
 	w.tokens["platformApp"], _ = a.appToken(w.tokens["admin"], nil, store.AllScopes)
+
+	// A guest's cart and its line (opened by the key inside their IDs), the
+	// same cart's ID with another key, and another guest cart's order and
+	// its buyer (the guest).
+	guestCart := func() (cartID, lineID string) {
+		var gc struct {
+			CartCreate struct {
+				Cart struct {
+					ID    string
+					Lines []struct{ ID string }
+				}
+			}
+		}
+		a.ok("", `mutation($l: [CartLineInput!]) { cartCreate(lines: $l) { cart { id lines { id } } } }`,
+			map[string]any{"l": []any{line(w.own.variantIDs[0], 1)}}, &gc)
+		return gc.CartCreate.Cart.ID, gc.CartCreate.Cart.Lines[0].ID
+	}
+	w.ids["guest Cart"], w.ids["guest CartLine"] = guestCart()
+	raw, _ := base64.RawURLEncoding.DecodeString(w.ids["guest Cart"])
+	plain, _, _ := strings.Cut(string(raw), "?key=")
+	w.ids["guest Cart, wrong key"] = base64.RawURLEncoding.EncodeToString([]byte(plain + "?key=" + store.NewSecret()))
+	bought, _ := guestCart()
+	var gco struct {
+		Checkout struct {
+			Orders []struct {
+				ID    string
+				Buyer struct{ ID string }
+			}
+		}
+	}
+	in := checkoutInput("guest-access", "tok_ok")
+	delete(in["in"].(map[string]any), "lines")
+	in["in"].(map[string]any)["cartId"], in["in"].(map[string]any)["email"] = bought, "guest@example.com"
+	a.ok("", `mutation($in: CheckoutInput!) { checkout(input: $in) { orders { id buyer { id } } } }`, in, &gco)
+	w.ids["guest Order"], w.ids["guest User"] = gco.Checkout.Orders[0].ID, gco.Checkout.Orders[0].Buyer.ID
 	return w
 }
 
@@ -160,11 +195,16 @@ func TestNodeVisibilityTable(t *testing.T) {
 		{"LiveSession", `query($id: ID!) { liveSession(id: $id) { id } }`, with(everyone, "appContentRead", "appMetricsRead", "otherShopApp", "platformApp")},
 		{"Comment", "", with(everyone, "appContentRead", "otherShopApp", "platformApp")},
 		{"Order", `query($id: ID!) { order(id: $id) { id } }`, []string{"buyer", "owner", "admin", "appOrdersRead", "platformApp"}},
-		{"Cart", "", []string{"buyer"}},
+		{"Cart", `query($id: ID!) { cart(id: $id) { id } }`, []string{"buyer"}},
 		{"CartLine", "", []string{"buyer"}},
 		{"MailingAddress", "", []string{"buyer"}},
 		{"User", "", with(everyone, "appCatalogRead", "appContentRead", "appOrdersRead", "appMetricsRead", "otherShopApp", "platformApp")},
 		{"App", "", []string{"owner", "admin"}},
+		{"guest Cart", `query($id: ID!) { cart(id: $id) { id } }`, everyone},
+		{"guest CartLine", "", everyone},
+		{"guest Cart, wrong key", `query($id: ID!) { cart(id: $id) { id } }`, nil},
+		{"guest Order", `query($id: ID!) { order(id: $id) { id } }`, []string{"owner", "admin", "appOrdersRead", "platformApp"}},
+		{"guest User", "", nil},
 	}
 	for _, row := range rows {
 		t.Run(strings.ReplaceAll(row.object, " ", "_"), func(t *testing.T) {

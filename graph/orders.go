@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"strings"
 
 	"showcase/auth"
 	"showcase/graph/model"
@@ -57,9 +58,13 @@ func orderConnection(ctx context.Context, owner store.OrderOwner, first *int, af
 }
 
 func (r *Resolver) checkout(ctx context.Context, in model.CheckoutInput) (*model.CheckoutPayload, error) {
-	v, err := requireViewer(ctx)
-	if err != nil {
-		return nil, err
+	v := auth.ViewerFrom(ctx)
+	if v.IsApp() {
+		return nil, errNoAppCarts
+	}
+	guest := !v.SignedIn()
+	if guest && in.CartID == nil {
+		return nil, store.Errorf(store.EUnauthorized, "sign in, or check out a guest cart: cartCreate, then checkout with its cartId and an email")
 	}
 	req := store.CheckoutRequest{
 		BuyerID: v.UserID(), IdempotencyKey: in.IdempotencyKey, PaymentToken: in.Payment.Token,
@@ -68,6 +73,12 @@ func (r *Resolver) checkout(ctx context.Context, in model.CheckoutInput) (*model
 	if refused, err := r.checkoutCost(ctx, in, &req); refused != nil || err != nil {
 		return refused, err
 	}
+	if guest {
+		req.Email = strings.TrimSpace(deref(in.Email))
+		if p := store.ValidateGuestEmail("email", req.Email); len(p) > 0 {
+			return &model.CheckoutPayload{Orders: []*store.Order{}, UserErrors: problemsToUserErrors(p, "input")}, nil
+		}
+	}
 	if in.SourceContentID != nil {
 		id, err := parseContentID(*in.SourceContentID)
 		if err != nil {
@@ -75,27 +86,31 @@ func (r *Resolver) checkout(ctx context.Context, in model.CheckoutInput) (*model
 		}
 		req.SourceContentID = &id
 	}
+	var cart *store.Cart
 	switch {
 	case in.CartID != nil && in.Lines != nil:
 		return &model.CheckoutPayload{Orders: []*store.Order{}, UserErrors: fieldError("input.cartId", model.UserErrorCodeInvalid, "give lines or cartId, not both")}, nil
 	case in.CartID != nil:
-		cartOwner, err := parseTypedID(*in.CartID, typeCart)
-		if err != nil {
+		var err error
+		if cart, err = r.openCart(ctx, in.CartID); err != nil {
 			return nil, err
 		}
-		if cartOwner != v.UserID() {
-			return nil, store.Errorf(store.ENotFound, "cart not found")
+		if guest != (cart.Key != "") {
+			// A person buys their own cart; a guest cart is adopted first
+			// (logIn or signUp with guest.cartIds).
+			return nil, store.ErrCartNotFound
 		}
-		lines, err := r.DB.CartLines(ctx, cartOwner)
+		req.BuyerID = cart.BuyerID
+		lines, err := r.DB.CartLines(ctx, cart.BuyerID)
 		if err != nil {
 			return nil, err
 		}
 		if len(lines) == 0 {
 			// A retry of a cart checkout that bought the whole cart finds it
 			// empty: it gets the answer its key got.
-			res, found, err := r.DB.ReplayCheckout(ctx, v.UserID(), in.IdempotencyKey)
+			res, found, err := r.DB.ReplayCheckout(ctx, cart.BuyerID, in.IdempotencyKey)
 			if err != nil || found {
-				return checkoutPayload(ctx, res, err)
+				return r.checkoutPayload(ctx, cart, req, res, err)
 			}
 			return &model.CheckoutPayload{Orders: []*store.Order{}, UserErrors: fieldError("input.cartId", model.UserErrorCodeInvalid, "the cart is empty")}, nil
 		}
@@ -122,7 +137,19 @@ func (r *Resolver) checkout(ctx context.Context, in model.CheckoutInput) (*model
 		r.publishPurchases(ctx, res.Lines)
 	}
 	res.Problems = addressProblems(in, res.Problems)
-	return checkoutPayload(ctx, res, err)
+	return r.checkoutPayload(ctx, cart, req, res, err)
+}
+
+// checkoutPayload presents a checkout's result with, for a guest cart's
+// checkout that made orders, its order token (recorded here, so a retry that
+// only replays records it too).
+func (r *Resolver) checkoutPayload(ctx context.Context, cart *store.Cart, req store.CheckoutRequest, res store.CheckoutResult, err error) (*model.CheckoutPayload, error) {
+	p, err := checkoutPayload(ctx, res, err)
+	if err != nil || req.Email == "" {
+		return p, err
+	}
+	p.OrderToken, err = r.guestCheckoutToken(ctx, cart, req.Email, res.Orders)
+	return p, err
 }
 
 // checkoutPayload presents a checkout's result, priming the order lines'
@@ -163,65 +190,55 @@ func addressFrom(in *model.AddressInput) store.Address {
 	}
 }
 
-// cartPayload returns the viewer's cart after a change, or the change's user errors.
-func cartPayload(v auth.Viewer, problems store.Problems, err error) (*model.CartPayload, error) {
+// cartPayload returns the cart after a change, or the change's user errors.
+func cartPayload(cart *store.Cart, problems store.Problems, err error) (*model.CartPayload, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &model.CartPayload{Cart: &store.Cart{BuyerID: v.UserID()}, UserErrors: problemsToUserErrors(problems, "")}, nil
+	return &model.CartPayload{Cart: cart, UserErrors: problemsToUserErrors(problems, "")}, nil
 }
 
-func (r *Resolver) cartLinesAdd(ctx context.Context, lines []*model.CartLineInput) (*model.CartPayload, error) {
-	v, err := requireViewer(ctx)
+func (r *Resolver) cartLinesAdd(ctx context.Context, cartID *string, lines []*model.CartLineInput) (*model.CartPayload, error) {
+	cart, err := r.openCart(ctx, cartID)
 	if err != nil {
 		return nil, err
 	}
-	in := make([]store.NewCartLine, len(lines))
-	for i, l := range lines {
-		if in[i].VariantID, err = parseTypedID(l.VariantID, typeVariant); err != nil {
-			return nil, err
-		}
-		in[i].Quantity = l.Quantity
-		if l.SourceContentID != nil {
-			id, err := parseContentID(*l.SourceContentID)
-			if err != nil {
-				return nil, err
-			}
-			in[i].SourceContentID = &id
-		}
+	in, err := cartLineInputs(lines)
+	if err != nil {
+		return nil, err
 	}
-	problems, err := r.DB.AddCartLines(ctx, v.UserID(), in)
-	return cartPayload(v, problems, err)
+	problems, err := r.DB.AddCartLines(ctx, cart.BuyerID, in)
+	return cartPayload(cart, problems, err)
 }
 
-func (r *Resolver) cartLinesUpdate(ctx context.Context, lines []*model.CartLineUpdateInput) (*model.CartPayload, error) {
-	v, err := requireViewer(ctx)
+func (r *Resolver) cartLinesUpdate(ctx context.Context, cartID *string, lines []*model.CartLineUpdateInput) (*model.CartPayload, error) {
+	cart, err := r.openCart(ctx, cartID)
 	if err != nil {
 		return nil, err
 	}
 	in := make([]store.CartLineUpdate, len(lines))
 	for i, l := range lines {
-		if in[i].LineID, err = parseTypedID(l.ID, typeCartLine); err != nil {
+		if in[i].LineID, _, err = parseCartRef(l.ID, typeCartLine); err != nil {
 			return nil, err
 		}
 		in[i].Quantity = l.Quantity
 	}
-	problems, err := r.DB.UpdateCartLines(ctx, v.UserID(), in)
-	return cartPayload(v, problems, err)
+	problems, err := r.DB.UpdateCartLines(ctx, cart.BuyerID, in)
+	return cartPayload(cart, problems, err)
 }
 
-func (r *Resolver) cartLinesRemove(ctx context.Context, lineIDs []string) (*model.CartPayload, error) {
-	v, err := requireViewer(ctx)
+func (r *Resolver) cartLinesRemove(ctx context.Context, cartID *string, lineIDs []string) (*model.CartPayload, error) {
+	cart, err := r.openCart(ctx, cartID)
 	if err != nil {
 		return nil, err
 	}
 	ids := make([]int64, len(lineIDs))
 	for i, gid := range lineIDs {
-		if ids[i], err = parseTypedID(gid, typeCartLine); err != nil {
+		if ids[i], _, err = parseCartRef(gid, typeCartLine); err != nil {
 			return nil, err
 		}
 	}
-	return cartPayload(v, nil, r.DB.RemoveCartLines(ctx, v.UserID(), ids))
+	return cartPayload(cart, nil, r.DB.RemoveCartLines(ctx, cart.BuyerID, ids))
 }
 
 // orderChange runs a status change on an order the viewer may act on, as

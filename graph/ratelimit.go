@@ -37,6 +37,12 @@ const codeRateLimited = "RATE_LIMITED"
 // POST /oauth/token, the other secret check, is charged in the server.
 var credentialChecks = map[string]bool{"logIn": true, "signUp": true, "refreshSession": true, "logOut": true}
 
+// guestChecks are the Mutation fields that, sent by an anonymous caller,
+// draw from the same small bucket per address as credential checks: a guest
+// cart is a new account of sorts (cartCreate), and a guest checkout tries a
+// payment token with no account behind it (card testing).
+var guestChecks = map[string]bool{"cartCreate": true, "checkout": true}
+
 // Rate-limit cost of an operation: 1 token, plus 1 per fieldsPerToken
 // selected fields (fragments expanded), where each engagement event sent to
 // recordEvents weighs as much as eventWeight fields. A batch of 500 events
@@ -79,7 +85,7 @@ func (c rateCharge) MutateOperationParameters(ctx context.Context, _ *graphql.Ra
 // MutateOperationContext charges the validated operation's size and its
 // credential checks, one per attempt on the address's bucket.
 func (c rateCharge) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
-	cost, attempts := operationCost(oc)
+	cost, attempts := operationCost(oc, !auth.ViewerFrom(ctx).SignedIn())
 	// An operation dearer than the whole bucket runs once the bucket is full.
 	if rest := min(cost, c.limits.Burst(false)) - 1; rest > 0 {
 		if ok, wait := c.limits.Allow(rateKey(ctx), false, rest); !ok {
@@ -117,10 +123,11 @@ func (c rateCharge) refuse(ctx context.Context, wait time.Duration, msg string) 
 }
 
 // operationCost measures the operation that will run: its token cost (see
-// fieldsPerToken) and how many credential checks it makes. Root mutation
+// fieldsPerToken) and how many credential checks it makes (with anonymous,
+// guest carts and checkouts count as such; see guestChecks). Root mutation
 // fields are collected as the executor collects them (fragments expanded,
 // @skip and @include applied, fields with the same response key merged).
-func operationCost(oc *graphql.OperationContext) (cost, attempts int) {
+func operationCost(oc *graphql.OperationContext, anonymous bool) (cost, attempts int) {
 	op := oc.Operation
 	var fields int
 	if len(oc.RawQuery) <= maxRememberedQuery {
@@ -132,7 +139,7 @@ func operationCost(oc *graphql.OperationContext) (cost, attempts int) {
 	events := 0
 	if op.Operation == ast.Mutation {
 		for _, f := range graphql.CollectFields(oc, op.SelectionSet, []string{"Mutation"}) {
-			if credentialChecks[f.Name] {
+			if credentialChecks[f.Name] || (anonymous && guestChecks[f.Name]) {
 				attempts++
 			}
 			if f.Name == "recordEvents" {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -90,6 +91,17 @@ type cacheNote struct {
 	shareable bool
 	operation string
 	codes     []string
+	// private is set by resolvers whose answer belongs to whoever holds a
+	// secret (a guest cart's key, an order token): never shared, so that a
+	// change is seen at once.
+	private atomic.Bool
+}
+
+// markPrivate keeps the request's response out of the shared cache.
+func markPrivate(ctx context.Context) {
+	if n, _ := ctx.Value(cacheNoteKey{}).(*cacheNote); n != nil {
+		n.private.Store(true)
+	}
 }
 
 type cacheNoteKey struct{}
@@ -98,7 +110,7 @@ type cacheNoteKey struct{}
 // a query with no errors but the request-determined ones.
 func noteShareable(ctx context.Context, operation string, query bool, codes []string) {
 	n, _ := ctx.Value(cacheNoteKey{}).(*cacheNote)
-	if n == nil || !query {
+	if n == nil || !query || n.private.Load() {
 		return
 	}
 	for _, c := range codes {

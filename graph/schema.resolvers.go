@@ -33,7 +33,7 @@ func (r *appResolver) Shop(ctx context.Context, obj *store.App) (*store.Shop, er
 
 // ID is the resolver for the id field.
 func (r *cartResolver) ID(ctx context.Context, obj *store.Cart) (string, error) {
-	return globalID(typeCart, obj.BuyerID), nil
+	return cartGlobalID(obj), nil
 }
 
 // Lines is the resolver for the lines field.
@@ -42,7 +42,7 @@ func (r *cartResolver) Lines(ctx context.Context, obj *store.Cart) ([]*store.Car
 	if lines == nil {
 		lines = []*store.CartLine{}
 	}
-	return lines, err
+	return withCartKey(obj, lines), err
 }
 
 // TotalQuantity is the resolver for the totalQuantity field.
@@ -77,7 +77,7 @@ func (r *cartResolver) DeliveryAddress(ctx context.Context, obj *store.Cart) (*s
 
 // ID is the resolver for the id field.
 func (r *cartLineResolver) ID(ctx context.Context, obj *store.CartLine) (string, error) {
-	return globalID(typeCartLine, obj.ID), nil
+	return cartLineGlobalID(obj), nil
 }
 
 // Variant is the resolver for the variant field.
@@ -414,19 +414,24 @@ func (r *mutationResolver) Checkout(ctx context.Context, input model.CheckoutInp
 	return r.checkout(ctx, input)
 }
 
+// CartCreate is the resolver for the cartCreate field.
+func (r *mutationResolver) CartCreate(ctx context.Context, lines []*model.CartLineInput) (*model.CartPayload, error) {
+	return r.cartCreate(ctx, lines)
+}
+
 // CartLinesAdd is the resolver for the cartLinesAdd field.
-func (r *mutationResolver) CartLinesAdd(ctx context.Context, lines []*model.CartLineInput) (*model.CartPayload, error) {
-	return r.cartLinesAdd(ctx, lines)
+func (r *mutationResolver) CartLinesAdd(ctx context.Context, cartID *string, lines []*model.CartLineInput) (*model.CartPayload, error) {
+	return r.cartLinesAdd(ctx, cartID, lines)
 }
 
 // CartLinesUpdate is the resolver for the cartLinesUpdate field.
-func (r *mutationResolver) CartLinesUpdate(ctx context.Context, lines []*model.CartLineUpdateInput) (*model.CartPayload, error) {
-	return r.cartLinesUpdate(ctx, lines)
+func (r *mutationResolver) CartLinesUpdate(ctx context.Context, cartID *string, lines []*model.CartLineUpdateInput) (*model.CartPayload, error) {
+	return r.cartLinesUpdate(ctx, cartID, lines)
 }
 
 // CartLinesRemove is the resolver for the cartLinesRemove field.
-func (r *mutationResolver) CartLinesRemove(ctx context.Context, lineIds []string) (*model.CartPayload, error) {
-	return r.cartLinesRemove(ctx, lineIds)
+func (r *mutationResolver) CartLinesRemove(ctx context.Context, cartID *string, lineIds []string) (*model.CartPayload, error) {
+	return r.cartLinesRemove(ctx, cartID, lineIds)
 }
 
 // FulfillOrder is the resolver for the fulfillOrder field.
@@ -722,7 +727,7 @@ func (r *productVideoResolver) PreviewImage(ctx context.Context, obj *store.Prod
 
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id string) (store.Node, error) {
-	return loadNode(ctx, id)
+	return r.loadNode(ctx, id)
 }
 
 // Nodes is the resolver for the nodes field.
@@ -732,7 +737,7 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]store.Node, 
 	}
 	out := make([]store.Node, len(ids))
 	for i, id := range ids {
-		n, err := loadNode(ctx, id)
+		n, err := r.loadNode(ctx, id)
 		if err != nil {
 			return nil, err
 		}
@@ -825,6 +830,16 @@ func (r *queryResolver) Order(ctx context.Context, id string) (*store.Order, err
 		return nil, err
 	}
 	return visibleOrder(ctx, oid)
+}
+
+// Cart is the resolver for the cart field.
+func (r *queryResolver) Cart(ctx context.Context, id string) (*store.Cart, error) {
+	return r.cartByID(ctx, id)
+}
+
+// OrdersByToken is the resolver for the ordersByToken field.
+func (r *queryResolver) OrdersByToken(ctx context.Context, token string) ([]*store.Order, error) {
+	return r.ordersByToken(ctx, token)
 }
 
 // ProductRecommendations is the resolver for the productRecommendations field.

@@ -20,6 +20,9 @@ type CartLine struct {
 	SourceContentID *int64    `db:"source_content_id"`
 	SeenPriceAmount int64     `db:"seen_price_amount"`
 	CreatedAt       time.Time `db:"created_at"`
+	// CartKey is the guest cart key the line was reached with (part of its
+	// ID); empty on a person's cart.
+	CartKey string `db:"-"`
 }
 
 func (*CartLine) isNode() {}
@@ -152,9 +155,13 @@ func CartCheckoutLines(lines []*CartLine) []CheckoutLine {
 	return out
 }
 
-// Cart is a buyer's cart; its identity is the buyer's.
+// Cart is a buyer's cart; its identity is the buyer's (a guest's for an
+// anonymous buyer's cart).
 type Cart struct {
 	BuyerID int64
+	// Key is a guest cart's key as presented (checked by OpenGuestCart); it
+	// is part of the cart's ID. Empty for a person's cart.
+	Key string
 }
 
 func (*Cart) isNode() {}

@@ -85,6 +85,9 @@ type CheckoutRequest struct {
 	// lines are then held to the price they were added at).
 	ExpectedTotal    *int64 `json:"expected,omitempty"`
 	ExpectedCurrency string `json:"expectedCurrency,omitempty"`
+	// Email is a guest's email (guest checkouts only): part of the request,
+	// so the same key with another email is IDEMPOTENCY_KEY_REUSED.
+	Email string `json:"email,omitempty"`
 }
 
 // CheckoutResult is the orders made, or why none were.

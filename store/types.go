@@ -19,6 +19,9 @@ type User struct {
 	IsAdmin       bool           `db:"is_admin"`
 	InterestTags  pq.StringArray `db:"interest_tags"`
 	CreatedAt     time.Time      `db:"created_at"`
+	// IsGuest marks an anonymous buyer's guest cart (see CreateGuestCart):
+	// never signed in, never shown as a profile.
+	IsGuest bool `db:"is_guest"`
 }
 
 // Operating models of a shop.

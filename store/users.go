@@ -11,7 +11,7 @@ import (
 )
 
 const userColumns = `id, email, password_hash, handle, display_name, avatar_url, follower_count,
-	is_creator, is_admin, interest_tags, created_at`
+	is_creator, is_admin, interest_tags, created_at, is_guest`
 
 // NewUser is what sign-up stores.
 type NewUser struct {

@@ -129,8 +129,12 @@ type CheckoutDeliveryOptionInput struct {
 type CheckoutInput struct {
 	// What to buy (1 to 50 lines); or give cartId instead.
 	Lines []*CheckoutLineInput `json:"lines,omitempty"`
-	// Buy the viewer's cart instead of lines.
+	// Buy the viewer's cart instead of lines; or, signed out, a guest cart (its id from cartCreate).
 	CartID *string `json:"cartId,omitempty"`
+	// Required for a guest checkout (signed out, with a guest cartId): where the order confirmation goes, and the
+	// email an account must have to adopt the orders later (see GuestProofInput). Ignored when signed in. Part of the
+	// request, as the payment token is: a retry with the same idempotencyKey gets the first request's answer.
+	Email *string `json:"email,omitempty"`
 	// The platform campaign the buyer came through (a tag like "double11"), for the shop's channel breakdown.
 	Campaign *string `json:"campaign,omitempty"`
 	// The Video or LiveSession the purchase is made from: each line without a source of its own (a cart line keeps
@@ -164,8 +168,11 @@ type CheckoutLineInput struct {
 
 type CheckoutPayload struct {
 	// One order per shop; empty when userErrors is not.
-	Orders     []*store.Order `json:"orders"`
-	UserErrors []*UserError   `json:"userErrors"`
+	Orders []*store.Order `json:"orders"`
+	// Guest checkouts only (null otherwise): the secret that reads these orders with ordersByToken. The same on every
+	// retry with the same idempotencyKey and cart. Keep it: it is also what adopts the orders into an account.
+	OrderToken *string      `json:"orderToken,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
 }
 
 type CollectionCreateInput struct {
@@ -306,6 +313,18 @@ type FulfillOrderInput struct {
 	TrackingNumber string `json:"trackingNumber"`
 }
 
+// Proof that the person signing up or logging in is the guest who shopped: emails are not verified, so an email
+// alone adopts nothing. A guest cart's ID (with its key) adopts that cart's lines (merged into the account's cart)
+// and the orders its checkouts made with the account's email; an order token adopts its checkout's orders if that
+// checkout's email is the account's (case-insensitive). A wrong ID or token, or another email, adopts nothing and is
+// not an error. An adopted guest cart's ID opens nothing any more; order tokens keep reading their orders.
+type GuestProofInput struct {
+	// Guest cart IDs (Cart.id as cartCreate answered), at most 10.
+	CartIds []string `json:"cartIds,omitempty"`
+	// Order tokens (CheckoutPayload.orderToken), at most 50.
+	OrderTokens []string `json:"orderTokens,omitempty"`
+}
+
 // An image's address and size, as Shopify's Storefront API shows it.
 // Uploaded images are served by this server at /media/<sha-256>.<ext>, never
 // change, and may be cached for good; images added by URL are shown as given.
@@ -344,6 +363,8 @@ type LiveSessionPayload struct {
 type LogInInput struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
+	// What the person bought as a guest, to adopt into the account once the password is right (see GuestProofInput).
+	Guest *GuestProofInput `json:"guest,omitempty"`
 }
 
 type LogOutPayload struct {
@@ -602,6 +623,8 @@ type SignUpInput struct {
 	// 3 to 30 lowercase letters, digits, dots and underscores.
 	Handle      string `json:"handle"`
 	DisplayName string `json:"displayName"`
+	// What the person bought as a guest, to adopt into the new account (see GuestProofInput).
+	Guest *GuestProofInput `json:"guest,omitempty"`
 }
 
 type StatusChanged struct {

@@ -4,12 +4,16 @@
 // exactly what they saw or is told what changed.
 import { gql, money, el } from "/web/gql.js";
 
-export const CART_QUERY = `{ viewer { cart { id totalQuantity deliveryCountryCode deliveryAddress { id name city countryCode }
+// CART_FIELDS are the cart fields the cart sheet renders, for the viewer's
+// cart and for a guest cart alike.
+export const CART_FIELDS = `id totalQuantity deliveryCountryCode deliveryAddress { id name city countryCode }
   cost { subtotalAmount { amount currencyCode } totalShippingAmount { amount currencyCode } totalTaxAmount { amount currencyCode } totalAmount { amount currencyCode } }
   lines { id quantity cost { amountPerQuantity { amount currencyCode } subtotalAmount { amount currencyCode } } variant { title product { title } } }
   deliveryGroups { id shop { name } taxesIncluded cartLines { id }
     deliveryOptions { handle title estimatedCost { amount currencyCode } } selectedDeliveryOption { handle }
-    totalTaxAmount { amount currencyCode } totalAmount { amount currencyCode } } } } }`;
+    totalTaxAmount { amount currencyCode } totalAmount { amount currencyCode } }`;
+
+export const CART_QUERY = `{ viewer { cart { ${CART_FIELDS} } } }`;
 
 // The countries the demo shops ship to, and a few they may not.
 const COUNTRIES = [["US", "United States"], ["CA", "Canada"], ["DE", "Germany"], ["FR", "France"], ["NL", "Netherlands"], ["GB", "United Kingdom"], ["JP", "Japan"]];
@@ -67,6 +71,8 @@ export function cartCheckoutInput(cart, name) {
   const input = { cartId: cart.id, payment: { token: "tok_ok" } };
   if (cart.deliveryAddress && cart.deliveryAddress.countryCode === cart.deliveryCountryCode) input.addressId = cart.deliveryAddress.id;
   else input.shippingAddress = { name, line1: "1 Main St", city: "Springfield", postalCode: "12345", countryCode: cart.deliveryCountryCode || "US" };
-  if (cart.cost) input.expectedTotal = { amount: cart.cost.totalAmount.amount, currencyCode: cart.cost.totalAmount.currencyCode };
+  // The total shown is for the destination chosen; without one, shipping
+  // and tax were not shown, and checkout prices them for the address sent.
+  if (cart.cost && cart.deliveryCountryCode) input.expectedTotal = { amount: cart.cost.totalAmount.amount, currencyCode: cart.cost.totalAmount.currencyCode };
   return input;
 }

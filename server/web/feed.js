@@ -2,6 +2,7 @@
 // without leaving the content.
 import { gql, subscribe, session, money, el, APIError } from "/web/gql.js";
 import { CART_QUERY, cartCostView, cartCheckoutInput } from "/web/cart_cost.js";
+import { guest, guestCart, addToGuestCart, orderLink, showOrderFromLink } from "/web/guest.js";
 
 const FEED = `query($after: String) { feed(first: 8, after: $after) {
   edges { node { __typename id author { handle } metrics { views likes comments }
@@ -31,6 +32,7 @@ function renderAccount() {
   if (session.token) {
     box.append(el("span", { class: "muted" }, "@" + session.handle + " "),
       el("button", { onclick: openCart }, "Cart"), " ",
+      el("button", { id: "orders-button", onclick: openOrders }, "Orders"), " ",
       el("a", { href: "/studio" }, "Studio"), " ",
       el("button", { onclick: () => { session.clear(); renderAccount(); } }, "Sign out"));
     return;
@@ -38,21 +40,24 @@ function renderAccount() {
   const email = el("input", { type: "email", name: "email", placeholder: "email", "aria-label": "Email", autocomplete: "username" });
   const password = el("input", { type: "password", name: "password", placeholder: "password", "aria-label": "Password", autocomplete: "current-password" });
   const msg = el("span", { class: "errors", role: "alert" });
+  // Signing up or in adopts this browser's guest cart and orders (the
+  // proof: the cart's ID and the order tokens; the email must match).
+  const signedIn = (p) => { session.save(p); if (guest.proof()) guest.adopted(); renderAccount(); };
   box.append(el("form", { class: "inline", id: "login", onsubmit: async (e) => {
     e.preventDefault();
     try {
       const d = await gql(`mutation($i: LogInInput!) { logIn(input: $i) { token refreshToken user { handle } userErrors { message } } }`,
-        { i: { email: email.value, password: password.value } });
-      if (d.logIn.token) { session.save(d.logIn); renderAccount(); } else msg.textContent = d.logIn.userErrors[0].message;
+        { i: { email: email.value, password: password.value, guest: guest.proof() } });
+      if (d.logIn.token) signedIn(d.logIn); else msg.textContent = d.logIn.userErrors[0].message;
     } catch (err) { msg.textContent = err.message; }
-  } }, email, password, el("button", { type: "submit" }, "Sign in"),
+  } }, el("button", { type: "button", id: "guest-cart-button", onclick: openCart }, "Cart"), email, password, el("button", { type: "submit" }, "Sign in"),
     el("button", { type: "button", onclick: async () => {
       // A new account's handle comes from the email's name part.
       const handle = (email.value.split("@")[0].toLowerCase().replace(/[^a-z0-9._]/g, "") + "xxx").slice(0, 30);
       try {
         const d = await gql(`mutation($i: SignUpInput!) { signUp(input: $i) { token refreshToken user { handle } userErrors { message } } }`,
-          { i: { email: email.value, password: password.value, handle, displayName: handle } });
-        if (d.signUp.token) { session.save(d.signUp); renderAccount(); } else msg.textContent = d.signUp.userErrors.map((e) => e.message).join("; ");
+          { i: { email: email.value, password: password.value, handle, displayName: handle, guest: guest.proof() } });
+        if (d.signUp.token) signedIn(d.signUp); else msg.textContent = d.signUp.userErrors.map((e) => e.message).join("; ");
       } catch (err) { msg.textContent = err.message; }
     } }, "Sign up"), msg));
 }
@@ -140,7 +145,7 @@ function openSheet(content, p) {
   const result = el("div", { class: "result", role: "status" });
   const attempts = purchaseAttempts();
   const buy = once(async () => {
-    if (!session.token) { result.replaceChildren(el("p", { class: "errors" }, "Sign in to buy.")); return; }
+    if (!session.token) { result.replaceChildren(el("p", { class: "errors" }, "Sign in to buy now, or add to cart and check out as a guest.")); return; }
     const input = { lines: [{ variantId: variant.value, quantity: +qty.value }], sourceContentId: content.id,
       shippingAddress: { name: session.handle, line1: "1 Main St", city: "Springfield", postalCode: "12345", countryCode: "US" },
       payment: { token: card.value } };
@@ -156,9 +161,10 @@ function openSheet(content, p) {
   });
   const addToCart = async () => {
     try {
-      const d = await gql(`mutation($l: [CartLineInput!]!) { cartLinesAdd(lines: $l) { cart { totalQuantity } userErrors { message } } }`,
-        { l: [{ variantId: variant.value, quantity: +qty.value, sourceContentId: content.id }] });
-      const r = d.cartLinesAdd;
+      const lines = [{ variantId: variant.value, quantity: +qty.value, sourceContentId: content.id }];
+      const r = session.token
+        ? (await gql(`mutation($l: [CartLineInput!]!) { cartLinesAdd(lines: $l) { cart { totalQuantity } userErrors { message } } }`, { l: lines })).cartLinesAdd
+        : await addToGuestCart(lines);
       result.replaceChildren(r.userErrors.length ? el("p", { class: "errors" }, r.userErrors[0].message)
         : el("p", { class: "success" }, `In your cart: ${r.cart.totalQuantity} items`));
     } catch (err) { result.replaceChildren(el("p", { class: "errors" }, err instanceof APIError ? err.message : String(err))); }
@@ -166,26 +172,50 @@ function openSheet(content, p) {
   sheet.replaceChildren(el("h2", {}, p.title), el("label", {}, "Variant", variant), el("label", {}, "Quantity", qty),
     el("label", {}, "Payment", card),
     el("div", { class: "inline" }, el("button", { class: "primary", id: "buy-now", onclick: buy }, "Buy now"), " ",
-      el("button", { onclick: addToCart }, "Add to cart"), " ", el("button", { onclick: () => sheet.close() }, "Close")), result);
+      el("button", { id: "add-to-cart", onclick: addToCart }, "Add to cart"), " ", el("button", { onclick: () => sheet.close() }, "Close")), result);
   sheet.showModal();
 }
 
 async function openCart() {
   const sheet = document.getElementById("sheet");
-  const cart = (await gql(CART_QUERY)).viewer.cart;
+  const signedIn = !!session.token;
+  const cart = signedIn ? (await gql(CART_QUERY)).viewer.cart
+    : (await guestCart()) || { id: null, totalQuantity: 0, lines: [], deliveryGroups: [], cost: null };
+  // A guest checks out with an email: where the order goes, and what an
+  // account needs to adopt it later.
+  const email = signedIn ? null : el("input", { type: "email", name: "guest-email", placeholder: "you@example.com", "aria-label": "Email for the order", autocomplete: "email" });
   const result = el("div", { role: "status" });
   const attempts = purchaseAttempts();
   const checkout = once(async () => {
-    const input = cartCheckoutInput(cart, session.handle);
-    const r = (await gql(`mutation($in: CheckoutInput!) { checkout(input: $in) { orders { number total { amount currencyCode } } userErrors { message code } } }`,
-      { in: { ...input, idempotencyKey: attempts.key(input) } })).checkout;
-    attempts.settle(r.userErrors);
-    result.replaceChildren(r.userErrors.length ? el("p", { class: "errors" }, r.userErrors.map((e) => e.message).join("; "))
-      : el("p", { class: "success" }, "Ordered: " + r.orders.map((o) => `${o.number} · ${money(o.total)}`).join(", ")));
+    const input = cartCheckoutInput(cart, signedIn ? session.handle : "Guest");
+    if (!signedIn) input.email = email.value.trim();
+    try {
+      const r = (await gql(`mutation($in: CheckoutInput!) { checkout(input: $in) { orderToken orders { number total { amount currencyCode } } userErrors { message code } } }`,
+        { in: { ...input, idempotencyKey: attempts.key(input) } })).checkout;
+      attempts.settle(r.userErrors);
+      if (r.orderToken) guest.addOrderToken(r.orderToken);
+      result.replaceChildren(r.userErrors.length ? el("p", { class: "errors" }, r.userErrors.map((e) => e.message).join("; "))
+        : el("p", { class: "success confirmation" }, "Ordered: " + r.orders.map((o) => `${o.number} · ${money(o.total)}`).join(", "),
+          r.orderToken ? [" · ", el("a", { href: orderLink(r.orderToken), id: "order-link" }, "View your order")] : null));
+    } catch (err) { result.replaceChildren(el("p", { class: "errors" }, err.message)); }
   });
-  sheet.replaceChildren(el("h2", {}, `Cart (${cart.totalQuantity})`), ...cartCostView(cart, openCart),
+  sheet.replaceChildren(el("h2", {}, `Cart (${cart.totalQuantity})`), ...(cart.id ? cartCostView(cart, openCart) : []),
+    email ? el("label", {}, "Email (guest checkout)", email) : null,
     el("div", { class: "inline" }, el("button", { class: "primary", id: "cart-checkout", onclick: checkout, disabled: !cart.lines.length }, "Check out"), " ",
       el("button", { onclick: () => sheet.close() }, "Close")), result);
+  if (!sheet.open) sheet.showModal();
+}
+
+// The signed-in buyer's orders, guest orders they adopted included.
+async function openOrders() {
+  const sheet = document.getElementById("sheet");
+  const d = await gql(`{ viewer { orders(first: 20) { edges { node { number status total { amount currencyCode } lines { quantity title } } } } } }`);
+  const orders = d.viewer.orders.edges.map((e) => e.node);
+  sheet.replaceChildren(el("h2", {}, "Your orders"),
+    orders.length ? el("ul", { id: "orders" }, orders.map((o) => el("li", { "data-number": o.number },
+      el("strong", {}, o.number), ` · ${o.status} · ${money(o.total)} · `, o.lines.map((l) => `${l.quantity} × ${l.title}`).join(", "))))
+      : el("p", { class: "muted" }, "No orders yet."),
+    el("div", { class: "inline" }, el("button", { onclick: () => sheet.close() }, "Close")));
   if (!sheet.open) sheet.showModal();
 }
 
@@ -209,3 +239,5 @@ async function loadMore() {
 new IntersectionObserver((e) => { if (e[0].isIntersecting) loadMore(); }).observe(document.getElementById("more"));
 renderAccount();
 loadMore();
+showOrderFromLink();
+window.addEventListener("hashchange", showOrderFromLink);
