@@ -51,6 +51,9 @@ type Loaders struct {
 	CollectionProducts     *dataloadgen.Loader[store.ChildPageKey, store.Page[*store.Product]]
 	CollectionProductCount *dataloadgen.Loader[store.CountKey, int]
 	ShopProductCount       *dataloadgen.Loader[store.CountKey, int]
+	// Follows: pages of followers (of creators and of shops) and of following.
+	CreatorFollowers, ShopFollowers *dataloadgen.Loader[store.ChildPageKey, store.Page[*store.Follower]]
+	Following                       *dataloadgen.Loader[store.ChildPageKey, store.Page[*store.Followed]]
 }
 
 // NewLoaders returns fresh loaders over db that collect keys for batchWait.
@@ -100,6 +103,13 @@ func NewLoaders(db *store.DB, topCreatorFollowers int64, batchWait time.Duration
 		CollectionProducts:     dataloadgen.NewMappedLoader(db.CollectionProductPages, wait),
 		CollectionProductCount: dataloadgen.NewMappedLoader(db.CollectionProductCounts, wait),
 		ShopProductCount:       dataloadgen.NewMappedLoader(db.ShopProductCounts, wait),
+		CreatorFollowers: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []store.ChildPageKey) (map[store.ChildPageKey]store.Page[*store.Follower], error) {
+			return db.FollowerPages(ctx, false, keys)
+		}, wait),
+		ShopFollowers: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []store.ChildPageKey) (map[store.ChildPageKey]store.Page[*store.Follower], error) {
+			return db.FollowerPages(ctx, true, keys)
+		}, wait),
+		Following: dataloadgen.NewMappedLoader(db.FollowingPages, wait),
 		Liked: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]bool, error) {
 			return db.LikedByUser(ctx, auth.ViewerFrom(ctx).UserID(), ids)
 		}, wait),

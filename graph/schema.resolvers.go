@@ -440,6 +440,16 @@ func (r *mutationResolver) CommentOnContent(ctx context.Context, contentID strin
 	return r.commentOnContent(ctx, contentID, body)
 }
 
+// Follow is the resolver for the follow field.
+func (r *mutationResolver) Follow(ctx context.Context, id string) (*model.FollowPayload, error) {
+	return r.follow(ctx, id, true)
+}
+
+// Unfollow is the resolver for the unfollow field.
+func (r *mutationResolver) Unfollow(ctx context.Context, id string) (*model.FollowPayload, error) {
+	return r.follow(ctx, id, false)
+}
+
 // ID is the resolver for the id field.
 func (r *orderResolver) ID(ctx context.Context, obj *store.Order) (string, error) {
 	return globalID(typeOrder, obj.ID), nil
@@ -691,10 +701,13 @@ func (r *queryResolver) LiveSession(ctx context.Context, id string) (*store.Live
 }
 
 // Feed is the resolver for the feed field.
-func (r *queryResolver) Feed(ctx context.Context, first *int, after *string) (*model.FeedConnection, error) {
+func (r *queryResolver) Feed(ctx context.Context, first *int, after *string, kind *model.FeedKind) (*model.FeedConnection, error) {
 	args, err := store.NewPageArgs(first, after)
 	if err != nil {
 		return nil, err
+	}
+	if kind != nil && *kind == model.FeedKindFollowing {
+		return r.followingFeed(ctx, args)
 	}
 	page, err := r.DB.Feed(ctx, store.FeedArgs{ViewerID: auth.ViewerFrom(ctx).UserID(), Weights: r.FeedWeights, PageArgs: args})
 	if err != nil {
@@ -720,6 +733,11 @@ func (r *shopResolver) ID(ctx context.Context, obj *store.Shop) (string, error) 
 // Owner is the resolver for the owner field.
 func (r *shopResolver) Owner(ctx context.Context, obj *store.Shop) (*store.User, error) {
 	return loadersFrom(ctx).User.Load(ctx, obj.OwnerID)
+}
+
+// Followers is the resolver for the followers field.
+func (r *shopResolver) Followers(ctx context.Context, obj *store.Shop, first *int, after *string) (*model.FollowerConnection, error) {
+	return followerConnection(ctx, true, obj.ID, first, after)
 }
 
 // Products is the resolver for the products field.
@@ -836,6 +854,16 @@ func (r *userResolver) Orders(ctx context.Context, obj *store.User, first *int, 
 		return nil, nil
 	}
 	return orderConnection(ctx, store.OrderOwner{BuyerID: obj.ID}, first, after)
+}
+
+// Followers is the resolver for the followers field.
+func (r *userResolver) Followers(ctx context.Context, obj *store.User, first *int, after *string) (*model.FollowerConnection, error) {
+	return followerConnection(ctx, false, obj.ID, first, after)
+}
+
+// Following is the resolver for the following field.
+func (r *userResolver) Following(ctx context.Context, obj *store.User, first *int, after *string) (*model.FollowingConnection, error) {
+	return followingConnection(ctx, obj.ID, first, after)
 }
 
 // ID is the resolver for the id field.

@@ -134,6 +134,7 @@ func Seed(ctx context.Context, db *DB, opts SeedOptions) (SeedReport, error) {
 		for _, step := range []func(string) error{s.users, func(string) error { return s.shops() }, func(string) error { return s.products() },
 			func(string) error { return s.startImages() },
 			func(string) error { return s.videos() }, func(string) error { return s.lives() }, func(string) error { return s.history() }, func(string) error { return s.finishImages() },
+			func(string) error { return s.follows() },
 			func(string) error { return s.checkReferences() }, func(string) error { return s.fixSequences() }} {
 			if err := step(string(hash)); err != nil {
 				return err
