@@ -25,8 +25,9 @@ const DemoTopCreatorFollowers = 25
 func (s *seeder) follows() error {
 	rng := rand.New(rand.NewPCG(uint64(s.opts.Seed), 0xf0110))
 	var ranked []int64
-	if err := s.tx.SelectContext(s.ctx, &ranked, `SELECT id FROM unnest($1::bigint[]) AS c(id)
-		ORDER BY (SELECT count(*) FROM order_lines l WHERE l.creator_id = c.id) DESC, id`, pq.Array(s.creators)); err != nil {
+	if err := s.tx.SelectContext(s.ctx, &ranked, `SELECT c.id FROM unnest($1::bigint[]) AS c(id)
+		LEFT JOIN (SELECT creator_id, count(*) AS n FROM order_lines WHERE creator_id IS NOT NULL GROUP BY 1) l ON l.creator_id = c.id
+		ORDER BY coalesce(l.n, 0) DESC, c.id`, pq.Array(s.creators)); err != nil {
 		return err
 	}
 	weights := make([]float64, len(ranked))
