@@ -42,6 +42,9 @@ func (r *Resolver) follow(ctx context.Context, gid string, on bool) (*model.Foll
 		ue, err := userErrorsFrom(err, "")
 		return &model.FollowPayload{UserErrors: ue}, err
 	}
+	fv := loadersFrom(ctx).FollowedByViewer
+	fv.Clear(target)
+	fv.Prime(target, on)
 	node, err := loadFollowable(ctx, target)
 	if err != nil {
 		return nil, err
@@ -141,4 +144,13 @@ func (r *Resolver) followingFeed(ctx context.Context, args store.PageArgs) (*mod
 		return nil, err
 	}
 	return feedConnection(page), nil
+}
+
+// viewerFollows resolves User.viewerFollows and Shop.viewerFollows, batched
+// across the response; false for anonymous callers.
+func viewerFollows(ctx context.Context, t store.FollowTarget) (bool, error) {
+	if !auth.ViewerFrom(ctx).SignedIn() {
+		return false, nil
+	}
+	return loadersFrom(ctx).FollowedByViewer.Load(ctx, t)
 }

@@ -88,6 +88,20 @@ func TestFollowIsIdempotent(t *testing.T) {
 	if n := a.followRows(`follower_id = $1`, fanUser.ID); n != 2 {
 		t.Fatalf("%d follows rows after following a creator and a shop twice each", n)
 	}
+	viewerFollows := func(token string) [2]bool {
+		var out struct {
+			U, S struct{ ViewerFollows bool }
+		}
+		a.ok(token, `query($u: ID!, $s: ID!) { u: node(id: $u) { ... on User { viewerFollows } } s: node(id: $s) { ... on Shop { viewerFollows } } }`,
+			map[string]any{"u": kolID, "s": f.shopID}, &out)
+		return [2]bool{out.U.ViewerFollows, out.S.ViewerFollows}
+	}
+	if got := viewerFollows(fan); got != [2]bool{true, true} {
+		t.Fatalf("the fan's viewerFollows = %v", got)
+	}
+	if got := viewerFollows(""); got != [2]bool{false, false} {
+		t.Fatalf("anonymous viewerFollows = %v", got)
+	}
 	var lists struct {
 		User struct {
 			FollowerCount int
@@ -133,6 +147,9 @@ func TestFollowIsIdempotent(t *testing.T) {
 	}
 	if n := a.followRows(`follower_id = $1`, fanUser.ID); n != 0 {
 		t.Fatalf("%d follows rows after unfollowing", n)
+	}
+	if got := viewerFollows(fan); got != [2]bool{false, false} {
+		t.Fatalf("the fan's viewerFollows after unfollowing = %v", got)
 	}
 	a.ok("", q, vars, &lists)
 	if lists.User.FollowerCount != 0 || len(lists.User.Followers.Edges) != 0 || lists.Shop.FollowerCount != 0 || len(lists.Fan.Following.Edges) != 0 {
@@ -462,8 +479,8 @@ func TestFollowListsPageExactlyUnderChange(t *testing.T) {
 	}
 	// Batch-loaded: the followed creators' and shops' own followers cost the same for 2 (c9 and a shop) or all 7.
 	nested := `query($id: ID!, $first: Int) { node(id: $id) { ... on User { following(first: $first) { edges { node {
-		... on User { handle followerCount followers(first: 5) { edges { node { handle } } } }
-		... on Shop { name followerCount followers(first: 5) { edges { node { handle } } } } } } } } } }`
+		... on User { handle followerCount viewerFollows followers(first: 5) { edges { node { handle viewerFollows } } } }
+		... on Shop { name followerCount viewerFollows followers(first: 5) { edges { node { handle } } } } } } } } } }`
 	a.ok(fanToken, nested, map[string]any{"id": gid("User", fan.ID), "first": 2}, nil)
 	small := a.statements.Load()
 	a.ok(fanToken, nested, map[string]any{"id": gid("User", fan.ID), "first": 7}, nil)

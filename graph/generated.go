@@ -550,6 +550,7 @@ type ComplexityRoot struct {
 		Owner            func(childComplexity int) int
 		Products         func(childComplexity int, first *int, after *string) int
 		Videos           func(childComplexity int, first *int, after *string) int
+		ViewerFollows    func(childComplexity int) int
 	}
 
 	ShopConnection struct {
@@ -596,6 +597,7 @@ type ComplexityRoot struct {
 		IsCreator     func(childComplexity int) int
 		Orders        func(childComplexity int, first *int, after *string) int
 		Shops         func(childComplexity int, first *int, after *string) int
+		ViewerFollows func(childComplexity int) int
 	}
 
 	UserError struct {
@@ -821,6 +823,7 @@ type ShopResolver interface {
 	Owner(ctx context.Context, obj *store.Shop) (*store.User, error)
 
 	Followers(ctx context.Context, obj *store.Shop, first *int, after *string) (*model.FollowerConnection, error)
+	ViewerFollows(ctx context.Context, obj *store.Shop) (bool, error)
 	Products(ctx context.Context, obj *store.Shop, first *int, after *string) (*model.ProductConnection, error)
 	Videos(ctx context.Context, obj *store.Shop, first *int, after *string) (*model.VideoConnection, error)
 	LiveSessions(ctx context.Context, obj *store.Shop, first *int, after *string) (*model.LiveSessionConnection, error)
@@ -841,6 +844,7 @@ type UserResolver interface {
 	Orders(ctx context.Context, obj *store.User, first *int, after *string) (*model.OrderConnection, error)
 	Followers(ctx context.Context, obj *store.User, first *int, after *string) (*model.FollowerConnection, error)
 	Following(ctx context.Context, obj *store.User, first *int, after *string) (*model.FollowingConnection, error)
+	ViewerFollows(ctx context.Context, obj *store.User) (bool, error)
 }
 type VideoResolver interface {
 	ID(ctx context.Context, obj *store.Video) (string, error)
@@ -3093,6 +3097,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Shop.Videos(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Shop.viewerFollows":
+		if e.ComplexityRoot.Shop.ViewerFollows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Shop.ViewerFollows(childComplexity), true
 
 	case "ShopConnection.edges":
 		if e.ComplexityRoot.ShopConnection.Edges == nil {
@@ -3275,6 +3285,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Shops(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "User.viewerFollows":
+		if e.ComplexityRoot.User.ViewerFollows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.ViewerFollows(childComplexity), true
 
 	case "UserError.code":
 		if e.ComplexityRoot.UserError.Code == nil {
@@ -3693,6 +3709,8 @@ type User implements Node {
   followers(first: Int = 20, after: String): FollowerConnection!
   "The creators and shops this user follows, newest follow first (public). first is at most 100."
   following(first: Int = 20, after: String): FollowingConnection!
+  "Whether the signed-in viewer follows this user; false when anonymous."
+  viewerFollows: Boolean!
 }
 
 "How a shop is run."
@@ -3719,6 +3737,8 @@ type Shop implements Node {
   followerCount: Int!
   "Who follows this shop, newest follow first (public). first is at most 100."
   followers(first: Int = 20, after: String): FollowerConnection!
+  "Whether the signed-in viewer follows this shop; false when anonymous."
+  viewerFollows: Boolean!
   "The shop's products, newest first. Drafts are listed only for the shop's owner."
   products(first: Int = 20, after: String): ProductConnection!
   "Videos featuring this shop's products, newest first."
@@ -5752,6 +5772,8 @@ func (ec *executionContext) childFields_Shop(ctx context.Context, field graphql.
 		return ec.fieldContext_Shop_followerCount(ctx, field)
 	case "followers":
 		return ec.fieldContext_Shop_followers(ctx, field)
+	case "viewerFollows":
+		return ec.fieldContext_Shop_viewerFollows(ctx, field)
 	case "products":
 		return ec.fieldContext_Shop_products(ctx, field)
 	case "videos":
@@ -5844,6 +5866,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_followers(ctx, field)
 	case "following":
 		return ec.fieldContext_User_following(ctx, field)
+	case "viewerFollows":
+		return ec.fieldContext_User_viewerFollows(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
 }
@@ -17713,6 +17737,29 @@ func (ec *executionContext) fieldContext_Shop_followers(ctx context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Shop_viewerFollows(ctx context.Context, field graphql.CollectedField, obj *store.Shop) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Shop_viewerFollows(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Shop().ViewerFollows(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Shop_viewerFollows(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Shop", field, true, true, errors.New("field of type Boolean does not have child fields"))
+}
+
 func (ec *executionContext) _Shop_products(ctx context.Context, field graphql.CollectedField, obj *store.Shop) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18941,6 +18988,29 @@ func (ec *executionContext) fieldContext_User_following(ctx context.Context, fie
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _User_viewerFollows(ctx context.Context, field graphql.CollectedField, obj *store.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_viewerFollows(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().ViewerFollows(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_viewerFollows(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _UserError_field(ctx context.Context, field graphql.CollectedField, obj *model.UserError) (ret graphql.Marshaler) {
@@ -28593,6 +28663,44 @@ func (ec *executionContext) _Shop(ctx context.Context, sel ast.SelectionSet, obj
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "viewerFollows":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Shop_viewerFollows(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "products":
 			field := field
 
@@ -29405,6 +29513,44 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 					}
 				}()
 				res = ec._User_following(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "viewerFollows":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._User_viewerFollows(ctx, field, obj)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}

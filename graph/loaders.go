@@ -54,6 +54,7 @@ type Loaders struct {
 	// Follows: pages of followers (of creators and of shops) and of following.
 	CreatorFollowers, ShopFollowers *dataloadgen.Loader[store.ChildPageKey, store.Page[*store.Follower]]
 	Following                       *dataloadgen.Loader[store.ChildPageKey, store.Page[*store.Followed]]
+	FollowedByViewer                *dataloadgen.Loader[store.FollowTarget, bool]
 }
 
 // NewLoaders returns fresh loaders over db that collect keys for batchWait.
@@ -110,6 +111,9 @@ func NewLoaders(db *store.DB, topCreatorFollowers int64, batchWait time.Duration
 			return db.FollowerPages(ctx, true, keys)
 		}, wait),
 		Following: dataloadgen.NewMappedLoader(db.FollowingPages, wait),
+		FollowedByViewer: dataloadgen.NewMappedLoader(func(ctx context.Context, targets []store.FollowTarget) (map[store.FollowTarget]bool, error) {
+			return db.FollowedBy(ctx, auth.ViewerFrom(ctx).UserID(), targets)
+		}, wait),
 		Liked: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]bool, error) {
 			return db.LikedByUser(ctx, auth.ViewerFrom(ctx).UserID(), ids)
 		}, wait),

@@ -740,6 +740,11 @@ func (r *shopResolver) Followers(ctx context.Context, obj *store.Shop, first *in
 	return followerConnection(ctx, true, obj.ID, first, after)
 }
 
+// ViewerFollows is the resolver for the viewerFollows field.
+func (r *shopResolver) ViewerFollows(ctx context.Context, obj *store.Shop) (bool, error) {
+	return viewerFollows(ctx, store.FollowTarget{ShopID: obj.ID})
+}
+
 // Products is the resolver for the products field.
 func (r *shopResolver) Products(ctx context.Context, obj *store.Shop, first *int, after *string) (*model.ProductConnection, error) {
 	key, err := childPageKey(obj.ID, first, after)
@@ -864,6 +869,11 @@ func (r *userResolver) Followers(ctx context.Context, obj *store.User, first *in
 // Following is the resolver for the following field.
 func (r *userResolver) Following(ctx context.Context, obj *store.User, first *int, after *string) (*model.FollowingConnection, error) {
 	return followingConnection(ctx, obj.ID, first, after)
+}
+
+// ViewerFollows is the resolver for the viewerFollows field.
+func (r *userResolver) ViewerFollows(ctx context.Context, obj *store.User) (bool, error) {
+	return viewerFollows(ctx, store.FollowTarget{CreatorID: obj.ID})
 }
 
 // ID is the resolver for the id field.

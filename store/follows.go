@@ -285,3 +285,37 @@ type Followable interface{ isFollowable() }
 
 func (*User) isFollowable() {}
 func (*Shop) isFollowable() {}
+
+// FollowedBy reports which of the targets followerID follows, in one
+// statement (for User.viewerFollows and Shop.viewerFollows across a page).
+func (db *DB) FollowedBy(ctx context.Context, followerID int64, targets []FollowTarget) (map[FollowTarget]bool, error) {
+	var creators, shops []int64
+	for _, t := range targets {
+		if t.CreatorID != 0 {
+			creators = append(creators, t.CreatorID)
+		} else {
+			shops = append(shops, t.ShopID)
+		}
+	}
+	var rows []struct {
+		CreatorID *int64 `db:"creator_id"`
+		ShopID    *int64 `db:"shop_id"`
+	}
+	err := db.SelectContext(ctx, &rows, `SELECT creator_id, shop_id FROM follows
+		WHERE follower_id = $1 AND (creator_id = ANY($2) OR shop_id = ANY($3))`, followerID, pq.Array(creators), pq.Array(shops))
+	if err != nil {
+		return nil, fmt.Errorf("followed by: %w", err)
+	}
+	out := make(map[FollowTarget]bool, len(targets))
+	for _, t := range targets {
+		out[t] = false
+	}
+	for _, r := range rows {
+		if r.CreatorID != nil {
+			out[FollowTarget{CreatorID: *r.CreatorID}] = true
+		} else {
+			out[FollowTarget{ShopID: *r.ShopID}] = true
+		}
+	}
+	return out, nil
+}
