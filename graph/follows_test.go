@@ -366,18 +366,16 @@ func TestFollowListsPageExactlyUnderChange(t *testing.T) {
 	kolID := gid("User", kol.ID)
 	fanToken, fan := a.user("fan", false)
 
-	// 12 followers of kol, the last 6 followed in the same microsecond.
-	var handles []string
+	// 12 followers of kol; the last 6 are then given one same, older follow time.
 	tokens := map[string]string{}
 	for i := 0; i < 12; i++ {
 		h := fmt.Sprintf("f%02d", i)
 		tok, _ := a.user(h, false)
 		tokens[h] = tok
 		a.follow(tok, kolID, true)
-		handles = append(handles, h)
 	}
-	if _, err := a.db.Exec(`UPDATE follows SET created_at = '2026-01-01T00:00:00Z' WHERE creator_id = $1 AND follower_id IN
-		(SELECT id FROM users WHERE handle >= 'f06')`, kol.ID); err != nil {
+	if _, err := a.db.Exec(`UPDATE follows SET created_at = now() - interval '1 day' WHERE creator_id = $1 AND follower_id IN
+		(SELECT id FROM users WHERE handle BETWEEN 'f06' AND 'f11')`, kol.ID); err != nil {
 		t.Fatal(err)
 	}
 	walk := func(q string, vars map[string]any, pick func(json.RawMessage) followWalkPage, between func(page int, seen []string)) []string {
@@ -449,7 +447,7 @@ func TestFollowListsPageExactlyUnderChange(t *testing.T) {
 	for _, id := range append(append([]string{}, shopIDs...), creatorIDs...) {
 		a.follow(fanToken, id, true)
 	}
-	if _, err := a.db.Exec(`UPDATE follows SET created_at = '2026-01-01T00:00:00Z' WHERE follower_id = $1`, fan.ID); err != nil {
+	if _, err := a.db.Exec(`UPDATE follows SET created_at = now() - interval '1 day' WHERE follower_id = $1`, fan.ID); err != nil {
 		t.Fatal(err)
 	}
 	followingQ := `query($id: ID!, $after: String) { node(id: $id) { ... on User { following(first: 3, after: $after) {
