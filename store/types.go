@@ -29,18 +29,18 @@ const (
 
 // Shop sells products.
 type Shop struct {
-	ID               int64  `db:"id"`
-	Handle           string `db:"handle"`
-	Name             string `db:"name"`
-	Description      string `db:"description"`
-	OperatingModel   string `db:"operating_model"`
-	OwnerID          int64  `db:"owner_id"`
-	CurrencyCode     string `db:"currency_code"`
-	AffiliateRateBps int    `db:"affiliate_rate_bps"`
+	ID               int64     `db:"id"`
+	Handle           string    `db:"handle"`
+	Name             string    `db:"name"`
+	Description      string    `db:"description"`
+	OperatingModel   string    `db:"operating_model"`
+	OwnerID          int64     `db:"owner_id"`
+	CurrencyCode     string    `db:"currency_code"`
+	AffiliateRateBps int       `db:"affiliate_rate_bps"`
+	CreatedAt        time.Time `db:"created_at"`
 	// FollowerCount is the number of people following the shop, kept equal
 	// to its follows rows (see Follow).
-	FollowerCount int       `db:"follower_count"`
-	CreatedAt     time.Time `db:"created_at"`
+	FollowerCount int `db:"follower_count"`
 }
 
 // Product statuses.
