@@ -205,3 +205,14 @@ func CanOpenGuestCart(v Viewer) bool {
 func CanSeeProfile(u *store.User) bool {
 	return !u.IsGuest
 }
+
+// CanFollow reports whether the viewer may follow or unfollow creators and
+// shops: people in person only. Whom one follows is one's own, as a like
+// is, so no app scope grants it.
+func CanFollow(v Viewer) bool { return v.InPerson() }
+
+// CanSeeFollowingFeed reports whether the viewer may read the FOLLOWING
+// feed, which is made of whom they follow: people in person only. (The
+// followers and following lists and follower counts are public, as the
+// profiles they hang on.)
+func CanSeeFollowingFeed(v Viewer) bool { return v.InPerson() }

@@ -274,6 +274,34 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	FollowPayload struct {
+		Node          func(childComplexity int) int
+		UserErrors    func(childComplexity int) int
+		ViewerFollows func(childComplexity int) int
+	}
+
+	FollowerConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	FollowerEdge struct {
+		Cursor     func(childComplexity int) int
+		FollowedAt func(childComplexity int) int
+		Node       func(childComplexity int) int
+	}
+
+	FollowingConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	FollowingEdge struct {
+		Cursor     func(childComplexity int) int
+		FollowedAt func(childComplexity int) int
+		Node       func(childComplexity int) int
+	}
+
 	Image struct {
 		AltText func(childComplexity int) int
 		Height  func(childComplexity int) int
@@ -399,6 +427,7 @@ type ComplexityRoot struct {
 		CustomerAddressUpdate             func(childComplexity int, id string, address model.AddressInput, defaultAddress *bool) int
 		CustomerDefaultAddressUpdate      func(childComplexity int, addressID string) int
 		EndLiveSession                    func(childComplexity int, id string) int
+		Follow                            func(childComplexity int, id string) int
 		FulfillOrder                      func(childComplexity int, input model.FulfillOrderInput) int
 		LikeContent                       func(childComplexity int, contentID string) int
 		LogIn                             func(childComplexity int, input model.LogInInput) int
@@ -424,6 +453,7 @@ type ComplexityRoot struct {
 		StartLiveSession                  func(childComplexity int, id string) int
 		TaxRateDelete                     func(childComplexity int, id string) int
 		TaxRateSet                        func(childComplexity int, shopID string, countryCode *string, title *string, rateBps int) int
+		Unfollow                          func(childComplexity int, id string) int
 		UnlikeContent                     func(childComplexity int, contentID string) int
 		UpdateProduct                     func(childComplexity int, input model.UpdateProductInput) int
 		UpdateShop                        func(childComplexity int, input model.UpdateShopInput) int
@@ -582,7 +612,7 @@ type ComplexityRoot struct {
 	Query struct {
 		Cart                   func(childComplexity int, id string) int
 		Collection             func(childComplexity int, handle string) int
-		Feed                   func(childComplexity int, first *int, after *string) int
+		Feed                   func(childComplexity int, first *int, after *string, kind *model.FeedKind) int
 		LiveSession            func(childComplexity int, id string) int
 		Node                   func(childComplexity int, id string) int
 		Nodes                  func(childComplexity int, ids []string) int
@@ -643,6 +673,8 @@ type ComplexityRoot struct {
 		Collections      func(childComplexity int, first *int, after *string) int
 		CurrencyCode     func(childComplexity int) int
 		Description      func(childComplexity int) int
+		FollowerCount    func(childComplexity int) int
+		Followers        func(childComplexity int, first *int, after *string) int
 		Handle           func(childComplexity int) int
 		ID               func(childComplexity int) int
 		LiveSessions     func(childComplexity int, first *int, after *string) int
@@ -657,6 +689,7 @@ type ComplexityRoot struct {
 		TaxRates         func(childComplexity int) int
 		TaxesIncluded    func(childComplexity int) int
 		Videos           func(childComplexity int, first *int, after *string) int
+		ViewerFollows    func(childComplexity int) int
 	}
 
 	ShopConnection struct {
@@ -716,11 +749,14 @@ type ComplexityRoot struct {
 		DefaultAddress func(childComplexity int) int
 		DisplayName    func(childComplexity int) int
 		FollowerCount  func(childComplexity int) int
+		Followers      func(childComplexity int, first *int, after *string) int
+		Following      func(childComplexity int, first *int, after *string) int
 		Handle         func(childComplexity int) int
 		ID             func(childComplexity int) int
 		IsCreator      func(childComplexity int) int
 		Orders         func(childComplexity int, first *int, after *string) int
 		Shops          func(childComplexity int, first *int, after *string) int
+		ViewerFollows  func(childComplexity int) int
 	}
 
 	UserError struct {
@@ -887,6 +923,8 @@ type MutationResolver interface {
 	LikeContent(ctx context.Context, contentID string) (*model.LikePayload, error)
 	UnlikeContent(ctx context.Context, contentID string) (*model.LikePayload, error)
 	CommentOnContent(ctx context.Context, contentID string, body string) (*model.CommentPayload, error)
+	Follow(ctx context.Context, id string) (*model.FollowPayload, error)
+	Unfollow(ctx context.Context, id string) (*model.FollowPayload, error)
 	ShippingRateCreate(ctx context.Context, shopID string, input model.ShippingRateInput) (*model.ShippingRatePayload, error)
 	ShippingRateUpdate(ctx context.Context, id string, input model.ShippingRateInput) (*model.ShippingRatePayload, error)
 	ShippingRateDelete(ctx context.Context, id string) (*model.RateDeletePayload, error)
@@ -964,7 +1002,7 @@ type QueryResolver interface {
 	Collection(ctx context.Context, handle string) (*store.Collection, error)
 	Video(ctx context.Context, id string) (*store.Video, error)
 	LiveSession(ctx context.Context, id string) (*store.LiveSession, error)
-	Feed(ctx context.Context, first *int, after *string) (*model.FeedConnection, error)
+	Feed(ctx context.Context, first *int, after *string, kind *model.FeedKind) (*model.FeedConnection, error)
 	Order(ctx context.Context, id string) (*store.Order, error)
 	Cart(ctx context.Context, id string) (*store.Cart, error)
 	OrdersByToken(ctx context.Context, token string) ([]*store.Order, error)
@@ -982,6 +1020,9 @@ type ShopResolver interface {
 	ID(ctx context.Context, obj *store.Shop) (string, error)
 
 	Owner(ctx context.Context, obj *store.Shop) (*store.User, error)
+
+	Followers(ctx context.Context, obj *store.Shop, first *int, after *string) (*model.FollowerConnection, error)
+	ViewerFollows(ctx context.Context, obj *store.Shop) (bool, error)
 	Products(ctx context.Context, obj *store.Shop, first *int, after *string) (*model.ProductConnection, error)
 	Videos(ctx context.Context, obj *store.Shop, first *int, after *string) (*model.VideoConnection, error)
 	LiveSessions(ctx context.Context, obj *store.Shop, first *int, after *string) (*model.LiveSessionConnection, error)
@@ -1006,6 +1047,9 @@ type UserResolver interface {
 	Cart(ctx context.Context, obj *store.User) (*store.Cart, error)
 	Shops(ctx context.Context, obj *store.User, first *int, after *string) (*model.ShopConnection, error)
 	Orders(ctx context.Context, obj *store.User, first *int, after *string) (*model.OrderConnection, error)
+	Followers(ctx context.Context, obj *store.User, first *int, after *string) (*model.FollowerConnection, error)
+	Following(ctx context.Context, obj *store.User, first *int, after *string) (*model.FollowingConnection, error)
+	ViewerFollows(ctx context.Context, obj *store.User) (bool, error)
 	Addresses(ctx context.Context, obj *store.User, first *int, after *string) (*model.MailingAddressConnection, error)
 	DefaultAddress(ctx context.Context, obj *store.User) (*store.CustomerAddress, error)
 }
@@ -1805,6 +1849,89 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FeedEdge.Node(childComplexity), true
 
+	case "FollowPayload.node":
+		if e.ComplexityRoot.FollowPayload.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FollowPayload.Node(childComplexity), true
+	case "FollowPayload.userErrors":
+		if e.ComplexityRoot.FollowPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FollowPayload.UserErrors(childComplexity), true
+	case "FollowPayload.viewerFollows":
+		if e.ComplexityRoot.FollowPayload.ViewerFollows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FollowPayload.ViewerFollows(childComplexity), true
+
+	case "FollowerConnection.edges":
+		if e.ComplexityRoot.FollowerConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FollowerConnection.Edges(childComplexity), true
+	case "FollowerConnection.pageInfo":
+		if e.ComplexityRoot.FollowerConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FollowerConnection.PageInfo(childComplexity), true
+
+	case "FollowerEdge.cursor":
+		if e.ComplexityRoot.FollowerEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FollowerEdge.Cursor(childComplexity), true
+	case "FollowerEdge.followedAt":
+		if e.ComplexityRoot.FollowerEdge.FollowedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FollowerEdge.FollowedAt(childComplexity), true
+	case "FollowerEdge.node":
+		if e.ComplexityRoot.FollowerEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FollowerEdge.Node(childComplexity), true
+
+	case "FollowingConnection.edges":
+		if e.ComplexityRoot.FollowingConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FollowingConnection.Edges(childComplexity), true
+	case "FollowingConnection.pageInfo":
+		if e.ComplexityRoot.FollowingConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FollowingConnection.PageInfo(childComplexity), true
+
+	case "FollowingEdge.cursor":
+		if e.ComplexityRoot.FollowingEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FollowingEdge.Cursor(childComplexity), true
+	case "FollowingEdge.followedAt":
+		if e.ComplexityRoot.FollowingEdge.FollowedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FollowingEdge.FollowedAt(childComplexity), true
+	case "FollowingEdge.node":
+		if e.ComplexityRoot.FollowingEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FollowingEdge.Node(childComplexity), true
+
 	case "Image.altText":
 		if e.ComplexityRoot.Image.AltText == nil {
 			break
@@ -2419,6 +2546,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.EndLiveSession(childComplexity, args["id"].(string)), true
+	case "Mutation.follow":
+		if e.ComplexityRoot.Mutation.Follow == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_follow_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.Follow(childComplexity, args["id"].(string)), true
 	case "Mutation.fulfillOrder":
 		if e.ComplexityRoot.Mutation.FulfillOrder == nil {
 			break
@@ -2694,6 +2832,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.TaxRateSet(childComplexity, args["shopId"].(string), args["countryCode"].(*string), args["title"].(*string), args["rateBps"].(int)), true
+	case "Mutation.unfollow":
+		if e.ComplexityRoot.Mutation.Unfollow == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unfollow_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.Unfollow(childComplexity, args["id"].(string)), true
 	case "Mutation.unlikeContent":
 		if e.ComplexityRoot.Mutation.UnlikeContent == nil {
 			break
@@ -3357,7 +3506,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Feed(childComplexity, args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Feed(childComplexity, args["first"].(*int), args["after"].(*string), args["kind"].(*model.FeedKind)), true
 
 	case "Query.liveSession":
 		if e.ComplexityRoot.Query.LiveSession == nil {
@@ -3658,6 +3807,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Shop.Description(childComplexity), true
+	case "Shop.followerCount":
+		if e.ComplexityRoot.Shop.FollowerCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Shop.FollowerCount(childComplexity), true
+	case "Shop.followers":
+		if e.ComplexityRoot.Shop.Followers == nil {
+			break
+		}
+
+		args, err := ec.field_Shop_followers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Shop.Followers(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Shop.handle":
 		if e.ComplexityRoot.Shop.Handle == nil {
 			break
@@ -3772,6 +3938,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Shop.Videos(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Shop.viewerFollows":
+		if e.ComplexityRoot.Shop.ViewerFollows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Shop.ViewerFollows(childComplexity), true
 
 	case "ShopConnection.edges":
 		if e.ComplexityRoot.ShopConnection.Edges == nil {
@@ -3966,6 +4138,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.FollowerCount(childComplexity), true
+	case "User.followers":
+		if e.ComplexityRoot.User.Followers == nil {
+			break
+		}
+
+		args, err := ec.field_User_followers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.User.Followers(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "User.following":
+		if e.ComplexityRoot.User.Following == nil {
+			break
+		}
+
+		args, err := ec.field_User_following_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.User.Following(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "User.handle":
 		if e.ComplexityRoot.User.Handle == nil {
 			break
@@ -4006,6 +4200,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Shops(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "User.viewerFollows":
+		if e.ComplexityRoot.User.ViewerFollows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.ViewerFollows(childComplexity), true
 
 	case "UserError.code":
 		if e.ComplexityRoot.UserError.Code == nil {
@@ -4414,6 +4614,7 @@ type User implements Node {
   handle: String!
   displayName: String!
   avatarUrl: String!
+  "How many people follow this user (creators can be followed): live, the number of follows rows, exact under concurrent follows."
   followerCount: Int!
   "Creators publish videos and host live sessions, also for other shops' products as affiliates."
   isCreator: Boolean!
@@ -4423,6 +4624,12 @@ type User implements Node {
   shops(first: Int = 20, after: String): ShopConnection @auth(requires: PERSON)
   "The viewer's orders, newest first; null on anyone else."
   orders(first: Int = 20, after: String): OrderConnection @auth(requires: PERSON)
+  "Who follows this user, newest follow first (public). first is at most 100."
+  followers(first: Int = 20, after: String): FollowerConnection!
+  "The creators and shops this user follows, newest follow first (public). first is at most 100."
+  following(first: Int = 20, after: String): FollowingConnection!
+  "Whether the signed-in viewer follows this user; false when anonymous."
+  viewerFollows: Boolean!
 }
 
 "How a shop is run."
@@ -4445,6 +4652,12 @@ type Shop implements Node {
   "Commission paid to affiliate creators, in basis points of the order subtotal (1000 = 10%)."
   affiliateRateBps: Int!
   owner: User!
+  "How many people follow this shop: live, the number of follows rows, exact under concurrent follows."
+  followerCount: Int!
+  "Who follows this shop, newest follow first (public). first is at most 100."
+  followers(first: Int = 20, after: String): FollowerConnection!
+  "Whether the signed-in viewer follows this shop; false when anonymous."
+  viewerFollows: Boolean!
   "The shop's products, newest first. Drafts are listed only for the shop's owner."
   products(first: Int = 20, after: String): ProductConnection!
   "Videos featuring this shop's products, newest first."
@@ -4841,7 +5054,14 @@ type Query {
   collection(handle: String!): Collection @scope(any: ["catalog:read"])
   video(id: ID!): Video @scope(any: ["content:read", "metrics:read"])
   liveSession(id: ID!): LiveSession @scope(any: ["content:read", "metrics:read"])
-  feed(first: Int = 20, after: String): FeedConnection! @scope(any: ["content:read"])
+  """
+  The content feed. FOR_YOU (the default) is ranked for the viewer. FOLLOWING
+  is the videos and live sessions (scheduled or on air) of the creators and
+  shops the viewer follows (a shop's content is the content carrying its
+  products), newest published first; it is for a signed-in person only:
+  anonymous callers get UNAUTHENTICATED, app tokens FORBIDDEN.
+  """
+  feed(first: Int = 20, after: String, kind: FeedKind = FOR_YOU): FeedConnection! @scope(any: ["content:read"])
   "An order, for its buyer (in person), its shop's owner and admins; for an app only of its own shop; null for anyone else."
   order(id: ID!): Order @scope(any: ["orders:read"])
   """
@@ -4898,6 +5118,10 @@ enum UserErrorCode {
   CHECKOUT_EXPIRED
   "The cart is being checked out by another request (another tab or key), or changed while checking out; a cart is bought once."
   CART_IN_CHECKOUT
+  "follow: the id is the viewer's own, or a shop the viewer owns."
+  CANNOT_FOLLOW_SELF
+  "follow, unfollow: the id is neither a creator nor a shop."
+  NOT_FOLLOWABLE
 }
 
 "A validation or business error, tied to the input field that caused it."
@@ -5639,6 +5863,58 @@ type Mutation {
   unlikeContent(contentId: ID!): LikePayload @auth(requires: PERSON)
   "1 to 500 characters."
   commentOnContent(contentId: ID!, body: String!): CommentPayload @auth(requires: PERSON)
+  """
+  Follows a creator (a User id) or a shop (a Shop id). Idempotent: following
+  again changes nothing. For people in person (app tokens: FORBIDDEN).
+  userErrors: NOT_FOUND, NOT_FOLLOWABLE (a user who is not a creator, or
+  another kind of id), CANNOT_FOLLOW_SELF (yourself or your own shop).
+  """
+  follow(id: ID!): FollowPayload @auth(requires: PERSON)
+  "Stops following a creator or shop. Idempotent: unfollowing what one does not follow changes nothing."
+  unfollow(id: ID!): FollowPayload @auth(requires: PERSON)
+}
+
+"Which feed: ranked for the viewer, or what the viewer follows."
+enum FeedKind {
+  "Ranked for the viewer (interests, popularity, freshness, GPM)."
+  FOR_YOU
+  "The content of followed creators and shops, newest first; signed-in people only."
+  FOLLOWING
+}
+
+"Something a person can follow: a creator or a shop."
+union Followable = User | Shop
+
+type FollowPayload {
+  "The creator or shop, with its followerCount after the change; null with userErrors."
+  node: Followable
+  "Whether the viewer follows node after the call."
+  viewerFollows: Boolean!
+  userErrors: [UserError!]!
+}
+
+type FollowerConnection {
+  edges: [FollowerEdge!]!
+  pageInfo: PageInfo!
+}
+
+type FollowerEdge {
+  cursor: String!
+  node: User!
+  "When this follower followed."
+  followedAt: Time!
+}
+
+type FollowingConnection {
+  edges: [FollowingEdge!]!
+  pageInfo: PageInfo!
+}
+
+type FollowingEdge {
+  cursor: String!
+  "The followed creator (a User) or Shop."
+  node: Followable!
+  followedAt: Time!
 }
 
 "A new comment on the live session."
@@ -6466,6 +6742,62 @@ func (ec *executionContext) childFields_FeedEdge(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type FeedEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_FollowPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_FollowPayload_node(ctx, field)
+	case "viewerFollows":
+		return ec.fieldContext_FollowPayload_viewerFollows(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_FollowPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FollowPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_FollowerConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_FollowerConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_FollowerConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FollowerConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_FollowerEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_FollowerEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_FollowerEdge_node(ctx, field)
+	case "followedAt":
+		return ec.fieldContext_FollowerEdge_followedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FollowerEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_FollowingConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_FollowingConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_FollowingConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FollowingConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_FollowingEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_FollowingEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_FollowingEdge_node(ctx, field)
+	case "followedAt":
+		return ec.fieldContext_FollowingEdge_followedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FollowingEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_Image(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -7014,6 +7346,12 @@ func (ec *executionContext) childFields_Shop(ctx context.Context, field graphql.
 		return ec.fieldContext_Shop_affiliateRateBps(ctx, field)
 	case "owner":
 		return ec.fieldContext_Shop_owner(ctx, field)
+	case "followerCount":
+		return ec.fieldContext_Shop_followerCount(ctx, field)
+	case "followers":
+		return ec.fieldContext_Shop_followers(ctx, field)
+	case "viewerFollows":
+		return ec.fieldContext_Shop_viewerFollows(ctx, field)
 	case "products":
 		return ec.fieldContext_Shop_products(ctx, field)
 	case "videos":
@@ -7144,6 +7482,12 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_shops(ctx, field)
 	case "orders":
 		return ec.fieldContext_User_orders(ctx, field)
+	case "followers":
+		return ec.fieldContext_User_followers(ctx, field)
+	case "following":
+		return ec.fieldContext_User_following(ctx, field)
+	case "viewerFollows":
+		return ec.fieldContext_User_viewerFollows(ctx, field)
 	case "addresses":
 		return ec.fieldContext_User_addresses(ctx, field)
 	case "defaultAddress":
@@ -7866,6 +8210,20 @@ func (ec *executionContext) field_Mutation_endLiveSession_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_follow_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_fulfillOrder_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8304,6 +8662,20 @@ func (ec *executionContext) field_Mutation_taxRateSet_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_unfollow_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_unlikeContent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8487,6 +8859,14 @@ func (ec *executionContext) field_Query_feed_args(ctx context.Context, rawArgs m
 		return nil, err
 	}
 	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "kind",
+		func(ctx context.Context, v any) (*model.FeedKind, error) {
+			return ec.unmarshalOFeedKind2ᚖshowcaseᚋgraphᚋmodelᚐFeedKind(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["kind"] = arg2
 	return args, nil
 }
 
@@ -8788,6 +9168,28 @@ func (ec *executionContext) field_Shop_collections_args(ctx context.Context, raw
 	return args, nil
 }
 
+func (ec *executionContext) field_Shop_followers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Shop_liveSessions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8927,6 +9329,50 @@ func (ec *executionContext) field_Subscription_liveSessionEvents_args(ctx contex
 }
 
 func (ec *executionContext) field_User_addresses_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_User_followers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_User_following_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
@@ -12524,6 +12970,359 @@ func (ec *executionContext) fieldContext_FeedEdge_node(_ context.Context, field 
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _FollowPayload_node(ctx context.Context, field graphql.CollectedField, obj *model.FollowPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FollowPayload_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v store.Followable) graphql.Marshaler {
+			return ec.marshalOFollowable2showcaseᚋstoreᚐFollowable(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FollowPayload_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FollowPayload", field, false, false, errors.New("field of type Followable does not have child fields"))
+}
+
+func (ec *executionContext) _FollowPayload_viewerFollows(ctx context.Context, field graphql.CollectedField, obj *model.FollowPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FollowPayload_viewerFollows(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ViewerFollows, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FollowPayload_viewerFollows(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FollowPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _FollowPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.FollowPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FollowPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖshowcaseᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FollowPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FollowPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FollowerConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.FollowerConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FollowerConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.FollowerEdge) graphql.Marshaler {
+			return ec.marshalNFollowerEdge2ᚕᚖshowcaseᚋgraphᚋmodelᚐFollowerEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FollowerConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FollowerConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FollowerEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FollowerConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.FollowerConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FollowerConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖshowcaseᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FollowerConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FollowerConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FollowerEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.FollowerEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FollowerEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FollowerEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FollowerEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _FollowerEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.FollowerEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FollowerEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖshowcaseᚋstoreᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FollowerEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FollowerEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FollowerEdge_followedAt(ctx context.Context, field graphql.CollectedField, obj *model.FollowerEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FollowerEdge_followedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FollowedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FollowerEdge_followedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FollowerEdge", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _FollowingConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.FollowingConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FollowingConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.FollowingEdge) graphql.Marshaler {
+			return ec.marshalNFollowingEdge2ᚕᚖshowcaseᚋgraphᚋmodelᚐFollowingEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FollowingConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FollowingConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FollowingEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FollowingConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.FollowingConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FollowingConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖshowcaseᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FollowingConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FollowingConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FollowingEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.FollowingEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FollowingEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FollowingEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FollowingEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _FollowingEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.FollowingEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FollowingEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v store.Followable) graphql.Marshaler {
+			return ec.marshalNFollowable2showcaseᚋstoreᚐFollowable(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FollowingEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FollowingEdge", field, false, false, errors.New("field of type Followable does not have child fields"))
+}
+
+func (ec *executionContext) _FollowingEdge_followedAt(ctx context.Context, field graphql.CollectedField, obj *model.FollowingEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FollowingEdge_followedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FollowedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FollowingEdge_followedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FollowingEdge", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _Image_id(ctx context.Context, field graphql.CollectedField, obj *model.Image) (ret graphql.Marshaler) {
@@ -16499,6 +17298,130 @@ func (ec *executionContext) fieldContext_Mutation_commentOnContent(ctx context.C
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_commentOnContent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_follow(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_follow(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().Follow(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "PERSON")
+				if err != nil {
+					var zeroVal *model.FollowPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.FollowPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.FollowPayload) graphql.Marshaler {
+			return ec.marshalOFollowPayload2ᚖshowcaseᚋgraphᚋmodelᚐFollowPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_follow(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FollowPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_follow_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_unfollow(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unfollow(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().Unfollow(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "PERSON")
+				if err != nil {
+					var zeroVal *model.FollowPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.FollowPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.FollowPayload) graphql.Marshaler {
+			return ec.marshalOFollowPayload2ᚖshowcaseᚋgraphᚋmodelᚐFollowPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unfollow(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FollowPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unfollow_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -20612,7 +21535,7 @@ func (ec *executionContext) _Query_feed(ctx context.Context, field graphql.Colle
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Feed(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Feed(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["kind"].(*model.FeedKind))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -21739,6 +22662,96 @@ func (ec *executionContext) fieldContext_Shop_owner(_ context.Context, field gra
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Shop_followerCount(ctx context.Context, field graphql.CollectedField, obj *store.Shop) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Shop_followerCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FollowerCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Shop_followerCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Shop", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Shop_followers(ctx context.Context, field graphql.CollectedField, obj *store.Shop) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Shop_followers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Shop().Followers(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.FollowerConnection) graphql.Marshaler {
+			return ec.marshalNFollowerConnection2ᚖshowcaseᚋgraphᚋmodelᚐFollowerConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Shop_followers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Shop",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FollowerConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Shop_followers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Shop_viewerFollows(ctx context.Context, field graphql.CollectedField, obj *store.Shop) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Shop_viewerFollows(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Shop().ViewerFollows(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Shop_viewerFollows(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Shop", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _Shop_products(ctx context.Context, field graphql.CollectedField, obj *store.Shop) (ret graphql.Marshaler) {
@@ -23202,6 +24215,117 @@ func (ec *executionContext) fieldContext_User_orders(ctx context.Context, field 
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _User_followers(ctx context.Context, field graphql.CollectedField, obj *store.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_followers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.User().Followers(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.FollowerConnection) graphql.Marshaler {
+			return ec.marshalNFollowerConnection2ᚖshowcaseᚋgraphᚋmodelᚐFollowerConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_followers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FollowerConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_User_followers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_following(ctx context.Context, field graphql.CollectedField, obj *store.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_following(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.User().Following(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.FollowingConnection) graphql.Marshaler {
+			return ec.marshalNFollowingConnection2ᚖshowcaseᚋgraphᚋmodelᚐFollowingConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_following(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FollowingConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_User_following_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_viewerFollows(ctx context.Context, field graphql.CollectedField, obj *store.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_viewerFollows(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().ViewerFollows(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_viewerFollows(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _User_addresses(ctx context.Context, field graphql.CollectedField, obj *store.User) (ret graphql.Marshaler) {
@@ -26720,6 +27844,29 @@ func (ec *executionContext) _ContentNode(ctx context.Context, sel ast.SelectionS
 	}
 }
 
+func (ec *executionContext) _Followable(ctx context.Context, sel ast.SelectionSet, obj store.Followable) graphql.Marshaler {
+	switch obj := (obj).(type) {
+	case nil:
+		return graphql.Null
+	case *store.User:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._User(ctx, sel, obj)
+	case *store.Shop:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Shop(ctx, sel, obj)
+	default:
+		if typedObj, ok := obj.(graphql.Marshaler); ok {
+			return typedObj
+		} else {
+			panic(fmt.Errorf("unexpected type %T; non-generated variants of Followable must implement graphql.Marshaler", obj))
+		}
+	}
+}
+
 func (ec *executionContext) _LiveSessionEvent(ctx context.Context, sel ast.SelectionSet, obj model.LiveSessionEvent) graphql.Marshaler {
 	switch obj := (obj).(type) {
 	case nil:
@@ -29622,6 +30769,236 @@ func (ec *executionContext) _FeedEdge(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var followPayloadImplementors = []string{"FollowPayload"}
+
+func (ec *executionContext) _FollowPayload(ctx context.Context, sel ast.SelectionSet, obj *model.FollowPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, followPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FollowPayload")
+		case "node":
+			out.Values[i] = ec._FollowPayload_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "viewerFollows":
+			out.Values[i] = ec._FollowPayload_viewerFollows(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._FollowPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var followerConnectionImplementors = []string{"FollowerConnection"}
+
+func (ec *executionContext) _FollowerConnection(ctx context.Context, sel ast.SelectionSet, obj *model.FollowerConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, followerConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FollowerConnection")
+		case "edges":
+			out.Values[i] = ec._FollowerConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._FollowerConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var followerEdgeImplementors = []string{"FollowerEdge"}
+
+func (ec *executionContext) _FollowerEdge(ctx context.Context, sel ast.SelectionSet, obj *model.FollowerEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, followerEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FollowerEdge")
+		case "cursor":
+			out.Values[i] = ec._FollowerEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._FollowerEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "followedAt":
+			out.Values[i] = ec._FollowerEdge_followedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var followingConnectionImplementors = []string{"FollowingConnection"}
+
+func (ec *executionContext) _FollowingConnection(ctx context.Context, sel ast.SelectionSet, obj *model.FollowingConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, followingConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FollowingConnection")
+		case "edges":
+			out.Values[i] = ec._FollowingConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._FollowingConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var followingEdgeImplementors = []string{"FollowingEdge"}
+
+func (ec *executionContext) _FollowingEdge(ctx context.Context, sel ast.SelectionSet, obj *model.FollowingEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, followingEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FollowingEdge")
+		case "cursor":
+			out.Values[i] = ec._FollowingEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._FollowingEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "followedAt":
+			out.Values[i] = ec._FollowingEdge_followedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var imageImplementors = []string{"Image"}
 
 func (ec *executionContext) _Image(ctx context.Context, sel ast.SelectionSet, obj *model.Image) graphql.Marshaler {
@@ -31210,6 +32587,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "commentOnContent":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_commentOnContent(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "follow":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_follow(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "unfollow":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unfollow(ctx, field)
 			})
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
@@ -34311,7 +35702,7 @@ func (ec *executionContext) _ShippingRatePayload(ctx context.Context, sel ast.Se
 	return out
 }
 
-var shopImplementors = []string{"Shop", "Node", "SearchResultItem"}
+var shopImplementors = []string{"Shop", "Node", "Followable", "SearchResultItem"}
 
 func (ec *executionContext) _Shop(ctx context.Context, sel ast.SelectionSet, obj *store.Shop) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, shopImplementors)
@@ -34401,6 +35792,87 @@ func (ec *executionContext) _Shop(ctx context.Context, sel ast.SelectionSet, obj
 					}
 				}()
 				res = ec._Shop_owner(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "followerCount":
+			out.Values[i] = ec._Shop_followerCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "followers":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Shop_followers(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "viewerFollows":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Shop_viewerFollows(ctx, field, obj)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -35262,7 +36734,7 @@ func (ec *executionContext) _TaxRatePayload(ctx context.Context, sel ast.Selecti
 	return out
 }
 
-var userImplementors = []string{"User", "Node", "SearchResultItem"}
+var userImplementors = []string{"User", "Node", "Followable", "SearchResultItem"}
 
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *store.User) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
@@ -35424,6 +36896,120 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 				}()
 				res = ec._User_orders(ctx, field, obj)
 				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "followers":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._User_followers(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "following":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._User_following(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "viewerFollows":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._User_viewerFollows(ctx, field, obj)
+				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
 				return res
@@ -36980,6 +38566,88 @@ func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.S
 	return graphql.WrapContextMarshaler(ctx, res)
 }
 
+func (ec *executionContext) marshalNFollowable2showcaseᚋstoreᚐFollowable(ctx context.Context, sel ast.SelectionSet, v store.Followable) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Followable(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNFollowerConnection2ᚖshowcaseᚋgraphᚋmodelᚐFollowerConnection(ctx context.Context, sel ast.SelectionSet, v *model.FollowerConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._FollowerConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNFollowerEdge2ᚕᚖshowcaseᚋgraphᚋmodelᚐFollowerEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.FollowerEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFollowerEdge2ᚖshowcaseᚋgraphᚋmodelᚐFollowerEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFollowerEdge2ᚖshowcaseᚋgraphᚋmodelᚐFollowerEdge(ctx context.Context, sel ast.SelectionSet, v *model.FollowerEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._FollowerEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNFollowingConnection2ᚖshowcaseᚋgraphᚋmodelᚐFollowingConnection(ctx context.Context, sel ast.SelectionSet, v *model.FollowingConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._FollowingConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNFollowingEdge2ᚕᚖshowcaseᚋgraphᚋmodelᚐFollowingEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.FollowingEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFollowingEdge2ᚖshowcaseᚋgraphᚋmodelᚐFollowingEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFollowingEdge2ᚖshowcaseᚋgraphᚋmodelᚐFollowingEdge(ctx context.Context, sel ast.SelectionSet, v *model.FollowingEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._FollowingEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNFulfillOrderInput2showcaseᚋgraphᚋmodelᚐFulfillOrderInput(ctx context.Context, v any) (model.FulfillOrderInput, error) {
 	res, err := ec.unmarshalInputFulfillOrderInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -38450,6 +40118,22 @@ func (ec *executionContext) marshalOCustomerDefaultAddressPayload2ᚖshowcaseᚋ
 	return ec._CustomerDefaultAddressPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOFeedKind2ᚖshowcaseᚋgraphᚋmodelᚐFeedKind(ctx context.Context, v any) (*model.FeedKind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.FeedKind)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFeedKind2ᚖshowcaseᚋgraphᚋmodelᚐFeedKind(ctx context.Context, sel ast.SelectionSet, v *model.FeedKind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
 	if v == nil {
 		return nil, nil
@@ -38465,6 +40149,20 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 	_ = sel
 	res := graphql.MarshalFloatContext(*v)
 	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) marshalOFollowPayload2ᚖshowcaseᚋgraphᚋmodelᚐFollowPayload(ctx context.Context, sel ast.SelectionSet, v *model.FollowPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._FollowPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOFollowable2showcaseᚋstoreᚐFollowable(ctx context.Context, sel ast.SelectionSet, v store.Followable) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Followable(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOGuestProofInput2ᚖshowcaseᚋgraphᚋmodelᚐGuestProofInput(ctx context.Context, v any) (*model.GuestProofInput, error) {

@@ -56,6 +56,10 @@ type Loaders struct {
 	ShippingRates   *dataloadgen.Loader[int64, []*store.ShippingRate]
 	TaxRates        *dataloadgen.Loader[int64, []*store.TaxRate]
 	CustomerAddress *dataloadgen.Loader[int64, *store.CustomerAddress]
+	// Follows: pages of followers (of creators and of shops) and of following.
+	CreatorFollowers, ShopFollowers *dataloadgen.Loader[store.ChildPageKey, store.Page[*store.Follower]]
+	Following                       *dataloadgen.Loader[store.ChildPageKey, store.Page[*store.Followed]]
+	FollowedByViewer                *dataloadgen.Loader[store.FollowTarget, bool]
 }
 
 // NewLoaders returns fresh loaders over db that collect keys for batchWait.
@@ -109,6 +113,16 @@ func NewLoaders(db *store.DB, topCreatorFollowers int64, batchWait time.Duration
 		ShippingRates:          dataloadgen.NewMappedLoader(db.ShippingRatesByShopIDs, wait),
 		TaxRates:               dataloadgen.NewMappedLoader(db.TaxRatesByShopIDs, wait),
 		CustomerAddress:        dataloadgen.NewMappedLoader(db.CustomerAddressesByIDs, wait),
+		CreatorFollowers: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []store.ChildPageKey) (map[store.ChildPageKey]store.Page[*store.Follower], error) {
+			return db.FollowerPages(ctx, false, keys)
+		}, wait),
+		ShopFollowers: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []store.ChildPageKey) (map[store.ChildPageKey]store.Page[*store.Follower], error) {
+			return db.FollowerPages(ctx, true, keys)
+		}, wait),
+		Following: dataloadgen.NewMappedLoader(db.FollowingPages, wait),
+		FollowedByViewer: dataloadgen.NewMappedLoader(func(ctx context.Context, targets []store.FollowTarget) (map[store.FollowTarget]bool, error) {
+			return db.FollowedBy(ctx, auth.ViewerFrom(ctx).UserID(), targets)
+		}, wait),
 		Liked: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]bool, error) {
 			return db.LikedByUser(ctx, auth.ViewerFrom(ctx).UserID(), ids)
 		}, wait),

@@ -475,6 +475,16 @@ func (r *mutationResolver) CommentOnContent(ctx context.Context, contentID strin
 	return r.commentOnContent(ctx, contentID, body)
 }
 
+// Follow is the resolver for the follow field.
+func (r *mutationResolver) Follow(ctx context.Context, id string) (*model.FollowPayload, error) {
+	return r.follow(ctx, id, true)
+}
+
+// Unfollow is the resolver for the unfollow field.
+func (r *mutationResolver) Unfollow(ctx context.Context, id string) (*model.FollowPayload, error) {
+	return r.follow(ctx, id, false)
+}
+
 // ShippingRateCreate is the resolver for the shippingRateCreate field.
 func (r *mutationResolver) ShippingRateCreate(ctx context.Context, shopID string, input model.ShippingRateInput) (*model.ShippingRatePayload, error) {
 	return r.shippingRateCreate(ctx, shopID, input)
@@ -811,10 +821,13 @@ func (r *queryResolver) LiveSession(ctx context.Context, id string) (*store.Live
 }
 
 // Feed is the resolver for the feed field.
-func (r *queryResolver) Feed(ctx context.Context, first *int, after *string) (*model.FeedConnection, error) {
+func (r *queryResolver) Feed(ctx context.Context, first *int, after *string, kind *model.FeedKind) (*model.FeedConnection, error) {
 	args, err := store.NewPageArgs(first, after)
 	if err != nil {
 		return nil, err
+	}
+	if kind != nil && *kind == model.FeedKindFollowing {
+		return r.followingFeed(ctx, args)
 	}
 	page, err := r.DB.Feed(ctx, store.FeedArgs{ViewerID: auth.ViewerFrom(ctx).UserID(), Weights: r.FeedWeights, PageArgs: args})
 	if err != nil {
@@ -880,6 +893,16 @@ func (r *shopResolver) ID(ctx context.Context, obj *store.Shop) (string, error) 
 // Owner is the resolver for the owner field.
 func (r *shopResolver) Owner(ctx context.Context, obj *store.Shop) (*store.User, error) {
 	return loadersFrom(ctx).User.Load(ctx, obj.OwnerID)
+}
+
+// Followers is the resolver for the followers field.
+func (r *shopResolver) Followers(ctx context.Context, obj *store.Shop, first *int, after *string) (*model.FollowerConnection, error) {
+	return followerConnection(ctx, true, obj.ID, first, after)
+}
+
+// ViewerFollows is the resolver for the viewerFollows field.
+func (r *shopResolver) ViewerFollows(ctx context.Context, obj *store.Shop) (bool, error) {
+	return viewerFollows(ctx, store.FollowTarget{ShopID: obj.ID})
 }
 
 // Products is the resolver for the products field.
@@ -1011,6 +1034,21 @@ func (r *userResolver) Orders(ctx context.Context, obj *store.User, first *int, 
 		return nil, nil
 	}
 	return orderConnection(ctx, store.OrderOwner{BuyerID: obj.ID}, first, after)
+}
+
+// Followers is the resolver for the followers field.
+func (r *userResolver) Followers(ctx context.Context, obj *store.User, first *int, after *string) (*model.FollowerConnection, error) {
+	return followerConnection(ctx, false, obj.ID, first, after)
+}
+
+// Following is the resolver for the following field.
+func (r *userResolver) Following(ctx context.Context, obj *store.User, first *int, after *string) (*model.FollowingConnection, error) {
+	return followingConnection(ctx, obj.ID, first, after)
+}
+
+// ViewerFollows is the resolver for the viewerFollows field.
+func (r *userResolver) ViewerFollows(ctx context.Context, obj *store.User) (bool, error) {
+	return viewerFollows(ctx, store.FollowTarget{CreatorID: obj.ID})
 }
 
 // Addresses is the resolver for the addresses field.

@@ -166,6 +166,30 @@ func TestReadmeExamples(t *testing.T) {
 		{"Recommendations", "productRecommendations(", "", nil},
 		{"Node", "node(id: $id)", "", nil},
 		{"Subscription", "subscription(", "", nil},
+		{"Follow", "follow(id: $shopId)", "buyer", func(t *testing.T, data json.RawMessage) {
+			var out struct {
+				Follow struct {
+					Node struct {
+						FollowerCount int
+						ViewerFollows bool
+					}
+				}
+			}
+			decode(t, data, &out)
+			if out.Follow.Node.FollowerCount < 1 || !out.Follow.Node.ViewerFollows {
+				t.Fatalf("follow = %+v", out)
+			}
+		}},
+		{"FollowingFeed", "feed(kind: FOLLOWING", "buyer", func(t *testing.T, data json.RawMessage) {
+			var out struct {
+				Feed   struct{ Edges []any }
+				Viewer struct{ Following struct{ Edges []any } }
+			}
+			decode(t, data, &out)
+			if len(out.Feed.Edges) == 0 || len(out.Viewer.Following.Edges) == 0 {
+				t.Fatalf("the demo buyer's FOLLOWING feed or following list is empty: %+v", out)
+			}
+		}},
 	}
 	examples := readmeExamples(t)
 	if len(examples) != len(steps) {

@@ -136,6 +136,7 @@ func Seed(ctx context.Context, db *DB, opts SeedOptions) (SeedReport, error) {
 			func(string) error { return s.startImages() },
 			func(string) error { return s.videos() }, func(string) error { return s.lives() }, func(string) error { return s.history() }, func(string) error { return s.finishImages() },
 			func(string) error { return s.languages() },
+			func(string) error { return s.follows() },
 			func(string) error { return s.checkReferences() }, func(string) error { return s.fixSequences() }} {
 			if err := step(string(hash)); err != nil {
 				return err

@@ -11,7 +11,7 @@ import (
 )
 
 const shopColumns = `id, handle, name, description, operating_model, owner_id, currency_code,
-	affiliate_rate_bps, created_at, taxes_included`
+	affiliate_rate_bps, follower_count, created_at, taxes_included`
 
 // NewShop is what createShop stores.
 type NewShop struct {

@@ -43,6 +43,9 @@ type Shop struct {
 	CreatedAt        time.Time `db:"created_at"`
 	// TaxesIncluded: the shop's prices include tax (see cost.go).
 	TaxesIncluded bool `db:"taxes_included"`
+	// FollowerCount is the number of people following the shop, kept equal
+	// to its follows rows (see Follow).
+	FollowerCount int `db:"follower_count"`
 }
 
 // Product statuses.

@@ -307,6 +307,38 @@ type FeedEdge struct {
 	Node   store.Content `json:"node"`
 }
 
+type FollowPayload struct {
+	// The creator or shop, with its followerCount after the change; null with userErrors.
+	Node store.Followable `json:"node,omitempty"`
+	// Whether the viewer follows node after the call.
+	ViewerFollows bool         `json:"viewerFollows"`
+	UserErrors    []*UserError `json:"userErrors"`
+}
+
+type FollowerConnection struct {
+	Edges    []*FollowerEdge `json:"edges"`
+	PageInfo *PageInfo       `json:"pageInfo"`
+}
+
+type FollowerEdge struct {
+	Cursor string      `json:"cursor"`
+	Node   *store.User `json:"node"`
+	// When this follower followed.
+	FollowedAt time.Time `json:"followedAt"`
+}
+
+type FollowingConnection struct {
+	Edges    []*FollowingEdge `json:"edges"`
+	PageInfo *PageInfo        `json:"pageInfo"`
+}
+
+type FollowingEdge struct {
+	Cursor string `json:"cursor"`
+	// The followed creator (a User) or Shop.
+	Node       store.Followable `json:"node"`
+	FollowedAt time.Time        `json:"followedAt"`
+}
+
 type FulfillOrderInput struct {
 	ID             string `json:"id"`
 	Carrier        string `json:"carrier"`
@@ -711,6 +743,64 @@ type ViewerCountChanged struct {
 
 func (ViewerCountChanged) IsLiveSessionEvent() {}
 
+// Which feed: ranked for the viewer, or what the viewer follows.
+type FeedKind string
+
+const (
+	// Ranked for the viewer (interests, popularity, freshness, GPM).
+	FeedKindForYou FeedKind = "FOR_YOU"
+	// The content of followed creators and shops, newest first; signed-in people only.
+	FeedKindFollowing FeedKind = "FOLLOWING"
+)
+
+var AllFeedKind = []FeedKind{
+	FeedKindForYou,
+	FeedKindFollowing,
+}
+
+func (e FeedKind) IsValid() bool {
+	switch e {
+	case FeedKindForYou, FeedKindFollowing:
+		return true
+	}
+	return false
+}
+
+func (e FeedKind) String() string {
+	return string(e)
+}
+
+func (e *FeedKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = FeedKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid FeedKind", str)
+	}
+	return nil
+}
+
+func (e FeedKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *FeedKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e FeedKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // Why an input was refused.
 type UserErrorCode string
 
@@ -752,6 +842,10 @@ const (
 	UserErrorCodeCheckoutExpired UserErrorCode = "CHECKOUT_EXPIRED"
 	// The cart is being checked out by another request (another tab or key), or changed while checking out; a cart is bought once.
 	UserErrorCodeCartInCheckout UserErrorCode = "CART_IN_CHECKOUT"
+	// follow: the id is the viewer's own, or a shop the viewer owns.
+	UserErrorCodeCannotFollowSelf UserErrorCode = "CANNOT_FOLLOW_SELF"
+	// follow, unfollow: the id is neither a creator nor a shop.
+	UserErrorCodeNotFollowable UserErrorCode = "NOT_FOLLOWABLE"
 	// A shop in the checkout does not ship to the destination country (the message names the shop), or the delivery option chosen is not one of the shop's options there. Nothing was written.
 	UserErrorCodeNoDeliveryAvailable UserErrorCode = "NO_DELIVERY_AVAILABLE"
 	// The total the buyer saw (CheckoutInput.expectedTotal) is not the total now; each line whose price changed since it was added to the cart is listed too, as PRICE_CHANGED. Nothing was written or charged.
@@ -782,13 +876,15 @@ var AllUserErrorCode = []UserErrorCode{
 	UserErrorCodeCheckoutInProgress,
 	UserErrorCodeCheckoutExpired,
 	UserErrorCodeCartInCheckout,
+	UserErrorCodeCannotFollowSelf,
+	UserErrorCodeNotFollowable,
 	UserErrorCodeNoDeliveryAvailable,
 	UserErrorCodeTotalChanged,
 }
 
 func (e UserErrorCode) IsValid() bool {
 	switch e {
-	case UserErrorCodeInvalid, UserErrorCodeRequired, UserErrorCodeTooLong, UserErrorCodeTaken, UserErrorCodeNotFound, UserErrorCodeInvalidCredentials, UserErrorCodeInvalidRefreshToken, UserErrorCodeCurrencyMismatch, UserErrorCodeInvalidTransition, UserErrorCodeProductNotOnContent, UserErrorCodeInsufficientStock, UserErrorCodeNotAvailable, UserErrorCodePriceChanged, UserErrorCodeTooLarge, UserErrorCodeUnsupportedType, UserErrorCodeInvalidImage, UserErrorCodePaymentDeclined, UserErrorCodePaymentUnavailable, UserErrorCodePaymentPending, UserErrorCodeIdempotencyKeyReused, UserErrorCodeCheckoutInProgress, UserErrorCodeCheckoutExpired, UserErrorCodeCartInCheckout, UserErrorCodeNoDeliveryAvailable, UserErrorCodeTotalChanged:
+	case UserErrorCodeInvalid, UserErrorCodeRequired, UserErrorCodeTooLong, UserErrorCodeTaken, UserErrorCodeNotFound, UserErrorCodeInvalidCredentials, UserErrorCodeInvalidRefreshToken, UserErrorCodeCurrencyMismatch, UserErrorCodeInvalidTransition, UserErrorCodeProductNotOnContent, UserErrorCodeInsufficientStock, UserErrorCodeNotAvailable, UserErrorCodePriceChanged, UserErrorCodeTooLarge, UserErrorCodeUnsupportedType, UserErrorCodeInvalidImage, UserErrorCodePaymentDeclined, UserErrorCodePaymentUnavailable, UserErrorCodePaymentPending, UserErrorCodeIdempotencyKeyReused, UserErrorCodeCheckoutInProgress, UserErrorCodeCheckoutExpired, UserErrorCodeCartInCheckout, UserErrorCodeCannotFollowSelf, UserErrorCodeNotFollowable, UserErrorCodeNoDeliveryAvailable, UserErrorCodeTotalChanged:
 		return true
 	}
 	return false
