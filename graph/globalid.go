@@ -22,12 +22,16 @@ const (
 	typeCartLine    = "CartLine"
 	typeComment     = "Comment"
 	typeApp         = "App"
+	// Webhooks' IDs are for the webhook fields only; node answers null.
+	typeWebhookSubscription = "WebhookSubscription"
+	typeWebhookDelivery     = "WebhookDelivery"
 )
 
 var knownTypes = map[string]bool{
 	typeUser: true, typeShop: true, typeProduct: true, typeVariant: true, typeVideo: true, typeLiveSession: true,
 	typeOrder: true, typeCart: true, typeCartLine: true, typeComment: true, typeApp: true,
 	typeMediaImage: true, typeProductVideo: true, typeCollection: true,
+	typeWebhookSubscription: true, typeWebhookDelivery: true,
 }
 
 // maxGlobalIDLength bounds the work decoding does on hostile input.

@@ -13,6 +13,7 @@ import (
 	"showcase/media"
 	"showcase/store"
 	"showcase/store/payment"
+	"showcase/webhook"
 )
 
 // config is everything the server reads from flags and the environment.
@@ -57,6 +58,8 @@ type config struct {
 	MediaDir string
 	// MaxUploadBytes bounds one uploaded file (UPLOAD_MAX_BYTES, default 10 MiB).
 	MaxUploadBytes int64
+	// Webhooks tunes the webhook delivery worker (WEBHOOK_* settings).
+	Webhooks webhook.Settings
 	// Media stores and serves uploads; run opens it at MediaDir. Nil turns
 	// uploads off (and /media/ serves nothing).
 	Media media.Store
@@ -109,6 +112,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		},
 	}
 	if err := parsePaymentConfig(&cfg.Payments, getenv); err != nil {
+		return cfg, err
+	}
+	if err := parseWebhookConfig(&cfg.Webhooks, getenv); err != nil {
 		return cfg, err
 	}
 	if cfg.Ed25519Keys != "" {
