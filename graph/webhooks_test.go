@@ -7,11 +7,13 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"showcase/graph"
+	"showcase/store"
 	"showcase/webhook"
 )
 
@@ -440,5 +442,159 @@ func TestWebhookURLRules(t *testing.T) {
 	}
 	if n := dev.pendingDeliveries(); n != 1 {
 		t.Errorf("a redirect counted as delivered")
+	}
+}
+
+// TestWebhookSubscriptionLifecycle: an updated URL takes the pending
+// deliveries, a rotated secret signs from then on, a deleted subscription's
+// pending deliveries fail, a revoked app hears nothing, and a platform app
+// made by an admin hears about every shop.
+func TestWebhookSubscriptionLifecycle(t *testing.T) {
+	a := newTestAPI(t)
+	f := a.fixture("life")
+	app, appID := a.appToken(f.sellerToken, f.shopID, []string{"catalog:read"})
+	down := newReceiver(t, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500)
+	up := newReceiver(t)
+	secret := a.subscribe(app, down.URL, "INVENTORY_CHANGED")
+	ctx := context.Background()
+	w := &webhook.Worker{DB: a.db, Settings: webhook.Settings{RetryBase: time.Hour}}
+
+	a.setStock(f.sellerToken, f.variantIDs[0], 1)
+	if _, err := w.RunOnce(ctx); err != nil || len(down.requests()) != 1 {
+		t.Fatalf("first attempt: %v, %d requests", err, len(down.requests()))
+	}
+	var list struct {
+		WebhookSubscriptions struct {
+			Edges []struct {
+				Node struct{ ID, Topic, CallbackURL string }
+			}
+		}
+	}
+	a.ok(app, `{ webhookSubscriptions { edges { node { id topic callbackUrl } } } }`, nil, &list)
+	if len(list.WebhookSubscriptions.Edges) != 1 || list.WebhookSubscriptions.Edges[0].Node.CallbackURL != down.URL {
+		t.Fatalf("subscriptions = %+v", list)
+	}
+	subID := list.WebhookSubscriptions.Edges[0].Node.ID
+	var upd struct {
+		WebhookSubscriptionUpdate struct {
+			WebhookSubscription struct{ CallbackURL string }
+			UserErrors          []userError
+		}
+	}
+	a.ok(app, `mutation($id: ID!, $url: String!) { webhookSubscriptionUpdate(id: $id, webhookSubscription: {callbackUrl: $url}) {
+		webhookSubscription { callbackUrl } userErrors { code } } }`, map[string]any{"id": subID, "url": up.URL}, &upd)
+	if upd.WebhookSubscriptionUpdate.WebhookSubscription.CallbackURL != up.URL {
+		t.Fatalf("update = %+v", upd)
+	}
+	var rot struct {
+		WebhookSecretRotate struct{ WebhookSecret string }
+	}
+	a.ok(app, `mutation { webhookSecretRotate { webhookSecret } }`, nil, &rot)
+	if rot.WebhookSecretRotate.WebhookSecret == "" || rot.WebhookSecretRotate.WebhookSecret == secret {
+		t.Fatalf("rotate = %+v", rot)
+	}
+	if _, err := a.db.ExecContext(ctx, `UPDATE webhook_deliveries SET next_attempt_at = now()`); err != nil {
+		t.Fatal(err)
+	}
+	a.deliverUntil(w, func() bool { return a.pendingDeliveries() == 0 })
+	if got := up.requests(); len(got) != 1 || !webhook.Verify(rot.WebhookSecretRotate.WebhookSecret, got[0].Timestamp, got[0].Body, got[0].Signature) {
+		t.Fatalf("the new URL got %d requests, or the new secret does not verify them", len(got))
+	}
+
+	// A deleted subscription's pending deliveries fail; the log keeps them.
+	if _, err := a.db.ExecContext(ctx, `UPDATE webhook_subscriptions SET url = $1`, down.URL); err != nil {
+		t.Fatal(err)
+	}
+	a.setStock(f.sellerToken, f.variantIDs[0], 2)
+	var del struct {
+		WebhookSubscriptionDelete struct{ DeletedWebhookSubscriptionID *string }
+	}
+	a.ok(app, `mutation($id: ID!) { webhookSubscriptionDelete(id: $id) { deletedWebhookSubscriptionId } }`, map[string]any{"id": subID}, &del)
+	if del.WebhookSubscriptionDelete.DeletedWebhookSubscriptionID == nil {
+		t.Fatalf("delete = %+v", del)
+	}
+	var failed int
+	if err := a.db.GetContext(ctx, &failed, `SELECT count(*) FROM webhook_deliveries WHERE status = 'FAILED' AND subscription_id IS NULL`); err != nil || failed != 1 {
+		t.Fatalf("%d failed deliveries of the deleted subscription (%v), want 1", failed, err)
+	}
+
+	// A revoked app hears nothing.
+	a.subscribe(app, up.URL, "PRODUCT_UPDATED")
+	a.ok(f.sellerToken, `mutation($id: ID!) { revokeApp(id: $id) { app { id } } }`, map[string]any{"id": appID}, nil)
+	events := a.count("webhook_events")
+	a.ok(f.sellerToken, `mutation($id: ID!) { updateProduct(input: {id: $id, title: "After revocation"}) { product { id } } }`,
+		map[string]any{"id": f.productID}, nil)
+	if n := a.count("webhook_events"); n != events {
+		t.Errorf("a change after the app's revocation wrote %d events", n-events)
+	}
+
+	// A platform app hears about every shop.
+	adminToken, admin := a.user("hookadmin", false)
+	if _, err := a.db.ExecContext(ctx, `UPDATE users SET is_admin = true WHERE id = $1`, admin.ID); err != nil {
+		t.Fatal(err)
+	}
+	platform, _ := a.appToken(adminToken, nil, []string{"catalog:read"})
+	everywhere := newReceiver(t)
+	a.subscribe(platform, everywhere.URL, "INVENTORY_CHANGED")
+	g := a.fixture("life2")
+	a.setStock(g.sellerToken, g.variantIDs[0], 3)
+	a.setStock(f.sellerToken, f.variantIDs[0], 3)
+	a.deliverUntil(a.webhookWorker(), func() bool { return len(everywhere.requests()) == 2 })
+}
+
+// TestWebhookWorkerStoppingGivesBackItsLease: a worker stopped mid-attempt
+// lets go of the delivery at once, without counting the attempt; only 1 KiB
+// of an answer's body is kept.
+func TestWebhookWorkerStoppingGivesBackItsLease(t *testing.T) {
+	a := newTestAPI(t)
+	f := a.fixture("stopping")
+	app, _ := a.appToken(f.sellerToken, f.shopID, []string{"catalog:read"})
+	arrived := make(chan struct{}, 1)
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.ReadAll(r.Body) // then the server notices the client going away
+		arrived <- struct{}{}
+		<-r.Context().Done()
+	}))
+	defer hang.Close()
+	a.subscribe(app, hang.URL, "INVENTORY_CHANGED")
+	a.setStock(f.sellerToken, f.variantIDs[0], 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = a.webhookWorker().RunOnce(ctx)
+	}()
+	<-arrived
+	cancel()
+	<-done
+	var d struct {
+		Attempts int  `db:"attempts"`
+		Leased   bool `db:"leased"`
+	}
+	if err := a.db.GetContext(context.Background(), &d, `SELECT attempts, lease_until IS NOT NULL AS leased FROM webhook_deliveries`); err != nil {
+		t.Fatal(err)
+	}
+	if d.Attempts != 0 || d.Leased {
+		t.Fatalf("after stopping: %+v, want no attempt counted and no lease", d)
+	}
+
+	big := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadGateway)
+		_, _ = io.WriteString(w, strings.Repeat("é", 5000))
+	}))
+	defer big.Close()
+	if _, err := a.db.ExecContext(context.Background(), `UPDATE webhook_subscriptions SET url = $1`, big.URL); err != nil {
+		t.Fatal(err)
+	}
+	w := &webhook.Worker{DB: a.db, Settings: webhook.Settings{RetryBase: time.Hour}}
+	if _, err := w.RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var body string
+	if err := a.db.GetContext(context.Background(), &body, `SELECT last_response_body FROM webhook_deliveries`); err != nil {
+		t.Fatal(err)
+	}
+	if len(body) == 0 || len(body) > store.MaxStoredResponseBody {
+		t.Fatalf("kept %d bytes of the answer, want 1..%d", len(body), store.MaxStoredResponseBody)
 	}
 }
