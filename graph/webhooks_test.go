@@ -518,9 +518,19 @@ func TestWebhookSubscriptionLifecycle(t *testing.T) {
 		t.Fatalf("%d failed deliveries of the deleted subscription (%v), want 1", failed, err)
 	}
 
-	// A revoked app hears nothing.
+	// A revoked app hears nothing: what was pending fails unsent, and
+	// nothing new is written for it.
 	a.subscribe(app, up.URL, "PRODUCT_UPDATED")
+	a.ok(f.sellerToken, `mutation($id: ID!) { updateProduct(input: {id: $id, title: "Before revocation"}) { product { id } } }`,
+		map[string]any{"id": f.productID}, nil)
 	a.ok(f.sellerToken, `mutation($id: ID!) { revokeApp(id: $id) { app { id } } }`, map[string]any{"id": appID}, nil)
+	sent := len(up.requests())
+	a.deliverUntil(w, func() bool { return a.pendingDeliveries() == 0 })
+	var lastError string
+	if err := a.db.GetContext(ctx, &lastError, `SELECT d.last_error FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id
+		WHERE e.topic = 'PRODUCT_UPDATED' AND d.status = 'FAILED'`); err != nil || lastError != "the app was revoked" || len(up.requests()) != sent {
+		t.Fatalf("the revoked app's pending delivery: %q (%v), %d requests sent", lastError, err, len(up.requests())-sent)
+	}
 	events := a.count("webhook_events")
 	a.ok(f.sellerToken, `mutation($id: ID!) { updateProduct(input: {id: $id, title: "After revocation"}) { product { id } } }`,
 		map[string]any{"id": f.productID}, nil)

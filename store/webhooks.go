@@ -399,6 +399,9 @@ type WebhookOutcome struct {
 	// RetryIn is when to try again if not delivered; the delivery is FAILED
 	// instead when that is past its maximum age.
 	RetryIn time.Duration
+	// Final fails the delivery now, without retries (its subscription was
+	// deleted or its app revoked).
+	Final bool
 }
 
 // FinishWebhookAttempt records an attempt's outcome and lets go of the
@@ -419,12 +422,12 @@ func (db *DB) FinishWebhookAttempt(ctx context.Context, a *WebhookAttempt, o Web
 		_, err := db.ExecContext(ctx, `UPDATE webhook_deliveries SET lease_until = NULL,
 				last_response_code = $3, last_response_body = nullif($4, ''), last_error = nullif($5, ''),
 				status = CASE WHEN $6 THEN 'DELIVERED'
-				              WHEN now() + $7::interval > window_start + $8::interval THEN 'FAILED'
+				              WHEN $9 OR now() + $7::interval > window_start + $8::interval THEN 'FAILED'
 				              ELSE 'PENDING' END,
 				delivered_at = CASE WHEN $6 THEN now() ELSE delivered_at END,
 				next_attempt_at = CASE WHEN $6 THEN next_attempt_at ELSE now() + $7::interval END
 			WHERE id = $1 AND attempts = $2 AND status = 'PENDING'`,
-			a.DeliveryID, a.Attempt, code, body, cleanText(o.Error), o.Delivered, interval(o.RetryIn), interval(maxAge))
+			a.DeliveryID, a.Attempt, code, body, cleanText(o.Error), o.Delivered, interval(o.RetryIn), interval(maxAge), o.Final)
 		return err
 	})
 }

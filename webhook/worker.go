@@ -181,7 +181,7 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 				}
 				return
 			}
-			if !out.Delivered {
+			if !out.Delivered && !out.Final {
 				out.RetryIn = jitter(s.RetryDelay(a.Attempt))
 			}
 			if err := w.DB.FinishWebhookAttempt(context.WithoutCancel(ctx), a, out, s.MaxAge); err != nil {
@@ -203,9 +203,9 @@ func jitter(d time.Duration) time.Duration {
 func (w *Worker) send(ctx context.Context, a *store.WebhookAttempt) store.WebhookOutcome {
 	switch {
 	case a.URL == "":
-		return store.WebhookOutcome{Error: "the subscription was deleted", RetryIn: 100 * 365 * 24 * time.Hour}
+		return store.WebhookOutcome{Error: "the subscription was deleted", Final: true}
 	case a.Secret == "":
-		return store.WebhookOutcome{Error: "the app was revoked", RetryIn: 100 * 365 * 24 * time.Hour}
+		return store.WebhookOutcome{Error: "the app was revoked", Final: true}
 	}
 	ts := strconv.FormatInt(time.Now().Unix(), 10)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.URL, bytes.NewReader(a.Body))
