@@ -50,6 +50,8 @@ CREATE TABLE webhook_deliveries (
 );
 CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at) WHERE status = 'PENDING';
 CREATE INDEX webhook_deliveries_app_idx ON webhook_deliveries (app_id, id);
+-- Deleting a subscription fails its pending deliveries and unlinks them all.
+CREATE INDEX webhook_deliveries_subscription_idx ON webhook_deliveries (subscription_id);
 
 -- webhook_gid spells a global ID as the API does: base64url("Type:id"),
 -- unpadded, so an event's payload names objects as GraphQL does.
