@@ -22,6 +22,9 @@ const (
 	typeCartLine    = "CartLine"
 	typeComment     = "Comment"
 	typeApp         = "App"
+	// Webhooks' IDs are for the webhook fields only; node answers null.
+	typeWebhookSubscription = "WebhookSubscription"
+	typeWebhookDelivery     = "WebhookDelivery"
 )
 
 var knownTypes = map[string]bool{
@@ -29,6 +32,7 @@ var knownTypes = map[string]bool{
 	typeOrder: true, typeCart: true, typeCartLine: true, typeComment: true, typeApp: true,
 	typeMediaImage: true, typeProductVideo: true, typeCollection: true,
 	typeShippingRate: true, typeTaxRate: true, typeMailingAddress: true, typeDeliveryGroup: true,
+	typeWebhookSubscription: true, typeWebhookDelivery: true,
 }
 
 // maxGlobalIDLength bounds the work decoding does on hostile input.

@@ -11,6 +11,7 @@ import (
 	"showcase/auth"
 	"showcase/graph/model"
 	"showcase/store"
+	"time"
 )
 
 // ID is the resolver for the id field.
@@ -545,6 +546,31 @@ func (r *mutationResolver) CustomerDefaultAddressUpdate(ctx context.Context, add
 	return r.customerDefaultAddressUpdate(ctx, addressID)
 }
 
+// WebhookSubscriptionCreate is the resolver for the webhookSubscriptionCreate field.
+func (r *mutationResolver) WebhookSubscriptionCreate(ctx context.Context, topic string, webhookSubscription model.WebhookSubscriptionInput) (*model.WebhookSubscriptionCreatePayload, error) {
+	return r.webhookSubscriptionCreate(ctx, topic, webhookSubscription)
+}
+
+// WebhookSubscriptionUpdate is the resolver for the webhookSubscriptionUpdate field.
+func (r *mutationResolver) WebhookSubscriptionUpdate(ctx context.Context, id string, webhookSubscription model.WebhookSubscriptionInput) (*model.WebhookSubscriptionUpdatePayload, error) {
+	return r.webhookSubscriptionUpdate(ctx, id, webhookSubscription)
+}
+
+// WebhookSubscriptionDelete is the resolver for the webhookSubscriptionDelete field.
+func (r *mutationResolver) WebhookSubscriptionDelete(ctx context.Context, id string) (*model.WebhookSubscriptionDeletePayload, error) {
+	return r.webhookSubscriptionDelete(ctx, id)
+}
+
+// WebhookSecretRotate is the resolver for the webhookSecretRotate field.
+func (r *mutationResolver) WebhookSecretRotate(ctx context.Context) (*model.WebhookSecretRotatePayload, error) {
+	return r.webhookSecretRotate(ctx)
+}
+
+// WebhookDeliveryRedeliver is the resolver for the webhookDeliveryRedeliver field.
+func (r *mutationResolver) WebhookDeliveryRedeliver(ctx context.Context, id string) (*model.WebhookDeliveryRedeliverPayload, error) {
+	return r.webhookDeliveryRedeliver(ctx, id)
+}
+
 // ID is the resolver for the id field.
 func (r *orderResolver) ID(ctx context.Context, obj *store.Order) (string, error) {
 	return globalID(typeOrder, obj.ID), nil
@@ -870,6 +896,16 @@ func (r *queryResolver) Search(ctx context.Context, query string, types []string
 	return r.search(ctx, query, types, first, after)
 }
 
+// WebhookSubscriptions is the resolver for the webhookSubscriptions field.
+func (r *queryResolver) WebhookSubscriptions(ctx context.Context, first *int, after *string) (*model.WebhookSubscriptionConnection, error) {
+	return r.webhookSubscriptions(ctx, first, after)
+}
+
+// WebhookDeliveries is the resolver for the webhookDeliveries field.
+func (r *queryResolver) WebhookDeliveries(ctx context.Context, first *int, after *string, status *string) (*model.WebhookDeliveryConnection, error) {
+	return r.webhookDeliveries(ctx, first, after, status)
+}
+
 // ID is the resolver for the id field.
 func (r *shippingRateResolver) ID(ctx context.Context, obj *store.ShippingRate) (string, error) {
 	return globalID(typeShippingRate, obj.ID), nil
@@ -1101,6 +1137,26 @@ func (r *videoResolver) ViewerHasLiked(ctx context.Context, obj *store.Video) (b
 	return viewerHasLiked(ctx, obj)
 }
 
+// ID is the resolver for the id field.
+func (r *webhookDeliveryResolver) ID(ctx context.Context, obj *store.WebhookDelivery) (string, error) {
+	return globalID(typeWebhookDelivery, obj.ID), nil
+}
+
+// Subscription is the resolver for the subscription field.
+func (r *webhookDeliveryResolver) Subscription(ctx context.Context, obj *store.WebhookDelivery) (*store.WebhookSubscription, error) {
+	return obj.Subscription, nil
+}
+
+// NextAttemptAt is the resolver for the nextAttemptAt field.
+func (r *webhookDeliveryResolver) NextAttemptAt(ctx context.Context, obj *store.WebhookDelivery) (*time.Time, error) {
+	return nextAttemptAt(obj), nil
+}
+
+// ID is the resolver for the id field.
+func (r *webhookSubscriptionResolver) ID(ctx context.Context, obj *store.WebhookSubscription) (string, error) {
+	return globalID(typeWebhookSubscription, obj.ID), nil
+}
+
 // App returns AppResolver implementation.
 func (r *Resolver) App() AppResolver { return &appResolver{r} }
 
@@ -1177,6 +1233,14 @@ func (r *Resolver) User() UserResolver { return &userResolver{r} }
 // Video returns VideoResolver implementation.
 func (r *Resolver) Video() VideoResolver { return &videoResolver{r} }
 
+// WebhookDelivery returns WebhookDeliveryResolver implementation.
+func (r *Resolver) WebhookDelivery() WebhookDeliveryResolver { return &webhookDeliveryResolver{r} }
+
+// WebhookSubscription returns WebhookSubscriptionResolver implementation.
+func (r *Resolver) WebhookSubscription() WebhookSubscriptionResolver {
+	return &webhookSubscriptionResolver{r}
+}
+
 type (
 	appResolver                  struct{ *Resolver }
 	cartResolver                 struct{ *Resolver }
@@ -1202,4 +1266,6 @@ type (
 	taxRateResolver              struct{ *Resolver }
 	userResolver                 struct{ *Resolver }
 	videoResolver                struct{ *Resolver }
+	webhookDeliveryResolver      struct{ *Resolver }
+	webhookSubscriptionResolver  struct{ *Resolver }
 )

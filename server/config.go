@@ -13,6 +13,7 @@ import (
 	"showcase/media"
 	"showcase/store"
 	"showcase/store/payment"
+	"showcase/webhook"
 )
 
 // config is everything the server reads from flags and the environment.
@@ -57,6 +58,8 @@ type config struct {
 	MediaDir string
 	// MaxUploadBytes bounds one uploaded file (UPLOAD_MAX_BYTES, default 10 MiB).
 	MaxUploadBytes int64
+	// Webhooks tunes the webhook delivery worker (WEBHOOK_* settings).
+	Webhooks webhook.Settings
 	// Media stores and serves uploads; run opens it at MediaDir. Nil turns
 	// uploads off (and /media/ serves nothing).
 	Media media.Store
@@ -109,6 +112,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		},
 	}
 	if err := parsePaymentConfig(&cfg.Payments, getenv); err != nil {
+		return cfg, err
+	}
+	if err := parseWebhookConfig(&cfg.Webhooks, getenv); err != nil {
 		return cfg, err
 	}
 	if cfg.Ed25519Keys != "" {
@@ -281,4 +287,29 @@ func envOr(getenv func(string) string, key, fallback string) string {
 		return v
 	}
 	return fallback
+}
+
+// parseWebhookConfig reads the webhook worker's settings from the
+// environment (WEBHOOK_INTERVAL, WEBHOOK_ATTEMPT_TIMEOUT, WEBHOOK_MAX_AGE,
+// WEBHOOK_RETRY_BASE); unset ones keep webhook's defaults.
+func parseWebhookConfig(s *webhook.Settings, getenv func(string) string) error {
+	*s = webhook.Settings{Interval: webhook.DefaultInterval, AttemptTimeout: webhook.DefaultAttemptTimeout,
+		MaxAge: webhook.DefaultMaxAge, RetryBase: webhook.DefaultRetryBase}
+	for _, f := range []struct {
+		key string
+		dst *time.Duration
+	}{{"WEBHOOK_INTERVAL", &s.Interval}, {"WEBHOOK_ATTEMPT_TIMEOUT", &s.AttemptTimeout},
+		{"WEBHOOK_MAX_AGE", &s.MaxAge}, {"WEBHOOK_RETRY_BASE", &s.RetryBase}} {
+		if v := getenv(f.key); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return fmt.Errorf("%s must be a positive duration", f.key)
+			}
+			*f.dst = d
+		}
+	}
+	if s.AttemptTimeout > 5*time.Minute {
+		return fmt.Errorf("WEBHOOK_ATTEMPT_TIMEOUT must be at most 5m")
+	}
+	return nil
 }

@@ -83,6 +83,31 @@ func TestPaymentConfig(t *testing.T) {
 	}
 }
 
+// TestWebhookConfig reads the README's WEBHOOK_* settings and refuses bad ones.
+func TestWebhookConfig(t *testing.T) {
+	parse := func(env map[string]string) (config, error) {
+		env["JWT_SECRET"] = strings.Repeat("s", 32)
+		return parseConfig(nil, func(k string) string { return env[k] }, io.Discard)
+	}
+	cfg, err := parse(map[string]string{})
+	if err != nil || cfg.Webhooks.Interval != time.Second || cfg.Webhooks.AttemptTimeout != 10*time.Second ||
+		cfg.Webhooks.MaxAge != 24*time.Hour || cfg.Webhooks.RetryBase != 10*time.Second {
+		t.Fatalf("defaults = %+v, %v", cfg.Webhooks, err)
+	}
+	cfg, err = parse(map[string]string{"WEBHOOK_INTERVAL": "250ms", "WEBHOOK_ATTEMPT_TIMEOUT": "3s",
+		"WEBHOOK_MAX_AGE": "2h", "WEBHOOK_RETRY_BASE": "1s"})
+	if err != nil || cfg.Webhooks.Interval != 250*time.Millisecond || cfg.Webhooks.AttemptTimeout != 3*time.Second ||
+		cfg.Webhooks.MaxAge != 2*time.Hour || cfg.Webhooks.RetryBase != time.Second {
+		t.Fatalf("cfg = %+v, %v", cfg.Webhooks, err)
+	}
+	for key, v := range map[string]string{"WEBHOOK_INTERVAL": "0s", "WEBHOOK_ATTEMPT_TIMEOUT": "10m",
+		"WEBHOOK_MAX_AGE": "soon", "WEBHOOK_RETRY_BASE": "-1s"} {
+		if _, err := parse(map[string]string{key: v}); err == nil || !strings.Contains(err.Error(), key) {
+			t.Errorf("%s=%s: %v", key, v, err)
+		}
+	}
+}
+
 func TestConfigReadsAndChecksEd25519Keys(t *testing.T) {
 	seed := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("a", 32)))
 	env := map[string]string{"JWT_ED25519_KEYS": "k2:" + seed + ",k1:" + seed}

@@ -20,6 +20,7 @@ import (
 	"showcase/media"
 	"showcase/store"
 	"showcase/store/live"
+	"showcase/webhook"
 )
 
 func main() {
@@ -116,6 +117,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	go db.RunPaymentReconciler(flushCtx, payments, cfg.Payments.ReconcileInterval)
+	// Webhook deliveries, on every replica (each delivery leased to one).
+	webhooksDone := make(chan struct{})
+	go func() {
+		defer close(webhooksDone)
+		(&webhook.Worker{DB: db, Policy: webhook.Policy{Production: cfg.Production}, Settings: cfg.Webhooks}).Run(flushCtx)
+	}()
 	hub := live.NewHub(db, dsn)
 	if err := hub.Start(flushCtx); err != nil {
 		stopFlushing()
@@ -125,6 +132,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer func() {
 		stopFlushing()
 		<-flushed
+		<-webhooksDone
 	}()
 
 	// The built-in test provider is the only one so far: tok_ok pays,

@@ -211,20 +211,23 @@ func insertCards(ctx context.Context, tx *sqlx.Tx, contentID int64, productIDs [
 
 // StartLiveSession moves a session from SCHEDULED to LIVE.
 func (db *DB) StartLiveSession(ctx context.Context, id int64) (*LiveSession, error) {
-	return db.transitionLive(ctx, id, LiveScheduled, `live_status = 'LIVE', started_at = now(), published_at = now()`)
+	return db.transitionLive(ctx, id, LiveScheduled, TopicLiveSessionStarted, `live_status = 'LIVE', started_at = now(), published_at = now()`)
 }
 
 // EndLiveSession moves a session from LIVE to ENDED.
 func (db *DB) EndLiveSession(ctx context.Context, id int64) (*LiveSession, error) {
-	return db.transitionLive(ctx, id, LiveOnAir, `live_status = 'ENDED', ended_at = now(), pinned_product_id = NULL`)
+	return db.transitionLive(ctx, id, LiveOnAir, TopicLiveSessionEnded, `live_status = 'ENDED', ended_at = now(), pinned_product_id = NULL`)
 }
 
 // transitionLive applies a status change only from the expected status, so
-// two concurrent calls cannot both succeed.
-func (db *DB) transitionLive(ctx context.Context, id int64, from, set string) (*LiveSession, error) {
+// two concurrent calls cannot both succeed. The change's webhook event
+// (topic) is written in the same statement.
+func (db *DB) transitionLive(ctx context.Context, id int64, from, topic, set string) (*LiveSession, error) {
 	var row contentRow
-	err := db.GetContext(ctx, &row, `UPDATE contents AS c SET `+set+`
-		WHERE c.id = $1 AND c.kind = 'LIVE' AND c.live_status = $2 RETURNING `+contentColumns, id, from)
+	err := db.GetContext(ctx, &row, `WITH c AS (UPDATE contents SET `+set+`
+		WHERE id = $1 AND kind = 'LIVE' AND live_status = $2 RETURNING *
+		), src AS (SELECT c.shop_id, `+liveEventPayload+` AS payload FROM c)`+eventCTEs("l", topic, "src")+`
+		SELECT `+contentColumns+` FROM c`, id, from)
 	if err == sql.ErrNoRows {
 		cur, err := db.ContentByID(ctx, id)
 		if err != nil {

@@ -191,7 +191,7 @@ func (db *DB) AddProductMedia(ctx context.Context, productID int64, media []NewM
 			}
 			out = append(out, row)
 		}
-		return nil
+		return recordProductUpdated(ctx, tx, productID)
 	})
 	return out, err
 }
@@ -250,7 +250,10 @@ func (db *DB) RemoveProductMedia(ctx context.Context, productID int64, ids []int
 		if n, _ := res.RowsAffected(); int(n) != len(uniqueIDs(ids)) {
 			return FieldErrorf(ENotFound, "mediaIds", "some media are not this product's")
 		}
-		return renumberMedia(ctx, tx, productID)
+		if err := renumberMedia(ctx, tx, productID); err != nil {
+			return err
+		}
+		return recordProductUpdated(ctx, tx, productID)
 	})
 }
 
@@ -273,7 +276,10 @@ func (db *DB) ReorderProductMedia(ctx context.Context, productID int64, ids []in
 			WHERE m.product_id = $1 AND m.id = k.id`, productID, pq.Array(ids)); err != nil {
 			return fmt.Errorf("reorder media: %w", err)
 		}
-		return renumberMedia(ctx, tx, productID)
+		if err := renumberMedia(ctx, tx, productID); err != nil {
+			return err
+		}
+		return recordProductUpdated(ctx, tx, productID)
 	})
 }
 
@@ -291,21 +297,26 @@ func renumberMedia(ctx context.Context, tx *sqlx.Tx, productID int64) error {
 // SetVariantImage shows one of the product's images for a variant, or none
 // when mediaID is nil. An image of another product, or a video, is refused.
 func (db *DB) SetVariantImage(ctx context.Context, variantID int64, mediaID *int64) error {
-	if mediaID == nil {
-		_, err := db.ExecContext(ctx, `DELETE FROM variant_images WHERE variant_id = $1`, variantID)
-		return err
-	}
-	res, err := db.ExecContext(ctx, `INSERT INTO variant_images (variant_id, media_id)
-		SELECT v.id, m.id FROM product_variants v JOIN product_media m ON m.product_id = v.product_id AND m.kind = 'IMAGE'
-		WHERE v.id = $1 AND m.id = $2
-		ON CONFLICT (variant_id) DO UPDATE SET media_id = excluded.media_id`, variantID, *mediaID)
-	if err != nil {
-		return fmt.Errorf("set variant image: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return FieldErrorf(ENotFound, "imageId", "the image is not one of this product's images")
-	}
-	return nil
+	return db.inTx(ctx, func(tx *sqlx.Tx) error {
+		if mediaID == nil {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM variant_images WHERE variant_id = $1`, variantID); err != nil {
+				return err
+			}
+		} else {
+			res, err := tx.ExecContext(ctx, `INSERT INTO variant_images (variant_id, media_id)
+				SELECT v.id, m.id FROM product_variants v JOIN product_media m ON m.product_id = v.product_id AND m.kind = 'IMAGE'
+				WHERE v.id = $1 AND m.id = $2
+				ON CONFLICT (variant_id) DO UPDATE SET media_id = excluded.media_id`, variantID, *mediaID)
+			if err != nil {
+				return fmt.Errorf("set variant image: %w", err)
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return FieldErrorf(ENotFound, "imageId", "the image is not one of this product's images")
+			}
+		}
+		return recordEvents(ctx, tx, TopicProductUpdated, `SELECT p.shop_id, `+productEventPayload+` AS payload
+			FROM product_variants v JOIN products p ON p.id = v.product_id WHERE v.id = $1`, variantID)
+	})
 }
 
 func uniqueIDs(ids []int64) map[int64]bool {

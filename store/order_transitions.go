@@ -23,19 +23,24 @@ func (db *DB) FulfillOrder(ctx context.Context, id int64, carrier, tracking stri
 	if len(p) > 0 {
 		return nil, p[0]
 	}
-	return db.transitionOrder(ctx, id, OrderPaid, `status = 'FULFILLED', fulfilled_at = now(), carrier = $2, tracking_number = $3`, carrier, tracking)
+	return db.transitionOrder(ctx, id, OrderPaid, TopicOrderFulfilled, `status = 'FULFILLED', fulfilled_at = now(), carrier = $2, tracking_number = $3`, carrier, tracking)
 }
 
 // MarkDelivered records that a shipped order arrived.
 func (db *DB) MarkDelivered(ctx context.Context, id int64) (*Order, error) {
-	return db.transitionOrder(ctx, id, OrderFulfilled, `status = 'DELIVERED', delivered_at = now()`)
+	return db.transitionOrder(ctx, id, OrderFulfilled, "", `status = 'DELIVERED', delivered_at = now()`)
 }
 
 // transitionOrder changes an order's status only from the expected one, so of
 // two racing changes exactly one wins and the other gets INVALID_TRANSITION.
-func (db *DB) transitionOrder(ctx context.Context, id int64, from, set string, args ...any) (*Order, error) {
-	o, err := getOne[Order](ctx, db.DB, `UPDATE orders o SET `+set+` WHERE o.id = $1 AND o.status = '`+from+`'
-		RETURNING `+orderColumns, "order", append([]any{id}, args...)...)
+// A topic other than "" is the webhook event written in the same statement.
+func (db *DB) transitionOrder(ctx context.Context, id int64, from, topic, set string, args ...any) (*Order, error) {
+	events := ""
+	if topic != "" {
+		events = `, src AS (SELECT o.shop_id, ` + orderEventPayload + ` AS payload FROM o)` + eventCTEs("t", topic, "src")
+	}
+	o, err := getOne[Order](ctx, db.DB, `WITH o AS (UPDATE orders o SET `+set+` WHERE o.id = $1 AND o.status = '`+from+`'
+		RETURNING *)`+events+` SELECT `+orderColumns+` FROM o`, "order", append([]any{id}, args...)...)
 	if ErrorCode(err) == ENotFound {
 		return nil, db.refusedTransition(ctx, id, from)
 	}
@@ -62,6 +67,10 @@ func (db *DB) CancelOrder(ctx context.Context, pay payment.Provider, id int64) (
 		o, err := getOne[Order](ctx, tx, `UPDATE orders o SET status = 'CANCELLED', cancelled_at = now()
 			WHERE o.id = $1 AND o.status = 'PAID' RETURNING `+orderColumns, "order", id)
 		if err != nil {
+			return err
+		}
+		if err := recordEvents(ctx, tx, TopicOrderCancelled, `SELECT o.shop_id, `+orderEventPayload+` AS payload
+			FROM orders o WHERE o.id = $1`, id); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE product_variants v SET stock = v.stock + x.q

@@ -40,7 +40,9 @@ func (db *DB) completeCheckout(ctx context.Context, pay payment.Provider, a paym
 				UPDATE checkouts SET status = 'PAID', payment_ref = $2, updated_at = now() WHERE id = $1 AND status = 'PENDING'
 			), cart AS (
 				DELETE FROM cart_lines WHERE checkout_id = $1
-			)
+			), paid_src AS (
+				SELECT o.shop_id, `+orderEventPayload+` AS payload FROM paid o
+			)`+eventCTEs("paid", TopicOrderPaid, "paid_src")+`
 			SELECT `+orderColumns+` FROM paid o ORDER BY o.id`, a.CheckoutID, ref)
 	})
 	if err != nil {
@@ -402,8 +404,9 @@ func (db *DB) sendRefund(ctx context.Context, pay payment.Provider, orderID int6
 		if _, err := tx.ExecContext(ctx, `UPDATE payments SET refunded = refunded + $2, updated_at = now() WHERE id = $1`, r.Pay, r.Amount); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE orders SET status = 'REFUNDED' WHERE id = $1 AND status = 'CANCELLED'`, orderID)
-		return err
+		// The order's ORDER_REFUNDED event is written with the change.
+		return recordEvents(ctx, tx, TopicOrderRefunded, `UPDATE orders o SET status = 'REFUNDED'
+			WHERE o.id = $1 AND o.status = 'CANCELLED' RETURNING o.shop_id, `+orderEventPayload+` AS payload`, orderID)
 	})
 	return err == nil, err
 }

@@ -70,26 +70,31 @@ type ProductUpdate struct {
 	Status      *string
 }
 
-// UpdateProduct changes a product's editable fields. Its shop never changes.
+// UpdateProduct changes a product's editable fields and writes its
+// PRODUCT_UPDATED webhook event in the same statement. Its shop never changes.
 func (db *DB) UpdateProduct(ctx context.Context, id int64, upd ProductUpdate) (*Product, error) {
 	var tags any
 	if upd.SetTags {
 		tags = pq.Array(orEmpty(upd.Tags))
 	}
-	return getOne[Product](ctx, db.DB, `UPDATE products AS p SET
+	return getOne[Product](ctx, db.DB, `WITH p AS (UPDATE products SET
 			title = coalesce($2, title),
 			description = coalesce($3, description),
 			tags = coalesce($4::text[], tags),
 			status = coalesce($5, status),
 			updated_at = now()
-		WHERE id = $1 RETURNING `+productColumns,
+		WHERE id = $1 RETURNING *), src AS (SELECT p.shop_id, `+productEventPayload+` AS payload FROM p)`+
+		eventCTEs("u", TopicProductUpdated, "src")+` SELECT `+productColumns+` FROM p`,
 		"product", id, upd.Title, upd.Description, tags, upd.Status)
 }
 
-// SetInventory sets a variant's stock to an absolute number of units.
+// SetInventory sets a variant's stock to an absolute number of units and
+// writes its INVENTORY_CHANGED webhook event in the same statement.
 func (db *DB) SetInventory(ctx context.Context, variantID int64, stock int) (*ProductVariant, error) {
 	return getOne[ProductVariant](ctx, db.DB, `WITH v AS (
-			UPDATE product_variants SET stock = $2 WHERE id = $1 RETURNING *)
+			UPDATE product_variants SET stock = $2 WHERE id = $1 RETURNING *
+		), src AS (SELECT p.shop_id, `+inventoryEventPayload+` AS payload FROM v JOIN products p ON p.id = v.product_id)`+
+		eventCTEs("i", TopicInventoryChanged, "src")+`
 		SELECT `+variantColumns+` FROM v JOIN products p ON p.id = v.product_id`,
 		"variant", variantID, stock)
 }

@@ -743,6 +743,59 @@ type ViewerCountChanged struct {
 
 func (ViewerCountChanged) IsLiveSessionEvent() {}
 
+type WebhookDeliveryConnection struct {
+	Edges    []*WebhookDeliveryEdge `json:"edges"`
+	PageInfo *PageInfo              `json:"pageInfo"`
+}
+
+type WebhookDeliveryEdge struct {
+	Cursor string                 `json:"cursor"`
+	Node   *store.WebhookDelivery `json:"node"`
+}
+
+type WebhookDeliveryRedeliverPayload struct {
+	WebhookDelivery *store.WebhookDelivery `json:"webhookDelivery,omitempty"`
+	UserErrors      []*UserError           `json:"userErrors"`
+}
+
+type WebhookSecretRotatePayload struct {
+	// The app's new webhook secret, shown only here; deliveries are signed with it from now on.
+	WebhookSecret *string      `json:"webhookSecret,omitempty"`
+	UserErrors    []*UserError `json:"userErrors"`
+}
+
+type WebhookSubscriptionConnection struct {
+	Edges    []*WebhookSubscriptionEdge `json:"edges"`
+	PageInfo *PageInfo                  `json:"pageInfo"`
+}
+
+type WebhookSubscriptionCreatePayload struct {
+	WebhookSubscription *store.WebhookSubscription `json:"webhookSubscription,omitempty"`
+	// The app's webhook secret, only when this subscription made it (the app's first); otherwise null. Shown only here.
+	WebhookSecret *string      `json:"webhookSecret,omitempty"`
+	UserErrors    []*UserError `json:"userErrors"`
+}
+
+type WebhookSubscriptionDeletePayload struct {
+	DeletedWebhookSubscriptionID *string      `json:"deletedWebhookSubscriptionId,omitempty"`
+	UserErrors                   []*UserError `json:"userErrors"`
+}
+
+type WebhookSubscriptionEdge struct {
+	Cursor string                     `json:"cursor"`
+	Node   *store.WebhookSubscription `json:"node"`
+}
+
+type WebhookSubscriptionInput struct {
+	// https in production, to a public address; see the README's Webhooks section.
+	CallbackURL string `json:"callbackUrl"`
+}
+
+type WebhookSubscriptionUpdatePayload struct {
+	WebhookSubscription *store.WebhookSubscription `json:"webhookSubscription,omitempty"`
+	UserErrors          []*UserError               `json:"userErrors"`
+}
+
 // Which feed: ranked for the viewer, or what the viewer follows.
 type FeedKind string
 

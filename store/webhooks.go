@@ -1,0 +1,459 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// Webhook topics: the changes an app may subscribe to.
+const (
+	TopicOrderPaid          = "ORDER_PAID"
+	TopicOrderFulfilled     = "ORDER_FULFILLED"
+	TopicOrderCancelled     = "ORDER_CANCELLED"
+	TopicOrderRefunded      = "ORDER_REFUNDED"
+	TopicProductUpdated     = "PRODUCT_UPDATED"
+	TopicInventoryChanged   = "INVENTORY_CHANGED"
+	TopicLiveSessionStarted = "LIVE_SESSION_STARTED"
+	TopicLiveSessionEnded   = "LIVE_SESSION_ENDED"
+)
+
+// TopicScopes maps each webhook topic to the scopes an app needs to
+// subscribe to it (any one of them): the read scope of the object the event
+// is about.
+var TopicScopes = map[string][]string{
+	TopicOrderPaid:          {ScopeOrdersRead},
+	TopicOrderFulfilled:     {ScopeOrdersRead},
+	TopicOrderCancelled:     {ScopeOrdersRead},
+	TopicOrderRefunded:      {ScopeOrdersRead},
+	TopicProductUpdated:     {ScopeCatalogRead},
+	TopicInventoryChanged:   {ScopeCatalogRead},
+	TopicLiveSessionStarted: {ScopeContentRead},
+	TopicLiveSessionEnded:   {ScopeContentRead},
+}
+
+// Webhook delivery statuses.
+const (
+	DeliveryPending   = "PENDING"
+	DeliveryDelivered = "DELIVERED"
+	DeliveryFailed    = "FAILED"
+)
+
+// MaxWebhookURLLength bounds a subscription's callback URL.
+const MaxWebhookURLLength = 2048
+
+// MaxStoredResponseBody is how many bytes of a receiver's response body a
+// delivery keeps (for the app's delivery log); the rest is discarded.
+const MaxStoredResponseBody = 1024
+
+// WebhookSubscription is an app's subscription to one topic at one URL.
+type WebhookSubscription struct {
+	ID          int64     `db:"id"`
+	AppID       int64     `db:"app_id"`
+	Topic       string    `db:"topic"`
+	CallbackURL string    `db:"url"`
+	CreatedAt   time.Time `db:"created_at"`
+	UpdatedAt   time.Time `db:"updated_at"`
+}
+
+const webhookSubscriptionColumns = `id, app_id, topic, url, created_at, updated_at`
+
+// WebhookDelivery is one event sent (or to be sent) to one subscription: a
+// line of the app's delivery log.
+type WebhookDelivery struct {
+	ID               int64      `db:"id"`
+	EventID          string     `db:"event_id"`
+	Topic            string     `db:"topic"`
+	SubscriptionID   *int64     `db:"subscription_id"`
+	AppID            int64      `db:"app_id"`
+	Status           string     `db:"status"`
+	Attempts         int        `db:"attempts"`
+	NextAttemptAt    time.Time  `db:"next_attempt_at"`
+	LastAttemptAt    *time.Time `db:"last_attempt_at"`
+	LastResponseCode *int       `db:"last_response_code"`
+	LastResponseBody *string    `db:"last_response_body"`
+	LastError        *string    `db:"last_error"`
+	DeliveredAt      *time.Time `db:"delivered_at"`
+	CreatedAt        time.Time  `db:"created_at"`
+	// Subscription is the subscription it was sent to, loaded with the
+	// delivery; nil when it was deleted.
+	Subscription *WebhookSubscription `db:"-"`
+}
+
+const webhookDeliveryColumns = `d.id, d.event_id, e.topic, d.subscription_id, d.app_id, d.status, d.attempts,
+	d.next_attempt_at, d.last_attempt_at, d.last_response_code, d.last_response_body, d.last_error, d.delivered_at, d.created_at`
+
+// ValidTopic reports whether t is a webhook topic.
+func ValidTopic(t string) bool {
+	_, ok := TopicScopes[t]
+	return ok
+}
+
+// CreateWebhookSubscription subscribes an active app to a topic at a URL
+// (checked by the caller). When the app had no webhook secret yet, one is
+// made and returned as secret (shown only then); otherwise secret is "".
+// The same topic and URL twice is a TAKEN field error on callbackUrl.
+func (db *DB) CreateWebhookSubscription(ctx context.Context, appID int64, topic, url string) (sub *WebhookSubscription, secret string, err error) {
+	err = db.inTx(ctx, func(tx *sqlx.Tx) error {
+		fresh := NewSecret()
+		var made bool
+		if err := tx.GetContext(ctx, &made, `UPDATE apps SET webhook_secret = coalesce(webhook_secret, $2)
+			WHERE id = $1 AND revoked_at IS NULL RETURNING webhook_secret = $2`, appID, fresh); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return Errorf(ENotFound, "app not found")
+			}
+			return fmt.Errorf("app webhook secret: %w", err)
+		}
+		if made {
+			secret = fresh
+		}
+		var err error
+		sub, err = getOne[WebhookSubscription](ctx, tx, `INSERT INTO webhook_subscriptions (app_id, topic, url)
+			VALUES ($1, $2, $3) ON CONFLICT (app_id, topic, url) DO NOTHING RETURNING `+webhookSubscriptionColumns,
+			"webhook subscription", appID, topic, url)
+		if ErrorCode(err) == ENotFound {
+			return FieldErrorf(EConflict, "callbackUrl", "the app already subscribes to %s at this URL", topic).Because(ReasonTaken)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return sub, secret, nil
+}
+
+// UpdateWebhookSubscription points an app's subscription at another URL;
+// deliveries still pending go to the new URL. NOT_FOUND when the app has no
+// such subscription.
+func (db *DB) UpdateWebhookSubscription(ctx context.Context, appID, id int64, url string) (*WebhookSubscription, error) {
+	sub, err := getOne[WebhookSubscription](ctx, db.DB, `UPDATE webhook_subscriptions SET url = $3, updated_at = now()
+		WHERE id = $1 AND app_id = $2 RETURNING `+webhookSubscriptionColumns, "webhook subscription", id, appID, url)
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) && pqErr.Code == "23505" {
+		return nil, FieldErrorf(EConflict, "callbackUrl", "the app already subscribes to this topic at this URL").Because(ReasonTaken)
+	}
+	return sub, err
+}
+
+// DeleteWebhookSubscription ends an app's subscription; its pending
+// deliveries are marked FAILED (the log keeps them). NOT_FOUND when the app
+// has no such subscription.
+func (db *DB) DeleteWebhookSubscription(ctx context.Context, appID, id int64) error {
+	return db.inTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET status = 'FAILED', last_error = 'subscription deleted'
+			WHERE subscription_id = $1 AND app_id = $2 AND status = 'PENDING'`, id, appID); err != nil {
+			return fmt.Errorf("fail pending deliveries: %w", err)
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM webhook_subscriptions WHERE id = $1 AND app_id = $2`, id, appID)
+		if err != nil {
+			return fmt.Errorf("delete webhook subscription: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return Errorf(ENotFound, "webhook subscription not found")
+		}
+		return nil
+	})
+}
+
+// RotateWebhookSecret gives an active app a new webhook secret and returns
+// it (shown only now). Deliveries sent from then on are signed with it.
+func (db *DB) RotateWebhookSecret(ctx context.Context, appID int64) (string, error) {
+	secret := NewSecret()
+	res, err := db.ExecContext(ctx, `UPDATE apps SET webhook_secret = $2 WHERE id = $1 AND revoked_at IS NULL`, appID, secret)
+	if err != nil {
+		return "", fmt.Errorf("rotate webhook secret: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return "", Errorf(ENotFound, "app not found")
+	}
+	return secret, nil
+}
+
+// WebhookSubscriptions pages through an app's subscriptions, oldest first.
+func (db *DB) WebhookSubscriptions(ctx context.Context, appID int64, args PageArgs) (Page[*WebhookSubscription], error) {
+	after, err := afterID(args.After)
+	if err != nil {
+		return Page[*WebhookSubscription]{}, err
+	}
+	var rows []*WebhookSubscription
+	if err := db.SelectContext(ctx, &rows, `SELECT `+webhookSubscriptionColumns+` FROM webhook_subscriptions
+		WHERE app_id = $1 AND id > $2 ORDER BY id LIMIT $3`, appID, after, args.First+1); err != nil {
+		return Page[*WebhookSubscription]{}, fmt.Errorf("webhook subscriptions: %w", err)
+	}
+	return newPage(rows, args, func(s *WebhookSubscription) string { return cursorForID(s.ID) }), nil
+}
+
+// WebhookSubscriptionsByIDs loads subscriptions by id in one statement.
+func (db *DB) WebhookSubscriptionsByIDs(ctx context.Context, ids []int64) (map[int64]*WebhookSubscription, error) {
+	var rows []*WebhookSubscription
+	if err := db.SelectContext(ctx, &rows, `SELECT `+webhookSubscriptionColumns+` FROM webhook_subscriptions WHERE id = ANY($1)`, pq.Array(ids)); err != nil {
+		return nil, fmt.Errorf("webhook subscriptions by ids: %w", err)
+	}
+	return indexByID(rows, func(s *WebhookSubscription) int64 { return s.ID }), nil
+}
+
+// WebhookDeliveries pages through an app's delivery log, newest first,
+// optionally only those with status.
+func (db *DB) WebhookDeliveries(ctx context.Context, appID int64, status *string, args PageArgs) (Page[*WebhookDelivery], error) {
+	var before int64 = 1<<63 - 1
+	if args.After != "" {
+		if err := decodeCursor(args.After, &before); err != nil {
+			return Page[*WebhookDelivery]{}, err
+		}
+	}
+	var rows []*WebhookDelivery
+	if err := db.SelectContext(ctx, &rows, `SELECT `+webhookDeliveryColumns+`
+		FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id
+		WHERE d.app_id = $1 AND d.id < $2 AND ($3::text IS NULL OR d.status = $3)
+		ORDER BY d.id DESC LIMIT $4`, appID, before, status, args.First+1); err != nil {
+		return Page[*WebhookDelivery]{}, fmt.Errorf("webhook deliveries: %w", err)
+	}
+	if err := db.attachSubscriptions(ctx, rows); err != nil {
+		return Page[*WebhookDelivery]{}, err
+	}
+	return newPage(rows, args, func(d *WebhookDelivery) string { return encodeCursor(d.ID) }), nil
+}
+
+// RedeliverWebhook queues one of an app's deliveries to be sent again at
+// once, with the same event id: a delivered or failed one starts a new
+// series of attempts (a day of retries again). NOT_FOUND when the app has no
+// such delivery.
+func (db *DB) RedeliverWebhook(ctx context.Context, appID, id int64) (*WebhookDelivery, error) {
+	d, err := getOne[WebhookDelivery](ctx, db.DB, `WITH d AS (
+			UPDATE webhook_deliveries SET next_attempt_at = now(),
+				window_start = CASE WHEN status = 'PENDING' THEN window_start ELSE now() END,
+				status = 'PENDING'
+			WHERE id = $1 AND app_id = $2 AND subscription_id IS NOT NULL RETURNING *)
+		SELECT `+webhookDeliveryColumns+` FROM d JOIN webhook_events e ON e.id = d.event_id`,
+		"webhook delivery", id, appID)
+	if err != nil {
+		return nil, err
+	}
+	return d, db.attachSubscriptions(ctx, []*WebhookDelivery{d})
+}
+
+// attachSubscriptions loads the subscriptions of deliveries in one statement.
+func (db *DB) attachSubscriptions(ctx context.Context, ds []*WebhookDelivery) error {
+	var ids []int64
+	for _, d := range ds {
+		if d.SubscriptionID != nil {
+			ids = append(ids, *d.SubscriptionID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	subs, err := db.WebhookSubscriptionsByIDs(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for _, d := range ds {
+		if d.SubscriptionID != nil {
+			d.Subscription = subs[*d.SubscriptionID]
+		}
+	}
+	return nil
+}
+
+// eventCTEs returns common table expressions (starting with a comma, to
+// follow a WITH list) that record an event of topic for each row of the
+// relation src, which has the columns shop_id (the shop the change belongs
+// to, NULL for none) and payload (jsonb), and one delivery for each
+// subscription that may receive it. name prefixes the CTEs' names so that
+// several can share a statement. An event nobody may receive is not
+// written.
+//
+// Who receives an event: subscriptions to the topic of active apps holding
+// the topic's scope, that are the shop's own apps, or platform apps made by
+// an admin. A shop app never hears about another shop (as auth's rules say
+// for reading the objects: an app sees its shop's orders, drafts and live
+// sessions only).
+func eventCTEs(name, topic, src string) string {
+	scopes := TopicScopes[topic]
+	if len(scopes) == 0 {
+		panic("eventCTEs: unknown topic " + topic)
+	}
+	match := func(shop string) string {
+		return `s.topic = '` + topic + `' AND a.revoked_at IS NULL AND a.scopes && ARRAY['` + scopes[0] + `']
+			AND (a.shop_id = ` + shop + ` OR (a.shop_id IS NULL
+			     AND EXISTS (SELECT 1 FROM users u WHERE u.id = a.created_by AND u.is_admin)))`
+	}
+	return `, ` + name + `_ev AS (
+			INSERT INTO webhook_events (topic, shop_id, payload)
+			SELECT '` + topic + `', x.shop_id, x.payload FROM ` + src + ` x
+			WHERE EXISTS (SELECT 1 FROM webhook_subscriptions s JOIN apps a ON a.id = s.app_id WHERE ` + match("x.shop_id") + `)
+			RETURNING id, shop_id
+		), ` + name + `_del AS (
+			INSERT INTO webhook_deliveries (event_id, subscription_id, app_id)
+			SELECT ev.id, s.id, s.app_id FROM ` + name + `_ev ev
+			JOIN webhook_subscriptions s ON s.topic = '` + topic + `'
+			JOIN apps a ON a.id = s.app_id
+			WHERE ` + match("ev.shop_id") + `
+		)`
+}
+
+// recordEvents writes, in tx, an event of topic for each row of the query
+// src (columns shop_id and payload) with its deliveries (see eventCTEs).
+func recordEvents(ctx context.Context, tx *sqlx.Tx, topic, src string, args ...any) error {
+	if _, err := tx.ExecContext(ctx, `WITH src AS (`+src+`)`+eventCTEs("w", topic, "src")+` SELECT 1`, args...); err != nil {
+		return fmt.Errorf("record %s events: %w", topic, err)
+	}
+	return nil
+}
+
+// Event payloads, as SQL over a row aliased o (orders), p (products), v
+// (variants, with p its product) or c (contents). They name objects by the
+// API's global IDs; an app reads the rest through the API with its token.
+const (
+	orderEventPayload = `jsonb_build_object('order', jsonb_build_object('id', webhook_gid('Order', o.id),
+		'status', o.status, 'shopId', webhook_gid('Shop', o.shop_id)))`
+	productEventPayload = `jsonb_build_object('product', jsonb_build_object('id', webhook_gid('Product', p.id),
+		'status', p.status, 'title', p.title, 'shopId', webhook_gid('Shop', p.shop_id), 'updatedAt', p.updated_at))`
+	inventoryEventPayload = `jsonb_build_object('productVariant', jsonb_build_object('id', webhook_gid('ProductVariant', v.id),
+		'productId', webhook_gid('Product', v.product_id), 'shopId', webhook_gid('Shop', p.shop_id), 'stock', v.stock))`
+	liveEventPayload = `jsonb_build_object('liveSession', jsonb_build_object('id', webhook_gid('LiveSession', c.id),
+		'status', c.live_status, 'shopId', CASE WHEN c.shop_id IS NULL THEN NULL ELSE webhook_gid('Shop', c.shop_id) END,
+		'startedAt', c.started_at, 'endedAt', c.ended_at))`
+)
+
+// recordProductUpdated writes a PRODUCT_UPDATED event for a product in tx
+// (its media or a variant's image changed).
+func recordProductUpdated(ctx context.Context, tx *sqlx.Tx, productID int64) error {
+	return recordEvents(ctx, tx, TopicProductUpdated, `SELECT p.shop_id, `+productEventPayload+` AS payload
+		FROM products p WHERE p.id = $1`, productID)
+}
+
+// WebhookAttempt is a delivery claimed for one attempt: what to send, where,
+// and with which secret.
+type WebhookAttempt struct {
+	DeliveryID int64  `db:"id"`
+	Attempt    int    `db:"attempts"`
+	EventID    string `db:"event_id"`
+	Topic      string `db:"topic"`
+	// Body is the JSON document sent: {id, topic, createdAt, data}.
+	Body []byte
+	// URL and Secret are empty when the subscription was deleted or the app
+	// revoked: the delivery is then failed without being sent.
+	URL    string `db:"url"`
+	Secret string `db:"secret"`
+
+	Payload   json.RawMessage `db:"payload"`
+	CreatedAt time.Time       `db:"created_at"`
+}
+
+// ClaimWebhookDeliveries takes up to limit due deliveries for one attempt
+// each, holding each one's lease for lease (longer than an attempt may
+// last), so that no other worker sends it meanwhile; it counts the attempt.
+// A delivery whose lease ran out (its worker died) is due again.
+func (db *DB) ClaimWebhookDeliveries(ctx context.Context, limit int, lease time.Duration) ([]*WebhookAttempt, error) {
+	var rows []*WebhookAttempt
+	err := db.SelectContext(ctx, &rows, `WITH due AS (
+			SELECT id FROM webhook_deliveries
+			WHERE status = 'PENDING' AND next_attempt_at <= now() AND (lease_until IS NULL OR lease_until < now())
+			ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED
+		), claimed AS (
+			UPDATE webhook_deliveries d SET lease_until = now() + $2::interval, attempts = d.attempts + 1, last_attempt_at = now()
+			FROM due WHERE d.id = due.id
+			RETURNING d.id, d.attempts, d.event_id, d.subscription_id, d.app_id
+		)
+		SELECT c.id, c.attempts, e.id AS event_id, e.topic, e.payload, e.created_at,
+			coalesce(s.url, '') AS url, coalesce(a.webhook_secret, '') AS secret
+		FROM claimed c JOIN webhook_events e ON e.id = c.event_id
+		LEFT JOIN webhook_subscriptions s ON s.id = c.subscription_id
+		LEFT JOIN apps a ON a.id = c.app_id AND a.revoked_at IS NULL
+		ORDER BY c.id`, limit, interval(lease))
+	if err != nil {
+		return nil, fmt.Errorf("claim webhook deliveries: %w", err)
+	}
+	for _, r := range rows {
+		r.Body, err = json.Marshal(struct {
+			ID        string          `json:"id"`
+			Topic     string          `json:"topic"`
+			CreatedAt time.Time       `json:"createdAt"`
+			Data      json.RawMessage `json:"data"`
+		}{r.EventID, r.Topic, r.CreatedAt.UTC(), r.Payload})
+		if err != nil {
+			return nil, fmt.Errorf("webhook body: %w", err)
+		}
+	}
+	return rows, nil
+}
+
+// WebhookOutcome is what one attempt came to.
+type WebhookOutcome struct {
+	// Delivered is true for a 2xx answer.
+	Delivered bool
+	// ResponseCode is the receiver's HTTP status, 0 when none came.
+	ResponseCode int
+	// ResponseBody is the start of the receiver's answer (at most
+	// MaxStoredResponseBody bytes are kept).
+	ResponseBody string
+	// Error says why no answer came (a refused address, a timeout).
+	Error string
+	// RetryIn is when to try again if not delivered; the delivery is FAILED
+	// instead when that is past its maximum age.
+	RetryIn time.Duration
+	// Final fails the delivery now, without retries (its subscription was
+	// deleted or its app revoked).
+	Final bool
+}
+
+// FinishWebhookAttempt records an attempt's outcome and lets go of the
+// delivery's lease: DELIVERED, PENDING again after o.RetryIn, or FAILED when
+// the next attempt would fall after maxAge from the start of its attempts.
+// It does nothing if the attempt is no longer the delivery's latest.
+func (db *DB) FinishWebhookAttempt(ctx context.Context, a *WebhookAttempt, o WebhookOutcome, maxAge time.Duration) error {
+	body := o.ResponseBody
+	if len(body) > MaxStoredResponseBody {
+		body = body[:MaxStoredResponseBody]
+	}
+	body = cleanText(body)
+	var code *int
+	if o.ResponseCode != 0 {
+		code = &o.ResponseCode
+	}
+	return db.retry(ctx, func() error {
+		_, err := db.ExecContext(ctx, `UPDATE webhook_deliveries SET lease_until = NULL,
+				last_response_code = $3, last_response_body = nullif($4, ''), last_error = nullif($5, ''),
+				status = CASE WHEN $6 THEN 'DELIVERED'
+				              WHEN $9 OR now() + $7::interval > window_start + $8::interval THEN 'FAILED'
+				              ELSE 'PENDING' END,
+				delivered_at = CASE WHEN $6 THEN now() ELSE delivered_at END,
+				next_attempt_at = CASE WHEN $6 THEN next_attempt_at ELSE now() + $7::interval END
+			WHERE id = $1 AND attempts = $2 AND status = 'PENDING'`,
+			a.DeliveryID, a.Attempt, code, body, cleanText(o.Error), o.Delivered, interval(o.RetryIn), interval(maxAge), o.Final)
+		return err
+	})
+}
+
+// ReleaseWebhookAttempt lets go of a claimed delivery without an outcome
+// (its worker is stopping): it is due again at once, and the attempt does
+// not count.
+func (db *DB) ReleaseWebhookAttempt(ctx context.Context, a *WebhookAttempt) error {
+	_, err := db.ExecContext(ctx, `UPDATE webhook_deliveries SET lease_until = NULL, attempts = attempts - 1
+		WHERE id = $1 AND attempts = $2 AND status = 'PENDING'`, a.DeliveryID, a.Attempt)
+	return err
+}
+
+// interval spells a duration for PostgreSQL's interval type.
+func interval(d time.Duration) string {
+	return fmt.Sprintf("%d milliseconds", d.Milliseconds())
+}
+
+// cleanText makes s storable as PostgreSQL text: valid UTF-8 without NULs.
+func cleanText(s string) string {
+	b := []rune{}
+	for _, r := range s {
+		if r == 0 || r == '\uFFFD' {
+			continue
+		}
+		b = append(b, r)
+	}
+	return string(b)
+}
