@@ -3946,7 +3946,7 @@ enum UserErrorCode {
   PRICE_CHANGED
   "The file is larger than the upload limit."
   TOO_LARGE
-  "The file is not a PNG, JPEG, GIF or WebP image (its bytes decide, not its name or declared type)."
+  "The file is not a PNG, JPEG, GIF or WebP image (its bytes decide, not its name or declared type), or a video source's mimeType is not an accepted video type."
   UNSUPPORTED_TYPE
   "The file claims to be an image but does not decode (damaged, truncated, or too many pixels)."
   INVALID_IMAGE
@@ -4081,7 +4081,7 @@ input ProductMediaInput {
   url: String
   "An external video: its sources, 1 to 10."
   videoSources: [VideoSourceInput!]
-  "A video's poster image (https URL)."
+  "A video's poster image (an https URL, as for videoSources); only with videoSources."
   posterUrl: String
   "Text for screen readers, up to 512 characters."
   altText: String
@@ -4092,9 +4092,13 @@ input ProductMediaInput {
 }
 
 input VideoSourceInput {
-  "https URL."
+  "An absolute https URL, at most 2048 characters (http only to localhost or a loopback address, and only outside production)."
   url: String!
-  "E.g. \"video/mp4\"."
+  """
+  One of video/mp4, video/webm, video/ogg, video/quicktime, application/vnd.apple.mpegurl,
+  application/x-mpegurl, application/dash+xml, optionally with a codecs parameter
+  (e.g. ` + "`" + `video/mp4; codecs="avc1.42E01E"` + "`" + `); at most 255 characters. Stored lowercased.
+  """
   mimeType: String!
 }
 

@@ -4,9 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"mime"
+	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -93,21 +97,97 @@ type NewMedia struct {
 	PosterURL   string
 }
 
+// Limits of a medium given by URL.
+const (
+	// MaxMediaURLLength bounds a URL given for an image, a video source or a poster.
+	MaxMediaURLLength = 2048
+	// MaxVideoMimeTypeLength bounds a video source's mimeType (codecs included).
+	MaxVideoMimeTypeLength = 255
+	// MaxVideoSources bounds a product video's sources.
+	MaxVideoSources = 10
+)
+
+// VideoMimeTypes are the types a video source may have: files browsers
+// play (MP4, WebM, Ogg, QuickTime) and adaptive streams (HLS, DASH).
+// Parameters other than codecs are refused.
+var VideoMimeTypes = []string{
+	"video/mp4", "video/webm", "video/ogg", "video/quicktime",
+	"application/vnd.apple.mpegurl", "application/x-mpegurl", "application/dash+xml",
+}
+
+// ReasonUnsupportedType marks a medium whose type is not accepted (an
+// upload's bytes or a video source's mimeType).
+const ReasonUnsupportedType = "UNSUPPORTED_TYPE"
+
 // ValidateMediaURL checks a URL given for an image, a video source or a
-// poster: an absolute https URL of at most 2,048 characters.
-func ValidateMediaURL(field, raw string) *Error {
-	if len(raw) > 2048 {
-		return FieldErrorf(EInvalid, field, "the URL must be at most 2048 characters").Because(ReasonTooLong)
+// poster: an absolute https URL of at most MaxMediaURLLength characters,
+// with a host, no user:password and no spaces or control characters. With
+// allowLoopbackHTTP (development) an http URL whose host is localhost or a
+// loopback address is accepted too.
+func ValidateMediaURL(field, raw string, allowLoopbackHTTP bool) *Error {
+	if len(raw) > MaxMediaURLLength {
+		return FieldErrorf(EInvalid, field, "the URL must be at most %d characters", MaxMediaURLLength).Because(ReasonTooLong)
 	}
+	if raw == "" {
+		return FieldErrorf(EInvalid, field, "give a URL").Because(ReasonRequired)
+	}
+	bad := strings.ContainsFunc(raw, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) })
 	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil {
-		return FieldErrorf(EInvalid, field, "the URL must be an absolute https URL")
+	if bad || err != nil || u.Host == "" || u.User != nil || u.Opaque != "" || u.Hostname() == "" {
+		return FieldErrorf(EInvalid, field, "the URL must be an absolute https URL, e.g. https://cdn.example.com/clip.mp4")
+	}
+	switch {
+	case u.Scheme == "https":
+	case u.Scheme == "http" && allowLoopbackHTTP && isLoopbackHost(u.Hostname()):
+	default:
+		return FieldErrorf(EInvalid, field, "the URL must be an absolute https URL, e.g. https://cdn.example.com/clip.mp4")
 	}
 	return nil
 }
 
+// isLoopbackHost reports whether host is localhost or a loopback IP.
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// NormalizeVideoMimeType checks a video source's mimeType and returns it as
+// stored: the type lowercased, with its codecs parameter if given (e.g.
+// `video/mp4; codecs="avc1.42E01E, mp4a.40.2"`). A type not in
+// VideoMimeTypes, other parameters, or more than MaxVideoMimeTypeLength
+// characters is an error for field.
+func NormalizeVideoMimeType(field, raw string) (string, *Error) {
+	if len(raw) > MaxVideoMimeTypeLength {
+		return "", FieldErrorf(EInvalid, field, "mimeType must be at most %d characters", MaxVideoMimeTypeLength).Because(ReasonTooLong)
+	}
+	allowed := "mimeType must be one of " + strings.Join(VideoMimeTypes, ", ")
+	mt, params, err := mime.ParseMediaType(raw)
+	if err != nil || !slices.Contains(VideoMimeTypes, mt) {
+		return "", FieldErrorf(EInvalid, field, "%s", allowed).Because(ReasonUnsupportedType)
+	}
+	for k := range params {
+		if k != "codecs" {
+			return "", FieldErrorf(EInvalid, field, "mimeType may carry only a codecs parameter, not %q", truncateRunes(k, 40)).Because(ReasonUnsupportedType)
+		}
+	}
+	return mime.FormatMediaType(mt, params), nil
+}
+
+func truncateRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}
+
 // Validate checks one new medium; field is its input path ("media.0").
-func (m NewMedia) Validate(field string) Problems {
+// A video source's mimeType is normalized in place (see
+// NormalizeVideoMimeType). allowLoopbackHTTP is ValidateMediaURL's.
+func (m *NewMedia) Validate(field string, allowLoopbackHTTP bool) Problems {
 	var p Problems
 	if len(m.AltText) > 512 {
 		p = append(p, FieldErrorf(EInvalid, field+".altText", "alt text must be at most 512 characters").Because(ReasonTooLong))
@@ -123,27 +203,40 @@ func (m NewMedia) Validate(field string) Problems {
 	switch m.Kind {
 	case MediaKindImage:
 		if m.URL != "" {
-			if e := ValidateMediaURL(field+".url", m.URL); e != nil {
+			if e := ValidateMediaURL(field+".url", m.URL, allowLoopbackHTTP); e != nil {
 				p = append(p, e)
 			}
 		}
 	case MediaKindVideo:
-		if len(m.Sources) == 0 || len(m.Sources) > 10 {
-			p = append(p, FieldErrorf(EInvalid, field+".videoSources", "give 1 to 10 video sources"))
+		if m.Width != nil || m.Height != nil {
+			p = append(p, FieldErrorf(EInvalid, field+".width", "width and height are for images; leave them out for a video"))
 		}
+		if len(m.Sources) == 0 || len(m.Sources) > MaxVideoSources {
+			p = append(p, FieldErrorf(EInvalid, field+".videoSources", "give 1 to %d video sources", MaxVideoSources))
+		}
+		seen := map[string]bool{}
 		for i, s := range m.Sources {
-			if e := ValidateMediaURL(fmt.Sprintf("%s.videoSources.%d.url", field, i), s.URL); e != nil {
+			at := fmt.Sprintf("%s.videoSources.%d", field, i)
+			if e := ValidateMediaURL(at+".url", s.URL, allowLoopbackHTTP); e != nil {
+				p = append(p, e)
+			} else if seen[s.URL] {
+				p = append(p, FieldErrorf(EInvalid, at+".url", "the same URL is given twice"))
+			}
+			seen[s.URL] = true
+			mt, e := NormalizeVideoMimeType(at+".mimeType", s.MimeType)
+			if e != nil {
 				p = append(p, e)
 			}
-			if !strings.HasPrefix(s.MimeType, "video/") || len(s.MimeType) > 100 {
-				p = append(p, FieldErrorf(EInvalid, fmt.Sprintf("%s.videoSources.%d.mimeType", field, i), "mimeType must be a video type, e.g. video/mp4"))
-			}
+			m.Sources[i].MimeType = mt
 		}
 		if m.PosterURL != "" {
-			if e := ValidateMediaURL(field+".posterUrl", m.PosterURL); e != nil {
+			if e := ValidateMediaURL(field+".posterUrl", m.PosterURL, allowLoopbackHTTP); e != nil {
 				p = append(p, e)
 			}
 		}
+	}
+	if m.Kind != MediaKindVideo && m.PosterURL != "" {
+		p = append(p, FieldErrorf(EInvalid, field+".posterUrl", "posterUrl is for videos (with videoSources)"))
 	}
 	return p
 }
