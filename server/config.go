@@ -60,6 +60,10 @@ type config struct {
 	// Media stores and serves uploads; run opens it at MediaDir. Nil turns
 	// uploads off (and /media/ serves nothing).
 	Media media.Store
+	// MediaSweepInterval is how often stored files no row names are looked
+	// for (MEDIA_SWEEP_INTERVAL, default 15m); MediaSweepGrace how old such
+	// a file must be to be removed (MEDIA_SWEEP_GRACE, default 1h).
+	MediaSweepInterval, MediaSweepGrace time.Duration
 }
 
 // paymentConfig is the payment provider and the bounds of its calls.
@@ -205,6 +209,16 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 			return cfg, fmt.Errorf("RESPONSE_CACHE_TTL must be a duration, 0 to turn the cache off")
 		}
 		cfg.ResponseCacheTTL = d
+	}
+	cfg.MediaSweepInterval, cfg.MediaSweepGrace = store.DefaultMediaSweepInterval, store.DefaultMediaSweepGrace
+	for name, d := range map[string]*time.Duration{"MEDIA_SWEEP_INTERVAL": &cfg.MediaSweepInterval, "MEDIA_SWEEP_GRACE": &cfg.MediaSweepGrace} {
+		if v := getenv(name); v != "" {
+			parsed, err := time.ParseDuration(v)
+			if err != nil || parsed < time.Minute {
+				return cfg, fmt.Errorf("%s must be a duration of at least 1m", name)
+			}
+			*d = parsed
+		}
 	}
 	cfg.MaxUploadBytes = media.DefaultMaxUploadBytes
 	if v := getenv("UPLOAD_MAX_BYTES"); v != "" {

@@ -116,6 +116,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	go db.RunPaymentReconciler(flushCtx, payments, cfg.Payments.ReconcileInterval)
+	if cfg.Media != nil {
+		sweeper := &store.MediaSweeper{DB: db, Files: cfg.Media, Grace: cfg.MediaSweepGrace}
+		go sweeper.Run(flushCtx, cfg.MediaSweepInterval)
+	}
 	hub := live.NewHub(db, dsn)
 	if err := hub.Start(flushCtx); err != nil {
 		stopFlushing()

@@ -259,6 +259,11 @@ func (db *DB) AddProductMedia(ctx context.Context, productID int64, media []NewM
 			return FieldErrorf(EInvalid, "media", "a product has at most %d media; it has %d", MaxMediaPerProduct, n)
 		}
 		if store != nil {
+			// Held until commit: the orphan sweep does not delete a file
+			// stored here before its row is visible.
+			if err := lockMediaWrites(ctx, tx); err != nil {
+				return err
+			}
 			if err := store(); err != nil {
 				return err
 			}
@@ -333,7 +338,8 @@ func (db *DB) ImagesByVariantIDs(ctx context.Context, variantIDs []int64) (map[i
 
 // RemoveProductMedia deletes some of a product's media (ids of other
 // products are a NOT_FOUND error, and nothing is removed) and renumbers the
-// rest. Stored files are kept: they are named by content and may be shared.
+// rest. Stored files are left to the orphan sweep (MediaSweeper): they are
+// named by content and may be shared.
 func (db *DB) RemoveProductMedia(ctx context.Context, productID int64, ids []int64) error {
 	return db.inTx(ctx, func(tx *sqlx.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM product_media WHERE product_id = $1 AND id = ANY($2)`, productID, pq.Array(ids))
@@ -407,4 +413,67 @@ func uniqueIDs(ids []int64) map[int64]bool {
 		out[id] = true
 	}
 	return out
+}
+
+// NewPoster is a video's poster image, already stored in the media store.
+type NewPoster struct {
+	StorageName string
+	ContentType string
+	Width       int
+	Height      int
+}
+
+// VideoPoster is a video's poster image as stored.
+type VideoPoster struct {
+	ContentID   int64  `db:"content_id"`
+	StorageName string `db:"storage_name"`
+	ContentType string `db:"content_type"`
+	Width       int    `db:"width"`
+	Height      int    `db:"height"`
+}
+
+// SetVideoPoster gives a video its poster (replacing any). store, when not
+// nil, runs inside the transaction before the row is written (it writes
+// the file), as in AddProductMedia. A content that is not a video is a
+// NOT_FOUND error.
+func (db *DB) SetVideoPoster(ctx context.Context, contentID int64, p NewPoster, store func() error) error {
+	return db.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := lockMediaWrites(ctx, tx); err != nil {
+			return err
+		}
+		if store != nil {
+			if err := store(); err != nil {
+				return err
+			}
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO video_posters (content_id, storage_name, content_type, width, height)
+			SELECT id, $2, $3, $4, $5 FROM contents WHERE id = $1 AND kind = 'VIDEO'
+			ON CONFLICT (content_id) DO UPDATE SET storage_name = excluded.storage_name, content_type = excluded.content_type,
+				width = excluded.width, height = excluded.height`, contentID, p.StorageName, p.ContentType, p.Width, p.Height)
+		if err != nil {
+			return fmt.Errorf("set video poster: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return Errorf(ENotFound, "no such video")
+		}
+		return nil
+	})
+}
+
+// PostersByVideoIDs loads the posters of several videos in one statement
+// (nil for a video without one).
+func (db *DB) PostersByVideoIDs(ctx context.Context, ids []int64) (map[int64]*VideoPoster, error) {
+	var rows []*VideoPoster
+	if err := db.SelectContext(ctx, &rows, `SELECT content_id, storage_name, content_type, width, height
+		FROM video_posters WHERE content_id = ANY($1)`, pq.Array(ids)); err != nil {
+		return nil, fmt.Errorf("video posters: %w", err)
+	}
+	out := make(map[int64]*VideoPoster, len(ids))
+	for _, id := range ids {
+		out[id] = nil
+	}
+	for _, r := range rows {
+		out[r.ContentID] = r
+	}
+	return out, nil
 }
