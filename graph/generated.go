@@ -579,6 +579,7 @@ type ComplexityRoot struct {
 		Metrics         func(childComplexity int, window *string) int
 		MetricsSeries   func(childComplexity int, window *string, granularity *string) int
 		PlaybackURL     func(childComplexity int) int
+		Poster          func(childComplexity int) int
 		Products        func(childComplexity int, first *int, after *string) int
 		PublishedAt     func(childComplexity int) int
 		Shop            func(childComplexity int) int
@@ -811,6 +812,8 @@ type VideoResolver interface {
 	MetricsSeries(ctx context.Context, obj *store.Video, window *string, granularity *string) ([]*store.MetricsPoint, error)
 	Comments(ctx context.Context, obj *store.Video, first *int, after *string) (*model.CommentConnection, error)
 	ViewerHasLiked(ctx context.Context, obj *store.Video) (bool, error)
+
+	Poster(ctx context.Context, obj *store.Video) (*model.Image, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -3174,6 +3177,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Video.PlaybackURL(childComplexity), true
+	case "Video.poster":
+		if e.ComplexityRoot.Video.Poster == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Video.Poster(childComplexity), true
 	case "Video.products":
 		if e.ComplexityRoot.Video.Products == nil {
 			break
@@ -3760,6 +3769,12 @@ type Video implements Node & ContentNode {
   caption: String!
   playbackUrl: String!
   thumbnailUrl: String!
+  """
+  The still image shown before the video plays (a 9:16 image stored and served by this server,
+  under /media/, with its content type and a year-long immutable cache); null when the video has none.
+  Its id is null: a poster is not a product medium.
+  """
+  poster: Image
   durationSeconds: Int!
   tags: [String!]!
 }
@@ -5570,6 +5585,8 @@ func (ec *executionContext) childFields_Video(ctx context.Context, field graphql
 		return ec.fieldContext_Video_playbackUrl(ctx, field)
 	case "thumbnailUrl":
 		return ec.fieldContext_Video_thumbnailUrl(ctx, field)
+	case "poster":
+		return ec.fieldContext_Video_poster(ctx, field)
 	case "durationSeconds":
 		return ec.fieldContext_Video_durationSeconds(ctx, field)
 	case "tags":
@@ -18376,6 +18393,38 @@ func (ec *executionContext) fieldContext_Video_thumbnailUrl(_ context.Context, f
 	return graphql.NewScalarFieldContext("Video", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _Video_poster(ctx context.Context, field graphql.CollectedField, obj *store.Video) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Video_poster(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Video().Poster(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Image) graphql.Marshaler {
+			return ec.marshalOImage2ᚖshowcaseᚋgraphᚋmodelᚐImage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Video_poster(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Video",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Image(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Video_durationSeconds(ctx context.Context, field graphql.CollectedField, obj *store.Video) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -28402,6 +28451,44 @@ func (ec *executionContext) _Video(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "poster":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Video_poster(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "durationSeconds":
 			out.Values[i] = ec._Video_durationSeconds(ctx, field, obj)
 			if out.Values[i] == graphql.Null {

@@ -878,6 +878,11 @@ func (r *videoResolver) ViewerHasLiked(ctx context.Context, obj *store.Video) (b
 	return viewerHasLiked(ctx, obj)
 }
 
+// Poster is the resolver for the poster field.
+func (r *videoResolver) Poster(ctx context.Context, obj *store.Video) (*model.Image, error) {
+	return r.videoPoster(ctx, obj)
+}
+
 // App returns AppResolver implementation.
 func (r *Resolver) App() AppResolver { return &appResolver{r} }
 
