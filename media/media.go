@@ -19,6 +19,7 @@ import (
 	_ "image/jpeg" // registers JPEG
 	_ "image/png"  // registers PNG
 	"io"
+	"mime"
 	"net/http"
 	"time"
 
@@ -191,7 +192,11 @@ func describe(contentType string) string {
 	case "application/octet-stream":
 		return "not a recognised file type"
 	default:
-		return "of type " + contentType
+		mt, _, err := mime.ParseMediaType(contentType)
+		if err != nil {
+			mt = contentType
+		}
+		return "of type " + mt // "text/plain", not "text/plain; charset=utf-8"
 	}
 }
 
