@@ -61,10 +61,10 @@ func bytesPerPixel(model color.Model) int64 {
 
 // Store keeps media files. Names are chosen by the caller (content hashes, so
 // the same bytes always get the same name and a stored file never changes).
-// Dir (a local folder) is the embedded default; an S3-compatible bucket can
-// implement the same five methods (Put as PutObject, Open as GetObject, List
-// as ListObjectsV2 with StartAfter and MaxKeys, Delete as DeleteObject, URL
-// as the bucket's or its CDN's address).
+// Dir (a local folder) is the embedded default; S3 keeps them in an
+// S3-compatible bucket (Put as PutObject, Open as GetObject, List as
+// ListObjectsV2 with StartAfter and MaxKeys, Delete as DeleteObject, URL as
+// this server's /media/ or a CDN's address).
 type Store interface {
 	// Put stores r's bytes under name with its content type. Putting a name
 	// that exists keeps (by construction) the same bytes and makes the file

@@ -72,7 +72,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer closeDB()
 
-	if cfg.Media, err = media.NewDir(cfg.MediaDir, ""); err != nil {
+	if cfg.MediaS3.Endpoint != "" {
+		if cfg.Media, err = media.NewS3(ctx, cfg.MediaS3); err != nil {
+			return err
+		}
+	} else if cfg.Media, err = media.NewDir(cfg.MediaDir, ""); err != nil {
 		return err
 	}
 	seeded, err := seedIfEmpty(ctx, db, embedded || cfg.Seed, cfg.Media)

@@ -237,6 +237,22 @@ func checkSeededPosters(t *testing.T, base string) {
 	}
 }
 
+// TestMediaS3Settings: the MEDIA_S3_* settings fill the bucket's
+// configuration; bucket settings without an endpoint stop the server.
+func TestMediaS3Settings(t *testing.T) {
+	env := map[string]string{"MEDIA_S3_ENDPOINT": "https://s3.eu-west-1.amazonaws.com", "MEDIA_S3_BUCKET": "shop-media", "MEDIA_S3_REGION": "eu-west-1",
+		"MEDIA_S3_ACCESS_KEY_ID": "AKIA", "MEDIA_S3_SECRET_ACCESS_KEY": "secret", "MEDIA_S3_PREFIX": "media/", "MEDIA_PUBLIC_URL": "https://cdn.example.com"}
+	cfg, err := parseConfig(nil, func(k string) string { return env[k] }, io.Discard)
+	want := media.S3Config{Endpoint: "https://s3.eu-west-1.amazonaws.com", Bucket: "shop-media", Region: "eu-west-1", AccessKeyID: "AKIA",
+		SecretAccessKey: "secret", Prefix: "media/", PublicURL: "https://cdn.example.com"}
+	if err != nil || cfg.MediaS3 != want {
+		t.Fatalf("MediaS3 = %+v, %v", cfg.MediaS3, err)
+	}
+	if _, err := parseConfig(nil, func(k string) string { return map[string]string{"MEDIA_S3_BUCKET": "b"}[k] }, io.Discard); err == nil {
+		t.Error("a bucket without an endpoint was accepted")
+	}
+}
+
 // TestMediaSettings: MEDIA_DIR defaults to DATA_DIR/media, UPLOAD_MAX_BYTES
 // to 10 MiB, and a bad UPLOAD_MAX_BYTES stops the server at start.
 func TestMediaSettings(t *testing.T) {
