@@ -783,6 +783,7 @@ type ComplexityRoot struct {
 		Metrics         func(childComplexity int, window *string) int
 		MetricsSeries   func(childComplexity int, window *string, granularity *string) int
 		PlaybackURL     func(childComplexity int) int
+		Poster          func(childComplexity int) int
 		Products        func(childComplexity int, first *int, after *string) int
 		PublishedAt     func(childComplexity int) int
 		Shop            func(childComplexity int) int
@@ -1148,6 +1149,8 @@ type VideoResolver interface {
 	MetricsSeries(ctx context.Context, obj *store.Video, window *string, granularity *string) ([]*store.MetricsPoint, error)
 	Comments(ctx context.Context, obj *store.Video, first *int, after *string) (*model.CommentConnection, error)
 	ViewerHasLiked(ctx context.Context, obj *store.Video) (bool, error)
+
+	Poster(ctx context.Context, obj *store.Video) (*model.Image, error)
 }
 type WebhookDeliveryResolver interface {
 	ID(ctx context.Context, obj *store.WebhookDelivery) (string, error)
@@ -4457,6 +4460,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Video.PlaybackURL(childComplexity), true
+	case "Video.poster":
+		if e.ComplexityRoot.Video.Poster == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Video.Poster(childComplexity), true
 	case "Video.products":
 		if e.ComplexityRoot.Video.Products == nil {
 			break
@@ -5294,6 +5303,12 @@ type Video implements Node & ContentNode {
   caption: String!
   playbackUrl: String!
   thumbnailUrl: String!
+  """
+  The still image shown before the video plays (a 9:16 image stored and served by this server,
+  under /media/, with its content type and a year-long immutable cache); null when the video has none.
+  Its id is null: a poster is not a product medium.
+  """
+  poster: Image
   durationSeconds: Int!
   tags: [String!]!
 }
@@ -5502,7 +5517,7 @@ enum UserErrorCode {
   PRICE_CHANGED
   "The file is larger than the upload limit."
   TOO_LARGE
-  "The file is not a PNG, JPEG, GIF or WebP image (its bytes decide, not its name or declared type)."
+  "The file is not a PNG, JPEG, GIF or WebP image (its bytes decide, not its name or declared type), or a video source's mimeType is not an accepted video type."
   UNSUPPORTED_TYPE
   "The file claims to be an image but does not decode (damaged, truncated, or too many pixels)."
   INVALID_IMAGE
@@ -5659,7 +5674,7 @@ input ProductMediaInput {
   url: String
   "An external video: its sources, 1 to 10."
   videoSources: [VideoSourceInput!]
-  "A video's poster image (https URL)."
+  "A video's poster image (an https URL, as for videoSources); only with videoSources."
   posterUrl: String
   "Text for screen readers, up to 512 characters."
   altText: String
@@ -5670,9 +5685,13 @@ input ProductMediaInput {
 }
 
 input VideoSourceInput {
-  "https URL."
+  "An absolute https URL, at most 2048 characters (http only to localhost or a loopback address, and only outside production)."
   url: String!
-  "E.g. \"video/mp4\"."
+  """
+  One of video/mp4, video/webm, video/ogg, video/quicktime, application/vnd.apple.mpegurl,
+  application/x-mpegurl, application/dash+xml, optionally with a codecs parameter
+  (e.g. ` + "`" + `video/mp4; codecs="avc1.42E01E"` + "`" + `); at most 255 characters. Stored lowercased.
+  """
   mimeType: String!
 }
 
@@ -8078,6 +8097,8 @@ func (ec *executionContext) childFields_Video(ctx context.Context, field graphql
 		return ec.fieldContext_Video_playbackUrl(ctx, field)
 	case "thumbnailUrl":
 		return ec.fieldContext_Video_thumbnailUrl(ctx, field)
+	case "poster":
+		return ec.fieldContext_Video_poster(ctx, field)
 	case "durationSeconds":
 		return ec.fieldContext_Video_durationSeconds(ctx, field)
 	case "tags":
@@ -26237,6 +26258,38 @@ func (ec *executionContext) fieldContext_Video_thumbnailUrl(_ context.Context, f
 	return graphql.NewScalarFieldContext("Video", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _Video_poster(ctx context.Context, field graphql.CollectedField, obj *store.Video) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Video_poster(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Video().Poster(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Image) graphql.Marshaler {
+			return ec.marshalOImage2ᚖshowcaseᚋgraphᚋmodelᚐImage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Video_poster(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Video",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Image(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Video_durationSeconds(ctx context.Context, field graphql.CollectedField, obj *store.Video) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -39927,6 +39980,44 @@ func (ec *executionContext) _Video(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "poster":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Video_poster(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "durationSeconds":
 			out.Values[i] = ec._Video_durationSeconds(ctx, field, obj)
 			if out.Values[i] == graphql.Null {

@@ -37,7 +37,8 @@ const codeBadRequest = "BAD_REQUEST"
 // limit is charged inside gqlgen, on the operation that runs (rateCharge).
 // A multipart POST (an upload, the GraphQL multipart request spec) is
 // checked by guardUpload instead of the JSON-body rules: signed in (401),
-// its body at most MaxFilesPerUploadRequest × maxUploadBytes + 1 MiB (413),
+// its body at most MaxFilesPerUploadRequest × maxUploadBytes + 1 MiB (413
+// REQUEST_TOO_LARGE, with a Content-Length or chunked),
 // its first part `operations` (400). maxUploadBytes is the per-file limit in
 // bytes (0: media.DefaultMaxUploadBytes).
 func GuardRequests(obs Observer, maxUploadBytes int64, next http.Handler) http.Handler {
@@ -71,6 +72,7 @@ func GuardRequests(obs Observer, maxUploadBytes int64, next http.Handler) http.H
 			if !guardUpload(w, r, uploadBytes, refuse) {
 				return
 			}
+			defer r.Body.Close() // a spooled chunked body's file, whatever happens after
 			r.Header.Set("Accept", Negotiate(r.Header.Get("Accept"), false, false))
 			w.Header().Del("Content-Type") // the multipart transport sets its own
 		case r.Method == http.MethodPost && !jsonContent(r.Header.Get("Content-Type")):

@@ -45,6 +45,7 @@ type Loaders struct {
 	Media                  *dataloadgen.Loader[int64, *store.ProductMedia]
 	MediaByProduct         *dataloadgen.Loader[int64, []*store.ProductMedia]
 	VariantImage           *dataloadgen.Loader[int64, *store.ProductMedia]
+	VideoPoster            *dataloadgen.Loader[int64, *store.VideoPoster]
 	Collection             *dataloadgen.Loader[int64, *store.Collection]
 	ShopCollections        *dataloadgen.Loader[store.ChildPageKey, store.Page[*store.Collection]]
 	ShopCollectionCount    *dataloadgen.Loader[int64, int]
@@ -103,6 +104,7 @@ func NewLoaders(db *store.DB, topCreatorFollowers int64, batchWait time.Duration
 		Media:                  dataloadgen.NewMappedLoader(db.MediaByIDs, wait),
 		MediaByProduct:         dataloadgen.NewMappedLoader(db.MediaByProductIDs, wait),
 		VariantImage:           dataloadgen.NewMappedLoader(db.ImagesByVariantIDs, wait),
+		VideoPoster:            dataloadgen.NewMappedLoader(db.PostersByVideoIDs, wait),
 		Collection:             dataloadgen.NewMappedLoader(db.CollectionsByIDs, wait),
 		ShopCollections:        dataloadgen.NewMappedLoader(db.ShopCollectionPages, wait),
 		ShopCollectionCount:    dataloadgen.NewMappedLoader(db.ShopCollectionCounts, wait),

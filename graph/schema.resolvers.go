@@ -1137,6 +1137,11 @@ func (r *videoResolver) ViewerHasLiked(ctx context.Context, obj *store.Video) (b
 	return viewerHasLiked(ctx, obj)
 }
 
+// Poster is the resolver for the poster field.
+func (r *videoResolver) Poster(ctx context.Context, obj *store.Video) (*model.Image, error) {
+	return r.videoPoster(ctx, obj)
+}
+
 // ID is the resolver for the id field.
 func (r *webhookDeliveryResolver) ID(ctx context.Context, obj *store.WebhookDelivery) (string, error) {
 	return globalID(typeWebhookDelivery, obj.ID), nil

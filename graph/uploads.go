@@ -8,6 +8,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 
@@ -114,11 +115,55 @@ func guardUpload(w http.ResponseWriter, r *http.Request, maxBytes int64, refuse 
 		refuse(http.StatusBadRequest, codeBadRequest, "a request uploads at most "+strconv.Itoa(MaxUploadFiles)+" files, each to one variable")
 		return false
 	}
+	if r.ContentLength < 0 {
+		// A chunked body has no length to check up front, and gqlgen's
+		// transport would answer a body that overflows while it reads the
+		// files with 422: the rest is spooled (to an unlinked temporary
+		// file, within the limit) so an overflow gets the same 413 as a
+		// Content-Length over the limit, and gqlgen then sees a body of
+		// known length.
+		spooled, n, err := spool(body)
+		if errors.As(err, &big) {
+			refuse(http.StatusRequestEntityTooLarge, "REQUEST_TOO_LARGE", tooLarge)
+			return false
+		}
+		if err != nil {
+			refuse(http.StatusBadRequest, codeBadRequest, "the request body could not be read")
+			return false
+		}
+		r.ContentLength = int64(seen.Len()) + n
+		r.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.MultiReader(bytes.NewReader(seen.Bytes()), spooled), spooled}
+		return true
+	}
 	r.Body = struct {
 		io.Reader
 		io.Closer
 	}{io.MultiReader(bytes.NewReader(seen.Bytes()), body), body}
 	return true
+}
+
+// spool copies the rest of body to a temporary file that is unlinked at
+// once (it is gone when closed, or when the process ends), and returns it
+// rewound with the number of bytes copied. A *http.MaxBytesError from body
+// is returned as is.
+func spool(body io.Reader) (*os.File, int64, error) {
+	f, err := os.CreateTemp("", "showcase-upload-*")
+	if err != nil {
+		return nil, 0, err
+	}
+	_ = os.Remove(f.Name())
+	n, err := io.Copy(f, body)
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	return f, n, nil
 }
 
 // MaxUploadFiles bounds the files of one upload request and the variable

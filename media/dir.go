@@ -55,7 +55,16 @@ func (d *Dir) Put(ctx context.Context, name, contentType string, r io.Reader) er
 	}
 	final := filepath.Join(d.path, name)
 	if _, err := os.Stat(final); err == nil {
-		return nil // content-addressed: the same name holds the same bytes
+		// Content-addressed: the same name holds the same bytes. The file
+		// counts as stored now, so an orphan sweep leaves it alone while
+		// the upload that wants it commits.
+		now := time.Now()
+		if err := os.Chtimes(final, now, now); err == nil {
+			return nil
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("media: %w", err)
+		}
+		// Swept in between: write it again.
 	}
 	tmp, err := os.CreateTemp(d.path, ".upload-*")
 	if err != nil {
@@ -92,6 +101,47 @@ func (d *Dir) Open(ctx context.Context, name string) (io.ReadSeekCloser, string,
 		return nil, "", fmt.Errorf("media: %w", err)
 	}
 	return f, ct, nil
+}
+
+// List implements Store: the folder's files with valid names (temporary
+// files of writes in progress are not listed).
+func (d *Dir) List(ctx context.Context, after string, limit int) ([]Stored, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	entries, err := os.ReadDir(d.path) // sorted by name
+	if err != nil {
+		return nil, fmt.Errorf("media: list: %w", err)
+	}
+	var out []Stored
+	for _, e := range entries {
+		if len(out) >= limit {
+			break
+		}
+		if e.Name() <= after || !e.Type().IsRegular() || !ValidName(e.Name()) {
+			continue
+		}
+		info, err := e.Info()
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("media: list: %w", err)
+		}
+		out = append(out, Stored{Name: e.Name(), ModTime: info.ModTime()})
+	}
+	return out, nil
+}
+
+// Delete implements Store.
+func (d *Dir) Delete(ctx context.Context, name string) error {
+	if !ValidName(name) {
+		return fmt.Errorf("media: invalid name %q", name)
+	}
+	if err := os.Remove(filepath.Join(d.path, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("media: delete: %w", err)
+	}
+	return nil
 }
 
 // URL implements Store.

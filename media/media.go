@@ -19,7 +19,9 @@ import (
 	_ "image/jpeg" // registers JPEG
 	_ "image/png"  // registers PNG
 	"io"
+	"mime"
 	"net/http"
+	"time"
 
 	_ "golang.org/x/image/webp" // registers WebP
 )
@@ -59,15 +61,33 @@ func bytesPerPixel(model color.Model) int64 {
 
 // Store keeps media files. Names are chosen by the caller (content hashes, so
 // the same bytes always get the same name and a stored file never changes).
+// Dir (a local folder) is the embedded default; S3 keeps them in an
+// S3-compatible bucket (Put as PutObject, Open as GetObject, List as
+// ListObjectsV2 with StartAfter and MaxKeys, Delete as DeleteObject, URL as
+// this server's /media/ or a CDN's address).
 type Store interface {
 	// Put stores r's bytes under name with its content type. Putting a name
-	// that exists replaces it with (by construction) the same bytes.
+	// that exists keeps (by construction) the same bytes and makes the file
+	// count as just stored (its ModTime is now), so an orphan sweep's grace
+	// period starts again for a file an upload in flight is about to use.
 	Put(ctx context.Context, name, contentType string, r io.Reader) error
 	// Open returns a stored file and its content type; ErrNotFound when
 	// there is none.
 	Open(ctx context.Context, name string) (io.ReadSeekCloser, string, error)
 	// URL is the address clients fetch the file from.
 	URL(name string) string
+	// List returns at most limit stored files whose names sort after
+	// after ("" for the first), in name order.
+	List(ctx context.Context, after string, limit int) ([]Stored, error)
+	// Delete removes a stored file; a name that is not stored is no error.
+	Delete(ctx context.Context, name string) error
+}
+
+// Stored is one stored file, as List reports it.
+type Stored struct {
+	Name string
+	// ModTime is when the file was last Put.
+	ModTime time.Time
 }
 
 // ErrNotFound is returned by Open for an unknown name.
@@ -172,7 +192,11 @@ func describe(contentType string) string {
 	case "application/octet-stream":
 		return "not a recognised file type"
 	default:
-		return "of type " + contentType
+		mt, _, err := mime.ParseMediaType(contentType)
+		if err != nil {
+			mt = contentType
+		}
+		return "of type " + mt // "text/plain", not "text/plain; charset=utf-8"
 	}
 }
 

@@ -63,6 +63,15 @@ type config struct {
 	// Media stores and serves uploads; run opens it at MediaDir. Nil turns
 	// uploads off (and /media/ serves nothing).
 	Media media.Store
+	// MediaS3 puts media in an S3-compatible bucket instead of MediaDir
+	// when its Endpoint is set (MEDIA_S3_ENDPOINT, MEDIA_S3_BUCKET,
+	// MEDIA_S3_REGION, MEDIA_S3_ACCESS_KEY_ID, MEDIA_S3_SECRET_ACCESS_KEY,
+	// MEDIA_S3_PREFIX, MEDIA_PUBLIC_URL); run connects to it at start.
+	MediaS3 media.S3Config
+	// MediaSweepInterval is how often stored files no row names are looked
+	// for (MEDIA_SWEEP_INTERVAL, default 15m); MediaSweepGrace how old such
+	// a file must be to be removed (MEDIA_SWEEP_GRACE, default 1h).
+	MediaSweepInterval, MediaSweepGrace time.Duration
 }
 
 // paymentConfig is the payment provider and the bounds of its calls.
@@ -211,6 +220,22 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 			return cfg, fmt.Errorf("RESPONSE_CACHE_TTL must be a duration, 0 to turn the cache off")
 		}
 		cfg.ResponseCacheTTL = d
+	}
+	cfg.MediaS3 = media.S3Config{Endpoint: getenv("MEDIA_S3_ENDPOINT"), Bucket: getenv("MEDIA_S3_BUCKET"), Region: getenv("MEDIA_S3_REGION"),
+		AccessKeyID: getenv("MEDIA_S3_ACCESS_KEY_ID"), SecretAccessKey: getenv("MEDIA_S3_SECRET_ACCESS_KEY"),
+		Prefix: getenv("MEDIA_S3_PREFIX"), PublicURL: getenv("MEDIA_PUBLIC_URL")}
+	if cfg.MediaS3.Endpoint == "" && (cfg.MediaS3.Bucket != "" || cfg.MediaS3.AccessKeyID != "" || cfg.MediaS3.PublicURL != "") {
+		return cfg, fmt.Errorf("MEDIA_S3_BUCKET, MEDIA_S3_ACCESS_KEY_ID and MEDIA_PUBLIC_URL need MEDIA_S3_ENDPOINT (the S3 service's URL)")
+	}
+	cfg.MediaSweepInterval, cfg.MediaSweepGrace = store.DefaultMediaSweepInterval, store.DefaultMediaSweepGrace
+	for name, d := range map[string]*time.Duration{"MEDIA_SWEEP_INTERVAL": &cfg.MediaSweepInterval, "MEDIA_SWEEP_GRACE": &cfg.MediaSweepGrace} {
+		if v := getenv(name); v != "" {
+			parsed, err := time.ParseDuration(v)
+			if err != nil || parsed < time.Minute {
+				return cfg, fmt.Errorf("%s must be a duration of at least 1m", name)
+			}
+			*d = parsed
+		}
 	}
 	cfg.MaxUploadBytes = media.DefaultMaxUploadBytes
 	if v := getenv("UPLOAD_MAX_BYTES"); v != "" {

@@ -13,13 +13,15 @@ import (
 
 func TestConfigFromEnvironmentAndFlags(t *testing.T) {
 	env := map[string]string{"ADDR": "127.0.0.1:9", "APP_ENV": "production", "JWT_SECRET": strings.Repeat("s", 32), "FEED_GPM_WEIGHT": "3.5",
-		"TOP_CREATOR_FOLLOWERS": "500", "ALLOW_TEST_PAYMENTS": "true", "AUTH_RATE_LIMIT_BURST": "40", "AUTH_RATE_LIMIT_PERIOD": "2s"}
+		"TOP_CREATOR_FOLLOWERS": "500", "ALLOW_TEST_PAYMENTS": "true", "AUTH_RATE_LIMIT_BURST": "40", "AUTH_RATE_LIMIT_PERIOD": "2s",
+		"MEDIA_SWEEP_INTERVAL": "5m", "MEDIA_SWEEP_GRACE": "2h"}
 	cfg, err := parseConfig([]string{"-addr", "127.0.0.1:10"}, func(k string) string { return env[k] }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.Addr != "127.0.0.1:10" || !cfg.Production || cfg.FeedWeights.GPM != 3.5 || cfg.TopCreatorFollowers != 500 ||
-		cfg.AuthRateLimitBurst != 40 || cfg.AuthRateLimitPeriod != 2*time.Second {
+		cfg.AuthRateLimitBurst != 40 || cfg.AuthRateLimitPeriod != 2*time.Second ||
+		cfg.MediaSweepInterval != 5*time.Minute || cfg.MediaSweepGrace != 2*time.Hour {
 		t.Fatalf("cfg = %+v", cfg)
 	}
 	if def, err := parseConfig(nil, func(string) string { return "" }, io.Discard); err != nil ||
@@ -29,7 +31,7 @@ func TestConfigFromEnvironmentAndFlags(t *testing.T) {
 	for key, bad := range map[string]string{"APP_ENV": "staging", "TOKEN_TTL": "soon", "DB_MAX_CONNS": "0", "FEED_ENGAGEMENT_WEIGHT": "-1",
 		"AUTH_RATE_LIMIT_BURST": "0", "AUTH_RATE_LIMIT_PERIOD": "soon",
 		"PAYMENT_PROVIDER": "paypal", "PAYMENT_TIMEOUT": "0s", "PAYMENT_SETTLE_AFTER": "soon", "PAYMENT_RECONCILE_INTERVAL": "-1s",
-		"ALLOW_TEST_PAYMENTS": "yes"} {
+		"ALLOW_TEST_PAYMENTS": "yes", "MEDIA_SWEEP_INTERVAL": "10s", "MEDIA_SWEEP_GRACE": "soon"} {
 		if _, err := parseConfig(nil, func(k string) string {
 			if k == key {
 				return bad

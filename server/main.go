@@ -73,7 +73,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer closeDB()
 
-	if cfg.Media, err = media.NewDir(cfg.MediaDir, ""); err != nil {
+	if cfg.MediaS3.Endpoint != "" {
+		if cfg.Media, err = media.NewS3(ctx, cfg.MediaS3); err != nil {
+			return err
+		}
+	} else if cfg.Media, err = media.NewDir(cfg.MediaDir, ""); err != nil {
 		return err
 	}
 	seeded, err := seedIfEmpty(ctx, db, embedded || cfg.Seed, cfg.Media)
@@ -123,6 +127,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		defer close(webhooksDone)
 		(&webhook.Worker{DB: db, Policy: webhook.Policy{Production: cfg.Production}, Settings: cfg.Webhooks}).Run(flushCtx)
 	}()
+	if cfg.Media != nil {
+		sweeper := &store.MediaSweeper{DB: db, Files: cfg.Media, Grace: cfg.MediaSweepGrace}
+		go sweeper.Run(flushCtx, cfg.MediaSweepInterval)
+	}
 	hub := live.NewHub(db, dsn)
 	if err := hub.Start(flushCtx); err != nil {
 		stopFlushing()

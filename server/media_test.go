@@ -189,6 +189,70 @@ func checkSeededImages(t *testing.T, base string) {
 	}
 }
 
+// checkSeededPosters: the demo videos (seeded by the real binary) have 9:16
+// posters, served from the data folder as PNGs with their cache headers.
+func checkSeededPosters(t *testing.T, base string) {
+	t.Helper()
+	var out struct {
+		Feed struct {
+			Edges []struct {
+				Node struct {
+					Typename string `json:"__typename"`
+					Poster   *struct {
+						URL           string
+						Width, Height int
+						AltText       string
+					}
+				}
+			}
+		}
+	}
+	post(t, base, "", `{ feed(first: 20) { edges { node { __typename ... on Video { poster { url width height altText } } } } } }`, &out)
+	videos := 0
+	for _, e := range out.Feed.Edges {
+		n := e.Node
+		if n.Typename != "Video" {
+			continue
+		}
+		videos++
+		p := n.Poster
+		if p == nil || p.Width*16 != p.Height*9 || !strings.HasPrefix(p.URL, "/media/") || p.AltText == "" || strings.Contains(p.AltText, "#") {
+			t.Fatalf("a demo video without a 9:16 poster: %+v", p)
+		}
+		res, err := http.Get(base + p.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		cfg, err := png.DecodeConfig(bytes.NewReader(data))
+		if res.StatusCode != http.StatusOK || err != nil || cfg.Width != p.Width || cfg.Height != p.Height ||
+			res.Header.Get("Content-Type") != "image/png" || res.Header.Get("Cache-Control") != "public, max-age=31536000, immutable" ||
+			res.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Fatalf("GET %s: %d %v %+v, headers %v", p.URL, res.StatusCode, err, cfg, res.Header)
+		}
+	}
+	if videos == 0 {
+		t.Fatal("no video in the feed's first 20")
+	}
+}
+
+// TestMediaS3Settings: the MEDIA_S3_* settings fill the bucket's
+// configuration; bucket settings without an endpoint stop the server.
+func TestMediaS3Settings(t *testing.T) {
+	env := map[string]string{"MEDIA_S3_ENDPOINT": "https://s3.eu-west-1.amazonaws.com", "MEDIA_S3_BUCKET": "shop-media", "MEDIA_S3_REGION": "eu-west-1",
+		"MEDIA_S3_ACCESS_KEY_ID": "AKIA", "MEDIA_S3_SECRET_ACCESS_KEY": "secret", "MEDIA_S3_PREFIX": "media/", "MEDIA_PUBLIC_URL": "https://cdn.example.com"}
+	cfg, err := parseConfig(nil, func(k string) string { return env[k] }, io.Discard)
+	want := media.S3Config{Endpoint: "https://s3.eu-west-1.amazonaws.com", Bucket: "shop-media", Region: "eu-west-1", AccessKeyID: "AKIA",
+		SecretAccessKey: "secret", Prefix: "media/", PublicURL: "https://cdn.example.com"}
+	if err != nil || cfg.MediaS3 != want {
+		t.Fatalf("MediaS3 = %+v, %v", cfg.MediaS3, err)
+	}
+	if _, err := parseConfig(nil, func(k string) string { return map[string]string{"MEDIA_S3_BUCKET": "b"}[k] }, io.Discard); err == nil {
+		t.Error("a bucket without an endpoint was accepted")
+	}
+}
+
 // TestMediaSettings: MEDIA_DIR defaults to DATA_DIR/media, UPLOAD_MAX_BYTES
 // to 10 MiB, and a bad UPLOAD_MAX_BYTES stops the server at start.
 func TestMediaSettings(t *testing.T) {

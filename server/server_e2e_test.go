@@ -115,6 +115,7 @@ func TestServerEndToEnd(t *testing.T) {
 	}
 
 	checkSeededImages(t, base)
+	checkSeededPosters(t, base)
 
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

@@ -83,6 +83,12 @@ func TestStorefrontInABrowser(t *testing.T) {
 	waitFor(page, `(() => { const imgs = [...document.querySelectorAll('button.card img')];
 		return imgs.length >= 8 && imgs.slice(0, 8).every((i) => i.complete && i.naturalWidth === 256 && i.src.includes('/media/')); })()`)
 	shot(page, "feed.png")
+	// Videos show their posters, loaded from /media/ (lazily: the first
+	// video is scrolled into view).
+	eval(page, `window.scrollTo(0, document.querySelector('article.item img.poster').closest('article').offsetTop - 160); ""`)
+	waitFor(page, `(() => { const ps = [...document.querySelectorAll('article.item img.poster')];
+		return ps.length >= 4 && ps[0].complete && ps[0].naturalWidth === 216 && ps[0].src.includes('/media/'); })()`)
+	shot(page, "feed-video.png")
 	eval(page, `window.scrollTo(0, document.body.scrollHeight); ""`)
 	waitFor(page, `document.querySelectorAll('article.item').length >= 16`)
 

@@ -4,9 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"mime"
+	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -93,21 +97,97 @@ type NewMedia struct {
 	PosterURL   string
 }
 
+// Limits of a medium given by URL.
+const (
+	// MaxMediaURLLength bounds a URL given for an image, a video source or a poster.
+	MaxMediaURLLength = 2048
+	// MaxVideoMimeTypeLength bounds a video source's mimeType (codecs included).
+	MaxVideoMimeTypeLength = 255
+	// MaxVideoSources bounds a product video's sources.
+	MaxVideoSources = 10
+)
+
+// VideoMimeTypes are the types a video source may have: files browsers
+// play (MP4, WebM, Ogg, QuickTime) and adaptive streams (HLS, DASH).
+// Parameters other than codecs are refused.
+var VideoMimeTypes = []string{
+	"video/mp4", "video/webm", "video/ogg", "video/quicktime",
+	"application/vnd.apple.mpegurl", "application/x-mpegurl", "application/dash+xml",
+}
+
+// ReasonUnsupportedType marks a medium whose type is not accepted (an
+// upload's bytes or a video source's mimeType).
+const ReasonUnsupportedType = "UNSUPPORTED_TYPE"
+
 // ValidateMediaURL checks a URL given for an image, a video source or a
-// poster: an absolute https URL of at most 2,048 characters.
-func ValidateMediaURL(field, raw string) *Error {
-	if len(raw) > 2048 {
-		return FieldErrorf(EInvalid, field, "the URL must be at most 2048 characters").Because(ReasonTooLong)
+// poster: an absolute https URL of at most MaxMediaURLLength characters,
+// with a host, no user:password and no spaces or control characters. With
+// allowLoopbackHTTP (development) an http URL whose host is localhost or a
+// loopback address is accepted too.
+func ValidateMediaURL(field, raw string, allowLoopbackHTTP bool) *Error {
+	if len(raw) > MaxMediaURLLength {
+		return FieldErrorf(EInvalid, field, "the URL must be at most %d characters", MaxMediaURLLength).Because(ReasonTooLong)
 	}
+	if raw == "" {
+		return FieldErrorf(EInvalid, field, "give a URL").Because(ReasonRequired)
+	}
+	bad := strings.ContainsFunc(raw, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) })
 	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil {
-		return FieldErrorf(EInvalid, field, "the URL must be an absolute https URL")
+	if bad || err != nil || u.Host == "" || u.User != nil || u.Opaque != "" || u.Hostname() == "" {
+		return FieldErrorf(EInvalid, field, "the URL must be an absolute https URL, e.g. https://cdn.example.com/clip.mp4")
+	}
+	switch {
+	case u.Scheme == "https":
+	case u.Scheme == "http" && allowLoopbackHTTP && isLoopbackHost(u.Hostname()):
+	default:
+		return FieldErrorf(EInvalid, field, "the URL must be an absolute https URL, e.g. https://cdn.example.com/clip.mp4")
 	}
 	return nil
 }
 
+// isLoopbackHost reports whether host is localhost or a loopback IP.
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// NormalizeVideoMimeType checks a video source's mimeType and returns it as
+// stored: the type lowercased, with its codecs parameter if given (e.g.
+// `video/mp4; codecs="avc1.42E01E, mp4a.40.2"`). A type not in
+// VideoMimeTypes, other parameters, or more than MaxVideoMimeTypeLength
+// characters is an error for field.
+func NormalizeVideoMimeType(field, raw string) (string, *Error) {
+	if len(raw) > MaxVideoMimeTypeLength {
+		return "", FieldErrorf(EInvalid, field, "mimeType must be at most %d characters", MaxVideoMimeTypeLength).Because(ReasonTooLong)
+	}
+	allowed := "mimeType must be one of " + strings.Join(VideoMimeTypes, ", ")
+	mt, params, err := mime.ParseMediaType(raw)
+	if err != nil || !slices.Contains(VideoMimeTypes, mt) {
+		return "", FieldErrorf(EInvalid, field, "%s", allowed).Because(ReasonUnsupportedType)
+	}
+	for k := range params {
+		if k != "codecs" {
+			return "", FieldErrorf(EInvalid, field, "mimeType may carry only a codecs parameter, not %q", truncateRunes(k, 40)).Because(ReasonUnsupportedType)
+		}
+	}
+	return mime.FormatMediaType(mt, params), nil
+}
+
+func truncateRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}
+
 // Validate checks one new medium; field is its input path ("media.0").
-func (m NewMedia) Validate(field string) Problems {
+// A video source's mimeType is normalized in place (see
+// NormalizeVideoMimeType). allowLoopbackHTTP is ValidateMediaURL's.
+func (m *NewMedia) Validate(field string, allowLoopbackHTTP bool) Problems {
 	var p Problems
 	if len(m.AltText) > 512 {
 		p = append(p, FieldErrorf(EInvalid, field+".altText", "alt text must be at most 512 characters").Because(ReasonTooLong))
@@ -123,27 +203,40 @@ func (m NewMedia) Validate(field string) Problems {
 	switch m.Kind {
 	case MediaKindImage:
 		if m.URL != "" {
-			if e := ValidateMediaURL(field+".url", m.URL); e != nil {
+			if e := ValidateMediaURL(field+".url", m.URL, allowLoopbackHTTP); e != nil {
 				p = append(p, e)
 			}
 		}
 	case MediaKindVideo:
-		if len(m.Sources) == 0 || len(m.Sources) > 10 {
-			p = append(p, FieldErrorf(EInvalid, field+".videoSources", "give 1 to 10 video sources"))
+		if m.Width != nil || m.Height != nil {
+			p = append(p, FieldErrorf(EInvalid, field+".width", "width and height are for images; leave them out for a video"))
 		}
+		if len(m.Sources) == 0 || len(m.Sources) > MaxVideoSources {
+			p = append(p, FieldErrorf(EInvalid, field+".videoSources", "give 1 to %d video sources", MaxVideoSources))
+		}
+		seen := map[string]bool{}
 		for i, s := range m.Sources {
-			if e := ValidateMediaURL(fmt.Sprintf("%s.videoSources.%d.url", field, i), s.URL); e != nil {
+			at := fmt.Sprintf("%s.videoSources.%d", field, i)
+			if e := ValidateMediaURL(at+".url", s.URL, allowLoopbackHTTP); e != nil {
+				p = append(p, e)
+			} else if seen[s.URL] {
+				p = append(p, FieldErrorf(EInvalid, at+".url", "the same URL is given twice"))
+			}
+			seen[s.URL] = true
+			mt, e := NormalizeVideoMimeType(at+".mimeType", s.MimeType)
+			if e != nil {
 				p = append(p, e)
 			}
-			if !strings.HasPrefix(s.MimeType, "video/") || len(s.MimeType) > 100 {
-				p = append(p, FieldErrorf(EInvalid, fmt.Sprintf("%s.videoSources.%d.mimeType", field, i), "mimeType must be a video type, e.g. video/mp4"))
-			}
+			m.Sources[i].MimeType = mt
 		}
 		if m.PosterURL != "" {
-			if e := ValidateMediaURL(field+".posterUrl", m.PosterURL); e != nil {
+			if e := ValidateMediaURL(field+".posterUrl", m.PosterURL, allowLoopbackHTTP); e != nil {
 				p = append(p, e)
 			}
 		}
+	}
+	if m.Kind != MediaKindVideo && m.PosterURL != "" {
+		p = append(p, FieldErrorf(EInvalid, field+".posterUrl", "posterUrl is for videos (with videoSources)"))
 	}
 	return p
 }
@@ -166,6 +259,11 @@ func (db *DB) AddProductMedia(ctx context.Context, productID int64, media []NewM
 			return FieldErrorf(EInvalid, "media", "a product has at most %d media; it has %d", MaxMediaPerProduct, n)
 		}
 		if store != nil {
+			// Held until commit: the orphan sweep does not delete a file
+			// stored here before its row is visible.
+			if err := lockMediaWrites(ctx, tx); err != nil {
+				return err
+			}
 			if err := store(); err != nil {
 				return err
 			}
@@ -240,7 +338,8 @@ func (db *DB) ImagesByVariantIDs(ctx context.Context, variantIDs []int64) (map[i
 
 // RemoveProductMedia deletes some of a product's media (ids of other
 // products are a NOT_FOUND error, and nothing is removed) and renumbers the
-// rest. Stored files are kept: they are named by content and may be shared.
+// rest. Stored files are left to the orphan sweep (MediaSweeper): they are
+// named by content and may be shared.
 func (db *DB) RemoveProductMedia(ctx context.Context, productID int64, ids []int64) error {
 	return db.inTx(ctx, func(tx *sqlx.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM product_media WHERE product_id = $1 AND id = ANY($2)`, productID, pq.Array(ids))
@@ -325,4 +424,67 @@ func uniqueIDs(ids []int64) map[int64]bool {
 		out[id] = true
 	}
 	return out
+}
+
+// NewPoster is a video's poster image, already stored in the media store.
+type NewPoster struct {
+	StorageName string
+	ContentType string
+	Width       int
+	Height      int
+}
+
+// VideoPoster is a video's poster image as stored.
+type VideoPoster struct {
+	ContentID   int64  `db:"content_id"`
+	StorageName string `db:"storage_name"`
+	ContentType string `db:"content_type"`
+	Width       int    `db:"width"`
+	Height      int    `db:"height"`
+}
+
+// SetVideoPoster gives a video its poster (replacing any). store, when not
+// nil, runs inside the transaction before the row is written (it writes
+// the file), as in AddProductMedia. A content that is not a video is a
+// NOT_FOUND error.
+func (db *DB) SetVideoPoster(ctx context.Context, contentID int64, p NewPoster, store func() error) error {
+	return db.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := lockMediaWrites(ctx, tx); err != nil {
+			return err
+		}
+		if store != nil {
+			if err := store(); err != nil {
+				return err
+			}
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO video_posters (content_id, storage_name, content_type, width, height)
+			SELECT id, $2, $3, $4, $5 FROM contents WHERE id = $1 AND kind = 'VIDEO'
+			ON CONFLICT (content_id) DO UPDATE SET storage_name = excluded.storage_name, content_type = excluded.content_type,
+				width = excluded.width, height = excluded.height`, contentID, p.StorageName, p.ContentType, p.Width, p.Height)
+		if err != nil {
+			return fmt.Errorf("set video poster: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return Errorf(ENotFound, "no such video")
+		}
+		return nil
+	})
+}
+
+// PostersByVideoIDs loads the posters of several videos in one statement
+// (nil for a video without one).
+func (db *DB) PostersByVideoIDs(ctx context.Context, ids []int64) (map[int64]*VideoPoster, error) {
+	var rows []*VideoPoster
+	if err := db.SelectContext(ctx, &rows, `SELECT content_id, storage_name, content_type, width, height
+		FROM video_posters WHERE content_id = ANY($1)`, pq.Array(ids)); err != nil {
+		return nil, fmt.Errorf("video posters: %w", err)
+	}
+	out := make(map[int64]*VideoPoster, len(ids))
+	for _, id := range ids {
+		out[id] = nil
+	}
+	for _, r := range rows {
+		out[r.ContentID] = r
+	}
+	return out, nil
 }

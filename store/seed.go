@@ -50,7 +50,9 @@ func DemoSeedOptions() SeedOptions {
 type SeedReport struct {
 	Users, Shops, Products, Variants, Videos, LiveSessions int
 	// Images counts the drawn product images (0 without SeedOptions.Media).
-	Images                  int
+	Images int
+	// Posters counts the drawn video posters (0 without SeedOptions.Media).
+	Posters                 int
 	Orders, Likes, Comments int
 	// DemoEmail is the buyer's; all three accounts share DemoPassword.
 	DemoEmail, DemoPassword, SellerEmail, AdminEmail string
@@ -134,7 +136,7 @@ func Seed(ctx context.Context, db *DB, opts SeedOptions) (SeedReport, error) {
 		for _, step := range []func(string) error{s.users, func(string) error { return s.shops() }, func(string) error { return s.products() },
 			func(string) error { return s.shippingAndTax() },
 			func(string) error { return s.startImages() },
-			func(string) error { return s.videos() }, func(string) error { return s.lives() }, func(string) error { return s.history() }, func(string) error { return s.finishImages() },
+			func(string) error { return s.videos() }, func(string) error { return s.posters() }, func(string) error { return s.lives() }, func(string) error { return s.history() }, func(string) error { return s.finishImages() },
 			func(string) error { return s.languages() },
 			func(string) error { return s.follows() },
 			func(string) error { return s.checkReferences() }, func(string) error { return s.fixSequences() }} {

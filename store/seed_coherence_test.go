@@ -77,6 +77,15 @@ var demoCoherence = map[string]string{
 			AND (views < 1000 OR ((likes + comments + shares) >= 0.02 * views AND clicks BETWEEN 0.01 * views AND 0.10 * views)))`,
 	"one to four images per product": `SELECT format('product %s %L has %s images', p.id, p.title, count(m.id))
 		FROM products p LEFT JOIN product_media m ON m.product_id = p.id GROUP BY p.id HAVING count(m.id) NOT BETWEEN 1 AND 4`,
+	"image alt texts name their product": `SELECT format('product %s %L has an image described %L', p.id, p.title, m.alt_text)
+		FROM products p JOIN product_media m ON m.product_id = p.id WHERE strpos(m.alt_text, p.title) <> 1`,
+	// A hash of the id whose low bits gave the count made every product of
+	// a shop (every Shops-th id) carry the same number of images.
+	"a shop's products vary in images": `SELECT format('shop %s: all %s products have %s images', shop_id, count(*), min(n))
+		FROM (SELECT p.id, p.shop_id, count(m.id) AS n FROM products p LEFT JOIN product_media m ON m.product_id = p.id GROUP BY p.id) x
+		GROUP BY shop_id HAVING count(*) >= 8 AND count(DISTINCT n) < 3`,
+	"every video has a poster": `SELECT format('video %s %L has no poster', c.id, c.caption)
+		FROM contents c LEFT JOIN video_posters vp ON vp.content_id = c.id WHERE c.kind = 'VIDEO' AND vp.content_id IS NULL`,
 	"product funnel": `SELECT format('product %s %L: %s impressions, %s clicks, %s orders', id, title, impressions, clicks, orders)
 		FROM product_funnel WHERE NOT (impressions >= clicks AND clicks >= orders
 			AND (impressions < 1000 OR clicks BETWEEN 0.01 * impressions AND 0.10 * impressions)
@@ -95,7 +104,9 @@ const demoGPMMin, demoGPMMax = "100", "10000"
 // TestDemoDataIsCoherent seeds DemoSeedOptions (with images) and checks
 // every rule of the demo data: one category per shop, captions and tags that
 // match the cards, counters and funnels with plausible rates, distinct names,
-// one to four images per product. Each failure names its offenders.
+// one to four images per product (described by their product's title, and
+// not the same number for every product of a shop), a poster for every
+// video. Each failure names its offenders.
 func TestDemoDataIsCoherent(t *testing.T) {
 	ctx := context.Background()
 	db := storetest.NewDB(t)

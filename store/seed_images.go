@@ -47,7 +47,10 @@ func drawProductImages(products []seedProductLook) []seedImage {
 	}
 	var jobs []job
 	for _, p := range products {
-		n := 1 + int(p.id*2654435761%4) // 1..4, spread evenly
+		// 1..4, spread evenly, from the hash's high bits: the low ones
+		// follow the id's, and a shop's products (every Shops-th id) all
+		// had the same count.
+		n := 1 + int(uint32(p.id*2654435761)>>30)
 		for k := 0; k < n; k++ {
 			jobs = append(jobs, job{p, k})
 		}

@@ -504,7 +504,7 @@ type ProductMediaInput struct {
 	URL *string `json:"url,omitempty"`
 	// An external video: its sources, 1 to 10.
 	VideoSources []*VideoSourceInput `json:"videoSources,omitempty"`
-	// A video's poster image (https URL).
+	// A video's poster image (an https URL, as for videoSources); only with videoSources.
 	PosterURL *string `json:"posterUrl,omitempty"`
 	// Text for screen readers, up to 512 characters.
 	AltText *string `json:"altText,omitempty"`
@@ -730,9 +730,11 @@ type VideoPayload struct {
 }
 
 type VideoSourceInput struct {
-	// https URL.
+	// An absolute https URL, at most 2048 characters (http only to localhost or a loopback address, and only outside production).
 	URL string `json:"url"`
-	// E.g. "video/mp4".
+	// One of video/mp4, video/webm, video/ogg, video/quicktime, application/vnd.apple.mpegurl,
+	// application/x-mpegurl, application/dash+xml, optionally with a codecs parameter
+	// (e.g. `video/mp4; codecs="avc1.42E01E"`); at most 255 characters. Stored lowercased.
 	MimeType string `json:"mimeType"`
 }
 
@@ -877,7 +879,7 @@ const (
 	UserErrorCodePriceChanged UserErrorCode = "PRICE_CHANGED"
 	// The file is larger than the upload limit.
 	UserErrorCodeTooLarge UserErrorCode = "TOO_LARGE"
-	// The file is not a PNG, JPEG, GIF or WebP image (its bytes decide, not its name or declared type).
+	// The file is not a PNG, JPEG, GIF or WebP image (its bytes decide, not its name or declared type), or a video source's mimeType is not an accepted video type.
 	UserErrorCodeUnsupportedType UserErrorCode = "UNSUPPORTED_TYPE"
 	// The file claims to be an image but does not decode (damaged, truncated, or too many pixels).
 	UserErrorCodeInvalidImage UserErrorCode = "INVALID_IMAGE"

@@ -8,7 +8,7 @@ const FEED = `query($after: String) { feed(first: 8, after: $after) {
   edges { node { __typename id author { handle } metrics { views likes comments }
     products(first: 3) { edges { node { id title featuredImage { url altText } priceRange { min { amount currencyCode } }
       variants(first: 10) { edges { node { id title price { amount currencyCode } availableForSale stock } } } } } }
-    ... on Video { caption }
+    ... on Video { caption poster { url width height altText } }
     ... on LiveSession { title status viewerCount pinnedProduct { title } } } }
   pageInfo { hasNextPage endCursor } } }`;
 
@@ -77,6 +77,7 @@ function renderItem(c) {
   const item = el("article", { class: "item", "data-id": c.id, "aria-label": live ? c.title : c.caption },
     el("div", {}, live ? el("span", { class: "badge" }, c.status) : null, " ", el("strong", {}, live ? c.title : c.caption)),
     el("div", { class: "muted" }, "@" + c.author.handle + ` · ${c.metrics.views} views · ${c.metrics.likes} likes · ${c.metrics.comments} comments`),
+    !live && c.poster ? el("img", { class: "poster", src: c.poster.url, alt: c.poster.altText || "", width: c.poster.width, height: c.poster.height, loading: "lazy" }) : null,
     live ? [pinned, viewers, comments, commentBox(c)] : null,
     el("div", { class: "cards" }, c.products.edges.map((e) => productCard(c, e.node))));
   if (live && c.status === "LIVE") {

@@ -1,6 +1,7 @@
 // The seller's studio: content ranked by GPM, charts, breakdowns and orders
 // to fulfil, all from the public API with the owner's token.
 import { gql, session, money, el } from "/web/gql.js";
+import { productsSection } from "/web/studio_products.js";
 
 const CONTENT = `metrics(window: LAST_30_DAYS) { views clickThroughRate conversionRate gmv { amount currencyCode } gpm { amount currencyCode } }`;
 const STUDIO = `{ viewer { handle shops(first: 1) { edges { node { id name
@@ -40,6 +41,7 @@ async function load() {
     await gql(`mutation($id: ID!) { fulfillOrder(input: {id: $id, carrier: "UPS", trackingNumber: $id}) { userErrors { message } } }`, { id: o.id });
     e.target.replaceWith("FULFILLED");
   } }, "Fulfil");
+  const products = await productsSection(shop.id);
   root.replaceChildren(
     el("h2", {}, shop.name),
     el("p", {}, `Last 30 days: ${m.views} views · ${m.orders} orders · GMV ${money(m.gmv)} · GPM ${money(m.gpm)}`),
@@ -62,6 +64,7 @@ async function load() {
       shop.orders.edges.map(({ node: o }) => el("tr", { "data-number": o.number }, el("td", {}, o.number),
         el("td", {}, o.lines.map((l) => `${l.quantity} × ${l.title}`).join(", ")), el("td", {}, money(o.total)), el("td", {}, o.status),
         el("td", {}, o.status === "PAID" ? fulfil(o) : "")))),
+    products,
   );
 }
 load().catch((err) => root.replaceChildren(el("p", { class: "errors" }, err.message)));
