@@ -33,7 +33,7 @@ func newServer(cfg config, db *store.DB, tokens *auth.Tokens, payments payment.P
 	// but streams; the anonymous response cache (a shared answer costs its
 	// caller one rate-limit token); and gqlgen (transports, the rate charge
 	// on the operation that runs, shape limits, resolvers, dataloaders).
-	gql := graph.NewHandler(&graph.Resolver{DB: db, Tokens: tokens, Payments: payments, Events: events,
+	gql := graph.NewHandler(&graph.Resolver{DB: db, Reads: cfg.Reads, Tokens: tokens, Payments: payments, Events: events,
 		TopCreatorFollowers: cfg.TopCreatorFollowers, FeedWeights: cfg.FeedWeights,
 		Production: cfg.Production, Live: hub, AllowedOrigins: cfg.AllowedOrigins, Observer: m,
 		RateLimiter: limits, Media: cfg.Media, MaxUploadBytes: cfg.MaxUploadBytes})
