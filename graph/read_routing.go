@@ -84,6 +84,9 @@ func (r *Resolver) routeReads(top int64, wait time.Duration) graphql.OperationMi
 			ctx = context.WithValue(ctx, loadersKey{}, &requestLoaders{pick: o.get, top: top, wait: wait})
 			return next(ctx)
 		case ast.Mutation:
+			if onlyBuffered(op) {
+				return next(ctx)
+			}
 			w := &writers{}
 			ctx = context.WithValue(ctx, writersKey{}, w)
 			respond := next(ctx)
@@ -96,6 +99,23 @@ func (r *Resolver) routeReads(top int64, wait time.Duration) graphql.OperationMi
 		}
 		return next(ctx)
 	}
+}
+
+// bufferedMutations write nothing before they answer (recordEvents buffers
+// engagement events for the next flush, which everyone sees as it lands):
+// they move no fence, so a signed-in viewer sending views as they scroll
+// keeps reading from the replica.
+var bufferedMutations = map[string]bool{"recordEvents": true}
+
+// onlyBuffered reports whether every root field of op is a buffered mutation.
+func onlyBuffered(op *ast.OperationDefinition) bool {
+	for _, sel := range op.SelectionSet {
+		f, ok := sel.(*ast.Field)
+		if !ok || !bufferedMutations[f.Name] {
+			return false
+		}
+	}
+	return len(op.SelectionSet) > 0
 }
 
 // fence records the mutation's caller's and writers' read fences. A failure

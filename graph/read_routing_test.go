@@ -132,6 +132,8 @@ func TestAnonymousReadsComeFromTheReplica(t *testing.T) {
 	a := newReplicatedAPI(t, time.Hour)
 	f := a.fixture("rr")
 	reader, _ := a.user("reader", false)
+	video := a.publishVideo(f.sellerToken, f.productID)
+	until(t, "the replica is in use", func() bool { ok, _ := a.reads.Status(); return ok })
 	until(t, "the replica has the product", func() bool { return a.title("", f.productID) == "rr-serum" })
 
 	a.pauseReplay()
@@ -145,6 +147,15 @@ func TestAnonymousReadsComeFromTheReplica(t *testing.T) {
 	}
 	if got := a.title(reader, f.productID); got != "rr-serum" {
 		t.Errorf("a signed-in caller who wrote nothing read %q, want the replica's %q", got, "rr-serum")
+	}
+	// Engagement events are buffered, not written: they fence nobody.
+	var rec struct{ RecordEvents struct{ Accepted int } }
+	a.ok(reader, recordEventsMutation, map[string]any{"events": []map[string]any{{"type": "VIEW", "contentId": video, "watchMs": 3000}}}, &rec)
+	if rec.RecordEvents.Accepted != 1 {
+		t.Fatalf("recordEvents accepted %d events", rec.RecordEvents.Accepted)
+	}
+	if got := a.title(reader, f.productID); got != "rr-serum" {
+		t.Errorf("a signed-in caller who only sent engagement events read %q, want the replica's %q", got, "rr-serum")
 	}
 	if got := a.title(f.sellerToken, f.productID); got != "Renamed serum" {
 		t.Errorf("the seller read %q after renaming, want their own write %q", got, "Renamed serum")
