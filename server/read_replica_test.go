@@ -2,6 +2,8 @@ package main
 
 import (
 	"database/sql"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -22,7 +24,8 @@ func TestReadYourWritesAcrossProcesses(t *testing.T) {
 	bin, _ := buildServer(t)
 	env := []string{"DATABASE_READ_URL=" + pair.ReplicaDSN, "DATABASE_READ_MAX_LAG=1h", "JWT_SECRET=" + strings.Repeat("r", 32)}
 	a := startServerEnv(t, bin, pair.PrimaryDSN, env)
-	b := startServerEnv(t, bin, pair.PrimaryDSN, env)
+	debug := freeAddr(t)
+	b := startServerEnv(t, bin, pair.PrimaryDSN, append(env, "DEBUG_ADDR="+debug))
 
 	// Both processes measured the replica caught up before replay pauses
 	// (one that starts against a paused replica behind the primary never
@@ -33,6 +36,15 @@ func TestReadYourWritesAcrossProcesses(t *testing.T) {
 				t.Fatalf("a process never took the replica into use:\n%s", p.stderr.String())
 			}
 		}
+	}
+	resp, err := http.Get("http://" + debug + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), "\nshowcase_read_replica_in_use 1\n") || !strings.Contains(string(body), "\nshowcase_read_replica_lag_seconds ") {
+		t.Errorf("/metrics lacks the read replica's state:\n%s", body)
 	}
 	replica, err := sql.Open("postgres", pair.ReplicaDSN)
 	if err != nil {

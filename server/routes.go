@@ -20,6 +20,7 @@ import (
 func newServer(cfg config, db *store.DB, tokens *auth.Tokens, payments payment.Provider, events *store.EventBuffer, hub *live.Hub) (http.Handler, http.Handler) {
 	mux := http.NewServeMux()
 	m := newMetrics(db, events, hub)
+	m.registerReads(cfg.Reads)
 	limits := newRateLimits(cfg.RateLimitRPS, cfg.RateLimitBurst, cfg.AuthRateLimitBurst, cfg.AuthRateLimitPeriod)
 	debugMux := http.NewServeMux()
 	debugMux.Handle("GET /metrics", m.handler())
