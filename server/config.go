@@ -258,6 +258,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if cfg.Production && cfg.JWTSecret == "" && strings.TrimSpace(getenv("JWT_ED25519_KEYS")) == "" {
 		return cfg, fmt.Errorf("APP_ENV=production needs an explicit signing key: set JWT_SECRET (at least 32 bytes) or JWT_ED25519_KEYS; a generated secret is for development only")
 	}
+	if cfg.DatabaseReadURL != "" && cfg.DatabaseURL == "" {
+		return cfg, fmt.Errorf("DATABASE_READ_URL needs DATABASE_URL: the replica's primary (the embedded cluster has no replica)")
+	}
 	cfg.MediaDir = envOr(getenv, "MEDIA_DIR", filepath.Join(cfg.DataDir, "media"))
 	return cfg, nil
 }

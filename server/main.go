@@ -110,10 +110,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}()
 	go db.RunScoreRefresh(flushCtx, cfg.ScoreRefresh)
 	if cfg.DatabaseReadURL != "" {
-		if cfg.DatabaseURL == "" {
-			stopFlushing()
-			return fmt.Errorf("DATABASE_READ_URL needs DATABASE_URL (the replica's primary)")
-		}
 		cfg.Reads, err = store.OpenReadReplica(ctx, db, dsn, cfg.DatabaseReadURL,
 			store.ReplicaOptions{MaxLag: cfg.ReadMaxLag, Pool: store.PoolOptions{MaxOpenConns: cfg.DBMaxConns}})
 		if err != nil {
