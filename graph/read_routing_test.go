@@ -4,8 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"net/http/httptest"
 	"testing"
 	"time"
+
+	coderws "github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
 
 	"showcase/auth"
 	"showcase/graph"
@@ -276,4 +280,74 @@ func TestReadsFallBackToThePrimary(t *testing.T) {
 			return a.readPoolQueriedSince(since)
 		})
 	})
+}
+
+// wsOp runs one query or mutation over a graphql-transport-ws connection
+// and returns its data.
+func wsOp(t *testing.T, c *wsClient, id, query string, vars map[string]any) map[string]any {
+	t.Helper()
+	if err := wsjson.Write(c.ctx, c.conn, wsMessage{ID: id, Type: "subscribe", Payload: map[string]any{"query": query, "variables": vars}}); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		var m wsMessage
+		if err := wsjson.Read(c.ctx, c.conn, &m); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case m.Type == "ping":
+			_ = wsjson.Write(c.ctx, c.conn, wsMessage{Type: "pong"})
+		case m.Type == "next" && m.ID == id:
+			if errs, ok := m.Payload["errors"]; ok {
+				t.Fatalf("%s: %v", id, errs)
+			}
+			data, _ := m.Payload["data"].(map[string]any)
+			return data
+		case m.Type == "error":
+			t.Fatalf("%s: %+v", id, m.Payload)
+		}
+	}
+}
+
+// TestReadRoutingOverWebsockets routes websocket operations as HTTP ones:
+// a seller's rename sent over a websocket fences their reads (over the
+// same socket and over HTTP), while an anonymous socket reads the replica.
+func TestReadRoutingOverWebsockets(t *testing.T) {
+	a := newReplicatedAPI(t, time.Hour)
+	f := a.fixture("ws")
+	until(t, "the replica is in use", func() bool { ok, _ := a.reads.Status(); return ok })
+	until(t, "the replica has the product", func() bool { return a.title("", f.productID) == "ws-serum" })
+	srv := httptest.NewServer(a.handler)
+	t.Cleanup(func() { srv.CloseClientConnections(); srv.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	seller, err := dialLive(ctx, srv, f.sellerToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seller.conn.Close(coderws.StatusNormalClosure, "")
+	anon, err := dialLive(ctx, srv, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer anon.conn.Close(coderws.StatusNormalClosure, "")
+	const titleQuery = `query($id: ID!) { product(id: $id) { title } }`
+	title := func(c *wsClient, id string) any {
+		p, _ := wsOp(t, c, id, titleQuery, map[string]any{"id": f.productID})["product"].(map[string]any)
+		return p["title"]
+	}
+
+	a.pauseReplay()
+	wsOp(t, seller, "rename", `mutation($id: ID!) { updateProduct(input: {id: $id, title: "Socket serum"}) { product { title } } }`,
+		map[string]any{"id": f.productID})
+	if got := title(seller, "seller-read"); got != "Socket serum" {
+		t.Errorf("the seller read %v over the websocket after renaming over it", got)
+	}
+	if got := a.title(f.sellerToken, f.productID); got != "Socket serum" {
+		t.Errorf("the seller read %q over HTTP after renaming over a websocket", got)
+	}
+	if got := title(anon, "anon-read"); got != "ws-serum" {
+		t.Errorf("an anonymous websocket read %v during paused replay, want the replica's ws-serum", got)
+	}
+	a.resumeReplay()
 }
