@@ -58,6 +58,10 @@ type ReadReplica struct {
 	primary *DB
 	reads   *DB     // the read pool: replica connections while usable, else primary ones
 	probe   *sql.DB // one connection straight to the replica, for measuring it
+	// primaryProbe is one connection to the primary for the measure, apart
+	// from its pool (and from showcase_sql_statements_total, which counts
+	// what requests and the jobs they cause cost).
+	primaryProbe *sql.DB
 	maxLag  time.Duration
 	every   time.Duration
 
@@ -124,6 +128,14 @@ func OpenReadReplica(ctx context.Context, db *DB, primaryDSN, replicaDSN string,
 	}
 	r.probe = sql.OpenDB(probeConnector)
 	r.probe.SetMaxOpenConns(1)
+	primaryConnector, err := pq.NewConnector(withSessionDefaults(primaryDSN, time.Second))
+	if err != nil {
+		r.probe.Close()
+		r.reads.Close()
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	r.primaryProbe = sql.OpenDB(primaryConnector)
+	r.primaryProbe.SetMaxOpenConns(1)
 	_ = r.Poll(ctx)
 	return r, nil
 }
@@ -135,6 +147,7 @@ func (r *ReadReplica) Close() {
 	}
 	r.reads.Close()
 	r.probe.Close()
+	r.primaryProbe.Close()
 }
 
 // Run measures the replica every PollInterval (and at once after a read
@@ -169,7 +182,7 @@ func (r *ReadReplica) poll(ctx context.Context) error {
 	defer cancel()
 	at := time.Now()
 	var p string
-	if err := r.primary.QueryRowContext(ctx, `SELECT pg_current_wal_insert_lsn()::text`).Scan(&p); err != nil {
+	if err := r.primaryProbe.QueryRowContext(ctx, `SELECT pg_current_wal_insert_lsn()::text`).Scan(&p); err != nil {
 		return fmt.Errorf("primary position: %w", err)
 	}
 	primaryLSN, err := walEnd(p)
