@@ -168,6 +168,21 @@ func TestAnonymousReadsComeFromTheReplica(t *testing.T) {
 		t.Errorf("the seller's products list = %q, want their own write %q", got, "Renamed serum")
 	}
 
+	// What routing costs a request: nothing anonymous; a signed-in query one
+	// read-fence lookup besides the token's own (its user, on the primary).
+	a.title("", f.productID)
+	anonymous := a.statements.Load()
+	a.title(reader, f.productID)
+	if signedIn := a.statements.Load(); signedIn != anonymous+2 {
+		t.Errorf("product(id) cost %d statements anonymous and %d signed in, want %d: the token's user and the read fence",
+			anonymous, signedIn, anonymous+2)
+	}
+	var feed struct{ Feed struct{ Edges []struct{ Node struct{ ID string } } } }
+	a.ok("", `{ feed(first: 20) { edges { node { id } } } }`, nil, &feed)
+	if n := a.statements.Load(); n > 6 {
+		t.Errorf("the anonymous feed cost %d statements with a replica", n)
+	}
+
 	a.resumeReplay()
 	until(t, "anonymous readers see the rename", func() bool { return a.title("", f.productID) == "Renamed serum" })
 	// The fence is passed: the seller's reads go to the replica again.
