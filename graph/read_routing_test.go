@@ -177,7 +177,11 @@ func TestAnonymousReadsComeFromTheReplica(t *testing.T) {
 		t.Errorf("product(id) cost %d statements anonymous and %d signed in, want %d: the token's user and the read fence",
 			anonymous, signedIn, anonymous+2)
 	}
-	var feed struct{ Feed struct{ Edges []struct{ Node struct{ ID string } } } }
+	var feed struct {
+		Feed struct {
+			Edges []struct{ Node struct{ ID string } }
+		}
+	}
 	a.ok("", `{ feed(first: 20) { edges { node { id } } } }`, nil, &feed)
 	if n := a.statements.Load(); n > 6 {
 		t.Errorf("the anonymous feed cost %d statements with a replica", n)

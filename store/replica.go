@@ -62,8 +62,8 @@ type ReadReplica struct {
 	// from its pool (and from showcase_sql_statements_total, which counts
 	// what requests and the jobs they cause cost).
 	primaryProbe *sql.DB
-	maxLag  time.Duration
-	every   time.Duration
+	maxLag       time.Duration
+	every        time.Duration
 
 	usable atomic.Bool
 	// epoch counts the times the replica was taken into use: a connection
