@@ -64,6 +64,9 @@ type ReadReplica struct {
 	primaryProbe *sql.DB
 	maxLag       time.Duration
 	every        time.Duration
+	// walPage and walSegment are the primary's WAL block and segment sizes
+	// (read at open; the defaults when that fails), for walEnd.
+	walPage, walSegment uint64
 
 	usable atomic.Bool
 	// epoch counts the times the replica was taken into use: a connection
@@ -112,7 +115,8 @@ func OpenReadReplica(ctx context.Context, db *DB, primaryDSN, replicaDSN string,
 	if _, err := pq.NewConnector(replicaDSN); err != nil {
 		return nil, fmt.Errorf("DATABASE_READ_URL: %w", err)
 	}
-	r := &ReadReplica{primary: db, maxLag: opts.MaxLag, every: opts.PollInterval, kick: make(chan struct{}, 1)}
+	r := &ReadReplica{primary: db, maxLag: opts.MaxLag, every: opts.PollInterval, kick: make(chan struct{}, 1),
+		walPage: walPageSize, walSegment: walSegmentSize}
 	r.lag.Store(-1)
 	conn := readConnector{rr: r,
 		replica: withSessionDefaults(withReadPoolName(replicaDSN), opts.Pool.StatementTimeout),
@@ -136,6 +140,11 @@ func OpenReadReplica(ctx context.Context, db *DB, primaryDSN, replicaDSN string,
 	}
 	r.primaryProbe = sql.OpenDB(primaryConnector)
 	r.primaryProbe.SetMaxOpenConns(1)
+	var page, segment uint64
+	if err := r.primaryProbe.QueryRowContext(ctx, `SELECT current_setting('wal_block_size')::bigint,
+		pg_size_bytes(current_setting('wal_segment_size'))`).Scan(&page, &segment); err == nil && page > 0 && segment > 0 {
+		r.walPage, r.walSegment = page, segment
+	}
 	_ = r.Poll(ctx)
 	return r, nil
 }
@@ -185,7 +194,7 @@ func (r *ReadReplica) poll(ctx context.Context) error {
 	if err := r.primaryProbe.QueryRowContext(ctx, `SELECT pg_current_wal_insert_lsn()::text`).Scan(&p); err != nil {
 		return fmt.Errorf("primary position: %w", err)
 	}
-	primaryLSN, err := walEnd(p)
+	primaryLSN, err := r.walEnd(p)
 	if err != nil {
 		return err
 	}
@@ -296,7 +305,7 @@ func (r *ReadReplica) Reader(ctx context.Context, userID int64) *DB {
 	if err != nil {
 		return r.primary
 	}
-	lsn, err := walEnd(fence)
+	lsn, err := r.walEnd(fence)
 	if err != nil || lsn > r.replay.Load() {
 		return r.primary
 	}
@@ -336,7 +345,8 @@ func parseLSN(s string) (uint64, error) {
 	return h<<32 | l, nil
 }
 
-// WAL page and segment layout of a default build: pg_current_wal_insert_lsn()
+// WAL page and segment sizes of a default build, and the page headers' sizes
+// on 64-bit platforms: pg_current_wal_insert_lsn()
 // names the next record's start, which past a page boundary skips the
 // page's header, while a replica's replay position is the last record's
 // end, before that header. walEnd maps the first to the second, so an idle
@@ -350,15 +360,15 @@ const (
 
 // walEnd parses an insert position and returns the end of the record
 // before it.
-func walEnd(s string) (uint64, error) {
+func (r *ReadReplica) walEnd(s string) (uint64, error) {
 	lsn, err := parseLSN(s)
 	if err != nil {
 		return 0, err
 	}
 	switch {
-	case lsn%walSegmentSize == walLongPageHead:
+	case lsn%r.walSegment == walLongPageHead:
 		lsn -= walLongPageHead
-	case lsn%walPageSize == walShortPageHead:
+	case lsn%r.walPage == walShortPageHead:
 		lsn -= walShortPageHead
 	}
 	return lsn, nil
