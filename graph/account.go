@@ -75,6 +75,7 @@ func (r *Resolver) session(ctx context.Context, u *store.User) (*model.AuthPaylo
 	if err != nil {
 		return nil, err
 	}
+	noteWriter(ctx, u.ID) // a new account's first reads must find it
 	return r.accessPayload(u, refresh, sessionID)
 }
 

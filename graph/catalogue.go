@@ -385,7 +385,7 @@ func (r *Resolver) collectionSetProducts(ctx context.Context, id string, product
 // collectionByHandle finds a collection; null when there is none (or, with
 // shopID, when it is another shop's).
 func (r *Resolver) collectionByHandle(ctx context.Context, handle string, shopID *int64) (*store.Collection, error) {
-	c, err := r.DB.CollectionByHandle(ctx, strings.TrimSpace(handle))
+	c, err := r.reader(ctx).CollectionByHandle(ctx, strings.TrimSpace(handle))
 	if store.ErrorCode(err) == store.ENotFound {
 		return nil, nil
 	}
@@ -458,11 +458,16 @@ func (r *Resolver) products(ctx context.Context, first *int, after *string, sort
 	if len(q.Search) > 200 {
 		return nil, store.FieldErrorf(store.EInvalid, "filter.search", "search must be at most 200 characters")
 	}
-	page, err := r.DB.ListProductsSorted(ctx, q, args)
+	db := r.reader(ctx)
+	if q.WritesWalk() {
+		db = r.DB // a ranked search's walk is written and read on the primary
+	}
+	page, err := db.ListProductsSorted(ctx, q, args)
 	if err != nil {
 		return nil, err
 	}
-	return productConnection(page, func(ctx context.Context) (int, error) { return r.DB.CountProducts(ctx, q) }), nil
+	reads := r.reader(ctx)
+	return productConnection(page, func(ctx context.Context) (int, error) { return reads.CountProducts(ctx, q) }), nil
 }
 
 // productFilter reads a ProductFilter into q; drafts are listed only when

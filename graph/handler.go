@@ -66,6 +66,9 @@ func NewHandler(r *Resolver) http.Handler {
 	if wait <= 0 {
 		wait = DefaultBatchWait
 	}
+	if r.Reads != nil {
+		srv.AroundOperations(r.routeReads(top, wait))
+	}
 	// withRateLimitStatus turns rateCharge's refusal into 429 + Retry-After;
 	// it sits directly around gqlgen, inside the response cache.
 	return WithLoaders(r.DB, top, wait, withRateLimitStatus(srv))

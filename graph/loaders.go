@@ -141,6 +141,8 @@ type requestLoaders struct {
 	db      *store.DB
 	top     int64
 	wait    time.Duration
+	// pick, when set, chooses db on first use (read routing).
+	pick func() *store.DB
 }
 
 // WithLoaders gives every request its own loaders, so cached rows never leak
@@ -155,6 +157,11 @@ func WithLoaders(db *store.DB, topCreatorFollowers int64, batchWait time.Duratio
 // loadersFrom returns the request's loaders.
 func loadersFrom(ctx context.Context) *Loaders {
 	l := ctx.Value(loadersKey{}).(*requestLoaders)
-	l.once.Do(func() { l.loaders = NewLoaders(l.db, l.top, l.wait) })
+	l.once.Do(func() {
+		if l.pick != nil {
+			l.db = l.pick()
+		}
+		l.loaders = NewLoaders(l.db, l.top, l.wait)
+	})
 	return l.loaders
 }

@@ -17,7 +17,10 @@ import (
 
 // Resolver holds the dependencies every resolver uses.
 type Resolver struct {
-	DB     *store.DB
+	DB *store.DB
+	// Reads, when set, sends queries' reads to a streaming replica (see
+	// routeReads); nil keeps every read on DB.
+	Reads  *store.ReadReplica
 	Tokens *auth.Tokens
 	// Payments takes and refunds checkout payments.
 	Payments payment.Provider

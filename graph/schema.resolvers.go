@@ -789,7 +789,7 @@ func (r *queryResolver) Viewer(ctx context.Context) (*store.User, error) {
 
 // Shop is the resolver for the shop field.
 func (r *queryResolver) Shop(ctx context.Context, handle string) (*store.Shop, error) {
-	s, err := r.DB.ShopByHandle(ctx, handle)
+	s, err := r.reader(ctx).ShopByHandle(ctx, handle)
 	if store.ErrorCode(err) == store.ENotFound {
 		return nil, nil
 	}
@@ -802,7 +802,7 @@ func (r *queryResolver) Shops(ctx context.Context, first *int, after *string) (*
 	if err != nil {
 		return nil, err
 	}
-	page, total, err := r.DB.ListShops(ctx, args)
+	page, total, err := r.reader(ctx).ListShops(ctx, args)
 	if err != nil {
 		return nil, err
 	}
@@ -1057,7 +1057,7 @@ func (r *userResolver) Shops(ctx context.Context, obj *store.User, first *int, a
 	if err != nil {
 		return nil, err
 	}
-	page, total, err := r.DB.ListShopsByOwner(ctx, obj.ID, args)
+	page, total, err := r.reader(ctx).ListShopsByOwner(ctx, obj.ID, args)
 	if err != nil {
 		return nil, err
 	}

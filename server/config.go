@@ -28,6 +28,13 @@ type config struct {
 	Ed25519Keys string
 	TokenTTL    time.Duration
 	DBMaxConns  int
+	// DatabaseReadURL, when set, is a streaming replica of DatabaseURL that
+	// serves reads which tolerate lag (DATABASE_READ_URL), up to
+	// ReadMaxLag behind (DATABASE_READ_MAX_LAG).
+	DatabaseReadURL string
+	ReadMaxLag      time.Duration
+	// Reads is the opened replica (set at start from DatabaseReadURL).
+	Reads *store.ReadReplica
 	// FlushInterval is how often buffered engagement events are written.
 	FlushInterval time.Duration
 	// TopCreatorFollowers is where the TOP_CREATORS sales channel begins.
@@ -97,6 +104,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	cfg := config{
 		Addr:                envOr(getenv, "ADDR", "127.0.0.1:8080"),
 		DatabaseURL:         getenv("DATABASE_URL"),
+		DatabaseReadURL:     getenv("DATABASE_READ_URL"),
+		ReadMaxLag:          store.DefaultReadMaxLag,
 		DataDir:             envOr(getenv, "DATA_DIR", ".data"),
 		JWTSecret:           getenv("JWT_SECRET"),
 		Ed25519Keys:         strings.TrimSpace(getenv("JWT_ED25519_KEYS")),
@@ -145,6 +154,13 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 			return cfg, fmt.Errorf("DB_MAX_CONNS must be a positive integer")
 		}
 		cfg.DBMaxConns = n
+	}
+	if v := getenv("DATABASE_READ_MAX_LAG"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= store.DefaultReplicaPollInterval {
+			return cfg, fmt.Errorf("DATABASE_READ_MAX_LAG must be a duration above %s", store.DefaultReplicaPollInterval)
+		}
+		cfg.ReadMaxLag = d
 	}
 	if v := getenv("EVENTS_FLUSH_INTERVAL"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -256,6 +272,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address (env ADDR)")
 	fs.StringVar(&cfg.DatabaseURL, "database-url", cfg.DatabaseURL, "PostgreSQL URL; empty runs an embedded cluster under -data-dir (env DATABASE_URL)")
+	fs.StringVar(&cfg.DatabaseReadURL, "database-read-url", cfg.DatabaseReadURL, "PostgreSQL URL of a streaming replica of -database-url for reads that tolerate lag (env DATABASE_READ_URL)")
 	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "folder for the embedded cluster and the generated dev JWT secret (env DATA_DIR)")
 	fs.BoolVar(&cfg.Seed, "seed", false, "load demo data into an empty database even when -database-url is set")
 	fs.DurationVar(&cfg.TokenTTL, "token-ttl", cfg.TokenTTL, "lifetime of issued access tokens (env TOKEN_TTL)")
@@ -271,6 +288,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	if cfg.Production && cfg.JWTSecret == "" && strings.TrimSpace(getenv("JWT_ED25519_KEYS")) == "" {
 		return cfg, fmt.Errorf("APP_ENV=production needs an explicit signing key: set JWT_SECRET (at least 32 bytes) or JWT_ED25519_KEYS; a generated secret is for development only")
+	}
+	if cfg.DatabaseReadURL != "" && cfg.DatabaseURL == "" {
+		return cfg, fmt.Errorf("DATABASE_READ_URL needs DATABASE_URL: the replica's primary (the embedded cluster has no replica)")
 	}
 	cfg.MediaDir = envOr(getenv, "MEDIA_DIR", filepath.Join(cfg.DataDir, "media"))
 	return cfg, nil

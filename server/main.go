@@ -114,6 +114,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		events.Run(flushCtx, cfg.FlushInterval)
 	}()
 	go db.RunScoreRefresh(flushCtx, cfg.ScoreRefresh)
+	if cfg.DatabaseReadURL != "" {
+		cfg.Reads, err = store.OpenReadReplica(ctx, db, dsn, cfg.DatabaseReadURL,
+			store.ReplicaOptions{MaxLag: cfg.ReadMaxLag, Pool: store.PoolOptions{MaxOpenConns: cfg.DBMaxConns}})
+		if err != nil {
+			stopFlushing()
+			return err
+		}
+		defer cfg.Reads.Close()
+		go cfg.Reads.Run(flushCtx)
+	}
 	db.PaymentSettings = cfg.Payments.Settings
 	payments, err := newPaymentProvider(cfg.Payments, db)
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 func newServer(cfg config, db *store.DB, tokens *auth.Tokens, payments payment.Provider, events *store.EventBuffer, hub *live.Hub) (http.Handler, http.Handler) {
 	mux := http.NewServeMux()
 	m := newMetrics(db, events, hub)
+	m.registerReads(cfg.Reads)
 	limits := newRateLimits(cfg.RateLimitRPS, cfg.RateLimitBurst, cfg.AuthRateLimitBurst, cfg.AuthRateLimitPeriod)
 	debugMux := http.NewServeMux()
 	debugMux.Handle("GET /metrics", m.handler())
@@ -33,7 +34,7 @@ func newServer(cfg config, db *store.DB, tokens *auth.Tokens, payments payment.P
 	// but streams; the anonymous response cache (a shared answer costs its
 	// caller one rate-limit token); and gqlgen (transports, the rate charge
 	// on the operation that runs, shape limits, resolvers, dataloaders).
-	gql := graph.NewHandler(&graph.Resolver{DB: db, Tokens: tokens, Payments: payments, Events: events,
+	gql := graph.NewHandler(&graph.Resolver{DB: db, Reads: cfg.Reads, Tokens: tokens, Payments: payments, Events: events,
 		TopCreatorFollowers: cfg.TopCreatorFollowers, FeedWeights: cfg.FeedWeights,
 		Production: cfg.Production, Live: hub, AllowedOrigins: cfg.AllowedOrigins, Observer: m,
 		RateLimiter: limits, Media: cfg.Media, MaxUploadBytes: cfg.MaxUploadBytes})

@@ -56,6 +56,11 @@ func (c countingConnector) Driver() driver.Driver { return &pq.Driver{} }
 // carry a context (every store call does).
 type countingConn struct {
 	driver.Conn
+	// route is set on the connections of a ReadReplica's read pool, and
+	// onReplica on those opened on the replica.
+	route     *ReadReplica
+	onReplica bool
+	epoch     int64
 }
 
 func (c *countingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
@@ -81,6 +86,9 @@ func (c *countingConn) Ping(ctx context.Context) error {
 }
 
 func (c *countingConn) ResetSession(ctx context.Context) error {
+	if c.misrouted() {
+		return driver.ErrBadConn
+	}
 	if r, ok := c.Conn.(driver.SessionResetter); ok {
 		return r.ResetSession(ctx)
 	}
@@ -88,6 +96,9 @@ func (c *countingConn) ResetSession(ctx context.Context) error {
 }
 
 func (c *countingConn) IsValid() bool {
+	if c.misrouted() {
+		return false
+	}
 	if v, ok := c.Conn.(driver.Validator); ok {
 		return v.IsValid()
 	}

@@ -83,6 +83,11 @@ func (c *stmtCachingConn) forget(query string, err error) {
 
 func (c *stmtCachingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	countStatement(ctx)
+	rows, err := c.query(ctx, query, args)
+	return rows, c.rerouted(err)
+}
+
+func (c *stmtCachingConn) query(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	st, err := c.stmt(ctx, query, args)
 	if err != nil {
 		return nil, err
@@ -99,6 +104,11 @@ func (c *stmtCachingConn) QueryContext(ctx context.Context, query string, args [
 
 func (c *stmtCachingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	countStatement(ctx)
+	res, err := c.exec(ctx, query, args)
+	return res, c.rerouted(err)
+}
+
+func (c *stmtCachingConn) exec(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	st, err := c.stmt(ctx, query, args)
 	if err != nil {
 		return nil, err

@@ -29,6 +29,9 @@ type options struct {
 	Keep                                 bool
 	// Scenarios selects groups of scenarios; empty runs them all.
 	Scenarios map[string]bool
+	// Replica starts a streaming replica beside the primary and gives it to
+	// the server as DATABASE_READ_URL.
+	Replica bool
 }
 
 // scenarioGroups are what -scenarios selects from.
@@ -46,6 +49,7 @@ func main() {
 	flag.DurationVar(&o.Duration, "duration", 10*time.Second, "how long each load run lasts")
 	flag.IntVar(&o.Concurrency, "concurrency", 16, "closed-loop clients")
 	flag.StringVar(&o.Out, "out", "bench-results", "report folder")
+	flag.BoolVar(&o.Replica, "replica", false, "start a streaming replica beside the primary (pg_basebackup -R) and serve reads from it (DATABASE_READ_URL)")
 	only := flag.String("scenarios", "", "comma-separated groups to run ("+strings.Join(scenarioGroups, ",")+"); empty runs all")
 	flag.Parse()
 	if *only != "" {
@@ -79,6 +83,9 @@ func run(ctx context.Context, o options) error {
 		Started: time.Now().UTC(), Cores: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), Commit: commit(),
 		Note:    "load generator, server and PostgreSQL share this machine",
 		Dataset: fmt.Sprintf("%d users, %d products, %d videos, %d days of engagement", o.Users, o.Products, o.Videos, o.HistoryDays),
+	}
+	if o.Replica {
+		r.Note += "; with a streaming replica on the same machine serving reads (DATABASE_READ_URL)"
 	}
 	_ = env.db.GetContext(ctx, &r.Postgres, `SELECT 'PostgreSQL ' || current_setting('server_version')`)
 	if err := runAll(ctx, env, o, r); err != nil {

@@ -22,6 +22,7 @@ import (
 type environment struct {
 	dir       string
 	cluster   *pgcluster.Cluster
+	standby   *pgcluster.Cluster // with -replica
 	dsn       string
 	db        *store.DB
 	server    *exec.Cmd
@@ -75,8 +76,19 @@ func setUp(ctx context.Context, o options) (*environment, error) {
 	if err := env.db.RefreshContentScores(ctx); err != nil {
 		return fail(err)
 	}
+	if o.Replica {
+		fmt.Println("starting a streaming replica (pg_basebackup -R)")
+		if env.standby, err = pgcluster.StartStandby(ctx, env.cluster, pgcluster.Options{Dir: filepath.Join(dir, "replica")}); err != nil {
+			return fail(err)
+		}
+	}
 	if err := env.startServer(ctx); err != nil {
 		return fail(err)
+	}
+	if env.standby != nil {
+		if err := env.awaitReplicaInUse(); err != nil {
+			return fail(err)
+		}
 	}
 	if err := env.startHello(); err != nil {
 		return fail(err)
@@ -122,6 +134,9 @@ func (e *environment) startServer(ctx context.Context) error {
 	e.server = exec.Command(bin, "-addr", addr)
 	e.server.Env = append(os.Environ(), "DATABASE_URL="+e.dsn, "DEBUG_ADDR="+debug, "RATE_LIMIT_RPS=1000000000", "RATE_LIMIT_BURST=1000000000",
 		"DB_MAX_CONNS=32", "DATA_DIR="+filepath.Join(e.dir, "data"))
+	if e.standby != nil {
+		e.server.Env = append(e.server.Env, "DATABASE_READ_URL="+e.standby.DSN("showcase"))
+	}
 	logFile, err := os.Create(filepath.Join(e.dir, "server.log"))
 	if err != nil {
 		return err
@@ -196,6 +211,9 @@ func (e *environment) tearDown() {
 	if e.db != nil {
 		e.db.Close()
 	}
+	if e.standby != nil {
+		_ = e.standby.Stop()
+	}
 	if e.cluster != nil {
 		_ = e.cluster.Stop()
 	}
@@ -238,4 +256,21 @@ func (e *environment) profile(d time.Duration, path string) func() {
 		_, _ = io.Copy(f, res.Body)
 	}()
 	return func() { <-done }
+}
+
+// awaitReplicaInUse waits until the server serves reads from the replica
+// (its /metrics says so).
+func (e *environment) awaitReplicaInUse() error {
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		res, err := http.Get(e.debug + "/metrics")
+		if err != nil {
+			continue
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if bytes.Contains(body, []byte("\nshowcase_read_replica_in_use 1\n")) {
+			return nil
+		}
+	}
+	return fmt.Errorf("the server never took the replica into use (see %s)", filepath.Join(e.dir, "server.log"))
 }

@@ -33,6 +33,8 @@ type Cluster struct {
 	as     runAs
 	mu     sync.Mutex
 	closed bool
+	// ephemeral is the Options.Ephemeral it was started with (for Restart).
+	ephemeral bool
 }
 
 // Start initialises the cluster if needed and starts it on 127.0.0.1.
@@ -70,6 +72,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		}
 		c.port = port
 		if lastErr = c.start(opts.Ephemeral); lastErr == nil {
+			c.ephemeral = opts.Ephemeral
 			return c, c.waitReady(ctx)
 		}
 		if opts.Port != 0 {
