@@ -79,6 +79,11 @@ func (r *Resolver) routeReads(top int64, wait time.Duration) graphql.OperationMi
 		}
 		switch op.Operation {
 		case ast.Query:
+			if readsGuestWrites(ctx, op) {
+				// A guest has no user to fence: what they wrote (their cart,
+				// their orders) is read on the primary.
+				return next(ctx)
+			}
 			o := &opReads{ctx: ctx, reads: r.Reads}
 			ctx = context.WithValue(ctx, opReadsKey{}, o)
 			ctx = context.WithValue(ctx, loadersKey{}, &requestLoaders{pick: o.get, top: top, wait: wait})
@@ -141,4 +146,45 @@ func (r *Resolver) fence(ctx context.Context, w *writers) {
 			slog.ErrorContext(ctx, "read fence not recorded", "user", id, "err", err)
 		}
 	}
+}
+
+// guestRoots read what a guest wrote, found by the secret the guest holds
+// (a cart's key, an order token): a guest has no user to fence, so these are
+// read on the primary.
+var guestRoots = map[string]bool{"cart": true, "ordersByToken": true}
+
+// readsGuestWrites reports whether a query reads a guest's own writes: a
+// guestRoots field, or node/nodes with a guest cart's or line's keyed ID.
+func readsGuestWrites(ctx context.Context, op *ast.OperationDefinition) bool {
+	vars := graphql.GetOperationContext(ctx).Variables
+	for _, sel := range op.SelectionSet {
+		f, ok := sel.(*ast.Field)
+		if !ok {
+			continue
+		}
+		if guestRoots[f.Name] {
+			return true
+		}
+		if f.Name != "node" && f.Name != "nodes" {
+			continue
+		}
+		for _, a := range f.Arguments {
+			v, err := a.Value.Value(vars)
+			if err != nil {
+				continue
+			}
+			ids, _ := v.([]any)
+			if s, ok := v.(string); ok {
+				ids = []any{s}
+			}
+			for _, id := range ids {
+				if s, ok := id.(string); ok {
+					if _, _, key, err := parseAnyID(s); err == nil && key != "" {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
 }
