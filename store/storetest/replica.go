@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	_ "github.com/lib/pq" // the postgres driver for database/sql
 
@@ -63,5 +64,37 @@ func NewReplicated(t testing.TB) *Replicated {
 		t.Fatalf("standby: %v", err)
 	}
 	t.Cleanup(func() { _ = standby.Stop() })
+	waitCaughtUp(t, primary.DSN("showcase"), standby.DSN("showcase"))
 	return &Replicated{Primary: primary, Standby: standby, PrimaryDSN: primary.DSN("showcase"), ReplicaDSN: standby.DSN("showcase")}
+}
+
+// waitCaughtUp polls (for up to 30 s) until the replica has replayed the
+// primary's WAL as of the call, so a test starts with an idle, caught-up
+// replica however loaded the machine is.
+func waitCaughtUp(t testing.TB, primaryDSN, replicaDSN string) {
+	t.Helper()
+	primary, err := sql.Open("postgres", primaryDSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer primary.Close()
+	replica, err := sql.Open("postgres", replicaDSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer replica.Close()
+	var target string
+	if err := primary.QueryRow(`SELECT pg_current_wal_lsn()::text`).Scan(&target); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var caughtUp bool
+		err := replica.QueryRow(`SELECT coalesce(pg_last_wal_replay_lsn() >= $1::pg_lsn, false)`, target).Scan(&caughtUp)
+		if err == nil && caughtUp {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the replica did not replay the primary's WAL up to %s within 30 s (last error: %v)", target, err)
+		}
+	}
 }
