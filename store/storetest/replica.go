@@ -69,8 +69,9 @@ func NewReplicated(t testing.TB) *Replicated {
 }
 
 // waitCaughtUp polls (for up to 30 s) until the replica has replayed the
-// primary's WAL as of the call, so a test starts with an idle, caught-up
-// replica however loaded the machine is.
+// primary's WAL up to its insert position as of the call (a base backup
+// leaves a record inserted but not yet flushed at a segment's start), so a
+// test starts with an idle, caught-up replica however loaded the machine is.
 func waitCaughtUp(t testing.TB, primaryDSN, replicaDSN string) {
 	t.Helper()
 	primary, err := sql.Open("postgres", primaryDSN)
@@ -84,7 +85,7 @@ func waitCaughtUp(t testing.TB, primaryDSN, replicaDSN string) {
 	}
 	defer replica.Close()
 	var target string
-	if err := primary.QueryRow(`SELECT pg_current_wal_lsn()::text`).Scan(&target); err != nil {
+	if err := primary.QueryRow(`SELECT pg_current_wal_insert_lsn()::text`).Scan(&target); err != nil {
 		t.Fatal(err)
 	}
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
