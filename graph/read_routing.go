@@ -79,7 +79,7 @@ func (r *Resolver) routeReads(top int64, wait time.Duration) graphql.OperationMi
 		}
 		switch op.Operation {
 		case ast.Query:
-			if readsGuestWrites(ctx, op) {
+			if readsGuestWrites(ctx) {
 				// A guest has no user to fence: what they wrote (their cart,
 				// their orders) is read on the primary.
 				return next(ctx)
@@ -89,7 +89,7 @@ func (r *Resolver) routeReads(top int64, wait time.Duration) graphql.OperationMi
 			ctx = context.WithValue(ctx, loadersKey{}, &requestLoaders{pick: o.get, top: top, wait: wait})
 			return next(ctx)
 		case ast.Mutation:
-			if onlyBuffered(op) {
+			if onlyBuffered(graphql.GetOperationContext(ctx)) {
 				return next(ctx)
 			}
 			w := &writers{}
@@ -112,15 +112,16 @@ func (r *Resolver) routeReads(top int64, wait time.Duration) graphql.OperationMi
 // keeps reading from the replica.
 var bufferedMutations = map[string]bool{"recordEvents": true}
 
-// onlyBuffered reports whether every root field of op is a buffered mutation.
-func onlyBuffered(op *ast.OperationDefinition) bool {
-	for _, sel := range op.SelectionSet {
-		f, ok := sel.(*ast.Field)
-		if !ok || !bufferedMutations[f.Name] {
+// onlyBuffered reports whether every root field of the operation (collected
+// as the executor does) is a buffered mutation.
+func onlyBuffered(oc *graphql.OperationContext) bool {
+	fields := graphql.CollectFields(oc, oc.Operation.SelectionSet, []string{"Mutation"})
+	for _, f := range fields {
+		if !bufferedMutations[f.Name] {
 			return false
 		}
 	}
-	return len(op.SelectionSet) > 0
+	return len(fields) > 0
 }
 
 // fence records the mutation's caller's and writers' read fences. A failure
@@ -154,25 +155,18 @@ func (r *Resolver) fence(ctx context.Context, w *writers) {
 var guestRoots = map[string]bool{"cart": true, "ordersByToken": true}
 
 // readsGuestWrites reports whether a query reads a guest's own writes: a
-// guestRoots field, or node/nodes with a guest cart's or line's keyed ID.
-func readsGuestWrites(ctx context.Context, op *ast.OperationDefinition) bool {
-	vars := graphql.GetOperationContext(ctx).Variables
-	for _, sel := range op.SelectionSet {
-		f, ok := sel.(*ast.Field)
-		if !ok {
-			continue
-		}
+// guestRoots field, or node/nodes with a guest cart's or line's keyed ID. Root
+// fields are collected as the executor does (fragments, @skip and @include).
+func readsGuestWrites(ctx context.Context) bool {
+	oc := graphql.GetOperationContext(ctx)
+	for _, f := range graphql.CollectFields(oc, oc.Operation.SelectionSet, []string{"Query"}) {
 		if guestRoots[f.Name] {
 			return true
 		}
 		if f.Name != "node" && f.Name != "nodes" {
 			continue
 		}
-		for _, a := range f.Arguments {
-			v, err := a.Value.Value(vars)
-			if err != nil {
-				continue
-			}
+		for _, v := range f.ArgumentMap(oc.Variables) {
 			ids, _ := v.([]any)
 			if s, ok := v.(string); ok {
 				ids = []any{s}

@@ -403,6 +403,12 @@ func TestGuestReadsTheirOwnCartWithAReplica(t *testing.T) {
 	if read.Cart == nil || read.Cart.TotalQuantity != 2 {
 		t.Errorf("the guest's cart(id:) during paused replay = %+v, want their 2 items", read.Cart)
 	}
+	// The same read with the root field inside fragments, as clients write it.
+	var fragmented struct{ Cart *struct{ TotalQuantity int } }
+	a.ok("", `query($id: ID!) { ...Q } fragment Q on Query { ... on Query { cart(id: $id) { totalQuantity } } }`, map[string]any{"id": id}, &fragmented)
+	if fragmented.Cart == nil || fragmented.Cart.TotalQuantity != 2 {
+		t.Errorf("the guest's cart(id:) inside fragments during paused replay = %+v, want their 2 items", fragmented.Cart)
+	}
 	var byNode struct{ Node *struct{ TotalQuantity int } }
 	a.ok("", `query($id: ID!) { node(id: $id) { ... on Cart { totalQuantity } } }`, map[string]any{"id": id}, &byNode)
 	if byNode.Node == nil || byNode.Node.TotalQuantity != 2 {
