@@ -30,6 +30,7 @@ func (r *Resolver) signUp(ctx context.Context, in model.SignUpInput) (*model.Aut
 		ue, err := userErrorsFrom(err, "input")
 		return &model.AuthPayload{UserErrors: ue}, err
 	}
+	r.mergeDevice(ctx, in.DeviceID, u.ID)
 	return r.session(ctx, u)
 }
 
@@ -48,6 +49,7 @@ func (r *Resolver) logIn(ctx context.Context, in model.LogInInput) (*model.AuthP
 	if !auth.CheckPassword(u.PasswordHash, in.Password) {
 		return invalid, nil
 	}
+	r.mergeDevice(ctx, in.DeviceID, u.ID)
 	return r.session(ctx, u)
 }
 

@@ -117,6 +117,7 @@ func (r *Resolver) checkout(ctx context.Context, in model.CheckoutInput) (*model
 	res, err := r.DB.Checkout(ctx, r.Payments, req)
 	if err == nil && !res.Replayed {
 		r.publishPurchases(ctx, res.Lines)
+		r.learnPurchase(ctx, res.Lines)
 	}
 	return checkoutPayload(ctx, res, err)
 }
@@ -187,6 +188,15 @@ func (r *Resolver) cartLinesAdd(ctx context.Context, lines []*model.CartLineInpu
 		}
 	}
 	problems, err := r.DB.AddCartLines(ctx, v.UserID(), in)
+	if err == nil && len(problems) == 0 {
+		for _, l := range in {
+			s := store.Signal{VariantID: l.VariantID, Weight: r.forYou().AddToCart}
+			if l.SourceContentID != nil {
+				s = store.Signal{ContentID: *l.SourceContentID, Weight: s.Weight}
+			}
+			r.learn(ctx, s)
+		}
+	}
 	return cartPayload(v, problems, err)
 }
 

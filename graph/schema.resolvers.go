@@ -435,6 +435,11 @@ func (r *mutationResolver) UnlikeContent(ctx context.Context, contentID string) 
 	return r.like(ctx, contentID, false)
 }
 
+// ResetInterests is the resolver for the resetInterests field.
+func (r *mutationResolver) ResetInterests(ctx context.Context) (*model.ResetInterestsPayload, error) {
+	return r.resetInterests(ctx)
+}
+
 // CommentOnContent is the resolver for the commentOnContent field.
 func (r *mutationResolver) CommentOnContent(ctx context.Context, contentID string, body string) (*model.CommentPayload, error) {
 	return r.commentOnContent(ctx, contentID, body)
@@ -696,7 +701,8 @@ func (r *queryResolver) Feed(ctx context.Context, first *int, after *string) (*m
 	if err != nil {
 		return nil, err
 	}
-	page, err := r.DB.Feed(ctx, store.FeedArgs{ViewerID: auth.ViewerFrom(ctx).UserID(), Weights: r.FeedWeights, PageArgs: args})
+	page, err := r.DB.Feed(ctx, store.FeedArgs{ViewerID: auth.ViewerFrom(ctx).UserID(), Weights: r.FeedWeights,
+		Policy: r.FeedPolicy, ForYou: r.ForYou, PageArgs: args})
 	if err != nil {
 		return nil, err
 	}
@@ -836,6 +842,11 @@ func (r *userResolver) Orders(ctx context.Context, obj *store.User, first *int, 
 		return nil, nil
 	}
 	return orderConnection(ctx, store.OrderOwner{BuyerID: obj.ID}, first, after)
+}
+
+// Interests is the resolver for the interests field.
+func (r *userResolver) Interests(ctx context.Context, obj *store.User, first *int) ([]*store.Interest, error) {
+	return r.interests(ctx, obj, first)
 }
 
 // ID is the resolver for the id field.
