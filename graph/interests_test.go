@@ -199,8 +199,9 @@ func TestSignalsTeachTheViewersInterests(t *testing.T) {
 		map[string]any{"type": "PRODUCT_CLICK", "contentId": videoGID(fit[1]), "productId": globalIDOf("Product", w.product["fitness"])})
 	w.a.ok(token, `mutation($id: ID!) { likeContent(contentId: $id) { userErrors { code } } }`, map[string]any{"id": videoGID(fit[3])}, nil)
 	w.a.ok(token, `mutation($id: ID!) { commentOnContent(contentId: $id, body: "nice") { userErrors { code } } }`, map[string]any{"id": videoGID(fit[3])}, nil)
-	// Half of a snacks video watched teaches half a view.
-	w.send(token, "", view(w.videos["snacks"][0], 15000))
+	// Half of a snacks video watched teaches half a view; a swipe past a
+	// gadgets video (10%, under FORYOU_MIN_VIEW_SHARE) teaches nothing.
+	w.send(token, "", view(w.videos["snacks"][0], 15000), view(w.videos["gadgets"][0], 3000))
 	if err := a.events.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -216,6 +217,9 @@ func TestSignalsTeachTheViewersInterests(t *testing.T) {
 	}
 	if wt := weightOf(got, "TAG", "snacks"); wt < 0.49 || wt > 0.51 {
 		t.Errorf("half a view weighs %v, want 0.5", wt)
+	}
+	if wt := weightOf(got, "TAG", "gadgets"); wt != 0 {
+		t.Errorf("a swipe past taught %v", wt)
 	}
 	if got[0].Weight < got[len(got)-1].Weight {
 		t.Errorf("interests are not strongest first: %+v", got)

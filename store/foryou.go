@@ -15,7 +15,7 @@ import (
 // CTE (named cand, one id column) and returns id, author_id, shop_id, fresh
 // and score, best first. Contents the viewer watched to the end or marked
 // not interested, scheduled in the future or ended are left out.
-const forYouRankSQL = `WITH prof AS (` + profileSQL + `),
+var forYouRankSQL = `WITH prof AS (` + profileSQL + `),
 	aff AS (SELECT kind, key, weight AS w FROM prof WHERE abs(weight) >= 0.01 ORDER BY abs(weight) DESC, kind, key LIMIT 200),
 	mine AS (SELECT content_id FROM profile_contents WHERE profile = $1 AND weight > 0 ORDER BY updated_at DESC, content_id DESC LIMIT 20),
 	peers AS (

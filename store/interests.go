@@ -55,6 +55,9 @@ type ForYouSettings struct {
 	// content (tags, author, shop, categories), or of the product (shop,
 	// category) for a purchase or cart line without content.
 	View, Like, Comment, Share, ProductClick, AddToCart, Purchase, Follow, NotInterested float64
+	// MinViewShare is the share of a video that a view must watch to
+	// teach anything: a swipe past is no interest.
+	MinViewShare float64
 	// CompleteShare is the share of a video's duration (live sessions: of
 	// a minute) watched that counts as watched to the end; such content is
 	// not shown to that viewer again.
@@ -102,7 +105,7 @@ type ForYouSettings struct {
 var DefaultForYouSettings = ForYouSettings{
 	HalfLifeHours: 7 * 24,
 	View:          1, Like: 2, Comment: 2, Share: 3, ProductClick: 2, AddToCart: 3, Purchase: 5, Follow: 4, NotInterested: -6,
-	CompleteShare: 0.95, DeclaredTag: 3, MaxAffinity: 100,
+	MinViewShare: 0.2, CompleteShare: 0.95, DeclaredTag: 3, MaxAffinity: 100,
 	Affinity: 40, TagMultiplier: 1, CreatorMultiplier: 1, ShopMultiplier: 0.5, CategoryMultiplier: 0.5,
 	CoEngagement: 20, Freshness: 50, Popularity: 3, Live: 1000,
 	Explore: 30, ExploreShare: 0.2, ExploreMaxAgeHours: 48, ExploreMaxViews: 100,
@@ -136,6 +139,7 @@ func (s *ForYouSettings) Settings() []Setting {
 		{"FORYOU_PURCHASE", &s.Purchase, "affinity a purchase adds", false},
 		{"FORYOU_FOLLOW", &s.Follow, "affinity to a followed creator or shop", false},
 		{"FORYOU_NOT_INTERESTED", &s.NotInterested, "affinity NOT_INTERESTED adds (negative lowers)", true},
+		{"FORYOU_MIN_VIEW_SHARE", &s.MinViewShare, "share of a video a view must watch to teach anything", false},
 		{"FORYOU_COMPLETE_SHARE", &s.CompleteShare, "share of a video watched that counts as watched to the end", false},
 		{"FORYOU_DECLARED_TAG", &s.DeclaredTag, "affinity of a declared interest tag", false},
 		{"FORYOU_MAX_AFFINITY", &s.MaxAffinity, "bound of one affinity's weight", false},
@@ -171,8 +175,8 @@ func (s *ForYouSettings) Validate() error {
 	if s.HalfLifeHours <= 0 {
 		return fmt.Errorf("FORYOU_HALF_LIFE_HOURS must be positive")
 	}
-	if s.ExploreShare > 1 || s.CompleteShare > 1 {
-		return fmt.Errorf("FORYOU_EXPLORE_SHARE and FORYOU_COMPLETE_SHARE are at most 1")
+	if s.ExploreShare > 1 || s.CompleteShare > 1 || s.MinViewShare > 1 {
+		return fmt.Errorf("FORYOU_EXPLORE_SHARE, FORYOU_MIN_VIEW_SHARE and FORYOU_COMPLETE_SHARE are at most 1")
 	}
 	return nil
 }
@@ -267,19 +271,36 @@ func (s *ForYouSettings) signalOfEvent(m map[signalKey]*signalSum, e Event) {
 	}
 }
 
+// decaySQL is the factor by which a weight written at the moment named by
+// %[1]s has decayed at the moment named by %[2]s (1 if that is earlier).
+func decaySQL(from, to string) string {
+	return fmt.Sprintf(`power(2::float8, -least(greatest(extract(epoch FROM %[2]s - %[1]s), 0) / 3600.0 / :half_life_hours, 500))`, from, to)
+}
+
+// mergeWeightsSQL is an existing profile's weights (t) decayed to the new
+// row's moment (EXCLUDED) plus the new row's weights: each bounded by
+// MaxAffinity, the 200 strongest kept, the negligible dropped.
+var mergeWeightsSQL = `(SELECT coalesce(jsonb_object_agg(k, w), '{}') FROM (
+		SELECT k, least(greatest(sum(w), -:max_affinity), :max_affinity) AS w FROM (
+			SELECT key AS k, value::float8 * ` + decaySQL("t.updated_at", "EXCLUDED.updated_at") + ` AS w FROM jsonb_each_text(t.weights)
+			UNION ALL SELECT key, value::float8 FROM jsonb_each_text(EXCLUDED.weights)
+		) a GROUP BY k HAVING abs(sum(w)) >= 0.001 ORDER BY abs(sum(w)) DESC, k LIMIT 200
+	) b)`
+
 // learnSQL adds a flush's signals to the profiles' affinities (decaying
 // the old weight first) and to what each profile did with each content.
 // $1..$7 are the signals' columns, $8 the moment.
-const learnSQL = `WITH s AS (
+var learnSQL = `WITH s AS (
 		SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::float8[], $6::bigint[], $7::bool[])
 			AS s(profile, content_id, product_id, variant_id, w, watch_ms, dismissed)
 	),
 	sc AS (
 		SELECT s.profile, c.id AS content_id, c.tags, c.author_id, c.shop_id,
-			s.w + CASE WHEN s.watch_ms >= 0 THEN :view * least(s.watch_ms / (greatest(coalesce(c.duration_seconds, 60), 1) * 1000.0), 1) ELSE 0 END AS w,
-			s.watch_ms >= :complete_share * greatest(coalesce(c.duration_seconds, 60), 1) * 1000.0 AS completed,
-			s.dismissed
+			s.w + CASE WHEN v.share >= :min_view_share THEN :view * v.share ELSE 0 END AS w,
+			v.share >= :complete_share AS completed, s.dismissed
 		FROM s JOIN contents c ON c.id = s.content_id
+		CROSS JOIN LATERAL (SELECT CASE WHEN s.watch_ms < 0 THEN 0
+			ELSE least(s.watch_ms / (greatest(coalesce(c.duration_seconds, 60), 1) * 1000.0), 1) END AS share) v
 	),
 	sp AS (
 		SELECT s.profile, p.shop_id, p.tags[1] AS category, s.w
@@ -287,25 +308,24 @@ const learnSQL = `WITH s AS (
 		WHERE s.content_id = 0
 	),
 	f AS (
-		SELECT profile, 'TAG' AS kind, t AS key, w FROM sc CROSS JOIN LATERAL unnest(sc.tags) t
-		UNION ALL SELECT profile, 'CREATOR', author_id::text, w FROM sc
-		UNION ALL SELECT profile, 'SHOP', shop_id::text, w FROM sc WHERE shop_id IS NOT NULL
+		SELECT profile, 'TAG' AS kind, t AS key, w FROM sc CROSS JOIN LATERAL unnest(sc.tags) t WHERE w <> 0
+		UNION ALL SELECT profile, 'CREATOR', author_id::text, w FROM sc WHERE w <> 0
+		UNION ALL SELECT profile, 'SHOP', shop_id::text, w FROM sc WHERE shop_id IS NOT NULL AND w <> 0
 		UNION ALL SELECT sc.profile, 'CATEGORY', k.cat, sc.w FROM sc CROSS JOIN LATERAL (
 			SELECT DISTINCT p.tags[1] AS cat FROM content_products cp JOIN products p ON p.id = cp.product_id
-			WHERE cp.content_id = sc.content_id AND cardinality(p.tags) > 0) k
+			WHERE cp.content_id = sc.content_id AND cardinality(p.tags) > 0) k WHERE sc.w <> 0
 		UNION ALL SELECT profile, 'SHOP', shop_id::text, w FROM sp
 		UNION ALL SELECT profile, 'CATEGORY', category, w FROM sp WHERE category IS NOT NULL
 	),
+	deltas AS (SELECT profile, kind || ':' || key AS k, sum(w) AS w FROM f GROUP BY 1, 2 HAVING sum(w) <> 0),
 	learned AS (
-		INSERT INTO interests AS t (profile, kind, key, weight, updated_at)
-		SELECT profile, kind, key, sum(w), $8 FROM f GROUP BY 1, 2, 3 HAVING sum(w) <> 0 ORDER BY 1, 2, 3
-		ON CONFLICT (profile, kind, key) DO UPDATE SET
-			weight = least(greatest(t.weight * power(2::float8, -least(greatest(extract(epoch FROM EXCLUDED.updated_at - t.updated_at), 0) / 3600.0 / :half_life_hours, 500))
-				+ EXCLUDED.weight, -:max_affinity), :max_affinity),
-			updated_at = greatest(t.updated_at, EXCLUDED.updated_at)
+		INSERT INTO interests AS t (profile, weights, updated_at)
+		SELECT profile, jsonb_object_agg(k, w), $8 FROM deltas GROUP BY profile ORDER BY profile
+		ON CONFLICT (profile) DO UPDATE SET weights = ` + mergeWeightsSQL + `, updated_at = greatest(t.updated_at, EXCLUDED.updated_at)
 	)
 	INSERT INTO profile_contents AS t (profile, content_id, weight, completed, dismissed, updated_at)
-	SELECT profile, content_id, sum(w), bool_or(completed), bool_or(dismissed), $8 FROM sc GROUP BY 1, 2 ORDER BY 1, 2
+	SELECT profile, content_id, sum(w), bool_or(completed), bool_or(dismissed), $8 FROM sc GROUP BY 1, 2
+	HAVING sum(w) >= 1 OR bool_or(completed) OR bool_or(dismissed) ORDER BY 1, 2
 	ON CONFLICT (profile, content_id) DO UPDATE SET weight = t.weight + EXCLUDED.weight,
 		completed = t.completed OR EXCLUDED.completed, dismissed = t.dismissed OR EXCLUDED.dismissed, updated_at = EXCLUDED.updated_at`
 
@@ -331,6 +351,11 @@ func (s *ForYouSettings) learn(ctx context.Context, tx *sqlx.Tx, m map[signalKey
 		profiles[i], contents[i], products[i], variants[i] = k.profile, k.contentID, k.productID, k.variant
 		weights[i], watch[i], dismissed[i] = v.weight, v.watchMs, v.dismissed
 	}
+	// The planner overestimates the statement (a lateral per signal) and
+	// compiles it with JIT, which took ten times as long as running it.
+	if _, err := tx.ExecContext(ctx, `SET LOCAL jit = off`); err != nil {
+		return fmt.Errorf("flush interests: %w", err)
+	}
 	_, err := tx.ExecContext(ctx, s.sqlWith(learnSQL), pq.Array(profiles), pq.Array(contents), pq.Array(products),
 		pq.Array(variants), pq.Array(weights), pq.Array(watch), pq.Array(dismissed), at)
 	if err != nil {
@@ -351,9 +376,10 @@ type Interest struct {
 
 // profileSQL is a profile's affinities as of $3, decayed, with the user's
 // declared tags and follows: $1 the profile, $2 the user id (0: none).
-const profileSQL = `SELECT kind, key, sum(w) AS weight FROM (
-		SELECT kind, key, weight * power(2::float8, -least(greatest(extract(epoch FROM $3::timestamptz - updated_at), 0) / 3600.0 / :half_life_hours, 500)) AS w
-		FROM interests WHERE profile = $1
+var profileSQL = `SELECT kind, key, sum(w) AS weight FROM (
+		SELECT split_part(e.key, ':', 1) AS kind, substr(e.key, strpos(e.key, ':') + 1) AS key,
+			e.value::float8 * ` + decaySQL("i.updated_at", "$3::timestamptz") + ` AS w
+		FROM interests i CROSS JOIN LATERAL jsonb_each_text(i.weights) e WHERE i.profile = $1
 		UNION ALL SELECT 'TAG', t, :declared_tag FROM users CROSS JOIN LATERAL unnest(interest_tags) t WHERE id = $2
 		UNION ALL SELECT 'CREATOR', creator_id::text, :follow FROM follows WHERE follower_id = $2 AND creator_id IS NOT NULL
 		UNION ALL SELECT 'SHOP', shop_id::text, :follow FROM follows WHERE follower_id = $2 AND shop_id IS NOT NULL
@@ -388,17 +414,12 @@ func (db *DB) ResetInterests(ctx context.Context, userID int64) error {
 // user's profile (adding weights, each decayed to now) and empties the
 // device's; merging an unknown or already merged device changes nothing.
 func (db *DB) MergeDeviceProfile(ctx context.Context, s *ForYouSettings, deviceID string, userID int64) error {
-	_, err := db.ExecContext(ctx, s.sqlWith(`WITH moved AS (
-			DELETE FROM interests WHERE profile = $1
-			RETURNING kind, key, weight * power(2::float8, -least(greatest(extract(epoch FROM $3::timestamptz - updated_at), 0) / 3600.0 / :half_life_hours, 500)) AS w
-		),
+	_, err := db.ExecContext(ctx, s.sqlWith(`WITH moved AS (DELETE FROM interests WHERE profile = $1 RETURNING weights, updated_at),
 		merged AS (
-			INSERT INTO interests AS t (profile, kind, key, weight, updated_at)
-			SELECT $2, kind, key, w, $3 FROM moved ORDER BY kind, key
-			ON CONFLICT (profile, kind, key) DO UPDATE SET
-				weight = least(greatest(t.weight * power(2::float8, -least(greatest(extract(epoch FROM EXCLUDED.updated_at - t.updated_at), 0) / 3600.0 / :half_life_hours, 500))
-					+ EXCLUDED.weight, -:max_affinity), :max_affinity),
-				updated_at = greatest(t.updated_at, EXCLUDED.updated_at)
+			INSERT INTO interests AS t (profile, weights, updated_at)
+			SELECT $2, (SELECT coalesce(jsonb_object_agg(key, value::float8 * `+decaySQL("moved.updated_at", "$3::timestamptz")+`), '{}')
+				FROM jsonb_each_text(moved.weights)), $3 FROM moved
+			ON CONFLICT (profile) DO UPDATE SET weights = `+mergeWeightsSQL+`, updated_at = greatest(t.updated_at, EXCLUDED.updated_at)
 		),
 		done AS (DELETE FROM profile_contents WHERE profile = $1 RETURNING content_id, weight, completed, dismissed)
 		INSERT INTO profile_contents AS t (profile, content_id, weight, completed, dismissed, updated_at)
