@@ -32,16 +32,13 @@ var forYouRankSQL = `WITH prof AS (` + profileSQL + `),
 	ranked AS (
 		SELECT c.id, c.author_id, coalesce(c.shop_id, 0) AS shop_id, x.fresh, round((
 			  CASE WHEN c.kind = 'LIVE' AND c.live_status = 'LIVE' THEN :live ELSE 0 END
-			+ :affinity * coalesce((SELECT sum(CASE a.kind WHEN 'TAG' THEN :tag_multiplier WHEN 'CREATOR' THEN :creator_multiplier
-					WHEN 'SHOP' THEN :shop_multiplier ELSE :category_multiplier END * a.w / (1 + abs(a.w)))
-				FROM aff a WHERE (a.kind = 'TAG' AND a.key = ANY(c.tags)) OR (a.kind = 'CREATOR' AND a.key = c.author_id::text)
-					OR (a.kind = 'SHOP' AND a.key = c.shop_id::text) OR (a.kind = 'CATEGORY' AND a.key = ANY(k.cats))), 0)
+			+ :affinity * af.a
 			+ :co_engagement * least(coalesce(co.n, 0) / 3.0, 1)
 			+ :freshness / (1 + greatest(extract(epoch FROM ($3::timestamptz - c.published_at)), 0) / 86400.0)
 			+ :popularity * ln(1 + c.view_count + 5 * c.like_count)
 			+ $4 * ln(1 + coalesce(cs.gpm_7d, 0) / 100.0)
 			+ $5 * 100 * least(coalesce(cs.engagement_7d, 0), 1)
-			+ CASE WHEN x.fresh THEN :explore ELSE 0 END)::numeric, 6)::float8 AS score
+			+ CASE WHEN x.fresh THEN :explore + CASE WHEN af.a > 0 THEN :explore_match ELSE 0 END ELSE 0 END)::numeric, 6)::float8 AS score
 		FROM contents c
 		LEFT JOIN content_scores cs ON cs.content_id = c.id
 		LEFT JOIN co ON co.id = c.id
@@ -49,6 +46,10 @@ var forYouRankSQL = `WITH prof AS (` + profileSQL + `),
 			AND c.view_count < :explore_max_views AS fresh) x
 		LEFT JOIN LATERAL (SELECT array_agg(DISTINCT p.tags[1]) AS cats FROM content_products cp JOIN products p ON p.id = cp.product_id
 			WHERE cp.content_id = c.id) k ON true
+		CROSS JOIN LATERAL (SELECT coalesce(sum(CASE a.kind WHEN 'TAG' THEN :tag_multiplier WHEN 'CREATOR' THEN :creator_multiplier
+				WHEN 'SHOP' THEN :shop_multiplier ELSE :category_multiplier END * a.w / (1 + abs(a.w))), 0) AS a
+			FROM aff a WHERE (a.kind = 'TAG' AND a.key = ANY(c.tags)) OR (a.kind = 'CREATOR' AND a.key = c.author_id::text)
+				OR (a.kind = 'SHOP' AND a.key = c.shop_id::text) OR (a.kind = 'CATEGORY' AND a.key = ANY(k.cats))) af
 		-- an id array makes the planner fetch candidates by primary key
 		WHERE c.id = ANY(ARRAY(SELECT DISTINCT id FROM cand)) AND c.published_at <= $3 AND (c.kind = 'VIDEO' OR c.live_status <> 'ENDED')
 			AND NOT EXISTS (SELECT 1 FROM profile_contents pc WHERE pc.profile = $1 AND pc.content_id = c.id AND (pc.completed OR pc.dismissed))

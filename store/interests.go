@@ -88,6 +88,10 @@ type ForYouSettings struct {
 	// (published within ExploreMaxAgeHours, fewer than ExploreMaxViews
 	// views): cold start for content.
 	Explore float64
+	// ExploreMatch is added to Explore when the fresh content matches the
+	// viewer's interests (a positive affinity): new content reaches first
+	// the people it suits.
+	ExploreMatch float64
 	// ExploreShare bounds the share of each page that such content may
 	// take.
 	ExploreShare                        float64
@@ -108,7 +112,7 @@ var DefaultForYouSettings = ForYouSettings{
 	MinViewShare: 0.2, CompleteShare: 0.95, DeclaredTag: 3, MaxAffinity: 100,
 	Affinity: 40, TagMultiplier: 1, CreatorMultiplier: 1, ShopMultiplier: 0.5, CategoryMultiplier: 0.5,
 	CoEngagement: 20, Freshness: 50, Popularity: 3, Live: 1000,
-	Explore: 30, ExploreShare: 0.2, ExploreMaxAgeHours: 48, ExploreMaxViews: 100,
+	Explore: 30, ExploreMatch: 60, ExploreShare: 0.2, ExploreMaxAgeHours: 48, ExploreMaxViews: 100,
 	ShopCapPerPage:    4,
 	PopularCandidates: 400, InterestCandidates: 60, CoEngagedCandidates: 100, GPMCandidates: 50, FreshCandidates: 100,
 }
@@ -153,6 +157,7 @@ func (s *ForYouSettings) Settings() []Setting {
 		{"FORYOU_POPULARITY", &s.Popularity, "score per ln(1 + views + 5 likes)", false},
 		{"FORYOU_LIVE", &s.Live, "score of a live session on air", false},
 		{"FORYOU_EXPLORE", &s.Explore, "score of fresh content with little exposure", false},
+		{"FORYOU_EXPLORE_MATCH", &s.ExploreMatch, "more score of such content matching the viewer's interests", false},
 		{"FORYOU_EXPLORE_SHARE", &s.ExploreShare, "share of a page fresh low-exposure content may take", false},
 		{"FORYOU_EXPLORE_MAX_AGE_HOURS", &s.ExploreMaxAgeHours, "age under which content is fresh, hours", false},
 		{"FORYOU_EXPLORE_MAX_VIEWS", &s.ExploreMaxViews, "views under which fresh content has little exposure", false},
