@@ -12,7 +12,7 @@ func TestMain(m *testing.M) { storetest.Main(m) }
 
 // A short, seeded run of the simulator, so that it cannot rot: For You's
 // precision after 20 interactions is at least twice popularity's, a fresh
-// interest leads the next page (within the 30 s the probe waits), and new
+// interest shows in the next page (within the 30 s the probe waits), and new
 // videos reach people interested in their topic.
 func TestSimulatorTargets(t *testing.T) {
 	if testing.Short() {
@@ -35,7 +35,7 @@ func TestSimulatorTargets(t *testing.T) {
 	}
 	for _, s := range forYou.FreshSeconds {
 		if s < 0 {
-			t.Errorf("a fresh interest did not lead the next page: %v", forYou.FreshSeconds)
+			t.Errorf("a fresh interest did not show in the next page: %v", forYou.FreshSeconds)
 		}
 	}
 	if forYou.ReachMatching <= forYou.ReachOthers || forYou.ReachMatching < 0.5 {

@@ -81,7 +81,11 @@ func buildWorld(ctx context.Context, db *store.DB, o options, rng *rand.Rand) (*
 					u.ID, shopID, topic, published, views); err != nil {
 					return nil, err
 				}
-				if _, err := db.ExecContext(ctx, `INSERT INTO content_products (content_id, product_id) VALUES ($1, $2)`, id, productID); err != nil {
+				// The views as engagement history too, so that 7-day rates
+				// (GPM, engagement) have their real denominators.
+				if _, err := db.ExecContext(ctx, `WITH card AS (INSERT INTO content_products (content_id, product_id) VALUES ($1, $2))
+					INSERT INTO content_event_counts (content_id, bucket, views) VALUES ($1, date_trunc('minute', now() - interval '1 day'), $3)`,
+					id, productID, views); err != nil {
 					return nil, err
 				}
 				w.topicOf[id], w.authorOf[id], w.variant[id], w.price[id] = t, u.ID, variantID, price
