@@ -30,7 +30,7 @@ var forYouRankSQL = `WITH prof AS (` + profileSQL + `),
 	),
 	%s,
 	ranked AS (
-		SELECT c.id, c.author_id, coalesce(c.shop_id, 0) AS shop_id, x.fresh, round((
+		SELECT c.id, c.author_id, coalesce(c.shop_id, 0) AS shop_id, x.fresh, af.a > 0 AS matches, round((
 			  CASE WHEN c.kind = 'LIVE' AND c.live_status = 'LIVE' THEN :live ELSE 0 END
 			+ :affinity * af.a
 			+ :co_engagement * least(coalesce(co.n, 0) / 3.0, 1)
@@ -54,7 +54,7 @@ var forYouRankSQL = `WITH prof AS (` + profileSQL + `),
 		WHERE c.id = ANY(ARRAY(SELECT DISTINCT id FROM cand)) AND c.published_at <= $3 AND (c.kind = 'VIDEO' OR c.live_status <> 'ENDED')
 			AND NOT EXISTS (SELECT 1 FROM profile_contents pc WHERE pc.profile = $1 AND pc.content_id = c.id AND (pc.completed OR pc.dismissed))
 	)
-	SELECT id, author_id, shop_id, fresh, score FROM ranked ORDER BY score DESC, id DESC`
+	SELECT id, author_id, shop_id, fresh, matches, score FROM ranked ORDER BY score DESC, id DESC`
 
 // forYouCandidatesSQL draws a first page's candidates from every source:
 // the most popular, everything new since the last score refresh, live
@@ -93,6 +93,7 @@ type rankedItem struct {
 	AuthorID int64   `db:"author_id"`
 	ShopID   int64   `db:"shop_id"`
 	Fresh    bool    `db:"fresh"`
+	Matches  bool    `db:"matches"` // a positive affinity for the viewer
 	Score    float64 `db:"score"`
 }
 
@@ -168,8 +169,12 @@ func (db *DB) forYou(ctx context.Context, args FeedArgs) (Page[Content], error) 
 // item's, whose shop has fewer than ShopCapPerPage items on the page, and
 // which, if fresh with little exposure, keeps such items within
 // ExploreShare of the page. When no item left meets every rule, the rules
-// are relaxed in that order (exploration cap, shop cap, author). It
-// returns the items' ids in page order.
+// are relaxed in that order (exploration cap, shop cap, author). The
+// exploration share is also reserved: every 1/ExploreShare-th slot of a
+// page goes to the best fresh item left that matches the viewer's
+// interests, if one meets the rules, so new content reaches the people it
+// suits even below established favourites. It returns the items' ids in
+// page order.
 func Diversify(items []rankedItem, pageSize int, s *ForYouSettings) []int64 {
 	if pageSize <= 0 {
 		pageSize = 1
@@ -179,6 +184,10 @@ func Diversify(items []rankedItem, pageSize int, s *ForYouSettings) []int64 {
 		shopCap = math.MaxInt
 	}
 	exploreCap := int(math.Floor(s.ExploreShare * float64(pageSize)))
+	every := 0 // the reserved exploration slots: every such slot of a page
+	if s.ExploreShare > 0 {
+		every = int(math.Round(1 / s.ExploreShare))
+	}
 	left := append([]rankedItem(nil), items...)
 	out := make([]int64, 0, len(items))
 	shops := map[int64]int{}
@@ -192,6 +201,15 @@ func Diversify(items []rankedItem, pageSize int, s *ForYouSettings) []int64 {
 			explored = 0
 		}
 		pick := -1
+		if every > 0 && (len(out)%pageSize+1)%every == 0 && explored < exploreCap {
+			for i := 0; i < len(left) && i < window; i++ {
+				it := left[i]
+				if it.Fresh && it.Matches && it.AuthorID != prevAuthor && (it.ShopID == 0 || shops[it.ShopID] < shopCap) {
+					pick = i
+					break
+				}
+			}
+		}
 		for pass := 0; pass < 4 && pick < 0; pass++ {
 			for i := 0; i < len(left) && i < window; i++ {
 				it := left[i]

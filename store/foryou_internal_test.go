@@ -21,6 +21,13 @@ func TestDiversify(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("Diversify = %v, want %v", got, want)
 	}
+	// Every 4th slot (ExploreShare 0.25) is reserved for the best fresh item
+	// matching the viewer, however low it ranks.
+	reserved := []rankedItem{{ID: 1, AuthorID: 1}, {ID: 2, AuthorID: 2}, {ID: 3, AuthorID: 1}, {ID: 4, AuthorID: 2},
+		{ID: 5, AuthorID: 1}, {ID: 6, AuthorID: 3, Fresh: true, Matches: true}}
+	if got := Diversify(reserved, 4, &s); !slices.Equal(got, []int64{1, 2, 3, 6, 4, 5}) {
+		t.Fatalf("reserved exploration slot: %v", got)
+	}
 	// With one author only, the rules give way rather than drop items.
 	one := []rankedItem{{ID: 1, AuthorID: 1, ShopID: 1}, {ID: 2, AuthorID: 1, ShopID: 1}, {ID: 3, AuthorID: 1, ShopID: 1}}
 	if got := Diversify(one, 2, &s); !slices.Equal(got, []int64{1, 2, 3}) {

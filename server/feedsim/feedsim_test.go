@@ -33,6 +33,9 @@ func TestSimulatorTargets(t *testing.T) {
 	if p, f := popular.Checkpoints[2].Precision, forYou.Checkpoints[2].Precision; f < 2*p {
 		t.Errorf("after 20 interactions For You's precision is %.2f, popularity's %.2f: want at least twice", f, p)
 	}
+	if len(forYou.FreshSeconds) == 0 {
+		t.Error("no fresh interest was probed")
+	}
 	for _, s := range forYou.FreshSeconds {
 		if s < 0 {
 			t.Errorf("a fresh interest did not show in the next page: %v", forYou.FreshSeconds)

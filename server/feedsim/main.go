@@ -166,7 +166,7 @@ func report(out io.Writer, o options, results []*policyResult) {
 		}
 	}
 	fmt.Fprintln(out)
-	fmt.Fprintln(out, "| policy | a fresh interest shows in the next page after (s, per probed person; - = not within 30 s) | new videos of a topic on the next first page: people interested / the others |")
+	fmt.Fprintln(out, "| policy | a fresh interest shows more in the next page after (s, per probed person; - = not within 30 s) | new videos of a topic on the next first page: people interested / the others |")
 	fmt.Fprintln(out, "|---|---|---|")
 	for _, r := range results {
 		var secs []string

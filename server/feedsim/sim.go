@@ -399,10 +399,10 @@ func simulate(ctx context.Context, o options, dsn, policy string) (*policyResult
 }
 
 // freshInterest measures how long a new interest takes to show in the next
-// page: a person shares and watches through three videos of a topic they
-// never cared for and that their next page did not hold, and asks for the
-// next page of their walk (the same cursor) until it holds another video
-// of that topic, with the server's one-second
+// page: a person shares and watches through three videos of the topic they
+// never cared for that their next page held least of, and asks for the
+// next page of their walk (the same cursor) until it holds more videos of
+// that topic than before, with the server's one-second
 // flush running in the background.
 func (s *server) freshInterest(ctx context.Context, o options, w *world, res *policyResult) error {
 	runCtx, stop := context.WithCancel(ctx)
@@ -414,23 +414,22 @@ func (s *server) freshInterest(ctx context.Context, o options, w *world, res *po
 		if err != nil {
 			return err
 		}
-		// A topic the person never cared for, and absent from their next
-		// page as it stands.
+		// The topic the person never cared for that is scarcest in their
+		// next page as it stands.
 		peek, _, err := s.page(ctx, u.token, o.Page, cursor)
 		if err != nil {
 			return err
 		}
-		topic := -1
+		topic, before := -1, len(peek)+1
 		for t := range w.topics {
-			inPeek := false
+			n := 0
 			for _, id := range peek {
 				if tp, ok := w.topicOf[id]; ok && tp == t {
-					inPeek = true
+					n++
 				}
 			}
-			if !u.likes[t] && !inPeek {
-				topic = t
-				break
+			if !u.likes[t] && n < before {
+				topic, before = t, n
 			}
 		}
 		if topic < 0 {
@@ -459,11 +458,13 @@ func (s *server) freshInterest(ctx context.Context, o options, w *world, res *po
 			if err != nil {
 				return err
 			}
-			shown := false
+			n := 0
 			for _, id := range ids {
-				shown = shown || (w.topicOf[id] == topic && !slices.Contains(picks[:3], id))
+				if t, ok := w.topicOf[id]; ok && t == topic && !slices.Contains(picks[:3], id) {
+					n++
+				}
 			}
-			if shown {
+			if n > before {
 				took = time.Since(start).Seconds()
 				break
 			}

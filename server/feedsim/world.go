@@ -32,8 +32,6 @@ type simUser struct {
 	followed map[int64]bool
 	rng      *rand.Rand
 	done     int // interactions so far
-	cursor   string
-	seen     map[int64]bool
 }
 
 // interested is the hidden interest of u in a video's topic.
@@ -102,7 +100,7 @@ func buildWorld(ctx context.Context, db *store.DB, o options, rng *rand.Rand) (*
 		if err != nil {
 			return nil, err
 		}
-		su := &simUser{id: u.ID, likes: map[int]bool{}, followed: map[int64]bool{}, seen: map[int64]bool{},
+		su := &simUser{id: u.ID, likes: map[int]bool{}, followed: map[int64]bool{},
 			rng: rand.New(rand.NewPCG(o.Seed, uint64(i)))}
 		for len(su.likes) < 2 {
 			su.likes[rng.IntN(len(w.topics))] = true
