@@ -37,6 +37,7 @@ func (r *Resolver) signUp(ctx context.Context, in model.SignUpInput) (*model.Aut
 	if _, err := r.DB.AdoptGuest(ctx, u.ID, u.Email, proof); err != nil {
 		return nil, err
 	}
+	r.mergeDevice(ctx, in.DeviceID, u.ID)
 	return r.session(ctx, u)
 }
 
@@ -66,6 +67,7 @@ func (r *Resolver) logIn(ctx context.Context, in model.LogInInput) (*model.AuthP
 	if _, err := r.DB.AdoptGuest(ctx, u.ID, u.Email, proof); err != nil {
 		return nil, err
 	}
+	r.mergeDevice(ctx, in.DeviceID, u.ID)
 	return r.session(ctx, u)
 }
 

@@ -257,6 +257,9 @@ func (r *Resolver) like(ctx context.Context, contentGID string, like bool) (*mod
 	}
 	if changed {
 		r.Events.AddLike(id, delta)
+		if like {
+			r.learn(ctx, store.Signal{ContentID: id, Weight: r.forYou().Like})
+		}
 	}
 	loadersFrom(ctx).Liked.Prime(id, like)
 	return &model.LikePayload{Content: c, UserErrors: []*model.UserError{}}, nil
@@ -276,6 +279,7 @@ func (r *Resolver) commentOnContent(ctx context.Context, contentGID, body string
 		ue, err := userErrorsFrom(err, "")
 		return &model.CommentPayload{UserErrors: ue}, err
 	}
+	r.learn(ctx, store.Signal{ContentID: id, Weight: r.forYou().Comment})
 	if content, err := orNil(loadersFrom(ctx).Content.Load(ctx, id)); err == nil {
 		if _, isLive := content.(*store.LiveSession); isLive {
 			r.publish(ctx, live.Event{SessionID: id, Kind: live.KindComment, CommentID: c.ID})

@@ -312,6 +312,12 @@ type ComplexityRoot struct {
 		Width   func(childComplexity int) int
 	}
 
+	Interest struct {
+		Key    func(childComplexity int) int
+		Kind   func(childComplexity int) int
+		Weight func(childComplexity int) int
+	}
+
 	LikePayload struct {
 		Content    func(childComplexity int) int
 		UserErrors func(childComplexity int) int
@@ -443,6 +449,7 @@ type ComplexityRoot struct {
 		PublishVideo                      func(childComplexity int, input model.PublishVideoInput) int
 		RecordEvents                      func(childComplexity int, events []*model.EngagementEventInput) int
 		RefreshSession                    func(childComplexity int, refreshToken string) int
+		ResetInterests                    func(childComplexity int) int
 		RevokeApp                         func(childComplexity int, id string) int
 		RotateAppSecret                   func(childComplexity int, id string) int
 		ScheduleLiveSession               func(childComplexity int, input model.ScheduleLiveSessionInput) int
@@ -648,6 +655,11 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	ResetInterestsPayload struct {
+		User       func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	SearchResultItemConnection struct {
 		Edges    func(childComplexity int) int
 		PageInfo func(childComplexity int) int
@@ -762,6 +774,7 @@ type ComplexityRoot struct {
 		Following      func(childComplexity int, first *int, after *string) int
 		Handle         func(childComplexity int) int
 		ID             func(childComplexity int) int
+		Interests      func(childComplexity int, first *int) int
 		IsCreator      func(childComplexity int) int
 		Orders         func(childComplexity int, first *int, after *string) int
 		Shops          func(childComplexity int, first *int, after *string) int
@@ -1002,6 +1015,7 @@ type MutationResolver interface {
 	RecordEvents(ctx context.Context, events []*model.EngagementEventInput) (*model.RecordEventsPayload, error)
 	LikeContent(ctx context.Context, contentID string) (*model.LikePayload, error)
 	UnlikeContent(ctx context.Context, contentID string) (*model.LikePayload, error)
+	ResetInterests(ctx context.Context) (*model.ResetInterestsPayload, error)
 	CommentOnContent(ctx context.Context, contentID string, body string) (*model.CommentPayload, error)
 	Follow(ctx context.Context, id string) (*model.FollowPayload, error)
 	Unfollow(ctx context.Context, id string) (*model.FollowPayload, error)
@@ -1137,6 +1151,7 @@ type UserResolver interface {
 	Followers(ctx context.Context, obj *store.User, first *int, after *string) (*model.FollowerConnection, error)
 	Following(ctx context.Context, obj *store.User, first *int, after *string) (*model.FollowingConnection, error)
 	ViewerFollows(ctx context.Context, obj *store.User) (bool, error)
+	Interests(ctx context.Context, obj *store.User, first *int) ([]*store.Interest, error)
 	Addresses(ctx context.Context, obj *store.User, first *int, after *string) (*model.MailingAddressConnection, error)
 	DefaultAddress(ctx context.Context, obj *store.User) (*store.CustomerAddress, error)
 }
@@ -2062,6 +2077,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Image.Width(childComplexity), true
 
+	case "Interest.key":
+		if e.ComplexityRoot.Interest.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Interest.Key(childComplexity), true
+	case "Interest.kind":
+		if e.ComplexityRoot.Interest.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Interest.Kind(childComplexity), true
+	case "Interest.weight":
+		if e.ComplexityRoot.Interest.Weight == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Interest.Weight(childComplexity), true
+
 	case "LikePayload.content":
 		if e.ComplexityRoot.LikePayload.Content == nil {
 			break
@@ -2799,6 +2833,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RefreshSession(childComplexity, args["refreshToken"].(string)), true
+	case "Mutation.resetInterests":
+		if e.ComplexityRoot.Mutation.ResetInterests == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.ResetInterests(childComplexity), true
 	case "Mutation.revokeApp":
 		if e.ComplexityRoot.Mutation.RevokeApp == nil {
 			break
@@ -3855,6 +3895,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RecordEventsPayload.UserErrors(childComplexity), true
 
+	case "ResetInterestsPayload.user":
+		if e.ComplexityRoot.ResetInterestsPayload.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResetInterestsPayload.User(childComplexity), true
+	case "ResetInterestsPayload.userErrors":
+		if e.ComplexityRoot.ResetInterestsPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResetInterestsPayload.UserErrors(childComplexity), true
+
 	case "SearchResultItemConnection.edges":
 		if e.ComplexityRoot.SearchResultItemConnection.Edges == nil {
 			break
@@ -4343,6 +4396,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.ID(childComplexity), true
+	case "User.interests":
+		if e.ComplexityRoot.User.Interests == nil {
+			break
+		}
+
+		args, err := ec.field_User_interests_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.User.Interests(childComplexity, args["first"].(*int)), true
 	case "User.isCreator":
 		if e.ComplexityRoot.User.IsCreator == nil {
 			break
@@ -5041,6 +5105,35 @@ type User implements Node {
   following(first: Int = 20, after: String): FollowingConnection!
   "Whether the signed-in viewer follows this user; false when anonymous."
   viewerFollows: Boolean!
+  "The viewer's interests as the For You feed sees them now: the strongest first (at most first, 1 to 100), learned from what they watch, like, comment, share, click, buy and follow, decayed with time, and the tags they declared; null on anyone else. Reset with resetInterests."
+  interests(first: Int = 20): [Interest!] @auth(requires: PERSON)
+}
+
+"What an interest is to."
+enum InterestKind {
+  "A content hashtag; key is the tag."
+  TAG
+  "A creator; key is the creator's User ID."
+  CREATOR
+  "A shop; key is the Shop ID."
+  SHOP
+  "A product category (a carded product's first tag); key is the category."
+  CATEGORY
+}
+
+"One of the viewer's interests."
+type Interest {
+  kind: InterestKind!
+  "The tag or category, or the creator's User ID or the Shop ID."
+  key: String!
+  "The affinity now, after decay: larger is stronger; negative means avoided (NOT_INTERESTED)."
+  weight: Float!
+}
+
+type ResetInterestsPayload {
+  "The viewer, whose interests are now empty."
+  user: User
+  userErrors: [UserError!]!
 }
 
 "How a shop is run."
@@ -5367,12 +5460,17 @@ type LiveSessionEdge {
 }
 
 """
-The ranked content feed. Signed in: ranked by overlap of the viewer's interest tags
-with the content's tags, recency, and live sessions on air first. Anonymous: ranked by
-recency and popularity. A walk through the pages never repeats or skips an item: the
-first page fixes the ranking for the pages that follow (for an hour), so views, likes
-and sales between pages do not move items across pages. A live session that ended
-during the walk is left out of the pages after it.
+The ranked content feed. With the default policy (For You, FEED_POLICY=foryou) it is
+personal: candidates from followed creators and shops, the viewer's strongest learned
+interests, co-engagement, content converting now and fresh content, ranked by predicted
+engagement and conversion for the viewer (affinity, quality, freshness, GPM), live
+sessions on air first, then diversified (no author twice in a row, a cap per shop per
+page). Content the viewer watched to the end or marked NOT_INTERESTED is left out.
+Anonymous: the same without a profile (popular, fresh and diverse).
+A walk through the pages never repeats or skips an item: the first page fixes the set of
+items for the pages that follow (for an hour); under For You each next page re-orders the
+items not yet served for the viewer's latest signals. A live session that ended during
+the walk is left out of the pages after it.
 """
 type FeedConnection {
   edges: [FeedEdge!]!
@@ -5556,6 +5654,8 @@ input SignUpInput {
   "3 to 30 lowercase letters, digits, dots and underscores."
   handle: String!
   displayName: String!
+  "The deviceId this client sent recordEvents with while signed out: what the device's profile learned is merged into the new account's."
+  deviceId: String
   "What the person bought as a guest, to adopt into the new account (see GuestProofInput)."
   guest: GuestProofInput
 }
@@ -5563,6 +5663,8 @@ input SignUpInput {
 input LogInInput {
   email: String!
   password: String!
+  "The deviceId this client sent recordEvents with while signed out: what the device's profile learned is merged into the account's."
+  deviceId: String
   "What the person bought as a guest, to adopt into the account once the password is right (see GuestProofInput)."
   guest: GuestProofInput
 }
@@ -6104,6 +6206,8 @@ enum EngagementEventType {
   "A product card was tapped."
   PRODUCT_CLICK
   SHARE
+  "The viewer is not interested in this content: it lowers what resembles it (its tags, author, shop, categories) in their For You feed and is not shown to them again. Counts toward no figure."
+  NOT_INTERESTED
 }
 
 input EngagementEventInput {
@@ -6282,6 +6386,8 @@ type Mutation {
   likeContent(contentId: ID!): LikePayload @auth(requires: PERSON)
   "Idempotent."
   unlikeContent(contentId: ID!): LikePayload @auth(requires: PERSON)
+  "Forget what the viewer's For You profile learned and the tags they declared (follows stay, and so does what they marked not interested or watched to the end). Signals sent before it and not yet written are written first."
+  resetInterests: ResetInterestsPayload @auth(requires: PERSON)
   "1 to 500 characters."
   commentOnContent(contentId: ID!, body: String!): CommentPayload @auth(requires: PERSON)
   """
@@ -7377,6 +7483,18 @@ func (ec *executionContext) childFields_Image(ctx context.Context, field graphql
 	return nil, fmt.Errorf("no field named %q was found under type Image", field.Name)
 }
 
+func (ec *executionContext) childFields_Interest(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_Interest_kind(ctx, field)
+	case "key":
+		return ec.fieldContext_Interest_key(ctx, field)
+	case "weight":
+		return ec.fieldContext_Interest_weight(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Interest", field.Name)
+}
+
 func (ec *executionContext) childFields_LikePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "content":
@@ -7835,6 +7953,16 @@ func (ec *executionContext) childFields_RecordEventsPayload(ctx context.Context,
 	return nil, fmt.Errorf("no field named %q was found under type RecordEventsPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_ResetInterestsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "user":
+		return ec.fieldContext_ResetInterestsPayload_user(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ResetInterestsPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ResetInterestsPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_SearchResultItemConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "edges":
@@ -8051,6 +8179,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_following(ctx, field)
 	case "viewerFollows":
 		return ec.fieldContext_User_viewerFollows(ctx, field)
+	case "interests":
+		return ec.fieldContext_User_interests(ctx, field)
 	case "addresses":
 		return ec.fieldContext_User_addresses(ctx, field)
 	case "defaultAddress":
@@ -10220,6 +10350,20 @@ func (ec *executionContext) field_User_following_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_User_interests_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
 	return args, nil
 }
 
@@ -14269,6 +14413,75 @@ func (ec *executionContext) fieldContext_Image_height(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Image", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
+func (ec *executionContext) _Interest_kind(ctx context.Context, field graphql.CollectedField, obj *store.Interest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Interest_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNInterestKind2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Interest_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Interest", field, false, false, errors.New("field of type InterestKind does not have child fields"))
+}
+
+func (ec *executionContext) _Interest_key(ctx context.Context, field graphql.CollectedField, obj *store.Interest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Interest_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Interest_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Interest", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Interest_weight(ctx context.Context, field graphql.CollectedField, obj *store.Interest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Interest_weight(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Weight, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Interest_weight(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Interest", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
 func (ec *executionContext) _LikePayload_content(ctx context.Context, field graphql.CollectedField, obj *model.LikePayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18067,6 +18280,56 @@ func (ec *executionContext) fieldContext_Mutation_unlikeContent(ctx context.Cont
 	if fc.Args, err = ec.field_Mutation_unlikeContent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_resetInterests(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_resetInterests(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().ResetInterests(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "PERSON")
+				if err != nil {
+					var zeroVal *model.ResetInterestsPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.ResetInterestsPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ResetInterestsPayload) graphql.Marshaler {
+			return ec.marshalOResetInterestsPayload2ᚖshowcaseᚋgraphᚋmodelᚐResetInterestsPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_resetInterests(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResetInterestsPayload(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -23444,6 +23707,70 @@ func (ec *executionContext) fieldContext_RecordEventsPayload_userErrors(_ contex
 	return fc, nil
 }
 
+func (ec *executionContext) _ResetInterestsPayload_user(ctx context.Context, field graphql.CollectedField, obj *model.ResetInterestsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResetInterestsPayload_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.User, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖshowcaseᚋstoreᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ResetInterestsPayload_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResetInterestsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ResetInterestsPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ResetInterestsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResetInterestsPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖshowcaseᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResetInterestsPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResetInterestsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _SearchResultItemConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.SearchResultItemConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -25661,6 +25988,68 @@ func (ec *executionContext) _User_viewerFollows(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_User_viewerFollows(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, true, true, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _User_interests(ctx context.Context, field graphql.CollectedField, obj *store.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_interests(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.User().Interests(ctx, obj, fc.Args["first"].(*int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "PERSON")
+				if err != nil {
+					var zeroVal []*store.Interest
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal []*store.Interest
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, obj, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.Interest) graphql.Marshaler {
+			return ec.marshalOInterest2ᚕᚖshowcaseᚋstoreᚐInterestᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_interests(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Interest(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_User_interests_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _User_addresses(ctx context.Context, field graphql.CollectedField, obj *store.User) (ret graphql.Marshaler) {
@@ -29437,7 +29826,7 @@ func (ec *executionContext) unmarshalInputLogInInput(ctx context.Context, obj an
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"email", "password", "guest"}
+	fieldsInOrder := [...]string{"email", "password", "deviceId", "guest"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -29458,6 +29847,13 @@ func (ec *executionContext) unmarshalInputLogInInput(ctx context.Context, obj an
 				return it, err
 			}
 			it.Password = data
+		case "deviceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deviceId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeviceID = data
 		case "guest":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("guest"))
 			data, err := ec.unmarshalOGuestProofInput2ᚖshowcaseᚋgraphᚋmodelᚐGuestProofInput(ctx, v)
@@ -29933,7 +30329,7 @@ func (ec *executionContext) unmarshalInputSignUpInput(ctx context.Context, obj a
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"email", "password", "handle", "displayName", "guest"}
+	fieldsInOrder := [...]string{"email", "password", "handle", "displayName", "deviceId", "guest"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -29968,6 +30364,13 @@ func (ec *executionContext) unmarshalInputSignUpInput(ctx context.Context, obj a
 				return it, err
 			}
 			it.DisplayName = data
+		case "deviceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deviceId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeviceID = data
 		case "guest":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("guest"))
 			data, err := ec.unmarshalOGuestProofInput2ᚖshowcaseᚋgraphᚋmodelᚐGuestProofInput(ctx, v)
@@ -33440,6 +33843,54 @@ func (ec *executionContext) _Image(ctx context.Context, sel ast.SelectionSet, ob
 	return out
 }
 
+var interestImplementors = []string{"Interest"}
+
+func (ec *executionContext) _Interest(ctx context.Context, sel ast.SelectionSet, obj *store.Interest) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, interestImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Interest")
+		case "kind":
+			out.Values[i] = ec._Interest_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "key":
+			out.Values[i] = ec._Interest_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "weight":
+			out.Values[i] = ec._Interest_weight(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var likePayloadImplementors = []string{"LikePayload"}
 
 func (ec *executionContext) _LikePayload(ctx context.Context, sel ast.SelectionSet, obj *model.LikePayload) graphql.Marshaler {
@@ -34963,6 +35414,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "unlikeContent":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_unlikeContent(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "resetInterests":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_resetInterests(ctx, field)
 			})
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
@@ -37835,6 +38293,49 @@ func (ec *executionContext) _RecordEventsPayload(ctx context.Context, sel ast.Se
 	return out
 }
 
+var resetInterestsPayloadImplementors = []string{"ResetInterestsPayload"}
+
+func (ec *executionContext) _ResetInterestsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ResetInterestsPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, resetInterestsPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ResetInterestsPayload")
+		case "user":
+			out.Values[i] = ec._ResetInterestsPayload_user(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._ResetInterestsPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var searchResultItemConnectionImplementors = []string{"SearchResultItemConnection"}
 
 func (ec *executionContext) _SearchResultItemConnection(ctx context.Context, sel ast.SelectionSet, obj *model.SearchResultItemConnection) graphql.Marshaler {
@@ -39472,6 +39973,44 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 				}()
 				res = ec._User_viewerFollows(ctx, field, obj)
 				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "interests":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._User_interests(ctx, field, obj)
+				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
 				return res
@@ -41920,6 +42459,32 @@ func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.Selec
 	return res
 }
 
+func (ec *executionContext) marshalNInterest2ᚖshowcaseᚋstoreᚐInterest(ctx context.Context, sel ast.SelectionSet, v *store.Interest) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Interest(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNInterestKind2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInterestKind2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNLiveSession2ᚖshowcaseᚋstoreᚐLiveSession(ctx context.Context, sel ast.SelectionSet, v *store.LiveSession) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -43560,6 +44125,25 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	return res
 }
 
+func (ec *executionContext) marshalOInterest2ᚕᚖshowcaseᚋstoreᚐInterestᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.Interest) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInterest2ᚖshowcaseᚋstoreᚐInterest(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalOLikePayload2ᚖshowcaseᚋgraphᚋmodelᚐLikePayload(ctx context.Context, sel ast.SelectionSet, v *model.LikePayload) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -43841,6 +44425,13 @@ func (ec *executionContext) marshalORateDeletePayload2ᚖshowcaseᚋgraphᚋmode
 		return graphql.Null
 	}
 	return ec._RateDeletePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOResetInterestsPayload2ᚖshowcaseᚋgraphᚋmodelᚐResetInterestsPayload(ctx context.Context, sel ast.SelectionSet, v *model.ResetInterestsPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ResetInterestsPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalORole2ᚖstring(ctx context.Context, v any) (*string, error) {

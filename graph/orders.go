@@ -135,6 +135,7 @@ func (r *Resolver) checkout(ctx context.Context, in model.CheckoutInput) (*model
 	res, err := r.DB.Checkout(ctx, r.Payments, req)
 	if err == nil && !res.Replayed {
 		r.publishPurchases(ctx, res.Lines)
+		r.learnPurchase(ctx, res.Lines)
 	}
 	res.Problems = addressProblems(in, res.Problems)
 	return r.checkoutPayload(ctx, cart, req, res, err)
@@ -208,6 +209,15 @@ func (r *Resolver) cartLinesAdd(ctx context.Context, cartID *string, lines []*mo
 		return nil, err
 	}
 	problems, err := r.DB.AddCartLines(ctx, cart.BuyerID, in)
+	if err == nil && len(problems) == 0 {
+		for _, l := range in {
+			s := store.Signal{VariantID: l.VariantID, Weight: r.forYou().AddToCart}
+			if l.SourceContentID != nil {
+				s = store.Signal{ContentID: *l.SourceContentID, Weight: s.Weight}
+			}
+			r.learn(ctx, s)
+		}
+	}
 	return cartPayload(cart, problems, err)
 }
 

@@ -31,6 +31,13 @@ type Resolver struct {
 	TopCreatorFollowers int64
 	// FeedWeights say how much 7-day GPM and engagement lift content in the feed.
 	FeedWeights store.FeedWeights
+	// FeedPolicy ranks the feed: store.PolicyForYou (also when empty),
+	// store.PolicyPopular or store.PolicyTags.
+	FeedPolicy string
+	// ForYou weighs the For You ranking and what signals teach (nil:
+	// store.DefaultForYouSettings); the event buffer learns with the same
+	// settings (EventBuffer.SetLearning).
+	ForYou *store.ForYouSettings
 	// Production hides the schema (introspection, field suggestions) from
 	// everyone but admins.
 	Production bool

@@ -471,6 +471,11 @@ func (r *mutationResolver) UnlikeContent(ctx context.Context, contentID string) 
 	return r.like(ctx, contentID, false)
 }
 
+// ResetInterests is the resolver for the resetInterests field.
+func (r *mutationResolver) ResetInterests(ctx context.Context) (*model.ResetInterestsPayload, error) {
+	return r.resetInterests(ctx)
+}
+
 // CommentOnContent is the resolver for the commentOnContent field.
 func (r *mutationResolver) CommentOnContent(ctx context.Context, contentID string, body string) (*model.CommentPayload, error) {
 	return r.commentOnContent(ctx, contentID, body)
@@ -855,7 +860,8 @@ func (r *queryResolver) Feed(ctx context.Context, first *int, after *string, kin
 	if kind != nil && *kind == model.FeedKindFollowing {
 		return r.followingFeed(ctx, args)
 	}
-	page, err := r.DB.Feed(ctx, store.FeedArgs{ViewerID: auth.ViewerFrom(ctx).UserID(), Weights: r.FeedWeights, PageArgs: args})
+	page, err := r.DB.Feed(ctx, store.FeedArgs{ViewerID: auth.ViewerFrom(ctx).UserID(), Weights: r.FeedWeights,
+		Policy: r.FeedPolicy, ForYou: r.ForYou, PageArgs: args})
 	if err != nil {
 		return nil, err
 	}
@@ -1085,6 +1091,11 @@ func (r *userResolver) Following(ctx context.Context, obj *store.User, first *in
 // ViewerFollows is the resolver for the viewerFollows field.
 func (r *userResolver) ViewerFollows(ctx context.Context, obj *store.User) (bool, error) {
 	return viewerFollows(ctx, store.FollowTarget{CreatorID: obj.ID})
+}
+
+// Interests is the resolver for the interests field.
+func (r *userResolver) Interests(ctx context.Context, obj *store.User, first *int) ([]*store.Interest, error) {
+	return r.interests(ctx, obj, first)
 }
 
 // Addresses is the resolver for the addresses field.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -41,6 +42,10 @@ type config struct {
 	TopCreatorFollowers int64
 	// FeedWeights lift converting content in the feed.
 	FeedWeights store.FeedWeights
+	// FeedPolicy ranks the feed (FEED_POLICY: foryou, popular or tags).
+	FeedPolicy string
+	// ForYou weighs learning and the For You ranking (FORYOU_* settings).
+	ForYou store.ForYouSettings
 	// ScoreRefresh is how often the feed's 7-day GPM and engagement are recomputed.
 	ScoreRefresh time.Duration
 	// Production hides the schema from all but admins (APP_ENV=production).
@@ -115,6 +120,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		FlushInterval:       time.Second,
 		TopCreatorFollowers: store.DefaultTopCreatorFollowers,
 		FeedWeights:         store.DefaultFeedWeights,
+		FeedPolicy:          envOr(getenv, "FEED_POLICY", store.PolicyForYou),
+		ForYou:              store.DefaultForYouSettings,
 		ScoreRefresh:        time.Minute,
 		RateLimitRPS:        20,
 		RateLimitBurst:      60,
@@ -177,6 +184,21 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 			}
 			*dst = f
 		}
+	}
+	if !slices.Contains(store.FeedPolicies, cfg.FeedPolicy) {
+		return cfg, fmt.Errorf("FEED_POLICY must be one of %s, not %q", strings.Join(store.FeedPolicies, ", "), cfg.FeedPolicy)
+	}
+	for _, st := range cfg.ForYou.Settings() {
+		if v := getenv(st.Env); v != "" {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				return cfg, fmt.Errorf("%s must be a number", st.Env)
+			}
+			*st.Value = f
+		}
+	}
+	if err := cfg.ForYou.Validate(); err != nil {
+		return cfg, err
 	}
 	switch env := getenv("APP_ENV"); env {
 	case "", "development":

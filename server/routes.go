@@ -34,8 +34,10 @@ func newServer(cfg config, db *store.DB, tokens *auth.Tokens, payments payment.P
 	// but streams; the anonymous response cache (a shared answer costs its
 	// caller one rate-limit token); and gqlgen (transports, the rate charge
 	// on the operation that runs, shape limits, resolvers, dataloaders).
+	// The buffer learns with the weights the feed ranks with.
+	events.SetLearning(cfg.ForYou)
 	gql := graph.NewHandler(&graph.Resolver{DB: db, Reads: cfg.Reads, Tokens: tokens, Payments: payments, Events: events,
-		TopCreatorFollowers: cfg.TopCreatorFollowers, FeedWeights: cfg.FeedWeights,
+		TopCreatorFollowers: cfg.TopCreatorFollowers, FeedWeights: cfg.FeedWeights, FeedPolicy: cfg.FeedPolicy, ForYou: &cfg.ForYou,
 		Production: cfg.Production, Live: hub, AllowedOrigins: cfg.AllowedOrigins, Observer: m,
 		RateLimiter: limits, Media: cfg.Media, MaxUploadBytes: cfg.MaxUploadBytes})
 	api := graph.WithRequestID(

@@ -102,7 +102,11 @@ type EventBuffer struct {
 	products map[productBucket]*productCounts
 	once     map[onceKey]Event // the first event of each key since the last flush
 	likes    map[int64]int64   // content id -> like delta
+	signals  map[signalKey]*signalSum
 	pending  int
+
+	// learning weighs what events and signals teach viewers' profiles.
+	learning ForYouSettings
 
 	flushMu   sync.Mutex // one flush at a time
 	lastPrune time.Time  // under flushMu
@@ -110,7 +114,7 @@ type EventBuffer struct {
 
 // NewEventBuffer returns an empty buffer over db.
 func NewEventBuffer(db *DB) *EventBuffer {
-	b := &EventBuffer{db: db}
+	b := &EventBuffer{db: db, learning: DefaultForYouSettings}
 	b.reset()
 	return b
 }
@@ -120,7 +124,28 @@ func (b *EventBuffer) reset() {
 	b.products = map[productBucket]*productCounts{}
 	b.once = map[onceKey]Event{}
 	b.likes = map[int64]int64{}
+	b.signals = map[signalKey]*signalSum{}
 	b.pending = 0
+}
+
+// SetLearning sets the weights of what events and signals teach viewers'
+// profiles (DefaultForYouSettings until set); call it before Run.
+func (b *EventBuffer) SetLearning(s ForYouSettings) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.learning = s
+}
+
+// AddSignal takes a like, comment, add to cart or purchase for the
+// viewer's profile; it is learned at the next flush.
+func (b *EventBuffer) AddSignal(s Signal) {
+	if s.Profile == "" || s.Weight == 0 {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	addSignal(b.signals, signalKey{s.Profile, s.ContentID, s.ProductID, s.VariantID}, s.Weight, -1, false)
+	b.pending++
 }
 
 // Add takes validated events. An event whose viewer already sent one of the
@@ -144,6 +169,9 @@ func (b *EventBuffer) Add(events []Event) {
 
 // addCounts adds one event to per-minute counters.
 func addCounts(contents map[contentBucket]*contentCounts, products map[productBucket]*productCounts, e Event) {
+	if e.Type == EventNotInterested {
+		return // teaches the viewer's profile, counts nothing
+	}
 	minute := e.At.Unix() / 60
 	cb := contentBucket{e.ContentID, minute}
 	c := contents[cb]
@@ -216,7 +244,8 @@ func (b *EventBuffer) Flush(ctx context.Context) error {
 	b.flushMu.Lock()
 	defer b.flushMu.Unlock()
 	b.mu.Lock()
-	contents, products, once, likes, pending := b.contents, b.products, b.once, b.likes, b.pending
+	contents, products, once, likes, signals, pending := b.contents, b.products, b.once, b.likes, b.signals, b.pending
+	learning := b.learning
 	b.reset()
 	b.mu.Unlock()
 	if pending == 0 {
@@ -224,6 +253,7 @@ func (b *EventBuffer) Flush(ctx context.Context) error {
 	}
 	err := b.db.inTx(ctx, func(tx *sqlx.Tx) error {
 		allContents, allProducts := contents, products
+		learned := signals
 		if len(once) > 0 {
 			fresh, err := insertOnce(ctx, tx, once)
 			if err != nil {
@@ -235,9 +265,18 @@ func (b *EventBuffer) Flush(ctx context.Context) error {
 			// Counted into copies: on failure the buffer gets back what it had.
 			allContents, allProducts = map[contentBucket]*contentCounts{}, map[productBucket]*productCounts{}
 			mergeCounts(allContents, allProducts, contents, products)
+			// Learned into a copy too; only events that count teach.
+			learned = make(map[signalKey]*signalSum, len(signals)+len(fresh))
+			for k, v := range signals {
+				addSignal(learned, k, v.weight, v.watchMs, v.dismissed)
+			}
 			for _, e := range fresh {
 				addCounts(allContents, allProducts, e)
+				learning.signalOfEvent(learned, e)
 			}
+		}
+		if err := learning.learn(ctx, tx, learned, time.Now().UTC()); err != nil {
+			return err
 		}
 		if err := upsertContentCounts(ctx, tx, allContents); err != nil {
 			return err
@@ -249,7 +288,7 @@ func (b *EventBuffer) Flush(ctx context.Context) error {
 	})
 	if err != nil {
 		b.mu.Lock()
-		b.merge(contents, products, once, likes, pending)
+		b.merge(contents, products, once, likes, signals, pending)
 		b.mu.Unlock()
 		return err
 	}
@@ -298,8 +337,11 @@ func insertOnce(ctx context.Context, tx *sqlx.Tx, once map[onceKey]Event) ([]Eve
 	return out, nil
 }
 
-func (b *EventBuffer) merge(contents map[contentBucket]*contentCounts, products map[productBucket]*productCounts, once map[onceKey]Event, likes map[int64]int64, pending int) {
+func (b *EventBuffer) merge(contents map[contentBucket]*contentCounts, products map[productBucket]*productCounts, once map[onceKey]Event, likes map[int64]int64, signals map[signalKey]*signalSum, pending int) {
 	mergeCounts(b.contents, b.products, contents, products)
+	for k, v := range signals {
+		addSignal(b.signals, k, v.weight, v.watchMs, v.dismissed)
+	}
 	for k, e := range once {
 		if _, dup := b.once[k]; dup {
 			pending-- // the same key came again since

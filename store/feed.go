@@ -10,6 +10,13 @@ import (
 type FeedArgs struct {
 	ViewerID int64
 	Weights  FeedWeights
+	// Policy is PolicyForYou (also when empty), PolicyPopular or PolicyTags.
+	Policy string
+	// ForYou weighs the For You ranking (nil: DefaultForYouSettings).
+	ForYou *ForYouSettings
+	// Profile names the interest profile For You ranks by; empty means the
+	// viewer's own (UserProfile), or none for an anonymous viewer.
+	Profile string
 	PageArgs
 }
 
@@ -34,7 +41,9 @@ const feedScoreSQL = `round((
 const FeedCandidates = 600
 
 // Feed returns a page of the ranked content feed: videos and live sessions
-// that are scheduled or on air, mixed.
+// that are scheduled or on air, mixed, ranked by args.Policy: For You (see
+// forYou), or, as described below, the fixed formula over the viewer's
+// declared tags (PolicyTags) or without them (PolicyPopular).
 //
 // The first page ranks every candidate as of that moment and stores the
 // whole ranking as a walk (one statement either way); the pages after it
@@ -43,13 +52,16 @@ const FeedCandidates = 600
 // one. A live session that ended since the walk began is left out of the
 // pages that follow (it is no longer in the feed); nothing else is.
 func (db *DB) Feed(ctx context.Context, args FeedArgs) (Page[Content], error) {
+	if args.Policy == "" || args.Policy == PolicyForYou {
+		return db.forYou(ctx, args)
+	}
 	if args.After != "" {
 		return db.continueFeed(ctx, args)
 	}
 	var rows []feedRow
 	walk := newWalkID()
 	err := db.SelectContext(ctx, &rows, `
-		WITH v AS (SELECT (SELECT interest_tags FROM users WHERE id = $1) AS tags),
+		WITH v AS (SELECT CASE WHEN $8 THEN NULL ELSE (SELECT interest_tags FROM users WHERE id = $1) END AS tags),
 		candidates AS (
 			(SELECT content_id AS id FROM content_scores ORDER BY base_score DESC, content_id DESC LIMIT $4)
 			UNION (SELECT c.id FROM contents c WHERE c.created_at >= coalesce(
@@ -68,7 +80,7 @@ func (db *DB) Feed(ctx context.Context, args FeedArgs) (Page[Content], error) {
 			SELECT $5, $1, 'feed', coalesce(array_agg(id ORDER BY score DESC, id DESC), '{}') FROM ranked
 		)
 		SELECT `+contentColumns+`, 0 AS pos FROM ranked c ORDER BY c.score DESC, c.id DESC LIMIT $3`,
-		args.ViewerID, time.Now().UTC().Truncate(time.Microsecond), args.First+1, FeedCandidates, walk, args.Weights.GPM, args.Weights.Engagement)
+		args.ViewerID, time.Now().UTC().Truncate(time.Microsecond), args.First+1, FeedCandidates, walk, args.Weights.GPM, args.Weights.Engagement, args.Policy == PolicyPopular)
 	if err != nil {
 		return Page[Content]{}, fmt.Errorf("feed: %w", err)
 	}

@@ -291,12 +291,17 @@ type EventsDropped struct {
 
 func (EventsDropped) IsLiveSessionEvent() {}
 
-// The ranked content feed. Signed in: ranked by overlap of the viewer's interest tags
-// with the content's tags, recency, and live sessions on air first. Anonymous: ranked by
-// recency and popularity. A walk through the pages never repeats or skips an item: the
-// first page fixes the ranking for the pages that follow (for an hour), so views, likes
-// and sales between pages do not move items across pages. A live session that ended
-// during the walk is left out of the pages after it.
+// The ranked content feed. With the default policy (For You, FEED_POLICY=foryou) it is
+// personal: candidates from followed creators and shops, the viewer's strongest learned
+// interests, co-engagement, content converting now and fresh content, ranked by predicted
+// engagement and conversion for the viewer (affinity, quality, freshness, GPM), live
+// sessions on air first, then diversified (no author twice in a row, a cap per shop per
+// page). Content the viewer watched to the end or marked NOT_INTERESTED is left out.
+// Anonymous: the same without a profile (popular, fresh and diverse).
+// A walk through the pages never repeats or skips an item: the first page fixes the set of
+// items for the pages that follow (for an hour); under For You each next page re-orders the
+// items not yet served for the viewer's latest signals. A live session that ended during
+// the walk is left out of the pages after it.
 type FeedConnection struct {
 	Edges    []*FeedEdge `json:"edges"`
 	PageInfo *PageInfo   `json:"pageInfo"`
@@ -395,6 +400,8 @@ type LiveSessionPayload struct {
 type LogInInput struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
+	// The deviceId this client sent recordEvents with while signed out: what the device's profile learned is merged into the account's.
+	DeviceID *string `json:"deviceId,omitempty"`
 	// What the person bought as a guest, to adopt into the account once the password is right (see GuestProofInput).
 	Guest *GuestProofInput `json:"guest,omitempty"`
 }
@@ -584,6 +591,12 @@ type RecordEventsPayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+type ResetInterestsPayload struct {
+	// The viewer, whose interests are now empty.
+	User       *store.User  `json:"user,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
 type ScheduleLiveSessionInput struct {
 	Title string `json:"title"`
 	// A time in the future.
@@ -655,6 +668,8 @@ type SignUpInput struct {
 	// 3 to 30 lowercase letters, digits, dots and underscores.
 	Handle      string `json:"handle"`
 	DisplayName string `json:"displayName"`
+	// The deviceId this client sent recordEvents with while signed out: what the device's profile learned is merged into the new account's.
+	DeviceID *string `json:"deviceId,omitempty"`
 	// What the person bought as a guest, to adopt into the new account (see GuestProofInput).
 	Guest *GuestProofInput `json:"guest,omitempty"`
 }

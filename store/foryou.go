@@ -1,0 +1,241 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/lib/pq"
+)
+
+// forYouRankSQL scores candidate contents for one viewer: $1 the profile
+// ("" for none), $2 the user id (0 for none), $3 now, $4 and $5 the GPM and
+// engagement weights (FeedWeights). It is completed with the candidates'
+// CTE (named cand, one id column) and returns id, author_id, shop_id, fresh
+// and score, best first. Contents the viewer watched to the end or marked
+// not interested, scheduled in the future or ended are left out.
+var forYouRankSQL = `WITH prof AS (` + profileSQL + `),
+	aff AS (SELECT kind, key, weight AS w FROM prof WHERE abs(weight) >= 0.01 ORDER BY abs(weight) DESC, kind, key LIMIT 200),
+	mine AS (SELECT content_id FROM profile_contents WHERE profile = $1 AND weight > 0 ORDER BY updated_at DESC, content_id DESC LIMIT 20),
+	peers AS (
+		SELECT DISTINCT p.profile FROM mine CROSS JOIN LATERAL (
+			SELECT profile FROM profile_contents pc WHERE pc.content_id = mine.content_id AND pc.weight > 0 AND pc.profile <> $1
+			ORDER BY pc.weight DESC LIMIT 20) p
+	),
+	co AS (
+		SELECT content_id AS id, count(*) AS n FROM profile_contents
+		WHERE profile IN (SELECT profile FROM peers) AND weight > 0 AND content_id NOT IN (SELECT content_id FROM mine)
+		GROUP BY content_id ORDER BY count(*) DESC, content_id DESC LIMIT :co_engaged_candidates::bigint
+	),
+	%s,
+	ranked AS (
+		SELECT c.id, c.author_id, coalesce(c.shop_id, 0) AS shop_id, x.fresh, af.a > 0 AS matches, round((
+			  CASE WHEN c.kind = 'LIVE' AND c.live_status = 'LIVE' THEN :live ELSE 0 END
+			+ :affinity * af.a
+			+ :co_engagement * least(coalesce(co.n, 0) / 3.0, 1)
+			+ :freshness / (1 + greatest(extract(epoch FROM ($3::timestamptz - c.published_at)), 0) / 86400.0)
+			+ :popularity * ln(1 + c.view_count + 5 * c.like_count)
+			+ $4 * ln(1 + coalesce(cs.gpm_7d, 0) / 100.0)
+			+ $5 * 100 * least(coalesce(cs.engagement_7d, 0), 1)
+			+ CASE WHEN x.fresh THEN :explore + CASE WHEN af.a > 0 THEN :explore_match ELSE 0 END ELSE 0 END)::numeric, 6)::float8 AS score
+		FROM contents c
+		LEFT JOIN content_scores cs ON cs.content_id = c.id
+		LEFT JOIN co ON co.id = c.id
+		CROSS JOIN LATERAL (SELECT c.published_at > $3::timestamptz - :explore_max_age_hours * interval '1 hour'
+			AND c.view_count < :explore_max_views AS fresh) x
+		LEFT JOIN LATERAL (SELECT array_agg(DISTINCT p.tags[1]) AS cats FROM content_products cp JOIN products p ON p.id = cp.product_id
+			WHERE cp.content_id = c.id) k ON true
+		CROSS JOIN LATERAL (SELECT coalesce(sum(CASE a.kind WHEN 'TAG' THEN :tag_multiplier WHEN 'CREATOR' THEN :creator_multiplier
+				WHEN 'SHOP' THEN :shop_multiplier ELSE :category_multiplier END * a.w / (1 + abs(a.w))), 0) AS a
+			FROM aff a WHERE (a.kind = 'TAG' AND a.key = ANY(c.tags)) OR (a.kind = 'CREATOR' AND a.key = c.author_id::text)
+				OR (a.kind = 'SHOP' AND a.key = c.shop_id::text) OR (a.kind = 'CATEGORY' AND a.key = ANY(k.cats))) af
+		-- an id array makes the planner fetch candidates by primary key
+		WHERE c.id = ANY(ARRAY(SELECT DISTINCT id FROM cand)) AND c.published_at <= $3 AND (c.kind = 'VIDEO' OR c.live_status <> 'ENDED')
+			AND NOT EXISTS (SELECT 1 FROM profile_contents pc WHERE pc.profile = $1 AND pc.content_id = c.id AND (pc.completed OR pc.dismissed))
+	)
+	SELECT id, author_id, shop_id, fresh, matches, score FROM ranked ORDER BY score DESC, id DESC`
+
+// forYouCandidatesSQL draws a first page's candidates from every source:
+// the most popular, everything new since the last score refresh, live
+// sessions on air, the newest of followed creators and shops, of the
+// viewer's strongest tags and categories, creators and shops, co-engaged
+// content, content converting now, and fresh content with little exposure.
+const forYouCandidatesSQL = `cand AS (
+		(SELECT content_id AS id FROM content_scores ORDER BY base_score DESC, content_id DESC LIMIT :popular_candidates::bigint)
+		UNION ALL (SELECT id FROM contents WHERE created_at >= coalesce((SELECT at FROM content_scores_refreshed), '-infinity'::timestamptz))
+		UNION ALL (SELECT id FROM contents WHERE kind = 'LIVE' AND live_status = 'LIVE')
+		UNION ALL (SELECT x.id FROM (SELECT creator_id FROM follows WHERE follower_id = $2 AND creator_id IS NOT NULL ORDER BY created_at DESC LIMIT 50) f
+			CROSS JOIN LATERAL (SELECT id FROM contents WHERE author_id = f.creator_id ORDER BY id DESC LIMIT 10) x)
+		UNION ALL (SELECT x.id FROM (SELECT shop_id FROM follows WHERE follower_id = $2 AND shop_id IS NOT NULL ORDER BY created_at DESC LIMIT 50) f
+			CROSS JOIN LATERAL (SELECT id FROM contents WHERE shop_id = f.shop_id ORDER BY id DESC LIMIT 10) x)
+		UNION ALL (SELECT x.id FROM (SELECT DISTINCT key FROM (SELECT key FROM aff WHERE kind IN ('TAG', 'CATEGORY') AND w > 0 ORDER BY w DESC, key LIMIT 5) t0) t
+			CROSS JOIN LATERAL (SELECT id FROM contents WHERE tags @> ARRAY[t.key] ORDER BY published_at DESC, id DESC LIMIT :interest_candidates::bigint) x)
+		UNION ALL (SELECT x.id FROM (SELECT key::bigint AS author FROM aff WHERE kind = 'CREATOR' AND w > 0 ORDER BY w DESC, key LIMIT 5) t
+			CROSS JOIN LATERAL (SELECT id FROM contents WHERE author_id = t.author ORDER BY id DESC LIMIT :interest_candidates::bigint) x)
+		UNION ALL (SELECT x.id FROM (SELECT key::bigint AS shop FROM aff WHERE kind = 'SHOP' AND w > 0 ORDER BY w DESC, key LIMIT 5) t
+			CROSS JOIN LATERAL (SELECT id FROM contents WHERE shop_id = t.shop ORDER BY id DESC LIMIT :interest_candidates::bigint) x)
+		UNION ALL (SELECT id FROM co)
+		UNION ALL (SELECT content_id FROM content_scores WHERE gpm_7d > 0 ORDER BY gpm_7d DESC, content_id DESC LIMIT :gpm_candidates::bigint)
+		UNION ALL (SELECT id FROM contents WHERE published_at > $3::timestamptz - :explore_max_age_hours * interval '1 hour' AND published_at <= $3
+			AND view_count < :explore_max_views ORDER BY published_at DESC, id DESC LIMIT :fresh_candidates::bigint)
+	)`
+
+// forYouTailSQL takes as candidates the items of a walk not served yet:
+// $6 the walk, $7 the position of the last item served.
+const forYouTailSQL = `cand AS (
+		SELECT unnest(ids[$7 + 1:]) AS id FROM list_walks WHERE id = $6 AND viewer_id = $2 AND kind = 'feed'
+	)`
+
+// rankedItem is a candidate with what the diversity rules look at.
+type rankedItem struct {
+	ID       int64   `db:"id"`
+	AuthorID int64   `db:"author_id"`
+	ShopID   int64   `db:"shop_id"`
+	Fresh    bool    `db:"fresh"`
+	Matches  bool    `db:"matches"` // a positive affinity for the viewer
+	Score    float64 `db:"score"`
+}
+
+// forYou answers a page of the For You feed. The first page ranks every
+// candidate for the viewer and stores the arrangement as a walk; each
+// page after it re-ranks the items not served yet for the viewer's profile
+// and scores as they are now (so a signal sent meanwhile shows on the next
+// page) and stores that back: a walk still never repeats or skips an item.
+// Either costs two statements (three at the end of a walk).
+func (db *DB) forYou(ctx context.Context, args FeedArgs) (Page[Content], error) {
+	s := args.ForYou
+	if s == nil {
+		s = &DefaultForYouSettings
+	}
+	profile := args.Profile
+	if profile == "" && args.ViewerID != 0 {
+		profile = UserProfile(args.ViewerID)
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	var (
+		cur   walkCursor
+		items []rankedItem
+		err   error
+	)
+	if args.After == "" {
+		cur.Walk = newWalkID()
+		err = db.SelectContext(ctx, &items, s.sqlWith(fmt.Sprintf(forYouRankSQL, forYouCandidatesSQL)),
+			profile, args.ViewerID, now, args.Weights.GPM, args.Weights.Engagement)
+	} else {
+		if cur, err = decodeWalkCursor(args.After); err != nil {
+			return Page[Content]{}, err
+		}
+		err = db.SelectContext(ctx, &items, s.sqlWith(fmt.Sprintf(forYouRankSQL, forYouTailSQL)),
+			profile, args.ViewerID, now, args.Weights.GPM, args.Weights.Engagement, cur.Walk, cur.Pos)
+	}
+	if err != nil {
+		return Page[Content]{}, fmt.Errorf("feed: %w", err)
+	}
+	if args.After != "" && len(items) == 0 {
+		if err := db.missingWalk(ctx, cur, args.ViewerID, "feed"); err != nil {
+			return Page[Content]{}, err
+		}
+		return feedPage(nil, cur.Walk, args.PageArgs), nil
+	}
+	order := Diversify(items, args.First, s)
+	page := order[:min(len(order), args.First+1)]
+	var rows []contentRow
+	if args.After == "" {
+		err = db.SelectContext(ctx, &rows, `WITH walk AS (INSERT INTO list_walks (id, viewer_id, kind, ids) VALUES ($1, $2, 'feed', $3))
+			SELECT `+contentColumns+` FROM contents c WHERE c.id = ANY($4)`, cur.Walk, args.ViewerID, pq.Array(order), pq.Array(page))
+	} else {
+		err = db.SelectContext(ctx, &rows, `WITH walk AS (UPDATE list_walks SET ids = ids[1:$3] || $4::bigint[] WHERE id = $1 AND viewer_id = $2 AND kind = 'feed')
+			SELECT `+contentColumns+` FROM contents c WHERE c.id = ANY($5)`, cur.Walk, args.ViewerID, cur.Pos, pq.Array(order), pq.Array(page))
+	}
+	if err != nil {
+		return Page[Content]{}, fmt.Errorf("feed: %w", err)
+	}
+	byID := make(map[int64]*contentRow, len(rows))
+	for i := range rows {
+		byID[rows[i].ID] = &rows[i]
+	}
+	out := make([]feedRow, 0, len(page))
+	for i, id := range page {
+		if r := byID[id]; r != nil {
+			out = append(out, feedRow{Pos: cur.Pos + int64(i) + 1, contentRow: *r})
+		}
+	}
+	return feedPage(out, cur.Walk, args.PageArgs), nil
+}
+
+// Diversify arranges ranked items (best first) into pages of pageSize:
+// each slot takes the best item left whose author is not the previous
+// item's, whose shop has fewer than ShopCapPerPage items on the page, and
+// which, if fresh with little exposure, keeps such items within
+// ExploreShare of the page. When no item left meets every rule, the rules
+// are relaxed in that order (exploration cap, shop cap, author). The
+// exploration share is also reserved: every 1/ExploreShare-th slot of a
+// page goes to the best fresh item left that matches the viewer's
+// interests, if one meets the rules, so new content reaches the people it
+// suits even below established favourites. It returns the items' ids in
+// page order.
+func Diversify(items []rankedItem, pageSize int, s *ForYouSettings) []int64 {
+	if pageSize <= 0 {
+		pageSize = 1
+	}
+	shopCap := int(s.ShopCapPerPage)
+	if shopCap <= 0 {
+		shopCap = math.MaxInt
+	}
+	exploreCap := int(math.Floor(s.ExploreShare * float64(pageSize)))
+	every := 0 // the reserved exploration slots: every such slot of a page
+	if s.ExploreShare > 0 {
+		every = int(math.Round(1 / s.ExploreShare))
+	}
+	left := append([]rankedItem(nil), items...)
+	out := make([]int64, 0, len(items))
+	shops := map[int64]int{}
+	explored := 0
+	prevAuthor := int64(-1)
+	// A window bounds the search for a slot: past it, the rules give way.
+	const window = 200
+	for len(left) > 0 {
+		if len(out)%pageSize == 0 {
+			clear(shops)
+			explored = 0
+		}
+		pick := -1
+		if every > 0 && (len(out)%pageSize+1)%every == 0 && explored < exploreCap {
+			for i := 0; i < len(left) && i < window; i++ {
+				it := left[i]
+				if it.Fresh && it.Matches && it.AuthorID != prevAuthor && (it.ShopID == 0 || shops[it.ShopID] < shopCap) {
+					pick = i
+					break
+				}
+			}
+		}
+		for pass := 0; pass < 4 && pick < 0; pass++ {
+			for i := 0; i < len(left) && i < window; i++ {
+				it := left[i]
+				if pass < 3 && it.AuthorID == prevAuthor {
+					continue
+				}
+				if pass < 2 && it.ShopID != 0 && shops[it.ShopID] >= shopCap {
+					continue
+				}
+				if pass < 1 && it.Fresh && explored >= exploreCap {
+					continue
+				}
+				pick = i
+				break
+			}
+		}
+		it := left[pick]
+		left = append(left[:pick], left[pick+1:]...)
+		out = append(out, it.ID)
+		prevAuthor = it.AuthorID
+		if it.ShopID != 0 {
+			shops[it.ShopID]++
+		}
+		if it.Fresh {
+			explored++
+		}
+	}
+	return out
+}
