@@ -602,3 +602,29 @@ func TestFeedPolicies(t *testing.T) {
 		})
 	}
 }
+
+// A video watched to the end is not shown again; a live session on air has
+// no end to watch to, so however long it was watched it stays in the feed
+// (TestStorefrontInABrowser lost its live session to this once).
+func TestWatchedLiveSessionStaysInTheFeed(t *testing.T) {
+	a := newTestAPI(t)
+	w := a.interestWorld(4)
+	token, _ := a.user("watcher", false)
+	tag := interestTags[0]
+	var liveID int64
+	if err := a.db.GetContext(context.Background(), &liveID, `INSERT INTO contents (kind, author_id, shop_id, tags, title, live_status, started_at, published_at)
+		VALUES ('LIVE', $1, $2, ARRAY[$3], 'on air now', 'LIVE', now() - interval '1 hour', now() - interval '1 hour') RETURNING id`,
+		w.author[tag], w.shop[tag], tag); err != nil {
+		t.Fatal(err)
+	}
+	video := w.videos[tag][0]
+	w.send(token, "", view(video, 30_000),
+		map[string]any{"type": "VIEW", "contentId": globalIDOf("LiveSession", liveID), "watchMs": 10 * 60_000})
+	all, _ := w.feedWalk(token, 5)
+	if slices.Contains(all, video) {
+		t.Error("a video watched to the end is shown again")
+	}
+	if !slices.Contains(all, liveID) {
+		t.Errorf("the live session on air, watched for ten minutes, left the feed: %v", all)
+	}
+}

@@ -13,8 +13,10 @@ import (
 // ("" for none), $2 the user id (0 for none), $3 now, $4 and $5 the GPM and
 // engagement weights (FeedWeights). It is completed with the candidates'
 // CTE (named cand, one id column) and returns id, author_id, shop_id, fresh
-// and score, best first. Contents the viewer watched to the end or marked
-// not interested, scheduled in the future or ended are left out.
+// and score, best first. Videos the viewer watched to the end, contents they
+// marked not interested, scheduled in the future or ended are left out (a
+// live session on air has no end to watch to: it stays however long it was
+// watched).
 var forYouRankSQL = `WITH prof AS (` + profileSQL + `),
 	aff AS (SELECT kind, key, weight AS w FROM prof WHERE abs(weight) >= 0.01 ORDER BY abs(weight) DESC, kind, key LIMIT 200),
 	mine AS (SELECT content_id FROM profile_contents WHERE profile = $1 AND weight > 0 ORDER BY updated_at DESC, content_id DESC LIMIT 20),
@@ -52,7 +54,7 @@ var forYouRankSQL = `WITH prof AS (` + profileSQL + `),
 				OR (a.kind = 'SHOP' AND a.key = c.shop_id::text) OR (a.kind = 'CATEGORY' AND a.key = ANY(k.cats))) af
 		-- an id array makes the planner fetch candidates by primary key
 		WHERE c.id = ANY(ARRAY(SELECT DISTINCT id FROM cand)) AND c.published_at <= $3 AND (c.kind = 'VIDEO' OR c.live_status <> 'ENDED')
-			AND NOT EXISTS (SELECT 1 FROM profile_contents pc WHERE pc.profile = $1 AND pc.content_id = c.id AND (pc.completed OR pc.dismissed))
+			AND NOT EXISTS (SELECT 1 FROM profile_contents pc WHERE pc.profile = $1 AND pc.content_id = c.id AND (pc.dismissed OR (pc.completed AND c.kind = 'VIDEO')))
 	)
 	SELECT id, author_id, shop_id, fresh, matches, score FROM ranked ORDER BY score DESC, id DESC`
 
