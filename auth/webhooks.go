@@ -1,11 +1,16 @@
 package auth
 
-import "showcase/store"
+import (
+	"sort"
+
+	"showcase/store"
+)
 
 // CanManageWebhooks reports whether the viewer may read and change webhook
-// subscriptions and deliveries: app tokens only, each for its own app.
-// People manage their apps (createApp, rotateAppSecret, revokeApp); an
-// app's webhooks are the app's own business.
+// subscriptions and deliveries: app tokens only, each for its own app, and
+// only of the topics WebhookTopics gives it. People manage their apps
+// (createApp, rotateAppSecret, revokeApp); an app's webhooks are the app's
+// own business.
 func CanManageWebhooks(v Viewer) bool { return v.SignedIn() && v.App != nil }
 
 // CanSubscribeWebhook reports whether the viewer, an app, may subscribe to
@@ -16,4 +21,39 @@ func CanManageWebhooks(v Viewer) bool { return v.SignedIn() && v.App != nil }
 func CanSubscribeWebhook(v Viewer, topic string) bool {
 	scopes, ok := store.TopicScopes[topic]
 	return ok && CanManageWebhooks(v) && v.App.HasAnyScope(scopes)
+}
+
+// WebhookTopics returns the topics whose subscriptions and deliveries the
+// viewer, an app token, may see and act on (list, update, delete,
+// redeliver): those it could subscribe to (CanSubscribeWebhook), in sorted
+// order. The token is the limit, not the app: a token narrowed to
+// catalog:read (client_credentials with scope=catalog:read) does not see or
+// touch the app's ORDER_PAID subscription, which is left out of lists and
+// NOT_FOUND to mutations, as objects a viewer may not see are. Empty (never
+// nil) for anyone but an app.
+func WebhookTopics(v Viewer) []string {
+	topics := []string{}
+	for topic := range store.TopicScopes {
+		if CanSubscribeWebhook(v, topic) {
+			topics = append(topics, topic)
+		}
+	}
+	sort.Strings(topics)
+	return topics
+}
+
+// CanRotateWebhookSecret reports whether the viewer, an app token, may
+// replace its app's webhook secret, given the topics the app subscribes to
+// (subscribed): the secret signs every delivery the app receives, so the
+// token must be allowed each of those topics (every scope they need).
+func CanRotateWebhookSecret(v Viewer, subscribed []string) bool {
+	if !CanManageWebhooks(v) {
+		return false
+	}
+	for _, topic := range subscribed {
+		if !CanSubscribeWebhook(v, topic) {
+			return false
+		}
+	}
+	return true
 }

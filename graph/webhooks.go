@@ -10,17 +10,18 @@ import (
 	"showcase/webhook"
 )
 
-// webhookApp returns the calling app's id, or FORBIDDEN for anyone but an
-// app token (auth.CanManageWebhooks).
-func webhookApp(ctx context.Context) (int64, error) {
+// webhookApp returns the calling app's id and the topics its token may see
+// and act on (auth.WebhookTopics), or FORBIDDEN for anyone but an app token
+// (auth.CanManageWebhooks).
+func webhookApp(ctx context.Context) (int64, []string, error) {
 	v, err := requireViewer(ctx)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	if !auth.CanManageWebhooks(v) {
-		return 0, store.Errorf(store.EForbidden, "webhooks belong to apps: call with an app token")
+		return 0, nil, store.Errorf(store.EForbidden, "webhooks belong to apps: call with an app token")
 	}
-	return v.App.AppID, nil
+	return v.App.AppID, auth.WebhookTopics(v), nil
 }
 
 // webhookPolicy is the callback URL rule of this server (production or
@@ -28,7 +29,7 @@ func webhookApp(ctx context.Context) (int64, error) {
 func (r *Resolver) webhookPolicy() webhook.Policy { return webhook.Policy{Production: r.Production} }
 
 func (r *Resolver) webhookSubscriptionCreate(ctx context.Context, topic string, in model.WebhookSubscriptionInput) (*model.WebhookSubscriptionCreatePayload, error) {
-	appID, err := webhookApp(ctx)
+	appID, _, err := webhookApp(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -54,7 +55,7 @@ func (r *Resolver) webhookSubscriptionCreate(ctx context.Context, topic string, 
 }
 
 func (r *Resolver) webhookSubscriptionUpdate(ctx context.Context, gid string, in model.WebhookSubscriptionInput) (*model.WebhookSubscriptionUpdatePayload, error) {
-	appID, err := webhookApp(ctx)
+	appID, topics, err := webhookApp(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +66,7 @@ func (r *Resolver) webhookSubscriptionUpdate(ctx context.Context, gid string, in
 	if err := r.webhookPolicy().CheckURL(ctx, in.CallbackURL); err != nil {
 		return &model.WebhookSubscriptionUpdatePayload{UserErrors: userErrorsOf(err, "webhookSubscription")}, nil
 	}
-	sub, err := r.DB.UpdateWebhookSubscription(ctx, appID, id, in.CallbackURL)
+	sub, err := r.DB.UpdateWebhookSubscription(ctx, appID, id, topics, in.CallbackURL)
 	if e, ok := store.AsError(err); ok && e.Field != "" {
 		return &model.WebhookSubscriptionUpdatePayload{UserErrors: userErrorsOf(err, "webhookSubscription")}, nil
 	}
@@ -76,7 +77,7 @@ func (r *Resolver) webhookSubscriptionUpdate(ctx context.Context, gid string, in
 }
 
 func (r *Resolver) webhookSubscriptionDelete(ctx context.Context, gid string) (*model.WebhookSubscriptionDeletePayload, error) {
-	appID, err := webhookApp(ctx)
+	appID, topics, err := webhookApp(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -84,18 +85,21 @@ func (r *Resolver) webhookSubscriptionDelete(ctx context.Context, gid string) (*
 	if err != nil {
 		return nil, err
 	}
-	if err := r.DB.DeleteWebhookSubscription(ctx, appID, id); err != nil {
+	if err := r.DB.DeleteWebhookSubscription(ctx, appID, id, topics); err != nil {
 		return nil, err
 	}
 	return &model.WebhookSubscriptionDeletePayload{DeletedWebhookSubscriptionID: &gid, UserErrors: []*model.UserError{}}, nil
 }
 
 func (r *Resolver) webhookSecretRotate(ctx context.Context) (*model.WebhookSecretRotatePayload, error) {
-	appID, err := webhookApp(ctx)
+	appID, _, err := webhookApp(ctx)
 	if err != nil {
 		return nil, err
 	}
-	secret, err := r.DB.RotateWebhookSecret(ctx, appID)
+	v := auth.ViewerFrom(ctx)
+	secret, err := r.DB.RotateWebhookSecret(ctx, appID, func(subscribed []string) bool {
+		return auth.CanRotateWebhookSecret(v, subscribed)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +107,7 @@ func (r *Resolver) webhookSecretRotate(ctx context.Context) (*model.WebhookSecre
 }
 
 func (r *Resolver) webhookDeliveryRedeliver(ctx context.Context, gid string) (*model.WebhookDeliveryRedeliverPayload, error) {
-	appID, err := webhookApp(ctx)
+	appID, topics, err := webhookApp(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +115,7 @@ func (r *Resolver) webhookDeliveryRedeliver(ctx context.Context, gid string) (*m
 	if err != nil {
 		return nil, err
 	}
-	d, err := r.DB.RedeliverWebhook(ctx, appID, id)
+	d, err := r.DB.RedeliverWebhook(ctx, appID, id, topics)
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +123,7 @@ func (r *Resolver) webhookDeliveryRedeliver(ctx context.Context, gid string) (*m
 }
 
 func (r *Resolver) webhookSubscriptions(ctx context.Context, first *int, after *string) (*model.WebhookSubscriptionConnection, error) {
-	appID, err := webhookApp(ctx)
+	appID, topics, err := webhookApp(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +131,7 @@ func (r *Resolver) webhookSubscriptions(ctx context.Context, first *int, after *
 	if err != nil {
 		return nil, err
 	}
-	p, err := r.DB.WebhookSubscriptions(ctx, appID, args)
+	p, err := r.DB.WebhookSubscriptions(ctx, appID, topics, args)
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +141,7 @@ func (r *Resolver) webhookSubscriptions(ctx context.Context, first *int, after *
 }
 
 func (r *Resolver) webhookDeliveries(ctx context.Context, first *int, after *string, status *string) (*model.WebhookDeliveryConnection, error) {
-	appID, err := webhookApp(ctx)
+	appID, topics, err := webhookApp(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +149,7 @@ func (r *Resolver) webhookDeliveries(ctx context.Context, first *int, after *str
 	if err != nil {
 		return nil, err
 	}
-	p, err := r.DB.WebhookDeliveries(ctx, appID, status, args)
+	p, err := r.DB.WebhookDeliveries(ctx, appID, topics, status, args)
 	if err != nil {
 		return nil, err
 	}

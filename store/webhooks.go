@@ -129,11 +129,13 @@ func (db *DB) CreateWebhookSubscription(ctx context.Context, appID int64, topic,
 }
 
 // UpdateWebhookSubscription points an app's subscription at another URL;
-// deliveries still pending go to the new URL. NOT_FOUND when the app has no
-// such subscription.
-func (db *DB) UpdateWebhookSubscription(ctx context.Context, appID, id int64, url string) (*WebhookSubscription, error) {
+// deliveries still pending go to the new URL. topics are the topics the
+// caller may act on (auth.WebhookTopics). NOT_FOUND when the app has no such
+// subscription of one of topics.
+func (db *DB) UpdateWebhookSubscription(ctx context.Context, appID, id int64, topics []string, url string) (*WebhookSubscription, error) {
 	sub, err := getOne[WebhookSubscription](ctx, db.DB, `UPDATE webhook_subscriptions SET url = $3, updated_at = now()
-		WHERE id = $1 AND app_id = $2 RETURNING `+webhookSubscriptionColumns, "webhook subscription", id, appID, url)
+		WHERE id = $1 AND app_id = $2 AND topic = ANY($4) RETURNING `+webhookSubscriptionColumns,
+		"webhook subscription", id, appID, url, pq.Array(topics))
 	var pqErr *pq.Error
 	if errors.As(err, &pqErr) && pqErr.Code == "23505" {
 		return nil, FieldErrorf(EConflict, "callbackUrl", "the app already subscribes to this topic at this URL").Because(ReasonTaken)
@@ -142,15 +144,17 @@ func (db *DB) UpdateWebhookSubscription(ctx context.Context, appID, id int64, ur
 }
 
 // DeleteWebhookSubscription ends an app's subscription; its pending
-// deliveries are marked FAILED (the log keeps them). NOT_FOUND when the app
-// has no such subscription.
-func (db *DB) DeleteWebhookSubscription(ctx context.Context, appID, id int64) error {
+// deliveries are marked FAILED (the log keeps them). topics are the topics
+// the caller may act on (auth.WebhookTopics). NOT_FOUND when the app has no
+// such subscription of one of topics.
+func (db *DB) DeleteWebhookSubscription(ctx context.Context, appID, id int64, topics []string) error {
 	return db.inTx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET status = 'FAILED', last_error = 'subscription deleted'
 			WHERE subscription_id = $1 AND app_id = $2 AND status = 'PENDING'`, id, appID); err != nil {
 			return fmt.Errorf("fail pending deliveries: %w", err)
 		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM webhook_subscriptions WHERE id = $1 AND app_id = $2`, id, appID)
+		res, err := tx.ExecContext(ctx, `DELETE FROM webhook_subscriptions WHERE id = $1 AND app_id = $2 AND topic = ANY($3)`,
+			id, appID, pq.Array(topics))
 		if err != nil {
 			return fmt.Errorf("delete webhook subscription: %w", err)
 		}
@@ -163,27 +167,49 @@ func (db *DB) DeleteWebhookSubscription(ctx context.Context, appID, id int64) er
 
 // RotateWebhookSecret gives an active app a new webhook secret and returns
 // it (shown only now). Deliveries sent from then on are signed with it.
-func (db *DB) RotateWebhookSecret(ctx context.Context, appID int64) (string, error) {
+// may decides, from the distinct topics the app subscribes to (sorted),
+// whether the caller may (auth.CanRotateWebhookSecret); it is asked with the
+// app's row locked, the lock webhookSubscriptionCreate also takes, so no
+// subscription slips in between. FORBIDDEN when may refuses, NOT_FOUND when
+// the app is gone or revoked.
+func (db *DB) RotateWebhookSecret(ctx context.Context, appID int64, may func(subscribed []string) bool) (string, error) {
 	secret := NewSecret()
-	res, err := db.ExecContext(ctx, `UPDATE apps SET webhook_secret = $2 WHERE id = $1 AND revoked_at IS NULL`, appID, secret)
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		var id int64
+		if err := tx.GetContext(ctx, &id, `SELECT id FROM apps WHERE id = $1 AND revoked_at IS NULL FOR UPDATE`, appID); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return Errorf(ENotFound, "app not found")
+			}
+			return fmt.Errorf("lock app: %w", err)
+		}
+		var topics []string
+		if err := tx.SelectContext(ctx, &topics, `SELECT DISTINCT topic FROM webhook_subscriptions WHERE app_id = $1 ORDER BY topic`, appID); err != nil {
+			return fmt.Errorf("subscribed topics: %w", err)
+		}
+		if !may(topics) {
+			return Errorf(EForbidden, "the app subscribes to topics this token's scopes do not allow; rotate the secret with a token holding their scopes")
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE apps SET webhook_secret = $2 WHERE id = $1`, appID, secret); err != nil {
+			return fmt.Errorf("rotate webhook secret: %w", err)
+		}
+		return nil
+	})
 	if err != nil {
-		return "", fmt.Errorf("rotate webhook secret: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return "", Errorf(ENotFound, "app not found")
+		return "", err
 	}
 	return secret, nil
 }
 
-// WebhookSubscriptions pages through an app's subscriptions, oldest first.
-func (db *DB) WebhookSubscriptions(ctx context.Context, appID int64, args PageArgs) (Page[*WebhookSubscription], error) {
+// WebhookSubscriptions pages through an app's subscriptions of topics (those
+// the caller may see, auth.WebhookTopics), oldest first.
+func (db *DB) WebhookSubscriptions(ctx context.Context, appID int64, topics []string, args PageArgs) (Page[*WebhookSubscription], error) {
 	after, err := afterID(args.After)
 	if err != nil {
 		return Page[*WebhookSubscription]{}, err
 	}
 	var rows []*WebhookSubscription
 	if err := db.SelectContext(ctx, &rows, `SELECT `+webhookSubscriptionColumns+` FROM webhook_subscriptions
-		WHERE app_id = $1 AND id > $2 ORDER BY id LIMIT $3`, appID, after, args.First+1); err != nil {
+		WHERE app_id = $1 AND id > $2 AND topic = ANY($4) ORDER BY id LIMIT $3`, appID, after, args.First+1, pq.Array(topics)); err != nil {
 		return Page[*WebhookSubscription]{}, fmt.Errorf("webhook subscriptions: %w", err)
 	}
 	return newPage(rows, args, func(s *WebhookSubscription) string { return cursorForID(s.ID) }), nil
@@ -198,9 +224,10 @@ func (db *DB) WebhookSubscriptionsByIDs(ctx context.Context, ids []int64) (map[i
 	return indexByID(rows, func(s *WebhookSubscription) int64 { return s.ID }), nil
 }
 
-// WebhookDeliveries pages through an app's delivery log, newest first,
-// optionally only those with status.
-func (db *DB) WebhookDeliveries(ctx context.Context, appID int64, status *string, args PageArgs) (Page[*WebhookDelivery], error) {
+// WebhookDeliveries pages through an app's delivery log of events of topics
+// (those the caller may see, auth.WebhookTopics), newest first, optionally
+// only those with status.
+func (db *DB) WebhookDeliveries(ctx context.Context, appID int64, topics []string, status *string, args PageArgs) (Page[*WebhookDelivery], error) {
 	var before int64 = 1<<63 - 1
 	if args.After != "" {
 		if err := decodeCursor(args.After, &before); err != nil {
@@ -210,8 +237,8 @@ func (db *DB) WebhookDeliveries(ctx context.Context, appID int64, status *string
 	var rows []*WebhookDelivery
 	if err := db.SelectContext(ctx, &rows, `SELECT `+webhookDeliveryColumns+`
 		FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id
-		WHERE d.app_id = $1 AND d.id < $2 AND ($3::text IS NULL OR d.status = $3)
-		ORDER BY d.id DESC LIMIT $4`, appID, before, status, args.First+1); err != nil {
+		WHERE d.app_id = $1 AND d.id < $2 AND ($3::text IS NULL OR d.status = $3) AND e.topic = ANY($5)
+		ORDER BY d.id DESC LIMIT $4`, appID, before, status, args.First+1, pq.Array(topics)); err != nil {
 		return Page[*WebhookDelivery]{}, fmt.Errorf("webhook deliveries: %w", err)
 	}
 	if err := db.attachSubscriptions(ctx, rows); err != nil {
@@ -222,16 +249,18 @@ func (db *DB) WebhookDeliveries(ctx context.Context, appID int64, status *string
 
 // RedeliverWebhook queues one of an app's deliveries to be sent again at
 // once, with the same event id: a delivered or failed one starts a new
-// series of attempts (a day of retries again). NOT_FOUND when the app has no
-// such delivery.
-func (db *DB) RedeliverWebhook(ctx context.Context, appID, id int64) (*WebhookDelivery, error) {
+// series of attempts (a day of retries again). topics are the topics the
+// caller may act on (auth.WebhookTopics). NOT_FOUND when the app has no such
+// delivery of an event of one of topics.
+func (db *DB) RedeliverWebhook(ctx context.Context, appID, id int64, topics []string) (*WebhookDelivery, error) {
 	d, err := getOne[WebhookDelivery](ctx, db.DB, `WITH d AS (
 			UPDATE webhook_deliveries SET next_attempt_at = now(),
 				window_start = CASE WHEN status = 'PENDING' THEN window_start ELSE now() END,
 				status = 'PENDING'
-			WHERE id = $1 AND app_id = $2 AND subscription_id IS NOT NULL RETURNING *)
+			WHERE id = $1 AND app_id = $2 AND subscription_id IS NOT NULL
+				AND event_id IN (SELECT id FROM webhook_events WHERE topic = ANY($3)) RETURNING *)
 		SELECT `+webhookDeliveryColumns+` FROM d JOIN webhook_events e ON e.id = d.event_id`,
-		"webhook delivery", id, appID)
+		"webhook delivery", id, appID, pq.Array(topics))
 	if err != nil {
 		return nil, err
 	}

@@ -17,7 +17,11 @@ import (
 
 // blockedPrefixes are the networks a production webhook may never reach,
 // besides those netip classifies (loopback, private, link-local, multicast,
-// unspecified): they lead into the operator's or the carrier's network.
+// unspecified): they lead into the operator's or the carrier's network, or
+// carry an IPv4 address inside an IPv6 one (IPv4-compatible, NAT64, 6to4,
+// Teredo, SIIT), which a translator or tunnel on the way may turn into a
+// private IPv4 address. Those are blocked whole rather than unwrapped: no
+// legitimate receiver needs one.
 var blockedPrefixes = []netip.Prefix{
 	netip.MustParsePrefix("0.0.0.0/8"),       // "this network"
 	netip.MustParsePrefix("100.64.0.0/10"),   // carrier-grade NAT (RFC 6598)
@@ -31,15 +35,20 @@ var blockedPrefixes = []netip.Prefix{
 	netip.MustParsePrefix("100::/64"),        // discard-only
 	netip.MustParsePrefix("2001:db8::/32"),   // documentation
 	netip.MustParsePrefix("::ffff:0:0:0/96"), // SIIT-translated
+	netip.MustParsePrefix("::/96"),           // IPv4-compatible (deprecated), :: and ::1 included
+	netip.MustParsePrefix("2001::/23"),       // IETF protocol assignments, Teredo (2001::/32) included
+	netip.MustParsePrefix("3fff::/20"),       // documentation (RFC 9637)
 }
 
 // PublicAddress reports whether ip is an address a production webhook may
 // be sent to: not loopback, link-local, private, unspecified, multicast,
 // carrier-grade NAT or otherwise reserved (IPv4-mapped IPv6 addresses are
-// judged as the IPv4 address they carry).
+// judged as the IPv4 address they carry). An address with an IPv6 zone
+// (fe80::1%eth0) is never public: a zone names a local interface, and
+// netip.Prefix.Contains matches no zoned address.
 func PublicAddress(ip netip.Addr) bool {
 	ip = ip.Unmap()
-	if !ip.IsValid() || ip.IsLoopback() || ip.IsPrivate() || ip.IsUnspecified() || ip.IsMulticast() ||
+	if !ip.IsValid() || ip.Zone() != "" || ip.IsLoopback() || ip.IsPrivate() || ip.IsUnspecified() || ip.IsMulticast() ||
 		ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsInterfaceLocalMulticast() {
 		return false
 	}

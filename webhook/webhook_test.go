@@ -17,6 +17,17 @@ func TestPublicAddress(t *testing.T) {
 		"0.0.0.0": false, "::": false, "0.1.2.3": false, "224.0.0.1": false, "ff02::1": false,
 		"100.64.0.1": false, "100.127.255.254": false, "255.255.255.255": false, "198.18.0.1": false,
 		"::ffff:127.0.0.1": false, "::ffff:10.0.0.1": false, "64:ff9b::7f00:1": false, "2002:7f00:1::": false,
+		// IPv4 inside IPv6: IPv4-compatible, NAT64 (well-known and local-use),
+		// 6to4, Teredo and the rest of 2001::/23, SIIT.
+		"::127.0.0.1": false, "::a9fe:a9fe": false, "::10.0.0.1": false, "::8.8.8.8": false,
+		"64:ff9b::a9fe:a9fe": false, "64:ff9b::808:808": false, "64:ff9b:1::a00:1": false,
+		"2002:a00:1::1": false, "2002:a9fe:a9fe::1": false, "2002:808:808::1": false,
+		"2001::1": false, "2001:0:4136:e378:8000:63bf:3fff:fdd2": false, "2001:2::1": false, "2001:1ff::1": false,
+		"::ffff:0:a00:1": false, "::ffff:0:808:808": false, "2001:db8::1": false, "3fff::1": false,
+		// A zoned address names a local interface.
+		"2606:4700:4700::1111%eth0": false, "::7f00:1%lo": false,
+		// Public IPv6 just past the blocked ranges.
+		"2001:200::1": true, "2001:4860:4860::8888": true, "2003::1": true,
 	} {
 		if got := webhook.PublicAddress(netip.MustParseAddr(addr)); got != want {
 			t.Errorf("PublicAddress(%s) = %v, want %v", addr, got, want)
@@ -34,6 +45,9 @@ func TestCheckURL(t *testing.T) {
 	}
 	for _, raw := range []string{"http://93.184.216.34/", "https://localhost/", "https://127.0.0.1/", "https://10.0.0.8/",
 		"https://[::1]/", "https://169.254.169.254/", "https://100.100.100.100/", "https://0.0.0.0/", "https://239.1.1.1/",
+		"https://[::127.0.0.1]/", "https://[::a9fe:a9fe]/", "https://[::ffff:169.254.169.254]/", "https://[64:ff9b::a9fe:a9fe]/",
+		"https://[64:ff9b:1::a00:1]/", "https://[2002:a9fe:a9fe::1]/", "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/",
+		"https://[2001::a9fe:a9fe]/", "https://[::7f00:1%25lo]/", "https://[2606:4700:4700::1111%25eth0]/",
 		"https://no-such-host.invalid/", "https://a:b@93.184.216.34/", "https://93.184.216.34/#frag", "mailto:x@example.com", ""} {
 		if err := prod.CheckURL(ctx, raw); err == nil {
 			t.Errorf("production took %q", raw)
