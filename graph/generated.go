@@ -5491,7 +5491,8 @@ type Query {
   The orders of a guest checkout, by the order token that checkout answered with (CheckoutPayload.orderToken),
   oldest first; empty for an unknown token. This is the only way to read a guest's order without an account: node,
   nodes and order(id:) show an order only to its buyer in person, its shop's managers and admins. The token keeps
-  working after an account adopted the orders. Apps cannot use it.
+  working after an account adopted the orders; Order.buyer is null there (unless the reader may see the order
+  anyway: its buyer in person, the shop's managers, admins). Apps cannot use it.
   """
   ordersByToken(token: String!): [Order!]!
 }
@@ -5786,7 +5787,13 @@ type Order implements Node {
   "Human-friendly order number, e.g. \"#100123\"."
   number: String!
   status: OrderStatus!
-  buyer: User!
+  """
+  Who bought it: shown to its buyer in person, its shop's managers and admins (and apps with orders:read on the
+  shop), for whom a guest buyer is a User with displayName "Guest". Null for anyone else who reads the order: the
+  holder of a guest checkout's order token (ordersByToken) and the guest's own checkout reply, before and after an
+  account adopted the orders, so a token never shows who adopted them nor a guest's user.
+  """
+  buyer: User
   shop: Shop!
   "At most 50 lines."
   lines: [OrderLine!]!
@@ -19477,10 +19484,10 @@ func (ec *executionContext) _Order_buyer(ctx context.Context, field graphql.Coll
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *store.User) graphql.Marshaler {
-			return ec.marshalNUser2ᚖshowcaseᚋstoreᚐUser(ctx, selections, v)
+			return ec.marshalOUser2ᚖshowcaseᚋstoreᚐUser(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Order_buyer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -35231,7 +35238,7 @@ func (ec *executionContext) _Order(ctx context.Context, sel ast.SelectionSet, ob
 					}
 				}()
 				res = ec._Order_buyer(ctx, field, obj)
-				if res == graphql.Null {
+				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
 				return res
