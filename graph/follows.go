@@ -56,13 +56,13 @@ func (r *Resolver) follow(ctx context.Context, gid string, on bool) (*model.Foll
 }
 
 // loadFollowable loads a followed creator or shop as it is now (nil when it
-// does not exist).
+// does not exist, or is a guest, which is shown as no user at all).
 func loadFollowable(ctx context.Context, t store.FollowTarget) (store.Followable, error) {
 	l := loadersFrom(ctx)
 	if t.CreatorID != 0 {
 		l.User.Clear(t.CreatorID) // its followerCount may have just changed
 		u, err := orNil(l.User.Load(ctx, t.CreatorID))
-		if u == nil || err != nil {
+		if u == nil || err != nil || !auth.CanSeeProfile(u) {
 			return nil, err
 		}
 		return u, nil

@@ -5465,7 +5465,7 @@ personal: candidates from followed creators and shops, the viewer's strongest le
 interests, co-engagement, content converting now and fresh content, ranked by predicted
 engagement and conversion for the viewer (affinity, quality, freshness, GPM), live
 sessions on air first, then diversified (no author twice in a row, a cap per shop per
-page). Content the viewer watched to the end or marked NOT_INTERESTED is left out.
+page). Videos the viewer watched to the end, and content they marked NOT_INTERESTED, are left out (a live session on air stays, however long it was watched).
 Anonymous: the same without a profile (popular, fresh and diverse).
 A walk through the pages never repeats or skips an item: the first page fixes the set of
 items for the pages that follow (for an hour); under For You each next page re-orders the
@@ -5589,7 +5589,8 @@ type Query {
   The orders of a guest checkout, by the order token that checkout answered with (CheckoutPayload.orderToken),
   oldest first; empty for an unknown token. This is the only way to read a guest's order without an account: node,
   nodes and order(id:) show an order only to its buyer in person, its shop's managers and admins. The token keeps
-  working after an account adopted the orders. Apps cannot use it.
+  working after an account adopted the orders; Order.buyer is null there (unless the reader may see the order
+  anyway: its buyer in person, the shop's managers, admins). Apps cannot use it.
   """
   ordersByToken(token: String!): [Order!]!
 }
@@ -5888,7 +5889,13 @@ type Order implements Node {
   "Human-friendly order number, e.g. \"#100123\"."
   number: String!
   status: OrderStatus!
-  buyer: User!
+  """
+  Who bought it: shown to its buyer in person, its shop's managers and admins (and apps with orders:read on the
+  shop), for whom a guest buyer is a User with displayName "Guest". Null for anyone else who reads the order: the
+  holder of a guest checkout's order token (ordersByToken) and the guest's own checkout reply, before and after an
+  account adopted the orders, so a token never shows who adopted them nor a guest's user.
+  """
+  buyer: User
   shop: Shop!
   "At most 50 lines."
   lines: [OrderLine!]!
@@ -19740,10 +19747,10 @@ func (ec *executionContext) _Order_buyer(ctx context.Context, field graphql.Coll
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *store.User) graphql.Marshaler {
-			return ec.marshalNUser2ᚖshowcaseᚋstoreᚐUser(ctx, selections, v)
+			return ec.marshalOUser2ᚖshowcaseᚋstoreᚐUser(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Order_buyer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -35689,7 +35696,7 @@ func (ec *executionContext) _Order(ctx context.Context, sel ast.SelectionSet, ob
 					}
 				}()
 				res = ec._Order_buyer(ctx, field, obj)
-				if res == graphql.Null {
+				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
 				return res

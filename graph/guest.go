@@ -269,3 +269,21 @@ func withCartKey(c *store.Cart, lines []*store.CartLine) []*store.CartLine {
 	}
 	return out
 }
+
+// orderBuyer resolves Order.buyer: the buyer, for those auth.CanSeeOrder
+// lets see the order in its own right (its buyer in person, its shop's
+// managers, admins, the shop's apps with orders:read); nil for anyone else
+// who reached it, which is only a guest checkout's reply or its order token
+// (ordersByToken): they see no user, neither the guest's nor, once adopted,
+// the account's.
+func orderBuyer(ctx context.Context, o *store.Order) (*store.User, error) {
+	l := loadersFrom(ctx)
+	shop, err := orNil(l.Shop.Load(ctx, o.ShopID))
+	if err != nil {
+		return nil, err
+	}
+	if shop == nil || !auth.CanSeeOrder(auth.ViewerFrom(ctx), o, shop) {
+		return nil, nil
+	}
+	return l.User.Load(ctx, o.BuyerID)
+}

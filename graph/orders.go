@@ -100,7 +100,7 @@ func (r *Resolver) checkout(ctx context.Context, in model.CheckoutInput) (*model
 			// (logIn or signUp with guest.cartIds).
 			return nil, store.ErrCartNotFound
 		}
-		req.BuyerID = cart.BuyerID
+		req.BuyerID, req.CartKey = cart.BuyerID, cart.Key
 		lines, err := r.DB.CartLines(ctx, cart.BuyerID)
 		if err != nil {
 			return nil, err

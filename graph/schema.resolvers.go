@@ -588,7 +588,7 @@ func (r *orderResolver) Number(ctx context.Context, obj *store.Order) (string, e
 
 // Buyer is the resolver for the buyer field.
 func (r *orderResolver) Buyer(ctx context.Context, obj *store.Order) (*store.User, error) {
-	return loadersFrom(ctx).User.Load(ctx, obj.BuyerID)
+	return orderBuyer(ctx, obj)
 }
 
 // Shop is the resolver for the shop field.

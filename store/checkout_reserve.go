@@ -25,7 +25,15 @@ type reservation struct {
 // holding its lease) and the cart lines' claim, and takes the stock. It
 // tries the short path first and falls back to the careful one, which
 // explains problems.
+//
+// A guest checkout (req.Email and req.CartKey set) takes the careful path
+// only: its guest_checkouts row (email, order token) is written in the
+// reservation's transaction, so it exists whatever becomes of the reply
+// (see recordGuestCheckout).
 func (db *DB) reserve(ctx context.Context, provider string, req CheckoutRequest) (reservation, error) {
+	if req.guest() {
+		return db.reserveCareful(ctx, provider, req)
+	}
 	r, outcome, err := db.reserveFast(ctx, provider, req)
 	if err != nil || outcome != fastMoved {
 		return r, err
@@ -125,6 +133,11 @@ func (db *DB) reserveCareful(ctx context.Context, provider string, req CheckoutR
 			return nil // the key is taken
 		} else if err != nil {
 			return fmt.Errorf("claim checkout: %w", err)
+		}
+		if req.guest() {
+			if err := recordGuestCheckout(ctx, tx, checkoutID, req.Email, GuestOrderToken(req.CartKey, checkoutID)); err != nil {
+				return err
+			}
 		}
 		var rows []lockedVariant
 		if err := tx.SelectContext(ctx, &rows, `SELECT `+lockedVariantColumns+`

@@ -29,7 +29,8 @@ type FollowTarget struct {
 // The follows row and the target's follower_count change in one statement
 // (the count by the follows_count trigger, migration 0013), so the count is
 // exact under any number of concurrent follows and unfollows. Errors: the
-// target does not exist (NOT_FOUND); it is the follower, or a shop they own
+// target does not exist or is a guest (NOT_FOUND: a guest is no profile,
+// so it answers as no user at all); it is the follower, or a shop they own
 // (CANNOT_FOLLOW_SELF); a user who is not a creator (NOT_FOLLOWABLE).
 func (db *DB) Follow(ctx context.Context, followerID int64, t FollowTarget) (bool, error) {
 	var row struct {
@@ -42,7 +43,7 @@ func (db *DB) Follow(ctx context.Context, followerID int64, t FollowTarget) (boo
 	var target int64
 	if t.CreatorID != 0 {
 		target = t.CreatorID
-		q = `WITH t AS (SELECT id, is_creator AS followable, id = $1 AS self FROM users WHERE id = $2),
+		q = `WITH t AS (SELECT id, is_creator AS followable, id = $1 AS self FROM users WHERE id = $2 AND NOT is_guest),
 			ins AS (INSERT INTO follows (follower_id, creator_id)
 				SELECT $1, id FROM t WHERE followable AND NOT self
 				ON CONFLICT (follower_id, creator_id) WHERE creator_id IS NOT NULL DO NOTHING RETURNING 1)

@@ -94,15 +94,29 @@ func ValidateGuestEmail(field, email string) Problems {
 	return p
 }
 
-// RecordGuestCheckout remembers a paid guest checkout's email and order token
-// (its hash); recording it again is a no-op, so retries may call it.
+// RecordGuestCheckout remembers a guest checkout's email and order token
+// (its hash); recording it again is a no-op, so retries may call it. A
+// checkout reserved with its email and cart key has its row already
+// (recordGuestCheckout, in the reservation's transaction); this covers
+// checkouts reserved before that.
 func (db *DB) RecordGuestCheckout(ctx context.Context, checkoutID int64, email, orderToken string) error {
-	return db.retry(ctx, func() error {
-		_, err := db.ExecContext(ctx, `INSERT INTO guest_checkouts (checkout_id, email, token_hash) VALUES ($1, lower($2), $3)
-			ON CONFLICT (checkout_id) DO NOTHING`, checkoutID, email, HashSecret(orderToken))
-		return err
-	})
+	return db.retry(ctx, func() error { return recordGuestCheckout(ctx, db, checkoutID, email, orderToken) })
 }
+
+// recordGuestCheckout writes a guest checkout's row through q (the
+// reservation's transaction, or the pool): its email, lowercased, and the
+// SHA-256 of its order token; a no-op when the row exists.
+func recordGuestCheckout(ctx context.Context, q sqlx.ExecerContext, checkoutID int64, email, orderToken string) error {
+	if _, err := q.ExecContext(ctx, `INSERT INTO guest_checkouts (checkout_id, email, token_hash) VALUES ($1, lower($2), $3)
+		ON CONFLICT (checkout_id) DO NOTHING`, checkoutID, email, HashSecret(orderToken)); err != nil {
+		return fmt.Errorf("record guest checkout: %w", err)
+	}
+	return nil
+}
+
+// guest reports whether the request is a guest checkout whose row the
+// reservation writes (its email and cart key are known).
+func (r CheckoutRequest) guest() bool { return r.Email != "" && r.CartKey != "" }
 
 // OrdersByToken returns the orders of the guest checkout whose order token
 // this is (none for an unknown token), oldest first; pending orders are never

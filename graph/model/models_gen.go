@@ -296,7 +296,7 @@ func (EventsDropped) IsLiveSessionEvent() {}
 // interests, co-engagement, content converting now and fresh content, ranked by predicted
 // engagement and conversion for the viewer (affinity, quality, freshness, GPM), live
 // sessions on air first, then diversified (no author twice in a row, a cap per shop per
-// page). Content the viewer watched to the end or marked NOT_INTERESTED is left out.
+// page). Videos the viewer watched to the end, and content they marked NOT_INTERESTED, are left out (a live session on air stays, however long it was watched).
 // Anonymous: the same without a profile (popular, fresh and diverse).
 // A walk through the pages never repeats or skips an item: the first page fixes the set of
 // items for the pages that follow (for an hour); under For You each next page re-orders the
