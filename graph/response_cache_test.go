@@ -96,7 +96,7 @@ func TestResponseCache(t *testing.T) {
 // TestResponseCacheExecutesOnceForConcurrentCallers: callers arriving
 // together at a page nobody has asked for yet get one execution's answer.
 func TestResponseCacheExecutesOnceForConcurrentCallers(t *testing.T) {
-	a := newTestAPICached(t, time.Minute, func(*graph.Resolver) {})
+	a := newTestAPICached(t, time.Minute, countingStatements)
 	f := a.fixture("together")
 	a.product(f.sellerToken, f.shopID, "second", nil)
 	const page = `{ products(first: 5) { edges { node { title variants { edges { node { sku } } } } } } }`
