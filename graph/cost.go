@@ -2,7 +2,9 @@ package graph
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"showcase/auth"
@@ -15,9 +17,49 @@ const (
 	typeShippingRate   = "ShippingRate"
 	typeTaxRate        = "TaxRate"
 	typeMailingAddress = "MailingAddress"
-	// typeDeliveryGroup names a shop's delivery group in the viewer's cart.
+	// typeDeliveryGroup names a shop's delivery group in a cart
+	// (deliveryGroupID).
 	typeDeliveryGroup = "CartDeliveryGroup"
 )
+
+// deliveryGroupID is the ID of a shop's delivery group in a cart:
+// base64url("CartDeliveryGroup:<cart>/<shop>"), the cart's and the shop's
+// database ids, so two carts' groups for one shop have different IDs (as
+// normalised client caches need). A guest cart's key is not in it: the
+// group is selected through the cart's own ID, which carries the key.
+func deliveryGroupID(cart *store.Cart, shopID int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(typeDeliveryGroup + ":" +
+		strconv.FormatInt(cart.BuyerID, 10) + "/" + strconv.FormatInt(shopID, 10)))
+}
+
+// parseDeliveryGroupID reads a deliveryGroupID back to its cart's and
+// shop's ids. A malformed one is BAD_USER_INPUT.
+func parseDeliveryGroupID(gid string) (cartID, shopID int64, err error) {
+	bad := store.Errorf(store.EInvalid, "%q is not a %s ID", truncate(gid, maxGlobalIDLength), typeDeliveryGroup)
+	if len(gid) == 0 || len(gid) > maxGlobalIDLength {
+		return 0, 0, bad
+	}
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(gid)
+	if err != nil || base64.RawURLEncoding.EncodeToString(raw) != gid {
+		return 0, 0, bad
+	}
+	rest, ok := strings.CutPrefix(string(raw), typeDeliveryGroup+":")
+	cart, shop, ok2 := strings.Cut(rest, "/")
+	if !ok || !ok2 {
+		return 0, 0, bad
+	}
+	for _, part := range []struct {
+		s  string
+		id *int64
+	}{{cart, &cartID}, {shop, &shopID}} {
+		n, err := strconv.ParseInt(part.s, 10, 64)
+		if err != nil || n <= 0 || strconv.FormatInt(n, 10) != part.s {
+			return 0, 0, bad
+		}
+		*part.id = n
+	}
+	return cartID, shopID, nil
+}
 
 // freeOptionHandle is the handle of the implicit free delivery option of a
 // shop that has no shipping rates.
@@ -83,7 +125,7 @@ func (r *Resolver) cartDeliveryGroups(ctx context.Context, cart *store.Cart) ([]
 		if err != nil {
 			return nil, err
 		}
-		g := &model.CartDeliveryGroup{ID: globalID(typeDeliveryGroup, s.ShopID), Shop: shop, CartLines: []*store.CartLine{},
+		g := &model.CartDeliveryGroup{ID: deliveryGroupID(cart, s.ShopID), Shop: shop, CartLines: []*store.CartLine{},
 			DeliveryOptions: []*model.CartDeliveryOption{}, SubtotalAmount: money(s.Subtotal, s.CurrencyCode),
 			TotalAmount: money(s.Total, s.CurrencyCode), TaxesIncluded: s.TaxesIncluded}
 		for _, id := range s.LineIDs {
@@ -163,9 +205,14 @@ func (r *Resolver) cartSelectedDeliveryOptionsUpdate(ctx context.Context, cartID
 	}
 	choices := make([]store.DeliveryChoice, len(in))
 	for i, o := range in {
-		if choices[i].ShopID, err = parseTypedID(o.DeliveryGroupID, typeDeliveryGroup); err != nil {
+		groupCart, shopID, err := parseDeliveryGroupID(o.DeliveryGroupID)
+		if err != nil {
 			return nil, err
 		}
+		if groupCart != cart.BuyerID {
+			return nil, store.Errorf(store.ENotFound, "delivery group not found in this cart")
+		}
+		choices[i].ShopID = shopID
 		if choices[i].RateID, err = parseOptionHandle(o.DeliveryOptionHandle); err != nil {
 			return nil, err
 		}

@@ -6006,7 +6006,7 @@ input PaymentInput {
 }
 
 input CheckoutInput {
-  "What to buy (1 to 50 lines); or give cartId instead."
+  "What to buy (1 to 50 lines, each variant on one line only: a repeated variant is INVALID on that line's variantId); or give cartId instead."
   lines: [CheckoutLineInput!]
   "Buy the viewer's cart instead of lines; or, signed out, a guest cart (its id from cartCreate)."
   cartId: ID
@@ -6667,6 +6667,7 @@ type CartDeliveryOption {
 
 "One shop's part of a cart, shipped together: its lines, its delivery options to the cart's destination and the one selected."
 type CartDeliveryGroup {
+  "Names the cart and the shop: two carts' groups for one shop have different IDs. Selected with cartSelectedDeliveryOptionsUpdate on this cart only (another cart's group is NOT_FOUND)."
   id: ID!
   shop: Shop!
   cartLines: [CartLine!]!
@@ -6787,6 +6788,7 @@ extend input CheckoutInput {
 }
 
 input CartSelectedDeliveryOptionInput {
+  "A CartDeliveryGroup.id of this cart; another cart's is NOT_FOUND."
   deliveryGroupId: ID!
   deliveryOptionHandle: String!
 }

@@ -27,6 +27,9 @@ func orNil[T any](v T, err error) (T, error) {
 func (r *Resolver) loadNode(ctx context.Context, gid string) (store.Node, error) {
 	typeName, id, key, err := parseAnyID(gid)
 	if err != nil {
+		if _, _, groupErr := parseDeliveryGroupID(gid); groupErr == nil {
+			return nil, nil // a delivery group is not a node
+		}
 		return nil, err
 	}
 	if key != "" {

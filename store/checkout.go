@@ -104,7 +104,10 @@ type CheckoutResult struct {
 	Replayed bool
 }
 
-// Validate checks the request's shape before anything is locked.
+// Validate checks the request's shape before anything is locked: the key,
+// 1 to MaxCheckoutLines lines of 1 to MaxLineQuantity each, each variant on
+// one line only (INVALID on the repeated line's variantId), the address,
+// the payment token and the campaign.
 func (r CheckoutRequest) Validate() Problems {
 	var p Problems
 	if n := len(r.IdempotencyKey); n == 0 || n > 200 {
@@ -113,10 +116,18 @@ func (r CheckoutRequest) Validate() Problems {
 	if len(r.Lines) == 0 || len(r.Lines) > MaxCheckoutLines {
 		p.add("lines", "", "a checkout has 1 to %d lines", MaxCheckoutLines)
 	}
+	// One line per variant: tax is rounded per line (cost.go), so a variant
+	// split over several lines would be taxed differently from the same
+	// quantity on one line.
+	seen := make(map[int64]bool, len(r.Lines))
 	for i, l := range r.Lines {
 		if l.Quantity < 1 || l.Quantity > MaxLineQuantity {
 			p.add(fmt.Sprintf("lines.%d.quantity", i), "", "quantity must be 1 to %d", MaxLineQuantity)
 		}
+		if seen[l.VariantID] {
+			p.add(fmt.Sprintf("lines.%d.variantId", i), "", "this variant is already on another line; give each variant once, with its whole quantity")
+		}
+		seen[l.VariantID] = true
 	}
 	p = append(p, r.ShippingAddress.Validate("shippingAddress.")...)
 	p.text("payment.token", r.PaymentToken, true, 200)

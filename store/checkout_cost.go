@@ -16,8 +16,10 @@ type checkoutCosts struct {
 // Problems: a shop that does not ship there (NO_DELIVERY_AVAILABLE, naming
 // the shop), a chosen delivery option that is not one of the shop's options
 // there (a cart's stale selection falls back to the cheapest instead, as
-// the cart shows it), and a total other than ExpectedTotal (TOTAL_CHANGED, with
-// PRICE_CHANGED for each line whose price is not the one it was added at).
+// the cart shows it), shops of more than one currency (CURRENCY_MISMATCH,
+// checked before the total, which is then not summed across currencies),
+// and a total other than ExpectedTotal (TOTAL_CHANGED, with PRICE_CHANGED
+// for each line whose price is not the one it was added at).
 // Lines of unknown variants are left out; checkLines reports them.
 func priceCheckout(req CheckoutRequest, byID map[int64]*lockedVariant) (checkoutCosts, Problems, error) {
 	out := checkoutCosts{shops: map[int64]*ShopCost{}, lineTax: map[int]int64{}}
@@ -35,7 +37,7 @@ func priceCheckout(req CheckoutRequest, byID map[int64]*lockedVariant) (checkout
 	}
 	var p Problems
 	country := req.ShippingAddress.CountryCode
-	currency := ""
+	currency, mixed := "", false
 	for _, shopID := range shops {
 		idx := lines[shopID]
 		subtotals := make([]int64, len(idx))
@@ -46,6 +48,9 @@ func priceCheckout(req CheckoutRequest, byID map[int64]*lockedVariant) (checkout
 				first = v
 			}
 			subtotals[k] = v.PriceAmount * int64(req.Lines[i].Quantity)
+		}
+		if currency != "" && first.CurrencyCode != currency {
+			mixed = true
 		}
 		currency = first.CurrencyCode
 		choice, chosen := req.DeliveryChoices[shopID]
@@ -67,6 +72,11 @@ func priceCheckout(req CheckoutRequest, byID map[int64]*lockedVariant) (checkout
 		}
 		out.shops[shopID] = &c
 		out.total += c.Total
+	}
+	// Totals in different currencies are never added up or compared: such
+	// a checkout is refused, whatever total the buyer saw.
+	if mixed {
+		return out, append(p, errMixedCurrencies()), nil
 	}
 	if req.ExpectedTotal != nil && len(p) == 0 && len(shops) > 0 &&
 		(*req.ExpectedTotal != out.total || (req.ExpectedCurrency != "" && req.ExpectedCurrency != currency)) {
@@ -91,4 +101,10 @@ func (r CheckoutRequest) cartBuyer() int64 {
 		return r.BuyerID
 	}
 	return 0
+}
+
+// errMixedCurrencies refuses a checkout whose lines are in more than one
+// currency: one checkout pays in one currency.
+func errMixedCurrencies() *Error {
+	return FieldErrorf(EInvalid, "lines", "one checkout pays in one currency; buy from shops of different currencies separately").Because(ReasonCurrencyMismatch)
 }

@@ -161,7 +161,7 @@ func (db *DB) reserveCareful(ctx context.Context, provider string, req CheckoutR
 		}
 		r.problems = append(r.problems, problems...).firstPerField()
 		if len(r.problems) == 0 && !oneCurrency(rows[0].CurrencyCode, byID) {
-			r.problems = Problems{FieldErrorf(EInvalid, "lines", "one checkout pays in one currency; buy from shops of different currencies separately").Because(ReasonCurrencyMismatch)}
+			r.problems = Problems{errMixedCurrencies()}
 		}
 		if len(r.problems) == 0 {
 			r.problems, err = claimableCart(ctx, tx, req)

@@ -60,6 +60,7 @@ type CartCost struct {
 
 // One shop's part of a cart, shipped together: its lines, its delivery options to the cart's destination and the one selected.
 type CartDeliveryGroup struct {
+	// Names the cart and the shop: two carts' groups for one shop have different IDs. Selected with cartSelectedDeliveryOptionsUpdate on this cart only (another cart's group is NOT_FOUND).
 	ID        string            `json:"id"`
 	Shop      *store.Shop       `json:"shop"`
 	CartLines []*store.CartLine `json:"cartLines"`
@@ -116,6 +117,7 @@ type CartPayload struct {
 }
 
 type CartSelectedDeliveryOptionInput struct {
+	// A CartDeliveryGroup.id of this cart; another cart's is NOT_FOUND.
 	DeliveryGroupID      string `json:"deliveryGroupId"`
 	DeliveryOptionHandle string `json:"deliveryOptionHandle"`
 }
@@ -127,7 +129,7 @@ type CheckoutDeliveryOptionInput struct {
 }
 
 type CheckoutInput struct {
-	// What to buy (1 to 50 lines); or give cartId instead.
+	// What to buy (1 to 50 lines, each variant on one line only: a repeated variant is INVALID on that line's variantId); or give cartId instead.
 	Lines []*CheckoutLineInput `json:"lines,omitempty"`
 	// Buy the viewer's cart instead of lines; or, signed out, a guest cart (its id from cartCreate).
 	CartID *string `json:"cartId,omitempty"`
