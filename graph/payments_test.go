@@ -366,8 +366,13 @@ func TestSerializableIsolationNeverAnswersInternal(t *testing.T) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	codes := map[string]int{}
-	for b := 0; b < 12; b++ {
-		token, _ := a.user(fmt.Sprintf("serial%d", b), false)
+	// Every buyer exists before any checkout runs: a sign-up racing the
+	// checkouts could itself meet a serialization failure in the set-up.
+	tokens := make([]string, 12)
+	for b := range tokens {
+		tokens[b], _ = a.user(fmt.Sprintf("serial%d", b), false)
+	}
+	for _, token := range tokens {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
