@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"time"
 
@@ -145,8 +146,13 @@ func (db *DB) forYou(ctx context.Context, args FeedArgs) (Page[Content], error) 
 		}
 		return feedPage(nil, cur.Walk, args.PageArgs), nil
 	}
+	// Discovery's order: this profile's own (so that people discover
+	// different things), moved by each signal that engaged and by the
+	// position in the walk.
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(profile))
 	for i := range items {
-		items[i].Seed = items[i].Seed*1_000_003 + cur.Pos
+		items[i].Seed = int64(h.Sum64()) ^ (items[i].Seed*1_000_003 + cur.Pos)
 	}
 	order := Diversify(items, args.First, s)
 	page := order[:min(len(order), args.First+1)]
