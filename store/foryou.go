@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"time"
 
@@ -32,7 +33,7 @@ var forYouRankSQL = `WITH prof AS (` + profileSQL + `),
 	),
 	%s,
 	ranked AS (
-		SELECT c.id, c.author_id, coalesce(c.shop_id, 0) AS shop_id, x.fresh, af.a > 0 AS matches, round((
+		SELECT c.id, c.author_id, coalesce(c.shop_id, 0) AS shop_id, x.fresh, af.a > 0 AS matches, af.a < 0 AS avoided, round((
 			  CASE WHEN c.kind = 'LIVE' AND c.live_status = 'LIVE' THEN :live ELSE 0 END
 			+ :affinity * af.a
 			+ :co_engagement * least(coalesce(co.n, 0) / 3.0, 1)
@@ -56,7 +57,10 @@ var forYouRankSQL = `WITH prof AS (` + profileSQL + `),
 		WHERE c.id = ANY(ARRAY(SELECT DISTINCT id FROM cand)) AND c.published_at <= $3 AND (c.kind = 'VIDEO' OR c.live_status <> 'ENDED')
 			AND NOT EXISTS (SELECT 1 FROM profile_contents pc WHERE pc.profile = $1 AND pc.content_id = c.id AND (pc.dismissed OR (pc.completed AND c.kind = 'VIDEO')))
 	)
-	SELECT id, author_id, shop_id, fresh, matches, score FROM ranked ORDER BY score DESC, id DESC`
+	SELECT id, author_id, shop_id, fresh, matches, avoided, score,
+		-- what the viewer's profile has engaged with so far: it varies the discovery slots from page to page
+		(SELECT count(*) FROM (SELECT 1 FROM profile_contents WHERE profile = $1 LIMIT 10000) n) AS seed
+	FROM ranked ORDER BY score DESC, id DESC`
 
 // forYouCandidatesSQL draws a first page's candidates from every source:
 // the most popular, everything new since the last score refresh, live
@@ -96,7 +100,11 @@ type rankedItem struct {
 	ShopID   int64   `db:"shop_id"`
 	Fresh    bool    `db:"fresh"`
 	Matches  bool    `db:"matches"` // a positive affinity for the viewer
+	Avoided  bool    `db:"avoided"` // a negative one
 	Score    float64 `db:"score"`
+	// Seed varies the discovery slots (Diversify) from one page to the
+	// next, deterministically: the same for every item of a ranking.
+	Seed int64 `db:"seed"`
 }
 
 // forYou answers a page of the For You feed. The first page ranks every
@@ -140,6 +148,14 @@ func (db *DB) forYou(ctx context.Context, args FeedArgs) (Page[Content], error) 
 		}
 		return feedPage(nil, cur.Walk, args.PageArgs), nil
 	}
+	// Discovery's order: this profile's own (so that people discover
+	// different things), moved by each signal that engaged and by the
+	// position in the walk.
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(profile))
+	for i := range items {
+		items[i].Seed = int64(h.Sum64()) ^ (items[i].Seed*1_000_003 + cur.Pos)
+	}
 	order := Diversify(items, args.First, s)
 	page := order[:min(len(order), args.First+1)]
 	var rows []contentRow
@@ -175,7 +191,12 @@ func (db *DB) forYou(ctx context.Context, args FeedArgs) (Page[Content], error) 
 // exploration share is also reserved: every 1/ExploreShare-th slot of a
 // page goes to the best fresh item left that matches the viewer's
 // interests, if one meets the rules, so new content reaches the people it
-// suits even below established favourites. It returns the items' ids in
+// suits even below established favourites; when there is none, the slot
+// goes to discovery: an item the viewer has no affinity for either way, picked in an order that the items' Seed shuffles (so pages
+// served after different signals or at different positions of a walk
+// discover different things). Without discovery a feed only ever shows
+// what the viewer already engaged with, and never learns an interest
+// that the first pages happened not to show. It returns the items' ids in
 // page order.
 func Diversify(items []rankedItem, pageSize int, s *ForYouSettings) []int64 {
 	if pageSize <= 0 {
@@ -211,6 +232,9 @@ func Diversify(items []rankedItem, pageSize int, s *ForYouSettings) []int64 {
 					break
 				}
 			}
+			if pick < 0 {
+				pick = discover(left, prevAuthor, shops, shopCap)
+			}
 		}
 		for pass := 0; pass < 4 && pick < 0; pass++ {
 			for i := 0; i < len(left) && i < window; i++ {
@@ -240,4 +264,33 @@ func Diversify(items []rankedItem, pageSize int, s *ForYouSettings) []int64 {
 		}
 	}
 	return out
+}
+
+// discover returns the index in left of the discovery item: among the
+// items the viewer has no affinity for either way (neither matching an
+// interest nor resembling what they avoided) that meet the author and
+// shop rules, the one with the lowest mix of the ranking's seed and its id
+// (-1 when there is none). It looks at every item, not only the best
+// ranked: content outside what the viewer is known to like ranks by
+// popularity alone, and discovery is for what popularity does not show.
+func discover(left []rankedItem, prevAuthor int64, shops map[int64]int, shopCap int) int {
+	pick, best := -1, uint64(math.MaxUint64)
+	for i, it := range left {
+		if it.Matches || it.Avoided || it.AuthorID == prevAuthor || (it.ShopID != 0 && shops[it.ShopID] >= shopCap) {
+			continue
+		}
+		if h := mix64(uint64(it.Seed)*0x9e3779b97f4a7c15 ^ uint64(it.ID)); h < best {
+			pick, best = i, h
+		}
+	}
+	return pick
+}
+
+// mix64 is SplitMix64's finaliser: a well-spread deterministic hash.
+func mix64(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	return x ^ x>>31
 }
