@@ -11,7 +11,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"showcase/media"
 	"showcase/store"
 	"showcase/store/live"
 	"showcase/store/storetest"
@@ -32,24 +31,14 @@ func TestStorefrontCartCost(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	images, err := media.NewDir(t.TempDir(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := store.DemoSeedOptions()
-	opts.Media = images
-	if _, err := store.Seed(ctx, db, opts); err != nil {
-		t.Fatal(err)
-	}
+	images := seedWithImages(t, db, store.DemoSeedOptions())
 	hubCtx, stopHub := context.WithCancel(ctx)
 	defer stopHub()
 	hub := live.NewHub(db, dsn)
 	if err := hub.Start(hubCtx); err != nil {
 		t.Fatal(err)
 	}
-	srv := testServer(t, db, testTokens(t), hub, map[string]string{"RATE_LIMIT_RPS": "1000", "RATE_LIMIT_BURST": "1000"},
-		func(c *config) { c.Media = images })
-	_ = os.MkdirAll(artifactsDir, 0o755)
+	srv := browserTestServer(t, db, hub, images)
 	run := func(js string) string {
 		t.Helper()
 		v, err := chromedp.Run(page, chromedp.Evaluate[string](js))

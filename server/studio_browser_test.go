@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"image"
 	"image/color"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"showcase/media"
 	"showcase/store"
 	"showcase/store/storetest"
 )
@@ -26,18 +24,9 @@ import (
 // each change checked through the API; screenshots go to .artifacts/.
 func TestStudioProductImagesInABrowser(t *testing.T) {
 	page := newBrowser(t, 1100, 1400)
-	ctx := context.Background()
 	db := storetest.NewDB(t)
-	images, err := media.NewDir(t.TempDir(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := store.Seed(ctx, db, store.SeedOptions{Users: 20, Creators: 5, Shops: 4, Products: 40, Videos: 20, LiveSessions: 2, HistoryDays: 3, Seed: 7, Media: images}); err != nil {
-		t.Fatal(err)
-	}
-	srv := testServer(t, db, testTokens(t), nil, map[string]string{"RATE_LIMIT_RPS": "1000", "RATE_LIMIT_BURST": "1000"},
-		func(c *config) { c.Media = images })
-	_ = os.MkdirAll(artifactsDir, 0o755)
+	images := seedWithImages(t, db, store.SeedOptions{Users: 20, Creators: 5, Shops: 4, Products: 40, Videos: 20, LiveSessions: 2, HistoryDays: 3, Seed: 7})
+	srv := browserTestServer(t, db, nil, images)
 	token := login(t, srv.URL, store.DemoSellerEmail)
 
 	// Three images a seller might pick, told apart by colour and name.

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -23,6 +24,31 @@ import (
 // artifactsDir receives the storefront's screenshots (git-ignored).
 const artifactsDir = "../.artifacts"
 
+// seedWithImages seeds db with opts and the images it draws, stored in a
+// folder of the test's own; it returns that store for the server to serve.
+func seedWithImages(t *testing.T, db *store.DB, opts store.SeedOptions) *media.Dir {
+	t.Helper()
+	images, err := media.NewDir(t.TempDir(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Media = images
+	if _, err := store.Seed(context.Background(), db, opts); err != nil {
+		t.Fatal(err)
+	}
+	return images
+}
+
+// browserTestServer serves db (with hub, which may be nil, and images) for a
+// browser test, with rate limits out of a page's way; screenshots go to
+// artifactsDir.
+func browserTestServer(t *testing.T, db *store.DB, hub *live.Hub, images *media.Dir) *httptest.Server {
+	t.Helper()
+	_ = os.MkdirAll(artifactsDir, 0o755)
+	return testServer(t, db, testTokens(t), hub, map[string]string{"RATE_LIMIT_RPS": "1000", "RATE_LIMIT_BURST": "1000"},
+		func(c *config) { c.Media = images })
+}
+
 // TestStorefrontInABrowser drives the reference client in headless Chromium
 // against a server with demo data: the feed scrolls, a product is bought
 // from a card, the shop's owner sees the order in the studio, and a comment
@@ -36,24 +62,14 @@ func TestStorefrontInABrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	images, err := media.NewDir(t.TempDir(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := store.DemoSeedOptions()
-	opts.Media = images
-	if _, err := store.Seed(ctx, db, opts); err != nil {
-		t.Fatal(err)
-	}
+	images := seedWithImages(t, db, store.DemoSeedOptions())
 	hubCtx, stopHub := context.WithCancel(ctx)
 	defer stopHub()
 	hub := live.NewHub(db, dsn)
 	if err := hub.Start(hubCtx); err != nil {
 		t.Fatal(err)
 	}
-	srv := testServer(t, db, testTokens(t), hub, map[string]string{"RATE_LIMIT_RPS": "1000", "RATE_LIMIT_BURST": "1000"},
-		func(c *config) { c.Media = images })
-	_ = os.MkdirAll(artifactsDir, 0o755)
+	srv := browserTestServer(t, db, hub, images)
 
 	eval := func(c context.Context, js string) string {
 		t.Helper()

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"showcase/media"
 	"showcase/store"
 	"showcase/store/storetest"
 )
@@ -21,19 +19,9 @@ import (
 // order in the account. Screenshots go to .artifacts/guest-*.png.
 func TestStorefrontGuestCheckoutInABrowser(t *testing.T) {
 	page := newBrowser(t, 420, 900)
-	ctx := context.Background()
 	db := storetest.NewDB(t)
-	images, err := media.NewDir(t.TempDir(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := store.SeedOptions{Users: 12, Creators: 3, Shops: 2, Products: 6, Videos: 8, Seed: 23, Media: images}
-	if _, err := store.Seed(ctx, db, opts); err != nil {
-		t.Fatal(err)
-	}
-	srv := testServer(t, db, testTokens(t), nil, map[string]string{"RATE_LIMIT_RPS": "1000", "RATE_LIMIT_BURST": "1000"},
-		func(c *config) { c.Media = images })
-	_ = os.MkdirAll(artifactsDir, 0o755)
+	images := seedWithImages(t, db, store.SeedOptions{Users: 12, Creators: 3, Shops: 2, Products: 6, Videos: 8, Seed: 23})
+	srv := browserTestServer(t, db, nil, images)
 
 	eval := func(js string) string {
 		t.Helper()
