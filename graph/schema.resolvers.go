@@ -902,6 +902,11 @@ func (r *queryResolver) Search(ctx context.Context, query string, types []string
 	return r.search(ctx, query, types, first, after)
 }
 
+// CheckoutCost is the resolver for the checkoutCost field.
+func (r *queryResolver) CheckoutCost(ctx context.Context, input model.CheckoutCostInput) (*model.CheckoutCostPayload, error) {
+	return r.previewCheckoutCost(ctx, input)
+}
+
 // WebhookSubscriptions is the resolver for the webhookSubscriptions field.
 func (r *queryResolver) WebhookSubscriptions(ctx context.Context, first *int, after *string) (*model.WebhookSubscriptionConnection, error) {
 	return r.webhookSubscriptions(ctx, first, after)
