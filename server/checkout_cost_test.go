@@ -30,9 +30,9 @@ type checkoutCostView struct {
 			Handle, Title string
 			EstimatedCost struct{ Amount string }
 		}
-		SelectedDeliveryOption                    struct{ Handle, Title string }
+		SelectedDeliveryOption                      struct{ Handle, Title string }
 		SubtotalAmount, TotalTaxAmount, TotalAmount struct{ Amount string }
-		TaxesIncluded                             bool
+		TaxesIncluded                               bool
 	}
 }
 
