@@ -12,12 +12,16 @@ import (
 // previewCheckoutCost answers Query.checkoutCost: the lines priced as
 // checkout(input: {lines}) would charge them (store.PreviewCheckout), for
 // the destination given as a shipping address, one of the viewer's saved
-// addresses or a country. Exactly one destination is REQUIRED (INVALID
+// addresses or a country, never from the anonymous response cache. Exactly one destination is REQUIRED (INVALID
 // when more than one is given). Apps are refused, as for checkout.
 func (r *Resolver) previewCheckoutCost(ctx context.Context, in model.CheckoutCostInput) (*model.CheckoutCostPayload, error) {
 	if auth.ViewerFrom(ctx).IsApp() {
 		return nil, errNoAppCarts
 	}
+	// Priced now for every caller: a shared anonymous answer up to a TTL
+	// old would show a total that checkout then refuses as TOTAL_CHANGED,
+	// and show it again when the buy sheet re-prices.
+	markPrivate(ctx)
 	refuse := func(field string, code model.UserErrorCode, msg string) (*model.CheckoutCostPayload, error) {
 		return &model.CheckoutCostPayload{UserErrors: fieldError(field, code, msg)}, nil
 	}

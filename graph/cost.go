@@ -535,11 +535,15 @@ func shopTaxRates(ctx context.Context, shop *store.Shop) ([]*store.TaxRate, erro
 	return rates, err
 }
 
+// orderShippingLine is the order's shipping line. Every order row has a
+// title (migration 0018 gave the orders from before shipping rates "Free
+// shipping" at 0); a row without one reads the same way.
 func orderShippingLine(o *store.Order) *model.ShippingLine {
-	if o.ShippingTitle == nil {
-		return nil
+	title := "Free shipping"
+	if o.ShippingTitle != nil {
+		title = *o.ShippingTitle
 	}
-	return &model.ShippingLine{Title: *o.ShippingTitle, Price: money(o.ShippingAmount, o.CurrencyCode)}
+	return &model.ShippingLine{Title: title, Price: money(o.ShippingAmount, o.CurrencyCode)}
 }
 
 func orderTaxLines(o *store.Order) []*model.TaxLine {

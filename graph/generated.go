@@ -6909,8 +6909,11 @@ type TaxLine {
 }
 
 extend type Order {
-  "The delivery option bought; null for orders from before shipping rates."
-  shippingLine: ShippingLine
+  """
+  The delivery option bought. Every order has one: orders placed before shops had shipping rates (migration 0018)
+  read as "Free shipping" at 0, which is what they charged, as does an order from a shop without rates.
+  """
+  shippingLine: ShippingLine!
   totalShipping: Money!
   totalTax: Money!
   "Whether the prices include the tax (then total = subtotal + shipping)."
@@ -7023,7 +7026,8 @@ type CheckoutCostPayload {
 extend type Query {
   """
   Prices lines outside a cart exactly as checkout(input: {lines}) would charge them ("Buy now"), for anyone, signed
-  in or not; writes nothing. Reads the primary database, as checkout does. Not for apps.
+  in or not; writes nothing. Reads the primary database, as checkout does, and is never answered from the
+  anonymous response cache: always priced now. Not for apps.
   """
   checkoutCost(input: CheckoutCostInput!): CheckoutCostPayload!
 }
@@ -21056,10 +21060,10 @@ func (ec *executionContext) _Order_shippingLine(ctx context.Context, field graph
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ShippingLine) graphql.Marshaler {
-			return ec.marshalOShippingLine2ᚖshowcaseᚋgraphᚋmodelᚐShippingLine(ctx, selections, v)
+			return ec.marshalNShippingLine2ᚖshowcaseᚋgraphᚋmodelᚐShippingLine(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_Order_shippingLine(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -37125,7 +37129,7 @@ func (ec *executionContext) _Order(ctx context.Context, sel ast.SelectionSet, ob
 					}
 				}()
 				res = ec._Order_shippingLine(ctx, field, obj)
-				if res == graphql.RequiredNull {
+				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
 				return res
@@ -44442,6 +44446,16 @@ func (ec *executionContext) unmarshalNSetInventoryInput2showcaseᚋgraphᚋmodel
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNShippingLine2ᚖshowcaseᚋgraphᚋmodelᚐShippingLine(ctx context.Context, sel ast.SelectionSet, v *model.ShippingLine) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ShippingLine(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNShippingRate2ᚕᚖshowcaseᚋstoreᚐShippingRateᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.ShippingRate) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -45797,13 +45811,6 @@ func (ec *executionContext) marshalOSearchType2ᚕstringᚄ(ctx context.Context,
 	}
 
 	return ret
-}
-
-func (ec *executionContext) marshalOShippingLine2ᚖshowcaseᚋgraphᚋmodelᚐShippingLine(ctx context.Context, sel ast.SelectionSet, v *model.ShippingLine) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._ShippingLine(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOShippingRate2ᚖshowcaseᚋstoreᚐShippingRate(ctx context.Context, sel ast.SelectionSet, v *store.ShippingRate) graphql.Marshaler {

@@ -137,7 +137,10 @@ func TestStorefrontInABrowser(t *testing.T) {
 	waitFor(page, `document.getElementById('sheet').open`)
 	variant := eval(page, `(() => { const s = document.querySelector('#sheet select');
 		const o = [...s.options].find((o) => !o.disabled); s.value = o.value;
-		document.querySelector('#sheet [name=quantity]').value = '2'; return o.value; })()`)
+		s.dispatchEvent(new Event('change'));
+		const q = document.querySelector('#sheet [name=quantity]'); q.value = '2'; q.dispatchEvent(new Event('input')); return o.value; })()`)
+	// The sheet shows the cost of 2, shipped and taxed, before "Buy now".
+	waitFor(page, `(document.querySelector('#sheet .buy-cost').dataset.priced || '').includes('"quantity":2') && !document.getElementById('buy-now').disabled`)
 	stockBefore := variantStock(t, srv.URL, variant)
 	owner := shopOwnerEmail(t, srv.URL, picked.Product)
 	ownerToken := login(t, srv.URL, owner)
