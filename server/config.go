@@ -84,6 +84,11 @@ type config struct {
 	// for (MEDIA_SWEEP_INTERVAL, default 15m); MediaSweepGrace how old such
 	// a file must be to be removed (MEDIA_SWEEP_GRACE, default 1h).
 	MediaSweepInterval, MediaSweepGrace time.Duration
+	// GuestCartRetention is how long a guest cart is kept after its last
+	// change (GUEST_CART_RETENTION, default 720h = 30 days, at least 1h);
+	// GuestCartSweepInterval how often each replica looks for carts past it
+	// (GUEST_CART_SWEEP_INTERVAL, default 1h, at least 1m).
+	GuestCartRetention, GuestCartSweepInterval time.Duration
 }
 
 // paymentConfig is the payment provider and the bounds of its calls.
@@ -273,6 +278,20 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 				return cfg, fmt.Errorf("%s must be a duration of at least 1m", name)
 			}
 			*d = parsed
+		}
+	}
+	cfg.GuestCartRetention, cfg.GuestCartSweepInterval = store.DefaultGuestCartRetention, store.DefaultGuestCartSweepInterval
+	for _, s := range []struct {
+		name, minText string
+		d             *time.Duration
+		min           time.Duration
+	}{{"GUEST_CART_RETENTION", "1h", &cfg.GuestCartRetention, time.Hour}, {"GUEST_CART_SWEEP_INTERVAL", "1m", &cfg.GuestCartSweepInterval, time.Minute}} {
+		if v := getenv(s.name); v != "" {
+			parsed, err := time.ParseDuration(v)
+			if err != nil || parsed < s.min {
+				return cfg, fmt.Errorf("%s must be a duration of at least %s", s.name, s.minText)
+			}
+			*s.d = parsed
 		}
 	}
 	cfg.MaxUploadBytes = media.DefaultMaxUploadBytes

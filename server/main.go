@@ -141,6 +141,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		sweeper := &store.MediaSweeper{DB: db, Files: cfg.Media, Grace: cfg.MediaSweepGrace}
 		go sweeper.Run(flushCtx, cfg.MediaSweepInterval)
 	}
+	go (&store.GuestCartSweeper{DB: db, Retention: cfg.GuestCartRetention}).Run(flushCtx, cfg.GuestCartSweepInterval)
 	hub := live.NewHub(db, dsn)
 	if err := hub.Start(flushCtx); err != nil {
 		stopFlushing()
