@@ -2,11 +2,8 @@ package main
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -27,27 +24,8 @@ func TestStorefrontBuyNowShowsCost(t *testing.T) {
 	db := storetest.NewDB(t)
 	images := seedWithImages(t, db, store.SeedOptions{Users: 12, Creators: 3, Shops: 2, Products: 6, Videos: 8, Seed: 23})
 	srv := browserTestServer(t, db, nil, images)
-	eval := func(js string) string {
-		t.Helper()
-		v, err := chromedp.Run(page, chromedp.Evaluate[string](js))
-		if err != nil {
-			t.Fatalf("%s: %v", js, err)
-		}
-		return v
-	}
-	shot := func(name string) {
-		if png, err := chromedp.Run(page, chromedp.CaptureScreenshot()); err == nil {
-			_ = os.WriteFile(filepath.Join(artifactsDir, name), png, 0o644)
-		}
-	}
-	waitFor := func(js string) {
-		t.Helper()
-		if _, err := chromedp.Run(page, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(30*time.Second))); err != nil {
-			shot("buy-now-failed.png")
-			state, _ := chromedp.Run(page, chromedp.Evaluate[string](`document.getElementById('sheet').outerHTML`))
-			t.Fatalf("waiting for %s: %v\nsheet: %.2000s", js, err, state)
-		}
-	}
+	p := browserPage{t: t, ctx: page, failShot: "buy-now-failed.png"}
+	eval, shot, waitFor := p.eval, p.shot, p.waitFor
 	// shown is the cost on the sheet, by row label.
 	shown := func() map[string]string {
 		t.Helper()

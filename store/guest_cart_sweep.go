@@ -145,6 +145,19 @@ func (s *GuestCartSweeper) Run(ctx context.Context, interval time.Duration) {
 	if interval <= 0 {
 		interval = DefaultGuestCartSweepInterval
 	}
+	every(ctx, interval, func() {
+		n, err := s.Sweep(ctx)
+		if err != nil && ctx.Err() == nil {
+			slog.Warn("guest cart sweep", "err", err)
+		}
+		if n.Removed+n.Emptied > 0 {
+			slog.Info("guest cart sweep", "removed", n.Removed, "emptied", n.Emptied)
+		}
+	})
+}
+
+// every calls fn each interval, first after one interval, until ctx ends.
+func every(ctx context.Context, interval time.Duration, fn func()) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -153,12 +166,6 @@ func (s *GuestCartSweeper) Run(ctx context.Context, interval time.Duration) {
 			return
 		case <-t.C:
 		}
-		n, err := s.Sweep(ctx)
-		if err != nil && ctx.Err() == nil {
-			slog.Warn("guest cart sweep", "err", err)
-		}
-		if n.Removed+n.Emptied > 0 {
-			slog.Info("guest cart sweep", "removed", n.Removed, "emptied", n.Emptied)
-		}
+		fn()
 	}
 }
