@@ -11,6 +11,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"showcase/server/demo"
 	"showcase/store"
 	"showcase/store/live"
 	"showcase/store/storetest"
@@ -31,7 +32,7 @@ func TestStorefrontCartCost(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	images := seedWithImages(t, db, store.DemoSeedOptions())
+	images := seedWithImages(t, db, demo.DefaultOptions())
 	hubCtx, stopHub := context.WithCancel(ctx)
 	defer stopHub()
 	hub := live.NewHub(db, dsn)
@@ -60,7 +61,7 @@ func TestStorefrontCartCost(t *testing.T) {
 	}
 
 	// The demo buyer's cart: one in-stock dollar product from each of two shops.
-	token := login(t, srv.URL, store.DemoBuyerEmail)
+	token := login(t, srv.URL, demo.BuyerEmail)
 	var list struct {
 		Products struct {
 			Edges []struct {

@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"showcase/media"
+	"showcase/server/demo"
 	"showcase/store"
 	"showcase/store/live"
 	"showcase/store/storetest"
@@ -26,14 +27,14 @@ const artifactsDir = "../.artifacts"
 
 // seedWithImages seeds db with opts and the images it draws, stored in a
 // folder of the test's own; it returns that store for the server to serve.
-func seedWithImages(t *testing.T, db *store.DB, opts store.SeedOptions) *media.Dir {
+func seedWithImages(t *testing.T, db *store.DB, opts demo.SeedOptions) *media.Dir {
 	t.Helper()
 	images, err := media.NewDir(t.TempDir(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	opts.Media = images
-	if _, err := store.Seed(context.Background(), db, opts); err != nil {
+	if _, err := demo.Seed(context.Background(), db, opts); err != nil {
 		t.Fatal(err)
 	}
 	return images
@@ -62,7 +63,7 @@ func TestStorefrontInABrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	images := seedWithImages(t, db, store.DemoSeedOptions())
+	images := seedWithImages(t, db, demo.DefaultOptions())
 	hubCtx, stopHub := context.WithCancel(ctx)
 	defer stopHub()
 	hub := live.NewHub(db, dsn)
@@ -236,7 +237,7 @@ func shopOwnerEmail(t *testing.T, base, productID string) string {
 	}
 	post(t, base, "", `query($id: ID!) { product(id: $id) { shop { owner { handle } } } }`, &out, map[string]any{"id": productID})
 	if h := out.Product.Shop.Owner.Handle; h == "seller" {
-		return store.DemoSellerEmail
+		return demo.SellerEmail
 	} else {
 		return h + "@example.com"
 	}

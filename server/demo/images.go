@@ -1,4 +1,4 @@
-package store
+package demo
 
 import (
 	"bytes"
@@ -15,6 +15,8 @@ import (
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/basicfont"
 	"golang.org/x/image/math/fixed"
+
+	"showcase/store"
 )
 
 // seedImageSize is the side of the square demo product images, in pixels.
@@ -302,6 +304,6 @@ func (s *seeder) finishImages() error {
 	return s.copyRows("images", "product_media", []string{"product_id", "position", "kind", "storage_name", "alt_text", "width", "height",
 		"content_type"}, len(imgs), func(i int) []any {
 		im := imgs[i]
-		return []any{im.productID, im.position, MediaKindImage, im.name, im.alt, seedImageSize, seedImageSize, "image/png"}
+		return []any{im.productID, im.position, store.MediaKindImage, im.name, im.alt, seedImageSize, seedImageSize, "image/png"}
 	})
 }
