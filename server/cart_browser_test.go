@@ -12,9 +12,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"showcase/server/demo"
-	"showcase/store"
-	"showcase/store/live"
-	"showcase/store/storetest"
 )
 
 // TestStorefrontCartCost drives the storefront's cart in headless Chromium
@@ -26,20 +23,7 @@ import (
 func TestStorefrontCartCost(t *testing.T) {
 	page := newBrowser(t, 420, 1100)
 	ctx := context.Background()
-	dsn := storetest.DSN(t)
-	db, err := store.Open(ctx, dsn, store.PoolOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	images := seedWithImages(t, db, demo.DefaultOptions())
-	hubCtx, stopHub := context.WithCancel(ctx)
-	defer stopHub()
-	hub := live.NewHub(db, dsn)
-	if err := hub.Start(hubCtx); err != nil {
-		t.Fatal(err)
-	}
-	srv := browserTestServer(t, db, hub, images)
+	db, _, srv := demoBrowserServer(t)
 	run := func(js string) string {
 		t.Helper()
 		v, err := chromedp.Run(page, chromedp.Evaluate[string](js))

@@ -40,6 +40,28 @@ func seedWithImages(t *testing.T, db *store.DB, opts demo.SeedOptions) *media.Di
 	return images
 }
 
+// demoBrowserServer seeds a database of the test's own with the demo
+// dataset and its drawings and serves it with live updates (a hub) for a
+// browser test; it returns the database, the hub and the server.
+func demoBrowserServer(t *testing.T) (*store.DB, *live.Hub, *httptest.Server) {
+	t.Helper()
+	ctx := context.Background()
+	dsn := storetest.DSN(t)
+	db, err := store.Open(ctx, dsn, store.PoolOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	images := seedWithImages(t, db, demo.DefaultOptions())
+	hubCtx, stopHub := context.WithCancel(ctx)
+	t.Cleanup(stopHub)
+	hub := live.NewHub(db, dsn)
+	if err := hub.Start(hubCtx); err != nil {
+		t.Fatal(err)
+	}
+	return db, hub, browserTestServer(t, db, hub, images)
+}
+
 // browserTestServer serves db (with hub, which may be nil, and images) for a
 // browser test, with rate limits out of a page's way; screenshots go to
 // artifactsDir.
@@ -56,21 +78,7 @@ func browserTestServer(t *testing.T, db *store.DB, hub *live.Hub, images *media.
 // posted in one page appears live in another.
 func TestStorefrontInABrowser(t *testing.T) {
 	page := newBrowser(t, 420, 900)
-	ctx := context.Background()
-	dsn := storetest.DSN(t)
-	db, err := store.Open(ctx, dsn, store.PoolOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	images := seedWithImages(t, db, demo.DefaultOptions())
-	hubCtx, stopHub := context.WithCancel(ctx)
-	defer stopHub()
-	hub := live.NewHub(db, dsn)
-	if err := hub.Start(hubCtx); err != nil {
-		t.Fatal(err)
-	}
-	srv := browserTestServer(t, db, hub, images)
+	_, hub, srv := demoBrowserServer(t)
 
 	eval := func(c context.Context, js string) string {
 		t.Helper()
