@@ -108,8 +108,20 @@ type EventBuffer struct {
 	// learning weighs what events and signals teach viewers' profiles.
 	learning ForYouSettings
 
+	// rankings forgets the For You arrangements of the profiles a flush
+	// taught (SetFeedRankings), so a viewer's next first page shows it.
+	rankings *FeedRankings
+
 	flushMu   sync.Mutex // one flush at a time
 	lastPrune time.Time  // under flushMu
+}
+
+// SetFeedRankings makes each flush forget the For You arrangements kept
+// in f for the profiles it taught; call it before the buffer is used.
+func (b *EventBuffer) SetFeedRankings(f *FeedRankings) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.rankings = f
 }
 
 // NewEventBuffer returns an empty buffer over db.
@@ -245,15 +257,17 @@ func (b *EventBuffer) Flush(ctx context.Context) error {
 	defer b.flushMu.Unlock()
 	b.mu.Lock()
 	contents, products, once, likes, signals, pending := b.contents, b.products, b.once, b.likes, b.signals, b.pending
-	learning := b.learning
+	learning, rankings := b.learning, b.rankings
 	b.reset()
 	b.mu.Unlock()
 	if pending == 0 {
 		return nil
 	}
+	var taught map[signalKey]*signalSum
 	err := b.db.inTx(ctx, func(tx *sqlx.Tx) error {
 		allContents, allProducts := contents, products
 		learned := signals
+		defer func() { taught = learned }()
 		if len(once) > 0 {
 			fresh, err := insertOnce(ctx, tx, once)
 			if err != nil {
@@ -291,6 +305,9 @@ func (b *EventBuffer) Flush(ctx context.Context) error {
 		b.merge(contents, products, once, likes, signals, pending)
 		b.mu.Unlock()
 		return err
+	}
+	for k := range taught {
+		rankings.Forget(k.profile)
 	}
 	if now := time.Now(); now.Sub(b.lastPrune) >= time.Minute {
 		b.lastPrune = now
