@@ -2,6 +2,8 @@ package graph
 
 import (
 	"context"
+	"log/slog"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -10,26 +12,43 @@ import (
 	"showcase/store"
 )
 
+// profileWriters are the mutations that write what a For You ranking reads
+// directly (follows, declared tags, learned interests) rather than through
+// the event buffer, whose flushes announce the profiles they teach.
+var profileWriters = map[string]bool{"follow": true, "unfollow": true, "resetInterests": true}
+
 // forgetFeedRankings is the operation middleware that keeps reused For You
 // arrangements (Resolver.FeedRankings) from hiding a viewer's own writes:
-// after a signed-in caller's mutation has run (a like, a follow, not
-// interested, a purchase, any other), and before its response leaves, the
-// caller's arrangements are forgotten, so their next first page ranks
-// again. It is also forgotten before the mutation runs, so that a first page
-// ranked while the mutation was running is not kept. recordEvents only
-// buffers (its events land with the next flush): what they teach shows on
-// a first page within the flush interval and FEED_RANKING_TTL.
+// after a signed-in caller's mutation has run (a like, a follow, a
+// purchase, any other), and before its response leaves, this process
+// forgets the caller's arrangements, so their next first page ranks again;
+// after a profileWriters mutation every other API process is told too
+// (store.DB.AnnounceProfiles). It also forgets before the mutation runs, so
+// that a first page ranked meanwhile is not kept. Signals that go through
+// the event buffer (likes, comments, purchases, recordEvents) are forgotten
+// and announced by the flush that writes them.
 func (r *Resolver) forgetFeedRankings(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-	op := graphql.GetOperationContext(ctx).Operation
+	oc := graphql.GetOperationContext(ctx)
 	id := auth.ViewerFrom(ctx).UserID()
-	if op == nil || op.Operation != ast.Mutation || id == 0 {
+	if oc.Operation == nil || oc.Operation.Operation != ast.Mutation || id == 0 {
 		return next(ctx)
 	}
-	r.FeedRankings.Forget(store.UserProfile(id))
+	profile := store.UserProfile(id)
+	r.FeedRankings.Forget(profile)
 	respond := next(ctx)
 	return func(ctx context.Context) *graphql.Response {
 		resp := respond(ctx)
-		r.FeedRankings.Forget(store.UserProfile(id))
+		r.FeedRankings.Forget(profile)
+		for _, f := range graphql.CollectFields(oc, oc.Operation.SelectionSet, []string{"Mutation"}) {
+			if profileWriters[f.Name] {
+				actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+				if err := r.DB.AnnounceProfiles(actx, []string{profile}); err != nil {
+					slog.ErrorContext(ctx, "profile write not announced; other API processes show it within FEED_RANKING_TTL", "err", err)
+				}
+				cancel()
+				break
+			}
+		}
 		return resp
 	}
 }

@@ -116,8 +116,23 @@ type EventBuffer struct {
 	lastPrune time.Time  // under flushMu
 }
 
+// signalProfiles returns the profiles signals teach, each once.
+func signalProfiles(signals map[signalKey]*signalSum) []string {
+	seen := make(map[string]bool, len(signals))
+	var out []string
+	for k := range signals {
+		if !seen[k.profile] {
+			seen[k.profile] = true
+			out = append(out, k.profile)
+		}
+	}
+	return out
+}
+
 // SetFeedRankings makes each flush forget the For You arrangements kept
-// in f for the profiles it taught; call it before the buffer is used.
+// in f for the profiles it taught, and announce them to every API process
+// (FeedProfilesChannel, in the flush's transaction); call it before the
+// buffer is used.
 func (b *EventBuffer) SetFeedRankings(f *FeedRankings) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -292,6 +307,13 @@ func (b *EventBuffer) Flush(ctx context.Context) error {
 		if err := learning.learn(ctx, tx, learned, time.Now().UTC()); err != nil {
 			return err
 		}
+		if rankings != nil && len(learned) > 0 {
+			// Every API process forgets these profiles' For You
+			// arrangements when this commits (FeedRankings.Listen).
+			if _, err := tx.ExecContext(ctx, notifyProfilesSQL, FeedProfilesChannel, pq.Array(profilePayloads(signalProfiles(learned)))); err != nil {
+				return fmt.Errorf("announce profiles: %w", err)
+			}
+		}
 		if err := upsertContentCounts(ctx, tx, allContents); err != nil {
 			return err
 		}
@@ -306,8 +328,8 @@ func (b *EventBuffer) Flush(ctx context.Context) error {
 		b.mu.Unlock()
 		return err
 	}
-	for k := range taught {
-		rankings.Forget(k.profile)
+	for _, p := range signalProfiles(taught) {
+		rankings.Forget(p)
 	}
 	if now := time.Now(); now.Sub(b.lastPrune) >= time.Minute {
 		b.lastPrune = now

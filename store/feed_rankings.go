@@ -103,6 +103,13 @@ func (f *FeedRankings) Forget(profile string) {
 	f.gens[profile] = viewerWrite{gen: f.next.Add(1), at: now}
 }
 
+// forgetAll drops every arrangement (the write generations stay).
+func (f *FeedRankings) forgetAll() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.entries = map[string]feedRanking{}
+}
+
 // rankingKey names an arrangement: who it is for and what it was ranked with.
 func rankingKey(args FeedArgs, profile string, s *ForYouSettings) string {
 	return fmt.Sprintf("%d\x00%s\x00%p\x00%v\x00%d", args.ViewerID, profile, s, args.Weights, args.First)
