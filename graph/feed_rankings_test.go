@@ -197,3 +197,63 @@ func equalIDs(a, b []string) bool {
 	}
 	return true
 }
+
+// listeningRankings is reusingRankings for one API process of several: it
+// hears the profiles the others write (store.FeedRankings.Listen).
+func listeningRankings(t *testing.T, dsn string) func(*graph.Resolver) {
+	return func(r *graph.Resolver) {
+		reusingRankings(r)
+		ctx, cancel := context.WithCancel(context.Background())
+		t.Cleanup(cancel)
+		if err := r.FeedRankings.Listen(ctx, dsn); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// A viewer's writes through another API process reach this one's reused
+// arrangements too: a follow (a mutation that writes follows directly) and
+// not interested (an event, written by the other process's flush) make
+// this process rank the viewer's next first page again. Delivery is a
+// PostgreSQL notification, so the test waits for it (up to 30 s).
+func TestFeedRankingsForgetWritesThroughAnotherProcess(t *testing.T) {
+	a := newTestAPIWith(t, countingStatements)
+	a.serveWith(0, listeningRankings(t, a.dsn))
+	b := &testAPI{t: t, db: a.db, dsn: a.dsn, tokens: a.tokens, payments: a.payments, events: store.NewEventBuffer(a.db)}
+	b.serveWith(0, listeningRankings(t, a.dsn))
+	f := a.manyContents(30)
+	token, _ := a.user("roamer", false)
+	first, ranked := a.firstPage(token, 10)
+	rankedAgain := func(what string) {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			if _, n := a.firstPage(token, 10); n == ranked {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("after %s through another process, this one still reuses the arrangement", what)
+			}
+		}
+	}
+	if _, n := a.firstPage(token, 10); n >= ranked {
+		t.Fatalf("the second first page was ranked again (%d statements)", n)
+	}
+	b.follow(token, f.shopID, true)
+	rankedAgain("a follow")
+
+	var rec recordOut
+	b.ok(token, recordEventsMutation, map[string]any{"events": []map[string]any{{"type": "NOT_INTERESTED", "contentId": first[0]}}}, &rec)
+	if _, n := a.firstPage(token, 10); n >= ranked {
+		t.Fatalf("expected a reused first page before the flush, it cost %d statements", n)
+	}
+	if err := b.events.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	rankedAgain("not interested")
+	after, _ := a.firstPage(token, 10)
+	for _, id := range after {
+		if id == first[0] {
+			t.Fatalf("the item marked not interested through another process is on the first page: %v", after)
+		}
+	}
+}

@@ -66,6 +66,10 @@ type config struct {
 	// FeedRankingTTL is how long a viewer's For You first-page arrangement
 	// is reused (FEED_RANKING_TTL; 0: every first page ranks).
 	FeedRankingTTL time.Duration
+	// FeedRankings keeps the arrangements (made by run, listening for
+	// profile writes of other API processes); nil: routes makes one that
+	// hears only this process's writes.
+	FeedRankings *store.FeedRankings
 	// Payments chooses and bounds the payment provider.
 	Payments paymentConfig
 	// MediaDir is the folder uploaded product images are kept in (MEDIA_DIR,

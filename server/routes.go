@@ -38,7 +38,10 @@ func newServer(cfg config, db *store.DB, tokens *auth.Tokens, payments payment.P
 	events.SetLearning(cfg.ForYou)
 	// For You first pages reuse a viewer's arrangement for FEED_RANKING_TTL;
 	// each flush forgets those of the profiles it taught.
-	rankings := store.NewFeedRankings(cfg.FeedRankingTTL)
+	rankings := cfg.FeedRankings
+	if rankings == nil {
+		rankings = store.NewFeedRankings(cfg.FeedRankingTTL)
+	}
 	events.SetFeedRankings(rankings)
 	gql := graph.NewHandler(&graph.Resolver{DB: db, Reads: cfg.Reads, Tokens: tokens, Payments: payments, Events: events,
 		TopCreatorFollowers: cfg.TopCreatorFollowers, FeedWeights: cfg.FeedWeights, FeedPolicy: cfg.FeedPolicy, ForYou: &cfg.ForYou,
