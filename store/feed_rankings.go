@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -37,6 +38,9 @@ type FeedRankings struct {
 
 	mu      sync.Mutex
 	entries map[string]feedRanking
+	// flights are the rankings under way, by key: a first page that finds
+	// one waits for its arrangement instead of ranking the same again.
+	flights map[string]chan struct{}
 	gens    map[string]viewerWrite // per profile: moved by each write it learns
 	next    atomic.Uint64
 
@@ -61,7 +65,7 @@ func NewFeedRankings(ttl time.Duration) *FeedRankings {
 	if ttl <= 0 {
 		return nil
 	}
-	return &FeedRankings{ttl: ttl, entries: map[string]feedRanking{}, gens: map[string]viewerWrite{}}
+	return &FeedRankings{ttl: ttl, entries: map[string]feedRanking{}, flights: map[string]chan struct{}{}, gens: map[string]viewerWrite{}}
 }
 
 // TTL returns how long an arrangement is reused (0 for a nil cache).
@@ -116,18 +120,47 @@ func rankingKey(args FeedArgs, profile string, s *ForYouSettings) string {
 }
 
 // get returns a reusable arrangement for key, and the profile's write
-// generation to store a new one with.
-func (f *FeedRankings) get(key, profile string, now time.Time) (order []int64, gen uint64, ok bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	gen = f.gens[profile].gen
-	e, found := f.entries[key]
-	if found && e.gen == gen && now.Sub(e.at) < f.ttl && !now.Before(e.at) {
-		f.hits.Add(1)
-		return e.order, gen, true
+// generation to store a new one with. On a miss, when another first page
+// is already ranking for key, it waits for that arrangement (at most
+// twice, and not past ctx); otherwise the caller ranks, and must call
+// done when it has stored its arrangement or given up.
+func (f *FeedRankings) get(ctx context.Context, key, profile string, now time.Time) (order []int64, gen uint64, ok bool, done func()) {
+	for waits := 0; ; waits++ {
+		f.mu.Lock()
+		gen = f.gens[profile].gen
+		e, found := f.entries[key]
+		// An arrangement ranked after now (while this page waited) is
+		// fresher still.
+		if found && e.gen == gen && now.Sub(e.at) < f.ttl {
+			f.mu.Unlock()
+			f.hits.Add(1)
+			return e.order, gen, true, func() {}
+		}
+		flight, busy := f.flights[key]
+		if !busy || waits == 2 {
+			mine := make(chan struct{})
+			if !busy {
+				f.flights[key] = mine
+			}
+			f.mu.Unlock()
+			f.misses.Add(1)
+			return nil, gen, false, func() {
+				f.mu.Lock()
+				if f.flights[key] == mine {
+					delete(f.flights, key)
+				}
+				f.mu.Unlock()
+				close(mine)
+			}
+		}
+		f.mu.Unlock()
+		select {
+		case <-flight:
+		case <-ctx.Done():
+			f.misses.Add(1)
+			return nil, gen, false, func() {}
+		}
 	}
-	f.misses.Add(1)
-	return nil, gen, false
 }
 
 // put keeps an arrangement computed at "at" unless the profile learned a

@@ -140,7 +140,9 @@ func (db *DB) forYou(ctx context.Context, args FeedArgs) (Page[Content], error) 
 		reused := false
 		if args.Rankings != nil {
 			key = rankingKey(args, profile, s)
-			order, gen, reused = args.Rankings.get(key, profile, now)
+			var done func()
+			order, gen, reused, done = args.Rankings.get(ctx, key, profile, now)
+			defer done()
 		}
 		if reused {
 			return db.forYouPage(ctx, args, cur, order, true)
