@@ -861,7 +861,7 @@ func (r *queryResolver) Feed(ctx context.Context, first *int, after *string, kin
 		return r.followingFeed(ctx, args)
 	}
 	page, err := r.DB.Feed(ctx, store.FeedArgs{ViewerID: auth.ViewerFrom(ctx).UserID(), Weights: r.FeedWeights,
-		Policy: r.FeedPolicy, ForYou: r.ForYou, PageArgs: args})
+		Policy: r.FeedPolicy, ForYou: r.ForYou, Rankings: r.FeedRankings, PageArgs: args})
 	if err != nil {
 		return nil, err
 	}

@@ -63,6 +63,13 @@ type config struct {
 	DebugAddr string
 	// ResponseCacheTTL is how long anonymous query responses are shared (0: off).
 	ResponseCacheTTL time.Duration
+	// FeedRankingTTL is how long a viewer's For You first-page arrangement
+	// is reused (FEED_RANKING_TTL; 0: every first page ranks).
+	FeedRankingTTL time.Duration
+	// FeedRankings keeps the arrangements (made by run, listening for
+	// profile writes of other API processes); nil: routes makes one that
+	// hears only this process's writes.
+	FeedRankings *store.FeedRankings
 	// Payments chooses and bounds the payment provider.
 	Payments paymentConfig
 	// MediaDir is the folder uploaded product images are kept in (MEDIA_DIR,
@@ -133,6 +140,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		AuthRateLimitBurst:  5,
 		AuthRateLimitPeriod: 12 * time.Second,
 		ResponseCacheTTL:    time.Second,
+		FeedRankingTTL:      store.DefaultFeedRankingTTL,
 		Payments: paymentConfig{
 			Provider:          envOr(getenv, "PAYMENT_PROVIDER", "test"),
 			StripeSecretKey:   getenv("STRIPE_SECRET_KEY"),
@@ -263,6 +271,13 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 			return cfg, fmt.Errorf("RESPONSE_CACHE_TTL must be a duration, 0 to turn the cache off")
 		}
 		cfg.ResponseCacheTTL = d
+	}
+	if v := getenv("FEED_RANKING_TTL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > time.Minute {
+			return cfg, fmt.Errorf("FEED_RANKING_TTL must be a duration from 0 (every first page ranks) to 1m")
+		}
+		cfg.FeedRankingTTL = d
 	}
 	cfg.MediaS3 = media.S3Config{Endpoint: getenv("MEDIA_S3_ENDPOINT"), Bucket: getenv("MEDIA_S3_BUCKET"), Region: getenv("MEDIA_S3_REGION"),
 		AccessKeyID: getenv("MEDIA_S3_ACCESS_KEY_ID"), SecretAccessKey: getenv("MEDIA_S3_SECRET_ACCESS_KEY"),

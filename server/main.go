@@ -148,6 +148,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		stopFlushing()
 		return err
 	}
+	// Profiles written through other API processes: their For You
+	// arrangements are forgotten here too.
+	cfg.FeedRankings = store.NewFeedRankings(cfg.FeedRankingTTL)
+	if err := cfg.FeedRankings.Listen(flushCtx, dsn); err != nil {
+		stopFlushing()
+		return err
+	}
 	// Runs before closeDB (deferred earlier): the last accepted events are written.
 	defer func() {
 		stopFlushing()
