@@ -304,6 +304,8 @@ type learnedContent struct {
 	ShopID   sql.NullInt64  `db:"shop_id"`
 	// Categories are its carded products' categories (first tags), distinct.
 	Categories pq.StringArray `db:"categories"`
+	// keys are its features as affinity keys ("TAG:skincare", "CREATOR:7").
+	keys []string
 }
 
 // learnedProduct is what a signal without content teaches: its product's
@@ -327,6 +329,7 @@ var learnSQL = `WITH learned AS (
 	)
 	INSERT INTO profile_contents AS t (profile, content_id, weight, completed, dismissed, updated_at)
 	SELECT p, c, w, co, d, $8 FROM unnest($3::text[], $4::bigint[], $5::float8[], $6::bool[], $7::bool[]) WITH ORDINALITY AS x(p, c, w, co, d, i)
+	-- profile_contents has no foreign key (migration 0018): only contents that exist are written
 	WHERE EXISTS (SELECT 1 FROM contents WHERE contents.id = x.c) ORDER BY i
 	ON CONFLICT (profile, content_id) DO UPDATE SET weight = t.weight + EXCLUDED.weight,
 		completed = t.completed OR EXCLUDED.completed, dismissed = t.dismissed OR EXCLUDED.dismissed, updated_at = EXCLUDED.updated_at`
@@ -367,7 +370,19 @@ func (s *ForYouSettings) learn(ctx context.Context, tx *sqlx.Tx, m map[signalKey
 			return fmt.Errorf("flush interests: %w", err)
 		}
 		for i := range rows {
-			contents[rows[i].ID] = &rows[i]
+			c := &rows[i]
+			c.keys = make([]string, 0, len(c.Tags)+len(c.Categories)+2)
+			for _, t := range c.Tags {
+				c.keys = append(c.keys, InterestTag+":"+t)
+			}
+			c.keys = append(c.keys, InterestCreator+":"+strconv.FormatInt(c.AuthorID, 10))
+			if c.ShopID.Valid {
+				c.keys = append(c.keys, InterestShop+":"+strconv.FormatInt(c.ShopID.Int64, 10))
+			}
+			for _, cat := range c.Categories {
+				c.keys = append(c.keys, InterestCategory+":"+cat)
+			}
+			contents[c.ID] = c
 		}
 	}
 	products, variants := map[int64]*learnedProduct{}, map[int64]*learnedProduct{}
@@ -440,15 +455,8 @@ func (s *ForYouSettings) learn(ctx context.Context, tx *sqlx.Tx, m map[signalKey
 		}
 		completed := share >= s.CompleteShare
 		if w != 0 {
-			for _, t := range c.Tags {
-				add(k.profile, InterestTag+":"+t, w)
-			}
-			add(k.profile, InterestCreator+":"+strconv.FormatInt(c.AuthorID, 10), w)
-			if c.ShopID.Valid {
-				add(k.profile, InterestShop+":"+strconv.FormatInt(c.ShopID.Int64, 10), w)
-			}
-			for _, cat := range c.Categories {
-				add(k.profile, InterestCategory+":"+cat, w)
+			for _, key := range c.keys {
+				add(k.profile, key, w)
 			}
 		}
 		pk := pcKey{k.profile, k.contentID}
