@@ -162,6 +162,9 @@ func report(out io.Writer, o options, results []*policyResult) {
 	for _, r := range results {
 		for _, c := range r.Checkpoints {
 			followed := "n/a (no follow mutation)"
+			if r.Policy == PolicySignedOut {
+				followed = "n/a (signed out: no follows)"
+			}
 			if r.Follows {
 				followed = fmt.Sprintf("%.1f%%", c.Followed*100)
 			}
