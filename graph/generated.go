@@ -657,7 +657,7 @@ type ComplexityRoot struct {
 		Cart                   func(childComplexity int, id string) int
 		CheckoutCost           func(childComplexity int, input model.CheckoutCostInput) int
 		Collection             func(childComplexity int, handle string) int
-		Feed                   func(childComplexity int, first *int, after *string, kind *model.FeedKind) int
+		Feed                   func(childComplexity int, first *int, after *string, kind *model.FeedKind, deviceID *string) int
 		LiveSession            func(childComplexity int, id string) int
 		Node                   func(childComplexity int, id string) int
 		Nodes                  func(childComplexity int, ids []string) int
@@ -1132,7 +1132,7 @@ type QueryResolver interface {
 	Collection(ctx context.Context, handle string) (*store.Collection, error)
 	Video(ctx context.Context, id string) (*store.Video, error)
 	LiveSession(ctx context.Context, id string) (*store.LiveSession, error)
-	Feed(ctx context.Context, first *int, after *string, kind *model.FeedKind) (*model.FeedConnection, error)
+	Feed(ctx context.Context, first *int, after *string, kind *model.FeedKind, deviceID *string) (*model.FeedConnection, error)
 	Order(ctx context.Context, id string) (*store.Order, error)
 	Cart(ctx context.Context, id string) (*store.Cart, error)
 	OrdersByToken(ctx context.Context, token string) ([]*store.Order, error)
@@ -3850,7 +3850,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Feed(childComplexity, args["first"].(*int), args["after"].(*string), args["kind"].(*model.FeedKind)), true
+		return e.ComplexityRoot.Query.Feed(childComplexity, args["first"].(*int), args["after"].(*string), args["kind"].(*model.FeedKind), args["deviceId"].(*string)), true
 
 	case "Query.liveSession":
 		if e.ComplexityRoot.Query.LiveSession == nil {
@@ -5731,8 +5731,20 @@ type Query {
   shops the viewer follows (a shop's content is the content carrying its
   products), newest published first; it is for a signed-in person only:
   anonymous callers get UNAUTHENTICATED, app tokens FORBIDDEN.
+
+  deviceId (1 to 100 characters, BAD_USER_INPUT otherwise) names a signed-out
+  client's device, as recordEvents, signUp and logIn name it: a signed-out FOR_YOU
+  feed is then ranked by that device's profile (what its events taught: its
+  interests, what it marked not interested, the videos it watched to the end),
+  on the first page and on each page after it (send it with ` + "`" + `after` + "`" + ` too). A
+  device id is not a secret: whoever sends one gets a feed ranked for that
+  device, and nothing else of it (its profile itself is never readable:
+  viewer.interests is for signed-in people). Such an answer is never shared
+  with other callers; without a deviceId a signed-out caller gets the ranking
+  for nobody in particular, shared for RESPONSE_CACHE_TTL. Signed-in callers
+  and apps are ranked for their account, whatever deviceId they send.
   """
-  feed(first: Int = 20, after: String, kind: FeedKind = FOR_YOU): FeedConnection! @scope(any: ["content:read"])
+  feed(first: Int = 20, after: String, kind: FeedKind = FOR_YOU, deviceId: String): FeedConnection! @scope(any: ["content:read"])
   "An order, for its buyer (in person), its shop's owner and admins; for an app only of its own shop; null for anyone else."
   order(id: ID!): Order @scope(any: ["orders:read"])
   """
@@ -10096,6 +10108,14 @@ func (ec *executionContext) field_Query_feed_args(ctx context.Context, rawArgs m
 		return nil, err
 	}
 	args["kind"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "deviceId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["deviceId"] = arg3
 	return args, nil
 }
 
@@ -23856,7 +23876,7 @@ func (ec *executionContext) _Query_feed(ctx context.Context, field graphql.Colle
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Feed(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["kind"].(*model.FeedKind))
+			return ec.Resolvers.Query().Feed(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["kind"].(*model.FeedKind), fc.Args["deviceId"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next

@@ -124,3 +124,25 @@ func (r *Resolver) mergeDevice(ctx context.Context, deviceID *string, userID int
 		slog.ErrorContext(ctx, "merge device profile", "err", err)
 	}
 }
+
+// feedProfile names the interest profile a For You page is ranked by: ""
+// (the signed-in viewer's own account, or nobody for an anonymous caller
+// without a device), or a signed-out caller's device profile when the
+// request names its deviceId. A device's ranking is for that caller alone,
+// so the answer is kept out of the shared response cache. A deviceId of
+// more than deviceIDMaxLength characters, or empty, is BAD_USER_INPUT
+// whoever sends it; signed-in callers (people and apps) are ranked for
+// their account whatever deviceId they send, as recordEvents counts them.
+func feedProfile(ctx context.Context, deviceID *string) (string, error) {
+	if deviceID == nil {
+		return "", nil
+	}
+	if *deviceID == "" || len(*deviceID) > deviceIDMaxLength {
+		return "", store.FieldErrorf(store.EInvalid, "deviceId", "a deviceId has 1 to %d characters", deviceIDMaxLength)
+	}
+	if auth.ViewerFrom(ctx).SignedIn() {
+		return "", nil
+	}
+	markPrivate(ctx)
+	return store.DeviceProfile(*deviceID), nil
+}

@@ -852,7 +852,7 @@ func (r *queryResolver) LiveSession(ctx context.Context, id string) (*store.Live
 }
 
 // Feed is the resolver for the feed field.
-func (r *queryResolver) Feed(ctx context.Context, first *int, after *string, kind *model.FeedKind) (*model.FeedConnection, error) {
+func (r *queryResolver) Feed(ctx context.Context, first *int, after *string, kind *model.FeedKind, deviceID *string) (*model.FeedConnection, error) {
 	args, err := store.NewPageArgs(first, after)
 	if err != nil {
 		return nil, err
@@ -860,8 +860,12 @@ func (r *queryResolver) Feed(ctx context.Context, first *int, after *string, kin
 	if kind != nil && *kind == model.FeedKindFollowing {
 		return r.followingFeed(ctx, args)
 	}
+	profile, err := feedProfile(ctx, deviceID)
+	if err != nil {
+		return nil, err
+	}
 	page, err := r.DB.Feed(ctx, store.FeedArgs{ViewerID: auth.ViewerFrom(ctx).UserID(), Weights: r.FeedWeights,
-		Policy: r.FeedPolicy, ForYou: r.ForYou, Rankings: r.FeedRankings, PageArgs: args})
+		Policy: r.FeedPolicy, ForYou: r.ForYou, Rankings: r.FeedRankings, Profile: profile, PageArgs: args})
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,8 @@ package store
 import (
 	"cmp"
 	"context"
+	"database/sql"
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -292,77 +294,222 @@ var mergeWeightsSQL = `(SELECT coalesce(jsonb_object_agg(k, w), '{}') FROM (
 		) a GROUP BY k HAVING abs(sum(w)) >= 0.001 ORDER BY abs(sum(w)) DESC, k LIMIT 200
 	) b)`
 
-// learnSQL adds a flush's signals to the profiles' affinities (decaying
-// the old weight first) and to what each profile did with each content.
-// $1..$7 are the signals' columns, $8 the moment.
-var learnSQL = `WITH s AS (
-		SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::float8[], $6::bigint[], $7::bool[])
-			AS s(profile, content_id, product_id, variant_id, w, watch_ms, dismissed)
-	),
-	sc AS (
-		SELECT s.profile, c.id AS content_id, c.tags, c.author_id, c.shop_id,
-			s.w + CASE WHEN v.share >= :min_view_share THEN :view * v.share ELSE 0 END AS w,
-			v.share >= :complete_share AS completed, s.dismissed
-		FROM s JOIN contents c ON c.id = s.content_id
-		CROSS JOIN LATERAL (SELECT CASE WHEN s.watch_ms < 0 THEN 0
-			ELSE least(s.watch_ms / (greatest(coalesce(c.duration_seconds, 60), 1) * 1000.0), 1) END AS share) v
-	),
-	sp AS (
-		SELECT s.profile, p.shop_id, p.tags[1] AS category, s.w
-		FROM s JOIN products p ON p.id = coalesce(nullif(s.product_id, 0), (SELECT product_id FROM product_variants WHERE id = s.variant_id))
-		WHERE s.content_id = 0
-	),
-	f AS (
-		SELECT profile, 'TAG' AS kind, t AS key, w FROM sc CROSS JOIN LATERAL unnest(sc.tags) t WHERE w <> 0
-		UNION ALL SELECT profile, 'CREATOR', author_id::text, w FROM sc WHERE w <> 0
-		UNION ALL SELECT profile, 'SHOP', shop_id::text, w FROM sc WHERE shop_id IS NOT NULL AND w <> 0
-		UNION ALL SELECT sc.profile, 'CATEGORY', k.cat, sc.w FROM sc CROSS JOIN LATERAL (
-			SELECT DISTINCT p.tags[1] AS cat FROM content_products cp JOIN products p ON p.id = cp.product_id
-			WHERE cp.content_id = sc.content_id AND cardinality(p.tags) > 0) k WHERE sc.w <> 0
-		UNION ALL SELECT profile, 'SHOP', shop_id::text, w FROM sp
-		UNION ALL SELECT profile, 'CATEGORY', category, w FROM sp WHERE category IS NOT NULL
-	),
-	deltas AS (SELECT profile, kind || ':' || key AS k, sum(w) AS w FROM f GROUP BY 1, 2 HAVING sum(w) <> 0),
-	learned AS (
+// learnedContent is what a content a flush learned about teaches: its
+// duration (for the share of a view) and its features.
+type learnedContent struct {
+	ID       int64          `db:"id"`
+	Duration sql.NullInt64  `db:"duration_seconds"`
+	Tags     pq.StringArray `db:"tags"`
+	AuthorID int64          `db:"author_id"`
+	ShopID   sql.NullInt64  `db:"shop_id"`
+	// Categories are its carded products' categories (first tags), distinct.
+	Categories pq.StringArray `db:"categories"`
+	// keys are its features as affinity keys ("TAG:skincare", "CREATOR:7").
+	keys []string
+}
+
+// learnedProduct is what a signal without content teaches: its product's
+// shop and category, by product id (Variant 0) or by variant id.
+type learnedProduct struct {
+	Variant  int64          `db:"variant_id"`
+	ID       int64          `db:"id"`
+	ShopID   int64          `db:"shop_id"`
+	Category sql.NullString `db:"category"`
+}
+
+// learnSQL adds a flush's learning to the profiles' affinities (decaying
+// the old weights first) and to what each profile did with each content:
+// $1 the profiles, $2 each one's new weights (a JSON object of "KIND:key"
+// to weight), $3..$7 the profile_contents rows (profile, content, weight,
+// completed, dismissed), $8 the moment. Both in the order given.
+var learnSQL = `WITH learned AS (
 		INSERT INTO interests AS t (profile, weights, updated_at)
-		SELECT profile, jsonb_object_agg(k, w), $8 FROM deltas GROUP BY profile ORDER BY profile
+		SELECT p, w::jsonb, $8 FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS x(p, w, i) ORDER BY i
 		ON CONFLICT (profile) DO UPDATE SET weights = ` + mergeWeightsSQL + `, updated_at = greatest(t.updated_at, EXCLUDED.updated_at)
 	)
 	INSERT INTO profile_contents AS t (profile, content_id, weight, completed, dismissed, updated_at)
-	SELECT profile, content_id, sum(w), bool_or(completed), bool_or(dismissed), $8 FROM sc GROUP BY 1, 2
-	HAVING sum(w) >= 1 OR bool_or(completed) OR bool_or(dismissed) ORDER BY 1, 2
+	SELECT p, c, w, co, d, $8 FROM unnest($3::text[], $4::bigint[], $5::float8[], $6::bool[], $7::bool[]) WITH ORDINALITY AS x(p, c, w, co, d, i)
+	-- profile_contents has no foreign key (migration 0019): only contents that exist are written
+	WHERE EXISTS (SELECT 1 FROM contents WHERE contents.id = x.c) ORDER BY i
 	ON CONFLICT (profile, content_id) DO UPDATE SET weight = t.weight + EXCLUDED.weight,
 		completed = t.completed OR EXCLUDED.completed, dismissed = t.dismissed OR EXCLUDED.dismissed, updated_at = EXCLUDED.updated_at`
 
-// learn writes a flush's signals in the flush's transaction, in key order
-// so that replicas flushing at once cannot deadlock.
+// learn writes a flush's signals in the flush's transaction: one statement
+// reads the features of the contents (and products) the signals are about,
+// the weights are summed here per profile and feature, and one statement
+// writes every profile's row and every profile_contents row, in key order
+// so that replicas flushing at once cannot deadlock. A view under
+// MinViewShare teaches nothing and writes nothing; a signal about a
+// content or product that no longer exists is dropped.
 func (s *ForYouSettings) learn(ctx context.Context, tx *sqlx.Tx, m map[signalKey]*signalSum, at time.Time) error {
 	if len(m) == 0 {
 		return nil
 	}
-	keys := make([]signalKey, 0, len(m))
+	var contentIDs, productIDs, variantIDs []int64
+	seen := map[int64]bool{}
 	for k := range m {
-		keys = append(keys, k)
+		switch {
+		case k.contentID != 0:
+			if !seen[k.contentID] {
+				seen[k.contentID] = true
+				contentIDs = append(contentIDs, k.contentID)
+			}
+		case k.productID != 0:
+			productIDs = append(productIDs, k.productID)
+		case k.variant != 0:
+			variantIDs = append(variantIDs, k.variant)
+		}
 	}
-	slices.SortFunc(keys, func(a, b signalKey) int {
-		return cmp.Or(cmp.Compare(a.profile, b.profile), cmp.Compare(a.contentID, b.contentID),
-			cmp.Compare(a.productID, b.productID), cmp.Compare(a.variant, b.variant))
+	contents := map[int64]*learnedContent{}
+	if len(contentIDs) > 0 {
+		var rows []learnedContent
+		if err := tx.SelectContext(ctx, &rows, `SELECT c.id, c.duration_seconds, c.tags, c.author_id, c.shop_id,
+				ARRAY(SELECT DISTINCT p.tags[1] FROM content_products cp JOIN products p ON p.id = cp.product_id
+					WHERE cp.content_id = c.id AND cardinality(p.tags) > 0) AS categories
+			FROM contents c WHERE c.id = ANY($1)`, pq.Array(contentIDs)); err != nil {
+			return fmt.Errorf("flush interests: %w", err)
+		}
+		for i := range rows {
+			c := &rows[i]
+			c.keys = make([]string, 0, len(c.Tags)+len(c.Categories)+2)
+			for _, t := range c.Tags {
+				c.keys = append(c.keys, InterestTag+":"+t)
+			}
+			c.keys = append(c.keys, InterestCreator+":"+strconv.FormatInt(c.AuthorID, 10))
+			if c.ShopID.Valid {
+				c.keys = append(c.keys, InterestShop+":"+strconv.FormatInt(c.ShopID.Int64, 10))
+			}
+			for _, cat := range c.Categories {
+				c.keys = append(c.keys, InterestCategory+":"+cat)
+			}
+			contents[c.ID] = c
+		}
+	}
+	products, variants := map[int64]*learnedProduct{}, map[int64]*learnedProduct{}
+	if len(productIDs)+len(variantIDs) > 0 {
+		var rows []learnedProduct
+		if err := tx.SelectContext(ctx, &rows, `SELECT 0::bigint AS variant_id, p.id, p.shop_id, p.tags[1] AS category FROM products p WHERE p.id = ANY($1)
+			UNION ALL SELECT v.id, p.id, p.shop_id, p.tags[1] FROM product_variants v JOIN products p ON p.id = v.product_id WHERE v.id = ANY($2)`,
+			pq.Array(productIDs), pq.Array(variantIDs)); err != nil {
+			return fmt.Errorf("flush interests: %w", err)
+		}
+		for i := range rows {
+			if rows[i].Variant == 0 {
+				products[rows[i].ID] = &rows[i]
+			} else {
+				variants[rows[i].Variant] = &rows[i]
+			}
+		}
+	}
+
+	type pcKey struct {
+		profile string
+		content int64
+	}
+	type pcSum struct {
+		weight               float64
+		completed, dismissed bool
+	}
+	deltas := map[string]map[string]float64{} // profile -> "KIND:key" -> weight
+	pcs := map[pcKey]*pcSum{}
+	add := func(profile, key string, w float64) {
+		d := deltas[profile]
+		if d == nil {
+			d = map[string]float64{}
+			deltas[profile] = d
+		}
+		d[key] += w
+	}
+	for k, v := range m {
+		if k.contentID == 0 {
+			p := products[k.productID]
+			if k.productID == 0 {
+				p = variants[k.variant]
+			}
+			if p == nil || v.weight == 0 {
+				continue
+			}
+			add(k.profile, InterestShop+":"+strconv.FormatInt(p.ShopID, 10), v.weight)
+			if p.Category.Valid {
+				add(k.profile, InterestCategory+":"+p.Category.String, v.weight)
+			}
+			continue
+		}
+		c := contents[k.contentID]
+		if c == nil {
+			continue // deleted since
+		}
+		// The share of the content watched: of its duration, of a minute
+		// for a live session (or a video without one), at most 1.
+		share := 0.0
+		if v.watchMs >= 0 {
+			d := int64(60)
+			if c.Duration.Valid {
+				d = c.Duration.Int64
+			}
+			share = min(float64(v.watchMs)/(float64(max(d, 1))*1000), 1)
+		}
+		w := v.weight
+		if share >= s.MinViewShare {
+			w += s.View * share
+		}
+		completed := share >= s.CompleteShare
+		if w != 0 {
+			for _, key := range c.keys {
+				add(k.profile, key, w)
+			}
+		}
+		pk := pcKey{k.profile, k.contentID}
+		pc := pcs[pk]
+		if pc == nil {
+			pc = &pcSum{}
+			pcs[pk] = pc
+		}
+		pc.weight += w
+		pc.completed = pc.completed || completed
+		pc.dismissed = pc.dismissed || v.dismissed
+	}
+
+	profiles := make([]string, 0, len(deltas))
+	for p, d := range deltas {
+		for key, w := range d {
+			if w == 0 {
+				delete(d, key)
+			}
+		}
+		if len(d) > 0 {
+			profiles = append(profiles, p)
+		}
+	}
+	slices.Sort(profiles)
+	weights := make([]string, len(profiles))
+	for i, p := range profiles {
+		b, err := json.Marshal(deltas[p])
+		if err != nil {
+			return fmt.Errorf("flush interests: %w", err)
+		}
+		weights[i] = string(b)
+	}
+	keys := make([]pcKey, 0, len(pcs))
+	for k, v := range pcs {
+		if v.weight >= 1 || v.completed || v.dismissed {
+			keys = append(keys, k)
+		}
+	}
+	if len(profiles) == 0 && len(keys) == 0 {
+		return nil
+	}
+	slices.SortFunc(keys, func(a, b pcKey) int {
+		return cmp.Or(cmp.Compare(a.profile, b.profile), cmp.Compare(a.content, b.content))
 	})
 	n := len(keys)
-	profiles, contents, products, variants := make([]string, n), make([]int64, n), make([]int64, n), make([]int64, n)
-	weights, watch, dismissed := make([]float64, n), make([]int64, n), make([]bool, n)
+	pcProfiles, pcContents, pcWeights, pcCompleted, pcDismissed := make([]string, n), make([]int64, n), make([]float64, n), make([]bool, n), make([]bool, n)
 	for i, k := range keys {
-		v := m[k]
-		profiles[i], contents[i], products[i], variants[i] = k.profile, k.contentID, k.productID, k.variant
-		weights[i], watch[i], dismissed[i] = v.weight, v.watchMs, v.dismissed
+		v := pcs[k]
+		pcProfiles[i], pcContents[i], pcWeights[i], pcCompleted[i], pcDismissed[i] = k.profile, k.content, v.weight, v.completed, v.dismissed
 	}
-	// The planner overestimates the statement (a lateral per signal) and
-	// compiles it with JIT, which took ten times as long as running it.
-	if _, err := tx.ExecContext(ctx, `SET LOCAL jit = off`); err != nil {
-		return fmt.Errorf("flush interests: %w", err)
-	}
-	_, err := tx.ExecContext(ctx, s.sqlWith(learnSQL), pq.Array(profiles), pq.Array(contents), pq.Array(products),
-		pq.Array(variants), pq.Array(weights), pq.Array(watch), pq.Array(dismissed), at)
+	_, err := tx.ExecContext(ctx, s.sqlWith(learnSQL), pq.Array(profiles), pq.Array(weights),
+		pq.Array(pcProfiles), pq.Array(pcContents), pq.Array(pcWeights), pq.Array(pcCompleted), pq.Array(pcDismissed), at)
 	if err != nil {
 		return fmt.Errorf("flush interests: %w", err)
 	}

@@ -11,7 +11,10 @@
 // page served: precision against the hidden interests, share of followed
 // creators, catalogue coverage and GMV per 1,000 impressions under the
 // simulated purchase model; then how fast a fresh interest leads the next
-// page, and whether new videos reach the people they match.
+// page, and whether new videos reach the people they match. The policy
+// foryou_signed_out runs For You with the population signed out: each
+// person a device (deviceId on recordEvents and on feed) that watches, taps
+// and dismisses, but neither likes, buys nor follows.
 //
 //	go run ./server/feedsim                       # the report in docs/FEED.md
 //	go run ./server/feedsim -users 12 -policies foryou,popular
@@ -45,7 +48,7 @@ type options struct {
 
 func defaultOptions() options {
 	return options{Users: 40, Topics: 8, CreatorsPerTopic: 3, VideosPerCreator: 12, Page: 10, Probes: 5, Seed: 1,
-		Checkpoints: []int{0, 5, 20, 50}, Policies: []string{store.PolicyPopular, store.PolicyTags, store.PolicyForYou}}
+		Checkpoints: []int{0, 5, 20, 50}, Policies: []string{store.PolicyPopular, store.PolicyTags, store.PolicyForYou, PolicySignedOut}}
 }
 
 func main() {
@@ -159,6 +162,9 @@ func report(out io.Writer, o options, results []*policyResult) {
 	for _, r := range results {
 		for _, c := range r.Checkpoints {
 			followed := "n/a (no follow mutation)"
+			if r.Policy == PolicySignedOut {
+				followed = "n/a (signed out: no follows)"
+			}
 			if r.Follows {
 				followed = fmt.Sprintf("%.1f%%", c.Followed*100)
 			}

@@ -152,15 +152,20 @@ func (s *server) followMutation(ctx context.Context) (string, error) {
 	return "", nil
 }
 
-const pageQuery = `query($first: Int, $after: String) { feed(first: $first, after: $after) {
+const pageQuery = `query($first: Int, $after: String, $device: String) { feed(first: $first, after: $after, deviceId: $device) {
 	edges { node { id } } pageInfo { hasNextPage endCursor } } }`
 
-// page reads a feed page: its video ids and the cursor after it.
-func (s *server) page(ctx context.Context, token string, first int, after string) ([]int64, string, error) {
+// page reads a feed page as the person (signed in, or signed out naming
+// their device): its video ids and the cursor after it.
+func (s *server) page(ctx context.Context, u *simUser, first int, after string) ([]int64, string, error) {
 	vars := map[string]any{"first": first}
 	if after != "" {
 		vars["after"] = after
 	}
+	if u.device != "" {
+		vars["device"] = u.device
+	}
+	token := u.token
 	var out struct {
 		Feed struct {
 			Edges    []struct{ Node struct{ ID string } }
@@ -218,7 +223,9 @@ func (s *server) watch(ctx context.Context, w *world, u *simUser, ids []int64, u
 			}
 			events = append(events, map[string]any{"type": "PRODUCT_CLICK", "contentId": gid("Video", id), "productId": gid("Product", product)})
 		}
-		if interested && u.rng.Float64() < likeProbability {
+		// Signed out, a person only watches, taps and dismisses: liking and
+		// buying are for people (the purchase model still prices the pages).
+		if interested && u.rng.Float64() < likeProbability && u.device == "" {
 			if err := s.gql(ctx, u.token, `mutation($id: ID!) { likeContent(contentId: $id) { userErrors { code } } }`,
 				map[string]any{"id": gid("Video", id)}, nil); err != nil {
 				return watched, err
@@ -228,7 +235,7 @@ func (s *server) watch(ctx context.Context, w *world, u *simUser, ids []int64, u
 		if interested {
 			p = buyInterested
 		}
-		if u.rng.Float64() < p {
+		if u.rng.Float64() < p && u.device == "" {
 			var out struct {
 				Checkout struct{ UserErrors []struct{ Message string } }
 			}
@@ -247,6 +254,7 @@ func (s *server) watch(ctx context.Context, w *world, u *simUser, ids []int64, u
 		}
 	}
 	if len(events) > 0 {
+		u.sign(events)
 		var out struct{ RecordEvents struct{ Accepted int } }
 		if err := s.gql(ctx, u.token, `mutation($e: [EngagementEventInput!]!) { recordEvents(events: $e) { accepted } }`,
 			map[string]any{"e": events}, &out); err != nil {
@@ -254,6 +262,22 @@ func (s *server) watch(ctx context.Context, w *world, u *simUser, ids []int64, u
 		}
 	}
 	return watched, nil
+}
+
+// PolicySignedOut is the For You policy with the whole population signed
+// out: each person is a device (deviceId on recordEvents and feed) that
+// watches, taps product cards and says "not interested", and neither likes,
+// buys nor follows (those are for people).
+const PolicySignedOut = "foryou_signed_out"
+
+// sign names the person's device on events sent signed out.
+func (u *simUser) sign(events []map[string]any) {
+	if u.device == "" {
+		return
+	}
+	for _, e := range events {
+		e["deviceId"] = u.device
+	}
 }
 
 // pageStats are what a measured page says about a policy.
@@ -318,7 +342,11 @@ func simulate(ctx context.Context, o options, dsn, policy string) (*policyResult
 	if err != nil {
 		return nil, fmt.Errorf("build world: %w", err)
 	}
-	s, err := startServer(db, policy)
+	serverPolicy := policy
+	if policy == PolicySignedOut {
+		serverPolicy = store.PolicyForYou
+	}
+	s, err := startServer(db, serverPolicy)
 	if err != nil {
 		return nil, err
 	}
@@ -329,7 +357,14 @@ func simulate(ctx context.Context, o options, dsn, policy string) (*policyResult
 		return nil, err
 	}
 	res.Follows = follow != ""
+	if policy == PolicySignedOut {
+		follow, res.Follows = "", false // following is for people
+	}
 	for _, u := range w.users {
+		if policy == PolicySignedOut {
+			u.device = fmt.Sprintf("sim-device-%d", u.id)
+			continue
+		}
 		if u.token, err = s.tokens.Issue(u.id); err != nil {
 			return nil, err
 		}
@@ -351,7 +386,7 @@ func simulate(ctx context.Context, o options, dsn, policy string) (*policyResult
 		var stats pageStats
 		served := map[int64]bool{}
 		for _, u := range w.users {
-			ids, next, err := s.page(ctx, u.token, o.Page, "")
+			ids, next, err := s.page(ctx, u, o.Page, "")
 			if err != nil {
 				return nil, err
 			}
@@ -377,9 +412,9 @@ func simulate(ctx context.Context, o options, dsn, policy string) (*policyResult
 					break
 				}
 				if next == "" {
-					ids, next, err = s.page(ctx, u.token, o.Page, "")
+					ids, next, err = s.page(ctx, u, o.Page, "")
 				} else {
-					ids, next, err = s.page(ctx, u.token, o.Page, next)
+					ids, next, err = s.page(ctx, u, o.Page, next)
 				}
 				if err != nil {
 					return nil, err
@@ -415,13 +450,13 @@ func (s *server) freshInterest(ctx context.Context, o options, w *world, res *po
 	go func() { defer close(done); s.events.Run(runCtx, time.Second) }()
 	defer func() { stop(); <-done }()
 	for _, u := range w.users[:min(o.Probes, len(w.users))] {
-		_, cursor, err := s.page(ctx, u.token, o.Page, "")
+		_, cursor, err := s.page(ctx, u, o.Page, "")
 		if err != nil {
 			return err
 		}
 		// The topic the person never cared for that is scarcest in their
 		// next page as it stands.
-		peek, _, err := s.page(ctx, u.token, o.Page, cursor)
+		peek, _, err := s.page(ctx, u, o.Page, cursor)
 		if err != nil {
 			return err
 		}
@@ -452,6 +487,7 @@ func (s *server) freshInterest(ctx context.Context, o options, w *world, res *po
 			events = append(events, map[string]any{"type": "VIEW", "contentId": gid("Video", id), "watchMs": 30000},
 				map[string]any{"type": "SHARE", "contentId": gid("Video", id)})
 		}
+		u.sign(events)
 		if err := s.gql(ctx, u.token, `mutation($e: [EngagementEventInput!]!) { recordEvents(events: $e) { accepted } }`,
 			map[string]any{"e": events}, nil); err != nil {
 			return err
@@ -459,7 +495,7 @@ func (s *server) freshInterest(ctx context.Context, o options, w *world, res *po
 		start := time.Now()
 		took := -1.0
 		for time.Since(start) < 30*time.Second {
-			ids, _, err := s.page(ctx, u.token, o.Page, cursor)
+			ids, _, err := s.page(ctx, u, o.Page, cursor)
 			if err != nil {
 				return err
 			}
@@ -493,7 +529,7 @@ func (s *server) newContentReach(ctx context.Context, o options, w *world, res *
 	}
 	var matching, matched, others, reachedOthers int
 	for _, u := range w.users {
-		ids, _, err := s.page(ctx, u.token, o.Page, "")
+		ids, _, err := s.page(ctx, u, o.Page, "")
 		if err != nil {
 			return err
 		}

@@ -28,6 +28,7 @@ type world struct {
 type simUser struct {
 	id       int64
 	token    string
+	device   string       // signed out: the device's id (token empty)
 	likes    map[int]bool // hidden favourite topics
 	followed map[int64]bool
 	rng      *rand.Rand

@@ -1,0 +1,11 @@
+-- profile_contents loses its foreign key to contents. The event flush writes
+-- one row per new viewer's engaged content, and the key's check (a
+-- FOR KEY SHARE lookup per row, on the same hot content rows) took about a
+-- quarter of the flush's learning statement in BenchmarkIngestion/NewViewers
+-- (docs/FEED.md, "What it costs"). The flush's statement writes only rows
+-- whose content exists (store/interests.go, learnSQL), contents are never
+-- deleted (orders keep their source content), and the feed reads
+-- profile_contents only to pick or leave out contents that it then reads
+-- from contents, so a row of a missing content would show nowhere. Were contents ever deleted, delete their profile_contents
+-- rows in the same statement.
+ALTER TABLE profile_contents DROP CONSTRAINT profile_contents_content_id_fkey;
