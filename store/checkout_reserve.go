@@ -124,8 +124,17 @@ func (db *DB) reserveFast(ctx context.Context, provider string, req CheckoutRequ
 // cart lines, and explains every problem; with problems nothing is written.
 func (db *DB) reserveCareful(ctx context.Context, provider string, req CheckoutRequest) (reservation, error) {
 	want, sorted := wantedVariants(req.Lines)
+	// The provider key is derived before the transaction: deriving it may
+	// read the installation id from the pool, which must never be waited
+	// for while this transaction holds the variants' locks (a burst of
+	// checkouts of one variant fills the pool with transactions waiting for
+	// those locks).
+	pkey, err := db.providerKey(ctx, req.BuyerID, req.IdempotencyKey)
+	if err != nil {
+		return reservation{}, err
+	}
 	var r reservation
-	err := db.inTxRetry(ctx, func(tx *sqlx.Tx) error {
+	err = db.inTxRetry(ctx, func(tx *sqlx.Tx) error {
 		r = reservation{}
 		var checkoutID int64
 		err := tx.GetContext(ctx, &checkoutID, `INSERT INTO checkouts (buyer_id, idempotency_key, request_hash, status)
@@ -192,10 +201,6 @@ func (db *DB) reserveCareful(ctx context.Context, provider string, req CheckoutR
 		}
 		currency := rows[0].CurrencyCode
 		orders := planOrders(req, byID, sources, costs)
-		pkey, err := db.providerKey(ctx, req.BuyerID, req.IdempotencyKey)
-		if err != nil {
-			return err
-		}
 		a := paymentAttempt{CheckoutID: checkoutID, ProviderKey: pkey, Amount: orders.total, Currency: currency, plan: &orders}
 		args := append(append(orders.args(req, checkoutID, currency), a.args(provider, db.PaymentSettings, req)...), orders.costArgs()...)
 		var written int
