@@ -83,7 +83,9 @@ const discountCartFields = `id discountCodes { code applicable } discountAllocat
 
 func (w *costWorld) discountCart(token string) discountCartView {
 	w.t.Helper()
-	var out struct{ Viewer struct{ Cart discountCartView } }
+	var out struct {
+		Viewer struct{ Cart discountCartView }
+	}
 	w.gql(token, `{ viewer { cart { `+discountCartFields+` } } }`, nil, &out)
 	return out.Viewer.Cart
 }
@@ -106,9 +108,9 @@ const discountCheckoutMutation = `mutation($in: CheckoutInput!) { checkout(input
 type discountCheckoutReply struct {
 	Checkout struct {
 		Orders []struct {
-			ID, Status                              string
+			ID, Status                                string
 			Subtotal, TotalDiscounts, Total, TotalTax struct{ Amount string }
-			DiscountAllocations                     []struct {
+			DiscountAllocations                       []struct {
 				Code             string
 				DiscountedAmount struct{ Amount string }
 			}
