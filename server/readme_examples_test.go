@@ -207,7 +207,9 @@ func TestReadmeExamples(t *testing.T) {
 		}},
 		{"DiscountCodeCreate", "discountCodeCreate(", "seller", nil},
 		{"CartWithHoodie", "cartLinesAdd(", "buyer", func(t *testing.T, data json.RawMessage) {
-			var out struct{ CartLinesAdd struct{ Cart struct{ ID string } } }
+			var out struct {
+				CartLinesAdd struct{ Cart struct{ ID string } }
+			}
 			decode(t, data, &out)
 			vars["cartId"] = out.CartLinesAdd.Cart.ID
 		}},
