@@ -8,6 +8,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"showcase/store"
+	"showcase/store/payment"
 )
 
 // discountInput is a DiscountCodeInput (percent or amount given as "").
@@ -552,5 +555,50 @@ func TestDiscountCodesAreTheShopsOwn(t *testing.T) {
 	w.gql(s.token, `mutation($id: ID!) { discountCodeDeactivate(id: $id) { discountCode { active } } }`, map[string]any{"id": id}, &deact)
 	if c := w.discountCart(buyer); len(c.DiscountCodes) != 1 || c.DiscountCodes[0].Applicable || c.Cost.TotalDiscountAmount.Amount != "0.00" {
 		t.Fatalf("cart after deactivation: %+v", c)
+	}
+}
+
+// A reservation the reconciler settles unpaid (the provider failed before
+// charging, and the buyer never came back) gives its code's use back, so
+// another buyer can have it; the key then answers CHECKOUT_EXPIRED.
+func TestDiscountUseComesBackWhenTheReconcilerReleases(t *testing.T) {
+	w := newCostWorld(t)
+	w.db.PaymentSettings = store.PaymentSettings{SettleAfter: time.Millisecond}
+	s := w.shop("reconciled", "USD", "20.00")
+	code := w.discountCode(s, discountInput("ONLYONE", map[string]any{"percentBps": 1000, "usageLimit": 1}))
+	a, b := w.person("leaver"), w.person("stayer")
+	w.add(a, s.variants[0], 1)
+	w.add(b, s.variants[0], 1)
+	cartA, cartB := w.cart(a), w.cart(b)
+	if errs := w.setCodes(a, cartA.ID, "ONLYONE"); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if out := w.discountCheckout(a, cartA.ID, "leaver-1", "tok_error", ""); len(out.Checkout.UserErrors) != 1 || out.Checkout.UserErrors[0].Code != "PAYMENT_UNAVAILABLE" {
+		t.Fatalf("tok_error: %+v", out)
+	}
+	if n := w.codeUses(code); n != 1 {
+		t.Fatalf("uses %d while the reservation stands, want 1", n)
+	}
+	if errs := w.setCodes(b, cartB.ID, "ONLYONE"); len(errs) != 1 || errs[0].Code != "DISCOUNT_USED_UP" {
+		t.Fatalf("ONLYONE while reserved: %+v", errs)
+	}
+	time.Sleep(5 * time.Millisecond) // past SettleAfter (1 ms)
+	if _, err := w.db.ReconcilePayments(context.Background(), payment.NewTestProvider(w.db.DB.DB)); err != nil {
+		t.Fatal(err)
+	}
+	if n := w.codeUses(code); n != 0 {
+		t.Fatalf("uses %d after the reconciler released the reservation, want 0", n)
+	}
+	if out := w.discountCheckout(a, cartA.ID, "leaver-1", "tok_error", ""); len(out.Checkout.UserErrors) != 1 || out.Checkout.UserErrors[0].Code != "CHECKOUT_EXPIRED" {
+		t.Fatalf("retry after release: %+v", out)
+	}
+	if errs := w.setCodes(b, cartB.ID, "ONLYONE"); len(errs) > 0 {
+		t.Fatalf("ONLYONE after release: %+v", errs)
+	}
+	if out := w.discountCheckout(b, cartB.ID, "stayer-1", "tok_ok", "18.00"); len(out.Checkout.Orders) != 1 || out.Checkout.Orders[0].TotalDiscounts.Amount != "2.00" {
+		t.Fatalf("the other buyer's checkout: %+v", out)
+	}
+	if n := w.codeUses(code); n != 1 {
+		t.Fatalf("uses %d, want 1", n)
 	}
 }
