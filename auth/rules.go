@@ -216,3 +216,11 @@ func CanFollow(v Viewer) bool { return v.InPerson() }
 // followers and following lists and follower counts are public, as the
 // profiles they hang on.)
 func CanSeeFollowingFeed(v Viewer) bool { return v.InPerson() }
+
+// CanSeeDiscountCodes reports whether the viewer may list a shop's discount
+// codes: those who manage the shop, and the shop's apps only with
+// catalog:read or catalog:write (changing them needs catalog:write, the
+// mutations' @scope). Buyers learn a code from the shop, not from the API.
+func CanSeeDiscountCodes(v Viewer, shop *store.Shop) bool {
+	return CanManageShop(v, shop) && appMay(v, shop.ID, store.ScopeCatalogRead, store.ScopeCatalogWrite)
+}

@@ -97,7 +97,8 @@ func (r *Resolver) cartCost(ctx context.Context, cart *store.Cart) (*model.CartC
 	if err != nil || c.Mixed || c.CurrencyCode == "" {
 		return nil, err
 	}
-	out := &model.CartCost{SubtotalAmount: money(c.Subtotal, c.CurrencyCode), TotalAmount: money(c.Total, c.CurrencyCode)}
+	out := &model.CartCost{SubtotalAmount: money(c.Subtotal, c.CurrencyCode), TotalAmount: money(c.Total, c.CurrencyCode),
+		TotalDiscountAmount: money(c.Discount, c.CurrencyCode)}
 	if c.CountryCode != "" {
 		out.TotalShippingAmount, out.TotalTaxAmount = money(c.Shipping, c.CurrencyCode), money(c.Tax, c.CurrencyCode)
 	}
@@ -127,7 +128,7 @@ func (r *Resolver) cartDeliveryGroups(ctx context.Context, cart *store.Cart) ([]
 		}
 		g := &model.CartDeliveryGroup{ID: deliveryGroupID(cart, s.ShopID), Shop: shop, CartLines: []*store.CartLine{},
 			DeliveryOptions: []*model.CartDeliveryOption{}, SubtotalAmount: money(s.Subtotal, s.CurrencyCode),
-			TotalAmount: money(s.Total, s.CurrencyCode), TaxesIncluded: s.TaxesIncluded}
+			TotalAmount: money(s.Total, s.CurrencyCode), TaxesIncluded: s.TaxesIncluded, TotalDiscountAmount: money(s.Discount, s.CurrencyCode)}
 		for _, id := range s.LineIDs {
 			if line := byID[id]; line != nil {
 				g.CartLines = append(g.CartLines, line)
@@ -174,7 +175,7 @@ func (r *Resolver) cartLineCost(ctx context.Context, line *store.CartLine) (*mod
 		return nil, nil
 	}
 	out := &model.CartLineCost{AmountPerQuantity: money(lc.UnitPrice, lc.CurrencyCode), SubtotalAmount: money(lc.Subtotal, lc.CurrencyCode),
-		TotalAmount: money(lc.Subtotal, lc.CurrencyCode)}
+		TotalAmount: money(lc.Subtotal-lc.Discount, lc.CurrencyCode)}
 	if c.CountryCode != "" {
 		out.TaxAmount = money(lc.Tax, lc.CurrencyCode)
 	}

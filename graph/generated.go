@@ -37,6 +37,7 @@ type ResolverRoot interface {
 	CollectionConnection() CollectionConnectionResolver
 	Comment() CommentResolver
 	ContentMetrics() ContentMetricsResolver
+	DiscountCode() DiscountCodeResolver
 	LiveSession() LiveSessionResolver
 	MailingAddress() MailingAddressResolver
 	MediaImage() MediaImageResolver
@@ -104,6 +105,8 @@ type ComplexityRoot struct {
 		DeliveryAddress     func(childComplexity int) int
 		DeliveryCountryCode func(childComplexity int) int
 		DeliveryGroups      func(childComplexity int) int
+		DiscountAllocations func(childComplexity int) int
+		DiscountCodes       func(childComplexity int) int
 		ID                  func(childComplexity int) int
 		Lines               func(childComplexity int) int
 		TotalQuantity       func(childComplexity int) int
@@ -112,6 +115,7 @@ type ComplexityRoot struct {
 	CartCost struct {
 		SubtotalAmount      func(childComplexity int) int
 		TotalAmount         func(childComplexity int) int
+		TotalDiscountAmount func(childComplexity int) int
 		TotalShippingAmount func(childComplexity int) int
 		TotalTaxAmount      func(childComplexity int) int
 	}
@@ -125,6 +129,7 @@ type ComplexityRoot struct {
 		SubtotalAmount         func(childComplexity int) int
 		TaxesIncluded          func(childComplexity int) int
 		TotalAmount            func(childComplexity int) int
+		TotalDiscountAmount    func(childComplexity int) int
 		TotalTaxAmount         func(childComplexity int) int
 	}
 
@@ -134,13 +139,24 @@ type ComplexityRoot struct {
 		Title         func(childComplexity int) int
 	}
 
+	CartDiscountAllocation struct {
+		Code             func(childComplexity int) int
+		DiscountedAmount func(childComplexity int) int
+	}
+
+	CartDiscountCode struct {
+		Applicable func(childComplexity int) int
+		Code       func(childComplexity int) int
+	}
+
 	CartLine struct {
-		Cost          func(childComplexity int) int
-		ID            func(childComplexity int) int
-		Quantity      func(childComplexity int) int
-		SeenUnitPrice func(childComplexity int) int
-		SourceContent func(childComplexity int) int
-		Variant       func(childComplexity int) int
+		Cost                func(childComplexity int) int
+		DiscountAllocations func(childComplexity int) int
+		ID                  func(childComplexity int) int
+		Quantity            func(childComplexity int) int
+		SeenUnitPrice       func(childComplexity int) int
+		SourceContent       func(childComplexity int) int
+		Variant             func(childComplexity int) int
 	}
 
 	CartLineCost struct {
@@ -290,6 +306,43 @@ type ComplexityRoot struct {
 	CustomerDefaultAddressPayload struct {
 		Customer   func(childComplexity int) int
 		UserErrors func(childComplexity int) int
+	}
+
+	DiscountAllocation struct {
+		Code             func(childComplexity int) int
+		DiscountedAmount func(childComplexity int) int
+	}
+
+	DiscountCode struct {
+		Active          func(childComplexity int) int
+		AmountOff       func(childComplexity int) int
+		Code            func(childComplexity int) int
+		CreatedAt       func(childComplexity int) int
+		EndsAt          func(childComplexity int) int
+		ID              func(childComplexity int) int
+		Kind            func(childComplexity int) int
+		MinimumSubtotal func(childComplexity int) int
+		PerBuyerLimit   func(childComplexity int) int
+		PercentBps      func(childComplexity int) int
+		ProductIds      func(childComplexity int) int
+		StartsAt        func(childComplexity int) int
+		UsageCount      func(childComplexity int) int
+		UsageLimit      func(childComplexity int) int
+	}
+
+	DiscountCodeConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	DiscountCodeEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	DiscountCodePayload struct {
+		DiscountCode func(childComplexity int) int
+		UserErrors   func(childComplexity int) int
 	}
 
 	EventsDropped struct {
@@ -447,6 +500,7 @@ type ComplexityRoot struct {
 		CancelOrder                       func(childComplexity int, id string) int
 		CartCreate                        func(childComplexity int, lines []*model.CartLineInput) int
 		CartDeliveryAddressUpdate         func(childComplexity int, cartID string, countryCode *string, deliveryAddressID *string) int
+		CartDiscountCodesUpdate           func(childComplexity int, cartID string, discountCodes []string) int
 		CartLinesAdd                      func(childComplexity int, cartID *string, lines []*model.CartLineInput) int
 		CartLinesRemove                   func(childComplexity int, cartID *string, lineIds []string) int
 		CartLinesUpdate                   func(childComplexity int, cartID *string, lines []*model.CartLineUpdateInput) int
@@ -464,6 +518,9 @@ type ComplexityRoot struct {
 		CustomerAddressDelete             func(childComplexity int, id string) int
 		CustomerAddressUpdate             func(childComplexity int, id string, address model.AddressInput, defaultAddress *bool) int
 		CustomerDefaultAddressUpdate      func(childComplexity int, addressID string) int
+		DiscountCodeCreate                func(childComplexity int, shopID string, input model.DiscountCodeInput) int
+		DiscountCodeDeactivate            func(childComplexity int, id string) int
+		DiscountCodeUpdate                func(childComplexity int, id string, input model.DiscountCodeInput) int
 		EndLiveSession                    func(childComplexity int, id string) int
 		Follow                            func(childComplexity int, id string) int
 		FulfillOrder                      func(childComplexity int, input model.FulfillOrderInput) int
@@ -504,30 +561,32 @@ type ComplexityRoot struct {
 	}
 
 	Order struct {
-		Buyer           func(childComplexity int) int
-		CancelledAt     func(childComplexity int) int
-		Carrier         func(childComplexity int) int
-		Commission      func(childComplexity int) int
-		CreatedAt       func(childComplexity int) int
-		Creator         func(childComplexity int) int
-		DeliveredAt     func(childComplexity int) int
-		FulfilledAt     func(childComplexity int) int
-		ID              func(childComplexity int) int
-		Lines           func(childComplexity int) int
-		Number          func(childComplexity int) int
-		PaidAt          func(childComplexity int) int
-		ShippingAddress func(childComplexity int) int
-		ShippingLine    func(childComplexity int) int
-		Shop            func(childComplexity int) int
-		SourceContent   func(childComplexity int) int
-		Status          func(childComplexity int) int
-		Subtotal        func(childComplexity int) int
-		TaxLines        func(childComplexity int) int
-		TaxesIncluded   func(childComplexity int) int
-		Total           func(childComplexity int) int
-		TotalShipping   func(childComplexity int) int
-		TotalTax        func(childComplexity int) int
-		TrackingNumber  func(childComplexity int) int
+		Buyer               func(childComplexity int) int
+		CancelledAt         func(childComplexity int) int
+		Carrier             func(childComplexity int) int
+		Commission          func(childComplexity int) int
+		CreatedAt           func(childComplexity int) int
+		Creator             func(childComplexity int) int
+		DeliveredAt         func(childComplexity int) int
+		DiscountAllocations func(childComplexity int) int
+		FulfilledAt         func(childComplexity int) int
+		ID                  func(childComplexity int) int
+		Lines               func(childComplexity int) int
+		Number              func(childComplexity int) int
+		PaidAt              func(childComplexity int) int
+		ShippingAddress     func(childComplexity int) int
+		ShippingLine        func(childComplexity int) int
+		Shop                func(childComplexity int) int
+		SourceContent       func(childComplexity int) int
+		Status              func(childComplexity int) int
+		Subtotal            func(childComplexity int) int
+		TaxLines            func(childComplexity int) int
+		TaxesIncluded       func(childComplexity int) int
+		Total               func(childComplexity int) int
+		TotalDiscounts      func(childComplexity int) int
+		TotalShipping       func(childComplexity int) int
+		TotalTax            func(childComplexity int) int
+		TrackingNumber      func(childComplexity int) int
 	}
 
 	OrderConnection struct {
@@ -541,17 +600,18 @@ type ComplexityRoot struct {
 	}
 
 	OrderLine struct {
-		Commission    func(childComplexity int) int
-		Creator       func(childComplexity int) int
-		Quantity      func(childComplexity int) int
-		SKU           func(childComplexity int) int
-		SourceContent func(childComplexity int) int
-		Tax           func(childComplexity int) int
-		Title         func(childComplexity int) int
-		Total         func(childComplexity int) int
-		UnitPrice     func(childComplexity int) int
-		Variant       func(childComplexity int) int
-		VariantTitle  func(childComplexity int) int
+		Commission          func(childComplexity int) int
+		Creator             func(childComplexity int) int
+		DiscountAllocations func(childComplexity int) int
+		Quantity            func(childComplexity int) int
+		SKU                 func(childComplexity int) int
+		SourceContent       func(childComplexity int) int
+		Tax                 func(childComplexity int) int
+		Title               func(childComplexity int) int
+		Total               func(childComplexity int) int
+		UnitPrice           func(childComplexity int) int
+		Variant             func(childComplexity int) int
+		VariantTitle        func(childComplexity int) int
 	}
 
 	OrderPayload struct {
@@ -725,6 +785,7 @@ type ComplexityRoot struct {
 		Collections      func(childComplexity int, first *int, after *string) int
 		CurrencyCode     func(childComplexity int) int
 		Description      func(childComplexity int) int
+		DiscountCodes    func(childComplexity int, first *int, after *string) int
 		FollowerCount    func(childComplexity int) int
 		Followers        func(childComplexity int, first *int, after *string) int
 		Handle           func(childComplexity int) int
@@ -949,6 +1010,8 @@ type CartResolver interface {
 	DeliveryGroups(ctx context.Context, obj *store.Cart) ([]*model.CartDeliveryGroup, error)
 	DeliveryCountryCode(ctx context.Context, obj *store.Cart) (*string, error)
 	DeliveryAddress(ctx context.Context, obj *store.Cart) (*store.CustomerAddress, error)
+	DiscountCodes(ctx context.Context, obj *store.Cart) ([]*store.CartDiscountCode, error)
+	DiscountAllocations(ctx context.Context, obj *store.Cart) ([]*store.CartDiscountAllocation, error)
 }
 type CartLineResolver interface {
 	ID(ctx context.Context, obj *store.CartLine) (string, error)
@@ -957,6 +1020,7 @@ type CartLineResolver interface {
 	SourceContent(ctx context.Context, obj *store.CartLine) (store.Content, error)
 	SeenUnitPrice(ctx context.Context, obj *store.CartLine) (*store.Money, error)
 	Cost(ctx context.Context, obj *store.CartLine) (*model.CartLineCost, error)
+	DiscountAllocations(ctx context.Context, obj *store.CartLine) ([]*store.CartDiscountAllocation, error)
 }
 type CollectionResolver interface {
 	ID(ctx context.Context, obj *store.Collection) (string, error)
@@ -985,6 +1049,11 @@ type ContentMetricsResolver interface {
 	Gpm(ctx context.Context, obj *store.Metrics) (*store.Money, error)
 	BySurface(ctx context.Context, obj *store.Metrics) ([]*store.SalesSlice, error)
 	ByChannel(ctx context.Context, obj *store.Metrics) ([]*store.SalesSlice, error)
+}
+type DiscountCodeResolver interface {
+	ID(ctx context.Context, obj *store.DiscountCode) (string, error)
+
+	ProductIds(ctx context.Context, obj *store.DiscountCode) ([]string, error)
 }
 type LiveSessionResolver interface {
 	ID(ctx context.Context, obj *store.LiveSession) (string, error)
@@ -1067,6 +1136,10 @@ type MutationResolver interface {
 	WebhookSubscriptionDelete(ctx context.Context, id string) (*model.WebhookSubscriptionDeletePayload, error)
 	WebhookSecretRotate(ctx context.Context) (*model.WebhookSecretRotatePayload, error)
 	WebhookDeliveryRedeliver(ctx context.Context, id string) (*model.WebhookDeliveryRedeliverPayload, error)
+	DiscountCodeCreate(ctx context.Context, shopID string, input model.DiscountCodeInput) (*model.DiscountCodePayload, error)
+	DiscountCodeUpdate(ctx context.Context, id string, input model.DiscountCodeInput) (*model.DiscountCodePayload, error)
+	DiscountCodeDeactivate(ctx context.Context, id string) (*model.DiscountCodePayload, error)
+	CartDiscountCodesUpdate(ctx context.Context, cartID string, discountCodes []string) (*model.CartPayload, error)
 }
 type OrderResolver interface {
 	ID(ctx context.Context, obj *store.Order) (string, error)
@@ -1084,6 +1157,7 @@ type OrderResolver interface {
 	TotalTax(ctx context.Context, obj *store.Order) (*store.Money, error)
 
 	TaxLines(ctx context.Context, obj *store.Order) ([]*model.TaxLine, error)
+	DiscountAllocations(ctx context.Context, obj *store.Order) ([]*store.CartDiscountAllocation, error)
 }
 type OrderLineResolver interface {
 	Variant(ctx context.Context, obj *store.OrderLine) (*store.ProductVariant, error)
@@ -1092,6 +1166,7 @@ type OrderLineResolver interface {
 	Creator(ctx context.Context, obj *store.OrderLine) (*store.User, error)
 
 	Tax(ctx context.Context, obj *store.OrderLine) (*store.Money, error)
+	DiscountAllocations(ctx context.Context, obj *store.OrderLine) ([]*store.CartDiscountAllocation, error)
 }
 type ProductResolver interface {
 	ID(ctx context.Context, obj *store.Product) (string, error)
@@ -1167,6 +1242,7 @@ type ShopResolver interface {
 
 	ShippingRates(ctx context.Context, obj *store.Shop) ([]*store.ShippingRate, error)
 	TaxRates(ctx context.Context, obj *store.Shop) ([]*store.TaxRate, error)
+	DiscountCodes(ctx context.Context, obj *store.Shop, first *int, after *string) (*model.DiscountCodeConnection, error)
 }
 type SubscriptionResolver interface {
 	LiveSessionEvents(ctx context.Context, sessionID string) (<-chan model.LiveSessionEvent, error)
@@ -1394,6 +1470,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Cart.DeliveryGroups(childComplexity), true
+	case "Cart.discountAllocations":
+		if e.ComplexityRoot.Cart.DiscountAllocations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cart.DiscountAllocations(childComplexity), true
+	case "Cart.discountCodes":
+		if e.ComplexityRoot.Cart.DiscountCodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cart.DiscountCodes(childComplexity), true
 	case "Cart.id":
 		if e.ComplexityRoot.Cart.ID == nil {
 			break
@@ -1425,6 +1513,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CartCost.TotalAmount(childComplexity), true
+	case "CartCost.totalDiscountAmount":
+		if e.ComplexityRoot.CartCost.TotalDiscountAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartCost.TotalDiscountAmount(childComplexity), true
 	case "CartCost.totalShippingAmount":
 		if e.ComplexityRoot.CartCost.TotalShippingAmount == nil {
 			break
@@ -1486,6 +1580,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CartDeliveryGroup.TotalAmount(childComplexity), true
+	case "CartDeliveryGroup.totalDiscountAmount":
+		if e.ComplexityRoot.CartDeliveryGroup.TotalDiscountAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDeliveryGroup.TotalDiscountAmount(childComplexity), true
 	case "CartDeliveryGroup.totalTaxAmount":
 		if e.ComplexityRoot.CartDeliveryGroup.TotalTaxAmount == nil {
 			break
@@ -1512,12 +1612,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CartDeliveryOption.Title(childComplexity), true
 
+	case "CartDiscountAllocation.code":
+		if e.ComplexityRoot.CartDiscountAllocation.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDiscountAllocation.Code(childComplexity), true
+	case "CartDiscountAllocation.discountedAmount":
+		if e.ComplexityRoot.CartDiscountAllocation.DiscountedAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDiscountAllocation.DiscountedAmount(childComplexity), true
+
+	case "CartDiscountCode.applicable":
+		if e.ComplexityRoot.CartDiscountCode.Applicable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDiscountCode.Applicable(childComplexity), true
+	case "CartDiscountCode.code":
+		if e.ComplexityRoot.CartDiscountCode.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDiscountCode.Code(childComplexity), true
+
 	case "CartLine.cost":
 		if e.ComplexityRoot.CartLine.Cost == nil {
 			break
 		}
 
 		return e.ComplexityRoot.CartLine.Cost(childComplexity), true
+	case "CartLine.discountAllocations":
+		if e.ComplexityRoot.CartLine.DiscountAllocations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartLine.DiscountAllocations(childComplexity), true
 	case "CartLine.id":
 		if e.ComplexityRoot.CartLine.ID == nil {
 			break
@@ -2074,6 +2206,143 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CustomerDefaultAddressPayload.UserErrors(childComplexity), true
 
+	case "DiscountAllocation.code":
+		if e.ComplexityRoot.DiscountAllocation.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscountAllocation.Code(childComplexity), true
+	case "DiscountAllocation.discountedAmount":
+		if e.ComplexityRoot.DiscountAllocation.DiscountedAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscountAllocation.DiscountedAmount(childComplexity), true
+
+	case "DiscountCode.active":
+		if e.ComplexityRoot.DiscountCode.Active == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscountCode.Active(childComplexity), true
+	case "DiscountCode.amount":
+		if e.ComplexityRoot.DiscountCode.AmountOff == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscountCode.AmountOff(childComplexity), true
+	case "DiscountCode.code":
+		if e.ComplexityRoot.DiscountCode.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscountCode.Code(childComplexity), true
+	case "DiscountCode.createdAt":
+		if e.ComplexityRoot.DiscountCode.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscountCode.CreatedAt(childComplexity), true
+	case "DiscountCode.endsAt":
+		if e.ComplexityRoot.DiscountCode.EndsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscountCode.EndsAt(childComplexity), true
+	case "DiscountCode.id":
+		if e.ComplexityRoot.DiscountCode.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscountCode.ID(childComplexity), true
+	case "DiscountCode.kind":
+		if e.ComplexityRoot.DiscountCode.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscountCode.Kind(childComplexity), true
+	case "DiscountCode.minimumSubtotal":
+		if e.ComplexityRoot.DiscountCode.MinimumSubtotal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscountCode.MinimumSubtotal(childComplexity), true
+	case "DiscountCode.perBuyerLimit":
+		if e.ComplexityRoot.DiscountCode.PerBuyerLimit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscountCode.PerBuyerLimit(childComplexity), true
+	case "DiscountCode.percentBps":
+		if e.ComplexityRoot.DiscountCode.PercentBps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscountCode.PercentBps(childComplexity), true
+	case "DiscountCode.productIds":
+		if e.ComplexityRoot.DiscountCode.ProductIds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscountCode.ProductIds(childComplexity), true
+	case "DiscountCode.startsAt":
+		if e.ComplexityRoot.DiscountCode.StartsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscountCode.StartsAt(childComplexity), true
+	case "DiscountCode.usageCount":
+		if e.ComplexityRoot.DiscountCode.UsageCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscountCode.UsageCount(childComplexity), true
+	case "DiscountCode.usageLimit":
+		if e.ComplexityRoot.DiscountCode.UsageLimit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscountCode.UsageLimit(childComplexity), true
+
+	case "DiscountCodeConnection.edges":
+		if e.ComplexityRoot.DiscountCodeConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscountCodeConnection.Edges(childComplexity), true
+	case "DiscountCodeConnection.pageInfo":
+		if e.ComplexityRoot.DiscountCodeConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscountCodeConnection.PageInfo(childComplexity), true
+
+	case "DiscountCodeEdge.cursor":
+		if e.ComplexityRoot.DiscountCodeEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscountCodeEdge.Cursor(childComplexity), true
+	case "DiscountCodeEdge.node":
+		if e.ComplexityRoot.DiscountCodeEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscountCodeEdge.Node(childComplexity), true
+
+	case "DiscountCodePayload.discountCode":
+		if e.ComplexityRoot.DiscountCodePayload.DiscountCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscountCodePayload.DiscountCode(childComplexity), true
+	case "DiscountCodePayload.userErrors":
+		if e.ComplexityRoot.DiscountCodePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscountCodePayload.UserErrors(childComplexity), true
+
 	case "EventsDropped.count":
 		if e.ComplexityRoot.EventsDropped.Count == nil {
 			break
@@ -2625,6 +2894,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CartDeliveryAddressUpdate(childComplexity, args["cartId"].(string), args["countryCode"].(*string), args["deliveryAddressId"].(*string)), true
+	case "Mutation.cartDiscountCodesUpdate":
+		if e.ComplexityRoot.Mutation.CartDiscountCodesUpdate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cartDiscountCodesUpdate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CartDiscountCodesUpdate(childComplexity, args["cartId"].(string), args["discountCodes"].([]string)), true
 	case "Mutation.cartLinesAdd":
 		if e.ComplexityRoot.Mutation.CartLinesAdd == nil {
 			break
@@ -2812,6 +3092,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CustomerDefaultAddressUpdate(childComplexity, args["addressId"].(string)), true
+	case "Mutation.discountCodeCreate":
+		if e.ComplexityRoot.Mutation.DiscountCodeCreate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_discountCodeCreate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DiscountCodeCreate(childComplexity, args["shopId"].(string), args["input"].(model.DiscountCodeInput)), true
+	case "Mutation.discountCodeDeactivate":
+		if e.ComplexityRoot.Mutation.DiscountCodeDeactivate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_discountCodeDeactivate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DiscountCodeDeactivate(childComplexity, args["id"].(string)), true
+	case "Mutation.discountCodeUpdate":
+		if e.ComplexityRoot.Mutation.DiscountCodeUpdate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_discountCodeUpdate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DiscountCodeUpdate(childComplexity, args["id"].(string), args["input"].(model.DiscountCodeInput)), true
 	case "Mutation.endLiveSession":
 		if e.ComplexityRoot.Mutation.EndLiveSession == nil {
 			break
@@ -3252,6 +3565,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Order.DeliveredAt(childComplexity), true
+	case "Order.discountAllocations":
+		if e.ComplexityRoot.Order.DiscountAllocations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.DiscountAllocations(childComplexity), true
 	case "Order.fulfilledAt":
 		if e.ComplexityRoot.Order.FulfilledAt == nil {
 			break
@@ -3336,6 +3655,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Order.Total(childComplexity), true
+	case "Order.totalDiscounts":
+		if e.ComplexityRoot.Order.TotalDiscounts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.TotalDiscounts(childComplexity), true
 	case "Order.totalShipping":
 		if e.ComplexityRoot.Order.TotalShipping == nil {
 			break
@@ -3393,6 +3718,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OrderLine.Creator(childComplexity), true
+	case "OrderLine.discountAllocations":
+		if e.ComplexityRoot.OrderLine.DiscountAllocations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLine.DiscountAllocations(childComplexity), true
 	case "OrderLine.quantity":
 		if e.ComplexityRoot.OrderLine.Quantity == nil {
 			break
@@ -4186,6 +4517,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Shop.Description(childComplexity), true
+	case "Shop.discountCodes":
+		if e.ComplexityRoot.Shop.DiscountCodes == nil {
+			break
+		}
+
+		args, err := ec.field_Shop_discountCodes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Shop.DiscountCodes(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Shop.followerCount":
 		if e.ComplexityRoot.Shop.FollowerCount == nil {
 			break
@@ -5040,6 +5382,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCreateAppInput,
 		ec.unmarshalInputCreateProductInput,
 		ec.unmarshalInputCreateShopInput,
+		ec.unmarshalInputDiscountCodeInput,
 		ec.unmarshalInputEngagementEventInput,
 		ec.unmarshalInputFulfillOrderInput,
 		ec.unmarshalInputGuestProofInput,
@@ -6818,7 +7161,7 @@ type CartLineCost {
   amountPerQuantity: Money!
   "amountPerQuantity x quantity."
   subtotalAmount: Money!
-  "What the line costs after discounts (none yet): subtotalAmount. Tax is not in it (see taxAmount)."
+  "What the line costs after its discount allocations: subtotalAmount less discountAllocations. Tax is not in it (see taxAmount)."
   totalAmount: Money!
   "The line's tax, rounded half up to the minor unit; null until the cart has a destination."
   taxAmount: Money
@@ -7255,6 +7598,189 @@ extend type Mutation {
   "Sends one of the calling app's deliveries again, at once, with the same event id; a delivered or failed one gets a new day of retries."
   webhookDeliveryRedeliver(id: ID!): WebhookDeliveryRedeliverPayload @auth @scope(any: ["catalog:read", "catalog:write", "content:read", "content:write", "metrics:read", "orders:read", "orders:write"])
 }
+
+# ---- Discount codes ----
+# Rules (store/discounts.go, applied by the cost function in store/cost.go):
+# - A code belongs to one shop, is matched case-insensitively and is unique per shop. It takes percentBps
+#   basis points (rounded down to the minor unit) or a fixed amount (at most that subtotal) off the subtotal of
+#   the shop's lines it applies to (all the shop's products, or a list).
+# - It applies while active, from startsAt until endsAt, while its uses are under usageLimit and the buyer's
+#   under perBuyerLimit (a person by account, a guest by checkout email), and when the subtotal of the lines it
+#   applies to is at least minimumSubtotal. At most one code applies per shop: the first entered.
+# - Splitting: the discount D is allocated over those lines in proportion to their subtotals by the largest
+#   remainder method in minor units: each line gets floor(D x line / total) and the units left go one each to
+#   the lines with the largest remainders (the earlier line on a tie), so the allocations add up to D exactly.
+# - Tax is computed per line on the line's subtotal less its allocation; the free-shipping threshold compares
+#   the shop's subtotal less its discount.
+# - A use is a stock: checkout takes it in the reservation (under the code's row lock, so a code limited to 5
+#   gives exactly 5 discounts however many buyers check out at once), a retry with the same idempotencyKey
+#   never takes a second, and a reservation released unpaid (declined, expired, settled unpaid by the
+#   reconciler) gives it back. A paid order keeps its use, also when it is cancelled and refunded (the refund
+#   is the order's total: what was charged, after the discount).
+# ---------------------------------------------------------------------------
+
+extend enum UserErrorCode {
+  "A discount code's startsAt is still ahead. Nothing was changed."
+  DISCOUNT_NOT_STARTED
+  "A discount code's endsAt has passed. Nothing was changed."
+  DISCOUNT_EXPIRED
+  "A discount code reached its usageLimit. Nothing was changed."
+  DISCOUNT_USED_UP
+  "The buyer has used a discount code as many times as its perBuyerLimit allows. Nothing was changed."
+  DISCOUNT_LIMIT_REACHED
+  "A discount code applies to no line of the cart (not the shop's products, not the products it lists), or another code already applies to that shop. Nothing was changed."
+  DISCOUNT_NOT_APPLICABLE
+  "The subtotal of the products a discount code applies to is under its minimumSubtotal. Nothing was changed."
+  DISCOUNT_MINIMUM_NOT_MET
+  "Checkout: a discount code on the cart no longer applies (it ran out, expired or was deactivated, or the cart changed; Cart.discountCodes shows it with applicable false). Nothing was written or charged; remove it with cartDiscountCodesUpdate and check out again."
+  DISCOUNT_UNAVAILABLE
+}
+
+enum DiscountKind {
+  "percentBps basis points off."
+  PERCENTAGE
+  "A fixed amount off, in the shop's currency."
+  FIXED_AMOUNT
+}
+
+"A shop's discount code. Visible to the shop's managers (its owner, admins, and its apps with catalog:read or catalog:write) only."
+type DiscountCode {
+  id: ID!
+  "As the seller wrote it; buyers may enter it in any case."
+  code: String!
+  kind: DiscountKind!
+  "PERCENTAGE: basis points off (1000 is 10%); null for FIXED_AMOUNT."
+  percentBps: Int
+  "FIXED_AMOUNT: the amount off, in the shop's currency; null for PERCENTAGE."
+  amount: Money
+  "The subtotal of the products it applies to must be at least this (zero: no minimum)."
+  minimumSubtotal: Money!
+  startsAt: Time!
+  "Null: no end."
+  endsAt: Time
+  "Uses in all; null: no limit."
+  usageLimit: Int
+  "Uses per buyer (a person's account, a guest's checkout email); null: no limit."
+  perBuyerLimit: Int
+  "Uses so far: checkouts reserved or paid with it (uses released unpaid are given back)."
+  usageCount: Int!
+  "Null: every product of the shop; otherwise the products it applies to."
+  productIds: [ID!]
+  active: Boolean!
+  createdAt: Time!
+}
+
+type DiscountCodeConnection {
+  edges: [DiscountCodeEdge!]!
+  pageInfo: PageInfo!
+}
+
+type DiscountCodeEdge {
+  cursor: String!
+  node: DiscountCode!
+}
+
+extend type Shop {
+  "The shop's discount codes, oldest first; null for anyone but the shop's managers (owner, admins, the shop's apps with catalog:read or catalog:write)."
+  discountCodes(first: Int = 20, after: String): DiscountCodeConnection
+}
+
+input DiscountCodeInput {
+  "1 to 40 characters without spaces; unique per shop, ignoring case (TAKEN otherwise)."
+  code: String!
+  "Basis points off, 1 to 10000; give this or amount."
+  percentBps: Int
+  "A fixed amount off, in the shop's currency (CURRENCY_MISMATCH otherwise); give this or percentBps."
+  amount: MoneyInput
+  "In the shop's currency; null: no minimum."
+  minimumSubtotal: MoneyInput
+  "Null: now (on update: unchanged)."
+  startsAt: Time
+  "Null: no end."
+  endsAt: Time
+  "At least 1; null: no limit."
+  usageLimit: Int
+  "At least 1; null: no limit."
+  perBuyerLimit: Int
+  "The shop's products it applies to (1 to 100; another shop's is NOT_FOUND); null: all of the shop's."
+  productIds: [ID!]
+  active: Boolean = true
+}
+
+type DiscountCodePayload {
+  discountCode: DiscountCode
+  userErrors: [UserError!]!
+}
+
+"A code entered on a cart."
+type CartDiscountCode {
+  "As entered."
+  code: String!
+  "Whether it takes something off the cart now. When false, checkout answers DISCOUNT_UNAVAILABLE until it is removed."
+  applicable: Boolean!
+}
+
+"What a discount code takes off a line or a cart, in the line's (cart's) currency."
+type CartDiscountAllocation {
+  code: String!
+  discountedAmount: Money!
+}
+
+extend type Cart {
+  "The codes entered with cartDiscountCodesUpdate, in order."
+  discountCodes: [CartDiscountCode!]!
+  "What each applicable code takes off the cart in all: the sum of its lines' allocations (one entry per code and currency)."
+  discountAllocations: [CartDiscountAllocation!]!
+}
+
+extend type CartLine {
+  "The line's share of its shop's applicable code (largest remainder split, see the rules above); empty when none applies."
+  discountAllocations: [CartDiscountAllocation!]!
+}
+
+extend type CartCost {
+  "What the applicable codes take off: the sum of Cart.discountAllocations. totalAmount is subtotal - this + shipping + tax (tax-exclusive shops)."
+  totalDiscountAmount: Money!
+}
+
+extend type CartDeliveryGroup {
+  "What the shop's applicable code takes off its lines."
+  totalDiscountAmount: Money!
+}
+
+"What an order's discount code took off."
+type DiscountAllocation {
+  code: String!
+  discountedAmount: Money!
+}
+
+extend type Order {
+  "The discount code applied and what it took off the order; empty when none. total = subtotal - totalDiscounts + shipping + tax (tax-exclusive)."
+  discountAllocations: [DiscountAllocation!]!
+  totalDiscounts: Money!
+}
+
+extend type OrderLine {
+  "The line's share of the order's discount (largest remainder split, adding up to the order's exactly); empty when none."
+  discountAllocations: [DiscountAllocation!]!
+}
+
+extend type Mutation {
+  "Shop managers only (apps: catalog:write): adds a discount code to the shop."
+  discountCodeCreate(shopId: ID!, input: DiscountCodeInput!): DiscountCodePayload @auth @scope(any: ["catalog:write"])
+  "Shop managers only: replaces a code's settings (its uses stay; a usageLimit under them is INVALID)."
+  discountCodeUpdate(id: ID!, input: DiscountCodeInput!): DiscountCodePayload @auth @scope(any: ["catalog:write"])
+  "Shop managers only: the code stops applying; carts holding it show applicable false."
+  discountCodeDeactivate(id: ID!): DiscountCodePayload @auth @scope(any: ["catalog:write"])
+  """
+  Replaces the discount codes on a cart (the viewer's own, or a guest cart by its cartId with its key); an empty
+  list removes them. At most 5. Each code must apply to the cart now: an unknown code is NOT_FOUND, and one that
+  does not apply answers its reason (DISCOUNT_EXPIRED, DISCOUNT_NOT_STARTED, DISCOUNT_USED_UP,
+  DISCOUNT_LIMIT_REACHED, DISCOUNT_MINIMUM_NOT_MET, DISCOUNT_NOT_APPLICABLE); then nothing is changed. A guest's
+  per-buyer limit is checked at checkout, by the checkout's email. Checking out the cart applies its codes.
+  """
+  cartDiscountCodesUpdate(cartId: ID!, discountCodes: [String!]!): CartPayload
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -7349,6 +7875,10 @@ func (ec *executionContext) childFields_Cart(ctx context.Context, field graphql.
 		return ec.fieldContext_Cart_deliveryCountryCode(ctx, field)
 	case "deliveryAddress":
 		return ec.fieldContext_Cart_deliveryAddress(ctx, field)
+	case "discountCodes":
+		return ec.fieldContext_Cart_discountCodes(ctx, field)
+	case "discountAllocations":
+		return ec.fieldContext_Cart_discountAllocations(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Cart", field.Name)
 }
@@ -7363,6 +7893,8 @@ func (ec *executionContext) childFields_CartCost(ctx context.Context, field grap
 		return ec.fieldContext_CartCost_totalTaxAmount(ctx, field)
 	case "totalAmount":
 		return ec.fieldContext_CartCost_totalAmount(ctx, field)
+	case "totalDiscountAmount":
+		return ec.fieldContext_CartCost_totalDiscountAmount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CartCost", field.Name)
 }
@@ -7387,6 +7919,8 @@ func (ec *executionContext) childFields_CartDeliveryGroup(ctx context.Context, f
 		return ec.fieldContext_CartDeliveryGroup_totalAmount(ctx, field)
 	case "taxesIncluded":
 		return ec.fieldContext_CartDeliveryGroup_taxesIncluded(ctx, field)
+	case "totalDiscountAmount":
+		return ec.fieldContext_CartDeliveryGroup_totalDiscountAmount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CartDeliveryGroup", field.Name)
 }
@@ -7403,6 +7937,26 @@ func (ec *executionContext) childFields_CartDeliveryOption(ctx context.Context, 
 	return nil, fmt.Errorf("no field named %q was found under type CartDeliveryOption", field.Name)
 }
 
+func (ec *executionContext) childFields_CartDiscountAllocation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_CartDiscountAllocation_code(ctx, field)
+	case "discountedAmount":
+		return ec.fieldContext_CartDiscountAllocation_discountedAmount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CartDiscountAllocation", field.Name)
+}
+
+func (ec *executionContext) childFields_CartDiscountCode(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_CartDiscountCode_code(ctx, field)
+	case "applicable":
+		return ec.fieldContext_CartDiscountCode_applicable(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CartDiscountCode", field.Name)
+}
+
 func (ec *executionContext) childFields_CartLine(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -7417,6 +7971,8 @@ func (ec *executionContext) childFields_CartLine(ctx context.Context, field grap
 		return ec.fieldContext_CartLine_seenUnitPrice(ctx, field)
 	case "cost":
 		return ec.fieldContext_CartLine_cost(ctx, field)
+	case "discountAllocations":
+		return ec.fieldContext_CartLine_discountAllocations(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CartLine", field.Name)
 }
@@ -7709,6 +8265,80 @@ func (ec *executionContext) childFields_CustomerDefaultAddressPayload(ctx contex
 		return ec.fieldContext_CustomerDefaultAddressPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CustomerDefaultAddressPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_DiscountAllocation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_DiscountAllocation_code(ctx, field)
+	case "discountedAmount":
+		return ec.fieldContext_DiscountAllocation_discountedAmount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DiscountAllocation", field.Name)
+}
+
+func (ec *executionContext) childFields_DiscountCode(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_DiscountCode_id(ctx, field)
+	case "code":
+		return ec.fieldContext_DiscountCode_code(ctx, field)
+	case "kind":
+		return ec.fieldContext_DiscountCode_kind(ctx, field)
+	case "percentBps":
+		return ec.fieldContext_DiscountCode_percentBps(ctx, field)
+	case "amount":
+		return ec.fieldContext_DiscountCode_amount(ctx, field)
+	case "minimumSubtotal":
+		return ec.fieldContext_DiscountCode_minimumSubtotal(ctx, field)
+	case "startsAt":
+		return ec.fieldContext_DiscountCode_startsAt(ctx, field)
+	case "endsAt":
+		return ec.fieldContext_DiscountCode_endsAt(ctx, field)
+	case "usageLimit":
+		return ec.fieldContext_DiscountCode_usageLimit(ctx, field)
+	case "perBuyerLimit":
+		return ec.fieldContext_DiscountCode_perBuyerLimit(ctx, field)
+	case "usageCount":
+		return ec.fieldContext_DiscountCode_usageCount(ctx, field)
+	case "productIds":
+		return ec.fieldContext_DiscountCode_productIds(ctx, field)
+	case "active":
+		return ec.fieldContext_DiscountCode_active(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_DiscountCode_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DiscountCode", field.Name)
+}
+
+func (ec *executionContext) childFields_DiscountCodeConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_DiscountCodeConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_DiscountCodeConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DiscountCodeConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_DiscountCodeEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_DiscountCodeEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_DiscountCodeEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DiscountCodeEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_DiscountCodePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "discountCode":
+		return ec.fieldContext_DiscountCodePayload_discountCode(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_DiscountCodePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DiscountCodePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_FeedConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8039,6 +8669,10 @@ func (ec *executionContext) childFields_Order(ctx context.Context, field graphql
 		return ec.fieldContext_Order_taxesIncluded(ctx, field)
 	case "taxLines":
 		return ec.fieldContext_Order_taxLines(ctx, field)
+	case "discountAllocations":
+		return ec.fieldContext_Order_discountAllocations(ctx, field)
+	case "totalDiscounts":
+		return ec.fieldContext_Order_totalDiscounts(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Order", field.Name)
 }
@@ -8087,6 +8721,8 @@ func (ec *executionContext) childFields_OrderLine(ctx context.Context, field gra
 		return ec.fieldContext_OrderLine_commission(ctx, field)
 	case "tax":
 		return ec.fieldContext_OrderLine_tax(ctx, field)
+	case "discountAllocations":
+		return ec.fieldContext_OrderLine_discountAllocations(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type OrderLine", field.Name)
 }
@@ -8385,6 +9021,8 @@ func (ec *executionContext) childFields_Shop(ctx context.Context, field graphql.
 		return ec.fieldContext_Shop_shippingRates(ctx, field)
 	case "taxRates":
 		return ec.fieldContext_Shop_taxRates(ctx, field)
+	case "discountCodes":
+		return ec.fieldContext_Shop_discountCodes(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Shop", field.Name)
 }
@@ -9041,6 +9679,28 @@ func (ec *executionContext) field_Mutation_cartDeliveryAddressUpdate_args(ctx co
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_cartDiscountCodesUpdate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "cartId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["cartId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "discountCodes",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["discountCodes"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_cartLinesAdd_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9348,6 +10008,64 @@ func (ec *executionContext) field_Mutation_customerDefaultAddressUpdate_args(ctx
 		return nil, err
 	}
 	args["addressId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_discountCodeCreate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "shopId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["shopId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DiscountCodeInput, error) {
+			return ec.unmarshalNDiscountCodeInput2showcaseᚋgraphᚋmodelᚐDiscountCodeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_discountCodeDeactivate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_discountCodeUpdate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DiscountCodeInput, error) {
+			return ec.unmarshalNDiscountCodeInput2showcaseᚋgraphᚋmodelᚐDiscountCodeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
 	return args, nil
 }
 
@@ -10448,6 +11166,28 @@ func (ec *executionContext) field_Shop_collection_args(ctx context.Context, rawA
 }
 
 func (ec *executionContext) field_Shop_collections_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Shop_discountCodes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
@@ -11664,6 +12404,70 @@ func (ec *executionContext) fieldContext_Cart_deliveryAddress(_ context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Cart_discountCodes(ctx context.Context, field graphql.CollectedField, obj *store.Cart) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cart_discountCodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Cart().DiscountCodes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.CartDiscountCode) graphql.Marshaler {
+			return ec.marshalNCartDiscountCode2ᚕᚖshowcaseᚋstoreᚐCartDiscountCodeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cart_discountCodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Cart",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartDiscountCode(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Cart_discountAllocations(ctx context.Context, field graphql.CollectedField, obj *store.Cart) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cart_discountAllocations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Cart().DiscountAllocations(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.CartDiscountAllocation) graphql.Marshaler {
+			return ec.marshalNCartDiscountAllocation2ᚕᚖshowcaseᚋstoreᚐCartDiscountAllocationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cart_discountAllocations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Cart",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartDiscountAllocation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CartCost_subtotalAmount(ctx context.Context, field graphql.CollectedField, obj *model.CartCost) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11780,6 +12584,38 @@ func (ec *executionContext) _CartCost_totalAmount(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_CartCost_totalAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartCost",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartCost_totalDiscountAmount(ctx context.Context, field graphql.CollectedField, obj *model.CartCost) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartCost_totalDiscountAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalDiscountAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖshowcaseᚋstoreᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartCost_totalDiscountAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "CartCost",
 		Field:      field,
@@ -12062,6 +12898,38 @@ func (ec *executionContext) fieldContext_CartDeliveryGroup_taxesIncluded(_ conte
 	return graphql.NewScalarFieldContext("CartDeliveryGroup", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
+func (ec *executionContext) _CartDeliveryGroup_totalDiscountAmount(ctx context.Context, field graphql.CollectedField, obj *model.CartDeliveryGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDeliveryGroup_totalDiscountAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalDiscountAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖshowcaseᚋstoreᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartDeliveryGroup_totalDiscountAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartDeliveryGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CartDeliveryOption_handle(ctx context.Context, field graphql.CollectedField, obj *model.CartDeliveryOption) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12138,6 +13006,107 @@ func (ec *executionContext) fieldContext_CartDeliveryOption_estimatedCost(_ cont
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _CartDiscountAllocation_code(ctx context.Context, field graphql.CollectedField, obj *store.CartDiscountAllocation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDiscountAllocation_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartDiscountAllocation_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartDiscountAllocation", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CartDiscountAllocation_discountedAmount(ctx context.Context, field graphql.CollectedField, obj *store.CartDiscountAllocation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDiscountAllocation_discountedAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DiscountedAmount(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v store.Money) graphql.Marshaler {
+			return ec.marshalNMoney2showcaseᚋstoreᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartDiscountAllocation_discountedAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartDiscountAllocation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartDiscountCode_code(ctx context.Context, field graphql.CollectedField, obj *store.CartDiscountCode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDiscountCode_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartDiscountCode_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartDiscountCode", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CartDiscountCode_applicable(ctx context.Context, field graphql.CollectedField, obj *store.CartDiscountCode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDiscountCode_applicable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Applicable, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartDiscountCode_applicable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartDiscountCode", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _CartLine_id(ctx context.Context, field graphql.CollectedField, obj *store.CartLine) (ret graphql.Marshaler) {
@@ -12309,6 +13278,38 @@ func (ec *executionContext) fieldContext_CartLine_cost(_ context.Context, field 
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CartLineCost(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartLine_discountAllocations(ctx context.Context, field graphql.CollectedField, obj *store.CartLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartLine_discountAllocations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CartLine().DiscountAllocations(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.CartDiscountAllocation) graphql.Marshaler {
+			return ec.marshalNCartDiscountAllocation2ᚕᚖshowcaseᚋstoreᚐCartDiscountAllocationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartLine_discountAllocations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartLine",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartDiscountAllocation(ctx, field)
 		},
 	}
 	return fc, nil
@@ -14684,6 +15685,584 @@ func (ec *executionContext) _CustomerDefaultAddressPayload_userErrors(ctx contex
 func (ec *executionContext) fieldContext_CustomerDefaultAddressPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "CustomerDefaultAddressPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DiscountAllocation_code(ctx context.Context, field graphql.CollectedField, obj *store.CartDiscountAllocation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscountAllocation_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscountAllocation_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscountAllocation", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _DiscountAllocation_discountedAmount(ctx context.Context, field graphql.CollectedField, obj *store.CartDiscountAllocation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscountAllocation_discountedAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DiscountedAmount(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v store.Money) graphql.Marshaler {
+			return ec.marshalNMoney2showcaseᚋstoreᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscountAllocation_discountedAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DiscountAllocation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DiscountCode_id(ctx context.Context, field graphql.CollectedField, obj *store.DiscountCode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscountCode_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DiscountCode().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscountCode_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscountCode", field, true, true, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _DiscountCode_code(ctx context.Context, field graphql.CollectedField, obj *store.DiscountCode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscountCode_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscountCode_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscountCode", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _DiscountCode_kind(ctx context.Context, field graphql.CollectedField, obj *store.DiscountCode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscountCode_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNDiscountKind2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscountCode_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscountCode", field, false, false, errors.New("field of type DiscountKind does not have child fields"))
+}
+
+func (ec *executionContext) _DiscountCode_percentBps(ctx context.Context, field graphql.CollectedField, obj *store.DiscountCode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscountCode_percentBps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PercentBps, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DiscountCode_percentBps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscountCode", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _DiscountCode_amount(ctx context.Context, field graphql.CollectedField, obj *store.DiscountCode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscountCode_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AmountOff(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖshowcaseᚋstoreᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DiscountCode_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DiscountCode",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DiscountCode_minimumSubtotal(ctx context.Context, field graphql.CollectedField, obj *store.DiscountCode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscountCode_minimumSubtotal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MinimumSubtotal(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v store.Money) graphql.Marshaler {
+			return ec.marshalNMoney2showcaseᚋstoreᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscountCode_minimumSubtotal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DiscountCode",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DiscountCode_startsAt(ctx context.Context, field graphql.CollectedField, obj *store.DiscountCode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscountCode_startsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscountCode_startsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscountCode", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _DiscountCode_endsAt(ctx context.Context, field graphql.CollectedField, obj *store.DiscountCode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscountCode_endsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DiscountCode_endsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscountCode", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _DiscountCode_usageLimit(ctx context.Context, field graphql.CollectedField, obj *store.DiscountCode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscountCode_usageLimit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UsageLimit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DiscountCode_usageLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscountCode", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _DiscountCode_perBuyerLimit(ctx context.Context, field graphql.CollectedField, obj *store.DiscountCode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscountCode_perBuyerLimit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PerBuyerLimit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DiscountCode_perBuyerLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscountCode", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _DiscountCode_usageCount(ctx context.Context, field graphql.CollectedField, obj *store.DiscountCode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscountCode_usageCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UsageCount(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscountCode_usageCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscountCode", field, true, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _DiscountCode_productIds(ctx context.Context, field graphql.CollectedField, obj *store.DiscountCode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscountCode_productIds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DiscountCode().ProductIds(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOID2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DiscountCode_productIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscountCode", field, true, true, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _DiscountCode_active(ctx context.Context, field graphql.CollectedField, obj *store.DiscountCode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscountCode_active(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Active, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscountCode_active(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscountCode", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _DiscountCode_createdAt(ctx context.Context, field graphql.CollectedField, obj *store.DiscountCode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscountCode_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscountCode_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscountCode", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _DiscountCodeConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.DiscountCodeConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscountCodeConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.DiscountCodeEdge) graphql.Marshaler {
+			return ec.marshalNDiscountCodeEdge2ᚕᚖshowcaseᚋgraphᚋmodelᚐDiscountCodeEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscountCodeConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DiscountCodeConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DiscountCodeEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DiscountCodeConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.DiscountCodeConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscountCodeConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖshowcaseᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscountCodeConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DiscountCodeConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DiscountCodeEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.DiscountCodeEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscountCodeEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscountCodeEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscountCodeEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _DiscountCodeEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.DiscountCodeEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscountCodeEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.DiscountCode) graphql.Marshaler {
+			return ec.marshalNDiscountCode2ᚖshowcaseᚋstoreᚐDiscountCode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscountCodeEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DiscountCodeEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DiscountCode(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DiscountCodePayload_discountCode(ctx context.Context, field graphql.CollectedField, obj *model.DiscountCodePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscountCodePayload_discountCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DiscountCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.DiscountCode) graphql.Marshaler {
+			return ec.marshalODiscountCode2ᚖshowcaseᚋstoreᚐDiscountCode(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DiscountCodePayload_discountCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DiscountCodePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DiscountCode(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DiscountCodePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.DiscountCodePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscountCodePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖshowcaseᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscountCodePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DiscountCodePayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -20549,6 +22128,272 @@ func (ec *executionContext) fieldContext_Mutation_webhookDeliveryRedeliver(ctx c
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_discountCodeCreate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_discountCodeCreate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DiscountCodeCreate(ctx, fc.Args["shopId"].(string), fc.Args["input"].(model.DiscountCodeInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "USER")
+				if err != nil {
+					var zeroVal *model.DiscountCodePayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.DiscountCodePayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+			directive2 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"catalog:write"})
+				if err != nil {
+					var zeroVal *model.DiscountCodePayload
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal *model.DiscountCodePayload
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, nil, directive1, any)
+			}
+
+			next = directive2
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DiscountCodePayload) graphql.Marshaler {
+			return ec.marshalODiscountCodePayload2ᚖshowcaseᚋgraphᚋmodelᚐDiscountCodePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_discountCodeCreate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DiscountCodePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_discountCodeCreate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_discountCodeUpdate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_discountCodeUpdate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DiscountCodeUpdate(ctx, fc.Args["id"].(string), fc.Args["input"].(model.DiscountCodeInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "USER")
+				if err != nil {
+					var zeroVal *model.DiscountCodePayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.DiscountCodePayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+			directive2 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"catalog:write"})
+				if err != nil {
+					var zeroVal *model.DiscountCodePayload
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal *model.DiscountCodePayload
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, nil, directive1, any)
+			}
+
+			next = directive2
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DiscountCodePayload) graphql.Marshaler {
+			return ec.marshalODiscountCodePayload2ᚖshowcaseᚋgraphᚋmodelᚐDiscountCodePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_discountCodeUpdate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DiscountCodePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_discountCodeUpdate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_discountCodeDeactivate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_discountCodeDeactivate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DiscountCodeDeactivate(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "USER")
+				if err != nil {
+					var zeroVal *model.DiscountCodePayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.DiscountCodePayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+			directive2 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"catalog:write"})
+				if err != nil {
+					var zeroVal *model.DiscountCodePayload
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal *model.DiscountCodePayload
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, nil, directive1, any)
+			}
+
+			next = directive2
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DiscountCodePayload) graphql.Marshaler {
+			return ec.marshalODiscountCodePayload2ᚖshowcaseᚋgraphᚋmodelᚐDiscountCodePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_discountCodeDeactivate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DiscountCodePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_discountCodeDeactivate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cartDiscountCodesUpdate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cartDiscountCodesUpdate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CartDiscountCodesUpdate(ctx, fc.Args["cartId"].(string), fc.Args["discountCodes"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CartPayload) graphql.Marshaler {
+			return ec.marshalOCartPayload2ᚖshowcaseᚋgraphᚋmodelᚐCartPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cartDiscountCodesUpdate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cartDiscountCodesUpdate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Order_id(ctx context.Context, field graphql.CollectedField, obj *store.Order) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -21218,6 +23063,70 @@ func (ec *executionContext) fieldContext_Order_taxLines(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Order_discountAllocations(ctx context.Context, field graphql.CollectedField, obj *store.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_discountAllocations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Order().DiscountAllocations(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.CartDiscountAllocation) graphql.Marshaler {
+			return ec.marshalNDiscountAllocation2ᚕᚖshowcaseᚋstoreᚐCartDiscountAllocationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_discountAllocations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Order",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DiscountAllocation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Order_totalDiscounts(ctx context.Context, field graphql.CollectedField, obj *store.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_totalDiscounts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalDiscounts(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v store.Money) graphql.Marshaler {
+			return ec.marshalNMoney2showcaseᚋstoreᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_totalDiscounts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Order",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _OrderConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.OrderConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -21648,6 +23557,38 @@ func (ec *executionContext) fieldContext_OrderLine_tax(_ context.Context, field 
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrderLine_discountAllocations(ctx context.Context, field graphql.CollectedField, obj *store.OrderLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderLine_discountAllocations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.OrderLine().DiscountAllocations(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.CartDiscountAllocation) graphql.Marshaler {
+			return ec.marshalNDiscountAllocation2ᚕᚖshowcaseᚋstoreᚐCartDiscountAllocationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderLine_discountAllocations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrderLine",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DiscountAllocation(ctx, field)
 		},
 	}
 	return fc, nil
@@ -25840,6 +27781,50 @@ func (ec *executionContext) fieldContext_Shop_taxRates(_ context.Context, field 
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_TaxRate(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Shop_discountCodes(ctx context.Context, field graphql.CollectedField, obj *store.Shop) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Shop_discountCodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Shop().DiscountCodes(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DiscountCodeConnection) graphql.Marshaler {
+			return ec.marshalODiscountCodeConnection2ᚖshowcaseᚋgraphᚋmodelᚐDiscountCodeConnection(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Shop_discountCodes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Shop",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DiscountCodeConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Shop_discountCodes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -30669,6 +32654,103 @@ func (ec *executionContext) unmarshalInputCreateShopInput(ctx context.Context, o
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputDiscountCodeInput(ctx context.Context, obj any) (model.DiscountCodeInput, error) {
+	var it model.DiscountCodeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["active"]; !present {
+		asMap["active"] = true
+	}
+
+	fieldsInOrder := [...]string{"code", "percentBps", "amount", "minimumSubtotal", "startsAt", "endsAt", "usageLimit", "perBuyerLimit", "productIds", "active"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "code":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("code"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Code = data
+		case "percentBps":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("percentBps"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PercentBps = data
+		case "amount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amount"))
+			data, err := ec.unmarshalOMoneyInput2ᚖshowcaseᚋgraphᚋmodelᚐMoneyInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Amount = data
+		case "minimumSubtotal":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minimumSubtotal"))
+			data, err := ec.unmarshalOMoneyInput2ᚖshowcaseᚋgraphᚋmodelᚐMoneyInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinimumSubtotal = data
+		case "startsAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartsAt = data
+		case "endsAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endsAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndsAt = data
+		case "usageLimit":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("usageLimit"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UsageLimit = data
+		case "perBuyerLimit":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("perBuyerLimit"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PerBuyerLimit = data
+		case "productIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("productIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProductIds = data
+		case "active":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("active"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Active = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputEngagementEventInput(ctx context.Context, obj any) (model.EngagementEventInput, error) {
 	var it model.EngagementEventInput
 	if obj == nil {
@@ -32483,6 +34565,82 @@ func (ec *executionContext) _Cart(ctx context.Context, sel ast.SelectionSet, obj
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "discountCodes":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Cart_discountCodes(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "discountAllocations":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Cart_discountAllocations(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -32533,6 +34691,11 @@ func (ec *executionContext) _CartCost(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "totalAmount":
 			out.Values[i] = ec._CartCost_totalAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalDiscountAmount":
+			out.Values[i] = ec._CartCost_totalDiscountAmount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -32614,6 +34777,11 @@ func (ec *executionContext) _CartDeliveryGroup(ctx context.Context, sel ast.Sele
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "totalDiscountAmount":
+			out.Values[i] = ec._CartDeliveryGroup_totalDiscountAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -32659,6 +34827,92 @@ func (ec *executionContext) _CartDeliveryOption(ctx context.Context, sel ast.Sel
 			}
 		case "estimatedCost":
 			out.Values[i] = ec._CartDeliveryOption_estimatedCost(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var cartDiscountAllocationImplementors = []string{"CartDiscountAllocation"}
+
+func (ec *executionContext) _CartDiscountAllocation(ctx context.Context, sel ast.SelectionSet, obj *store.CartDiscountAllocation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cartDiscountAllocationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CartDiscountAllocation")
+		case "code":
+			out.Values[i] = ec._CartDiscountAllocation_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "discountedAmount":
+			out.Values[i] = ec._CartDiscountAllocation_discountedAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var cartDiscountCodeImplementors = []string{"CartDiscountCode"}
+
+func (ec *executionContext) _CartDiscountCode(ctx context.Context, sel ast.SelectionSet, obj *store.CartDiscountCode) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cartDiscountCodeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CartDiscountCode")
+		case "code":
+			out.Values[i] = ec._CartDiscountCode_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "applicable":
+			out.Values[i] = ec._CartDiscountCode_applicable(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -32863,6 +35117,44 @@ func (ec *executionContext) _CartLine(ctx context.Context, sel ast.SelectionSet,
 				}()
 				res = ec._CartLine_cost(ctx, field, obj)
 				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "discountAllocations":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CartLine_discountAllocations(ctx, field, obj)
+				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
 				return res
@@ -34622,6 +36914,347 @@ func (ec *executionContext) _CustomerDefaultAddressPayload(ctx context.Context, 
 			}
 		case "userErrors":
 			out.Values[i] = ec._CustomerDefaultAddressPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var discountAllocationImplementors = []string{"DiscountAllocation"}
+
+func (ec *executionContext) _DiscountAllocation(ctx context.Context, sel ast.SelectionSet, obj *store.CartDiscountAllocation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, discountAllocationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DiscountAllocation")
+		case "code":
+			out.Values[i] = ec._DiscountAllocation_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "discountedAmount":
+			out.Values[i] = ec._DiscountAllocation_discountedAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var discountCodeImplementors = []string{"DiscountCode"}
+
+func (ec *executionContext) _DiscountCode(ctx context.Context, sel ast.SelectionSet, obj *store.DiscountCode) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, discountCodeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DiscountCode")
+		case "id":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._DiscountCode_id(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "code":
+			out.Values[i] = ec._DiscountCode_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._DiscountCode_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "percentBps":
+			out.Values[i] = ec._DiscountCode_percentBps(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "amount":
+			out.Values[i] = ec._DiscountCode_amount(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "minimumSubtotal":
+			out.Values[i] = ec._DiscountCode_minimumSubtotal(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "startsAt":
+			out.Values[i] = ec._DiscountCode_startsAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "endsAt":
+			out.Values[i] = ec._DiscountCode_endsAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "usageLimit":
+			out.Values[i] = ec._DiscountCode_usageLimit(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "perBuyerLimit":
+			out.Values[i] = ec._DiscountCode_perBuyerLimit(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "usageCount":
+			out.Values[i] = ec._DiscountCode_usageCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "productIds":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._DiscountCode_productIds(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "active":
+			out.Values[i] = ec._DiscountCode_active(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._DiscountCode_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var discountCodeConnectionImplementors = []string{"DiscountCodeConnection"}
+
+func (ec *executionContext) _DiscountCodeConnection(ctx context.Context, sel ast.SelectionSet, obj *model.DiscountCodeConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, discountCodeConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DiscountCodeConnection")
+		case "edges":
+			out.Values[i] = ec._DiscountCodeConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._DiscountCodeConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var discountCodeEdgeImplementors = []string{"DiscountCodeEdge"}
+
+func (ec *executionContext) _DiscountCodeEdge(ctx context.Context, sel ast.SelectionSet, obj *model.DiscountCodeEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, discountCodeEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DiscountCodeEdge")
+		case "cursor":
+			out.Values[i] = ec._DiscountCodeEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._DiscountCodeEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var discountCodePayloadImplementors = []string{"DiscountCodePayload"}
+
+func (ec *executionContext) _DiscountCodePayload(ctx context.Context, sel ast.SelectionSet, obj *model.DiscountCodePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, discountCodePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DiscountCodePayload")
+		case "discountCode":
+			out.Values[i] = ec._DiscountCodePayload_discountCode(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._DiscountCodePayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -36780,6 +39413,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "discountCodeCreate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_discountCodeCreate(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "discountCodeUpdate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_discountCodeUpdate(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "discountCodeDeactivate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_discountCodeDeactivate(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cartDiscountCodesUpdate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cartDiscountCodesUpdate(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -37296,6 +39957,49 @@ func (ec *executionContext) _Order(ctx context.Context, sel ast.SelectionSet, ob
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "discountAllocations":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Order_discountAllocations(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "totalDiscounts":
+			out.Values[i] = ec._Order_totalDiscounts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -37574,6 +40278,44 @@ func (ec *executionContext) _OrderLine(ctx context.Context, sel ast.SelectionSet
 					}
 				}()
 				res = ec._OrderLine_tax(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "discountAllocations":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._OrderLine_discountAllocations(ctx, field, obj)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -40486,6 +43228,44 @@ func (ec *executionContext) _Shop(ctx context.Context, sel ast.SelectionSet, obj
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "discountCodes":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Shop_discountCodes(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -43190,6 +45970,58 @@ func (ec *executionContext) marshalNCartDeliveryOption2ᚖshowcaseᚋgraphᚋmod
 	return ec._CartDeliveryOption(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNCartDiscountAllocation2ᚕᚖshowcaseᚋstoreᚐCartDiscountAllocationᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.CartDiscountAllocation) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCartDiscountAllocation2ᚖshowcaseᚋstoreᚐCartDiscountAllocation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCartDiscountAllocation2ᚖshowcaseᚋstoreᚐCartDiscountAllocation(ctx context.Context, sel ast.SelectionSet, v *store.CartDiscountAllocation) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CartDiscountAllocation(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCartDiscountCode2ᚕᚖshowcaseᚋstoreᚐCartDiscountCodeᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.CartDiscountCode) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCartDiscountCode2ᚖshowcaseᚋstoreᚐCartDiscountCode(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCartDiscountCode2ᚖshowcaseᚋstoreᚐCartDiscountCode(ctx context.Context, sel ast.SelectionSet, v *store.CartDiscountCode) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CartDiscountCode(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNCartLine2ᚕᚖshowcaseᚋstoreᚐCartLineᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.CartLine) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -43524,6 +46356,89 @@ func (ec *executionContext) unmarshalNCreateProductInput2showcaseᚋgraphᚋmode
 func (ec *executionContext) unmarshalNCreateShopInput2showcaseᚋgraphᚋmodelᚐCreateShopInput(ctx context.Context, v any) (model.CreateShopInput, error) {
 	res, err := ec.unmarshalInputCreateShopInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDiscountAllocation2ᚕᚖshowcaseᚋstoreᚐCartDiscountAllocationᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.CartDiscountAllocation) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDiscountAllocation2ᚖshowcaseᚋstoreᚐCartDiscountAllocation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDiscountAllocation2ᚖshowcaseᚋstoreᚐCartDiscountAllocation(ctx context.Context, sel ast.SelectionSet, v *store.CartDiscountAllocation) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._DiscountAllocation(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDiscountCode2ᚖshowcaseᚋstoreᚐDiscountCode(ctx context.Context, sel ast.SelectionSet, v *store.DiscountCode) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._DiscountCode(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDiscountCodeEdge2ᚕᚖshowcaseᚋgraphᚋmodelᚐDiscountCodeEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DiscountCodeEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDiscountCodeEdge2ᚖshowcaseᚋgraphᚋmodelᚐDiscountCodeEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDiscountCodeEdge2ᚖshowcaseᚋgraphᚋmodelᚐDiscountCodeEdge(ctx context.Context, sel ast.SelectionSet, v *model.DiscountCodeEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._DiscountCodeEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNDiscountCodeInput2showcaseᚋgraphᚋmodelᚐDiscountCodeInput(ctx context.Context, v any) (model.DiscountCodeInput, error) {
+	res, err := ec.unmarshalInputDiscountCodeInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNDiscountKind2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDiscountKind2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
 }
 
 func (ec *executionContext) unmarshalNEngagementEventInput2ᚕᚖshowcaseᚋgraphᚋmodelᚐEngagementEventInputᚄ(ctx context.Context, v any) ([]*model.EngagementEventInput, error) {
@@ -45335,6 +48250,27 @@ func (ec *executionContext) marshalOCustomerDefaultAddressPayload2ᚖshowcaseᚋ
 		return graphql.Null
 	}
 	return ec._CustomerDefaultAddressPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalODiscountCode2ᚖshowcaseᚋstoreᚐDiscountCode(ctx context.Context, sel ast.SelectionSet, v *store.DiscountCode) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._DiscountCode(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalODiscountCodeConnection2ᚖshowcaseᚋgraphᚋmodelᚐDiscountCodeConnection(ctx context.Context, sel ast.SelectionSet, v *model.DiscountCodeConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._DiscountCodeConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalODiscountCodePayload2ᚖshowcaseᚋgraphᚋmodelᚐDiscountCodePayload(ctx context.Context, sel ast.SelectionSet, v *model.DiscountCodePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._DiscountCodePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOFeedKind2ᚖshowcaseᚋgraphᚋmodelᚐFeedKind(ctx context.Context, v any) (*model.FeedKind, error) {

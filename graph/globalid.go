@@ -32,7 +32,7 @@ var knownTypes = map[string]bool{
 	typeOrder: true, typeCart: true, typeCartLine: true, typeComment: true, typeApp: true,
 	typeMediaImage: true, typeProductVideo: true, typeCollection: true,
 	typeShippingRate: true, typeTaxRate: true, typeMailingAddress: true, typeDeliveryGroup: true,
-	typeWebhookSubscription: true, typeWebhookDelivery: true,
+	typeWebhookSubscription: true, typeWebhookDelivery: true, typeDiscountCode: true,
 }
 
 // maxGlobalIDLength bounds the work decoding does on hostile input.

@@ -115,6 +115,9 @@ func (r *Resolver) checkout(ctx context.Context, in model.CheckoutInput) (*model
 			return &model.CheckoutPayload{Orders: []*store.Order{}, UserErrors: fieldError("input.cartId", model.UserErrorCodeInvalid, "the cart is empty")}, nil
 		}
 		req.Lines, req.FromCart = store.CartCheckoutLines(lines), true
+		if req.DiscountCodes, err = r.DB.CartDiscountCodes(ctx, cart.BuyerID); err != nil {
+			return nil, err
+		}
 	default:
 		var err error
 		if req.Lines, err = checkoutLines(in.Lines); err != nil {

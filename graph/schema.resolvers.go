@@ -76,6 +76,16 @@ func (r *cartResolver) DeliveryAddress(ctx context.Context, obj *store.Cart) (*s
 	return r.cartDeliveryAddress(ctx, obj)
 }
 
+// DiscountCodes is the resolver for the discountCodes field.
+func (r *cartResolver) DiscountCodes(ctx context.Context, obj *store.Cart) ([]*store.CartDiscountCode, error) {
+	return r.cartDiscountCodes(ctx, obj)
+}
+
+// DiscountAllocations is the resolver for the discountAllocations field.
+func (r *cartResolver) DiscountAllocations(ctx context.Context, obj *store.Cart) ([]*store.CartDiscountAllocation, error) {
+	return r.cartDiscountAllocations(ctx, obj)
+}
+
 // ID is the resolver for the id field.
 func (r *cartLineResolver) ID(ctx context.Context, obj *store.CartLine) (string, error) {
 	return cartLineGlobalID(obj), nil
@@ -103,6 +113,11 @@ func (r *cartLineResolver) SeenUnitPrice(ctx context.Context, obj *store.CartLin
 // Cost is the resolver for the cost field.
 func (r *cartLineResolver) Cost(ctx context.Context, obj *store.CartLine) (*model.CartLineCost, error) {
 	return r.cartLineCost(ctx, obj)
+}
+
+// DiscountAllocations is the resolver for the discountAllocations field.
+func (r *cartLineResolver) DiscountAllocations(ctx context.Context, obj *store.CartLine) ([]*store.CartDiscountAllocation, error) {
+	return r.cartLineDiscountAllocations(ctx, obj)
 }
 
 // ID is the resolver for the id field.
@@ -193,6 +208,16 @@ func (r *contentMetricsResolver) BySurface(ctx context.Context, obj *store.Metri
 // ByChannel is the resolver for the byChannel field.
 func (r *contentMetricsResolver) ByChannel(ctx context.Context, obj *store.Metrics) ([]*store.SalesSlice, error) {
 	return breakdown(ctx, obj, func(b *store.Breakdown) []*store.SalesSlice { return b.ByChannel })
+}
+
+// ID is the resolver for the id field.
+func (r *discountCodeResolver) ID(ctx context.Context, obj *store.DiscountCode) (string, error) {
+	return globalID(typeDiscountCode, obj.ID), nil
+}
+
+// ProductIds is the resolver for the productIds field.
+func (r *discountCodeResolver) ProductIds(ctx context.Context, obj *store.DiscountCode) ([]string, error) {
+	return discountCodeProductIDs(obj), nil
 }
 
 // ID is the resolver for the id field.
@@ -576,6 +601,26 @@ func (r *mutationResolver) WebhookDeliveryRedeliver(ctx context.Context, id stri
 	return r.webhookDeliveryRedeliver(ctx, id)
 }
 
+// DiscountCodeCreate is the resolver for the discountCodeCreate field.
+func (r *mutationResolver) DiscountCodeCreate(ctx context.Context, shopID string, input model.DiscountCodeInput) (*model.DiscountCodePayload, error) {
+	return r.discountCodeCreate(ctx, shopID, input)
+}
+
+// DiscountCodeUpdate is the resolver for the discountCodeUpdate field.
+func (r *mutationResolver) DiscountCodeUpdate(ctx context.Context, id string, input model.DiscountCodeInput) (*model.DiscountCodePayload, error) {
+	return r.discountCodeUpdate(ctx, id, input)
+}
+
+// DiscountCodeDeactivate is the resolver for the discountCodeDeactivate field.
+func (r *mutationResolver) DiscountCodeDeactivate(ctx context.Context, id string) (*model.DiscountCodePayload, error) {
+	return r.discountCodeDeactivate(ctx, id)
+}
+
+// CartDiscountCodesUpdate is the resolver for the cartDiscountCodesUpdate field.
+func (r *mutationResolver) CartDiscountCodesUpdate(ctx context.Context, cartID string, discountCodes []string) (*model.CartPayload, error) {
+	return r.cartDiscountCodesUpdate(ctx, cartID, discountCodes)
+}
+
 // ID is the resolver for the id field.
 func (r *orderResolver) ID(ctx context.Context, obj *store.Order) (string, error) {
 	return globalID(typeOrder, obj.ID), nil
@@ -634,6 +679,11 @@ func (r *orderResolver) TaxLines(ctx context.Context, obj *store.Order) ([]*mode
 	return orderTaxLines(obj), nil
 }
 
+// DiscountAllocations is the resolver for the discountAllocations field.
+func (r *orderResolver) DiscountAllocations(ctx context.Context, obj *store.Order) ([]*store.CartDiscountAllocation, error) {
+	return orderDiscountAllocations(obj.DiscountCode, obj.DiscountAmount, obj.CurrencyCode), nil
+}
+
 // Variant is the resolver for the variant field.
 func (r *orderLineResolver) Variant(ctx context.Context, obj *store.OrderLine) (*store.ProductVariant, error) {
 	return visibleVariant(ctx, obj.VariantID)
@@ -655,6 +705,11 @@ func (r *orderLineResolver) Creator(ctx context.Context, obj *store.OrderLine) (
 // Tax is the resolver for the tax field.
 func (r *orderLineResolver) Tax(ctx context.Context, obj *store.OrderLine) (*store.Money, error) {
 	return money(obj.TaxAmount, obj.CurrencyCode), nil
+}
+
+// DiscountAllocations is the resolver for the discountAllocations field.
+func (r *orderLineResolver) DiscountAllocations(ctx context.Context, obj *store.OrderLine) ([]*store.CartDiscountAllocation, error) {
+	return orderDiscountAllocations(obj.DiscountCode, obj.DiscountAmount, obj.CurrencyCode), nil
 }
 
 // ID is the resolver for the id field.
@@ -1040,6 +1095,11 @@ func (r *shopResolver) TaxRates(ctx context.Context, obj *store.Shop) ([]*store.
 	return shopTaxRates(ctx, obj)
 }
 
+// DiscountCodes is the resolver for the discountCodes field.
+func (r *shopResolver) DiscountCodes(ctx context.Context, obj *store.Shop, first *int, after *string) (*model.DiscountCodeConnection, error) {
+	return r.shopDiscountCodes(ctx, obj, first, after)
+}
+
 // LiveSessionEvents is the resolver for the liveSessionEvents field.
 func (r *subscriptionResolver) LiveSessionEvents(ctx context.Context, sessionID string) (<-chan model.LiveSessionEvent, error) {
 	return r.liveSessionEvents(ctx, sessionID)
@@ -1205,6 +1265,9 @@ func (r *Resolver) Comment() CommentResolver { return &commentResolver{r} }
 // ContentMetrics returns ContentMetricsResolver implementation.
 func (r *Resolver) ContentMetrics() ContentMetricsResolver { return &contentMetricsResolver{r} }
 
+// DiscountCode returns DiscountCodeResolver implementation.
+func (r *Resolver) DiscountCode() DiscountCodeResolver { return &discountCodeResolver{r} }
+
 // LiveSession returns LiveSessionResolver implementation.
 func (r *Resolver) LiveSession() LiveSessionResolver { return &liveSessionResolver{r} }
 
@@ -1274,6 +1337,7 @@ type (
 	collectionConnectionResolver struct{ *Resolver }
 	commentResolver              struct{ *Resolver }
 	contentMetricsResolver       struct{ *Resolver }
+	discountCodeResolver         struct{ *Resolver }
 	liveSessionResolver          struct{ *Resolver }
 	mailingAddressResolver       struct{ *Resolver }
 	mediaImageResolver           struct{ *Resolver }

@@ -141,7 +141,22 @@ func TestReadmeExamples(t *testing.T) {
 			}
 			vars["shopId"] = out.Viewer.Shops.Edges[0].Node.ID
 		}},
-		{"CreateProduct", "createProduct(", "seller", nil},
+		{"CreateProduct", "createProduct(", "seller", func(t *testing.T, data json.RawMessage) {
+			var out struct {
+				CreateProduct struct {
+					Product struct {
+						Variants struct {
+							Edges []struct{ Node struct{ ID string } }
+						}
+					}
+				}
+			}
+			decode(t, data, &out)
+			if len(out.CreateProduct.Product.Variants.Edges) == 0 {
+				t.Fatalf("createProduct = %s", data)
+			}
+			vars["hoodie"] = out.CreateProduct.Product.Variants.Edges[0].Node.ID
+		}},
 		{"ShopSales", "bySurface", "seller", nil},
 		{"Checkout", "checkout(", "buyer", nil},
 		{"RecordEvents", "recordEvents(", "", nil},
@@ -189,6 +204,36 @@ func TestReadmeExamples(t *testing.T) {
 			decode(t, data, &out)
 			if len(out.Feed.Edges) == 0 || len(out.Viewer.Following.Edges) == 0 {
 				t.Fatalf("the demo buyer's FOLLOWING feed or following list is empty: %+v", out)
+			}
+		}},
+		{"DiscountCodeCreate", "discountCodeCreate(", "seller", nil},
+		{"CartWithHoodie", "cartLinesAdd(", "buyer", func(t *testing.T, data json.RawMessage) {
+			var out struct {
+				CartLinesAdd struct{ Cart struct{ ID string } }
+			}
+			decode(t, data, &out)
+			vars["cartId"] = out.CartLinesAdd.Cart.ID
+		}},
+		{"CartDiscountCodes", "cartDiscountCodesUpdate(", "buyer", func(t *testing.T, data json.RawMessage) {
+			var out struct {
+				CartDiscountCodesUpdate struct {
+					Cart struct {
+						DiscountCodes []struct {
+							Code       string
+							Applicable bool
+						}
+						DiscountAllocations []struct {
+							Code             string
+							DiscountedAmount struct{ Amount string }
+						}
+					}
+				}
+			}
+			decode(t, data, &out)
+			c := out.CartDiscountCodesUpdate.Cart
+			if len(c.DiscountCodes) != 1 || !c.DiscountCodes[0].Applicable || len(c.DiscountAllocations) != 1 ||
+				c.DiscountAllocations[0].Code != "WELCOME10" || c.DiscountAllocations[0].DiscountedAmount.Amount != "4.90" {
+				t.Fatalf("the code takes 10%% of the $49.00 hoodie: %s", data)
 			}
 		}},
 	}

@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -28,9 +30,33 @@ type PricedCart struct {
 	// Lines are the lines' costs by cart line id; lines whose product is not
 	// on sale are left out (checkout refuses them).
 	Lines map[int64]*PricedCartLine
-	// Subtotal, Shipping, Tax and Total add up the shops (when not Mixed).
-	// Shipping and Tax mean nothing without a destination (CountryCode "").
-	Subtotal, Shipping, Tax, Total int64
+	// Subtotal, Discount, Shipping, Tax and Total add up the shops (when not
+	// Mixed). Shipping and Tax mean nothing without a destination
+	// (CountryCode "").
+	Subtotal, Discount, Shipping, Tax, Total int64
+	// DiscountCodes are the codes entered on the cart, in order, each with
+	// whether it applies to the cart now (see discounts.go).
+	DiscountCodes []*CartDiscountCode
+	// refused says, per entered code (lowercase), why it applies nowhere.
+	refused map[string]*Error
+}
+
+// CartDiscountCode is a code entered on a cart: Applicable when it takes
+// something off the cart now; otherwise Reason (a Reason… constant) and
+// Message say why not, and checkout refuses the cart until it is removed.
+type CartDiscountCode struct {
+	Code       string
+	Applicable bool
+	Reason     string
+	Message    string
+}
+
+// CartDiscountAllocation is what one code takes off a cart or a line, in
+// minor units of CurrencyCode.
+type CartDiscountAllocation struct {
+	Code         string
+	Amount       int64
+	CurrencyCode string
 }
 
 // PricedCartShop is one shop's part of a cart: its delivery group.
@@ -42,11 +68,14 @@ type PricedCartShop struct {
 }
 
 // PricedCartLine is one cart line priced: the current unit price, the line's
-// subtotal and its tax (zero without a destination).
+// subtotal, its discount (and the code it comes from, "" for none) and its
+// tax (zero without a destination).
 type PricedCartLine struct {
 	CurrencyCode string
 	UnitPrice    int64
 	Subtotal     int64
+	Discount     int64
+	DiscountCode string
 	Tax          int64
 }
 
@@ -54,6 +83,9 @@ type PricedCartLine struct {
 // destination, or a buyer's destination alone when the cart is empty.
 type cartCostRow struct {
 	BuyerID       int64          `db:"buyer_id"`
+	Codes         pq.StringArray `db:"codes"`
+	DiscountsJSON []byte         `db:"discounts_json"`
+	ProductID     sql.NullInt64  `db:"product_id"`
 	Country       sql.NullString `db:"country"`
 	AddressID     sql.NullInt64  `db:"address_id"`
 	LineID        sql.NullInt64  `db:"line_id"`
@@ -69,27 +101,46 @@ type cartCostRow struct {
 	ShippingJSON  []byte         `db:"shipping_json"`
 }
 
-// CartCostsByBuyerIDs prices the carts of several buyers in one statement.
+// CartCostsByBuyerIDs prices the carts of several buyers in one statement,
+// with the discount codes entered on them.
 func (db *DB) CartCostsByBuyerIDs(ctx context.Context, buyerIDs []int64) (map[int64]*PricedCart, error) {
+	return cartCosts(ctx, db, buyerIDs, nil)
+}
+
+// cartCosts prices the buyers' carts; codes, when not nil, are the discount
+// codes to price them with instead of those entered on the carts.
+func cartCosts(ctx context.Context, q sqlx.QueryerContext, buyerIDs []int64, codes []string) (map[int64]*PricedCart, error) {
 	var rows []cartCostRow
-	err := db.SelectContext(ctx, &rows, `WITH dest AS (
+	var override any
+	if codes != nil {
+		override = pq.Array(codes)
+	}
+	err := sqlx.SelectContext(ctx, q, &rows, `WITH dest0 AS (
 			SELECT b.id AS buyer_id, coalesce(a.country_code, d.country_code, da.country_code) AS country,
-				CASE WHEN d.address_id IS NOT NULL THEN d.address_id WHEN d.country_code IS NULL THEN da.id END AS address_id
+				CASE WHEN d.address_id IS NOT NULL THEN d.address_id WHEN d.country_code IS NULL THEN da.id END AS address_id,
+				coalesce($2::text[], (SELECT array_agg(cd.code ORDER BY cd.position) FROM cart_discount_codes cd WHERE cd.buyer_id = b.id), '{}') AS codes
 			FROM unnest($1::bigint[]) AS b(id)
 			LEFT JOIN cart_destinations d ON d.buyer_id = b.id
 			LEFT JOIN customer_addresses a ON a.id = d.address_id
 			LEFT JOIN customer_addresses da ON da.user_id = b.id AND da.is_default
+		), dest AS (
+			SELECT dest0.*, CASE WHEN cardinality(dest0.codes) > 0 THEN (SELECT json_agg(t) FROM (
+				SELECT `+discountTermsColumns(`'user:' || dest0.buyer_id`)+` FROM discount_codes dc
+				WHERE dc.active AND lower(dc.code) IN (SELECT lower(c) FROM unnest(dest0.codes) c)
+				  AND dc.shop_id IN (SELECT p.shop_id FROM cart_lines l JOIN product_variants v ON v.id = l.variant_id
+					JOIN products p ON p.id = v.product_id WHERE l.buyer_id = dest0.buyer_id)) t) END AS discounts_json
+			FROM dest0
 		)
-		SELECT dest.buyer_id, dest.country, dest.address_id, x.*
+		SELECT dest.buyer_id, dest.country, dest.address_id, dest.codes, dest.discounts_json, x.*
 		FROM dest LEFT JOIN LATERAL (
-			SELECT l.id AS line_id, l.quantity, v.price_amount, v.currency_code, sel.shipping_rate_id AS choice,
+			SELECT l.id AS line_id, p.id AS product_id, l.quantity, v.price_amount, v.currency_code, sel.shipping_rate_id AS choice,
 				`+shopTermsColumns(`dest.country`)+`
 			FROM cart_lines l JOIN product_variants v ON v.id = l.variant_id JOIN products p ON p.id = v.product_id
 				JOIN shops s ON s.id = p.shop_id
 				LEFT JOIN cart_delivery_options sel ON sel.buyer_id = l.buyer_id AND sel.shop_id = s.id
 			WHERE l.buyer_id = dest.buyer_id AND p.status = 'ACTIVE'
 		) x ON true
-		ORDER BY dest.buyer_id, x.line_id`, pq.Array(buyerIDs))
+		ORDER BY dest.buyer_id, x.line_id`, pq.Array(buyerIDs), override)
 	if err != nil {
 		return nil, fmt.Errorf("cart costs: %w", err)
 	}
@@ -99,13 +150,24 @@ func (db *DB) CartCostsByBuyerIDs(ctx context.Context, buyerIDs []int64) (map[in
 		currency  string
 		lineIDs   []int64
 		subtotals []int64
+		dlines    []discountLine
 	}
 	out := make(map[int64]*PricedCart, len(buyerIDs))
 	byBuyer := map[int64][]*shopLines{}
+	entered := map[int64][]string{}
+	terms := map[int64][]*discountTerms{}
 	for _, r := range rows {
 		c := out[r.BuyerID]
 		if c == nil {
 			c = &PricedCart{BuyerID: r.BuyerID, CountryCode: r.Country.String, Lines: map[int64]*PricedCartLine{}}
+			entered[r.BuyerID] = normalizeCodes(r.Codes)
+			if len(r.DiscountsJSON) > 0 {
+				var t []*discountTerms
+				if err := json.Unmarshal(r.DiscountsJSON, &t); err != nil {
+					return nil, fmt.Errorf("discount codes of cart %d: %w", r.BuyerID, err)
+				}
+				terms[r.BuyerID] = t
+			}
 			if r.AddressID.Valid {
 				id := r.AddressID.Int64
 				c.AddressID = &id
@@ -128,17 +190,35 @@ func (db *DB) CartCostsByBuyerIDs(ctx context.Context, buyerIDs []int64) (map[in
 		}
 		subtotal := r.Price.Int64 * r.Quantity.Int64
 		s.lineIDs, s.subtotals = append(s.lineIDs, r.LineID.Int64), append(s.subtotals, subtotal)
+		s.dlines = append(s.dlines, discountLine{ProductID: r.ProductID.Int64, Subtotal: subtotal})
 		c.Lines[r.LineID.Int64] = &PricedCartLine{CurrencyCode: r.Currency.String, UnitPrice: r.Price.Int64, Subtotal: subtotal}
 	}
-	for buyer, shops := range byBuyer {
-		c := out[buyer]
+	for buyer, c := range out {
+		shops := byBuyer[buyer]
+		shopIDs, lines, currency := make([]int64, len(shops)), map[int64][]discountLine{}, map[int64]string{}
 		for i, s := range shops {
-			sc, _, _, err := priceShop(s.terms, s.subtotals, s.choice, c.CountryCode != "")
+			shopIDs[i], lines[s.terms.ShopID], currency[s.terms.ShopID] = s.terms.ShopID, s.dlines, s.currency
+		}
+		disc := evaluateDiscounts(entered[buyer], terms[buyer], shopIDs, lines, currency)
+		c.refused = disc.refused
+		for _, code := range entered[buyer] {
+			dc := &CartDiscountCode{Code: code, Applicable: true}
+			if e := disc.refused[strings.ToLower(code)]; e != nil {
+				dc.Applicable, dc.Reason, dc.Message = false, e.Reason, e.Message
+			}
+			c.DiscountCodes = append(c.DiscountCodes, dc)
+		}
+		for i, s := range shops {
+			sc, _, _, err := priceShop(s.terms, s.subtotals, disc.byShop[s.terms.ShopID], s.choice, c.CountryCode != "")
 			if err != nil {
 				return nil, err
 			}
 			for k, id := range s.lineIDs {
 				c.Lines[id].Tax = sc.LineTaxes[k]
+				c.Lines[id].Discount = sc.LineDiscounts[k]
+				if sc.LineDiscounts[k] > 0 {
+					c.Lines[id].DiscountCode = sc.DiscountCode
+				}
 			}
 			c.Shops = append(c.Shops, &PricedCartShop{ShopCost: sc, CurrencyCode: s.currency, LineIDs: s.lineIDs})
 			if i == 0 {
@@ -147,6 +227,7 @@ func (db *DB) CartCostsByBuyerIDs(ctx context.Context, buyerIDs []int64) (map[in
 				c.Mixed = true
 			}
 			c.Subtotal += sc.Subtotal
+			c.Discount += sc.Discount
 			c.Shipping += sc.Shipping
 			c.Tax += sc.Tax
 			c.Total += sc.Total

@@ -88,6 +88,10 @@ type CheckoutRequest struct {
 	// Email is a guest's email (guest checkouts only): part of the request,
 	// so the same key with another email is IDEMPOTENCY_KEY_REUSED.
 	Email string `json:"email,omitempty"`
+	// DiscountCodes are the discount codes entered (a cart's, for a cart
+	// checkout): part of the request, so a retry with the same key uses
+	// them once, and the same key with other codes is IDEMPOTENCY_KEY_REUSED.
+	DiscountCodes []string `json:"codes,omitempty"`
 	// CartKey is a guest cart's key (guest checkouts only; not part of the
 	// request's hash): with Email, the reservation records the guest
 	// checkout (recordGuestCheckout) in its own transaction.

@@ -1,14 +1,20 @@
 package store
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // checkoutCosts are a checkout's shops priced for its destination (the
 // shipping address's country), by the rules in cost.go.
 type checkoutCosts struct {
 	shops map[int64]*ShopCost
-	// lineTax is each line's tax, by its index in the request.
-	lineTax map[int]int64
-	total   int64
+	// lineTax and lineDiscount are each line's tax and discount, by its
+	// index in the request.
+	lineTax, lineDiscount map[int]int64
+	// discounts are the codes applied, by shop id.
+	discounts map[int64]*shopDiscount
+	total     int64
 }
 
 // priceCheckout prices the request's shops for the shipping address's
@@ -20,9 +26,12 @@ type checkoutCosts struct {
 // checked before the total, which is then not summed across currencies),
 // and a total other than ExpectedTotal (TOTAL_CHANGED, with PRICE_CHANGED
 // for each line whose price is not the one it was added at).
+// A discount code entered that does not apply (it ran out, expired, the
+// cart changed: terms are the codes' locked terms) is DISCOUNT_UNAVAILABLE,
+// checked before the total.
 // Lines of unknown variants are left out; checkLines reports them.
-func priceCheckout(req CheckoutRequest, byID map[int64]*lockedVariant) (checkoutCosts, Problems, error) {
-	out := checkoutCosts{shops: map[int64]*ShopCost{}, lineTax: map[int]int64{}}
+func priceCheckout(req CheckoutRequest, byID map[int64]*lockedVariant, terms []*discountTerms) (checkoutCosts, Problems, error) {
+	out := checkoutCosts{shops: map[int64]*ShopCost{}, lineTax: map[int]int64{}, lineDiscount: map[int]int64{}}
 	var shops []int64
 	lines := map[int64][]int{}
 	for i, l := range req.Lines {
@@ -35,7 +44,23 @@ func priceCheckout(req CheckoutRequest, byID map[int64]*lockedVariant) (checkout
 		}
 		lines[v.ShopID] = append(lines[v.ShopID], i)
 	}
+	dlines, currencies := map[int64][]discountLine{}, map[int64]string{}
+	for _, shopID := range shops {
+		for _, i := range lines[shopID] {
+			v := byID[req.Lines[i].VariantID]
+			dlines[shopID] = append(dlines[shopID], discountLine{ProductID: v.ProductID, Subtotal: v.PriceAmount * int64(req.Lines[i].Quantity)})
+			currencies[shopID] = v.CurrencyCode
+		}
+	}
+	disc := evaluateDiscounts(req.DiscountCodes, terms, shops, dlines, currencies)
+	out.discounts = disc.byShop
 	var p Problems
+	for _, code := range req.DiscountCodes {
+		if e := disc.refused[strings.ToLower(code)]; e != nil {
+			p = append(p, FieldErrorf(EInvalid, "cartId", "%s; remove it from the cart and check out again", e.Message).Because(ReasonDiscountUnavailable))
+		}
+	}
+	discountRefused := len(p) > 0
 	country := req.ShippingAddress.CountryCode
 	currency, mixed := "", false
 	for _, shopID := range shops {
@@ -57,7 +82,7 @@ func priceCheckout(req CheckoutRequest, byID map[int64]*lockedVariant) (checkout
 		if !chosen {
 			choice = first.CartChoice
 		}
-		c, ships, validChoice, err := priceShop(first.terms(), subtotals, choice, true)
+		c, ships, validChoice, err := priceShop(first.terms(), subtotals, disc.byShop[shopID], choice, true)
 		if err != nil {
 			return out, nil, err
 		}
@@ -69,6 +94,7 @@ func priceCheckout(req CheckoutRequest, byID map[int64]*lockedVariant) (checkout
 		}
 		for k, i := range idx {
 			out.lineTax[i] = c.LineTaxes[k]
+			out.lineDiscount[i] = c.LineDiscounts[k]
 		}
 		out.shops[shopID] = &c
 		out.total += c.Total
@@ -78,7 +104,7 @@ func priceCheckout(req CheckoutRequest, byID map[int64]*lockedVariant) (checkout
 	if mixed {
 		return out, append(p, errMixedCurrencies()), nil
 	}
-	if req.ExpectedTotal != nil && len(p) == 0 && len(shops) > 0 &&
+	if req.ExpectedTotal != nil && len(p) == 0 && !discountRefused && len(shops) > 0 &&
 		(*req.ExpectedTotal != out.total || (req.ExpectedCurrency != "" && req.ExpectedCurrency != currency)) {
 		p = append(p, FieldErrorf(EInvalid, "expectedTotal", "the total is now %s, not the %s you saw; review the cart and check out again",
 			Money{Minor: out.total, CurrencyCode: currency}.Amount()+" "+currency,

@@ -27,6 +27,10 @@ type pendingOrders struct {
 	taxRates                            []int
 	taxesIncluded                       []bool
 	lineTaxes                           []int64
+	// The discount code applied per order ("" none) and its amount, and
+	// each line's share of it.
+	discountCodes                  []sql.NullString
+	discountAmounts, lineDiscounts []int64
 	// lineRequest is each line's index in the request.
 	lineRequest []int
 }
@@ -62,6 +66,7 @@ func planOrders(req CheckoutRequest, byID map[int64]*lockedVariant, sources map[
 			l := req.Lines[i]
 			v := byID[l.VariantID]
 			total := v.PriceAmount * int64(l.Quantity)
+			discount := costs.lineDiscount[i]
 			var source, creator sql.NullInt64
 			var lineRate int
 			var lineCommission int64
@@ -71,7 +76,7 @@ func planOrders(req CheckoutRequest, byID map[int64]*lockedVariant, sources map[
 				self = src.AuthorID == req.BuyerID
 				if !self && src.AuthorID != v.ShopOwnerID {
 					creator, lineRate = sql.NullInt64{Int64: src.AuthorID, Valid: true}, v.AffiliateRateBps
-					lineCommission = total * int64(lineRate) / 10_000
+					lineCommission = (total - discount) * int64(lineRate) / 10_000
 				}
 			}
 			if pos == 0 {
@@ -104,6 +109,7 @@ func planOrders(req CheckoutRequest, byID map[int64]*lockedVariant, sources map[
 			p.lineSelf = append(p.lineSelf, self)
 			p.lineRequest = append(p.lineRequest, i)
 			p.lineTaxes = append(p.lineTaxes, costs.lineTax[i])
+			p.lineDiscounts = append(p.lineDiscounts, discount)
 		}
 		if mixedSource {
 			orderSource = sql.NullInt64{}
@@ -127,6 +133,8 @@ func planOrders(req CheckoutRequest, byID map[int64]*lockedVariant, sources map[
 			taxTitle = sql.NullString{String: c.TaxTitle, Valid: true}
 		}
 		p.totals = append(p.totals, c.Total)
+		p.discountAmounts = append(p.discountAmounts, c.Discount)
+		p.discountCodes = append(p.discountCodes, sql.NullString{String: c.DiscountCode, Valid: c.DiscountCode != ""})
 		p.shippingTitles = append(p.shippingTitles, shippingTitle)
 		p.shippingAmounts = append(p.shippingAmounts, c.Shipping)
 		p.taxTitles = append(p.taxTitles, taxTitle)
@@ -152,12 +160,14 @@ func (p pendingOrders) args(req CheckoutRequest, claim any, currency string) []a
 		pq.Array(p.lineCommissions), pq.Array(p.lineSelf)}
 }
 
-// costArgs are the arguments $33 to $40 of a statement around
+// costArgs are the arguments $33 to $43 of a statement around
 // pendingOrdersSQL, after the reservation's ($29 to $32): each order's total,
-// shipping and tax, and each line's tax.
+// shipping and tax, each line's tax, each order's discount code and amount,
+// and each line's discount.
 func (p pendingOrders) costArgs() []any {
 	return []any{pq.Array(p.totals), pq.Array(p.shippingTitles), pq.Array(p.shippingAmounts), pq.Array(p.taxTitles),
-		pq.Array(p.taxRates), pq.Array(p.taxAmounts), pq.Array(p.taxesIncluded), pq.Array(p.lineTaxes)}
+		pq.Array(p.taxRates), pq.Array(p.taxAmounts), pq.Array(p.taxesIncluded), pq.Array(p.lineTaxes),
+		pq.Array(p.discountCodes), pq.Array(p.discountAmounts), pq.Array(p.lineDiscounts)}
 }
 
 // lines returns the planned lines as OrderLines of the written orders
@@ -177,7 +187,8 @@ func (p pendingOrders) lines(orders []*Order) map[int64][]*OrderLine {
 			Title: p.lineTitles[i], VariantTitle: p.lineVariantTitles[i], SKU: p.lineSKUs[i], Quantity: p.lineQuantities[i],
 			UnitPriceAmount: p.lineUnitPrices[i], TotalAmount: p.lineUnitPrices[i] * int64(p.lineQuantities[i]),
 			CurrencyCode: o.CurrencyCode, SourceContentID: nullToPtr(p.lineSources[i]), CreatorID: nullToPtr(p.lineCreators[i]),
-			CommissionRateBps: p.lineRates[i], CommissionAmount: p.lineCommissions[i], SelfPurchase: p.lineSelf[i], TaxAmount: p.lineTaxes[i]})
+			CommissionRateBps: p.lineRates[i], CommissionAmount: p.lineCommissions[i], SelfPurchase: p.lineSelf[i], TaxAmount: p.lineTaxes[i],
+			DiscountAmount: p.lineDiscounts[i], DiscountCode: o.DiscountCode})
 	}
 	return out
 }
@@ -185,7 +196,7 @@ func (p pendingOrders) lines(orders []*Order) map[int64][]*OrderLine {
 // pendingOrdersSQL writes the orders and lines of the checkout named by a
 // preceding "claim" CTE, with the arguments pendingOrders.args gives: $1 is
 // the buyer, $5 the currency, $6 the campaign, $7 the shipping address, and
-// $33 to $40 the orders' shipping and tax (pendingOrders.costArgs).
+// $33 to $43 the orders' shipping, tax and discounts (pendingOrders.costArgs).
 //
 // The arrays are read through a materialized CTE, so that the planner
 // cannot see how long they are: its estimates are then the same with and
@@ -199,27 +210,29 @@ const pendingOrdersSQL = `arrays AS MATERIALIZED (
 			$23::int[] AS positions, $24::bigint[] AS line_sources, $25::bigint[] AS line_creators, $26::int[] AS line_rates,
 			$27::bigint[] AS line_commissions, $28::bool[] AS line_self,
 			$33::bigint[] AS totals, $34::text[] AS shipping_titles, $35::bigint[] AS shipping_amounts, $36::text[] AS tax_titles,
-			$37::int[] AS tax_rates, $38::bigint[] AS tax_amounts, $39::bool[] AS taxes_included, $40::bigint[] AS line_taxes
+			$37::int[] AS tax_rates, $38::bigint[] AS tax_amounts, $39::bool[] AS taxes_included, $40::bigint[] AS line_taxes,
+			$41::text[] AS discount_codes, $42::bigint[] AS discount_amounts, $43::bigint[] AS line_discounts
 	), new_orders AS (
 		INSERT INTO orders (checkout_id, buyer_id, shop_id, status, currency_code, subtotal_amount, total_amount, units,
 			campaign, source_content_id, creator_id, commission_rate_bps, commission_amount, shipping_address,
-			shipping_title, shipping_amount, tax_title, tax_rate_bps, tax_amount, taxes_included)
+			shipping_title, shipping_amount, tax_title, tax_rate_bps, tax_amount, taxes_included, discount_code, discount_amount)
 		SELECT claim.id, $1, o.shop_id, 'PENDING', $5, o.subtotal, o.total, o.units, $6, o.source, o.creator, o.rate, o.commission, $7::jsonb,
-			o.shipping_title, o.shipping_amount, o.tax_title, o.tax_rate, o.tax_amount, o.taxes_included
+			o.shipping_title, o.shipping_amount, o.tax_title, o.tax_rate, o.tax_amount, o.taxes_included, o.discount_code, o.discount_amount
 		FROM claim, arrays a, unnest(a.shop_ids, a.subtotals, a.units, a.sources, a.creators, a.rates, a.commissions,
-				a.totals, a.shipping_titles, a.shipping_amounts, a.tax_titles, a.tax_rates, a.tax_amounts, a.taxes_included)
+				a.totals, a.shipping_titles, a.shipping_amounts, a.tax_titles, a.tax_rates, a.tax_amounts, a.taxes_included,
+				a.discount_codes, a.discount_amounts)
 			WITH ORDINALITY AS o(shop_id, subtotal, units, source, creator, rate, commission,
-				total, shipping_title, shipping_amount, tax_title, tax_rate, tax_amount, taxes_included, n)
+				total, shipping_title, shipping_amount, tax_title, tax_rate, tax_amount, taxes_included, discount_code, discount_amount, n)
 		ORDER BY o.n
 		RETURNING id, shop_id
 	), new_lines AS (
 		INSERT INTO order_lines (order_id, variant_id, product_id, title, variant_title, sku, quantity, unit_price_amount, total_amount, position,
-			source_content_id, creator_id, commission_rate_bps, commission_amount, self_purchase, tax_amount)
+			source_content_id, creator_id, commission_rate_bps, commission_amount, self_purchase, tax_amount, discount_amount)
 		SELECT o.id, l.variant_id, l.product_id, l.title, l.variant_title, l.sku, l.quantity, l.unit_price, l.unit_price * l.quantity, l.position,
-			l.source, l.creator, l.rate, l.commission, l.self, l.tax
+			l.source, l.creator, l.rate, l.commission, l.self, l.tax, l.discount
 		FROM arrays a, unnest(a.line_shop_ids, a.variant_ids, a.product_ids, a.titles, a.variant_titles, a.skus, a.quantities, a.unit_prices, a.positions,
-				a.line_sources, a.line_creators, a.line_rates, a.line_commissions, a.line_self, a.line_taxes)
-			AS l(shop_id, variant_id, product_id, title, variant_title, sku, quantity, unit_price, position, source, creator, rate, commission, self, tax)
+				a.line_sources, a.line_creators, a.line_rates, a.line_commissions, a.line_self, a.line_taxes, a.line_discounts)
+			AS l(shop_id, variant_id, product_id, title, variant_title, sku, quantity, unit_price, position, source, creator, rate, commission, self, tax, discount)
 			JOIN new_orders o ON o.shop_id = l.shop_id
 		RETURNING variant_id, quantity, unit_price_amount
 	)`

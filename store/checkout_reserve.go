@@ -31,7 +31,9 @@ type reservation struct {
 // reservation's transaction, so it exists whatever becomes of the reply
 // (see recordGuestCheckout).
 func (db *DB) reserve(ctx context.Context, provider string, req CheckoutRequest) (reservation, error) {
-	if req.guest() {
+	// Discount codes are a stock counted under their rows' locks (see
+	// checkoutDiscounts): a checkout with codes takes the careful path.
+	if req.guest() || len(req.DiscountCodes) > 0 {
 		return db.reserveCareful(ctx, provider, req)
 	}
 	r, outcome, err := db.reserveFast(ctx, provider, req)
@@ -77,7 +79,7 @@ func (db *DB) reserveFast(ctx context.Context, provider string, req CheckoutRequ
 	if len(byID) != len(sorted) || len(checkLines(req, byID, want)) > 0 || !oneCurrency(rows[0].CurrencyCode, byID) {
 		return reservation{}, fastMoved, nil
 	}
-	costs, problems, err := priceCheckout(req, byID)
+	costs, problems, err := priceCheckout(req, byID, nil)
 	if err != nil || len(problems) > 0 {
 		return reservation{}, fastMoved, err
 	}
@@ -122,8 +124,17 @@ func (db *DB) reserveFast(ctx context.Context, provider string, req CheckoutRequ
 // cart lines, and explains every problem; with problems nothing is written.
 func (db *DB) reserveCareful(ctx context.Context, provider string, req CheckoutRequest) (reservation, error) {
 	want, sorted := wantedVariants(req.Lines)
+	// The provider key is derived before the transaction: deriving it may
+	// read the installation id from the pool, which must never be waited
+	// for while this transaction holds the variants' locks (a burst of
+	// checkouts of one variant fills the pool with transactions waiting for
+	// those locks).
+	pkey, err := db.providerKey(ctx, req.BuyerID, req.IdempotencyKey)
+	if err != nil {
+		return reservation{}, err
+	}
 	var r reservation
-	err := db.inTxRetry(ctx, func(tx *sqlx.Tx) error {
+	err = db.inTxRetry(ctx, func(tx *sqlx.Tx) error {
 		r = reservation{}
 		var checkoutID int64
 		err := tx.GetContext(ctx, &checkoutID, `INSERT INTO checkouts (buyer_id, idempotency_key, request_hash, status)
@@ -150,7 +161,15 @@ func (db *DB) reserveCareful(ctx context.Context, provider string, req CheckoutR
 			byID[rows[i].ID] = &rows[i]
 		}
 		r.problems = checkLines(req, byID, want)
-		costs, problems, err := priceCheckout(req, byID)
+		var shopIDs []int64
+		for _, v := range rows {
+			shopIDs = append(shopIDs, v.ShopID)
+		}
+		terms, err := checkoutDiscounts(ctx, tx, req, shopIDs)
+		if err != nil {
+			return err
+		}
+		costs, problems, err := priceCheckout(req, byID, terms)
 		if err != nil {
 			return err
 		}
@@ -182,10 +201,6 @@ func (db *DB) reserveCareful(ctx context.Context, provider string, req CheckoutR
 		}
 		currency := rows[0].CurrencyCode
 		orders := planOrders(req, byID, sources, costs)
-		pkey, err := db.providerKey(ctx, req.BuyerID, req.IdempotencyKey)
-		if err != nil {
-			return err
-		}
 		a := paymentAttempt{CheckoutID: checkoutID, ProviderKey: pkey, Amount: orders.total, Currency: currency, plan: &orders}
 		args := append(append(orders.args(req, checkoutID, currency), a.args(provider, db.PaymentSettings, req)...), orders.costArgs()...)
 		var written int
@@ -194,6 +209,9 @@ func (db *DB) reserveCareful(ctx context.Context, provider string, req CheckoutR
 		}
 		if written != len(orders.shopIDs) {
 			return fmt.Errorf("write orders: wrote %d of %d", written, len(orders.shopIDs))
+		}
+		if err := redeemDiscounts(ctx, tx, checkoutID, req.buyerKey(), costs.discounts); err != nil {
+			return err
 		}
 		r.reserved, r.attempt = true, a
 		return nil

@@ -11,15 +11,19 @@ import (
 // is an integer number of minor units of the shop's currency.
 //
 //   - A line's subtotal is its unit price × quantity.
-//   - A line's tax is computed per line, on its subtotal, and rounded to the
+//   - A line's discount is its share of the shop's discount code, if one
+//     applies (discounts.go: largest remainder split, in minor units); the
+//     line's amount is its subtotal less its discount.
+//   - A line's tax is computed per line, on its amount, and rounded to the
 //     nearest minor unit with halves rounded up (away from zero):
-//     tax-exclusive shops add subtotal × rate / 10,000; tax-inclusive shops
-//     have subtotal × rate / (10,000 + rate) of the subtotal as tax already.
+//     tax-exclusive shops add amount × rate / 10,000; tax-inclusive shops
+//     have amount × rate / (10,000 + rate) of the amount as tax already.
 //     A shop's tax is the sum of its lines' taxes. Shipping is not taxed.
 //   - A shop's shipping is the chosen delivery option's flat price, or zero
-//     when the shop's merchandise subtotal is at or above the option's
-//     free-over threshold. Without a choice the cheapest option applies.
-//   - A shop's total is subtotal + shipping + tax (tax only when the shop's
+//     when the shop's merchandise subtotal less its discount is at or above
+//     the option's free-over threshold. Without a choice the cheapest option
+//     applies.
+//   - A shop's total is subtotal - discount + shipping + tax (tax only when the shop's
 //     prices exclude it). A checkout's total is the sum of its shops' totals:
 //     exactly the amount charged.
 
@@ -105,6 +109,11 @@ type ShopCost struct {
 	ShopID   int64
 	ShopName string
 	Subtotal int64
+	// Discount is the sum of LineDiscounts; DiscountCode names the code
+	// applied ("" for none).
+	Discount      int64
+	DiscountCode  string
+	LineDiscounts []int64
 	// Options are the delivery options to the destination, cheapest first;
 	// empty when the shop does not ship there (or there is no destination).
 	Options []DeliveryOption
@@ -119,22 +128,32 @@ type ShopCost struct {
 	TaxesIncluded bool
 	// LineTaxes are the lines' taxes, in the order the lines were given.
 	LineTaxes []int64
-	// Total is Subtotal + Shipping + Tax (Tax only when not included).
+	// Total is Subtotal - Discount + Shipping + Tax (Tax only when not included).
 	Total int64
 }
 
 // priceShop prices one shop's lines (their subtotals) under its terms for
-// a destination; choice is the rate chosen (0: the cheapest). known is
+// a destination, after the discount code applied to them (disc, nil for
+// none: its allocation per line, computed once unit prices are known);
+// choice is the rate chosen (0: the cheapest). known is
 // false when there is no destination: then no shipping or tax applies yet.
 // ok is false when the shop does not ship to the destination; validChoice
 // is false when choice is not among its options there.
-func priceShop(t shopTerms, lineSubtotals []int64, choice int64, known bool) (c ShopCost, ok, validChoice bool, err error) {
-	c = ShopCost{ShopID: t.ShopID, ShopName: t.ShopName, TaxesIncluded: t.TaxesIncluded, LineTaxes: make([]int64, len(lineSubtotals))}
-	for _, s := range lineSubtotals {
+func priceShop(t shopTerms, lineSubtotals []int64, disc *shopDiscount, choice int64, known bool) (c ShopCost, ok, validChoice bool, err error) {
+	c = ShopCost{ShopID: t.ShopID, ShopName: t.ShopName, TaxesIncluded: t.TaxesIncluded, LineTaxes: make([]int64, len(lineSubtotals)),
+		LineDiscounts: make([]int64, len(lineSubtotals))}
+	for i, s := range lineSubtotals {
 		c.Subtotal += s
+		if disc != nil {
+			c.LineDiscounts[i] = disc.alloc[i]
+			c.Discount += disc.alloc[i]
+		}
+	}
+	if disc != nil {
+		c.DiscountCode = disc.terms.Code
 	}
 	if !known {
-		c.Total = c.Subtotal
+		c.Total = c.Subtotal - c.Discount
 		return c, true, true, nil
 	}
 	var rates []termsRate
@@ -146,7 +165,7 @@ func priceShop(t shopTerms, lineSubtotals []int64, choice int64, known bool) (c 
 	}
 	for _, r := range rates {
 		amount := r.Price
-		if r.Free != nil && c.Subtotal >= *r.Free {
+		if r.Free != nil && c.Subtotal-c.Discount >= *r.Free {
 			amount = 0
 		}
 		c.Options = append(c.Options, DeliveryOption{RateID: r.ID, Title: r.Name, Amount: amount})
@@ -171,11 +190,11 @@ func priceShop(t shopTerms, lineSubtotals []int64, choice int64, known bool) (c 
 		}
 		c.TaxTitle, c.TaxRateBps = tax.Title, tax.Bps
 		for i, s := range lineSubtotals {
-			c.LineTaxes[i] = LineTax(s, tax.Bps, t.TaxesIncluded)
+			c.LineTaxes[i] = LineTax(s-c.LineDiscounts[i], tax.Bps, t.TaxesIncluded)
 			c.Tax += c.LineTaxes[i]
 		}
 	}
-	c.Total = c.Subtotal + c.Shipping
+	c.Total = c.Subtotal - c.Discount + c.Shipping
 	if !t.TaxesIncluded {
 		c.Total += c.Tax
 	}

@@ -67,6 +67,12 @@ type Order struct {
 	TaxRateBps     int     `db:"tax_rate_bps"`
 	TaxAmount      int64   `db:"tax_amount"`
 	TaxesIncluded  bool    `db:"taxes_included"`
+	// DiscountCode is the code applied to the order (nil: none), and
+	// DiscountAmount what it took off: the sum of its lines' DiscountAmount.
+	// TotalAmount is then SubtotalAmount - DiscountAmount + ShippingAmount
+	// (+ TaxAmount when not included).
+	DiscountCode   *string `db:"discount_code"`
+	DiscountAmount int64   `db:"discount_amount"`
 }
 
 func (*Order) isNode() {}
@@ -118,6 +124,10 @@ type OrderLine struct {
 	SelfPurchase bool `db:"self_purchase"`
 	// TaxAmount is the line's tax (cost.go's per-line rule).
 	TaxAmount int64 `db:"tax_amount"`
+	// DiscountAmount is the line's share of its order's discount code
+	// (DiscountCode), allocated by the largest remainder (discounts.go).
+	DiscountAmount int64   `db:"discount_amount"`
+	DiscountCode   *string `db:"discount_code"`
 }
 
 // Commission is what the line's affiliate creator earns.
@@ -137,11 +147,11 @@ const orderColumns = `o.id, o.number, o.checkout_id, o.buyer_id, o.shop_id, o.st
 	o.subtotal_amount, o.total_amount, o.units, o.campaign, o.source_content_id, o.creator_id, o.commission_rate_bps,
 	o.commission_amount, o.shipping_address, o.carrier, o.tracking_number, o.created_at, o.paid_at,
 	o.fulfilled_at, o.delivered_at, o.cancelled_at, o.shipping_title, o.shipping_amount, o.tax_title, o.tax_rate_bps,
-	o.tax_amount, o.taxes_included`
+	o.tax_amount, o.taxes_included, o.discount_code, o.discount_amount`
 
 const orderLineColumns = `l.id, l.order_id, l.variant_id, l.product_id, l.title, l.variant_title, l.sku, l.quantity,
 	l.unit_price_amount, l.total_amount, o.currency_code, l.source_content_id, l.creator_id, l.commission_rate_bps,
-	l.commission_amount, l.self_purchase, l.tax_amount`
+	l.commission_amount, l.self_purchase, l.tax_amount, l.discount_amount, o.discount_code`
 
 // OrdersByIDs loads visible (not PENDING) orders by id in one statement.
 func (db *DB) OrdersByIDs(ctx context.Context, ids []int64) (map[int64]*Order, error) {

@@ -105,6 +105,10 @@ func (db *DB) releaseCheckout(ctx context.Context, checkoutID int64, status stri
 			WHERE v.id = x.variant_id`, checkoutID); err != nil {
 			return fmt.Errorf("restock: %w", err)
 		}
+		// A reservation released unpaid gives its discount codes' uses back.
+		if _, err := tx.ExecContext(ctx, releaseDiscountsSQL, checkoutID); err != nil {
+			return fmt.Errorf("release discount codes: %w", err)
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM orders WHERE checkout_id = $1 AND status = 'PENDING'`, checkoutID); err != nil {
 			return fmt.Errorf("drop pending orders: %w", err)
 		}

@@ -56,6 +56,8 @@ type CartCost struct {
 	TotalTaxAmount *store.Money `json:"totalTaxAmount,omitempty"`
 	// What checkout charges: subtotal + shipping + the tax of tax-exclusive shops. Send it as CheckoutInput.expectedTotal.
 	TotalAmount *store.Money `json:"totalAmount"`
+	// What the applicable codes take off: the sum of Cart.discountAllocations. totalAmount is subtotal - this + shipping + tax (tax-exclusive shops).
+	TotalDiscountAmount *store.Money `json:"totalDiscountAmount"`
 }
 
 // One shop's part of a cart, shipped together: its lines, its delivery options to the cart's destination and the one selected.
@@ -75,6 +77,8 @@ type CartDeliveryGroup struct {
 	// subtotal + shipping + tax (when the shop's prices exclude it).
 	TotalAmount   *store.Money `json:"totalAmount"`
 	TaxesIncluded bool         `json:"taxesIncluded"`
+	// What the shop's applicable code takes off its lines.
+	TotalDiscountAmount *store.Money `json:"totalDiscountAmount"`
 }
 
 // One way a shop can ship its part of the cart.
@@ -92,7 +96,7 @@ type CartLineCost struct {
 	AmountPerQuantity *store.Money `json:"amountPerQuantity"`
 	// amountPerQuantity x quantity.
 	SubtotalAmount *store.Money `json:"subtotalAmount"`
-	// What the line costs after discounts (none yet): subtotalAmount. Tax is not in it (see taxAmount).
+	// What the line costs after its discount allocations: subtotalAmount less discountAllocations. Tax is not in it (see taxAmount).
 	TotalAmount *store.Money `json:"totalAmount"`
 	// The line's tax, rounded half up to the minor unit; null until the cart has a destination.
 	TaxAmount *store.Money `json:"taxAmount,omitempty"`
@@ -337,6 +341,43 @@ type CustomerAddressPayload struct {
 type CustomerDefaultAddressPayload struct {
 	Customer   *store.User  `json:"customer,omitempty"`
 	UserErrors []*UserError `json:"userErrors"`
+}
+
+type DiscountCodeConnection struct {
+	Edges    []*DiscountCodeEdge `json:"edges"`
+	PageInfo *PageInfo           `json:"pageInfo"`
+}
+
+type DiscountCodeEdge struct {
+	Cursor string              `json:"cursor"`
+	Node   *store.DiscountCode `json:"node"`
+}
+
+type DiscountCodeInput struct {
+	// 1 to 40 characters without spaces; unique per shop, ignoring case (TAKEN otherwise).
+	Code string `json:"code"`
+	// Basis points off, 1 to 10000; give this or amount.
+	PercentBps *int `json:"percentBps,omitempty"`
+	// A fixed amount off, in the shop's currency (CURRENCY_MISMATCH otherwise); give this or percentBps.
+	Amount *MoneyInput `json:"amount,omitempty"`
+	// In the shop's currency; null: no minimum.
+	MinimumSubtotal *MoneyInput `json:"minimumSubtotal,omitempty"`
+	// Null: now (on update: unchanged).
+	StartsAt *time.Time `json:"startsAt,omitempty"`
+	// Null: no end.
+	EndsAt *time.Time `json:"endsAt,omitempty"`
+	// At least 1; null: no limit.
+	UsageLimit *int `json:"usageLimit,omitempty"`
+	// At least 1; null: no limit.
+	PerBuyerLimit *int `json:"perBuyerLimit,omitempty"`
+	// The shop's products it applies to (1 to 100; another shop's is NOT_FOUND); null: all of the shop's.
+	ProductIds []string `json:"productIds,omitempty"`
+	Active     *bool    `json:"active,omitempty"`
+}
+
+type DiscountCodePayload struct {
+	DiscountCode *store.DiscountCode `json:"discountCode,omitempty"`
+	UserErrors   []*UserError        `json:"userErrors"`
 }
 
 type EngagementEventInput struct {
@@ -987,6 +1028,20 @@ const (
 	UserErrorCodeNoDeliveryAvailable UserErrorCode = "NO_DELIVERY_AVAILABLE"
 	// The total the buyer saw (CheckoutInput.expectedTotal) is not the total now; each line whose price changed since it was added to the cart is listed too, as PRICE_CHANGED. Nothing was written or charged.
 	UserErrorCodeTotalChanged UserErrorCode = "TOTAL_CHANGED"
+	// A discount code's startsAt is still ahead. Nothing was changed.
+	UserErrorCodeDiscountNotStarted UserErrorCode = "DISCOUNT_NOT_STARTED"
+	// A discount code's endsAt has passed. Nothing was changed.
+	UserErrorCodeDiscountExpired UserErrorCode = "DISCOUNT_EXPIRED"
+	// A discount code reached its usageLimit. Nothing was changed.
+	UserErrorCodeDiscountUsedUp UserErrorCode = "DISCOUNT_USED_UP"
+	// The buyer has used a discount code as many times as its perBuyerLimit allows. Nothing was changed.
+	UserErrorCodeDiscountLimitReached UserErrorCode = "DISCOUNT_LIMIT_REACHED"
+	// A discount code applies to no line of the cart (not the shop's products, not the products it lists), or another code already applies to that shop. Nothing was changed.
+	UserErrorCodeDiscountNotApplicable UserErrorCode = "DISCOUNT_NOT_APPLICABLE"
+	// The subtotal of the products a discount code applies to is under its minimumSubtotal. Nothing was changed.
+	UserErrorCodeDiscountMinimumNotMet UserErrorCode = "DISCOUNT_MINIMUM_NOT_MET"
+	// Checkout: a discount code on the cart no longer applies (it ran out, expired or was deactivated, or the cart changed; Cart.discountCodes shows it with applicable false). Nothing was written or charged; remove it with cartDiscountCodesUpdate and check out again.
+	UserErrorCodeDiscountUnavailable UserErrorCode = "DISCOUNT_UNAVAILABLE"
 )
 
 var AllUserErrorCode = []UserErrorCode{
@@ -1017,11 +1072,18 @@ var AllUserErrorCode = []UserErrorCode{
 	UserErrorCodeNotFollowable,
 	UserErrorCodeNoDeliveryAvailable,
 	UserErrorCodeTotalChanged,
+	UserErrorCodeDiscountNotStarted,
+	UserErrorCodeDiscountExpired,
+	UserErrorCodeDiscountUsedUp,
+	UserErrorCodeDiscountLimitReached,
+	UserErrorCodeDiscountNotApplicable,
+	UserErrorCodeDiscountMinimumNotMet,
+	UserErrorCodeDiscountUnavailable,
 }
 
 func (e UserErrorCode) IsValid() bool {
 	switch e {
-	case UserErrorCodeInvalid, UserErrorCodeRequired, UserErrorCodeTooLong, UserErrorCodeTaken, UserErrorCodeNotFound, UserErrorCodeInvalidCredentials, UserErrorCodeInvalidRefreshToken, UserErrorCodeCurrencyMismatch, UserErrorCodeInvalidTransition, UserErrorCodeProductNotOnContent, UserErrorCodeInsufficientStock, UserErrorCodeNotAvailable, UserErrorCodePriceChanged, UserErrorCodeTooLarge, UserErrorCodeUnsupportedType, UserErrorCodeInvalidImage, UserErrorCodePaymentDeclined, UserErrorCodePaymentUnavailable, UserErrorCodePaymentPending, UserErrorCodeIdempotencyKeyReused, UserErrorCodeCheckoutInProgress, UserErrorCodeCheckoutExpired, UserErrorCodeCartInCheckout, UserErrorCodeCannotFollowSelf, UserErrorCodeNotFollowable, UserErrorCodeNoDeliveryAvailable, UserErrorCodeTotalChanged:
+	case UserErrorCodeInvalid, UserErrorCodeRequired, UserErrorCodeTooLong, UserErrorCodeTaken, UserErrorCodeNotFound, UserErrorCodeInvalidCredentials, UserErrorCodeInvalidRefreshToken, UserErrorCodeCurrencyMismatch, UserErrorCodeInvalidTransition, UserErrorCodeProductNotOnContent, UserErrorCodeInsufficientStock, UserErrorCodeNotAvailable, UserErrorCodePriceChanged, UserErrorCodeTooLarge, UserErrorCodeUnsupportedType, UserErrorCodeInvalidImage, UserErrorCodePaymentDeclined, UserErrorCodePaymentUnavailable, UserErrorCodePaymentPending, UserErrorCodeIdempotencyKeyReused, UserErrorCodeCheckoutInProgress, UserErrorCodeCheckoutExpired, UserErrorCodeCartInCheckout, UserErrorCodeCannotFollowSelf, UserErrorCodeNotFollowable, UserErrorCodeNoDeliveryAvailable, UserErrorCodeTotalChanged, UserErrorCodeDiscountNotStarted, UserErrorCodeDiscountExpired, UserErrorCodeDiscountUsedUp, UserErrorCodeDiscountLimitReached, UserErrorCodeDiscountNotApplicable, UserErrorCodeDiscountMinimumNotMet, UserErrorCodeDiscountUnavailable:
 		return true
 	}
 	return false
