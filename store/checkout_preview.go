@@ -80,7 +80,8 @@ func (db *DB) PreviewCheckout(ctx context.Context, req CheckoutRequest) (*Checko
 		byID[rows[i].ID] = &rows[i]
 	}
 	problems := checkLines(req, byID, want)
-	costs, more, err := priceCheckout(req, byID)
+	// A checkout by lines carries no discount codes (they apply through a cart).
+	costs, more, err := priceCheckout(req, byID, nil)
 	if err != nil {
 		return nil, nil, err
 	}
