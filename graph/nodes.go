@@ -94,6 +94,14 @@ func (r *Resolver) loadNode(ctx context.Context, gid string) (store.Node, error)
 		if c, err := orNil(l.Collection.Load(ctx, id)); c != nil || err != nil {
 			return c, err
 		}
+	case typeWebhookSubscription:
+		if s, err := orNil(l.WebhookSubscription.Load(ctx, id)); err != nil || (s != nil && auth.CanSeeWebhook(auth.ViewerFrom(ctx), s.AppID, s.Topic)) {
+			return s, err
+		}
+	case typeWebhookDelivery:
+		if d, err := orNil(l.WebhookDelivery.Load(ctx, id)); err != nil || (d != nil && auth.CanSeeWebhook(auth.ViewerFrom(ctx), d.AppID, d.Topic)) {
+			return d, err
+		}
 	}
 	return nil, nil
 }

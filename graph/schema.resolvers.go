@@ -567,8 +567,8 @@ func (r *mutationResolver) WebhookSubscriptionDelete(ctx context.Context, id str
 }
 
 // WebhookSecretRotate is the resolver for the webhookSecretRotate field.
-func (r *mutationResolver) WebhookSecretRotate(ctx context.Context) (*model.WebhookSecretRotatePayload, error) {
-	return r.webhookSecretRotate(ctx)
+func (r *mutationResolver) WebhookSecretRotate(ctx context.Context, previousSecretExpiresIn int) (*model.WebhookSecretRotatePayload, error) {
+	return r.webhookSecretRotate(ctx, previousSecretExpiresIn)
 }
 
 // WebhookDeliveryRedeliver is the resolver for the webhookDeliveryRedeliver field.
