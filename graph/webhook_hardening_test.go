@@ -4,11 +4,15 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"showcase/graph"
 	"showcase/store"
+	"showcase/store/payment"
 	"showcase/webhook"
 )
 
@@ -358,6 +362,133 @@ func TestWebhookObjectsAreNodes(t *testing.T) {
 		seen, node := visible(c.token)
 		if len(seen) != 4 || seen[0] != c.want[0] || seen[1] != c.want[1] || seen[2] != c.want[2] || seen[3] != c.want[3] || node != c.want[3] {
 			t.Errorf("%s sees %v (node %v), want %v", c.name, seen, node, c.want)
+		}
+	}
+}
+
+// backgroundProvider charges through the test provider but loses the
+// answer of every charge (the outcome is unknown to the checkout), loses
+// tok_vanish charges before they reach the provider (nothing charged), and
+// fails the first refund.
+type backgroundProvider struct {
+	*payment.TestProvider
+	refundsFailed atomic.Int32
+}
+
+func (p *backgroundProvider) Charge(ctx context.Context, c payment.Charge) (string, error) {
+	if c.Token == "tok_vanish" {
+		return "", errors.New("dial tcp: connection reset by peer")
+	}
+	if _, err := p.TestProvider.Charge(ctx, c); err != nil {
+		return "", err
+	}
+	return "", errors.New("read tcp: connection reset by peer")
+}
+
+func (p *backgroundProvider) Refund(ctx context.Context, ref string, amount int64, key string) error {
+	if p.refundsFailed.Add(1) == 1 {
+		return errors.New("provider unavailable")
+	}
+	return p.TestProvider.Refund(ctx, ref, amount, key)
+}
+
+// TestWebhookEventsOnBackgroundPaths: the changes made outside a request
+// write their events as the requests' do: the payment reconciler completing
+// a charged checkout writes ORDER_PAID, the reconciler sending a refund the
+// cancellation could not writes ORDER_REFUNDED, each once however often the
+// reconciler runs; a checkout released unpaid (its pending orders deleted,
+// its stock back) writes none, since no paid order was ever announced.
+func TestWebhookEventsOnBackgroundPaths(t *testing.T) {
+	var p *backgroundProvider
+	a := newTestAPIWith(t, func(r *graph.Resolver) {
+		p = &backgroundProvider{TestProvider: payment.NewTestProvider(r.DB.DB.DB)}
+		r.Payments = p
+		r.DB.PaymentSettings.SettleAfter = time.Millisecond
+	})
+	f := a.fixture("background")
+	buyer, _ := a.user("bgbuyer", false)
+	app, _ := a.appToken(f.sellerToken, f.shopID, []string{"orders:read", "catalog:read"})
+	rcv := newReceiver(t)
+	secret := a.subscribe(app, rcv.URL, "ORDER_PAID", "ORDER_CANCELLED", "ORDER_REFUNDED", "INVENTORY_CHANGED")
+	events := func() map[string]int {
+		t.Helper()
+		var rows []struct {
+			Topic string `db:"topic"`
+			N     int    `db:"n"`
+		}
+		if err := a.db.SelectContext(context.Background(), &rows, `SELECT topic, count(*) AS n FROM webhook_events GROUP BY topic`); err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]int{}
+		for _, r := range rows {
+			m[r.Topic] = r.N
+		}
+		return m
+	}
+	same := func(got, want map[string]int) bool {
+		if len(got) != len(want) {
+			return false
+		}
+		for k, v := range want {
+			if got[k] != v {
+				return false
+			}
+		}
+		return true
+	}
+
+	var out checkoutOut
+	a.ok(buyer, checkoutMutation, checkoutInput("bg-1", "tok_ok", line(f.variantIDs[0], 1)), &out)
+	if len(out.Checkout.UserErrors) != 1 || out.Checkout.UserErrors[0].Code != "PAYMENT_PENDING" {
+		t.Fatalf("checkout = %+v", out)
+	}
+	a.ok(buyer, checkoutMutation, checkoutInput("bg-2", "tok_vanish", line(f.variantIDs[1], 1)), &out)
+	if len(out.Checkout.UserErrors) != 1 {
+		t.Fatalf("vanished checkout = %+v", out)
+	}
+	if got := events(); len(got) != 0 {
+		t.Fatalf("events before the reconciler: %v", got)
+	}
+	// The vanished charge's checkout is released by the checkout itself or
+	// by the reconciler; the lost answer's is completed by the reconciler.
+	completed := 0
+	a.reconcileUntil(p, func(n store.Reconciled) bool { completed += n.Completed; return completed == 1 })
+	a.reconcileUntil(p, func(store.Reconciled) bool { return true })
+	var pending int
+	if err := a.db.GetContext(context.Background(), &pending, `SELECT count(*) FROM payments WHERE status = 'PENDING'`); err != nil || completed != 1 || pending != 0 {
+		t.Fatalf("the reconciler completed %d checkouts, %d payments pending (%v)", completed, pending, err)
+	}
+	if got := events(); !same(got, map[string]int{"ORDER_PAID": 1}) {
+		t.Fatalf("after the reconciler completed one checkout and released another: %v, want one ORDER_PAID", got)
+	}
+	var orders struct {
+		Viewer struct {
+			Orders struct {
+				Edges []struct{ Node struct{ ID, Status string } }
+			}
+		}
+	}
+	a.ok(buyer, `{ viewer { orders(first: 5) { edges { node { id status } } } } }`, nil, &orders)
+	if e := orders.Viewer.Orders.Edges; len(e) != 1 || e[0].Node.Status != "PAID" {
+		t.Fatalf("orders = %+v", orders)
+	}
+	a.ok(buyer, cancelMutation, map[string]any{"id": orders.Viewer.Orders.Edges[0].Node.ID}, nil)
+	if got := events(); !same(got, map[string]int{"ORDER_PAID": 1, "ORDER_CANCELLED": 1}) {
+		t.Fatalf("after a cancel whose refund failed: %v", got)
+	}
+	a.reconcileUntil(p, func(n store.Reconciled) bool { return n.Refunded == 1 })
+	a.reconcileUntil(p, func(store.Reconciled) bool { return true })
+	if got := events(); !same(got, map[string]int{"ORDER_PAID": 1, "ORDER_CANCELLED": 1, "ORDER_REFUNDED": 1}) {
+		t.Fatalf("after the reconciler refunded: %v", got)
+	}
+	a.deliverUntil(a.webhookWorker(), func() bool { return a.pendingDeliveries() == 0 })
+	got := rcv.requests()
+	if len(got) != 3 {
+		t.Fatalf("%d deliveries, want 3", len(got))
+	}
+	for _, r := range got {
+		if !webhook.Verify(secret, r.Timestamp, r.Body, r.Signature) {
+			t.Errorf("%s: the signature does not verify", r.Topic)
 		}
 	}
 }
