@@ -113,6 +113,17 @@ func TestWebhookConfig(t *testing.T) {
 			t.Errorf("%s=%s: %v", key, v, err)
 		}
 	}
+	// Production without keys starts, and says the secrets are unsealed.
+	for _, keys := range []string{"", "k1:" + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("a", 32)))} {
+		var stderr strings.Builder
+		env := map[string]string{"APP_ENV": "production", "ALLOW_TEST_PAYMENTS": "true", "JWT_SECRET": strings.Repeat("s", 32), "WEBHOOK_SECRET_KEYS": keys}
+		if _, err := parseConfig(nil, func(k string) string { return env[k] }, &stderr); err != nil {
+			t.Fatal(err)
+		}
+		if warned := strings.Contains(stderr.String(), "WEBHOOK_SECRET_KEYS is not set"); warned != (keys == "") {
+			t.Errorf("production with WEBHOOK_SECRET_KEYS=%q: stderr %q", keys, stderr.String())
+		}
+	}
 }
 
 func TestConfigReadsAndChecksEd25519Keys(t *testing.T) {
