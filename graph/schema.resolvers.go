@@ -776,15 +776,7 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]store.Node, 
 	if len(ids) > store.MaxPageSize {
 		return nil, store.FieldErrorf(store.EInvalid, "ids", "at most %d ids", store.MaxPageSize)
 	}
-	out := make([]store.Node, len(ids))
-	for i, id := range ids {
-		n, err := r.loadNode(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = n
-	}
-	return out, nil
+	return r.loadNodes(ctx, ids)
 }
 
 // Viewer is the resolver for the viewer field.

@@ -364,6 +364,27 @@ func TestWebhookObjectsAreNodes(t *testing.T) {
 			t.Errorf("%s sees %v (node %v), want %v", c.name, seen, node, c.want)
 		}
 	}
+
+	// Batch-loaded: one subscription or delivery costs the statements two do,
+	// through nodes as through the delivery log.
+	a.serveWith(0, countingStatements)
+	const nodesOnly = `query($ids: [ID!]!) { nodes(ids: $ids) { id ... on WebhookSubscription { topic }
+		... on WebhookDelivery { topic subscription { id } } } }`
+	for _, pair := range [][2][]string{{ids[:1], ids[:2]}, {ids[2:3], ids[2:4]}} {
+		a.ok(full, nodesOnly, map[string]any{"ids": pair[0]}, nil)
+		one := a.statements.Load()
+		a.ok(full, nodesOnly, map[string]any{"ids": pair[1]}, nil)
+		if two := a.statements.Load(); two != one {
+			t.Errorf("nodes of %d → %d statements, of %d → %d", len(pair[0]), one, len(pair[1]), two)
+		}
+	}
+	const logOnly = `query($n: Int!) { webhookDeliveries(first: $n) { edges { node { id topic subscription { id callbackUrl } } } } }`
+	a.ok(full, logOnly, map[string]any{"n": 1}, nil)
+	one := a.statements.Load()
+	a.ok(full, logOnly, map[string]any{"n": 2}, nil)
+	if two := a.statements.Load(); two != one {
+		t.Errorf("webhookDeliveries(first: 1) → %d statements, (first: 2) → %d", one, two)
+	}
 }
 
 // backgroundProvider charges through the test provider but loses the
@@ -490,5 +511,24 @@ func TestWebhookEventsOnBackgroundPaths(t *testing.T) {
 		if !webhook.Verify(secret, r.Timestamp, r.Body, r.Signature) {
 			t.Errorf("%s: the signature does not verify", r.Topic)
 		}
+	}
+}
+
+// TestNodesAreBatchLoaded: nodes(ids:) loads its IDs together, so two
+// objects of a kind cost the statements one does (it used to load them one
+// after another: a round of statements, and a batch wait, per ID).
+func TestNodesAreBatchLoaded(t *testing.T) {
+	a := newTestAPIWith(t, countingStatements)
+	f := a.fixture("batchnodes")
+	if len(f.variantIDs) < 2 {
+		t.Fatal("the fixture has fewer than 2 variants")
+	}
+	const q = `query($ids: [ID!]!) { nodes(ids: $ids) { id ... on ProductVariant { sku product { title } } } }`
+	var out struct{ Nodes []*struct{ ID string } }
+	a.ok("", q, map[string]any{"ids": f.variantIDs[:1]}, &out)
+	one := a.statements.Load()
+	a.ok("", q, map[string]any{"ids": f.variantIDs[:2]}, &out)
+	if two := a.statements.Load(); two != one || len(out.Nodes) != 2 || out.Nodes[1] == nil || out.Nodes[1].ID != f.variantIDs[1] {
+		t.Fatalf("nodes of 1 variant → %d statements, of 2 → %d (%+v)", one, two, out.Nodes)
 	}
 }
