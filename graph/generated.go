@@ -5561,10 +5561,12 @@ type Query {
   the scope of the type's root field (Shop, Product: catalog:read or
   metrics:read; ProductVariant: catalog:read; Video, LiveSession: content:read
   or metrics:read; Comment: content:read; Order: orders:read; User: any read
-  scope) and see private objects only of their own shop.
+  scope) and see private objects only of their own shop. WebhookSubscription
+  and WebhookDelivery are nodes to a token of their own app holding the
+  topic's scope only (null to everyone else, admins included).
   """
   node(id: ID!): Node @scope(any: ["catalog:read", "content:read", "orders:read", "metrics:read"])
-  "Fetches several objects by global ID, in the order asked, null where unknown or not visible (the rules of node)."
+  "Fetches several objects by global ID (at most 100), in the order asked, null where unknown or not visible (the rules of node); the IDs are loaded together, batched by kind."
   nodes(ids: [ID!]!): [Node]! @scope(any: ["catalog:read", "content:read", "orders:read", "metrics:read"])
   "The signed-in user; null when anonymous."
   viewer: User @scope(any: ["catalog:read", "content:read", "orders:read", "metrics:read"])
