@@ -43,6 +43,10 @@ var lookUpScopes = map[string][]string{
 	"Comment":        {store.ScopeContentRead},
 	"Order":          {store.ScopeOrdersRead},
 	"User":           {store.ScopeCatalogRead, store.ScopeContentRead, store.ScopeOrdersRead, store.ScopeMetricsRead},
+	// Webhooks: the scopes of webhookSubscriptions and webhookDeliveries
+	// (CanSeeWebhook then asks for the topic's own scope).
+	"WebhookSubscription": webhookFieldScopes,
+	"WebhookDelivery":     webhookFieldScopes,
 }
 
 // CanLookUp reports whether the viewer may fetch an object of the given kind

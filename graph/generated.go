@@ -554,7 +554,7 @@ type ComplexityRoot struct {
 		UpdateProduct                     func(childComplexity int, input model.UpdateProductInput) int
 		UpdateShop                        func(childComplexity int, input model.UpdateShopInput) int
 		WebhookDeliveryRedeliver          func(childComplexity int, id string) int
-		WebhookSecretRotate               func(childComplexity int) int
+		WebhookSecretRotate               func(childComplexity int, previousSecretExpiresIn int) int
 		WebhookSubscriptionCreate         func(childComplexity int, topic string, webhookSubscription model.WebhookSubscriptionInput) int
 		WebhookSubscriptionDelete         func(childComplexity int, id string) int
 		WebhookSubscriptionUpdate         func(childComplexity int, id string, webhookSubscription model.WebhookSubscriptionInput) int
@@ -953,8 +953,9 @@ type ComplexityRoot struct {
 	}
 
 	WebhookSecretRotatePayload struct {
-		UserErrors    func(childComplexity int) int
-		WebhookSecret func(childComplexity int) int
+		PreviousSecretExpiresAt func(childComplexity int) int
+		UserErrors              func(childComplexity int) int
+		WebhookSecret           func(childComplexity int) int
 	}
 
 	WebhookSubscription struct {
@@ -1134,7 +1135,7 @@ type MutationResolver interface {
 	WebhookSubscriptionCreate(ctx context.Context, topic string, webhookSubscription model.WebhookSubscriptionInput) (*model.WebhookSubscriptionCreatePayload, error)
 	WebhookSubscriptionUpdate(ctx context.Context, id string, webhookSubscription model.WebhookSubscriptionInput) (*model.WebhookSubscriptionUpdatePayload, error)
 	WebhookSubscriptionDelete(ctx context.Context, id string) (*model.WebhookSubscriptionDeletePayload, error)
-	WebhookSecretRotate(ctx context.Context) (*model.WebhookSecretRotatePayload, error)
+	WebhookSecretRotate(ctx context.Context, previousSecretExpiresIn int) (*model.WebhookSecretRotatePayload, error)
 	WebhookDeliveryRedeliver(ctx context.Context, id string) (*model.WebhookDeliveryRedeliverPayload, error)
 	DiscountCodeCreate(ctx context.Context, shopID string, input model.DiscountCodeInput) (*model.DiscountCodePayload, error)
 	DiscountCodeUpdate(ctx context.Context, id string, input model.DiscountCodeInput) (*model.DiscountCodePayload, error)
@@ -3488,7 +3489,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Mutation.WebhookSecretRotate(childComplexity), true
+		args, err := ec.field_Mutation_webhookSecretRotate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.WebhookSecretRotate(childComplexity, args["previousSecretExpiresIn"].(int)), true
 	case "Mutation.webhookSubscriptionCreate":
 		if e.ComplexityRoot.Mutation.WebhookSubscriptionCreate == nil {
 			break
@@ -5246,6 +5252,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.WebhookDeliveryRedeliverPayload.WebhookDelivery(childComplexity), true
 
+	case "WebhookSecretRotatePayload.previousSecretExpiresAt":
+		if e.ComplexityRoot.WebhookSecretRotatePayload.PreviousSecretExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookSecretRotatePayload.PreviousSecretExpiresAt(childComplexity), true
 	case "WebhookSecretRotatePayload.userErrors":
 		if e.ComplexityRoot.WebhookSecretRotatePayload.UserErrors == nil {
 			break
@@ -6048,10 +6060,12 @@ type Query {
   the scope of the type's root field (Shop, Product: catalog:read or
   metrics:read; ProductVariant: catalog:read; Video, LiveSession: content:read
   or metrics:read; Comment: content:read; Order: orders:read; User: any read
-  scope) and see private objects only of their own shop.
+  scope) and see private objects only of their own shop. WebhookSubscription
+  and WebhookDelivery are nodes to a token of their own app holding the
+  topic's scope only (null to everyone else, admins included).
   """
   node(id: ID!): Node @scope(any: ["catalog:read", "content:read", "orders:read", "metrics:read"])
-  "Fetches several objects by global ID, in the order asked, null where unknown or not visible (the rules of node)."
+  "Fetches several objects by global ID (at most 100), in the order asked, null where unknown or not visible (the rules of node); the IDs are loaded together, batched by kind."
   nodes(ids: [ID!]!): [Node]! @scope(any: ["catalog:read", "content:read", "orders:read", "metrics:read"])
   "The signed-in user; null when anonymous."
   viewer: User @scope(any: ["catalog:read", "content:read", "orders:read", "metrics:read"])
@@ -7483,8 +7497,12 @@ enum WebhookSubscriptionTopic {
   LIVE_SESSION_ENDED
 }
 
-"An app's subscription to one topic, delivered to one URL."
-type WebhookSubscription {
+"""
+An app's subscription to one topic, delivered to one URL. A node to a token
+of its own app whose scopes allow the topic; node/nodes answer null to
+everyone else (people and admins included), as the webhook fields do.
+"""
+type WebhookSubscription implements Node {
   id: ID!
   topic: WebhookSubscriptionTopic!
   "Where deliveries are POSTed."
@@ -7512,8 +7530,13 @@ enum WebhookDeliveryStatus {
   FAILED
 }
 
-"One event sent (or to be sent) to one subscription."
-type WebhookDelivery {
+"""
+One event sent (or to be sent) to one subscription: a line of the app's
+delivery log, kept WEBHOOK_RETENTION (30 days) after it settled (DELIVERED or
+FAILED), never deleted while PENDING. A node to its own app only, as
+WebhookSubscription.
+"""
+type WebhookDelivery implements Node {
   id: ID!
   "The event's id, sent as Showcase-Webhook-Id: the same on every attempt and redelivery, for deduplication."
   eventId: String!
@@ -7569,8 +7592,10 @@ type WebhookSubscriptionDeletePayload {
 }
 
 type WebhookSecretRotatePayload {
-  "The app's new webhook secret, shown only here; deliveries are signed with it from now on."
+  "The app's new webhook secret, shown only here; deliveries are signed with it from now on (and with the replaced one too until previousSecretExpiresAt)."
   webhookSecret: String
+  "Until when the replaced secret still signs deliveries, next to the new one; null when it stopped at once."
+  previousSecretExpiresAt: Time
   userErrors: [UserError!]!
 }
 
@@ -7593,8 +7618,14 @@ extend type Mutation {
   webhookSubscriptionUpdate(id: ID!, webhookSubscription: WebhookSubscriptionInput!): WebhookSubscriptionUpdatePayload @auth @scope(any: ["catalog:read", "catalog:write", "content:read", "content:write", "metrics:read", "orders:read", "orders:write"])
   "Ends one of the calling app's subscriptions; its pending deliveries become FAILED."
   webhookSubscriptionDelete(id: ID!): WebhookSubscriptionDeletePayload @auth @scope(any: ["catalog:read", "catalog:write", "content:read", "content:write", "metrics:read", "orders:read", "orders:write"])
-  "Replaces the calling app's webhook secret (shown only in the reply)."
-  webhookSecretRotate: WebhookSecretRotatePayload @auth @scope(any: ["catalog:read", "catalog:write", "content:read", "content:write", "metrics:read", "orders:read", "orders:write"])
+  """
+  Replaces the calling app's webhook secret (shown only in the reply). For
+  previousSecretExpiresIn seconds (0 to 604800, 7 days; default 86400, a
+  day) the replaced secret keeps signing deliveries too: Showcase-Webhook-Signature
+  then carries two signatures, the new secret's first, so receivers can switch
+  without refusing a delivery. After a leak, rotate with 0.
+  """
+  webhookSecretRotate(previousSecretExpiresIn: Int! = 86400): WebhookSecretRotatePayload @auth @scope(any: ["catalog:read", "catalog:write", "content:read", "content:write", "metrics:read", "orders:read", "orders:write"])
   "Sends one of the calling app's deliveries again, at once, with the same event id; a delivered or failed one gets a new day of retries."
   webhookDeliveryRedeliver(id: ID!): WebhookDeliveryRedeliverPayload @auth @scope(any: ["catalog:read", "catalog:write", "content:read", "content:write", "metrics:read", "orders:read", "orders:write"])
 }
@@ -9301,6 +9332,8 @@ func (ec *executionContext) childFields_WebhookSecretRotatePayload(ctx context.C
 	switch field.Name {
 	case "webhookSecret":
 		return ec.fieldContext_WebhookSecretRotatePayload_webhookSecret(ctx, field)
+	case "previousSecretExpiresAt":
+		return ec.fieldContext_WebhookSecretRotatePayload_previousSecretExpiresAt(ctx, field)
 	case "userErrors":
 		return ec.fieldContext_WebhookSecretRotatePayload_userErrors(ctx, field)
 	}
@@ -10602,6 +10635,20 @@ func (ec *executionContext) field_Mutation_webhookDeliveryRedeliver_args(ctx con
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_webhookSecretRotate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "previousSecretExpiresIn",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["previousSecretExpiresIn"] = arg0
 	return args, nil
 }
 
@@ -22001,7 +22048,8 @@ func (ec *executionContext) _Mutation_webhookSecretRotate(ctx context.Context, f
 			return ec.fieldContext_Mutation_webhookSecretRotate(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Mutation().WebhookSecretRotate(ctx)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().WebhookSecretRotate(ctx, fc.Args["previousSecretExpiresIn"].(int))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -22041,7 +22089,7 @@ func (ec *executionContext) _Mutation_webhookSecretRotate(ctx context.Context, f
 		false,
 	)
 }
-func (ec *executionContext) fieldContext_Mutation_webhookSecretRotate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Mutation_webhookSecretRotate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Mutation",
 		Field:      field,
@@ -22050,6 +22098,17 @@ func (ec *executionContext) fieldContext_Mutation_webhookSecretRotate(_ context.
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_WebhookSecretRotatePayload(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_webhookSecretRotate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -30411,6 +30470,29 @@ func (ec *executionContext) fieldContext_WebhookSecretRotatePayload_webhookSecre
 	return graphql.NewScalarFieldContext("WebhookSecretRotatePayload", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _WebhookSecretRotatePayload_previousSecretExpiresAt(ctx context.Context, field graphql.CollectedField, obj *model.WebhookSecretRotatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebhookSecretRotatePayload_previousSecretExpiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PreviousSecretExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WebhookSecretRotatePayload_previousSecretExpiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebhookSecretRotatePayload", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
 func (ec *executionContext) _WebhookSecretRotatePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.WebhookSecretRotatePayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -33830,6 +33912,16 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._LiveSession(ctx, sel, obj)
+	case *store.WebhookSubscription:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._WebhookSubscription(ctx, sel, obj)
+	case *store.WebhookDelivery:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._WebhookDelivery(ctx, sel, obj)
 	case *store.User:
 		if obj == nil {
 			return graphql.Null
@@ -44815,7 +44907,7 @@ func (ec *executionContext) _ViewerCountChanged(ctx context.Context, sel ast.Sel
 	return out
 }
 
-var webhookDeliveryImplementors = []string{"WebhookDelivery"}
+var webhookDeliveryImplementors = []string{"WebhookDelivery", "Node"}
 
 func (ec *executionContext) _WebhookDelivery(ctx context.Context, sel ast.SelectionSet, obj *store.WebhookDelivery) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, webhookDeliveryImplementors)
@@ -45158,6 +45250,11 @@ func (ec *executionContext) _WebhookSecretRotatePayload(ctx context.Context, sel
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "previousSecretExpiresAt":
+			out.Values[i] = ec._WebhookSecretRotatePayload_previousSecretExpiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "userErrors":
 			out.Values[i] = ec._WebhookSecretRotatePayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -45184,7 +45281,7 @@ func (ec *executionContext) _WebhookSecretRotatePayload(ctx context.Context, sel
 	return out
 }
 
-var webhookSubscriptionImplementors = []string{"WebhookSubscription"}
+var webhookSubscriptionImplementors = []string{"WebhookSubscription", "Node"}
 
 func (ec *executionContext) _WebhookSubscription(ctx context.Context, sel ast.SelectionSet, obj *store.WebhookSubscription) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, webhookSubscriptionImplementors)

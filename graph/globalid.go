@@ -22,7 +22,7 @@ const (
 	typeCartLine    = "CartLine"
 	typeComment     = "Comment"
 	typeApp         = "App"
-	// Webhooks' IDs are for the webhook fields only; node answers null.
+	// Webhooks' objects are nodes to their own app only (auth.CanSeeWebhook).
 	typeWebhookSubscription = "WebhookSubscription"
 	typeWebhookDelivery     = "WebhookDelivery"
 )

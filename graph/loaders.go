@@ -47,6 +47,8 @@ type Loaders struct {
 	VariantImage           *dataloadgen.Loader[int64, *store.ProductMedia]
 	VideoPoster            *dataloadgen.Loader[int64, *store.VideoPoster]
 	Collection             *dataloadgen.Loader[int64, *store.Collection]
+	WebhookSubscription    *dataloadgen.Loader[int64, *store.WebhookSubscription]
+	WebhookDelivery        *dataloadgen.Loader[int64, *store.WebhookDelivery]
 	ShopCollections        *dataloadgen.Loader[store.ChildPageKey, store.Page[*store.Collection]]
 	ShopCollectionCount    *dataloadgen.Loader[int64, int]
 	CollectionProducts     *dataloadgen.Loader[store.ChildPageKey, store.Page[*store.Product]]
@@ -106,6 +108,8 @@ func NewLoaders(db *store.DB, topCreatorFollowers int64, batchWait time.Duration
 		VariantImage:           dataloadgen.NewMappedLoader(db.ImagesByVariantIDs, wait),
 		VideoPoster:            dataloadgen.NewMappedLoader(db.PostersByVideoIDs, wait),
 		Collection:             dataloadgen.NewMappedLoader(db.CollectionsByIDs, wait),
+		WebhookSubscription:    dataloadgen.NewMappedLoader(db.WebhookSubscriptionsByIDs, wait),
+		WebhookDelivery:        dataloadgen.NewMappedLoader(db.WebhookDeliveriesByIDs, wait),
 		ShopCollections:        dataloadgen.NewMappedLoader(db.ShopCollectionPages, wait),
 		ShopCollectionCount:    dataloadgen.NewMappedLoader(db.ShopCollectionCounts, wait),
 		CollectionProducts:     dataloadgen.NewMappedLoader(db.CollectionProductPages, wait),

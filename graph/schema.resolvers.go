@@ -592,8 +592,8 @@ func (r *mutationResolver) WebhookSubscriptionDelete(ctx context.Context, id str
 }
 
 // WebhookSecretRotate is the resolver for the webhookSecretRotate field.
-func (r *mutationResolver) WebhookSecretRotate(ctx context.Context) (*model.WebhookSecretRotatePayload, error) {
-	return r.webhookSecretRotate(ctx)
+func (r *mutationResolver) WebhookSecretRotate(ctx context.Context, previousSecretExpiresIn int) (*model.WebhookSecretRotatePayload, error) {
+	return r.webhookSecretRotate(ctx, previousSecretExpiresIn)
 }
 
 // WebhookDeliveryRedeliver is the resolver for the webhookDeliveryRedeliver field.
@@ -831,15 +831,7 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]store.Node, 
 	if len(ids) > store.MaxPageSize {
 		return nil, store.FieldErrorf(store.EInvalid, "ids", "at most %d ids", store.MaxPageSize)
 	}
-	out := make([]store.Node, len(ids))
-	for i, id := range ids {
-		n, err := r.loadNode(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = n
-	}
-	return out, nil
+	return r.loadNodes(ctx, ids)
 }
 
 // Viewer is the resolver for the viewer field.

@@ -884,9 +884,11 @@ type WebhookDeliveryRedeliverPayload struct {
 }
 
 type WebhookSecretRotatePayload struct {
-	// The app's new webhook secret, shown only here; deliveries are signed with it from now on.
-	WebhookSecret *string      `json:"webhookSecret,omitempty"`
-	UserErrors    []*UserError `json:"userErrors"`
+	// The app's new webhook secret, shown only here; deliveries are signed with it from now on (and with the replaced one too until previousSecretExpiresAt).
+	WebhookSecret *string `json:"webhookSecret,omitempty"`
+	// Until when the replaced secret still signs deliveries, next to the new one; null when it stopped at once.
+	PreviousSecretExpiresAt *time.Time   `json:"previousSecretExpiresAt,omitempty"`
+	UserErrors              []*UserError `json:"userErrors"`
 }
 
 type WebhookSubscriptionConnection struct {
