@@ -118,6 +118,10 @@ type OrderLine struct {
 	SelfPurchase bool `db:"self_purchase"`
 	// TaxAmount is the line's tax (cost.go's per-line rule).
 	TaxAmount int64 `db:"tax_amount"`
+	// CampaignID is the campaign the line is credited to: set by the
+	// checkout when it sold an enrolled variant at its campaign price while
+	// the campaign ran.
+	CampaignID *int64 `db:"campaign_id"`
 }
 
 // Commission is what the line's affiliate creator earns.
@@ -141,7 +145,7 @@ const orderColumns = `o.id, o.number, o.checkout_id, o.buyer_id, o.shop_id, o.st
 
 const orderLineColumns = `l.id, l.order_id, l.variant_id, l.product_id, l.title, l.variant_title, l.sku, l.quantity,
 	l.unit_price_amount, l.total_amount, o.currency_code, l.source_content_id, l.creator_id, l.commission_rate_bps,
-	l.commission_amount, l.self_purchase, l.tax_amount`
+	l.commission_amount, l.self_purchase, l.tax_amount, l.campaign_id`
 
 // OrdersByIDs loads visible (not PENDING) orders by id in one statement.
 func (db *DB) OrdersByIDs(ctx context.Context, ids []int64) (map[int64]*Order, error) {
