@@ -36,14 +36,25 @@ type Campaign struct {
 	EndsAt         time.Time `db:"ends_at"`
 	MinDiscountBps int       `db:"min_discount_bps"`
 	MaxDiscountBps int       `db:"max_discount_bps"`
-	CreatedAt      time.Time `db:"created_at"`
-	UpdatedAt      time.Time `db:"updated_at"`
+	// Running is whether it ran when it was read, by the database's clock
+	// (the clock carts and checkouts are priced by).
+	Running   bool      `db:"running"`
+	CreatedAt time.Time `db:"created_at"`
+	UpdatedAt time.Time `db:"updated_at"`
 }
 
 func (*Campaign) isNode() {}
 
-// Running reports whether the campaign runs at t.
-func (c *Campaign) Running(t time.Time) bool { return !t.Before(c.StartsAt) && t.Before(c.EndsAt) }
+// RunningAt reports whether the campaign runs at t: StartsAt ≤ t < EndsAt.
+func (c *Campaign) RunningAt(t time.Time) bool { return !t.Before(c.StartsAt) && t.Before(c.EndsAt) }
+
+// MinPercentOff is the least whole percent off the list price a campaign
+// price must be.
+func (c *Campaign) MinPercentOff() int { return c.MinDiscountBps / 100 }
+
+// MaxPercentOff is the most whole percent off the list price a campaign
+// price may be.
+func (c *Campaign) MaxPercentOff() int { return c.MaxDiscountBps / 100 }
 
 // Reasons specific to campaigns.
 const (
@@ -65,7 +76,8 @@ const (
 
 var campaignHandlePattern = shopHandlePattern
 
-const campaignColumns = `c.id, c.handle, c.name, c.starts_at, c.ends_at, c.min_discount_bps, c.max_discount_bps, c.created_at, c.updated_at`
+const campaignColumns = `c.id, c.handle, c.name, c.starts_at, c.ends_at, c.min_discount_bps, c.max_discount_bps,
+	(c.starts_at <= now() AND now() < c.ends_at) AS running, c.created_at, c.updated_at`
 
 // NewCampaign is what campaignCreate stores. Discounts are whole percents
 // off the list price.
