@@ -47,13 +47,16 @@ CREATE INDEX campaign_variants_shop_idx ON campaign_variants (shop_id, campaign_
 -- price among the campaigns it is enrolled in that run at that moment
 -- (starts_at <= at < ends_at), and only when it is at most the variant's
 -- list price now (a seller who lowered the list price under the campaign
--- price sells at the list price, uncredited). Both columns are NULL when no
--- campaign applies. Carts, checkouts and product cards all price through it.
+-- price sells at the list price, uncredited). compare_at_amount is the price
+-- it is compared with: the lower of the list price now and the list price at
+-- enrolment, so a list price raised after enrolment never inflates the
+-- discount shown. All columns are NULL when no campaign applies. Carts,
+-- checkouts and product cards all price through it.
 CREATE FUNCTION campaign_offer(variant bigint, list_price bigint, at timestamptz,
-        OUT campaign_id bigint, OUT price_amount bigint)
+        OUT campaign_id bigint, OUT price_amount bigint, OUT compare_at_amount bigint)
     LANGUAGE sql STABLE
     AS $$
-        SELECT cv.campaign_id, cv.price_amount FROM campaign_variants cv JOIN campaigns k ON k.id = cv.campaign_id
+        SELECT cv.campaign_id, cv.price_amount, least(list_price, cv.list_price_amount) FROM campaign_variants cv JOIN campaigns k ON k.id = cv.campaign_id
         WHERE cv.variant_id = variant AND k.starts_at <= at AND at < k.ends_at AND cv.price_amount <= list_price
         ORDER BY cv.price_amount, cv.campaign_id LIMIT 1
     $$;
