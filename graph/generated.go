@@ -5839,6 +5839,15 @@ type CampaignEnrolPayload {
   userErrors: [UserError!]!
 }
 
+extend enum UserErrorCode {
+  "A campaign price outside the campaign's rules (minPercentOff to maxPercentOff off the list price, and above zero). Nothing was written."
+  CAMPAIGN_RULE
+  "The campaign has started: enrolments are fixed while it runs and after, and only its name may change. Nothing was written."
+  CAMPAIGN_STARTED
+  "The variant is enrolled in another campaign whose window overlaps this one's. Nothing was written."
+  CAMPAIGN_OVERLAP
+}
+
 type ProductVariantConnection {
   edges: [ProductVariantEdge!]!
   pageInfo: PageInfo!

@@ -52,9 +52,9 @@ type Loaders struct {
 	CollectionProducts     *dataloadgen.Loader[store.ChildPageKey, store.Page[*store.Product]]
 	CollectionProductCount *dataloadgen.Loader[store.CountKey, int]
 	// Campaigns and their figures.
-	Campaign        *dataloadgen.Loader[int64, *store.Campaign]
-	CampaignFigures *dataloadgen.Loader[int64, *store.CampaignFigures]
-	ShopProductCount       *dataloadgen.Loader[store.CountKey, int]
+	Campaign         *dataloadgen.Loader[int64, *store.Campaign]
+	CampaignFigures  *dataloadgen.Loader[int64, *store.CampaignFigures]
+	ShopProductCount *dataloadgen.Loader[store.CountKey, int]
 	// Cart cost, shipping and tax, saved addresses.
 	CartCost        *dataloadgen.Loader[int64, *store.PricedCart]
 	ShippingRates   *dataloadgen.Loader[int64, []*store.ShippingRate]

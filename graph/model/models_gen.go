@@ -976,6 +976,12 @@ const (
 	UserErrorCodeCannotFollowSelf UserErrorCode = "CANNOT_FOLLOW_SELF"
 	// follow, unfollow: the id is neither a creator nor a shop.
 	UserErrorCodeNotFollowable UserErrorCode = "NOT_FOLLOWABLE"
+	// A campaign price outside the campaign's rules (minPercentOff to maxPercentOff off the list price, and above zero). Nothing was written.
+	UserErrorCodeCampaignRule UserErrorCode = "CAMPAIGN_RULE"
+	// The campaign has started: enrolments are fixed while it runs and after, and only its name may change. Nothing was written.
+	UserErrorCodeCampaignStarted UserErrorCode = "CAMPAIGN_STARTED"
+	// The variant is enrolled in another campaign whose window overlaps this one's. Nothing was written.
+	UserErrorCodeCampaignOverlap UserErrorCode = "CAMPAIGN_OVERLAP"
 	// A shop in the checkout does not ship to the destination country (the message names the shop), or the delivery option chosen is not one of the shop's options there. Nothing was written.
 	UserErrorCodeNoDeliveryAvailable UserErrorCode = "NO_DELIVERY_AVAILABLE"
 	// The total the buyer saw (CheckoutInput.expectedTotal) is not the total now; each line whose price changed since it was added to the cart is listed too, as PRICE_CHANGED. Nothing was written or charged.
@@ -1008,13 +1014,16 @@ var AllUserErrorCode = []UserErrorCode{
 	UserErrorCodeCartInCheckout,
 	UserErrorCodeCannotFollowSelf,
 	UserErrorCodeNotFollowable,
+	UserErrorCodeCampaignRule,
+	UserErrorCodeCampaignStarted,
+	UserErrorCodeCampaignOverlap,
 	UserErrorCodeNoDeliveryAvailable,
 	UserErrorCodeTotalChanged,
 }
 
 func (e UserErrorCode) IsValid() bool {
 	switch e {
-	case UserErrorCodeInvalid, UserErrorCodeRequired, UserErrorCodeTooLong, UserErrorCodeTaken, UserErrorCodeNotFound, UserErrorCodeInvalidCredentials, UserErrorCodeInvalidRefreshToken, UserErrorCodeCurrencyMismatch, UserErrorCodeInvalidTransition, UserErrorCodeProductNotOnContent, UserErrorCodeInsufficientStock, UserErrorCodeNotAvailable, UserErrorCodePriceChanged, UserErrorCodeTooLarge, UserErrorCodeUnsupportedType, UserErrorCodeInvalidImage, UserErrorCodePaymentDeclined, UserErrorCodePaymentUnavailable, UserErrorCodePaymentPending, UserErrorCodeIdempotencyKeyReused, UserErrorCodeCheckoutInProgress, UserErrorCodeCheckoutExpired, UserErrorCodeCartInCheckout, UserErrorCodeCannotFollowSelf, UserErrorCodeNotFollowable, UserErrorCodeNoDeliveryAvailable, UserErrorCodeTotalChanged:
+	case UserErrorCodeInvalid, UserErrorCodeRequired, UserErrorCodeTooLong, UserErrorCodeTaken, UserErrorCodeNotFound, UserErrorCodeInvalidCredentials, UserErrorCodeInvalidRefreshToken, UserErrorCodeCurrencyMismatch, UserErrorCodeInvalidTransition, UserErrorCodeProductNotOnContent, UserErrorCodeInsufficientStock, UserErrorCodeNotAvailable, UserErrorCodePriceChanged, UserErrorCodeTooLarge, UserErrorCodeUnsupportedType, UserErrorCodeInvalidImage, UserErrorCodePaymentDeclined, UserErrorCodePaymentUnavailable, UserErrorCodePaymentPending, UserErrorCodeIdempotencyKeyReused, UserErrorCodeCheckoutInProgress, UserErrorCodeCheckoutExpired, UserErrorCodeCartInCheckout, UserErrorCodeCannotFollowSelf, UserErrorCodeNotFollowable, UserErrorCodeCampaignRule, UserErrorCodeCampaignStarted, UserErrorCodeCampaignOverlap, UserErrorCodeNoDeliveryAvailable, UserErrorCodeTotalChanged:
 		return true
 	}
 	return false
