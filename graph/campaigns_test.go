@@ -6,7 +6,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
 )
 
 const campaignCreateMutation = `mutation($in: CampaignCreateInput!) { campaignCreate(input: $in) {
