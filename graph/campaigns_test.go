@@ -6,6 +6,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"showcase/graph"
+	"showcase/store"
 )
 
 const campaignCreateMutation = `mutation($in: CampaignCreateInput!) { campaignCreate(input: $in) {
@@ -530,4 +533,42 @@ func TestCampaignEndUnderConcurrentCheckouts(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("%d of %d lines credited before the end", credited, n)
+}
+
+// TestFeedBoostsRunningCampaignContent: with FORYOU_CAMPAIGN, a video
+// carrying a product enrolled in a running campaign outranks an otherwise
+// alike video published after it; without the weight it does not.
+func TestFeedBoostsRunningCampaignContent(t *testing.T) {
+	for _, c := range []struct {
+		weight    float64
+		boostWins bool
+	}{{0, false}, {10_000, true}} {
+		settings := store.DefaultForYouSettings
+		settings.Campaign = c.weight
+		a := newTestAPIWith(t, func(r *graph.Resolver) { r.ForYou = &settings })
+		w := newCampaignWorld(t, a, "feedboost")
+		if ue := w.enrol(w.f.sellerToken, w.f.shopID, map[string]any{"variantId": w.f.variantIDs[0], "price": "15.00"}); len(ue) > 0 {
+			t.Fatalf("enrol: %+v", ue)
+		}
+		other := a.product(w.f.sellerToken, w.f.shopID, "plain", nil)
+		var boosted, plain struct {
+			PublishVideo struct{ Video struct{ ID string } }
+		}
+		a.ok(w.f.sellerToken, publishVideoMutation, videoInput(w.f.productID), &boosted)
+		a.ok(w.f.sellerToken, publishVideoMutation, videoInput(other.ID), &plain)
+		w.shift("-1 hour", "1 hour")
+		var feed struct {
+			Feed struct {
+				Edges []struct{ Node struct{ ID string } }
+			}
+		}
+		viewer, _ := a.user("feed-viewer", false)
+		a.ok(viewer, `{ feed(first: 10) { edges { node { id } } } }`, nil, &feed)
+		if len(feed.Feed.Edges) != 2 {
+			t.Fatalf("feed %+v", feed)
+		}
+		if got := feed.Feed.Edges[0].Node.ID == boosted.PublishVideo.Video.ID; got != c.boostWins {
+			t.Errorf("FORYOU_CAMPAIGN=%v: campaign video first %v, want %v", c.weight, got, c.boostWins)
+		}
+	}
 }
