@@ -150,7 +150,7 @@ func (db *DB) CreateCampaign(ctx context.Context, in NewCampaign) (*Campaign, er
 		return nil, p[0]
 	}
 	c, err := getOne[Campaign](ctx, db.DB, `INSERT INTO campaigns AS c (handle, name, starts_at, ends_at, min_discount_bps, max_discount_bps, created_by)
-		SELECT $1, $2, $3, $4, $5, $6, $7 WHERE $3 >= now() RETURNING `+campaignColumns,
+		SELECT $1, $2, $3, $4, $5, $6, NULLIF($7::bigint, 0) WHERE $3 >= now() RETURNING `+campaignColumns,
 		"campaign", in.Handle, in.Name, in.StartsAt, in.EndsAt, in.MinPercentOff*100, in.MaxPercentOff*100, in.CreatedBy)
 	if ErrorCode(err) == ENotFound {
 		return nil, FieldErrorf(EInvalid, "startsAt", "startsAt may not be in the past")
