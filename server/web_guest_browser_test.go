@@ -9,7 +9,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"showcase/store"
+	"showcase/server/demo"
 	"showcase/store/storetest"
 )
 
@@ -20,7 +20,7 @@ import (
 func TestStorefrontGuestCheckoutInABrowser(t *testing.T) {
 	page := newBrowser(t, 420, 900)
 	db := storetest.NewDB(t)
-	images := seedWithImages(t, db, store.SeedOptions{Users: 12, Creators: 3, Shops: 2, Products: 6, Videos: 8, Seed: 23})
+	images := seedWithImages(t, db, demo.SeedOptions{Users: 12, Creators: 3, Shops: 2, Products: 6, Videos: 8, Seed: 23})
 	srv := browserTestServer(t, db, nil, images)
 
 	eval := func(js string) string {

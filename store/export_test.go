@@ -2,25 +2,10 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 )
 
 // RefreshContentScoresInChunks is RefreshContentScores in chunks of the
 // given size, without rests, so that tests can cross chunk boundaries.
 func (db *DB) RefreshContentScoresInChunks(ctx context.Context, chunk int64) error {
 	return db.refreshContentScores(ctx, chunk, 0)
-}
-
-// SeedCategoriesJSON is the demo categories' words as JSON, {"beauty":
-// {"tags": [...], "nouns": [...]}, ...}, for the demo coherence checks.
-func SeedCategoriesJSON() string {
-	out := map[string]map[string][]string{}
-	for _, c := range seedCategories {
-		out[c.Name] = map[string][]string{"tags": c.Tags, "nouns": c.Nouns}
-	}
-	b, err := json.Marshal(out)
-	if err != nil {
-		panic(err)
-	}
-	return string(b)
 }
