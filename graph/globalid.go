@@ -22,6 +22,7 @@ const (
 	typeCartLine    = "CartLine"
 	typeComment     = "Comment"
 	typeApp         = "App"
+	typeCampaign    = "Campaign"
 	// Webhooks' objects are nodes to their own app only (auth.CanSeeWebhook).
 	typeWebhookSubscription = "WebhookSubscription"
 	typeWebhookDelivery     = "WebhookDelivery"
@@ -29,7 +30,7 @@ const (
 
 var knownTypes = map[string]bool{
 	typeUser: true, typeShop: true, typeProduct: true, typeVariant: true, typeVideo: true, typeLiveSession: true,
-	typeOrder: true, typeCart: true, typeCartLine: true, typeComment: true, typeApp: true,
+	typeOrder: true, typeCart: true, typeCartLine: true, typeComment: true, typeApp: true, typeCampaign: true,
 	typeMediaImage: true, typeProductVideo: true, typeCollection: true,
 	typeShippingRate: true, typeTaxRate: true, typeMailingAddress: true, typeDeliveryGroup: true,
 	typeWebhookSubscription: true, typeWebhookDelivery: true, typeDiscountCode: true,

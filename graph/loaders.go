@@ -53,7 +53,10 @@ type Loaders struct {
 	ShopCollectionCount    *dataloadgen.Loader[int64, int]
 	CollectionProducts     *dataloadgen.Loader[store.ChildPageKey, store.Page[*store.Product]]
 	CollectionProductCount *dataloadgen.Loader[store.CountKey, int]
-	ShopProductCount       *dataloadgen.Loader[store.CountKey, int]
+	// Campaigns and their figures.
+	Campaign         *dataloadgen.Loader[int64, *store.Campaign]
+	CampaignFigures  *dataloadgen.Loader[int64, *store.CampaignFigures]
+	ShopProductCount *dataloadgen.Loader[store.CountKey, int]
 	// Cart cost, shipping and tax, saved addresses.
 	CartCost        *dataloadgen.Loader[int64, *store.PricedCart]
 	ShippingRates   *dataloadgen.Loader[int64, []*store.ShippingRate]
@@ -115,6 +118,8 @@ func NewLoaders(db *store.DB, topCreatorFollowers int64, batchWait time.Duration
 		CollectionProducts:     dataloadgen.NewMappedLoader(db.CollectionProductPages, wait),
 		CollectionProductCount: dataloadgen.NewMappedLoader(db.CollectionProductCounts, wait),
 		ShopProductCount:       dataloadgen.NewMappedLoader(db.ShopProductCounts, wait),
+		Campaign:               dataloadgen.NewMappedLoader(db.CampaignsByIDs, wait),
+		CampaignFigures:        dataloadgen.NewMappedLoader(db.CampaignFiguresByIDs, wait),
 		CartCost:               dataloadgen.NewMappedLoader(db.CartCostsByBuyerIDs, wait),
 		ShippingRates:          dataloadgen.NewMappedLoader(db.ShippingRatesByShopIDs, wait),
 		TaxRates:               dataloadgen.NewMappedLoader(db.TaxRatesByShopIDs, wait),

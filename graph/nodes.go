@@ -91,6 +91,10 @@ func (r *Resolver) loadNode(ctx context.Context, gid string) (store.Node, error)
 		if a, err := visibleAddress(ctx, id); a != nil || err != nil {
 			return a, err
 		}
+	case typeCampaign:
+		if c, err := orNil(l.Campaign.Load(ctx, id)); c != nil || err != nil {
+			return c, err
+		}
 	case typeCollection:
 		if c, err := orNil(l.Collection.Load(ctx, id)); c != nil || err != nil {
 			return c, err
