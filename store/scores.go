@@ -51,6 +51,9 @@ type ScoreRefresh struct {
 	// their content_scores rows were inserted, rewritten or deleted (a
 	// recomputed row whose figures did not change is not written).
 	Scored, Written int64
+	// DBTime is the time spent in the refresh's statements (rests between
+	// a full recompute's chunks left out): its cost to the database.
+	DBTime time.Duration
 }
 
 // RefreshContentScores recomputes every content's 7-day GPM, engagement
@@ -62,6 +65,12 @@ type ScoreRefresh struct {
 func (db *DB) RefreshContentScores(ctx context.Context) error {
 	_, err := db.refreshScores(ctx, true, scoreChunk, scoreRefreshRest)
 	return err
+}
+
+// RecomputeContentScores is RefreshContentScores reporting what it did:
+// the rows it recomputed and wrote, and its statements' time.
+func (db *DB) RecomputeContentScores(ctx context.Context) (ScoreRefresh, error) {
+	return db.refreshScores(ctx, true, scoreChunk, scoreRefreshRest)
 }
 
 // RefreshChangedContentScores brings the scores up to date by recomputing
@@ -123,6 +132,7 @@ func (db *DB) refreshScores(ctx context.Context, full bool, chunk int64, rest ti
 // the scores stay marked incomplete and the next refresh is full again.
 func (db *DB) refreshAllScores(ctx context.Context, chunk int64, rest time.Duration) (ScoreRefresh, error) {
 	out := ScoreRefresh{Full: true}
+	began := time.Now()
 	if _, err := db.ExecContext(ctx, `WITH cleared AS (DELETE FROM content_score_changes)
 		INSERT INTO content_scores_refreshed (at, complete) VALUES ('-infinity', false)
 		ON CONFLICT (only_row) DO UPDATE SET complete = false`); err != nil {
@@ -137,6 +147,7 @@ func (db *DB) refreshAllScores(ctx context.Context, chunk int64, rest time.Durat
 		return out, fmt.Errorf("refresh scores: %w", err)
 	}
 	out.Scored = span.Count
+	out.DBTime += time.Since(began)
 	for from := int64(0); from < span.MaxID; from += chunk {
 		started := time.Now()
 		res, err := db.ExecContext(ctx, scoreRangeSQL, span.At, DefaultFeedWeights.GPM, DefaultFeedWeights.Engagement, from, from+chunk)
@@ -145,6 +156,7 @@ func (db *DB) refreshAllScores(ctx context.Context, chunk int64, rest time.Durat
 		}
 		n, _ := res.RowsAffected()
 		out.Written += n
+		out.DBTime += time.Since(started)
 		if from+chunk < span.MaxID && rest > 0 {
 			select {
 			case <-ctx.Done():
@@ -156,6 +168,7 @@ func (db *DB) refreshAllScores(ctx context.Context, chunk int64, rest time.Durat
 	// Live sessions that ended since are no longer ranked; content created
 	// since span.At is, without a score, until the next refresh.
 	var removed int64
+	ended := time.Now()
 	err := db.GetContext(ctx, &removed, `WITH ended AS (
 			DELETE FROM content_scores s USING contents c
 			WHERE c.id = s.content_id AND c.kind = 'LIVE' AND c.live_status = 'ENDED' RETURNING 1
@@ -167,6 +180,7 @@ func (db *DB) refreshAllScores(ctx context.Context, chunk int64, rest time.Durat
 		return out, fmt.Errorf("refresh scores: %w", err)
 	}
 	out.Written += removed
+	out.DBTime += time.Since(ended)
 	return out, nil
 }
 
@@ -179,6 +193,7 @@ func (db *DB) refreshAllScores(ctx context.Context, chunk int64, rest time.Durat
 // which run later.
 func (db *DB) refreshChangedScores(ctx context.Context, chunk int64) (ScoreRefresh, error) {
 	var out ScoreRefresh
+	began := time.Now()
 	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
 		out = ScoreRefresh{}
 		var span struct {
@@ -222,6 +237,7 @@ func (db *DB) refreshChangedScores(ctx context.Context, chunk int64) (ScoreRefre
 	if err != nil {
 		return ScoreRefresh{}, fmt.Errorf("refresh changed scores: %w", err)
 	}
+	out.DBTime = time.Since(began)
 	return out, nil
 }
 
@@ -278,8 +294,8 @@ func (db *DB) RunScoreRefresh(ctx context.Context, interval time.Duration) {
 		if r, err := db.RefreshChangedContentScores(ctx); err != nil && ctx.Err() == nil {
 			slog.Error("refresh feed scores", "err", err)
 		} else if err == nil && !r.Skipped {
-			slog.Info("feed scores refreshed", "duration_ms", time.Since(start).Milliseconds(), "full", r.Full,
-				"scored", r.Scored, "written", r.Written)
+			slog.Info("feed scores refreshed", "duration_ms", time.Since(start).Milliseconds(), "db_ms", r.DBTime.Milliseconds(),
+				"full", r.Full, "scored", r.Scored, "written", r.Written)
 		}
 		if _, err := db.PruneListWalks(ctx); err != nil && ctx.Err() == nil {
 			slog.Error("prune list walks", "err", err)

@@ -286,8 +286,8 @@ func TestScoreRefreshWindowExpiry(t *testing.T) {
 
 // TestScoreRefreshReplicasAndRestarts: refreshes started at once on several
 // connections (as by several replicas) re-score each change once and leave
-// the scores a full recompute gives; a full recompute that did not finish
-// makes the next refresh a full one.
+// the scores a full recompute gives; a refresh that fails loses no change;
+// a full recompute that did not finish makes the next refresh a full one.
 func TestScoreRefreshReplicasAndRestarts(t *testing.T) {
 	ctx := context.Background()
 	db := seedForScores(t)
@@ -325,6 +325,29 @@ func TestScoreRefreshReplicasAndRestarts(t *testing.T) {
 		t.Fatal(err)
 	}
 	exactScores(t, "full recompute after concurrent refreshes", scores(t, db), incremental)
+
+	// A refresh that fails leaves the change log as it was: the next one
+	// re-scores what the failed one had taken.
+	if _, err := db.ExecContext(ctx, `UPDATE contents SET like_count = like_count + 1 WHERE id IN (SELECT id FROM contents WHERE kind = 'VIDEO' ORDER BY id LIMIT 3)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `ALTER TABLE content_scores ADD CONSTRAINT refresh_fails CHECK (base_score < 0) NOT VALID`); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := db.RefreshChangedContentScores(ctx); err == nil {
+		t.Fatalf("refresh that cannot write: %+v, want an error", r)
+	}
+	if _, err := db.ExecContext(ctx, `ALTER TABLE content_scores DROP CONSTRAINT refresh_fails`); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := db.RefreshChangedContentScores(ctx); err != nil || r.Scored != 3 || r.Written != 3 {
+		t.Fatalf("refresh after a failed one: %+v %v, want the 3 changed contents re-scored and written", r, err)
+	}
+	incremental = scores(t, db)
+	if err := db.RefreshContentScores(ctx); err != nil {
+		t.Fatal(err)
+	}
+	exactScores(t, "full recompute after a failed refresh and its retry", scores(t, db), incremental)
 
 	// A full recompute that stopped midway (as in a crash) leaves the
 	// scores marked incomplete, and the next refresh is full.

@@ -32,6 +32,9 @@ type environment struct {
 	helloStop func()
 	token     string
 	opts      options
+	// fullRefresh is the full score recompute made after seeding: what
+	// every refresh cost before refreshes followed activity.
+	fullRefresh store.ScoreRefresh
 }
 
 func setUp(ctx context.Context, o options) (*environment, error) {
@@ -73,9 +76,12 @@ func setUp(ctx context.Context, o options) (*environment, error) {
 	if _, err := env.db.ExecContext(ctx, `VACUUM ANALYZE`); err != nil {
 		return fail(err)
 	}
-	if err := env.db.RefreshContentScores(ctx); err != nil {
+	full, err := env.db.RecomputeContentScores(ctx)
+	if err != nil {
 		return fail(err)
 	}
+	env.fullRefresh = full
+	fmt.Printf("full score recompute: %d contents, %d rows written, %s of statements\n", full.Scored, full.Written, full.DBTime.Round(time.Millisecond))
 	if o.Replica {
 		fmt.Println("starting a streaming replica (pg_basebackup -R)")
 		if env.standby, err = pgcluster.StartStandby(ctx, env.cluster, pgcluster.Options{Dir: filepath.Join(dir, "replica")}); err != nil {
