@@ -31,3 +31,9 @@ func SeedCategoriesJSON() string {
 	}
 	return string(b)
 }
+
+// RecomputeContentScoresWithoutRests is RecomputeContentScores without the
+// rests between chunks, for benchmarks.
+func (db *DB) RecomputeContentScoresWithoutRests(ctx context.Context) (ScoreRefresh, error) {
+	return db.refreshScores(ctx, true, scoreChunk, 0)
+}

@@ -133,9 +133,17 @@ func (db *DB) refreshScores(ctx context.Context, full bool, chunk int64, rest ti
 func (db *DB) refreshAllScores(ctx context.Context, chunk int64, rest time.Duration) (ScoreRefresh, error) {
 	out := ScoreRefresh{Full: true}
 	began := time.Now()
-	if _, err := db.ExecContext(ctx, `WITH cleared AS (DELETE FROM content_score_changes)
-		INSERT INTO content_scores_refreshed (at, complete) VALUES ('-infinity', false)
-		ON CONFLICT (only_row) DO UPDATE SET complete = false`); err != nil {
+	// TRUNCATE (the log may hold millions of rows after a bulk load) waits
+	// for the transactions writing to it, which therefore committed before
+	// the chunks read; writers after it wait for this short transaction.
+	if err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `TRUNCATE content_score_changes`); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO content_scores_refreshed (at, complete) VALUES ('-infinity', false)
+			ON CONFLICT (only_row) DO UPDATE SET complete = false`)
+		return err
+	}); err != nil {
 		return out, fmt.Errorf("refresh scores: %w", err)
 	}
 	var span struct {

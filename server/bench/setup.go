@@ -57,7 +57,9 @@ func setUp(ctx context.Context, o options) (*environment, error) {
 		}
 	}
 	env.dsn = env.cluster.DSN("showcase")
-	if env.db, err = store.Open(ctx, env.dsn, store.PoolOptions{}); err != nil {
+	// The set-up's statements (VACUUM ANALYZE of millions of rows, the full
+	// score recompute) may run long on a loaded machine.
+	if env.db, err = store.Open(ctx, env.dsn, store.PoolOptions{StatementTimeout: time.Hour}); err != nil {
 		return fail(err)
 	}
 	if err := store.Migrate(ctx, env.db.DB.DB); err != nil {
