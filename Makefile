@@ -8,7 +8,7 @@ GO ?= go
 .PHONY: run test check generate postgres browser npm bench bench-quick
 
 # The demo's 60 people make real follower counts small: the demo counts a
-# creator with 25 followers as a top creator (store.DemoTopCreatorFollowers),
+# creator with 25 followers as a top creator (demo.TopCreatorFollowers),
 # unless TOP_CREATOR_FOLLOWERS is set.
 run: postgres
 	TOP_CREATOR_FOLLOWERS=$${TOP_CREATOR_FOLLOWERS:-25} $(GO) run ./server

@@ -245,19 +245,29 @@ func (r *Resolver) checkoutCost(ctx context.Context, in model.CheckoutInput, req
 		}
 		req.ExpectedTotal, req.ExpectedCurrency = &m.Minor, m.CurrencyCode
 	}
-	if len(in.DeliveryOptions) > 0 {
-		req.DeliveryChoices = map[int64]int64{}
-		for _, o := range in.DeliveryOptions {
-			shop, err := parseTypedID(o.ShopID, typeShop)
-			if err != nil {
-				return nil, err
-			}
-			if req.DeliveryChoices[shop], err = parseOptionHandle(o.DeliveryOptionHandle); err != nil {
-				return nil, err
-			}
+	var err error
+	req.DeliveryChoices, err = deliveryChoices(in.DeliveryOptions)
+	return nil, err
+}
+
+// deliveryChoices reads the delivery options chosen per shop (rate ids by
+// shop id); nil when none are. A malformed shop ID or handle is
+// BAD_USER_INPUT.
+func deliveryChoices(in []*model.CheckoutDeliveryOptionInput) (map[int64]int64, error) {
+	if len(in) == 0 {
+		return nil, nil
+	}
+	out := map[int64]int64{}
+	for _, o := range in {
+		shop, err := parseTypedID(o.ShopID, typeShop)
+		if err != nil {
+			return nil, err
+		}
+		if out[shop], err = parseOptionHandle(o.DeliveryOptionHandle); err != nil {
+			return nil, err
 		}
 	}
-	return nil, nil
+	return out, nil
 }
 
 // addressProblems points problems about the shipping address at addressId
@@ -525,11 +535,15 @@ func shopTaxRates(ctx context.Context, shop *store.Shop) ([]*store.TaxRate, erro
 	return rates, err
 }
 
+// orderShippingLine is the order's shipping line. Every order row has a
+// title (migration 0018 gave the orders from before shipping rates "Free
+// shipping" at 0); a row without one reads the same way.
 func orderShippingLine(o *store.Order) *model.ShippingLine {
-	if o.ShippingTitle == nil {
-		return nil
+	title := "Free shipping"
+	if o.ShippingTitle != nil {
+		title = *o.ShippingTitle
 	}
-	return &model.ShippingLine{Title: *o.ShippingTitle, Price: money(o.ShippingAmount, o.CurrencyCode)}
+	return &model.ShippingLine{Title: title, Price: money(o.ShippingAmount, o.CurrencyCode)}
 }
 
 func orderTaxLines(o *store.Order) []*model.TaxLine {

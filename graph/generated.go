@@ -163,6 +163,36 @@ type ComplexityRoot struct {
 		UnitsSold     func(childComplexity int) int
 	}
 
+	CheckoutCost struct {
+		DeliveryGroups      func(childComplexity int) int
+		Lines               func(childComplexity int) int
+		SubtotalAmount      func(childComplexity int) int
+		TotalAmount         func(childComplexity int) int
+		TotalShippingAmount func(childComplexity int) int
+		TotalTaxAmount      func(childComplexity int) int
+	}
+
+	CheckoutCostDeliveryGroup struct {
+		DeliveryOptions        func(childComplexity int) int
+		SelectedDeliveryOption func(childComplexity int) int
+		Shop                   func(childComplexity int) int
+		SubtotalAmount         func(childComplexity int) int
+		TaxesIncluded          func(childComplexity int) int
+		TotalAmount            func(childComplexity int) int
+		TotalTaxAmount         func(childComplexity int) int
+	}
+
+	CheckoutCostLine struct {
+		Cost      func(childComplexity int) int
+		Quantity  func(childComplexity int) int
+		VariantID func(childComplexity int) int
+	}
+
+	CheckoutCostPayload struct {
+		Cost       func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	CheckoutPayload struct {
 		OrderToken func(childComplexity int) int
 		Orders     func(childComplexity int) int
@@ -625,6 +655,7 @@ type ComplexityRoot struct {
 
 	Query struct {
 		Cart                   func(childComplexity int, id string) int
+		CheckoutCost           func(childComplexity int, input model.CheckoutCostInput) int
 		Collection             func(childComplexity int, handle string) int
 		Feed                   func(childComplexity int, first *int, after *string, kind *model.FeedKind) int
 		LiveSession            func(childComplexity int, id string) int
@@ -1108,6 +1139,7 @@ type QueryResolver interface {
 	ProductRecommendations(ctx context.Context, productID string, intent *string) ([]*store.Product, error)
 	RecommendedProducts(ctx context.Context, first *int, after *string) (*model.ProductConnection, error)
 	Search(ctx context.Context, query string, types []string, first *int, after *string) (*model.SearchResultItemConnection, error)
+	CheckoutCost(ctx context.Context, input model.CheckoutCostInput) (*model.CheckoutCostPayload, error)
 	WebhookSubscriptions(ctx context.Context, first *int, after *string) (*model.WebhookSubscriptionConnection, error)
 	WebhookDeliveries(ctx context.Context, first *int, after *string, status *string) (*model.WebhookDeliveryConnection, error)
 }
@@ -1585,6 +1617,118 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ChannelSales.UnitsSold(childComplexity), true
+
+	case "CheckoutCost.deliveryGroups":
+		if e.ComplexityRoot.CheckoutCost.DeliveryGroups == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckoutCost.DeliveryGroups(childComplexity), true
+	case "CheckoutCost.lines":
+		if e.ComplexityRoot.CheckoutCost.Lines == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckoutCost.Lines(childComplexity), true
+	case "CheckoutCost.subtotalAmount":
+		if e.ComplexityRoot.CheckoutCost.SubtotalAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckoutCost.SubtotalAmount(childComplexity), true
+	case "CheckoutCost.totalAmount":
+		if e.ComplexityRoot.CheckoutCost.TotalAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckoutCost.TotalAmount(childComplexity), true
+	case "CheckoutCost.totalShippingAmount":
+		if e.ComplexityRoot.CheckoutCost.TotalShippingAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckoutCost.TotalShippingAmount(childComplexity), true
+	case "CheckoutCost.totalTaxAmount":
+		if e.ComplexityRoot.CheckoutCost.TotalTaxAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckoutCost.TotalTaxAmount(childComplexity), true
+
+	case "CheckoutCostDeliveryGroup.deliveryOptions":
+		if e.ComplexityRoot.CheckoutCostDeliveryGroup.DeliveryOptions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckoutCostDeliveryGroup.DeliveryOptions(childComplexity), true
+	case "CheckoutCostDeliveryGroup.selectedDeliveryOption":
+		if e.ComplexityRoot.CheckoutCostDeliveryGroup.SelectedDeliveryOption == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckoutCostDeliveryGroup.SelectedDeliveryOption(childComplexity), true
+	case "CheckoutCostDeliveryGroup.shop":
+		if e.ComplexityRoot.CheckoutCostDeliveryGroup.Shop == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckoutCostDeliveryGroup.Shop(childComplexity), true
+	case "CheckoutCostDeliveryGroup.subtotalAmount":
+		if e.ComplexityRoot.CheckoutCostDeliveryGroup.SubtotalAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckoutCostDeliveryGroup.SubtotalAmount(childComplexity), true
+	case "CheckoutCostDeliveryGroup.taxesIncluded":
+		if e.ComplexityRoot.CheckoutCostDeliveryGroup.TaxesIncluded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckoutCostDeliveryGroup.TaxesIncluded(childComplexity), true
+	case "CheckoutCostDeliveryGroup.totalAmount":
+		if e.ComplexityRoot.CheckoutCostDeliveryGroup.TotalAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckoutCostDeliveryGroup.TotalAmount(childComplexity), true
+	case "CheckoutCostDeliveryGroup.totalTaxAmount":
+		if e.ComplexityRoot.CheckoutCostDeliveryGroup.TotalTaxAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckoutCostDeliveryGroup.TotalTaxAmount(childComplexity), true
+
+	case "CheckoutCostLine.cost":
+		if e.ComplexityRoot.CheckoutCostLine.Cost == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckoutCostLine.Cost(childComplexity), true
+	case "CheckoutCostLine.quantity":
+		if e.ComplexityRoot.CheckoutCostLine.Quantity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckoutCostLine.Quantity(childComplexity), true
+	case "CheckoutCostLine.variantId":
+		if e.ComplexityRoot.CheckoutCostLine.VariantID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckoutCostLine.VariantID(childComplexity), true
+
+	case "CheckoutCostPayload.cost":
+		if e.ComplexityRoot.CheckoutCostPayload.Cost == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckoutCostPayload.Cost(childComplexity), true
+	case "CheckoutCostPayload.userErrors":
+		if e.ComplexityRoot.CheckoutCostPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckoutCostPayload.UserErrors(childComplexity), true
 
 	case "CheckoutPayload.orderToken":
 		if e.ComplexityRoot.CheckoutPayload.OrderToken == nil {
@@ -3674,6 +3818,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Cart(childComplexity, args["id"].(string)), true
+	case "Query.checkoutCost":
+		if e.ComplexityRoot.Query.CheckoutCost == nil {
+			break
+		}
+
+		args, err := ec.field_Query_checkoutCost_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CheckoutCost(childComplexity, args["input"].(model.CheckoutCostInput)), true
 	case "Query.collection":
 		if e.ComplexityRoot.Query.Collection == nil {
 			break
@@ -4876,6 +5031,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCartLineInput,
 		ec.unmarshalInputCartLineUpdateInput,
 		ec.unmarshalInputCartSelectedDeliveryOptionInput,
+		ec.unmarshalInputCheckoutCostInput,
 		ec.unmarshalInputCheckoutDeliveryOptionInput,
 		ec.unmarshalInputCheckoutInput,
 		ec.unmarshalInputCheckoutLineInput,
@@ -6753,8 +6909,11 @@ type TaxLine {
 }
 
 extend type Order {
-  "The delivery option bought; null for orders from before shipping rates."
-  shippingLine: ShippingLine
+  """
+  The delivery option bought. Every order has one: orders placed before shops had shipping rates (migration 0018)
+  read as "Free shipping" at 0, which is what they charged, as does an order from a shop without rates.
+  """
+  shippingLine: ShippingLine!
   totalShipping: Money!
   totalTax: Money!
   "Whether the prices include the tax (then total = subtotal + shipping)."
@@ -6791,6 +6950,86 @@ input CartSelectedDeliveryOptionInput {
   "A CartDeliveryGroup.id of this cart; another cart's is NOT_FOUND."
   deliveryGroupId: ID!
   deliveryOptionHandle: String!
+}
+
+"""
+Lines to price as checkout(input: {lines}) would charge them ("Buy now" without a cart): the same lines, destination
+and delivery options as CheckoutInput. Give the destination as shippingAddress, addressId (one of the viewer's saved
+addresses; signed in only, another's is NOT_FOUND) or countryCode alone: only its country is priced.
+"""
+input CheckoutCostInput {
+  "1 to 50 lines, each variant on one line only (as CheckoutInput.lines)."
+  lines: [CheckoutLineInput!]!
+  shippingAddress: AddressInput
+  addressId: ID
+  "ISO 3166-1 alpha-2, e.g. \"US\", when no address is known yet."
+  countryCode: String
+  "The delivery option per shop (CheckoutCostDeliveryGroup.deliveryOptions' handles); a shop left out ships by its cheapest option."
+  deliveryOptions: [CheckoutDeliveryOptionInput!]
+}
+
+"""
+What checkout(input: {lines}) charges for these lines now, priced by the cost rules above CartCost with the same
+code that prices checkout: send totalAmount as CheckoutInput.expectedTotal, and the checkout charges exactly it or
+answers TOTAL_CHANGED (something changed in between) and writes nothing. All amounts are in the lines' one currency.
+"""
+type CheckoutCost {
+  "The sum of the lines' subtotals (unit price now x quantity)."
+  subtotalAmount: Money!
+  "The sum of the shops' selected delivery options."
+  totalShippingAmount: Money!
+  "The sum of the lines' taxes (per line, rounded half up to the minor unit); for tax-inclusive shops already inside subtotalAmount."
+  totalTaxAmount: Money!
+  "What checkout charges: subtotal + shipping + the tax of tax-exclusive shops."
+  totalAmount: Money!
+  "The lines, in the order given."
+  lines: [CheckoutCostLine!]!
+  "One group per shop (one order each), in the order the shops first appear in the lines."
+  deliveryGroups: [CheckoutCostDeliveryGroup!]!
+}
+
+"One line of a CheckoutCost."
+type CheckoutCostLine {
+  "The variant's ID, as given."
+  variantId: ID!
+  quantity: Int!
+  "The line's unit price now, subtotal and tax (taxAmount is never null here)."
+  cost: CartLineCost!
+}
+
+"One shop's part of a CheckoutCost: its delivery options to the destination and the one applied."
+type CheckoutCostDeliveryGroup {
+  shop: Shop!
+  "Cheapest first."
+  deliveryOptions: [CartDeliveryOption!]!
+  "The option given in CheckoutCostInput.deliveryOptions, or else the cheapest."
+  selectedDeliveryOption: CartDeliveryOption!
+  "The shop's lines' subtotals."
+  subtotalAmount: Money!
+  "The shop's lines' taxes."
+  totalTaxAmount: Money!
+  "subtotal + shipping + tax (when the shop's prices exclude it): this shop's order's total."
+  totalAmount: Money!
+  taxesIncluded: Boolean!
+}
+
+type CheckoutCostPayload {
+  "Null when userErrors is not empty."
+  cost: CheckoutCost
+  """
+  What checkout would answer before charging, with the same codes: INVALID shapes, NOT_FOUND variants,
+  NOT_AVAILABLE, INSUFFICIENT_STOCK, NO_DELIVERY_AVAILABLE (naming the shop), CURRENCY_MISMATCH.
+  """
+  userErrors: [UserError!]!
+}
+
+extend type Query {
+  """
+  Prices lines outside a cart exactly as checkout(input: {lines}) would charge them ("Buy now"), for anyone, signed
+  in or not; writes nothing. Reads the primary database, as checkout does, and is never answered from the
+  anonymous response cache: always priced now. Not for apps.
+  """
+  checkoutCost(input: CheckoutCostInput!): CheckoutCostPayload!
 }
 
 input ShippingRateInput {
@@ -7208,6 +7447,66 @@ func (ec *executionContext) childFields_ChannelSales(ctx context.Context, field 
 		return ec.fieldContext_ChannelSales_gmvByCurrency(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ChannelSales", field.Name)
+}
+
+func (ec *executionContext) childFields_CheckoutCost(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "subtotalAmount":
+		return ec.fieldContext_CheckoutCost_subtotalAmount(ctx, field)
+	case "totalShippingAmount":
+		return ec.fieldContext_CheckoutCost_totalShippingAmount(ctx, field)
+	case "totalTaxAmount":
+		return ec.fieldContext_CheckoutCost_totalTaxAmount(ctx, field)
+	case "totalAmount":
+		return ec.fieldContext_CheckoutCost_totalAmount(ctx, field)
+	case "lines":
+		return ec.fieldContext_CheckoutCost_lines(ctx, field)
+	case "deliveryGroups":
+		return ec.fieldContext_CheckoutCost_deliveryGroups(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CheckoutCost", field.Name)
+}
+
+func (ec *executionContext) childFields_CheckoutCostDeliveryGroup(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "shop":
+		return ec.fieldContext_CheckoutCostDeliveryGroup_shop(ctx, field)
+	case "deliveryOptions":
+		return ec.fieldContext_CheckoutCostDeliveryGroup_deliveryOptions(ctx, field)
+	case "selectedDeliveryOption":
+		return ec.fieldContext_CheckoutCostDeliveryGroup_selectedDeliveryOption(ctx, field)
+	case "subtotalAmount":
+		return ec.fieldContext_CheckoutCostDeliveryGroup_subtotalAmount(ctx, field)
+	case "totalTaxAmount":
+		return ec.fieldContext_CheckoutCostDeliveryGroup_totalTaxAmount(ctx, field)
+	case "totalAmount":
+		return ec.fieldContext_CheckoutCostDeliveryGroup_totalAmount(ctx, field)
+	case "taxesIncluded":
+		return ec.fieldContext_CheckoutCostDeliveryGroup_taxesIncluded(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CheckoutCostDeliveryGroup", field.Name)
+}
+
+func (ec *executionContext) childFields_CheckoutCostLine(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "variantId":
+		return ec.fieldContext_CheckoutCostLine_variantId(ctx, field)
+	case "quantity":
+		return ec.fieldContext_CheckoutCostLine_quantity(ctx, field)
+	case "cost":
+		return ec.fieldContext_CheckoutCostLine_cost(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CheckoutCostLine", field.Name)
+}
+
+func (ec *executionContext) childFields_CheckoutCostPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cost":
+		return ec.fieldContext_CheckoutCostPayload_cost(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_CheckoutCostPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CheckoutCostPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_CheckoutPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9739,6 +10038,20 @@ func (ec *executionContext) field_Query_cart_args(ctx context.Context, rawArgs m
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_checkoutCost_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CheckoutCostInput, error) {
+			return ec.unmarshalNCheckoutCostInput2showcaseᚋgraphᚋmodelᚐCheckoutCostInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -12301,6 +12614,555 @@ func (ec *executionContext) fieldContext_ChannelSales_gmvByCurrency(_ context.Co
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CheckoutCost_subtotalAmount(ctx context.Context, field graphql.CollectedField, obj *model.CheckoutCost) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CheckoutCost_subtotalAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubtotalAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖshowcaseᚋstoreᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CheckoutCost_subtotalAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CheckoutCost",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CheckoutCost_totalShippingAmount(ctx context.Context, field graphql.CollectedField, obj *model.CheckoutCost) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CheckoutCost_totalShippingAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalShippingAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖshowcaseᚋstoreᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CheckoutCost_totalShippingAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CheckoutCost",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CheckoutCost_totalTaxAmount(ctx context.Context, field graphql.CollectedField, obj *model.CheckoutCost) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CheckoutCost_totalTaxAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalTaxAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖshowcaseᚋstoreᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CheckoutCost_totalTaxAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CheckoutCost",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CheckoutCost_totalAmount(ctx context.Context, field graphql.CollectedField, obj *model.CheckoutCost) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CheckoutCost_totalAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖshowcaseᚋstoreᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CheckoutCost_totalAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CheckoutCost",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CheckoutCost_lines(ctx context.Context, field graphql.CollectedField, obj *model.CheckoutCost) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CheckoutCost_lines(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Lines, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CheckoutCostLine) graphql.Marshaler {
+			return ec.marshalNCheckoutCostLine2ᚕᚖshowcaseᚋgraphᚋmodelᚐCheckoutCostLineᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CheckoutCost_lines(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CheckoutCost",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CheckoutCostLine(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CheckoutCost_deliveryGroups(ctx context.Context, field graphql.CollectedField, obj *model.CheckoutCost) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CheckoutCost_deliveryGroups(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeliveryGroups, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CheckoutCostDeliveryGroup) graphql.Marshaler {
+			return ec.marshalNCheckoutCostDeliveryGroup2ᚕᚖshowcaseᚋgraphᚋmodelᚐCheckoutCostDeliveryGroupᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CheckoutCost_deliveryGroups(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CheckoutCost",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CheckoutCostDeliveryGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CheckoutCostDeliveryGroup_shop(ctx context.Context, field graphql.CollectedField, obj *model.CheckoutCostDeliveryGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CheckoutCostDeliveryGroup_shop(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Shop, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Shop) graphql.Marshaler {
+			return ec.marshalNShop2ᚖshowcaseᚋstoreᚐShop(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CheckoutCostDeliveryGroup_shop(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CheckoutCostDeliveryGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Shop(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CheckoutCostDeliveryGroup_deliveryOptions(ctx context.Context, field graphql.CollectedField, obj *model.CheckoutCostDeliveryGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CheckoutCostDeliveryGroup_deliveryOptions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeliveryOptions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CartDeliveryOption) graphql.Marshaler {
+			return ec.marshalNCartDeliveryOption2ᚕᚖshowcaseᚋgraphᚋmodelᚐCartDeliveryOptionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CheckoutCostDeliveryGroup_deliveryOptions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CheckoutCostDeliveryGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartDeliveryOption(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CheckoutCostDeliveryGroup_selectedDeliveryOption(ctx context.Context, field graphql.CollectedField, obj *model.CheckoutCostDeliveryGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CheckoutCostDeliveryGroup_selectedDeliveryOption(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SelectedDeliveryOption, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CartDeliveryOption) graphql.Marshaler {
+			return ec.marshalNCartDeliveryOption2ᚖshowcaseᚋgraphᚋmodelᚐCartDeliveryOption(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CheckoutCostDeliveryGroup_selectedDeliveryOption(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CheckoutCostDeliveryGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartDeliveryOption(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CheckoutCostDeliveryGroup_subtotalAmount(ctx context.Context, field graphql.CollectedField, obj *model.CheckoutCostDeliveryGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CheckoutCostDeliveryGroup_subtotalAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubtotalAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖshowcaseᚋstoreᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CheckoutCostDeliveryGroup_subtotalAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CheckoutCostDeliveryGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CheckoutCostDeliveryGroup_totalTaxAmount(ctx context.Context, field graphql.CollectedField, obj *model.CheckoutCostDeliveryGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CheckoutCostDeliveryGroup_totalTaxAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalTaxAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖshowcaseᚋstoreᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CheckoutCostDeliveryGroup_totalTaxAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CheckoutCostDeliveryGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CheckoutCostDeliveryGroup_totalAmount(ctx context.Context, field graphql.CollectedField, obj *model.CheckoutCostDeliveryGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CheckoutCostDeliveryGroup_totalAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖshowcaseᚋstoreᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CheckoutCostDeliveryGroup_totalAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CheckoutCostDeliveryGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CheckoutCostDeliveryGroup_taxesIncluded(ctx context.Context, field graphql.CollectedField, obj *model.CheckoutCostDeliveryGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CheckoutCostDeliveryGroup_taxesIncluded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TaxesIncluded, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CheckoutCostDeliveryGroup_taxesIncluded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CheckoutCostDeliveryGroup", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _CheckoutCostLine_variantId(ctx context.Context, field graphql.CollectedField, obj *model.CheckoutCostLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CheckoutCostLine_variantId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VariantID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CheckoutCostLine_variantId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CheckoutCostLine", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _CheckoutCostLine_quantity(ctx context.Context, field graphql.CollectedField, obj *model.CheckoutCostLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CheckoutCostLine_quantity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quantity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CheckoutCostLine_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CheckoutCostLine", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CheckoutCostLine_cost(ctx context.Context, field graphql.CollectedField, obj *model.CheckoutCostLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CheckoutCostLine_cost(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cost, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CartLineCost) graphql.Marshaler {
+			return ec.marshalNCartLineCost2ᚖshowcaseᚋgraphᚋmodelᚐCartLineCost(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CheckoutCostLine_cost(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CheckoutCostLine",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartLineCost(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CheckoutCostPayload_cost(ctx context.Context, field graphql.CollectedField, obj *model.CheckoutCostPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CheckoutCostPayload_cost(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cost, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CheckoutCost) graphql.Marshaler {
+			return ec.marshalOCheckoutCost2ᚖshowcaseᚋgraphᚋmodelᚐCheckoutCost(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CheckoutCostPayload_cost(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CheckoutCostPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CheckoutCost(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CheckoutCostPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CheckoutCostPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CheckoutCostPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖshowcaseᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CheckoutCostPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CheckoutCostPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
 		},
 	}
 	return fc, nil
@@ -20198,10 +21060,10 @@ func (ec *executionContext) _Order_shippingLine(ctx context.Context, field graph
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ShippingLine) graphql.Marshaler {
-			return ec.marshalOShippingLine2ᚖshowcaseᚋgraphᚋmodelᚐShippingLine(ctx, selections, v)
+			return ec.marshalNShippingLine2ᚖshowcaseᚋgraphᚋmodelᚐShippingLine(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_Order_shippingLine(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -23376,6 +24238,50 @@ func (ec *executionContext) fieldContext_Query_search(ctx context.Context, field
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_search_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_checkoutCost(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_checkoutCost(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CheckoutCost(ctx, fc.Args["input"].(model.CheckoutCostInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CheckoutCostPayload) graphql.Marshaler {
+			return ec.marshalNCheckoutCostPayload2ᚖshowcaseᚋgraphᚋmodelᚐCheckoutCostPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_checkoutCost(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CheckoutCostPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_checkoutCost_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -29228,6 +30134,64 @@ func (ec *executionContext) unmarshalInputCartSelectedDeliveryOptionInput(ctx co
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputCheckoutCostInput(ctx context.Context, obj any) (model.CheckoutCostInput, error) {
+	var it model.CheckoutCostInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"lines", "shippingAddress", "addressId", "countryCode", "deliveryOptions"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "lines":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lines"))
+			data, err := ec.unmarshalNCheckoutLineInput2ᚕᚖshowcaseᚋgraphᚋmodelᚐCheckoutLineInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Lines = data
+		case "shippingAddress":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("shippingAddress"))
+			data, err := ec.unmarshalOAddressInput2ᚖshowcaseᚋgraphᚋmodelᚐAddressInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ShippingAddress = data
+		case "addressId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("addressId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AddressID = data
+		case "countryCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("countryCode"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CountryCode = data
+		case "deliveryOptions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deliveryOptions"))
+			data, err := ec.unmarshalOCheckoutDeliveryOptionInput2ᚕᚖshowcaseᚋgraphᚋmodelᚐCheckoutDeliveryOptionInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeliveryOptions = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputCheckoutDeliveryOptionInput(ctx context.Context, obj any) (model.CheckoutDeliveryOptionInput, error) {
 	var it model.CheckoutDeliveryOptionInput
 	if obj == nil {
@@ -32057,6 +33021,228 @@ func (ec *executionContext) _ChannelSales(ctx context.Context, sel ast.Selection
 			}
 		case "gmvByCurrency":
 			out.Values[i] = ec._ChannelSales_gmvByCurrency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var checkoutCostImplementors = []string{"CheckoutCost"}
+
+func (ec *executionContext) _CheckoutCost(ctx context.Context, sel ast.SelectionSet, obj *model.CheckoutCost) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, checkoutCostImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CheckoutCost")
+		case "subtotalAmount":
+			out.Values[i] = ec._CheckoutCost_subtotalAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalShippingAmount":
+			out.Values[i] = ec._CheckoutCost_totalShippingAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalTaxAmount":
+			out.Values[i] = ec._CheckoutCost_totalTaxAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalAmount":
+			out.Values[i] = ec._CheckoutCost_totalAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lines":
+			out.Values[i] = ec._CheckoutCost_lines(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deliveryGroups":
+			out.Values[i] = ec._CheckoutCost_deliveryGroups(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var checkoutCostDeliveryGroupImplementors = []string{"CheckoutCostDeliveryGroup"}
+
+func (ec *executionContext) _CheckoutCostDeliveryGroup(ctx context.Context, sel ast.SelectionSet, obj *model.CheckoutCostDeliveryGroup) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, checkoutCostDeliveryGroupImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CheckoutCostDeliveryGroup")
+		case "shop":
+			out.Values[i] = ec._CheckoutCostDeliveryGroup_shop(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deliveryOptions":
+			out.Values[i] = ec._CheckoutCostDeliveryGroup_deliveryOptions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "selectedDeliveryOption":
+			out.Values[i] = ec._CheckoutCostDeliveryGroup_selectedDeliveryOption(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "subtotalAmount":
+			out.Values[i] = ec._CheckoutCostDeliveryGroup_subtotalAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalTaxAmount":
+			out.Values[i] = ec._CheckoutCostDeliveryGroup_totalTaxAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalAmount":
+			out.Values[i] = ec._CheckoutCostDeliveryGroup_totalAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "taxesIncluded":
+			out.Values[i] = ec._CheckoutCostDeliveryGroup_taxesIncluded(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var checkoutCostLineImplementors = []string{"CheckoutCostLine"}
+
+func (ec *executionContext) _CheckoutCostLine(ctx context.Context, sel ast.SelectionSet, obj *model.CheckoutCostLine) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, checkoutCostLineImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CheckoutCostLine")
+		case "variantId":
+			out.Values[i] = ec._CheckoutCostLine_variantId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "quantity":
+			out.Values[i] = ec._CheckoutCostLine_quantity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cost":
+			out.Values[i] = ec._CheckoutCostLine_cost(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var checkoutCostPayloadImplementors = []string{"CheckoutCostPayload"}
+
+func (ec *executionContext) _CheckoutCostPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CheckoutCostPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, checkoutCostPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CheckoutCostPayload")
+		case "cost":
+			out.Values[i] = ec._CheckoutCostPayload_cost(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._CheckoutCostPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -35943,7 +37129,7 @@ func (ec *executionContext) _Order(ctx context.Context, sel ast.SelectionSet, ob
 					}
 				}()
 				res = ec._Order_shippingLine(ctx, field, obj)
-				if res == graphql.RequiredNull {
+				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
 				return res
@@ -38125,6 +39311,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_search(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "checkoutCost":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_checkoutCost(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -41988,6 +43196,16 @@ func (ec *executionContext) marshalNCartLine2ᚖshowcaseᚋstoreᚐCartLine(ctx 
 	return ec._CartLine(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNCartLineCost2ᚖshowcaseᚋgraphᚋmodelᚐCartLineCost(ctx context.Context, sel ast.SelectionSet, v *model.CartLineCost) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CartLineCost(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNCartLineInput2ᚕᚖshowcaseᚋgraphᚋmodelᚐCartLineInputᚄ(ctx context.Context, v any) ([]*model.CartLineInput, error) {
 	vSlice := graphql.CoerceList(v)
 	var err error
@@ -42055,6 +43273,73 @@ func (ec *executionContext) marshalNChannelSales2ᚖshowcaseᚋstoreᚐSalesSlic
 	return ec._ChannelSales(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNCheckoutCostDeliveryGroup2ᚕᚖshowcaseᚋgraphᚋmodelᚐCheckoutCostDeliveryGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CheckoutCostDeliveryGroup) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCheckoutCostDeliveryGroup2ᚖshowcaseᚋgraphᚋmodelᚐCheckoutCostDeliveryGroup(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCheckoutCostDeliveryGroup2ᚖshowcaseᚋgraphᚋmodelᚐCheckoutCostDeliveryGroup(ctx context.Context, sel ast.SelectionSet, v *model.CheckoutCostDeliveryGroup) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CheckoutCostDeliveryGroup(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCheckoutCostInput2showcaseᚋgraphᚋmodelᚐCheckoutCostInput(ctx context.Context, v any) (model.CheckoutCostInput, error) {
+	res, err := ec.unmarshalInputCheckoutCostInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCheckoutCostLine2ᚕᚖshowcaseᚋgraphᚋmodelᚐCheckoutCostLineᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CheckoutCostLine) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCheckoutCostLine2ᚖshowcaseᚋgraphᚋmodelᚐCheckoutCostLine(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCheckoutCostLine2ᚖshowcaseᚋgraphᚋmodelᚐCheckoutCostLine(ctx context.Context, sel ast.SelectionSet, v *model.CheckoutCostLine) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CheckoutCostLine(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCheckoutCostPayload2ᚖshowcaseᚋgraphᚋmodelᚐCheckoutCostPayload(ctx context.Context, sel ast.SelectionSet, v *model.CheckoutCostPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CheckoutCostPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNCheckoutDeliveryOptionInput2ᚖshowcaseᚋgraphᚋmodelᚐCheckoutDeliveryOptionInput(ctx context.Context, v any) (*model.CheckoutDeliveryOptionInput, error) {
 	res, err := ec.unmarshalInputCheckoutDeliveryOptionInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
@@ -42063,6 +43348,20 @@ func (ec *executionContext) unmarshalNCheckoutDeliveryOptionInput2ᚖshowcaseᚋ
 func (ec *executionContext) unmarshalNCheckoutInput2showcaseᚋgraphᚋmodelᚐCheckoutInput(ctx context.Context, v any) (model.CheckoutInput, error) {
 	res, err := ec.unmarshalInputCheckoutInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCheckoutLineInput2ᚕᚖshowcaseᚋgraphᚋmodelᚐCheckoutLineInputᚄ(ctx context.Context, v any) ([]*model.CheckoutLineInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.CheckoutLineInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCheckoutLineInput2ᚖshowcaseᚋgraphᚋmodelᚐCheckoutLineInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalNCheckoutLineInput2ᚖshowcaseᚋgraphᚋmodelᚐCheckoutLineInput(ctx context.Context, v any) (*model.CheckoutLineInput, error) {
@@ -43147,6 +44446,16 @@ func (ec *executionContext) unmarshalNSetInventoryInput2showcaseᚋgraphᚋmodel
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNShippingLine2ᚖshowcaseᚋgraphᚋmodelᚐShippingLine(ctx context.Context, sel ast.SelectionSet, v *model.ShippingLine) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ShippingLine(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNShippingRate2ᚕᚖshowcaseᚋstoreᚐShippingRateᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.ShippingRate) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -43897,6 +45206,13 @@ func (ec *executionContext) marshalOChannelSales2ᚕᚖshowcaseᚋstoreᚐSalesS
 	return ret
 }
 
+func (ec *executionContext) marshalOCheckoutCost2ᚖshowcaseᚋgraphᚋmodelᚐCheckoutCost(ctx context.Context, sel ast.SelectionSet, v *model.CheckoutCost) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CheckoutCost(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOCheckoutDeliveryOptionInput2ᚕᚖshowcaseᚋgraphᚋmodelᚐCheckoutDeliveryOptionInputᚄ(ctx context.Context, v any) ([]*model.CheckoutDeliveryOptionInput, error) {
 	if v == nil {
 		return nil, nil
@@ -44495,13 +45811,6 @@ func (ec *executionContext) marshalOSearchType2ᚕstringᚄ(ctx context.Context,
 	}
 
 	return ret
-}
-
-func (ec *executionContext) marshalOShippingLine2ᚖshowcaseᚋgraphᚋmodelᚐShippingLine(ctx context.Context, sel ast.SelectionSet, v *model.ShippingLine) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._ShippingLine(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOShippingRate2ᚖshowcaseᚋstoreᚐShippingRate(ctx context.Context, sel ast.SelectionSet, v *store.ShippingRate) graphql.Marshaler {

@@ -69,6 +69,9 @@ func NewHandler(r *Resolver) http.Handler {
 	if r.Reads != nil {
 		srv.AroundOperations(r.routeReads(top, wait))
 	}
+	if r.FeedRankings != nil {
+		srv.AroundOperations(r.forgetFeedRankings)
+	}
 	// withRateLimitStatus turns rateCharge's refusal into 429 + Retry-After;
 	// it sits directly around gqlgen, inside the response cache.
 	return WithLoaders(r.DB, top, wait, withRateLimitStatus(srv))

@@ -116,20 +116,9 @@ func (r *Resolver) checkout(ctx context.Context, in model.CheckoutInput) (*model
 		}
 		req.Lines, req.FromCart = store.CartCheckoutLines(lines), true
 	default:
-		for _, l := range in.Lines {
-			id, err := parseTypedID(l.VariantID, typeVariant)
-			if err != nil {
-				return nil, err
-			}
-			line := store.CheckoutLine{VariantID: id, Quantity: l.Quantity}
-			if l.SourceContentID != nil {
-				source, err := parseContentID(*l.SourceContentID)
-				if err != nil {
-					return nil, err
-				}
-				line.SourceContentID = &source
-			}
-			req.Lines = append(req.Lines, line)
+		var err error
+		if req.Lines, err = checkoutLines(in.Lines); err != nil {
+			return nil, err
 		}
 	}
 	res, err := r.DB.Checkout(ctx, r.Payments, req)
@@ -179,6 +168,29 @@ func parseContentID(gid string) (int64, error) {
 		return 0, store.Errorf(store.EInvalid, "%q is not a Video or LiveSession ID", truncate(gid, maxGlobalIDLength))
 	}
 	return id, nil
+}
+
+// checkoutLines reads the lines of a checkout (or of its cost preview):
+// variant and source content IDs to database ids. A malformed ID is
+// BAD_USER_INPUT.
+func checkoutLines(in []*model.CheckoutLineInput) ([]store.CheckoutLine, error) {
+	var out []store.CheckoutLine
+	for _, l := range in {
+		id, err := parseTypedID(l.VariantID, typeVariant)
+		if err != nil {
+			return nil, err
+		}
+		line := store.CheckoutLine{VariantID: id, Quantity: l.Quantity}
+		if l.SourceContentID != nil {
+			source, err := parseContentID(*l.SourceContentID)
+			if err != nil {
+				return nil, err
+			}
+			line.SourceContentID = &source
+		}
+		out = append(out, line)
+	}
+	return out, nil
 }
 
 func addressFrom(in *model.AddressInput) store.Address {

@@ -38,6 +38,11 @@ type Resolver struct {
 	// store.DefaultForYouSettings); the event buffer learns with the same
 	// settings (EventBuffer.SetLearning).
 	ForYou *store.ForYouSettings
+	// FeedRankings, when set, reuses a viewer's For You first-page
+	// arrangement within its TTL (FEED_RANKING_TTL); every signed-in
+	// mutation forgets its caller's (forgetFeedRankings), so a viewer's
+	// next first page shows what they just did. nil ranks every first page.
+	FeedRankings *store.FeedRankings
 	// Production hides the schema (introspection, field suggestions) from
 	// everyone but admins.
 	Production bool

@@ -861,7 +861,7 @@ func (r *queryResolver) Feed(ctx context.Context, first *int, after *string, kin
 		return r.followingFeed(ctx, args)
 	}
 	page, err := r.DB.Feed(ctx, store.FeedArgs{ViewerID: auth.ViewerFrom(ctx).UserID(), Weights: r.FeedWeights,
-		Policy: r.FeedPolicy, ForYou: r.ForYou, PageArgs: args})
+		Policy: r.FeedPolicy, ForYou: r.ForYou, Rankings: r.FeedRankings, PageArgs: args})
 	if err != nil {
 		return nil, err
 	}
@@ -900,6 +900,11 @@ func (r *queryResolver) RecommendedProducts(ctx context.Context, first *int, aft
 // Search is the resolver for the search field.
 func (r *queryResolver) Search(ctx context.Context, query string, types []string, first *int, after *string) (*model.SearchResultItemConnection, error) {
 	return r.search(ctx, query, types, first, after)
+}
+
+// CheckoutCost is the resolver for the checkoutCost field.
+func (r *queryResolver) CheckoutCost(ctx context.Context, input model.CheckoutCostInput) (*model.CheckoutCostPayload, error) {
+	return r.previewCheckoutCost(ctx, input)
 }
 
 // WebhookSubscriptions is the resolver for the webhookSubscriptions field.

@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"showcase/store"
+	"showcase/server/demo"
 )
 
 // BenchmarkSearch measures search requests through the real handler, each
@@ -16,7 +16,7 @@ import (
 //	go test ./graph -run '^$' -bench Search -benchtime 200x
 func BenchmarkSearch(b *testing.B) {
 	a := newTestAPI(b)
-	if _, err := store.Seed(context.Background(), a.db, store.SeedOptions{Users: 2000, Creators: 300, Shops: 40,
+	if _, err := demo.Seed(context.Background(), a.db, demo.SeedOptions{Users: 2000, Creators: 300, Shops: 40,
 		Products: 20000, Videos: 50000, LiveSessions: 100, Seed: 1}); err != nil {
 		b.Fatal(err)
 	}

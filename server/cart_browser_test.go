@@ -11,9 +11,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"showcase/store"
-	"showcase/store/live"
-	"showcase/store/storetest"
+	"showcase/server/demo"
 )
 
 // TestStorefrontCartCost drives the storefront's cart in headless Chromium
@@ -25,20 +23,7 @@ import (
 func TestStorefrontCartCost(t *testing.T) {
 	page := newBrowser(t, 420, 1100)
 	ctx := context.Background()
-	dsn := storetest.DSN(t)
-	db, err := store.Open(ctx, dsn, store.PoolOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	images := seedWithImages(t, db, store.DemoSeedOptions())
-	hubCtx, stopHub := context.WithCancel(ctx)
-	defer stopHub()
-	hub := live.NewHub(db, dsn)
-	if err := hub.Start(hubCtx); err != nil {
-		t.Fatal(err)
-	}
-	srv := browserTestServer(t, db, hub, images)
+	db, _, srv := demoBrowserServer(t)
 	run := func(js string) string {
 		t.Helper()
 		v, err := chromedp.Run(page, chromedp.Evaluate[string](js))
@@ -60,7 +45,7 @@ func TestStorefrontCartCost(t *testing.T) {
 	}
 
 	// The demo buyer's cart: one in-stock dollar product from each of two shops.
-	token := login(t, srv.URL, store.DemoBuyerEmail)
+	token := login(t, srv.URL, demo.BuyerEmail)
 	var list struct {
 		Products struct {
 			Edges []struct {

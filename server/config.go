@@ -64,6 +64,13 @@ type config struct {
 	DebugAddr string
 	// ResponseCacheTTL is how long anonymous query responses are shared (0: off).
 	ResponseCacheTTL time.Duration
+	// FeedRankingTTL is how long a viewer's For You first-page arrangement
+	// is reused (FEED_RANKING_TTL; 0: every first page ranks).
+	FeedRankingTTL time.Duration
+	// FeedRankings keeps the arrangements (made by run, listening for
+	// profile writes of other API processes); nil: routes makes one that
+	// hears only this process's writes.
+	FeedRankings *store.FeedRankings
 	// Payments chooses and bounds the payment provider.
 	Payments paymentConfig
 	// MediaDir is the folder uploaded product images are kept in (MEDIA_DIR,
@@ -85,6 +92,11 @@ type config struct {
 	// for (MEDIA_SWEEP_INTERVAL, default 15m); MediaSweepGrace how old such
 	// a file must be to be removed (MEDIA_SWEEP_GRACE, default 1h).
 	MediaSweepInterval, MediaSweepGrace time.Duration
+	// GuestCartRetention is how long a guest cart is kept after its last
+	// change (GUEST_CART_RETENTION, default 720h = 30 days, at least 1h);
+	// GuestCartSweepInterval how often each replica looks for carts past it
+	// (GUEST_CART_SWEEP_INTERVAL, default 1h, at least 1m).
+	GuestCartRetention, GuestCartSweepInterval time.Duration
 }
 
 // paymentConfig is the payment provider and the bounds of its calls.
@@ -129,6 +141,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		AuthRateLimitBurst:  5,
 		AuthRateLimitPeriod: 12 * time.Second,
 		ResponseCacheTTL:    time.Second,
+		FeedRankingTTL:      store.DefaultFeedRankingTTL,
 		Payments: paymentConfig{
 			Provider:          envOr(getenv, "PAYMENT_PROVIDER", "test"),
 			StripeSecretKey:   getenv("STRIPE_SECRET_KEY"),
@@ -260,6 +273,13 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		}
 		cfg.ResponseCacheTTL = d
 	}
+	if v := getenv("FEED_RANKING_TTL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > time.Minute {
+			return cfg, fmt.Errorf("FEED_RANKING_TTL must be a duration from 0 (every first page ranks) to 1m")
+		}
+		cfg.FeedRankingTTL = d
+	}
 	cfg.MediaS3 = media.S3Config{Endpoint: getenv("MEDIA_S3_ENDPOINT"), Bucket: getenv("MEDIA_S3_BUCKET"), Region: getenv("MEDIA_S3_REGION"),
 		AccessKeyID: getenv("MEDIA_S3_ACCESS_KEY_ID"), SecretAccessKey: getenv("MEDIA_S3_SECRET_ACCESS_KEY"),
 		Prefix: getenv("MEDIA_S3_PREFIX"), PublicURL: getenv("MEDIA_PUBLIC_URL")}
@@ -274,6 +294,20 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 				return cfg, fmt.Errorf("%s must be a duration of at least 1m", name)
 			}
 			*d = parsed
+		}
+	}
+	cfg.GuestCartRetention, cfg.GuestCartSweepInterval = store.DefaultGuestCartRetention, store.DefaultGuestCartSweepInterval
+	for _, s := range []struct {
+		name, minText string
+		d             *time.Duration
+		min           time.Duration
+	}{{"GUEST_CART_RETENTION", "1h", &cfg.GuestCartRetention, time.Hour}, {"GUEST_CART_SWEEP_INTERVAL", "1m", &cfg.GuestCartSweepInterval, time.Minute}} {
+		if v := getenv(s.name); v != "" {
+			parsed, err := time.ParseDuration(v)
+			if err != nil || parsed < s.min {
+				return cfg, fmt.Errorf("%s must be a duration of at least %s", s.name, s.minText)
+			}
+			*s.d = parsed
 		}
 	}
 	cfg.MaxUploadBytes = media.DefaultMaxUploadBytes

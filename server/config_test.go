@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"showcase/store"
 )
 
 func TestConfigFromEnvironmentAndFlags(t *testing.T) {
@@ -185,5 +187,33 @@ func TestProductionNeedsAnExplicitSigningKey(t *testing.T) {
 	}
 	if secret, err := jwtSecret(cfg); err != nil || string(secret) == strings.Repeat("f", 64) {
 		t.Fatalf("production used the file's secret (err %v)", err)
+	}
+}
+
+// FEED_RANKING_TTL: 2 s by default, 0 turns reuse off, at most a minute.
+func TestFeedRankingTTLConfig(t *testing.T) {
+	parse := func(v string) (config, error) {
+		return parseConfig(nil, func(k string) string {
+			if k == "FEED_RANKING_TTL" {
+				return v
+			}
+			return ""
+		}, io.Discard)
+	}
+	for v, want := range map[string]time.Duration{"": store.DefaultFeedRankingTTL, "0": 0, "500ms": 500 * time.Millisecond, "1m": time.Minute} {
+		if cfg, err := parse(v); err != nil || cfg.FeedRankingTTL != want {
+			t.Errorf("FEED_RANKING_TTL=%q: %v, %v; want %v", v, cfg.FeedRankingTTL, err, want)
+		}
+	}
+	if store.DefaultFeedRankingTTL != 2*time.Second {
+		t.Errorf("the README says the default is 2s; it is %v", store.DefaultFeedRankingTTL)
+	}
+	for _, v := range []string{"-1s", "2m", "soon"} {
+		if _, err := parse(v); err == nil || !strings.Contains(err.Error(), "FEED_RANKING_TTL") {
+			t.Errorf("FEED_RANKING_TTL=%q: %v, want an error naming it", v, err)
+		}
+	}
+	if store.NewFeedRankings(0) != nil {
+		t.Error("FEED_RANKING_TTL=0 still reuses arrangements")
 	}
 }

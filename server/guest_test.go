@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"showcase/server/demo"
 	"showcase/store"
 	"showcase/store/storetest"
 )
@@ -108,7 +109,7 @@ type guestCheckout struct {
 func guestFixture(t *testing.T, env map[string]string) (base string, db *store.DB, variant string, variantID int64, stock int) {
 	t.Helper()
 	db = storetest.NewDB(t)
-	if _, err := store.Seed(context.Background(), db, store.SeedOptions{Users: 8, Creators: 2, Shops: 2, Products: 3, Videos: 2, LiveSessions: 1, Seed: 17}); err != nil {
+	if _, err := demo.Seed(context.Background(), db, demo.SeedOptions{Users: 8, Creators: 2, Shops: 2, Products: 3, Videos: 2, LiveSessions: 1, Seed: 17}); err != nil {
 		t.Fatal(err)
 	}
 	variantID, stock = activeVariant(t, db.DB, 10)

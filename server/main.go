@@ -18,6 +18,7 @@ import (
 
 	"showcase/auth"
 	"showcase/media"
+	"showcase/server/demo"
 	"showcase/store"
 	"showcase/store/live"
 	"showcase/webhook"
@@ -84,7 +85,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	demo, err := db.HasUser(ctx, store.DemoBuyerEmail)
+	hasDemo, err := db.HasUser(ctx, demo.BuyerEmail)
 	if err != nil {
 		return err
 	}
@@ -141,8 +142,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		sweeper := &store.MediaSweeper{DB: db, Files: cfg.Media, Grace: cfg.MediaSweepGrace}
 		go sweeper.Run(flushCtx, cfg.MediaSweepInterval)
 	}
+	go (&store.GuestCartSweeper{DB: db, Retention: cfg.GuestCartRetention}).Run(flushCtx, cfg.GuestCartSweepInterval)
 	hub := live.NewHub(db, dsn)
 	if err := hub.Start(flushCtx); err != nil {
+		stopFlushing()
+		return err
+	}
+	// Profiles written through other API processes: their For You
+	// arrangements are forgotten here too.
+	cfg.FeedRankings = store.NewFeedRankings(cfg.FeedRankingTTL)
+	if err := cfg.FeedRankings.Listen(flushCtx, dsn); err != nil {
 		stopFlushing()
 		return err
 	}
@@ -189,9 +198,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stdout, "  Demo data loaded: %d shops, %d products, %d videos, %d live sessions, %d users.\n",
 			seeded.Shops, seeded.Products, seeded.Videos, seeded.LiveSessions, seeded.Users)
 	}
-	if demo {
+	if hasDemo {
 		fmt.Fprintf(stdout, "  Demo accounts (logIn mutation), password %q:\n    buyer  %s\n    seller %s\n    admin  %s\n",
-			store.DemoPassword, store.DemoBuyerEmail, store.DemoSellerEmail, store.DemoAdminEmail)
+			demo.Password, demo.BuyerEmail, demo.SellerEmail, demo.AdminEmail)
 	}
 
 	errc := make(chan error, 1)
@@ -223,7 +232,7 @@ func listen(addr string) (net.Listener, error) {
 }
 
 // seedIfEmpty loads demo data into an empty database when allowed.
-func seedIfEmpty(ctx context.Context, db *store.DB, allowed bool, images media.Store) (*store.SeedReport, error) {
+func seedIfEmpty(ctx context.Context, db *store.DB, allowed bool, images media.Store) (*demo.SeedReport, error) {
 	if !allowed {
 		return nil, nil
 	}
@@ -232,9 +241,9 @@ func seedIfEmpty(ctx context.Context, db *store.DB, allowed bool, images media.S
 		return nil, err
 	}
 	slog.Info("loading demo data")
-	opts := store.DemoSeedOptions()
+	opts := demo.DefaultOptions()
 	opts.Media = images
-	report, err := store.Seed(ctx, db, opts)
+	report, err := demo.Seed(ctx, db, opts)
 	if err != nil {
 		return nil, fmt.Errorf("seed demo data: %w", err)
 	}

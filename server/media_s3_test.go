@@ -3,14 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"image"
 	"image/png"
 	"io"
-	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
-	"net/textproto"
 	"testing"
 
 	"github.com/johannesboyne/gofakes3"
@@ -56,43 +53,9 @@ func TestMediaUploadedToS3(t *testing.T) {
 	var pngBytes bytes.Buffer
 	_ = png.Encode(&pngBytes, image.NewGray(image.Rect(0, 0, 7, 5)))
 
-	var body bytes.Buffer
-	w := multipart.NewWriter(&body)
-	ops, _ := json.Marshal(map[string]any{
-		"query":     `mutation($p: ID!, $m: [ProductMediaInput!]!) { productMediaAdd(productId: $p, media: $m) { product { featuredImage { url width height } } userErrors { message } } }`,
-		"variables": map[string]any{"p": globalProductID(p.ID), "m": []map[string]any{{"upload": nil}}},
-	})
-	_ = w.WriteField("operations", string(ops))
-	_ = w.WriteField("map", `{"f": ["variables.m.0.upload"]}`)
-	h := textproto.MIMEHeader{}
-	h.Set("Content-Disposition", `form-data; name="f"; filename="b.png"`)
-	h.Set("Content-Type", "image/png")
-	part, _ := w.CreatePart(h)
-	_, _ = part.Write(pngBytes.Bytes())
-	_ = w.Close()
-	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/graphql", &body)
-	req.Header.Set("Content-Type", w.FormDataContentType())
-	req.Header.Set("Authorization", "Bearer "+token)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	var out struct {
-		Data struct {
-			ProductMediaAdd struct {
-				Product struct {
-					FeaturedImage struct {
-						URL           string
-						Width, Height int
-					}
-				}
-			}
-		}
-	}
-	if err := json.Unmarshal(raw, &out); err != nil || out.Data.ProductMediaAdd.Product.FeaturedImage.Width != 7 {
-		t.Fatalf("upload: %d %s", res.StatusCode, raw)
+	fi, status, raw := uploadProductImage(t, srv.URL, token, p.ID, "b.png", pngBytes.Bytes(), "")
+	if fi.Width != 7 {
+		t.Fatalf("upload: %d %s", status, raw)
 	}
 	stored, err := bucket.List(ctx, "", 10)
 	if err != nil || len(stored) != 1 {
@@ -101,7 +64,7 @@ func TestMediaUploadedToS3(t *testing.T) {
 	if obj, _ := backend.HeadObject("showcase-media", "media/"+stored[0].Name); obj == nil {
 		t.Errorf("no object under the prefix")
 	}
-	get, err := http.Get(srv.URL + out.Data.ProductMediaAdd.Product.FeaturedImage.URL)
+	get, err := http.Get(srv.URL + fi.URL)
 	if err != nil {
 		t.Fatal(err)
 	}

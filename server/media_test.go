@@ -4,15 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
 	"image/png"
 	"io"
-	"mime/multipart"
 	"net/http"
-	"net/textproto"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,49 +53,7 @@ func TestMediaUploadedAndServed(t *testing.T) {
 	var pngBytes bytes.Buffer
 	_ = png.Encode(&pngBytes, img)
 
-	var body bytes.Buffer
-	w := multipart.NewWriter(&body)
-	ops, _ := json.Marshal(map[string]any{
-		"query": `mutation($p: ID!, $m: [ProductMediaInput!]!) { productMediaAdd(productId: $p, media: $m) {
-			product { featuredImage { url width height altText } } userErrors { code message } } }`,
-		"variables": map[string]any{"p": globalProductID(p.ID), "m": []map[string]any{{"upload": nil, "altText": "The lamp, lit"}}},
-	})
-	_ = w.WriteField("operations", string(ops))
-	_ = w.WriteField("map", `{"f": ["variables.m.0.upload"]}`)
-	h := textproto.MIMEHeader{}
-	h.Set("Content-Disposition", `form-data; name="f"; filename="lamp.png"`)
-	h.Set("Content-Type", "image/png")
-	part, _ := w.CreatePart(h)
-	_, _ = part.Write(pngBytes.Bytes())
-	_ = w.Close()
-	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/graphql", &body)
-	req.Header.Set("Content-Type", w.FormDataContentType())
-	req.Header.Set("Authorization", "Bearer "+token)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	var out struct {
-		Data struct {
-			ProductMediaAdd struct {
-				Product struct {
-					FeaturedImage struct {
-						URL           string
-						Width, Height int
-						AltText       string
-					}
-				}
-				UserErrors []any
-			}
-		}
-		Errors []any
-	}
-	if err := json.Unmarshal(raw, &out); err != nil || len(out.Errors) > 0 || len(out.Data.ProductMediaAdd.UserErrors) > 0 {
-		t.Fatalf("upload: %d %s", res.StatusCode, raw)
-	}
-	fi := out.Data.ProductMediaAdd.Product.FeaturedImage
+	fi, _, _ := uploadProductImage(t, srv.URL, token, p.ID, "lamp.png", pngBytes.Bytes(), "The lamp, lit")
 	if fi.Width != 12 || fi.Height != 9 || fi.AltText != "The lamp, lit" || !strings.HasPrefix(fi.URL, "/media/") {
 		t.Fatalf("featuredImage = %+v", fi)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"showcase/auth"
+	"showcase/server/demo"
 	"showcase/store"
 	"showcase/store/payment"
 	"showcase/store/payment/stripemock"
@@ -135,7 +136,7 @@ func TestCheckoutSurvivesDatabaseRestart(t *testing.T) {
 	ctx := context.Background()
 	own := startOwnDatabase(t, 30)
 	db := own.db
-	if _, err := store.Seed(ctx, db, store.SeedOptions{Users: 16, Creators: 2, Shops: 2, Products: 2, Videos: 2, Seed: 7}); err != nil {
+	if _, err := demo.Seed(ctx, db, demo.SeedOptions{Users: 16, Creators: 2, Shops: 2, Products: 2, Videos: 2, Seed: 7}); err != nil {
 		t.Fatal(err)
 	}
 	const start = 5000

@@ -14,6 +14,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
 
+	"showcase/server/demo"
 	"showcase/store"
 	"showcase/store/live"
 	"showcase/store/storetest"
@@ -48,7 +49,7 @@ func TestReadmeExamples(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := store.Seed(ctx, db, store.DemoSeedOptions()); err != nil {
+	if _, err := demo.Seed(ctx, db, demo.DefaultOptions()); err != nil {
 		t.Fatal(err)
 	}
 	hubCtx, stopHub := context.WithCancel(ctx)

@@ -36,9 +36,17 @@ func newServer(cfg config, db *store.DB, tokens *auth.Tokens, payments payment.P
 	// on the operation that runs, shape limits, resolvers, dataloaders).
 	// The buffer learns with the weights the feed ranks with.
 	events.SetLearning(cfg.ForYou)
+	// For You first pages reuse a viewer's arrangement for FEED_RANKING_TTL;
+	// each flush forgets those of the profiles it taught.
+	rankings := cfg.FeedRankings
+	if rankings == nil {
+		rankings = store.NewFeedRankings(cfg.FeedRankingTTL)
+	}
+	events.SetFeedRankings(rankings)
 	gql := graph.NewHandler(&graph.Resolver{DB: db, Reads: cfg.Reads, Tokens: tokens, Payments: payments, Events: events,
 		TopCreatorFollowers: cfg.TopCreatorFollowers, FeedWeights: cfg.FeedWeights, FeedPolicy: cfg.FeedPolicy, ForYou: &cfg.ForYou,
-		Production: cfg.Production, Live: hub, AllowedOrigins: cfg.AllowedOrigins, Observer: m,
+		FeedRankings: rankings,
+		Production:   cfg.Production, Live: hub, AllowedOrigins: cfg.AllowedOrigins, Observer: m,
 		RateLimiter: limits, Media: cfg.Media, MaxUploadBytes: cfg.MaxUploadBytes})
 	api := graph.WithRequestID(
 		auth.Middleware(tokens, db,

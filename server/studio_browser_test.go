@@ -14,7 +14,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"showcase/store"
+	"showcase/server/demo"
 	"showcase/store/storetest"
 )
 
@@ -25,9 +25,9 @@ import (
 func TestStudioProductImagesInABrowser(t *testing.T) {
 	page := newBrowser(t, 1100, 1400)
 	db := storetest.NewDB(t)
-	images := seedWithImages(t, db, store.SeedOptions{Users: 20, Creators: 5, Shops: 4, Products: 40, Videos: 20, LiveSessions: 2, HistoryDays: 3, Seed: 7})
+	images := seedWithImages(t, db, demo.SeedOptions{Users: 20, Creators: 5, Shops: 4, Products: 40, Videos: 20, LiveSessions: 2, HistoryDays: 3, Seed: 7})
 	srv := browserTestServer(t, db, nil, images)
-	token := login(t, srv.URL, store.DemoSellerEmail)
+	token := login(t, srv.URL, demo.SellerEmail)
 
 	// Three images a seller might pick, told apart by colour and name.
 	dir := t.TempDir()

@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"showcase/media"
+	"showcase/server/demo"
 	"showcase/store"
 	"showcase/store/live"
 	"showcase/store/storetest"
@@ -26,17 +27,39 @@ const artifactsDir = "../.artifacts"
 
 // seedWithImages seeds db with opts and the images it draws, stored in a
 // folder of the test's own; it returns that store for the server to serve.
-func seedWithImages(t *testing.T, db *store.DB, opts store.SeedOptions) *media.Dir {
+func seedWithImages(t *testing.T, db *store.DB, opts demo.SeedOptions) *media.Dir {
 	t.Helper()
 	images, err := media.NewDir(t.TempDir(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	opts.Media = images
-	if _, err := store.Seed(context.Background(), db, opts); err != nil {
+	if _, err := demo.Seed(context.Background(), db, opts); err != nil {
 		t.Fatal(err)
 	}
 	return images
+}
+
+// demoBrowserServer seeds a database of the test's own with the demo
+// dataset and its drawings and serves it with live updates (a hub) for a
+// browser test; it returns the database, the hub and the server.
+func demoBrowserServer(t *testing.T) (*store.DB, *live.Hub, *httptest.Server) {
+	t.Helper()
+	ctx := context.Background()
+	dsn := storetest.DSN(t)
+	db, err := store.Open(ctx, dsn, store.PoolOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	images := seedWithImages(t, db, demo.DefaultOptions())
+	hubCtx, stopHub := context.WithCancel(ctx)
+	t.Cleanup(stopHub)
+	hub := live.NewHub(db, dsn)
+	if err := hub.Start(hubCtx); err != nil {
+		t.Fatal(err)
+	}
+	return db, hub, browserTestServer(t, db, hub, images)
 }
 
 // browserTestServer serves db (with hub, which may be nil, and images) for a
@@ -55,21 +78,7 @@ func browserTestServer(t *testing.T, db *store.DB, hub *live.Hub, images *media.
 // posted in one page appears live in another.
 func TestStorefrontInABrowser(t *testing.T) {
 	page := newBrowser(t, 420, 900)
-	ctx := context.Background()
-	dsn := storetest.DSN(t)
-	db, err := store.Open(ctx, dsn, store.PoolOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	images := seedWithImages(t, db, store.DemoSeedOptions())
-	hubCtx, stopHub := context.WithCancel(ctx)
-	defer stopHub()
-	hub := live.NewHub(db, dsn)
-	if err := hub.Start(hubCtx); err != nil {
-		t.Fatal(err)
-	}
-	srv := browserTestServer(t, db, hub, images)
+	_, hub, srv := demoBrowserServer(t)
 
 	eval := func(c context.Context, js string) string {
 		t.Helper()
@@ -137,7 +146,10 @@ func TestStorefrontInABrowser(t *testing.T) {
 	waitFor(page, `document.getElementById('sheet').open`)
 	variant := eval(page, `(() => { const s = document.querySelector('#sheet select');
 		const o = [...s.options].find((o) => !o.disabled); s.value = o.value;
-		document.querySelector('#sheet [name=quantity]').value = '2'; return o.value; })()`)
+		s.dispatchEvent(new Event('change'));
+		const q = document.querySelector('#sheet [name=quantity]'); q.value = '2'; q.dispatchEvent(new Event('input')); return o.value; })()`)
+	// The sheet shows the cost of 2, shipped and taxed, before "Buy now".
+	waitFor(page, `(document.querySelector('#sheet .buy-cost').dataset.priced || '').includes('"quantity":2') && !document.getElementById('buy-now').disabled`)
 	stockBefore := variantStock(t, srv.URL, variant)
 	owner := shopOwnerEmail(t, srv.URL, picked.Product)
 	ownerToken := login(t, srv.URL, owner)
@@ -236,7 +248,7 @@ func shopOwnerEmail(t *testing.T, base, productID string) string {
 	}
 	post(t, base, "", `query($id: ID!) { product(id: $id) { shop { owner { handle } } } }`, &out, map[string]any{"id": productID})
 	if h := out.Product.Shop.Owner.Handle; h == "seller" {
-		return store.DemoSellerEmail
+		return demo.SellerEmail
 	} else {
 		return h + "@example.com"
 	}

@@ -1,15 +1,12 @@
 package main
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
-	"showcase/store"
+	"showcase/server/demo"
 	"showcase/store/storetest"
 )
 
@@ -20,30 +17,11 @@ import (
 func TestStorefrontGuestCheckoutInABrowser(t *testing.T) {
 	page := newBrowser(t, 420, 900)
 	db := storetest.NewDB(t)
-	images := seedWithImages(t, db, store.SeedOptions{Users: 12, Creators: 3, Shops: 2, Products: 6, Videos: 8, Seed: 23})
+	images := seedWithImages(t, db, demo.SeedOptions{Users: 12, Creators: 3, Shops: 2, Products: 6, Videos: 8, Seed: 23})
 	srv := browserTestServer(t, db, nil, images)
 
-	eval := func(js string) string {
-		t.Helper()
-		v, err := chromedp.Run(page, chromedp.Evaluate[string](js))
-		if err != nil {
-			t.Fatalf("%s: %v", js, err)
-		}
-		return v
-	}
-	shot := func(name string) {
-		if png, err := chromedp.Run(page, chromedp.CaptureScreenshot()); err == nil {
-			_ = os.WriteFile(filepath.Join(artifactsDir, name), png, 0o644)
-		}
-	}
-	waitFor := func(js string) {
-		t.Helper()
-		if _, err := chromedp.Run(page, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(30*time.Second))); err != nil {
-			shot("guest-failed.png")
-			state, _ := chromedp.Run(page, chromedp.Evaluate[string](`location.href + "\n" + document.getElementById('sheet').outerHTML`))
-			t.Fatalf("waiting for %s: %v\npage: %.2000s", js, err, state)
-		}
-	}
+	p := browserPage{t: t, ctx: page, failShot: "guest-failed.png"}
+	eval, shot, waitFor := p.eval, p.shot, p.waitFor
 
 	if err := chromedp.Do(page, chromedp.Navigate(srv.URL+"/")); err != nil {
 		t.Fatal(err)

@@ -108,8 +108,35 @@ type EventBuffer struct {
 	// learning weighs what events and signals teach viewers' profiles.
 	learning ForYouSettings
 
+	// rankings forgets the For You arrangements of the profiles a flush
+	// taught (SetFeedRankings), so a viewer's next first page shows it.
+	rankings *FeedRankings
+
 	flushMu   sync.Mutex // one flush at a time
 	lastPrune time.Time  // under flushMu
+}
+
+// signalProfiles returns the profiles signals teach, each once.
+func signalProfiles(signals map[signalKey]*signalSum) []string {
+	seen := make(map[string]bool, len(signals))
+	var out []string
+	for k := range signals {
+		if !seen[k.profile] {
+			seen[k.profile] = true
+			out = append(out, k.profile)
+		}
+	}
+	return out
+}
+
+// SetFeedRankings makes each flush forget the For You arrangements kept
+// in f for the profiles it taught, and announce them to every API process
+// (FeedProfilesChannel, in the flush's transaction); call it before the
+// buffer is used.
+func (b *EventBuffer) SetFeedRankings(f *FeedRankings) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.rankings = f
 }
 
 // NewEventBuffer returns an empty buffer over db.
@@ -245,15 +272,17 @@ func (b *EventBuffer) Flush(ctx context.Context) error {
 	defer b.flushMu.Unlock()
 	b.mu.Lock()
 	contents, products, once, likes, signals, pending := b.contents, b.products, b.once, b.likes, b.signals, b.pending
-	learning := b.learning
+	learning, rankings := b.learning, b.rankings
 	b.reset()
 	b.mu.Unlock()
 	if pending == 0 {
 		return nil
 	}
+	var taught map[signalKey]*signalSum
 	err := b.db.inTx(ctx, func(tx *sqlx.Tx) error {
 		allContents, allProducts := contents, products
 		learned := signals
+		defer func() { taught = learned }()
 		if len(once) > 0 {
 			fresh, err := insertOnce(ctx, tx, once)
 			if err != nil {
@@ -278,6 +307,13 @@ func (b *EventBuffer) Flush(ctx context.Context) error {
 		if err := learning.learn(ctx, tx, learned, time.Now().UTC()); err != nil {
 			return err
 		}
+		if rankings != nil && len(learned) > 0 {
+			// Every API process forgets these profiles' For You
+			// arrangements when this commits (FeedRankings.Listen).
+			if _, err := tx.ExecContext(ctx, notifyProfilesSQL, FeedProfilesChannel, pq.Array(profilePayloads(signalProfiles(learned)))); err != nil {
+				return fmt.Errorf("announce profiles: %w", err)
+			}
+		}
 		if err := upsertContentCounts(ctx, tx, allContents); err != nil {
 			return err
 		}
@@ -291,6 +327,9 @@ func (b *EventBuffer) Flush(ctx context.Context) error {
 		b.merge(contents, products, once, likes, signals, pending)
 		b.mu.Unlock()
 		return err
+	}
+	for _, p := range signalProfiles(taught) {
+		rankings.Forget(p)
 	}
 	if now := time.Now(); now.Sub(b.lastPrune) >= time.Minute {
 		b.lastPrune = now

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 )
 
 // RefreshContentScoresInChunks is RefreshContentScores in chunks of the
@@ -16,20 +15,6 @@ func (db *DB) RefreshContentScoresInChunks(ctx context.Context, chunk int64) err
 // re-scoring chunk contents per statement.
 func (db *DB) RefreshChangedContentScoresInChunks(ctx context.Context, chunk int64) (ScoreRefresh, error) {
 	return db.refreshScores(ctx, false, chunk, 0)
-}
-
-// SeedCategoriesJSON is the demo categories' words as JSON, {"beauty":
-// {"tags": [...], "nouns": [...]}, ...}, for the demo coherence checks.
-func SeedCategoriesJSON() string {
-	out := map[string]map[string][]string{}
-	for _, c := range seedCategories {
-		out[c.Name] = map[string][]string{"tags": c.Tags, "nouns": c.Nouns}
-	}
-	b, err := json.Marshal(out)
-	if err != nil {
-		panic(err)
-	}
-	return string(b)
 }
 
 // RecomputeContentScoresWithoutRests is RecomputeContentScores without the

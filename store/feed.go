@@ -18,6 +18,9 @@ type FeedArgs struct {
 	// Profile names the interest profile For You ranks by; empty means the
 	// viewer's own (UserProfile), or none for an anonymous viewer.
 	Profile string
+	// Rankings, when set, reuses a For You first page's arrangement for the
+	// same viewer within its TTL (see FeedRankings).
+	Rankings *FeedRankings
 	PageArgs
 }
 

@@ -108,7 +108,8 @@ type rankedItem struct {
 }
 
 // forYou answers a page of the For You feed. The first page ranks every
-// candidate for the viewer and stores the arrangement as a walk; each
+// candidate for the viewer (or reuses the arrangement args.Rankings kept
+// for the same viewer within its TTL) and stores the arrangement as a walk; each
 // page after it re-ranks the items not served yet for the viewer's profile
 // and scores as they are now (so a signal sent meanwhile shows on the next
 // page) and stores that back: a walk still never repeats or skips an item.
@@ -128,10 +129,33 @@ func (db *DB) forYou(ctx context.Context, args FeedArgs) (Page[Content], error) 
 		items []rankedItem
 		err   error
 	)
+	var (
+		order []int64
+		ok    bool // the page was served: its arrangement may be reused
+	)
 	if args.After == "" {
 		cur.Walk = newWalkID()
+		key := ""
+		var gen uint64
+		reused := false
+		if args.Rankings != nil {
+			key = rankingKey(args, profile, s)
+			var done func()
+			order, gen, reused, done = args.Rankings.get(ctx, key, profile, now)
+			defer done()
+		}
+		if reused {
+			return db.forYouPage(ctx, args, cur, order, true)
+		}
 		err = db.SelectContext(ctx, &items, s.sqlWith(fmt.Sprintf(forYouRankSQL, forYouCandidatesSQL)),
 			profile, args.ViewerID, now, args.Weights.GPM, args.Weights.Engagement)
+		if err == nil && args.Rankings != nil {
+			defer func() {
+				if order != nil && ok {
+					args.Rankings.put(key, profile, gen, order, now)
+				}
+			}()
+		}
 	} else {
 		if cur, err = decodeWalkCursor(args.After); err != nil {
 			return Page[Content]{}, err
@@ -156,12 +180,36 @@ func (db *DB) forYou(ctx context.Context, args FeedArgs) (Page[Content], error) 
 	for i := range items {
 		items[i].Seed = int64(h.Sum64()) ^ (items[i].Seed*1_000_003 + cur.Pos)
 	}
-	order := Diversify(items, args.First, s)
-	page := order[:min(len(order), args.First+1)]
-	var rows []contentRow
+	order = Diversify(items, args.First, s)
+	p, err := db.forYouPage(ctx, args, cur, order, false)
+	ok = err == nil
+	return p, err
+}
+
+// forYouSpare is how many items past a page a first page served from a
+// reused arrangement reads, so that live sessions that ended since it was
+// ranked can be left out and the page still be full.
+const forYouSpare = 5
+
+// forYouPage stores order, the arrangement of the items after cur.Pos, as
+// the walk's (a new walk on a first page, the walk's tail after it) and
+// returns the page at its head, in one statement. From a reused
+// arrangement (reused), live sessions that ended since are left out of
+// the page (they stay in the walk, whose later pages leave them out too).
+func (db *DB) forYouPage(ctx context.Context, args FeedArgs, cur walkCursor, order []int64, reused bool) (Page[Content], error) {
+	n := args.First + 1
+	if reused {
+		n += forYouSpare
+	}
+	page := order[:min(len(order), n)]
+	var (
+		rows []contentRow
+		err  error
+	)
 	if args.After == "" {
 		err = db.SelectContext(ctx, &rows, `WITH walk AS (INSERT INTO list_walks (id, viewer_id, kind, ids) VALUES ($1, $2, 'feed', $3))
-			SELECT `+contentColumns+` FROM contents c WHERE c.id = ANY($4)`, cur.Walk, args.ViewerID, pq.Array(order), pq.Array(page))
+			SELECT `+contentColumns+` FROM contents c WHERE c.id = ANY($4) AND (c.kind = 'VIDEO' OR c.live_status <> 'ENDED' OR NOT $5)`,
+			cur.Walk, args.ViewerID, pq.Array(order), pq.Array(page), reused)
 	} else {
 		err = db.SelectContext(ctx, &rows, `WITH walk AS (UPDATE list_walks SET ids = ids[1:$3] || $4::bigint[] WHERE id = $1 AND viewer_id = $2 AND kind = 'feed')
 			SELECT `+contentColumns+` FROM contents c WHERE c.id = ANY($5)`, cur.Walk, args.ViewerID, cur.Pos, pq.Array(order), pq.Array(page))
@@ -175,7 +223,7 @@ func (db *DB) forYou(ctx context.Context, args FeedArgs) (Page[Content], error) 
 	}
 	out := make([]feedRow, 0, len(page))
 	for i, id := range page {
-		if r := byID[id]; r != nil {
+		if r := byID[id]; r != nil && len(out) < args.First+1 {
 			out = append(out, feedRow{Pos: cur.Pos + int64(i) + 1, contentRow: *r})
 		}
 	}

@@ -163,14 +163,7 @@ func (s *MediaSweeper) Run(ctx context.Context, interval time.Duration) {
 	if interval <= 0 {
 		interval = DefaultMediaSweepInterval
 	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	every(ctx, interval, func() {
 		n, err := s.Sweep(ctx)
 		if err != nil && ctx.Err() == nil {
 			slog.Warn("media sweep", "err", err)
@@ -178,5 +171,5 @@ func (s *MediaSweeper) Run(ctx context.Context, interval time.Duration) {
 		if n.Removed > 0 {
 			slog.Info("media sweep removed orphaned files", "examined", n.Examined, "removed", n.Removed)
 		}
-	}
+	})
 }

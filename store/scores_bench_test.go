@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"showcase/server/demo"
 	"showcase/store"
 	"showcase/store/storetest"
 )
@@ -42,7 +43,7 @@ func BenchmarkScoreRefresh(b *testing.B) {
 func scoreBenchCatalogue(b *testing.B, n int) *store.DB {
 	ctx := context.Background()
 	db := storetest.NewDB(b)
-	if _, err := store.Seed(ctx, db, store.SeedOptions{Users: 300, Creators: 2, Shops: 1, Products: 5, Videos: 5, LiveSessions: 0, HistoryDays: 1, Seed: 1}); err != nil {
+	if _, err := demo.Seed(ctx, db, demo.SeedOptions{Users: 300, Creators: 2, Shops: 1, Products: 5, Videos: 5, LiveSessions: 0, HistoryDays: 1, Seed: 1}); err != nil {
 		b.Fatal(err)
 	}
 	began := time.Now()

@@ -8,6 +8,7 @@ import (
 
 	"github.com/lib/pq"
 
+	"showcase/server/demo"
 	"showcase/store"
 	"showcase/store/storetest"
 )
@@ -64,7 +65,7 @@ func seedForScores(t *testing.T) *store.DB {
 	db := storetest.NewDB(t)
 	// Three days of history: no input lies near the 7-day window's edge,
 	// so only the changes this test makes move a score between refreshes.
-	if _, err := store.Seed(ctx, db, store.SeedOptions{Users: 30, Creators: 6, Shops: 3, Products: 20, Videos: 40, LiveSessions: 6, HistoryDays: 3, Seed: 7}); err != nil {
+	if _, err := demo.Seed(ctx, db, demo.SeedOptions{Users: 30, Creators: 6, Shops: 3, Products: 20, Videos: 40, LiveSessions: 6, HistoryDays: 3, Seed: 7}); err != nil {
 		t.Fatal(err)
 	}
 	var near int

@@ -5,6 +5,7 @@ import (
 	"math"
 	"testing"
 
+	"showcase/server/demo"
 	"showcase/store"
 	"showcase/store/storetest"
 )
@@ -51,7 +52,7 @@ func sameScores(t *testing.T, what string, got, want map[int64]score) {
 func TestScoreRefreshInChunks(t *testing.T) {
 	ctx := context.Background()
 	db := storetest.NewDB(t)
-	if _, err := store.Seed(ctx, db, store.SeedOptions{Users: 30, Creators: 6, Shops: 3, Products: 20, Videos: 40, LiveSessions: 6, HistoryDays: 8, Seed: 7}); err != nil {
+	if _, err := demo.Seed(ctx, db, demo.SeedOptions{Users: 30, Creators: 6, Shops: 3, Products: 20, Videos: 40, LiveSessions: 6, HistoryDays: 8, Seed: 7}); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.RefreshContentScoresInChunks(ctx, 1<<40); err != nil {

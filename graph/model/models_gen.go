@@ -122,6 +122,71 @@ type CartSelectedDeliveryOptionInput struct {
 	DeliveryOptionHandle string `json:"deliveryOptionHandle"`
 }
 
+// What checkout(input: {lines}) charges for these lines now, priced by the cost rules above CartCost with the same
+// code that prices checkout: send totalAmount as CheckoutInput.expectedTotal, and the checkout charges exactly it or
+// answers TOTAL_CHANGED (something changed in between) and writes nothing. All amounts are in the lines' one currency.
+type CheckoutCost struct {
+	// The sum of the lines' subtotals (unit price now x quantity).
+	SubtotalAmount *store.Money `json:"subtotalAmount"`
+	// The sum of the shops' selected delivery options.
+	TotalShippingAmount *store.Money `json:"totalShippingAmount"`
+	// The sum of the lines' taxes (per line, rounded half up to the minor unit); for tax-inclusive shops already inside subtotalAmount.
+	TotalTaxAmount *store.Money `json:"totalTaxAmount"`
+	// What checkout charges: subtotal + shipping + the tax of tax-exclusive shops.
+	TotalAmount *store.Money `json:"totalAmount"`
+	// The lines, in the order given.
+	Lines []*CheckoutCostLine `json:"lines"`
+	// One group per shop (one order each), in the order the shops first appear in the lines.
+	DeliveryGroups []*CheckoutCostDeliveryGroup `json:"deliveryGroups"`
+}
+
+// One shop's part of a CheckoutCost: its delivery options to the destination and the one applied.
+type CheckoutCostDeliveryGroup struct {
+	Shop *store.Shop `json:"shop"`
+	// Cheapest first.
+	DeliveryOptions []*CartDeliveryOption `json:"deliveryOptions"`
+	// The option given in CheckoutCostInput.deliveryOptions, or else the cheapest.
+	SelectedDeliveryOption *CartDeliveryOption `json:"selectedDeliveryOption"`
+	// The shop's lines' subtotals.
+	SubtotalAmount *store.Money `json:"subtotalAmount"`
+	// The shop's lines' taxes.
+	TotalTaxAmount *store.Money `json:"totalTaxAmount"`
+	// subtotal + shipping + tax (when the shop's prices exclude it): this shop's order's total.
+	TotalAmount   *store.Money `json:"totalAmount"`
+	TaxesIncluded bool         `json:"taxesIncluded"`
+}
+
+// Lines to price as checkout(input: {lines}) would charge them ("Buy now" without a cart): the same lines, destination
+// and delivery options as CheckoutInput. Give the destination as shippingAddress, addressId (one of the viewer's saved
+// addresses; signed in only, another's is NOT_FOUND) or countryCode alone: only its country is priced.
+type CheckoutCostInput struct {
+	// 1 to 50 lines, each variant on one line only (as CheckoutInput.lines).
+	Lines           []*CheckoutLineInput `json:"lines"`
+	ShippingAddress *AddressInput        `json:"shippingAddress,omitempty"`
+	AddressID       *string              `json:"addressId,omitempty"`
+	// ISO 3166-1 alpha-2, e.g. "US", when no address is known yet.
+	CountryCode *string `json:"countryCode,omitempty"`
+	// The delivery option per shop (CheckoutCostDeliveryGroup.deliveryOptions' handles); a shop left out ships by its cheapest option.
+	DeliveryOptions []*CheckoutDeliveryOptionInput `json:"deliveryOptions,omitempty"`
+}
+
+// One line of a CheckoutCost.
+type CheckoutCostLine struct {
+	// The variant's ID, as given.
+	VariantID string `json:"variantId"`
+	Quantity  int    `json:"quantity"`
+	// The line's unit price now, subtotal and tax (taxAmount is never null here).
+	Cost *CartLineCost `json:"cost"`
+}
+
+type CheckoutCostPayload struct {
+	// Null when userErrors is not empty.
+	Cost *CheckoutCost `json:"cost,omitempty"`
+	// What checkout would answer before charging, with the same codes: INVALID shapes, NOT_FOUND variants,
+	// NOT_AVAILABLE, INSUFFICIENT_STOCK, NO_DELIVERY_AVAILABLE (naming the shop), CURRENCY_MISMATCH.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
 type CheckoutDeliveryOptionInput struct {
 	ShopID string `json:"shopId"`
 	// A CartDeliveryOption.handle of that shop.

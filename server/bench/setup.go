@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"showcase/server/demo"
 	"showcase/store"
 	"showcase/store/pgcluster"
 )
@@ -66,9 +67,9 @@ func setUp(ctx context.Context, o options) (*environment, error) {
 		return fail(err)
 	}
 	start := time.Now()
-	opts := store.SeedOptions{Users: o.Users, Creators: o.Users / 5, Shops: max(10, o.Products/500), Products: o.Products,
+	opts := demo.SeedOptions{Users: o.Users, Creators: o.Users / 5, Shops: max(10, o.Products/500), Products: o.Products,
 		Videos: o.Videos, LiveSessions: 50, HistoryDays: o.HistoryDays, Seed: 1, Progress: progressBar}
-	rep, err := store.Seed(ctx, env.db, opts)
+	rep, err := demo.Seed(ctx, env.db, opts)
 	if err != nil {
 		return fail(err)
 	}

@@ -43,15 +43,20 @@ type server struct {
 }
 
 // startServer serves the real GraphQL handler (auth middleware, request
-// guard, resolvers) over db on 127.0.0.1, ranking the feed by policy.
+// guard, resolvers) over db on 127.0.0.1, ranking the feed by policy and
+// reusing first-page arrangements for store.DefaultFeedRankingTTL, as the
+// server does by default.
 func startServer(db *store.DB, policy string) (*server, error) {
 	tokens, err := auth.NewTokens([]byte(strings.Repeat("s", 32)), 24*time.Hour)
 	if err != nil {
 		return nil, err
 	}
 	events := store.NewEventBuffer(db)
+	// First pages reuse arrangements as the server's do (FEED_RANKING_TTL).
+	rankings := store.NewFeedRankings(store.DefaultFeedRankingTTL)
+	events.SetFeedRankings(rankings)
 	r := &graph.Resolver{DB: db, Tokens: tokens, Payments: payment.NewTestProvider(db.DB.DB), Events: events,
-		FeedWeights: store.DefaultFeedWeights, FeedPolicy: policy}
+		FeedWeights: store.DefaultFeedWeights, FeedPolicy: policy, FeedRankings: rankings}
 	h := graph.WithRequestID(auth.Middleware(tokens, db, graph.GuardRequests(nil, 0, graph.NewHandler(r))))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

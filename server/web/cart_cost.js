@@ -16,7 +16,7 @@ export const CART_FIELDS = `id totalQuantity deliveryCountryCode deliveryAddress
 export const CART_QUERY = `{ viewer { cart { ${CART_FIELDS} } } }`;
 
 // The countries the demo shops ship to, and a few they may not.
-const COUNTRIES = [["US", "United States"], ["CA", "Canada"], ["DE", "Germany"], ["FR", "France"], ["NL", "Netherlands"], ["GB", "United Kingdom"], ["JP", "Japan"]];
+export const COUNTRIES = [["US", "United States"], ["CA", "Canada"], ["DE", "Germany"], ["FR", "France"], ["NL", "Netherlands"], ["GB", "United Kingdom"], ["JP", "Japan"]];
 
 // cartCostView renders a cart's lines grouped by shop with their costs, the
 // destination and each shop's delivery choice, and the totals. changed is

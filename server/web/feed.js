@@ -1,8 +1,10 @@
 // The buyer's feed: videos and live sessions with product cards, bought
 // without leaving the content.
-import { gql, subscribe, session, money, el, APIError } from "/web/gql.js";
+import { gql, subscribe, session, money, el } from "/web/gql.js";
 import { CART_QUERY, cartCostView, cartCheckoutInput } from "/web/cart_cost.js";
-import { guest, guestCart, addToGuestCart, orderLink, showOrderFromLink } from "/web/guest.js";
+import { guest, guestCart, orderLink, showOrderFromLink } from "/web/guest.js";
+import { purchaseAttempts, once } from "/web/purchase.js";
+import { buySheet } from "/web/buy_now.js";
 
 const FEED = `query($after: String) { feed(first: 8, after: $after) {
   edges { node { __typename id author { handle } metrics { views likes comments }
@@ -104,76 +106,11 @@ function commentBox(c) {
   } }, input, el("button", { type: "submit" }, "Send"));
 }
 
-// One idempotency key per purchase attempt. A retry of the same purchase
-// after an answer that says "retry with the same key" (or after no answer
-// at all) sends the same key, so it is never charged twice; any other
-// answer, or a changed purchase, starts a new attempt with a new key.
-const RETRY_CODES = new Set(["PAYMENT_PENDING", "PAYMENT_UNAVAILABLE", "CHECKOUT_IN_PROGRESS"]);
-function purchaseAttempts() {
-  let last = null; // { input, key, retry }
-  return {
-    key(input) {
-      const s = JSON.stringify(input);
-      if (!last || last.input !== s || !last.retry) last = { input: s, key: crypto.randomUUID(), retry: true };
-      return last.key;
-    },
-    // settle records whether the answer asks for a retry with the same key.
-    settle(userErrors) { if (last) last.retry = userErrors.some((e) => RETRY_CODES.has(e.code)); },
-  };
-}
-
-// once runs an async click handler one click at a time: a double tap buys once.
-function once(fn) {
-  let running = false;
-  return async (ev) => {
-    if (running) return;
-    running = true;
-    const button = ev && ev.currentTarget;
-    if (button) button.disabled = true;
-    try { await fn(ev); } finally { running = false; if (button) button.disabled = false; }
-  };
-}
-
-// The buy sheet: pick a variant and a quantity, buy now or add to cart.
+// The buy sheet: pick a variant and a quantity, see what it costs shipped
+// and taxed, buy now or add to cart (buy_now.js).
 function openSheet(content, p) {
   const sheet = document.getElementById("sheet");
-  const variant = el("select", { name: "variant", "aria-label": "Variant" }, p.variants.edges.map((v) =>
-    el("option", { value: v.node.id, disabled: !v.node.availableForSale }, `${v.node.title} · ${money(v.node.price)} · ${v.node.stock} left`)));
-  const qty = el("input", { type: "number", name: "quantity", min: 1, max: 99, value: 1, "aria-label": "Quantity" });
-  const card = el("select", { name: "payment", "aria-label": "Test card" },
-    el("option", { value: "tok_ok" }, "Test card: pays"), el("option", { value: "tok_declined" }, "Test card: declined"),
-    el("option", { value: "tok_error" }, "Test card: provider down"));
-  const result = el("div", { class: "result", role: "status" });
-  const attempts = purchaseAttempts();
-  const buy = once(async () => {
-    if (!session.token) { result.replaceChildren(el("p", { class: "errors" }, "Sign in to buy now, or add to cart and check out as a guest.")); return; }
-    const input = { lines: [{ variantId: variant.value, quantity: +qty.value }], sourceContentId: content.id,
-      shippingAddress: { name: session.handle, line1: "1 Main St", city: "Springfield", postalCode: "12345", countryCode: "US" },
-      payment: { token: card.value } };
-    try {
-      const d = await gql(`mutation($in: CheckoutInput!) { checkout(input: $in) { orders { number total { amount currencyCode } } userErrors { message code } } }`,
-        { in: { ...input, idempotencyKey: attempts.key(input) } });
-      const r = d.checkout;
-      attempts.settle(r.userErrors);
-      result.replaceChildren(r.userErrors.length
-        ? el("p", { class: "errors" }, r.userErrors.map((e) => e.message).join("; "))
-        : el("p", { class: "success confirmation" }, r.orders.map((o) => `Order ${o.number} placed · ${money(o.total)}`).join("; ")));
-    } catch (err) { result.replaceChildren(el("p", { class: "errors" }, err.message)); }
-  });
-  const addToCart = async () => {
-    try {
-      const lines = [{ variantId: variant.value, quantity: +qty.value, sourceContentId: content.id }];
-      const r = session.token
-        ? (await gql(`mutation($l: [CartLineInput!]!) { cartLinesAdd(lines: $l) { cart { totalQuantity } userErrors { message } } }`, { l: lines })).cartLinesAdd
-        : await addToGuestCart(lines);
-      result.replaceChildren(r.userErrors.length ? el("p", { class: "errors" }, r.userErrors[0].message)
-        : el("p", { class: "success" }, `In your cart: ${r.cart.totalQuantity} items`));
-    } catch (err) { result.replaceChildren(el("p", { class: "errors" }, err instanceof APIError ? err.message : String(err))); }
-  };
-  sheet.replaceChildren(el("h2", {}, p.title), el("label", {}, "Variant", variant), el("label", {}, "Quantity", qty),
-    el("label", {}, "Payment", card),
-    el("div", { class: "inline" }, el("button", { class: "primary", id: "buy-now", onclick: buy }, "Buy now"), " ",
-      el("button", { id: "add-to-cart", onclick: addToCart }, "Add to cart"), " ", el("button", { onclick: () => sheet.close() }, "Close")), result);
+  sheet.replaceChildren(...buySheet(content, p, () => sheet.close()));
   sheet.showModal();
 }
 

@@ -62,24 +62,37 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if err := c.initdb(); err != nil {
 		return nil, err
 	}
+	if err := c.startOnPort(ctx, opts); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// startOnPort starts the initialised cluster c on opts.Port, or on a free
+// port when that is 0, and waits until it answers. A picked port may be
+// taken by another process between picking and binding, so a start on a
+// picked port is tried up to five times, each on a fresh port; a port
+// given in opts is tried once. It returns the last start's error.
+func (c *Cluster) startOnPort(ctx context.Context, opts Options) error {
 	var lastErr error
 	for attempt := 0; attempt < 5; attempt++ {
 		port := opts.Port
 		if port == 0 {
+			var err error
 			if port, err = freePort(); err != nil {
-				return nil, err
+				return err
 			}
 		}
 		c.port = port
 		if lastErr = c.start(opts.Ephemeral); lastErr == nil {
 			c.ephemeral = opts.Ephemeral
-			return c, c.waitReady(ctx)
+			return c.waitReady(ctx)
 		}
 		if opts.Port != 0 {
 			break
 		}
 	}
-	return nil, lastErr
+	return lastErr
 }
 
 func (c *Cluster) dataDir() string { return filepath.Join(c.dir, "pgdata") }

@@ -35,24 +35,10 @@ func StartStandby(ctx context.Context, primary *Cluster, opts Options) (*Cluster
 			return nil, fmt.Errorf("pg_basebackup: %w: %s", err, out)
 		}
 	}
-	var lastErr error
-	for attempt := 0; attempt < 5; attempt++ {
-		port := opts.Port
-		if port == 0 {
-			if port, err = freePort(); err != nil {
-				return nil, err
-			}
-		}
-		c.port = port
-		if lastErr = c.start(opts.Ephemeral); lastErr == nil {
-			c.ephemeral = opts.Ephemeral
-			return c, c.waitReady(ctx)
-		}
-		if opts.Port != 0 {
-			break
-		}
+	if err := c.startOnPort(ctx, opts); err != nil {
+		return nil, err
 	}
-	return nil, lastErr
+	return c, nil
 }
 
 // Restart starts a cluster stopped with Stop again, on the same port and

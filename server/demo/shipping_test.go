@@ -1,9 +1,10 @@
-package store_test
+package demo_test
 
 import (
 	"context"
 	"testing"
 
+	"showcase/server/demo"
 	"showcase/store"
 	"showcase/store/storetest"
 )
@@ -18,7 +19,7 @@ func TestDemoShopsShipAndTax(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := store.Seed(ctx, db, store.SeedOptions{Users: 30, Creators: 5, Shops: 8, Products: 16, Videos: 5, Seed: 11}); err != nil {
+	if _, err := demo.Seed(ctx, db, demo.SeedOptions{Users: 30, Creators: 5, Shops: 8, Products: 16, Videos: 5, Seed: 11}); err != nil {
 		t.Fatal(err)
 	}
 	var offenders []string
@@ -37,7 +38,7 @@ func TestDemoShopsShipAndTax(t *testing.T) {
 	}
 	var defaults int
 	if err := db.GetContext(ctx, &defaults, `SELECT count(*) FROM customer_addresses a JOIN users u ON u.id = a.user_id
-		WHERE u.email = $1 AND a.is_default`, store.DemoBuyerEmail); err != nil || defaults != 1 {
+		WHERE u.email = $1 AND a.is_default`, demo.BuyerEmail); err != nil || defaults != 1 {
 		t.Fatalf("the demo buyer has %d default addresses (%v)", defaults, err)
 	}
 }

@@ -1,4 +1,4 @@
-package store_test
+package demo_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"showcase/server/demo"
 	"showcase/store"
 	"showcase/store/storetest"
 )
@@ -62,7 +63,7 @@ var demoChecks = map[string]string{
 	"demo accounts": `SELECT count(*) = 3 AND bool_and(is_admin = (handle = 'admin')) FROM users
 		WHERE (email, handle) IN (('demo@showcase.dev', 'demo'), ('seller@showcase.dev', 'seller'), ('admin@showcase.dev', 'admin'))`,
 	"seller owns the first shop": `SELECT u.email = 'seller@showcase.dev' FROM shops s JOIN users u ON u.id = s.owner_id ORDER BY s.id LIMIT 1`,
-	// Follows (seed_follows.go): counts are the rows, for every user and shop.
+	// Follows (follows.go): counts are the rows, for every user and shop.
 	"follower counts are the follows": `SELECT bool_and(u.follower_count = (SELECT count(*) FROM follows f WHERE f.creator_id = u.id))
 		AND (SELECT bool_and(s.follower_count = (SELECT count(*) FROM follows f WHERE f.shop_id = s.id)) FROM shops s) FROM users u`,
 	"only creators and others' shops are followed": `SELECT NOT EXISTS (SELECT 1 FROM follows f LEFT JOIN users c ON c.id = f.creator_id
@@ -81,7 +82,7 @@ func checkDemoData(t *testing.T, db *store.DB) {
 		}
 	}
 	var hash string
-	if err := db.GetContext(ctx, &hash, `SELECT password_hash FROM users WHERE email = $1`, store.DemoBuyerEmail); err != nil {
+	if err := db.GetContext(ctx, &hash, `SELECT password_hash FROM users WHERE email = $1`, demo.BuyerEmail); err != nil {
 		t.Fatal(err)
 	}
 	if err := bcrypt.CompareHashAndPassword([]byte(hash), []byte("showcase-demo")); err != nil {
@@ -92,7 +93,7 @@ func checkDemoData(t *testing.T, db *store.DB) {
 func TestDemoSeed(t *testing.T) {
 	ctx := context.Background()
 	db := storetest.NewDB(t)
-	report, err := store.Seed(ctx, db, store.DemoSeedOptions())
+	report, err := demo.Seed(ctx, db, demo.DefaultOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +117,7 @@ func TestDemoSeed(t *testing.T) {
 		keys = append(keys, store.MetricsKey{Subject: store.SubjectShop, ID: id, Window: store.WindowLast30Days})
 	}
 	// With the demo's threshold (real follows of 60 people), a few creators are top creators.
-	breakdowns, err := db.ShopBreakdowns(ctx, time.Now(), keys, store.DemoTopCreatorFollowers)
+	breakdowns, err := db.ShopBreakdowns(ctx, time.Now(), keys, demo.TopCreatorFollowers)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +143,7 @@ func TestDemoSeed(t *testing.T) {
 	if _, err := db.CreateUser(ctx, store.NewUser{Email: "new@example.com", PasswordHash: "-", Handle: "newbie", DisplayName: "New"}); err != nil {
 		t.Fatalf("create user after seeding: %v", err)
 	}
-	if _, err := store.Seed(ctx, db, store.DemoSeedOptions()); err == nil {
+	if _, err := demo.Seed(ctx, db, demo.DefaultOptions()); err == nil {
 		t.Fatal("seeding a non-empty database succeeded")
 	}
 }
@@ -151,10 +152,10 @@ func TestDemoSeed(t *testing.T) {
 // move with the clock.
 func TestSeedIsDeterministic(t *testing.T) {
 	ctx := context.Background()
-	opts := store.SeedOptions{Users: 40, Creators: 10, Shops: 8, Products: 120, Videos: 150, LiveSessions: 10, Seed: 42}
-	fingerprint := func(opts store.SeedOptions) string {
+	opts := demo.SeedOptions{Users: 40, Creators: 10, Shops: 8, Products: 120, Videos: 150, LiveSessions: 10, Seed: 42}
+	fingerprint := func(opts demo.SeedOptions) string {
 		db := storetest.NewDB(t)
-		if _, err := store.Seed(ctx, db, opts); err != nil {
+		if _, err := demo.Seed(ctx, db, opts); err != nil {
 			t.Fatal(err)
 		}
 		var fp string
@@ -220,13 +221,13 @@ func TestSeedAsSuperuser(t *testing.T) {
 		t.Fatal(err)
 	}
 	var stages []string
-	opts := store.DemoSeedOptions()
+	opts := demo.DefaultOptions()
 	opts.Progress = func(stage string, done, total int) {
 		if done == total {
 			stages = append(stages, stage)
 		}
 	}
-	if _, err := store.Seed(ctx, db, opts); err != nil {
+	if _, err := demo.Seed(ctx, db, opts); err != nil {
 		t.Fatal(err)
 	}
 	checkDemoData(t, db)

@@ -1,4 +1,4 @@
-package store_test
+package demo_test
 
 import (
 	"context"
@@ -7,12 +7,12 @@ import (
 	"testing"
 
 	"showcase/media"
-	"showcase/store"
+	"showcase/server/demo"
 	"showcase/store/storetest"
 )
 
 // demoFunnels are each content's, product's and shop's counters and
-// funnel, as the coherence checks read them. $1 is store.SeedCategoriesJSON.
+// funnel, as the coherence checks read them. $1 is demo.CategoriesJSON.
 const demoFunnels = `WITH cats AS (
 		SELECT key AS name, ARRAY(SELECT jsonb_array_elements_text(value->'tags')) AS tags,
 			ARRAY(SELECT jsonb_array_elements_text(value->'nouns')) AS nouns FROM jsonb_each($1::jsonb)),
@@ -101,7 +101,7 @@ var demoCoherence = map[string]string{
 // every shop at least $1.
 const demoGPMMin, demoGPMMax = "100", "10000"
 
-// TestDemoDataIsCoherent seeds DemoSeedOptions (with images) and checks
+// TestDemoDataIsCoherent seeds DefaultOptions (with images) and checks
 // every rule of the demo data: one category per shop, captions and tags that
 // match the cards, counters and funnels with plausible rates, distinct names,
 // one to four images per product (described by their product's title, and
@@ -114,9 +114,9 @@ func TestDemoDataIsCoherent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := store.DemoSeedOptions()
+	opts := demo.DefaultOptions()
 	opts.Media = dir
-	if _, err := store.Seed(ctx, db, opts); err != nil {
+	if _, err := demo.Seed(ctx, db, opts); err != nil {
 		t.Fatal(err)
 	}
 	names := make([]string, 0, len(demoCoherence))
@@ -126,7 +126,7 @@ func TestDemoDataIsCoherent(t *testing.T) {
 	slices.Sort(names)
 	for _, name := range names {
 		var offenders []string
-		if err := db.SelectContext(ctx, &offenders, demoFunnels+demoCoherence[name]+` LIMIT 10`, store.SeedCategoriesJSON()); err != nil {
+		if err := db.SelectContext(ctx, &offenders, demoFunnels+demoCoherence[name]+` LIMIT 10`, demo.CategoriesJSON()); err != nil {
 			t.Errorf("%s: %v", name, err)
 			continue
 		}
@@ -146,7 +146,7 @@ func TestDemoDataIsCoherent(t *testing.T) {
 func TestSeedNamesStayDistinct(t *testing.T) {
 	ctx := context.Background()
 	db := storetest.NewDB(t)
-	if _, err := store.Seed(ctx, db, store.SeedOptions{Users: 1200, Creators: 5, Shops: 12, Products: 12, Videos: 5, Seed: 3}); err != nil {
+	if _, err := demo.Seed(ctx, db, demo.SeedOptions{Users: 1200, Creators: 5, Shops: 12, Products: 12, Videos: 5, Seed: 3}); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"display names distinct", "handles distinct", "shop names distinct"} {

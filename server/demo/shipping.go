@@ -1,4 +1,4 @@
-package store
+package demo
 
 import "fmt"
 
@@ -25,7 +25,7 @@ func (s *seeder) shippingAndTax() error {
 			) AS r(currency, country, title, bps) ON r.currency = s.currency_code ORDER BY s.id, r.country`},
 		{"taxes included", `UPDATE shops SET taxes_included = (currency_code = 'EUR')`},
 		{"demo address", `INSERT INTO customer_addresses (user_id, name, line1, city, region, postal_code, country_code, is_default)
-			SELECT id, display_name, '1 Main St', 'Springfield', 'IL', '62701', 'US', true FROM users WHERE email = '` + DemoBuyerEmail + `'`},
+			SELECT id, display_name, '1 Main St', 'Springfield', 'IL', '62701', 'US', true FROM users WHERE email = '` + BuyerEmail + `'`},
 	}
 	for _, st := range steps {
 		if _, err := s.tx.ExecContext(s.ctx, st.sql); err != nil {

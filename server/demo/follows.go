@@ -1,4 +1,4 @@
-package store
+package demo
 
 import (
 	"math"
@@ -8,12 +8,12 @@ import (
 	"github.com/lib/pq"
 )
 
-// DemoTopCreatorFollowers is the TOP_CREATORS threshold `make run` sets for
+// TopCreatorFollowers is the TOP_CREATORS threshold `make run` sets for
 // the demo data (the Makefile passes it as TOP_CREATOR_FOLLOWERS): the demo
 // has 60 people, so real follower counts stay under 60, and with the
 // production default (DefaultTopCreatorFollowers) no demo creator would be
 // a top creator. With it, the few creators who sell the most are.
-const DemoTopCreatorFollowers = 25
+const TopCreatorFollowers = 25
 
 // follows writes real follows rows: every person follows two to seven
 // creators, drawn by popularity (creators ranked by the affiliate sales the

@@ -1,4 +1,4 @@
-package store
+package demo
 
 // seedCategory is a family of products with its own words, tags and price
 // range, so that generated titles, captions and interests read like a real

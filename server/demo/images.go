@@ -1,4 +1,4 @@
-package store
+package demo
 
 import (
 	"bytes"
@@ -15,6 +15,8 @@ import (
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/basicfont"
 	"golang.org/x/image/math/fixed"
+
+	"showcase/store"
 )
 
 // seedImageSize is the side of the square demo product images, in pixels.
@@ -127,17 +129,7 @@ func seedBackground(category string, view int) *image.Paletted {
 	hue := seedCategoryHues[category] + float64(view)*6
 	from := hsv(hue, 0.55, 0.95)
 	to := hsv(hue+25, 0.85, 0.55)
-	// Palette: the gradient's bands, the same bands lightened (the shape),
-	// then white (the initials).
-	palette := make(color.Palette, 0, 2*seedGradientSteps+1)
-	for i := 0; i < seedGradientSteps; i++ {
-		palette = append(palette, mix(from, to, float64(i)/float64(seedGradientSteps-1)))
-	}
-	light := color.RGBA{255, 255, 255, 70}
-	for i := 0; i < seedGradientSteps; i++ {
-		palette = append(palette, blend(palette[i].(color.RGBA), light))
-	}
-	palette = append(palette, color.RGBA{255, 255, 255, 255})
+	palette := gradientPalette(from, to, seedGradientSteps, 70)
 	const n = seedImageSize
 	img := image.NewPaletted(image.Rect(0, 0, n, n), palette)
 	// A shape per view, lighter than the background: a disc, a ring, a
@@ -187,6 +179,21 @@ func drawInitials(img *image.Paletted, text string, c uint8) {
 			}
 		}
 	}
+}
+
+// gradientPalette is a drawing's palette: steps bands from one colour to
+// another, the same bands lightened by white at the given alpha (a shape
+// drawn over the background), then opaque white (text) at index 2×steps.
+func gradientPalette(from, to color.RGBA, steps int, light uint8) color.Palette {
+	palette := make(color.Palette, 0, 2*steps+1)
+	for i := 0; i < steps; i++ {
+		palette = append(palette, mix(from, to, float64(i)/float64(steps-1)))
+	}
+	over := color.RGBA{255, 255, 255, light}
+	for i := 0; i < steps; i++ {
+		palette = append(palette, blend(palette[i].(color.RGBA), over))
+	}
+	return append(palette, color.RGBA{255, 255, 255, 255})
 }
 
 // initials are the first letters of a title's first two words, upper case.
@@ -302,6 +309,6 @@ func (s *seeder) finishImages() error {
 	return s.copyRows("images", "product_media", []string{"product_id", "position", "kind", "storage_name", "alt_text", "width", "height",
 		"content_type"}, len(imgs), func(i int) []any {
 		im := imgs[i]
-		return []any{im.productID, im.position, MediaKindImage, im.name, im.alt, seedImageSize, seedImageSize, "image/png"}
+		return []any{im.productID, im.position, store.MediaKindImage, im.name, im.alt, seedImageSize, seedImageSize, "image/png"}
 	})
 }

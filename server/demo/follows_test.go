@@ -1,4 +1,4 @@
-package store_test
+package demo_test
 
 import (
 	"os"
@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"showcase/store"
+	"showcase/server/demo"
 )
 
 // `make run` serves the demo with the demo's top-creator threshold, the one
@@ -16,7 +16,7 @@ func TestMakeRunUsesTheDemoThreshold(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "TOP_CREATOR_FOLLOWERS=$${TOP_CREATOR_FOLLOWERS:-" + strconv.Itoa(store.DemoTopCreatorFollowers) + "} $(GO) run ./server"
+	want := "TOP_CREATOR_FOLLOWERS=$${TOP_CREATOR_FOLLOWERS:-" + strconv.Itoa(demo.TopCreatorFollowers) + "} $(GO) run ./server"
 	if !strings.Contains(string(b), want) {
 		t.Errorf("the Makefile's run target does not say %q", want)
 	}

@@ -1,4 +1,8 @@
-package store
+// Package demo generates the demo and benchmark datasets: coherent shops,
+// products with drawn images, videos with posters, live sessions, follows and
+// weeks of engagement and orders. It is a client of the store: it writes
+// through store.DB in one transaction and knows nothing the store keeps private.
+package demo
 
 import (
 	"context"
@@ -15,14 +19,15 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"showcase/media"
+	"showcase/store"
 )
 
-// Demo accounts, all with password DemoPassword.
+// Demo accounts, all with password Password.
 const (
-	DemoPassword    = "showcase-demo"
-	DemoBuyerEmail  = "demo@showcase.dev"
-	DemoSellerEmail = "seller@showcase.dev"
-	DemoAdminEmail  = "admin@showcase.dev"
+	Password    = "showcase-demo"
+	BuyerEmail  = "demo@showcase.dev"
+	SellerEmail = "seller@showcase.dev"
+	AdminEmail  = "admin@showcase.dev"
 )
 
 // SeedOptions sizes a generated dataset.
@@ -36,12 +41,12 @@ type SeedOptions struct {
 	// Progress, when set, is told how far each stage has come.
 	Progress func(stage string, done, total int)
 	// Media, when set, receives one to four drawn images per product (see
-	// seed_images.go); nil seeds products without media.
+	// images.go); nil seeds products without media.
 	Media media.Store
 }
 
-// DemoSeedOptions is the dataset `make run` explores.
-func DemoSeedOptions() SeedOptions {
+// DefaultOptions is the dataset `make run` explores.
+func DefaultOptions() SeedOptions {
 	return SeedOptions{Users: 60, Creators: 15, Shops: 10, Products: 240, Videos: 300, LiveSessions: 12, HistoryDays: 30, Seed: 1}
 }
 
@@ -54,7 +59,7 @@ type SeedReport struct {
 	// Posters counts the drawn video posters (0 without SeedOptions.Media).
 	Posters                 int
 	Orders, Likes, Comments int
-	// DemoEmail is the buyer's; all three accounts share DemoPassword.
+	// DemoEmail is the buyer's; all three accounts share Password.
 	DemoEmail, DemoPassword, SellerEmail, AdminEmail string
 }
 
@@ -102,11 +107,11 @@ type seedContent struct {
 // Seed fills an empty database with a realistic, reproducible dataset in one
 // transaction, all or nothing. It bulk-loads with COPY so that the
 // benchmark's large datasets load in seconds.
-func Seed(ctx context.Context, db *DB, opts SeedOptions) (SeedReport, error) {
+func Seed(ctx context.Context, db *store.DB, opts SeedOptions) (SeedReport, error) {
 	if opts.Shops < 1 || opts.Users < opts.Shops+2 || opts.Products < opts.Shops {
 		return SeedReport{}, fmt.Errorf("seed: need at least 1 shop, shops+2 users and a product per shop")
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(DemoPassword), bcrypt.DefaultCost)
+	hash, err := bcrypt.GenerateFromPassword([]byte(Password), bcrypt.DefaultCost)
 	if err != nil {
 		return SeedReport{}, err
 	}
@@ -115,41 +120,53 @@ func Seed(ctx context.Context, db *DB, opts SeedOptions) (SeedReport, error) {
 		ownerShop: map[int64]int64{}, shopProducts: map[int64][]int64{}, productCat: map[int64]int{}, productTitle: map[int64]string{},
 		firstVariant: map[int64]seedVariant{}, shopOfProduct: map[int64]int64{}, cards: map[int64][]int64{},
 	}
-	s.report.DemoEmail, s.report.DemoPassword = DemoBuyerEmail, DemoPassword
-	s.report.SellerEmail, s.report.AdminEmail = DemoSellerEmail, DemoAdminEmail
-	err = db.inTx(ctx, func(tx *sqlx.Tx) error {
-		s.tx = tx
-		// Bulk loads of a large dataset outlast the per-statement timeout.
-		if _, err := tx.ExecContext(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
-			return err
-		}
-		var exists bool
-		if err := tx.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM users)`); err != nil {
-			return err
-		}
-		if exists {
-			return fmt.Errorf("seed: the database already has data")
-		}
-		if err := s.prepareSession(); err != nil {
-			return err
-		}
-		for _, step := range []func(string) error{s.users, func(string) error { return s.shops() }, func(string) error { return s.products() },
-			func(string) error { return s.shippingAndTax() },
-			func(string) error { return s.startImages() },
-			func(string) error { return s.videos() }, func(string) error { return s.posters() }, func(string) error { return s.lives() }, func(string) error { return s.history() }, func(string) error { return s.finishImages() },
-			func(string) error { return s.languages() },
-			func(string) error { return s.follows() },
-			func(string) error { return s.checkReferences() }, func(string) error { return s.fixSequences() }} {
-			if err := step(string(hash)); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	s.report.DemoEmail, s.report.DemoPassword = BuyerEmail, Password
+	s.report.SellerEmail, s.report.AdminEmail = SellerEmail, AdminEmail
+	tx, err := db.BeginTxx(ctx, nil)
 	if err != nil {
 		return SeedReport{}, fmt.Errorf("seed: %w", err)
 	}
+	defer tx.Rollback() //nolint:errcheck
+	s.tx = tx
+	if err := s.run(string(hash)); err != nil {
+		return SeedReport{}, fmt.Errorf("seed: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return SeedReport{}, fmt.Errorf("seed: %w", err)
+	}
 	return s.report, nil
+}
+
+// run writes the whole dataset in s.tx, step by step; hash is the demo
+// accounts' bcrypt password hash.
+func (s *seeder) run(hash string) error {
+	ctx := s.ctx
+	// Bulk loads of a large dataset outlast the per-statement timeout.
+	if _, err := s.tx.ExecContext(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
+		return err
+	}
+	var exists bool
+	if err := s.tx.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM users)`); err != nil {
+		return err
+	}
+	if exists {
+		return fmt.Errorf("seed: the database already has data")
+	}
+	if err := s.prepareSession(); err != nil {
+		return err
+	}
+	for _, step := range []func(string) error{s.users, func(string) error { return s.shops() }, func(string) error { return s.products() },
+		func(string) error { return s.shippingAndTax() },
+		func(string) error { return s.startImages() },
+		func(string) error { return s.videos() }, func(string) error { return s.posters() }, func(string) error { return s.lives() }, func(string) error { return s.history() }, func(string) error { return s.finishImages() },
+		func(string) error { return s.languages() },
+		func(string) error { return s.follows() },
+		func(string) error { return s.checkReferences() }, func(string) error { return s.fixSequences() }} {
+		if err := step(hash); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // prepareSession skips the per-row foreign-key triggers where the role may
@@ -305,11 +322,11 @@ func (s *seeder) users(hash string) error {
 		email := handle + "@example.com"
 		switch i {
 		case 0:
-			handle, email = "demo", DemoBuyerEmail
+			handle, email = "demo", BuyerEmail
 		case 1:
-			handle, email = "admin", DemoAdminEmail
+			handle, email = "admin", AdminEmail
 		case 2:
-			handle, email = "seller", DemoSellerEmail
+			handle, email = "seller", SellerEmail
 		}
 		followers := int(math.Exp(s.rng.Float64() * 8))
 		if isCreator[i] {
@@ -344,9 +361,9 @@ func (s *seeder) shops() error {
 		}
 		taken[name] = true
 		handle := strings.ToLower(strings.ReplaceAll(name, " ", "-")) + fmt.Sprintf("-%d", i+1)
-		model, currency := SelfOperated, "USD"
+		model, currency := store.SelfOperated, "USD"
 		if i%3 == 1 {
-			model = FullyManaged
+			model = store.FullyManaged
 		}
 		if i%7 == 6 {
 			currency = "EUR"
@@ -388,9 +405,9 @@ func (s *seeder) products() error {
 		titles[shopID][title] = true
 		description := strings.TrimSpace(fmt.Sprintf("The %s from our %s line. %s %s", title, c.Name, s.pick(c.Pitches),
 			s.pick(seedDescriptionEndings)))
-		status := ProductActive
+		status := store.ProductActive
 		if i >= o.Shops && s.rng.IntN(100) < 3 {
-			status = ProductDraft
+			status = store.ProductDraft
 		} else {
 			s.shopProducts[shopID] = append(s.shopProducts[shopID], id)
 			s.allActive = append(s.allActive, id)
@@ -462,7 +479,7 @@ func (s *seeder) videos() error {
 			cards = append(cards, seedCard{id, p})
 		}
 		published := s.now.Add(-time.Duration(s.rng.IntN(60*24*60)) * time.Minute)
-		s.contentInfo = append(s.contentInfo, seedContent{id: id, author: author, shop: shopID, kind: KindVideo, published: published})
+		s.contentInfo = append(s.contentInfo, seedContent{id: id, author: author, shop: shopID, kind: store.KindVideo, published: published})
 		s.cards[id] = products
 		cat := s.productCat[products[0]]
 		tags := s.tagList(cat, 2)
@@ -472,7 +489,7 @@ func (s *seeder) videos() error {
 		}
 		// The caption names the first card's product; the hashtags are its category's.
 		caption := fmt.Sprintf(s.pick(seedCaptions), strings.ToLower(s.productTitle[products[0]])) + " #" + strings.Join(tags, " #")
-		return []any{id, KindVideo, author, shopID, arrayLiteral(tags), published,
+		return []any{id, store.KindVideo, author, shopID, arrayLiteral(tags), published,
 			views, views * int64(2+s.rng.IntN(9)) / 100, caption,
 			fmt.Sprintf("https://cdn.showcase.example/v/%d.m3u8", id), fmt.Sprintf("https://cdn.showcase.example/t/%d.jpg", id),
 			8 + s.rng.IntN(173)}
@@ -522,21 +539,21 @@ func (s *seeder) lives() error {
 		var scheduledAt, started, ended, pinned any
 		switch {
 		case i < onAir:
-			status = LiveOnAir
+			status = store.LiveOnAir
 			st := s.now.Add(-time.Duration(5+s.rng.IntN(115)) * time.Minute)
 			scheduledAt, started, pinned = st.Add(-10*time.Minute), st, products[0]
-			s.contentInfo = append(s.contentInfo, seedContent{id: id, author: host, shop: shopID, kind: KindLive, published: st})
-			return []any{id, KindLive, host, shopID, s.tags(cat, 2), st, views, views / 20, title, status, scheduledAt, started, ended, pinned}
+			s.contentInfo = append(s.contentInfo, seedContent{id: id, author: host, shop: shopID, kind: store.KindLive, published: st})
+			return []any{id, store.KindLive, host, shopID, s.tags(cat, 2), st, views, views / 20, title, status, scheduledAt, started, ended, pinned}
 		case i < onAir+scheduled:
-			status = LiveScheduled
+			status = store.LiveScheduled
 			scheduledAt = s.now.Add(time.Duration(1+s.rng.IntN(72)) * time.Hour)
-			return []any{id, KindLive, host, shopID, s.tags(cat, 2), s.now, 0, 0, title, status, scheduledAt, started, ended, pinned}
+			return []any{id, store.KindLive, host, shopID, s.tags(cat, 2), s.now, 0, 0, title, status, scheduledAt, started, ended, pinned}
 		default:
-			status = LiveEnded
+			status = store.LiveEnded
 			st := s.now.Add(-time.Duration(24+s.rng.IntN(24*30)) * time.Hour)
 			scheduledAt, started, ended = st, st, st.Add(time.Duration(30+s.rng.IntN(120))*time.Minute)
-			s.contentInfo = append(s.contentInfo, seedContent{id: id, author: host, shop: shopID, kind: KindLive, published: st})
-			return []any{id, KindLive, host, shopID, s.tags(cat, 2), st, views, views / 20, title, status, scheduledAt, started, ended, pinned}
+			s.contentInfo = append(s.contentInfo, seedContent{id: id, author: host, shop: shopID, kind: store.KindLive, published: st})
+			return []any{id, store.KindLive, host, shopID, s.tags(cat, 2), st, views, views / 20, title, status, scheduledAt, started, ended, pinned}
 		}
 	})
 	if err != nil {

@@ -1,4 +1,4 @@
-package store
+package demo
 
 import (
 	"bytes"
@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"image"
-	"image/color"
 	"image/png"
 
 	"golang.org/x/image/font"
@@ -69,16 +68,8 @@ func drawPoster(category, title string, videoID int64) *image.Paletted {
 	hue := seedCategoryHues[category] + float64(videoID%7)*5
 	from := hsv(hue, 0.45, 0.92)
 	to := hsv(hue+30, 0.9, 0.35)
-	palette := make(color.Palette, 0, 2*steps+1)
-	for i := 0; i < steps; i++ {
-		palette = append(palette, mix(from, to, float64(i)/float64(steps-1)))
-	}
-	light := color.RGBA{255, 255, 255, 60}
-	for i := 0; i < steps; i++ {
-		palette = append(palette, blend(palette[i].(color.RGBA), light))
-	}
-	white := uint8(len(palette))
-	palette = append(palette, color.RGBA{255, 255, 255, 255})
+	palette := gradientPalette(from, to, steps, 60)
+	white := uint8(2 * steps)
 	img := image.NewPaletted(image.Rect(0, 0, w, h), palette)
 	cx, cy, r := w/2, h*5/8, w/5
 	for y := 0; y < h; y++ {

@@ -1,10 +1,12 @@
-package store
+package demo
 
 import (
 	"encoding/json"
 	"fmt"
 	"math"
 	"time"
+
+	"showcase/store"
 )
 
 var seedComments = []string{"Need this!", "Just ordered 😍", "Does it ship to Canada?", "The color is perfect",
@@ -120,7 +122,7 @@ func (s *seeder) history() error {
 					break
 				}
 				o := orderRow{buyer: int64(1 + s.rng.IntN(s.opts.Users)), shop: s.shopOfProduct[product], source: c.id,
-					variant: v, product: product, qty: qty, paid: at, status: OrderPaid}
+					variant: v, product: product, qty: qty, paid: at, status: store.OrderPaid}
 				if o.buyer == c.author { // no self-purchases in the demo
 					o.buyer = o.buyer%int64(s.opts.Users) + 1
 				}
@@ -162,7 +164,7 @@ func (s *seeder) history() error {
 		}
 		shopGMV[shop] += v.price
 		orders = append(orders, orderRow{buyer: int64(1 + s.rng.IntN(s.opts.Users)), shop: s.shopOfProduct[product],
-			variant: v, product: product, qty: 1, paid: at, status: OrderPaid})
+			variant: v, product: product, qty: 1, paid: at, status: store.OrderPaid})
 		d := int(at.Sub(start) / (24 * time.Hour))
 		clicks := int64(15 + s.rng.IntN(60))
 		pc := productCounts[productDay{product, d}]
@@ -173,11 +175,11 @@ func (s *seeder) history() error {
 	for i := range orders {
 		switch r := s.rng.IntN(100); {
 		case r < 5:
-			orders[i].status = OrderCancelled
+			orders[i].status = store.OrderCancelled
 		case r < 45:
-			orders[i].status = OrderDelivered
+			orders[i].status = store.OrderDelivered
 		case r < 65:
-			orders[i].status = OrderFulfilled
+			orders[i].status = store.OrderFulfilled
 		}
 		if s.rng.IntN(10) == 0 {
 			orders[i].campaign = "double11"
@@ -206,7 +208,7 @@ func (s *seeder) history() error {
 		return err
 	}
 
-	address, _ := json.Marshal(Address{Name: "Demo Buyer", Line1: "1 Main St", City: "Springfield", PostalCode: "12345", CountryCode: "US"})
+	address, _ := json.Marshal(store.Address{Name: "Demo Buyer", Line1: "1 Main St", City: "Springfield", PostalCode: "12345", CountryCode: "US"})
 	if err := s.copyRows("checkouts", "checkouts", []string{"id", "buyer_id", "idempotency_key", "request_hash", "status", "amount",
 		"currency_code", "payment_ref", "created_at", "updated_at"}, len(orders), func(i int) []any {
 		o := orders[i]
@@ -229,11 +231,11 @@ func (s *seeder) history() error {
 				creator = o.creator
 			}
 			switch o.status {
-			case OrderDelivered:
+			case store.OrderDelivered:
 				fulfilled, delivered = o.paid.Add(20*time.Hour), o.paid.Add(70*time.Hour)
-			case OrderFulfilled:
+			case store.OrderFulfilled:
 				fulfilled = o.paid.Add(20 * time.Hour)
-			case OrderCancelled:
+			case store.OrderCancelled:
 				cancelled = o.paid.Add(2 * time.Hour)
 			}
 			return []any{i + 1, i + 1, o.buyer, o.shop, o.status, o.variant.currency, total, total, o.qty, o.campaign, source, creator,

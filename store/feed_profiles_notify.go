@@ -1,0 +1,101 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/lib/pq"
+)
+
+// FeedProfilesChannel is the PostgreSQL notification channel on which API
+// processes tell each other which interest profiles were written, so that
+// each forgets the For You arrangements it keeps for them (FeedRankings).
+const FeedProfilesChannel = "showcase_feed_profiles"
+
+// maxNotifyPayload keeps a notification under PostgreSQL's 8000-byte limit.
+const maxNotifyPayload = 7900
+
+// profilePayloads joins profiles, one a line, into payloads that each fit
+// one notification.
+func profilePayloads(profiles []string) []string {
+	var out []string
+	var b strings.Builder
+	for _, p := range profiles {
+		if p == "" || len(p) > maxNotifyPayload {
+			continue
+		}
+		if b.Len()+len(p)+1 > maxNotifyPayload {
+			out = append(out, b.String())
+			b.Reset()
+		}
+		if b.Len() > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(p)
+	}
+	if b.Len() > 0 {
+		out = append(out, b.String())
+	}
+	return out
+}
+
+// notifyProfilesSQL sends each payload of $2 on channel $1: one statement.
+const notifyProfilesSQL = `SELECT count(pg_notify($1, p)) FROM unnest($2::text[]) p`
+
+// AnnounceProfiles tells every API process listening (FeedRankings.Listen)
+// that profiles were written, in one statement; the notification is
+// delivered when it commits (at once outside a transaction).
+func (db *DB) AnnounceProfiles(ctx context.Context, profiles []string) error {
+	payloads := profilePayloads(profiles)
+	if len(payloads) == 0 {
+		return nil
+	}
+	if _, err := db.ExecContext(ctx, notifyProfilesSQL, FeedProfilesChannel, pq.Array(payloads)); err != nil {
+		return fmt.Errorf("announce profiles: %w", err)
+	}
+	return nil
+}
+
+// Listen forgets, in f, the profiles any API process announces
+// (AnnounceProfiles, and every event flush), until ctx ends. When the
+// connection is lost it forgets everything it kept (a notification may
+// have been missed) and reconnects. It returns once listening has begun,
+// or the first error.
+func (f *FeedRankings) Listen(ctx context.Context, dsn string) error {
+	if f == nil {
+		return nil
+	}
+	l := pq.NewListener(dsn, 100*time.Millisecond, 10*time.Second, func(ev pq.ListenerEventType, err error) {
+		if ev == pq.ListenerEventDisconnected || ev == pq.ListenerEventReconnected {
+			f.forgetAll()
+		}
+		if err != nil {
+			slog.Warn("feed rankings listener", "event", ev, "err", err)
+		}
+	})
+	if err := l.Listen(FeedProfilesChannel); err != nil {
+		_ = l.Close()
+		return fmt.Errorf("listen for profile writes: %w", err)
+	}
+	go func() {
+		defer l.Close()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case n := <-l.Notify:
+				if n == nil { // reconnected: notifications may have been lost
+					f.forgetAll()
+					continue
+				}
+				for _, p := range strings.Split(n.Extra, "\n") {
+					f.Forget(p)
+				}
+			}
+		}
+	}()
+	return nil
+}

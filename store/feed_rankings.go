@@ -1,0 +1,180 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// DefaultFeedRankingTTL is how long a For You first page's arrangement is
+// reused (FEED_RANKING_TTL): the bound on how late a change made by someone
+// else (a new video, a live session going on air, a score refresh, a
+// signal of another viewer) reaches a first page.
+const DefaultFeedRankingTTL = 2 * time.Second
+
+// maxFeedRankings bounds the arrangements kept; past it the cache starts
+// over (the next first page of each viewer ranks again).
+const maxFeedRankings = 20_000
+
+// FeedRankings keeps, in this process, the arrangement (ranked and
+// diversified, best first) that each For You first page computed, per
+// viewer and profile, so that another first page for the same viewer within
+// the TTL skips the ranking statement. Every first page still stores its
+// own walk (a fresh id and a copy of the arrangement), so pages stay exact
+// however profiles and scores move: a reused arrangement only decides
+// where a new walk starts.
+//
+// A viewer always sees their own writes: Forget(profile) drops the
+// arrangements ranked for a profile, and it is called after every
+// signed-in mutation (by the GraphQL layer) and after every flush of the
+// event buffer for each profile the flush taught (a like, a view, not
+// interested). Anything else (someone else's write, a score refresh, a
+// write made through another API process) shows on a first page within
+// the TTL. A nil *FeedRankings reuses nothing.
+type FeedRankings struct {
+	ttl time.Duration
+
+	mu      sync.Mutex
+	entries map[string]feedRanking
+	// flights are the rankings under way, by key: a first page that finds
+	// one waits for its arrangement instead of ranking the same again.
+	flights map[string]chan struct{}
+	gens    map[string]viewerWrite // per profile: moved by each write it learns
+	next    atomic.Uint64
+
+	hits, misses atomic.Int64
+}
+
+// viewerWrite is a profile's last write: its generation and when.
+type viewerWrite struct {
+	gen uint64
+	at  time.Time
+}
+
+type feedRanking struct {
+	order []int64
+	at    time.Time
+	gen   uint64
+}
+
+// NewFeedRankings returns a cache that reuses an arrangement for ttl; a
+// ttl of zero or less returns nil (no reuse).
+func NewFeedRankings(ttl time.Duration) *FeedRankings {
+	if ttl <= 0 {
+		return nil
+	}
+	return &FeedRankings{ttl: ttl, entries: map[string]feedRanking{}, flights: map[string]chan struct{}{}, gens: map[string]viewerWrite{}}
+}
+
+// TTL returns how long an arrangement is reused (0 for a nil cache).
+func (f *FeedRankings) TTL() time.Duration {
+	if f == nil {
+		return 0
+	}
+	return f.ttl
+}
+
+// Stats returns how many first pages reused an arrangement and how many
+// ranked.
+func (f *FeedRankings) Stats() (hits, misses int64) {
+	if f == nil {
+		return 0, 0
+	}
+	return f.hits.Load(), f.misses.Load()
+}
+
+// Forget drops the arrangements ranked for profile (UserProfile(id) for a
+// person): its next first page ranks again, with what was just written.
+// It is safe on a nil cache.
+func (f *FeedRankings) Forget(profile string) {
+	if f == nil || profile == "" {
+		return
+	}
+	now := time.Now()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.gens) >= 4*maxFeedRankings {
+		// A write older than the TTL no longer matters: every arrangement
+		// computed before it has expired.
+		for id, w := range f.gens {
+			if now.Sub(w.at) > f.ttl {
+				delete(f.gens, id)
+			}
+		}
+	}
+	f.gens[profile] = viewerWrite{gen: f.next.Add(1), at: now}
+}
+
+// forgetAll drops every arrangement (the write generations stay).
+func (f *FeedRankings) forgetAll() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.entries = map[string]feedRanking{}
+}
+
+// rankingKey names an arrangement: who it is for and what it was ranked with.
+func rankingKey(args FeedArgs, profile string, s *ForYouSettings) string {
+	return fmt.Sprintf("%d\x00%s\x00%p\x00%v\x00%d", args.ViewerID, profile, s, args.Weights, args.First)
+}
+
+// get returns a reusable arrangement for key, and the profile's write
+// generation to store a new one with. On a miss, when another first page
+// is already ranking for key, it waits for that arrangement (at most
+// twice, and not past ctx); otherwise the caller ranks, and must call
+// done when it has stored its arrangement or given up.
+func (f *FeedRankings) get(ctx context.Context, key, profile string, now time.Time) (order []int64, gen uint64, ok bool, done func()) {
+	for waits := 0; ; waits++ {
+		f.mu.Lock()
+		gen = f.gens[profile].gen
+		e, found := f.entries[key]
+		// An arrangement ranked after now (while this page waited) is
+		// fresher still.
+		if found && e.gen == gen && now.Sub(e.at) < f.ttl {
+			f.mu.Unlock()
+			f.hits.Add(1)
+			return e.order, gen, true, func() {}
+		}
+		flight, busy := f.flights[key]
+		if !busy || waits == 2 {
+			mine := make(chan struct{})
+			if !busy {
+				f.flights[key] = mine
+			}
+			f.mu.Unlock()
+			f.misses.Add(1)
+			return nil, gen, false, func() {
+				f.mu.Lock()
+				if f.flights[key] == mine {
+					delete(f.flights, key)
+				}
+				f.mu.Unlock()
+				close(mine)
+			}
+		}
+		f.mu.Unlock()
+		select {
+		case <-flight:
+		case <-ctx.Done():
+			f.misses.Add(1)
+			return nil, gen, false, func() {}
+		}
+	}
+}
+
+// put keeps an arrangement computed at "at" unless the profile learned a
+// write since gen was read (then it may not show that write).
+func (f *FeedRankings) put(key, profile string, gen uint64, order []int64, at time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.gens[profile].gen != gen {
+		return
+	}
+	if len(f.entries) >= maxFeedRankings {
+		// Starting over drops every arrangement; the write generations
+		// stay, so nothing computed before a write comes back.
+		f.entries = map[string]feedRanking{}
+	}
+	f.entries[key] = feedRanking{order: order, at: at, gen: gen}
+}
