@@ -46,7 +46,8 @@ type config struct {
 	FeedPolicy string
 	// ForYou weighs learning and the For You ranking (FORYOU_* settings).
 	ForYou store.ForYouSettings
-	// ScoreRefresh is how often the feed's 7-day GPM and engagement are recomputed.
+	// ScoreRefresh is how often the feed's scores of contents whose inputs
+	// changed (store.RefreshChangedContentScores) are recomputed.
 	ScoreRefresh time.Duration
 	// Production hides the schema from all but admins (APP_ENV=production).
 	Production bool
@@ -345,7 +346,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.Int64Var(&cfg.TopCreatorFollowers, "top-creator-followers", cfg.TopCreatorFollowers, "followers from which an affiliate counts as a top creator (env TOP_CREATOR_FOLLOWERS)")
 	fs.Float64Var(&cfg.FeedWeights.GPM, "feed-gpm-weight", cfg.FeedWeights.GPM, "feed score per ln(1 + 7-day GPM) (env FEED_GPM_WEIGHT)")
 	fs.Float64Var(&cfg.FeedWeights.Engagement, "feed-engagement-weight", cfg.FeedWeights.Engagement, "feed score per percent of 7-day engagement rate (env FEED_ENGAGEMENT_WEIGHT)")
-	fs.DurationVar(&cfg.ScoreRefresh, "scores-refresh-interval", cfg.ScoreRefresh, "how often the feed's conversion scores are recomputed (env SCORES_REFRESH_INTERVAL)")
+	fs.DurationVar(&cfg.ScoreRefresh, "scores-refresh-interval", cfg.ScoreRefresh, "how often the feed's scores of changed contents are recomputed (env SCORES_REFRESH_INTERVAL)")
 	fs.DurationVar(&cfg.ResponseCacheTTL, "response-cache-ttl", cfg.ResponseCacheTTL, "how long anonymous query responses are shared; 0 turns it off (env RESPONSE_CACHE_TTL)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
