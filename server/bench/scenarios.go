@@ -103,6 +103,7 @@ func runAll(ctx context.Context, e *environment, o options, r *report) error {
 		}))
 		// A catalogue page executed every time (Cache-Control: no-cache
 		// skips the shared anonymous answer), profiled.
+		_ = os.MkdirAll(o.Out, 0o755)
 		wait := e.profile(d, filepath.Join(o.Out, "catalog.cpu.pprof"))
 		say(closedLoop(ctx, "products(first: 20) with variants, uncached", c, d, uncached(sameRequest(e.base, "", catalogQuery))))
 		wait()
