@@ -66,6 +66,10 @@ type Loaders struct {
 	CreatorFollowers, ShopFollowers *dataloadgen.Loader[store.ChildPageKey, store.Page[*store.Follower]]
 	Following                       *dataloadgen.Loader[store.ChildPageKey, store.Page[*store.Followed]]
 	FollowedByViewer                *dataloadgen.Loader[store.FollowTarget, bool]
+
+	// db is the handle the loaders read from (the replica or the primary,
+	// as read routing chose), for primeVariants.
+	db *store.DB
 }
 
 // NewLoaders returns fresh loaders over db that collect keys for batchWait.
@@ -76,6 +80,7 @@ func NewLoaders(db *store.DB, topCreatorFollowers int64, batchWait time.Duration
 	// window's figures, its chart and a shop's breakdown agree.
 	now := time.Now().UTC()
 	return &Loaders{
+		db:                db,
 		User:              dataloadgen.NewMappedLoader(db.UsersByIDs, wait),
 		Shop:              dataloadgen.NewMappedLoader(db.ShopsByIDs, wait),
 		Product:           dataloadgen.NewMappedLoader(db.ProductsByIDs, wait),

@@ -66,14 +66,19 @@ func (r *report) targets(hello, typename, feed result) {
 			ratio(typename.Throughput, hello.Throughput) >= 0.5)
 	}
 	if sel := r.Baselines["pgbench -S tps"]; sel > 0 {
-		add("feed(first: 20) vs pgbench -S", fmt.Sprintf("1/%.1f", ratio(sel, feed.Throughput)), "≥ 1/25", ratio(feed.Throughput, sel) >= 1.0/25)
-		add("feed(first: 20) p99, closed loop at 16 clients", fmt.Sprintf("%.1f ms", feed.P99), "< 50 ms", feed.P99 < 50)
+		if feed.Throughput > 0 {
+			add("feed(first: 20) vs pgbench -S", fmt.Sprintf("1/%.1f", ratio(sel, feed.Throughput)), "≥ 1/25", ratio(feed.Throughput, sel) >= 1.0/25)
+			add("feed(first: 20) p99, closed loop at 16 clients", fmt.Sprintf("%.1f ms", feed.P99), "< 50 ms", feed.P99 < 50)
+		}
 		// The same targets for pages executed every time (the anonymous
 		// answer above is shared for a second): what signed-in viewers get.
 		for _, res := range r.Results {
 			if res.Name == "feed(first: 20), uncached" || res.Name == "feed(first: 20), signed in" {
 				add(res.Name+" vs pgbench -S", fmt.Sprintf("1/%.1f", ratio(sel, res.Throughput)), "≥ 1/25", ratio(res.Throughput, sel) >= 1.0/25)
 				add(res.Name+" p99, closed loop at 16 clients", fmt.Sprintf("%.1f ms", res.P99), "< 50 ms", res.P99 < 50)
+			}
+			if res.Name == "products(first: 20) with variants, uncached" {
+				add(res.Name+" vs pgbench -S", fmt.Sprintf("1/%.1f", ratio(sel, res.Throughput)), "≥ 1/15", ratio(res.Throughput, sel) >= 1.0/15)
 			}
 		}
 	}
