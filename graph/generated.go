@@ -8330,6 +8330,8 @@ extend type Mutation {
   does not apply answers its reason (DISCOUNT_EXPIRED, DISCOUNT_NOT_STARTED, DISCOUNT_USED_UP,
   DISCOUNT_LIMIT_REACHED, DISCOUNT_MINIMUM_NOT_MET, DISCOUNT_NOT_APPLICABLE); then nothing is changed. A guest's
   per-buyer limit is checked at checkout, by the checkout's email. Checking out the cart applies its codes.
+  A call with a non-empty list (by anyone; aliases count) is charged to the address's small bucket of
+  credential checks (see Limits): codes are not to be guessed.
   """
   cartDiscountCodesUpdate(cartId: ID!, discountCodes: [String!]!): CartPayload
 }

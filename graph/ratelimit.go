@@ -43,6 +43,15 @@ var credentialChecks = map[string]bool{"logIn": true, "signUp": true, "refreshSe
 // payment token with no account behind it (card testing).
 var guestChecks = map[string]bool{"cartCreate": true, "checkout": true}
 
+// secretGuesses are the Mutation fields that, with a non-empty list in the
+// named argument, try secrets a caller may not know, whoever calls: each
+// one executed is an attempt on the address's small bucket.
+// cartDiscountCodesUpdate answers an unknown code NOT_FOUND and a known one
+// otherwise, so at the general rate (20 a second, aliases more) anyone
+// could walk the space of shops' discount codes. Taking every code off a
+// cart (an empty list) tries nothing.
+var secretGuesses = map[string]string{"cartDiscountCodesUpdate": "discountCodes"}
+
 // Rate-limit cost of an operation: 1 token, plus 1 per fieldsPerToken
 // selected fields (fragments expanded), where each engagement event sent to
 // recordEvents weighs as much as eventWeight fields. A batch of 500 events
@@ -124,7 +133,8 @@ func (c rateCharge) refuse(ctx context.Context, wait time.Duration, msg string) 
 
 // operationCost measures the operation that will run: its token cost (see
 // fieldsPerToken) and how many credential checks it makes (with anonymous,
-// guest carts and checkouts count as such; see guestChecks). Root mutation
+// guest carts and checkouts count as such; see guestChecks; discount codes
+// tried count for everyone, see secretGuesses). Root mutation
 // fields are collected as the executor collects them (fragments expanded,
 // @skip and @include applied, fields with the same response key merged).
 func operationCost(oc *graphql.OperationContext, anonymous bool) (cost, attempts int) {
@@ -141,6 +151,11 @@ func operationCost(oc *graphql.OperationContext, anonymous bool) (cost, attempts
 		for _, f := range graphql.CollectFields(oc, op.SelectionSet, []string{"Mutation"}) {
 			if credentialChecks[f.Name] || (anonymous && guestChecks[f.Name]) {
 				attempts++
+			}
+			if arg, ok := secretGuesses[f.Name]; ok {
+				if list, _ := f.ArgumentMap(oc.Variables)[arg].([]any); len(list) > 0 {
+					attempts++
+				}
 			}
 			if f.Name == "recordEvents" {
 				list, _ := f.ArgumentMap(oc.Variables)["events"].([]any)
