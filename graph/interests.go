@@ -1,6 +1,8 @@
 package graph
 
 import (
+	"time"
+
 	"context"
 	"log/slog"
 
@@ -114,14 +116,31 @@ func (r *Resolver) resetInterests(ctx context.Context) (*model.ResetInterestsPay
 
 // mergeDevice merges a signed-out device's profile into the user's after
 // a log-in or sign-up that named it. A failure is logged: the person is
-// signed in all the same.
+// signed in all the same. Both profiles were written, so this process
+// forgets their For You arrangements and tells the others
+// (store.DB.AnnounceProfiles), as after a follow: the log-in ran signed
+// out, so forgetFeedRankings did not see whose profile it wrote.
 func (r *Resolver) mergeDevice(ctx context.Context, deviceID *string, userID int64) {
 	if deviceID == nil || *deviceID == "" || len(*deviceID) > deviceIDMaxLength {
 		return
 	}
 	r.flushSignals(ctx)
-	if err := r.DB.MergeDeviceProfile(ctx, r.forYou(), *deviceID, userID); err != nil {
+	profiles := []string{store.UserProfile(userID), store.DeviceProfile(*deviceID)}
+	for _, p := range profiles {
+		r.FeedRankings.Forget(p)
+	}
+	err := r.DB.MergeDeviceProfile(ctx, r.forYou(), *deviceID, userID)
+	for _, p := range profiles {
+		r.FeedRankings.Forget(p) // a first page ranked meanwhile
+	}
+	if err != nil {
 		slog.ErrorContext(ctx, "merge device profile", "err", err)
+		return
+	}
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := r.DB.AnnounceProfiles(actx, profiles); err != nil {
+		slog.ErrorContext(ctx, "profile write not announced; other API processes show it within FEED_RANKING_TTL", "err", err)
 	}
 }
 
