@@ -47,7 +47,9 @@ var lookUpScopes = map[string][]string{
 	// (CanSeeWebhook then asks for the topic's own scope).
 	"WebhookSubscription": webhookFieldScopes,
 	"WebhookDelivery":     webhookFieldScopes,
-	"Campaign":            {store.ScopeCatalogRead},
+	// Campaign: metrics:read too, so that a platform app reads the figures
+	// it may see (CanSeeCampaignFigures) without catalog:read.
+	"Campaign": {store.ScopeCatalogRead, store.ScopeMetricsRead},
 }
 
 // CanSeeCampaignFigures reports whether the viewer may see a platform

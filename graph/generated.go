@@ -6580,10 +6580,10 @@ type Query {
   products(first: Int = 20, after: String, sortKey: ProductSortKeys, reverse: Boolean = false, filter: ProductFilter): ProductConnection! @scope(any: ["catalog:read"])
   "A collection by its handle; null when there is none."
   collection(handle: String!): Collection @scope(any: ["catalog:read"])
-  "A platform campaign by its handle (case-insensitive); null when there is none. Public."
-  campaign(handle: String!): Campaign @scope(any: ["catalog:read"])
+  "A platform campaign by its handle (case-insensitive); null when there is none. Public (apps: catalog:read, or metrics:read for its figures)."
+  campaign(handle: String!): Campaign @scope(any: ["catalog:read", "metrics:read"])
   "Platform campaigns, oldest first (by id). Public."
-  campaigns(first: Int = 20, after: String): CampaignConnection! @scope(any: ["catalog:read"])
+  campaigns(first: Int = 20, after: String): CampaignConnection! @scope(any: ["catalog:read", "metrics:read"])
   video(id: ID!): Video @scope(any: ["content:read", "metrics:read"])
   liveSession(id: ID!): LiveSession @scope(any: ["content:read", "metrics:read"])
   """
@@ -27712,7 +27712,7 @@ func (ec *executionContext) _Query_campaign(ctx context.Context, field graphql.C
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"catalog:read"})
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"catalog:read", "metrics:read"})
 				if err != nil {
 					var zeroVal *store.Campaign
 					return zeroVal, err
@@ -27774,7 +27774,7 @@ func (ec *executionContext) _Query_campaigns(ctx context.Context, field graphql.
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"catalog:read"})
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"catalog:read", "metrics:read"})
 				if err != nil {
 					var zeroVal *model.CampaignConnection
 					return zeroVal, err

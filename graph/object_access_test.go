@@ -207,7 +207,7 @@ func TestNodeVisibilityTable(t *testing.T) {
 		{"Video", `query($id: ID!) { video(id: $id) { id } }`, with(everyone, "appContentRead", "appMetricsRead", "otherShopApp", "platformApp")},
 		{"LiveSession", `query($id: ID!) { liveSession(id: $id) { id } }`, with(everyone, "appContentRead", "appMetricsRead", "otherShopApp", "platformApp")},
 		{"Comment", "", with(everyone, "appContentRead", "otherShopApp", "platformApp")},
-		{"Campaign", `query($handle: String!) { campaign(handle: $handle) { id } }`, with(everyone, "appCatalogRead", "otherShopApp", "platformApp")},
+		{"Campaign", `query($handle: String!) { campaign(handle: $handle) { id } }`, with(everyone, "appCatalogRead", "appMetricsRead", "otherShopApp", "platformApp")},
 		{"Order", `query($id: ID!) { order(id: $id) { id } }`, []string{"buyer", "owner", "admin", "appOrdersRead", "platformApp"}},
 		{"Cart", `query($id: ID!) { cart(id: $id) { id } }`, []string{"buyer"}},
 		{"CartLine", "", []string{"buyer"}},
