@@ -6317,8 +6317,8 @@ input CampaignCreateInput {
 
 """
 Changes to a campaign; omitted fields stay. Before the campaign starts anything may change (new rules must hold
-for every enrolment made so far, a new start may not be in the past); from its start only the name
-(CAMPAIGN_STARTED).
+for every enrolment made so far, a new start may not be in the past, a new window may not overlap another
+campaign holding one of its variants: CAMPAIGN_OVERLAP); from its start only the name (CAMPAIGN_STARTED).
 """
 input CampaignUpdateInput {
   id: ID!
@@ -6355,7 +6355,7 @@ extend enum UserErrorCode {
   CAMPAIGN_RULE
   "The campaign has started: enrolments are fixed while it runs and after, and only its name may change. Nothing was written."
   CAMPAIGN_STARTED
-  "The variant is enrolled in another campaign whose window overlaps this one's. Nothing was written."
+  "The variant is enrolled in another campaign whose window overlaps this one's (campaignUpdate: the new window overlaps another campaign holding one of its variants). Nothing was written."
   CAMPAIGN_OVERLAP
 }
 

@@ -216,6 +216,27 @@ func (db *DB) UpdateCampaign(ctx context.Context, id int64, upd CampaignUpdate) 
 		if broken > 0 {
 			return FieldErrorf(EInvalid, "minPercentOff", "%d enrolled variants would break these rules", broken).Because(ReasonCampaignRule)
 		}
+		if !next.StartsAt.Equal(cur.StartsAt) || !next.EndsAt.Equal(cur.EndsAt) {
+			// A new window may not overlap another campaign holding one of
+			// this one's variants; the variants are locked as an enrolment
+			// locks them, so neither misses the other.
+			var enrolled []int64
+			if err := tx.SelectContext(ctx, &enrolled, `SELECT variant_id FROM campaign_variants WHERE campaign_id = $1`, id); err != nil {
+				return fmt.Errorf("read enrolments: %w", err)
+			}
+			if err := lockVariantsForEnrolment(ctx, tx, enrolled); err != nil {
+				return err
+			}
+			var clashes int
+			if err := tx.GetContext(ctx, &clashes, `SELECT count(DISTINCT cv.variant_id) FROM campaign_variants cv JOIN campaigns k ON k.id = cv.campaign_id
+				WHERE cv.variant_id = ANY($1) AND k.id <> $2 AND k.starts_at < $4 AND $3 < k.ends_at`,
+				pq.Array(enrolled), id, next.StartsAt, next.EndsAt); err != nil {
+				return fmt.Errorf("check overlaps: %w", err)
+			}
+			if clashes > 0 {
+				return FieldErrorf(EConflict, "startsAt", "%d enrolled variants are enrolled in another campaign in this window", clashes).Because(ReasonCampaignOverlap)
+			}
+		}
 		c, err := getOne[Campaign](ctx, tx, `UPDATE campaigns AS c SET handle = $2, name = $3, starts_at = $4, ends_at = $5,
 				min_discount_bps = $6, max_discount_bps = $7, updated_at = now()
 			WHERE id = $1 AND ($4 = starts_at OR $4 >= now()) RETURNING `+campaignColumns, "campaign",
@@ -301,6 +322,14 @@ func (db *DB) Enrol(ctx context.Context, campaignID, shopID int64, in []Enrolmen
 		ids := make([]int64, len(in))
 		for i, e := range in {
 			ids[i] = e.VariantID
+		}
+		// Two enrolments of one variant in two overlapping campaigns each
+		// lock only their own campaign: the variants are locked for no key
+		// update first, in id order, and the overlap is read in the next
+		// statement, which sees an enrolment committed while this one
+		// waited (read committed takes a snapshot per statement).
+		if err := lockVariantsForEnrolment(ctx, tx, ids); err != nil {
+			return nil, err
 		}
 		var vs []struct {
 			ID        int64  `db:"id"`
@@ -406,6 +435,20 @@ func (db *DB) Withdraw(ctx context.Context, campaignID, shopID int64, variantIDs
 		}
 		return nil, nil
 	})
+}
+
+// lockVariantsForEnrolment locks variants for no key update in id order:
+// what an enrolment and a campaign's window move take before they read
+// which campaigns hold the variants (CAMPAIGN_OVERLAP), so that two of
+// them never both miss the other.
+func lockVariantsForEnrolment(ctx context.Context, tx *sqlx.Tx, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT 1 FROM product_variants WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`, pq.Array(ids)); err != nil {
+		return fmt.Errorf("lock variants: %w", err)
+	}
+	return nil
 }
 
 // lockCampaign locks a campaign for share (an update waits for the

@@ -88,8 +88,8 @@ type CampaignPayload struct {
 }
 
 // Changes to a campaign; omitted fields stay. Before the campaign starts anything may change (new rules must hold
-// for every enrolment made so far, a new start may not be in the past); from its start only the name
-// (CAMPAIGN_STARTED).
+// for every enrolment made so far, a new start may not be in the past, a new window may not overlap another
+// campaign holding one of its variants: CAMPAIGN_OVERLAP); from its start only the name (CAMPAIGN_STARTED).
 type CampaignUpdateInput struct {
 	ID            string     `json:"id"`
 	Handle        *string    `json:"handle,omitempty"`
@@ -1088,7 +1088,7 @@ const (
 	UserErrorCodeCampaignRule UserErrorCode = "CAMPAIGN_RULE"
 	// The campaign has started: enrolments are fixed while it runs and after, and only its name may change. Nothing was written.
 	UserErrorCodeCampaignStarted UserErrorCode = "CAMPAIGN_STARTED"
-	// The variant is enrolled in another campaign whose window overlaps this one's. Nothing was written.
+	// The variant is enrolled in another campaign whose window overlaps this one's (campaignUpdate: the new window overlaps another campaign holding one of its variants). Nothing was written.
 	UserErrorCodeCampaignOverlap UserErrorCode = "CAMPAIGN_OVERLAP"
 	// A shop in the checkout does not ship to the destination country (the message names the shop), or the delivery option chosen is not one of the shop's options there. Nothing was written.
 	UserErrorCodeNoDeliveryAvailable UserErrorCode = "NO_DELIVERY_AVAILABLE"
