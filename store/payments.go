@@ -67,6 +67,9 @@ func (db *DB) completeCheckout(ctx context.Context, pay payment.Provider, a paym
 	case settled.Status == "CAPTURED" && settled.Ref.String == ref:
 		orders, lines, err := db.checkoutOrders(ctx, a.CheckoutID)
 		return CheckoutResult{Orders: orders, Lines: lines, Replayed: true}, err
+	case settled.Status == "FAILED" && a.Amount == 0:
+		return CheckoutResult{Problems: Problems{FieldErrorf(EInvalid, "idempotencyKey",
+			"this checkout expired before it was placed; check out again with a new idempotencyKey").Because(ReasonCheckoutExpired)}}, nil
 	case settled.Status == "FAILED":
 		// The reservation was released while this charge was made: give
 		// the money back rather than keep it for nothing.
@@ -299,6 +302,14 @@ func (db *DB) settlePayment(ctx context.Context, pay payment.Provider, checkoutI
 	if err != nil || !took {
 		return err
 	}
+	if a.Amount == 0 {
+		// Nothing to pay: no provider call was ever made for it.
+		if _, err := db.completeCheckout(ctx, pay, a, freeRef(a)); err != nil {
+			return err
+		}
+		out.Completed++
+		return nil
+	}
 	callCtx, cancel := context.WithTimeout(ctx, db.PaymentSettings.timeout())
 	p, err := pay.Lookup(callCtx, a.ProviderKey)
 	cancel()
@@ -410,8 +421,14 @@ func (db *DB) sendRefund(ctx context.Context, pay payment.Provider, orderID int6
 
 // oweRefund records, in the cancelling transaction, the refund owed for an
 // order: its total, from the checkout's captured payment. An order whose
-// payment is not recorded as captured is an error, never skipped.
+// payment is not recorded as captured is an error, never skipped. An order
+// whose total is 0 (discount codes took it all) owes nothing: it becomes
+// REFUNDED here, with its ORDER_REFUNDED event, and no provider is called.
 func oweRefund(ctx context.Context, tx *sqlx.Tx, o *Order) error {
+	if o.TotalAmount == 0 {
+		return recordEvents(ctx, tx, TopicOrderRefunded, `UPDATE orders o SET status = 'REFUNDED'
+			WHERE o.id = $1 AND o.status = 'CANCELLED' RETURNING o.shop_id, `+orderEventPayload+` AS payload`, o.ID)
+	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO refunds (order_id, payment_id, amount, provider_key)
 		SELECT $1::bigint, p.id, $3, 'refund-' || (SELECT id FROM installation) || '-order-' || $1::bigint::text FROM payments p
 		WHERE p.checkout_id = $2 AND p.status = 'CAPTURED'`, o.ID, o.CheckoutID, o.TotalAmount)

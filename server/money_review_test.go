@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+// Orders with nothing to pay: a code that takes the whole subtotal off at
+// a shop that ships free leaves a total of 0.00. The checkout places the
+// order without asking the payment provider to charge 0 (Stripe refuses a
+// charge that is not positive: the buyer would be told the payment was
+// declined), and cancelling it refunds nothing and answers no internal
+// error; the order ends REFUNDED at once, as there is nothing to send. The
+// same for a free order checked out together with a paid one: the charge
+// is the paid one's total, and each cancels with its own refund.
+func TestDiscountWholeSubtotalFreeOrder(t *testing.T) {
+	w := newCostWorld(t)
+	s := w.shop("freeorder", "USD", "10.00")
+	paid := w.shop("paidshop", "USD", "7.00")
+	w.discountCode(s, discountInput("ALLOFF", map[string]any{"percentBps": 10000}))
+	w.discountCode(s, discountInput("TENOFF", map[string]any{"amount": map[string]any{"amount": "10.00", "currencyCode": "USD"}}))
+
+	cancel := func(token, orderID string) string {
+		t.Helper()
+		var out struct {
+			CancelOrder struct {
+				Order      *struct{ Status string }
+				UserErrors []costUserError
+			}
+		}
+		w.gql(token, `mutation($id: ID!) { cancelOrder(id: $id) { order { status } userErrors { field message code } } }`, map[string]any{"id": orderID}, &out)
+		if out.CancelOrder.Order == nil {
+			t.Fatalf("cancelOrder: %+v", out)
+		}
+		return out.CancelOrder.Order.Status
+	}
+	refunds := func(orderID string) (n int, sum int64) {
+		t.Helper()
+		if err := w.db.QueryRowContext(context.Background(), `SELECT count(*), coalesce(sum(amount), 0) FROM refunds WHERE order_id = $1`,
+			mustGlobalID(t, orderID)).Scan(&n, &sum); err != nil {
+			t.Fatal(err)
+		}
+		return n, sum
+	}
+
+	for _, code := range []string{"ALLOFF", "TENOFF"} {
+		buyer := w.person("free" + strings.ToLower(code))
+		w.add(buyer, s.variants[0], 1)
+		cart := w.cart(buyer)
+		w.shipTo(buyer, cart.ID, "US")
+		if errs := w.setCodes(buyer, cart.ID, code); len(errs) > 0 {
+			t.Fatalf("%s: cartDiscountCodesUpdate: %+v", code, errs)
+		}
+		c := w.discountCart(buyer)
+		if c.Cost.TotalAmount.Amount != "0.00" {
+			t.Fatalf("%s: cart total %s, want 0.00", code, c.Cost.TotalAmount.Amount)
+		}
+		before := w.counts()
+		out := w.discountCheckout(buyer, cart.ID, "free-"+code, "tok_ok", "0.00")
+		if len(out.Checkout.UserErrors) > 0 || len(out.Checkout.Orders) != 1 || out.Checkout.Orders[0].Status != "PAID" || out.Checkout.Orders[0].Total.Amount != "0.00" {
+			t.Fatalf("%s: checkout: %+v", code, out)
+		}
+		var charges int
+		if err := w.db.GetContext(context.Background(), &charges, `SELECT count(*) FROM test_provider_charges c JOIN payments p ON p.provider_key = c.idempotency_key
+			JOIN orders o ON o.checkout_id = p.checkout_id WHERE o.id = $1`, mustGlobalID(t, out.Checkout.Orders[0].ID)); err != nil {
+			t.Fatal(err)
+		}
+		if charges != 0 {
+			t.Fatalf("%s: the provider was asked to charge 0.00 (%d charges; counts before %s, after %s)", code, charges, before, w.counts())
+		}
+		// A retry with the same key replays the order.
+		again := w.discountCheckout(buyer, cart.ID, "free-"+code, "tok_ok", "0.00")
+		if len(again.Checkout.Orders) != 1 || again.Checkout.Orders[0].ID != out.Checkout.Orders[0].ID {
+			t.Fatalf("%s: retry: %+v", code, again)
+		}
+		if st := cancel(buyer, out.Checkout.Orders[0].ID); st != "REFUNDED" {
+			t.Fatalf("%s: cancelled free order is %s, want REFUNDED (nothing to refund)", code, st)
+		}
+		if n, sum := refunds(out.Checkout.Orders[0].ID); n != 0 || sum != 0 {
+			t.Fatalf("%s: refunds %d of %d for a free order", code, n, sum)
+		}
+	}
+
+	// A free order and a paid one in one checkout: one charge of the paid
+	// order's total; each cancels on its own.
+	buyer := w.person("mixedfree")
+	w.add(buyer, s.variants[0], 1, paid.variants[0], 1)
+	cart := w.cart(buyer)
+	w.shipTo(buyer, cart.ID, "US")
+	if errs := w.setCodes(buyer, cart.ID, "ALLOFF"); len(errs) > 0 {
+		t.Fatalf("cartDiscountCodesUpdate: %+v", errs)
+	}
+	out := w.discountCheckout(buyer, cart.ID, "mixed-1", "tok_ok", "7.00")
+	if len(out.Checkout.UserErrors) > 0 || len(out.Checkout.Orders) != 2 {
+		t.Fatalf("mixed checkout: %+v", out)
+	}
+	for _, o := range out.Checkout.Orders {
+		if charged, total := w.charged(o.ID); charged != 700 || total != 700 {
+			t.Fatalf("charged %d, orders' total %d; want 700", charged, total)
+		}
+		want, wantSum := "REFUNDED", int64(0)
+		if o.Total.Amount != "0.00" {
+			want, wantSum = "REFUNDED", 700
+		}
+		if st := cancel(buyer, o.ID); st != want {
+			t.Fatalf("order of %s cancelled: %s, want %s", o.Total.Amount, st, want)
+		}
+		if _, sum := refunds(o.ID); sum != wantSum {
+			t.Fatalf("order of %s refunded %d, want %d", o.Total.Amount, sum, wantSum)
+		}
+	}
+}
