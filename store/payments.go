@@ -17,7 +17,7 @@ import (
 
 // completeCheckout marks a charged checkout's orders paid, records the
 // provider's reference on its payment, and removes the cart lines it
-// bought, in one statement, and returns the orders and their lines. If the
+// bought and the cart's discount codes it used, in one statement, and returns the orders and their lines. If the
 // checkout was completed already (by a retry or the reconciler), it reads
 // them back. A reference that another payment already holds is an error,
 // never a silent drop.
@@ -40,6 +40,12 @@ func (db *DB) completeCheckout(ctx context.Context, pay payment.Provider, a paym
 				UPDATE checkouts SET status = 'PAID', payment_ref = $2, updated_at = now() WHERE id = $1 AND status = 'PENDING'
 			), cart AS (
 				DELETE FROM cart_lines WHERE checkout_id = $1
+			), used_codes AS (
+				-- The codes this checkout used leave the cart with the lines
+				-- they discounted (a code entered since stays).
+				DELETE FROM cart_discount_codes cd USING checkouts c, discount_redemptions r, discount_codes dc
+				WHERE c.id = $1 AND cd.buyer_id = c.buyer_id AND r.checkout_id = $1 AND dc.id = r.code_id
+				  AND lower(cd.code) = lower(dc.code) AND EXISTS (SELECT 1 FROM paid)
 			), paid_src AS (
 				SELECT o.shop_id, `+orderEventPayload+` AS payload FROM paid o
 			)`+eventCTEs("paid", TopicOrderPaid, "paid_src")+`
