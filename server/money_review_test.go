@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"net/http"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -192,4 +195,91 @@ func (w *costWorld) codesCheckout(token, cartID, key string) discountCheckoutRep
 	var out discountCheckoutReply
 	w.gql(token, discountCheckoutMutation, map[string]any{"in": in}, &out)
 	return out
+}
+
+// A usage limit under retries: 10 guests check out at once on a code
+// limited to 5, each sending its request three times at once with the
+// same idempotencyKey (a client retrying on a timeout). Each guest's three
+// replies agree (one order, or the same refusal), exactly 5 guests are
+// discounted, the code is used 5 times and the provider charged 5 times.
+func TestDiscountUsageLimitUnderConcurrentRetries(t *testing.T) {
+	base, db, variant, _, _ := guestFixture(t, map[string]string{"RATE_LIMIT_RPS": "1000", "RATE_LIMIT_BURST": "1000", "AUTH_RATE_LIMIT_BURST": "1000"})
+	ctx := context.Background()
+	var shopID int64
+	var currency string
+	if err := db.QueryRowContext(ctx, `SELECT p.shop_id, v.currency_code FROM product_variants v JOIN products p ON p.id = v.product_id WHERE v.id = $1`,
+		mustGlobalID(t, variant)).Scan(&shopID, &currency); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `UPDATE product_variants SET stock = 1000 WHERE id = $1`, mustGlobalID(t, variant)); err != nil {
+		t.Fatal(err)
+	}
+	var code int64
+	if err := db.QueryRowContext(ctx, `INSERT INTO discount_codes (shop_id, code, kind, percent_bps, currency_code, usage_limit)
+		VALUES ($1, 'RETRY5', 'PERCENTAGE', 1000, $2, 5) RETURNING id`, shopID, currency).Scan(&code); err != nil {
+		t.Fatal(err)
+	}
+	const guests, copies = 10, 3
+	var carts []string
+	for i := 0; i < guests; i++ {
+		carts = append(carts, guestDiscountCart(t, base, variant, "retry5"))
+	}
+	answers := make([][]string, guests)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := 0; i < guests; i++ {
+		for k := 0; k < copies; k++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				<-start
+				in := guestCheckoutInput(carts[i], fmt.Sprintf("retry-%d", i), fmt.Sprintf("retry%d@example.com", i))
+				r := guestPost(t, base, "", `mutation($in: CheckoutInput!) { checkout(input: $in) { orders { id totalDiscounts { amount } } userErrors { code } } }`, in)
+				var p struct {
+					Orders []struct {
+						ID             string
+						TotalDiscounts struct{ Amount string }
+					}
+					UserErrors []struct{ Code string }
+				}
+				if r.Status != http.StatusOK || len(r.Errors) > 0 {
+					t.Errorf("checkout %d: %s", i, r.Raw)
+					return
+				}
+				r.field(t, "checkout", &p)
+				answer := "?"
+				switch {
+				case len(p.Orders) == 1:
+					answer = p.Orders[0].ID + " " + p.Orders[0].TotalDiscounts.Amount
+				case len(p.UserErrors) > 0:
+					answer = p.UserErrors[0].Code
+				}
+				mu.Lock()
+				answers[i] = append(answers[i], answer)
+				mu.Unlock()
+			}(i)
+		}
+	}
+	close(start)
+	wg.Wait()
+	discounted := 0
+	for i, a := range answers {
+		for _, x := range a {
+			if x != a[0] {
+				t.Errorf("guest %d got different answers for one key: %v", i, a)
+			}
+		}
+		if len(a) > 0 && !strings.HasSuffix(a[0], " 0.00") && strings.Contains(a[0], " ") {
+			discounted++
+		}
+	}
+	var uses, orders, charges int
+	if err := db.QueryRowContext(ctx, `SELECT (SELECT uses FROM discount_codes WHERE id = $1),
+		(SELECT count(*) FROM orders WHERE status = 'PAID'), (SELECT count(*) FROM test_provider_charges)`, code).Scan(&uses, &orders, &charges); err != nil {
+		t.Fatal(err)
+	}
+	if discounted != 5 || uses != 5 || orders != 5 || charges != 5 {
+		t.Fatalf("discounted guests %d, uses %d, paid orders %d, charges %d; want 5 each (answers %v)", discounted, uses, orders, charges, answers)
+	}
 }
