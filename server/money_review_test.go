@@ -283,3 +283,54 @@ func TestDiscountUsageLimitUnderConcurrentRetries(t *testing.T) {
 		t.Fatalf("discounted guests %d, uses %d, paid orders %d, charges %d; want 5 each (answers %v)", discounted, uses, orders, charges, answers)
 	}
 }
+
+// A per-buyer limit holds across a person and a guest with the person's
+// email: a person who used a code once-per-buyer cannot use it again by
+// checking out signed out with their email, and a guest's use by an email
+// counts for the account with that email (as Shopify counts a customer's
+// uses by the customer and its email).
+func TestPerBuyerLimitAcrossGuestAndPerson(t *testing.T) {
+	w := newCostWorld(t)
+	s := w.shop("perbuyershop", "USD", "10.00")
+	w.discountCode(s, discountInput("ONCEEACH", map[string]any{"percentBps": 1000, "perBuyerLimit": 1}))
+
+	// The person first, then a guest with their email.
+	person := w.person("perbuyerone")
+	w.add(person, s.variants[0], 1)
+	cart := w.cart(person)
+	if errs := w.setCodes(person, cart.ID, "ONCEEACH"); len(errs) > 0 {
+		t.Fatalf("cartDiscountCodesUpdate: %+v", errs)
+	}
+	if out := w.codesCheckout(person, cart.ID, "pb-1"); len(out.Checkout.Orders) != 1 || out.Checkout.Orders[0].TotalDiscounts.Amount != "1.00" {
+		t.Fatalf("person's checkout: %+v", out)
+	}
+	guestCart := w.guestCart(s.variants[0], 1)
+	if errs := w.setCodes("", guestCart, "ONCEEACH"); len(errs) > 0 {
+		t.Fatalf("guest cartDiscountCodesUpdate: %+v", errs)
+	}
+	in := map[string]any{"cartId": guestCart, "idempotencyKey": "pb-guest", "shippingAddress": costAddress("US"), "payment": map[string]any{"token": "tok_ok"},
+		"email": " PerBuyerOne@Example.com"}
+	var out discountCheckoutReply
+	w.gql("", discountCheckoutMutation, map[string]any{"in": in}, &out)
+	if len(out.Checkout.Orders) != 0 || len(out.Checkout.UserErrors) != 1 || out.Checkout.UserErrors[0].Code != "DISCOUNT_UNAVAILABLE" {
+		t.Fatalf("a guest with the person's email used the code again: %+v", out)
+	}
+
+	// A guest first, then the account with that email.
+	other := w.guestCart(s.variants[0], 1)
+	if errs := w.setCodes("", other, "ONCEEACH"); len(errs) > 0 {
+		t.Fatalf("guest cartDiscountCodesUpdate: %+v", errs)
+	}
+	in = map[string]any{"cartId": other, "idempotencyKey": "pb-guest-2", "shippingAddress": costAddress("US"), "payment": map[string]any{"token": "tok_ok"},
+		"email": "perbuyertwo@example.com"}
+	out = discountCheckoutReply{}
+	w.gql("", discountCheckoutMutation, map[string]any{"in": in}, &out)
+	if len(out.Checkout.Orders) != 1 || out.Checkout.Orders[0].TotalDiscounts.Amount != "1.00" {
+		t.Fatalf("guest's checkout: %+v", out)
+	}
+	second := w.person("perbuyertwo")
+	w.add(second, s.variants[0], 1)
+	if errs := w.setCodes(second, w.cart(second).ID, "ONCEEACH"); len(errs) != 1 || errs[0].Code != "DISCOUNT_LIMIT_REACHED" {
+		t.Fatalf("the account of an email that used the code: %+v, want DISCOUNT_LIMIT_REACHED", errs)
+	}
+}
