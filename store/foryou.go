@@ -26,12 +26,36 @@ var forYouRankSQL = `WITH prof AS (` + profileSQL + `),
 			SELECT profile FROM profile_contents pc WHERE pc.content_id = mine.content_id AND pc.weight > 0 AND pc.profile <> $1
 			ORDER BY pc.weight DESC LIMIT 20) p
 	),
+	-- each peer's rows by the primary key (profile, content_id), not a scan of every profile's
 	co AS (
-		SELECT content_id AS id, count(*) AS n FROM profile_contents
-		WHERE profile IN (SELECT profile FROM peers) AND weight > 0 AND content_id NOT IN (SELECT content_id FROM mine)
-		GROUP BY content_id ORDER BY count(*) DESC, content_id DESC LIMIT :co_engaged_candidates::bigint
+		SELECT pc.content_id AS id, count(*) AS n FROM peers CROSS JOIN LATERAL (
+			SELECT content_id FROM profile_contents WHERE profile = peers.profile AND weight > 0) pc
+		WHERE pc.content_id NOT IN (SELECT content_id FROM mine)
+		GROUP BY pc.content_id ORDER BY count(*) DESC, pc.content_id DESC LIMIT :co_engaged_candidates::bigint
 	),
 	%s,
+	-- the candidates that may be served, read once
+	base AS (
+		SELECT c.id, c.kind, c.live_status, c.author_id, c.shop_id, c.tags, c.published_at, c.view_count, c.like_count FROM contents c
+		-- an id array makes the planner fetch candidates by primary key
+		WHERE c.id = ANY(ARRAY(SELECT DISTINCT id FROM cand)) AND c.published_at <= $3 AND (c.kind = 'VIDEO' OR c.live_status <> 'ENDED')
+			AND NOT EXISTS (SELECT 1 FROM profile_contents pc WHERE pc.profile = $1 AND pc.content_id = c.id AND (pc.dismissed OR (pc.completed AND c.kind = 'VIDEO')))
+	),
+	-- every (candidate, affinity key): its tags, creator, shop and its cards' categories
+	keys AS (
+		SELECT b.id, 'TAG' AS kind, t.key FROM base b CROSS JOIN LATERAL unnest(b.tags) t(key)
+		UNION ALL SELECT id, 'CREATOR', author_id::text FROM base
+		UNION ALL SELECT id, 'SHOP', shop_id::text FROM base WHERE shop_id IS NOT NULL
+		UNION ALL SELECT cp.content_id, 'CATEGORY', p.tags[1] FROM content_products cp JOIN products p ON p.id = cp.product_id
+			WHERE cp.content_id IN (SELECT id FROM base)
+	),
+	-- each candidate's affinity: one hash join of its keys with the profile's, each
+	-- of the profile's affinities counted once per candidate (none: no row, 0)
+	af AS (
+		SELECT id, sum(CASE kind WHEN 'TAG' THEN :tag_multiplier WHEN 'CREATOR' THEN :creator_multiplier
+				WHEN 'SHOP' THEN :shop_multiplier ELSE :category_multiplier END * w / (1 + abs(w))) AS a
+		FROM (SELECT DISTINCT k.id, a.kind, a.key, a.w FROM keys k JOIN aff a ON a.kind = k.kind AND a.key = k.key) m GROUP BY id
+	),
 	ranked AS (
 		SELECT c.id, c.author_id, coalesce(c.shop_id, 0) AS shop_id, x.fresh, af.a > 0 AS matches, af.a < 0 AS avoided, round((
 			  CASE WHEN c.kind = 'LIVE' AND c.live_status = 'LIVE' THEN :live ELSE 0 END
@@ -42,20 +66,13 @@ var forYouRankSQL = `WITH prof AS (` + profileSQL + `),
 			+ $4 * ln(1 + coalesce(cs.gpm_7d, 0) / 100.0)
 			+ $5 * 100 * least(coalesce(cs.engagement_7d, 0), 1)
 			+ CASE WHEN x.fresh THEN :explore + CASE WHEN af.a > 0 THEN :explore_match ELSE 0 END ELSE 0 END)::numeric, 6)::float8 AS score
-		FROM contents c
+		FROM base c
 		LEFT JOIN content_scores cs ON cs.content_id = c.id
 		LEFT JOIN co ON co.id = c.id
 		CROSS JOIN LATERAL (SELECT c.published_at > $3::timestamptz - :explore_max_age_hours * interval '1 hour'
 			AND c.view_count < :explore_max_views AS fresh) x
-		LEFT JOIN LATERAL (SELECT array_agg(DISTINCT p.tags[1]) AS cats FROM content_products cp JOIN products p ON p.id = cp.product_id
-			WHERE cp.content_id = c.id) k ON true
-		CROSS JOIN LATERAL (SELECT coalesce(sum(CASE a.kind WHEN 'TAG' THEN :tag_multiplier WHEN 'CREATOR' THEN :creator_multiplier
-				WHEN 'SHOP' THEN :shop_multiplier ELSE :category_multiplier END * a.w / (1 + abs(a.w))), 0) AS a
-			FROM aff a WHERE (a.kind = 'TAG' AND a.key = ANY(c.tags)) OR (a.kind = 'CREATOR' AND a.key = c.author_id::text)
-				OR (a.kind = 'SHOP' AND a.key = c.shop_id::text) OR (a.kind = 'CATEGORY' AND a.key = ANY(k.cats))) af
-		-- an id array makes the planner fetch candidates by primary key
-		WHERE c.id = ANY(ARRAY(SELECT DISTINCT id FROM cand)) AND c.published_at <= $3 AND (c.kind = 'VIDEO' OR c.live_status <> 'ENDED')
-			AND NOT EXISTS (SELECT 1 FROM profile_contents pc WHERE pc.profile = $1 AND pc.content_id = c.id AND (pc.dismissed OR (pc.completed AND c.kind = 'VIDEO')))
+		LEFT JOIN af a0 ON a0.id = c.id
+		CROSS JOIN LATERAL (SELECT coalesce(a0.a, 0) AS a) af
 	)
 	SELECT id, author_id, shop_id, fresh, matches, avoided, score,
 		-- what the viewer's profile has engaged with so far: it varies the discovery slots from page to page
