@@ -14,7 +14,7 @@ run: postgres
 	TOP_CREATOR_FOLLOWERS=$${TOP_CREATOR_FOLLOWERS:-25} $(GO) run ./server
 
 test: postgres browser npm
-	$(GO) test ./...
+	$(GO) test -timeout 30m ./...
 
 # bench generates a dataset at scale, runs the load scenarios against the
 # real server and baselines (net/http, pgbench), and writes bench-results/.

@@ -43,6 +43,18 @@ var lookUpScopes = map[string][]string{
 	"Comment":        {store.ScopeContentRead},
 	"Order":          {store.ScopeOrdersRead},
 	"User":           {store.ScopeCatalogRead, store.ScopeContentRead, store.ScopeOrdersRead, store.ScopeMetricsRead},
+	// Webhooks: the scopes of webhookSubscriptions and webhookDeliveries
+	// (CanSeeWebhook then asks for the topic's own scope).
+	"WebhookSubscription": webhookFieldScopes,
+	"WebhookDelivery":     webhookFieldScopes,
+	"Campaign":            {store.ScopeCatalogRead},
+}
+
+// CanSeeCampaignFigures reports whether the viewer may see a platform
+// campaign's sales figures: admins in person, and platform apps an admin
+// made with metrics:read. Campaigns themselves are public.
+func CanSeeCampaignFigures(v Viewer) bool {
+	return v.IsAdmin() && (v.App == nil || v.App.HasAnyScope([]string{store.ScopeMetricsRead}))
 }
 
 // CanLookUp reports whether the viewer may fetch an object of the given kind

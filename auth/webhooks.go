@@ -6,6 +6,10 @@ import (
 	"showcase/store"
 )
 
+// webhookFieldScopes are the scopes of the webhook fields' @scope: any scope.
+var webhookFieldScopes = []string{store.ScopeCatalogRead, store.ScopeCatalogWrite, store.ScopeContentRead,
+	store.ScopeContentWrite, store.ScopeMetricsRead, store.ScopeOrdersRead, store.ScopeOrdersWrite}
+
 // CanManageWebhooks reports whether the viewer may read and change webhook
 // subscriptions and deliveries: app tokens only, each for its own app, and
 // only of the topics WebhookTopics gives it. People manage their apps
@@ -21,6 +25,15 @@ func CanManageWebhooks(v Viewer) bool { return v.SignedIn() && v.App != nil }
 func CanSubscribeWebhook(v Viewer, topic string) bool {
 	scopes, ok := store.TopicScopes[topic]
 	return ok && CanManageWebhooks(v) && v.App.HasAnyScope(scopes)
+}
+
+// CanSeeWebhook reports whether the viewer may see an app's webhook
+// subscription or delivery of a topic (through node and nodes as through
+// the webhook fields): only a token of that app (CanManageWebhooks), and
+// only for a topic its scopes allow (CanSubscribeWebhook, as WebhookTopics).
+// Everyone else, people and admins included, gets NOT_FOUND (node: null).
+func CanSeeWebhook(v Viewer, appID int64, topic string) bool {
+	return CanManageWebhooks(v) && v.App.AppID == appID && CanSubscribeWebhook(v, topic)
 }
 
 // WebhookTopics returns the topics whose subscriptions and deliveries the

@@ -466,6 +466,7 @@ func (r *Resolver) products(ctx context.Context, first *int, after *string, sort
 	if err != nil {
 		return nil, err
 	}
+	primeVariants(ctx, page)
 	reads := r.reader(ctx)
 	return productConnection(page, func(ctx context.Context) (int, error) { return reads.CountProducts(ctx, q) }), nil
 }

@@ -31,6 +31,9 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	App() AppResolver
+	Campaign() CampaignResolver
+	CampaignContentSales() CampaignContentSalesResolver
+	CampaignProductSales() CampaignProductSalesResolver
 	Cart() CartResolver
 	CartLine() CartLineResolver
 	Collection() CollectionResolver
@@ -98,6 +101,60 @@ type ComplexityRoot struct {
 		TokenExpiresAt func(childComplexity int) int
 		User           func(childComplexity int) int
 		UserErrors     func(childComplexity int) int
+	}
+
+	Campaign struct {
+		EndsAt        func(childComplexity int) int
+		Figures       func(childComplexity int) int
+		Handle        func(childComplexity int) int
+		ID            func(childComplexity int) int
+		MaxPercentOff func(childComplexity int) int
+		MinPercentOff func(childComplexity int) int
+		Name          func(childComplexity int) int
+		Running       func(childComplexity int) int
+		StartsAt      func(childComplexity int) int
+	}
+
+	CampaignConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	CampaignContentSales struct {
+		Content   func(childComplexity int) int
+		GMV       func(childComplexity int) int
+		Orders    func(childComplexity int) int
+		UnitsSold func(childComplexity int) int
+	}
+
+	CampaignEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	CampaignEnrolPayload struct {
+		Campaign   func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	CampaignFigures struct {
+		GMV         func(childComplexity int) int
+		Orders      func(childComplexity int) int
+		TopContent  func(childComplexity int) int
+		TopProducts func(childComplexity int) int
+		UnitsSold   func(childComplexity int) int
+	}
+
+	CampaignPayload struct {
+		Campaign   func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	CampaignProductSales struct {
+		GMV       func(childComplexity int) int
+		Orders    func(childComplexity int) int
+		Product   func(childComplexity int) int
+		UnitsSold func(childComplexity int) int
 	}
 
 	Cart struct {
@@ -497,6 +554,10 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		CampaignCreate                    func(childComplexity int, input model.CampaignCreateInput) int
+		CampaignEnrol                     func(childComplexity int, campaignID string, shopID string, enrolments []*model.CampaignEnrolmentInput) int
+		CampaignUpdate                    func(childComplexity int, input model.CampaignUpdateInput) int
+		CampaignWithdraw                  func(childComplexity int, campaignID string, shopID string, variantIds []string) int
 		CancelOrder                       func(childComplexity int, id string) int
 		CartCreate                        func(childComplexity int, lines []*model.CartLineInput) int
 		CartDeliveryAddressUpdate         func(childComplexity int, cartID string, countryCode *string, deliveryAddressID *string) int
@@ -554,7 +615,7 @@ type ComplexityRoot struct {
 		UpdateProduct                     func(childComplexity int, input model.UpdateProductInput) int
 		UpdateShop                        func(childComplexity int, input model.UpdateShopInput) int
 		WebhookDeliveryRedeliver          func(childComplexity int, id string) int
-		WebhookSecretRotate               func(childComplexity int) int
+		WebhookSecretRotate               func(childComplexity int, previousSecretExpiresIn int) int
 		WebhookSubscriptionCreate         func(childComplexity int, topic string, webhookSubscription model.WebhookSubscriptionInput) int
 		WebhookSubscriptionDelete         func(childComplexity int, id string) int
 		WebhookSubscriptionUpdate         func(childComplexity int, id string, webhookSubscription model.WebhookSubscriptionInput) int
@@ -632,6 +693,7 @@ type ComplexityRoot struct {
 	}
 
 	Product struct {
+		Campaign      func(childComplexity int) int
 		CreatedAt     func(childComplexity int) int
 		Description   func(childComplexity int) int
 		FeaturedImage func(childComplexity int) int
@@ -675,6 +737,8 @@ type ComplexityRoot struct {
 
 	ProductVariant struct {
 		AvailableForSale func(childComplexity int) int
+		Campaign         func(childComplexity int) int
+		CompareAtPrice   func(childComplexity int) int
 		ID               func(childComplexity int) int
 		Image            func(childComplexity int) int
 		Price            func(childComplexity int) int
@@ -714,6 +778,8 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		Campaign               func(childComplexity int, handle string) int
+		Campaigns              func(childComplexity int, first *int, after *string) int
 		Cart                   func(childComplexity int, id string) int
 		CheckoutCost           func(childComplexity int, input model.CheckoutCostInput) int
 		Collection             func(childComplexity int, handle string) int
@@ -953,8 +1019,9 @@ type ComplexityRoot struct {
 	}
 
 	WebhookSecretRotatePayload struct {
-		UserErrors    func(childComplexity int) int
-		WebhookSecret func(childComplexity int) int
+		PreviousSecretExpiresAt func(childComplexity int) int
+		UserErrors              func(childComplexity int) int
+		WebhookSecret           func(childComplexity int) int
 	}
 
 	WebhookSubscription struct {
@@ -1001,6 +1068,17 @@ type AppResolver interface {
 
 	Scopes(ctx context.Context, obj *store.App) ([]string, error)
 	Shop(ctx context.Context, obj *store.App) (*store.Shop, error)
+}
+type CampaignResolver interface {
+	ID(ctx context.Context, obj *store.Campaign) (string, error)
+
+	Figures(ctx context.Context, obj *store.Campaign) (*store.CampaignFigures, error)
+}
+type CampaignContentSalesResolver interface {
+	Content(ctx context.Context, obj *store.CampaignSales) (store.Content, error)
+}
+type CampaignProductSalesResolver interface {
+	Product(ctx context.Context, obj *store.CampaignSales) (*store.Product, error)
 }
 type CartResolver interface {
 	ID(ctx context.Context, obj *store.Cart) (string, error)
@@ -1099,6 +1177,10 @@ type MutationResolver interface {
 	CollectionUpdate(ctx context.Context, input model.CollectionUpdateInput) (*model.CollectionPayload, error)
 	CollectionDelete(ctx context.Context, id string) (*model.CollectionDeletePayload, error)
 	CollectionSetProducts(ctx context.Context, id string, productIds []string) (*model.CollectionPayload, error)
+	CampaignCreate(ctx context.Context, input model.CampaignCreateInput) (*model.CampaignPayload, error)
+	CampaignUpdate(ctx context.Context, input model.CampaignUpdateInput) (*model.CampaignPayload, error)
+	CampaignEnrol(ctx context.Context, campaignID string, shopID string, enrolments []*model.CampaignEnrolmentInput) (*model.CampaignEnrolPayload, error)
+	CampaignWithdraw(ctx context.Context, campaignID string, shopID string, variantIds []string) (*model.CampaignEnrolPayload, error)
 	PublishVideo(ctx context.Context, input model.PublishVideoInput) (*model.VideoPayload, error)
 	ScheduleLiveSession(ctx context.Context, input model.ScheduleLiveSessionInput) (*model.LiveSessionPayload, error)
 	StartLiveSession(ctx context.Context, id string) (*model.LiveSessionPayload, error)
@@ -1134,7 +1216,7 @@ type MutationResolver interface {
 	WebhookSubscriptionCreate(ctx context.Context, topic string, webhookSubscription model.WebhookSubscriptionInput) (*model.WebhookSubscriptionCreatePayload, error)
 	WebhookSubscriptionUpdate(ctx context.Context, id string, webhookSubscription model.WebhookSubscriptionInput) (*model.WebhookSubscriptionUpdatePayload, error)
 	WebhookSubscriptionDelete(ctx context.Context, id string) (*model.WebhookSubscriptionDeletePayload, error)
-	WebhookSecretRotate(ctx context.Context) (*model.WebhookSecretRotatePayload, error)
+	WebhookSecretRotate(ctx context.Context, previousSecretExpiresIn int) (*model.WebhookSecretRotatePayload, error)
 	WebhookDeliveryRedeliver(ctx context.Context, id string) (*model.WebhookDeliveryRedeliverPayload, error)
 	DiscountCodeCreate(ctx context.Context, shopID string, input model.DiscountCodeInput) (*model.DiscountCodePayload, error)
 	DiscountCodeUpdate(ctx context.Context, id string, input model.DiscountCodeInput) (*model.DiscountCodePayload, error)
@@ -1175,6 +1257,7 @@ type ProductResolver interface {
 	Tags(ctx context.Context, obj *store.Product) ([]string, error)
 
 	PriceRange(ctx context.Context, obj *store.Product) (*store.PriceRange, error)
+	Campaign(ctx context.Context, obj *store.Product) (*store.Campaign, error)
 	Variants(ctx context.Context, obj *store.Product, first *int, after *string) (*model.ProductVariantConnection, error)
 	Media(ctx context.Context, obj *store.Product, first *int, after *string) (*model.MediaConnection, error)
 	FeaturedImage(ctx context.Context, obj *store.Product) (*model.Image, error)
@@ -1187,6 +1270,8 @@ type ProductConnectionResolver interface {
 type ProductVariantResolver interface {
 	ID(ctx context.Context, obj *store.ProductVariant) (string, error)
 	Product(ctx context.Context, obj *store.ProductVariant) (*store.Product, error)
+
+	Campaign(ctx context.Context, obj *store.ProductVariant) (*store.Campaign, error)
 
 	Image(ctx context.Context, obj *store.ProductVariant) (*model.Image, error)
 }
@@ -1205,6 +1290,8 @@ type QueryResolver interface {
 	Product(ctx context.Context, id string) (*store.Product, error)
 	Products(ctx context.Context, first *int, after *string, sortKey *string, reverse *bool, filter *model.ProductFilter) (*model.ProductConnection, error)
 	Collection(ctx context.Context, handle string) (*store.Collection, error)
+	Campaign(ctx context.Context, handle string) (*store.Campaign, error)
+	Campaigns(ctx context.Context, first *int, after *string) (*model.CampaignConnection, error)
 	Video(ctx context.Context, id string) (*store.Video, error)
 	LiveSession(ctx context.Context, id string) (*store.LiveSession, error)
 	Feed(ctx context.Context, first *int, after *string, kind *model.FeedKind, deviceID *string) (*model.FeedConnection, error)
@@ -1445,6 +1532,194 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuthPayload.UserErrors(childComplexity), true
+
+	case "Campaign.endsAt":
+		if e.ComplexityRoot.Campaign.EndsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.EndsAt(childComplexity), true
+	case "Campaign.figures":
+		if e.ComplexityRoot.Campaign.Figures == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.Figures(childComplexity), true
+	case "Campaign.handle":
+		if e.ComplexityRoot.Campaign.Handle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.Handle(childComplexity), true
+	case "Campaign.id":
+		if e.ComplexityRoot.Campaign.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.ID(childComplexity), true
+	case "Campaign.maxPercentOff":
+		if e.ComplexityRoot.Campaign.MaxPercentOff == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.MaxPercentOff(childComplexity), true
+	case "Campaign.minPercentOff":
+		if e.ComplexityRoot.Campaign.MinPercentOff == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.MinPercentOff(childComplexity), true
+	case "Campaign.name":
+		if e.ComplexityRoot.Campaign.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.Name(childComplexity), true
+	case "Campaign.running":
+		if e.ComplexityRoot.Campaign.Running == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.Running(childComplexity), true
+	case "Campaign.startsAt":
+		if e.ComplexityRoot.Campaign.StartsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.StartsAt(childComplexity), true
+
+	case "CampaignConnection.edges":
+		if e.ComplexityRoot.CampaignConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignConnection.Edges(childComplexity), true
+	case "CampaignConnection.pageInfo":
+		if e.ComplexityRoot.CampaignConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignConnection.PageInfo(childComplexity), true
+
+	case "CampaignContentSales.content":
+		if e.ComplexityRoot.CampaignContentSales.Content == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignContentSales.Content(childComplexity), true
+	case "CampaignContentSales.gmvByCurrency":
+		if e.ComplexityRoot.CampaignContentSales.GMV == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignContentSales.GMV(childComplexity), true
+	case "CampaignContentSales.orders":
+		if e.ComplexityRoot.CampaignContentSales.Orders == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignContentSales.Orders(childComplexity), true
+	case "CampaignContentSales.unitsSold":
+		if e.ComplexityRoot.CampaignContentSales.UnitsSold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignContentSales.UnitsSold(childComplexity), true
+
+	case "CampaignEdge.cursor":
+		if e.ComplexityRoot.CampaignEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignEdge.Cursor(childComplexity), true
+	case "CampaignEdge.node":
+		if e.ComplexityRoot.CampaignEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignEdge.Node(childComplexity), true
+
+	case "CampaignEnrolPayload.campaign":
+		if e.ComplexityRoot.CampaignEnrolPayload.Campaign == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignEnrolPayload.Campaign(childComplexity), true
+	case "CampaignEnrolPayload.userErrors":
+		if e.ComplexityRoot.CampaignEnrolPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignEnrolPayload.UserErrors(childComplexity), true
+
+	case "CampaignFigures.gmvByCurrency":
+		if e.ComplexityRoot.CampaignFigures.GMV == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignFigures.GMV(childComplexity), true
+	case "CampaignFigures.orders":
+		if e.ComplexityRoot.CampaignFigures.Orders == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignFigures.Orders(childComplexity), true
+	case "CampaignFigures.topContent":
+		if e.ComplexityRoot.CampaignFigures.TopContent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignFigures.TopContent(childComplexity), true
+	case "CampaignFigures.topProducts":
+		if e.ComplexityRoot.CampaignFigures.TopProducts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignFigures.TopProducts(childComplexity), true
+	case "CampaignFigures.unitsSold":
+		if e.ComplexityRoot.CampaignFigures.UnitsSold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignFigures.UnitsSold(childComplexity), true
+
+	case "CampaignPayload.campaign":
+		if e.ComplexityRoot.CampaignPayload.Campaign == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignPayload.Campaign(childComplexity), true
+	case "CampaignPayload.userErrors":
+		if e.ComplexityRoot.CampaignPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignPayload.UserErrors(childComplexity), true
+
+	case "CampaignProductSales.gmvByCurrency":
+		if e.ComplexityRoot.CampaignProductSales.GMV == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignProductSales.GMV(childComplexity), true
+	case "CampaignProductSales.orders":
+		if e.ComplexityRoot.CampaignProductSales.Orders == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignProductSales.Orders(childComplexity), true
+	case "CampaignProductSales.product":
+		if e.ComplexityRoot.CampaignProductSales.Product == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignProductSales.Product(childComplexity), true
+	case "CampaignProductSales.unitsSold":
+		if e.ComplexityRoot.CampaignProductSales.UnitsSold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignProductSales.UnitsSold(childComplexity), true
 
 	case "Cart.cost":
 		if e.ComplexityRoot.Cart.Cost == nil {
@@ -2861,6 +3136,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Money.CurrencyCode(childComplexity), true
 
+	case "Mutation.campaignCreate":
+		if e.ComplexityRoot.Mutation.CampaignCreate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_campaignCreate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CampaignCreate(childComplexity, args["input"].(model.CampaignCreateInput)), true
+	case "Mutation.campaignEnrol":
+		if e.ComplexityRoot.Mutation.CampaignEnrol == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_campaignEnrol_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CampaignEnrol(childComplexity, args["campaignId"].(string), args["shopId"].(string), args["enrolments"].([]*model.CampaignEnrolmentInput)), true
+	case "Mutation.campaignUpdate":
+		if e.ComplexityRoot.Mutation.CampaignUpdate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_campaignUpdate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CampaignUpdate(childComplexity, args["input"].(model.CampaignUpdateInput)), true
+	case "Mutation.campaignWithdraw":
+		if e.ComplexityRoot.Mutation.CampaignWithdraw == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_campaignWithdraw_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CampaignWithdraw(childComplexity, args["campaignId"].(string), args["shopId"].(string), args["variantIds"].([]string)), true
 	case "Mutation.cancelOrder":
 		if e.ComplexityRoot.Mutation.CancelOrder == nil {
 			break
@@ -3488,7 +3807,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Mutation.WebhookSecretRotate(childComplexity), true
+		args, err := ec.field_Mutation_webhookSecretRotate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.WebhookSecretRotate(childComplexity, args["previousSecretExpiresIn"].(int)), true
 	case "Mutation.webhookSubscriptionCreate":
 		if e.ComplexityRoot.Mutation.WebhookSubscriptionCreate == nil {
 			break
@@ -3830,6 +4154,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PriceRange.Min(childComplexity), true
 
+	case "Product.campaign":
+		if e.ComplexityRoot.Product.Campaign == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Product.Campaign(childComplexity), true
 	case "Product.createdAt":
 		if e.ComplexityRoot.Product.CreatedAt == nil {
 			break
@@ -4006,6 +4336,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ProductVariant.AvailableForSale(childComplexity), true
+	case "ProductVariant.campaign":
+		if e.ComplexityRoot.ProductVariant.Campaign == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductVariant.Campaign(childComplexity), true
+	case "ProductVariant.compareAtPrice":
+		if e.ComplexityRoot.ProductVariant.CompareAtPrice == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductVariant.CompareAtPrice(childComplexity), true
 	case "ProductVariant.id":
 		if e.ComplexityRoot.ProductVariant.ID == nil {
 			break
@@ -4138,6 +4480,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PurchaseMade.Quantity(childComplexity), true
 
+	case "Query.campaign":
+		if e.ComplexityRoot.Query.Campaign == nil {
+			break
+		}
+
+		args, err := ec.field_Query_campaign_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Campaign(childComplexity, args["handle"].(string)), true
+	case "Query.campaigns":
+		if e.ComplexityRoot.Query.Campaigns == nil {
+			break
+		}
+
+		args, err := ec.field_Query_campaigns_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Campaigns(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Query.cart":
 		if e.ComplexityRoot.Query.Cart == nil {
 			break
@@ -5246,6 +5610,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.WebhookDeliveryRedeliverPayload.WebhookDelivery(childComplexity), true
 
+	case "WebhookSecretRotatePayload.previousSecretExpiresAt":
+		if e.ComplexityRoot.WebhookSecretRotatePayload.PreviousSecretExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookSecretRotatePayload.PreviousSecretExpiresAt(childComplexity), true
 	case "WebhookSecretRotatePayload.userErrors":
 		if e.ComplexityRoot.WebhookSecretRotatePayload.UserErrors == nil {
 			break
@@ -5370,6 +5740,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
 		ec.unmarshalInputAddressInput,
+		ec.unmarshalInputCampaignCreateInput,
+		ec.unmarshalInputCampaignEnrolmentInput,
+		ec.unmarshalInputCampaignUpdateInput,
 		ec.unmarshalInputCartLineInput,
 		ec.unmarshalInputCartLineUpdateInput,
 		ec.unmarshalInputCartSelectedDeliveryOptionInput,
@@ -5707,7 +6080,10 @@ type Product implements Node {
   description: String!
   tags: [String!]!
   status: ProductStatus!
+  "The lowest and highest of its variants' prices now (campaign prices while a campaign runs)."
   priceRange: PriceRange!
+  "A campaign that runs now for one of its variants (the one of its first such variant); null when none."
+  campaign: Campaign
   variants(first: Int = 20, after: String): ProductVariantConnection!
   "The product's images and videos, in the order the seller set (the first is the featured one)."
   media(first: Int = 20, after: String): MediaConnection!
@@ -5738,7 +6114,15 @@ type ProductVariant implements Node {
   product: Product!
   sku: String!
   title: String!
+  "The unit price a buyer pays now: the campaign price while a campaign the variant is enrolled in runs, else the list price (what carts and checkouts charge)."
   price: Money!
+  """
+  While a campaign runs for this variant: the price the campaign price is compared with (the lower of the list
+  price now and the list price when it was enrolled); null otherwise.
+  """
+  compareAtPrice: Money
+  "The campaign the variant sells in now (price is its campaign price); null when none runs for it."
+  campaign: Campaign
   "True when the product is active and the variant has stock."
   availableForSale: Boolean!
   "Units in stock."
@@ -5845,6 +6229,134 @@ type CollectionConnection {
 type CollectionEdge {
   cursor: String!
   node: Collection!
+}
+
+"""
+A platform campaign (such as double11). It runs over [startsAt, endsAt) by the server's clock. Admins create it;
+shops enrol variants at a campaign price within its rules until it starts (then enrolments are fixed, so no
+price is raised mid-campaign). While it runs, an enrolled variant's price is its campaign price in carts and
+checkouts, and an order line that sold it at that price is credited to the campaign, decided in the checkout
+transaction that priced it. Readable by anyone (fetch with node as well); figures for admins only.
+"""
+type Campaign implements Node {
+  id: ID!
+  "Unique, 2 to 40 lowercase letters, digits and dashes."
+  handle: String!
+  name: String!
+  "When it starts (inclusive)."
+  startsAt: Time!
+  "When it ends (exclusive)."
+  endsAt: Time!
+  "Whether it runs now (startsAt <= now < endsAt)."
+  running: Boolean!
+  "Rule: each campaign price is at least this many percent off the variant's list price."
+  minPercentOff: Int!
+  "Rule: each campaign price is at most this many percent off the variant's list price."
+  maxPercentOff: Int!
+  """
+  Sales credited to the campaign (paid, fulfilled or delivered orders): admins only (a platform app needs
+  metrics:read); null for everyone else.
+  """
+  figures: CampaignFigures
+}
+
+"A campaign's credited sales. Money in minor units of each currency, never summed across currencies."
+type CampaignFigures {
+  "Orders with at least one credited line."
+  orders: Int!
+  "Units on credited lines."
+  unitsSold: Int!
+  "Credited lines' totals (unit price × quantity, before shipping and tax), one entry per currency, by code."
+  gmvByCurrency: [Money!]!
+  "The products with the most credited units (at most 10; ties by id)."
+  topProducts: [CampaignProductSales!]!
+  "The videos and live sessions credited lines were bought from, most units first (at most 10; ties by id)."
+  topContent: [CampaignContentSales!]!
+}
+
+type CampaignProductSales {
+  "Null when the caller may no longer see the product (set back to draft)."
+  product: Product
+  orders: Int!
+  unitsSold: Int!
+  gmvByCurrency: [Money!]!
+}
+
+type CampaignContentSales {
+  "The video or live session."
+  content: ContentNode
+  orders: Int!
+  unitsSold: Int!
+  gmvByCurrency: [Money!]!
+}
+
+type CampaignConnection {
+  edges: [CampaignEdge!]!
+  pageInfo: PageInfo!
+}
+
+type CampaignEdge {
+  cursor: String!
+  node: Campaign!
+}
+
+input CampaignCreateInput {
+  "2 to 40 lowercase letters, digits and dashes; unique (case-insensitive)."
+  handle: String!
+  "1 to 100 characters."
+  name: String!
+  "Not in the past."
+  startsAt: Time!
+  "After startsAt, at most 90 days later."
+  endsAt: Time!
+  "1 to 99."
+  minPercentOff: Int!
+  "minPercentOff to 99."
+  maxPercentOff: Int!
+}
+
+"""
+Changes to a campaign; omitted fields stay. Before the campaign starts anything may change (new rules must hold
+for every enrolment made so far, a new start may not be in the past); from its start only the name
+(CAMPAIGN_STARTED).
+"""
+input CampaignUpdateInput {
+  id: ID!
+  handle: String
+  name: String
+  startsAt: Time
+  endsAt: Time
+  minPercentOff: Int
+  maxPercentOff: Int
+}
+
+type CampaignPayload {
+  campaign: Campaign
+  userErrors: [UserError!]!
+}
+
+"""
+One variant to enrol: give price (a decimal in the variant's currency) or percentOff (whole percent; the price is
+list × (100 − percentOff) / 100 rounded half up to the minor unit), within the campaign's rules.
+"""
+input CampaignEnrolmentInput {
+  variantId: ID!
+  price: String
+  percentOff: Int
+}
+
+type CampaignEnrolPayload {
+  campaign: Campaign
+  userErrors: [UserError!]!
+}
+
+extend enum UserErrorCode {
+  "A campaign price outside the campaign's rules (minPercentOff to maxPercentOff off the list price, and above zero). Nothing was written."
+  CAMPAIGN_RULE
+  "The campaign has started: enrolments are fixed while it runs and after, and only its name may change. Nothing was written."
+  CAMPAIGN_STARTED
+  "The variant is enrolled in another campaign whose window overlaps this one's. Nothing was written."
+  CAMPAIGN_OVERLAP
 }
 
 type ProductVariantConnection {
@@ -6048,10 +6560,12 @@ type Query {
   the scope of the type's root field (Shop, Product: catalog:read or
   metrics:read; ProductVariant: catalog:read; Video, LiveSession: content:read
   or metrics:read; Comment: content:read; Order: orders:read; User: any read
-  scope) and see private objects only of their own shop.
+  scope) and see private objects only of their own shop. WebhookSubscription
+  and WebhookDelivery are nodes to a token of their own app holding the
+  topic's scope only (null to everyone else, admins included).
   """
   node(id: ID!): Node @scope(any: ["catalog:read", "content:read", "orders:read", "metrics:read"])
-  "Fetches several objects by global ID, in the order asked, null where unknown or not visible (the rules of node)."
+  "Fetches several objects by global ID (at most 100), in the order asked, null where unknown or not visible (the rules of node); the IDs are loaded together, batched by kind."
   nodes(ids: [ID!]!): [Node]! @scope(any: ["catalog:read", "content:read", "orders:read", "metrics:read"])
   "The signed-in user; null when anonymous."
   viewer: User @scope(any: ["catalog:read", "content:read", "orders:read", "metrics:read"])
@@ -6066,6 +6580,10 @@ type Query {
   products(first: Int = 20, after: String, sortKey: ProductSortKeys, reverse: Boolean = false, filter: ProductFilter): ProductConnection! @scope(any: ["catalog:read"])
   "A collection by its handle; null when there is none."
   collection(handle: String!): Collection @scope(any: ["catalog:read"])
+  "A platform campaign by its handle (case-insensitive); null when there is none. Public."
+  campaign(handle: String!): Campaign @scope(any: ["catalog:read"])
+  "Platform campaigns, oldest first (by id). Public."
+  campaigns(first: Int = 20, after: String): CampaignConnection! @scope(any: ["catalog:read"])
   video(id: ID!): Video @scope(any: ["content:read", "metrics:read"])
   liveSession(id: ID!): LiveSession @scope(any: ["content:read", "metrics:read"])
   """
@@ -6527,8 +7045,12 @@ input CheckoutInput {
   request, as the payment token is: a retry with the same idempotencyKey gets the first request's answer.
   """
   email: String
-  "The platform campaign the buyer came through (a tag like \"double11\"), for the shop's channel breakdown."
-  campaign: String
+  """
+  Ignored: kept so that old clients keep working. An order line is credited to a campaign only when the server
+  sells an enrolled variant at its campaign price while the campaign runs (see Campaign); nothing a client sends
+  credits one.
+  """
+  campaign: String @deprecated(reason: "Ignored: campaigns are credited by the server from enrolments (see Campaign).")
   """
   The Video or LiveSession the purchase is made from: each line without a source of its own (a cart line keeps
   the content it was added from) is attributed to it. Every such line's product must be a product card on that
@@ -6681,7 +7203,7 @@ enum SalesChannel {
   AFFILIATES
   "Affiliate creators with at least TOP_CREATOR_FOLLOWERS followers (default 1,000,000)."
   TOP_CREATORS
-  "Orders placed through a platform campaign (checkout's campaign)."
+  "Lines the checkout credited to a platform campaign: an enrolled variant bought at its campaign price while the campaign ran (see Campaign)."
   CAMPAIGNS
 }
 
@@ -6853,6 +7375,19 @@ type Mutation {
   collectionDelete(id: ID!): CollectionDeletePayload @auth @scope(any: ["catalog:write"])
   "Shop owner only: replaces the collection's products with these, in this order (the shop's own, not archived)."
   collectionSetProducts(id: ID!, productIds: [ID!]!): CollectionPayload @auth @scope(any: ["catalog:write"])
+  "Admins only: creates a platform campaign (see Campaign)."
+  campaignCreate(input: CampaignCreateInput!): CampaignPayload @auth(requires: ADMIN)
+  "Admins only: changes a campaign (see CampaignUpdateInput for what may change once it started)."
+  campaignUpdate(input: CampaignUpdateInput!): CampaignPayload @auth(requires: ADMIN)
+  """
+  The shop's managers (and its apps with catalog:write): enrols the shop's variants in a campaign that has not
+  started, or reprices their enrolment; all or nothing. Refusals are userErrors that write nothing: a variant not
+  of this shop (NOT_FOUND), a price outside the rules (CAMPAIGN_RULE), an overlapping campaign (CAMPAIGN_OVERLAP),
+  a campaign that started (CAMPAIGN_STARTED).
+  """
+  campaignEnrol(campaignId: ID!, shopId: ID!, enrolments: [CampaignEnrolmentInput!]!): CampaignEnrolPayload @auth @scope(any: ["catalog:write"])
+  "The shop's managers: takes variants out of a campaign that has not started (CAMPAIGN_STARTED otherwise)."
+  campaignWithdraw(campaignId: ID!, shopId: ID!, variantIds: [ID!]!): CampaignEnrolPayload @auth @scope(any: ["catalog:write"])
   "Sellers and creators."
   publishVideo(input: PublishVideoInput!): VideoPayload @auth @scope(any: ["content:write"])
   "Sellers and creators; the viewer hosts the session."
@@ -7483,8 +8018,12 @@ enum WebhookSubscriptionTopic {
   LIVE_SESSION_ENDED
 }
 
-"An app's subscription to one topic, delivered to one URL."
-type WebhookSubscription {
+"""
+An app's subscription to one topic, delivered to one URL. A node to a token
+of its own app whose scopes allow the topic; node/nodes answer null to
+everyone else (people and admins included), as the webhook fields do.
+"""
+type WebhookSubscription implements Node {
   id: ID!
   topic: WebhookSubscriptionTopic!
   "Where deliveries are POSTed."
@@ -7512,8 +8051,13 @@ enum WebhookDeliveryStatus {
   FAILED
 }
 
-"One event sent (or to be sent) to one subscription."
-type WebhookDelivery {
+"""
+One event sent (or to be sent) to one subscription: a line of the app's
+delivery log, kept WEBHOOK_RETENTION (30 days) after it settled (DELIVERED or
+FAILED), never deleted while PENDING. A node to its own app only, as
+WebhookSubscription.
+"""
+type WebhookDelivery implements Node {
   id: ID!
   "The event's id, sent as Showcase-Webhook-Id: the same on every attempt and redelivery, for deduplication."
   eventId: String!
@@ -7569,8 +8113,10 @@ type WebhookSubscriptionDeletePayload {
 }
 
 type WebhookSecretRotatePayload {
-  "The app's new webhook secret, shown only here; deliveries are signed with it from now on."
+  "The app's new webhook secret, shown only here; deliveries are signed with it from now on (and with the replaced one too until previousSecretExpiresAt)."
   webhookSecret: String
+  "Until when the replaced secret still signs deliveries, next to the new one; null when it stopped at once."
+  previousSecretExpiresAt: Time
   userErrors: [UserError!]!
 }
 
@@ -7593,8 +8139,14 @@ extend type Mutation {
   webhookSubscriptionUpdate(id: ID!, webhookSubscription: WebhookSubscriptionInput!): WebhookSubscriptionUpdatePayload @auth @scope(any: ["catalog:read", "catalog:write", "content:read", "content:write", "metrics:read", "orders:read", "orders:write"])
   "Ends one of the calling app's subscriptions; its pending deliveries become FAILED."
   webhookSubscriptionDelete(id: ID!): WebhookSubscriptionDeletePayload @auth @scope(any: ["catalog:read", "catalog:write", "content:read", "content:write", "metrics:read", "orders:read", "orders:write"])
-  "Replaces the calling app's webhook secret (shown only in the reply)."
-  webhookSecretRotate: WebhookSecretRotatePayload @auth @scope(any: ["catalog:read", "catalog:write", "content:read", "content:write", "metrics:read", "orders:read", "orders:write"])
+  """
+  Replaces the calling app's webhook secret (shown only in the reply). For
+  previousSecretExpiresIn seconds (0 to 604800, 7 days; default 86400, a
+  day) the replaced secret keeps signing deliveries too: Showcase-Webhook-Signature
+  then carries two signatures, the new secret's first, so receivers can switch
+  without refusing a delivery. After a leak, rotate with 0.
+  """
+  webhookSecretRotate(previousSecretExpiresIn: Int! = 86400): WebhookSecretRotatePayload @auth @scope(any: ["catalog:read", "catalog:write", "content:read", "content:write", "metrics:read", "orders:read", "orders:write"])
   "Sends one of the calling app's deliveries again, at once, with the same event id; a delivered or failed one gets a new day of retries."
   webhookDeliveryRedeliver(id: ID!): WebhookDeliveryRedeliverPayload @auth @scope(any: ["catalog:read", "catalog:write", "content:read", "content:write", "metrics:read", "orders:read", "orders:write"])
 }
@@ -7857,6 +8409,114 @@ func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field g
 		return ec.fieldContext_AuthPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuthPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Campaign(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Campaign_id(ctx, field)
+	case "handle":
+		return ec.fieldContext_Campaign_handle(ctx, field)
+	case "name":
+		return ec.fieldContext_Campaign_name(ctx, field)
+	case "startsAt":
+		return ec.fieldContext_Campaign_startsAt(ctx, field)
+	case "endsAt":
+		return ec.fieldContext_Campaign_endsAt(ctx, field)
+	case "running":
+		return ec.fieldContext_Campaign_running(ctx, field)
+	case "minPercentOff":
+		return ec.fieldContext_Campaign_minPercentOff(ctx, field)
+	case "maxPercentOff":
+		return ec.fieldContext_Campaign_maxPercentOff(ctx, field)
+	case "figures":
+		return ec.fieldContext_Campaign_figures(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Campaign", field.Name)
+}
+
+func (ec *executionContext) childFields_CampaignConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_CampaignConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CampaignConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CampaignConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_CampaignContentSales(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "content":
+		return ec.fieldContext_CampaignContentSales_content(ctx, field)
+	case "orders":
+		return ec.fieldContext_CampaignContentSales_orders(ctx, field)
+	case "unitsSold":
+		return ec.fieldContext_CampaignContentSales_unitsSold(ctx, field)
+	case "gmvByCurrency":
+		return ec.fieldContext_CampaignContentSales_gmvByCurrency(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CampaignContentSales", field.Name)
+}
+
+func (ec *executionContext) childFields_CampaignEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_CampaignEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_CampaignEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CampaignEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CampaignEnrolPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "campaign":
+		return ec.fieldContext_CampaignEnrolPayload_campaign(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_CampaignEnrolPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CampaignEnrolPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CampaignFigures(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "orders":
+		return ec.fieldContext_CampaignFigures_orders(ctx, field)
+	case "unitsSold":
+		return ec.fieldContext_CampaignFigures_unitsSold(ctx, field)
+	case "gmvByCurrency":
+		return ec.fieldContext_CampaignFigures_gmvByCurrency(ctx, field)
+	case "topProducts":
+		return ec.fieldContext_CampaignFigures_topProducts(ctx, field)
+	case "topContent":
+		return ec.fieldContext_CampaignFigures_topContent(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CampaignFigures", field.Name)
+}
+
+func (ec *executionContext) childFields_CampaignPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "campaign":
+		return ec.fieldContext_CampaignPayload_campaign(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_CampaignPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CampaignPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CampaignProductSales(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "product":
+		return ec.fieldContext_CampaignProductSales_product(ctx, field)
+	case "orders":
+		return ec.fieldContext_CampaignProductSales_orders(ctx, field)
+	case "unitsSold":
+		return ec.fieldContext_CampaignProductSales_unitsSold(ctx, field)
+	case "gmvByCurrency":
+		return ec.fieldContext_CampaignProductSales_gmvByCurrency(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CampaignProductSales", field.Name)
 }
 
 func (ec *executionContext) childFields_Cart(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8777,6 +9437,8 @@ func (ec *executionContext) childFields_Product(ctx context.Context, field graph
 		return ec.fieldContext_Product_status(ctx, field)
 	case "priceRange":
 		return ec.fieldContext_Product_priceRange(ctx, field)
+	case "campaign":
+		return ec.fieldContext_Product_campaign(ctx, field)
 	case "variants":
 		return ec.fieldContext_Product_variants(ctx, field)
 	case "media":
@@ -8849,6 +9511,10 @@ func (ec *executionContext) childFields_ProductVariant(ctx context.Context, fiel
 		return ec.fieldContext_ProductVariant_title(ctx, field)
 	case "price":
 		return ec.fieldContext_ProductVariant_price(ctx, field)
+	case "compareAtPrice":
+		return ec.fieldContext_ProductVariant_compareAtPrice(ctx, field)
+	case "campaign":
+		return ec.fieldContext_ProductVariant_campaign(ctx, field)
 	case "availableForSale":
 		return ec.fieldContext_ProductVariant_availableForSale(ctx, field)
 	case "stock":
@@ -9301,6 +9967,8 @@ func (ec *executionContext) childFields_WebhookSecretRotatePayload(ctx context.C
 	switch field.Name {
 	case "webhookSecret":
 		return ec.fieldContext_WebhookSecretRotatePayload_webhookSecret(ctx, field)
+	case "previousSecretExpiresAt":
+		return ec.fieldContext_WebhookSecretRotatePayload_previousSecretExpiresAt(ctx, field)
 	case "userErrors":
 		return ec.fieldContext_WebhookSecretRotatePayload_userErrors(ctx, field)
 	}
@@ -9618,6 +10286,94 @@ func (ec *executionContext) field_LiveSession_products_args(ctx context.Context,
 		return nil, err
 	}
 	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_campaignCreate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CampaignCreateInput, error) {
+			return ec.unmarshalNCampaignCreateInput2showcaseᚋgraphᚋmodelᚐCampaignCreateInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_campaignEnrol_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "campaignId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["campaignId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "shopId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["shopId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "enrolments",
+		func(ctx context.Context, v any) ([]*model.CampaignEnrolmentInput, error) {
+			return ec.unmarshalNCampaignEnrolmentInput2ᚕᚖshowcaseᚋgraphᚋmodelᚐCampaignEnrolmentInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["enrolments"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_campaignUpdate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CampaignUpdateInput, error) {
+			return ec.unmarshalNCampaignUpdateInput2showcaseᚋgraphᚋmodelᚐCampaignUpdateInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_campaignWithdraw_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "campaignId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["campaignId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "shopId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["shopId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "variantIds",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["variantIds"] = arg2
 	return args, nil
 }
 
@@ -10605,6 +11361,20 @@ func (ec *executionContext) field_Mutation_webhookDeliveryRedeliver_args(ctx con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_webhookSecretRotate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "previousSecretExpiresIn",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["previousSecretExpiresIn"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_webhookSubscriptionCreate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10754,6 +11524,42 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_campaign_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "handle",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["handle"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_campaigns_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -12202,6 +13008,831 @@ func (ec *executionContext) fieldContext_AuthPayload_userErrors(_ context.Contex
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Campaign_id(ctx context.Context, field graphql.CollectedField, obj *store.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Campaign().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Campaign", field, true, true, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Campaign_handle(ctx context.Context, field graphql.CollectedField, obj *store.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_handle(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Handle, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_handle(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Campaign", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Campaign_name(ctx context.Context, field graphql.CollectedField, obj *store.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Campaign", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Campaign_startsAt(ctx context.Context, field graphql.CollectedField, obj *store.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_startsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_startsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Campaign", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Campaign_endsAt(ctx context.Context, field graphql.CollectedField, obj *store.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_endsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_endsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Campaign", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Campaign_running(ctx context.Context, field graphql.CollectedField, obj *store.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_running(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Running, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_running(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Campaign", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Campaign_minPercentOff(ctx context.Context, field graphql.CollectedField, obj *store.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_minPercentOff(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MinPercentOff(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_minPercentOff(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Campaign", field, true, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Campaign_maxPercentOff(ctx context.Context, field graphql.CollectedField, obj *store.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_maxPercentOff(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxPercentOff(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_maxPercentOff(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Campaign", field, true, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Campaign_figures(ctx context.Context, field graphql.CollectedField, obj *store.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_figures(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Campaign().Figures(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.CampaignFigures) graphql.Marshaler {
+			return ec.marshalOCampaignFigures2ᚖshowcaseᚋstoreᚐCampaignFigures(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_figures(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Campaign",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CampaignFigures(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CampaignConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CampaignConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CampaignEdge) graphql.Marshaler {
+			return ec.marshalNCampaignEdge2ᚕᚖshowcaseᚋgraphᚋmodelᚐCampaignEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CampaignConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CampaignEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CampaignConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.CampaignConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖshowcaseᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CampaignConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CampaignContentSales_content(ctx context.Context, field graphql.CollectedField, obj *store.CampaignSales) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignContentSales_content(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CampaignContentSales().Content(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v store.Content) graphql.Marshaler {
+			return ec.marshalOContentNode2showcaseᚋstoreᚐContent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignContentSales_content(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CampaignContentSales",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CampaignContentSales_orders(ctx context.Context, field graphql.CollectedField, obj *store.CampaignSales) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignContentSales_orders(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Orders, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignContentSales_orders(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignContentSales", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignContentSales_unitsSold(ctx context.Context, field graphql.CollectedField, obj *store.CampaignSales) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignContentSales_unitsSold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnitsSold, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignContentSales_unitsSold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignContentSales", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignContentSales_gmvByCurrency(ctx context.Context, field graphql.CollectedField, obj *store.CampaignSales) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignContentSales_gmvByCurrency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GMV, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []store.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚕshowcaseᚋstoreᚐMoneyᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignContentSales_gmvByCurrency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CampaignContentSales",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CampaignEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CampaignEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.CampaignEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Campaign) graphql.Marshaler {
+			return ec.marshalNCampaign2ᚖshowcaseᚋstoreᚐCampaign(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CampaignEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Campaign(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CampaignEnrolPayload_campaign(ctx context.Context, field graphql.CollectedField, obj *model.CampaignEnrolPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignEnrolPayload_campaign(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Campaign, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Campaign) graphql.Marshaler {
+			return ec.marshalOCampaign2ᚖshowcaseᚋstoreᚐCampaign(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignEnrolPayload_campaign(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CampaignEnrolPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Campaign(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CampaignEnrolPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CampaignEnrolPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignEnrolPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖshowcaseᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignEnrolPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CampaignEnrolPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CampaignFigures_orders(ctx context.Context, field graphql.CollectedField, obj *store.CampaignFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignFigures_orders(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Orders, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignFigures_orders(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignFigures", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignFigures_unitsSold(ctx context.Context, field graphql.CollectedField, obj *store.CampaignFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignFigures_unitsSold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnitsSold, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignFigures_unitsSold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignFigures", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignFigures_gmvByCurrency(ctx context.Context, field graphql.CollectedField, obj *store.CampaignFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignFigures_gmvByCurrency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GMV, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []store.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚕshowcaseᚋstoreᚐMoneyᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignFigures_gmvByCurrency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CampaignFigures",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CampaignFigures_topProducts(ctx context.Context, field graphql.CollectedField, obj *store.CampaignFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignFigures_topProducts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TopProducts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []store.CampaignSales) graphql.Marshaler {
+			return ec.marshalNCampaignProductSales2ᚕshowcaseᚋstoreᚐCampaignSalesᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignFigures_topProducts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CampaignFigures",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CampaignProductSales(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CampaignFigures_topContent(ctx context.Context, field graphql.CollectedField, obj *store.CampaignFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignFigures_topContent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TopContent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []store.CampaignSales) graphql.Marshaler {
+			return ec.marshalNCampaignContentSales2ᚕshowcaseᚋstoreᚐCampaignSalesᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignFigures_topContent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CampaignFigures",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CampaignContentSales(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CampaignPayload_campaign(ctx context.Context, field graphql.CollectedField, obj *model.CampaignPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignPayload_campaign(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Campaign, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Campaign) graphql.Marshaler {
+			return ec.marshalOCampaign2ᚖshowcaseᚋstoreᚐCampaign(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignPayload_campaign(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CampaignPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Campaign(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CampaignPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CampaignPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖshowcaseᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CampaignPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CampaignProductSales_product(ctx context.Context, field graphql.CollectedField, obj *store.CampaignSales) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignProductSales_product(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CampaignProductSales().Product(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Product) graphql.Marshaler {
+			return ec.marshalOProduct2ᚖshowcaseᚋstoreᚐProduct(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignProductSales_product(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CampaignProductSales",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Product(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CampaignProductSales_orders(ctx context.Context, field graphql.CollectedField, obj *store.CampaignSales) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignProductSales_orders(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Orders, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignProductSales_orders(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignProductSales", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignProductSales_unitsSold(ctx context.Context, field graphql.CollectedField, obj *store.CampaignSales) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignProductSales_unitsSold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnitsSold, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignProductSales_unitsSold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignProductSales", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignProductSales_gmvByCurrency(ctx context.Context, field graphql.CollectedField, obj *store.CampaignSales) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignProductSales_gmvByCurrency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GMV, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []store.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚕshowcaseᚋstoreᚐMoneyᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignProductSales_gmvByCurrency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CampaignProductSales",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
 		},
 	}
 	return fc, nil
@@ -19774,6 +21405,278 @@ func (ec *executionContext) fieldContext_Mutation_collectionSetProducts(ctx cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_campaignCreate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_campaignCreate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CampaignCreate(ctx, fc.Args["input"].(model.CampaignCreateInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.CampaignPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.CampaignPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CampaignPayload) graphql.Marshaler {
+			return ec.marshalOCampaignPayload2ᚖshowcaseᚋgraphᚋmodelᚐCampaignPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_campaignCreate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CampaignPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_campaignCreate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_campaignUpdate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_campaignUpdate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CampaignUpdate(ctx, fc.Args["input"].(model.CampaignUpdateInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.CampaignPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.CampaignPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CampaignPayload) graphql.Marshaler {
+			return ec.marshalOCampaignPayload2ᚖshowcaseᚋgraphᚋmodelᚐCampaignPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_campaignUpdate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CampaignPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_campaignUpdate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_campaignEnrol(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_campaignEnrol(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CampaignEnrol(ctx, fc.Args["campaignId"].(string), fc.Args["shopId"].(string), fc.Args["enrolments"].([]*model.CampaignEnrolmentInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "USER")
+				if err != nil {
+					var zeroVal *model.CampaignEnrolPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.CampaignEnrolPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+			directive2 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"catalog:write"})
+				if err != nil {
+					var zeroVal *model.CampaignEnrolPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal *model.CampaignEnrolPayload
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, nil, directive1, any)
+			}
+
+			next = directive2
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CampaignEnrolPayload) graphql.Marshaler {
+			return ec.marshalOCampaignEnrolPayload2ᚖshowcaseᚋgraphᚋmodelᚐCampaignEnrolPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_campaignEnrol(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CampaignEnrolPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_campaignEnrol_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_campaignWithdraw(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_campaignWithdraw(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CampaignWithdraw(ctx, fc.Args["campaignId"].(string), fc.Args["shopId"].(string), fc.Args["variantIds"].([]string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖstring(ctx, "USER")
+				if err != nil {
+					var zeroVal *model.CampaignEnrolPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.CampaignEnrolPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+			directive2 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"catalog:write"})
+				if err != nil {
+					var zeroVal *model.CampaignEnrolPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal *model.CampaignEnrolPayload
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, nil, directive1, any)
+			}
+
+			next = directive2
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CampaignEnrolPayload) graphql.Marshaler {
+			return ec.marshalOCampaignEnrolPayload2ᚖshowcaseᚋgraphᚋmodelᚐCampaignEnrolPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_campaignWithdraw(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CampaignEnrolPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_campaignWithdraw_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_publishVideo(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -22001,7 +23904,8 @@ func (ec *executionContext) _Mutation_webhookSecretRotate(ctx context.Context, f
 			return ec.fieldContext_Mutation_webhookSecretRotate(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Mutation().WebhookSecretRotate(ctx)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().WebhookSecretRotate(ctx, fc.Args["previousSecretExpiresIn"].(int))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -22041,7 +23945,7 @@ func (ec *executionContext) _Mutation_webhookSecretRotate(ctx context.Context, f
 		false,
 	)
 }
-func (ec *executionContext) fieldContext_Mutation_webhookSecretRotate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Mutation_webhookSecretRotate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Mutation",
 		Field:      field,
@@ -22050,6 +23954,17 @@ func (ec *executionContext) fieldContext_Mutation_webhookSecretRotate(_ context.
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_WebhookSecretRotatePayload(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_webhookSecretRotate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -23993,6 +25908,38 @@ func (ec *executionContext) fieldContext_Product_priceRange(_ context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _Product_campaign(ctx context.Context, field graphql.CollectedField, obj *store.Product) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Product_campaign(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Product().Campaign(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Campaign) graphql.Marshaler {
+			return ec.marshalOCampaign2ᚖshowcaseᚋstoreᚐCampaign(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Product_campaign(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Product",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Campaign(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Product_variants(ctx context.Context, field graphql.CollectedField, obj *store.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -24722,6 +26669,70 @@ func (ec *executionContext) fieldContext_ProductVariant_price(_ context.Context,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProductVariant_compareAtPrice(ctx context.Context, field graphql.CollectedField, obj *store.ProductVariant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductVariant_compareAtPrice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CompareAtPrice(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖshowcaseᚋstoreᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProductVariant_compareAtPrice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProductVariant",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProductVariant_campaign(ctx context.Context, field graphql.CollectedField, obj *store.ProductVariant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductVariant_campaign(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ProductVariant().Campaign(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Campaign) graphql.Marshaler {
+			return ec.marshalOCampaign2ᚖshowcaseᚋstoreᚐCampaign(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProductVariant_campaign(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProductVariant",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Campaign(ctx, field)
 		},
 	}
 	return fc, nil
@@ -25677,6 +27688,130 @@ func (ec *executionContext) fieldContext_Query_collection(ctx context.Context, f
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_collection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_campaign(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_campaign(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Campaign(ctx, fc.Args["handle"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"catalog:read"})
+				if err != nil {
+					var zeroVal *store.Campaign
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal *store.Campaign
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, nil, directive0, any)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Campaign) graphql.Marshaler {
+			return ec.marshalOCampaign2ᚖshowcaseᚋstoreᚐCampaign(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_campaign(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Campaign(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_campaign_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_campaigns(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_campaigns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Campaigns(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"catalog:read"})
+				if err != nil {
+					var zeroVal *model.CampaignConnection
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal *model.CampaignConnection
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, nil, directive0, any)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CampaignConnection) graphql.Marshaler {
+			return ec.marshalNCampaignConnection2ᚖshowcaseᚋgraphᚋmodelᚐCampaignConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_campaigns(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CampaignConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_campaigns_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -30411,6 +32546,29 @@ func (ec *executionContext) fieldContext_WebhookSecretRotatePayload_webhookSecre
 	return graphql.NewScalarFieldContext("WebhookSecretRotatePayload", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _WebhookSecretRotatePayload_previousSecretExpiresAt(ctx context.Context, field graphql.CollectedField, obj *model.WebhookSecretRotatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebhookSecretRotatePayload_previousSecretExpiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PreviousSecretExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WebhookSecretRotatePayload_previousSecretExpiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebhookSecretRotatePayload", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
 func (ec *executionContext) _WebhookSecretRotatePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.WebhookSecretRotatePayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -32016,6 +34174,187 @@ func (ec *executionContext) unmarshalInputAddressInput(ctx context.Context, obj 
 				return it, err
 			}
 			it.Phone = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputCampaignCreateInput(ctx context.Context, obj any) (model.CampaignCreateInput, error) {
+	var it model.CampaignCreateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"handle", "name", "startsAt", "endsAt", "minPercentOff", "maxPercentOff"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "handle":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("handle"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Handle = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "startsAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsAt"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartsAt = data
+		case "endsAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endsAt"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndsAt = data
+		case "minPercentOff":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minPercentOff"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinPercentOff = data
+		case "maxPercentOff":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxPercentOff"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxPercentOff = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputCampaignEnrolmentInput(ctx context.Context, obj any) (model.CampaignEnrolmentInput, error) {
+	var it model.CampaignEnrolmentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"variantId", "price", "percentOff"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "variantId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("variantId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VariantID = data
+		case "price":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("price"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Price = data
+		case "percentOff":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("percentOff"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PercentOff = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputCampaignUpdateInput(ctx context.Context, obj any) (model.CampaignUpdateInput, error) {
+	var it model.CampaignUpdateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "handle", "name", "startsAt", "endsAt", "minPercentOff", "maxPercentOff"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "handle":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("handle"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Handle = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "startsAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartsAt = data
+		case "endsAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endsAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndsAt = data
+		case "minPercentOff":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minPercentOff"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinPercentOff = data
+		case "maxPercentOff":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxPercentOff"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxPercentOff = data
 		}
 	}
 	return it, nil
@@ -33830,6 +36169,16 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._LiveSession(ctx, sel, obj)
+	case *store.WebhookSubscription:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._WebhookSubscription(ctx, sel, obj)
+	case *store.WebhookDelivery:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._WebhookDelivery(ctx, sel, obj)
 	case *store.User:
 		if obj == nil {
 			return graphql.Null
@@ -33885,6 +36234,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Cart(ctx, sel, obj)
+	case *store.Campaign:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Campaign(ctx, sel, obj)
 	case *store.App:
 		if obj == nil {
 			return graphql.Null
@@ -34265,6 +36619,552 @@ func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionS
 			out.Values[i] = ec._AuthPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var campaignImplementors = []string{"Campaign", "Node"}
+
+func (ec *executionContext) _Campaign(ctx context.Context, sel ast.SelectionSet, obj *store.Campaign) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, campaignImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Campaign")
+		case "id":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Campaign_id(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "handle":
+			out.Values[i] = ec._Campaign_handle(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._Campaign_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "startsAt":
+			out.Values[i] = ec._Campaign_startsAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "endsAt":
+			out.Values[i] = ec._Campaign_endsAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "running":
+			out.Values[i] = ec._Campaign_running(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "minPercentOff":
+			out.Values[i] = ec._Campaign_minPercentOff(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "maxPercentOff":
+			out.Values[i] = ec._Campaign_maxPercentOff(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "figures":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Campaign_figures(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var campaignConnectionImplementors = []string{"CampaignConnection"}
+
+func (ec *executionContext) _CampaignConnection(ctx context.Context, sel ast.SelectionSet, obj *model.CampaignConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, campaignConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CampaignConnection")
+		case "edges":
+			out.Values[i] = ec._CampaignConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._CampaignConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var campaignContentSalesImplementors = []string{"CampaignContentSales"}
+
+func (ec *executionContext) _CampaignContentSales(ctx context.Context, sel ast.SelectionSet, obj *store.CampaignSales) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, campaignContentSalesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CampaignContentSales")
+		case "content":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CampaignContentSales_content(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "orders":
+			out.Values[i] = ec._CampaignContentSales_orders(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "unitsSold":
+			out.Values[i] = ec._CampaignContentSales_unitsSold(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "gmvByCurrency":
+			out.Values[i] = ec._CampaignContentSales_gmvByCurrency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var campaignEdgeImplementors = []string{"CampaignEdge"}
+
+func (ec *executionContext) _CampaignEdge(ctx context.Context, sel ast.SelectionSet, obj *model.CampaignEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, campaignEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CampaignEdge")
+		case "cursor":
+			out.Values[i] = ec._CampaignEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._CampaignEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var campaignEnrolPayloadImplementors = []string{"CampaignEnrolPayload"}
+
+func (ec *executionContext) _CampaignEnrolPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CampaignEnrolPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, campaignEnrolPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CampaignEnrolPayload")
+		case "campaign":
+			out.Values[i] = ec._CampaignEnrolPayload_campaign(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._CampaignEnrolPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var campaignFiguresImplementors = []string{"CampaignFigures"}
+
+func (ec *executionContext) _CampaignFigures(ctx context.Context, sel ast.SelectionSet, obj *store.CampaignFigures) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, campaignFiguresImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CampaignFigures")
+		case "orders":
+			out.Values[i] = ec._CampaignFigures_orders(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unitsSold":
+			out.Values[i] = ec._CampaignFigures_unitsSold(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "gmvByCurrency":
+			out.Values[i] = ec._CampaignFigures_gmvByCurrency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "topProducts":
+			out.Values[i] = ec._CampaignFigures_topProducts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "topContent":
+			out.Values[i] = ec._CampaignFigures_topContent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var campaignPayloadImplementors = []string{"CampaignPayload"}
+
+func (ec *executionContext) _CampaignPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CampaignPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, campaignPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CampaignPayload")
+		case "campaign":
+			out.Values[i] = ec._CampaignPayload_campaign(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._CampaignPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var campaignProductSalesImplementors = []string{"CampaignProductSales"}
+
+func (ec *executionContext) _CampaignProductSales(ctx context.Context, sel ast.SelectionSet, obj *store.CampaignSales) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, campaignProductSalesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CampaignProductSales")
+		case "product":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CampaignProductSales_product(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "orders":
+			out.Values[i] = ec._CampaignProductSales_orders(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "unitsSold":
+			out.Values[i] = ec._CampaignProductSales_unitsSold(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "gmvByCurrency":
+			out.Values[i] = ec._CampaignProductSales_gmvByCurrency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -39154,6 +42054,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "campaignCreate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_campaignCreate(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "campaignUpdate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_campaignUpdate(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "campaignEnrol":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_campaignEnrol(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "campaignWithdraw":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_campaignWithdraw(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "publishVideo":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_publishVideo(ctx, field)
@@ -40683,6 +43611,44 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "campaign":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Product_campaign(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "variants":
 			field := field
 
@@ -41255,6 +44221,49 @@ func (ec *executionContext) _ProductVariant(ctx context.Context, sel ast.Selecti
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "compareAtPrice":
+			out.Values[i] = ec._ProductVariant_compareAtPrice(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "campaign":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ProductVariant_campaign(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "availableForSale":
 			out.Values[i] = ec._ProductVariant_availableForSale(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -41876,6 +44885,50 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				}()
 				res = ec._Query_collection(ctx, field)
 				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "campaign":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_campaign(ctx, field)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "campaigns":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_campaigns(ctx, field)
+				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
 				return res
@@ -44815,7 +47868,7 @@ func (ec *executionContext) _ViewerCountChanged(ctx context.Context, sel ast.Sel
 	return out
 }
 
-var webhookDeliveryImplementors = []string{"WebhookDelivery"}
+var webhookDeliveryImplementors = []string{"WebhookDelivery", "Node"}
 
 func (ec *executionContext) _WebhookDelivery(ctx context.Context, sel ast.SelectionSet, obj *store.WebhookDelivery) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, webhookDeliveryImplementors)
@@ -45158,6 +48211,11 @@ func (ec *executionContext) _WebhookSecretRotatePayload(ctx context.Context, sel
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "previousSecretExpiresAt":
+			out.Values[i] = ec._WebhookSecretRotatePayload_previousSecretExpiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "userErrors":
 			out.Values[i] = ec._WebhookSecretRotatePayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -45184,7 +48242,7 @@ func (ec *executionContext) _WebhookSecretRotatePayload(ctx context.Context, sel
 	return out
 }
 
-var webhookSubscriptionImplementors = []string{"WebhookSubscription"}
+var webhookSubscriptionImplementors = []string{"WebhookSubscription", "Node"}
 
 func (ec *executionContext) _WebhookSubscription(ctx context.Context, sel ast.SelectionSet, obj *store.WebhookSubscription) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, webhookSubscriptionImplementors)
@@ -45916,6 +48974,121 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNCampaign2ᚖshowcaseᚋstoreᚐCampaign(ctx context.Context, sel ast.SelectionSet, v *store.Campaign) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Campaign(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCampaignConnection2ᚖshowcaseᚋgraphᚋmodelᚐCampaignConnection(ctx context.Context, sel ast.SelectionSet, v *model.CampaignConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CampaignConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCampaignContentSales2showcaseᚋstoreᚐCampaignSales(ctx context.Context, sel ast.SelectionSet, v store.CampaignSales) graphql.Marshaler {
+	return ec._CampaignContentSales(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCampaignContentSales2ᚕshowcaseᚋstoreᚐCampaignSalesᚄ(ctx context.Context, sel ast.SelectionSet, v []store.CampaignSales) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCampaignContentSales2showcaseᚋstoreᚐCampaignSales(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNCampaignCreateInput2showcaseᚋgraphᚋmodelᚐCampaignCreateInput(ctx context.Context, v any) (model.CampaignCreateInput, error) {
+	res, err := ec.unmarshalInputCampaignCreateInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCampaignEdge2ᚕᚖshowcaseᚋgraphᚋmodelᚐCampaignEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CampaignEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCampaignEdge2ᚖshowcaseᚋgraphᚋmodelᚐCampaignEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCampaignEdge2ᚖshowcaseᚋgraphᚋmodelᚐCampaignEdge(ctx context.Context, sel ast.SelectionSet, v *model.CampaignEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CampaignEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCampaignEnrolmentInput2ᚕᚖshowcaseᚋgraphᚋmodelᚐCampaignEnrolmentInputᚄ(ctx context.Context, v any) ([]*model.CampaignEnrolmentInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.CampaignEnrolmentInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCampaignEnrolmentInput2ᚖshowcaseᚋgraphᚋmodelᚐCampaignEnrolmentInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNCampaignEnrolmentInput2ᚖshowcaseᚋgraphᚋmodelᚐCampaignEnrolmentInput(ctx context.Context, v any) (*model.CampaignEnrolmentInput, error) {
+	res, err := ec.unmarshalInputCampaignEnrolmentInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCampaignProductSales2showcaseᚋstoreᚐCampaignSales(ctx context.Context, sel ast.SelectionSet, v store.CampaignSales) graphql.Marshaler {
+	return ec._CampaignProductSales(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCampaignProductSales2ᚕshowcaseᚋstoreᚐCampaignSalesᚄ(ctx context.Context, sel ast.SelectionSet, v []store.CampaignSales) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCampaignProductSales2showcaseᚋstoreᚐCampaignSales(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNCampaignUpdateInput2showcaseᚋgraphᚋmodelᚐCampaignUpdateInput(ctx context.Context, v any) (model.CampaignUpdateInput, error) {
+	res, err := ec.unmarshalInputCampaignUpdateInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNCartDeliveryGroup2ᚕᚖshowcaseᚋgraphᚋmodelᚐCartDeliveryGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CartDeliveryGroup) graphql.Marshaler {
@@ -48068,6 +51241,34 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	_ = ctx
 	res := graphql.MarshalBoolean(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOCampaign2ᚖshowcaseᚋstoreᚐCampaign(ctx context.Context, sel ast.SelectionSet, v *store.Campaign) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Campaign(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCampaignEnrolPayload2ᚖshowcaseᚋgraphᚋmodelᚐCampaignEnrolPayload(ctx context.Context, sel ast.SelectionSet, v *model.CampaignEnrolPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CampaignEnrolPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCampaignFigures2ᚖshowcaseᚋstoreᚐCampaignFigures(ctx context.Context, sel ast.SelectionSet, v *store.CampaignFigures) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CampaignFigures(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCampaignPayload2ᚖshowcaseᚋgraphᚋmodelᚐCampaignPayload(ctx context.Context, sel ast.SelectionSet, v *model.CampaignPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CampaignPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOCart2ᚖshowcaseᚋstoreᚐCart(ctx context.Context, sel ast.SelectionSet, v *store.Cart) graphql.Marshaler {

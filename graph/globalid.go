@@ -22,14 +22,15 @@ const (
 	typeCartLine    = "CartLine"
 	typeComment     = "Comment"
 	typeApp         = "App"
-	// Webhooks' IDs are for the webhook fields only; node answers null.
+	typeCampaign    = "Campaign"
+	// Webhooks' objects are nodes to their own app only (auth.CanSeeWebhook).
 	typeWebhookSubscription = "WebhookSubscription"
 	typeWebhookDelivery     = "WebhookDelivery"
 )
 
 var knownTypes = map[string]bool{
 	typeUser: true, typeShop: true, typeProduct: true, typeVariant: true, typeVideo: true, typeLiveSession: true,
-	typeOrder: true, typeCart: true, typeCartLine: true, typeComment: true, typeApp: true,
+	typeOrder: true, typeCart: true, typeCartLine: true, typeComment: true, typeApp: true, typeCampaign: true,
 	typeMediaImage: true, typeProductVideo: true, typeCollection: true,
 	typeShippingRate: true, typeTaxRate: true, typeMailingAddress: true, typeDeliveryGroup: true,
 	typeWebhookSubscription: true, typeWebhookDelivery: true, typeDiscountCode: true,

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"mime"
@@ -196,8 +197,38 @@ func (httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 		return
 	}
 	responses, ctx := exec.DispatchOperation(ctx, opCtx)
-	writeJSON(w, responses(ctx))
+	writeResponse(w, responses(ctx))
 }
+
+// writeResponse writes an executed operation's response. One with only
+// data, the usual answer, is written as {"data":…} around gqlgen's bytes as
+// they are: they are compact JSON already, so json.Marshal (which validates
+// and copies every byte of a json.RawMessage) would write the same bytes,
+// unless they hold characters it escapes for HTML (<, >, &, U+2028,
+// U+2029), when json.Marshal writes them as before.
+func writeResponse(w http.ResponseWriter, resp *graphql.Response) {
+	if resp == nil || len(resp.Errors) > 0 || resp.Label != "" || resp.Path != nil || resp.HasNext != nil ||
+		len(resp.Extensions) > 0 || len(resp.Data) == 0 || escapesForHTML(resp.Data) {
+		writeJSON(w, resp)
+		return
+	}
+	buf := make([]byte, 0, len(resp.Data)+len(`{"data":}`))
+	buf = append(buf, `{"data":`...)
+	buf = append(buf, resp.Data...)
+	buf = append(buf, '}')
+	_, _ = w.Write(buf)
+}
+
+// escapesForHTML reports whether json.Marshal would escape any of data's
+// characters (<, >, &, U+2028, U+2029). bytes.ContainsAny with the two
+// multi-byte characters in its set decodes every rune, slower than the
+// json.Marshal it saves; these are vectorised byte searches.
+func escapesForHTML(data []byte) bool {
+	return bytes.IndexByte(data, '<') >= 0 || bytes.IndexByte(data, '>') >= 0 || bytes.IndexByte(data, '&') >= 0 ||
+		bytes.Contains(data, lineSeparator) || bytes.Contains(data, paragraphSeparator)
+}
+
+var lineSeparator, paragraphSeparator = []byte("\u2028"), []byte("\u2029")
 
 // onlyPersistedQueryNotFound reports whether a request failed only because a
 // persisted query's hash is unknown: clients (Apollo's link among them)

@@ -47,11 +47,16 @@ type Loaders struct {
 	VariantImage           *dataloadgen.Loader[int64, *store.ProductMedia]
 	VideoPoster            *dataloadgen.Loader[int64, *store.VideoPoster]
 	Collection             *dataloadgen.Loader[int64, *store.Collection]
+	WebhookSubscription    *dataloadgen.Loader[int64, *store.WebhookSubscription]
+	WebhookDelivery        *dataloadgen.Loader[int64, *store.WebhookDelivery]
 	ShopCollections        *dataloadgen.Loader[store.ChildPageKey, store.Page[*store.Collection]]
 	ShopCollectionCount    *dataloadgen.Loader[int64, int]
 	CollectionProducts     *dataloadgen.Loader[store.ChildPageKey, store.Page[*store.Product]]
 	CollectionProductCount *dataloadgen.Loader[store.CountKey, int]
-	ShopProductCount       *dataloadgen.Loader[store.CountKey, int]
+	// Campaigns and their figures.
+	Campaign         *dataloadgen.Loader[int64, *store.Campaign]
+	CampaignFigures  *dataloadgen.Loader[int64, *store.CampaignFigures]
+	ShopProductCount *dataloadgen.Loader[store.CountKey, int]
 	// Cart cost, shipping and tax, saved addresses.
 	CartCost        *dataloadgen.Loader[int64, *store.PricedCart]
 	ShippingRates   *dataloadgen.Loader[int64, []*store.ShippingRate]
@@ -61,6 +66,10 @@ type Loaders struct {
 	CreatorFollowers, ShopFollowers *dataloadgen.Loader[store.ChildPageKey, store.Page[*store.Follower]]
 	Following                       *dataloadgen.Loader[store.ChildPageKey, store.Page[*store.Followed]]
 	FollowedByViewer                *dataloadgen.Loader[store.FollowTarget, bool]
+
+	// db is the handle the loaders read from (the replica or the primary,
+	// as read routing chose), for primeVariants.
+	db *store.DB
 }
 
 // NewLoaders returns fresh loaders over db that collect keys for batchWait.
@@ -71,6 +80,7 @@ func NewLoaders(db *store.DB, topCreatorFollowers int64, batchWait time.Duration
 	// window's figures, its chart and a shop's breakdown agree.
 	now := time.Now().UTC()
 	return &Loaders{
+		db:                db,
 		User:              dataloadgen.NewMappedLoader(db.UsersByIDs, wait),
 		Shop:              dataloadgen.NewMappedLoader(db.ShopsByIDs, wait),
 		Product:           dataloadgen.NewMappedLoader(db.ProductsByIDs, wait),
@@ -106,11 +116,15 @@ func NewLoaders(db *store.DB, topCreatorFollowers int64, batchWait time.Duration
 		VariantImage:           dataloadgen.NewMappedLoader(db.ImagesByVariantIDs, wait),
 		VideoPoster:            dataloadgen.NewMappedLoader(db.PostersByVideoIDs, wait),
 		Collection:             dataloadgen.NewMappedLoader(db.CollectionsByIDs, wait),
+		WebhookSubscription:    dataloadgen.NewMappedLoader(db.WebhookSubscriptionsByIDs, wait),
+		WebhookDelivery:        dataloadgen.NewMappedLoader(db.WebhookDeliveriesByIDs, wait),
 		ShopCollections:        dataloadgen.NewMappedLoader(db.ShopCollectionPages, wait),
 		ShopCollectionCount:    dataloadgen.NewMappedLoader(db.ShopCollectionCounts, wait),
 		CollectionProducts:     dataloadgen.NewMappedLoader(db.CollectionProductPages, wait),
 		CollectionProductCount: dataloadgen.NewMappedLoader(db.CollectionProductCounts, wait),
 		ShopProductCount:       dataloadgen.NewMappedLoader(db.ShopProductCounts, wait),
+		Campaign:               dataloadgen.NewMappedLoader(db.CampaignsByIDs, wait),
+		CampaignFigures:        dataloadgen.NewMappedLoader(db.CampaignFiguresByIDs, wait),
 		CartCost:               dataloadgen.NewMappedLoader(db.CartCostsByBuyerIDs, wait),
 		ShippingRates:          dataloadgen.NewMappedLoader(db.ShippingRatesByShopIDs, wait),
 		TaxRates:               dataloadgen.NewMappedLoader(db.TaxRatesByShopIDs, wait),

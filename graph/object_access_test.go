@@ -76,6 +76,13 @@ func newAccessWorld(a *testAPI) *accessWorld {
 	a.ok(w.tokens["buyer"], `mutation($id: ID!) { commentOnContent(contentId: $id, body: "Nice") { comment { id } } }`,
 		map[string]any{"id": w.ids["Video"]}, &c)
 	w.ids["Comment"] = c.CommentOnContent.Comment.ID
+	// A campaign whose handle is the shop's, so the root field's $handle finds it.
+	campaign, err := a.db.CreateCampaign(context.Background(), store.NewCampaign{Handle: w.shopHandle, Name: "Access",
+		StartsAt: time.Now().Add(time.Hour), EndsAt: time.Now().Add(2 * time.Hour), MinPercentOff: 10, MaxPercentOff: 50})
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	w.ids["Campaign"] = globalIDOf("Campaign", campaign.ID)
 
 	w.ids["Order"] = a.buy(w.tokens["buyer"], "access-order", w.own.variantIDs[0], 1)
 	var cart struct {
@@ -200,6 +207,7 @@ func TestNodeVisibilityTable(t *testing.T) {
 		{"Video", `query($id: ID!) { video(id: $id) { id } }`, with(everyone, "appContentRead", "appMetricsRead", "otherShopApp", "platformApp")},
 		{"LiveSession", `query($id: ID!) { liveSession(id: $id) { id } }`, with(everyone, "appContentRead", "appMetricsRead", "otherShopApp", "platformApp")},
 		{"Comment", "", with(everyone, "appContentRead", "otherShopApp", "platformApp")},
+		{"Campaign", `query($handle: String!) { campaign(handle: $handle) { id } }`, with(everyone, "appCatalogRead", "otherShopApp", "platformApp")},
 		{"Order", `query($id: ID!) { order(id: $id) { id } }`, []string{"buyer", "owner", "admin", "appOrdersRead", "platformApp"}},
 		{"Cart", `query($id: ID!) { cart(id: $id) { id } }`, []string{"buyer"}},
 		{"CartLine", "", []string{"buyer"}},

@@ -68,7 +68,7 @@ func (r *Resolver) checkout(ctx context.Context, in model.CheckoutInput) (*model
 	}
 	req := store.CheckoutRequest{
 		BuyerID: v.UserID(), IdempotencyKey: in.IdempotencyKey, PaymentToken: in.Payment.Token,
-		ShippingAddress: addressFrom(in.ShippingAddress), Campaign: deref(in.Campaign),
+		ShippingAddress: addressFrom(in.ShippingAddress),
 	}
 	if refused, err := r.checkoutCost(ctx, in, &req); refused != nil || err != nil {
 		return refused, err

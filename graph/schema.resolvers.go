@@ -33,6 +33,26 @@ func (r *appResolver) Shop(ctx context.Context, obj *store.App) (*store.Shop, er
 }
 
 // ID is the resolver for the id field.
+func (r *campaignResolver) ID(ctx context.Context, obj *store.Campaign) (string, error) {
+	return globalID(typeCampaign, obj.ID), nil
+}
+
+// Figures is the resolver for the figures field.
+func (r *campaignResolver) Figures(ctx context.Context, obj *store.Campaign) (*store.CampaignFigures, error) {
+	return campaignFigures(ctx, obj)
+}
+
+// Content is the resolver for the content field.
+func (r *campaignContentSalesResolver) Content(ctx context.Context, obj *store.CampaignSales) (store.Content, error) {
+	return orNil(loadersFrom(ctx).Content.Load(ctx, obj.ID))
+}
+
+// Product is the resolver for the product field.
+func (r *campaignProductSalesResolver) Product(ctx context.Context, obj *store.CampaignSales) (*store.Product, error) {
+	return visibleProduct(ctx, obj.ID)
+}
+
+// ID is the resolver for the id field.
 func (r *cartResolver) ID(ctx context.Context, obj *store.Cart) (string, error) {
 	return cartGlobalID(obj), nil
 }
@@ -410,6 +430,26 @@ func (r *mutationResolver) CollectionSetProducts(ctx context.Context, id string,
 	return r.collectionSetProducts(ctx, id, productIds)
 }
 
+// CampaignCreate is the resolver for the campaignCreate field.
+func (r *mutationResolver) CampaignCreate(ctx context.Context, input model.CampaignCreateInput) (*model.CampaignPayload, error) {
+	return r.campaignCreate(ctx, input)
+}
+
+// CampaignUpdate is the resolver for the campaignUpdate field.
+func (r *mutationResolver) CampaignUpdate(ctx context.Context, input model.CampaignUpdateInput) (*model.CampaignPayload, error) {
+	return r.campaignUpdate(ctx, input)
+}
+
+// CampaignEnrol is the resolver for the campaignEnrol field.
+func (r *mutationResolver) CampaignEnrol(ctx context.Context, campaignID string, shopID string, enrolments []*model.CampaignEnrolmentInput) (*model.CampaignEnrolPayload, error) {
+	return r.campaignEnrol(ctx, campaignID, shopID, enrolments)
+}
+
+// CampaignWithdraw is the resolver for the campaignWithdraw field.
+func (r *mutationResolver) CampaignWithdraw(ctx context.Context, campaignID string, shopID string, variantIds []string) (*model.CampaignEnrolPayload, error) {
+	return r.campaignWithdraw(ctx, campaignID, shopID, variantIds)
+}
+
 // PublishVideo is the resolver for the publishVideo field.
 func (r *mutationResolver) PublishVideo(ctx context.Context, input model.PublishVideoInput) (*model.VideoPayload, error) {
 	return r.publishVideo(ctx, input)
@@ -592,8 +632,8 @@ func (r *mutationResolver) WebhookSubscriptionDelete(ctx context.Context, id str
 }
 
 // WebhookSecretRotate is the resolver for the webhookSecretRotate field.
-func (r *mutationResolver) WebhookSecretRotate(ctx context.Context) (*model.WebhookSecretRotatePayload, error) {
-	return r.webhookSecretRotate(ctx)
+func (r *mutationResolver) WebhookSecretRotate(ctx context.Context, previousSecretExpiresIn int) (*model.WebhookSecretRotatePayload, error) {
+	return r.webhookSecretRotate(ctx, previousSecretExpiresIn)
 }
 
 // WebhookDeliveryRedeliver is the resolver for the webhookDeliveryRedeliver field.
@@ -740,6 +780,11 @@ func (r *productResolver) PriceRange(ctx context.Context, obj *store.Product) (*
 	return &pr, nil
 }
 
+// Campaign is the resolver for the campaign field.
+func (r *productResolver) Campaign(ctx context.Context, obj *store.Product) (*store.Campaign, error) {
+	return productCampaign(ctx, obj)
+}
+
 // Variants is the resolver for the variants field.
 func (r *productResolver) Variants(ctx context.Context, obj *store.Product, first *int, after *string) (*model.ProductVariantConnection, error) {
 	args, err := store.NewPageArgs(first, after)
@@ -796,6 +841,11 @@ func (r *productVariantResolver) Product(ctx context.Context, obj *store.Product
 	return p, err
 }
 
+// Campaign is the resolver for the campaign field.
+func (r *productVariantResolver) Campaign(ctx context.Context, obj *store.ProductVariant) (*store.Campaign, error) {
+	return variantCampaign(ctx, obj)
+}
+
 // Image is the resolver for the image field.
 func (r *productVariantResolver) Image(ctx context.Context, obj *store.ProductVariant) (*model.Image, error) {
 	return r.variantImage(ctx, obj)
@@ -831,15 +881,7 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]store.Node, 
 	if len(ids) > store.MaxPageSize {
 		return nil, store.FieldErrorf(store.EInvalid, "ids", "at most %d ids", store.MaxPageSize)
 	}
-	out := make([]store.Node, len(ids))
-	for i, id := range ids {
-		n, err := r.loadNode(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = n
-	}
-	return out, nil
+	return r.loadNodes(ctx, ids)
 }
 
 // Viewer is the resolver for the viewer field.
@@ -886,6 +928,16 @@ func (r *queryResolver) Products(ctx context.Context, first *int, after *string,
 // Collection is the resolver for the collection field.
 func (r *queryResolver) Collection(ctx context.Context, handle string) (*store.Collection, error) {
 	return r.collectionByHandle(ctx, handle, nil)
+}
+
+// Campaign is the resolver for the campaign field.
+func (r *queryResolver) Campaign(ctx context.Context, handle string) (*store.Campaign, error) {
+	return r.campaignByHandle(ctx, handle)
+}
+
+// Campaigns is the resolver for the campaigns field.
+func (r *queryResolver) Campaigns(ctx context.Context, first *int, after *string) (*model.CampaignConnection, error) {
+	return r.campaigns(ctx, first, after)
 }
 
 // Video is the resolver for the video field.
@@ -1245,6 +1297,19 @@ func (r *webhookSubscriptionResolver) ID(ctx context.Context, obj *store.Webhook
 // App returns AppResolver implementation.
 func (r *Resolver) App() AppResolver { return &appResolver{r} }
 
+// Campaign returns CampaignResolver implementation.
+func (r *Resolver) Campaign() CampaignResolver { return &campaignResolver{r} }
+
+// CampaignContentSales returns CampaignContentSalesResolver implementation.
+func (r *Resolver) CampaignContentSales() CampaignContentSalesResolver {
+	return &campaignContentSalesResolver{r}
+}
+
+// CampaignProductSales returns CampaignProductSalesResolver implementation.
+func (r *Resolver) CampaignProductSales() CampaignProductSalesResolver {
+	return &campaignProductSalesResolver{r}
+}
+
 // Cart returns CartResolver implementation.
 func (r *Resolver) Cart() CartResolver { return &cartResolver{r} }
 
@@ -1331,6 +1396,9 @@ func (r *Resolver) WebhookSubscription() WebhookSubscriptionResolver {
 
 type (
 	appResolver                  struct{ *Resolver }
+	campaignResolver             struct{ *Resolver }
+	campaignContentSalesResolver struct{ *Resolver }
+	campaignProductSalesResolver struct{ *Resolver }
 	cartResolver                 struct{ *Resolver }
 	cartLineResolver             struct{ *Resolver }
 	collectionResolver           struct{ *Resolver }

@@ -117,6 +117,7 @@ func (r *Resolver) recommendedProducts(ctx context.Context, first *int, after *s
 	if err != nil {
 		return nil, err
 	}
+	primeVariants(ctx, page)
 	return productConnection(page, func(ctx context.Context) (int, error) {
 		return r.DB.RecommendedCount(ctx, viewerID, page)
 	}), nil

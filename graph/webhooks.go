@@ -91,19 +91,29 @@ func (r *Resolver) webhookSubscriptionDelete(ctx context.Context, gid string) (*
 	return &model.WebhookSubscriptionDeletePayload{DeletedWebhookSubscriptionID: &gid, UserErrors: []*model.UserError{}}, nil
 }
 
-func (r *Resolver) webhookSecretRotate(ctx context.Context) (*model.WebhookSecretRotatePayload, error) {
+// webhookSecretRotate's argument is Int! (with a default) rather than Int:
+// the complexity limit weighs every field whose first argument is *int as a
+// connection (weightByFirst).
+func (r *Resolver) webhookSecretRotate(ctx context.Context, previousExpiresIn int) (*model.WebhookSecretRotatePayload, error) {
 	appID, _, err := webhookApp(ctx)
 	if err != nil {
 		return nil, err
 	}
+	overlap := time.Duration(previousExpiresIn) * time.Second
+	if previousExpiresIn < 0 || overlap > store.MaxWebhookSecretOverlap {
+		overlap = -1 // refused by the store, with the field's error
+	}
 	v := auth.ViewerFrom(ctx)
-	secret, err := r.DB.RotateWebhookSecret(ctx, appID, func(subscribed []string) bool {
+	secret, until, err := r.DB.RotateWebhookSecret(ctx, appID, overlap, func(subscribed []string) bool {
 		return auth.CanRotateWebhookSecret(v, subscribed)
 	})
+	if e, ok := store.AsError(err); ok && e.Field != "" {
+		return &model.WebhookSecretRotatePayload{UserErrors: []*model.UserError{toUserError(e, "")}}, nil
+	}
 	if err != nil {
 		return nil, err
 	}
-	return &model.WebhookSecretRotatePayload{WebhookSecret: &secret, UserErrors: []*model.UserError{}}, nil
+	return &model.WebhookSecretRotatePayload{WebhookSecret: &secret, PreviousSecretExpiresAt: until, UserErrors: []*model.UserError{}}, nil
 }
 
 func (r *Resolver) webhookDeliveryRedeliver(ctx context.Context, gid string) (*model.WebhookDeliveryRedeliverPayload, error) {

@@ -46,7 +46,8 @@ type config struct {
 	FeedPolicy string
 	// ForYou weighs learning and the For You ranking (FORYOU_* settings).
 	ForYou store.ForYouSettings
-	// ScoreRefresh is how often the feed's 7-day GPM and engagement are recomputed.
+	// ScoreRefresh is how often the feed's scores of contents whose inputs
+	// changed (store.RefreshChangedContentScores) are recomputed.
 	ScoreRefresh time.Duration
 	// Production hides the schema from all but admins (APP_ENV=production).
 	Production bool
@@ -79,6 +80,9 @@ type config struct {
 	MaxUploadBytes int64
 	// Webhooks tunes the webhook delivery worker (WEBHOOK_* settings).
 	Webhooks webhook.Settings
+	// WebhookKeys seal apps' webhook secrets at rest (WEBHOOK_SECRET_KEYS);
+	// nil stores them as they are.
+	WebhookKeys *store.WebhookKeys
 	// Media stores and serves uploads; run opens it at MediaDir. Nil turns
 	// uploads off (and /media/ serves nothing).
 	Media media.Store
@@ -155,6 +159,11 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if err := parseWebhookConfig(&cfg.Webhooks, getenv); err != nil {
 		return cfg, err
 	}
+	keys, err := store.ParseWebhookKeys(getenv("WEBHOOK_SECRET_KEYS"))
+	if err != nil {
+		return cfg, fmt.Errorf("WEBHOOK_SECRET_KEYS: %w", err)
+	}
+	cfg.WebhookKeys = keys
 	if cfg.Ed25519Keys != "" {
 		// Checked now so that a bad key refuses to start instead of failing later.
 		if _, _, err := ed25519Keys(cfg.Ed25519Keys); err != nil {
@@ -337,13 +346,16 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.Int64Var(&cfg.TopCreatorFollowers, "top-creator-followers", cfg.TopCreatorFollowers, "followers from which an affiliate counts as a top creator (env TOP_CREATOR_FOLLOWERS)")
 	fs.Float64Var(&cfg.FeedWeights.GPM, "feed-gpm-weight", cfg.FeedWeights.GPM, "feed score per ln(1 + 7-day GPM) (env FEED_GPM_WEIGHT)")
 	fs.Float64Var(&cfg.FeedWeights.Engagement, "feed-engagement-weight", cfg.FeedWeights.Engagement, "feed score per percent of 7-day engagement rate (env FEED_ENGAGEMENT_WEIGHT)")
-	fs.DurationVar(&cfg.ScoreRefresh, "scores-refresh-interval", cfg.ScoreRefresh, "how often the feed's conversion scores are recomputed (env SCORES_REFRESH_INTERVAL)")
+	fs.DurationVar(&cfg.ScoreRefresh, "scores-refresh-interval", cfg.ScoreRefresh, "how often the feed's scores of changed contents are recomputed (env SCORES_REFRESH_INTERVAL)")
 	fs.DurationVar(&cfg.ResponseCacheTTL, "response-cache-ttl", cfg.ResponseCacheTTL, "how long anonymous query responses are shared; 0 turns it off (env RESPONSE_CACHE_TTL)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
 	if cfg.Production && cfg.JWTSecret == "" && strings.TrimSpace(getenv("JWT_ED25519_KEYS")) == "" {
 		return cfg, fmt.Errorf("APP_ENV=production needs an explicit signing key: set JWT_SECRET (at least 32 bytes) or JWT_ED25519_KEYS; a generated secret is for development only")
+	}
+	if cfg.Production && cfg.WebhookKeys == nil {
+		fmt.Fprintln(stderr, "warning: WEBHOOK_SECRET_KEYS is not set: apps' webhook secrets are stored unencrypted in the database")
 	}
 	if cfg.DatabaseReadURL != "" && cfg.DatabaseURL == "" {
 		return cfg, fmt.Errorf("DATABASE_READ_URL needs DATABASE_URL: the replica's primary (the embedded cluster has no replica)")
@@ -392,15 +404,15 @@ func envOr(getenv func(string) string, key, fallback string) string {
 
 // parseWebhookConfig reads the webhook worker's settings from the
 // environment (WEBHOOK_INTERVAL, WEBHOOK_ATTEMPT_TIMEOUT, WEBHOOK_MAX_AGE,
-// WEBHOOK_RETRY_BASE); unset ones keep webhook's defaults.
+// WEBHOOK_RETRY_BASE, WEBHOOK_RETENTION); unset ones keep webhook's defaults.
 func parseWebhookConfig(s *webhook.Settings, getenv func(string) string) error {
 	*s = webhook.Settings{Interval: webhook.DefaultInterval, AttemptTimeout: webhook.DefaultAttemptTimeout,
-		MaxAge: webhook.DefaultMaxAge, RetryBase: webhook.DefaultRetryBase}
+		MaxAge: webhook.DefaultMaxAge, RetryBase: webhook.DefaultRetryBase, Retention: webhook.DefaultRetention}
 	for _, f := range []struct {
 		key string
 		dst *time.Duration
 	}{{"WEBHOOK_INTERVAL", &s.Interval}, {"WEBHOOK_ATTEMPT_TIMEOUT", &s.AttemptTimeout},
-		{"WEBHOOK_MAX_AGE", &s.MaxAge}, {"WEBHOOK_RETRY_BASE", &s.RetryBase}} {
+		{"WEBHOOK_MAX_AGE", &s.MaxAge}, {"WEBHOOK_RETRY_BASE", &s.RetryBase}, {"WEBHOOK_RETENTION", &s.Retention}} {
 		if v := getenv(f.key); v != "" {
 			d, err := time.ParseDuration(v)
 			if err != nil || d <= 0 {
@@ -411,6 +423,9 @@ func parseWebhookConfig(s *webhook.Settings, getenv func(string) string) error {
 	}
 	if s.AttemptTimeout > 5*time.Minute {
 		return fmt.Errorf("WEBHOOK_ATTEMPT_TIMEOUT must be at most 5m")
+	}
+	if s.Retention < time.Hour {
+		return fmt.Errorf("WEBHOOK_RETENTION must be at least 1h")
 	}
 	return nil
 }

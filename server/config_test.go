@@ -95,19 +95,35 @@ func TestWebhookConfig(t *testing.T) {
 	}
 	cfg, err := parse(map[string]string{})
 	if err != nil || cfg.Webhooks.Interval != time.Second || cfg.Webhooks.AttemptTimeout != 10*time.Second ||
-		cfg.Webhooks.MaxAge != 24*time.Hour || cfg.Webhooks.RetryBase != 10*time.Second {
+		cfg.Webhooks.MaxAge != 24*time.Hour || cfg.Webhooks.RetryBase != 10*time.Second ||
+		cfg.Webhooks.Retention != 30*24*time.Hour || cfg.WebhookKeys != nil {
 		t.Fatalf("defaults = %+v, %v", cfg.Webhooks, err)
 	}
 	cfg, err = parse(map[string]string{"WEBHOOK_INTERVAL": "250ms", "WEBHOOK_ATTEMPT_TIMEOUT": "3s",
-		"WEBHOOK_MAX_AGE": "2h", "WEBHOOK_RETRY_BASE": "1s"})
+		"WEBHOOK_MAX_AGE": "2h", "WEBHOOK_RETRY_BASE": "1s", "WEBHOOK_RETENTION": "168h",
+		"WEBHOOK_SECRET_KEYS": "k2:" + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("b", 32))) +
+			", k1:" + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("a", 32)))})
 	if err != nil || cfg.Webhooks.Interval != 250*time.Millisecond || cfg.Webhooks.AttemptTimeout != 3*time.Second ||
-		cfg.Webhooks.MaxAge != 2*time.Hour || cfg.Webhooks.RetryBase != time.Second {
+		cfg.Webhooks.MaxAge != 2*time.Hour || cfg.Webhooks.RetryBase != time.Second || cfg.Webhooks.Retention != 168*time.Hour ||
+		cfg.WebhookKeys.CurrentID() != "k2" {
 		t.Fatalf("cfg = %+v, %v", cfg.Webhooks, err)
 	}
 	for key, v := range map[string]string{"WEBHOOK_INTERVAL": "0s", "WEBHOOK_ATTEMPT_TIMEOUT": "10m",
-		"WEBHOOK_MAX_AGE": "soon", "WEBHOOK_RETRY_BASE": "-1s"} {
+		"WEBHOOK_MAX_AGE": "soon", "WEBHOOK_RETRY_BASE": "-1s", "WEBHOOK_RETENTION": "30m",
+		"WEBHOOK_SECRET_KEYS": "k1:c2hvcnQ="} {
 		if _, err := parse(map[string]string{key: v}); err == nil || !strings.Contains(err.Error(), key) {
 			t.Errorf("%s=%s: %v", key, v, err)
+		}
+	}
+	// Production without keys starts, and says the secrets are unsealed.
+	for _, keys := range []string{"", "k1:" + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("a", 32)))} {
+		var stderr strings.Builder
+		env := map[string]string{"APP_ENV": "production", "ALLOW_TEST_PAYMENTS": "true", "JWT_SECRET": strings.Repeat("s", 32), "WEBHOOK_SECRET_KEYS": keys}
+		if _, err := parseConfig(nil, func(k string) string { return env[k] }, &stderr); err != nil {
+			t.Fatal(err)
+		}
+		if warned := strings.Contains(stderr.String(), "WEBHOOK_SECRET_KEYS is not set"); warned != (keys == "") {
+			t.Errorf("production with WEBHOOK_SECRET_KEYS=%q: stderr %q", keys, stderr.String())
 		}
 	}
 }

@@ -126,6 +126,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		go cfg.Reads.Run(flushCtx)
 	}
 	db.PaymentSettings = cfg.Payments.Settings
+	db.WebhookKeys = cfg.WebhookKeys
 	payments, err := newPaymentProvider(cfg.Payments, db)
 	if err != nil {
 		stopFlushing()

@@ -3,10 +3,12 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -234,6 +236,31 @@ func TestReadmeExamples(t *testing.T) {
 			if len(c.DiscountCodes) != 1 || !c.DiscountCodes[0].Applicable || len(c.DiscountAllocations) != 1 ||
 				c.DiscountAllocations[0].Code != "WELCOME10" || c.DiscountAllocations[0].DiscountedAmount.Amount != "4.90" {
 				t.Fatalf("the code takes 10%% of the $49.00 hoodie: %s", data)
+			}
+		}},
+		{"CampaignCreate", "campaignCreate(", "admin", func(t *testing.T, data json.RawMessage) {
+			var out struct {
+				CampaignCreate struct{ Campaign struct{ ID string } }
+			}
+			decode(t, data, &out)
+			vars["campaign"] = out.CampaignCreate.Campaign.ID
+			raw, err := base64.RawURLEncoding.DecodeString(vars["shopId"].(string))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var variant int64
+			if err := db.GetContext(ctx, &variant, `SELECT v.id FROM product_variants v JOIN products p ON p.id = v.product_id
+				WHERE p.shop_id = $1 ORDER BY p.id, v.position, v.id LIMIT 1`, strings.TrimPrefix(string(raw), "Shop:")); err != nil {
+				t.Fatal(err)
+			}
+			vars["shopVariant"] = base64.RawURLEncoding.EncodeToString([]byte("ProductVariant:" + strconv.FormatInt(variant, 10)))
+		}},
+		{"CampaignEnrol", "campaignEnrol(", "seller", nil},
+		{"Campaigns", "campaigns(first:", "admin", func(t *testing.T, data json.RawMessage) {
+			var out struct{ Campaigns struct{ Edges []any } }
+			decode(t, data, &out)
+			if len(out.Campaigns.Edges) == 0 {
+				t.Fatalf("no campaigns: %s", data)
 			}
 		}},
 	}

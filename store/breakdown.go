@@ -67,8 +67,9 @@ type Breakdown struct {
 
 // ShopBreakdowns computes breakdowns for shop keys as of now (the moment
 // the shop's own figures are computed as of), one statement per window.
-// An order is a campaign's when it carries a campaign; else its channel
-// follows its creator: none (the shop's own content or pages), an affiliate,
+// A line is a campaign's when the checkout credited it to a campaign (an
+// enrolled variant bought at its campaign price while the campaign ran);
+// else its channel follows its creator: none (the shop's own content or pages), an affiliate,
 // or a top creator with at least topFollowers followers.
 func (db *DB) ShopBreakdowns(ctx context.Context, now time.Time, keys []MetricsKey, topFollowers int64) (map[MetricsKey]*Breakdown, error) {
 	byWindow := map[string][]int64{}
@@ -102,7 +103,7 @@ func (db *DB) ShopBreakdowns(ctx context.Context, now time.Time, keys []MetricsK
 			FROM (SELECT o.shop_id, o.currency_code AS sales_currency, o.id AS order_id, l.quantity, l.total_amount,
 				CASE WHEN l.self_purchase THEN 'PRODUCT_CARD' WHEN c.kind = 'VIDEO' THEN 'VIDEO' WHEN c.kind = 'LIVE' THEN 'LIVE'
 				     ELSE 'PRODUCT_CARD' END AS surface,
-				CASE WHEN o.campaign IS NOT NULL THEN 'CAMPAIGNS'
+				CASE WHEN l.campaign_id IS NOT NULL THEN 'CAMPAIGNS'
 				     WHEN l.creator_id IS NULL THEN 'OWN_ACCOUNTS'
 				     WHEN u.follower_count >= $3 THEN 'TOP_CREATORS'
 				     ELSE 'AFFILIATES' END AS channel

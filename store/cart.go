@@ -63,7 +63,7 @@ func (db *DB) AddCartLines(ctx context.Context, buyerID int64, in []NewCartLine)
 				Content sql.NullInt64 `db:"content_id"`
 				OnIt    bool          `db:"on_content"`
 			}
-			err := tx.GetContext(ctx, &v, `SELECT v.price_amount, c.id AS content_id,
+			err := tx.GetContext(ctx, &v, `SELECT coalesce((campaign_offer(v.id, v.price_amount, now())).price_amount, v.price_amount) AS price_amount, c.id AS content_id,
 					EXISTS (SELECT 1 FROM content_products cp WHERE cp.content_id = $2 AND cp.product_id = p.id) AS on_content
 				FROM product_variants v JOIN products p ON p.id = v.product_id LEFT JOIN contents c ON c.id = $2
 				WHERE v.id = $1 AND p.status = 'ACTIVE'`, l.VariantID, l.SourceContentID)

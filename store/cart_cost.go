@@ -67,7 +67,8 @@ type PricedCartShop struct {
 	LineIDs []int64
 }
 
-// PricedCartLine is one cart line priced: the current unit price, the line's
+// PricedCartLine is one cart line priced: the current unit price (the
+// campaign price while a campaign the variant is enrolled in runs), the line's
 // subtotal, its discount (and the code it comes from, "" for none) and its
 // tax (zero without a destination).
 type PricedCartLine struct {
@@ -133,11 +134,12 @@ func cartCosts(ctx context.Context, q sqlx.QueryerContext, buyerIDs []int64, cod
 		)
 		SELECT dest.buyer_id, dest.country, dest.address_id, dest.codes, dest.discounts_json, x.*
 		FROM dest LEFT JOIN LATERAL (
-			SELECT l.id AS line_id, p.id AS product_id, l.quantity, v.price_amount, v.currency_code, sel.shipping_rate_id AS choice,
+			SELECT l.id AS line_id, p.id AS product_id, l.quantity, coalesce(o.price_amount, v.price_amount) AS price_amount, v.currency_code, sel.shipping_rate_id AS choice,
 				`+shopTermsColumns(`dest.country`)+`
 			FROM cart_lines l JOIN product_variants v ON v.id = l.variant_id JOIN products p ON p.id = v.product_id
 				JOIN shops s ON s.id = p.shop_id
 				LEFT JOIN cart_delivery_options sel ON sel.buyer_id = l.buyer_id AND sel.shop_id = s.id
+				CROSS JOIN LATERAL campaign_offer(v.id, v.price_amount, now()) o
 			WHERE l.buyer_id = dest.buyer_id AND p.status = 'ACTIVE'
 		) x ON true
 		ORDER BY dest.buyer_id, x.line_id`, pq.Array(buyerIDs), override)

@@ -74,8 +74,6 @@ type CheckoutRequest struct {
 	// FromCart marks a checkout of the buyer's cart: its lines carry
 	// CartLineID, and the cart lines bought are removed when it is paid.
 	FromCart bool `json:"cart"`
-	// Campaign is the platform campaign the buyer came through, if any.
-	Campaign string `json:"campaign,omitempty"`
 	// DeliveryChoices are the shipping rates chosen, by shop id; a shop
 	// without a choice ships by its cheapest option (see priceCheckout).
 	DeliveryChoices map[int64]int64 `json:"delivery,omitempty"`
@@ -111,7 +109,7 @@ type CheckoutResult struct {
 // Validate checks the request's shape before anything is locked: the key,
 // 1 to MaxCheckoutLines lines of 1 to MaxLineQuantity each, each variant on
 // one line only (INVALID on the repeated line's variantId), the address,
-// the payment token and the campaign.
+// and the payment token.
 func (r CheckoutRequest) Validate() Problems {
 	var p Problems
 	if n := len(r.IdempotencyKey); n == 0 || n > 200 {
@@ -135,9 +133,6 @@ func (r CheckoutRequest) Validate() Problems {
 	}
 	p = append(p, r.ShippingAddress.Validate("shippingAddress.")...)
 	p.text("payment.token", r.PaymentToken, true, 200)
-	if r.Campaign != "" && !tagPattern.MatchString(r.Campaign) {
-		p.add("campaign", "", "campaign must be 1 to 40 lowercase letters, digits, - or _")
-	}
 	return p
 }
 

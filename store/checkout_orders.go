@@ -19,7 +19,7 @@ type pendingOrders struct {
 	lineTitles, lineVariantTitles, lineSKUs     []string
 	lineQuantities, linePositions, lineRates    []int
 	lineUnitPrices, lineCommissions             []int64
-	lineSources, lineCreators                   []sql.NullInt64
+	lineSources, lineCreators, lineCampaigns    []sql.NullInt64
 	lineSelf                                    []bool
 	// Shipping and tax per order, and tax per line (priceCheckout).
 	totals, shippingAmounts, taxAmounts []int64
@@ -107,6 +107,7 @@ func planOrders(req CheckoutRequest, byID map[int64]*lockedVariant, sources map[
 			p.lineRates = append(p.lineRates, lineRate)
 			p.lineCommissions = append(p.lineCommissions, lineCommission)
 			p.lineSelf = append(p.lineSelf, self)
+			p.lineCampaigns = append(p.lineCampaigns, v.CampaignID)
 			p.lineRequest = append(p.lineRequest, i)
 			p.lineTaxes = append(p.lineTaxes, costs.lineTax[i])
 			p.lineDiscounts = append(p.lineDiscounts, discount)
@@ -151,7 +152,9 @@ func planOrders(req CheckoutRequest, byID map[int64]*lockedVariant, sources map[
 // ($1) and the request's hash ($3); $4 is the total.
 func (p pendingOrders) args(req CheckoutRequest, claim any, currency string) []any {
 	address, _ := json.Marshal(req.ShippingAddress)
-	return []any{req.BuyerID, claim, req.hash(), p.total, currency, nullIfEmpty(req.Campaign), string(address),
+	// $6, the old client-sent campaign tag, is no longer written: lines are
+	// credited to campaigns by the server ($41).
+	return []any{req.BuyerID, claim, req.hash(), p.total, currency, nil, string(address),
 		pq.Array(p.shopIDs), pq.Array(p.subtotals), pq.Array(p.units), pq.Array(p.sources),
 		pq.Array(p.creators), pq.Array(p.rates), pq.Array(p.commissions),
 		pq.Array(p.lineShopIDs), pq.Array(p.lineVariantIDs), pq.Array(p.lineProductIDs), pq.Array(p.lineTitles),
@@ -160,14 +163,14 @@ func (p pendingOrders) args(req CheckoutRequest, claim any, currency string) []a
 		pq.Array(p.lineCommissions), pq.Array(p.lineSelf)}
 }
 
-// costArgs are the arguments $33 to $43 of a statement around
+// costArgs are the arguments $33 to $44 of a statement around
 // pendingOrdersSQL, after the reservation's ($29 to $32): each order's total,
 // shipping and tax, each line's tax, each order's discount code and amount,
-// and each line's discount.
+// each line's discount, and each line's campaign credit.
 func (p pendingOrders) costArgs() []any {
 	return []any{pq.Array(p.totals), pq.Array(p.shippingTitles), pq.Array(p.shippingAmounts), pq.Array(p.taxTitles),
 		pq.Array(p.taxRates), pq.Array(p.taxAmounts), pq.Array(p.taxesIncluded), pq.Array(p.lineTaxes),
-		pq.Array(p.discountCodes), pq.Array(p.discountAmounts), pq.Array(p.lineDiscounts)}
+		pq.Array(p.discountCodes), pq.Array(p.discountAmounts), pq.Array(p.lineDiscounts), pq.Array(p.lineCampaigns)}
 }
 
 // lines returns the planned lines as OrderLines of the written orders
@@ -188,15 +191,17 @@ func (p pendingOrders) lines(orders []*Order) map[int64][]*OrderLine {
 			UnitPriceAmount: p.lineUnitPrices[i], TotalAmount: p.lineUnitPrices[i] * int64(p.lineQuantities[i]),
 			CurrencyCode: o.CurrencyCode, SourceContentID: nullToPtr(p.lineSources[i]), CreatorID: nullToPtr(p.lineCreators[i]),
 			CommissionRateBps: p.lineRates[i], CommissionAmount: p.lineCommissions[i], SelfPurchase: p.lineSelf[i], TaxAmount: p.lineTaxes[i],
-			DiscountAmount: p.lineDiscounts[i], DiscountCode: o.DiscountCode})
+			DiscountAmount: p.lineDiscounts[i], DiscountCode: o.DiscountCode,
+			CampaignID: nullToPtr(p.lineCampaigns[i])})
 	}
 	return out
 }
 
 // pendingOrdersSQL writes the orders and lines of the checkout named by a
 // preceding "claim" CTE, with the arguments pendingOrders.args gives: $1 is
-// the buyer, $5 the currency, $6 the campaign, $7 the shipping address, and
-// $33 to $43 the orders' shipping, tax and discounts (pendingOrders.costArgs).
+// the buyer, $5 the currency, $6 the legacy campaign tag (always NULL now),
+// $7 the shipping address, $33 to $43 the orders' shipping, tax and
+// discounts and $44 the lines' campaign credit (pendingOrders.costArgs).
 //
 // The arrays are read through a materialized CTE, so that the planner
 // cannot see how long they are: its estimates are then the same with and
@@ -211,7 +216,8 @@ const pendingOrdersSQL = `arrays AS MATERIALIZED (
 			$27::bigint[] AS line_commissions, $28::bool[] AS line_self,
 			$33::bigint[] AS totals, $34::text[] AS shipping_titles, $35::bigint[] AS shipping_amounts, $36::text[] AS tax_titles,
 			$37::int[] AS tax_rates, $38::bigint[] AS tax_amounts, $39::bool[] AS taxes_included, $40::bigint[] AS line_taxes,
-			$41::text[] AS discount_codes, $42::bigint[] AS discount_amounts, $43::bigint[] AS line_discounts
+			$41::text[] AS discount_codes, $42::bigint[] AS discount_amounts, $43::bigint[] AS line_discounts,
+			$44::bigint[] AS line_campaigns
 	), new_orders AS (
 		INSERT INTO orders (checkout_id, buyer_id, shop_id, status, currency_code, subtotal_amount, total_amount, units,
 			campaign, source_content_id, creator_id, commission_rate_bps, commission_amount, shipping_address,
@@ -227,14 +233,14 @@ const pendingOrdersSQL = `arrays AS MATERIALIZED (
 		RETURNING id, shop_id
 	), new_lines AS (
 		INSERT INTO order_lines (order_id, variant_id, product_id, title, variant_title, sku, quantity, unit_price_amount, total_amount, position,
-			source_content_id, creator_id, commission_rate_bps, commission_amount, self_purchase, tax_amount, discount_amount)
+			source_content_id, creator_id, commission_rate_bps, commission_amount, self_purchase, tax_amount, discount_amount, campaign_id)
 		SELECT o.id, l.variant_id, l.product_id, l.title, l.variant_title, l.sku, l.quantity, l.unit_price, l.unit_price * l.quantity, l.position,
-			l.source, l.creator, l.rate, l.commission, l.self, l.tax, l.discount
+			l.source, l.creator, l.rate, l.commission, l.self, l.tax, l.discount, l.campaign
 		FROM arrays a, unnest(a.line_shop_ids, a.variant_ids, a.product_ids, a.titles, a.variant_titles, a.skus, a.quantities, a.unit_prices, a.positions,
-				a.line_sources, a.line_creators, a.line_rates, a.line_commissions, a.line_self, a.line_taxes, a.line_discounts)
-			AS l(shop_id, variant_id, product_id, title, variant_title, sku, quantity, unit_price, position, source, creator, rate, commission, self, tax, discount)
+				a.line_sources, a.line_creators, a.line_rates, a.line_commissions, a.line_self, a.line_taxes, a.line_discounts, a.line_campaigns)
+			AS l(shop_id, variant_id, product_id, title, variant_title, sku, quantity, unit_price, position, source, creator, rate, commission, self, tax, discount, campaign)
 			JOIN new_orders o ON o.shop_id = l.shop_id
-		RETURNING variant_id, quantity, unit_price_amount
+		RETURNING variant_id, quantity, unit_price_amount, campaign_id
 	)`
 
 func nullToPtr(n sql.NullInt64) *int64 {

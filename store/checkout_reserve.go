@@ -381,8 +381,9 @@ const reservePaymentSQL = `, payment AS (
 // The short reservation claims the key ($1, $2), writes the orders, their
 // lines and the payment record, claims the cart lines, and then takes for
 // each variant the quantity and price its lines were written with. Without
-// the claim nothing is written. A variant whose price, currency or product
-// status changed since it was read, or a cart line another checkout
+// the claim nothing is written. A variant whose price (a campaign price
+// included), campaign credit, currency or product status changed since it
+// was read (a campaign that started or ended in between), or a cart line another checkout
 // claimed, sets the stock to -1, and a variant short of stock would go below
 // zero: either way the CHECK (stock >= 0) fails the statement, and
 // everything is rolled back with it.
@@ -397,7 +398,8 @@ const (
 		ON CONFLICT (buyer_id, idempotency_key) DO NOTHING RETURNING id
 	), ` + pendingOrdersSQL + reservePaymentSQL + `, taken AS (
 		UPDATE product_variants v SET stock = CASE
-			WHEN v.price_amount = x.price AND v.currency_code = $5 AND p.status = 'ACTIVE'
+			WHEN (SELECT coalesce(o.price_amount, v.price_amount) = x.price AND o.campaign_id IS NOT DISTINCT FROM x.campaign
+			      FROM campaign_offer(v.id, v.price_amount, now()) o) AND v.currency_code = $5 AND p.status = 'ACTIVE'
 			     AND (SELECT count(*) FROM cart) = cardinality($32::bigint[]) THEN v.stock - x.q ELSE -1 END
 		FROM products p, `
 	reserveTailSQL = `
@@ -408,14 +410,14 @@ const (
 	// One variant: its lines in one row, which the planner knows is one,
 	// so it finds the variant by its key rather than scanning a small table.
 	reserveOneSQL = reserveHeadSQL + `(
-			SELECT min(variant_id) AS id, sum(quantity) AS q, min(unit_price_amount) AS price FROM new_lines
+			SELECT min(variant_id) AS id, sum(quantity) AS q, min(unit_price_amount) AS price, min(campaign_id) AS campaign FROM new_lines
 		) x
 		WHERE v.id = x.id AND p.id = v.product_id` + reserveTailSQL
 
 	// Several variants are locked in id order first, so that concurrent
 	// checkouts of overlapping carts cannot deadlock.
 	reserveManySQL = reserveHeadSQL + `(
-			SELECT variant_id AS id, sum(quantity) AS q, min(unit_price_amount) AS price FROM new_lines GROUP BY variant_id
+			SELECT variant_id AS id, sum(quantity) AS q, min(unit_price_amount) AS price, min(campaign_id) AS campaign FROM new_lines GROUP BY variant_id
 		) x, (
 			SELECT l.id FROM product_variants l WHERE l.id IN (SELECT variant_id FROM new_lines) ORDER BY l.id FOR NO KEY UPDATE OF l
 		) locked
@@ -432,18 +434,21 @@ const (
 
 // lockedVariant is a variant with what checkout needs of its product and shop.
 type lockedVariant struct {
-	ID               int64  `db:"id"`
-	ProductID        int64  `db:"product_id"`
-	SKU              string `db:"sku"`
-	VariantTitle     string `db:"variant_title"`
-	Title            string `db:"title"`
-	PriceAmount      int64  `db:"price_amount"`
-	CurrencyCode     string `db:"currency_code"`
-	Stock            int    `db:"stock"`
-	ProductStatus    string `db:"product_status"`
-	ShopID           int64  `db:"shop_id"`
-	ShopOwnerID      int64  `db:"owner_id"`
-	AffiliateRateBps int    `db:"affiliate_rate_bps"`
+	ID           int64  `db:"id"`
+	ProductID    int64  `db:"product_id"`
+	SKU          string `db:"sku"`
+	VariantTitle string `db:"variant_title"`
+	Title        string `db:"title"`
+	// PriceAmount is the unit price now; CampaignID the campaign it is the
+	// price of, when it is a campaign price (the line is credited to it).
+	PriceAmount      int64         `db:"price_amount"`
+	CampaignID       sql.NullInt64 `db:"campaign_id"`
+	CurrencyCode     string        `db:"currency_code"`
+	Stock            int           `db:"stock"`
+	ProductStatus    string        `db:"product_status"`
+	ShopID           int64         `db:"shop_id"`
+	ShopOwnerID      int64         `db:"owner_id"`
+	AffiliateRateBps int           `db:"affiliate_rate_bps"`
 	// The shop's terms for the checkout's destination (shopTermsColumns).
 	ShopName      string `db:"shop_name"`
 	TaxesIncluded bool   `db:"taxes_included"`
@@ -461,11 +466,14 @@ func (v *lockedVariant) terms() shopTerms {
 		TaxJSON: v.TaxJSON, ShippingJSON: v.ShippingJSON}
 }
 
-// A lockedVariant's columns, with the shop's terms for the destination
+// A lockedVariant's columns (its price is the unit price now: the campaign
+// price while a campaign runs, campaign_offer; the same statement names the
+// campaign, so price and credit are decided together), with the shop's terms for the destination
 // country $2 and the delivery option buyer $3 selected on their cart (0 for
 // no cart), and the tables they come from (variant v, product p, shop s).
 var lockedVariantColumns = `v.id, v.product_id, v.sku, v.title AS variant_title, p.title,
-		v.price_amount, v.currency_code, v.stock, p.status AS product_status, p.shop_id, s.owner_id, s.affiliate_rate_bps,
+		coalesce((campaign_offer(v.id, v.price_amount, now())).price_amount, v.price_amount) AS price_amount,
+		(campaign_offer(v.id, v.price_amount, now())).campaign_id AS campaign_id, v.currency_code, v.stock, p.status AS product_status, p.shop_id, s.owner_id, s.affiliate_rate_bps,
 		coalesce((SELECT d.shipping_rate_id FROM cart_delivery_options d WHERE d.buyer_id = $3 AND d.shop_id = s.id), 0) AS cart_choice,
 		` + shopTermsColumns(`$2::char(2)`)
 

@@ -21,6 +21,9 @@ type DB struct {
 	// PaymentSettings bound the checkout's provider calls and when the
 	// reconciler settles what they left; set it before serving.
 	PaymentSettings PaymentSettings
+	// WebhookKeys seal apps' webhook secrets at rest (WEBHOOK_SECRET_KEYS);
+	// nil stores them as they are. Set it before serving.
+	WebhookKeys *WebhookKeys
 
 	installMu sync.Mutex
 	install   string

@@ -7,5 +7,18 @@ import (
 // RefreshContentScoresInChunks is RefreshContentScores in chunks of the
 // given size, without rests, so that tests can cross chunk boundaries.
 func (db *DB) RefreshContentScoresInChunks(ctx context.Context, chunk int64) error {
-	return db.refreshContentScores(ctx, chunk, 0)
+	_, err := db.refreshScores(ctx, true, chunk, 0)
+	return err
+}
+
+// RefreshChangedContentScoresInChunks is RefreshChangedContentScores
+// re-scoring chunk contents per statement.
+func (db *DB) RefreshChangedContentScoresInChunks(ctx context.Context, chunk int64) (ScoreRefresh, error) {
+	return db.refreshScores(ctx, false, chunk, 0)
+}
+
+// RecomputeContentScoresWithoutRests is RecomputeContentScores without the
+// rests between chunks, for benchmarks.
+func (db *DB) RecomputeContentScoresWithoutRests(ctx context.Context) (ScoreRefresh, error) {
+	return db.refreshScores(ctx, true, scoreChunk, 0)
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -43,6 +44,13 @@ const feedScoreSQL = `round((
 // with it; the best few hundred hold more than anyone scrolls (30 pages of 20).
 const FeedCandidates = 600
 
+// FeedRecentCandidates is how many of the newest published contents the
+// PolicyPopular and PolicyTags feeds also rank per request. The base score
+// the candidates are drawn by leaves recency out (so that time passing
+// rewrites no score; the feed's formula adds it at read time), so the
+// newest contents, which recency favours most, are drawn by age instead.
+const FeedRecentCandidates = 100
+
 // Feed returns a page of the ranked content feed: videos and live sessions
 // that are scheduled or on air, mixed, ranked by args.Policy: For You (see
 // forYou), or, as described below, the fixed formula over the viewer's
@@ -70,6 +78,8 @@ func (db *DB) Feed(ctx context.Context, args FeedArgs) (Page[Content], error) {
 			UNION (SELECT c.id FROM contents c WHERE c.created_at >= coalesce(
 				(SELECT at FROM content_scores_refreshed), '-infinity'::timestamptz))
 			UNION (SELECT c.id FROM contents c WHERE c.kind = 'LIVE' AND c.live_status = 'LIVE')
+			-- base_score has no recency term: the newest contents are candidates by age
+			UNION (SELECT c.id FROM contents c WHERE c.published_at <= $2 ORDER BY c.published_at DESC, c.id DESC LIMIT `+strconv.Itoa(FeedRecentCandidates)+`)
 		),
 		ranked AS (
 			SELECT `+contentColumns+`, `+feedScoreSQL+` AS score

@@ -59,6 +59,8 @@ var forYouRankSQL = `WITH prof AS (` + profileSQL + `),
 	ranked AS (
 		SELECT c.id, c.author_id, coalesce(c.shop_id, 0) AS shop_id, x.fresh, af.a > 0 AS matches, af.a < 0 AS avoided, round((
 			  CASE WHEN c.kind = 'LIVE' AND c.live_status = 'LIVE' THEN :live ELSE 0 END
+			+ CASE WHEN EXISTS (SELECT 1 FROM content_products cp JOIN campaign_variants cv ON cv.product_id = cp.product_id
+				JOIN campaigns k ON k.id = cv.campaign_id WHERE cp.content_id = c.id AND k.starts_at <= $3 AND $3 < k.ends_at) THEN :campaign ELSE 0 END
 			+ :affinity * af.a
 			+ :co_engagement * least(coalesce(co.n, 0) / 3.0, 1)
 			+ :freshness / (1 + greatest(extract(epoch FROM ($3::timestamptz - c.published_at)), 0) / 86400.0)

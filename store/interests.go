@@ -86,6 +86,10 @@ type ForYouSettings struct {
 	Popularity float64
 	// Live is the score of a live session on air.
 	Live float64
+	// Campaign is the score of content carrying a product enrolled in a
+	// campaign that runs (see Campaigns): small by default, a nudge below
+	// freshness, so a campaign never buys a viewer's feed.
+	Campaign float64
 	// Explore is the score of fresh content with little exposure
 	// (published within ExploreMaxAgeHours, fewer than ExploreMaxViews
 	// views): cold start for content.
@@ -113,7 +117,7 @@ var DefaultForYouSettings = ForYouSettings{
 	View:          1, Like: 2, Comment: 2, Share: 3, ProductClick: 2, AddToCart: 3, Purchase: 5, Follow: 4, NotInterested: -6,
 	MinViewShare: 0.2, CompleteShare: 0.95, DeclaredTag: 3, MaxAffinity: 100,
 	Affinity: 40, TagMultiplier: 1, CreatorMultiplier: 1, ShopMultiplier: 0.5, CategoryMultiplier: 0.5,
-	CoEngagement: 20, Freshness: 50, Popularity: 3, Live: 1000,
+	CoEngagement: 20, Freshness: 50, Popularity: 3, Live: 1000, Campaign: 10,
 	Explore: 30, ExploreMatch: 60, ExploreShare: 0.2, ExploreMaxAgeHours: 48, ExploreMaxViews: 100,
 	ShopCapPerPage:    4,
 	PopularCandidates: 400, InterestCandidates: 60, CoEngagedCandidates: 100, GPMCandidates: 50, FreshCandidates: 100,
@@ -158,6 +162,7 @@ func (s *ForYouSettings) Settings() []Setting {
 		{"FORYOU_FRESHNESS", &s.Freshness, "score of content published now, / (1 + age in days)", false},
 		{"FORYOU_POPULARITY", &s.Popularity, "score per ln(1 + views + 5 likes)", false},
 		{"FORYOU_LIVE", &s.Live, "score of a live session on air", false},
+		{"FORYOU_CAMPAIGN", &s.Campaign, "score of content carrying a product enrolled in a running campaign", false},
 		{"FORYOU_EXPLORE", &s.Explore, "score of fresh content with little exposure", false},
 		{"FORYOU_EXPLORE_MATCH", &s.ExploreMatch, "more score of such content matching the viewer's interests", false},
 		{"FORYOU_EXPLORE_SHARE", &s.ExploreShare, "share of a page fresh low-exposure content may take", false},

@@ -12,6 +12,9 @@ func (*ProductVariant) isNode() {}
 func (*Video) isNode()          {}
 func (*LiveSession) isNode()    {}
 
+func (*WebhookSubscription) isNode() {}
+func (*WebhookDelivery) isNode()     {}
+
 var (
 	_ Content = (*Video)(nil)
 	_ Content = (*LiveSession)(nil)

@@ -128,6 +128,10 @@ type OrderLine struct {
 	// (DiscountCode), allocated by the largest remainder (discounts.go).
 	DiscountAmount int64   `db:"discount_amount"`
 	DiscountCode   *string `db:"discount_code"`
+	// CampaignID is the campaign the line is credited to: set by the
+	// checkout when it sold an enrolled variant at its campaign price while
+	// the campaign ran.
+	CampaignID *int64 `db:"campaign_id"`
 }
 
 // Commission is what the line's affiliate creator earns.
@@ -151,7 +155,7 @@ const orderColumns = `o.id, o.number, o.checkout_id, o.buyer_id, o.shop_id, o.st
 
 const orderLineColumns = `l.id, l.order_id, l.variant_id, l.product_id, l.title, l.variant_title, l.sku, l.quantity,
 	l.unit_price_amount, l.total_amount, o.currency_code, l.source_content_id, l.creator_id, l.commission_rate_bps,
-	l.commission_amount, l.self_purchase, l.tax_amount, l.discount_amount, o.discount_code`
+	l.commission_amount, l.self_purchase, l.tax_amount, l.discount_amount, o.discount_code, l.campaign_id`
 
 // OrdersByIDs loads visible (not PENDING) orders by id in one statement.
 func (db *DB) OrdersByIDs(ctx context.Context, ids []int64) (map[int64]*Order, error) {

@@ -12,7 +12,13 @@ import (
 const productColumns = `p.id, p.shop_id, p.title, p.description, p.tags, p.status, p.created_at, p.updated_at`
 
 const variantColumns = `v.id, v.product_id, v.sku, v.title, v.price_amount, v.currency_code, v.stock,
-	v.position, v.created_at, p.status AS product_status`
+	v.position, v.created_at, p.status AS product_status, ` + variantOfferColumns
+
+// variantOfferColumns are the campaign price of variant v now
+// (campaign_offer): its campaign, price and compare-at price, NULL when none.
+const variantOfferColumns = `(campaign_offer(v.id, v.price_amount, now())).campaign_id AS campaign_id,
+	(campaign_offer(v.id, v.price_amount, now())).price_amount AS campaign_price_amount,
+	(campaign_offer(v.id, v.price_amount, now())).compare_at_amount AS compare_at_amount`
 
 // NewVariant is one variant of a product being created.
 type NewVariant struct {

@@ -82,11 +82,30 @@ type ProductVariant struct {
 	Position     int       `db:"position"`
 	ProductState string    `db:"product_status"`
 	CreatedAt    time.Time `db:"created_at"`
+	// CampaignID is the campaign the variant sells in now, if any (see
+	// campaign_offer); CampaignPriceAmount its price there and
+	// CompareAtAmount the price it is compared with.
+	CampaignID          *int64 `db:"campaign_id"`
+	CampaignPriceAmount *int64 `db:"campaign_price_amount"`
+	CompareAtAmount     *int64 `db:"compare_at_amount"`
 }
 
-// Price is the variant's unit price.
+// Price is the variant's unit price now: its campaign price while a
+// campaign it is enrolled in runs, else its list price (PriceAmount).
 func (v *ProductVariant) Price() Money {
+	if v.CampaignPriceAmount != nil {
+		return Money{Minor: *v.CampaignPriceAmount, CurrencyCode: v.CurrencyCode}
+	}
 	return Money{Minor: v.PriceAmount, CurrencyCode: v.CurrencyCode}
+}
+
+// CompareAtPrice is the price a campaign price is compared with (the list
+// price, see campaign_offer) while a campaign runs; nil otherwise.
+func (v *ProductVariant) CompareAtPrice() *Money {
+	if v.CompareAtAmount == nil {
+		return nil
+	}
+	return &Money{Minor: *v.CompareAtAmount, CurrencyCode: v.CurrencyCode}
 }
 
 // AvailableForSale reports whether a buyer can order the variant now.

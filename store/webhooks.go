@@ -100,11 +100,15 @@ func ValidTopic(t string) bool {
 // made and returned as secret (shown only then); otherwise secret is "".
 // The same topic and URL twice is a TAKEN field error on callbackUrl.
 func (db *DB) CreateWebhookSubscription(ctx context.Context, appID int64, topic, url string) (sub *WebhookSubscription, secret string, err error) {
+	fresh := NewSecret()
+	sealed, err := db.WebhookKeys.seal(appID, fresh)
+	if err != nil {
+		return nil, "", err
+	}
 	err = db.inTx(ctx, func(tx *sqlx.Tx) error {
-		fresh := NewSecret()
 		var made bool
 		if err := tx.GetContext(ctx, &made, `UPDATE apps SET webhook_secret = coalesce(webhook_secret, $2)
-			WHERE id = $1 AND revoked_at IS NULL RETURNING webhook_secret = $2`, appID, fresh); err != nil {
+			WHERE id = $1 AND revoked_at IS NULL RETURNING webhook_secret = $2`, appID, sealed); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
 				return Errorf(ENotFound, "app not found")
 			}
@@ -149,7 +153,7 @@ func (db *DB) UpdateWebhookSubscription(ctx context.Context, appID, id int64, to
 // such subscription of one of topics.
 func (db *DB) DeleteWebhookSubscription(ctx context.Context, appID, id int64, topics []string) error {
 	return db.inTx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET status = 'FAILED', last_error = 'subscription deleted'
+		if _, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET status = 'FAILED', last_error = 'subscription deleted', settled_at = now()
 			WHERE subscription_id = $1 AND app_id = $2 AND status = 'PENDING'`, id, appID); err != nil {
 			return fmt.Errorf("fail pending deliveries: %w", err)
 		}
@@ -165,16 +169,32 @@ func (db *DB) DeleteWebhookSubscription(ctx context.Context, appID, id int64, to
 	})
 }
 
+// MaxWebhookSecretOverlap bounds how long a replaced webhook secret may
+// keep signing deliveries after webhookSecretRotate.
+const MaxWebhookSecretOverlap = 7 * 24 * time.Hour
+
 // RotateWebhookSecret gives an active app a new webhook secret and returns
-// it (shown only now). Deliveries sent from then on are signed with it.
+// it (shown only now). Deliveries sent from then on are signed with it and,
+// for overlap after the rotation (0 for none, at most
+// MaxWebhookSecretOverlap), also with the secret it replaces, so that
+// receivers can switch without refusing a delivery; a second rotation within
+// the overlap ends the first one's (only the secret replaced last is kept).
 // may decides, from the distinct topics the app subscribes to (sorted),
 // whether the caller may (auth.CanRotateWebhookSecret); it is asked with the
 // app's row locked, the lock webhookSubscriptionCreate also takes, so no
 // subscription slips in between. FORBIDDEN when may refuses, NOT_FOUND when
-// the app is gone or revoked.
-func (db *DB) RotateWebhookSecret(ctx context.Context, appID int64, may func(subscribed []string) bool) (string, error) {
-	secret := NewSecret()
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+// the app is gone or revoked, a BAD_USER_INPUT field error on
+// previousSecretExpiresIn for an overlap out of range.
+func (db *DB) RotateWebhookSecret(ctx context.Context, appID int64, overlap time.Duration, may func(subscribed []string) bool) (secret string, previousUntil *time.Time, err error) {
+	if overlap < 0 || overlap > MaxWebhookSecretOverlap {
+		return "", nil, FieldErrorf(EInvalid, "previousSecretExpiresIn", "the overlap must be from 0 to %d seconds", int(MaxWebhookSecretOverlap.Seconds()))
+	}
+	secret = NewSecret()
+	sealed, err := db.WebhookKeys.seal(appID, secret)
+	if err != nil {
+		return "", nil, err
+	}
+	err = db.inTx(ctx, func(tx *sqlx.Tx) error {
 		var id int64
 		if err := tx.GetContext(ctx, &id, `SELECT id FROM apps WHERE id = $1 AND revoked_at IS NULL FOR UPDATE`, appID); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
@@ -189,15 +209,114 @@ func (db *DB) RotateWebhookSecret(ctx context.Context, appID int64, may func(sub
 		if !may(topics) {
 			return Errorf(EForbidden, "the app subscribes to topics this token's scopes do not allow; rotate the secret with a token holding their scopes")
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE apps SET webhook_secret = $2 WHERE id = $1`, appID, secret); err != nil {
+		if err := tx.GetContext(ctx, &previousUntil, `UPDATE apps SET webhook_secret = $2,
+				webhook_secret_previous = CASE WHEN $3::interval > '0'::interval THEN webhook_secret END,
+				webhook_secret_previous_until = CASE WHEN $3::interval > '0'::interval AND webhook_secret IS NOT NULL THEN now() + $3::interval END
+			WHERE id = $1 RETURNING webhook_secret_previous_until`, appID, sealed, interval(overlap)); err != nil {
 			return fmt.Errorf("rotate webhook secret: %w", err)
 		}
 		return nil
 	})
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
-	return secret, nil
+	return secret, previousUntil, nil
+}
+
+// ResealWebhookSecrets seals with the current key of db.WebhookKeys every
+// webhook secret stored otherwise (as is, or under an older key), up to
+// limit apps, and returns how many it resealed. Each row is rewritten only
+// if unchanged since it was read, so a rotation at the same moment wins,
+// and replicas may run it at once. A secret sealed with a key no longer
+// given is left as it is (and logged by the caller's error). Nothing to do
+// without keys.
+func (db *DB) ResealWebhookSecrets(ctx context.Context, limit int) (int, error) {
+	if db.WebhookKeys == nil {
+		return 0, nil
+	}
+	prefix := sealedPrefix + db.WebhookKeys.CurrentID() + ":"
+	var rows []struct {
+		ID       int64          `db:"id"`
+		Secret   sql.NullString `db:"webhook_secret"`
+		Previous sql.NullString `db:"webhook_secret_previous"`
+	}
+	if err := db.SelectContext(ctx, &rows, `SELECT id, webhook_secret, webhook_secret_previous FROM apps
+		WHERE (webhook_secret IS NOT NULL AND left(webhook_secret, length($1)) <> $1)
+		   OR (webhook_secret_previous IS NOT NULL AND left(webhook_secret_previous, length($1)) <> $1)
+		ORDER BY id LIMIT $2`, prefix, limit); err != nil {
+		return 0, fmt.Errorf("secrets to reseal: %w", err)
+	}
+	n := 0
+	var firstErr error
+	for _, r := range rows {
+		reseal := func(v sql.NullString) (sql.NullString, error) {
+			if !v.Valid || db.WebhookKeys.isCurrent(v.String) {
+				return v, nil
+			}
+			plain, err := db.WebhookKeys.open(r.ID, v.String)
+			if err != nil {
+				return v, err
+			}
+			s, err := db.WebhookKeys.seal(r.ID, plain)
+			return sql.NullString{String: s, Valid: true}, err
+		}
+		secret, err1 := reseal(r.Secret)
+		previous, err2 := reseal(r.Previous)
+		if err := errors.Join(err1, err2); err != nil {
+			if firstErr == nil {
+				firstErr = fmt.Errorf("app %d: %w", r.ID, err)
+			}
+			continue
+		}
+		res, err := db.ExecContext(ctx, `UPDATE apps SET webhook_secret = $2, webhook_secret_previous = $3
+			WHERE id = $1 AND webhook_secret IS NOT DISTINCT FROM $4 AND webhook_secret_previous IS NOT DISTINCT FROM $5`,
+			r.ID, secret, previous, r.Secret, r.Previous)
+		if err != nil {
+			return n, fmt.Errorf("reseal app %d: %w", r.ID, err)
+		}
+		if k, _ := res.RowsAffected(); k == 1 {
+			n++
+		}
+	}
+	return n, firstErr
+}
+
+// SweepWebhookLog deletes, up to limit of each, the deliveries that settled
+// (DELIVERED or FAILED) more than retention ago, and then the events created
+// more than retention ago that have no delivery left; it returns how many of
+// each it deleted. A PENDING delivery is never deleted, however old (one
+// redelivered just now included: the row is locked and its status checked
+// again before it goes), nor its event. Rows another replica is sweeping
+// are skipped, so replicas may sweep at once.
+func (db *DB) SweepWebhookLog(ctx context.Context, retention time.Duration, limit int) (deliveries, events int, err error) {
+	if retention <= 0 {
+		return 0, 0, fmt.Errorf("webhook retention must be positive, not %s", retention)
+	}
+	err = db.retry(ctx, func() error {
+		return db.GetContext(ctx, &deliveries, `WITH gone AS (
+				DELETE FROM webhook_deliveries WHERE id IN (
+					SELECT id FROM webhook_deliveries
+					WHERE status <> 'PENDING' AND settled_at < now() - $1::interval
+					ORDER BY settled_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+				AND status <> 'PENDING' RETURNING 1)
+			SELECT count(*) FROM gone`, interval(retention), limit)
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("sweep webhook deliveries: %w", err)
+	}
+	err = db.retry(ctx, func() error {
+		return db.GetContext(ctx, &events, `WITH gone AS (
+				DELETE FROM webhook_events WHERE id IN (
+					SELECT e.id FROM webhook_events e
+					WHERE e.created_at < now() - $1::interval
+					  AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id)
+					ORDER BY e.created_at LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING 1)
+			SELECT count(*) FROM gone`, interval(retention), limit)
+	})
+	if err != nil {
+		return deliveries, 0, fmt.Errorf("sweep webhook events: %w", err)
+	}
+	return deliveries, events, nil
 }
 
 // WebhookSubscriptions pages through an app's subscriptions of topics (those
@@ -222,6 +341,20 @@ func (db *DB) WebhookSubscriptionsByIDs(ctx context.Context, ids []int64) (map[i
 		return nil, fmt.Errorf("webhook subscriptions by ids: %w", err)
 	}
 	return indexByID(rows, func(s *WebhookSubscription) int64 { return s.ID }), nil
+}
+
+// WebhookDeliveriesByIDs loads deliveries by id, each with its event's
+// topic and its subscription, in two statements.
+func (db *DB) WebhookDeliveriesByIDs(ctx context.Context, ids []int64) (map[int64]*WebhookDelivery, error) {
+	var rows []*WebhookDelivery
+	if err := db.SelectContext(ctx, &rows, `SELECT `+webhookDeliveryColumns+`
+		FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id WHERE d.id = ANY($1)`, pq.Array(ids)); err != nil {
+		return nil, fmt.Errorf("webhook deliveries by ids: %w", err)
+	}
+	if err := db.attachSubscriptions(ctx, rows); err != nil {
+		return nil, err
+	}
+	return indexByID(rows, func(d *WebhookDelivery) int64 { return d.ID }), nil
 }
 
 // WebhookDeliveries pages through an app's delivery log of events of topics
@@ -256,7 +389,7 @@ func (db *DB) RedeliverWebhook(ctx context.Context, appID, id int64, topics []st
 	d, err := getOne[WebhookDelivery](ctx, db.DB, `WITH d AS (
 			UPDATE webhook_deliveries SET next_attempt_at = now(),
 				window_start = CASE WHEN status = 'PENDING' THEN window_start ELSE now() END,
-				status = 'PENDING'
+				status = 'PENDING', settled_at = NULL
 			WHERE id = $1 AND app_id = $2 AND subscription_id IS NOT NULL
 				AND event_id IN (SELECT id FROM webhook_events WHERE topic = ANY($3)) RETURNING *)
 		SELECT `+webhookDeliveryColumns+` FROM d JOIN webhook_events e ON e.id = d.event_id`,
@@ -362,6 +495,7 @@ func recordProductUpdated(ctx context.Context, tx *sqlx.Tx, productID int64) err
 // and with which secret.
 type WebhookAttempt struct {
 	DeliveryID int64  `db:"id"`
+	AppID      int64  `db:"app_id"`
 	Attempt    int    `db:"attempts"`
 	EventID    string `db:"event_id"`
 	Topic      string `db:"topic"`
@@ -371,6 +505,13 @@ type WebhookAttempt struct {
 	// revoked: the delivery is then failed without being sent.
 	URL    string `db:"url"`
 	Secret string `db:"secret"`
+	// PreviousSecret is the secret the last webhookSecretRotate replaced,
+	// while its overlap lasts ("" otherwise): deliveries carry a signature
+	// with each.
+	PreviousSecret string `db:"previous_secret"`
+	// SecretError says why the secret could not be opened (sealed with a key
+	// this server lacks); the attempt is then not sent and retried later.
+	SecretError string `db:"-"`
 
 	Payload   json.RawMessage `db:"payload"`
 	CreatedAt time.Time       `db:"created_at"`
@@ -392,7 +533,9 @@ func (db *DB) ClaimWebhookDeliveries(ctx context.Context, limit int, lease time.
 			RETURNING d.id, d.attempts, d.event_id, d.subscription_id, d.app_id
 		)
 		SELECT c.id, c.attempts, e.id AS event_id, e.topic, e.payload, e.created_at,
-			coalesce(s.url, '') AS url, coalesce(a.webhook_secret, '') AS secret
+			coalesce(s.url, '') AS url, coalesce(a.webhook_secret, '') AS secret,
+			CASE WHEN a.webhook_secret_previous_until > now() THEN coalesce(a.webhook_secret_previous, '') ELSE '' END AS previous_secret,
+			c.app_id
 		FROM claimed c JOIN webhook_events e ON e.id = c.event_id
 		LEFT JOIN webhook_subscriptions s ON s.id = c.subscription_id
 		LEFT JOIN apps a ON a.id = c.app_id AND a.revoked_at IS NULL
@@ -401,6 +544,14 @@ func (db *DB) ClaimWebhookDeliveries(ctx context.Context, limit int, lease time.
 		return nil, fmt.Errorf("claim webhook deliveries: %w", err)
 	}
 	for _, r := range rows {
+		if r.Secret != "" {
+			secret, err1 := db.WebhookKeys.open(r.AppID, r.Secret)
+			previous, err2 := db.WebhookKeys.open(r.AppID, r.PreviousSecret)
+			if err := errors.Join(err1, err2); err != nil {
+				r.SecretError = err.Error()
+			}
+			r.Secret, r.PreviousSecret = secret, previous
+		}
 		r.Body, err = json.Marshal(struct {
 			ID        string          `json:"id"`
 			Topic     string          `json:"topic"`
@@ -454,6 +605,7 @@ func (db *DB) FinishWebhookAttempt(ctx context.Context, a *WebhookAttempt, o Web
 				              WHEN $9 OR now() + $7::interval > window_start + $8::interval THEN 'FAILED'
 				              ELSE 'PENDING' END,
 				delivered_at = CASE WHEN $6 THEN now() ELSE delivered_at END,
+				settled_at = CASE WHEN $6 OR $9 OR now() + $7::interval > window_start + $8::interval THEN now() END,
 				next_attempt_at = CASE WHEN $6 THEN next_attempt_at ELSE now() + $7::interval END
 			WHERE id = $1 AND attempts = $2 AND status = 'PENDING'`,
 			a.DeliveryID, a.Attempt, code, body, cleanText(o.Error), o.Delivered, interval(o.RetryIn), interval(maxAge), o.Final)

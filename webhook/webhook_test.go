@@ -76,6 +76,17 @@ func TestSignature(t *testing.T) {
 		webhook.Verify("secret", "1700000001", body, got) || webhook.Verify("secret", "1700000000", []byte(`{"id":"e2"}`), got) {
 		t.Fatal("Verify does not match Sign")
 	}
+	// During a rotation's overlap the header carries both signatures, the
+	// new secret's first; either secret verifies, no other does.
+	header := webhook.SignatureHeader("1700000000", body, "new", "secret")
+	if header != webhook.Sign("new", "1700000000", body)+", "+want ||
+		!webhook.Verify("new", "1700000000", body, header) || !webhook.Verify("secret", "1700000000", body, header) ||
+		webhook.Verify("other", "1700000000", body, header) || !webhook.Verify("secret", "1700000000", body, want+","+want[:10]) {
+		t.Fatalf("SignatureHeader = %q", header)
+	}
+	if h := webhook.SignatureHeader("1700000000", body, "secret", ""); h != want {
+		t.Fatalf("SignatureHeader without a previous secret = %q", h)
+	}
 }
 
 func TestRetrySchedule(t *testing.T) {

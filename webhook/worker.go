@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,6 +27,14 @@ const (
 	DefaultAttemptTimeout = 10 * time.Second
 	DefaultMaxAge         = 24 * time.Hour
 	DefaultRetryBase      = 10 * time.Second
+	// DefaultRetention is how long settled deliveries and their events are
+	// kept (WEBHOOK_RETENTION).
+	DefaultRetention = 30 * 24 * time.Hour
+	// MaintenanceEvery is how often a worker sweeps the delivery log and
+	// reseals webhook secrets under the current key.
+	MaintenanceEvery = 10 * time.Minute
+	// sweepBatch bounds the rows one sweep statement deletes.
+	sweepBatch = 1000
 	// MaxRetryDelay caps the delay between two attempts.
 	MaxRetryDelay = time.Hour
 	// batch is how many deliveries one worker sends at once.
@@ -54,6 +63,10 @@ type Settings struct {
 	// RetryBase is the delay after the first failed attempt; each further
 	// failure doubles it (up to MaxRetryDelay), with ±25% jitter.
 	RetryBase time.Duration
+	// Retention is how long a delivery is kept after it settled (DELIVERED
+	// or FAILED), and an event after its last delivery went; pending ones
+	// are kept however old.
+	Retention time.Duration
 }
 
 func (s Settings) withDefaults() Settings {
@@ -69,6 +82,9 @@ func (s Settings) withDefaults() Settings {
 	if s.RetryBase <= 0 {
 		s.RetryBase = DefaultRetryBase
 	}
+	if s.Retention <= 0 {
+		s.Retention = DefaultRetention
+	}
 	return s
 }
 
@@ -83,6 +99,20 @@ func (s Settings) RetryDelay(attempt int) time.Duration {
 	return min(d, MaxRetryDelay)
 }
 
+// SignatureHeader is the value of Showcase-Webhook-Signature: the
+// signature (Sign) with each secret, newest first, separated by ", " (one
+// secret but during a rotation's overlap, when the replaced secret signs
+// too).
+func SignatureHeader(timestamp string, body []byte, secrets ...string) string {
+	sigs := make([]string, 0, len(secrets))
+	for _, s := range secrets {
+		if s != "" {
+			sigs = append(sigs, Sign(s, timestamp, body))
+		}
+	}
+	return strings.Join(sigs, ", ")
+}
+
 // Sign returns the signature of a delivery: the lowercase hex HMAC-SHA256,
 // keyed with the app's webhook secret, of the timestamp (Unix seconds, as
 // sent in Showcase-Webhook-Timestamp), a dot, and the body.
@@ -94,11 +124,20 @@ func Sign(secret, timestamp string, body []byte) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// Verify reports whether signature is the valid signature of the body and
-// timestamp with secret, in constant time. (Receivers should also refuse
-// timestamps far from their clock, to stop replays.)
-func Verify(secret, timestamp string, body []byte, signature string) bool {
-	return hmac.Equal([]byte(Sign(secret, timestamp, body)), []byte(signature))
+// Verify reports whether header, a Showcase-Webhook-Signature value (one
+// signature or several separated by commas), holds the valid signature of
+// the body and timestamp with secret, comparing in constant time.
+// (Receivers should also refuse timestamps far from their clock, to stop
+// replays.)
+func Verify(secret, timestamp string, body []byte, header string) bool {
+	want := []byte(Sign(secret, timestamp, body))
+	ok := false
+	for _, sig := range strings.Split(header, ",") {
+		if hmac.Equal(want, []byte(strings.TrimSpace(sig))) {
+			ok = true
+		}
+	}
+	return ok
 }
 
 // Worker sends due deliveries. Every replica runs one; a delivery is sent by
@@ -142,7 +181,14 @@ func (w *Worker) httpClient() *http.Client {
 // each outcome, and waits Settings.Interval when none were due.
 func (w *Worker) Run(ctx context.Context) {
 	s := w.Settings.withDefaults()
+	var maintained time.Time
 	for {
+		if time.Since(maintained) >= MaintenanceEvery {
+			maintained = time.Now()
+			if err := w.Maintain(ctx); err != nil && ctx.Err() == nil {
+				slog.Warn("webhook maintenance", "err", err)
+			}
+		}
 		n, err := w.RunOnce(ctx)
 		if err != nil && ctx.Err() == nil {
 			slog.Warn("webhook deliveries", "err", err)
@@ -156,6 +202,34 @@ func (w *Worker) Run(ctx context.Context) {
 		case <-time.After(s.Interval):
 		}
 	}
+}
+
+// Maintain deletes the settled deliveries and events older than
+// Settings.Retention (store.SweepWebhookLog, in batches until none is left)
+// and reseals webhook secrets not sealed with the current key
+// (store.ResealWebhookSecrets). Every replica runs it every
+// MaintenanceEvery; both are safe to run at once.
+func (w *Worker) Maintain(ctx context.Context) error {
+	s := w.Settings.withDefaults()
+	for ctx.Err() == nil {
+		d, e, err := w.DB.SweepWebhookLog(ctx, s.Retention, sweepBatch)
+		if err != nil {
+			return err
+		}
+		if d < sweepBatch && e < sweepBatch {
+			break
+		}
+	}
+	for ctx.Err() == nil {
+		n, err := w.DB.ResealWebhookSecrets(ctx, sweepBatch)
+		if err != nil {
+			return err
+		}
+		if n < sweepBatch {
+			break
+		}
+	}
+	return ctx.Err()
 }
 
 // RunOnce claims up to one batch of due deliveries and sends them at once,
@@ -202,6 +276,11 @@ func jitter(d time.Duration) time.Duration {
 // send makes one attempt.
 func (w *Worker) send(ctx context.Context, a *store.WebhookAttempt) store.WebhookOutcome {
 	switch {
+	case a.SecretError != "":
+		// A configuration problem of this server (WEBHOOK_SECRET_KEYS lacks
+		// the key): retried, so that a fixed server still delivers.
+		slog.Error("webhook secret cannot be opened; check WEBHOOK_SECRET_KEYS", "delivery", a.DeliveryID, "err", a.SecretError)
+		return store.WebhookOutcome{Error: "the server could not sign the delivery; it is retried"}
 	case a.URL == "":
 		return store.WebhookOutcome{Error: "the subscription was deleted", Final: true}
 	case a.Secret == "":
@@ -217,7 +296,7 @@ func (w *Worker) send(ctx context.Context, a *store.WebhookAttempt) store.Webhoo
 	req.Header.Set(HeaderID, a.EventID)
 	req.Header.Set(HeaderTimestamp, ts)
 	req.Header.Set(HeaderTopic, a.Topic)
-	req.Header.Set(HeaderSignature, Sign(a.Secret, ts, a.Body))
+	req.Header.Set(HeaderSignature, SignatureHeader(ts, a.Body, a.Secret, a.PreviousSecret))
 	if w.Policy.Production && req.URL.Scheme != "https" {
 		return store.WebhookOutcome{Error: "the callback URL must use https"}
 	}

@@ -44,6 +44,62 @@ type AuthPayload struct {
 	UserErrors   []*UserError `json:"userErrors"`
 }
 
+type CampaignConnection struct {
+	Edges    []*CampaignEdge `json:"edges"`
+	PageInfo *PageInfo       `json:"pageInfo"`
+}
+
+type CampaignCreateInput struct {
+	// 2 to 40 lowercase letters, digits and dashes; unique (case-insensitive).
+	Handle string `json:"handle"`
+	// 1 to 100 characters.
+	Name string `json:"name"`
+	// Not in the past.
+	StartsAt time.Time `json:"startsAt"`
+	// After startsAt, at most 90 days later.
+	EndsAt time.Time `json:"endsAt"`
+	// 1 to 99.
+	MinPercentOff int `json:"minPercentOff"`
+	// minPercentOff to 99.
+	MaxPercentOff int `json:"maxPercentOff"`
+}
+
+type CampaignEdge struct {
+	Cursor string          `json:"cursor"`
+	Node   *store.Campaign `json:"node"`
+}
+
+type CampaignEnrolPayload struct {
+	Campaign   *store.Campaign `json:"campaign,omitempty"`
+	UserErrors []*UserError    `json:"userErrors"`
+}
+
+// One variant to enrol: give price (a decimal in the variant's currency) or percentOff (whole percent; the price is
+// list × (100 − percentOff) / 100 rounded half up to the minor unit), within the campaign's rules.
+type CampaignEnrolmentInput struct {
+	VariantID  string  `json:"variantId"`
+	Price      *string `json:"price,omitempty"`
+	PercentOff *int    `json:"percentOff,omitempty"`
+}
+
+type CampaignPayload struct {
+	Campaign   *store.Campaign `json:"campaign,omitempty"`
+	UserErrors []*UserError    `json:"userErrors"`
+}
+
+// Changes to a campaign; omitted fields stay. Before the campaign starts anything may change (new rules must hold
+// for every enrolment made so far, a new start may not be in the past); from its start only the name
+// (CAMPAIGN_STARTED).
+type CampaignUpdateInput struct {
+	ID            string     `json:"id"`
+	Handle        *string    `json:"handle,omitempty"`
+	Name          *string    `json:"name,omitempty"`
+	StartsAt      *time.Time `json:"startsAt,omitempty"`
+	EndsAt        *time.Time `json:"endsAt,omitempty"`
+	MinPercentOff *int       `json:"minPercentOff,omitempty"`
+	MaxPercentOff *int       `json:"maxPercentOff,omitempty"`
+}
+
 // A cart's cost, in its one currency; every amount is computed on the server by the
 // cost rules (per line tax rounded half up to the minor unit; see the schema's
 // comment above UserErrorCode's extension and the README's "Cart cost").
@@ -206,7 +262,9 @@ type CheckoutInput struct {
 	// email an account must have to adopt the orders later (see GuestProofInput). Ignored when signed in. Part of the
 	// request, as the payment token is: a retry with the same idempotencyKey gets the first request's answer.
 	Email *string `json:"email,omitempty"`
-	// The platform campaign the buyer came through (a tag like "double11"), for the shop's channel breakdown.
+	// Ignored: kept so that old clients keep working. An order line is credited to a campaign only when the server
+	// sells an enrolled variant at its campaign price while the campaign runs (see Campaign); nothing a client sends
+	// credits one.
 	Campaign *string `json:"campaign,omitempty"`
 	// The Video or LiveSession the purchase is made from: each line without a source of its own (a cart line keeps
 	// the content it was added from) is attributed to it. Every such line's product must be a product card on that
@@ -884,9 +942,11 @@ type WebhookDeliveryRedeliverPayload struct {
 }
 
 type WebhookSecretRotatePayload struct {
-	// The app's new webhook secret, shown only here; deliveries are signed with it from now on.
-	WebhookSecret *string      `json:"webhookSecret,omitempty"`
-	UserErrors    []*UserError `json:"userErrors"`
+	// The app's new webhook secret, shown only here; deliveries are signed with it from now on (and with the replaced one too until previousSecretExpiresAt).
+	WebhookSecret *string `json:"webhookSecret,omitempty"`
+	// Until when the replaced secret still signs deliveries, next to the new one; null when it stopped at once.
+	PreviousSecretExpiresAt *time.Time   `json:"previousSecretExpiresAt,omitempty"`
+	UserErrors              []*UserError `json:"userErrors"`
 }
 
 type WebhookSubscriptionConnection struct {
@@ -1024,6 +1084,12 @@ const (
 	UserErrorCodeCannotFollowSelf UserErrorCode = "CANNOT_FOLLOW_SELF"
 	// follow, unfollow: the id is neither a creator nor a shop.
 	UserErrorCodeNotFollowable UserErrorCode = "NOT_FOLLOWABLE"
+	// A campaign price outside the campaign's rules (minPercentOff to maxPercentOff off the list price, and above zero). Nothing was written.
+	UserErrorCodeCampaignRule UserErrorCode = "CAMPAIGN_RULE"
+	// The campaign has started: enrolments are fixed while it runs and after, and only its name may change. Nothing was written.
+	UserErrorCodeCampaignStarted UserErrorCode = "CAMPAIGN_STARTED"
+	// The variant is enrolled in another campaign whose window overlaps this one's. Nothing was written.
+	UserErrorCodeCampaignOverlap UserErrorCode = "CAMPAIGN_OVERLAP"
 	// A shop in the checkout does not ship to the destination country (the message names the shop), or the delivery option chosen is not one of the shop's options there. Nothing was written.
 	UserErrorCodeNoDeliveryAvailable UserErrorCode = "NO_DELIVERY_AVAILABLE"
 	// The total the buyer saw (CheckoutInput.expectedTotal) is not the total now; each line whose price changed since it was added to the cart is listed too, as PRICE_CHANGED. Nothing was written or charged.
@@ -1070,6 +1136,9 @@ var AllUserErrorCode = []UserErrorCode{
 	UserErrorCodeCartInCheckout,
 	UserErrorCodeCannotFollowSelf,
 	UserErrorCodeNotFollowable,
+	UserErrorCodeCampaignRule,
+	UserErrorCodeCampaignStarted,
+	UserErrorCodeCampaignOverlap,
 	UserErrorCodeNoDeliveryAvailable,
 	UserErrorCodeTotalChanged,
 	UserErrorCodeDiscountNotStarted,
@@ -1083,7 +1152,7 @@ var AllUserErrorCode = []UserErrorCode{
 
 func (e UserErrorCode) IsValid() bool {
 	switch e {
-	case UserErrorCodeInvalid, UserErrorCodeRequired, UserErrorCodeTooLong, UserErrorCodeTaken, UserErrorCodeNotFound, UserErrorCodeInvalidCredentials, UserErrorCodeInvalidRefreshToken, UserErrorCodeCurrencyMismatch, UserErrorCodeInvalidTransition, UserErrorCodeProductNotOnContent, UserErrorCodeInsufficientStock, UserErrorCodeNotAvailable, UserErrorCodePriceChanged, UserErrorCodeTooLarge, UserErrorCodeUnsupportedType, UserErrorCodeInvalidImage, UserErrorCodePaymentDeclined, UserErrorCodePaymentUnavailable, UserErrorCodePaymentPending, UserErrorCodeIdempotencyKeyReused, UserErrorCodeCheckoutInProgress, UserErrorCodeCheckoutExpired, UserErrorCodeCartInCheckout, UserErrorCodeCannotFollowSelf, UserErrorCodeNotFollowable, UserErrorCodeNoDeliveryAvailable, UserErrorCodeTotalChanged, UserErrorCodeDiscountNotStarted, UserErrorCodeDiscountExpired, UserErrorCodeDiscountUsedUp, UserErrorCodeDiscountLimitReached, UserErrorCodeDiscountNotApplicable, UserErrorCodeDiscountMinimumNotMet, UserErrorCodeDiscountUnavailable:
+	case UserErrorCodeInvalid, UserErrorCodeRequired, UserErrorCodeTooLong, UserErrorCodeTaken, UserErrorCodeNotFound, UserErrorCodeInvalidCredentials, UserErrorCodeInvalidRefreshToken, UserErrorCodeCurrencyMismatch, UserErrorCodeInvalidTransition, UserErrorCodeProductNotOnContent, UserErrorCodeInsufficientStock, UserErrorCodeNotAvailable, UserErrorCodePriceChanged, UserErrorCodeTooLarge, UserErrorCodeUnsupportedType, UserErrorCodeInvalidImage, UserErrorCodePaymentDeclined, UserErrorCodePaymentUnavailable, UserErrorCodePaymentPending, UserErrorCodeIdempotencyKeyReused, UserErrorCodeCheckoutInProgress, UserErrorCodeCheckoutExpired, UserErrorCodeCartInCheckout, UserErrorCodeCannotFollowSelf, UserErrorCodeNotFollowable, UserErrorCodeCampaignRule, UserErrorCodeCampaignStarted, UserErrorCodeCampaignOverlap, UserErrorCodeNoDeliveryAvailable, UserErrorCodeTotalChanged, UserErrorCodeDiscountNotStarted, UserErrorCodeDiscountExpired, UserErrorCodeDiscountUsedUp, UserErrorCodeDiscountLimitReached, UserErrorCodeDiscountNotApplicable, UserErrorCodeDiscountMinimumNotMet, UserErrorCodeDiscountUnavailable:
 		return true
 	}
 	return false

@@ -92,6 +92,7 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	r.Refreshes = env.scoreRefreshes(r.Results)
+	r.RefreshSum = env.refreshCost(r.Refreshes)
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return err
 	}

@@ -46,6 +46,7 @@ type report struct {
 	Statements []statements       `json:"statements"`
 	Fanout     *fanout            `json:"liveFanout,omitempty"`
 	Refreshes  []scoreRefresh     `json:"scoreRefreshes"`
+	RefreshSum *refreshCost       `json:"scoreRefreshCost,omitempty"`
 	Targets    []target           `json:"targets"`
 }
 
@@ -65,14 +66,19 @@ func (r *report) targets(hello, typename, feed result) {
 			ratio(typename.Throughput, hello.Throughput) >= 0.5)
 	}
 	if sel := r.Baselines["pgbench -S tps"]; sel > 0 {
-		add("feed(first: 20) vs pgbench -S", fmt.Sprintf("1/%.1f", ratio(sel, feed.Throughput)), "≥ 1/25", ratio(feed.Throughput, sel) >= 1.0/25)
-		add("feed(first: 20) p99, closed loop at 16 clients", fmt.Sprintf("%.1f ms", feed.P99), "< 50 ms", feed.P99 < 50)
+		if feed.Throughput > 0 {
+			add("feed(first: 20) vs pgbench -S", fmt.Sprintf("1/%.1f", ratio(sel, feed.Throughput)), "≥ 1/25", ratio(feed.Throughput, sel) >= 1.0/25)
+			add("feed(first: 20) p99, closed loop at 16 clients", fmt.Sprintf("%.1f ms", feed.P99), "< 50 ms", feed.P99 < 50)
+		}
 		// The same targets for pages executed every time (the anonymous
 		// answer above is shared for a second): what signed-in viewers get.
 		for _, res := range r.Results {
 			if res.Name == "feed(first: 20), uncached" || strings.HasPrefix(res.Name, "feed(first: 20), signed in") {
 				add(res.Name+" vs pgbench -S", fmt.Sprintf("1/%.1f", ratio(sel, res.Throughput)), "≥ 1/25", ratio(res.Throughput, sel) >= 1.0/25)
 				add(res.Name+" p99, closed loop at 16 clients", fmt.Sprintf("%.1f ms", res.P99), "< 50 ms", res.P99 < 50)
+			}
+			if res.Name == "products(first: 20) with variants, uncached" {
+				add(res.Name+" vs pgbench -S", fmt.Sprintf("1/%.1f", ratio(sel, res.Throughput)), "≥ 1/15", ratio(res.Throughput, sel) >= 1.0/15)
 			}
 		}
 	}
@@ -139,9 +145,22 @@ func (r *report) write(path string) error {
 		fmt.Fprintf(&md, "\nErrors of %s, %s %s: %s.\n", x.Name, x.Mode, loadOf(x), strings.Join(kinds, ", "))
 	}
 	if len(r.Refreshes) > 0 {
-		md.WriteString("\n## Feed score refreshes\n\nThe server recomputes every content's 7-day ranking scores once a minute, in the background (from its log):\n\n")
+		md.WriteString("\n## Feed score refreshes\n\nOnce a minute the server re-scores the contents whose inputs changed or left the 7-day window (from its log):\n\n")
 		for _, f := range r.Refreshes {
-			fmt.Fprintf(&md, "- ended %s after %d ms, during: %s\n", f.Ended.Format("15:04:05"), f.DurationMs, strings.Join(f.During, "; "))
+			kind := "incremental"
+			if f.Full {
+				kind = "full"
+			}
+			fmt.Fprintf(&md, "- ended %s after %d ms (%d ms of statements), %s: %d contents re-scored, %d rows written; during: %s\n",
+				f.Ended.Format("15:04:05"), f.DurationMs, f.DBMs, kind, f.Scored, f.Written, strings.Join(f.During, "; "))
+		}
+	}
+	if c := r.RefreshSum; c != nil {
+		fmt.Fprintf(&md, "\nFull recompute after seeding (what every minute's refresh cost before): %d contents, %d rows written, %.1f s of statements.\n",
+			c.FullScored, c.FullWritten, float64(c.FullDBMs)/1000)
+		if c.Refreshes > 0 {
+			fmt.Fprintf(&md, "Incremental refreshes during the runs: %d; per minute on average %.2f s of statements (max %.2f s), %.0f contents re-scored, %.0f rows written.\n",
+				c.Refreshes, c.DBMsPerMinute/1000, float64(c.MaxDBMs)/1000, c.ScoredPerMin, c.WrittenPerMin)
 		}
 	}
 	md.WriteString("\n## Baselines\n\n")

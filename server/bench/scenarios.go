@@ -21,6 +21,11 @@ const feedQuery = `{ feed(first: 20) { edges { node { id author { handle } shop 
 	products(first: 3) { edges { node { title variants(first: 5) { edges { node { sku price { amount } availableForSale } } } } } }
 	metrics { views likes comments shares engagementRate } } } } }`
 
+// catalogQuery is a catalogue page: twenty products with their variants,
+// as a storefront's category page asks for them.
+const catalogQuery = `{ products(first: 20) { edges { node { id title priceRange { min { amount currencyCode } }
+	variants(first: 5) { edges { node { id sku price { amount currencyCode } availableForSale } } } } } } }`
+
 const checkoutQuery = `mutation($in: CheckoutInput!) { checkout(input: $in) { orders { id } userErrors { code } } }`
 
 var address = map[string]any{"name": "Bench", "line1": "1 Main St", "city": "Springfield", "postalCode": "12345", "countryCode": "US"}
@@ -107,6 +112,18 @@ func runAll(ctx context.Context, e *environment, o options, r *report) error {
 			variants { edges { node { sku price { amount } availableForSale } } } shop { name } } }`,
 				map[string]any{"id": gid("Product", id)})
 		}))
+		// A catalogue page executed every time (Cache-Control: no-cache
+		// skips the shared anonymous answer), profiled.
+		_ = os.MkdirAll(o.Out, 0o755)
+		wait := e.profile(d, filepath.Join(o.Out, "catalog.cpu.pprof"))
+		say(closedLoop(ctx, "products(first: 20) with variants, uncached", c, d, uncached(sameRequest(e.base, "", catalogQuery))))
+		wait()
+		n, err := e.statementsPerRequest(ctx, 50, uncached(sameRequest(e.base, "", catalogQuery)))
+		if err != nil {
+			return err
+		}
+		fmt.Printf("%-40s %.2f SQL statements per request\n", "products(first: 20) with variants", n)
+		r.Statements = append(r.Statements, statements{Scenario: "products(first: 20) with variants, executed", PerRequest: n})
 		terms := []string{"serum", "hoodie", "candle", "earbuds", "chips", "yoga mat", "dog bed", "puzzle", "sunscreen", "sneakers"}
 		say(closedLoop(ctx, "products(filter: {search})", c, d, func(i int64) (*http.Request, error) {
 			return graphqlRequest(e.base, "", `query($q: String) { products(first: 20, filter: {search: $q}) { edges { node { title } } } }`,
@@ -128,7 +145,7 @@ func runAll(ctx context.Context, e *environment, o options, r *report) error {
 	if err != nil {
 		return err
 	}
-	if o.want("feed") {
+	if o.want("feed") || o.want("catalog") {
 		pgSelect, err := e.pgbench(ctx, c, d, "-S", "-n")
 		if err != nil {
 			return err

@@ -34,6 +34,9 @@ type environment struct {
 	token     string
 	viewers   []string // tokens of people with learned interests (learnViewers)
 	opts      options
+	// fullRefresh is the full score recompute made after seeding: what
+	// every refresh cost before refreshes followed activity.
+	fullRefresh store.ScoreRefresh
 }
 
 func setUp(ctx context.Context, o options) (*environment, error) {
@@ -56,7 +59,9 @@ func setUp(ctx context.Context, o options) (*environment, error) {
 		}
 	}
 	env.dsn = env.cluster.DSN("showcase")
-	if env.db, err = store.Open(ctx, env.dsn, store.PoolOptions{}); err != nil {
+	// The set-up's statements (VACUUM ANALYZE of millions of rows, the full
+	// score recompute) may run long on a loaded machine.
+	if env.db, err = store.Open(ctx, env.dsn, store.PoolOptions{StatementTimeout: time.Hour}); err != nil {
 		return fail(err)
 	}
 	if err := store.Migrate(ctx, env.db.DB.DB); err != nil {
@@ -75,9 +80,12 @@ func setUp(ctx context.Context, o options) (*environment, error) {
 	if _, err := env.db.ExecContext(ctx, `VACUUM ANALYZE`); err != nil {
 		return fail(err)
 	}
-	if err := env.db.RefreshContentScores(ctx); err != nil {
+	full, err := env.db.RecomputeContentScores(ctx)
+	if err != nil {
 		return fail(err)
 	}
+	env.fullRefresh = full
+	fmt.Printf("full score recompute: %d contents, %d rows written, %s of statements\n", full.Scored, full.Written, full.DBTime.Round(time.Millisecond))
 	if o.Replica {
 		fmt.Println("starting a streaming replica (pg_basebackup -R)")
 		if env.standby, err = pgcluster.StartStandby(ctx, env.cluster, pgcluster.Options{Dir: filepath.Join(dir, "replica")}); err != nil {

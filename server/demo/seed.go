@@ -158,7 +158,7 @@ func (s *seeder) run(hash string) error {
 	for _, step := range []func(string) error{s.users, func(string) error { return s.shops() }, func(string) error { return s.products() },
 		func(string) error { return s.shippingAndTax() },
 		func(string) error { return s.startImages() },
-		func(string) error { return s.videos() }, func(string) error { return s.posters() }, func(string) error { return s.lives() }, func(string) error { return s.history() }, func(string) error { return s.finishImages() },
+		func(string) error { return s.videos() }, func(string) error { return s.posters() }, func(string) error { return s.lives() }, func(string) error { return s.history() }, func(string) error { return s.campaigns() }, func(string) error { return s.finishImages() },
 		func(string) error { return s.languages() },
 		func(string) error { return s.follows() },
 		func(string) error { return s.checkReferences() }, func(string) error { return s.fixSequences() }} {
