@@ -36,33 +36,30 @@ var forYouRankSQL = `WITH prof AS (` + profileSQL + `),
 	%s,
 	-- the candidates that may be served, read once
 	base AS (
-		SELECT c.id, c.kind, c.live_status, c.author_id, c.shop_id, c.tags, c.published_at, c.view_count, c.like_count FROM contents c
+		SELECT c.id, c.kind, c.live_status, c.author_id, c.shop_id, c.tags, c.card_categories, c.published_at, c.view_count, c.like_count FROM contents c
 		-- an id array makes the planner fetch candidates by primary key
 		WHERE c.id = ANY(ARRAY(SELECT DISTINCT id FROM cand)) AND c.published_at <= $3 AND (c.kind = 'VIDEO' OR c.live_status <> 'ENDED')
 			AND NOT EXISTS (SELECT 1 FROM profile_contents pc WHERE pc.profile = $1 AND pc.content_id = c.id AND (pc.dismissed OR (pc.completed AND c.kind = 'VIDEO')))
 	),
-	-- every (candidate, affinity key): its tags, creator, shop and its cards' categories
-	keys AS (
-		SELECT b.id, 'TAG' AS kind, t.key FROM base b CROSS JOIN LATERAL unnest(b.tags) t(key)
-		UNION ALL SELECT id, 'CREATOR', author_id::text FROM base
-		UNION ALL SELECT id, 'SHOP', shop_id::text FROM base WHERE shop_id IS NOT NULL
-		UNION ALL SELECT cp.content_id, 'CATEGORY', p.tags[1] FROM content_products cp JOIN products p ON p.id = cp.product_id
-			WHERE cp.content_id IN (SELECT id FROM base)
-	),
-	-- each candidate's affinity: one hash join of its keys with the profile's, each
-	-- of the profile's affinities counted once per candidate (none: no row, 0)
-	af AS (
-		SELECT id, sum(CASE kind WHEN 'TAG' THEN :tag_multiplier WHEN 'CREATOR' THEN :creator_multiplier
-				WHEN 'SHOP' THEN :shop_multiplier ELSE :category_multiplier END * w / (1 + abs(w))) AS a
-		FROM (SELECT DISTINCT k.id, a.kind, a.key, a.w FROM keys k JOIN aff a ON a.kind = k.kind AND a.key = k.key) m GROUP BY id
+	-- co-engagement counts by content as one map, and the profile's affinities as
+	-- one map from kind:key to what each adds (its weight w as multiplier × w /
+	-- (1 + |w|)): scoring a candidate is a lookup per key of its own, whatever
+	-- plan the statement gets (joins with these small sets were planned as a
+	-- scan of the set per candidate)
+	comap AS (SELECT coalesce(jsonb_object_agg(id::text, n), '{}') AS m FROM co),
+	affmap AS (
+		SELECT coalesce(jsonb_object_agg(kind || ':' || key, CASE kind WHEN 'TAG' THEN :tag_multiplier WHEN 'CREATOR' THEN :creator_multiplier
+				WHEN 'SHOP' THEN :shop_multiplier ELSE :category_multiplier END * w / (1 + abs(w))), '{}') AS m FROM aff
 	),
 	ranked AS (
 		SELECT c.id, c.author_id, coalesce(c.shop_id, 0) AS shop_id, x.fresh, af.a > 0 AS matches, af.a < 0 AS avoided, round((
 			  CASE WHEN c.kind = 'LIVE' AND c.live_status = 'LIVE' THEN :live ELSE 0 END
-			+ CASE WHEN EXISTS (SELECT 1 FROM content_products cp JOIN campaign_variants cv ON cv.product_id = cp.product_id
+			-- (the first test runs once per statement: no candidate looks at its cards while no campaign runs)
+			+ CASE WHEN EXISTS (SELECT 1 FROM campaigns k WHERE k.starts_at <= $3 AND $3 < k.ends_at)
+				AND EXISTS (SELECT 1 FROM content_products cp JOIN campaign_variants cv ON cv.product_id = cp.product_id
 				JOIN campaigns k ON k.id = cv.campaign_id WHERE cp.content_id = c.id AND k.starts_at <= $3 AND $3 < k.ends_at) THEN :campaign ELSE 0 END
 			+ :affinity * af.a
-			+ :co_engagement * least(coalesce(co.n, 0) / 3.0, 1)
+			+ :co_engagement * least(coalesce((comap.m ->> c.id::text)::bigint, 0) / 3.0, 1)
 			+ :freshness / (1 + greatest(extract(epoch FROM ($3::timestamptz - c.published_at)), 0) / 86400.0)
 			+ :popularity * ln(1 + c.view_count + 5 * c.like_count)
 			+ $4 * ln(1 + coalesce(cs.gpm_7d, 0) / 100.0)
@@ -70,11 +67,18 @@ var forYouRankSQL = `WITH prof AS (` + profileSQL + `),
 			+ CASE WHEN x.fresh THEN :explore + CASE WHEN af.a > 0 THEN :explore_match ELSE 0 END ELSE 0 END)::numeric, 6)::float8 AS score
 		FROM base c
 		LEFT JOIN content_scores cs ON cs.content_id = c.id
-		LEFT JOIN co ON co.id = c.id
+		CROSS JOIN comap
 		CROSS JOIN LATERAL (SELECT c.published_at > $3::timestamptz - :explore_max_age_hours * interval '1 hour'
 			AND c.view_count < :explore_max_views AS fresh) x
-		LEFT JOIN af a0 ON a0.id = c.id
-		CROSS JOIN LATERAL (SELECT coalesce(a0.a, 0) AS a) af
+		CROSS JOIN affmap
+		-- each of the profile's affinities counts once per candidate: its tags, creator,
+		-- shop and its cards' categories (contents.card_categories, kept current by
+		-- triggers on content_products and products: migration 0024)
+		CROSS JOIN LATERAL (SELECT coalesce(sum((affmap.m ->> k.key)::float8), 0) AS a FROM (
+			SELECT 'TAG:' || t AS key FROM unnest(c.tags) t
+			UNION SELECT 'CREATOR:' || c.author_id
+			UNION SELECT 'SHOP:' || c.shop_id WHERE c.shop_id IS NOT NULL
+			UNION SELECT 'CATEGORY:' || g FROM unnest(c.card_categories) g) k) af
 	)
 	SELECT id, author_id, shop_id, fresh, matches, avoided, score,
 		-- what the viewer's profile has engaged with so far: it varies the discovery slots from page to page
