@@ -169,3 +169,18 @@ func (db *DB) retry(ctx context.Context, fn func() error) error {
 	}
 	return err
 }
+
+// every calls fn each interval, first after one interval, until ctx ends:
+// the loop of the background sweeps (payments, media, guest carts).
+func every(ctx context.Context, interval time.Duration, fn func()) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		fn()
+	}
+}

@@ -155,17 +155,3 @@ func (s *GuestCartSweeper) Run(ctx context.Context, interval time.Duration) {
 		}
 	})
 }
-
-// every calls fn each interval, first after one interval, until ctx ends.
-func every(ctx context.Context, interval time.Duration, fn func()) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		fn()
-	}
-}

@@ -345,14 +345,7 @@ func (db *DB) RunPaymentReconciler(ctx context.Context, pay payment.Provider, in
 	if interval <= 0 {
 		interval = DefaultReconcileInterval
 	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	every(ctx, interval, func() {
 		n, err := db.ReconcilePayments(ctx, pay)
 		if err != nil && ctx.Err() == nil {
 			slog.Warn("payment reconciler", "err", err)
@@ -360,7 +353,7 @@ func (db *DB) RunPaymentReconciler(ctx context.Context, pay payment.Provider, in
 		if n != (Reconciled{}) {
 			slog.Info("payment reconciler", "completed", n.Completed, "expired", n.Expired, "refunded", n.Refunded, "unsettled", n.Unsettled)
 		}
-	}
+	})
 }
 
 // sendRefund sends the refund owed for a cancelled order to the provider,
