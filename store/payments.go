@@ -226,13 +226,6 @@ func logPaymentError(ctx context.Context, what string, checkoutID int64, err err
 	slog.WarnContext(ctx, "payment provider: outcome unknown", "call", what, "checkout", checkoutID, "err", err)
 }
 
-func nullIfEmpty(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
 // Reconciled counts what one reconciler sweep settled.
 type Reconciled struct {
 	// Completed checkouts were charged: their orders are now paid.
