@@ -126,7 +126,7 @@ func cartCosts(ctx context.Context, q sqlx.QueryerContext, buyerIDs []int64, cod
 			LEFT JOIN customer_addresses da ON da.user_id = b.id AND da.is_default
 		), dest AS (
 			SELECT dest0.*, CASE WHEN cardinality(dest0.codes) > 0 THEN (SELECT json_agg(t) FROM (
-				SELECT `+discountTermsColumns(`'user:' || dest0.buyer_id`)+` FROM discount_codes dc
+				SELECT `+discountTermsColumns(personBuyerKeysSQL(`dest0.buyer_id`))+` FROM discount_codes dc
 				WHERE dc.active AND lower(dc.code) IN (SELECT lower(c) FROM unnest(dest0.codes) c)
 				  AND dc.shop_id IN (SELECT p.shop_id FROM cart_lines l JOIN product_variants v ON v.id = l.variant_id
 					JOIN products p ON p.id = v.product_id WHERE l.buyer_id = dest0.buyer_id)) t) END AS discounts_json

@@ -292,6 +292,12 @@ func (db *DB) pay(ctx context.Context, pay payment.Provider, a paymentAttempt, r
 			panic(p)
 		}
 	}()
+	if a.Amount == 0 {
+		// Nothing to pay (discount codes took the whole total and shipping
+		// is free): the provider is not asked to charge 0 (Stripe refuses a
+		// charge that is not positive).
+		return db.completeCheckout(ctx, pay, a, freeRef(a))
+	}
 	callCtx, cancel := context.WithTimeout(ctx, db.PaymentSettings.timeout())
 	ref, payErr := pay.Charge(callCtx, payment.Charge{IdempotencyKey: a.ProviderKey, Token: req.PaymentToken, Amount: a.Amount, CurrencyCode: a.Currency})
 	cancel()
@@ -318,6 +324,11 @@ func (db *DB) pay(ctx context.Context, pay payment.Provider, a paymentAttempt, r
 		return CheckoutResult{Problems: Problems{pending}}, db.releaseLease(ctx, a.CheckoutID)
 	}
 }
+
+// freeRef is the payment reference of a checkout with nothing to pay: no
+// provider holds it; it names the checkout's provider key, so it is unique
+// and the same on every attempt and in every process.
+func freeRef(a paymentAttempt) string { return "free-" + a.ProviderKey }
 
 // retryCheckout answers a request whose key is taken: the earlier answer
 // when there is one; a takeover of the payment when the checkout is still

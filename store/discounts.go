@@ -23,7 +23,10 @@ import (
 //     subtotal of the shop's lines it applies to (all the shop's products,
 //     or a list).
 //   - It applies while active, from StartsAt until EndsAt, while its uses
-//     are under UsageLimit and the buyer's under PerBuyerLimit, and when the
+//     are under UsageLimit and the buyer's under PerBuyerLimit (a person's
+//     uses are those of their account and of guest checkouts with their
+//     account's email; a guest's, those of its email and of the account
+//     with that email), and when the
 //     subtotal of the lines it applies to is at least MinSubtotal.
 //   - At most one code applies per shop: the first entered that applies.
 //   - The discount is split over the lines it applies to in proportion to
@@ -261,11 +264,20 @@ type discountTerms struct {
 }
 
 // discountTermsColumns selects a discountTerms of the code dc, counting the
-// unreleased uses under the buyer key given by the SQL expression buyerKey.
-func discountTermsColumns(buyerKey string) string {
+// unreleased uses under any of the buyer keys given by the SQL expression
+// buyerKeys (a text[]; see buyerKeys).
+func discountTermsColumns(buyerKeys string) string {
 	return `dc.id, dc.shop_id, dc.code, dc.kind, dc.percent_bps, dc.amount, dc.currency_code, dc.min_subtotal, dc.product_ids,
 		dc.usage_limit, dc.per_buyer_limit, dc.uses, dc.starts_at > now() AS not_started, coalesce(dc.ends_at <= now(), false) AS expired,
-		(SELECT count(*) FROM discount_redemptions r WHERE r.code_id = dc.id AND r.buyer_key = ` + buyerKey + ` AND NOT r.released) AS buyer_uses`
+		(SELECT count(*) FROM discount_redemptions r WHERE r.code_id = dc.id AND r.buyer_key = ANY(` + buyerKeys + `) AND NOT r.released) AS buyer_uses`
+}
+
+// personBuyerKeysSQL is the keys a person's per-buyer uses count under,
+// for the user id given by the SQL expression userID: their account's and
+// their email's (a guest checkout with it), as a text[]. A guest cart's
+// user has a placeholder email no checkout can give.
+func personBuyerKeysSQL(userID string) string {
+	return `ARRAY['user:' || ` + userID + `, (SELECT 'email:' || lower(u.email) FROM users u WHERE u.id = ` + userID + ` AND NOT u.is_guest)]`
 }
 
 // discountLine is a line as a discount sees it.
@@ -553,9 +565,17 @@ func checkoutDiscounts(ctx context.Context, tx *sqlx.Tx, req CheckoutRequest, sh
 	if len(ids) == 0 {
 		return nil, nil
 	}
+	// A person's uses count under their account and their email; a guest's
+	// under its email and the account that has that email.
+	keys := personBuyerKeysSQL("$2::bigint")
+	arg := any(req.BuyerID)
+	if req.Email != "" {
+		keys = `ARRAY[$2::text, (SELECT 'user:' || u.id FROM users u WHERE lower(u.email) = substr($2::text, 7) AND NOT u.is_guest)]`
+		arg = req.buyerKey()
+	}
 	var terms []*discountTerms
-	if err := tx.SelectContext(ctx, &terms, `SELECT `+discountTermsColumns("$2")+` FROM discount_codes dc WHERE dc.id = ANY($1) ORDER BY dc.id`,
-		pq.Array(ids), req.buyerKey()); err != nil {
+	if err := tx.SelectContext(ctx, &terms, `SELECT `+discountTermsColumns(keys)+` FROM discount_codes dc WHERE dc.id = ANY($1) ORDER BY dc.id`,
+		pq.Array(ids), arg); err != nil {
 		return nil, fmt.Errorf("read discount codes: %w", err)
 	}
 	return terms, nil

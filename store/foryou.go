@@ -26,38 +26,59 @@ var forYouRankSQL = `WITH prof AS (` + profileSQL + `),
 			SELECT profile FROM profile_contents pc WHERE pc.content_id = mine.content_id AND pc.weight > 0 AND pc.profile <> $1
 			ORDER BY pc.weight DESC LIMIT 20) p
 	),
+	-- each peer's rows by the primary key (profile, content_id), not a scan of every profile's
 	co AS (
-		SELECT content_id AS id, count(*) AS n FROM profile_contents
-		WHERE profile IN (SELECT profile FROM peers) AND weight > 0 AND content_id NOT IN (SELECT content_id FROM mine)
-		GROUP BY content_id ORDER BY count(*) DESC, content_id DESC LIMIT :co_engaged_candidates::bigint
+		SELECT pc.content_id AS id, count(*) AS n FROM peers CROSS JOIN LATERAL (
+			SELECT content_id FROM profile_contents WHERE profile = peers.profile AND weight > 0) pc
+		WHERE pc.content_id NOT IN (SELECT content_id FROM mine)
+		GROUP BY pc.content_id ORDER BY count(*) DESC, pc.content_id DESC LIMIT :co_engaged_candidates::bigint
 	),
 	%s,
+	-- the candidates that may be served, read once
+	base AS (
+		SELECT c.id, c.kind, c.live_status, c.author_id, c.shop_id, c.tags, c.card_categories, c.published_at, c.view_count, c.like_count FROM contents c
+		-- an id array makes the planner fetch candidates by primary key
+		WHERE c.id = ANY(ARRAY(SELECT DISTINCT id FROM cand)) AND c.published_at <= $3 AND (c.kind = 'VIDEO' OR c.live_status <> 'ENDED')
+			AND NOT EXISTS (SELECT 1 FROM profile_contents pc WHERE pc.profile = $1 AND pc.content_id = c.id AND (pc.dismissed OR (pc.completed AND c.kind = 'VIDEO')))
+	),
+	-- co-engagement counts by content as one map, and the profile's affinities as
+	-- one map from kind:key to what each adds (its weight w as multiplier × w /
+	-- (1 + |w|)): scoring a candidate is a lookup per key of its own, whatever
+	-- plan the statement gets (joins with these small sets were planned as a
+	-- scan of the set per candidate)
+	comap AS (SELECT coalesce(jsonb_object_agg(id::text, n), '{}') AS m FROM co),
+	affmap AS (
+		SELECT coalesce(jsonb_object_agg(kind || ':' || key, CASE kind WHEN 'TAG' THEN :tag_multiplier WHEN 'CREATOR' THEN :creator_multiplier
+				WHEN 'SHOP' THEN :shop_multiplier ELSE :category_multiplier END * w / (1 + abs(w))), '{}') AS m FROM aff
+	),
 	ranked AS (
 		SELECT c.id, c.author_id, coalesce(c.shop_id, 0) AS shop_id, x.fresh, af.a > 0 AS matches, af.a < 0 AS avoided, round((
 			  CASE WHEN c.kind = 'LIVE' AND c.live_status = 'LIVE' THEN :live ELSE 0 END
-			+ CASE WHEN EXISTS (SELECT 1 FROM content_products cp JOIN campaign_variants cv ON cv.product_id = cp.product_id
+			-- (the first test runs once per statement: no candidate looks at its cards while no campaign runs)
+			+ CASE WHEN EXISTS (SELECT 1 FROM campaigns k WHERE k.starts_at <= $3 AND $3 < k.ends_at)
+				AND EXISTS (SELECT 1 FROM content_products cp JOIN campaign_variants cv ON cv.product_id = cp.product_id
 				JOIN campaigns k ON k.id = cv.campaign_id WHERE cp.content_id = c.id AND k.starts_at <= $3 AND $3 < k.ends_at) THEN :campaign ELSE 0 END
 			+ :affinity * af.a
-			+ :co_engagement * least(coalesce(co.n, 0) / 3.0, 1)
+			+ :co_engagement * least(coalesce((comap.m ->> c.id::text)::bigint, 0) / 3.0, 1)
 			+ :freshness / (1 + greatest(extract(epoch FROM ($3::timestamptz - c.published_at)), 0) / 86400.0)
 			+ :popularity * ln(1 + c.view_count + 5 * c.like_count)
 			+ $4 * ln(1 + coalesce(cs.gpm_7d, 0) / 100.0)
 			+ $5 * 100 * least(coalesce(cs.engagement_7d, 0), 1)
 			+ CASE WHEN x.fresh THEN :explore + CASE WHEN af.a > 0 THEN :explore_match ELSE 0 END ELSE 0 END)::numeric, 6)::float8 AS score
-		FROM contents c
+		FROM base c
 		LEFT JOIN content_scores cs ON cs.content_id = c.id
-		LEFT JOIN co ON co.id = c.id
+		CROSS JOIN comap
 		CROSS JOIN LATERAL (SELECT c.published_at > $3::timestamptz - :explore_max_age_hours * interval '1 hour'
 			AND c.view_count < :explore_max_views AS fresh) x
-		LEFT JOIN LATERAL (SELECT array_agg(DISTINCT p.tags[1]) AS cats FROM content_products cp JOIN products p ON p.id = cp.product_id
-			WHERE cp.content_id = c.id) k ON true
-		CROSS JOIN LATERAL (SELECT coalesce(sum(CASE a.kind WHEN 'TAG' THEN :tag_multiplier WHEN 'CREATOR' THEN :creator_multiplier
-				WHEN 'SHOP' THEN :shop_multiplier ELSE :category_multiplier END * a.w / (1 + abs(a.w))), 0) AS a
-			FROM aff a WHERE (a.kind = 'TAG' AND a.key = ANY(c.tags)) OR (a.kind = 'CREATOR' AND a.key = c.author_id::text)
-				OR (a.kind = 'SHOP' AND a.key = c.shop_id::text) OR (a.kind = 'CATEGORY' AND a.key = ANY(k.cats))) af
-		-- an id array makes the planner fetch candidates by primary key
-		WHERE c.id = ANY(ARRAY(SELECT DISTINCT id FROM cand)) AND c.published_at <= $3 AND (c.kind = 'VIDEO' OR c.live_status <> 'ENDED')
-			AND NOT EXISTS (SELECT 1 FROM profile_contents pc WHERE pc.profile = $1 AND pc.content_id = c.id AND (pc.dismissed OR (pc.completed AND c.kind = 'VIDEO')))
+		CROSS JOIN affmap
+		-- each of the profile's affinities counts once per candidate: its tags, creator,
+		-- shop and its cards' categories (contents.card_categories, kept current by
+		-- triggers on content_products and products: migration 0024)
+		CROSS JOIN LATERAL (SELECT coalesce(sum((affmap.m ->> k.key)::float8), 0) AS a FROM (
+			SELECT 'TAG:' || t AS key FROM unnest(c.tags) t
+			UNION SELECT 'CREATOR:' || c.author_id
+			UNION SELECT 'SHOP:' || c.shop_id WHERE c.shop_id IS NOT NULL
+			UNION SELECT 'CATEGORY:' || g FROM unnest(c.card_categories) g) k) af
 	)
 	SELECT id, author_id, shop_id, fresh, matches, avoided, score,
 		-- what the viewer's profile has engaged with so far: it varies the discovery slots from page to page

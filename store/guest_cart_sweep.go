@@ -34,7 +34,7 @@ const (
 // removed whole (its cart key then opens nothing: NOT_FOUND, as for any
 // unknown cart); a guest with orders keeps them, its order tokens and its
 // cart key (which still adopts its orders at sign-up): only its cart's
-// lines, destination and delivery choices are removed.
+// lines, destination, delivery choices and discount codes are removed.
 //
 // Every replica may run one: a transaction-scoped advisory lock lets one
 // sweep at a time, the others skip. A cart changed while a sweep runs is
@@ -117,6 +117,9 @@ func (s *GuestCartSweeper) Sweep(ctx context.Context) (GuestCartsSwept, error) {
 			`DELETE FROM cart_lines WHERE buyer_id = ANY($1) AND checkout_id IS NULL`,
 			`DELETE FROM cart_delivery_options WHERE buyer_id = ANY($1)`,
 			`DELETE FROM cart_destinations WHERE buyer_id = ANY($1)`,
+			// The discount codes entered on the cart (they refer to the
+			// guest: left, they would make every sweep roll back).
+			`DELETE FROM cart_discount_codes WHERE buyer_id = ANY($1)`,
 		} {
 			if _, err := tx.ExecContext(ctx, q, pq.Array(all)); err != nil {
 				return fmt.Errorf("sweep guest carts: %w", err)

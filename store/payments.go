@@ -17,7 +17,7 @@ import (
 
 // completeCheckout marks a charged checkout's orders paid, records the
 // provider's reference on its payment, and removes the cart lines it
-// bought, in one statement, and returns the orders and their lines. If the
+// bought and the cart's discount codes it used, in one statement, and returns the orders and their lines. If the
 // checkout was completed already (by a retry or the reconciler), it reads
 // them back. A reference that another payment already holds is an error,
 // never a silent drop.
@@ -40,6 +40,12 @@ func (db *DB) completeCheckout(ctx context.Context, pay payment.Provider, a paym
 				UPDATE checkouts SET status = 'PAID', payment_ref = $2, updated_at = now() WHERE id = $1 AND status = 'PENDING'
 			), cart AS (
 				DELETE FROM cart_lines WHERE checkout_id = $1
+			), used_codes AS (
+				-- The codes this checkout used leave the cart with the lines
+				-- they discounted (a code entered since stays).
+				DELETE FROM cart_discount_codes cd USING checkouts c, discount_redemptions r, discount_codes dc
+				WHERE c.id = $1 AND cd.buyer_id = c.buyer_id AND r.checkout_id = $1 AND dc.id = r.code_id
+				  AND lower(cd.code) = lower(dc.code) AND EXISTS (SELECT 1 FROM paid)
 			), paid_src AS (
 				SELECT o.shop_id, `+orderEventPayload+` AS payload FROM paid o
 			)`+eventCTEs("paid", TopicOrderPaid, "paid_src")+`
@@ -67,6 +73,9 @@ func (db *DB) completeCheckout(ctx context.Context, pay payment.Provider, a paym
 	case settled.Status == "CAPTURED" && settled.Ref.String == ref:
 		orders, lines, err := db.checkoutOrders(ctx, a.CheckoutID)
 		return CheckoutResult{Orders: orders, Lines: lines, Replayed: true}, err
+	case settled.Status == "FAILED" && a.Amount == 0:
+		return CheckoutResult{Problems: Problems{FieldErrorf(EInvalid, "idempotencyKey",
+			"this checkout expired before it was placed; check out again with a new idempotencyKey").Because(ReasonCheckoutExpired)}}, nil
 	case settled.Status == "FAILED":
 		// The reservation was released while this charge was made: give
 		// the money back rather than keep it for nothing.
@@ -217,13 +226,6 @@ func logPaymentError(ctx context.Context, what string, checkoutID int64, err err
 	slog.WarnContext(ctx, "payment provider: outcome unknown", "call", what, "checkout", checkoutID, "err", err)
 }
 
-func nullIfEmpty(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
 // Reconciled counts what one reconciler sweep settled.
 type Reconciled struct {
 	// Completed checkouts were charged: their orders are now paid.
@@ -298,6 +300,14 @@ func (db *DB) settlePayment(ctx context.Context, pay payment.Provider, checkoutI
 	a, took, err := db.takeLease(ctx, checkoutID)
 	if err != nil || !took {
 		return err
+	}
+	if a.Amount == 0 {
+		// Nothing to pay: no provider call was ever made for it.
+		if _, err := db.completeCheckout(ctx, pay, a, freeRef(a)); err != nil {
+			return err
+		}
+		out.Completed++
+		return nil
 	}
 	callCtx, cancel := context.WithTimeout(ctx, db.PaymentSettings.timeout())
 	p, err := pay.Lookup(callCtx, a.ProviderKey)
@@ -410,8 +420,14 @@ func (db *DB) sendRefund(ctx context.Context, pay payment.Provider, orderID int6
 
 // oweRefund records, in the cancelling transaction, the refund owed for an
 // order: its total, from the checkout's captured payment. An order whose
-// payment is not recorded as captured is an error, never skipped.
+// payment is not recorded as captured is an error, never skipped. An order
+// whose total is 0 (discount codes took it all) owes nothing: it becomes
+// REFUNDED here, with its ORDER_REFUNDED event, and no provider is called.
 func oweRefund(ctx context.Context, tx *sqlx.Tx, o *Order) error {
+	if o.TotalAmount == 0 {
+		return recordEvents(ctx, tx, TopicOrderRefunded, `UPDATE orders o SET status = 'REFUNDED'
+			WHERE o.id = $1 AND o.status = 'CANCELLED' RETURNING o.shop_id, `+orderEventPayload+` AS payload`, o.ID)
+	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO refunds (order_id, payment_id, amount, provider_key)
 		SELECT $1::bigint, p.id, $3, 'refund-' || (SELECT id FROM installation) || '-order-' || $1::bigint::text FROM payments p
 		WHERE p.checkout_id = $2 AND p.status = 'CAPTURED'`, o.ID, o.CheckoutID, o.TotalAmount)

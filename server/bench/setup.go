@@ -32,6 +32,7 @@ type environment struct {
 	hello     string
 	helloStop func()
 	token     string
+	viewers   []string // tokens of people with learned interests (learnViewers)
 	opts      options
 	// fullRefresh is the full score recompute made after seeding: what
 	// every refresh cost before refreshes followed activity.
@@ -105,6 +106,11 @@ func setUp(ctx context.Context, o options) (*environment, error) {
 	if env.token, err = env.logIn(); err != nil {
 		return fail(err)
 	}
+	if o.want("feed") {
+		if env.viewers, err = env.learnViewers(ctx, manyViewers); err != nil {
+			return fail(err)
+		}
+	}
 	return env, nil
 }
 
@@ -142,7 +148,7 @@ func (e *environment) startServer(ctx context.Context) error {
 	e.debug = "http://" + debug
 	e.server = exec.Command(bin, "-addr", addr)
 	e.server.Env = append(os.Environ(), "DATABASE_URL="+e.dsn, "DEBUG_ADDR="+debug, "RATE_LIMIT_RPS=1000000000", "RATE_LIMIT_BURST=1000000000",
-		"DB_MAX_CONNS=32", "DATA_DIR="+filepath.Join(e.dir, "data"))
+		"DB_MAX_CONNS=32", "JWT_SECRET="+benchJWTSecret, "DATA_DIR="+filepath.Join(e.dir, "data"))
 	if e.standby != nil {
 		e.server.Env = append(e.server.Env, "DATABASE_READ_URL="+e.standby.DSN("showcase"))
 	}

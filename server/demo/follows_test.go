@@ -12,7 +12,7 @@ import (
 // `make run` serves the demo with the demo's top-creator threshold, the one
 // TestDemoSeed finds top-creator sales with (README, Configuration).
 func TestMakeRunUsesTheDemoThreshold(t *testing.T) {
-	b, err := os.ReadFile("../Makefile")
+	b, err := os.ReadFile("../../Makefile")
 	if err != nil {
 		t.Fatal(err)
 	}
