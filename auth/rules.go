@@ -50,6 +50,10 @@ var lookUpScopes = map[string][]string{
 	// Campaign: metrics:read too, so that a platform app reads the figures
 	// it may see (CanSeeCampaignFigures) without catalog:read.
 	"Campaign": {store.ScopeCatalogRead, store.ScopeMetricsRead},
+	// DiscountCode: the scopes CanSeeDiscountCodes names (Shop.discountCodes
+	// and the discount code mutations' payloads), which then asks that the
+	// app be the code's shop's. (node and nodes also ask for a read scope.)
+	"DiscountCode": {store.ScopeCatalogRead, store.ScopeCatalogWrite},
 }
 
 // CanSeeCampaignFigures reports whether the viewer may see a platform

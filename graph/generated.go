@@ -6560,7 +6560,9 @@ type Query {
   the scope of the type's root field (Shop, Product: catalog:read or
   metrics:read; ProductVariant: catalog:read; Video, LiveSession: content:read
   or metrics:read; Comment: content:read; Order: orders:read; User: any read
-  scope) and see private objects only of their own shop. WebhookSubscription
+  scope; DiscountCode: catalog:read or catalog:write besides the read scope
+  node itself asks for, and only to the code's shop's managers, the rule of
+  Shop.discountCodes) and see private objects only of their own shop. WebhookSubscription
   and WebhookDelivery are nodes to a token of their own app holding the
   topic's scope only (null to everyone else, admins included).
   """
@@ -8195,8 +8197,16 @@ enum DiscountKind {
   FIXED_AMOUNT
 }
 
-"A shop's discount code. Visible to the shop's managers (its owner, admins, and its apps with catalog:read or catalog:write) only."
-type DiscountCode {
+"""
+A shop's discount code. Visible to the shop's managers only: its owner, admins (and platform apps an admin
+made with catalog:read or catalog:write), and the shop's own apps with catalog:read or catalog:write. The same
+rule holds on every path: Shop.discountCodes, node(id:), nodes(ids:) and the discount code mutations' payloads.
+Anyone else (other sellers, buyers, guests, anonymous callers, other shops' apps, apps without those scopes)
+gets null from node and nodes, exactly as for an ID that names no code, never an error. (node and nodes
+themselves ask an app for a read scope: an app holding catalog:write and no read scope is refused them
+whatever the ID, and sees its shop's codes in the mutations' payloads.)
+"""
+type DiscountCode implements Node {
   id: ID!
   "As the seller wrote it; buyers may enter it in any case."
   code: String!
@@ -36211,6 +36221,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._MailingAddress(ctx, sel, obj)
+	case *store.DiscountCode:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._DiscountCode(ctx, sel, obj)
 	case store.Content:
 		if obj == nil {
 			return graphql.Null
@@ -39883,7 +39898,7 @@ func (ec *executionContext) _DiscountAllocation(ctx context.Context, sel ast.Sel
 	return out
 }
 
-var discountCodeImplementors = []string{"DiscountCode"}
+var discountCodeImplementors = []string{"DiscountCode", "Node"}
 
 func (ec *executionContext) _DiscountCode(ctx context.Context, sel ast.SelectionSet, obj *store.DiscountCode) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, discountCodeImplementors)

@@ -54,8 +54,10 @@ type Loaders struct {
 	CollectionProducts     *dataloadgen.Loader[store.ChildPageKey, store.Page[*store.Product]]
 	CollectionProductCount *dataloadgen.Loader[store.CountKey, int]
 	// Campaigns and their figures.
-	Campaign         *dataloadgen.Loader[int64, *store.Campaign]
-	CampaignFigures  *dataloadgen.Loader[int64, *store.CampaignFigures]
+	Campaign        *dataloadgen.Loader[int64, *store.Campaign]
+	CampaignFigures *dataloadgen.Loader[int64, *store.CampaignFigures]
+	// DiscountCode serves node and nodes (shop managers only).
+	DiscountCode     *dataloadgen.Loader[int64, *store.DiscountCode]
 	ShopProductCount *dataloadgen.Loader[store.CountKey, int]
 	// Cart cost, shipping and tax, saved addresses.
 	CartCost        *dataloadgen.Loader[int64, *store.PricedCart]
@@ -125,6 +127,7 @@ func NewLoaders(db *store.DB, topCreatorFollowers int64, batchWait time.Duration
 		ShopProductCount:       dataloadgen.NewMappedLoader(db.ShopProductCounts, wait),
 		Campaign:               dataloadgen.NewMappedLoader(db.CampaignsByIDs, wait),
 		CampaignFigures:        dataloadgen.NewMappedLoader(db.CampaignFiguresByIDs, wait),
+		DiscountCode:           dataloadgen.NewMappedLoader(db.DiscountCodesByIDs, wait),
 		CartCost:               dataloadgen.NewMappedLoader(db.CartCostsByBuyerIDs, wait),
 		ShippingRates:          dataloadgen.NewMappedLoader(db.ShippingRatesByShopIDs, wait),
 		TaxRates:               dataloadgen.NewMappedLoader(db.TaxRatesByShopIDs, wait),

@@ -95,6 +95,10 @@ func (r *Resolver) loadNode(ctx context.Context, gid string) (store.Node, error)
 		if c, err := orNil(l.Campaign.Load(ctx, id)); c != nil || err != nil {
 			return c, err
 		}
+	case typeDiscountCode:
+		if c, err := visibleDiscountCode(ctx, id); c != nil || err != nil {
+			return c, err
+		}
 	case typeCollection:
 		if c, err := orNil(l.Collection.Load(ctx, id)); c != nil || err != nil {
 			return c, err
@@ -222,4 +226,22 @@ func visibleApp(ctx context.Context, id int64) (*store.App, error) {
 		return nil, nil
 	}
 	return app, nil
+}
+
+// visibleDiscountCode loads a discount code for those who may list its
+// shop's codes (auth.CanSeeDiscountCodes, the rule of Shop.discountCodes);
+// nil otherwise, as for an unknown id, so a lookup never tells whether a
+// code exists.
+func visibleDiscountCode(ctx context.Context, id int64) (*store.DiscountCode, error) {
+	if !auth.ViewerFrom(ctx).SignedIn() {
+		return nil, nil
+	}
+	c, err := orNil(loadersFrom(ctx).DiscountCode.Load(ctx, id))
+	if c == nil || err != nil {
+		return nil, err
+	}
+	if ok, err := viewerShopRule(ctx, c.ShopID, auth.CanSeeDiscountCodes); !ok || err != nil {
+		return nil, err
+	}
+	return c, nil
 }

@@ -84,6 +84,9 @@ func newAccessWorld(a *testAPI) *accessWorld {
 	}
 	w.ids["Campaign"] = globalIDOf("Campaign", campaign.ID)
 
+	// A discount code of the shop (Shop.discountCodes is its root path).
+	w.ids["DiscountCode"] = a.discountCode(w.own.sellerToken, w.own.shopID, "ACCESS10")
+
 	w.ids["Order"] = a.buy(w.tokens["buyer"], "access-order", w.own.variantIDs[0], 1)
 	var cart struct {
 		CartLinesAdd struct {
@@ -208,6 +211,8 @@ func TestNodeVisibilityTable(t *testing.T) {
 		{"LiveSession", `query($id: ID!) { liveSession(id: $id) { id } }`, with(everyone, "appContentRead", "appMetricsRead", "otherShopApp", "platformApp")},
 		{"Comment", "", with(everyone, "appContentRead", "otherShopApp", "platformApp")},
 		{"Campaign", `query($handle: String!) { campaign(handle: $handle) { id } }`, with(everyone, "appCatalogRead", "appMetricsRead", "otherShopApp", "platformApp")},
+		// Shop.discountCodes is its root path (TestDiscountCodeNodeAgreesWithShopDiscountCodes).
+		{"DiscountCode", "", []string{"owner", "admin", "appCatalogRead", "platformApp"}},
 		{"Order", `query($id: ID!) { order(id: $id) { id } }`, []string{"buyer", "owner", "admin", "appOrdersRead", "platformApp"}},
 		{"Cart", `query($id: ID!) { cart(id: $id) { id } }`, []string{"buyer"}},
 		{"CartLine", "", []string{"buyer"}},

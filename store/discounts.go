@@ -91,6 +91,8 @@ type DiscountCode struct {
 	CreatedAt time.Time `db:"created_at"`
 }
 
+func (*DiscountCode) isNode() {}
+
 const discountCodeColumns = `id, shop_id, code, kind, percent_bps, amount, currency_code, min_subtotal, starts_at, ends_at,
 	usage_limit, per_buyer_limit, product_ids, active, uses, created_at`
 
@@ -227,6 +229,17 @@ func (db *DB) DeactivateDiscountCode(ctx context.Context, id int64) (*DiscountCo
 // DiscountCodeByID loads one code (NOT_FOUND when unknown).
 func (db *DB) DiscountCodeByID(ctx context.Context, id int64) (*DiscountCode, error) {
 	return getOne[DiscountCode](ctx, db.DB, `SELECT `+discountCodeColumns+` FROM discount_codes WHERE id = $1`, "discount code", id)
+}
+
+// DiscountCodesByIDs loads codes by id in one statement, for the
+// request's loader (node and nodes); unknown ids are absent from the map.
+// Who may see a code is the caller's to decide (auth.CanSeeDiscountCodes).
+func (db *DB) DiscountCodesByIDs(ctx context.Context, ids []int64) (map[int64]*DiscountCode, error) {
+	var rows []*DiscountCode
+	if err := db.SelectContext(ctx, &rows, `SELECT `+discountCodeColumns+` FROM discount_codes WHERE id = ANY($1)`, pq.Array(ids)); err != nil {
+		return nil, fmt.Errorf("discount codes by ids: %w", err)
+	}
+	return indexByID(rows, func(c *DiscountCode) int64 { return c.ID }), nil
 }
 
 // ListDiscountCodes pages a shop's codes, oldest first.
