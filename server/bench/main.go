@@ -32,6 +32,12 @@ type options struct {
 	// Replica starts a streaming replica beside the primary and gives it to
 	// the server as DATABASE_READ_URL.
 	Replica bool
+	// Data keeps the PostgreSQL cluster in this folder: the first run seeds
+	// it, later runs with the same folder reuse the dataset (only migrating
+	// it), so a large dataset is generated once.
+	Data string
+	// SeedOnly stops after the set-up (seeding, the full score recompute).
+	SeedOnly bool
 }
 
 // scenarioGroups are what -scenarios selects from.
@@ -50,6 +56,8 @@ func main() {
 	flag.IntVar(&o.Concurrency, "concurrency", 16, "closed-loop clients")
 	flag.StringVar(&o.Out, "out", "bench-results", "report folder")
 	flag.BoolVar(&o.Replica, "replica", false, "start a streaming replica beside the primary (pg_basebackup -R) and serve reads from it (DATABASE_READ_URL)")
+	flag.StringVar(&o.Data, "data", "", "keep the dataset in this folder and reuse it on later runs with the same folder (a run's writes stay in it)")
+	flag.BoolVar(&o.SeedOnly, "seed-only", false, "stop after the set-up: with -data, generates a dataset for later runs")
 	only := flag.String("scenarios", "", "comma-separated groups to run ("+strings.Join(scenarioGroups, ",")+"); empty runs all")
 	flag.Parse()
 	if *only != "" {
@@ -79,6 +87,9 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	defer env.tearDown()
+	if o.SeedOnly {
+		return nil
+	}
 	r := &report{
 		Started: time.Now().UTC(), Cores: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), Commit: commit(),
 		Note:    "load generator, server and PostgreSQL share this machine",

@@ -45,15 +45,30 @@ func setUp(ctx context.Context, o options) (*environment, error) {
 		return nil, err
 	}
 	env := &environment{dir: dir, opts: o}
+	pgDir := filepath.Join(dir, "pg")
+	seeded := false // a kept dataset (-data) already generated
+	if o.Data != "" {
+		if pgDir, err = filepath.Abs(o.Data); err != nil {
+			return nil, err
+		}
+		if err := os.MkdirAll(pgDir, 0o755); err != nil {
+			return nil, err
+		}
+		_, err := os.Stat(filepath.Join(pgDir, "seeded"))
+		seeded = err == nil
+	}
 	fail := func(err error) (*environment, error) { env.tearDown(); return nil, err }
 	if err := os.Chmod(dir, 0o755); err != nil {
 		return fail(err)
 	}
 	fmt.Println("starting PostgreSQL")
-	if env.cluster, err = pgcluster.Start(ctx, pgcluster.Options{Dir: filepath.Join(dir, "pg")}); err != nil {
+	if env.cluster, err = pgcluster.Start(ctx, pgcluster.Options{Dir: pgDir}); err != nil {
 		return fail(err)
 	}
 	for _, name := range []string{"showcase", "pgbench"} {
+		if seeded {
+			break
+		}
 		if err := env.cluster.CreateDatabase(ctx, name); err != nil {
 			return fail(err)
 		}
@@ -70,11 +85,15 @@ func setUp(ctx context.Context, o options) (*environment, error) {
 	start := time.Now()
 	opts := demo.SeedOptions{Users: o.Users, Creators: o.Users / 5, Shops: max(10, o.Products/500), Products: o.Products,
 		Videos: o.Videos, LiveSessions: 50, HistoryDays: o.HistoryDays, Seed: 1, Progress: progressBar}
-	rep, err := demo.Seed(ctx, env.db, opts)
-	if err != nil {
-		return fail(err)
+	if seeded {
+		fmt.Printf("reusing the dataset in %s (its options: %s)\n", pgDir, readFile(filepath.Join(pgDir, "seeded")))
+	} else {
+		rep, err := demo.Seed(ctx, env.db, opts)
+		if err != nil {
+			return fail(err)
+		}
+		fmt.Printf("\ndataset: %+v in %s\n", rep, time.Since(start).Round(time.Millisecond))
 	}
-	fmt.Printf("\ndataset: %+v in %s\n", rep, time.Since(start).Round(time.Millisecond))
 	// Vacuumed, as autovacuum keeps a loaded database: index-only scans
 	// need the visibility map a bulk load leaves unset.
 	if _, err := env.db.ExecContext(ctx, `VACUUM ANALYZE`); err != nil {
@@ -85,6 +104,11 @@ func setUp(ctx context.Context, o options) (*environment, error) {
 		return fail(err)
 	}
 	env.fullRefresh = full
+	if o.Data != "" && !seeded {
+		if err := os.WriteFile(filepath.Join(pgDir, "seeded"), fmt.Appendf(nil, "%+v\n", opts), 0o644); err != nil {
+			return fail(err)
+		}
+	}
 	fmt.Printf("full score recompute: %d contents, %d rows written, %s of statements\n", full.Scored, full.Written, full.DBTime.Round(time.Millisecond))
 	if o.Replica {
 		fmt.Println("starting a streaming replica (pg_basebackup -R)")
@@ -233,6 +257,12 @@ func (e *environment) tearDown() {
 		_ = e.cluster.Stop()
 	}
 	os.RemoveAll(e.dir)
+}
+
+// readFile returns a small file's text without its trailing newline ("" when unreadable).
+func readFile(path string) string {
+	b, _ := os.ReadFile(path)
+	return strings.TrimSpace(string(b))
 }
 
 func freeAddr() (string, error) {
