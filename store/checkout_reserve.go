@@ -490,19 +490,23 @@ func (v *lockedVariant) terms() shopTerms {
 }
 
 // A lockedVariant's columns (its price is the unit price now: the campaign
-// price while a campaign runs, campaign_offer; the same call names the
+// price while a campaign runs, campaign_offer; the same statement names the
 // campaign, so price and credit are decided together), with the shop's terms for the destination
 // country $2 and the delivery option buyer $3 selected on their cart (0 for
-// no cart), and the tables they come from (variant v, product p, shop s,
-// and the variant's campaign offer co, looked up once per variant).
+// no cart), and the tables they come from (variant v, product p, shop s).
+//
+// The offer is looked up in the select list, not as a LATERAL function in
+// FROM: when the careful path's FOR UPDATE finds the variant updated since
+// its snapshot, PostgreSQL re-evaluates the select list for the row version
+// it locked, but keeps a FROM function's row as first computed (the offer
+// for the old list price; TestCampaignPriceUnderConcurrentRepricing).
 var lockedVariantColumns = `v.id, v.product_id, v.sku, v.title AS variant_title, p.title,
-		coalesce(co.price_amount, v.price_amount) AS price_amount, v.price_amount AS list_price_amount,
-		co.campaign_id AS campaign_id, v.currency_code, v.stock, p.status AS product_status, p.shop_id, s.owner_id, s.affiliate_rate_bps,
+		coalesce((campaign_offer(v.id, v.price_amount, now())).price_amount, v.price_amount) AS price_amount, v.price_amount AS list_price_amount,
+		(campaign_offer(v.id, v.price_amount, now())).campaign_id AS campaign_id, v.currency_code, v.stock, p.status AS product_status, p.shop_id, s.owner_id, s.affiliate_rate_bps,
 		coalesce((SELECT d.shipping_rate_id FROM cart_delivery_options d WHERE d.buyer_id = $3 AND d.shop_id = s.id), 0) AS cart_choice,
 		` + shopTermsColumns(`$2::char(2)`)
 
-const lockedVariantTables = `product_variants v JOIN products p ON p.id = v.product_id JOIN shops s ON s.id = p.shop_id
-		LEFT JOIN LATERAL campaign_offer(v.id, v.price_amount, now()) co ON true`
+const lockedVariantTables = `product_variants v JOIN products p ON p.id = v.product_id JOIN shops s ON s.id = p.shop_id`
 
 // wantedVariants totals the quantity asked of each variant and lists the
 // variants in id order, the order rows are locked in.
