@@ -535,6 +535,81 @@ func TestCampaignEndUnderConcurrentCheckouts(t *testing.T) {
 	t.Logf("%d of %d lines credited before the end", credited, n)
 }
 
+// TestCampaignPriceUnderConcurrentRepricing buys a variant enrolled in a
+// running campaign (15.00, list 19.90) while its list price flips between
+// 19.90 and 14.00 (below the campaign price: no offer). The reservation
+// finds the offer before it locks the variant, for the list price it read;
+// every line must still be priced and credited as the locked row's list
+// price says (15.00 credited, or 14.00 not), and no unit oversold.
+func TestCampaignPriceUnderConcurrentRepricing(t *testing.T) {
+	a := newTestAPI(t)
+	w := newCampaignWorld(t, a, "reprice")
+	const stock = 200
+	if _, err := a.db.Exec(`UPDATE product_variants SET stock = $1`, stock); err != nil {
+		t.Fatal(err)
+	}
+	if ue := w.enrol(w.f.sellerToken, w.f.shopID, map[string]any{"variantId": w.f.variantIDs[0], "price": "15.00"}); len(ue) > 0 {
+		t.Fatalf("enrol: %+v", ue)
+	}
+	w.shift("-1 hour", "1 hour")
+	var variantID int64
+	if err := a.db.Get(&variantID, `SELECT variant_id FROM campaign_variants WHERE campaign_id = $1`, w.campaignDB); err != nil {
+		t.Fatal(err)
+	}
+	const buyers, each = 8, 5
+	tokens := make([]string, buyers)
+	for i := range tokens {
+		tokens[i], _ = a.user(fmt.Sprintf("reprice-%d", i), false)
+	}
+	var wg sync.WaitGroup
+	done := make(chan struct{})
+	go func() { // reprice (directly: the API refuses it once the campaign runs) until the buyers are done
+		for i := 0; ; i++ {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			price := []int64{1990, 1400}[i%2]
+			if _, err := a.db.Exec(`UPDATE product_variants SET price_amount = $2 WHERE id = $1`, variantID, price); err != nil {
+				t.Error(err)
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	for i := range buyers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range each {
+				resp := a.post(tokens[i], checkoutMutation, checkoutInput(fmt.Sprintf("reprice-%d-%d", i, k), "tok_ok", line(w.f.variantIDs[0], 1)))
+				if len(resp.Errors) > 0 {
+					t.Errorf("checkout: %+v", resp.Errors)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(done)
+	var bad []string
+	if err := a.db.Select(&bad, `SELECT l.id || ': ' || l.unit_price_amount || ' ' || coalesce(l.campaign_id::text, '-') FROM order_lines l
+		WHERE NOT ((l.campaign_id IS NOT NULL AND l.unit_price_amount = 1500) OR (l.campaign_id IS NULL AND l.unit_price_amount = 1400))`); err != nil {
+		t.Fatal(err)
+	}
+	if len(bad) > 0 {
+		t.Fatalf("lines priced and credited inconsistently: %v", bad)
+	}
+	var sold, left int
+	if err := a.db.QueryRow(`SELECT (SELECT coalesce(sum(quantity), 0) FROM order_lines WHERE variant_id = $1),
+		(SELECT stock FROM product_variants WHERE id = $1)`, variantID).Scan(&sold, &left); err != nil {
+		t.Fatal(err)
+	}
+	if sold != buyers*each || sold+left != stock {
+		t.Fatalf("sold %d, left %d, want %d sold of %d", sold, left, buyers*each, stock)
+	}
+}
+
 // TestFeedBoostsRunningCampaignContent: with FORYOU_CAMPAIGN, a video
 // carrying a product enrolled in a running campaign outranks an otherwise
 // alike video published after it; without the weight it does not.

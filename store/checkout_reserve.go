@@ -95,6 +95,11 @@ func (db *DB) reserveFast(ctx context.Context, provider string, req CheckoutRequ
 	}
 	a := paymentAttempt{ProviderKey: pkey, Amount: orders.total, Currency: currency, plan: &orders}
 	args := append(append(orders.args(req, req.IdempotencyKey, currency), a.args(provider, db.PaymentSettings, req)...), orders.costArgs()...)
+	listPrices := make([]int64, len(sorted))
+	for i, id := range sorted {
+		listPrices[i] = byID[id].ListPriceAmount
+	}
+	args = append(args, pq.Array(sorted), pq.Array(listPrices))
 	query := reserveOneSQL
 	if len(sorted) > 1 {
 		query = reserveManySQL
@@ -388,20 +393,34 @@ const reservePaymentSQL = `, payment AS (
 // zero: either way the CHECK (stock >= 0) fails the statement, and
 // everything is rolled back with it.
 //
-// Taking the stock from the lines written makes the inserts finish before
-// any variant row is locked: the lock is held for the update, the foreign
-// key checks and the commit only.
+// The variant row is locked last, by the update, and held until the
+// statement's commit; everything that does not need the lock is done before
+// it: the inserts (the update takes the stock from the lines written), the
+// payment record and the cart claim (both counted in "written", so they are
+// run before the update rather than after it, as an unreferenced CTE would
+// be), and the campaign offer of each variant ("offers", $45 the variants
+// and $46 the list prices they were read at). The update then only checks
+// that the list price is still the one the offer was found for: the offer
+// is the same as campaign_offer of the locked row would be (same snapshot,
+// same now()), without running that function while the row is locked, nor
+// again in the recheck of a row another checkout updated meanwhile.
 const (
 	reserveHeadSQL = `WITH claim AS (
 		INSERT INTO checkouts (buyer_id, idempotency_key, request_hash, status, amount, currency_code)
 		VALUES ($1, $2, $3, 'PENDING', $4, $5)
 		ON CONFLICT (buyer_id, idempotency_key) DO NOTHING RETURNING id
-	), ` + pendingOrdersSQL + reservePaymentSQL + `, taken AS (
+	), ` + pendingOrdersSQL + reservePaymentSQL + `, written AS MATERIALIZED (
+		SELECT (SELECT count(*) FROM payment) AS payments, (SELECT count(*) FROM cart) AS cart_lines
+	), offers AS MATERIALIZED (
+		SELECT w.id, w.list_price, co.price_amount AS offer_price, co.campaign_id AS offer_campaign
+		FROM unnest($45::bigint[], $46::bigint[]) AS w(id, list_price)
+		LEFT JOIN LATERAL campaign_offer(w.id, w.list_price, now()) co ON true
+	), taken AS (
 		UPDATE product_variants v SET stock = CASE
-			WHEN (SELECT coalesce(o.price_amount, v.price_amount) = x.price AND o.campaign_id IS NOT DISTINCT FROM x.campaign
-			      FROM campaign_offer(v.id, v.price_amount, now()) o) AND v.currency_code = $5 AND p.status = 'ACTIVE'
-			     AND (SELECT count(*) FROM cart) = cardinality($32::bigint[]) THEN v.stock - x.q ELSE -1 END
-		FROM products p, `
+			WHEN v.price_amount = o.list_price AND coalesce(o.offer_price, o.list_price) = x.price
+			     AND o.offer_campaign IS NOT DISTINCT FROM x.campaign AND v.currency_code = $5 AND p.status = 'ACTIVE'
+			     AND w.payments = 1 AND w.cart_lines = cardinality($32::bigint[]) THEN v.stock - x.q ELSE -1 END
+		FROM products p, written w, offers o, `
 	reserveTailSQL = `
 		RETURNING v.id
 	)
@@ -412,7 +431,7 @@ const (
 	reserveOneSQL = reserveHeadSQL + `(
 			SELECT min(variant_id) AS id, sum(quantity) AS q, min(unit_price_amount) AS price, min(campaign_id) AS campaign FROM new_lines
 		) x
-		WHERE v.id = x.id AND p.id = v.product_id` + reserveTailSQL
+		WHERE v.id = x.id AND o.id = x.id AND p.id = v.product_id` + reserveTailSQL
 
 	// Several variants are locked in id order first, so that concurrent
 	// checkouts of overlapping carts cannot deadlock.
@@ -421,7 +440,7 @@ const (
 		) x, (
 			SELECT l.id FROM product_variants l WHERE l.id IN (SELECT variant_id FROM new_lines) ORDER BY l.id FOR NO KEY UPDATE OF l
 		) locked
-		WHERE v.id = locked.id AND v.id = x.id AND p.id = v.product_id` + reserveTailSQL
+		WHERE v.id = locked.id AND v.id = x.id AND o.id = x.id AND p.id = v.product_id` + reserveTailSQL
 
 	// The careful path has claimed the key ($2 is the checkout's id) and
 	// taken the stock under row locks; it writes the rest in one statement.
@@ -441,7 +460,11 @@ type lockedVariant struct {
 	Title        string `db:"title"`
 	// PriceAmount is the unit price now; CampaignID the campaign it is the
 	// price of, when it is a campaign price (the line is credited to it).
-	PriceAmount      int64         `db:"price_amount"`
+	PriceAmount int64 `db:"price_amount"`
+	// ListPriceAmount is the variant's own price, which the campaign price
+	// (if any) was found for: the reservation takes the stock only while it
+	// is still the variant's price (reserveHeadSQL).
+	ListPriceAmount  int64         `db:"list_price_amount"`
 	CampaignID       sql.NullInt64 `db:"campaign_id"`
 	CurrencyCode     string        `db:"currency_code"`
 	Stock            int           `db:"stock"`
@@ -471,8 +494,14 @@ func (v *lockedVariant) terms() shopTerms {
 // campaign, so price and credit are decided together), with the shop's terms for the destination
 // country $2 and the delivery option buyer $3 selected on their cart (0 for
 // no cart), and the tables they come from (variant v, product p, shop s).
+//
+// The offer is looked up in the select list, not as a LATERAL function in
+// FROM: when the careful path's FOR UPDATE finds the variant updated since
+// its snapshot, PostgreSQL re-evaluates the select list for the row version
+// it locked, but keeps a FROM function's row as first computed (the offer
+// for the old list price; TestCampaignPriceUnderConcurrentRepricing).
 var lockedVariantColumns = `v.id, v.product_id, v.sku, v.title AS variant_title, p.title,
-		coalesce((campaign_offer(v.id, v.price_amount, now())).price_amount, v.price_amount) AS price_amount,
+		coalesce((campaign_offer(v.id, v.price_amount, now())).price_amount, v.price_amount) AS price_amount, v.price_amount AS list_price_amount,
 		(campaign_offer(v.id, v.price_amount, now())).campaign_id AS campaign_id, v.currency_code, v.stock, p.status AS product_status, p.shop_id, s.owner_id, s.affiliate_rate_bps,
 		coalesce((SELECT d.shipping_rate_id FROM cart_delivery_options d WHERE d.buyer_id = $3 AND d.shop_id = s.id), 0) AS cart_choice,
 		` + shopTermsColumns(`$2::char(2)`)
