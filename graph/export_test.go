@@ -1,4 +1,17 @@
 package graph
 
+import (
+	"context"
+	"sync/atomic"
+)
+
 // SetPriming turns primeVariants on or off for a benchmark's comparison.
 func SetPriming(on bool) { noPriming = !on }
+
+// WithLoaderFetchCounter counts, in the returned counter, the batches the
+// User, Shop, ProductsByContent, VariantsByProduct and Metrics loaders of a
+// request made with ctx fetch themselves (what primeFeed did not prime).
+func WithLoaderFetchCounter(ctx context.Context) (context.Context, *atomic.Int64) {
+	n := new(atomic.Int64)
+	return context.WithValue(ctx, fetchCounterKey{}, n), n
+}
