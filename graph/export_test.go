@@ -5,7 +5,8 @@ import (
 	"sync/atomic"
 )
 
-// SetPriming turns primeVariants on or off for a benchmark's comparison.
+// SetPriming turns primeVariants and primeFeed on or off (benchmarks and
+// tests compare with and without).
 func SetPriming(on bool) { noPriming = !on }
 
 // WithLoaderFetchCounter counts, in the returned counter, the batches the
