@@ -198,7 +198,9 @@ func (r *Resolver) recordEvents(ctx context.Context, in []*model.EngagementEvent
 	for _, p := range refused {
 		p.Field = renumberEventField(p.Field, index)
 	}
-	r.Events.Add(accepted)
+	if err := r.Events.Offer(accepted); err != nil {
+		return nil, err // back-pressure: SERVICE_UNAVAILABLE, retryable, nothing recorded
+	}
 	problems = append(problems, refused...)
 	return &model.RecordEventsPayload{Accepted: len(accepted), UserErrors: problemsToUserErrors(problems, "")}, nil
 }

@@ -68,6 +68,15 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 	if appErr, ok := store.AsError(err); ok {
 		gqlErr.Message = appErr.Message
 		gqlErr.Extensions = map[string]any{"code": publicCode(appErr.Code)}
+		if appErr.Code == store.EUnavailable {
+			// A refusal for now (the event buffer is full): the same
+			// request succeeds later.
+			gqlErr.Extensions["retryable"] = true
+			gqlErr.Extensions["retryAfter"] = 1
+			if appErr.Reason != "" {
+				gqlErr.Extensions["reason"] = appErr.Reason
+			}
+		}
 		return gqlErr
 	}
 	var already *gqlerror.Error
@@ -120,6 +129,8 @@ func publicCode(c store.Code) string {
 		return codeForbidden
 	case store.ENotFound:
 		return codeNotFound
+	case store.EUnavailable:
+		return codeUnavailable
 	case store.EInvalid, store.EConflict:
 		return codeBadUserInput
 	}

@@ -7434,7 +7434,10 @@ type Mutation {
   product events) per clock-aligned half hour: a repeat within the half hour is
   accepted and changes no figure (no view, no watch time, no click). Each event
   costs a tenth of a rate-limit token (a batch of 500 costs 51 tokens; over the
-  limit: RATE_LIMITED, nothing recorded).
+  limit: RATE_LIMITED, nothing recorded). When events arrive faster than the
+  server writes them, the call answers SERVICE_UNAVAILABLE with
+  extensions.retryable, retryAfter (seconds) and reason EVENTS_BACKED_UP, and
+  records nothing: send the same batch again after retryAfter.
   """
   recordEvents(events: [EngagementEventInput!]!): RecordEventsPayload!
   "Idempotent: liking twice counts once."

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"showcase/graph"
+	"showcase/store"
 )
 
 const recordEventsMutation = `mutation($events: [EngagementEventInput!]!) { recordEvents(events: $events) { accepted userErrors { field code message } } }`
@@ -459,5 +461,36 @@ func BenchmarkFeedWithMetrics(b *testing.B) {
 			b.ReportMetric(float64(a.allStatements.Load()-before)/float64(b.N), "stmts/op")
 			b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N), "cpu-µs/op")
 		})
+	}
+}
+
+// TestRecordEventsBacksOffWhenTheBufferIsFull: with 10,000 events waiting
+// for a flush that has not yet run, recordEvents answers SERVICE_UNAVAILABLE
+// with retryable, retryAfter and reason EVENTS_BACKED_UP and records
+// nothing; after the flush the same call is accepted.
+func TestRecordEventsBacksOffWhenTheBufferIsFull(t *testing.T) {
+	a := newTestAPI(t)
+	w := newMetricsWorld(a)
+	waiting := make([]store.Event, 10000)
+	for i := range waiting {
+		waiting[i] = store.Event{Type: store.EventView, ContentID: -1, At: time.Now(), Viewer: fmt.Sprintf("device:waiting-%d", i)}
+	}
+	a.events.Add(waiting)
+	vars := map[string]any{"events": events(3, "VIEW", w.videoID, "")}
+	res := a.post("", recordEventsMutation, vars)
+	if res.code() != "SERVICE_UNAVAILABLE" || res.Errors[0].Extensions["retryable"] != true ||
+		res.Errors[0].Extensions["reason"] != "EVENTS_BACKED_UP" || res.Errors[0].Extensions["retryAfter"] == nil {
+		t.Fatalf("recordEvents with the buffer full = %+v", res.Errors)
+	}
+	if n := a.events.Pending(); n != 10000 {
+		t.Fatalf("a refused call was recorded: %d waiting", n)
+	}
+	if err := a.events.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var out recordOut
+	a.ok("", recordEventsMutation, vars, &out)
+	if out.RecordEvents.Accepted != 3 {
+		t.Fatalf("after the flush, recordEvents = %+v", out)
 	}
 }

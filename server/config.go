@@ -38,6 +38,14 @@ type config struct {
 	Reads *store.ReadReplica
 	// FlushInterval is how often buffered engagement events are written.
 	FlushInterval time.Duration
+	// FlushWorkers is how many transactions at once a large flush of
+	// engagement events is split into (EVENTS_FLUSH_WORKERS, default 2).
+	FlushWorkers int
+	// EventsBufferMax bounds the engagement events waiting for a flush
+	// (EVENTS_BUFFER_MAX, default 200,000; at least 10,000); recordEvents
+	// answers SERVICE_UNAVAILABLE (retryable) beyond what the flush writes
+	// in half an interval.
+	EventsBufferMax int
 	// TopCreatorFollowers is where the TOP_CREATORS sales channel begins.
 	TopCreatorFollowers int64
 	// FeedWeights lift converting content in the feed.
@@ -134,6 +142,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		TokenTTL:            auth.DefaultAccessTTL,
 		DBMaxConns:          20,
 		FlushInterval:       time.Second,
+		FlushWorkers:        store.DefaultFlushWorkers,
+		EventsBufferMax:     store.DefaultMaxBufferedEvents,
 		TopCreatorFollowers: store.DefaultTopCreatorFollowers,
 		FeedWeights:         store.DefaultFeedWeights,
 		FeedPolicy:          envOr(getenv, "FEED_POLICY", store.PolicyForYou),
@@ -197,6 +207,20 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 			return cfg, fmt.Errorf("EVENTS_FLUSH_INTERVAL must be a positive duration")
 		}
 		cfg.FlushInterval = d
+	}
+	if v := getenv("EVENTS_FLUSH_WORKERS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 16 {
+			return cfg, fmt.Errorf("EVENTS_FLUSH_WORKERS must be an integer from 1 to 16")
+		}
+		cfg.FlushWorkers = n
+	}
+	if v := getenv("EVENTS_BUFFER_MAX"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 10_000 {
+			return cfg, fmt.Errorf("EVENTS_BUFFER_MAX must be an integer of at least 10000")
+		}
+		cfg.EventsBufferMax = n
 	}
 	for key, dst := range map[string]*float64{"FEED_GPM_WEIGHT": &cfg.FeedWeights.GPM, "FEED_ENGAGEMENT_WEIGHT": &cfg.FeedWeights.Engagement} {
 		if v := getenv(key); v != "" {

@@ -36,6 +36,8 @@ func newServer(cfg config, db *store.DB, tokens *auth.Tokens, payments payment.P
 	// on the operation that runs, shape limits, resolvers, dataloaders).
 	// The buffer learns with the weights the feed ranks with.
 	events.SetLearning(cfg.ForYou)
+	events.SetFlushWorkers(cfg.FlushWorkers)
+	events.SetMaxBuffered(cfg.EventsBufferMax)
 	// For You first pages reuse a viewer's arrangement for FEED_RANKING_TTL;
 	// each flush forgets those of the profiles it taught.
 	rankings := cfg.FeedRankings

@@ -16,6 +16,10 @@ const (
 	EConflict     Code = "CONFLICT"
 	EForbidden    Code = "FORBIDDEN"
 	EUnauthorized Code = "UNAUTHENTICATED"
+	// EUnavailable is a transient refusal: the same request may succeed
+	// when sent again shortly (clients see SERVICE_UNAVAILABLE with
+	// extensions.retryable).
+	EUnavailable Code = "SERVICE_UNAVAILABLE"
 )
 
 // Error is an error meant for the caller; anything else is internal and is

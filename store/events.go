@@ -94,6 +94,12 @@ type productCounts struct{ impressions, clicks int64 }
 // Events with a Viewer count once per viewer per CountWindow: the buffer
 // keeps the first of each (window, content, kind, product, viewer), and the
 // flush counts it only if engagement_once did not have it yet.
+//
+// A large flush is split by viewer into up to SetFlushWorkers transactions
+// that run at once (each viewer's events, signals and profile rows in one of
+// them, so none is counted or learned twice), and Offer refuses events
+// while the buffer holds more than the flush writes in half an interval
+// (back-pressure: memory and the delay before events count stay bounded).
 type EventBuffer struct {
 	db *DB
 
@@ -112,22 +118,34 @@ type EventBuffer struct {
 	// taught (SetFeedRankings), so a viewer's next first page shows it.
 	rankings *FeedRankings
 
+	workers     int           // transactions a large flush is split into
+	maxBuffered int           // events Offer lets wait at most
+	interval    time.Duration // Run's, for the back-pressure bound
+	rate        float64       // events per second recent flushes wrote (0: none measured yet)
+
 	flushMu   sync.Mutex // one flush at a time
 	lastPrune time.Time  // under flushMu
 }
 
-// signalProfiles returns the profiles signals teach, each once.
-func signalProfiles(signals map[signalKey]*signalSum) []string {
-	seen := make(map[string]bool, len(signals))
-	var out []string
-	for k := range signals {
-		if !seen[k.profile] {
-			seen[k.profile] = true
-			out = append(out, k.profile)
-		}
-	}
-	return out
-}
+// DefaultFlushWorkers is how many transactions a large flush is split into
+// unless SetFlushWorkers says otherwise.
+const DefaultFlushWorkers = 2
+
+// minPartEvents is the fewest counted-once events a flush's part gets: a
+// smaller flush is not split.
+const minPartEvents = 2000
+
+// DefaultMaxBufferedEvents bounds the events Offer lets wait for a flush
+// unless SetMaxBuffered says otherwise.
+const DefaultMaxBufferedEvents = 200_000
+
+// minBufferedEvents is how many events Offer always lets wait, and all it
+// lets wait before the first flush measured the flush's speed.
+const minBufferedEvents = 10_000
+
+// ReasonBackedUp is the reason of Offer's refusal: events arrive faster
+// than they are written; send them again after a second.
+const ReasonBackedUp = "EVENTS_BACKED_UP"
 
 // SetFeedRankings makes each flush forget the For You arrangements kept
 // in f for the profiles it taught, and announce them to every API process
@@ -141,9 +159,49 @@ func (b *EventBuffer) SetFeedRankings(f *FeedRankings) {
 
 // NewEventBuffer returns an empty buffer over db.
 func NewEventBuffer(db *DB) *EventBuffer {
-	b := &EventBuffer{db: db, learning: DefaultForYouSettings}
+	b := &EventBuffer{db: db, learning: DefaultForYouSettings, workers: DefaultFlushWorkers, maxBuffered: DefaultMaxBufferedEvents}
 	b.reset()
 	return b
+}
+
+// SetFlushWorkers sets how many transactions at once a large flush is split
+// into (at least 1; DefaultFlushWorkers until set).
+func (b *EventBuffer) SetFlushWorkers(n int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.workers = max(n, 1)
+}
+
+// SetMaxBuffered sets the most events Offer lets wait for a flush, however
+// fast the flush is (DefaultMaxBufferedEvents until set; at least
+// minBufferedEvents).
+func (b *EventBuffer) SetMaxBuffered(n int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.maxBuffered = max(n, minBufferedEvents)
+}
+
+// limitLocked is how many events may wait: what the flush writes in half
+// an interval at its measured speed, at least minBufferedEvents and at
+// most maxBuffered. With b.mu held.
+func (b *EventBuffer) limitLocked() int {
+	lim := minBufferedEvents
+	if b.rate > 0 {
+		interval := b.interval
+		if interval <= 0 {
+			interval = time.Second
+		}
+		lim = max(lim, int(b.rate*interval.Seconds()/2))
+	}
+	return min(lim, b.maxBuffered)
+}
+
+// behind reports whether enough waits that the next flush should start at
+// once rather than at the next tick.
+func (b *EventBuffer) behind() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.pending >= b.limitLocked()/2
 }
 
 func (b *EventBuffer) reset() {
@@ -175,16 +233,49 @@ func (b *EventBuffer) AddSignal(s Signal) {
 	b.pending++
 }
 
-// Add takes validated events. An event whose viewer already sent one of the
-// same key since the last flush is dropped here.
+// Add takes validated events, however many wait (trusted callers: demo
+// data, tools). An event whose viewer already sent one of the same key
+// since the last flush is dropped here.
 func (b *EventBuffer) Add(events []Event) {
+	keys := onceKeysOf(events)
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for _, e := range events {
+	b.addLocked(events, keys)
+}
+
+// Offer takes validated events as Add does, unless the buffer already
+// holds more than the flush writes in half an interval (at least 10,000
+// events, at most SetMaxBuffered): then it takes none of them and returns
+// an EUnavailable error with ReasonBackedUp, and the client should send
+// them again after a second.
+func (b *EventBuffer) Offer(events []Event) error {
+	keys := onceKeysOf(events)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.pending > 0 && b.pending+len(events) > b.limitLocked() {
+		return (&Error{Code: EUnavailable, Field: "events", Message: "events arrive faster than they are written; send them again in a second"}).Because(ReasonBackedUp)
+	}
+	b.addLocked(events, keys)
+	return nil
+}
+
+// onceKeysOf hashes each event with a viewer (outside the buffer's lock);
+// events without one get the zero key.
+func onceKeysOf(events []Event) []onceKey {
+	keys := make([]onceKey, len(events))
+	for i, e := range events {
 		if e.Viewer != "" {
-			k := onceKeyOf(e)
-			if _, dup := b.once[k]; !dup {
-				b.once[k] = e
+			keys[i] = onceKeyOf(e)
+		}
+	}
+	return keys
+}
+
+func (b *EventBuffer) addLocked(events []Event, keys []onceKey) {
+	for i, e := range events {
+		if e.Viewer != "" {
+			if _, dup := b.once[keys[i]]; !dup {
+				b.once[keys[i]] = e
 				b.pending++
 			}
 			continue
@@ -245,7 +336,12 @@ func (b *EventBuffer) Pending() int {
 }
 
 // Run flushes every interval until ctx ends, then flushes what is left.
+// When a flush leaves the buffer behind (half of what Offer lets wait),
+// the next one starts at once.
 func (b *EventBuffer) Run(ctx context.Context, interval time.Duration) {
+	b.mu.Lock()
+	b.interval = interval
+	b.mu.Unlock()
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -256,80 +352,128 @@ func (b *EventBuffer) Run(ctx context.Context, interval time.Duration) {
 			}
 			return
 		case <-t.C:
-			if err := b.Flush(ctx); err != nil {
-				slog.Error("event flush failed; will retry", "err", err)
+			for {
+				if err := b.Flush(ctx); err != nil {
+					slog.Error("event flush failed; will retry", "err", err)
+					break
+				}
+				if ctx.Err() != nil || !b.behind() {
+					break
+				}
 			}
 		}
 	}
 }
 
+// flushBatch is what one flush (or one part of it) writes.
+type flushBatch struct {
+	contents map[contentBucket]*contentCounts
+	products map[productBucket]*productCounts
+	once     map[onceKey]Event
+	likes    map[int64]int64
+	signals  map[signalKey]*signalSum
+	pending  int
+}
+
+// split divides a flush into n parts by viewer: each viewer's counted-once
+// events and signals go to one part, so parts write disjoint engagement_once,
+// product_views, interests and profile_contents rows; the untracked counts
+// and likes go to the first. Each part's pending is its share of b.pending.
+func (f flushBatch) split(n int) []flushBatch {
+	if n <= 1 {
+		return []flushBatch{f}
+	}
+	parts := make([]flushBatch, n)
+	parts[0] = flushBatch{contents: f.contents, products: f.products, likes: f.likes}
+	for i := range parts {
+		parts[i].once = make(map[onceKey]Event, len(f.once)/n+1)
+		parts[i].signals = map[signalKey]*signalSum{}
+		if i > 0 {
+			parts[i].contents, parts[i].products, parts[i].likes = map[contentBucket]*contentCounts{}, map[productBucket]*productCounts{}, map[int64]int64{}
+		}
+	}
+	for k, e := range f.once {
+		parts[viewerPart(e.Viewer, n)].once[k] = e
+	}
+	for k, v := range f.signals {
+		parts[viewerPart(k.profile, n)].signals[k] = v
+	}
+	rest := f.pending
+	for i := 1; i < n; i++ {
+		parts[i].pending = len(parts[i].once) + len(parts[i].signals)
+		rest -= parts[i].pending
+	}
+	parts[0].pending = rest
+	return parts
+}
+
+// viewerPart is the part of n a viewer's (or profile's) rows are written in.
+func viewerPart(viewer string, n int) int {
+	h := uint32(2166136261) // FNV-1a
+	for i := 0; i < len(viewer); i++ {
+		h = (h ^ uint32(viewer[i])) * 16777619
+	}
+	return int(h % uint32(n))
+}
+
 // Flush writes everything buffered. On failure the counts go back into the
 // buffer for the next flush, so nothing accepted is dropped. Events with a
 // viewer are counted only when their key is new to engagement_once, in the
-// same transaction as the counters.
+// same transaction as the counters. A flush of many such events is split by
+// viewer into up to SetFlushWorkers transactions that run at once; a part
+// that fails goes back into the buffer and the others stay written.
 func (b *EventBuffer) Flush(ctx context.Context) error {
 	b.flushMu.Lock()
 	defer b.flushMu.Unlock()
 	b.mu.Lock()
-	contents, products, once, likes, signals, pending := b.contents, b.products, b.once, b.likes, b.signals, b.pending
-	learning, rankings := b.learning, b.rankings
+	all := flushBatch{b.contents, b.products, b.once, b.likes, b.signals, b.pending}
+	learning, rankings, workers := b.learning, b.rankings, b.workers
 	b.reset()
 	b.mu.Unlock()
-	if pending == 0 {
+	if all.pending == 0 {
 		return nil
 	}
-	var taught map[signalKey]*signalSum
-	err := b.db.inTx(ctx, func(tx *sqlx.Tx) error {
-		allContents, allProducts := contents, products
-		learned := signals
-		defer func() { taught = learned }()
-		if len(once) > 0 {
-			fresh, err := insertOnce(ctx, tx, once)
-			if err != nil {
-				return err
-			}
-			if err := recordProductViews(ctx, tx, fresh); err != nil {
-				return err
-			}
-			// Counted into copies: on failure the buffer gets back what it had.
-			allContents, allProducts = map[contentBucket]*contentCounts{}, map[productBucket]*productCounts{}
-			mergeCounts(allContents, allProducts, contents, products)
-			// Learned into a copy too; only events that count teach.
-			learned = make(map[signalKey]*signalSum, len(signals)+len(fresh))
-			for k, v := range signals {
-				addSignal(learned, k, v.weight, v.watchMs, v.dismissed)
-			}
-			for _, e := range fresh {
-				addCounts(allContents, allProducts, e)
-				learning.signalOfEvent(learned, e)
-			}
+	start := time.Now()
+	parts := all.split(min(workers, max(1, len(all.once)/minPartEvents)))
+	taught := make([][]string, len(parts))
+	errs := make([]error, len(parts))
+	if len(parts) == 1 {
+		taught[0], errs[0] = b.flushPart(ctx, parts[0], &learning, rankings)
+	} else {
+		var wg sync.WaitGroup
+		for i := range parts {
+			wg.Go(func() { taught[i], errs[i] = b.flushPart(ctx, parts[i], &learning, rankings) })
 		}
-		if err := learning.learn(ctx, tx, learned, time.Now().UTC()); err != nil {
-			return err
-		}
-		if rankings != nil && len(learned) > 0 {
-			// Every API process forgets these profiles' For You
-			// arrangements when this commits (FeedRankings.Listen).
-			if _, err := tx.ExecContext(ctx, notifyProfilesSQL, FeedProfilesChannel, pq.Array(profilePayloads(signalProfiles(learned)))); err != nil {
-				return fmt.Errorf("announce profiles: %w", err)
-			}
-		}
-		if err := upsertContentCounts(ctx, tx, allContents); err != nil {
-			return err
-		}
-		if err := upsertProductCounts(ctx, tx, allProducts); err != nil {
-			return err
-		}
-		return bumpPopularity(ctx, tx, allContents, likes)
-	})
-	if err != nil {
-		b.mu.Lock()
-		b.merge(contents, products, once, likes, signals, pending)
-		b.mu.Unlock()
-		return err
+		wg.Wait()
 	}
-	for _, p := range signalProfiles(taught) {
-		rankings.Forget(p)
+	var failed error
+	written := 0
+	for i, p := range parts {
+		if errs[i] != nil {
+			b.mu.Lock()
+			b.merge(p.contents, p.products, p.once, p.likes, p.signals, p.pending)
+			b.mu.Unlock()
+			failed = cmp.Or(failed, errs[i])
+			continue
+		}
+		written += p.pending
+		for _, profile := range taught[i] {
+			rankings.Forget(profile)
+		}
+	}
+	if elapsed := time.Since(start); written >= 1000 && elapsed > 0 {
+		// The flush's speed, for Offer's bound: a moving average, as a
+		// flush competes with whatever else runs.
+		rate := float64(written) / elapsed.Seconds()
+		b.mu.Lock()
+		if b.rate > 0 {
+			rate = (b.rate + rate) / 2
+		}
+		b.rate = rate
+		b.mu.Unlock()
+	}
+	if failed != nil {
+		return failed
 	}
 	if now := time.Now(); now.Sub(b.lastPrune) >= time.Minute {
 		b.lastPrune = now
@@ -339,6 +483,61 @@ func (b *EventBuffer) Flush(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// flushPart writes one part of a flush in one transaction and returns the
+// profiles it taught (whose For You arrangements are to be forgotten once
+// it committed). It changes nothing in p, which the caller puts back into
+// the buffer on failure.
+func (b *EventBuffer) flushPart(ctx context.Context, p flushBatch, learning *ForYouSettings, rankings *FeedRankings) ([]string, error) {
+	var taught []string
+	err := b.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		allContents, allProducts := p.contents, p.products
+		learned := p.signals
+		if len(p.once) > 0 {
+			fresh, err := insertOnce(ctx, tx, p.once)
+			if err != nil {
+				return err
+			}
+			if err := recordProductViews(ctx, tx, fresh); err != nil {
+				return err
+			}
+			// Counted into copies: on failure the buffer gets back what it had.
+			allContents, allProducts = map[contentBucket]*contentCounts{}, map[productBucket]*productCounts{}
+			mergeCounts(allContents, allProducts, p.contents, p.products)
+			// Learned into a copy too; only events that count teach.
+			learned = make(map[signalKey]*signalSum, len(p.signals)+len(fresh))
+			for k, v := range p.signals {
+				addSignal(learned, k, v.weight, v.watchMs, v.dismissed)
+			}
+			for _, e := range fresh {
+				addCounts(allContents, allProducts, e)
+				learning.signalOfEvent(learned, e)
+			}
+		}
+		var err error
+		if taught, err = learning.learn(ctx, tx, learned, time.Now().UTC()); err != nil {
+			return err
+		}
+		if rankings != nil && len(taught) > 0 {
+			// Every API process forgets these profiles' For You
+			// arrangements when this commits (FeedRankings.Listen).
+			if _, err := tx.ExecContext(ctx, notifyProfilesSQL, FeedProfilesChannel, pq.Array(profilePayloads(taught))); err != nil {
+				return fmt.Errorf("announce profiles: %w", err)
+			}
+		}
+		if err := upsertContentCounts(ctx, tx, allContents); err != nil {
+			return err
+		}
+		if err := upsertProductCounts(ctx, tx, allProducts); err != nil {
+			return err
+		}
+		return bumpPopularity(ctx, tx, allContents, p.likes)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return taught, nil
 }
 
 // insertOnce records the keys in engagement_once and returns the events

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strconv"
 	"sync"
@@ -282,4 +283,144 @@ func benchmarkIngestion(b *testing.B, mode string) {
 		b.Fatalf("%d events not flushed", buf.Pending())
 	}
 	b.ReportMetric(float64(b.N*len(template))/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkFlush times one flush of 20,000 events of new viewers on one
+// content (a quarter product clicks that teach, the rest 1-second views that
+// teach nothing), as the server's flush after a second of ingestion, in
+// one transaction and split across two that run at once.
+func BenchmarkFlush(b *testing.B) {
+	for _, workers := range []int{1, 2} {
+		b.Run(fmt.Sprintf("Workers%d", workers), func(b *testing.B) { benchmarkFlush(b, workers) })
+	}
+}
+
+func benchmarkFlush(b *testing.B, workers int) {
+	db := storetest.NewDB(b)
+	contentID, productID := contentFixtureTB(b, db)
+	buf := store.NewEventBuffer(db)
+	buf.SetFlushWorkers(workers)
+	ctx := context.Background()
+	const n = 20000
+	viewer := 0
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		events := make([]store.Event, n)
+		for i := range events {
+			viewer++
+			events[i] = store.Event{Type: store.EventView, ContentID: contentID, WatchMs: 1000, At: time.Now(), Viewer: "device:" + strconv.Itoa(viewer)}
+			if i%4 == 0 {
+				events[i].Type, events[i].ProductID, events[i].WatchMs = store.EventProductClick, productID, 0
+			}
+		}
+		buf.Add(events)
+		b.StartTimer()
+		if err := buf.Flush(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "events/s")
+}
+
+// TestOfferRefusesWhenTheBufferIsFull: before any flush measured the flush's
+// speed, Offer lets 10,000 events wait; the next batch is refused whole with
+// a retryable SERVICE_UNAVAILABLE (EVENTS_BACKED_UP) and changes nothing, and
+// once a flush wrote the buffer it is taken again. Add (trusted callers) is
+// never refused.
+func TestOfferRefusesWhenTheBufferIsFull(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.NewDB(t)
+	contentID, _ := contentFixture(t, db)
+	buf := store.NewEventBuffer(db)
+	viewer := 0
+	batch := func() []store.Event {
+		events := make([]store.Event, 100)
+		for i := range events {
+			viewer++
+			events[i] = store.Event{Type: store.EventView, ContentID: contentID, WatchMs: 1000, At: time.Now(), Viewer: "device:" + strconv.Itoa(viewer)}
+		}
+		return events
+	}
+	for i := 0; i < 100; i++ {
+		if err := buf.Offer(batch()); err != nil {
+			t.Fatalf("batch %d refused with %d waiting: %v", i, buf.Pending(), err)
+		}
+	}
+	err := buf.Offer(batch())
+	if appErr, ok := store.AsError(err); !ok || appErr.Code != store.EUnavailable || appErr.Reason != store.ReasonBackedUp {
+		t.Fatalf("with 10,000 events waiting, Offer answered %v; want SERVICE_UNAVAILABLE, EVENTS_BACKED_UP", err)
+	}
+	if n := buf.Pending(); n != 10000 {
+		t.Fatalf("a refused batch changed the buffer: %d waiting", n)
+	}
+	buf.Add(batch())
+	if n := buf.Pending(); n != 10100 {
+		t.Fatalf("Add was refused: %d waiting", n)
+	}
+	if err := buf.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := buf.Offer(batch()); err != nil {
+		t.Fatalf("after a flush, Offer refused: %v", err)
+	}
+	if err := buf.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if views, _, viewCount := counts(t, db, contentID); views != 10200 || viewCount != 10200 {
+		t.Fatalf("views %d, view_count %d; want the 10,200 taken, not the refused 100", views, viewCount)
+	}
+}
+
+// TestSplitFlushesCountAndLearnOnce: flushes split across four transactions,
+// by two buffers (two replicas) flushing the same events at the same time,
+// count each viewer's view and click once, teach each viewer's profile once,
+// and do not deadlock.
+func TestSplitFlushesCountAndLearnOnce(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.NewDB(t)
+	contentID, productID := contentFixture(t, db)
+	const viewers = 6000
+	at := time.Now()
+	events := make([]store.Event, 0, 2*viewers)
+	for v := range viewers {
+		viewer := "device:split-" + strconv.Itoa(v)
+		events = append(events,
+			store.Event{Type: store.EventView, ContentID: contentID, WatchMs: 1000, At: at, Viewer: viewer},
+			store.Event{Type: store.EventProductClick, ContentID: contentID, ProductID: productID, At: at, Viewer: viewer})
+	}
+	for round := 0; round < 2; round++ {
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i := range errs {
+			buf := store.NewEventBuffer(db)
+			buf.SetFlushWorkers(4)
+			// Each replica gets the events in another order.
+			mine := slices.Clone(events)
+			if i == 1 {
+				slices.Reverse(mine)
+			}
+			buf.Add(mine)
+			wg.Go(func() { errs[i] = buf.Flush(ctx) })
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if views, clicks, viewCount := counts(t, db, contentID); views != viewers || clicks != viewers || viewCount != viewers {
+		t.Fatalf("views %d, clicks %d, view_count %d; want %d each", views, clicks, viewCount, viewers)
+	}
+	// A click teaches FORYOU_PRODUCT_CLICK once (a 1-second view of a
+	// 10-second video teaches nothing).
+	var profiles, wrong int
+	if err := db.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE weight <> $2)
+		FROM profile_contents WHERE content_id = $1`, contentID, store.DefaultForYouSettings.ProductClick).Scan(&profiles, &wrong); err != nil {
+		t.Fatal(err)
+	}
+	if profiles != viewers || wrong != 0 {
+		t.Fatalf("%d profiles learned the content (%d with another weight than one click's); want %d, 0", profiles, wrong, viewers)
+	}
 }

@@ -345,10 +345,12 @@ var learnSQL = `WITH learned AS (
 // writes every profile's row and every profile_contents row, in key order
 // so that replicas flushing at once cannot deadlock. A view under
 // MinViewShare teaches nothing and writes nothing; a signal about a
-// content or product that no longer exists is dropped.
-func (s *ForYouSettings) learn(ctx context.Context, tx *sqlx.Tx, m map[signalKey]*signalSum, at time.Time) error {
+// content or product that no longer exists is dropped. It returns the
+// profiles it wrote (sorted, each once): only their For You arrangements
+// changed.
+func (s *ForYouSettings) learn(ctx context.Context, tx *sqlx.Tx, m map[signalKey]*signalSum, at time.Time) ([]string, error) {
 	if len(m) == 0 {
-		return nil
+		return nil, nil
 	}
 	var contentIDs, productIDs, variantIDs []int64
 	seen := map[int64]bool{}
@@ -372,7 +374,7 @@ func (s *ForYouSettings) learn(ctx context.Context, tx *sqlx.Tx, m map[signalKey
 				ARRAY(SELECT DISTINCT p.tags[1] FROM content_products cp JOIN products p ON p.id = cp.product_id
 					WHERE cp.content_id = c.id AND cardinality(p.tags) > 0) AS categories
 			FROM contents c WHERE c.id = ANY($1)`, pq.Array(contentIDs)); err != nil {
-			return fmt.Errorf("flush interests: %w", err)
+			return nil, fmt.Errorf("flush interests: %w", err)
 		}
 		for i := range rows {
 			c := &rows[i]
@@ -396,7 +398,7 @@ func (s *ForYouSettings) learn(ctx context.Context, tx *sqlx.Tx, m map[signalKey
 		if err := tx.SelectContext(ctx, &rows, `SELECT 0::bigint AS variant_id, p.id, p.shop_id, p.tags[1] AS category FROM products p WHERE p.id = ANY($1)
 			UNION ALL SELECT v.id, p.id, p.shop_id, p.tags[1] FROM product_variants v JOIN products p ON p.id = v.product_id WHERE v.id = ANY($2)`,
 			pq.Array(productIDs), pq.Array(variantIDs)); err != nil {
-			return fmt.Errorf("flush interests: %w", err)
+			return nil, fmt.Errorf("flush interests: %w", err)
 		}
 		for i := range rows {
 			if rows[i].Variant == 0 {
@@ -491,7 +493,7 @@ func (s *ForYouSettings) learn(ctx context.Context, tx *sqlx.Tx, m map[signalKey
 	for i, p := range profiles {
 		b, err := json.Marshal(deltas[p])
 		if err != nil {
-			return fmt.Errorf("flush interests: %w", err)
+			return nil, fmt.Errorf("flush interests: %w", err)
 		}
 		weights[i] = string(b)
 	}
@@ -502,7 +504,7 @@ func (s *ForYouSettings) learn(ctx context.Context, tx *sqlx.Tx, m map[signalKey
 		}
 	}
 	if len(profiles) == 0 && len(keys) == 0 {
-		return nil
+		return nil, nil
 	}
 	slices.SortFunc(keys, func(a, b pcKey) int {
 		return cmp.Or(cmp.Compare(a.profile, b.profile), cmp.Compare(a.content, b.content))
@@ -516,9 +518,14 @@ func (s *ForYouSettings) learn(ctx context.Context, tx *sqlx.Tx, m map[signalKey
 	_, err := tx.ExecContext(ctx, s.sqlWith(learnSQL), pq.Array(profiles), pq.Array(weights),
 		pq.Array(pcProfiles), pq.Array(pcContents), pq.Array(pcWeights), pq.Array(pcCompleted), pq.Array(pcDismissed), at)
 	if err != nil {
-		return fmt.Errorf("flush interests: %w", err)
+		return nil, fmt.Errorf("flush interests: %w", err)
 	}
-	return nil
+	taught := slices.Clone(profiles)
+	for _, k := range keys {
+		taught = append(taught, k.profile)
+	}
+	slices.Sort(taught)
+	return slices.Compact(taught), nil
 }
 
 // Interest is one of a viewer's affinities as of now.

@@ -242,6 +242,9 @@ func runIngestion(ctx context.Context, e *environment, o options, r *report, say
 		return err
 	}
 	r.Baselines["pgbench single-row insert tps"] = insertTPS
+	// Devices new to this run: a dataset kept with -data still has the
+	// counted-once keys of an earlier run in the same half hour.
+	run := strconv.FormatInt(time.Now().UnixNano(), 36)
 	for _, size := range []int{1, 100} {
 		var before, after int64
 		_ = e.db.GetContext(ctx, &before, `SELECT coalesce(sum(views), 0) FROM content_event_counts WHERE content_id = 1`)
@@ -249,7 +252,7 @@ func runIngestion(ctx context.Context, e *environment, o options, r *report, say
 			// Every view from a device of its own: a device's repeats count once per half hour.
 			events := make([]any, size)
 			for i := range events {
-				events[i] = map[string]any{"type": "VIEW", "contentId": gid("Video", 1), "watchMs": 1000, "deviceId": fmt.Sprintf("bench-%d-%d-%d", size, n, i)}
+				events[i] = map[string]any{"type": "VIEW", "contentId": gid("Video", 1), "watchMs": 1000, "deviceId": fmt.Sprintf("bench-%s-%d-%d-%d", run, size, n, i)}
 			}
 			return graphqlRequest(e.base, "", `mutation($e: [EngagementEventInput!]!) { recordEvents(events: $e) { accepted } }`, map[string]any{"e": events})
 		}))

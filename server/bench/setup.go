@@ -197,9 +197,10 @@ func (e *environment) startServer(ctx context.Context) error {
 }
 
 // awaitFirstRefresh waits for the score refresh the server starts with, so
-// that it does not take PostgreSQL's CPU from the first runs.
+// that it does not take PostgreSQL's CPU from the first runs. At 2,000,000
+// videos on a loaded machine it took more than two minutes; it may take 15.
 func (e *environment) awaitFirstRefresh(logPath string) error {
-	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+	for deadline := time.Now().Add(15 * time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
 		if b, err := os.ReadFile(logPath); err == nil && bytes.Contains(b, refreshLine) {
 			return nil
 		}
