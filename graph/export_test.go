@@ -1,4 +1,18 @@
 package graph
 
-// SetPriming turns primeVariants on or off for a benchmark's comparison.
+import (
+	"context"
+	"sync/atomic"
+)
+
+// SetPriming turns primeVariants and primeFeed on or off (benchmarks and
+// tests compare with and without).
 func SetPriming(on bool) { noPriming = !on }
+
+// WithLoaderFetchCounter counts, in the returned counter, the batches the
+// User, Shop, ProductsByContent, VariantsByProduct and Metrics loaders of a
+// request made with ctx fetch themselves (what primeFeed did not prime).
+func WithLoaderFetchCounter(ctx context.Context) (context.Context, *atomic.Int64) {
+	n := new(atomic.Int64)
+	return context.WithValue(ctx, fetchCounterKey{}, n), n
+}

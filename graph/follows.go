@@ -143,6 +143,7 @@ func (r *Resolver) followingFeed(ctx context.Context, args store.PageArgs) (*mod
 	if err != nil {
 		return nil, err
 	}
+	primeFeed(ctx, page)
 	return feedConnection(page), nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vikstrous/dataloadgen"
@@ -70,8 +71,10 @@ type Loaders struct {
 	FollowedByViewer                *dataloadgen.Loader[store.FollowTarget, bool]
 
 	// db is the handle the loaders read from (the replica or the primary,
-	// as read routing chose), for primeVariants.
+	// as read routing chose), for primeVariants and primeFeed.
 	db *store.DB
+	// now is the moment the request's figures are computed as of.
+	now time.Time
 }
 
 // NewLoaders returns fresh loaders over db that collect keys for batchWait.
@@ -83,13 +86,14 @@ func NewLoaders(db *store.DB, topCreatorFollowers int64, batchWait time.Duration
 	now := time.Now().UTC()
 	return &Loaders{
 		db:                db,
-		User:              dataloadgen.NewMappedLoader(db.UsersByIDs, wait),
-		Shop:              dataloadgen.NewMappedLoader(db.ShopsByIDs, wait),
+		now:               now,
+		User:              dataloadgen.NewMappedLoader(counted(db.UsersByIDs), wait),
+		Shop:              dataloadgen.NewMappedLoader(counted(db.ShopsByIDs), wait),
 		Product:           dataloadgen.NewMappedLoader(db.ProductsByIDs, wait),
 		Variant:           dataloadgen.NewMappedLoader(db.VariantsByIDs, wait),
 		Content:           dataloadgen.NewMappedLoader(db.ContentsByIDs, wait),
-		VariantsByProduct: dataloadgen.NewMappedLoader(db.VariantsByProductIDs, wait),
-		ProductsByContent: dataloadgen.NewMappedLoader(db.ProductsByContentIDs, wait),
+		VariantsByProduct: dataloadgen.NewMappedLoader(counted(db.VariantsByProductIDs), wait),
+		ProductsByContent: dataloadgen.NewMappedLoader(counted(db.ProductsByContentIDs), wait),
 		ShopProducts:      dataloadgen.NewMappedLoader(db.ShopProductPages, wait),
 		ShopVideos: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []store.ChildPageKey) (map[store.ChildPageKey]store.Page[store.Content], error) {
 			return db.ShopContentPages(ctx, store.KindVideo, keys)
@@ -101,9 +105,9 @@ func NewLoaders(db *store.DB, topCreatorFollowers int64, batchWait time.Duration
 		OrderLines: dataloadgen.NewMappedLoader(db.OrderLinesByOrderIDs, wait),
 		OrderPages: dataloadgen.NewMappedLoader(db.OrderPages, wait),
 		CartLines:  dataloadgen.NewMappedLoader(db.CartLinesByBuyerIDs, wait),
-		Metrics: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []store.MetricsKey) (map[store.MetricsKey]*store.Metrics, error) {
+		Metrics: dataloadgen.NewMappedLoader(counted(func(ctx context.Context, keys []store.MetricsKey) (map[store.MetricsKey]*store.Metrics, error) {
 			return db.MetricsFor(ctx, now, keys)
-		}, wait),
+		}), wait),
 		Comments: dataloadgen.NewMappedLoader(db.CommentPages, wait),
 		Comment:  dataloadgen.NewMappedLoader(db.CommentsByIDs, wait),
 		App:      dataloadgen.NewMappedLoader(db.AppsByIDs, wait),
@@ -145,6 +149,21 @@ func NewLoaders(db *store.DB, topCreatorFollowers int64, batchWait time.Duration
 		Liked: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]bool, error) {
 			return db.LikedByUser(ctx, auth.ViewerFrom(ctx).UserID(), ids)
 		}, wait),
+	}
+}
+
+// fetchCounterKey holds, in a request's context, an *atomic.Int64 that
+// counts the batches the loaders primeFeed primes fetch themselves (tests
+// show with it that a primed page fetches none).
+type fetchCounterKey struct{}
+
+// counted counts fetch's calls in the context's fetch counter, when it has one.
+func counted[K comparable, V any](fetch func(context.Context, []K) (map[K]V, error)) func(context.Context, []K) (map[K]V, error) {
+	return func(ctx context.Context, keys []K) (map[K]V, error) {
+		if n, ok := ctx.Value(fetchCounterKey{}).(*atomic.Int64); ok {
+			n.Add(1)
+		}
+		return fetch(ctx, keys)
 	}
 }
 

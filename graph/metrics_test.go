@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"showcase/graph"
 	"showcase/store"
 )
 
@@ -431,22 +432,36 @@ func TestMetricsWindowBoundaries(t *testing.T) {
 }
 
 // BenchmarkFeedWithMetrics measures a feed page of 20 with authors, shops,
-// product cards and all-time metrics: go test ./graph -run '^$' -bench FeedWithMetrics
+// product cards and all-time metrics, with and without primeFeed, and the
+// server's CPU per request:
+//
+//	go test ./graph -run '^$' -bench FeedWithMetrics -benchtime 1000x
 func BenchmarkFeedWithMetrics(b *testing.B) {
 	a := newTestAPI(b)
 	a.manyContents(200)
 	const q = `{ feed(first: 20) { edges { node { id author { handle } shop { name }
 		products(first: 3) { edges { node { title variants(first: 3) { edges { node { price { amount } } } } } } }
 		metrics { views likes comments shares engagementRate } } } } }`
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if resp, err := a.postRaw("", q, nil); err != nil || len(resp.Errors) > 0 {
-				b.Errorf("feed failed: %v %+v", err, resp.Errors)
-				return
-			}
-		}
-	})
+	for _, prime := range []bool{false, true, false, true} {
+		b.Run(fmt.Sprintf("prime=%v", prime), func(b *testing.B) {
+			graph.SetPriming(prime)
+			defer graph.SetPriming(true)
+			b.ReportAllocs()
+			before, cpu := a.allStatements.Load(), processCPU()
+			b.SetParallelism(8) // 16 clients on 2 cores, as the load benchmark
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if resp, err := a.postRaw("", q, nil); err != nil || len(resp.Errors) > 0 {
+						b.Errorf("feed failed: %v %+v", err, resp.Errors)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(a.allStatements.Load()-before)/float64(b.N), "stmts/op")
+			b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N), "cpu-µs/op")
+		})
+	}
 }
 
 // TestRecordEventsBacksOffWhenTheBufferIsFull: with 10,000 events waiting

@@ -2,6 +2,8 @@ package graph
 
 import (
 	"context"
+	"slices"
+	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -70,3 +72,151 @@ func selectsVariants(oc *graphql.OperationContext, connection ast.SelectionSet) 
 
 // noPriming turns primeVariants off (benchmarks compare with and without).
 var noPriming bool
+
+// primeFeed loads what a page of feed items asks for under edges.node, one
+// statement per kind of row for the whole page, right after the page itself,
+// and puts the rows in the request's loaders: the items' authors (User),
+// shops (Shop), product cards (ProductsByContent), the cards' variants when
+// the cards ask for variants or priceRange (VariantsByProduct, from
+// store.VariantsByContentIDs, which reads them beside the cards rather than
+// after them) and their figures for every window asked (Metrics). The
+// statements run concurrently. Each item's fields then resolve from the
+// loaders at once, without parking until a loader's batch window closes; with
+// Video, LiveSession, Product and ProductVariant resolving their fields
+// inline (graph/generate), a page is resolved without a wait per level.
+//
+// What the selection does not ask for is not loaded. An error is not
+// reported here: the loader then loads as before and reports it on the
+// field that needs it.
+func primeFeed(ctx context.Context, page store.Page[store.Content]) {
+	if noPriming || len(page.Edges) == 0 || !graphql.HasOperationContext(ctx) {
+		return
+	}
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return
+	}
+	want := feedSelection(graphql.GetOperationContext(ctx), fc.Field.Selections)
+	if !want.any() {
+		return
+	}
+	l := loadersFrom(ctx)
+	ids := make([]int64, 0, len(page.Edges))
+	var authors, shops []int64
+	for _, e := range page.Edges {
+		b := e.Node.Base()
+		ids = append(ids, b.ID)
+		authors = append(authors, b.AuthorID)
+		if b.ShopID != nil {
+			shops = append(shops, *b.ShopID)
+		}
+	}
+	var wg sync.WaitGroup
+	if want.author {
+		wg.Go(func() {
+			if users, err := l.db.UsersByIDs(ctx, authors); err == nil {
+				for id, u := range users {
+					l.User.Prime(id, u)
+				}
+			}
+		})
+	}
+	if want.shop && len(shops) > 0 {
+		wg.Go(func() {
+			if byID, err := l.db.ShopsByIDs(ctx, shops); err == nil {
+				for id, s := range byID {
+					l.Shop.Prime(id, s)
+				}
+			}
+		})
+	}
+	if want.products {
+		var cards map[int64][]*store.Product
+		var variants map[int64][]*store.ProductVariant
+		var cardsErr, variantsErr error
+		var cwg sync.WaitGroup
+		cwg.Go(func() { cards, cardsErr = l.db.ProductsByContentIDs(ctx, ids) })
+		if want.variants {
+			cwg.Go(func() { variants, variantsErr = l.db.VariantsByContentIDs(ctx, ids) })
+		}
+		wg.Go(func() {
+			cwg.Wait()
+			if cardsErr != nil {
+				return
+			}
+			for id, products := range cards {
+				l.ProductsByContent.Prime(id, products)
+				if !want.variants || variantsErr != nil {
+					continue
+				}
+				for _, p := range products {
+					l.VariantsByProduct.Prime(p.ID, variants[p.ID])
+				}
+			}
+		})
+	}
+	if len(want.windows) > 0 {
+		keys := make([]store.MetricsKey, 0, len(ids)*len(want.windows))
+		for _, w := range want.windows {
+			for _, id := range ids {
+				keys = append(keys, store.MetricsKey{Subject: store.SubjectContent, ID: id, Window: w})
+			}
+		}
+		wg.Go(func() {
+			if figures, err := l.db.MetricsFor(ctx, l.now, keys); err == nil {
+				for k, m := range figures {
+					l.Metrics.Prime(k, m)
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// feedWants is what a feed page's items select, for primeFeed.
+type feedWants struct {
+	author, shop, products, variants bool
+	// windows are the metrics windows asked (aliases may ask several).
+	windows []string
+}
+
+func (w feedWants) any() bool {
+	return w.author || w.shop || w.products || len(w.windows) > 0
+}
+
+// feedSelection reads a FeedConnection selection: the fields asked of
+// edges { node } on videos and live sessions (fragments included), and
+// whether the items' products { edges { node } } ask for variants or
+// priceRange.
+func feedSelection(oc *graphql.OperationContext, connection ast.SelectionSet) feedWants {
+	var w feedWants
+	for _, edges := range graphql.CollectFields(oc, connection, feedConnectionImplementors) {
+		if edges.Name != "edges" {
+			continue
+		}
+		for _, node := range graphql.CollectFields(oc, edges.Selections, feedEdgeImplementors) {
+			if node.Name != "node" {
+				continue
+			}
+			for _, implementors := range [][]string{videoImplementors, liveSessionImplementors} {
+				for _, f := range graphql.CollectFields(oc, node.Selections, implementors) {
+					switch f.Name {
+					case "author":
+						w.author = true
+					case "shop":
+						w.shop = true
+					case "products":
+						w.products = true
+						w.variants = w.variants || selectsVariants(oc, f.Selections)
+					case "metrics":
+						window, _ := f.ArgumentMap(oc.Variables)["window"].(string)
+						if !slices.Contains(w.windows, window) {
+							w.windows = append(w.windows, window)
+						}
+					}
+				}
+			}
+		}
+	}
+	return w
+}

@@ -2,7 +2,7 @@
 // resolvers and the dataloaders that keep every page N+1-free.
 package graph
 
-//go:generate sh -c "cd .. && go tool gqlgen generate"
+//go:generate sh -c "cd .. && go run ./graph/generate"
 
 import (
 	"sync"

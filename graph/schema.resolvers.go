@@ -976,6 +976,7 @@ func (r *queryResolver) Feed(ctx context.Context, first *int, after *string, kin
 	if err != nil {
 		return nil, err
 	}
+	primeFeed(ctx, page)
 	return feedConnection(page), nil
 }
 

@@ -22,3 +22,6 @@ func (db *DB) RefreshChangedContentScoresInChunks(ctx context.Context, chunk int
 func (db *DB) RecomputeContentScoresWithoutRests(ctx context.Context) (ScoreRefresh, error) {
 	return db.refreshScores(ctx, true, scoreChunk, 0)
 }
+
+// VariantsByProductsSQL is the statement VariantsByProductIDs runs.
+const VariantsByProductsSQL = variantsByProductsSQL

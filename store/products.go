@@ -15,10 +15,15 @@ const variantColumns = `v.id, v.product_id, v.sku, v.title, v.price_amount, v.cu
 	v.position, v.created_at, p.status AS product_status, ` + variantOfferColumns
 
 // variantOfferColumns are the campaign price of variant v now
-// (campaign_offer): its campaign, price and compare-at price, NULL when none.
-const variantOfferColumns = `(campaign_offer(v.id, v.price_amount, now())).campaign_id AS campaign_id,
-	(campaign_offer(v.id, v.price_amount, now())).price_amount AS campaign_price_amount,
-	(campaign_offer(v.id, v.price_amount, now())).compare_at_amount AS compare_at_amount`
+// (campaign_offer_rows, joined as o by variantOfferJoin): its campaign, price
+// and compare-at price, NULL when none.
+const variantOfferColumns = `o.campaign_id AS campaign_id, o.price_amount AS campaign_price_amount,
+	o.compare_at_amount AS compare_at_amount`
+
+// variantOfferJoin joins variant v's campaign offer now as o, for
+// variantColumns. The planner inlines campaign_offer_rows (migration 0025)
+// into the statement: one index lookup per variant, no function call.
+const variantOfferJoin = ` LEFT JOIN LATERAL campaign_offer_rows(v.id, v.price_amount, now()) o ON true`
 
 // NewVariant is one variant of a product being created.
 type NewVariant struct {
@@ -101,7 +106,7 @@ func (db *DB) SetInventory(ctx context.Context, variantID int64, stock int) (*Pr
 			UPDATE product_variants SET stock = $2 WHERE id = $1 RETURNING *
 		), src AS (SELECT p.shop_id, `+inventoryEventPayload+` AS payload FROM v JOIN products p ON p.id = v.product_id)`+
 		eventCTEs("i", TopicInventoryChanged, "src")+`
-		SELECT `+variantColumns+` FROM v JOIN products p ON p.id = v.product_id`,
+		SELECT `+variantColumns+` FROM v JOIN products p ON p.id = v.product_id`+variantOfferJoin,
 		"variant", variantID, stock)
 }
 
@@ -118,21 +123,45 @@ func (db *DB) ProductsByIDs(ctx context.Context, ids []int64) (map[int64]*Produc
 func (db *DB) VariantsByIDs(ctx context.Context, ids []int64) (map[int64]*ProductVariant, error) {
 	var rows []*ProductVariant
 	if err := db.SelectContext(ctx, &rows, `SELECT `+variantColumns+`
-		FROM product_variants v JOIN products p ON p.id = v.product_id WHERE v.id = ANY($1)`, pq.Array(ids)); err != nil {
+		FROM product_variants v JOIN products p ON p.id = v.product_id`+variantOfferJoin+` WHERE v.id = ANY($1)`, pq.Array(ids)); err != nil {
 		return nil, fmt.Errorf("variants by ids: %w", err)
 	}
 	return indexByID(rows, func(v *ProductVariant) int64 { return v.ID }), nil
 }
 
+// variantsByProductsSQL selects every variant of the products $1 (bigint[]),
+// campaign-priced now, in display order.
+const variantsByProductsSQL = `SELECT ` + variantColumns + `
+		FROM product_variants v JOIN products p ON p.id = v.product_id` + variantOfferJoin + `
+		WHERE v.product_id = ANY($1) ORDER BY v.product_id, v.position, v.id`
+
 // VariantsByProductIDs loads all variants of several products, in display order.
 func (db *DB) VariantsByProductIDs(ctx context.Context, productIDs []int64) (map[int64][]*ProductVariant, error) {
 	var rows []*ProductVariant
-	if err := db.SelectContext(ctx, &rows, `SELECT `+variantColumns+`
-		FROM product_variants v JOIN products p ON p.id = v.product_id
-		WHERE v.product_id = ANY($1) ORDER BY v.product_id, v.position, v.id`, pq.Array(productIDs)); err != nil {
+	if err := db.SelectContext(ctx, &rows, variantsByProductsSQL, pq.Array(productIDs)); err != nil {
 		return nil, fmt.Errorf("variants by products: %w", err)
 	}
 	return groupByKey(productIDs, rows, func(v *ProductVariant) int64 { return v.ProductID }), nil
+}
+
+// VariantsByContentIDs loads, in one statement, every variant of every
+// active product carried as a card by the contents contentIDs (the products
+// ProductsByContentIDs returns), keyed by product ID, in display order, as
+// VariantsByProductIDs would return them: a feed page primes the
+// VariantsByProduct loader with it while its cards load beside it.
+func (db *DB) VariantsByContentIDs(ctx context.Context, contentIDs []int64) (map[int64][]*ProductVariant, error) {
+	var rows []*ProductVariant
+	if err := db.SelectContext(ctx, &rows, `SELECT `+variantColumns+`
+		FROM product_variants v JOIN products p ON p.id = v.product_id`+variantOfferJoin+`
+		WHERE v.product_id IN (SELECT cp.product_id FROM content_products cp WHERE cp.content_id = ANY($1)) AND p.status = 'ACTIVE'
+		ORDER BY v.product_id, v.position, v.id`, pq.Array(contentIDs)); err != nil {
+		return nil, fmt.Errorf("variants by contents: %w", err)
+	}
+	out := map[int64][]*ProductVariant{}
+	for _, v := range rows {
+		out[v.ProductID] = append(out[v.ProductID], v)
+	}
+	return out, nil
 }
 
 // ChildPageKey asks for one page of a parent's children (a shop's products,
