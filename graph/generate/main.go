@@ -11,6 +11,8 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"log"
 	"os"
 	"slices"
 
@@ -37,6 +39,10 @@ var inlineObjects = []string{
 }
 
 func main() {
+	// gqlgen's own command discards its log unless asked to be verbose:
+	// autobind's notes ("adding resolver method ... nothing matched") are
+	// not errors. Errors still reach stderr below.
+	log.SetOutput(io.Discard)
 	cfg, err := config.LoadConfigFromDefaultLocations()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "generate: load gqlgen config:", err)
