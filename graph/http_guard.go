@@ -2,6 +2,7 @@ package graph
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 
+	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
 
@@ -48,6 +50,8 @@ func GuardRequests(obs Observer, maxUploadBytes int64, next http.Handler) http.H
 	uploadBytes := uploadRequestBytes(maxUploadBytes)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		refuse := func(status int, code, msg string) {
+			// A refusal is written as the media type the client accepts.
+			w.Header()["Content-Type"] = mediaHeader(Negotiate(r.Header.Get("Accept"), false, false))
 			if obs != nil {
 				obs.ObserveRejection(code)
 			}
@@ -59,7 +63,6 @@ func GuardRequests(obs Observer, maxUploadBytes int64, next http.Handler) http.H
 			next.ServeHTTP(w, r) // a websocket: its messages have their own rules
 			return
 		}
-		w.Header().Set("Content-Type", Negotiate(r.Header.Get("Accept"), false, false))
 		switch {
 		case r.Method != http.MethodPost && r.Method != http.MethodGet:
 			w.Header().Set("Allow", "GET, POST")
@@ -73,8 +76,7 @@ func GuardRequests(obs Observer, maxUploadBytes int64, next http.Handler) http.H
 				return
 			}
 			defer r.Body.Close() // a spooled chunked body's file, whatever happens after
-			r.Header.Set("Accept", Negotiate(r.Header.Get("Accept"), false, false))
-			w.Header().Del("Content-Type") // the multipart transport sets its own
+			r.Header["Accept"] = mediaHeader(Negotiate(r.Header.Get("Accept"), false, false))
 		case r.Method == http.MethodPost && !jsonContent(r.Header.Get("Content-Type")):
 			refuse(http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", "send the request body as application/json (or multipart/form-data for uploads)")
 			return
@@ -94,38 +96,23 @@ func GuardRequests(obs Observer, maxUploadBytes int64, next http.Handler) http.H
 				refuse(http.StatusBadRequest, "BATCHING_NOT_SUPPORTED", "send one operation per request; batches are not supported")
 				return
 			}
-			// One pass checks the JSON and its types and finds the query to
-			// negotiate by.
-			var params struct {
-				Query         *string         `json:"query"`
-				OperationName *string         `json:"operationName"`
-				Variables     json.RawMessage `json:"variables"`
-				Extensions    json.RawMessage `json:"extensions"`
-			}
-			if len(trimmed) == 0 || trimmed[0] != '{' || json.Unmarshal(trimmed, &params) != nil ||
-				!objectOrNull(params.Variables) || !objectOrNull(params.Extensions) {
+			f := checkBody(trimmed)
+			if f.bad {
 				refuse(http.StatusBadRequest, codeBadRequest, errBadParams.Error())
 				return
 			}
-			if (params.Query == nil || *params.Query == "") && !persisted(params.Extensions) {
+			if f.noQuery {
 				refuse(http.StatusBadRequest, codeBadRequest, `the request has no "query"`)
 				return
 			}
-			var query, operation string
-			if params.Query != nil {
-				query = *params.Query
-			}
-			if params.OperationName != nil {
-				operation = *params.OperationName
-			}
+			query, operation := f.query, f.operation
 			accept := r.Header.Get("Accept")
 			media := Negotiate(accept, true, false)
 			if media != MediaEventStream && Negotiate(accept, true, true) == MediaEventStream && isSubscription(query, operation) {
 				media = MediaEventStream
 			}
-			r.Header.Set("Accept", media)
-			w.Header().Del("Content-Type") // the transport sets its own
-			r.Body = io.NopCloser(bytes.NewReader(body))
+			r.Header["Accept"] = mediaHeader(media)
+			r.Body = newCheckedBody(body)
 		case r.Method == http.MethodGet && r.URL.Query().Get("query") != "":
 			params := r.URL.Query()
 			if !objectOrNull(json.RawMessage(params.Get("variables"))) || !objectOrNull(json.RawMessage(params.Get("extensions"))) ||
@@ -140,11 +127,111 @@ func GuardRequests(obs Observer, maxUploadBytes int64, next http.Handler) http.H
 			}
 		}
 		if r.Method != http.MethodPost {
-			r.Header.Set("Accept", Negotiate(r.Header.Get("Accept"), false, false))
-			w.Header().Del("Content-Type")
+			r.Header["Accept"] = mediaHeader(Negotiate(r.Header.Get("Accept"), false, false))
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// bodyFacts are what GuardRequests learns from a JSON body: whether its
+// parameters have the wrong types (bad), whether it lacks a query without
+// naming a persisted one (noQuery), and its query and operation name.
+type bodyFacts struct {
+	bad, noQuery     bool
+	query, operation string
+}
+
+// maxRememberedBody bounds the bodies whose facts are kept (1,000 of them,
+// as many as gqlgen's query cache): clients repeat the same few requests.
+const maxRememberedBody = 8 << 10
+
+var rememberedBodies = lru.New[bodyFacts](queryCacheSize)
+
+// checkBody returns the facts of a trimmed JSON body, decoding each
+// distinct body of at most maxRememberedBody bytes once.
+func checkBody(body []byte) bodyFacts {
+	if len(body) > maxRememberedBody {
+		return bodyFactsOf(body)
+	}
+	ctx := context.Background()
+	key := string(body)
+	if f, ok := rememberedBodies.Get(ctx, key); ok {
+		return f
+	}
+	f := bodyFactsOf(body)
+	rememberedBodies.Add(ctx, key, f)
+	return f
+}
+
+// bodyFactsOf decodes a trimmed JSON body: one pass checks the JSON and its
+// types and finds the query to negotiate by.
+func bodyFactsOf(body []byte) bodyFacts {
+	var params struct {
+		Query         *string         `json:"query"`
+		OperationName *string         `json:"operationName"`
+		Variables     json.RawMessage `json:"variables"`
+		Extensions    json.RawMessage `json:"extensions"`
+	}
+	if len(body) == 0 || body[0] != '{' || json.Unmarshal(body, &params) != nil ||
+		!objectOrNull(params.Variables) || !objectOrNull(params.Extensions) {
+		return bodyFacts{bad: true}
+	}
+	if (params.Query == nil || *params.Query == "") && !persisted(params.Extensions) {
+		return bodyFacts{noQuery: true}
+	}
+	var f bodyFacts
+	if params.Query != nil {
+		f.query = *params.Query
+	}
+	if params.OperationName != nil {
+		f.operation = *params.OperationName
+	}
+	return f
+}
+
+// mediaHeaders are the header values of the media types Negotiate picks,
+// made once: a header set to one of them costs no allocation. The slices
+// are full (len == cap), so a later Header.Add copies instead of writing
+// into them.
+var mediaHeaders = map[string][]string{
+	MediaJSON:            {MediaJSON},
+	MediaGraphQLResponse: {MediaGraphQLResponse},
+	MediaEventStream:     {MediaEventStream},
+}
+
+// mediaHeader returns the header value of one of Negotiate's media types.
+func mediaHeader(media string) []string {
+	if v, ok := mediaHeaders[media]; ok {
+		return v
+	}
+	return []string{media}
+}
+
+// checkedBody is a JSON request body GuardRequests has read and checked,
+// put back for the handlers after it: the response cache keys on its bytes
+// without reading it again (checkedBytes).
+type checkedBody struct {
+	bytes.Reader
+	raw []byte
+}
+
+func newCheckedBody(raw []byte) *checkedBody {
+	b := &checkedBody{raw: raw}
+	b.Reset(raw)
+	return b
+}
+
+// Close implements io.Closer: there is nothing to release.
+func (*checkedBody) Close() error { return nil }
+
+// checkedBytes returns the body GuardRequests checked, when nothing has
+// read any of it yet.
+func checkedBytes(r *http.Request) ([]byte, bool) {
+	b, ok := r.Body.(*checkedBody)
+	if !ok || b.Len() != len(b.raw) {
+		return nil, false
+	}
+	return b.raw, true
 }
 
 // objectOrNull reports whether a JSON value is absent, null or an object.
@@ -184,6 +271,9 @@ func isMutation(query, operationName string) bool {
 // jsonContent reports whether a request's Content-Type is JSON
 // (application/json, with or without parameters such as charset).
 func jsonContent(contentType string) bool {
+	if contentType == MediaJSON {
+		return true // what nearly every client sends: no parse
+	}
 	media, _, err := mime.ParseMediaType(contentType)
 	return err == nil && media == "application/json"
 }

@@ -151,6 +151,9 @@ func (httpTransport) Supports(r *http.Request) bool {
 	if r.Method == http.MethodGet {
 		return true
 	}
+	if r.Method == http.MethodPost && r.Header.Get("Content-Type") == MediaJSON {
+		return true // the usual request: no parse
+	}
 	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	return err == nil && r.Method == http.MethodPost && mediaType == "application/json"
 }

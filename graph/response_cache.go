@@ -50,6 +50,12 @@ type ResponseCache struct {
 	// address (operations that run are charged by rateCharge).
 	limits RateLimiter
 	obs    Observer
+	// RequestTimeout, when positive, bounds a request that waits for
+	// another's execution of the same page, its own execution after the
+	// wait included. The server puts its request timeout inside the cache
+	// (answers from the cache need no deadline and no timer) and sets this
+	// to the same bound, so that no request outlives it.
+	RequestTimeout time.Duration
 
 	mu      sync.Mutex
 	running map[string]*execution
@@ -154,6 +160,11 @@ func (c *ResponseCache) Middleware(next http.Handler) http.Handler {
 			c.answer(w, r, e, now)
 			return
 		}
+		if c.RequestTimeout > 0 {
+			ctx, cancel := context.WithTimeout(r.Context(), c.RequestTimeout)
+			defer cancel()
+			r = r.WithContext(ctx)
+		}
 		select {
 		case <-x.done:
 		case <-r.Context().Done():
@@ -199,13 +210,31 @@ func (c *ResponseCache) answer(w http.ResponseWriter, r *http.Request, e *cached
 		}
 	}
 	h := w.Header()
-	h.Set("Content-Type", e.contentType)
-	h.Set("Age", strconv.Itoa(int(max(now.Sub(e.stored), 0)/time.Second)))
+	h["Content-Type"] = mediaHeader(e.contentType)
+	h["Age"] = ageHeader(int(max(now.Sub(e.stored), 0) / time.Second))
 	w.WriteHeader(e.status)
 	_, _ = w.Write(e.body)
 	if c.served != nil {
 		c.served(r.Context(), e.operation, e.codes, time.Since(now))
 	}
+}
+
+// ageHeaders are the Age header's values for the ages a shared answer
+// usually has (under a minute), made once.
+var ageHeaders = func() [][]string {
+	v := make([][]string, 60)
+	for i := range v {
+		v[i] = []string{strconv.Itoa(i)}
+	}
+	return v
+}()
+
+// ageHeader returns the Age header's value for an answer secs seconds old.
+func ageHeader(secs int) []string {
+	if secs >= 0 && secs < len(ageHeaders) {
+		return ageHeaders[secs]
+	}
+	return []string{strconv.Itoa(secs)}
 }
 
 // key names an anonymous query request by everything its answer depends
@@ -229,6 +258,12 @@ func (c *ResponseCache) key(r *http.Request) (string, bool) {
 	case http.MethodPost:
 		if r.ContentLength > maxCachedRequest {
 			return "", false
+		}
+		if body, ok := checkedBytes(r); ok { // GuardRequests read it already
+			if len(body) > maxCachedRequest {
+				return "", false
+			}
+			return "POST\x00" + accept + "\x00" + r.Header.Get("Content-Type") + "\x00" + string(body), true
 		}
 		body, err := io.ReadAll(io.LimitReader(r.Body, maxCachedRequest+1))
 		r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), r.Body))

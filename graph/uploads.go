@@ -27,7 +27,11 @@ func uploadRequestBytes(maxFile int64) int64 {
 
 // isMultipart reports whether r is a GraphQL multipart request (uploads).
 func isMultipart(r *http.Request) bool {
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	ct := r.Header.Get("Content-Type")
+	if ct == MediaJSON {
+		return false // the usual request: no parse
+	}
+	mt, _, err := mime.ParseMediaType(ct)
 	return err == nil && mt == "multipart/form-data"
 }
 

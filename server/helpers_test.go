@@ -18,7 +18,7 @@ import (
 )
 
 // testTokens signs the tokens of in-process test servers.
-func testTokens(t *testing.T) *auth.Tokens {
+func testTokens(t testing.TB) *auth.Tokens {
 	t.Helper()
 	tokens, err := auth.NewTokens([]byte(strings.Repeat("t", 32)), time.Hour)
 	if err != nil {

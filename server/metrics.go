@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"regexp"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -28,6 +29,23 @@ type metrics struct {
 
 	mu    sync.Mutex
 	names map[string]bool
+	// ops holds each operation label's series, found once: the label's
+	// check and the vectors' hashing of label values are not paid per
+	// request. Keyed by the name the client sent (at most
+	// maxOperationLabels of them besides those counted as "other").
+	ops sync.Map // string → *operationSeries
+	// others counts the names that became "other" that ops remembers, so
+	// that ops stays bounded whatever names clients send.
+	others atomic.Int64
+}
+
+// operationSeries are one operation label's series: its latency histogram,
+// its "ok" counter, and its counters by error code, made on first use.
+type operationSeries struct {
+	label    string
+	duration prometheus.Observer
+	ok       prometheus.Counter
+	outcomes sync.Map // outcome → prometheus.Counter
 }
 
 func newMetrics(db *store.DB, events *store.EventBuffer, hub *live.Hub) *metrics {
@@ -64,9 +82,36 @@ func newMetrics(db *store.DB, events *store.EventBuffer, hub *live.Hub) *metrics
 
 // ObserveOperation implements graph.Observer.
 func (m *metrics) ObserveOperation(operation, outcome string, d time.Duration) {
-	operation = m.label(operation)
-	m.requests.WithLabelValues(operation, outcome).Inc()
-	m.duration.WithLabelValues(operation).Observe(d.Seconds())
+	s := m.series(operation)
+	if outcome == "ok" {
+		s.ok.Inc()
+	} else if c, ok := s.outcomes.Load(outcome); ok {
+		c.(prometheus.Counter).Inc()
+	} else {
+		c := m.requests.WithLabelValues(s.label, outcome)
+		s.outcomes.Store(outcome, c)
+		c.Inc()
+	}
+	s.duration.Observe(d.Seconds())
+}
+
+// maxRememberedOthers bounds the names ops remembers as "other"; beyond it
+// such a name's series are found again on each request.
+const maxRememberedOthers = 1000
+
+// series returns the series of an operation name, labelled by label.
+func (m *metrics) series(operation string) *operationSeries {
+	if s, ok := m.ops.Load(operation); ok {
+		return s.(*operationSeries)
+	}
+	label := m.label(operation)
+	s := &operationSeries{label: label, duration: m.duration.WithLabelValues(label), ok: m.requests.WithLabelValues(label, "ok")}
+	if label == operation || m.others.Add(1) <= maxRememberedOthers {
+		if prev, loaded := m.ops.LoadOrStore(operation, s); loaded {
+			return prev.(*operationSeries)
+		}
+	}
+	return s
 }
 
 // ObserveRejection implements graph.Observer.

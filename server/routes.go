@@ -30,10 +30,13 @@ func newServer(cfg config, db *store.DB, tokens *auth.Tokens, payments payment.P
 	// line; the caller (a bearer token's user or app, 401 when invalid); the
 	// HTTP rules (body size and JSON types, GET only for queries, uploads
 	// signed in and bounded by UPLOAD_MAX_BYTES, the
-	// response's media type negotiated); the 30-second timeout of everything
-	// but streams; the anonymous response cache (a shared answer costs its
-	// caller one rate-limit token); and gqlgen (transports, the rate charge
-	// on the operation that runs, shape limits, resolvers, dataloaders).
+	// response's media type negotiated); the anonymous response cache (a
+	// shared answer costs its caller one rate-limit token); the 30-second
+	// timeout of everything but streams (inside the cache, so that a shared
+	// answer, given at once, sets no timer; a request waiting for another's
+	// execution is bounded by the cache's RequestTimeout, the same 30
+	// seconds); and gqlgen (transports, the rate charge on the operation
+	// that runs, shape limits, resolvers, dataloaders).
 	// The buffer learns with the weights the feed ranks with.
 	events.SetLearning(cfg.ForYou)
 	events.SetFlushWorkers(cfg.FlushWorkers)
@@ -50,11 +53,15 @@ func newServer(cfg config, db *store.DB, tokens *auth.Tokens, payments payment.P
 		FeedRankings: rankings,
 		Production:   cfg.Production, Live: hub, AllowedOrigins: cfg.AllowedOrigins, Observer: m,
 		RateLimiter: limits, Media: cfg.Media, MaxUploadBytes: cfg.MaxUploadBytes})
+	cache := graph.NewResponseCache(cfg.ResponseCacheTTL, m, limits)
+	if cache != nil {
+		cache.RequestTimeout = requestTimeout
+	}
 	api := graph.WithRequestID(
 		auth.Middleware(tokens, db,
 			graph.GuardRequests(m, cfg.MaxUploadBytes,
-				withRequestTimeout(
-					graph.NewResponseCache(cfg.ResponseCacheTTL, m, limits).Middleware(
+				cache.Middleware(
+					withRequestTimeout(
 						gql)))))
 	mux.Handle("/graphql", api)
 	mux.Handle("/oauth/token", limits.limitTokenEndpoint(auth.TokenEndpoint(tokens, db)))
