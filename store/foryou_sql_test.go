@@ -160,3 +160,22 @@ func (db *DB) FeedIndexLoads() int {
 	defer x.mu.RUnlock()
 	return x.loads
 }
+
+// FeedIndexViews returns a content's view count as the handle's feed index
+// holds it, and whether it holds the content, without catching up.
+func (db *DB) FeedIndexViews(id int64) (int64, bool) {
+	x := db.FeedIndex()
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	e := x.byID[id]
+	if e == nil {
+		return 0, false
+	}
+	return e.views, true
+}
+
+// CatchUpFeedIndex brings the handle's feed index up to date now.
+func (db *DB) CatchUpFeedIndex() error {
+	_, err := db.currentFeedIndex()
+	return err
+}
