@@ -1,10 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"hash/fnv"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/lib/pq"
@@ -178,34 +180,64 @@ func Diversify(items []rankedItem, pageSize int, s *ForYouSettings) []int64 {
 	if s.ExploreShare > 0 {
 		every = int(math.Round(1 / s.ExploreShare))
 	}
-	left := append([]rankedItem(nil), items...)
-	out := make([]int64, 0, len(items))
+	// The items left, in rank order, as a linked list (a pick unlinks in
+	// constant time), and the discovery candidates (no affinity either way)
+	// in discovery order: a slot costs at most the window, not the items
+	// left.
+	n := len(items)
+	next, prev := make([]int, n+1), make([]int, n+1) // n is the list's head and end
+	for i := 0; i <= n; i++ {
+		next[i], prev[i] = (i+1)%(n+1), (i+n)%(n+1)
+	}
+	taken := make([]bool, n)
+	neutral := make([]int, 0, n)
+	hashes := make([]uint64, n)
+	for i, it := range items {
+		if !it.Matches && !it.Avoided {
+			neutral = append(neutral, i)
+			hashes[i] = mix64(uint64(it.Seed)*0x9e3779b97f4a7c15 ^ uint64(it.ID))
+		}
+	}
+	slices.SortStableFunc(neutral, func(a, b int) int { return cmp.Compare(hashes[a], hashes[b]) })
+	out := make([]int64, 0, n)
 	shops := map[int64]int{}
 	explored := 0
 	prevAuthor := int64(-1)
 	// A window bounds the search for a slot: past it, the rules give way.
 	const window = 200
-	for len(left) > 0 {
+	for len(out) < n {
 		if len(out)%pageSize == 0 {
 			clear(shops)
 			explored = 0
 		}
 		pick := -1
 		if every > 0 && (len(out)%pageSize+1)%every == 0 && explored < exploreCap {
-			for i := 0; i < len(left) && i < window; i++ {
-				it := left[i]
+			for i, k := next[n], 0; i != n && k < window; i, k = next[i], k+1 {
+				it := items[i]
 				if it.Fresh && it.Matches && it.AuthorID != prevAuthor && (it.ShopID == 0 || shops[it.ShopID] < shopCap) {
 					pick = i
 					break
 				}
 			}
 			if pick < 0 {
-				pick = discover(left, prevAuthor, shops, shopCap)
+				// Discovery: the first neutral item left, in discovery
+				// order, that meets the author and shop rules.
+				for len(neutral) > 0 && taken[neutral[0]] {
+					neutral = neutral[1:]
+				}
+				for _, i := range neutral {
+					it := items[i]
+					if taken[i] || it.AuthorID == prevAuthor || (it.ShopID != 0 && shops[it.ShopID] >= shopCap) {
+						continue
+					}
+					pick = i
+					break
+				}
 			}
 		}
 		for pass := 0; pass < 4 && pick < 0; pass++ {
-			for i := 0; i < len(left) && i < window; i++ {
-				it := left[i]
+			for i, k := next[n], 0; i != n && k < window; i, k = next[i], k+1 {
+				it := items[i]
 				if pass < 3 && it.AuthorID == prevAuthor {
 					continue
 				}
@@ -219,8 +251,9 @@ func Diversify(items []rankedItem, pageSize int, s *ForYouSettings) []int64 {
 				break
 			}
 		}
-		it := left[pick]
-		left = append(left[:pick], left[pick+1:]...)
+		it := items[pick]
+		taken[pick] = true
+		next[prev[pick]], prev[next[pick]] = next[pick], prev[pick]
 		out = append(out, it.ID)
 		prevAuthor = it.AuthorID
 		if it.ShopID != 0 {
@@ -231,26 +264,6 @@ func Diversify(items []rankedItem, pageSize int, s *ForYouSettings) []int64 {
 		}
 	}
 	return out
-}
-
-// discover returns the index in left of the discovery item: among the
-// items the viewer has no affinity for either way (neither matching an
-// interest nor resembling what they avoided) that meet the author and
-// shop rules, the one with the lowest mix of the ranking's seed and its id
-// (-1 when there is none). It looks at every item, not only the best
-// ranked: content outside what the viewer is known to like ranks by
-// popularity alone, and discovery is for what popularity does not show.
-func discover(left []rankedItem, prevAuthor int64, shops map[int64]int, shopCap int) int {
-	pick, best := -1, uint64(math.MaxUint64)
-	for i, it := range left {
-		if it.Matches || it.Avoided || it.AuthorID == prevAuthor || (it.ShopID != 0 && shops[it.ShopID] >= shopCap) {
-			continue
-		}
-		if h := mix64(uint64(it.Seed)*0x9e3779b97f4a7c15 ^ uint64(it.ID)); h < best {
-			pick, best = i, h
-		}
-	}
-	return pick
 }
 
 // mix64 is SplitMix64's finaliser: a well-spread deterministic hash.
