@@ -98,7 +98,6 @@ func discover(left []rankedItem, prevAuthor int64, shops map[int64]int, shopCap 
 	return pick
 }
 
-
 // Diversify arranges exactly as the quadratic version did, for rankings of
 // many sizes, authors, shops, fresh, matching, avoided and neutral items,
 // page sizes and settings.
