@@ -57,6 +57,11 @@ func (s *sortedEntries) insert(e *feedEntry) {
 	}
 }
 
+// add appends e; sort puts the list in order after a load of adds.
+func (s *sortedEntries) add(e *feedEntry) { s.list = append(s.list, e) }
+
+func (s *sortedEntries) sort() { slices.SortFunc(s.list, s.less) }
+
 func (s *sortedEntries) remove(e *feedEntry) {
 	if i, found := s.find(e); found && s.list[i] == e {
 		s.list = slices.Delete(s.list, i, i+1)
@@ -239,7 +244,10 @@ func (x *FeedIndex) refresh(db *DB, since time.Time) error {
 		x.loads++
 	}
 	for i := range rows {
-		x.apply(&rows[i])
+		x.apply(&rows[i], full)
+	}
+	if full {
+		x.sortAll()
 	}
 	x.snapshot = meta.Snapshot
 	x.at = started
@@ -323,8 +331,23 @@ func listOf[K comparable](m map[K]*sortedEntries, k K, less func(a, b *feedEntry
 	return l
 }
 
-// apply replaces one content's entry (x.mu held).
-func (x *FeedIndex) apply(r *feedIndexRow) {
+// sortAll orders every list after a full load (x.mu held).
+func (x *FeedIndex) sortAll() {
+	for _, m := range []map[int64]*sortedEntries{x.byAuthor, x.byShop} {
+		for _, l := range m {
+			l.sort()
+		}
+	}
+	for _, l := range x.byTag {
+		l.sort()
+	}
+	x.published.sort()
+	x.created.sort()
+}
+
+// apply replaces one content's entry (x.mu held). In a full load (bulk) it
+// appends to the lists, and sortAll orders them at the end.
+func (x *FeedIndex) apply(r *feedIndexRow, bulk bool) {
 	if old := x.byID[r.ID]; old != nil {
 		x.unlink(old)
 	}
@@ -340,18 +363,22 @@ func (x *FeedIndex) apply(r *feedIndexRow) {
 		e.campaigns = append(e.campaigns, campaignWindow{r.CampStarts[i], r.CampEnds[i]})
 	}
 	x.byID[e.id] = e
-	listOf(x.byAuthor, e.author, byIDDesc).insert(e)
+	put := (*sortedEntries).insert
+	if bulk {
+		put = (*sortedEntries).add
+	}
+	put(listOf(x.byAuthor, e.author, byIDDesc), e)
 	if e.shop != 0 {
-		listOf(x.byShop, e.shop, byIDDesc).insert(e)
+		put(listOf(x.byShop, e.shop, byIDDesc), e)
 	}
 	for _, t := range e.tags {
-		listOf(x.byTag, t, byPublishedDesc).insert(e)
+		put(listOf(x.byTag, t, byPublishedDesc), e)
 	}
 	if e.live {
 		x.onAir[e.id] = e
 	}
-	x.published.insert(e)
-	x.created.insert(e)
+	put(&x.published, e)
+	put(&x.created, e)
 	x.scoresVersion++
 }
 

@@ -39,7 +39,8 @@ func seedForYouCatalogue(t testing.TB, db *store.DB) {
 		}
 		return nil
 	}
-	if err := exec(`SELECT setseed(0.42);
+	if err := exec(`SET statement_timeout = 0;
+		SELECT setseed(0.42);
 		INSERT INTO users (email, password_hash, handle, display_name, interest_tags)
 		SELECT 'u' || i || '@example.com', '-', 'u' || i, 'U', CASE WHEN i % 4 = 0 THEN ARRAY['t' || (i % 20), 't' || ((i + 3) % 20)] ELSE '{}' END
 		FROM generate_series(1, 80) i;

@@ -179,3 +179,25 @@ func (db *DB) CatchUpFeedIndex() error {
 	_, err := db.currentFeedIndex()
 	return err
 }
+
+// FeedIndexApplySynthetic fills a fresh index with n synthetic contents
+// (a few tags and categories from small vocabularies, a campaign on one in
+// five), for the memory benchmark.
+func FeedIndexApplySynthetic(n int) *FeedIndex {
+	x := newFeedIndex()
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.reset()
+	tags := []string{"beauty", "home", "garden", "tech", "fashion", "food", "travel", "fitness", "gaming", "music"}
+	for i := range n {
+		r := feedIndexRow{ID: int64(i + 1), Author: int64(i % 5000), Shop: int64(i % 700), Tags: []string{tags[i%10], tags[(i/10)%10]},
+			Cats: []string{tags[(i/3)%10]}, Published: int64(i) * 1e6, Created: int64(i) * 1e6, Views: int64(i % 9000), Likes: int64(i % 300),
+			Scored: true, Base: float64(i % 1000), GPM: float64(i % 7)}
+		if i%5 == 0 {
+			r.CampStarts, r.CampEnds = []int64{1}, []int64{2}
+		}
+		x.apply(&r, true)
+	}
+	x.sortAll()
+	return x
+}
