@@ -187,9 +187,14 @@ const feedIndexMetaSQL = `SELECT pg_current_snapshot()::text AS snapshot, pg_sna
 // it fell behind the change log's retention), else the contents changed
 // since the last catch-up's snapshot. It runs on a context of its own, so
 // that no request's statement counter counts it.
-func (x *FeedIndex) refresh(db *DB, since time.Time) error {
+//
+// With shared, a catch-up that another caller finished while this one
+// waited for it does (rankings with a max lag: under load, catch-ups
+// taking longer than the lag would otherwise run one per waiting ranking).
+func (x *FeedIndex) refresh(db *DB, since time.Time, shared bool) error {
 	x.mu.RLock()
 	done := x.loaded && !x.at.Before(since)
+	seen := x.at
 	x.mu.RUnlock()
 	if done {
 		return nil
@@ -197,7 +202,7 @@ func (x *FeedIndex) refresh(db *DB, since time.Time) error {
 	x.catchUp.Lock()
 	defer x.catchUp.Unlock()
 	x.mu.RLock()
-	done = x.loaded && !x.at.Before(since)
+	done = x.loaded && (!x.at.Before(since) || (shared && !x.at.Equal(seen)))
 	x.mu.RUnlock()
 	if done {
 		// Another catch-up began after since: it saw what this one would.
@@ -547,19 +552,19 @@ func (db *DB) feedIndexMaxLag() time.Duration {
 func (db *DB) RunFeedIndex(ctx context.Context, maxLag time.Duration) {
 	db.SetFeedIndexMaxLag(maxLag)
 	x := db.FeedIndex()
-	_ = x.refresh(db, time.Now())
+	_ = x.refresh(db, time.Now(), false)
 	if maxLag <= 0 {
 		return
 	}
-	every(ctx, maxLag/2, func() { _ = x.refresh(db, time.Now()) })
+	every(ctx, maxLag/2, func() { _ = x.refresh(db, time.Now(), false) })
 }
 
 // currentFeedIndex returns the index caught up within the handle's max
 // lag: it catches up first when its last catch-up is older.
 func (db *DB) currentFeedIndex() (*FeedIndex, error) {
 	x := db.FeedIndex()
-	since := time.Now().Add(-db.feedIndexMaxLag())
-	if err := x.refresh(db, since); err != nil {
+	lag := db.feedIndexMaxLag()
+	if err := x.refresh(db, time.Now().Add(-lag), lag > 0); err != nil {
 		return nil, err
 	}
 	return x, nil
