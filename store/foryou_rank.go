@@ -31,9 +31,12 @@ var forYouViewerSQL = `WITH prof AS (` + profileSQL + `),
 			SELECT profile FROM profile_contents pc WHERE pc.content_id = mine.content_id AND pc.weight > 0 AND pc.profile <> $1
 			ORDER BY pc.weight DESC LIMIT 20) p
 	),
+	-- each peer's rows by the primary key (OFFSET 0 keeps the lateral a
+	-- nested loop: flattened, it was planned as a hash join over a scan of
+	-- every profile's rows, even without peers)
 	co AS (
 		SELECT pc.content_id AS id, count(*) AS n FROM peers CROSS JOIN LATERAL (
-			SELECT content_id FROM profile_contents WHERE profile = peers.profile AND weight > 0) pc
+			SELECT content_id FROM profile_contents WHERE profile = peers.profile AND weight > 0 OFFSET 0) pc
 		WHERE pc.content_id NOT IN (SELECT content_id FROM mine)
 		GROUP BY pc.content_id ORDER BY count(*) DESC, pc.content_id DESC LIMIT :co_engaged_candidates::bigint
 	),
