@@ -75,6 +75,10 @@ type config struct {
 	// FeedRankingTTL is how long a viewer's For You first-page arrangement
 	// is reused (FEED_RANKING_TTL; 0: every first page ranks).
 	FeedRankingTTL time.Duration
+	// FeedIndexMaxLag bounds how late a change reaches this process's feed
+	// index, which For You ranks from (FEED_INDEX_MAX_LAG; 0: caught up
+	// before every ranking).
+	FeedIndexMaxLag time.Duration
 	// FeedRankings keeps the arrangements (made by run, listening for
 	// profile writes of other API processes); nil: routes makes one that
 	// hears only this process's writes.
@@ -155,6 +159,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		AuthRateLimitPeriod: 12 * time.Second,
 		ResponseCacheTTL:    time.Second,
 		FeedRankingTTL:      store.DefaultFeedRankingTTL,
+		FeedIndexMaxLag:     store.DefaultFeedIndexMaxLag,
 		Payments: paymentConfig{
 			Provider:          envOr(getenv, "PAYMENT_PROVIDER", "test"),
 			StripeSecretKey:   getenv("STRIPE_SECRET_KEY"),
@@ -311,6 +316,13 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 			return cfg, fmt.Errorf("FEED_RANKING_TTL must be a duration from 0 (every first page ranks) to 1m")
 		}
 		cfg.FeedRankingTTL = d
+	}
+	if v := getenv("FEED_INDEX_MAX_LAG"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > time.Minute {
+			return cfg, fmt.Errorf("FEED_INDEX_MAX_LAG must be a duration from 0 (catch up before every ranking) to 1m")
+		}
+		cfg.FeedIndexMaxLag = d
 	}
 	cfg.MediaS3 = media.S3Config{Endpoint: getenv("MEDIA_S3_ENDPOINT"), Bucket: getenv("MEDIA_S3_BUCKET"), Region: getenv("MEDIA_S3_REGION"),
 		AccessKeyID: getenv("MEDIA_S3_ACCESS_KEY_ID"), SecretAccessKey: getenv("MEDIA_S3_SECRET_ACCESS_KEY"),

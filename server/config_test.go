@@ -233,3 +233,29 @@ func TestFeedRankingTTLConfig(t *testing.T) {
 		t.Error("FEED_RANKING_TTL=0 still reuses arrangements")
 	}
 }
+
+// FEED_INDEX_MAX_LAG: 1 s by default, 0 catches up before every ranking,
+// at most a minute.
+func TestFeedIndexMaxLagConfig(t *testing.T) {
+	parse := func(v string) (config, error) {
+		return parseConfig(nil, func(k string) string {
+			if k == "FEED_INDEX_MAX_LAG" {
+				return v
+			}
+			return ""
+		}, io.Discard)
+	}
+	for v, want := range map[string]time.Duration{"": time.Second, "0": 0, "250ms": 250 * time.Millisecond, "1m": time.Minute} {
+		if cfg, err := parse(v); err != nil || cfg.FeedIndexMaxLag != want {
+			t.Errorf("FEED_INDEX_MAX_LAG=%q: %v, %v; want %v", v, cfg.FeedIndexMaxLag, err, want)
+		}
+	}
+	if store.DefaultFeedIndexMaxLag != time.Second {
+		t.Errorf("the README says the default is 1s; it is %v", store.DefaultFeedIndexMaxLag)
+	}
+	for _, v := range []string{"-1s", "61s", "later"} {
+		if _, err := parse(v); err == nil || !strings.Contains(err.Error(), "FEED_INDEX_MAX_LAG") {
+			t.Errorf("FEED_INDEX_MAX_LAG=%q: %v, want an error naming it", v, err)
+		}
+	}
+}

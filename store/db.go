@@ -27,6 +27,8 @@ type DB struct {
 
 	installMu sync.Mutex
 	install   string
+
+	feedIndex feedIndexState
 }
 
 // installationID returns this database's random id (the installation

@@ -1,0 +1,571 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/lib/pq"
+)
+
+// DefaultFeedIndexMaxLag is how late, at most, a change made through any API
+// process reaches this process's feed index (FEED_INDEX_MAX_LAG): the index
+// catches up every half of it, and a ranking that finds it older catches up
+// first.
+const DefaultFeedIndexMaxLag = time.Second
+
+// FeedChangesRetention is how long the feed index's change log keeps its
+// rows: an index that did not catch up for longer reloads in full.
+const FeedChangesRetention = 10 * time.Minute
+
+// feedEntry is what the For You ranking reads of one content. Entries are
+// never changed in place: a change replaces the entry (so a ranking may
+// keep pointers while the index catches up).
+type feedEntry struct {
+	id, author, shop    int64 // shop 0: none
+	published, created  int64 // unix microseconds
+	views, likes        int64
+	base, gpm, eng      float64
+	tags, cats          []string // interned
+	campaigns           []campaignWindow
+	live, ended, scored bool // live: a LIVE on air; ended: not servable (a LIVE ended or without status); scored: has a content_scores row
+	isLive              bool // kind LIVE
+}
+
+// campaignWindow is when a campaign carried by a content's cards runs,
+// [starts, ends) in unix microseconds.
+type campaignWindow struct{ starts, ends int64 }
+
+// sortedEntries is a list of entries kept in the order of less (a strict
+// order: ids break ties).
+type sortedEntries struct {
+	less func(a, b *feedEntry) int
+	list []*feedEntry
+}
+
+func (s *sortedEntries) find(e *feedEntry) (int, bool) {
+	return slices.BinarySearchFunc(s.list, e, s.less)
+}
+
+func (s *sortedEntries) insert(e *feedEntry) {
+	if i, found := s.find(e); !found {
+		s.list = slices.Insert(s.list, i, e)
+	}
+}
+
+// add appends e; sort puts the list in order after a load of adds.
+func (s *sortedEntries) add(e *feedEntry) { s.list = append(s.list, e) }
+
+func (s *sortedEntries) sort() { slices.SortFunc(s.list, s.less) }
+
+func (s *sortedEntries) remove(e *feedEntry) {
+	if i, found := s.find(e); found && s.list[i] == e {
+		s.list = slices.Delete(s.list, i, i+1)
+	}
+}
+
+func byIDDesc(a, b *feedEntry) int { return cmp.Compare(b.id, a.id) }
+
+func byPublishedDesc(a, b *feedEntry) int {
+	if c := cmp.Compare(b.published, a.published); c != 0 {
+		return c
+	}
+	return cmp.Compare(b.id, a.id)
+}
+
+func byCreatedDesc(a, b *feedEntry) int {
+	if c := cmp.Compare(b.created, a.created); c != 0 {
+		return c
+	}
+	return cmp.Compare(b.id, a.id)
+}
+
+// FeedIndex holds, in this process, what the For You ranking needs of every
+// content (author, shop, tags, card categories, scores, publication and
+// creation, exposure, live state, campaigns carried), with the orders its
+// candidate sources read (newest of a creator, a shop or a tag; most
+// popular; converting; fresh; new since the last score refresh). It is
+// loaded in full once and kept current from the change log feed_changes
+// (migration 0026), which triggers fill whatever process wrote: see
+// DB.FeedIndex and RunFeedIndex.
+type FeedIndex struct {
+	// catchUp serialises loads and catch-ups.
+	catchUp sync.Mutex
+
+	mu        sync.RWMutex
+	loaded    bool
+	snapshot  string    // the pg_snapshot the index is current as of
+	at        time.Time // when that snapshot was taken (this process's clock, before the statement)
+	refreshed int64     // content_scores_refreshed.at in unix microseconds (minInt64: never)
+	byID      map[int64]*feedEntry
+	byAuthor  map[int64]*sortedEntries
+	byShop    map[int64]*sortedEntries
+	byTag     map[string]*sortedEntries
+	onAir     map[int64]*feedEntry
+	published sortedEntries
+	created   sortedEntries
+	strings   map[string]string // interned tags and categories
+	// scoresVersion moves with every change of a base score or GPM; the
+	// popular and converting orders are recomputed for a new version.
+	scoresVersion uint64
+	topCache      struct {
+		sync.Mutex
+		version      uint64
+		popularN     int
+		popular, gpm []*feedEntry
+		gpmN         int
+	}
+
+	// snapshots taken by catch-ups, to prune the log below one older than
+	// the retention.
+	history []snapshotAt
+	pruned  time.Time
+	loads   int // full loads, for tests
+}
+
+type snapshotAt struct {
+	xmin string
+	at   time.Time
+}
+
+func newFeedIndex() *FeedIndex {
+	return &FeedIndex{}
+}
+
+// feedIndexColumns reads one content's entry (c: contents, cs: content_scores).
+const feedIndexColumns = `c.id, c.kind = 'LIVE' AS is_live, coalesce(c.live_status, '') AS live_status, c.author_id, coalesce(c.shop_id, 0) AS shop_id,
+	c.tags, c.card_categories, (extract(epoch FROM c.published_at) * 1000000)::bigint AS published,
+	(extract(epoch FROM c.created_at) * 1000000)::bigint AS created, c.view_count, c.like_count,
+	cs.content_id IS NOT NULL AS scored, coalesce(cs.base_score, 0) AS base, coalesce(cs.gpm_7d, 0) AS gpm, coalesce(cs.engagement_7d, 0) AS eng,
+	coalesce((SELECT array_agg((extract(epoch FROM k.starts_at) * 1000000)::bigint ORDER BY k.id, cv.variant_id)
+		FROM content_products cp JOIN campaign_variants cv ON cv.product_id = cp.product_id JOIN campaigns k ON k.id = cv.campaign_id
+		WHERE cp.content_id = c.id), '{}') AS camp_starts,
+	coalesce((SELECT array_agg((extract(epoch FROM k.ends_at) * 1000000)::bigint ORDER BY k.id, cv.variant_id)
+		FROM content_products cp JOIN campaign_variants cv ON cv.product_id = cp.product_id JOIN campaigns k ON k.id = cv.campaign_id
+		WHERE cp.content_id = c.id), '{}') AS camp_ends`
+
+type feedIndexRow struct {
+	ID         int64          `db:"id"`
+	IsLive     bool           `db:"is_live"`
+	LiveStatus string         `db:"live_status"`
+	Author     int64          `db:"author_id"`
+	Shop       int64          `db:"shop_id"`
+	Tags       pq.StringArray `db:"tags"`
+	Cats       pq.StringArray `db:"card_categories"`
+	Published  int64          `db:"published"`
+	Created    int64          `db:"created"`
+	Views      int64          `db:"view_count"`
+	Likes      int64          `db:"like_count"`
+	Scored     bool           `db:"scored"`
+	Base       float64        `db:"base"`
+	GPM        float64        `db:"gpm"`
+	Eng        float64        `db:"eng"`
+	CampStarts pq.Int64Array  `db:"camp_starts"`
+	CampEnds   pq.Int64Array  `db:"camp_ends"`
+}
+
+// feedIndexMeta is what a load or catch-up reads besides contents.
+type feedIndexMeta struct {
+	Snapshot  string        `db:"snapshot"`
+	Xmin      string        `db:"xmin"`
+	Pruned    string        `db:"pruned"`
+	Refreshed sql.NullInt64 `db:"refreshed"`
+	// Behind: the previous snapshot's xmin is below what was pruned.
+	Behind bool `db:"behind"`
+}
+
+const feedIndexMetaSQL = `SELECT pg_current_snapshot()::text AS snapshot, pg_snapshot_xmin(pg_current_snapshot())::text AS xmin,
+	(SELECT below FROM feed_changes_pruned)::text AS pruned,
+	(SELECT CASE WHEN at = '-infinity' THEN NULL ELSE (extract(epoch FROM at) * 1000000)::bigint END FROM content_scores_refreshed) AS refreshed,
+	CASE WHEN $1 = '' THEN true ELSE pg_snapshot_xmin($1::pg_snapshot) < coalesce((SELECT below FROM feed_changes_pruned), '0'::xid8) END AS behind`
+
+// refresh brings the index up to date: a full load the first time (or when
+// it fell behind the change log's retention), else the contents changed
+// since the last catch-up's snapshot. It runs on a context of its own, so
+// that no request's statement counter counts it.
+//
+// With shared, a catch-up that another caller finished while this one
+// waited for it does (rankings with a max lag: under load, catch-ups
+// taking longer than the lag would otherwise run one per waiting ranking).
+func (x *FeedIndex) refresh(db *DB, since time.Time, shared bool) error {
+	x.mu.RLock()
+	done := x.loaded && !x.at.Before(since)
+	seen := x.at
+	x.mu.RUnlock()
+	if done {
+		return nil
+	}
+	x.catchUp.Lock()
+	defer x.catchUp.Unlock()
+	x.mu.RLock()
+	done = x.loaded && (!x.at.Before(since) || (shared && !x.at.Equal(seen)))
+	x.mu.RUnlock()
+	if done {
+		// Another catch-up began after since: it saw what this one would.
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	x.mu.RLock()
+	prev := x.snapshot
+	x.mu.RUnlock()
+	started := time.Now()
+	tx, err := db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("feed index: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck
+	var meta feedIndexMeta
+	if err := tx.GetContext(ctx, &meta, feedIndexMetaSQL, prev); err != nil {
+		return fmt.Errorf("feed index: %w", err)
+	}
+	var rows []feedIndexRow
+	full := prev == "" || meta.Behind
+	if full {
+		err = tx.SelectContext(ctx, &rows, `SELECT `+feedIndexColumns+` FROM contents c LEFT JOIN content_scores cs ON cs.content_id = c.id`)
+	} else {
+		err = tx.SelectContext(ctx, &rows, `WITH ch AS (
+				SELECT DISTINCT content_id FROM feed_changes
+				WHERE txid >= pg_snapshot_xmin($1::pg_snapshot) AND NOT pg_visible_in_snapshot(txid, $1::pg_snapshot))
+			SELECT `+feedIndexColumns+` FROM ch JOIN contents c ON c.id = ch.content_id LEFT JOIN content_scores cs ON cs.content_id = c.id
+			UNION ALL
+			-- contents gone: an entry without kind
+			SELECT ch.content_id, false, 'GONE', 0, 0, '{}', '{}', 0, 0, 0, 0, false, 0, 0, 0, '{}', '{}'
+			FROM ch WHERE NOT EXISTS (SELECT 1 FROM contents c WHERE c.id = ch.content_id)`, prev)
+	}
+	if err != nil {
+		return fmt.Errorf("feed index: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("feed index: %w", err)
+	}
+	x.mu.Lock()
+	if full {
+		x.reset()
+		x.loads++
+	}
+	for i := range rows {
+		x.apply(&rows[i], full)
+	}
+	if full {
+		x.sortAll()
+	}
+	x.snapshot = meta.Snapshot
+	x.at = started
+	x.refreshed = minInt64
+	if meta.Refreshed.Valid {
+		x.refreshed = meta.Refreshed.Int64
+	}
+	x.loaded = true
+	x.history = append(x.history, snapshotAt{xmin: meta.Xmin, at: started})
+	x.mu.Unlock()
+	x.prune(ctx, db, started)
+	return nil
+}
+
+const minInt64 = -1 << 63
+
+// prune deletes, at most once a minute, the log's rows below the xmin of
+// the newest snapshot this process took at least the retention ago.
+func (x *FeedIndex) prune(ctx context.Context, db *DB, now time.Time) {
+	if now.Sub(x.pruned) < time.Minute {
+		return
+	}
+	horizon := ""
+	keep := x.history[:0]
+	for _, h := range x.history {
+		if now.Sub(h.at) >= FeedChangesRetention {
+			horizon = h.xmin
+		} else {
+			keep = append(keep, h)
+		}
+	}
+	// Keep one snapshot per second or so: enough to prune on time.
+	x.history = keep
+	if len(x.history) > 2000 {
+		x.history = append(x.history[:0:0], x.history[len(x.history)-1000:]...)
+	}
+	if horizon == "" {
+		return
+	}
+	x.pruned = now
+	_, _ = db.ExecContext(ctx, `WITH d AS (DELETE FROM feed_changes WHERE txid < $1::xid8)
+		UPDATE feed_changes_pruned SET below = $1::xid8 WHERE below < $1::xid8`, horizon)
+}
+
+func (x *FeedIndex) reset() {
+	x.byID = map[int64]*feedEntry{}
+	x.byAuthor = map[int64]*sortedEntries{}
+	x.byShop = map[int64]*sortedEntries{}
+	x.byTag = map[string]*sortedEntries{}
+	x.onAir = map[int64]*feedEntry{}
+	x.published = sortedEntries{less: byPublishedDesc}
+	x.created = sortedEntries{less: byCreatedDesc}
+	if x.strings == nil {
+		x.strings = map[string]string{}
+	}
+	x.scoresVersion++
+}
+
+func (x *FeedIndex) intern(ss []string) []string {
+	if len(ss) == 0 {
+		return nil
+	}
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		if v, ok := x.strings[s]; ok {
+			out[i] = v
+		} else {
+			x.strings[s] = s
+			out[i] = s
+		}
+	}
+	return out
+}
+
+func listOf[K comparable](m map[K]*sortedEntries, k K, less func(a, b *feedEntry) int) *sortedEntries {
+	l := m[k]
+	if l == nil {
+		l = &sortedEntries{less: less}
+		m[k] = l
+	}
+	return l
+}
+
+// sortAll orders every list after a full load (x.mu held).
+func (x *FeedIndex) sortAll() {
+	for _, m := range []map[int64]*sortedEntries{x.byAuthor, x.byShop} {
+		for _, l := range m {
+			l.sort()
+		}
+	}
+	for _, l := range x.byTag {
+		l.sort()
+	}
+	x.published.sort()
+	x.created.sort()
+}
+
+// apply replaces one content's entry (x.mu held). In a full load (bulk) it
+// appends to the lists, and sortAll orders them at the end.
+func (x *FeedIndex) apply(r *feedIndexRow, bulk bool) {
+	if old := x.byID[r.ID]; old != nil {
+		x.unlink(old)
+	}
+	if r.LiveStatus == "GONE" {
+		x.scoresVersion++
+		return
+	}
+	e := &feedEntry{id: r.ID, author: r.Author, shop: r.Shop, published: r.Published, created: r.Created,
+		views: r.Views, likes: r.Likes, base: r.Base, gpm: r.GPM, eng: r.Eng, scored: r.Scored,
+		tags: x.intern(r.Tags), cats: x.intern(r.Cats), isLive: r.IsLive,
+		live: r.IsLive && r.LiveStatus == "LIVE", ended: r.IsLive && (r.LiveStatus == "" || r.LiveStatus == "ENDED")}
+	for i := range min(len(r.CampStarts), len(r.CampEnds)) {
+		e.campaigns = append(e.campaigns, campaignWindow{r.CampStarts[i], r.CampEnds[i]})
+	}
+	x.byID[e.id] = e
+	put := (*sortedEntries).insert
+	if bulk {
+		put = (*sortedEntries).add
+	}
+	put(listOf(x.byAuthor, e.author, byIDDesc), e)
+	if e.shop != 0 {
+		put(listOf(x.byShop, e.shop, byIDDesc), e)
+	}
+	for _, t := range e.tags {
+		put(listOf(x.byTag, t, byPublishedDesc), e)
+	}
+	if e.live {
+		x.onAir[e.id] = e
+	}
+	put(&x.published, e)
+	put(&x.created, e)
+	x.scoresVersion++
+}
+
+// unlink takes an entry out of every list (x.mu held).
+func (x *FeedIndex) unlink(e *feedEntry) {
+	delete(x.byID, e.id)
+	if l := x.byAuthor[e.author]; l != nil {
+		if l.remove(e); len(l.list) == 0 {
+			delete(x.byAuthor, e.author)
+		}
+	}
+	if l := x.byShop[e.shop]; l != nil {
+		if l.remove(e); len(l.list) == 0 {
+			delete(x.byShop, e.shop)
+		}
+	}
+	for _, t := range e.tags {
+		if l := x.byTag[t]; l != nil {
+			if l.remove(e); len(l.list) == 0 {
+				delete(x.byTag, t)
+			}
+		}
+	}
+	delete(x.onAir, e.id)
+	x.published.remove(e)
+	x.created.remove(e)
+}
+
+// tops returns the n most popular scored contents (base score, then id,
+// descending) and the n converting most (GPM > 0, then id, descending),
+// recomputed when a score moved (x.mu read-held).
+func (x *FeedIndex) tops(popularN, gpmN int) (popular, gpm []*feedEntry) {
+	c := &x.topCache
+	c.Lock()
+	defer c.Unlock()
+	if c.version == x.scoresVersion && c.popularN == popularN && c.gpmN == gpmN && c.popular != nil {
+		return c.popular, c.gpm
+	}
+	byBase := func(a, b *feedEntry) int {
+		if r := cmp.Compare(b.base, a.base); r != 0 {
+			return r
+		}
+		return cmp.Compare(b.id, a.id)
+	}
+	byGPM := func(a, b *feedEntry) int {
+		if r := cmp.Compare(b.gpm, a.gpm); r != 0 {
+			return r
+		}
+		return cmp.Compare(b.id, a.id)
+	}
+	p := topK(popularN, byBase)
+	g := topK(gpmN, byGPM)
+	for _, e := range x.byID {
+		if e.scored {
+			p.add(e)
+			if e.gpm > 0 {
+				g.add(e)
+			}
+		}
+	}
+	c.version, c.popularN, c.gpmN = x.scoresVersion, popularN, gpmN
+	c.popular, c.gpm = p.sorted(), g.sorted()
+	return c.popular, c.gpm
+}
+
+// topKeeper keeps the k first entries in the order of less, with a heap
+// whose root is the worst kept.
+type topKeeper struct {
+	k    int
+	less func(a, b *feedEntry) int
+	heap []*feedEntry
+}
+
+func topK(k int, less func(a, b *feedEntry) int) *topKeeper {
+	return &topKeeper{k: k, less: less, heap: make([]*feedEntry, 0, max(k, 0))}
+}
+
+func (t *topKeeper) add(e *feedEntry) {
+	if t.k <= 0 {
+		return
+	}
+	h := t.heap
+	if len(h) < t.k {
+		h = append(h, e)
+		for i := len(h) - 1; i > 0; {
+			p := (i - 1) / 2
+			if t.less(h[p], h[i]) >= 0 {
+				break
+			}
+			h[p], h[i] = h[i], h[p]
+			i = p
+		}
+		t.heap = h
+		return
+	}
+	if t.less(e, h[0]) >= 0 {
+		return
+	}
+	h[0] = e
+	for i := 0; ; {
+		l, r, w := 2*i+1, 2*i+2, i
+		if l < len(h) && t.less(h[l], h[w]) > 0 {
+			w = l
+		}
+		if r < len(h) && t.less(h[r], h[w]) > 0 {
+			w = r
+		}
+		if w == i {
+			break
+		}
+		h[w], h[i] = h[i], h[w]
+		i = w
+	}
+}
+
+func (t *topKeeper) sorted() []*feedEntry {
+	out := slices.Clone(t.heap)
+	slices.SortFunc(out, t.less)
+	if out == nil {
+		out = []*feedEntry{}
+	}
+	return out
+}
+
+// Len returns how many contents the index holds.
+func (x *FeedIndex) Len() int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return len(x.byID)
+}
+
+// feedIndexState is a DB's index and how it is kept.
+type feedIndexState struct {
+	once   sync.Once
+	index  *FeedIndex
+	maxLag time.Duration
+	mu     sync.Mutex
+}
+
+// FeedIndex returns this handle's feed index (made on first use; loaded by
+// the first ranking or RunFeedIndex).
+func (db *DB) FeedIndex() *FeedIndex {
+	db.feedIndex.once.Do(func() { db.feedIndex.index = newFeedIndex() })
+	return db.feedIndex.index
+}
+
+// SetFeedIndexMaxLag sets how late a change may reach this handle's feed
+// index (FEED_INDEX_MAX_LAG): 0, the default, catches up before every
+// ranking. Set it before serving.
+func (db *DB) SetFeedIndexMaxLag(d time.Duration) {
+	db.feedIndex.mu.Lock()
+	db.feedIndex.maxLag = max(d, 0)
+	db.feedIndex.mu.Unlock()
+}
+
+func (db *DB) feedIndexMaxLag() time.Duration {
+	db.feedIndex.mu.Lock()
+	defer db.feedIndex.mu.Unlock()
+	return db.feedIndex.maxLag
+}
+
+// RunFeedIndex loads the feed index and catches it up every half of
+// maxLag (FEED_INDEX_MAX_LAG) until ctx ends; a failed catch-up (the
+// database away) keeps the index as it was and tries again next time. It
+// also sets the handle's max lag.
+func (db *DB) RunFeedIndex(ctx context.Context, maxLag time.Duration) {
+	db.SetFeedIndexMaxLag(maxLag)
+	x := db.FeedIndex()
+	_ = x.refresh(db, time.Now(), false)
+	if maxLag <= 0 {
+		return
+	}
+	every(ctx, maxLag/2, func() { _ = x.refresh(db, time.Now(), false) })
+}
+
+// currentFeedIndex returns the index caught up within the handle's max
+// lag: it catches up first when its last catch-up is older.
+func (db *DB) currentFeedIndex() (*FeedIndex, error) {
+	x := db.FeedIndex()
+	lag := db.feedIndexMaxLag()
+	if err := x.refresh(db, time.Now().Add(-lag), lag > 0); err != nil {
+		return nil, err
+	}
+	return x, nil
+}

@@ -1,0 +1,122 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"showcase/store"
+	"showcase/store/storetest"
+)
+
+// Two API processes (two handles on one database): what one writes reaches
+// the other's feed index within FEED_INDEX_MAX_LAG, read through the change
+// log whatever the order of commits (a transaction that began before a
+// catch-up and commits after it is not skipped), deletions included; an
+// index behind the log's retention reloads in full.
+func TestFeedIndexCatchesUpWritesOfAnotherProcess(t *testing.T) {
+	dsn := storetest.DSN(t)
+	ctx := context.Background()
+	open := func() *store.DB {
+		db, err := store.Open(ctx, dsn, store.PoolOptions{MaxOpenConns: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	a, b := open(), open()
+	const lag = 300 * time.Millisecond
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	go b.RunFeedIndex(runCtx, lag)
+
+	var author int64
+	if err := a.GetContext(ctx, &author, `INSERT INTO users (email, password_hash, handle, display_name) VALUES ('a@x', '-', 'a', 'A') RETURNING id`); err != nil {
+		t.Fatal(err)
+	}
+	publish := func(q interface {
+		GetContext(context.Context, any, string, ...any) error
+	}, n int) int64 {
+		t.Helper()
+		var id int64
+		if err := q.GetContext(ctx, &id, `INSERT INTO contents (kind, author_id, caption, playback_url, view_count) VALUES ('VIDEO', $1, 'c', 'u', $2) RETURNING id`, author, n); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	// A write through a shows in b's ranking once the bound has passed.
+	v1 := publish(a, 7)
+	time.Sleep(lag)
+	items, err := b.ForYouRankedInGo(ctx, &store.DefaultForYouSettings, store.FeedWeights{}, "", 0, time.Now().UTC(), 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 1 || items[0].ID != v1 {
+		t.Fatalf("b ranked %+v after the bound, want the video %d written through a", items, v1)
+	}
+	if _, err := a.ExecContext(ctx, `UPDATE contents SET view_count = 55 WHERE id = $1`, v1); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(lag)
+	if _, err := b.ForYouRankedInGo(ctx, &store.DefaultForYouSettings, store.FeedWeights{}, "", 0, time.Now().UTC(), 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	if views, ok := b.FeedIndexViews(v1); !ok || views != 55 {
+		t.Fatalf("b's index holds %d views (%v), want 55", views, ok)
+	}
+
+	// A transaction that began before a catch-up and commits after it.
+	c := open() // catches up before every ranking (max lag 0)
+	if err := c.CatchUpFeedIndex(); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := a.BeginTxx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	late := publish(tx, 1)
+	early := publish(a, 2)
+	if err := c.CatchUpFeedIndex(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := c.FeedIndexViews(early); !ok {
+		t.Fatal("the index misses a committed content")
+	}
+	if _, ok := c.FeedIndexViews(late); ok {
+		t.Fatal("the index holds an uncommitted content")
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CatchUpFeedIndex(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := c.FeedIndexViews(late); !ok {
+		t.Fatal("the index skipped a transaction that committed after a catch-up began")
+	}
+	// Deleted.
+	if _, err := a.ExecContext(ctx, `DELETE FROM contents WHERE id = $1`, early); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CatchUpFeedIndex(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := c.FeedIndexViews(early); ok {
+		t.Fatal("the index still holds a deleted content")
+	}
+	// Behind the retention: a full reload.
+	loads := c.FeedIndexLoads()
+	if _, err := a.ExecContext(ctx, `UPDATE feed_changes_pruned SET below = (pg_current_xact_id()::text::bigint + 1)::text::xid8`); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CatchUpFeedIndex(); err != nil {
+		t.Fatal(err)
+	}
+	if c.FeedIndexLoads() != loads+1 {
+		t.Fatalf("%d full loads, want %d", c.FeedIndexLoads(), loads+1)
+	}
+	if _, ok := c.FeedIndexViews(late); !ok {
+		t.Fatal("the reloaded index misses a content")
+	}
+}

@@ -1,0 +1,289 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/lib/pq"
+)
+
+// forYouViewerSQL reads, in one statement, what ranking needs of the viewer
+// besides the feed index: $1 the profile ("" for none), $2 the user id (0
+// for none), $3 now, $4 the walk (0 on a first page), $5 the position in it
+// of the last item served. It returns the profile's affinities (as
+// "KIND:key" and what each adds to a matching candidate: its kind's
+// multiplier × w/(1+|w|)), the interest sources' keys (the five strongest
+// tags and categories, creators and shops), the followed creators and
+// shops (newest 50 of each), the co-engaged contents and how many peers
+// engaged with each, the contents marked not interested and the ones
+// watched to the end, how much the profile has engaged with (the seed of
+// discovery), and on a next page the walk's items not served yet.
+var forYouViewerSQL = `WITH prof AS (` + profileSQL + `),
+	aff AS (SELECT kind, key, weight AS w FROM prof WHERE abs(weight) >= 0.01 ORDER BY abs(weight) DESC, kind, key LIMIT 200),
+	mine AS (SELECT content_id FROM profile_contents WHERE profile = $1 AND weight > 0 ORDER BY updated_at DESC, content_id DESC LIMIT 20),
+	peers AS (
+		SELECT DISTINCT p.profile FROM mine CROSS JOIN LATERAL (
+			SELECT profile FROM profile_contents pc WHERE pc.content_id = mine.content_id AND pc.weight > 0 AND pc.profile <> $1
+			ORDER BY pc.weight DESC LIMIT 20) p
+	),
+	-- each peer's rows by the primary key (OFFSET 0 keeps the lateral a
+	-- nested loop: flattened, it was planned as a hash join over a scan of
+	-- every profile's rows, even without peers)
+	co AS (
+		SELECT pc.content_id AS id, count(*) AS n FROM peers CROSS JOIN LATERAL (
+			SELECT content_id FROM profile_contents WHERE profile = peers.profile AND weight > 0 OFFSET 0) pc
+		WHERE pc.content_id NOT IN (SELECT content_id FROM mine)
+		GROUP BY pc.content_id ORDER BY count(*) DESC, pc.content_id DESC LIMIT :co_engaged_candidates::bigint
+	),
+	affs AS (SELECT kind || ':' || key AS k, CASE kind WHEN 'TAG' THEN :tag_multiplier WHEN 'CREATOR' THEN :creator_multiplier
+			WHEN 'SHOP' THEN :shop_multiplier ELSE :category_multiplier END * w / (1 + abs(w)) AS v FROM aff),
+	done AS (SELECT content_id, dismissed FROM profile_contents WHERE profile = $1 AND (dismissed OR completed))
+	SELECT ARRAY(SELECT k FROM affs ORDER BY k) AS aff_keys, ARRAY(SELECT v FROM affs ORDER BY k) AS aff_values,
+		ARRAY(SELECT DISTINCT key FROM (SELECT key FROM aff WHERE kind IN ('TAG', 'CATEGORY') AND w > 0 ORDER BY w DESC, key LIMIT 5) t) AS src_tags,
+		ARRAY(SELECT key::bigint FROM aff WHERE kind = 'CREATOR' AND w > 0 ORDER BY w DESC, key LIMIT 5) AS src_creators,
+		ARRAY(SELECT key::bigint FROM aff WHERE kind = 'SHOP' AND w > 0 ORDER BY w DESC, key LIMIT 5) AS src_shops,
+		ARRAY(SELECT creator_id FROM follows WHERE follower_id = $2 AND creator_id IS NOT NULL ORDER BY created_at DESC LIMIT 50) AS followed_creators,
+		ARRAY(SELECT shop_id FROM follows WHERE follower_id = $2 AND shop_id IS NOT NULL ORDER BY created_at DESC LIMIT 50) AS followed_shops,
+		ARRAY(SELECT id FROM co ORDER BY id) AS co_ids, ARRAY(SELECT n FROM co ORDER BY id) AS co_counts,
+		ARRAY(SELECT content_id FROM done WHERE dismissed) AS dismissed,
+		ARRAY(SELECT content_id FROM done WHERE NOT dismissed) AS completed,
+		(SELECT count(*) FROM (SELECT 1 FROM profile_contents WHERE profile = $1 LIMIT 10000) n) AS seed,
+		(SELECT ids[$5 + 1:] FROM list_walks WHERE $4::bigint <> 0 AND id = $4 AND viewer_id = $2 AND kind = 'feed') AS tail`
+
+// forYouViewer is forYouViewerSQL's row.
+type forYouViewer struct {
+	AffKeys          pq.StringArray  `db:"aff_keys"`
+	AffValues        pq.Float64Array `db:"aff_values"`
+	SrcTags          pq.StringArray  `db:"src_tags"`
+	SrcCreators      pq.Int64Array   `db:"src_creators"`
+	SrcShops         pq.Int64Array   `db:"src_shops"`
+	FollowedCreators pq.Int64Array   `db:"followed_creators"`
+	FollowedShops    pq.Int64Array   `db:"followed_shops"`
+	CoIDs            pq.Int64Array   `db:"co_ids"`
+	CoCounts         pq.Int64Array   `db:"co_counts"`
+	Dismissed        pq.Int64Array   `db:"dismissed"`
+	Completed        pq.Int64Array   `db:"completed"`
+	Seed             int64           `db:"seed"`
+	Tail             pq.Int64Array   `db:"tail"`
+}
+
+// rankForYou ranks For You candidates for one viewer, best first: on a
+// first page (walk 0) candidates from every source (see
+// forYouCandidatesSQL), on a next page the walk's items after pos. It
+// costs one statement (the viewer's state); candidates and scores come
+// from the feed index, scored in Go by the formula of forYouRankSQL. ok
+// is false when the walk was not found (a next page).
+func (db *DB) rankForYou(ctx context.Context, s *ForYouSettings, w FeedWeights, profile string, viewerID int64, now time.Time, walk int64, pos int64) (items []rankedItem, ok bool, err error) {
+	x, err := db.currentFeedIndex()
+	if err != nil {
+		return nil, false, fmt.Errorf("feed: %w", err)
+	}
+	var v forYouViewer
+	if err := db.GetContext(ctx, &v, s.sqlWith(forYouViewerSQL), profile, viewerID, now, walk, pos); err != nil {
+		return nil, false, fmt.Errorf("feed: %w", err)
+	}
+	if walk != 0 && v.Tail == nil {
+		return nil, false, nil
+	}
+	return x.rank(s, w, &v, now, walk != 0), true, nil
+}
+
+// rank scores the candidates for v (the walk's tail when tail) with the
+// formula of forYouRankSQL, best first.
+func (x *FeedIndex) rank(s *ForYouSettings, w FeedWeights, v *forYouViewer, now time.Time, tail bool) []rankedItem {
+	nowUs := now.UnixMicro()
+	affs := make(map[string]float64, len(v.AffKeys))
+	for i, k := range v.AffKeys {
+		affs[k] = v.AffValues[i]
+	}
+	co := make(map[int64]int64, len(v.CoIDs))
+	for i, id := range v.CoIDs {
+		co[id] = v.CoCounts[i]
+	}
+	dismissed := make(map[int64]bool, len(v.Dismissed)+len(v.Completed))
+	completed := make(map[int64]bool, len(v.Completed))
+	for _, id := range v.Dismissed {
+		dismissed[id] = true
+	}
+	for _, id := range v.Completed {
+		completed[id] = true
+	}
+
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	seen := make(map[int64]*feedEntry, 1500)
+	add := func(e *feedEntry) {
+		if e != nil {
+			seen[e.id] = e
+		}
+	}
+	addFirst := func(l *sortedEntries, n int) {
+		if l != nil {
+			for _, e := range l.list[:min(n, len(l.list))] {
+				add(e)
+			}
+		}
+	}
+	if tail {
+		for _, id := range v.Tail {
+			add(x.byID[id])
+		}
+	} else {
+		popular, gpm := x.tops(int(s.PopularCandidates), int(s.GPMCandidates))
+		for _, e := range popular {
+			add(e)
+		}
+		// everything new since the last score refresh
+		for _, e := range x.created.list {
+			if e.created < x.refreshed {
+				break
+			}
+			add(e)
+		}
+		for _, e := range x.onAir {
+			add(e)
+		}
+		for _, id := range v.FollowedCreators {
+			addFirst(x.byAuthor[id], 10)
+		}
+		for _, id := range v.FollowedShops {
+			addFirst(x.byShop[id], 10)
+		}
+		interest := int(s.InterestCandidates)
+		for _, t := range v.SrcTags {
+			addFirst(x.byTag[t], interest)
+		}
+		for _, id := range v.SrcCreators {
+			addFirst(x.byAuthor[id], interest)
+		}
+		for _, id := range v.SrcShops {
+			addFirst(x.byShop[id], interest)
+		}
+		for _, id := range v.CoIDs {
+			add(x.byID[id])
+		}
+		for _, e := range gpm {
+			add(e)
+		}
+		// fresh with little exposure: published within the age, newest first
+		oldest := nowUs - int64(math.Round(s.ExploreMaxAgeHours*3600e6))
+		i, _ := slices.BinarySearchFunc(x.published.list, nowUs, func(e *feedEntry, t int64) int {
+			return cmp.Compare(t, e.published) // descending
+		})
+		for n := 0; i < len(x.published.list) && n < int(s.FreshCandidates); i++ {
+			e := x.published.list[i]
+			if e.published <= oldest {
+				break
+			}
+			if float64(e.views) < s.ExploreMaxViews {
+				add(e)
+				n++
+			}
+		}
+	}
+
+	items := make([]rankedItem, 0, len(seen))
+	keys := make([]string, 0, 16)
+	for _, e := range seen {
+		if e.published > nowUs || e.ended || dismissed[e.id] || (completed[e.id] && !e.isLive) {
+			continue
+		}
+		score := 0.0
+		if e.live {
+			score += s.Live
+		}
+		campaign := 0.0
+		for _, k := range e.campaigns {
+			if k.starts <= nowUs && nowUs < k.ends {
+				campaign = s.Campaign
+				break
+			}
+		}
+		score += campaign
+		// each of the profile's affinities counts once per candidate
+		a := 0.0
+		if len(affs) > 0 {
+			keys = keys[:0]
+			for _, t := range e.tags {
+				keys = append(keys, "TAG:"+t)
+			}
+			keys = append(keys, "CREATOR:"+strconv.FormatInt(e.author, 10))
+			if e.shop != 0 {
+				keys = append(keys, "SHOP:"+strconv.FormatInt(e.shop, 10))
+			}
+			for _, g := range e.cats {
+				keys = append(keys, "CATEGORY:"+g)
+			}
+			slices.Sort(keys)
+			keys = slices.Compact(keys)
+			for _, k := range keys {
+				a += affs[k]
+			}
+		}
+		score += s.Affinity * a
+		score += s.CoEngagement * math.Min(float64(co[e.id])/3.0, 1)
+		age := math.Max(float64(nowUs-e.published)/1e6, 0)
+		score += s.Freshness / (1 + age/86400.0)
+		score += s.Popularity * math.Log(float64(1+e.views+5*e.likes))
+		score += w.GPM * math.Log(1+e.gpm/100.0)
+		score += w.Engagement * 100 * math.Min(e.eng, 1)
+		fresh := e.published > nowUs-int64(math.Round(s.ExploreMaxAgeHours*3600e6)) && float64(e.views) < s.ExploreMaxViews
+		if fresh {
+			bonus := s.Explore
+			if a > 0 {
+				bonus += s.ExploreMatch
+			}
+			score += bonus
+		}
+		items = append(items, rankedItem{ID: e.id, AuthorID: e.author, ShopID: e.shop, Fresh: fresh, Matches: a > 0, Avoided: a < 0,
+			Score: roundNumeric6(score), Seed: v.Seed})
+	}
+	slices.SortFunc(items, func(a, b rankedItem) int {
+		if c := cmp.Compare(b.Score, a.Score); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.ID, a.ID)
+	})
+	return items
+}
+
+// roundNumeric6 is PostgreSQL's round(x::numeric, 6)::float8: x to 15
+// significant digits (float8 to numeric), rounded half away from zero to 6
+// decimals.
+func roundNumeric6(x float64) float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) || x == 0 {
+		return x
+	}
+	// d.dddddddddddddde±XX: 15 significant digits
+	s := strconv.FormatFloat(math.Abs(x), 'e', 14, 64)
+	exp, _ := strconv.Atoi(s[17:])
+	digits := []byte(s[:1] + s[2:16]) // 15 digits, the first one's place is 10^exp
+	// keep the digits down to 10^-6: how many that is
+	keep := exp + 7
+	if keep >= len(digits) {
+		r, _ := strconv.ParseFloat(s, 64)
+		return math.Copysign(r, x)
+	}
+	if keep < 0 {
+		return 0
+	}
+	up := digits[keep] >= '5'
+	digits = digits[:keep]
+	n := int64(0)
+	for _, d := range digits {
+		n = n*10 + int64(d-'0')
+	}
+	if up {
+		n++
+	}
+	r, _ := strconv.ParseFloat(strconv.FormatInt(n, 10)+"e-6", 64)
+	if x < 0 {
+		r = -r
+	}
+	return r
+}
