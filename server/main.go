@@ -115,9 +115,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		events.Run(flushCtx, cfg.FlushInterval)
 	}()
 	go db.RunScoreRefresh(flushCtx, cfg.ScoreRefresh)
-	// The For You ranking's index: loaded now, caught up every half of
-	// FEED_INDEX_MAX_LAG.
-	go db.RunFeedIndex(flushCtx, cfg.FeedIndexMaxLag)
+	// The For You ranking's index: loaded now (/readyz waits for it),
+	// caught up every half of FEED_INDEX_MAX_LAG. The other policies do
+	// not rank from it.
+	if cfg.FeedPolicy == store.PolicyForYou {
+		go db.RunFeedIndex(flushCtx, cfg.FeedIndexMaxLag)
+	}
 	if cfg.DatabaseReadURL != "" {
 		cfg.Reads, err = store.OpenReadReplica(ctx, db, dsn, cfg.DatabaseReadURL,
 			store.ReplicaOptions{MaxLag: cfg.ReadMaxLag, Pool: store.PoolOptions{MaxOpenConns: cfg.DBMaxConns}})

@@ -84,6 +84,11 @@ func newServer(cfg config, db *store.DB, tokens *auth.Tokens, payments payment.P
 			_, _ = w.Write([]byte("database unavailable\n"))
 			return
 		}
+		if !db.FeedIndexReady() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("feed index loading\n"))
+			return
+		}
 		_, _ = w.Write([]byte("ready\n"))
 	})
 	return mux, debugMux

@@ -208,17 +208,27 @@ func (x *FeedIndex) refresh(db *DB, since time.Time, shared bool) error {
 		// Another catch-up began after since: it saw what this one would.
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
+	// A full load reads every content (2,000,000 take minutes on a loaded
+	// machine): it gets up to 30 minutes, past the pool's statement
+	// timeout; a catch-up one minute.
+	limit := time.Minute
 	x.mu.RLock()
 	prev := x.snapshot
 	x.mu.RUnlock()
+	if prev == "" {
+		limit = 30 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
 	started := time.Now()
 	tx, err := db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
 	if err != nil {
 		return fmt.Errorf("feed index: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck
+	if _, err := tx.ExecContext(ctx, `SELECT set_config('statement_timeout', $1, true)`, fmt.Sprint(limit.Milliseconds())); err != nil {
+		return fmt.Errorf("feed index: %w", err)
+	}
 	var meta feedIndexMeta
 	if err := tx.GetContext(ctx, &meta, feedIndexMetaSQL, prev); err != nil {
 		return fmt.Errorf("feed index: %w", err)
@@ -261,13 +271,22 @@ func (x *FeedIndex) refresh(db *DB, since time.Time, shared bool) error {
 		x.refreshed = meta.Refreshed.Int64
 	}
 	x.loaded = true
-	x.history = append(x.history, snapshotAt{xmin: meta.Xmin, at: started})
+	x.remember(meta.Xmin, started)
 	x.mu.Unlock()
 	x.prune(ctx, db, started)
 	return nil
 }
 
 const minInt64 = -1 << 63
+
+// remember keeps a catch-up's snapshot xmin for prune (x.mu held): one a
+// second is enough to prune on time, and keeps the history to about a
+// retention's worth of seconds however often the index catches up.
+func (x *FeedIndex) remember(xmin string, at time.Time) {
+	if n := len(x.history); n == 0 || at.Sub(x.history[n-1].at) >= time.Second {
+		x.history = append(x.history, snapshotAt{xmin: xmin, at: at})
+	}
+}
 
 // prune deletes, at most once a minute, the log's rows below the xmin of
 // the newest snapshot this process took at least the retention ago.
@@ -284,11 +303,7 @@ func (x *FeedIndex) prune(ctx context.Context, db *DB, now time.Time) {
 			keep = append(keep, h)
 		}
 	}
-	// Keep one snapshot per second or so: enough to prune on time.
 	x.history = keep
-	if len(x.history) > 2000 {
-		x.history = append(x.history[:0:0], x.history[len(x.history)-1000:]...)
-	}
 	if horizon == "" {
 		return
 	}
@@ -353,19 +368,27 @@ func (x *FeedIndex) sortAll() {
 // apply replaces one content's entry (x.mu held). In a full load (bulk) it
 // appends to the lists, and sortAll orders them at the end.
 func (x *FeedIndex) apply(r *feedIndexRow, bulk bool) {
-	if old := x.byID[r.ID]; old != nil {
-		x.unlink(old)
-	}
+	old := x.byID[r.ID]
 	if r.LiveStatus == "GONE" {
+		if old != nil {
+			x.unlink(old)
+		}
 		x.scoresVersion++
 		return
 	}
-	e := &feedEntry{id: r.ID, author: r.Author, shop: r.Shop, published: r.Published, created: r.Created,
-		views: r.Views, likes: r.Likes, base: r.Base, gpm: r.GPM, eng: r.Eng, scored: r.Scored,
-		tags: x.intern(r.Tags), cats: x.intern(r.Cats), isLive: r.IsLive,
-		live: r.IsLive && r.LiveStatus == "LIVE", ended: r.IsLive && (r.LiveStatus == "" || r.LiveStatus == "ENDED")}
-	for i := range min(len(r.CampStarts), len(r.CampEnds)) {
-		e.campaigns = append(e.campaigns, campaignWindow{r.CampStarts[i], r.CampEnds[i]})
+	e := x.entryOf(r)
+	if old != nil && sameOrder(old, e) {
+		// Most changes (views, likes, scores) move no list order: the new
+		// entry takes the old one's places, a binary search per list, not a
+		// copy of the lists.
+		x.swap(old, e)
+		if old.base != e.base || old.gpm != e.gpm || old.scored != e.scored {
+			x.scoresVersion++
+		}
+		return
+	}
+	if old != nil {
+		x.unlink(old)
 	}
 	x.byID[e.id] = e
 	put := (*sortedEntries).insert
@@ -385,6 +408,51 @@ func (x *FeedIndex) apply(r *feedIndexRow, bulk bool) {
 	put(&x.published, e)
 	put(&x.created, e)
 	x.scoresVersion++
+}
+
+// sameOrder reports whether a and b (two versions of one content) sit at
+// the same places in every list: the same author, shop, tags, publication,
+// creation and live state.
+func sameOrder(a, b *feedEntry) bool {
+	return a.author == b.author && a.shop == b.shop && a.published == b.published && a.created == b.created &&
+		a.live == b.live && slices.Equal(a.tags, b.tags)
+}
+
+// swap puts e where old is in every list (x.mu held; sameOrder(old, e)).
+func (x *FeedIndex) swap(old, e *feedEntry) {
+	x.byID[e.id] = e
+	replace := func(l *sortedEntries) {
+		if l == nil {
+			return
+		}
+		if i, found := l.find(old); found && l.list[i] == old {
+			l.list[i] = e
+		}
+	}
+	replace(x.byAuthor[e.author])
+	if e.shop != 0 {
+		replace(x.byShop[e.shop])
+	}
+	for _, t := range e.tags {
+		replace(x.byTag[t])
+	}
+	if e.live {
+		x.onAir[e.id] = e
+	}
+	replace(&x.published)
+	replace(&x.created)
+}
+
+// entryOf makes the entry of a row (x.mu held: it interns).
+func (x *FeedIndex) entryOf(r *feedIndexRow) *feedEntry {
+	e := &feedEntry{id: r.ID, author: r.Author, shop: r.Shop, published: r.Published, created: r.Created,
+		views: r.Views, likes: r.Likes, base: r.Base, gpm: r.GPM, eng: r.Eng, scored: r.Scored,
+		tags: x.intern(r.Tags), cats: x.intern(r.Cats), isLive: r.IsLive,
+		live: r.IsLive && r.LiveStatus == "LIVE", ended: r.IsLive && (r.LiveStatus == "" || r.LiveStatus == "ENDED")}
+	for i := range min(len(r.CampStarts), len(r.CampEnds)) {
+		e.campaigns = append(e.campaigns, campaignWindow{r.CampStarts[i], r.CampEnds[i]})
+	}
+	return e
 }
 
 // unlink takes an entry out of every list (x.mu held).
@@ -414,7 +482,8 @@ func (x *FeedIndex) unlink(e *feedEntry) {
 
 // tops returns the n most popular scored contents (base score, then id,
 // descending) and the n converting most (GPM > 0, then id, descending),
-// recomputed when a score moved (x.mu read-held).
+// recomputed when a score moved (x.mu read-held). The entries are those of
+// the last recomputation: a caller reads a content's current entry by id.
 func (x *FeedIndex) tops(popularN, gpmN int) (popular, gpm []*feedEntry) {
 	c := &x.topCache
 	c.Lock()
@@ -508,6 +577,18 @@ func (t *topKeeper) sorted() []*feedEntry {
 	return out
 }
 
+// holdsAll reports whether the index holds every one of ids.
+func (x *FeedIndex) holdsAll(ids []int64) bool {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	for _, id := range ids {
+		if x.byID[id] == nil {
+			return false
+		}
+	}
+	return true
+}
+
 // Len returns how many contents the index holds.
 func (x *FeedIndex) Len() int {
 	x.mu.RLock()
@@ -521,6 +602,8 @@ type feedIndexState struct {
 	index  *FeedIndex
 	maxLag time.Duration
 	mu     sync.Mutex
+	// running: RunFeedIndex was started (so readiness waits for its load).
+	running bool
 }
 
 // FeedIndex returns this handle's feed index (made on first use; loaded by
@@ -549,14 +632,42 @@ func (db *DB) feedIndexMaxLag() time.Duration {
 // maxLag (FEED_INDEX_MAX_LAG) until ctx ends; a failed catch-up (the
 // database away) keeps the index as it was and tries again next time. It
 // also sets the handle's max lag.
+//
+// Until the first load succeeds FeedIndexReady is false: it retries every
+// second (a load at 2,000,000 contents takes a minute or more).
 func (db *DB) RunFeedIndex(ctx context.Context, maxLag time.Duration) {
 	db.SetFeedIndexMaxLag(maxLag)
+	db.feedIndex.mu.Lock()
+	db.feedIndex.running = true
+	db.feedIndex.mu.Unlock()
 	x := db.FeedIndex()
-	_ = x.refresh(db, time.Now(), false)
+	for x.refresh(db, time.Now(), false) != nil {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
 	if maxLag <= 0 {
 		return
 	}
 	every(ctx, maxLag/2, func() { _ = x.refresh(db, time.Now(), false) })
+}
+
+// FeedIndexReady reports whether rankings can use the feed index at once:
+// false only while RunFeedIndex has not finished its first load (the
+// server's /readyz waits for it).
+func (db *DB) FeedIndexReady() bool {
+	db.feedIndex.mu.Lock()
+	running := db.feedIndex.running
+	db.feedIndex.mu.Unlock()
+	if !running {
+		return true
+	}
+	x := db.FeedIndex()
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.loaded
 }
 
 // currentFeedIndex returns the index caught up within the handle's max

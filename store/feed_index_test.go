@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lib/pq"
+
 	"showcase/store"
 	"showcase/store/storetest"
 )
@@ -118,5 +120,88 @@ func TestFeedIndexCatchesUpWritesOfAnotherProcess(t *testing.T) {
 	}
 	if _, ok := c.FeedIndexViews(late); !ok {
 		t.Fatal("the reloaded index misses a content")
+	}
+}
+
+// A next page on a process whose index is behind the one that ranked the
+// walk (a content published within FEED_INDEX_MAX_LAG) keeps every item of
+// the walk's tail: the index catches up instead of dropping the one it has
+// not seen.
+func TestWalkTailKeepsAContentThisIndexHasNotSeen(t *testing.T) {
+	dsn := storetest.DSN(t)
+	ctx := context.Background()
+	b, err := store.Open(ctx, dsn, store.PoolOptions{MaxOpenConns: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	b.SetFeedIndexMaxLag(time.Hour) // b's index stays as it is unless it must catch up
+	var author int64
+	if err := b.GetContext(ctx, &author, `INSERT INTO users (email, password_hash, handle, display_name) VALUES ('a@x', '-', 'a', 'A') RETURNING id`); err != nil {
+		t.Fatal(err)
+	}
+	publish := func() int64 {
+		t.Helper()
+		var id int64
+		if err := b.GetContext(ctx, &id, `INSERT INTO contents (kind, author_id, caption, playback_url) VALUES ('VIDEO', $1, 'c', 'u') RETURNING id`, author); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	first, second := publish(), publish()
+	if err := b.CatchUpFeedIndex(); err != nil {
+		t.Fatal(err)
+	}
+	late := publish() // published after b's catch-up: ranked into the walk elsewhere
+	if _, ok := b.FeedIndexViews(late); ok {
+		t.Fatal("b's index already holds the late content; the test needs it behind")
+	}
+	const walk = 42
+	if _, err := b.ExecContext(ctx, `INSERT INTO list_walks (id, viewer_id, kind, ids) VALUES ($1, 0, 'feed', $2)`,
+		walk, pq.Array([]int64{first, late, second})); err != nil {
+		t.Fatal(err)
+	}
+	items, err := b.ForYouRankedInGo(ctx, &store.DefaultForYouSettings, store.FeedWeights{}, "", 0, time.Now().UTC(), walk, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[int64]bool{}
+	for _, it := range items {
+		got[it.ID] = true
+	}
+	if len(items) != 3 || !got[first] || !got[late] || !got[second] {
+		t.Fatalf("the walk's tail [%d %d %d] re-ranked to %+v: an item left out", first, late, second, items)
+	}
+}
+
+// RunFeedIndex's handle is not ready (the server's /readyz answers 503)
+// until its first load has finished; a handle that does not run the index
+// (another FEED_POLICY) is.
+func TestFeedIndexReadyOnlyOnceLoaded(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, storetest.DSN(t), store.PoolOptions{MaxOpenConns: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if !db.FeedIndexReady() {
+		t.Fatal("a handle that does not run the feed index is not ready")
+	}
+	release := db.HoldFeedIndexCatchUps()
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	go db.RunFeedIndex(runCtx, time.Second)
+	time.Sleep(200 * time.Millisecond)
+	if db.FeedIndexReady() {
+		t.Fatal("ready before the feed index's first load")
+	}
+	release()
+	for deadline := time.Now().Add(30 * time.Second); !db.FeedIndexReady(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("not ready 30 s after the first load was let through")
+		}
+	}
+	if db.FeedIndexLoads() != 1 {
+		t.Fatalf("ready after %d loads, want 1", db.FeedIndexLoads())
 	}
 }

@@ -90,6 +90,14 @@ func (db *DB) rankForYou(ctx context.Context, s *ForYouSettings, w FeedWeights, 
 	if walk != 0 && v.Tail == nil {
 		return nil, false, nil
 	}
+	if walk != 0 && !x.holdsAll(v.Tail) {
+		// The walk was ranked by a process whose index was ahead of this
+		// one's (a content published within the lag): catch up, so that
+		// the tail keeps every item (a walk never skips one).
+		if err := x.refresh(db, time.Now(), false); err != nil {
+			return nil, false, fmt.Errorf("feed: %w", err)
+		}
+	}
 	return x.rank(s, w, &v, now, walk != 0), true, nil
 }
 
@@ -136,7 +144,7 @@ func (x *FeedIndex) rank(s *ForYouSettings, w FeedWeights, v *forYouViewer, now 
 	} else {
 		popular, gpm := x.tops(int(s.PopularCandidates), int(s.GPMCandidates))
 		for _, e := range popular {
-			add(e)
+			add(x.byID[e.id]) // the current entry: views may have moved since
 		}
 		// everything new since the last score refresh
 		for _, e := range x.created.list {
@@ -168,7 +176,7 @@ func (x *FeedIndex) rank(s *ForYouSettings, w FeedWeights, v *forYouViewer, now 
 			add(x.byID[id])
 		}
 		for _, e := range gpm {
-			add(e)
+			add(x.byID[e.id])
 		}
 		// fresh with little exposure: published within the age, newest first
 		oldest := nowUs - int64(math.Round(s.ExploreMaxAgeHours*3600e6))

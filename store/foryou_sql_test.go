@@ -174,6 +174,14 @@ func (db *DB) FeedIndexViews(id int64) (int64, bool) {
 	return e.views, true
 }
 
+// HoldFeedIndexCatchUps keeps the handle's feed index from loading or
+// catching up until the returned function is called.
+func (db *DB) HoldFeedIndexCatchUps() (release func()) {
+	x := db.FeedIndex()
+	x.catchUp.Lock()
+	return x.catchUp.Unlock
+}
+
 // CatchUpFeedIndex brings the handle's feed index up to date now.
 func (db *DB) CatchUpFeedIndex() error {
 	_, err := db.currentFeedIndex()
