@@ -185,10 +185,14 @@ func (e *environment) startServer(ctx context.Context) error {
 		return err
 	}
 	serverPID = e.server.Process.Pid
-	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+	// /readyz waits for the feed index's first load: minutes at
+	// 2,000,000 videos on a loaded machine.
+	started := time.Now()
+	for deadline := started.Add(20 * time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		if res, err := http.Get(e.base + "/readyz"); err == nil {
 			res.Body.Close()
 			if res.StatusCode == 200 {
+				fmt.Printf("server ready (feed index loaded) %s after start\n", time.Since(started).Round(100*time.Millisecond))
 				return e.awaitFirstRefresh(logFile.Name())
 			}
 		}
