@@ -3,6 +3,7 @@ package graph
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -168,7 +169,12 @@ func (c *ResponseCache) Middleware(next http.Handler) http.Handler {
 		select {
 		case <-x.done:
 		case <-r.Context().Done():
-			return // the caller has gone
+			if errors.Is(r.Context().Err(), context.DeadlineExceeded) {
+				// Out of time before the execution waited for answered:
+				// say so, retryably (an empty 200 would pass for an answer).
+				waitTimedOut(w)
+			}
+			return // else the caller has gone
 		}
 		if x.answer != nil {
 			c.answer(w, r, x.answer, now)
@@ -176,6 +182,18 @@ func (c *ResponseCache) Middleware(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r) // that answer was not for sharing
 	})
+}
+
+// waitTimedOut answers a request whose time ran out while it waited for
+// another's execution of the same page: HTTP 503 with a GraphQL error of
+// code SERVICE_UNAVAILABLE, retryable, as when the database is found
+// unavailable before GraphQL runs.
+func waitTimedOut(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", MediaGraphQLResponse)
+	w.Header().Set("Retry-After", "1")
+	w.WriteHeader(http.StatusServiceUnavailable)
+	_, _ = w.Write([]byte(`{"errors":[{"message":"the service could not complete this now; retry shortly","extensions":{"code":"` +
+		codeUnavailable + `","retryable":true}}]}`))
 }
 
 // execute runs the request, answers it, and shares the answer when it may

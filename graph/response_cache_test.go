@@ -154,3 +154,52 @@ func TestResponseCacheSkipsUncacheableErrors(t *testing.T) {
 		}
 	}
 }
+
+// A request waiting for another's execution of the same page whose own time
+// (RequestTimeout) runs out first gets a retryable SERVICE_UNAVAILABLE
+// (HTTP 503, Retry-After), never an empty 200 a client would take for an
+// answer; the execution it waited for still answers its own caller.
+func TestResponseCacheWaiterTimesOutRetryably(t *testing.T) {
+	started, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		once.Do(func() { close(started) })
+		<-release
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"data":{"__typename":"Query"}}`))
+	})
+	c := graph.NewResponseCache(time.Minute, nil, nil)
+	c.RequestTimeout = 200 * time.Millisecond
+	h := c.Middleware(slow)
+	request := func() *http.Request {
+		req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query":"{ __typename }"}`))
+		req.Header.Set("Content-Type", "application/json")
+		return req
+	}
+	leader := httptest.NewRecorder()
+	leaderDone := make(chan struct{})
+	go func() {
+		defer close(leaderDone)
+		h.ServeHTTP(leader, request())
+	}()
+	<-started
+	waiter := httptest.NewRecorder()
+	h.ServeHTTP(waiter, request())
+	close(release)
+	<-leaderDone
+	var body struct {
+		Errors []struct {
+			Extensions map[string]any
+		}
+	}
+	_ = json.Unmarshal(waiter.Body.Bytes(), &body)
+	if waiter.Code != http.StatusServiceUnavailable || len(body.Errors) != 1 ||
+		body.Errors[0].Extensions["code"] != "SERVICE_UNAVAILABLE" || body.Errors[0].Extensions["retryable"] != true ||
+		waiter.Header().Get("Retry-After") == "" {
+		t.Fatalf("a waiter out of time got %d %q (Retry-After %q), want 503 SERVICE_UNAVAILABLE retryable",
+			waiter.Code, waiter.Body.String(), waiter.Header().Get("Retry-After"))
+	}
+	if leader.Code != http.StatusOK || !strings.Contains(leader.Body.String(), "Query") {
+		t.Fatalf("the leader got %d %q", leader.Code, leader.Body.String())
+	}
+}
