@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"sync"
 	"syscall"
 	"time"
 
@@ -108,18 +109,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	events := store.NewEventBuffer(db)
-	flushCtx, stopFlushing := context.WithCancel(context.WithoutCancel(ctx))
+	flushCtx, cancelBackground := context.WithCancel(context.WithoutCancel(ctx))
+	// Every background loop runs in background, and stopFlushing ends them
+	// all and waits for them, before the database handle closes: a
+	// shutdown during the feed index's first load (minutes at 2,000,000
+	// contents) gives it up rather than leave it running.
+	var background sync.WaitGroup
+	stopFlushing := func() {
+		cancelBackground()
+		background.Wait()
+	}
 	flushed := make(chan struct{})
 	go func() {
 		defer close(flushed)
 		events.Run(flushCtx, cfg.FlushInterval)
 	}()
-	go db.RunScoreRefresh(flushCtx, cfg.ScoreRefresh)
+	background.Go(func() { db.RunScoreRefresh(flushCtx, cfg.ScoreRefresh) })
 	// The For You ranking's index: loaded now (/readyz waits for it),
 	// caught up every half of FEED_INDEX_MAX_LAG. The other policies do
 	// not rank from it.
 	if cfg.FeedPolicy == store.PolicyForYou {
-		go db.RunFeedIndex(flushCtx, cfg.FeedIndexMaxLag)
+		background.Go(func() { db.RunFeedIndex(flushCtx, cfg.FeedIndexMaxLag) })
 	}
 	if cfg.DatabaseReadURL != "" {
 		cfg.Reads, err = store.OpenReadReplica(ctx, db, dsn, cfg.DatabaseReadURL,
@@ -129,7 +139,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 		defer cfg.Reads.Close()
-		go cfg.Reads.Run(flushCtx)
+		background.Go(func() { cfg.Reads.Run(flushCtx) })
 	}
 	db.PaymentSettings = cfg.Payments.Settings
 	db.WebhookKeys = cfg.WebhookKeys
@@ -138,7 +148,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		stopFlushing()
 		return err
 	}
-	go db.RunPaymentReconciler(flushCtx, payments, cfg.Payments.ReconcileInterval)
+	background.Go(func() { db.RunPaymentReconciler(flushCtx, payments, cfg.Payments.ReconcileInterval) })
 	// Webhook deliveries, on every replica (each delivery leased to one).
 	webhooksDone := make(chan struct{})
 	go func() {
@@ -147,14 +157,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}()
 	if cfg.Media != nil {
 		sweeper := &store.MediaSweeper{DB: db, Files: cfg.Media, Grace: cfg.MediaSweepGrace}
-		go sweeper.Run(flushCtx, cfg.MediaSweepInterval)
+		background.Go(func() { sweeper.Run(flushCtx, cfg.MediaSweepInterval) })
 	}
-	go (&store.GuestCartSweeper{DB: db, Retention: cfg.GuestCartRetention}).Run(flushCtx, cfg.GuestCartSweepInterval)
+	background.Go(func() {
+		(&store.GuestCartSweeper{DB: db, Retention: cfg.GuestCartRetention}).Run(flushCtx, cfg.GuestCartSweepInterval)
+	})
 	hub := live.NewHub(db, dsn)
 	if err := hub.Start(flushCtx); err != nil {
 		stopFlushing()
 		return err
 	}
+	background.Go(func() { <-hub.Done() })
 	// Profiles written through other API processes: their For You
 	// arrangements are forgotten here too.
 	cfg.FeedRankings = store.NewFeedRankings(cfg.FeedRankingTTL)
@@ -162,7 +175,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		stopFlushing()
 		return err
 	}
-	// Runs before closeDB (deferred earlier): the last accepted events are written.
+	// Runs before closeDB (deferred earlier): the last accepted events are
+	// written, and no background loop is left using the database.
 	defer func() {
 		stopFlushing()
 		<-flushed

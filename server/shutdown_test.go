@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 
 	coderws "github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
+	"go.uber.org/goleak"
 
 	"showcase/store"
 	"showcase/store/storetest"
@@ -154,4 +156,72 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the subscription was not closed")
 	}
+}
+
+// SIGTERM while the feed index's first load runs (here held by a lock; at
+// 2,000,000 contents a load takes minutes): run returns promptly, after every
+// background loop it started (feed index, score refresh, reconciler, sweepers,
+// listeners, event flush, webhooks) has stopped: no goroutine outlives it.
+func TestShutdownAwaitsEveryBackgroundLoop(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the server in-process")
+	}
+	dsn := storetest.DSN(t)
+	ctx := context.Background()
+	holder, err := store.Open(ctx, dsn, store.PoolOptions{MaxOpenConns: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	// The first load reads content_scores: it waits for this lock.
+	lock, err := holder.BeginTxx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Rollback() //nolint:errcheck
+	if _, err := lock.ExecContext(ctx, `LOCK TABLE content_scores IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	before := goleak.IgnoreCurrent()
+
+	addr := freeAddr(t)
+	env := map[string]string{"DATABASE_URL": dsn, "DATA_DIR": t.TempDir(), "FEED_POLICY": "foryou"}
+	runCtx, sigterm := context.WithCancel(ctx)
+	defer sigterm()
+	returned := make(chan error, 1)
+	go func() {
+		returned <- run(runCtx, []string{"-addr", addr}, func(k string) string { return env[k] }, io.Discard, io.Discard)
+	}()
+	base := "http://" + addr
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the server did not answer /healthz within 60 s")
+		}
+		res, err := http.Get(base + "/readyz")
+		if err != nil {
+			continue
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode == http.StatusOK {
+			t.Fatal("ready while the feed index's first load is held")
+		}
+		if strings.Contains(string(b), "feed index loading") {
+			break
+		}
+	}
+	http.DefaultClient.CloseIdleConnections()
+	sigterm()
+	select {
+	case err := <-returned:
+		if err != nil {
+			t.Fatalf("run: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("run did not return within 30 s of SIGTERM during the feed index's first load")
+	}
+	// Checked while the lock is still held: a load that outlived run would
+	// show here.
+	goleak.VerifyNone(t, before, goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
+		goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"))
 }

@@ -192,6 +192,12 @@ const feedIndexMetaSQL = `SELECT pg_current_snapshot()::text AS snapshot, pg_sna
 // waited for it does (rankings with a max lag: under load, catch-ups
 // taking longer than the lag would otherwise run one per waiting ranking).
 func (x *FeedIndex) refresh(db *DB, since time.Time, shared bool) error {
+	return x.refreshWithin(context.Background(), db, since, shared)
+}
+
+// refreshWithin is refresh, given up when ctx ends (RunFeedIndex's: a
+// server shutting down does not wait for a full load that takes minutes).
+func (x *FeedIndex) refreshWithin(parent context.Context, db *DB, since time.Time, shared bool) error {
 	x.mu.RLock()
 	done := x.loaded && !x.at.Before(since)
 	seen := x.at
@@ -218,7 +224,7 @@ func (x *FeedIndex) refresh(db *DB, since time.Time, shared bool) error {
 	if prev == "" {
 		limit = 30 * time.Minute
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	ctx, cancel := context.WithTimeout(parent, limit)
 	defer cancel()
 	started := time.Now()
 	tx, err := db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
@@ -631,7 +637,8 @@ func (db *DB) feedIndexMaxLag() time.Duration {
 // RunFeedIndex loads the feed index and catches it up every half of
 // maxLag (FEED_INDEX_MAX_LAG) until ctx ends; a failed catch-up (the
 // database away) keeps the index as it was and tries again next time. It
-// also sets the handle's max lag.
+// also sets the handle's max lag. When ctx ends it gives up the load or
+// catch-up in progress and returns.
 //
 // Until the first load succeeds FeedIndexReady is false: it retries every
 // second (a load at 2,000,000 contents takes a minute or more).
@@ -641,7 +648,7 @@ func (db *DB) RunFeedIndex(ctx context.Context, maxLag time.Duration) {
 	db.feedIndex.running = true
 	db.feedIndex.mu.Unlock()
 	x := db.FeedIndex()
-	for x.refresh(db, time.Now(), false) != nil {
+	for x.refreshWithin(ctx, db, time.Now(), false) != nil {
 		select {
 		case <-ctx.Done():
 			return
@@ -651,7 +658,7 @@ func (db *DB) RunFeedIndex(ctx context.Context, maxLag time.Duration) {
 	if maxLag <= 0 {
 		return
 	}
-	every(ctx, maxLag/2, func() { _ = x.refresh(db, time.Now(), false) })
+	every(ctx, maxLag/2, func() { _ = x.refreshWithin(ctx, db, time.Now(), false) })
 }
 
 // FeedIndexReady reports whether rankings can use the feed index at once:
