@@ -131,6 +131,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if cfg.FeedPolicy == store.PolicyForYou {
 		background.Go(func() { db.RunFeedIndex(flushCtx, cfg.FeedIndexMaxLag) })
 	}
+	// Its change log is pruned by every process, whatever the policy: the
+	// triggers fill it whether or not any process holds an index.
+	background.Go(func() { db.RunFeedChangesPrune(flushCtx) })
 	if cfg.DatabaseReadURL != "" {
 		cfg.Reads, err = store.OpenReadReplica(ctx, db, dsn, cfg.DatabaseReadURL,
 			store.ReplicaOptions{MaxLag: cfg.ReadMaxLag, Pool: store.PoolOptions{MaxOpenConns: cfg.DBMaxConns}})

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"time"
 )
 
 // RefreshContentScoresInChunks is RefreshContentScores in chunks of the
@@ -25,3 +26,12 @@ func (db *DB) RecomputeContentScoresWithoutRests(ctx context.Context) (ScoreRefr
 
 // VariantsByProductsSQL is the statement VariantsByProductIDs runs.
 const VariantsByProductsSQL = variantsByProductsSQL
+
+// FeedChangesPruner is RunFeedChangesPrune's state, stepped by tests at
+// the times they choose.
+type FeedChangesPruner struct{ p feedChangesPruner }
+
+// Step is one of RunFeedChangesPrune's steps, as if taken at now.
+func (p *FeedChangesPruner) Step(ctx context.Context, db *DB, now time.Time) error {
+	return p.p.step(ctx, db, now)
+}

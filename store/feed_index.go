@@ -19,7 +19,8 @@ import (
 const DefaultFeedIndexMaxLag = time.Second
 
 // FeedChangesRetention is how long the feed index's change log keeps its
-// rows: an index that did not catch up for longer reloads in full.
+// rows (RunFeedChangesPrune): an index that did not catch up for longer
+// reloads in full.
 const FeedChangesRetention = 10 * time.Minute
 
 // feedEntry is what the For You ranking reads of one content. Entries are
@@ -120,16 +121,7 @@ type FeedIndex struct {
 		gpmN         int
 	}
 
-	// snapshots taken by catch-ups, to prune the log below one older than
-	// the retention.
-	history []snapshotAt
-	pruned  time.Time
-	loads   int // full loads, for tests
-}
-
-type snapshotAt struct {
-	xmin string
-	at   time.Time
+	loads int // full loads, for tests
 }
 
 func newFeedIndex() *FeedIndex {
@@ -277,46 +269,11 @@ func (x *FeedIndex) refreshWithin(parent context.Context, db *DB, since time.Tim
 		x.refreshed = meta.Refreshed.Int64
 	}
 	x.loaded = true
-	x.remember(meta.Xmin, started)
 	x.mu.Unlock()
-	x.prune(ctx, db, started)
 	return nil
 }
 
 const minInt64 = -1 << 63
-
-// remember keeps a catch-up's snapshot xmin for prune (x.mu held): one a
-// second is enough to prune on time, and keeps the history to about a
-// retention's worth of seconds however often the index catches up.
-func (x *FeedIndex) remember(xmin string, at time.Time) {
-	if n := len(x.history); n == 0 || at.Sub(x.history[n-1].at) >= time.Second {
-		x.history = append(x.history, snapshotAt{xmin: xmin, at: at})
-	}
-}
-
-// prune deletes, at most once a minute, the log's rows below the xmin of
-// the newest snapshot this process took at least the retention ago.
-func (x *FeedIndex) prune(ctx context.Context, db *DB, now time.Time) {
-	if now.Sub(x.pruned) < time.Minute {
-		return
-	}
-	horizon := ""
-	keep := x.history[:0]
-	for _, h := range x.history {
-		if now.Sub(h.at) >= FeedChangesRetention {
-			horizon = h.xmin
-		} else {
-			keep = append(keep, h)
-		}
-	}
-	x.history = keep
-	if horizon == "" {
-		return
-	}
-	x.pruned = now
-	_, _ = db.ExecContext(ctx, `WITH d AS (DELETE FROM feed_changes WHERE txid < $1::xid8)
-		UPDATE feed_changes_pruned SET below = $1::xid8 WHERE below < $1::xid8`, horizon)
-}
 
 func (x *FeedIndex) reset() {
 	x.byID = map[int64]*feedEntry{}

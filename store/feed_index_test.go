@@ -205,3 +205,95 @@ func TestFeedIndexReadyOnlyOnceLoaded(t *testing.T) {
 		t.Fatalf("ready after %d loads, want 1", db.FeedIndexLoads())
 	}
 }
+
+// The change log is pruned by RunFeedChangesPrune, which every API process
+// runs whatever its FEED_POLICY (with none holding an index, nothing else
+// deleted the rows: the log grew by every view count and score change for
+// ever): below the xmin of a snapshot at least the retention old, a backlog
+// in statements of bounded size; an index caught up before the horizon
+// reloads in full, one caught up after it keeps catching up from the log.
+func TestFeedChangesPrunedWithoutAnIndex(t *testing.T) {
+	ctx := context.Background()
+	dsn := storetest.DSN(t)
+	open := func() *store.DB {
+		h, err := store.Open(ctx, dsn, store.PoolOptions{MaxOpenConns: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { h.Close() })
+		return h
+	}
+	db := open()
+	var author int64
+	if err := db.GetContext(ctx, &author, `INSERT INTO users (email, password_hash, handle, display_name) VALUES ('p@x', '-', 'p', 'P') RETURNING id`); err != nil {
+		t.Fatal(err)
+	}
+	publish := func() int64 {
+		t.Helper()
+		var id int64
+		if err := db.GetContext(ctx, &id, `INSERT INTO contents (kind, author_id, caption, playback_url) VALUES ('VIDEO', $1, 'c', 'u') RETURNING id`, author); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	count := func() (n int64) {
+		t.Helper()
+		if err := db.GetContext(ctx, &n, `SELECT count(*) FROM feed_changes`); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	old := publish()
+	// A backlog: more rows than one statement deletes.
+	if _, err := db.ExecContext(ctx, `INSERT INTO feed_changes (content_id) SELECT $1 FROM generate_series(1, 25000)`, old); err != nil {
+		t.Fatal(err)
+	}
+	early := open() // an index caught up before the horizon
+	if err := early.CatchUpFeedIndex(); err != nil {
+		t.Fatal(err)
+	}
+	between := publish() // after early's catch-up, before the horizon
+	var p store.FeedChangesPruner
+	t0 := time.Now()
+	if err := p.Step(ctx, db, t0); err != nil {
+		t.Fatal(err)
+	}
+	late := open() // an index caught up after it
+	if err := late.CatchUpFeedIndex(); err != nil {
+		t.Fatal(err)
+	}
+	recent := publish()
+	before := count()
+	if err := p.Step(ctx, db, t0.Add(store.FeedChangesRetention-time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != before {
+		t.Fatalf("pruned within the retention: %d rows, had %d", n, before)
+	}
+	if err := p.Step(ctx, db, t0.Add(store.FeedChangesRetention+time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	var left []int64
+	if err := db.SelectContext(ctx, &left, `SELECT DISTINCT content_id FROM feed_changes ORDER BY 1`); err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 1 || left[0] != recent {
+		t.Fatalf("after the retention the log holds changes of %v, want only the one after the horizon (%d)", left, recent)
+	}
+	loads := late.FeedIndexLoads()
+	if err := late.CatchUpFeedIndex(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := late.FeedIndexViews(recent); !ok || late.FeedIndexLoads() != loads {
+		t.Fatalf("an index caught up after the horizon: holds the new content %v, loads %d → %d (want a catch-up)", ok, loads, late.FeedIndexLoads())
+	}
+	loads = early.FeedIndexLoads()
+	if err := early.CatchUpFeedIndex(); err != nil {
+		t.Fatal(err)
+	}
+	_, hasBetween := early.FeedIndexViews(between)
+	if _, ok := early.FeedIndexViews(recent); !ok || !hasBetween || early.FeedIndexLoads() != loads+1 {
+		t.Fatalf("an index caught up before the horizon: holds the contents published since %v %v, loads %d → %d (want a full load)",
+			hasBetween, ok, loads, early.FeedIndexLoads())
+	}
+}

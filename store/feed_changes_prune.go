@@ -1,0 +1,83 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// feedChangesPruneBatch is how many change-log rows one statement deletes:
+// a backlog (a long outage, or weeks of a deployment whose processes all
+// ranked with another FEED_POLICY) is pruned in statements well within the
+// pool's statement timeout instead of one that never finishes.
+const feedChangesPruneBatch = 10000
+
+// RunFeedChangesPrune prunes the feed index's change log (feed_changes)
+// once a minute until ctx ends: the rows below the xmin of the newest
+// snapshot it took at least FeedChangesRetention ago, so that a catch-up
+// within the retention still finds every row it needs, and an index whose
+// last catch-up is older reloads in full (feed_changes_pruned). Every API
+// process runs it, whatever its FEED_POLICY: the triggers log every change
+// whether or not a process holds a feed index, and with none holding one
+// (FEED_POLICY popular or tags) nothing else would delete the rows. It
+// works apart from catch-ups, so a prune never delays one.
+func (db *DB) RunFeedChangesPrune(ctx context.Context) {
+	var p feedChangesPruner
+	_ = p.step(ctx, db, time.Now())
+	every(ctx, time.Minute, func() { _ = p.step(ctx, db, time.Now()) })
+}
+
+// feedChangesPruner is the state of RunFeedChangesPrune: the snapshots it
+// took within the retention.
+type feedChangesPruner struct {
+	history []snapshotAt
+}
+
+type snapshotAt struct {
+	xmin string
+	at   time.Time
+}
+
+// step notes the current snapshot's xmin as taken at now, then prunes below
+// the newest one noted at least the retention before now.
+func (p *feedChangesPruner) step(ctx context.Context, db *DB, now time.Time) error {
+	var xmin string
+	if err := db.GetContext(ctx, &xmin, `SELECT pg_snapshot_xmin(pg_current_snapshot())::text`); err != nil {
+		return fmt.Errorf("feed changes prune: %w", err)
+	}
+	p.history = append(p.history, snapshotAt{xmin: xmin, at: now})
+	horizon := ""
+	keep := p.history[:0]
+	for _, h := range p.history {
+		if now.Sub(h.at) >= FeedChangesRetention {
+			horizon = h.xmin
+		} else {
+			keep = append(keep, h)
+		}
+	}
+	p.history = keep
+	if horizon == "" {
+		return nil
+	}
+	return pruneFeedChanges(ctx, db, horizon)
+}
+
+// pruneFeedChanges deletes the log's rows below horizon (an xid8). The mark
+// goes first, in a transaction of its own: a catch-up whose snapshot sees
+// it and whose last snapshot is older reloads in full, and one whose
+// snapshot does not see it does not see the deletions that follow either.
+func pruneFeedChanges(ctx context.Context, db *DB, horizon string) error {
+	if _, err := db.ExecContext(ctx, `UPDATE feed_changes_pruned SET below = $1::xid8 WHERE below < $1::xid8`, horizon); err != nil {
+		return fmt.Errorf("feed changes prune: %w", err)
+	}
+	for {
+		res, err := db.ExecContext(ctx, `DELETE FROM feed_changes WHERE ctid = ANY(ARRAY(
+			SELECT ctid FROM feed_changes WHERE txid < $1::xid8 LIMIT $2))`, horizon, feedChangesPruneBatch)
+		if err != nil {
+			return fmt.Errorf("feed changes prune: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n < feedChangesPruneBatch {
+			return err
+		}
+	}
+}
