@@ -2,8 +2,12 @@ package graph_test
 
 import (
 	"bytes"
+	"context"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -77,5 +81,113 @@ func TestFeedPageStatementsArePrimed(t *testing.T) {
 				t.Errorf("%s: the primed page differs from the loaders':\n%s\n%s", viewer.name, primed[viewer.name+q], data)
 			}
 		}
+	}
+}
+
+// The page's cards and their variants are read by two statements at once,
+// each with its own snapshot. Here a card's product is archived between
+// them (the variants statement waits for a lock until the cards statement,
+// which still sees the product, is done): the page shows the product, and
+// then with its variants and price range, read for it apart, never as a
+// product without variants (an empty list and an INTERNAL priceRange error
+// when the other statement's "none" was primed for it).
+func TestFeedPrimingAgreesWithTheCardsSnapshot(t *testing.T) {
+	a := newTestAPI(t)
+	a.manyContents(3)
+	ctx := context.Background()
+	var productID int64
+	if err := a.db.GetContext(ctx, &productID, `SELECT max(product_id) FROM content_products`); err != nil {
+		t.Fatal(err)
+	}
+	const query = `{ feed(first: 20) { edges { node { id products(first: 10) { edges { node { id
+		variants(first: 5) { edges { node { sku } } } priceRange { min { amount } } } } } } } } }`
+	var out struct {
+		Feed struct {
+			Edges []struct {
+				Node struct {
+					Products struct {
+						Edges []struct {
+							Node struct {
+								ID       string
+								Variants struct {
+									Edges []struct{ Node struct{ SKU string } }
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	// Warm up (the feed's own state, the loaders), with nothing held.
+	a.noCache("", query, nil)
+
+	tx, err := a.db.BeginTxx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback() //nolint:errcheck
+	if _, err := tx.ExecContext(ctx, `LOCK TABLE product_variants IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE products SET status = 'ARCHIVED' WHERE id = $1`, productID); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan gqlResponse, 1)
+	go func() {
+		body, _ := json.Marshal(map[string]any{"query": query})
+		req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Cache-Control", "no-cache")
+		resp, _ := a.serveRaw(req)
+		done <- resp
+	}()
+	// The variants statement waits for the lock; the cards statement, which
+	// waits for nothing, runs to its end with the product still active.
+	active := func(pattern string, waiting bool) (n int) {
+		t.Helper()
+		if err := a.db.GetContext(ctx, &n, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+			AND pid <> pg_backend_pid() AND state = 'active' AND query LIKE $1 AND (wait_event_type = 'Lock') = $2`, pattern, waiting); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for active("%FROM product_variants v%", true) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the page's variants statement never waited for the lock")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for quiet := 0; quiet < 10; time.Sleep(20 * time.Millisecond) {
+		if active("%FROM content_products cp JOIN products p%", false) == 0 {
+			quiet++
+		} else {
+			quiet = 0
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	resp := <-done
+	if len(resp.Errors) > 0 {
+		t.Errorf("errors: %+v", resp.Errors)
+	}
+	if err := json.Unmarshal(resp.Data, &out); err != nil {
+		t.Fatal(err)
+	}
+	shown := 0
+	for _, e := range out.Feed.Edges {
+		for _, p := range e.Node.Products.Edges {
+			if len(p.Node.Variants.Edges) == 0 {
+				t.Errorf("product %s shown without variants", p.Node.ID)
+			}
+			if p.Node.ID == base64.RawURLEncoding.EncodeToString([]byte("Product:"+strconv.FormatInt(productID, 10))) {
+				shown++
+			}
+		}
+	}
+	if shown == 0 {
+		t.Fatal("the archived product is on no card: the cards statement did not run before the change (the test proves nothing)")
 	}
 }

@@ -150,7 +150,13 @@ func primeFeed(ctx context.Context, page store.Page[store.Content]) {
 					continue
 				}
 				for _, p := range products {
-					l.VariantsByProduct.Prime(p.ID, variants[p.ID])
+					// Only what the variants statement saw: its snapshot is
+					// not the cards statement's, and a product it did not
+					// see (carded or activated in between) is not one
+					// without variants; the loader reads it.
+					if vs, ok := variants[p.ID]; ok {
+						l.VariantsByProduct.Prime(p.ID, vs)
+					}
 				}
 			}
 		})
