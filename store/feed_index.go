@@ -122,6 +122,10 @@ type FeedIndex struct {
 	}
 
 	loads int // full loads, for tests
+	// gone are contents deleted (seen go by a catch-up, or missing after a
+	// catch-up that a walk holding them forced): a walk holding one needs
+	// no catch-up for it. Ids are never reused, so it outlives full loads.
+	gone map[int64]bool
 }
 
 func newFeedIndex() *FeedIndex {
@@ -336,6 +340,7 @@ func (x *FeedIndex) apply(r *feedIndexRow, bulk bool) {
 		if old != nil {
 			x.unlink(old)
 		}
+		x.markGone(r.ID)
 		x.scoresVersion++
 		return
 	}
@@ -540,16 +545,47 @@ func (t *topKeeper) sorted() []*feedEntry {
 	return out
 }
 
-// holdsAll reports whether the index holds every one of ids.
+// holdsAll reports whether the index holds every one of ids, or knows it
+// gone.
 func (x *FeedIndex) holdsAll(ids []int64) bool {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	for _, id := range ids {
-		if x.byID[id] == nil {
+		if x.byID[id] == nil && !x.gone[id] {
 			return false
 		}
 	}
 	return true
+}
+
+// catchUpFor catches up when the index lacks one of ids (a walk's tail,
+// read before this call) and knows it not gone. Every content a walk holds
+// was committed before the walk was read, so one the catch-up still lacks
+// was deleted since: it is remembered gone, and the walk's next pages need
+// no catch-up for it.
+func (x *FeedIndex) catchUpFor(db *DB, ids []int64) error {
+	if x.holdsAll(ids) {
+		return nil
+	}
+	if err := x.refresh(db, time.Now(), false); err != nil {
+		return err
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for _, id := range ids {
+		if x.byID[id] == nil {
+			x.markGone(id)
+		}
+	}
+	return nil
+}
+
+// markGone remembers a content deleted (x.mu held).
+func (x *FeedIndex) markGone(id int64) {
+	if x.gone == nil {
+		x.gone = map[int64]bool{}
+	}
+	x.gone[id] = true
 }
 
 // Len returns how many contents the index holds.

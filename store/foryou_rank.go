@@ -90,11 +90,12 @@ func (db *DB) rankForYou(ctx context.Context, s *ForYouSettings, w FeedWeights, 
 	if walk != 0 && v.Tail == nil {
 		return nil, false, nil
 	}
-	if walk != 0 && !x.holdsAll(v.Tail) {
+	if walk != 0 {
 		// The walk was ranked by a process whose index was ahead of this
 		// one's (a content published within the lag): catch up, so that
-		// the tail keeps every item (a walk never skips one).
-		if err := x.refresh(db, time.Now(), false); err != nil {
+		// the tail keeps every item (a walk never skips one); once only
+		// for a content deleted since.
+		if err := x.catchUpFor(db, v.Tail); err != nil {
 			return nil, false, fmt.Errorf("feed: %w", err)
 		}
 	}
