@@ -147,3 +147,57 @@ func (o *ownDatabase) restart() {
 	}
 	o.cluster, o.running = restarted, true
 }
+
+// The feed index under database restarts: a first load that meets the
+// database down keeps retrying (not ready meanwhile) and loads once it is
+// back; an index caught up before a restart keeps catching up after it (a
+// video published after the restart reaches it).
+func TestFeedIndexSurvivesDatabaseRestarts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts and stops its own PostgreSQL")
+	}
+	ctx := context.Background()
+	own := startOwnDatabase(t, 0)
+	b, err := store.Open(ctx, own.cluster.DSN("postgres"), store.PoolOptions{MaxOpenConns: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	own.stop()
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		b.RunFeedIndex(runCtx, 200*time.Millisecond)
+	}()
+	defer func() { stop(); <-done }()
+	time.Sleep(1500 * time.Millisecond) // a retry or two against the stopped database
+	if b.FeedIndexReady() {
+		t.Fatal("the feed index is ready with the database down before its first load")
+	}
+	own.restart()
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); !ok(); time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not within 30 s", what)
+			}
+		}
+	}
+	waitFor("ready after the database came back", b.FeedIndexReady)
+
+	own.stop()
+	own.restart()
+	var author, video int64
+	waitFor("the database answers after the restart", func() bool {
+		_, err := own.db.ExecContext(ctx, `SELECT 1`)
+		return err == nil
+	})
+	if err := own.db.GetContext(ctx, &author, `INSERT INTO users (email, password_hash, handle, display_name) VALUES ('r@x', '-', 'r', 'R') RETURNING id`); err != nil {
+		t.Fatal(err)
+	}
+	if err := own.db.GetContext(ctx, &video, `INSERT INTO contents (kind, author_id, caption, playback_url) VALUES ('VIDEO', $1, 'c', 'u') RETURNING id`, author); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("the video published after the restart in the index", func() bool { return b.FeedIndex().Len() == 1 })
+}
