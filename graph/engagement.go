@@ -160,28 +160,34 @@ func (r *Resolver) recordEvents(ctx context.Context, in []*model.EngagementEvent
 	v := auth.ViewerFrom(ctx)
 	signedIn := v.SignedIn()
 	now := time.Now()
-	var events []store.Event
+	events := make([]store.Event, 0, len(in))
 	var problems store.Problems
-	index := []int{} // events[i] came from in[index[i]]
+	index := make([]int, 0, len(in)) // events[i] came from in[index[i]]
+	viewer := ""                     // the same for every event but an anonymous client's
+	if signedIn {
+		viewer = eventViewer(v, nil)
+	}
 	for i, e := range in {
-		field := fmt.Sprintf("events.%d", i)
 		if !signedIn && (e.DeviceID == nil || *e.DeviceID == "" || len(*e.DeviceID) > deviceIDMaxLength) {
-			problems = append(problems, store.FieldErrorf(store.EInvalid, field+".deviceId", "anonymous clients send a deviceId of 1 to %d characters", deviceIDMaxLength))
+			problems = append(problems, store.FieldErrorf(store.EInvalid, eventField(i, "deviceId"), "anonymous clients send a deviceId of 1 to %d characters", deviceIDMaxLength))
 			continue
 		}
 		contentID, err := parseContentID(e.ContentID)
 		if err != nil {
-			problems = append(problems, store.FieldErrorf(store.EInvalid, field+".contentId", "not a Video or LiveSession ID"))
+			problems = append(problems, store.FieldErrorf(store.EInvalid, eventField(i, "contentId"), "not a Video or LiveSession ID"))
 			continue
 		}
-		ev := store.Event{Type: e.Type, ContentID: contentID, At: now, Viewer: eventViewer(v, e.DeviceID)}
+		ev := store.Event{Type: e.Type, ContentID: contentID, At: now, Viewer: viewer}
+		if !signedIn {
+			ev.Viewer = eventViewer(v, e.DeviceID)
+		}
 		if e.Type == store.EventProductClick || e.Type == store.EventProductImpression {
 			if e.ProductID == nil {
-				problems = append(problems, store.FieldErrorf(store.EInvalid, field+".productId", "%s needs a productId", e.Type))
+				problems = append(problems, store.FieldErrorf(store.EInvalid, eventField(i, "productId"), "%s needs a productId", e.Type))
 				continue
 			}
 			if ev.ProductID, err = parseTypedID(*e.ProductID, typeProduct); err != nil {
-				problems = append(problems, store.FieldErrorf(store.EInvalid, field+".productId", "not a Product ID"))
+				problems = append(problems, store.FieldErrorf(store.EInvalid, eventField(i, "productId"), "not a Product ID"))
 				continue
 			}
 		}
@@ -198,12 +204,17 @@ func (r *Resolver) recordEvents(ctx context.Context, in []*model.EngagementEvent
 	for _, p := range refused {
 		p.Field = renumberEventField(p.Field, index)
 	}
-	if err := r.Events.Offer(accepted); err != nil {
+	// Back-pressure shares the buffer by the caller the rate limit charges.
+	if err := r.Events.Offer(rateKey(ctx), accepted); err != nil {
 		return nil, err // back-pressure: SERVICE_UNAVAILABLE, retryable, nothing recorded
 	}
 	problems = append(problems, refused...)
 	return &model.RecordEventsPayload{Accepted: len(accepted), UserErrors: problemsToUserErrors(problems, "")}, nil
 }
+
+// eventField names a field of the i-th event in user errors
+// ("events.3.contentId"); built only for an event that has a problem.
+func eventField(i int, name string) string { return "events." + strconv.Itoa(i) + "." + name }
 
 // eventViewer names who sent an event, for counting it once per viewer per
 // store.CountWindow: the signed-in person (whatever device), else the app,

@@ -5738,44 +5738,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	opCtx := graphql.GetOperationContext(ctx)
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
-	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
-		ec.unmarshalInputAddressInput,
-		ec.unmarshalInputCampaignCreateInput,
-		ec.unmarshalInputCampaignEnrolmentInput,
-		ec.unmarshalInputCampaignUpdateInput,
-		ec.unmarshalInputCartLineInput,
-		ec.unmarshalInputCartLineUpdateInput,
-		ec.unmarshalInputCartSelectedDeliveryOptionInput,
-		ec.unmarshalInputCheckoutCostInput,
-		ec.unmarshalInputCheckoutDeliveryOptionInput,
-		ec.unmarshalInputCheckoutInput,
-		ec.unmarshalInputCheckoutLineInput,
-		ec.unmarshalInputCollectionCreateInput,
-		ec.unmarshalInputCollectionUpdateInput,
-		ec.unmarshalInputCreateAppInput,
-		ec.unmarshalInputCreateProductInput,
-		ec.unmarshalInputCreateShopInput,
-		ec.unmarshalInputDiscountCodeInput,
-		ec.unmarshalInputEngagementEventInput,
-		ec.unmarshalInputFulfillOrderInput,
-		ec.unmarshalInputGuestProofInput,
-		ec.unmarshalInputLogInInput,
-		ec.unmarshalInputMoneyInput,
-		ec.unmarshalInputPaymentInput,
-		ec.unmarshalInputPriceRangeFilter,
-		ec.unmarshalInputProductFilter,
-		ec.unmarshalInputProductMediaInput,
-		ec.unmarshalInputPublishVideoInput,
-		ec.unmarshalInputScheduleLiveSessionInput,
-		ec.unmarshalInputSetInventoryInput,
-		ec.unmarshalInputShippingRateInput,
-		ec.unmarshalInputSignUpInput,
-		ec.unmarshalInputUpdateProductInput,
-		ec.unmarshalInputUpdateShopInput,
-		ec.unmarshalInputVariantInput,
-		ec.unmarshalInputVideoSourceInput,
-		ec.unmarshalInputWebhookSubscriptionInput,
-	)
+	inputUnmarshalMap := graphql.BuildUnmarshalerMap() // empty: see graph/generate
 	first := true
 
 	switch opCtx.Operation.Operation {

@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
@@ -96,7 +97,7 @@ func GuardRequests(obs Observer, maxUploadBytes int64, next http.Handler) http.H
 				refuse(http.StatusBadRequest, "BATCHING_NOT_SUPPORTED", "send one operation per request; batches are not supported")
 				return
 			}
-			f := checkBody(trimmed)
+			f, params := checkBody(trimmed)
 			if f.bad {
 				refuse(http.StatusBadRequest, codeBadRequest, errBadParams.Error())
 				return
@@ -113,6 +114,7 @@ func GuardRequests(obs Observer, maxUploadBytes int64, next http.Handler) http.H
 			}
 			r.Header["Accept"] = mediaHeader(media)
 			r.Body = newCheckedBody(body)
+			r.Body.(*checkedBody).params = params
 		case r.Method == http.MethodGet && r.URL.Query().Get("query") != "":
 			params := r.URL.Query()
 			if !objectOrNull(json.RawMessage(params.Get("variables"))) || !objectOrNull(json.RawMessage(params.Get("extensions"))) ||
@@ -148,19 +150,47 @@ const maxRememberedBody = 8 << 10
 var rememberedBodies = lru.New[bodyFacts](queryCacheSize)
 
 // checkBody returns the facts of a trimmed JSON body, decoding each
-// distinct body of at most maxRememberedBody bytes once.
-func checkBody(body []byte) bodyFacts {
+// distinct body of at most maxRememberedBody bytes once. When it decoded
+// the body (one not remembered) and found it good, it also returns the
+// request's parameters as httpTransport would decode them (variables with
+// json.Number), which the transport then takes instead of decoding the
+// body a second time; nil otherwise.
+func checkBody(body []byte) (bodyFacts, *graphql.RawParams) {
 	if len(body) > maxRememberedBody {
-		return bodyFactsOf(body)
+		return bodyFactsAndParams(body)
 	}
 	ctx := context.Background()
 	key := string(body)
 	if f, ok := rememberedBodies.Get(ctx, key); ok {
-		return f
+		return f, nil
 	}
-	f := bodyFactsOf(body)
+	f, params := bodyFactsAndParams(body)
 	rememberedBodies.Add(ctx, key, f)
-	return f
+	return f, params
+}
+
+// bodyFactsAndParams decodes a trimmed JSON body once into the parameters
+// httpTransport takes (readParams' decoding: json.Number for numbers) and
+// finds its facts from them. A body that does not decode that way has its
+// facts found by bodyFactsOf, and no parameters. A body decodes into them
+// exactly when bodyFactsOf finds it good (both decode the same keys, case
+// insensitively, into strings and objects), so the facts are bodyFactsOf's.
+func bodyFactsAndParams(body []byte) (bodyFacts, *graphql.RawParams) {
+	if len(body) == 0 || body[0] != '{' {
+		return bodyFacts{bad: true}, nil
+	}
+	var params graphql.RawParams
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if dec.Decode(&params) != nil || dec.InputOffset() != int64(len(body)) {
+		return bodyFactsOf(body), nil
+	}
+	if params.Query == "" {
+		if pq, ok := params.Extensions["persistedQuery"]; !ok || pq == nil {
+			return bodyFacts{noQuery: true}, nil
+		}
+	}
+	return bodyFacts{query: params.Query, operation: params.OperationName}, &params
 }
 
 // bodyFactsOf decodes a trimmed JSON body: one pass checks the JSON and its
@@ -213,6 +243,9 @@ func mediaHeader(media string) []string {
 type checkedBody struct {
 	bytes.Reader
 	raw []byte
+	// params are the body's parameters as GuardRequests decoded them, for
+	// readParams (nil when it did not decode the body: a remembered one).
+	params *graphql.RawParams
 }
 
 func newCheckedBody(raw []byte) *checkedBody {

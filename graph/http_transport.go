@@ -265,6 +265,13 @@ func readParams(r *http.Request, params *graphql.RawParams) error {
 		}
 		return nil
 	}
+	if b, ok := r.Body.(*checkedBody); ok && b.params != nil && b.Len() == len(b.raw) {
+		// GuardRequests decoded this body already, as below.
+		params.Query, params.OperationName = b.params.Query, b.params.OperationName
+		params.Variables, params.Extensions = b.params.Variables, b.params.Extensions
+		b.params = nil
+		return nil
+	}
 	if err := decodeJSON(r.Body, params); err != nil {
 		return errBadParams
 	}

@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -492,5 +493,77 @@ func TestRecordEventsBacksOffWhenTheBufferIsFull(t *testing.T) {
 	a.ok("", recordEventsMutation, vars, &out)
 	if out.RecordEvents.Accepted != 3 {
 		t.Fatalf("after the flush, recordEvents = %+v", out)
+	}
+}
+
+// TestRecordEventsBackedUpRefusesTheFlooderFirst: an anonymous client (one
+// address) flooding recordEvents with batches of 500 new devices is refused
+// (SERVICE_UNAVAILABLE, EVENTS_BACKED_UP) once it holds half of what may
+// wait, while a signed-in viewer's events are still accepted; after a
+// flush the flooder is accepted again, and every accepted event counts.
+func TestRecordEventsBackedUpRefusesTheFlooderFirst(t *testing.T) {
+	ctx := context.Background()
+	a := newTestAPI(t)
+	w := newMetricsWorld(a)
+	if err := a.events.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	views := func() int64 {
+		var n int64
+		if err := a.db.GetContext(ctx, &n, `SELECT coalesce(sum(views), 0) FROM content_event_counts`); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := views()
+	flood := func(round, i int) map[string]any {
+		evs := events(500, "VIEW", w.videoID, "")
+		for k, e := range evs {
+			e["deviceId"] = fmt.Sprintf("flood-%d-%d-%d", round, i, k)
+		}
+		return map[string]any{"events": evs}
+	}
+	accepted := 0
+	for i := 0; ; i++ {
+		res := a.post("", recordEventsMutation, flood(0, i))
+		if res.code() == "SERVICE_UNAVAILABLE" {
+			if res.Errors[0].Extensions["reason"] != "EVENTS_BACKED_UP" || res.Errors[0].Extensions["retryable"] != true {
+				t.Fatalf("the flooder's refusal = %+v", res.Errors)
+			}
+			break
+		}
+		var out recordOut
+		if err := json.Unmarshal(res.Data, &out); err != nil || len(res.Errors) > 0 || out.RecordEvents.Accepted != 500 {
+			t.Fatalf("flood batch %d = %s %+v", i, res.Data, res.Errors)
+		}
+		accepted += 500
+		if i > 40 {
+			t.Fatal("the flooder was never refused")
+		}
+	}
+	if accepted != 5000 {
+		t.Fatalf("the flooder had %d events accepted before its refusal; want half of the 10,000 that may wait", accepted)
+	}
+	var out recordOut
+	a.ok(w.buyerToken, recordEventsMutation, map[string]any{"events": events(3, "VIEW", w.videoID, "")}, &out)
+	if out.RecordEvents.Accepted != 3 {
+		t.Fatalf("another viewer's events while the flooder is refused = %+v", out)
+	}
+	if res := a.post("", recordEventsMutation, flood(1, 0)); res.code() != "SERVICE_UNAVAILABLE" {
+		t.Fatalf("the flooder was accepted again before a flush: %+v", res.Errors)
+	}
+	if err := a.events.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	a.ok("", recordEventsMutation, flood(2, 0), &out)
+	if out.RecordEvents.Accepted != 500 {
+		t.Fatalf("after the flush, the flooder's batch = %+v", out)
+	}
+	if err := a.events.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The signed-in viewer's three events are one viewer's: one view.
+	if got, want := views()-before, int64(accepted+1+500); got != want {
+		t.Fatalf("views grew by %d; want the %d accepted", got, want)
 	}
 }

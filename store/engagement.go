@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -59,17 +60,17 @@ func (db *DB) CheckEvents(ctx context.Context, events []Event) ([]Event, Problem
 		}
 		db.cards.put(found)
 	}
-	var accepted []Event
+	accepted := make([]Event, 0, len(events))
 	var problems Problems
 	for i, e := range events {
-		field := fmt.Sprintf("events.%d", i)
+		field := func() string { return "events." + strconv.Itoa(i) } // only for a problem
 		switch {
 		case !known[e.ContentID]:
-			problems = append(problems, FieldErrorf(ENotFound, field+".contentId", "content not found"))
+			problems = append(problems, FieldErrorf(ENotFound, field()+".contentId", "content not found"))
 		case (e.Type == EventProductClick || e.Type == EventProductImpression) && !carded[[2]int64{e.ContentID, e.ProductID}]:
-			problems = append(problems, FieldErrorf(EInvalid, field+".productId", "the product is not on this content").Because(ReasonNotOnContent))
+			problems = append(problems, FieldErrorf(EInvalid, field()+".productId", "the product is not on this content").Because(ReasonNotOnContent))
 		case e.WatchMs < 0 || e.WatchMs > MaxWatchMs:
-			problems = append(problems, FieldErrorf(EInvalid, field+".watchMs", "watchMs must be 0 to %d", MaxWatchMs))
+			problems = append(problems, FieldErrorf(EInvalid, field()+".watchMs", "watchMs must be 0 to %d", MaxWatchMs))
 		default:
 			accepted = append(accepted, e)
 		}

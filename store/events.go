@@ -100,6 +100,9 @@ type productCounts struct{ impressions, clicks int64 }
 // them, so none is counted or learned twice), and Offer refuses events
 // while the buffer holds more than the flush writes in half an interval
 // (back-pressure: memory and the delay before events count stay bounded).
+// The bound is shared fairly between callers: past half of it, a caller
+// that holds more than its share is refused while the others' events are
+// still taken (see Offer).
 type EventBuffer struct {
 	db *DB
 
@@ -110,6 +113,9 @@ type EventBuffer struct {
 	likes    map[int64]int64   // content id -> like delta
 	signals  map[signalKey]*signalSum
 	pending  int
+	// bySource counts the events each caller's Offer added since the last
+	// flush, for the fair share of the buffer (shareLocked).
+	bySource map[string]int
 
 	// learning weighs what events and signals teach viewers' profiles.
 	learning ForYouSettings
@@ -211,6 +217,7 @@ func (b *EventBuffer) reset() {
 	b.likes = map[int64]int64{}
 	b.signals = map[signalKey]*signalSum{}
 	b.pending = 0
+	b.bySource = map[string]int{}
 }
 
 // SetLearning sets the weights of what events and signals teach viewers'
@@ -243,20 +250,45 @@ func (b *EventBuffer) Add(events []Event) {
 	b.addLocked(events, keys)
 }
 
-// Offer takes validated events as Add does, unless the buffer already
-// holds more than the flush writes in half an interval (at least 10,000
-// events, at most SetMaxBuffered): then it takes none of them and returns
-// an EUnavailable error with ReasonBackedUp, and the client should send
-// them again after a second.
-func (b *EventBuffer) Offer(events []Event) error {
+// Offer takes validated events from one caller (source: "user:42",
+// "app:7", "ip:203.0.113.9", whoever the rate limit charges) as Add does,
+// unless the buffer already holds more than the flush writes in half an
+// interval (at least 10,000 events, at most SetMaxBuffered), or, once it
+// holds more than half of that, the caller already holds more than its
+// share (shareLocked): then it takes none of them and returns an
+// EUnavailable error with ReasonBackedUp, and the client should send them
+// again after a second. So one caller's flood is refused before it fills
+// the buffer for everyone else. An empty source is one caller like any
+// other.
+func (b *EventBuffer) Offer(source string, events []Event) error {
 	keys := onceKeysOf(events)
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.pending > 0 && b.pending+len(events) > b.limitLocked() {
-		return (&Error{Code: EUnavailable, Field: "events", Message: "events arrive faster than they are written; send them again in a second"}).Because(ReasonBackedUp)
+	if b.pending > 0 {
+		limit, after := b.limitLocked(), b.pending+len(events)
+		if after > limit || (after > limit/2 && b.bySource[source]+len(events) > b.shareLocked(source, limit)) {
+			return (&Error{Code: EUnavailable, Field: "events", Message: "events arrive faster than they are written; send them again in a second"}).Because(ReasonBackedUp)
+		}
 	}
-	b.addLocked(events, keys)
+	if added := b.addLocked(events, keys); added > 0 {
+		b.bySource[source] += added
+	}
 	return nil
+}
+
+// shareLocked is the most events one caller may have waiting once the
+// buffer is half full: limit ÷ (n + 2), n the other callers with events
+// waiting, so that however many callers hold their share, room is left
+// for one more (n shares of limit ÷ (n + 1) leave limit ÷ (n + 1)); a lone
+// caller may fill half the buffer. It is never below MaxEventsPerBatch, so
+// any caller may have one batch waiting while the global bound allows it.
+// With b.mu held.
+func (b *EventBuffer) shareLocked(source string, limit int) int {
+	others := len(b.bySource)
+	if _, ok := b.bySource[source]; ok {
+		others--
+	}
+	return max(limit/(others+2), MaxEventsPerBatch)
 }
 
 // onceKeysOf hashes each event with a viewer (outside the buffer's lock);
@@ -271,7 +303,10 @@ func onceKeysOf(events []Event) []onceKey {
 	return keys
 }
 
-func (b *EventBuffer) addLocked(events []Event, keys []onceKey) {
+// addLocked adds events to the buffer and returns how many it added (an
+// event whose key is already waiting adds nothing).
+func (b *EventBuffer) addLocked(events []Event, keys []onceKey) int {
+	before := b.pending
 	for i, e := range events {
 		if e.Viewer != "" {
 			if _, dup := b.once[keys[i]]; !dup {
@@ -283,6 +318,7 @@ func (b *EventBuffer) addLocked(events []Event, keys []onceKey) {
 		addCounts(b.contents, b.products, e)
 		b.pending++
 	}
+	return b.pending - before
 }
 
 // addCounts adds one event to per-minute counters.

@@ -324,7 +324,8 @@ func benchmarkFlush(b *testing.B, workers int) {
 }
 
 // TestOfferRefusesWhenTheBufferIsFull: before any flush measured the flush's
-// speed, Offer lets 10,000 events wait; the next batch is refused whole with
+// speed, Offer lets 10,000 events from many callers wait (each batch from a
+// caller of its own, so no caller's share binds); the next batch is refused whole with
 // a retryable SERVICE_UNAVAILABLE (EVENTS_BACKED_UP) and changes nothing, and
 // once a flush wrote the buffer it is taken again. Add (trusted callers) is
 // never refused.
@@ -343,11 +344,11 @@ func TestOfferRefusesWhenTheBufferIsFull(t *testing.T) {
 		return events
 	}
 	for i := 0; i < 100; i++ {
-		if err := buf.Offer(batch()); err != nil {
+		if err := buf.Offer("ip:"+strconv.Itoa(i), batch()); err != nil {
 			t.Fatalf("batch %d refused with %d waiting: %v", i, buf.Pending(), err)
 		}
 	}
-	err := buf.Offer(batch())
+	err := buf.Offer("ip:new", batch())
 	if appErr, ok := store.AsError(err); !ok || appErr.Code != store.EUnavailable || appErr.Reason != store.ReasonBackedUp {
 		t.Fatalf("with 10,000 events waiting, Offer answered %v; want SERVICE_UNAVAILABLE, EVENTS_BACKED_UP", err)
 	}
@@ -361,7 +362,7 @@ func TestOfferRefusesWhenTheBufferIsFull(t *testing.T) {
 	if err := buf.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := buf.Offer(batch()); err != nil {
+	if err := buf.Offer("", batch()); err != nil {
 		t.Fatalf("after a flush, Offer refused: %v", err)
 	}
 	if err := buf.Flush(ctx); err != nil {
@@ -422,5 +423,77 @@ func TestSplitFlushesCountAndLearnOnce(t *testing.T) {
 	}
 	if profiles != viewers || wrong != 0 {
 		t.Fatalf("%d profiles learned the content (%d with another weight than one click's); want %d, 0", profiles, wrong, viewers)
+	}
+}
+
+// TestOfferSharesTheBufferBetweenCallers: one caller's flood is refused once
+// it holds half of what may wait (5,000 of 10,000 before a flush measured
+// its speed), while another caller's events are still taken; with two
+// callers holding their share (a third each) a third caller still gets in;
+// a flush frees the flooder's share; every event taken is counted.
+func TestOfferSharesTheBufferBetweenCallers(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.NewDB(t)
+	contentID, _ := contentFixture(t, db)
+	buf := store.NewEventBuffer(db)
+	viewer := 0
+	batch := func(n int) []store.Event {
+		events := make([]store.Event, n)
+		for i := range events {
+			viewer++
+			events[i] = store.Event{Type: store.EventView, ContentID: contentID, At: time.Now(), Viewer: "device:" + strconv.Itoa(viewer)}
+		}
+		return events
+	}
+	backedUp := func(err error) bool {
+		appErr, ok := store.AsError(err)
+		return ok && appErr.Code == store.EUnavailable && appErr.Reason == store.ReasonBackedUp
+	}
+	taken := 0
+	flood := func(source string) int {
+		held := 0
+		for i := 0; ; i++ {
+			err := buf.Offer(source, batch(100))
+			if backedUp(err) {
+				return held
+			}
+			if err != nil || i > 200 {
+				t.Fatalf("%s: batch %d: %v", source, i, err)
+			}
+			held += 100
+			taken += 100
+		}
+	}
+	if held := flood("ip:flooder"); held != 5000 {
+		t.Fatalf("a lone flooder held %d events before it was refused; want half of 10,000", held)
+	}
+	if err := buf.Offer("user:2", batch(100)); err != nil {
+		t.Fatalf("another caller was refused while the flooder held its share: %v", err)
+	}
+	taken += 100
+	// A second flooder gets a third of the bound (3,333: 33 batches of 100,
+	// one of them sent above), and a third caller still gets in.
+	if held := flood("user:2"); held+100 != 3300 {
+		t.Fatalf("a second flooder held %d events; want about a third of 10,000", held+100)
+	}
+	if err := buf.Offer("ip:third", batch(100)); err != nil {
+		t.Fatalf("a third caller was refused while two flooders held their shares: %v", err)
+	}
+	taken += 100
+	if err := buf.Offer("ip:flooder", batch(1)); !backedUp(err) {
+		t.Fatalf("the flooder was taken again before a flush: %v", err)
+	}
+	if err := buf.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := buf.Offer("ip:flooder", batch(100)); err != nil {
+		t.Fatalf("after a flush, the flooder was refused: %v", err)
+	}
+	taken += 100
+	if err := buf.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if views, _, viewCount := counts(t, db, contentID); views != int64(taken) || viewCount != int64(taken) {
+		t.Fatalf("views %d, view_count %d; want the %d taken", views, viewCount, taken)
 	}
 }

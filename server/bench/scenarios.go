@@ -245,21 +245,39 @@ func runIngestion(ctx context.Context, e *environment, o options, r *report, say
 	// Devices new to this run: a dataset kept with -data still has the
 	// counted-once keys of an earlier run in the same half hour.
 	run := strconv.FormatInt(time.Now().UnixNano(), 36)
-	for _, size := range []int{1, 100} {
-		var before, after int64
-		_ = e.db.GetContext(ctx, &before, `SELECT coalesce(sum(views), 0) FROM content_event_counts WHERE content_id = 1`)
-		res := say(closedLoop(ctx, fmt.Sprintf("recordEvents, batches of %d", size), c, d, func(n int64) (*http.Request, error) {
+	batch := func(size int, prefix string) request {
+		return func(n int64) (*http.Request, error) {
 			// Every view from a device of its own: a device's repeats count once per half hour.
 			events := make([]any, size)
 			for i := range events {
-				events[i] = map[string]any{"type": "VIEW", "contentId": gid("Video", 1), "watchMs": 1000, "deviceId": fmt.Sprintf("bench-%s-%d-%d-%d", run, size, n, i)}
+				events[i] = map[string]any{"type": "VIEW", "contentId": gid("Video", 1), "watchMs": 1000, "deviceId": fmt.Sprintf("%s-%s-%d-%d-%d", prefix, run, size, n, i)}
 			}
 			return graphqlRequest(e.base, "", `mutation($e: [EngagementEventInput!]!) { recordEvents(events: $e) { accepted } }`, map[string]any{"e": events})
-		}))
+		}
+	}
+	_ = os.MkdirAll(o.Out, 0o755)
+	for _, size := range []int{1, 100} {
+		var before, after int64
+		_ = e.db.GetContext(ctx, &before, `SELECT coalesce(sum(views), 0) FROM content_event_counts WHERE content_id = 1`)
+		// The batch of 1 is bound by the cost of a request: profiled.
+		wait := func() {}
+		if size == 1 {
+			wait = e.profile(d, filepath.Join(o.Out, "ingest.cpu.pprof"))
+		}
+		res := say(closedLoop(ctx, fmt.Sprintf("recordEvents, batches of %d", size), c, d, batch(size, "bench")))
+		wait()
 		time.Sleep(2 * time.Second) // the server flushes every second
 		_ = e.db.GetContext(ctx, &after, `SELECT coalesce(sum(views), 0) FROM content_event_counts WHERE content_id = 1`)
 		r.Ingestion = append(r.Ingestion, ingestion{Batch: size, EventsPerSecond: res.Throughput * float64(size), Flushed: after - before,
 			Accepted: int64(float64(res.Requests-res.Errors) * float64(size))})
 	}
+	// An accepted event is buffered, not written: a request should send no
+	// statement (the content's cards are remembered after its first event).
+	n, err := e.statementsPerRequest(ctx, 50, batch(1, "count"))
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%-40s %.2f SQL statements per request\n", "recordEvents, batch of 1", n)
+	r.Statements = append(r.Statements, statements{Scenario: "recordEvents, batch of 1", PerRequest: n})
 	return nil
 }
