@@ -63,11 +63,7 @@ func (db *DB) reserveFast(ctx context.Context, provider string, req CheckoutRequ
 	var rows []lockedVariant
 	err := db.retry(ctx, func() error {
 		rows = nil
-		// The ids are behind a materialized CTE for the reason given at
-		// pendingOrdersSQL: the generic plan is kept.
-		return db.SelectContext(ctx, &rows, `WITH wanted AS MATERIALIZED (SELECT $1::bigint[] AS ids)
-			SELECT `+readVariantColumns+` FROM wanted, `+readVariantTables+`
-			WHERE v.id = ANY(wanted.ids)`, pq.Array(sorted), req.ShippingAddress.CountryCode, req.cartBuyer())
+		return db.SelectContext(ctx, &rows, readVariantsSQL, pq.Array(sorted), req.ShippingAddress.CountryCode, req.cartBuyer())
 	})
 	if err != nil {
 		return reservation{}, 0, fmt.Errorf("read variants: %w", err)
@@ -517,6 +513,14 @@ const lockedVariantTables = `product_variants v JOIN products p ON p.id = v.prod
 var readVariantColumns = checkoutVariantColumns(`coalesce(co.price_amount, v.price_amount)`, `co.campaign_id`)
 
 const readVariantTables = lockedVariantTables + ` LEFT JOIN LATERAL campaign_offer_rows(v.id, v.price_amount, now()) co ON true`
+
+// readVariantsSQL is reserveFast's read of the variants $1 (with the shop's
+// terms for country $2 and the delivery option buyer $3 chose on their
+// cart). The ids are behind a materialized CTE for the reason given at
+// pendingOrdersSQL: the generic plan is kept.
+var readVariantsSQL = `WITH wanted AS MATERIALIZED (SELECT $1::bigint[] AS ids)
+	SELECT ` + readVariantColumns + ` FROM wanted, ` + readVariantTables + `
+	WHERE v.id = ANY(wanted.ids)`
 
 // checkoutVariantColumns are a lockedVariant's columns with price and campaign, the
 // expressions of its unit price and its campaign.

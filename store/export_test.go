@@ -25,3 +25,12 @@ func (db *DB) RecomputeContentScoresWithoutRests(ctx context.Context) (ScoreRefr
 
 // VariantsByProductsSQL is the statement VariantsByProductIDs runs.
 const VariantsByProductsSQL = variantsByProductsSQL
+
+// Checkout's statements whose campaign pricing must be inlined: the short
+// path's read of the variants and its reservations of one and of several
+// variants.
+var (
+	CheckoutReadVariantsSQL = readVariantsSQL
+	CheckoutReserveOneSQL   = reserveOneSQL
+	CheckoutReserveManySQL  = reserveManySQL
+)
