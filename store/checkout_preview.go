@@ -69,7 +69,7 @@ func (db *DB) PreviewCheckout(ctx context.Context, req CheckoutRequest) (*Checko
 	var rows []lockedVariant
 	err := db.retry(ctx, func() error {
 		rows = nil
-		return db.SelectContext(ctx, &rows, `SELECT `+lockedVariantColumns+` FROM `+lockedVariantTables+`
+		return db.SelectContext(ctx, &rows, `SELECT `+readVariantColumns+` FROM `+readVariantTables+`
 			WHERE v.id = ANY($1::bigint[])`, pq.Array(sorted), req.ShippingAddress.CountryCode, int64(0))
 	})
 	if err != nil {

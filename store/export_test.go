@@ -35,3 +35,12 @@ type FeedChangesPruner struct{ p feedChangesPruner }
 func (p *FeedChangesPruner) Step(ctx context.Context, db *DB, now time.Time) error {
 	return p.p.step(ctx, db, now)
 }
+
+// Checkout's statements whose campaign pricing must be inlined: the short
+// path's read of the variants and its reservations of one and of several
+// variants.
+var (
+	CheckoutReadVariantsSQL = readVariantsSQL
+	CheckoutReserveOneSQL   = reserveOneSQL
+	CheckoutReserveManySQL  = reserveManySQL
+)

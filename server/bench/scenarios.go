@@ -194,8 +194,11 @@ func runCheckouts(ctx context.Context, e *environment, o options, r *report, say
 		return err
 	}
 	variants := int64(o.Products)
+	// Keys new to this run: a dataset kept with -data holds the keys of
+	// earlier runs, whose checkouts would be replayed, not made.
+	run := strconv.FormatInt(time.Now().UnixNano(), 36)
 	say(closedLoop(ctx, "checkout, distinct variants", c, d, func(i int64) (*http.Request, error) {
-		return graphqlRequest(e.base, e.token, checkoutQuery, checkoutVars(fmt.Sprintf("distinct-%d", i), 1+i%variants))
+		return graphqlRequest(e.base, e.token, checkoutQuery, checkoutVars(fmt.Sprintf("distinct-%s-%d", run, i), 1+i%variants))
 	}))
 
 	n, err := e.statementsPerRequest(ctx, 50, func(int64) (*http.Request, error) {
@@ -216,7 +219,7 @@ func runCheckouts(ctx context.Context, e *environment, o options, r *report, say
 		}
 		since := time.Now()
 		res := say(closedLoop(ctx, fmt.Sprintf("checkout, hot variant, %d buyers", buyers), buyers, d, func(i int64) (*http.Request, error) {
-			return graphqlRequest(e.base, e.token, checkoutQuery, checkoutVars(fmt.Sprintf("hot-%d-%d", buyers, i), hot))
+			return graphqlRequest(e.base, e.token, checkoutQuery, checkoutVars(fmt.Sprintf("hot-%s-%d-%d", run, buyers, i), hot))
 		}))
 		var sold, left int64
 		if err := e.db.QueryRowContext(ctx, `SELECT coalesce(sum(l.quantity), 0), (SELECT stock FROM product_variants WHERE id = $1)
