@@ -77,9 +77,9 @@ var noPriming bool
 // statement per kind of row for the whole page, right after the page itself,
 // and puts the rows in the request's loaders: the items' authors (User),
 // shops (Shop), product cards (ProductsByContent), the cards' variants when
-// the cards ask for variants or priceRange (VariantsByProduct, from
-// store.VariantsByContentIDs, which reads them beside the cards rather than
-// after them) and their figures for every window asked (Metrics). The
+// the cards ask for variants or priceRange (VariantsByProduct: then cards
+// and variants come from one statement, store.CardsWithVariantsByContentIDs)
+// and their figures for every window asked (Metrics). The
 // statements run concurrently. Each item's fields then resolve from the
 // loaders at once, without parking until a loader's batch window closes; with
 // Video, LiveSession, Product and ProductVariant resolving their fields
@@ -131,22 +131,23 @@ func primeFeed(ctx context.Context, page store.Page[store.Content]) {
 		})
 	}
 	if want.products {
-		var cards map[int64][]*store.Product
-		var variants map[int64][]*store.ProductVariant
-		var cardsErr, variantsErr error
-		var cwg sync.WaitGroup
-		cwg.Go(func() { cards, cardsErr = l.db.ProductsByContentIDs(ctx, ids) })
-		if want.variants {
-			cwg.Go(func() { variants, variantsErr = l.db.VariantsByContentIDs(ctx, ids) })
-		}
 		wg.Go(func() {
-			cwg.Wait()
-			if cardsErr != nil {
+			var (
+				cards    map[int64][]*store.Product
+				variants map[int64][]*store.ProductVariant
+				err      error
+			)
+			if want.variants {
+				cards, variants, err = l.db.CardsWithVariantsByContentIDs(ctx, ids)
+			} else {
+				cards, err = l.db.ProductsByContentIDs(ctx, ids)
+			}
+			if err != nil {
 				return
 			}
 			for id, products := range cards {
 				l.ProductsByContent.Prime(id, products)
-				if !want.variants || variantsErr != nil {
+				if !want.variants {
 					continue
 				}
 				for _, p := range products {

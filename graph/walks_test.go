@@ -427,3 +427,85 @@ func TestCardPagesResumeAfterTheirLastCardLeaves(t *testing.T) {
 		t.Fatalf("walked %v, want %v", got, want)
 	}
 }
+
+// A For You walk's stored rows are never rewritten: a first page served
+// from a reused arrangement writes no walk row (it continues the row the
+// ranking first page stored), each next page stores its re-ranked tail as
+// a row of its own, and so any cursor of a walk, continued again after
+// later pages were read (a client retrying or going back), still yields
+// every item once.
+func TestFeedWalkRowsAreNeverRewritten(t *testing.T) {
+	a := newTestAPIWith(t, reusingRankings)
+	a.manyContents(30)
+	token, _ := a.user("rewalker", false)
+	const total = 33
+	walkRows := func() int {
+		var n int
+		if err := a.db.GetContext(context.Background(), &n, `SELECT count(*) FROM list_walks WHERE kind = 'feed'`); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	page := func(after string) feedPage {
+		vars := map[string]any{"first": 10}
+		if after != "" {
+			vars["after"] = after
+		}
+		var p feedPage
+		a.ok(token, feedPageQuery, vars, &p)
+		return p
+	}
+	ids := func(p feedPage) []string {
+		var out []string
+		for _, e := range p.Feed.Edges {
+			out = append(out, e.Node.ID)
+		}
+		return out
+	}
+	// rest walks on from a cursor to the end.
+	rest := func(after string) []string {
+		var out []string
+		for after != "" {
+			p := page(after)
+			out = append(out, ids(p)...)
+			after = ""
+			if p.Feed.PageInfo.HasNextPage {
+				after = *p.Feed.PageInfo.EndCursor
+			}
+		}
+		return out
+	}
+	ranked := page("")
+	before := walkRows()
+	reused := page("")
+	if got := walkRows(); got != before {
+		t.Fatalf("a first page from a reused arrangement wrote %d walk rows", got-before)
+	}
+	if !equalIDs(ids(ranked), ids(reused)) {
+		t.Fatalf("reused first page %v, ranked %v", ids(reused), ids(ranked))
+	}
+	head := ids(reused)
+	second := page(*reused.Feed.PageInfo.EndCursor)
+	once := rest(*reused.Feed.PageInfo.EndCursor)
+	// Back to the first page's cursor after the whole walk was read, and
+	// from the second page's: each continuation holds the rest, once.
+	again := rest(*reused.Feed.PageInfo.EndCursor)
+	fromSecond := rest(*second.Feed.PageInfo.EndCursor)
+	for name, walk := range map[string][]string{
+		"the walk":                   append(append([]string{}, head...), once...),
+		"the walk again from page 1": append(append([]string{}, head...), again...),
+		"the walk again from page 2": append(append(append([]string{}, head...), ids(second)...), fromSecond...),
+		"the ranked page's own walk": append(ids(ranked), rest(*ranked.Feed.PageInfo.EndCursor)...),
+	} {
+		seen := map[string]bool{}
+		for _, id := range walk {
+			if seen[id] {
+				t.Fatalf("%s repeats %s: %v", name, id, walk)
+			}
+			seen[id] = true
+		}
+		if len(walk) != total {
+			t.Fatalf("%s has %d items, want %d", name, len(walk), total)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -270,4 +271,71 @@ func (db *DB) PinLiveProduct(ctx context.Context, sessionID, productID int64) (*
 		return nil, fmt.Errorf("pin live product: %w", err)
 	}
 	return row.content().(*LiveSession), nil
+}
+
+// cardVariant is one variant as CardsWithVariantsByContentIDs reads it
+// (JSON, beside its product's card row).
+type cardVariant struct {
+	ID                  int64     `json:"id"`
+	SKU                 string    `json:"sku"`
+	Title               string    `json:"title"`
+	PriceAmount         int64     `json:"price_amount"`
+	CurrencyCode        string    `json:"currency_code"`
+	Stock               int       `json:"stock"`
+	Position            int       `json:"position"`
+	CreatedAt           time.Time `json:"created_at"`
+	CampaignID          *int64    `json:"campaign_id"`
+	CampaignPriceAmount *int64    `json:"campaign_price_amount"`
+	CompareAtAmount     *int64    `json:"compare_at_amount"`
+}
+
+// CardsWithVariantsByContentIDs loads, in one statement, what
+// ProductsByContentIDs and VariantsByContentIDs load in two: the active
+// products carried as cards by the contents contentIDs, keyed by content ID
+// in card order (every content gets an entry), and every variant of those
+// products, keyed by product ID in display order, priced now (campaign
+// prices included) as VariantsByProductIDs prices them. A feed page primes
+// its ProductsByContent and VariantsByProduct loaders with it.
+func (db *DB) CardsWithVariantsByContentIDs(ctx context.Context, contentIDs []int64) (cards map[int64][]*Product, variants map[int64][]*ProductVariant, err error) {
+	var rows []struct {
+		ContentID int64  `db:"content_id"`
+		Variants  []byte `db:"variants"`
+		Product
+	}
+	err = db.SelectContext(ctx, &rows, `SELECT cp.content_id, cp.position AS card_position, `+productColumns+`,
+			coalesce((SELECT json_agg(json_build_object('id', v.id, 'sku', v.sku, 'title', v.title, 'price_amount', v.price_amount,
+				'currency_code', v.currency_code, 'stock', v.stock, 'position', v.position, 'created_at', v.created_at,
+				'campaign_id', o.campaign_id, 'campaign_price_amount', o.price_amount, 'compare_at_amount', o.compare_at_amount)
+				ORDER BY v.position, v.id)
+			FROM product_variants v`+variantOfferJoin+` WHERE v.product_id = p.id), '[]') AS variants
+		FROM content_products cp JOIN products p ON p.id = cp.product_id
+		WHERE cp.content_id = ANY($1) AND p.status = 'ACTIVE'
+		ORDER BY cp.content_id, cp.position, p.id`, pq.Array(contentIDs))
+	if err != nil {
+		return nil, nil, fmt.Errorf("cards with variants by contents: %w", err)
+	}
+	cards = make(map[int64][]*Product, len(contentIDs))
+	for _, id := range contentIDs {
+		cards[id] = nil
+	}
+	variants = map[int64][]*ProductVariant{}
+	for i := range rows {
+		r := &rows[i]
+		cards[r.ContentID] = append(cards[r.ContentID], &r.Product)
+		if _, done := variants[r.ID]; done {
+			continue // a product on several cards of the page
+		}
+		var vs []cardVariant
+		if err := json.Unmarshal(r.Variants, &vs); err != nil {
+			return nil, nil, fmt.Errorf("cards with variants by contents: %w", err)
+		}
+		var out []*ProductVariant // nil when none, as VariantsByContentIDs leaves it
+		for _, v := range vs {
+			out = append(out, &ProductVariant{ID: v.ID, ProductID: r.ID, SKU: v.SKU, Title: v.Title, PriceAmount: v.PriceAmount,
+				CurrencyCode: v.CurrencyCode, Stock: v.Stock, Position: v.Position, ProductState: r.Status, CreatedAt: v.CreatedAt,
+				CampaignID: v.CampaignID, CampaignPriceAmount: v.CampaignPriceAmount, CompareAtAmount: v.CompareAtAmount})
+		}
+		variants[r.ID] = out
+	}
+	return cards, variants, nil
 }

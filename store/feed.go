@@ -135,6 +135,13 @@ type feedRow struct {
 
 // feedPage makes a page of a walk from up to First+1 rows in walk order.
 func feedPage(rows []feedRow, walk int64, args PageArgs) Page[Content] {
+	return walkPage(rows, walkCursor{Walk: walk}, args)
+}
+
+// walkPage makes a page of a walk from up to First+1 rows in walk order,
+// whose cursors continue the stored row at.Walk, which holds the walk's
+// positions after at.Off.
+func walkPage(rows []feedRow, at walkCursor, args PageArgs) Page[Content] {
 	items := make([]Content, len(rows))
 	pos := make(map[int64]int64, len(rows))
 	for i := range rows {
@@ -142,6 +149,6 @@ func feedPage(rows []feedRow, walk int64, args PageArgs) Page[Content] {
 		pos[rows[i].ID] = rows[i].Pos
 	}
 	return newPage(items, args, func(c Content) string {
-		return encodeCursor(walkCursor{Walk: walk, Pos: pos[c.Base().ID]})
+		return encodeCursor(walkCursor{Walk: at.Walk, Pos: pos[c.Base().ID], Off: at.Off})
 	})
 }

@@ -21,10 +21,10 @@ const maxFeedRankings = 20_000
 // FeedRankings keeps, in this process, the arrangement (ranked and
 // diversified, best first) that each For You first page computed, per
 // viewer and profile, so that another first page for the same viewer within
-// the TTL skips the ranking statement. Every first page still stores its
-// own walk (a fresh id and a copy of the arrangement), so pages stay exact
-// however profiles and scores move: a reused arrangement only decides
-// where a new walk starts.
+// the TTL skips the ranking statement and writes nothing: it continues the
+// walk row the ranking first page stored (walk rows are never changed; each
+// next page stores its re-ranked tail as a row of its own), so pages stay
+// exact however profiles and scores move.
 //
 // A viewer always sees their own writes: Forget(profile) drops the
 // arrangements ranked for a profile, and it is called after every
@@ -53,8 +53,12 @@ type viewerWrite struct {
 	at  time.Time
 }
 
+// feedRanking is a kept arrangement: the order, the walk row that stores it
+// (list_walks, written by the first page that ranked it), when it was
+// ranked, and the profile's write generation it was ranked at.
 type feedRanking struct {
 	order []int64
+	walk  int64
 	at    time.Time
 	gen   uint64
 }
@@ -124,7 +128,7 @@ func rankingKey(args FeedArgs, profile string, s *ForYouSettings) string {
 // is already ranking for key, it waits for that arrangement (at most
 // twice, and not past ctx); otherwise the caller ranks, and must call
 // done when it has stored its arrangement or given up.
-func (f *FeedRankings) get(ctx context.Context, key, profile string, now time.Time) (order []int64, gen uint64, ok bool, done func()) {
+func (f *FeedRankings) get(ctx context.Context, key, profile string, now time.Time) (kept feedRanking, gen uint64, ok bool, done func()) {
 	for waits := 0; ; waits++ {
 		f.mu.Lock()
 		gen = f.gens[profile].gen
@@ -134,7 +138,7 @@ func (f *FeedRankings) get(ctx context.Context, key, profile string, now time.Ti
 		if found && e.gen == gen && now.Sub(e.at) < f.ttl {
 			f.mu.Unlock()
 			f.hits.Add(1)
-			return e.order, gen, true, func() {}
+			return e, gen, true, func() {}
 		}
 		flight, busy := f.flights[key]
 		if !busy || waits == 2 {
@@ -144,7 +148,7 @@ func (f *FeedRankings) get(ctx context.Context, key, profile string, now time.Ti
 			}
 			f.mu.Unlock()
 			f.misses.Add(1)
-			return nil, gen, false, func() {
+			return feedRanking{}, gen, false, func() {
 				f.mu.Lock()
 				if f.flights[key] == mine {
 					delete(f.flights, key)
@@ -158,14 +162,15 @@ func (f *FeedRankings) get(ctx context.Context, key, profile string, now time.Ti
 		case <-flight:
 		case <-ctx.Done():
 			f.misses.Add(1)
-			return nil, gen, false, func() {}
+			return feedRanking{}, gen, false, func() {}
 		}
 	}
 }
 
-// put keeps an arrangement computed at "at" unless the profile learned a
-// write since gen was read (then it may not show that write).
-func (f *FeedRankings) put(key, profile string, gen uint64, order []int64, at time.Time) {
+// put keeps an arrangement (r.order, stored as walk row r.walk, ranked at
+// r.at) unless the profile learned a write since gen was read (then it may
+// not show that write).
+func (f *FeedRankings) put(key, profile string, gen uint64, r feedRanking) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.gens[profile].gen != gen {
@@ -176,5 +181,6 @@ func (f *FeedRankings) put(key, profile string, gen uint64, order []int64, at ti
 		// stay, so nothing computed before a write comes back.
 		f.entries = map[string]feedRanking{}
 	}
-	f.entries[key] = feedRanking{order: order, at: at, gen: gen}
+	r.gen = gen
+	f.entries[key] = r
 }

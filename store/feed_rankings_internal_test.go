@@ -18,9 +18,9 @@ func TestFeedRankingsReuseRules(t *testing.T) {
 		t.Fatal("an empty cache reused something")
 	}
 	_, gen, _ := get(f, key, profile, t0)
-	f.put(key, profile, gen, []int64{3, 2, 1}, t0)
-	if order, _, ok := get(f, key, profile, t0.Add(time.Second)); !ok || len(order) != 3 {
-		t.Fatalf("within the TTL: %v, %v", order, ok)
+	f.put(key, profile, gen, feedRanking{order: []int64{3, 2, 1}, walk: 7, at: t0})
+	if kept, _, ok := get(f, key, profile, t0.Add(time.Second)); !ok || len(kept.order) != 3 || kept.walk != 7 {
+		t.Fatalf("within the TTL: %+v, %v", kept, ok)
 	}
 	if _, _, ok := get(f, key, profile, t0.Add(2*time.Second)); ok {
 		t.Fatal("reused at the TTL")
@@ -32,13 +32,13 @@ func TestFeedRankingsReuseRules(t *testing.T) {
 	// Ranked while a write happened: not kept.
 	_, gen, _ = get(f, key, profile, t0)
 	f.Forget(profile)
-	f.put(key, profile, gen, []int64{1}, t0)
+	f.put(key, profile, gen, feedRanking{order: []int64{1}, walk: 1, at: t0})
 	if _, _, ok := get(f, key, profile, t0); ok {
 		t.Fatal("kept an arrangement ranked before a write")
 	}
 	// Another profile's write leaves it alone.
 	_, gen, _ = get(f, key, profile, t0)
-	f.put(key, profile, gen, []int64{1}, t0)
+	f.put(key, profile, gen, feedRanking{order: []int64{1}, walk: 1, at: t0})
 	f.Forget("user:2")
 	if _, _, ok := get(f, key, profile, t0); !ok {
 		t.Fatal("another profile's write dropped it")
@@ -50,10 +50,10 @@ func TestFeedRankingsReuseRules(t *testing.T) {
 }
 
 // get is FeedRankings.get for a caller that, on a miss, ranks nothing.
-func get(f *FeedRankings, key, profile string, now time.Time) ([]int64, uint64, bool) {
-	order, gen, ok, done := f.get(context.Background(), key, profile, now)
+func get(f *FeedRankings, key, profile string, now time.Time) (feedRanking, uint64, bool) {
+	kept, gen, ok, done := f.get(context.Background(), key, profile, now)
 	done()
-	return order, gen, ok
+	return kept, gen, ok
 }
 
 // A first page that finds another ranking for the same key waits for its
@@ -71,7 +71,7 @@ func TestFeedRankingsRankOnceForConcurrentFirstPages(t *testing.T) {
 		done()
 		got <- ok
 	}()
-	f.put("k", "", gen, []int64{1, 2}, now)
+	f.put("k", "", gen, feedRanking{order: []int64{1, 2}, walk: 1, at: now})
 	done()
 	if !<-got {
 		t.Fatal("the waiting first page ranked again instead of taking the arrangement")

@@ -27,12 +27,15 @@ type rankedItem struct {
 }
 
 // forYou answers a page of the For You feed. The first page ranks every
-// candidate for the viewer (or reuses the arrangement args.Rankings kept
-// for the same viewer within its TTL) and stores the arrangement as a walk; each
-// page after it re-ranks the items not served yet for the viewer's profile
-// and scores as they are now (so a signal sent meanwhile shows on the next
-// page) and stores that back: a walk still never repeats or skips an item.
-// Either costs two statements (three at the end of a walk).
+// candidate for the viewer and stores the arrangement as a walk (or, within
+// args.Rankings' TTL, continues the walk another first page stored for the
+// same viewer, writing nothing); each page after it re-ranks the items not
+// served yet for the viewer's profile and scores as they are now (so a
+// signal sent meanwhile shows on the next page) and stores that tail as a
+// walk row of its own: rows are never changed once written, so a walk still
+// never repeats or skips an item, whichever of its cursors continues it.
+// A ranked page costs two statements (three at the end of a walk), a
+// reused first page one.
 func (db *DB) forYou(ctx context.Context, args FeedArgs) (Page[Content], error) {
 	s := args.ForYou
 	if s == nil {
@@ -53,24 +56,27 @@ func (db *DB) forYou(ctx context.Context, args FeedArgs) (Page[Content], error) 
 		ok    bool // the page was served: its arrangement may be reused
 	)
 	if args.After == "" {
-		cur.Walk = newWalkID()
 		key := ""
-		var gen uint64
-		reused := false
+		var (
+			gen    uint64
+			kept   feedRanking
+			reused bool
+		)
 		if args.Rankings != nil {
 			key = rankingKey(args, profile, s)
 			var done func()
-			order, gen, reused, done = args.Rankings.get(ctx, key, profile, now)
+			kept, gen, reused, done = args.Rankings.get(ctx, key, profile, now)
 			defer done()
 		}
 		if reused {
-			return db.forYouPage(ctx, args, cur, order, true)
+			return db.forYouPage(ctx, args, walkCursor{Walk: kept.walk}, kept.order, true)
 		}
+		cur.Walk = newWalkID()
 		items, _, err = db.rankForYou(ctx, s, args.Weights, profile, args.ViewerID, now, 0, 0)
 		if err == nil && args.Rankings != nil {
 			defer func() {
 				if order != nil && ok {
-					args.Rankings.put(key, profile, gen, order, now)
+					args.Rankings.put(key, profile, gen, feedRanking{order: order, walk: cur.Walk, at: now})
 				}
 			}()
 		}
@@ -79,7 +85,7 @@ func (db *DB) forYou(ctx context.Context, args FeedArgs) (Page[Content], error) 
 			return Page[Content]{}, err
 		}
 		var found bool
-		items, found, err = db.rankForYou(ctx, s, args.Weights, profile, args.ViewerID, now, cur.Walk, cur.Pos)
+		items, found, err = db.rankForYou(ctx, s, args.Weights, profile, args.ViewerID, now, cur.Walk, cur.Pos-cur.Off)
 		if err == nil && !found {
 			items = nil
 		}
@@ -91,7 +97,7 @@ func (db *DB) forYou(ctx context.Context, args FeedArgs) (Page[Content], error) 
 		if err := db.missingWalk(ctx, cur, args.ViewerID, "feed"); err != nil {
 			return Page[Content]{}, err
 		}
-		return feedPage(nil, cur.Walk, args.PageArgs), nil
+		return walkPage(nil, cur, args.PageArgs), nil
 	}
 	// Discovery's order: this profile's own (so that people discover
 	// different things), moved by each signal that engaged and by the
@@ -102,6 +108,11 @@ func (db *DB) forYou(ctx context.Context, args FeedArgs) (Page[Content], error) 
 		items[i].Seed = int64(h.Sum64()) ^ (items[i].Seed*1_000_003 + cur.Pos)
 	}
 	order = Diversify(items, args.First, s)
+	if args.After != "" {
+		// The re-ranked tail goes into a row of its own, which holds the
+		// walk's positions after cur.Pos.
+		cur = walkCursor{Walk: newWalkID(), Pos: cur.Pos, Off: cur.Pos}
+	}
 	p, err := db.forYouPage(ctx, args, cur, order, false)
 	ok = err == nil
 	return p, err
@@ -112,11 +123,14 @@ func (db *DB) forYou(ctx context.Context, args FeedArgs) (Page[Content], error) 
 // ranked can be left out and the page still be full.
 const forYouSpare = 5
 
-// forYouPage stores order, the arrangement of the items after cur.Pos, as
-// the walk's (a new walk on a first page, the walk's tail after it) and
-// returns the page at its head, in one statement. From a reused
-// arrangement (reused), live sessions that ended since are left out of
-// the page (they stay in the walk, whose later pages leave them out too).
+// forYouPage returns the page at the head of order, the arrangement of the
+// walk's items after cur.Pos, in one statement. Unless reused, it stores
+// order in the same statement as a new walk row with id cur.Walk, holding
+// the walk's positions after cur.Off (a first page's whole arrangement, or
+// the tail a next page re-ranked). From a reused arrangement, already
+// stored as row cur.Walk by the first page that ranked it, it writes
+// nothing, and leaves out of the page the live sessions that ended since
+// (they stay in the walk, whose later pages leave them out too).
 func (db *DB) forYouPage(ctx context.Context, args FeedArgs, cur walkCursor, order []int64, reused bool) (Page[Content], error) {
 	n := args.First + 1
 	if reused {
@@ -127,13 +141,13 @@ func (db *DB) forYouPage(ctx context.Context, args FeedArgs, cur walkCursor, ord
 		rows []contentRow
 		err  error
 	)
-	if args.After == "" {
-		err = db.SelectContext(ctx, &rows, `WITH walk AS (INSERT INTO list_walks (id, viewer_id, kind, ids) VALUES ($1, $2, 'feed', $3))
-			SELECT `+contentColumns+` FROM contents c WHERE c.id = ANY($4) AND (c.kind = 'VIDEO' OR c.live_status <> 'ENDED' OR NOT $5)`,
-			cur.Walk, args.ViewerID, pq.Array(order), pq.Array(page), reused)
+	if reused {
+		err = db.SelectContext(ctx, &rows, `SELECT `+contentColumns+` FROM contents c WHERE c.id = ANY($1) AND (c.kind = 'VIDEO' OR c.live_status <> 'ENDED')`,
+			pq.Array(page))
 	} else {
-		err = db.SelectContext(ctx, &rows, `WITH walk AS (UPDATE list_walks SET ids = ids[1:$3] || $4::bigint[] WHERE id = $1 AND viewer_id = $2 AND kind = 'feed')
-			SELECT `+contentColumns+` FROM contents c WHERE c.id = ANY($5)`, cur.Walk, args.ViewerID, cur.Pos, pq.Array(order), pq.Array(page))
+		err = db.SelectContext(ctx, &rows, `WITH walk AS (INSERT INTO list_walks (id, viewer_id, kind, ids) VALUES ($1, $2, 'feed', $3))
+			SELECT `+contentColumns+` FROM contents c WHERE c.id = ANY($4)`,
+			cur.Walk, args.ViewerID, pq.Array(order), pq.Array(page))
 	}
 	if err != nil {
 		return Page[Content]{}, fmt.Errorf("feed: %w", err)
@@ -148,7 +162,7 @@ func (db *DB) forYouPage(ctx context.Context, args FeedArgs, cur walkCursor, ord
 			out = append(out, feedRow{Pos: cur.Pos + int64(i) + 1, contentRow: *r})
 		}
 	}
-	return feedPage(out, cur.Walk, args.PageArgs), nil
+	return walkPage(out, cur, args.PageArgs), nil
 }
 
 // Diversify arranges ranked items (best first) into pages of pageSize:

@@ -17,10 +17,15 @@ import (
 const ListWalkTTL = time.Hour
 
 // walkCursor resumes a walk through a frozen ranking: the walk's id and the
-// 1-based position of the item the cursor stands on.
+// 1-based position of the item the cursor stands on. Off is the position
+// of the item before the stored row's first id: 0 for a row that holds the
+// walk from its start, the position a For You next page re-ranked from for
+// the row that page stored (which holds only the walk's tail). Rows are
+// never changed once written, so every cursor of a walk stays valid.
 type walkCursor struct {
 	Walk int64 `json:"w"`
 	Pos  int64 `json:"p"`
+	Off  int64 `json:"o,omitempty"`
 }
 
 // decodeWalkCursor reads the cursor of a ranked list; a cursor of another
@@ -30,7 +35,7 @@ func decodeWalkCursor(after string) (walkCursor, error) {
 	if err := decodeCursor(after, &c); err != nil {
 		return c, err
 	}
-	if c.Walk == 0 || c.Pos <= 0 {
+	if c.Walk == 0 || c.Pos <= 0 || c.Off < 0 || c.Off > c.Pos {
 		return c, FieldErrorf(EInvalid, "after", "after is not a cursor from this list")
 	}
 	return c, nil
