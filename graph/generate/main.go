@@ -2,7 +2,11 @@
 // schema.graphqls and gqlgen.yml, as `go tool gqlgen generate` does, with one
 // plugin of our own: inlineFields, which makes the objects listed in
 // inlineObjects resolve their fields one after another in the goroutine that
-// marshals the object, instead of one goroutine per resolver field.
+// marshals the object, instead of one goroutine per resolver field. Then it
+// rewrites the generated execution code (rewriteExec): the lists of the
+// types in inlineLists marshal one element after another when their
+// connection allows it, and an object's @defer bookkeeping (its path) is
+// made only when a field was deferred.
 //
 // Run it from the module root (graph/resolver.go's //go:generate line does):
 //
@@ -51,6 +55,10 @@ func main() {
 	if err := api.Generate(cfg, api.AddPlugin(inlineFields{objects: inlineObjects})); err != nil {
 		fmt.Fprintln(os.Stderr, "generate:", err)
 		os.Exit(3)
+	}
+	if err := rewriteExecFile(cfg.Exec.Filename, inlineLists); err != nil {
+		fmt.Fprintln(os.Stderr, "generate:", err)
+		os.Exit(4)
 	}
 }
 
