@@ -73,3 +73,49 @@ func TestCatalogPageStatements(t *testing.T) {
 		t.Errorf("primed page differs from the loader's:\n%s\n%s", direct, loaded)
 	}
 }
+
+// TestCatalogPageListsInline: on the catalogue page (variants primed, every
+// field read from loaded rows) the product edges and each product's variant
+// edges marshal one after another (21 lists inline), in the same statements
+// and with the same answer as with a goroutine per element; a page whose
+// products ask for a field that waits on a loader (shop) keeps the
+// goroutines for its product edges, so the shops still load in one batch.
+func TestCatalogPageListsInline(t *testing.T) {
+	a := newTestAPIWith(t, countingStatements)
+	token, _ := a.user("inline-seller", false)
+	shop := a.shop(token, "inline-shop")
+	for i := range 25 {
+		a.product(token, shop, fmt.Sprintf("inline-%02d", i), nil)
+	}
+	run := func(name, query string, wantStatements int64, wantInline int64) []byte {
+		t.Helper()
+		before := graph.InlineListCount()
+		resp := a.post("", query, nil)
+		if len(resp.Errors) > 0 {
+			t.Fatalf("%s: %+v", name, resp.Errors)
+		}
+		if got := a.statements.Load(); got != wantStatements {
+			t.Errorf("%s: %d SQL statements, want %d", name, got, wantStatements)
+		}
+		if got := graph.InlineListCount() - before; got != wantInline {
+			t.Errorf("%s: %d lists marshalled inline, want %d", name, got, wantInline)
+		}
+		return resp.Data
+	}
+	withShop := `{ products(first: 20) { edges { node { id title shop { name } variants { edges { node { sku price { amount } } } } } } } }`
+	withImage := `{ products(first: 20) { edges { node { id variants { edges { node { sku image { url } } } } } } } }`
+	page := run("catalogue page", catalogPageQuery, 2, 21)
+	shopPage := run("with shop", withShop, 3, 20)            // the variant lists only
+	imagePage := run("with variant images", withImage, 3, 0) // the variant images load in one batch
+	graph.SetInlineLists(false)
+	defer graph.SetInlineLists(true)
+	for _, c := range []struct {
+		name, query string
+		statements  int64
+		inline      []byte
+	}{{"catalogue page", catalogPageQuery, 2, page}, {"with shop", withShop, 3, shopPage}, {"with variant images", withImage, 3, imagePage}} {
+		if got := run(c.name+", goroutines", c.query, c.statements, 0); !bytes.Equal(got, c.inline) {
+			t.Errorf("%s: inline answer differs:\n%s\n%s", c.name, c.inline, got)
+		}
+	}
+}

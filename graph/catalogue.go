@@ -466,9 +466,9 @@ func (r *Resolver) products(ctx context.Context, first *int, after *string, sort
 	if err != nil {
 		return nil, err
 	}
-	primeVariants(ctx, page)
+	primed := primeVariants(ctx, page)
 	reads := r.reader(ctx)
-	return productConnection(page, func(ctx context.Context) (int, error) { return reads.CountProducts(ctx, q) }), nil
+	return inlineRootProducts(ctx, productConnection(page, func(ctx context.Context) (int, error) { return reads.CountProducts(ctx, q) }), primed), nil
 }
 
 // productFilter reads a ProductFilter into q; drafts are listed only when

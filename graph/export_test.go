@@ -16,3 +16,9 @@ func WithLoaderFetchCounter(ctx context.Context) (context.Context, *atomic.Int64
 	n := new(atomic.Int64)
 	return context.WithValue(ctx, fetchCounterKey{}, n), n
 }
+
+// SetInlineLists turns inline list marshalling (marshalList) on or off.
+func SetInlineLists(on bool) { noInlineLists = !on }
+
+// InlineListCount is how many lists have been marshalled inline so far.
+func InlineListCount() int64 { return inlineListCount.Load() }

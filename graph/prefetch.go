@@ -25,14 +25,15 @@ import (
 // connection nested under a list (every shop's products) would prime once
 // per parent, one statement each, where the loader batches them into one.
 // An error is not reported here: the loader then loads as before and
-// reports it on the field that needs it.
-func primeVariants(ctx context.Context, page store.Page[*store.Product]) {
+// reports it on the field that needs it. It reports whether it primed the
+// variants of every product of the page.
+func primeVariants(ctx context.Context, page store.Page[*store.Product]) bool {
 	if noPriming || len(page.Edges) == 0 || !graphql.HasOperationContext(ctx) {
-		return
+		return false
 	}
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil || fc.Object != "Query" || !selectsVariants(graphql.GetOperationContext(ctx), fc.Field.Selections) {
-		return
+		return false
 	}
 	l := loadersFrom(ctx)
 	ids := make([]int64, len(page.Edges))
@@ -41,11 +42,12 @@ func primeVariants(ctx context.Context, page store.Page[*store.Product]) {
 	}
 	byProduct, err := l.db.VariantsByProductIDs(ctx, ids)
 	if err != nil {
-		return
+		return false
 	}
 	for id, variants := range byProduct {
 		l.VariantsByProduct.Prime(id, variants)
 	}
+	return true
 }
 
 // selectsVariants reports whether a ProductConnection selection asks for

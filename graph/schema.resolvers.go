@@ -799,7 +799,7 @@ func (r *productResolver) Variants(ctx context.Context, obj *store.Product, firs
 	if err != nil {
 		return nil, err
 	}
-	return variantConnection(page), nil
+	return inlineVariantConnection(ctx, variantConnection(page)), nil
 }
 
 // Media is the resolver for the media field.

@@ -117,8 +117,8 @@ func (r *Resolver) recommendedProducts(ctx context.Context, first *int, after *s
 	if err != nil {
 		return nil, err
 	}
-	primeVariants(ctx, page)
-	return productConnection(page, func(ctx context.Context) (int, error) {
+	primed := primeVariants(ctx, page)
+	return inlineRootProducts(ctx, productConnection(page, func(ctx context.Context) (int, error) {
 		return r.DB.RecommendedCount(ctx, viewerID, page)
-	}), nil
+	}), primed), nil
 }

@@ -3,8 +3,12 @@
 // plugin of our own: inlineFields, which makes the objects listed in
 // inlineObjects resolve their fields one after another in the goroutine that
 // marshals the object, instead of one goroutine per resolver field. Then it
-// rewrites one statement of graph/generated.go (unbuiltInputUnmarshalers):
-// the input unmarshaler map gqlgen builds on every operation.
+// rewrites the generated execution code (rewriteExec): the lists of the
+// types in inlineLists marshal one element after another when their
+// connection allows it, and an object's @defer bookkeeping (its path) is
+// made only when a field was deferred. Last it rewrites one statement of
+// graph/generated.go (unbuiltInputUnmarshalers): the input unmarshaler map
+// gqlgen builds on every operation.
 //
 // Run it from the module root (graph/resolver.go's //go:generate line does):
 //
@@ -58,9 +62,13 @@ func main() {
 		fmt.Fprintln(os.Stderr, "generate:", err)
 		os.Exit(3)
 	}
-	if err := unbuiltInputUnmarshalers(cfg.Exec.Filename, filepath.Dir(cfg.Exec.Filename)); err != nil {
+	if err := rewriteExecFile(cfg.Exec.Filename, inlineLists); err != nil {
 		fmt.Fprintln(os.Stderr, "generate:", err)
 		os.Exit(4)
+	}
+	if err := unbuiltInputUnmarshalers(cfg.Exec.Filename, filepath.Dir(cfg.Exec.Filename)); err != nil {
+		fmt.Fprintln(os.Stderr, "generate:", err)
+		os.Exit(5)
 	}
 }
 

@@ -9,7 +9,27 @@ type ProductConnection struct {
 	PageInfo *PageInfo      `json:"pageInfo"`
 	// Count returns how many products the whole list holds.
 	Count func(ctx context.Context) (int, error) `json:"-"`
+	// Inline says that every field the query asks of the edges resolves
+	// from the rows already loaded (or primed into the request's loaders),
+	// without waiting on a loader's batch: the edges then marshal one after
+	// another in one goroutine (see EdgesInline).
+	Inline bool `json:"-"`
 }
+
+// EdgesInline reports c.Inline: whether c's edges may marshal one after
+// another rather than a goroutine each.
+func (c *ProductConnection) EdgesInline() bool { return c.Inline }
+
+// ProductVariantConnection is a page of a product's variants.
+type ProductVariantConnection struct {
+	Edges    []*ProductVariantEdge `json:"edges"`
+	PageInfo *PageInfo             `json:"pageInfo"`
+	// Inline is as ProductConnection.Inline, for the variants' edges.
+	Inline bool `json:"-"`
+}
+
+// EdgesInline reports c.Inline.
+func (c *ProductVariantConnection) EdgesInline() bool { return c.Inline }
 
 // CollectionConnection is a page of collections. Its totalCount is
 // computed only when asked for, by Count.

@@ -707,11 +707,6 @@ type ProductPinned struct {
 
 func (ProductPinned) IsLiveSessionEvent() {}
 
-type ProductVariantConnection struct {
-	Edges    []*ProductVariantEdge `json:"edges"`
-	PageInfo *PageInfo             `json:"pageInfo"`
-}
-
 type ProductVariantEdge struct {
 	Cursor string                `json:"cursor"`
 	Node   *store.ProductVariant `json:"node"`

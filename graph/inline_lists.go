@@ -1,0 +1,184 @@
+package graph
+
+import (
+	"context"
+	"sync/atomic"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"showcase/graph/model"
+)
+
+// Inline lists. gqlgen marshals every element of a list of objects in a
+// goroutine of its own, so that elements waiting on a dataloader share its
+// batch window. When the elements' fields read only rows already loaded, the
+// goroutines buy nothing and cost much: each grows its stack anew through
+// the executor's deep calls (a fifth of a catalogue page's CPU went to
+// runtime.newstack). The generator (graph/generate, rewriteExec) makes the
+// list marshallers of ProductEdge and ProductVariantEdge call marshalList,
+// which marshals the elements one after another when the list's connection
+// says so (edgesInline), and as gqlgen does otherwise. A connection says so
+// only when the resolver that made it has checked the selection under its
+// edges against the fields known to resolve without a loader's batch
+// (inlineProductFields, inlineVariantFields): a field outside them (a
+// product's shop, a variant's image) keeps the goroutines, so that its
+// loader still batches the whole page in one statement. The answer is the
+// same either way; only the scheduling differs.
+
+// edgesInliner is a connection that knows whether its edges may marshal
+// inline (model.ProductConnection, model.ProductVariantConnection).
+type edgesInliner interface{ EdgesInline() bool }
+
+// edgesInline reports whether the list being marshalled under ctx (a
+// connection's edges) belongs to a connection whose resolver allowed inline
+// marshalling: the list's field context is the edges field, its parent the
+// connection's, whose Result is the connection.
+func edgesInline(ctx context.Context) bool {
+	if noInlineLists {
+		return false
+	}
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || fc.Parent == nil {
+		return false
+	}
+	c, ok := fc.Parent.Result.(edgesInliner)
+	return ok && c.EdgesInline()
+}
+
+// noInlineLists turns inline lists off (tests and benchmarks compare).
+var noInlineLists bool
+
+// inlineListCount counts the lists marshalled inline (tests).
+var inlineListCount atomic.Int64
+
+// marshalList marshals a list's length elements with marshalElement: one
+// after another in this goroutine when inline, else as gqlgen's
+// graphql.MarshalSliceConcurrently with the generated code's workerLimit
+// and omitPanicHandler. Inline, as there, each element gets a field context
+// with its index, and an element that panics adds the recovered error and
+// makes the whole list nil.
+func marshalList(ctx context.Context, inline bool, length int, workerLimit int64, omitPanicHandler bool,
+	marshalElement func(ctx context.Context, i int) graphql.Marshaler) graphql.Array {
+	if !inline || length <= 1 {
+		return graphql.MarshalSliceConcurrently(ctx, length, workerLimit, omitPanicHandler, marshalElement)
+	}
+	inlineListCount.Add(1)
+	ret := make(graphql.Array, length)
+	indices := make([]int, length)
+	panicked := false
+	for i := range length {
+		indices[i] = i
+		childCtx := graphql.WithFieldContext(ctx, &graphql.FieldContext{Index: &indices[i]})
+		if omitPanicHandler {
+			ret[i] = marshalElement(childCtx, i)
+			continue
+		}
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					graphql.AddError(childCtx, graphql.Recover(childCtx, r))
+					panicked = true
+				}
+			}()
+			ret[i] = marshalElement(childCtx, i)
+		}()
+	}
+	if panicked {
+		return nil
+	}
+	return ret
+}
+
+// inlineProductFields are the Product fields that resolve from the product
+// row itself; inlineVariantFields the same for ProductVariant (their Money
+// and PriceRange values are plain objects). priceRange and variants read
+// the VariantsByProduct loader: inline only when the page primed it.
+var (
+	inlineProductFields = map[string]bool{"__typename": true, "id": true, "title": true, "description": true,
+		"tags": true, "status": true, "createdAt": true}
+	inlineVariantFields = map[string]bool{"__typename": true, "id": true, "sku": true, "title": true, "price": true,
+		"compareAtPrice": true, "availableForSale": true, "stock": true}
+)
+
+// productEdgesInline reports whether a ProductConnection selection's edges
+// resolve without a loader's batch: edges { cursor node { ... } } where the
+// node asks only inlineProductFields, and priceRange and variants (whose
+// variants ask only inlineVariantFields) when primed says the page's
+// variants are in the request's loader.
+func productEdgesInline(oc *graphql.OperationContext, connection ast.SelectionSet, primed bool) bool {
+	return edgeNodesInline(oc, connection, productConnectionImplementors, productEdgeImplementors, func(node ast.SelectionSet) bool {
+		for _, f := range graphql.CollectFields(oc, node, productImplementors) {
+			switch {
+			case inlineProductFields[f.Name]:
+			case f.Name == "priceRange" && primed:
+			case f.Name == "variants" && primed && variantEdgesInline(oc, f.Selections):
+			default:
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// variantEdgesInline reports whether a ProductVariantConnection selection's
+// edges ask only inlineVariantFields of their nodes.
+func variantEdgesInline(oc *graphql.OperationContext, connection ast.SelectionSet) bool {
+	return edgeNodesInline(oc, connection, productVariantConnectionImplementors, productVariantEdgeImplementors, func(node ast.SelectionSet) bool {
+		for _, f := range graphql.CollectFields(oc, node, productVariantImplementors) {
+			if !inlineVariantFields[f.Name] {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// edgeNodesInline walks a connection selection's edges (fragments and
+// @skip/@include honoured): an edge may ask __typename, cursor and node,
+// whose selection nodeInline judges.
+func edgeNodesInline(oc *graphql.OperationContext, connection ast.SelectionSet, connectionImpl, edgeImpl []string, nodeInline func(ast.SelectionSet) bool) bool {
+	for _, edges := range graphql.CollectFields(oc, connection, connectionImpl) {
+		if edges.Name != "edges" {
+			continue // pageInfo, totalCount: not elements of the list
+		}
+		for _, f := range graphql.CollectFields(oc, edges.Selections, edgeImpl) {
+			switch f.Name {
+			case "__typename", "cursor":
+			case "node":
+				if !nodeInline(f.Selections) {
+					return false
+				}
+			default:
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// inlineVariantConnection marks a Product.variants connection inline when
+// the field's selection allows it (the variants themselves are loaded by
+// then).
+func inlineVariantConnection(ctx context.Context, c *model.ProductVariantConnection) *model.ProductVariantConnection {
+	if !graphql.HasOperationContext(ctx) {
+		return c
+	}
+	if fc := graphql.GetFieldContext(ctx); fc != nil {
+		c.Inline = variantEdgesInline(graphql.GetOperationContext(ctx), fc.Field.Selections)
+	}
+	return c
+}
+
+// inlineRootProducts marks a root product list (Query.products,
+// Query.recommendedProducts) inline when its selection allows it; primed
+// says primeVariants put the page's variants in the request's loader.
+func inlineRootProducts(ctx context.Context, c *model.ProductConnection, primed bool) *model.ProductConnection {
+	if !graphql.HasOperationContext(ctx) {
+		return c
+	}
+	if fc := graphql.GetFieldContext(ctx); fc != nil {
+		c.Inline = productEdgesInline(graphql.GetOperationContext(ctx), fc.Field.Selections, primed)
+	}
+	return c
+}
