@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -34,6 +35,11 @@ type feedEntry struct {
 	campaigns           []campaignWindow
 	live, ended, scored bool // live: a LIVE on air; ended: not servable (a LIVE ended or without status); scored: has a content_scores row
 	isLive              bool // kind LIVE
+	// slot is the content's small number in this index, from 0 to below
+	// FeedIndex.slots, kept by the versions of one content and reused
+	// after it is gone: a ranking marks the candidates it has drawn in a
+	// bitset by slot rather than a map by id.
+	slot int32
 }
 
 // campaignWindow is when a campaign carried by a content's cards runs,
@@ -109,6 +115,14 @@ type FeedIndex struct {
 	published sortedEntries
 	created   sortedEntries
 	strings   map[string]string // interned tags and categories
+	// lists are the interned lists of tags and of categories (by their
+	// items joined with NUL, which text never holds): contents share a
+	// few hundred lists, read by every ranking, instead of holding one each.
+	lists map[string][]string
+	// slots is one past the highest entry slot handed out; freeSlots are
+	// those of contents gone, handed out again first.
+	slots     int32
+	freeSlots []int32
 	// scoresVersion moves with every change of a base score or GPM; the
 	// popular and converting orders are recomputed for a new version.
 	scoresVersion uint64
@@ -273,6 +287,9 @@ func (x *FeedIndex) refresh(db *DB, since time.Time, shared bool) error {
 	x.loaded = true
 	x.remember(meta.Xmin, started)
 	x.mu.Unlock()
+	x.mu.RLock()
+	x.warmTops()
+	x.mu.RUnlock()
 	x.prune(ctx, db, started)
 	return nil
 }
@@ -320,8 +337,10 @@ func (x *FeedIndex) reset() {
 	x.onAir = map[int64]*feedEntry{}
 	x.published = sortedEntries{less: byPublishedDesc}
 	x.created = sortedEntries{less: byCreatedDesc}
+	x.slots, x.freeSlots = 0, nil
 	if x.strings == nil {
 		x.strings = map[string]string{}
+		x.lists = map[string][]string{}
 	}
 	x.scoresVersion++
 }
@@ -329,6 +348,10 @@ func (x *FeedIndex) reset() {
 func (x *FeedIndex) intern(ss []string) []string {
 	if len(ss) == 0 {
 		return nil
+	}
+	key := strings.Join(ss, "\x00")
+	if l, ok := x.lists[key]; ok {
+		return l
 	}
 	out := make([]string, len(ss))
 	for i, s := range ss {
@@ -339,6 +362,7 @@ func (x *FeedIndex) intern(ss []string) []string {
 			out[i] = s
 		}
 	}
+	x.lists[key] = out
 	return out
 }
 
@@ -390,6 +414,12 @@ func (x *FeedIndex) apply(r *feedIndexRow, bulk bool) {
 	if old != nil {
 		x.unlink(old)
 	}
+	if n := len(x.freeSlots); n > 0 {
+		e.slot, x.freeSlots = x.freeSlots[n-1], x.freeSlots[:n-1]
+	} else {
+		e.slot = x.slots
+		x.slots++
+	}
 	x.byID[e.id] = e
 	put := (*sortedEntries).insert
 	if bulk {
@@ -420,6 +450,7 @@ func sameOrder(a, b *feedEntry) bool {
 
 // swap puts e where old is in every list (x.mu held; sameOrder(old, e)).
 func (x *FeedIndex) swap(old, e *feedEntry) {
+	e.slot = old.slot
 	x.byID[e.id] = e
 	replace := func(l *sortedEntries) {
 		if l == nil {
@@ -458,6 +489,7 @@ func (x *FeedIndex) entryOf(r *feedIndexRow) *feedEntry {
 // unlink takes an entry out of every list (x.mu held).
 func (x *FeedIndex) unlink(e *feedEntry) {
 	delete(x.byID, e.id)
+	x.freeSlots = append(x.freeSlots, e.slot)
 	if l := x.byAuthor[e.author]; l != nil {
 		if l.remove(e); len(l.list) == 0 {
 			delete(x.byAuthor, e.author)
@@ -484,13 +516,35 @@ func (x *FeedIndex) unlink(e *feedEntry) {
 // descending) and the n converting most (GPM > 0, then id, descending),
 // recomputed when a score moved (x.mu read-held). The entries are those of
 // the last recomputation: a caller reads a content's current entry by id.
+// A catch-up that moved a score recomputes them for the last sizes asked
+// (see warmTops), so that rankings seldom wait for it.
 func (x *FeedIndex) tops(popularN, gpmN int) (popular, gpm []*feedEntry) {
 	c := &x.topCache
 	c.Lock()
 	defer c.Unlock()
-	if c.version == x.scoresVersion && c.popularN == popularN && c.gpmN == gpmN && c.popular != nil {
-		return c.popular, c.gpm
+	if c.version != x.scoresVersion || c.popularN != popularN || c.gpmN != gpmN || c.popular == nil {
+		x.computeTops(popularN, gpmN)
 	}
+	return c.popular, c.gpm
+}
+
+// warmTops recomputes the lists tops returns, for the sizes last asked,
+// when a score moved since (x.mu read-held): a catch-up calls it, off the
+// rankings' path.
+func (x *FeedIndex) warmTops() {
+	c := &x.topCache
+	c.Lock()
+	defer c.Unlock()
+	if c.popular != nil && c.version != x.scoresVersion {
+		x.computeTops(c.popularN, c.gpmN)
+	}
+}
+
+// computeTops fills the top cache (x.mu read-held, x.topCache held): one
+// pass over the entries (a slice, not the map) that compares an entry
+// further only when it may beat the worst kept.
+func (x *FeedIndex) computeTops(popularN, gpmN int) {
+	c := &x.topCache
 	byBase := func(a, b *feedEntry) int {
 		if r := cmp.Compare(b.base, a.base); r != 0 {
 			return r
@@ -505,17 +559,21 @@ func (x *FeedIndex) tops(popularN, gpmN int) (popular, gpm []*feedEntry) {
 	}
 	p := topK(popularN, byBase)
 	g := topK(gpmN, byGPM)
-	for _, e := range x.byID {
-		if e.scored {
+	for _, e := range x.published.list { // every entry, once
+		if !e.scored {
+			continue
+		}
+		// e.base < the worst kept's: e cannot be kept (with a NaN either
+		// way the comparison is false and add decides).
+		if p.k > 0 && (len(p.heap) < p.k || !(e.base < p.heap[0].base)) {
 			p.add(e)
-			if e.gpm > 0 {
-				g.add(e)
-			}
+		}
+		if e.gpm > 0 && g.k > 0 && (len(g.heap) < g.k || !(e.gpm < g.heap[0].gpm)) {
+			g.add(e)
 		}
 	}
 	c.version, c.popularN, c.gpmN = x.scoresVersion, popularN, gpmN
 	c.popular, c.gpm = p.sorted(), g.sorted()
-	return c.popular, c.gpm
 }
 
 // topKeeper keeps the k first entries in the order of less, with a heap
