@@ -123,15 +123,29 @@ type FeedIndex struct {
 	// those of contents gone, handed out again first.
 	slots     int32
 	freeSlots []int32
-	// scoresVersion moves with every change of a base score or GPM; the
-	// popular and converting orders are recomputed for a new version.
+	// scoresVersion moves with every change of a scored content's base
+	// score or GPM (or a scored content added, moved or gone); the popular
+	// and converting orders are brought up to date for a new version.
 	scoresVersion uint64
-	topCache      struct {
+	// scoreChanges are the contents whose change moved scoresVersion since
+	// the top cache was last brought up to date (x.mu write-held, or
+	// read-held with topCache held); scoreChangesAll: too many, or a full
+	// load: the top cache is recomputed in full.
+	scoreChanges    []int64
+	scoreChangesAll bool
+	topCache        struct {
 		sync.Mutex
 		version      uint64
 		popularN     int
-		popular, gpm []*feedEntry
 		gpmN         int
+		popular, gpm []*feedEntry // the first popularN and gpmN of the reserves
+		// The reserves: the first entries of each order, up to twice as
+		// many as asked for, so that a change of a few scores updates
+		// them without a pass over every entry (see updateTop); complete:
+		// a reserve holds every eligible entry.
+		popularAll, gpmAll           []*feedEntry
+		popularComplete, gpmComplete bool
+		passes                       int // full passes, for tests
 	}
 
 	// snapshots taken by catch-ups, to prune the log below one older than
@@ -338,6 +352,7 @@ func (x *FeedIndex) reset() {
 	x.published = sortedEntries{less: byPublishedDesc}
 	x.created = sortedEntries{less: byCreatedDesc}
 	x.slots, x.freeSlots = 0, nil
+	x.scoreChanges, x.scoreChangesAll = nil, true
 	if x.strings == nil {
 		x.strings = map[string]string{}
 		x.lists = map[string][]string{}
@@ -396,8 +411,10 @@ func (x *FeedIndex) apply(r *feedIndexRow, bulk bool) {
 	if r.LiveStatus == "GONE" {
 		if old != nil {
 			x.unlink(old)
+			if old.scored {
+				x.scoreMoved(old.id)
+			}
 		}
-		x.scoresVersion++
 		return
 	}
 	e := x.entryOf(r)
@@ -407,7 +424,7 @@ func (x *FeedIndex) apply(r *feedIndexRow, bulk bool) {
 		// copy of the lists.
 		x.swap(old, e)
 		if old.base != e.base || old.gpm != e.gpm || old.scored != e.scored {
-			x.scoresVersion++
+			x.scoreMoved(e.id)
 		}
 		return
 	}
@@ -437,7 +454,24 @@ func (x *FeedIndex) apply(r *feedIndexRow, bulk bool) {
 	}
 	put(&x.published, e)
 	put(&x.created, e)
+	if e.scored || (old != nil && old.scored) {
+		x.scoreMoved(e.id)
+	}
+}
+
+// scoreMoved notes that content id's place in the popular or converting
+// order may have moved (x.mu held).
+func (x *FeedIndex) scoreMoved(id int64) {
 	x.scoresVersion++
+	if x.scoreChangesAll {
+		return
+	}
+	if len(x.scoreChanges) >= max(len(x.byID)/8, 1024) {
+		// a pass over every entry costs less than sorting these in
+		x.scoreChanges, x.scoreChangesAll = nil, true
+		return
+	}
+	x.scoreChanges = append(x.scoreChanges, id)
 }
 
 // sameOrder reports whether a and b (two versions of one content) sit at
@@ -540,25 +574,36 @@ func (x *FeedIndex) warmTops() {
 	}
 }
 
-// computeTops fills the top cache (x.mu read-held, x.topCache held): one
-// pass over the entries (a slice, not the map) that compares an entry
-// further only when it may beat the worst kept.
+// computeTops brings the top cache up to date (x.mu read-held, x.topCache
+// held): from the reserves and the contents whose score moved since
+// (updateTop) when it can, else in one pass over the entries (a slice, not
+// the map) that compares an entry further only when it may beat the worst
+// kept.
 func (x *FeedIndex) computeTops(popularN, gpmN int) {
 	c := &x.topCache
-	byBase := func(a, b *feedEntry) int {
-		if r := cmp.Compare(b.base, a.base); r != 0 {
-			return r
+	popularR, gpmR := topReserve(popularN), topReserve(gpmN)
+	defer func() {
+		c.version, c.popularN, c.gpmN = x.scoresVersion, popularN, gpmN
+		c.popular, c.gpm = c.popularAll[:min(popularN, len(c.popularAll))], c.gpmAll[:min(gpmN, len(c.gpmAll))]
+		x.scoreChanges, x.scoreChangesAll = x.scoreChanges[:0], false
+	}()
+	if !x.scoreChangesAll && c.popularAll != nil && c.popularN == popularN && c.gpmN == gpmN {
+		changed := make(map[int64]bool, len(x.scoreChanges))
+		for _, id := range x.scoreChanges {
+			changed[id] = true
 		}
-		return cmp.Compare(b.id, a.id)
-	}
-	byGPM := func(a, b *feedEntry) int {
-		if r := cmp.Compare(b.gpm, a.gpm); r != 0 {
-			return r
+		p, pComplete, okP := x.updateTop(c.popularAll, c.popularComplete, popularR, popularN, changed, byBaseDesc,
+			func(e *feedEntry) bool { return e.scored })
+		g, gComplete, okG := x.updateTop(c.gpmAll, c.gpmComplete, gpmR, gpmN, changed, byGPMDesc,
+			func(e *feedEntry) bool { return e.scored && e.gpm > 0 })
+		if okP && okG {
+			c.popularAll, c.gpmAll, c.popularComplete, c.gpmComplete = p, g, pComplete, gComplete
+			return
 		}
-		return cmp.Compare(b.id, a.id)
 	}
-	p := topK(popularN, byBase)
-	g := topK(gpmN, byGPM)
+	c.passes++
+	p := topK(popularR, byBaseDesc)
+	g := topK(gpmR, byGPMDesc)
 	for _, e := range x.published.list { // every entry, once
 		if !e.scored {
 			continue
@@ -572,8 +617,67 @@ func (x *FeedIndex) computeTops(popularN, gpmN int) {
 			g.add(e)
 		}
 	}
-	c.version, c.popularN, c.gpmN = x.scoresVersion, popularN, gpmN
-	c.popular, c.gpm = p.sorted(), g.sorted()
+	c.popularAll, c.gpmAll = p.sorted(), g.sorted()
+	c.popularComplete, c.gpmComplete = len(c.popularAll) < popularR || popularR == 0, len(c.gpmAll) < gpmR || gpmR == 0
+}
+
+// topReserve is how many entries a top list keeps for n asked: twice as
+// many (at least 64 more), so that scores moving out of the first n are
+// replaced from the reserve.
+func topReserve(n int) int {
+	if n <= 0 {
+		return 0
+	}
+	return n + max(n, 64)
+}
+
+// updateTop brings a reserve (the first entries of order less among those
+// eligible, at most r, as they were; all of them when complete) up to date
+// with the contents changed since, by id (x.mu read-held). Every content
+// neither changed nor in the reserve came after the reserve's last entry
+// (or was not eligible, when complete): so the reserve's unchanged entries
+// and the changed ones that now come before that last entry (as it was)
+// are, in order, the first of the whole order. ok is false when fewer than
+// n remain of an incomplete reserve (then a full pass decides).
+func (x *FeedIndex) updateTop(reserve []*feedEntry, complete bool, r, n int, changed map[int64]bool, less func(a, b *feedEntry) int,
+	eligible func(*feedEntry) bool) (out []*feedEntry, stillComplete, ok bool) {
+	var last *feedEntry // nil: the reserve holds every eligible entry
+	if !complete {
+		if len(reserve) == 0 {
+			return nil, false, false
+		}
+		last = reserve[len(reserve)-1]
+	}
+	out = make([]*feedEntry, 0, len(reserve)+len(changed))
+	for _, e := range reserve {
+		if !changed[e.id] {
+			out = append(out, e)
+		}
+	}
+	for id := range changed {
+		if e := x.byID[id]; e != nil && eligible(e) && (last == nil || less(e, last) < 0) {
+			out = append(out, e)
+		}
+	}
+	slices.SortFunc(out, less)
+	if len(out) > r {
+		out, complete = out[:r], false
+	}
+	return out, complete, complete || len(out) >= n
+}
+
+func byBaseDesc(a, b *feedEntry) int {
+	if r := cmp.Compare(b.base, a.base); r != 0 {
+		return r
+	}
+	return cmp.Compare(b.id, a.id)
+}
+
+func byGPMDesc(a, b *feedEntry) int {
+	if r := cmp.Compare(b.gpm, a.gpm); r != 0 {
+		return r
+	}
+	return cmp.Compare(b.id, a.id)
 }
 
 // topKeeper keeps the k first entries in the order of less, with a heap

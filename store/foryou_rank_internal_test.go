@@ -305,3 +305,109 @@ func (x *FeedIndex) rankByMaps(s *ForYouSettings, w FeedWeights, v *forYouViewer
 	})
 	return items
 }
+
+// The popular and converting lists that a ranking reads stay those of a
+// full pass over the index while scores move a few at a time (updated
+// from their reserves), many at a time, and while the best ones lose their
+// score, their GPM or go (reserves used up: a full pass again).
+func TestTopsFollowScoreChanges(t *testing.T) {
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	x := syntheticFeedIndex(10_000, now)
+	rng := rand.New(rand.NewPCG(5, 6))
+	want := func(n int, less func(a, b *feedEntry) int, eligible func(*feedEntry) bool) []int64 {
+		var all []*feedEntry
+		for _, e := range x.byID {
+			if eligible(e) {
+				all = append(all, e)
+			}
+		}
+		slices.SortFunc(all, less)
+		var ids []int64
+		for _, e := range all[:min(n, len(all))] {
+			ids = append(ids, e.id)
+		}
+		return ids
+	}
+	ids := func(es []*feedEntry) []int64 {
+		var out []int64
+		for _, e := range es {
+			out = append(out, e.id)
+		}
+		return out
+	}
+	check := func(round int) {
+		t.Helper()
+		x.mu.RLock()
+		defer x.mu.RUnlock()
+		for _, n := range []int{400, 400} {
+			p, g := x.tops(n, n/8+1)
+			if w := want(n, byBaseDesc, func(e *feedEntry) bool { return e.scored }); !slices.Equal(ids(p), w) {
+				t.Fatalf("round %d, n %d: popular differs from a full pass (%d and %d)", round, n, len(p), len(w))
+			}
+			if w := want(n/8+1, byGPMDesc, func(e *feedEntry) bool { return e.scored && e.gpm > 0 }); !slices.Equal(ids(g), w) {
+				t.Fatalf("round %d, n %d: converting differs from a full pass (%d and %d)", round, n, len(g), len(w))
+			}
+		}
+	}
+	check(0)
+	change := func(e *feedEntry, f func(r *feedIndexRow)) {
+		r := feedIndexRow{ID: e.id, Author: e.author, Shop: e.shop, Tags: e.tags, Cats: e.cats, Published: e.published, Created: e.created,
+			Views: e.views, Likes: e.likes, Scored: e.scored, Base: e.base, GPM: e.gpm, Eng: e.eng}
+		f(&r)
+		x.apply(&r, false)
+	}
+	for round := 1; round <= 60; round++ {
+		x.mu.Lock()
+		p, g := x.topCache.popular, x.topCache.gpm
+		switch {
+		case round%10 == 0:
+			// the best lose their score: the reserve runs out
+			for _, e := range p[:min(len(p), 350)] {
+				change(x.byID[e.id], func(r *feedIndexRow) { r.Base = 0 })
+			}
+		case round%7 == 0:
+			for _, e := range g {
+				change(x.byID[e.id], func(r *feedIndexRow) { r.GPM = 0 })
+			}
+		case round%5 == 0:
+			for _, e := range p[:min(len(p), 30)] {
+				x.apply(&feedIndexRow{ID: e.id, LiveStatus: "GONE"}, false)
+			}
+		default:
+			for range 1 + rng.IntN(300) {
+				e := x.byID[1+rng.Int64N(10_000)]
+				if e == nil {
+					continue
+				}
+				change(e, func(r *feedIndexRow) {
+					r.Base = rng.Float64() * 1200
+					if rng.IntN(3) == 0 {
+						r.GPM = rng.Float64() * 5000
+					}
+					r.Scored = rng.IntN(20) != 0
+					if rng.IntN(10) == 0 {
+						r.Tags = []string{"moved"} // not the same order: unlinked and linked again
+					}
+				})
+			}
+			id := int64(100_000 + round)
+			x.apply(&feedIndexRow{ID: id, Author: 1, Tags: []string{"new"}, Published: now.UnixMicro(), Created: now.UnixMicro(),
+				Scored: true, Base: 5000 + float64(round), GPM: 1}, false)
+		}
+		x.mu.Unlock()
+		check(round)
+	}
+	// Most rounds changed a few hundred scores: updated from the reserves.
+	if passes := x.topCache.passes; passes > 20 {
+		t.Fatalf("%d full passes in 60 rounds", passes)
+	}
+	t.Logf("%d full passes in 60 rounds", x.topCache.passes)
+	// Other sizes: a full pass.
+	x.mu.RLock()
+	passes := x.topCache.passes
+	x.tops(3, 2)
+	x.mu.RUnlock()
+	if x.topCache.passes != passes+1 {
+		t.Fatal("other sizes did not make a full pass")
+	}
+}
