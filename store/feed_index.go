@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -35,6 +36,11 @@ type feedEntry struct {
 	campaigns           []campaignWindow
 	live, ended, scored bool // live: a LIVE on air; ended: not servable (a LIVE ended or without status); scored: has a content_scores row
 	isLive              bool // kind LIVE
+	// slot is the content's small number in this index, from 0 to below
+	// FeedIndex.slots, kept by the versions of one content and reused
+	// after it is gone: a ranking marks the candidates it has drawn in a
+	// bitset by slot rather than a map by id.
+	slot int32
 }
 
 // campaignWindow is when a campaign carried by a content's cards runs,
@@ -110,15 +116,37 @@ type FeedIndex struct {
 	published sortedEntries
 	created   sortedEntries
 	strings   map[string]string // interned tags and categories
-	// scoresVersion moves with every change of a base score or GPM; the
-	// popular and converting orders are recomputed for a new version.
+	// lists are the interned lists of tags and of categories (by their
+	// items joined with NUL, which text never holds): contents share a
+	// few hundred lists, read by every ranking, instead of holding one each.
+	lists map[string][]string
+	// slots is one past the highest entry slot handed out; freeSlots are
+	// those of contents gone, handed out again first.
+	slots     int32
+	freeSlots []int32
+	// scoresVersion moves with every change of a scored content's base
+	// score or GPM (or a scored content added, moved or gone); the popular
+	// and converting orders are brought up to date for a new version.
 	scoresVersion uint64
-	topCache      struct {
+	// scoreChanges are the contents whose change moved scoresVersion since
+	// the top cache was last brought up to date (x.mu write-held, or
+	// read-held with topCache held); scoreChangesAll: too many, or a full
+	// load: the top cache is recomputed in full.
+	scoreChanges    []int64
+	scoreChangesAll bool
+	topCache        struct {
 		sync.Mutex
 		version      uint64
 		popularN     int
-		popular, gpm []*feedEntry
 		gpmN         int
+		popular, gpm []*feedEntry // the first popularN and gpmN of the reserves
+		// The reserves: the first entries of each order, up to twice as
+		// many as asked for, so that a change of a few scores updates
+		// them without a pass over every entry (see updateTop); complete:
+		// a reserve holds every eligible entry.
+		popularAll, gpmAll           []*feedEntry
+		popularComplete, gpmComplete bool
+		passes                       int // full passes, for tests
 	}
 
 	loads int // full loads, for tests
@@ -274,6 +302,9 @@ func (x *FeedIndex) refreshWithin(parent context.Context, db *DB, since time.Tim
 	}
 	x.loaded = true
 	x.mu.Unlock()
+	x.mu.RLock()
+	x.warmTops()
+	x.mu.RUnlock()
 	return nil
 }
 
@@ -287,8 +318,11 @@ func (x *FeedIndex) reset() {
 	x.onAir = map[int64]*feedEntry{}
 	x.published = sortedEntries{less: byPublishedDesc}
 	x.created = sortedEntries{less: byCreatedDesc}
+	x.slots, x.freeSlots = 0, nil
+	x.scoreChanges, x.scoreChangesAll = nil, true
 	if x.strings == nil {
 		x.strings = map[string]string{}
+		x.lists = map[string][]string{}
 	}
 	x.scoresVersion++
 }
@@ -296,6 +330,10 @@ func (x *FeedIndex) reset() {
 func (x *FeedIndex) intern(ss []string) []string {
 	if len(ss) == 0 {
 		return nil
+	}
+	key := strings.Join(ss, "\x00")
+	if l, ok := x.lists[key]; ok {
+		return l
 	}
 	out := make([]string, len(ss))
 	for i, s := range ss {
@@ -306,6 +344,7 @@ func (x *FeedIndex) intern(ss []string) []string {
 			out[i] = s
 		}
 	}
+	x.lists[key] = out
 	return out
 }
 
@@ -339,9 +378,11 @@ func (x *FeedIndex) apply(r *feedIndexRow, bulk bool) {
 	if r.LiveStatus == "GONE" {
 		if old != nil {
 			x.unlink(old)
+			if old.scored {
+				x.scoreMoved(old.id)
+			}
 		}
 		x.markGone(r.ID)
-		x.scoresVersion++
 		return
 	}
 	e := x.entryOf(r)
@@ -351,12 +392,18 @@ func (x *FeedIndex) apply(r *feedIndexRow, bulk bool) {
 		// copy of the lists.
 		x.swap(old, e)
 		if old.base != e.base || old.gpm != e.gpm || old.scored != e.scored {
-			x.scoresVersion++
+			x.scoreMoved(e.id)
 		}
 		return
 	}
 	if old != nil {
 		x.unlink(old)
+	}
+	if n := len(x.freeSlots); n > 0 {
+		e.slot, x.freeSlots = x.freeSlots[n-1], x.freeSlots[:n-1]
+	} else {
+		e.slot = x.slots
+		x.slots++
 	}
 	x.byID[e.id] = e
 	put := (*sortedEntries).insert
@@ -375,7 +422,24 @@ func (x *FeedIndex) apply(r *feedIndexRow, bulk bool) {
 	}
 	put(&x.published, e)
 	put(&x.created, e)
+	if e.scored || (old != nil && old.scored) {
+		x.scoreMoved(e.id)
+	}
+}
+
+// scoreMoved notes that content id's place in the popular or converting
+// order may have moved (x.mu held).
+func (x *FeedIndex) scoreMoved(id int64) {
 	x.scoresVersion++
+	if x.scoreChangesAll {
+		return
+	}
+	if len(x.scoreChanges) >= max(len(x.byID)/8, 1024) {
+		// a pass over every entry costs less than sorting these in
+		x.scoreChanges, x.scoreChangesAll = nil, true
+		return
+	}
+	x.scoreChanges = append(x.scoreChanges, id)
 }
 
 // sameOrder reports whether a and b (two versions of one content) sit at
@@ -388,6 +452,7 @@ func sameOrder(a, b *feedEntry) bool {
 
 // swap puts e where old is in every list (x.mu held; sameOrder(old, e)).
 func (x *FeedIndex) swap(old, e *feedEntry) {
+	e.slot = old.slot
 	x.byID[e.id] = e
 	replace := func(l *sortedEntries) {
 		if l == nil {
@@ -426,6 +491,7 @@ func (x *FeedIndex) entryOf(r *feedIndexRow) *feedEntry {
 // unlink takes an entry out of every list (x.mu held).
 func (x *FeedIndex) unlink(e *feedEntry) {
 	delete(x.byID, e.id)
+	x.freeSlots = append(x.freeSlots, e.slot)
 	if l := x.byAuthor[e.author]; l != nil {
 		if l.remove(e); len(l.list) == 0 {
 			delete(x.byAuthor, e.author)
@@ -452,38 +518,134 @@ func (x *FeedIndex) unlink(e *feedEntry) {
 // descending) and the n converting most (GPM > 0, then id, descending),
 // recomputed when a score moved (x.mu read-held). The entries are those of
 // the last recomputation: a caller reads a content's current entry by id.
+// A catch-up that moved a score recomputes them for the last sizes asked
+// (see warmTops), so that rankings seldom wait for it.
 func (x *FeedIndex) tops(popularN, gpmN int) (popular, gpm []*feedEntry) {
 	c := &x.topCache
 	c.Lock()
 	defer c.Unlock()
-	if c.version == x.scoresVersion && c.popularN == popularN && c.gpmN == gpmN && c.popular != nil {
-		return c.popular, c.gpm
+	if c.version != x.scoresVersion || c.popularN != popularN || c.gpmN != gpmN || c.popular == nil {
+		x.computeTops(popularN, gpmN)
 	}
-	byBase := func(a, b *feedEntry) int {
-		if r := cmp.Compare(b.base, a.base); r != 0 {
-			return r
-		}
-		return cmp.Compare(b.id, a.id)
-	}
-	byGPM := func(a, b *feedEntry) int {
-		if r := cmp.Compare(b.gpm, a.gpm); r != 0 {
-			return r
-		}
-		return cmp.Compare(b.id, a.id)
-	}
-	p := topK(popularN, byBase)
-	g := topK(gpmN, byGPM)
-	for _, e := range x.byID {
-		if e.scored {
-			p.add(e)
-			if e.gpm > 0 {
-				g.add(e)
-			}
-		}
-	}
-	c.version, c.popularN, c.gpmN = x.scoresVersion, popularN, gpmN
-	c.popular, c.gpm = p.sorted(), g.sorted()
 	return c.popular, c.gpm
+}
+
+// warmTops recomputes the lists tops returns, for the sizes last asked,
+// when a score moved since (x.mu read-held): a catch-up calls it, off the
+// rankings' path.
+func (x *FeedIndex) warmTops() {
+	c := &x.topCache
+	c.Lock()
+	defer c.Unlock()
+	if c.popular != nil && c.version != x.scoresVersion {
+		x.computeTops(c.popularN, c.gpmN)
+	}
+}
+
+// computeTops brings the top cache up to date (x.mu read-held, x.topCache
+// held): from the reserves and the contents whose score moved since
+// (updateTop) when it can, else in one pass over the entries (a slice, not
+// the map) that compares an entry further only when it may beat the worst
+// kept.
+func (x *FeedIndex) computeTops(popularN, gpmN int) {
+	c := &x.topCache
+	popularR, gpmR := topReserve(popularN), topReserve(gpmN)
+	defer func() {
+		c.version, c.popularN, c.gpmN = x.scoresVersion, popularN, gpmN
+		c.popular, c.gpm = c.popularAll[:min(popularN, len(c.popularAll))], c.gpmAll[:min(gpmN, len(c.gpmAll))]
+		x.scoreChanges, x.scoreChangesAll = x.scoreChanges[:0], false
+	}()
+	if !x.scoreChangesAll && c.popularAll != nil && c.popularN == popularN && c.gpmN == gpmN {
+		changed := make(map[int64]bool, len(x.scoreChanges))
+		for _, id := range x.scoreChanges {
+			changed[id] = true
+		}
+		p, pComplete, okP := x.updateTop(c.popularAll, c.popularComplete, popularR, popularN, changed, byBaseDesc,
+			func(e *feedEntry) bool { return e.scored })
+		g, gComplete, okG := x.updateTop(c.gpmAll, c.gpmComplete, gpmR, gpmN, changed, byGPMDesc,
+			func(e *feedEntry) bool { return e.scored && e.gpm > 0 })
+		if okP && okG {
+			c.popularAll, c.gpmAll, c.popularComplete, c.gpmComplete = p, g, pComplete, gComplete
+			return
+		}
+	}
+	c.passes++
+	p := topK(popularR, byBaseDesc)
+	g := topK(gpmR, byGPMDesc)
+	for _, e := range x.published.list { // every entry, once
+		if !e.scored {
+			continue
+		}
+		// e.base < the worst kept's: e cannot be kept (with a NaN either
+		// way the comparison is false and add decides).
+		if p.k > 0 && (len(p.heap) < p.k || !(e.base < p.heap[0].base)) {
+			p.add(e)
+		}
+		if e.gpm > 0 && g.k > 0 && (len(g.heap) < g.k || !(e.gpm < g.heap[0].gpm)) {
+			g.add(e)
+		}
+	}
+	c.popularAll, c.gpmAll = p.sorted(), g.sorted()
+	c.popularComplete, c.gpmComplete = len(c.popularAll) < popularR || popularR == 0, len(c.gpmAll) < gpmR || gpmR == 0
+}
+
+// topReserve is how many entries a top list keeps for n asked: twice as
+// many (at least 64 more), so that scores moving out of the first n are
+// replaced from the reserve.
+func topReserve(n int) int {
+	if n <= 0 {
+		return 0
+	}
+	return n + max(n, 64)
+}
+
+// updateTop brings a reserve (the first entries of order less among those
+// eligible, at most r, as they were; all of them when complete) up to date
+// with the contents changed since, by id (x.mu read-held). Every content
+// neither changed nor in the reserve came after the reserve's last entry
+// (or was not eligible, when complete): so the reserve's unchanged entries
+// and the changed ones that now come before that last entry (as it was)
+// are, in order, the first of the whole order. ok is false when fewer than
+// n remain of an incomplete reserve (then a full pass decides).
+func (x *FeedIndex) updateTop(reserve []*feedEntry, complete bool, r, n int, changed map[int64]bool, less func(a, b *feedEntry) int,
+	eligible func(*feedEntry) bool) (out []*feedEntry, stillComplete, ok bool) {
+	var last *feedEntry // nil: the reserve holds every eligible entry
+	if !complete {
+		if len(reserve) == 0 {
+			return nil, false, false
+		}
+		last = reserve[len(reserve)-1]
+	}
+	out = make([]*feedEntry, 0, len(reserve)+len(changed))
+	for _, e := range reserve {
+		if !changed[e.id] {
+			out = append(out, e)
+		}
+	}
+	for id := range changed {
+		if e := x.byID[id]; e != nil && eligible(e) && (last == nil || less(e, last) < 0) {
+			out = append(out, e)
+		}
+	}
+	slices.SortFunc(out, less)
+	if len(out) > r {
+		out, complete = out[:r], false
+	}
+	return out, complete, complete || len(out) >= n
+}
+
+func byBaseDesc(a, b *feedEntry) int {
+	if r := cmp.Compare(b.base, a.base); r != 0 {
+		return r
+	}
+	return cmp.Compare(b.id, a.id)
+}
+
+func byGPMDesc(a, b *feedEntry) int {
+	if r := cmp.Compare(b.gpm, a.gpm); r != 0 {
+		return r
+	}
+	return cmp.Compare(b.id, a.id)
 }
 
 // topKeeper keeps the k first entries in the order of less, with a heap

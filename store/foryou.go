@@ -201,34 +201,54 @@ func Diversify(items []rankedItem, pageSize int, s *ForYouSettings) []int64 {
 	n := len(items)
 	next, prev := make([]int, n+1), make([]int, n+1) // n is the list's head and end
 	for i := 0; i <= n; i++ {
-		next[i], prev[i] = (i+1)%(n+1), (i+n)%(n+1)
+		next[i], prev[i] = i+1, i-1
 	}
+	next[n], prev[0] = 0, n
 	taken := make([]bool, n)
 	neutral := make([]int, 0, n)
 	hashes := make([]uint64, n)
+	// Each item's shop as a small index (0: none) into the page's counts:
+	// the rules look at a shop's count for every item they pass over.
+	shopOf := make([]int32, n)
+	shopIdx := make(map[int64]int32, 64)
 	for i, it := range items {
 		if !it.Matches && !it.Avoided {
 			neutral = append(neutral, i)
 			hashes[i] = mix64(uint64(it.Seed)*0x9e3779b97f4a7c15 ^ uint64(it.ID))
 		}
+		if it.ShopID != 0 {
+			k, ok := shopIdx[it.ShopID]
+			if !ok {
+				k = int32(len(shopIdx) + 1)
+				shopIdx[it.ShopID] = k
+			}
+			shopOf[i] = k
+		}
 	}
 	slices.SortStableFunc(neutral, func(a, b int) int { return cmp.Compare(hashes[a], hashes[b]) })
 	out := make([]int64, 0, n)
-	shops := map[int64]int{}
+	// shops[k]: the page's items of shop k; shops[0] (no shop) stays 0,
+	// never capped (shopCap >= 1). onPage: the shops counted on the page,
+	// to clear them.
+	shops := make([]int, len(shopIdx)+1)
+	onPage := make([]int32, 0, pageSize)
 	explored := 0
 	prevAuthor := int64(-1)
 	// A window bounds the search for a slot: past it, the rules give way.
 	const window = 200
 	for len(out) < n {
 		if len(out)%pageSize == 0 {
-			clear(shops)
+			for _, k := range onPage {
+				shops[k] = 0
+			}
+			onPage = onPage[:0]
 			explored = 0
 		}
 		pick := -1
 		if every > 0 && (len(out)%pageSize+1)%every == 0 && explored < exploreCap {
 			for i, k := next[n], 0; i != n && k < window; i, k = next[i], k+1 {
-				it := items[i]
-				if it.Fresh && it.Matches && it.AuthorID != prevAuthor && (it.ShopID == 0 || shops[it.ShopID] < shopCap) {
+				it := &items[i]
+				if it.Fresh && it.Matches && it.AuthorID != prevAuthor && shops[shopOf[i]] < shopCap {
 					pick = i
 					break
 				}
@@ -240,8 +260,7 @@ func Diversify(items []rankedItem, pageSize int, s *ForYouSettings) []int64 {
 					neutral = neutral[1:]
 				}
 				for _, i := range neutral {
-					it := items[i]
-					if taken[i] || it.AuthorID == prevAuthor || (it.ShopID != 0 && shops[it.ShopID] >= shopCap) {
+					if taken[i] || items[i].AuthorID == prevAuthor || shops[shopOf[i]] >= shopCap {
 						continue
 					}
 					pick = i
@@ -251,11 +270,11 @@ func Diversify(items []rankedItem, pageSize int, s *ForYouSettings) []int64 {
 		}
 		for pass := 0; pass < 4 && pick < 0; pass++ {
 			for i, k := next[n], 0; i != n && k < window; i, k = next[i], k+1 {
-				it := items[i]
+				it := &items[i]
 				if pass < 3 && it.AuthorID == prevAuthor {
 					continue
 				}
-				if pass < 2 && it.ShopID != 0 && shops[it.ShopID] >= shopCap {
+				if pass < 2 && shops[shopOf[i]] >= shopCap {
 					continue
 				}
 				if pass < 1 && it.Fresh && explored >= exploreCap {
@@ -265,13 +284,16 @@ func Diversify(items []rankedItem, pageSize int, s *ForYouSettings) []int64 {
 				break
 			}
 		}
-		it := items[pick]
+		it := &items[pick]
 		taken[pick] = true
 		next[prev[pick]], prev[next[pick]] = next[pick], prev[pick]
 		out = append(out, it.ID)
 		prevAuthor = it.AuthorID
-		if it.ShopID != 0 {
-			shops[it.ShopID]++
+		if k := shopOf[pick]; k != 0 {
+			if shops[k] == 0 {
+				onPage = append(onPage, k)
+			}
+			shops[k]++
 		}
 		if it.Fresh {
 			explored++

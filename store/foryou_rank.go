@@ -7,6 +7,8 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/lib/pq"
@@ -102,33 +104,184 @@ func (db *DB) rankForYou(ctx context.Context, s *ForYouSettings, w FeedWeights, 
 	return x.rank(s, w, &v, now, walk != 0), true, nil
 }
 
+// viewerAffinities is a viewer's affinities (forYouViewer.AffKeys and
+// AffValues) by kind, as rank looks them up: an entry's keys are its tags,
+// its author, its shop and its cards' categories.
+type viewerAffinities struct {
+	tags, cats      map[string]float64
+	creators, shops map[int64]float64
+}
+
+// affinitiesOf splits a viewer's "KIND:key" affinities by kind. A key that
+// no entry's key can equal (another kind, or a creator or shop that is not
+// an id written as FormatInt writes it) is left out: it never matched.
+func affinitiesOf(v *forYouViewer) *viewerAffinities {
+	if len(v.AffKeys) == 0 {
+		return nil
+	}
+	a := &viewerAffinities{}
+	id := func(k string) (int64, bool) {
+		n, err := strconv.ParseInt(k, 10, 64)
+		return n, err == nil && strconv.FormatInt(n, 10) == k
+	}
+	for i, k := range v.AffKeys {
+		kind, key, ok := strings.Cut(k, ":")
+		if !ok || i >= len(v.AffValues) {
+			continue
+		}
+		w := v.AffValues[i]
+		switch kind {
+		case "TAG":
+			if a.tags == nil {
+				a.tags = map[string]float64{}
+			}
+			a.tags[key] = w
+		case "CATEGORY":
+			if a.cats == nil {
+				a.cats = map[string]float64{}
+			}
+			a.cats[key] = w
+		case "CREATOR":
+			if n, ok := id(key); ok {
+				if a.creators == nil {
+					a.creators = map[int64]float64{}
+				}
+				a.creators[n] = w
+			}
+		case "SHOP":
+			if n, ok := id(key); ok && n != 0 {
+				if a.shops == nil {
+					a.shops = map[int64]float64{}
+				}
+				a.shops[n] = w
+			}
+		}
+	}
+	return a
+}
+
+// affinityMatch is one of an entry's keys that the viewer has an affinity
+// for: kind orders as the keys' text does (CATEGORY < CREATOR < SHOP <
+// TAG), then key (a tag's or category's text).
+type affinityMatch struct {
+	kind uint8
+	key  string
+	w    float64
+}
+
+// of sums what the viewer's affinities add to e: each of e's keys counts
+// once, summed in the order of the keys' text ("CATEGORY:…", "CREATOR:…",
+// "SHOP:…", "TAG:…"), as the SQL ranking and its first Go version did
+// (the order moves a float sum's last bit). buf is scratch.
+func (a *viewerAffinities) of(e *feedEntry, buf []affinityMatch) float64 {
+	m := buf[:0]
+	if a.cats != nil {
+		for _, g := range e.cats {
+			if w, ok := a.cats[g]; ok {
+				m = append(m, affinityMatch{0, g, w})
+			}
+		}
+	}
+	if w, ok := a.creators[e.author]; ok {
+		m = append(m, affinityMatch{1, "", w})
+	}
+	if e.shop != 0 {
+		if w, ok := a.shops[e.shop]; ok {
+			m = append(m, affinityMatch{2, "", w})
+		}
+	}
+	if a.tags != nil {
+		for _, t := range e.tags {
+			if w, ok := a.tags[t]; ok {
+				m = append(m, affinityMatch{3, t, w})
+			}
+		}
+	}
+	if len(m) == 0 {
+		return 0
+	}
+	// a few matches: insertion sort, then each distinct key once
+	for i := 1; i < len(m); i++ {
+		for j := i; j > 0 && (m[j].kind < m[j-1].kind || (m[j].kind == m[j-1].kind && m[j].key < m[j-1].key)); j-- {
+			m[j], m[j-1] = m[j-1], m[j]
+		}
+	}
+	sum := 0.0
+	for i := range m {
+		if i > 0 && m[i].kind == m[i-1].kind && m[i].key == m[i-1].key {
+			continue
+		}
+		sum += m[i].w
+	}
+	return sum
+}
+
+// viewerContent is what a viewer's state says of one content.
+type viewerContent struct {
+	co                   int64 // peers who engaged with it (co-engagement)
+	dismissed, completed bool
+}
+
+// rankScratch is a ranking's reusable memory: the bitset of the entries
+// drawn (by slot) and the candidates.
+type rankScratch struct {
+	drawn []uint64
+	cands []*feedEntry
+}
+
+var rankScratchPool = sync.Pool{New: func() any { return &rankScratch{} }}
+
 // rank scores the candidates for v (the walk's tail when tail) with the
 // formula of forYouRankSQL, best first.
 func (x *FeedIndex) rank(s *ForYouSettings, w FeedWeights, v *forYouViewer, now time.Time, tail bool) []rankedItem {
 	nowUs := now.UnixMicro()
-	affs := make(map[string]float64, len(v.AffKeys))
-	for i, k := range v.AffKeys {
-		affs[k] = v.AffValues[i]
-	}
-	co := make(map[int64]int64, len(v.CoIDs))
-	for i, id := range v.CoIDs {
-		co[id] = v.CoCounts[i]
-	}
-	dismissed := make(map[int64]bool, len(v.Dismissed)+len(v.Completed))
-	completed := make(map[int64]bool, len(v.Completed))
-	for _, id := range v.Dismissed {
-		dismissed[id] = true
-	}
-	for _, id := range v.Completed {
-		completed[id] = true
+	affs := affinitiesOf(v)
+	var mine map[int64]viewerContent
+	if n := len(v.CoIDs) + len(v.Dismissed) + len(v.Completed); n > 0 {
+		mine = make(map[int64]viewerContent, n)
+		for i, id := range v.CoIDs {
+			c := mine[id]
+			c.co = v.CoCounts[i]
+			mine[id] = c
+		}
+		for _, id := range v.Dismissed {
+			c := mine[id]
+			c.dismissed = true
+			mine[id] = c
+		}
+		for _, id := range v.Completed {
+			c := mine[id]
+			// completed alone does not leave an item out (a live
+			// session on air stays): see below
+			c.completed = true
+			mine[id] = c
+		}
 	}
 
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	seen := make(map[int64]*feedEntry, 1500)
+	// The candidates, each once: a bit per entry slot says it was drawn.
+	sc := rankScratchPool.Get().(*rankScratch)
+	words := (int(x.slots) + 63) / 64
+	if cap(sc.drawn) < words {
+		sc.drawn = make([]uint64, words)
+	}
+	drawn := sc.drawn[:words]
+	cands := sc.cands[:0]
+	defer func() {
+		for _, e := range cands {
+			drawn[e.slot>>6] = 0
+		}
+		clear(cands) // no pointers kept past the ranking
+		sc.cands = cands[:0]
+		rankScratchPool.Put(sc)
+	}()
 	add := func(e *feedEntry) {
 		if e != nil {
-			seen[e.id] = e
+			if bit := uint64(1) << (e.slot & 63); drawn[e.slot>>6]&bit == 0 {
+				drawn[e.slot>>6] |= bit
+				cands = append(cands, e)
+			}
 		}
 	}
 	addFirst := func(l *sortedEntries, n int) {
@@ -138,6 +291,7 @@ func (x *FeedIndex) rank(s *ForYouSettings, w FeedWeights, v *forYouViewer, now 
 			}
 		}
 	}
+	exploreAge := int64(math.Round(s.ExploreMaxAgeHours * 3600e6))
 	if tail {
 		for _, id := range v.Tail {
 			add(x.byID[id])
@@ -180,7 +334,7 @@ func (x *FeedIndex) rank(s *ForYouSettings, w FeedWeights, v *forYouViewer, now 
 			add(x.byID[e.id])
 		}
 		// fresh with little exposure: published within the age, newest first
-		oldest := nowUs - int64(math.Round(s.ExploreMaxAgeHours*3600e6))
+		oldest := nowUs - exploreAge
 		i, _ := slices.BinarySearchFunc(x.published.list, nowUs, func(e *feedEntry, t int64) int {
 			return cmp.Compare(t, e.published) // descending
 		})
@@ -196,11 +350,19 @@ func (x *FeedIndex) rank(s *ForYouSettings, w FeedWeights, v *forYouViewer, now 
 		}
 	}
 
-	items := make([]rankedItem, 0, len(seen))
-	keys := make([]string, 0, 16)
-	for _, e := range seen {
-		if e.published > nowUs || e.ended || dismissed[e.id] || (completed[e.id] && !e.isLive) {
+	items := make([]rankedItem, 0, len(cands))
+	var buf [16]affinityMatch
+	freshAfter := nowUs - exploreAge
+	for _, e := range cands {
+		if e.published > nowUs || e.ended {
 			continue
+		}
+		var vc viewerContent
+		if mine != nil {
+			vc = mine[e.id]
+			if vc.dismissed || (vc.completed && !e.isLive) {
+				continue
+			}
 		}
 		score := 0.0
 		if e.live {
@@ -216,32 +378,17 @@ func (x *FeedIndex) rank(s *ForYouSettings, w FeedWeights, v *forYouViewer, now 
 		score += campaign
 		// each of the profile's affinities counts once per candidate
 		a := 0.0
-		if len(affs) > 0 {
-			keys = keys[:0]
-			for _, t := range e.tags {
-				keys = append(keys, "TAG:"+t)
-			}
-			keys = append(keys, "CREATOR:"+strconv.FormatInt(e.author, 10))
-			if e.shop != 0 {
-				keys = append(keys, "SHOP:"+strconv.FormatInt(e.shop, 10))
-			}
-			for _, g := range e.cats {
-				keys = append(keys, "CATEGORY:"+g)
-			}
-			slices.Sort(keys)
-			keys = slices.Compact(keys)
-			for _, k := range keys {
-				a += affs[k]
-			}
+		if affs != nil {
+			a = affs.of(e, buf[:])
 		}
 		score += s.Affinity * a
-		score += s.CoEngagement * math.Min(float64(co[e.id])/3.0, 1)
+		score += s.CoEngagement * math.Min(float64(vc.co)/3.0, 1)
 		age := math.Max(float64(nowUs-e.published)/1e6, 0)
 		score += s.Freshness / (1 + age/86400.0)
 		score += s.Popularity * math.Log(float64(1+e.views+5*e.likes))
 		score += w.GPM * math.Log(1+e.gpm/100.0)
 		score += w.Engagement * 100 * math.Min(e.eng, 1)
-		fresh := e.published > nowUs-int64(math.Round(s.ExploreMaxAgeHours*3600e6)) && float64(e.views) < s.ExploreMaxViews
+		fresh := e.published > freshAfter && float64(e.views) < s.ExploreMaxViews
 		if fresh {
 			bonus := s.Explore
 			if a > 0 {
@@ -252,45 +399,78 @@ func (x *FeedIndex) rank(s *ForYouSettings, w FeedWeights, v *forYouViewer, now 
 		items = append(items, rankedItem{ID: e.id, AuthorID: e.author, ShopID: e.shop, Fresh: fresh, Matches: a > 0, Avoided: a < 0,
 			Score: roundNumeric6(score), Seed: v.Seed})
 	}
-	slices.SortFunc(items, func(a, b rankedItem) int {
-		if c := cmp.Compare(b.Score, a.Score); c != 0 {
+	return sortRanked(items)
+}
+
+// sortRanked returns items best first (score, then id, descending): it
+// sorts small keys (a third of an item's size) and places the items once.
+func sortRanked(items []rankedItem) []rankedItem {
+	type key struct {
+		score float64
+		id    int64
+		i     int
+	}
+	keys := make([]key, len(items))
+	for i, it := range items {
+		keys[i] = key{it.Score, it.ID, i}
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		if c := cmp.Compare(b.score, a.score); c != 0 {
 			return c
 		}
-		return cmp.Compare(b.ID, a.ID)
+		return cmp.Compare(b.id, a.id)
 	})
-	return items
+	out := make([]rankedItem, len(items))
+	for j, k := range keys {
+		out[j] = items[k.i]
+	}
+	return out
 }
 
 // roundNumeric6 is PostgreSQL's round(x::numeric, 6)::float8: x to 15
 // significant digits (float8 to numeric), rounded half away from zero to 6
-// decimals.
+// decimals. It allocates nothing (a ranking calls it per candidate).
 func roundNumeric6(x float64) float64 {
 	if math.IsNaN(x) || math.IsInf(x, 0) || x == 0 {
 		return x
 	}
 	// d.dddddddddddddde±XX: 15 significant digits
-	s := strconv.FormatFloat(math.Abs(x), 'e', 14, 64)
-	exp, _ := strconv.Atoi(s[17:])
-	digits := []byte(s[:1] + s[2:16]) // 15 digits, the first one's place is 10^exp
+	var buf [32]byte
+	s := strconv.AppendFloat(buf[:0], math.Abs(x), 'e', 14, 64)
+	exp := 0
+	for _, c := range s[18:] {
+		exp = exp*10 + int(c-'0')
+	}
+	if s[17] == '-' {
+		exp = -exp
+	}
+	// the 15 digits: s[0], then s[2:16]; the first one's place is 10^exp
+	digit := func(i int) byte {
+		if i == 0 {
+			return s[0]
+		}
+		return s[i+1]
+	}
 	// keep the digits down to 10^-6: how many that is
 	keep := exp + 7
-	if keep >= len(digits) {
-		r, _ := strconv.ParseFloat(s, 64)
+	if keep >= 15 {
+		r, _ := strconv.ParseFloat(string(s), 64)
 		return math.Copysign(r, x)
 	}
 	if keep < 0 {
 		return 0
 	}
-	up := digits[keep] >= '5'
-	digits = digits[:keep]
 	n := int64(0)
-	for _, d := range digits {
-		n = n*10 + int64(d-'0')
+	for i := range keep {
+		n = n*10 + int64(digit(i)-'0')
 	}
-	if up {
+	if digit(keep) >= '5' {
 		n++
 	}
-	r, _ := strconv.ParseFloat(strconv.FormatInt(n, 10)+"e-6", 64)
+	// n has at most 15 digits, below 2^53: float64(n) is exact and the
+	// division rounds once, to the float nearest n × 10^-6, as parsing
+	// "ne-6" does.
+	r := float64(n) / 1e6
 	if x < 0 {
 		r = -r
 	}

@@ -80,11 +80,15 @@ func runAll(ctx context.Context, e *environment, o options, r *report) error {
 		wait := e.profile(d, filepath.Join(o.Out, "feed.cpu.pprof"))
 		say(closedLoop(ctx, "feed(first: 20), uncached", c, d, uncached(sameRequest(e.base, "", feedQuery))))
 		wait()
+		wait = e.profile(d, filepath.Join(o.Out, "feed-signed-in.cpu.pprof"))
 		say(closedLoop(ctx, "feed(first: 20), signed in", c, d, sameRequest(e.base, e.token, feedQuery)))
+		wait()
 		// Many signed-in viewers with learned interests, each asking a
 		// first page: the arrangement reuse (one viewer's pages within
 		// FEED_RANKING_TTL) cannot hide the ranking's cost here.
+		wait = e.profile(d, filepath.Join(o.Out, "feed-viewers.cpu.pprof"))
 		say(closedLoop(ctx, fmt.Sprintf("feed(first: 20), signed in, %d viewers", len(e.viewers)), c, d, eachViewer(e.base, e.viewers, feedQuery)))
+		wait()
 		for _, viewer := range []struct {
 			name string
 			next request
