@@ -153,10 +153,9 @@ func primeFeed(ctx context.Context, page store.Page[store.Content]) {
 					continue
 				}
 				for _, p := range products {
-					// Only what the variants statement saw: its snapshot is
-					// not the cards statement's, and a product it did not
-					// see (carded or activated in between) is not one
-					// without variants; the loader reads it.
+					// Only products the statement gave variants for: one
+					// it gave none (none active) is left to the loader,
+					// which reads it, rather than primed as empty.
 					if vs, ok := variants[p.ID]; ok {
 						l.VariantsByProduct.Prime(p.ID, vs)
 					}
