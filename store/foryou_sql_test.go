@@ -174,6 +174,15 @@ func (db *DB) FeedIndexViews(id int64) (int64, bool) {
 	return e.views, true
 }
 
+// FeedIndexAt is when the snapshot the handle's feed index last caught up
+// from began (its catch-up's start: the snapshot is taken after it).
+func (db *DB) FeedIndexAt() time.Time {
+	x := db.FeedIndex()
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.at
+}
+
 // HoldFeedIndexCatchUps keeps the handle's feed index from loading or
 // catching up until the returned function is called.
 func (db *DB) HoldFeedIndexCatchUps() (release func()) {
