@@ -278,11 +278,14 @@ func (b *EventBuffer) Offer(source string, events []Event) error {
 
 // shareLocked is the most events one caller may have waiting once the
 // buffer is half full: limit ÷ (n + 2), n the other callers with events
-// waiting, so that however many callers hold their share, room is left
-// for one more (n shares of limit ÷ (n + 1) leave limit ÷ (n + 1)); a lone
-// caller may fill half the buffer. It is never below MaxEventsPerBatch, so
-// any caller may have one batch waiting while the global bound allows it.
-// With b.mu held.
+// waiting; a lone caller may fill half the buffer. It is never below
+// MaxEventsPerBatch, so any caller may have one batch waiting while the
+// global bound allows it. What a caller took while its share was larger
+// (the half a lone caller filled) it keeps until the flush, so a share
+// bounds one caller's flood, not several's: three callers flooding one
+// after another (half, a third, then the rest) fill the whole bound and
+// everyone is refused until the next flush
+// (TestOfferLeavesRoomWhenThreeCallersFlood, skipped). With b.mu held.
 func (b *EventBuffer) shareLocked(source string, limit int) int {
 	others := len(b.bySource)
 	if _, ok := b.bySource[source]; ok {
