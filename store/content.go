@@ -290,7 +290,7 @@ type cardVariant struct {
 }
 
 // CardsWithVariantsByContentIDs loads, in one statement, what
-// ProductsByContentIDs and VariantsByContentIDs load in two: the active
+// ProductsByContentIDs and VariantsByProductIDs of its products load in two: the active
 // products carried as cards by the contents contentIDs, keyed by content ID
 // in card order (every content gets an entry), and every variant of those
 // products, keyed by product ID in display order, priced now (campaign
@@ -329,7 +329,7 @@ func (db *DB) CardsWithVariantsByContentIDs(ctx context.Context, contentIDs []in
 		if err := json.Unmarshal(r.Variants, &vs); err != nil {
 			return nil, nil, fmt.Errorf("cards with variants by contents: %w", err)
 		}
-		var out []*ProductVariant // nil when none, as VariantsByContentIDs leaves it
+		var out []*ProductVariant // nil when none
 		for _, v := range vs {
 			out = append(out, &ProductVariant{ID: v.ID, ProductID: r.ID, SKU: v.SKU, Title: v.Title, PriceAmount: v.PriceAmount,
 				CurrencyCode: v.CurrencyCode, Stock: v.Stock, Position: v.Position, ProductState: r.Status, CreatedAt: v.CreatedAt,

@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
+
+	"github.com/lib/pq"
 )
 
 // RefreshContentScoresInChunks is RefreshContentScores in chunks of the
@@ -44,3 +47,24 @@ var (
 	CheckoutReserveOneSQL   = reserveOneSQL
 	CheckoutReserveManySQL  = reserveManySQL
 )
+
+// VariantsByContentIDs loads, in one statement, every variant of every
+// active product carried as a card by the contents contentIDs (the products
+// ProductsByContentIDs returns), keyed by product ID, in display order, as
+// VariantsByProductIDs would return them. The feed read it beside
+// ProductsByContentIDs before CardsWithVariantsByContentIDs read both in one
+// statement; it is kept for tests only, as that statement's reference.
+func (db *DB) VariantsByContentIDs(ctx context.Context, contentIDs []int64) (map[int64][]*ProductVariant, error) {
+	var rows []*ProductVariant
+	if err := db.SelectContext(ctx, &rows, `SELECT `+variantColumns+`
+		FROM product_variants v JOIN products p ON p.id = v.product_id`+variantOfferJoin+`
+		WHERE v.product_id IN (SELECT cp.product_id FROM content_products cp WHERE cp.content_id = ANY($1)) AND p.status = 'ACTIVE'
+		ORDER BY v.product_id, v.position, v.id`, pq.Array(contentIDs)); err != nil {
+		return nil, fmt.Errorf("variants by contents: %w", err)
+	}
+	out := map[int64][]*ProductVariant{}
+	for _, v := range rows {
+		out[v.ProductID] = append(out[v.ProductID], v)
+	}
+	return out, nil
+}

@@ -144,26 +144,6 @@ func (db *DB) VariantsByProductIDs(ctx context.Context, productIDs []int64) (map
 	return groupByKey(productIDs, rows, func(v *ProductVariant) int64 { return v.ProductID }), nil
 }
 
-// VariantsByContentIDs loads, in one statement, every variant of every
-// active product carried as a card by the contents contentIDs (the products
-// ProductsByContentIDs returns), keyed by product ID, in display order, as
-// VariantsByProductIDs would return them: a feed page primes the
-// VariantsByProduct loader with it while its cards load beside it.
-func (db *DB) VariantsByContentIDs(ctx context.Context, contentIDs []int64) (map[int64][]*ProductVariant, error) {
-	var rows []*ProductVariant
-	if err := db.SelectContext(ctx, &rows, `SELECT `+variantColumns+`
-		FROM product_variants v JOIN products p ON p.id = v.product_id`+variantOfferJoin+`
-		WHERE v.product_id IN (SELECT cp.product_id FROM content_products cp WHERE cp.content_id = ANY($1)) AND p.status = 'ACTIVE'
-		ORDER BY v.product_id, v.position, v.id`, pq.Array(contentIDs)); err != nil {
-		return nil, fmt.Errorf("variants by contents: %w", err)
-	}
-	out := map[int64][]*ProductVariant{}
-	for _, v := range rows {
-		out[v.ProductID] = append(out[v.ProductID], v)
-	}
-	return out, nil
-}
-
 // ChildPageKey asks for one page of a parent's children (a shop's products,
 // videos or live sessions). Keys are batched so that a whole GraphQL page of
 // parents costs one statement.
