@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 )
 
@@ -20,11 +21,18 @@ const feedChangesPruneBatch = 10000
 // process runs it, whatever its FEED_POLICY: the triggers log every change
 // whether or not a process holds a feed index, and with none holding one
 // (FEED_POLICY popular or tags) nothing else would delete the rows. It
-// works apart from catch-ups, so a prune never delays one.
+// works apart from catch-ups, so a prune never delays one. A prune that
+// fails (the database away) is logged and tried again the next minute;
+// what it left is deleted by the next.
 func (db *DB) RunFeedChangesPrune(ctx context.Context) {
 	var p feedChangesPruner
-	_ = p.step(ctx, db, time.Now())
-	every(ctx, time.Minute, func() { _ = p.step(ctx, db, time.Now()) })
+	step := func() {
+		if err := p.step(ctx, db, time.Now()); err != nil && ctx.Err() == nil {
+			slog.Warn("feed changes prune failed; will retry", "err", err)
+		}
+	}
+	step()
+	every(ctx, time.Minute, step)
 }
 
 // feedChangesPruner is the state of RunFeedChangesPrune: the snapshots it

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/lib/pq"
 
@@ -119,4 +121,131 @@ func diffIDs(got, want []int64) string {
 		}
 	}
 	return fmt.Sprintf("extra %v, missing %v", extra[:min(len(extra), 10)], missing[:min(len(missing), 10)])
+}
+
+// Three API processes prune the change log at once (RunFeedChangesPrune
+// runs in every process, whatever its FEED_POLICY) while a fourth writes
+// contents, view counts and deletions, and every process's feed index
+// catches up every 50 ms: no prune fails (a deadlock between the deletions
+// of two processes would, and was never logged), the log is pruned, and
+// every index ends holding exactly the contents and view counts of the
+// database, whether it caught up from the log all along or fell behind the
+// pruning and reloaded in full (as README says, For You: where ranking
+// happens). Each process is a handle with its own pool; the pruners step a
+// clock of their own, half a retention per step, so that they prune below
+// snapshots a few milliseconds old and their horizons interleave.
+func TestFeedChangesPrunedByThreeProcessesAtOnce(t *testing.T) {
+	dsn := storetest.DSN(t)
+	ctx := context.Background()
+	open := func() *store.DB {
+		h, err := store.Open(ctx, dsn, store.PoolOptions{MaxOpenConns: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { h.Close() })
+		return h
+	}
+	writer := open()
+	var author int64
+	if err := writer.GetContext(ctx, &author, `INSERT INTO users (email, password_hash, handle, display_name) VALUES ('w@x', '-', 'w', 'W') RETURNING id`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := writer.ExecContext(ctx, `INSERT INTO contents (kind, author_id, caption, playback_url, view_count)
+		SELECT 'VIDEO', $1, 'c', 'u' || i, i FROM generate_series(1, 500) i`, author); err != nil {
+		t.Fatal(err)
+	}
+	// A backlog of several statements' worth for the first prunes, which
+	// all three run over the same rows.
+	if _, err := writer.ExecContext(ctx, `INSERT INTO feed_changes (content_id) SELECT (SELECT min(id) FROM contents) + i % 500 FROM generate_series(1, 35000) i`); err != nil {
+		t.Fatal(err)
+	}
+	procs := []*store.DB{open(), open(), open()}
+	slow := open() // caught up once now and once at the end: behind every horizon
+	if err := slow.CatchUpFeedIndex(); err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for _, p := range procs {
+		wg.Go(func() { p.RunFeedIndex(runCtx, 100*time.Millisecond) })
+	}
+	var writes sync.WaitGroup
+	writing, stopWriting := context.WithCancel(ctx)
+	writes.Go(func() {
+		rng := rand.New(rand.NewPCG(3, 4))
+		for i := 0; writing.Err() == nil && i < 5000; i++ {
+			var err error
+			switch k := rng.IntN(10); {
+			case k < 3:
+				_, err = writer.ExecContext(ctx, `INSERT INTO contents (kind, author_id, caption, playback_url, view_count) VALUES ('VIDEO', $1, 'n', 'n', $2)`, author, rng.IntN(1000))
+			case k < 9:
+				_, err = writer.ExecContext(ctx, `UPDATE contents SET view_count = view_count + 1 + $1 WHERE id = (SELECT id FROM contents ORDER BY random() LIMIT 1)`, rng.IntN(50))
+			default:
+				_, err = writer.ExecContext(ctx, `DELETE FROM contents WHERE id = (SELECT id FROM contents ORDER BY random() LIMIT 1)`)
+			}
+			if err != nil {
+				t.Errorf("write: %v", err)
+				return
+			}
+		}
+	})
+	t0 := time.Now()
+	errs := make(chan error, 3*40)
+	var pruners sync.WaitGroup
+	for range procs {
+		pruners.Go(func() {
+			var p store.FeedChangesPruner
+			for step := range 40 {
+				if err := p.Step(ctx, writer, t0.Add(time.Duration(step)*store.FeedChangesRetention/2)); err != nil {
+					errs <- err
+				}
+				time.Sleep(15 * time.Millisecond)
+			}
+		})
+	}
+	pruners.Wait()
+	stopWriting()
+	writes.Wait()
+	stop()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("a concurrent prune failed: %v", err)
+	}
+	var left, below int64
+	if err := writer.GetContext(ctx, &left, `SELECT count(*) FROM feed_changes`); err != nil {
+		t.Fatal(err)
+	}
+	if err := writer.GetContext(ctx, &below, `SELECT count(*) FROM feed_changes WHERE txid < (SELECT below FROM feed_changes_pruned)`); err != nil {
+		t.Fatal(err)
+	}
+	if below != 0 || left >= 35000 {
+		t.Fatalf("the log keeps %d rows, %d of them below the pruned mark", left, below)
+	}
+	type row struct {
+		ID    int64 `db:"id"`
+		Views int64 `db:"view_count"`
+	}
+	var want []row
+	if err := writer.SelectContext(ctx, &want, `SELECT id, view_count FROM contents`); err != nil {
+		t.Fatal(err)
+	}
+	loads := slow.FeedIndexLoads()
+	for i, p := range append(procs, slow) {
+		if err := p.CatchUpFeedIndex(); err != nil {
+			t.Fatal(err)
+		}
+		if n := p.FeedIndex().Len(); n != len(want) {
+			t.Errorf("process %d: the index holds %d contents, the database %d", i, n, len(want))
+		}
+		for _, r := range want {
+			if v, ok := p.FeedIndexViews(r.ID); !ok || v != r.Views {
+				t.Fatalf("process %d: content %d in the index %v with %d views, the database has %d", i, r.ID, ok, v, r.Views)
+			}
+		}
+		t.Logf("process %d: %d full loads", i, p.FeedIndexLoads())
+	}
+	if slow.FeedIndexLoads() != loads+1 {
+		t.Fatalf("the index behind the pruning caught up without a full load (%d → %d loads)", loads, slow.FeedIndexLoads())
+	}
 }
