@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -471,6 +473,95 @@ func TestExpiredWalkAsksForAFirstPage(t *testing.T) {
 		}
 		seen := map[int64]bool{}
 		fresh := askFeed(t, p.base, w.token, 10, "").mustPage(t, "a fresh first page")
+		for _, id := range fresh.ids {
+			seen[id] = true
+		}
+		walkWholeFeed(t, w.token, 10, func(int) string { return p.base }, seen, fresh.last())
+	}
+	noServerErrors(t, p)
+}
+
+// crash stops the cluster as a crash would (SIGQUIT to the postmaster: an
+// immediate shutdown, without a checkpoint): the next start recovers from
+// the WAL and empties the unlogged tables (list_walks, read_fences).
+func (o *ownDatabase) crash() {
+	o.t.Helper()
+	pidFile := filepath.Join(o.dir, "pgdata", "postmaster.pid")
+	raw, err := os.ReadFile(pidFile)
+	if err != nil {
+		o.t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(raw), "\n", 2)[0]))
+	if err != nil {
+		o.t.Fatal(err)
+	}
+	if err := syscall.Kill(pid, syscall.SIGQUIT); err != nil {
+		o.t.Fatal(err)
+	}
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if _, err := os.Stat(pidFile); os.IsNotExist(err) {
+			break
+		}
+		if time.Now().After(deadline) {
+			o.t.Fatal("PostgreSQL did not stop within 60 s of SIGQUIT")
+		}
+	}
+	o.running = false
+}
+
+// A crash of PostgreSQL under walks (list_walks is unlogged: recovery
+// empties it). While it is down the feed answers SERVICE_UNAVAILABLE; once
+// it is back, every cursor of a walk begun before answers BAD_USER_INPUT
+// asking for a first page (README, API conventions), never a 500; and the
+// first page the client then asks for starts a walk whose pages continue,
+// though this process keeps, for FEED_RANKING_TTL, the arrangement of a
+// first page ranked before the crash whose walk row is gone.
+func TestWalksAfterAPostgreSQLCrash(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crashes its own PostgreSQL")
+	}
+	own := startOwnDatabase(t, 0)
+	bin, _ := buildServer(t)
+	p := startServerEnv(t, bin, own.cluster.DSN("postgres"), []string{"JWT_SECRET=" + strings.Repeat("c", 32), "FEED_RANKING_TTL=1m"}, "-seed")
+	token := signUpThrough(t, p.base, "crasher")
+	type walk struct{ token, first, next string }
+	var walks []walk
+	for _, tok := range []string{token, ""} {
+		p1 := askFeed(t, p.base, tok, 10, "").mustPage(t, "page 1")
+		p2 := askFeed(t, p.base, tok, 10, p1.last()).mustPage(t, "page 2")
+		walks = append(walks, walk{tok, p1.last(), p2.last()})
+	}
+	// The test cluster commits asynchronously (synchronous_commit=off):
+	// what was committed reaches the WAL on disk before the crash, as with
+	// a durable cluster.
+	if _, err := own.db.ExecContext(context.Background(), `CHECKPOINT`); err != nil {
+		t.Fatal(err)
+	}
+	own.crash()
+	for _, w := range walks {
+		if a := askFeed(t, p.base, w.token, 10, w.next); a.code != "SERVICE_UNAVAILABLE" {
+			t.Fatalf("a next page with PostgreSQL down: HTTP %d %q %q, want SERVICE_UNAVAILABLE", a.status, a.code, a.message)
+		}
+	}
+	own.restart()
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		a := askFeed(t, p.base, "", 10, walks[1].first)
+		if a.code == "BAD_USER_INPUT" {
+			break
+		}
+		if a.code != "SERVICE_UNAVAILABLE" || time.Now().After(deadline) {
+			t.Fatalf("an old cursor after the crash: HTTP %d %q %q, want SERVICE_UNAVAILABLE until PostgreSQL is back, then BAD_USER_INPUT", a.status, a.code, a.message)
+		}
+	}
+	for i, w := range walks {
+		for _, c := range []string{w.first, w.next} {
+			if a := askFeed(t, p.base, w.token, 10, c); a.status != http.StatusOK || a.code != "BAD_USER_INPUT" || !strings.Contains(a.message, "start again from the first page") {
+				t.Fatalf("walk %d: a cursor from before the crash answers HTTP %d %q %q, want BAD_USER_INPUT asking for a first page", i, a.status, a.code, a.message)
+			}
+		}
+		// The client starts again: the walk continues.
+		seen := map[int64]bool{}
+		fresh := askFeed(t, p.base, w.token, 10, "").mustPage(t, "a first page after the crash")
 		for _, id := range fresh.ids {
 			seen[id] = true
 		}
