@@ -238,9 +238,11 @@ func sameSet(a, b []int64) bool {
 // cursor, page 3 from A with B's, …). A catches up before every ranking
 // (FEED_INDEX_MAX_LAG=0) and B at most once a minute, and videos are
 // published just before the walk begins: A's first page ranks them, B's
-// index has not seen them when the walk's tail reaches it. The walk serves
-// no item twice and every item its first page ranked (B catches up for the
-// walk's contents it lacks), and each cursor is accepted by both processes.
+// index has not seen them when the walk's tail reaches it; meanwhile view
+// counts move and one of the walk's videos is taken down. The walk serves
+// no item twice and every item its first page ranked but the one taken
+// down (B catches up for the walk's contents it lacks), and each cursor is
+// accepted by both processes.
 func TestForYouWalkMovesBetweenProcesses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs server processes")
@@ -278,16 +280,34 @@ func TestForYouWalkMovesBetweenProcesses(t *testing.T) {
 	if inTail == 0 {
 		t.Fatalf("the walk holds none of the %d new videos after its first page: nothing for B to catch up", len(fresh))
 	}
+	// Meanwhile scores move (view counts of the walk's tail) and one of
+	// the new videos the walk holds further on is taken down: the walk
+	// leaves it out and serves everything else it ranked, once.
+	var takenDown int64
+	for _, id := range row[first:] {
+		if slices.Contains(fresh, id) {
+			takenDown = id
+		}
+	}
+	if _, err := db.Exec(`DELETE FROM contents WHERE id = $1`, takenDown); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`UPDATE contents SET view_count = view_count + 1000 * (id % 7) WHERE id = ANY($1)`, pq.Array(row[first:])); err != nil {
+		t.Fatal(err)
+	}
 	seen := map[int64]bool{}
 	for _, id := range page1.ids {
 		seen[id] = true
 	}
 	served := append(slices.Clone(page1.ids), walkWholeFeed(t, token, first, func(page int) string { return procs[(page+1)%2].base }, seen, page1.last())...)
-	if !sameSet(served, row) {
-		t.Fatalf("the walk served %d items, its first page ranked %d", len(served), len(row))
+	if seen[takenDown] {
+		t.Fatalf("the walk served %d, taken down after its first page", takenDown)
+	}
+	if promised := slices.DeleteFunc(slices.Clone(row), func(id int64) bool { return id == takenDown }); !sameSet(served, promised) {
+		t.Fatalf("the walk served %d items, its first page ranked %d (one taken down since)", len(served), len(row))
 	}
 	for _, id := range fresh {
-		if slices.Contains(row, id) && !seen[id] {
+		if slices.Contains(row, id) && !seen[id] && id != takenDown {
 			t.Fatalf("new video %d, in the walk, never served", id)
 		}
 	}
