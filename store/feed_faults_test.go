@@ -249,3 +249,70 @@ func TestFeedChangesPrunedByThreeProcessesAtOnce(t *testing.T) {
 		t.Fatalf("the index behind the pruning caught up without a full load (%d → %d loads)", loads, slow.FeedIndexLoads())
 	}
 }
+
+// A prune whose batch meets rows another process deletes at the same time
+// (three processes prune the same log) goes on until every row below its
+// horizon is gone. It stopped when a statement deleted fewer rows than a
+// batch, which is also what happens when another process's prune took some
+// of the batch's rows first: two processes pruning at once could both stop
+// with most of a backlog left for a minute. Here a transaction holding the
+// first half of the first batch commits its deletion while the prune waits
+// for it.
+func TestFeedChangesPruneGoesOnPastRowsPrunedByAnother(t *testing.T) {
+	db := storetest.NewDB(t)
+	ctx := context.Background()
+	if _, err := db.ExecContext(ctx, `INSERT INTO feed_changes (content_id) SELECT i FROM generate_series(1, 30000) i`); err != nil {
+		t.Fatal(err)
+	}
+	var p store.FeedChangesPruner
+	t0 := time.Now()
+	if err := p.Step(ctx, db, t0); err != nil {
+		t.Fatal(err)
+	}
+	var horizon string
+	if err := db.GetContext(ctx, &horizon, `SELECT pg_snapshot_xmin(pg_current_snapshot())::text`); err != nil {
+		t.Fatal(err)
+	}
+	other, err := db.BeginTxx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Rollback() //nolint:errcheck
+	if _, err := other.ExecContext(ctx, `DELETE FROM feed_changes WHERE ctid = ANY(ARRAY(SELECT ctid FROM feed_changes ORDER BY ctid LIMIT 5000))`); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- p.Step(ctx, db, t0.Add(store.FeedChangesRetention+time.Second)) }()
+	// The prune waits for the other deletion's rows.
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var waiting int
+		if err := db.GetContext(ctx, &waiting, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%DELETE FROM feed_changes%'`); err != nil {
+			t.Fatal(err)
+		}
+		if waiting > 0 {
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("the prune ended (%v) without waiting for the rows another transaction deletes", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the prune never waited for the rows another transaction deletes")
+		}
+	}
+	if err := other.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	var left int
+	if err := db.GetContext(ctx, &left, `SELECT count(*) FROM feed_changes WHERE txid < $1::xid8`, horizon); err != nil {
+		t.Fatal(err)
+	}
+	if left != 0 {
+		t.Fatalf("the prune stopped with %d rows below its horizon left", left)
+	}
+}
