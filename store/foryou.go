@@ -112,7 +112,9 @@ func (db *DB) forYou(ctx context.Context, args FeedArgs) (Page[Content], error) 
 	for i := range items {
 		items[i].Seed = int64(h.Sum64()) ^ (items[i].Seed*1_000_003 + cur.Pos)
 	}
-	order = Diversify(items, args.First, s)
+	// Only the page (and a reused first page's spare) is served in this
+	// order; the rest is the tail, re-ranked by the next page.
+	order = diversifyFirst(items, args.First, s, args.First+1+forYouSpare)
 	if args.After != "" {
 		// The re-ranked tail goes into a row of its own, which holds the
 		// walk's positions after cur.Pos.
@@ -192,6 +194,15 @@ func (db *DB) forYouPage(ctx context.Context, args FeedArgs, cur walkCursor, ord
 // that the first pages happened not to show. It returns the items' ids in
 // page order.
 func Diversify(items []rankedItem, pageSize int, s *ForYouSettings) []int64 {
+	return diversifyFirst(items, pageSize, s, len(items))
+}
+
+// diversifyFirst is Diversify for the first n slots only: they are what
+// Diversify's are (each slot's pick depends on the slots before it), and
+// the items left follow in rank order. A page serves only the head of its
+// arrangement; the rest is the walk's tail, which the next page re-ranks
+// (it reads it as a set), so arranging it would be work thrown away.
+func diversifyFirst(items []rankedItem, pageSize int, s *ForYouSettings, n int) []int64 {
 	if pageSize <= 0 {
 		pageSize = 1
 	}
@@ -208,7 +219,8 @@ func Diversify(items []rankedItem, pageSize int, s *ForYouSettings) []int64 {
 	// constant time), and the discovery candidates (no affinity either way)
 	// in discovery order: a slot costs at most the window, not the items
 	// left.
-	n := len(items)
+	arrange := min(max(n, 0), len(items))
+	n = len(items)
 	next, prev := make([]int, n+1), make([]int, n+1) // n is the list's head and end
 	for i := 0; i <= n; i++ {
 		next[i], prev[i] = i+1, i-1
@@ -246,7 +258,7 @@ func Diversify(items []rankedItem, pageSize int, s *ForYouSettings) []int64 {
 	prevAuthor := int64(-1)
 	// A window bounds the search for a slot: past it, the rules give way.
 	const window = 200
-	for len(out) < n {
+	for len(out) < arrange {
 		if len(out)%pageSize == 0 {
 			for _, k := range onPage {
 				shops[k] = 0
@@ -308,6 +320,9 @@ func Diversify(items []rankedItem, pageSize int, s *ForYouSettings) []int64 {
 		if it.Fresh {
 			explored++
 		}
+	}
+	for i := next[n]; i != n; i = next[i] {
+		out = append(out, items[i].ID)
 	}
 	return out
 }
