@@ -139,13 +139,19 @@ func (f *FeedRankings) Forget(profile string) {
 	f.gens[profile] = viewerWrite{gen: f.next.Add(1), at: now}
 }
 
-// forgetAll drops every arrangement and viewer state (the write
-// generations stay, and so do the walk rows, which no write changes).
+// forgetAll drops every arrangement, viewer state and kept walk row (the
+// write generations stay). It runs when the process may have missed
+// notifications or the database may have lost what it stored (the
+// listening connection was lost: a restart or crash of PostgreSQL, which
+// empties list_walks); a walk row no write changes is dropped all the same,
+// so that a walk the database lost asks for a first page on every process
+// alike (README, API conventions).
 func (f *FeedRankings) forgetAll() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.entries = map[string]feedRanking{}
 	f.states = map[string]keptViewerState{}
+	f.walks = map[int64]keptWalk{}
 }
 
 // rankingKey names an arrangement: who it is for and what it was ranked with.

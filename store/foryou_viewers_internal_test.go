@@ -107,6 +107,17 @@ func TestKeptWalkRows(t *testing.T) {
 	if keptWalkTTL >= ListWalkTTL {
 		t.Error("a kept walk row could outlive the stored one")
 	}
+	// Losing the notification connection (PostgreSQL restarted or crashed,
+	// which empties list_walks) forgets the kept walk rows too, and the
+	// cache keeps walks afterwards.
+	f.forgetAll()
+	if _, ok := f.walkTail(9, 1, 0, now); ok {
+		t.Error("forgetAll kept a walk row")
+	}
+	f.putWalk(7, 1, []int64{1}, now)
+	if _, ok := f.walkTail(7, 1, 0, now); !ok {
+		t.Error("no walk kept after forgetAll")
+	}
 	var none *FeedRankings
 	none.putWalk(1, 1, []int64{1}, now)
 	if _, ok := none.walkTail(1, 1, 0, now); ok {
