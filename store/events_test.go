@@ -497,3 +497,51 @@ func TestOfferSharesTheBufferBetweenCallers(t *testing.T) {
 		t.Fatalf("views %d, view_count %d; want the %d taken", views, viewCount, taken)
 	}
 }
+
+// TestRunFlushesOnceAQuarterWaits: Run writes the buffer before its next
+// tick as soon as a quarter of what Offer lets wait (10,000 before a flush
+// measured its speed) is waiting, so that a steady stream from one caller is
+// written as it comes instead of reaching the caller's share (half) and
+// being refused until the tick; less than that waits for the tick.
+func TestRunFlushesOnceAQuarterWaits(t *testing.T) {
+	db := storetest.NewDB(t)
+	contentID, _ := contentFixture(t, db)
+	buf := store.NewEventBuffer(db)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf.Run(ctx, time.Hour) // no tick within the test
+	}()
+	defer func() { cancel(); <-done }()
+	viewer := 0
+	batch := func(n int) []store.Event {
+		events := make([]store.Event, n)
+		for i := range events {
+			viewer++
+			events[i] = store.Event{Type: store.EventView, ContentID: contentID, WatchMs: 1000, At: time.Now(), Viewer: "device:" + strconv.Itoa(viewer)}
+		}
+		return events
+	}
+	if err := buf.Offer("ip:one", batch(2499)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if n := buf.Pending(); n != 2499 {
+		t.Fatalf("%d waiting; want the 2,499 offered, left for the tick", n)
+	}
+	if err := buf.Offer("ip:one", batch(1)); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if views, _, _ := counts(t, db, contentID); views == 2500 && buf.Pending() == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			views, _, _ := counts(t, db, contentID)
+			t.Fatalf("with a quarter of the bound waiting and no tick: %d views written, %d waiting; want 2,500 and 0", views, buf.Pending())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
