@@ -4,6 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -57,4 +62,70 @@ func read(t *testing.T, r io.Reader) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestRawConnPost: the ingest group's raw HTTP/1.1 client reads replies as
+// net/http's would and classifies them as send does, over one kept-alive
+// connection: a 200 with data, chunked bodies, GraphQL errors, other
+// statuses, and a server that closes the connection after a reply.
+func TestRawConnPost(t *testing.T) {
+	var conns atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if r.Method != http.MethodPost || r.URL.Path != "/graphql" || r.Header.Get("Content-Type") != "application/json" {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		switch string(body) {
+		case "ok":
+			_, _ = w.Write([]byte(`{"data":{"recordEvents":{"accepted":1}}}`))
+		case "chunked":
+			for i := 0; i < 3; i++ {
+				_, _ = w.Write([]byte(strings.Repeat("x", 5000)))
+				w.(http.Flusher).Flush()
+			}
+		case "errors":
+			_, _ = w.Write([]byte(`{"errors":[{"message":"backed up"}]}`))
+		case "close":
+			w.Header().Set("Connection", "close")
+			_, _ = w.Write([]byte(`{"data":{}}`))
+		default:
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	c, err := newRawConn(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.close()
+	for _, step := range []struct{ body, failure, reply string }{
+		{"ok", "", `{"data":{"recordEvents":{"accepted":1}}}`},
+		{"chunked", "", strings.Repeat("x", 15000)},
+		{"errors", "GraphQL errors", ""},
+		{"503", "HTTP 503", ""},
+		{"ok", "", `{"data":{"recordEvents":{"accepted":1}}}`},
+		{"close", "", `{"data":{}}`},
+		{"ok", "", `{"data":{"recordEvents":{"accepted":1}}}`},
+	} {
+		if got := c.post([]byte(step.body)); got != step.failure {
+			t.Fatalf("%s: failure %q, want %q", step.body, got, step.failure)
+		}
+		if step.reply != "" && c.reply.String() != step.reply {
+			t.Fatalf("%s: reply %.80q, want %.80q", step.body, c.reply.String(), step.reply)
+		}
+	}
+	if n := conns.Load(); n != 2 {
+		t.Fatalf("%d connections; want 2 (a new one only after the server closed one)", n)
+	}
+	srv.Close()
+	if got := c.post([]byte("ok")); !strings.HasPrefix(got, "transport: ") {
+		t.Fatalf("with the server gone: %q", got)
+	}
 }

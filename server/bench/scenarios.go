@@ -274,7 +274,9 @@ func runIngestion(ctx context.Context, e *environment, o options, r *report, say
 		if size == 1 {
 			wait = e.profile(d, filepath.Join(o.Out, "ingest.cpu.pprof"))
 		}
-		res := say(closedLoop(ctx, fmt.Sprintf("recordEvents, batches of %d", size), c, d, batch(size, "bench")))
+		res := say(closedLoopPosts(ctx, fmt.Sprintf("recordEvents, batches of %d", size), e.base, c, d, func(dst []byte, n int64) []byte {
+			return bodies.body(dst, "bench", run, size, n)
+		}))
 		wait()
 		time.Sleep(2 * time.Second) // the server flushes every second
 		_ = e.db.GetContext(ctx, &after, `SELECT coalesce(sum(views), 0) FROM content_event_counts WHERE content_id = 1`)
