@@ -58,7 +58,9 @@ func globalID(typeName string, id int64) string {
 func parseGlobalID(gid string) (typeName string, id int64, err error) {
 	// The error is built only for an ID that is wrong: every event of
 	// recordEvents, and most fields' arguments, parse one.
-	bad := func() error { return store.Errorf(store.EInvalid, "%q is not a valid ID", truncate(gid, maxGlobalIDLength)) }
+	bad := func() error {
+		return store.Errorf(store.EInvalid, "%q is not a valid ID", truncate(gid, maxGlobalIDLength))
+	}
 	if len(gid) == 0 || len(gid) > maxGlobalIDLength {
 		return "", 0, bad()
 	}
