@@ -73,8 +73,10 @@ func parseGlobalID(gid string) (typeName string, id int64, err error) {
 		return "", 0, bad()
 	}
 	name, num, ok := bytes.Cut(raw, []byte(":"))
-	typeName, ok = typeNames[string(name)]
 	if !ok {
+		return "", 0, bad()
+	}
+	if typeName, ok = typeNames[string(name)]; !ok {
 		return "", 0, bad()
 	}
 	id, err = strconv.ParseInt(string(num), 10, 64)
