@@ -323,6 +323,38 @@ func benchmarkFlush(b *testing.B, workers int) {
 	b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "events/s")
 }
 
+// BenchmarkFlushSizes times flushes of n 1-second views of one content by
+// new viewers (one row each in engagement_once; the ingest group's load) in
+// one transaction, for the sizes a flush has when Run flushes once a
+// quarter of the back-pressure bound waits (2,500 of 10,000; more when the
+// flush is behind) and after a second of 20,000 events a second.
+func BenchmarkFlushSizes(b *testing.B) {
+	db := storetest.NewDB(b)
+	contentID, _ := contentFixtureTB(b, db)
+	viewer := 0
+	for _, n := range []int{1000, 2500, 5000, 20000} {
+		b.Run(fmt.Sprintf("Events%d", n), func(b *testing.B) {
+			buf := store.NewEventBuffer(db)
+			buf.SetFlushWorkers(1)
+			ctx := context.Background()
+			for range b.N {
+				b.StopTimer()
+				events := make([]store.Event, n)
+				for i := range events {
+					viewer++
+					events[i] = store.Event{Type: store.EventView, ContentID: contentID, WatchMs: 1000, At: time.Now(), Viewer: "device:" + strconv.Itoa(viewer)}
+				}
+				buf.Add(events)
+				b.StartTimer()
+				if err := buf.Flush(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}
+
 // TestOfferRefusesWhenTheBufferIsFull: before any flush measured the flush's
 // speed, Offer lets 10,000 events from many callers wait (each batch from a
 // caller of its own, so no caller's share binds); the next batch is refused whole with
