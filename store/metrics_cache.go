@@ -23,9 +23,14 @@ const DefaultFiguresTTL = time.Second
 // keeps of them.
 const FiguresChannel = "showcase_figures"
 
-// maxCachedFigures bounds a FiguresCache; past it, figures older than the
-// TTL are dropped, and if that is not enough the cache starts over.
-const maxCachedFigures = 200_000
+// maxCachedFigures bounds a FiguresCache (a feed page is 20 figures; the
+// pages read within a TTL hold a few thousand contents); past it, figures
+// older than the TTL are dropped, and if that is not enough the cache
+// starts over.
+const maxCachedFigures = 50_000
+
+// metricsWindows are every window a content's figures are kept for.
+var metricsWindows = []string{WindowLastHour, WindowLast24Hours, WindowLast7Days, WindowLast30Days, WindowAllTime}
 
 // FiguresCache shares contents' figures between requests for a TTL, so a
 // feed page read by many viewers costs its figures statement once per TTL
@@ -93,10 +98,13 @@ func (c *FiguresCache) MetricsFor(ctx context.Context, db *DB, now time.Time, ke
 	if err != nil {
 		return nil, err
 	}
+	for k, m := range read {
+		out[k] = m
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.allForgotten.Before(began) {
-		return out, nil // forgotten while the statement ran
+		return out, nil // everything forgotten while the statement ran
 	}
 	if len(c.entries)+len(read) > maxCachedFigures {
 		c.pruneLocked(began)
@@ -105,7 +113,6 @@ func (c *FiguresCache) MetricsFor(ctx context.Context, db *DB, now time.Time, ke
 		}
 	}
 	for k, m := range read {
-		out[k] = m
 		if k.Subject != SubjectContent {
 			continue
 		}
@@ -138,16 +145,12 @@ func (c *FiguresCache) Forget(contentIDs ...int64) {
 		return
 	}
 	now := c.now()
-	forget := make(map[int64]bool, len(contentIDs))
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, id := range contentIDs {
-		forget[id] = true
 		c.forgotten[id] = now
-	}
-	for k := range c.entries {
-		if forget[k.ID] && k.Subject == SubjectContent {
-			delete(c.entries, k)
+		for _, w := range metricsWindows {
+			delete(c.entries, MetricsKey{Subject: SubjectContent, ID: id, Window: w})
 		}
 	}
 	if len(c.forgotten) > maxCachedFigures {

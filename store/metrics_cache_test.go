@@ -34,7 +34,12 @@ func addViews(t *testing.T, db *store.DB, id, n int64) {
 
 func cachedViews(t *testing.T, c *store.FiguresCache, db *store.DB, id int64) int64 {
 	t.Helper()
-	k := store.MetricsKey{Subject: store.SubjectContent, ID: id, Window: store.WindowAllTime}
+	return cachedWindowViews(t, c, db, id, store.WindowAllTime)
+}
+
+func cachedWindowViews(t *testing.T, c *store.FiguresCache, db *store.DB, id int64, window string) int64 {
+	t.Helper()
+	k := store.MetricsKey{Subject: store.SubjectContent, ID: id, Window: window}
 	m, err := c.MetricsFor(context.Background(), db, time.Now(), []store.MetricsKey{k})
 	if err != nil {
 		t.Fatal(err)
@@ -64,10 +69,16 @@ func TestFiguresCacheTTLAndForget(t *testing.T) {
 	if v := cachedViews(t, c, db, id); v != 5 {
 		t.Fatalf("at the TTL: views %d, want 5 read afresh", v)
 	}
+	if v := cachedWindowViews(t, c, db, id, store.WindowLastHour); v != 5 {
+		t.Fatalf("last hour: views %d, want 5", v)
+	}
 	addViews(t, db, id, 1)
 	c.Forget(id)
 	if v := cachedViews(t, c, db, id); v != 6 {
 		t.Fatalf("after Forget: views %d, want 6", v)
+	}
+	if v := cachedWindowViews(t, c, db, id, store.WindowLastHour); v != 6 {
+		t.Fatalf("after Forget: last hour's views %d, want 6 (another window's figures kept)", v)
 	}
 	if store.NewFiguresCache(0) != nil {
 		t.Fatal("a cache with TTL 0 keeps figures")
