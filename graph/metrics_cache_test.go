@@ -169,3 +169,29 @@ func contentIDOf(t *testing.T, gid string) int64 {
 	}
 	return id
 }
+
+// With a read replica (DATABASE_READ_URL) the replica serves the feed's
+// figures and nothing is kept: views written after a page was read show on
+// the next page once the replica has them, although the cache's TTL is an
+// hour.
+func TestFeedFiguresNotSharedWithAReplica(t *testing.T) {
+	a := newReplicatedAPI(t, time.Hour)
+	a.serveWith(0, func(r *graph.Resolver) { r.Reads = a.reads; r.Figures = store.NewFiguresCache(time.Hour) })
+	a.manyContents(12)
+	until(t, "the replica is in use", func() bool { ok, _ := a.reads.Status(); return ok })
+	var first map[string][2]int64
+	until(t, "the replica has the videos", func() bool { first, _ = a.figuresOf("", figuresFeedQuery); return len(first) > 0 })
+	var id string
+	for k := range first {
+		id = k
+		break
+	}
+	if _, err := a.db.ExecContext(context.Background(), `INSERT INTO content_event_counts (content_id, bucket, views)
+		VALUES ($1, date_trunc('minute', now()), 7)`, contentIDOf(t, id)); err != nil {
+		t.Fatal(err)
+	}
+	until(t, "the new views show on the feed", func() bool {
+		got, _ := a.figuresOf("", figuresFeedQuery)
+		return got[id][0] == first[id][0]+7
+	})
+}
