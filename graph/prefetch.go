@@ -82,8 +82,10 @@ var noPriming bool
 // shops (Shop), product cards (ProductsByContent), the cards' variants when
 // the cards ask for variants or priceRange (VariantsByProduct: then cards
 // and variants come from one statement, store.CardsWithVariantsByContentIDs)
-// and their figures for every window asked (Metrics). The
-// statements run concurrently. Each item's fields then resolve from the
+// and their figures for every window asked (Metrics; from the loaders'
+// FiguresCache, when they have one, if the query asks public figures
+// only and no chart: see asksPublicFiguresOnly). The statements run
+// concurrently. Each item's fields then resolve from the
 // loaders at once, without parking until a loader's batch window closes; with
 // Video, LiveSession, Product and ProductVariant resolving their fields
 // inline (graph/generate), a page is resolved without a wait per level.
