@@ -173,7 +173,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	background.Go(func() { <-hub.Done() })
 	// Profiles written through other API processes: their For You
 	// arrangements are forgotten here too.
-	cfg.FeedRankings = store.NewFeedRankings(cfg.FeedRankingTTL)
+	cfg.FeedRankings = store.NewFeedCaches(cfg.FeedRankingTTL, cfg.FeedViewerTTL)
 	if err := cfg.FeedRankings.Listen(flushCtx, dsn); err != nil {
 		stopFlushing()
 		return err

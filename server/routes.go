@@ -41,11 +41,12 @@ func newServer(cfg config, db *store.DB, tokens *auth.Tokens, payments payment.P
 	events.SetLearning(cfg.ForYou)
 	events.SetFlushWorkers(cfg.FlushWorkers)
 	events.SetMaxBuffered(cfg.EventsBufferMax)
-	// For You first pages reuse a viewer's arrangement for FEED_RANKING_TTL;
-	// each flush forgets those of the profiles it taught.
+	// For You first pages reuse a viewer's arrangement for FEED_RANKING_TTL,
+	// and ranked pages the viewer's state for FEED_VIEWER_TTL; each flush
+	// forgets those of the profiles it taught.
 	rankings := cfg.FeedRankings
 	if rankings == nil {
-		rankings = store.NewFeedRankings(cfg.FeedRankingTTL)
+		rankings = store.NewFeedCaches(cfg.FeedRankingTTL, cfg.FeedViewerTTL)
 	}
 	events.SetFeedRankings(rankings)
 	gql := graph.NewHandler(&graph.Resolver{DB: db, Reads: cfg.Reads, Tokens: tokens, Payments: payments, Events: events,
