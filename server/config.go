@@ -86,6 +86,12 @@ type config struct {
 	// profile writes of other API processes); nil: routes makes one that
 	// hears only this process's writes.
 	FeedRankings *store.FeedRankings
+	// FiguresTTL is how long a feed page's figures are shared between
+	// requests (FIGURES_CACHE_TTL; 0: every page reads them).
+	FiguresTTL time.Duration
+	// Figures shares them (made by run, listening for other API processes'
+	// likes and comments); nil: none shared.
+	Figures *store.FiguresCache
 	// Payments chooses and bounds the payment provider.
 	Payments paymentConfig
 	// MediaDir is the folder uploaded product images are kept in (MEDIA_DIR,
@@ -162,6 +168,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		AuthRateLimitPeriod: 12 * time.Second,
 		ResponseCacheTTL:    time.Second,
 		FeedRankingTTL:      store.DefaultFeedRankingTTL,
+		FiguresTTL:          store.DefaultFiguresTTL,
 		FeedViewerTTL:       store.DefaultFeedViewerTTL,
 		FeedIndexMaxLag:     store.DefaultFeedIndexMaxLag,
 		Payments: paymentConfig{
@@ -320,6 +327,13 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 			return cfg, fmt.Errorf("FEED_RANKING_TTL must be a duration from 0 (every first page ranks) to 1m")
 		}
 		cfg.FeedRankingTTL = d
+	}
+	if v := getenv("FIGURES_CACHE_TTL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > 10*time.Second {
+			return cfg, fmt.Errorf("FIGURES_CACHE_TTL must be a duration from 0 (every feed page reads its figures) to 10s")
+		}
+		cfg.FiguresTTL = d
 	}
 	if v := getenv("FEED_VIEWER_TTL"); v != "" {
 		d, err := time.ParseDuration(v)

@@ -178,6 +178,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		stopFlushing()
 		return err
 	}
+	// Feed pages' figures, shared for FIGURES_CACHE_TTL; likes and comments
+	// made through other API processes are forgotten here too. Not with a
+	// read replica, which serves these reads instead.
+	if cfg.Reads == nil {
+		cfg.Figures = store.NewFiguresCache(cfg.FiguresTTL)
+		if err := cfg.Figures.Listen(flushCtx, dsn); err != nil {
+			stopFlushing()
+			return err
+		}
+	}
 	// Runs before closeDB (deferred earlier): the last accepted events are
 	// written, and no background loop is left using the database.
 	defer func() {

@@ -51,8 +51,8 @@ func newServer(cfg config, db *store.DB, tokens *auth.Tokens, payments payment.P
 	events.SetFeedRankings(rankings)
 	gql := graph.NewHandler(&graph.Resolver{DB: db, Reads: cfg.Reads, Tokens: tokens, Payments: payments, Events: events,
 		TopCreatorFollowers: cfg.TopCreatorFollowers, FeedWeights: cfg.FeedWeights, FeedPolicy: cfg.FeedPolicy, ForYou: &cfg.ForYou,
-		FeedRankings: rankings,
-		Production:   cfg.Production, Live: hub, AllowedOrigins: cfg.AllowedOrigins, Observer: m,
+		FeedRankings: rankings, Figures: cfg.Figures,
+		Production: cfg.Production, Live: hub, AllowedOrigins: cfg.AllowedOrigins, Observer: m,
 		RateLimiter: limits, Media: cfg.Media, MaxUploadBytes: cfg.MaxUploadBytes})
 	cache := graph.NewResponseCache(cfg.ResponseCacheTTL, m, limits)
 	if cache != nil {
