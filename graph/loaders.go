@@ -1,7 +1,9 @@
 package graph
 
 import (
+	"cmp"
 	"context"
+	"maps"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -83,6 +85,16 @@ type Loaders struct {
 // NewLoaders returns fresh loaders over db that collect keys for batchWait.
 // topCreatorFollowers sets where the TOP_CREATORS sales channel begins.
 func NewLoaders(db *store.DB, topCreatorFollowers int64, batchWait time.Duration) *Loaders {
+	return newLoaders(db, db, topCreatorFollowers, batchWait)
+}
+
+// newLoaders is NewLoaders over db, a read replica or the primary: where db
+// is not primary, the loaders of rows by id (users, shops, contents,
+// products, variants, figures) read on primary the keys db did not find.
+// A page read on the primary (a walk: the feed, a search by relevance)
+// lists rows the replica may not have replayed yet; without the second
+// read their fields would fail as not found.
+func newLoaders(db, primary *store.DB, topCreatorFollowers int64, batchWait time.Duration) *Loaders {
 	wait := dataloadgen.WithWait(batchWait)
 	// Every figure of a request is computed as of one moment, so that a
 	// window's figures, its chart and a shop's breakdown agree.
@@ -90,11 +102,11 @@ func NewLoaders(db *store.DB, topCreatorFollowers int64, batchWait time.Duration
 	return &Loaders{
 		db:                db,
 		now:               now,
-		User:              dataloadgen.NewMappedLoader(counted(db.UsersByIDs), wait),
-		Shop:              dataloadgen.NewMappedLoader(counted(db.ShopsByIDs), wait),
-		Product:           dataloadgen.NewMappedLoader(db.ProductsByIDs, wait),
-		Variant:           dataloadgen.NewMappedLoader(db.VariantsByIDs, wait),
-		Content:           dataloadgen.NewMappedLoader(db.ContentsByIDs, wait),
+		User:              dataloadgen.NewMappedLoader(counted(orPrimary(db, primary, (*store.DB).UsersByIDs)), wait),
+		Shop:              dataloadgen.NewMappedLoader(counted(orPrimary(db, primary, (*store.DB).ShopsByIDs)), wait),
+		Product:           dataloadgen.NewMappedLoader(orPrimary(db, primary, (*store.DB).ProductsByIDs), wait),
+		Variant:           dataloadgen.NewMappedLoader(orPrimary(db, primary, (*store.DB).VariantsByIDs), wait),
+		Content:           dataloadgen.NewMappedLoader(orPrimary(db, primary, (*store.DB).ContentsByIDs), wait),
 		VariantsByProduct: dataloadgen.NewMappedLoader(counted(db.VariantsByProductIDs), wait),
 		ProductsByContent: dataloadgen.NewMappedLoader(counted(db.ProductsByContentIDs), wait),
 		ShopProducts:      dataloadgen.NewMappedLoader(db.ShopProductPages, wait),
@@ -108,9 +120,9 @@ func NewLoaders(db *store.DB, topCreatorFollowers int64, batchWait time.Duration
 		OrderLines: dataloadgen.NewMappedLoader(db.OrderLinesByOrderIDs, wait),
 		OrderPages: dataloadgen.NewMappedLoader(db.OrderPages, wait),
 		CartLines:  dataloadgen.NewMappedLoader(db.CartLinesByBuyerIDs, wait),
-		Metrics: dataloadgen.NewMappedLoader(counted(func(ctx context.Context, keys []store.MetricsKey) (map[store.MetricsKey]*store.Metrics, error) {
+		Metrics: dataloadgen.NewMappedLoader(counted(orPrimary(db, primary, func(db *store.DB, ctx context.Context, keys []store.MetricsKey) (map[store.MetricsKey]*store.Metrics, error) {
 			return db.MetricsFor(ctx, now, keys)
-		}), wait),
+		})), wait),
 		Comments: dataloadgen.NewMappedLoader(db.CommentPages, wait),
 		Comment:  dataloadgen.NewMappedLoader(db.CommentsByIDs, wait),
 		App:      dataloadgen.NewMappedLoader(db.AppsByIDs, wait),
@@ -155,6 +167,36 @@ func NewLoaders(db *store.DB, topCreatorFollowers int64, batchWait time.Duration
 	}
 }
 
+// orPrimary returns fetch on db, which then reads on primary (when it is
+// another handle) the keys db did not find, in one more statement only
+// when some are missing.
+func orPrimary[K comparable, V any](db, primary *store.DB, fetch func(*store.DB, context.Context, []K) (map[K]V, error)) func(context.Context, []K) (map[K]V, error) {
+	return func(ctx context.Context, keys []K) (map[K]V, error) {
+		got, err := fetch(db, ctx, keys)
+		if err != nil || primary == nil || primary == db {
+			return got, err
+		}
+		var missing []K
+		for _, k := range keys {
+			if _, ok := got[k]; !ok {
+				missing = append(missing, k)
+			}
+		}
+		if len(missing) == 0 {
+			return got, nil
+		}
+		more, err := fetch(primary, ctx, missing)
+		if err != nil {
+			return nil, err
+		}
+		if got == nil {
+			got = make(map[K]V, len(more))
+		}
+		maps.Copy(got, more)
+		return got, nil
+	}
+}
+
 // fetchCounterKey holds, in a request's context, an *atomic.Int64 that
 // counts the batches the loaders primeFeed primes fetch themselves (tests
 // show with it that a primed page fetches none).
@@ -180,8 +222,10 @@ type requestLoaders struct {
 	db      *store.DB
 	top     int64
 	wait    time.Duration
-	// pick, when set, chooses db on first use (read routing).
-	pick func() *store.DB
+	// pick, when set, chooses db on first use (read routing), and primary
+	// is then the primary, which reads what the chosen db did not find.
+	pick    func() *store.DB
+	primary *store.DB
 	// figures is the Resolver's FiguresCache, for loaders over the primary.
 	figures *store.FiguresCache
 }
@@ -203,7 +247,7 @@ func loadersFrom(ctx context.Context) *Loaders {
 		if l.pick != nil {
 			l.db = l.pick()
 		}
-		l.loaders = NewLoaders(l.db, l.top, l.wait)
+		l.loaders = newLoaders(l.db, cmp.Or(l.primary, l.db), l.top, l.wait)
 		l.loaders.figures = l.figures
 	})
 	return l.loaders

@@ -86,7 +86,7 @@ func (r *Resolver) routeReads(top int64, wait time.Duration) graphql.OperationMi
 			}
 			o := &opReads{ctx: ctx, reads: r.Reads}
 			ctx = context.WithValue(ctx, opReadsKey{}, o)
-			ctx = context.WithValue(ctx, loadersKey{}, &requestLoaders{pick: o.get, top: top, wait: wait})
+			ctx = context.WithValue(ctx, loadersKey{}, &requestLoaders{pick: o.get, primary: r.DB, top: top, wait: wait})
 			return next(ctx)
 		case ast.Mutation:
 			if onlyBuffered(graphql.GetOperationContext(ctx)) {
