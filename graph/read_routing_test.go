@@ -450,7 +450,7 @@ func TestFeedListsWhatTheReplicaHasNotReplayed(t *testing.T) {
 					Products struct {
 						Edges []struct{ Node struct{ Title string } }
 					}
-					Metrics  *struct{ Views int64 }
+					Metrics *struct{ Views int64 }
 				}
 			}
 		}
