@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
 	"showcase/graph"
+	"showcase/store"
 	"showcase/store/payment"
 )
 
@@ -209,5 +211,57 @@ func TestCompletionLostToACrashIsMadeAgain(t *testing.T) {
 	}
 	if a.count("test_provider_charges") != 1 || a.count("orders") != 1 || a.stock(f.variantIDs[0]) != 3 {
 		t.Fatalf("charges %d, orders %d, stock %d; want 1, 1, 3", a.count("test_provider_charges"), a.count("orders"), a.stock(f.variantIDs[0]))
+	}
+}
+
+// TestCheckoutReservationKeepsItsGenericPlan: the statements of a checkout
+// are kept prepared per connection, and PostgreSQL plans a kept statement
+// once (its generic plan) unless its custom plans look cheaper. The
+// reservation did not keep its generic plan while array arguments were in
+// the planner's sight: it was planned afresh on every checkout, which took
+// longer than running it. Checkouts on a pool of one connection: no
+// statement of theirs has been planned more than PostgreSQL's first five
+// times.
+func TestCheckoutReservationKeepsItsGenericPlan(t *testing.T) {
+	a := newTestAPI(t)
+	f := a.fixture("plans")
+	_, buyer := a.user("planner", false)
+	ctx := context.Background()
+	db, err := store.Open(ctx, a.dsn, store.PoolOptions{MaxOpenConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	pay := payment.NewTestProvider(db.DB.DB)
+	variant := appIDOf(t, f.variantIDs[0])
+	a.setStock(f.sellerToken, f.variantIDs[0], 100)
+	const checkouts = 12
+	for i := range checkouts {
+		res, err := db.Checkout(ctx, pay, store.CheckoutRequest{BuyerID: buyer.ID, IdempotencyKey: fmt.Sprintf("plan-%d", i),
+			Lines: []store.CheckoutLine{{VariantID: variant, Quantity: 1}}, PaymentToken: "tok_ok",
+			ShippingAddress: store.Address{Name: "Ana", Line1: "1 Main St", City: "Springfield", PostalCode: "12345", CountryCode: "US"}})
+		if err != nil || len(res.Orders) != 1 {
+			t.Fatalf("checkout %d: %+v, %v", i, res, err)
+		}
+	}
+	var plans []struct {
+		Statement string `db:"statement"`
+		Generic   int    `db:"generic_plans"`
+		Custom    int    `db:"custom_plans"`
+	}
+	if err := db.SelectContext(ctx, &plans, `SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements`); err != nil {
+		t.Fatal(err)
+	}
+	reservation := false
+	for _, p := range plans {
+		if strings.Contains(p.Statement, "INSERT INTO checkouts") {
+			reservation = true
+		}
+		if p.Custom > 5 {
+			t.Errorf("planned afresh %d times of %d (generic plan used %d times): %.120s", p.Custom, checkouts, p.Generic, p.Statement)
+		}
+	}
+	if !reservation {
+		t.Fatalf("no reservation statement among the connection's prepared statements: %+v", plans)
 	}
 }
