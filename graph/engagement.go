@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -150,6 +151,23 @@ func contentComments(ctx context.Context, c store.Content, first *int, after *st
 	})}, nil
 }
 
+// forgetFigures drops what Resolver.Figures keeps of a content whose
+// figures the caller just changed directly (a like, an unlike, a comment),
+// before the mutation answers, and tells every other API process to do the
+// same. A failed announcement is logged: the other processes then show the
+// change within the cache's TTL.
+func (r *Resolver) forgetFigures(ctx context.Context, contentID int64) {
+	if r.Figures == nil {
+		return
+	}
+	r.Figures.Forget(contentID)
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := r.DB.AnnounceFigures(actx, contentID); err != nil {
+		slog.ErrorContext(ctx, "figures change not announced; other API processes show it within FIGURES_CACHE_TTL", "err", err)
+	}
+}
+
 // deviceIDMaxLength bounds the anonymous client's device id.
 const deviceIDMaxLength = 100
 
@@ -269,6 +287,7 @@ func (r *Resolver) like(ctx context.Context, contentGID string, like bool) (*mod
 		return nil, err
 	}
 	if changed {
+		r.forgetFigures(ctx, id)
 		r.Events.AddLike(id, delta)
 		if like {
 			r.learn(ctx, store.Signal{ContentID: id, Weight: r.forYou().Like})
@@ -292,6 +311,7 @@ func (r *Resolver) commentOnContent(ctx context.Context, contentGID, body string
 		ue, err := userErrorsFrom(err, "")
 		return &model.CommentPayload{UserErrors: ue}, err
 	}
+	r.forgetFigures(ctx, id)
 	r.learn(ctx, store.Signal{ContentID: id, Weight: r.forYou().Comment})
 	if content, err := orNil(loadersFrom(ctx).Content.Load(ctx, id)); err == nil {
 		if _, isLive := content.(*store.LiveSession); isLive {

@@ -74,7 +74,10 @@ func NewHandler(r *Resolver) http.Handler {
 	}
 	// withRateLimitStatus turns rateCharge's refusal into 429 + Retry-After;
 	// it sits directly around gqlgen, inside the response cache.
-	return WithLoaders(r.DB, top, wait, withRateLimitStatus(srv))
+	// Feed pages' figures are shared (Resolver.Figures) only where reads
+	// stay on the primary: with a read replica, routeReads gives each
+	// query loaders over the handle it chose, without the cache.
+	return WithLoaders(r.DB, r.Figures, top, wait, withRateLimitStatus(srv))
 }
 
 // adminOnlyIntrospection lets only admins' own sessions read the schema in

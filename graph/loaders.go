@@ -75,6 +75,9 @@ type Loaders struct {
 	db *store.DB
 	// now is the moment the request's figures are computed as of.
 	now time.Time
+	// figures, when set, shares feed pages' figures between requests
+	// (primeFeed); set only where the loaders read the primary.
+	figures *store.FiguresCache
 }
 
 // NewLoaders returns fresh loaders over db that collect keys for batchWait.
@@ -179,13 +182,16 @@ type requestLoaders struct {
 	wait    time.Duration
 	// pick, when set, chooses db on first use (read routing).
 	pick func() *store.DB
+	// figures is the Resolver's FiguresCache, for loaders over the primary.
+	figures *store.FiguresCache
 }
 
 // WithLoaders gives every request its own loaders, so cached rows never leak
-// between requests or viewers.
-func WithLoaders(db *store.DB, topCreatorFollowers int64, batchWait time.Duration, next http.Handler) http.Handler {
+// between requests or viewers. figures (nil: none) shares feed pages'
+// figures between requests.
+func WithLoaders(db *store.DB, figures *store.FiguresCache, topCreatorFollowers int64, batchWait time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := context.WithValue(r.Context(), loadersKey{}, &requestLoaders{db: db, top: topCreatorFollowers, wait: batchWait})
+		ctx := context.WithValue(r.Context(), loadersKey{}, &requestLoaders{db: db, figures: figures, top: topCreatorFollowers, wait: batchWait})
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
@@ -198,6 +204,7 @@ func loadersFrom(ctx context.Context) *Loaders {
 			l.db = l.pick()
 		}
 		l.loaders = NewLoaders(l.db, l.top, l.wait)
+		l.loaders.figures = l.figures
 	})
 	return l.loaders
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -81,8 +82,10 @@ var noPriming bool
 // shops (Shop), product cards (ProductsByContent), the cards' variants when
 // the cards ask for variants or priceRange (VariantsByProduct: then cards
 // and variants come from one statement, store.CardsWithVariantsByContentIDs)
-// and their figures for every window asked (Metrics). The
-// statements run concurrently. Each item's fields then resolve from the
+// and their figures for every window asked (Metrics; from the loaders'
+// FiguresCache, when they have one, if the query asks public figures
+// only and no chart: see asksPublicFiguresOnly). The statements run
+// concurrently. Each item's fields then resolve from the
 // loaders at once, without parking until a loader's batch window closes; with
 // Video, LiveSession, Product and ProductVariant resolving their fields
 // inline (graph/generate), a page is resolved without a wait per level.
@@ -170,8 +173,14 @@ func primeFeed(ctx context.Context, page store.Page[store.Content]) {
 				keys = append(keys, store.MetricsKey{Subject: store.SubjectContent, ID: id, Window: w})
 			}
 		}
+		read := l.db.MetricsFor
+		if l.figures != nil && asksPublicFiguresOnly(graphql.GetOperationContext(ctx).Doc) {
+			read = func(ctx context.Context, now time.Time, keys []store.MetricsKey) (map[store.MetricsKey]*store.Metrics, error) {
+				return l.figures.MetricsFor(ctx, l.db, now, keys)
+			}
+		}
 		wg.Go(func() {
-			if figures, err := l.db.MetricsFor(ctx, l.now, keys); err == nil {
+			if figures, err := read(ctx, l.now, keys); err == nil {
 				for k, m := range figures {
 					l.Metrics.Prime(k, m)
 				}
@@ -179,6 +188,55 @@ func primeFeed(ctx context.Context, page store.Page[store.Content]) {
 		})
 	}
 	wg.Wait()
+}
+
+// publicFigures are the ContentMetrics fields anyone may read.
+var publicFigures = map[string]bool{"__typename": true, "window": true, "views": true, "likes": true,
+	"comments": true, "shares": true, "engagementRate": true}
+
+// asksPublicFiguresOnly reports whether no operation or fragment of doc
+// selects a commercial figure (ContentMetrics beyond publicFigures) or a
+// chart (metricsSeries): only then are a feed page's figures taken from the
+// FiguresCache. Commercial figures change with the caller's own writes
+// (an order cancelled, a refund) that nothing forgets, and a chart adds up
+// to its window's figures only as of the same moment.
+func asksPublicFiguresOnly(doc *ast.QueryDocument) bool {
+	if doc == nil {
+		return false
+	}
+	var walk func(ast.SelectionSet) bool
+	walk = func(set ast.SelectionSet) bool {
+		for _, sel := range set {
+			switch s := sel.(type) {
+			case *ast.Field:
+				if s.Name == "metricsSeries" {
+					return false
+				}
+				if s.ObjectDefinition != nil && s.ObjectDefinition.Name == "ContentMetrics" && !publicFigures[s.Name] {
+					return false
+				}
+				if !walk(s.SelectionSet) {
+					return false
+				}
+			case *ast.InlineFragment:
+				if !walk(s.SelectionSet) {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	for _, op := range doc.Operations {
+		if !walk(op.SelectionSet) {
+			return false
+		}
+	}
+	for _, f := range doc.Fragments {
+		if !walk(f.SelectionSet) {
+			return false
+		}
+	}
+	return true
 }
 
 // feedWants is what a feed page's items select, for primeFeed.

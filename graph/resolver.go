@@ -43,6 +43,11 @@ type Resolver struct {
 	// mutation forgets its caller's (forgetFeedRankings), so a viewer's
 	// next first page shows what they just did. nil ranks every first page.
 	FeedRankings *store.FeedRankings
+	// Figures, when set, shares feed pages' figures between requests for
+	// its TTL (FIGURES_CACHE_TTL) when a query asks only public figures
+	// (primeFeed); likes, unlikes and comments forget their content's, here
+	// and, announced, in every other API process. Not used with Reads.
+	Figures *store.FiguresCache
 	// Production hides the schema (introspection, field suggestions) from
 	// everyone but admins.
 	Production bool

@@ -75,6 +75,9 @@ type config struct {
 	// FeedRankingTTL is how long a viewer's For You first-page arrangement
 	// is reused (FEED_RANKING_TTL; 0: every first page ranks).
 	FeedRankingTTL time.Duration
+	// FeedViewerTTL is how long a viewer's For You state is kept in this
+	// process (FEED_VIEWER_TTL; 0: read for every ranked page).
+	FeedViewerTTL time.Duration
 	// FeedIndexMaxLag bounds how late a change reaches this process's feed
 	// index, which For You ranks from (FEED_INDEX_MAX_LAG; 0: caught up
 	// before every ranking).
@@ -83,6 +86,12 @@ type config struct {
 	// profile writes of other API processes); nil: routes makes one that
 	// hears only this process's writes.
 	FeedRankings *store.FeedRankings
+	// FiguresTTL is how long a feed page's figures are shared between
+	// requests (FIGURES_CACHE_TTL; 0: every page reads them).
+	FiguresTTL time.Duration
+	// Figures shares them (made by run, listening for other API processes'
+	// likes and comments); nil: none shared.
+	Figures *store.FiguresCache
 	// Payments chooses and bounds the payment provider.
 	Payments paymentConfig
 	// MediaDir is the folder uploaded product images are kept in (MEDIA_DIR,
@@ -159,6 +168,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		AuthRateLimitPeriod: 12 * time.Second,
 		ResponseCacheTTL:    time.Second,
 		FeedRankingTTL:      store.DefaultFeedRankingTTL,
+		FiguresTTL:          store.DefaultFiguresTTL,
+		FeedViewerTTL:       store.DefaultFeedViewerTTL,
 		FeedIndexMaxLag:     store.DefaultFeedIndexMaxLag,
 		Payments: paymentConfig{
 			Provider:          envOr(getenv, "PAYMENT_PROVIDER", "test"),
@@ -316,6 +327,20 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 			return cfg, fmt.Errorf("FEED_RANKING_TTL must be a duration from 0 (every first page ranks) to 1m")
 		}
 		cfg.FeedRankingTTL = d
+	}
+	if v := getenv("FIGURES_CACHE_TTL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > 10*time.Second {
+			return cfg, fmt.Errorf("FIGURES_CACHE_TTL must be a duration from 0 (every feed page reads its figures) to 10s")
+		}
+		cfg.FiguresTTL = d
+	}
+	if v := getenv("FEED_VIEWER_TTL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > 10*time.Minute {
+			return cfg, fmt.Errorf("FEED_VIEWER_TTL must be a duration from 0 (read for every ranked page) to 10m")
+		}
+		cfg.FeedViewerTTL = d
 	}
 	if v := getenv("FEED_INDEX_MAX_LAG"); v != "" {
 		d, err := time.ParseDuration(v)

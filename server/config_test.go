@@ -234,6 +234,38 @@ func TestFeedRankingTTLConfig(t *testing.T) {
 	}
 }
 
+// FEED_VIEWER_TTL: 30 s by default, 0 keeps no viewer state, at most ten
+// minutes.
+func TestFeedViewerTTLConfig(t *testing.T) {
+	parse := func(v string) (config, error) {
+		return parseConfig(nil, func(k string) string {
+			if k == "FEED_VIEWER_TTL" {
+				return v
+			}
+			return ""
+		}, io.Discard)
+	}
+	for v, want := range map[string]time.Duration{"": store.DefaultFeedViewerTTL, "0": 0, "500ms": 500 * time.Millisecond, "10m": 10 * time.Minute} {
+		if cfg, err := parse(v); err != nil || cfg.FeedViewerTTL != want {
+			t.Errorf("FEED_VIEWER_TTL=%q: %v, %v; want %v", v, cfg.FeedViewerTTL, err, want)
+		}
+	}
+	if store.DefaultFeedViewerTTL != 30*time.Second {
+		t.Errorf("the README says the default is 30s; it is %v", store.DefaultFeedViewerTTL)
+	}
+	for _, v := range []string{"-1s", "11m", "soon"} {
+		if _, err := parse(v); err == nil || !strings.Contains(err.Error(), "FEED_VIEWER_TTL") {
+			t.Errorf("FEED_VIEWER_TTL=%q: %v, want an error naming it", v, err)
+		}
+	}
+	if f := store.NewFeedCaches(0, 0); f != nil {
+		t.Error("FEED_RANKING_TTL=0 and FEED_VIEWER_TTL=0 still keep something")
+	}
+	if f := store.NewFeedCaches(0, time.Second); f.TTL() != 0 || f.ViewerTTL() != time.Second {
+		t.Errorf("FEED_RANKING_TTL=0, FEED_VIEWER_TTL=1s: %v and %v", f.TTL(), f.ViewerTTL())
+	}
+}
+
 // FEED_INDEX_MAX_LAG: 1 s by default, 0 catches up before every ranking,
 // at most a minute.
 func TestFeedIndexMaxLagConfig(t *testing.T) {

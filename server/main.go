@@ -173,10 +173,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	background.Go(func() { <-hub.Done() })
 	// Profiles written through other API processes: their For You
 	// arrangements are forgotten here too.
-	cfg.FeedRankings = store.NewFeedRankings(cfg.FeedRankingTTL)
+	cfg.FeedRankings = store.NewFeedCaches(cfg.FeedRankingTTL, cfg.FeedViewerTTL)
 	if err := cfg.FeedRankings.Listen(flushCtx, dsn); err != nil {
 		stopFlushing()
 		return err
+	}
+	// Feed pages' figures, shared for FIGURES_CACHE_TTL; likes and comments
+	// made through other API processes are forgotten here too. Not with a
+	// read replica, which serves these reads instead.
+	if cfg.Reads == nil {
+		cfg.Figures = store.NewFiguresCache(cfg.FiguresTTL)
+		if err := cfg.Figures.Listen(flushCtx, dsn); err != nil {
+			stopFlushing()
+			return err
+		}
 	}
 	// Runs before closeDB (deferred earlier): the last accepted events are
 	// written, and no background loop is left using the database.

@@ -41,17 +41,18 @@ func newServer(cfg config, db *store.DB, tokens *auth.Tokens, payments payment.P
 	events.SetLearning(cfg.ForYou)
 	events.SetFlushWorkers(cfg.FlushWorkers)
 	events.SetMaxBuffered(cfg.EventsBufferMax)
-	// For You first pages reuse a viewer's arrangement for FEED_RANKING_TTL;
-	// each flush forgets those of the profiles it taught.
+	// For You first pages reuse a viewer's arrangement for FEED_RANKING_TTL,
+	// and ranked pages the viewer's state for FEED_VIEWER_TTL; each flush
+	// forgets those of the profiles it taught.
 	rankings := cfg.FeedRankings
 	if rankings == nil {
-		rankings = store.NewFeedRankings(cfg.FeedRankingTTL)
+		rankings = store.NewFeedCaches(cfg.FeedRankingTTL, cfg.FeedViewerTTL)
 	}
 	events.SetFeedRankings(rankings)
 	gql := graph.NewHandler(&graph.Resolver{DB: db, Reads: cfg.Reads, Tokens: tokens, Payments: payments, Events: events,
 		TopCreatorFollowers: cfg.TopCreatorFollowers, FeedWeights: cfg.FeedWeights, FeedPolicy: cfg.FeedPolicy, ForYou: &cfg.ForYou,
-		FeedRankings: rankings,
-		Production:   cfg.Production, Live: hub, AllowedOrigins: cfg.AllowedOrigins, Observer: m,
+		FeedRankings: rankings, Figures: cfg.Figures,
+		Production: cfg.Production, Live: hub, AllowedOrigins: cfg.AllowedOrigins, Observer: m,
 		RateLimiter: limits, Media: cfg.Media, MaxUploadBytes: cfg.MaxUploadBytes})
 	cache := graph.NewResponseCache(cfg.ResponseCacheTTL, m, limits)
 	if cache != nil {

@@ -129,8 +129,31 @@ func TestDiversifyMatchesTheQuadraticOne(t *testing.T) {
 			s.ExploreShare = 0.5
 		}
 		page := []int{1, 5, 20, 50}[r.IntN(4)]
-		if got, want := Diversify(items, page, &s), diversifySlow(items, page, &s); !slices.Equal(got, want) {
+		want := diversifySlow(items, page, &s)
+		if got := Diversify(items, page, &s); !slices.Equal(got, want) {
 			t.Fatalf("round %d (%d items, page %d): %v, want %v", round, n, page, got[:min(len(got), 40)], want[:min(len(want), 40)])
+		}
+		// Arranging only the head (what a page serves): the same head,
+		// then the items left in rank order.
+		k := r.IntN(n + 2)
+		head := diversifyFirst(items, page, &s, k)
+		if len(head) != n || !slices.Equal(head[:min(k, n)], want[:min(k, n)]) {
+			t.Fatalf("round %d (%d items, page %d): the first %d of %v, want %v", round, n, page, k, head[:min(len(head), 40)], want[:min(len(want), 40)])
+		}
+		taken := map[int64]int{}
+		for _, id := range head[:min(k, n)] {
+			taken[id]++
+		}
+		var rest []int64
+		for _, it := range items {
+			if taken[it.ID] > 0 {
+				taken[it.ID]--
+				continue
+			}
+			rest = append(rest, it.ID)
+		}
+		if !slices.Equal(head[min(k, n):], rest) {
+			t.Fatalf("round %d: after the first %d, %v, want the rest in rank order %v", round, k, head[min(k, n):], rest)
 		}
 	}
 }

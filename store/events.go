@@ -95,9 +95,11 @@ type productCounts struct{ impressions, clicks int64 }
 // keeps the first of each (window, content, kind, product, viewer), and the
 // flush counts it only if engagement_once did not have it yet.
 //
-// A large flush is split by viewer into up to SetFlushWorkers transactions
-// that run at once (each viewer's events, signals and profile rows in one of
-// them, so none is counted or learned twice), and Offer refuses events
+// Run flushes every interval, and sooner once a quarter of what Offer lets
+// wait is waiting. A large flush is split by viewer into up to
+// SetFlushWorkers transactions that run at once (each viewer's events,
+// signals and profile rows in one of them, so none is counted or learned
+// twice), and Offer refuses events
 // while the buffer holds more than the flush writes in half an interval
 // (back-pressure: memory and the delay before events count stay bounded).
 // The bound is shared fairly between callers: past half of it, a caller
@@ -128,6 +130,10 @@ type EventBuffer struct {
 	maxBuffered int           // events Offer lets wait at most
 	interval    time.Duration // Run's, for the back-pressure bound
 	rate        float64       // events per second recent flushes wrote (0: none measured yet)
+
+	// kick wakes Run for a flush before its next tick once a quarter of
+	// what Offer lets wait is waiting (one wake-up pending at most).
+	kick chan struct{}
 
 	flushMu   sync.Mutex // one flush at a time
 	lastPrune time.Time  // under flushMu
@@ -165,7 +171,8 @@ func (b *EventBuffer) SetFeedRankings(f *FeedRankings) {
 
 // NewEventBuffer returns an empty buffer over db.
 func NewEventBuffer(db *DB) *EventBuffer {
-	b := &EventBuffer{db: db, learning: DefaultForYouSettings, workers: DefaultFlushWorkers, maxBuffered: DefaultMaxBufferedEvents}
+	b := &EventBuffer{db: db, learning: DefaultForYouSettings, workers: DefaultFlushWorkers, maxBuffered: DefaultMaxBufferedEvents,
+		kick: make(chan struct{}, 1)}
 	b.reset()
 	return b
 }
@@ -203,12 +210,16 @@ func (b *EventBuffer) limitLocked() int {
 }
 
 // behind reports whether enough waits that the next flush should start at
-// once rather than at the next tick.
+// once rather than at the next tick: a quarter of what Offer lets wait, so
+// that a flush starts while a lone caller, refused past half of it, still
+// has a quarter of the bound to send into during the flush.
 func (b *EventBuffer) behind() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.pending >= b.limitLocked()/2
+	return b.behindLocked()
 }
+
+func (b *EventBuffer) behindLocked() bool { return b.pending >= b.limitLocked()/4 }
 
 func (b *EventBuffer) reset() {
 	b.contents = map[contentBucket]*contentCounts{}
@@ -321,6 +332,12 @@ func (b *EventBuffer) addLocked(events []Event, keys []onceKey) int {
 		addCounts(b.contents, b.products, e)
 		b.pending++
 	}
+	if b.pending > before && b.behindLocked() {
+		select {
+		case b.kick <- struct{}{}: // Run flushes now, not at its next tick
+		default:
+		}
+	}
 	return b.pending - before
 }
 
@@ -375,14 +392,31 @@ func (b *EventBuffer) Pending() int {
 }
 
 // Run flushes every interval until ctx ends, then flushes what is left.
-// When a flush leaves the buffer behind (half of what Offer lets wait),
-// the next one starts at once.
+// A flush also starts before the tick as soon as the buffer is behind (a
+// quarter of what Offer lets wait is waiting), and when a flush leaves it
+// behind, the next one starts at once: so a steady stream is written as it
+// comes instead of piling up until the tick and being refused. After a
+// failed flush, only the tick retries.
 func (b *EventBuffer) Run(ctx context.Context, interval time.Duration) {
 	b.mu.Lock()
 	b.interval = interval
 	b.mu.Unlock()
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	failed := false
+	flush := func() {
+		for {
+			if err := b.Flush(ctx); err != nil {
+				slog.Error("event flush failed; will retry", "err", err)
+				failed = true
+				return
+			}
+			failed = false
+			if ctx.Err() != nil || !b.behind() {
+				return
+			}
+		}
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -391,14 +425,10 @@ func (b *EventBuffer) Run(ctx context.Context, interval time.Duration) {
 			}
 			return
 		case <-t.C:
-			for {
-				if err := b.Flush(ctx); err != nil {
-					slog.Error("event flush failed; will retry", "err", err)
-					break
-				}
-				if ctx.Err() != nil || !b.behind() {
-					break
-				}
+			flush()
+		case <-b.kick:
+			if !failed && b.behind() {
+				flush()
 			}
 		}
 	}

@@ -323,6 +323,38 @@ func benchmarkFlush(b *testing.B, workers int) {
 	b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "events/s")
 }
 
+// BenchmarkFlushSizes times flushes of n 1-second views of one content by
+// new viewers (one row each in engagement_once; the ingest group's load) in
+// one transaction, for the sizes a flush has when Run flushes once a
+// quarter of the back-pressure bound waits (2,500 of 10,000; more when the
+// flush is behind) and after a second of 20,000 events a second.
+func BenchmarkFlushSizes(b *testing.B) {
+	db := storetest.NewDB(b)
+	contentID, _ := contentFixtureTB(b, db)
+	viewer := 0
+	for _, n := range []int{1000, 2500, 5000, 20000} {
+		b.Run(fmt.Sprintf("Events%d", n), func(b *testing.B) {
+			buf := store.NewEventBuffer(db)
+			buf.SetFlushWorkers(1)
+			ctx := context.Background()
+			for range b.N {
+				b.StopTimer()
+				events := make([]store.Event, n)
+				for i := range events {
+					viewer++
+					events[i] = store.Event{Type: store.EventView, ContentID: contentID, WatchMs: 1000, At: time.Now(), Viewer: "device:" + strconv.Itoa(viewer)}
+				}
+				buf.Add(events)
+				b.StartTimer()
+				if err := buf.Flush(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}
+
 // TestOfferRefusesWhenTheBufferIsFull: before any flush measured the flush's
 // speed, Offer lets 10,000 events from many callers wait (each batch from a
 // caller of its own, so no caller's share binds); the next batch is refused whole with
@@ -495,5 +527,53 @@ func TestOfferSharesTheBufferBetweenCallers(t *testing.T) {
 	}
 	if views, _, viewCount := counts(t, db, contentID); views != int64(taken) || viewCount != int64(taken) {
 		t.Fatalf("views %d, view_count %d; want the %d taken", views, viewCount, taken)
+	}
+}
+
+// TestRunFlushesOnceAQuarterWaits: Run writes the buffer before its next
+// tick as soon as a quarter of what Offer lets wait (10,000 before a flush
+// measured its speed) is waiting, so that a steady stream from one caller is
+// written as it comes instead of reaching the caller's share (half) and
+// being refused until the tick; less than that waits for the tick.
+func TestRunFlushesOnceAQuarterWaits(t *testing.T) {
+	db := storetest.NewDB(t)
+	contentID, _ := contentFixture(t, db)
+	buf := store.NewEventBuffer(db)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf.Run(ctx, time.Hour) // no tick within the test
+	}()
+	defer func() { cancel(); <-done }()
+	viewer := 0
+	batch := func(n int) []store.Event {
+		events := make([]store.Event, n)
+		for i := range events {
+			viewer++
+			events[i] = store.Event{Type: store.EventView, ContentID: contentID, WatchMs: 1000, At: time.Now(), Viewer: "device:" + strconv.Itoa(viewer)}
+		}
+		return events
+	}
+	if err := buf.Offer("ip:one", batch(2499)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if n := buf.Pending(); n != 2499 {
+		t.Fatalf("%d waiting; want the 2,499 offered, left for the tick", n)
+	}
+	if err := buf.Offer("ip:one", batch(1)); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if views, _, _ := counts(t, db, contentID); views == 2500 && buf.Pending() == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			views, _, _ := counts(t, db, contentID)
+			t.Fatalf("with a quarter of the bound waiting and no tick: %d views written, %d waiting; want 2,500 and 0", views, buf.Pending())
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

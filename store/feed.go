@@ -103,7 +103,12 @@ func (db *DB) Feed(ctx context.Context, args FeedArgs) (Page[Content], error) {
 	return feedPage(rows, walk, args.PageArgs), nil
 }
 
-// continueFeed reads the next page of a walk's frozen ranking.
+// continueFeed reads the next page of a walk's frozen ranking. The cursor
+// may be one of a For You walk (FEED_POLICY changed between its pages, or
+// differs between two processes): the row it names then holds the walk's
+// positions after cur.Off (a For You next page stores the tail it
+// re-ranked as a row of its own), so the page starts at cur.Pos - cur.Off
+// in the row, and its cursors keep the offset.
 func (db *DB) continueFeed(ctx context.Context, args FeedArgs) (Page[Content], error) {
 	cur, err := decodeWalkCursor(args.After)
 	if err != nil {
@@ -112,10 +117,10 @@ func (db *DB) continueFeed(ctx context.Context, args FeedArgs) (Page[Content], e
 	var rows []feedRow
 	err = db.SelectContext(ctx, &rows, `SELECT `+contentColumns+`, $3 + r.n AS pos
 		FROM list_walks w
-		CROSS JOIN LATERAL unnest(w.ids[$3 + 1:]) WITH ORDINALITY AS r(id, n)
+		CROSS JOIN LATERAL unnest(w.ids[$3::bigint - $5::bigint + 1:]) WITH ORDINALITY AS r(id, n)
 		JOIN contents c ON c.id = r.id
 		WHERE w.id = $1 AND w.viewer_id = $2 AND w.kind = 'feed' AND (c.kind = 'VIDEO' OR c.live_status <> 'ENDED')
-		ORDER BY r.n LIMIT $4`, cur.Walk, args.ViewerID, cur.Pos, args.First+1)
+		ORDER BY r.n LIMIT $4`, cur.Walk, args.ViewerID, cur.Pos, args.First+1, cur.Off)
 	if err != nil {
 		return Page[Content]{}, fmt.Errorf("feed: %w", err)
 	}
@@ -124,7 +129,7 @@ func (db *DB) continueFeed(ctx context.Context, args FeedArgs) (Page[Content], e
 			return Page[Content]{}, err
 		}
 	}
-	return feedPage(rows, cur.Walk, args.PageArgs), nil
+	return walkPage(rows, walkCursor{Walk: cur.Walk, Off: cur.Off}, args.PageArgs), nil
 }
 
 // feedRow is a content with its position in a walk.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 )
 
@@ -20,11 +21,18 @@ const feedChangesPruneBatch = 10000
 // process runs it, whatever its FEED_POLICY: the triggers log every change
 // whether or not a process holds a feed index, and with none holding one
 // (FEED_POLICY popular or tags) nothing else would delete the rows. It
-// works apart from catch-ups, so a prune never delays one.
+// works apart from catch-ups, so a prune never delays one. A prune that
+// fails (the database away) is logged and tried again the next minute;
+// what it left is deleted by the next.
 func (db *DB) RunFeedChangesPrune(ctx context.Context) {
 	var p feedChangesPruner
-	_ = p.step(ctx, db, time.Now())
-	every(ctx, time.Minute, func() { _ = p.step(ctx, db, time.Now()) })
+	step := func() {
+		if err := p.step(ctx, db, time.Now()); err != nil && ctx.Err() == nil {
+			slog.Warn("feed changes prune failed; will retry", "err", err)
+		}
+	}
+	step()
+	every(ctx, time.Minute, step)
 }
 
 // feedChangesPruner is the state of RunFeedChangesPrune: the snapshots it
@@ -66,18 +74,26 @@ func (p *feedChangesPruner) step(ctx context.Context, db *DB, now time.Time) err
 // goes first, in a transaction of its own: a catch-up whose snapshot sees
 // it and whose last snapshot is older reloads in full, and one whose
 // snapshot does not see it does not see the deletions that follow either.
+//
+// Each statement deletes the rows it picked, at most a batch; it is the
+// last when it picked fewer. How many it deleted does not tell: other
+// processes prune the same log at the same time, and the rows of a batch
+// another one deleted first are skipped (every row picked is gone after
+// the statement either way, so the loop ends).
 func pruneFeedChanges(ctx context.Context, db *DB, horizon string) error {
 	if _, err := db.ExecContext(ctx, `UPDATE feed_changes_pruned SET below = $1::xid8 WHERE below < $1::xid8`, horizon); err != nil {
 		return fmt.Errorf("feed changes prune: %w", err)
 	}
 	for {
-		res, err := db.ExecContext(ctx, `DELETE FROM feed_changes WHERE ctid = ANY(ARRAY(
-			SELECT ctid FROM feed_changes WHERE txid < $1::xid8 LIMIT $2))`, horizon, feedChangesPruneBatch)
+		var picked int
+		err := db.GetContext(ctx, &picked, `WITH picked AS MATERIALIZED (SELECT ctid FROM feed_changes WHERE txid < $1::xid8 LIMIT $2),
+			gone AS (DELETE FROM feed_changes WHERE ctid = ANY(ARRAY(SELECT ctid FROM picked)))
+			SELECT count(*) FROM picked`, horizon, feedChangesPruneBatch)
 		if err != nil {
 			return fmt.Errorf("feed changes prune: %w", err)
 		}
-		if n, err := res.RowsAffected(); err != nil || n < feedChangesPruneBatch {
-			return err
+		if picked < feedChangesPruneBatch {
+			return nil
 		}
 	}
 }

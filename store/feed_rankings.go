@@ -35,6 +35,9 @@ const maxFeedRankings = 20_000
 // the TTL. A nil *FeedRankings reuses nothing.
 type FeedRankings struct {
 	ttl time.Duration
+	// viewerTTL is how long a viewer's state is kept (NewFeedCaches): 0
+	// keeps none.
+	viewerTTL time.Duration
 
 	mu      sync.Mutex
 	entries map[string]feedRanking
@@ -43,6 +46,11 @@ type FeedRankings struct {
 	flights map[string]chan struct{}
 	gens    map[string]viewerWrite // per profile: moved by each write it learns
 	next    atomic.Uint64
+	// states are viewers' states (foryou_viewers.go), by viewerStateKey.
+	states map[string]keptViewerState
+	// walks are the For You walk rows this process stored, by walk id
+	// (rows are never changed: see foryou_viewers.go).
+	walks map[int64]keptWalk
 
 	hits, misses atomic.Int64
 }
@@ -64,12 +72,23 @@ type feedRanking struct {
 }
 
 // NewFeedRankings returns a cache that reuses an arrangement for ttl; a
-// ttl of zero or less returns nil (no reuse).
+// ttl of zero or less returns nil (no reuse). It keeps no viewer state
+// (NewFeedCaches does).
 func NewFeedRankings(ttl time.Duration) *FeedRankings {
-	if ttl <= 0 {
+	return NewFeedCaches(ttl, 0)
+}
+
+// NewFeedCaches returns a cache that reuses an arrangement for ttl
+// (FEED_RANKING_TTL) and keeps each viewer's state for viewerTTL
+// (FEED_VIEWER_TTL; see viewerState), each forgotten for a profile at its
+// writes (Forget). Either may be 0 (none kept); when both are, it returns
+// nil. A non-nil cache also keeps the walk rows this process stored.
+func NewFeedCaches(ttl, viewerTTL time.Duration) *FeedRankings {
+	if ttl <= 0 && viewerTTL <= 0 {
 		return nil
 	}
-	return &FeedRankings{ttl: ttl, entries: map[string]feedRanking{}, flights: map[string]chan struct{}{}, gens: map[string]viewerWrite{}}
+	return &FeedRankings{ttl: max(ttl, 0), viewerTTL: max(viewerTTL, 0), entries: map[string]feedRanking{},
+		flights: map[string]chan struct{}{}, gens: map[string]viewerWrite{}, states: map[string]keptViewerState{}, walks: map[int64]keptWalk{}}
 }
 
 // TTL returns how long an arrangement is reused (0 for a nil cache).
@@ -78,6 +97,15 @@ func (f *FeedRankings) TTL() time.Duration {
 		return 0
 	}
 	return f.ttl
+}
+
+// ViewerTTL returns how long a viewer's state is kept (0 for a nil cache
+// or none kept).
+func (f *FeedRankings) ViewerTTL() time.Duration {
+	if f == nil {
+		return 0
+	}
+	return f.viewerTTL
 }
 
 // Stats returns how many first pages reused an arrangement and how many
@@ -90,8 +118,8 @@ func (f *FeedRankings) Stats() (hits, misses int64) {
 }
 
 // Forget drops the arrangements ranked for profile (UserProfile(id) for a
-// person): its next first page ranks again, with what was just written.
-// It is safe on a nil cache.
+// person), and its viewer states: its next page ranks again, with what
+// was just written. It is safe on a nil cache.
 func (f *FeedRankings) Forget(profile string) {
 	if f == nil || profile == "" {
 		return
@@ -100,10 +128,10 @@ func (f *FeedRankings) Forget(profile string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if len(f.gens) >= 4*maxFeedRankings {
-		// A write older than the TTL no longer matters: every arrangement
-		// computed before it has expired.
+		// A write older than the TTLs no longer matters: every
+		// arrangement and viewer state read before it has expired.
 		for id, w := range f.gens {
-			if now.Sub(w.at) > f.ttl {
+			if now.Sub(w.at) > max(f.ttl, f.viewerTTL) {
 				delete(f.gens, id)
 			}
 		}
@@ -111,11 +139,19 @@ func (f *FeedRankings) Forget(profile string) {
 	f.gens[profile] = viewerWrite{gen: f.next.Add(1), at: now}
 }
 
-// forgetAll drops every arrangement (the write generations stay).
+// forgetAll drops every arrangement, viewer state and kept walk row (the
+// write generations stay). It runs when the process may have missed
+// notifications or the database may have lost what it stored (the
+// listening connection was lost: a restart or crash of PostgreSQL, which
+// empties list_walks); a walk row no write changes is dropped all the same,
+// so that a walk the database lost asks for a first page on every process
+// alike (README, API conventions).
 func (f *FeedRankings) forgetAll() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.entries = map[string]feedRanking{}
+	f.states = map[string]keptViewerState{}
+	f.walks = map[int64]keptWalk{}
 }
 
 // rankingKey names an arrangement: who it is for and what it was ranked with.
@@ -129,6 +165,9 @@ func rankingKey(args FeedArgs, profile string, s *ForYouSettings) string {
 // twice, and not past ctx); otherwise the caller ranks, and must call
 // done when it has stored its arrangement or given up.
 func (f *FeedRankings) get(ctx context.Context, key, profile string, now time.Time) (kept feedRanking, gen uint64, ok bool, done func()) {
+	if f.ttl <= 0 { // only viewer states are kept
+		return feedRanking{}, 0, false, func() {}
+	}
 	for waits := 0; ; waits++ {
 		f.mu.Lock()
 		gen = f.gens[profile].gen
@@ -171,6 +210,9 @@ func (f *FeedRankings) get(ctx context.Context, key, profile string, now time.Ti
 // r.at) unless the profile learned a write since gen was read (then it may
 // not show that write).
 func (f *FeedRankings) put(key, profile string, gen uint64, r feedRanking) {
+	if f.ttl <= 0 {
+		return
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.gens[profile].gen != gen {

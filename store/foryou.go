@@ -34,8 +34,9 @@ type rankedItem struct {
 // signal sent meanwhile shows on the next page) and stores that tail as a
 // walk row of its own: rows are never changed once written, so a walk still
 // never repeats or skips an item, whichever of its cursors continues it.
-// A ranked page costs two statements (three at the end of a walk), a
-// reused first page one.
+// A ranked page costs two statements (a walk's end one, a walk no longer
+// kept two), a reused first page one; a ranked page costs one when args.Rankings keeps
+// the viewer's state and, on a next page, the walk row (viewerState).
 func (db *DB) forYou(ctx context.Context, args FeedArgs) (Page[Content], error) {
 	s := args.ForYou
 	if s == nil {
@@ -54,6 +55,7 @@ func (db *DB) forYou(ctx context.Context, args FeedArgs) (Page[Content], error) 
 	var (
 		order []int64
 		ok    bool // the page was served: its arrangement may be reused
+		found bool // a next page's walk was found
 	)
 	if args.After == "" {
 		key := ""
@@ -72,7 +74,7 @@ func (db *DB) forYou(ctx context.Context, args FeedArgs) (Page[Content], error) 
 			return db.forYouPage(ctx, args, walkCursor{Walk: kept.walk}, kept.order, true)
 		}
 		cur.Walk = newWalkID()
-		items, _, err = db.rankForYou(ctx, s, args.Weights, profile, args.ViewerID, now, 0, 0)
+		items, _, err = db.rankForYou(ctx, args.Rankings, s, args.Weights, profile, args.ViewerID, now, 0, 0)
 		if err == nil && args.Rankings != nil {
 			defer func() {
 				if order != nil && ok {
@@ -84,8 +86,7 @@ func (db *DB) forYou(ctx context.Context, args FeedArgs) (Page[Content], error) 
 		if cur, err = decodeWalkCursor(args.After); err != nil {
 			return Page[Content]{}, err
 		}
-		var found bool
-		items, found, err = db.rankForYou(ctx, s, args.Weights, profile, args.ViewerID, now, cur.Walk, cur.Pos-cur.Off)
+		items, found, err = db.rankForYou(ctx, args.Rankings, s, args.Weights, profile, args.ViewerID, now, cur.Walk, cur.Pos-cur.Off)
 		if err == nil && !found {
 			items = nil
 		}
@@ -94,8 +95,12 @@ func (db *DB) forYou(ctx context.Context, args FeedArgs) (Page[Content], error) 
 		return Page[Content]{}, err
 	}
 	if args.After != "" && len(items) == 0 {
-		if err := db.missingWalk(ctx, cur, args.ViewerID, "feed"); err != nil {
-			return Page[Content]{}, err
+		// The walk's end, or a walk no longer there (expired, or lost in
+		// a crash), which missingWalk tells the client.
+		if !found {
+			if err := db.missingWalk(ctx, cur, args.ViewerID, "feed"); err != nil {
+				return Page[Content]{}, err
+			}
 		}
 		return walkPage(nil, cur, args.PageArgs), nil
 	}
@@ -107,7 +112,9 @@ func (db *DB) forYou(ctx context.Context, args FeedArgs) (Page[Content], error) 
 	for i := range items {
 		items[i].Seed = int64(h.Sum64()) ^ (items[i].Seed*1_000_003 + cur.Pos)
 	}
-	order = Diversify(items, args.First, s)
+	// Only the page (and a reused first page's spare) is served in this
+	// order; the rest is the tail, re-ranked by the next page.
+	order = diversifyFirst(items, args.First, s, args.First+1+forYouSpare)
 	if args.After != "" {
 		// The re-ranked tail goes into a row of its own, which holds the
 		// walk's positions after cur.Pos.
@@ -130,7 +137,8 @@ const forYouSpare = 5
 // the tail a next page re-ranked). From a reused arrangement, already
 // stored as row cur.Walk by the first page that ranked it, it writes
 // nothing, and leaves out of the page the live sessions that ended since
-// (they stay in the walk, whose later pages leave them out too).
+// (they stay in the walk, whose later pages leave them out too). A row it
+// stores is kept in args.Rankings too, for the walk's next page.
 func (db *DB) forYouPage(ctx context.Context, args FeedArgs, cur walkCursor, order []int64, reused bool) (Page[Content], error) {
 	n := args.First + 1
 	if reused {
@@ -151,6 +159,10 @@ func (db *DB) forYouPage(ctx context.Context, args FeedArgs, cur walkCursor, ord
 	}
 	if err != nil {
 		return Page[Content]{}, fmt.Errorf("feed: %w", err)
+	}
+	if !reused {
+		// A next page on this process reads the row's tail from memory.
+		args.Rankings.putWalk(cur.Walk, args.ViewerID, order, time.Now())
 	}
 	byID := make(map[int64]*contentRow, len(rows))
 	for i := range rows {
@@ -182,6 +194,15 @@ func (db *DB) forYouPage(ctx context.Context, args FeedArgs, cur walkCursor, ord
 // that the first pages happened not to show. It returns the items' ids in
 // page order.
 func Diversify(items []rankedItem, pageSize int, s *ForYouSettings) []int64 {
+	return diversifyFirst(items, pageSize, s, len(items))
+}
+
+// diversifyFirst is Diversify for the first n slots only: they are what
+// Diversify's are (each slot's pick depends on the slots before it), and
+// the items left follow in rank order. A page serves only the head of its
+// arrangement; the rest is the walk's tail, which the next page re-ranks
+// (it reads it as a set), so arranging it would be work thrown away.
+func diversifyFirst(items []rankedItem, pageSize int, s *ForYouSettings, n int) []int64 {
 	if pageSize <= 0 {
 		pageSize = 1
 	}
@@ -198,7 +219,8 @@ func Diversify(items []rankedItem, pageSize int, s *ForYouSettings) []int64 {
 	// constant time), and the discovery candidates (no affinity either way)
 	// in discovery order: a slot costs at most the window, not the items
 	// left.
-	n := len(items)
+	arrange := min(max(n, 0), len(items))
+	n = len(items)
 	next, prev := make([]int, n+1), make([]int, n+1) // n is the list's head and end
 	for i := 0; i <= n; i++ {
 		next[i], prev[i] = i+1, i-1
@@ -236,7 +258,7 @@ func Diversify(items []rankedItem, pageSize int, s *ForYouSettings) []int64 {
 	prevAuthor := int64(-1)
 	// A window bounds the search for a slot: past it, the rules give way.
 	const window = 200
-	for len(out) < n {
+	for len(out) < arrange {
 		if len(out)%pageSize == 0 {
 			for _, k := range onPage {
 				shops[k] = 0
@@ -298,6 +320,9 @@ func Diversify(items []rankedItem, pageSize int, s *ForYouSettings) []int64 {
 		if it.Fresh {
 			explored++
 		}
+	}
+	for i := next[n]; i != n; i = next[i] {
+		out = append(out, items[i].ID)
 	}
 	return out
 }

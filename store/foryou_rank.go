@@ -77,19 +77,20 @@ type forYouViewer struct {
 // rankForYou ranks For You candidates for one viewer, best first: on a
 // first page (walk 0) candidates from every source (see
 // forYouCandidatesSQL), on a next page the walk's items after pos. It
-// costs one statement (the viewer's state); candidates and scores come
-// from the feed index, scored in Go by the formula of forYouRankSQL. ok
-// is false when the walk was not found (a next page).
-func (db *DB) rankForYou(ctx context.Context, s *ForYouSettings, w FeedWeights, profile string, viewerID int64, now time.Time, walk int64, pos int64) (items []rankedItem, ok bool, err error) {
+// costs at most one statement (the viewer's state, see viewerState: none
+// when f keeps it); candidates and scores come from the feed index,
+// scored in Go by the formula of forYouRankSQL. ok is false when the walk
+// was not found (a next page).
+func (db *DB) rankForYou(ctx context.Context, f *FeedRankings, s *ForYouSettings, w FeedWeights, profile string, viewerID int64, now time.Time, walk int64, pos int64) (items []rankedItem, ok bool, err error) {
 	x, err := db.currentFeedIndex()
 	if err != nil {
 		return nil, false, fmt.Errorf("feed: %w", err)
 	}
-	var v forYouViewer
-	if err := db.GetContext(ctx, &v, s.sqlWith(forYouViewerSQL), profile, viewerID, now, walk, pos); err != nil {
+	v, found, err := db.viewerState(ctx, f, s, profile, viewerID, now, walk, pos)
+	if err != nil {
 		return nil, false, fmt.Errorf("feed: %w", err)
 	}
-	if walk != 0 && v.Tail == nil {
+	if !found {
 		return nil, false, nil
 	}
 	if walk != 0 {
@@ -101,7 +102,7 @@ func (db *DB) rankForYou(ctx context.Context, s *ForYouSettings, w FeedWeights, 
 			return nil, false, fmt.Errorf("feed: %w", err)
 		}
 	}
-	return x.rank(s, w, &v, now, walk != 0), true, nil
+	return x.rank(s, w, v, now, walk != 0), true, nil
 }
 
 // viewerAffinities is a viewer's affinities (forYouViewer.AffKeys and

@@ -198,16 +198,24 @@ func BenchmarkForYouRank(b *testing.B) {
 }
 
 // BenchmarkForYouDiversify measures Diversify alone over a learned
-// viewer's ranking of 200,000 synthetic contents.
+// viewer's ranking of 200,000 synthetic contents: the whole ranking, and
+// the head a page serves (diversifyFirst, as the feed arranges it).
 func BenchmarkForYouDiversify(b *testing.B) {
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	x := syntheticFeedIndex(200_000, now)
 	s := &DefaultForYouSettings
 	items := x.rank(s, DefaultFeedWeights, syntheticViewer(x, s, 1), now, false)
-	b.ReportAllocs()
-	cpu := cpuTime()
-	for b.Loop() {
-		Diversify(items, 20, s)
+	for _, c := range []struct {
+		name string
+		n    int
+	}{{"whole ranking", len(items)}, {"a page's head", 20 + 1 + forYouSpare}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			cpu := cpuTime()
+			for b.Loop() {
+				diversifyFirst(items, 20, s, c.n)
+			}
+			b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
+		})
 	}
-	b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
 }

@@ -137,7 +137,7 @@ func (db *DB) ForYouRankedBySQL(ctx context.Context, s *ForYouSettings, w FeedWe
 
 // ForYouRankedInGo ranks as the feed does, from the feed index.
 func (db *DB) ForYouRankedInGo(ctx context.Context, s *ForYouSettings, w FeedWeights, profile string, viewerID int64, now time.Time, walk, pos int64) ([]RankedItem, error) {
-	items, _, err := db.rankForYou(ctx, s, w, profile, viewerID, now, walk, pos)
+	items, _, err := db.rankForYou(ctx, nil, s, w, profile, viewerID, now, walk, pos)
 	return items, err
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/lib/pq"
@@ -117,59 +118,94 @@ const paidStatuses = `('PAID', 'FULFILLED', 'DELIVERED')`
 const salesColumns = `coalesce(o.currency_code, '') AS sales_currency, coalesce(o.n, 0) AS orders,
 			coalesce(o.units, 0) AS units, coalesce(o.gmv, 0) AS gmv`
 
-// metricsQueries compute every figure for a list of ids ($1) over each of
-// the ranges [$2[k], $3[k]), one statement per subject kind. Sales are
-// counted from order lines, so that a shop's figures are the sum of its
-// products', and of its breakdown's slices.
-var metricsQueries = map[string]string{
-	SubjectContent: `SELECT i.id, pts.n, coalesce(s.currency_code, 'USD') AS currency_code,
+// metricsTemplates compute every figure for a list of ids ($1) over time
+// ranges, one statement per subject kind. Sales are counted from order
+// lines, so that a shop's figures are the sum of its products', and of its
+// breakdown's slices. The ranges are spelt by placeholders that
+// metricsQueries and windowQueries fill in: {RANGES} joins the ranges to
+// the ids, {POINT} numbers them (from 1), {FROM} and {TO} bound each one,
+// [{FROM}, {TO}).
+var metricsTemplates = map[string]string{
+	SubjectContent: `SELECT i.id, {POINT}, coalesce(s.currency_code, 'USD') AS currency_code,
 			coalesce(e.views, 0) AS views, coalesce(e.shares, 0) AS shares,
 			coalesce(e.impressions, 0) AS impressions, coalesce(e.clicks, 0) AS clicks,
 			l.n AS likes, cm.n AS comments, ` + salesColumns + `
 		FROM unnest($1::bigint[]) AS i(id)
-		CROSS JOIN unnest($2::timestamptz[], $3::timestamptz[]) WITH ORDINALITY AS pts(from_ts, to_ts, n)
+		{RANGES}
 		JOIN contents c ON c.id = i.id
 		LEFT JOIN shops s ON s.id = c.shop_id
 		LEFT JOIN LATERAL (SELECT sum(views) AS views, sum(shares) AS shares, sum(product_impressions) AS impressions,
-			sum(product_clicks) AS clicks FROM content_event_counts WHERE content_id = i.id AND bucket >= pts.from_ts AND bucket < pts.to_ts) e ON true
-		LEFT JOIN LATERAL (SELECT count(*) AS n FROM content_likes WHERE content_id = i.id AND created_at >= pts.from_ts AND created_at < pts.to_ts) l ON true
-		LEFT JOIN LATERAL (SELECT count(*) AS n FROM comments WHERE content_id = i.id AND created_at >= pts.from_ts AND created_at < pts.to_ts) cm ON true
+			sum(product_clicks) AS clicks FROM content_event_counts WHERE content_id = i.id AND bucket >= {FROM} AND bucket < {TO}) e ON true
+		LEFT JOIN LATERAL (SELECT count(*) AS n FROM content_likes WHERE content_id = i.id AND created_at >= {FROM} AND created_at < {TO}) l ON true
+		LEFT JOIN LATERAL (SELECT count(*) AS n FROM comments WHERE content_id = i.id AND created_at >= {FROM} AND created_at < {TO}) cm ON true
 		LEFT JOIN LATERAL (SELECT o.currency_code, count(DISTINCT o.id) AS n, sum(l.quantity) AS units, sum(l.total_amount) AS gmv
 			FROM order_lines l JOIN orders o ON o.id = l.order_id
 			WHERE l.source_content_id = i.id AND NOT l.self_purchase AND o.status IN ` + paidStatuses + `
-			  AND o.paid_at >= pts.from_ts AND o.paid_at < pts.to_ts
+			  AND o.paid_at >= {FROM} AND o.paid_at < {TO}
 			GROUP BY o.currency_code) o ON true`,
 	// A product's views are its card impressions.
-	SubjectProduct: `SELECT i.id, pts.n, s.currency_code, coalesce(e.impressions, 0) AS views, 0 AS shares,
+	SubjectProduct: `SELECT i.id, {POINT}, s.currency_code, coalesce(e.impressions, 0) AS views, 0 AS shares,
 			coalesce(e.impressions, 0) AS impressions, coalesce(e.clicks, 0) AS clicks, 0 AS likes, 0 AS comments,
 			` + salesColumns + `
 		FROM unnest($1::bigint[]) AS i(id)
-		CROSS JOIN unnest($2::timestamptz[], $3::timestamptz[]) WITH ORDINALITY AS pts(from_ts, to_ts, n)
+		{RANGES}
 		JOIN products p ON p.id = i.id JOIN shops s ON s.id = p.shop_id
 		LEFT JOIN LATERAL (SELECT sum(impressions) AS impressions, sum(clicks) AS clicks
-			FROM product_event_counts WHERE product_id = i.id AND bucket >= pts.from_ts AND bucket < pts.to_ts) e ON true
+			FROM product_event_counts WHERE product_id = i.id AND bucket >= {FROM} AND bucket < {TO}) e ON true
 		LEFT JOIN LATERAL (SELECT o.currency_code, count(DISTINCT l.order_id) AS n, sum(l.quantity) AS units, sum(l.total_amount) AS gmv
 			FROM order_lines l JOIN orders o ON o.id = l.order_id
-			WHERE l.product_id = i.id AND o.status IN ` + paidStatuses + ` AND o.paid_at >= pts.from_ts AND o.paid_at < pts.to_ts
+			WHERE l.product_id = i.id AND o.status IN ` + paidStatuses + ` AND o.paid_at >= {FROM} AND o.paid_at < {TO}
 			GROUP BY o.currency_code) o ON true`,
 	// A shop's engagement is that of its content; its sales are all its orders.
-	SubjectShop: `SELECT i.id, pts.n, s.currency_code, coalesce(e.views, 0) AS views, coalesce(e.shares, 0) AS shares,
+	SubjectShop: `SELECT i.id, {POINT}, s.currency_code, coalesce(e.views, 0) AS views, coalesce(e.shares, 0) AS shares,
 			coalesce(e.impressions, 0) AS impressions, coalesce(e.clicks, 0) AS clicks,
 			l.n AS likes, cm.n AS comments, ` + salesColumns + `
 		FROM unnest($1::bigint[]) AS i(id)
-		CROSS JOIN unnest($2::timestamptz[], $3::timestamptz[]) WITH ORDINALITY AS pts(from_ts, to_ts, n)
+		{RANGES}
 		JOIN shops s ON s.id = i.id
 		LEFT JOIN LATERAL (SELECT sum(m.views) AS views, sum(m.shares) AS shares, sum(m.product_impressions) AS impressions,
 			sum(m.product_clicks) AS clicks FROM content_event_counts m JOIN contents c ON c.id = m.content_id
-			WHERE c.shop_id = i.id AND m.bucket >= pts.from_ts AND bucket < pts.to_ts) e ON true
+			WHERE c.shop_id = i.id AND m.bucket >= {FROM} AND bucket < {TO}) e ON true
 		LEFT JOIN LATERAL (SELECT count(*) AS n FROM content_likes k JOIN contents c ON c.id = k.content_id
-			WHERE c.shop_id = i.id AND k.created_at >= pts.from_ts AND k.created_at < pts.to_ts) l ON true
+			WHERE c.shop_id = i.id AND k.created_at >= {FROM} AND k.created_at < {TO}) l ON true
 		LEFT JOIN LATERAL (SELECT count(*) AS n FROM comments k JOIN contents c ON c.id = k.content_id
-			WHERE c.shop_id = i.id AND k.created_at >= pts.from_ts AND k.created_at < pts.to_ts) cm ON true
+			WHERE c.shop_id = i.id AND k.created_at >= {FROM} AND k.created_at < {TO}) cm ON true
 		LEFT JOIN LATERAL (SELECT o.currency_code, count(DISTINCT o.id) AS n, sum(l.quantity) AS units, sum(l.total_amount) AS gmv
 			FROM orders o JOIN order_lines l ON l.order_id = o.id
-			WHERE o.shop_id = i.id AND o.status IN ` + paidStatuses + ` AND o.paid_at >= pts.from_ts AND o.paid_at < pts.to_ts
+			WHERE o.shop_id = i.id AND o.status IN ` + paidStatuses + ` AND o.paid_at >= {FROM} AND o.paid_at < {TO}
 			GROUP BY o.currency_code) o ON true`,
+}
+
+// metricsQueries are metricsTemplates over each of the ranges [$2[k],
+// $3[k]) (charts: one result per id and range).
+var metricsQueries = fillMetricsTemplates(strings.NewReplacer(
+	"{RANGES}", "CROSS JOIN unnest($2::timestamptz[], $3::timestamptz[]) WITH ORDINALITY AS pts(from_ts, to_ts, n)",
+	"{POINT}", "pts.n", "{FROM}", "pts.from_ts", "{TO}", "pts.to_ts"))
+
+// windowQueries are metricsTemplates over the one range [$2, $3) (a
+// window's figures: one result per id), for contents and products. The same
+// figures as metricsQueries with one range, in a shape PostgreSQL plans
+// once per connection: after a kept statement's fifth execution it reuses a
+// generic plan when that plan is estimated no dearer than the ones made for
+// the given values. With the ranges as an array the generic plan is
+// estimated for ten ranges, never the cheaper one, so every execution was
+// planned again (about as long as it ran, and the feed reads its page's
+// figures on every request). Each id is one index lookup per counted table
+// whatever the range, so one plan suits every window. Shops stay on
+// metricsQueries: their counts join a shop's contents, where the best plan
+// depends on the window.
+var windowQueries = func() map[string]string {
+	all := fillMetricsTemplates(strings.NewReplacer("{RANGES}", "", "{POINT}", "1 AS n", "{FROM}", "$2", "{TO}", "$3"))
+	delete(all, SubjectShop)
+	return all
+}()
+
+func fillMetricsTemplates(r *strings.Replacer) map[string]string {
+	out := make(map[string]string, len(metricsTemplates))
+	for subject, t := range metricsTemplates {
+		out[subject] = r.Replace(t)
+	}
+	return out
 }
 
 // metricsRow is one subject's figures over one time range.
@@ -206,12 +242,21 @@ func (r *metricsRange) metrics(subject, window string) *Metrics {
 // metricsRows computes figures for ids over each [from, to) range in one
 // statement, one result per id and range, ordered by id then range.
 func (db *DB) metricsRows(ctx context.Context, subject string, ids []int64, from, to []time.Time) ([]metricsRange, error) {
+	if query, ok := windowQueries[subject]; ok && len(from) == 1 {
+		return db.selectMetrics(ctx, subject, query, pq.Array(ids), from[0], to[0])
+	}
 	query, ok := metricsQueries[subject]
 	if !ok {
 		return nil, fmt.Errorf("metrics: unknown subject %q", subject)
 	}
+	return db.selectMetrics(ctx, subject, query, pq.Array(ids), pq.Array(from), pq.Array(to))
+}
+
+// selectMetrics runs one of metricsQueries or windowQueries and merges
+// each subject's sales in every currency into one result per range.
+func (db *DB) selectMetrics(ctx context.Context, subject, query string, args ...any) ([]metricsRange, error) {
 	var rows []metricsRow
-	if err := db.SelectContext(ctx, &rows, query+` ORDER BY 1, 2, sales_currency`, pq.Array(ids), pq.Array(from), pq.Array(to)); err != nil {
+	if err := db.SelectContext(ctx, &rows, query+` ORDER BY 1, 2, sales_currency`, args...); err != nil {
 		return nil, fmt.Errorf("%s metrics: %w", subject, err)
 	}
 	var out []metricsRange

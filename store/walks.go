@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -35,7 +36,8 @@ func decodeWalkCursor(after string) (walkCursor, error) {
 	if err := decodeCursor(after, &c); err != nil {
 		return c, err
 	}
-	if c.Walk == 0 || c.Pos <= 0 || c.Off < 0 || c.Off > c.Pos {
+	// A walk holds fewer items than PostgreSQL's arrays index (int4).
+	if c.Walk == 0 || c.Pos <= 0 || c.Pos > math.MaxInt32 || c.Off < 0 || c.Off > c.Pos {
 		return c, FieldErrorf(EInvalid, "after", "after is not a cursor from this list")
 	}
 	return c, nil

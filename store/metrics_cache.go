@@ -1,0 +1,232 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/lib/pq"
+)
+
+// DefaultFiguresTTL is how long a feed page's figures are shared between
+// requests (FIGURES_CACHE_TTL): the flush interval, the lag engagement
+// events already have.
+const DefaultFiguresTTL = time.Second
+
+// FiguresChannel is the PostgreSQL notification channel on which API
+// processes tell each other whose figures a caller changed directly (a
+// like, an unlike, a comment), so that each forgets what its FiguresCache
+// keeps of them.
+const FiguresChannel = "showcase_figures"
+
+// maxCachedFigures bounds a FiguresCache (a feed page is 20 figures; the
+// pages read within a TTL hold a few thousand contents); past it, figures
+// older than the TTL are dropped, and if that is not enough the cache
+// starts over.
+const maxCachedFigures = 50_000
+
+// metricsWindows are every window a content's figures are kept for.
+var metricsWindows = []string{WindowLastHour, WindowLast24Hours, WindowLast7Days, WindowLast30Days, WindowAllTime}
+
+// FiguresCache shares contents' figures between requests for a TTL, so a
+// feed page read by many viewers costs its figures statement once per TTL
+// instead of once per request. An entry is as old as the statement that
+// computed it, from when it began. What a caller writes directly (likes,
+// comments) is forgotten at once in the process it went through (Forget,
+// before the mutation answers) and in every other one when the
+// notification arrives (AnnounceFigures, Listen); the rest (views, shares,
+// impressions and clicks, which the event buffer flushes every second,
+// and other people's likes and comments) shows within the TTL. A nil
+// *FiguresCache keeps nothing: every read runs the statement.
+type FiguresCache struct {
+	ttl time.Duration
+	now func() time.Time
+
+	mu      sync.Mutex
+	entries map[MetricsKey]cachedFigures
+	// forgotten is when each content was last forgotten (kept for the
+	// TTL): figures computed by a statement that began before then are
+	// not kept.
+	forgotten map[int64]time.Time
+	// allForgotten is when everything was last forgotten (forgetAll).
+	allForgotten time.Time
+}
+
+type cachedFigures struct {
+	m  *Metrics
+	at time.Time // when the statement that computed m began
+}
+
+// NewFiguresCache returns a cache keeping figures for ttl, or nil (nothing
+// kept) when ttl is 0 or less.
+func NewFiguresCache(ttl time.Duration) *FiguresCache {
+	if ttl <= 0 {
+		return nil
+	}
+	return &FiguresCache{ttl: ttl, now: time.Now, entries: map[MetricsKey]cachedFigures{}, forgotten: map[int64]time.Time{}}
+}
+
+// MetricsFor is db.MetricsFor for contents' figures, served from figures
+// computed less than the TTL ago where the cache has them; the others are
+// read in one statement per window, as of now, and kept. Keys of other
+// subjects are read, not kept. The figures returned are shared: callers
+// copy before changing them.
+func (c *FiguresCache) MetricsFor(ctx context.Context, db *DB, now time.Time, keys []MetricsKey) (map[MetricsKey]*Metrics, error) {
+	if c == nil {
+		return db.MetricsFor(ctx, now, keys)
+	}
+	out := make(map[MetricsKey]*Metrics, len(keys))
+	var missing []MetricsKey
+	began := c.now()
+	c.mu.Lock()
+	for _, k := range keys {
+		if e, ok := c.entries[k]; ok && k.Subject == SubjectContent && began.Sub(e.at) < c.ttl {
+			out[k] = e.m
+			continue
+		}
+		missing = append(missing, k)
+	}
+	c.mu.Unlock()
+	if len(missing) == 0 {
+		return out, nil
+	}
+	read, err := db.MetricsFor(ctx, now, missing)
+	if err != nil {
+		return nil, err
+	}
+	for k, m := range read {
+		out[k] = m
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.allForgotten.Before(began) {
+		return out, nil // everything forgotten while the statement ran
+	}
+	if len(c.entries)+len(read) > maxCachedFigures {
+		c.pruneLocked(began)
+		if len(c.entries)+len(read) > maxCachedFigures {
+			c.entries = map[MetricsKey]cachedFigures{}
+		}
+	}
+	for k, m := range read {
+		if k.Subject != SubjectContent {
+			continue
+		}
+		if at, ok := c.forgotten[k.ID]; ok && !at.Before(began) {
+			continue // forgotten while the statement ran: it may predate the write
+		}
+		c.entries[k] = cachedFigures{m: m, at: began}
+	}
+	return out, nil
+}
+
+// pruneLocked drops figures and forget times older than the TTL.
+func (c *FiguresCache) pruneLocked(now time.Time) {
+	for k, e := range c.entries {
+		if now.Sub(e.at) >= c.ttl {
+			delete(c.entries, k)
+		}
+	}
+	for id, at := range c.forgotten {
+		if now.Sub(at) >= c.ttl {
+			delete(c.forgotten, id)
+		}
+	}
+}
+
+// Forget drops the figures kept of contents, every window, and keeps
+// figures being computed at this moment from being kept.
+func (c *FiguresCache) Forget(contentIDs ...int64) {
+	if c == nil || len(contentIDs) == 0 {
+		return
+	}
+	now := c.now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, id := range contentIDs {
+		c.forgotten[id] = now
+		for _, w := range metricsWindows {
+			delete(c.entries, MetricsKey{Subject: SubjectContent, ID: id, Window: w})
+		}
+	}
+	if len(c.forgotten) > maxCachedFigures {
+		c.pruneLocked(now)
+	}
+}
+
+// forgetAll drops everything kept, and everything being computed now.
+func (c *FiguresCache) forgetAll() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.entries = map[MetricsKey]cachedFigures{}
+	c.forgotten = map[int64]time.Time{}
+	c.allForgotten = c.now()
+}
+
+// AnnounceFigures tells every API process listening (FiguresCache.Listen)
+// that a caller changed these contents' figures directly, in one
+// statement; the notification is delivered when it commits (at once
+// outside a transaction).
+func (db *DB) AnnounceFigures(ctx context.Context, contentIDs ...int64) error {
+	ids := make([]string, 0, len(contentIDs))
+	for _, id := range contentIDs {
+		ids = append(ids, strconv.FormatInt(id, 10))
+	}
+	payloads := profilePayloads(ids)
+	if len(payloads) == 0 {
+		return nil
+	}
+	if _, err := db.ExecContext(ctx, notifyProfilesSQL, FiguresChannel, pq.Array(payloads)); err != nil {
+		return fmt.Errorf("announce figures: %w", err)
+	}
+	return nil
+}
+
+// Listen forgets, in c, the contents any API process announces
+// (AnnounceFigures) until ctx ends, on a connection of its own. When the
+// connection is lost it forgets everything (a notification may have been
+// missed) and reconnects. It returns once listening has begun, or the
+// first error.
+func (c *FiguresCache) Listen(ctx context.Context, dsn string) error {
+	if c == nil {
+		return nil
+	}
+	l := pq.NewListener(dsn, 100*time.Millisecond, 10*time.Second, func(ev pq.ListenerEventType, err error) {
+		if ev == pq.ListenerEventDisconnected || ev == pq.ListenerEventReconnected {
+			c.forgetAll()
+		}
+		if err != nil {
+			slog.Warn("figures listener", "event", ev, "err", err)
+		}
+	})
+	if err := l.Listen(FiguresChannel); err != nil {
+		_ = l.Close()
+		return fmt.Errorf("listen for figure writes: %w", err)
+	}
+	go func() {
+		defer l.Close()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case n := <-l.Notify:
+				if n == nil { // reconnected: notifications may have been lost
+					c.forgetAll()
+					continue
+				}
+				var ids []int64
+				for _, s := range strings.Split(n.Extra, "\n") {
+					if id, err := strconv.ParseInt(s, 10, 64); err == nil {
+						ids = append(ids, id)
+					}
+				}
+				c.Forget(ids...)
+			}
+		}
+	}()
+	return nil
+}
