@@ -357,8 +357,9 @@ func TestDeclinedAndFailedPayments(t *testing.T) {
 }
 
 // TestCheckoutRoundTrips: a plain checkout takes the short path (the key,
-// the orders and the stock in one statement; payment recorded and orders
-// returned in another), so a hot variant's row is locked only briefly.
+// the orders and the stock in one statement, flushed by the next; payment
+// recorded and orders returned in another), so a hot variant's row is
+// locked only briefly.
 func TestCheckoutRoundTrips(t *testing.T) {
 	a := newTestAPI(t)
 	f := a.fixture("roundtrips")
@@ -372,11 +373,12 @@ func TestCheckoutRoundTrips(t *testing.T) {
 		t.Fatalf("checkout: %+v", out.Checkout)
 	}
 	// The viewer's lookup, the variants read, the reservation with its
-	// payment record (which commits on its own), the test provider's charge
-	// (its state is in PostgreSQL, like an external provider's), the
-	// completion.
-	if got := a.statements.Load(); got != 5 {
-		t.Errorf("a checkout of one line took %d statements, want 5", got)
+	// payment record (which commits on its own, without waiting for the
+	// disk), the reservation's flush (before any provider call), the test
+	// provider's charge (its state is in PostgreSQL, like an external
+	// provider's), the completion.
+	if got := a.statements.Load(); got != 6 {
+		t.Errorf("a checkout of one line took %d statements, want 6", got)
 	}
 	if got := a.stock(f.variantIDs[0]); got != 3 {
 		t.Errorf("stock = %d, want 3", got)

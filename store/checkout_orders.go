@@ -201,7 +201,9 @@ func (p pendingOrders) lines(orders []*Order) map[int64][]*OrderLine {
 // preceding "claim" CTE, with the arguments pendingOrders.args gives: $1 is
 // the buyer, $5 the currency, $6 the legacy campaign tag (always NULL now),
 // $7 the shipping address, $33 to $43 the orders' shipping, tax and
-// discounts and $44 the lines' campaign credit (pendingOrders.costArgs).
+// discounts and $44 the lines' campaign credit (pendingOrders.costArgs),
+// and $32 the cart lines the checkout claims (paymentAttempt.args), which
+// only the statement around it reads (as arrays.cart_line_ids).
 //
 // The arrays are read through a materialized CTE, so that the planner
 // cannot see how long they are: its estimates are then the same with and
@@ -217,7 +219,7 @@ const pendingOrdersSQL = `arrays AS MATERIALIZED (
 			$33::bigint[] AS totals, $34::text[] AS shipping_titles, $35::bigint[] AS shipping_amounts, $36::text[] AS tax_titles,
 			$37::int[] AS tax_rates, $38::bigint[] AS tax_amounts, $39::bool[] AS taxes_included, $40::bigint[] AS line_taxes,
 			$41::text[] AS discount_codes, $42::bigint[] AS discount_amounts, $43::bigint[] AS line_discounts,
-			$44::bigint[] AS line_campaigns
+			$44::bigint[] AS line_campaigns, $32::bigint[] AS cart_line_ids
 	), new_orders AS (
 		INSERT INTO orders (checkout_id, buyer_id, shop_id, status, currency_code, subtotal_amount, total_amount, units,
 			campaign, source_content_id, creator_id, commission_rate_bps, commission_amount, shipping_address,

@@ -15,9 +15,29 @@ import (
 	"showcase/store/payment"
 )
 
+// completeCommitSQL is completeCheckout's "commit_mode" CTE: the
+// completion commits without waiting for the disk (synchronous_commit off
+// for its own transaction), unless it wrote an ORDER_PAID webhook event.
+// What it records can always be made again: the reservation (the orders,
+// their ids, the payment record) was made durable before the provider was
+// called (flushReservation), and the provider holds the charge under the
+// checkout's provider key. A completion lost to a PostgreSQL crash leaves
+// the payment PENDING, and the buyer's retry with the same key, or the
+// reconciler, completes the same orders with the same reference (never a
+// second charge). Any later commit that depends on it (a cancellation, a
+// refund, the next checkout's reservation) flushes it with itself, the WAL
+// being written in order. An event is different: a webhook delivered for a
+// completion that was then lost would be sent again under another id, so a
+// completion that writes one commits durably, as before.
+const completeCommitSQL = `commit_mode AS MATERIALIZED (
+		SELECT CASE WHEN EXISTS (SELECT 1 FROM paid_ev) THEN current_setting('synchronous_commit')
+			ELSE set_config('synchronous_commit', 'off', true) END AS mode
+	)`
+
 // completeCheckout marks a charged checkout's orders paid, records the
 // provider's reference on its payment, and removes the cart lines it
-// bought and the cart's discount codes it used, in one statement, and returns the orders and their lines. If the
+// bought and the cart's discount codes it used, in one statement that does
+// not wait for the disk (completeCommitSQL), and returns the orders and their lines. If the
 // checkout was completed already (by a retry or the reconciler), it reads
 // them back. A reference that another payment already holds is an error,
 // never a silent drop.
@@ -48,8 +68,8 @@ func (db *DB) completeCheckout(ctx context.Context, pay payment.Provider, a paym
 				  AND lower(cd.code) = lower(dc.code) AND EXISTS (SELECT 1 FROM paid)
 			), paid_src AS (
 				SELECT o.shop_id, `+orderEventPayload+` AS payload FROM paid o
-			)`+eventCTEs("paid", TopicOrderPaid, "paid_src")+`
-			SELECT `+orderColumns+` FROM paid o ORDER BY o.id`, a.CheckoutID, ref)
+			)`+eventCTEs("paid", TopicOrderPaid, "paid_src")+`, `+completeCommitSQL+`
+			SELECT `+orderColumns+` FROM paid o, commit_mode ORDER BY o.id`, a.CheckoutID, ref)
 	})
 	if err != nil {
 		return CheckoutResult{}, fmt.Errorf("complete checkout %d: %w", a.CheckoutID, err)
