@@ -395,3 +395,84 @@ func TestWalkWithADeletedContentCatchesUpOnce(t *testing.T) {
 		}
 	}
 }
+
+// A full load reads the campaigns' windows by one grouped join, a catch-up
+// by subqueries per content: both give every content the same entry, the
+// windows in the same order (by campaign, then variant), duplicates kept
+// (a content carrying two enrolled variants of one product, or two
+// enrolled products, holds the window once per enrolled variant).
+func TestFeedIndexFullLoadReadsWhatCatchUpsRead(t *testing.T) {
+	ctx := context.Background()
+	dsn := storetest.DSN(t)
+	open := func() *store.DB {
+		h, err := store.Open(ctx, dsn, store.PoolOptions{MaxOpenConns: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { h.Close() })
+		return h
+	}
+	seed, caughtUp, loaded := open(), open(), open()
+	// caughtUp loads the empty database: everything below reaches it by
+	// catch-ups (the change log), loaded's first load reads it all.
+	if err := caughtUp.CatchUpFeedIndex(); err != nil {
+		t.Fatal(err)
+	}
+	seedForYouCatalogue(t, seed)
+	// A second variant of each product enrolled in the running campaign,
+	// enrolled in the ended one: such a product carries both campaigns, and
+	// a content with two of them four windows, in campaign order.
+	if _, err := seed.ExecContext(ctx, `
+		WITH v AS (
+			INSERT INTO product_variants (product_id, sku, title, price_amount, currency_code)
+			SELECT product_id, 'w' || product_id, 'w', 1000, 'USD' FROM campaign_variants WHERE campaign_id = 1
+			RETURNING id, product_id)
+		INSERT INTO campaign_variants (campaign_id, variant_id, product_id, shop_id, price_amount, list_price_amount, currency_code)
+		SELECT 2, v.id, v.product_id, p.shop_id, 500, 1000, 'USD' FROM v JOIN products p ON p.id = v.product_id`); err != nil {
+		t.Fatal(err)
+	}
+	if err := caughtUp.CatchUpFeedIndex(); err != nil {
+		t.Fatal(err)
+	}
+	if err := loaded.CatchUpFeedIndex(); err != nil {
+		t.Fatal(err)
+	}
+	if n := caughtUp.FeedIndexLoads(); n != 1 {
+		t.Fatalf("the caught-up index loaded in full %d times, want once (empty)", n)
+	}
+	want, got := caughtUp.FeedIndexEntries(), loaded.FeedIndexEntries()
+	if len(want) < 3000 || len(got) != len(want) {
+		t.Fatalf("the full load holds %d entries, the caught-up index %d (want at least 3000)", len(got), len(want))
+	}
+	for id, w := range want {
+		if got[id] != w {
+			t.Fatalf("content %d: full load\n%s\ncatch-up\n%s", id, got[id], w)
+		}
+	}
+	// The comparison covers contents with several windows in both orders.
+	var starts []time.Time
+	if err := seed.SelectContext(ctx, &starts, `SELECT starts_at FROM campaigns ORDER BY id`); err != nil {
+		t.Fatal(err)
+	}
+	var several int
+	var multi []int64
+	if err := seed.SelectContext(ctx, &multi, `SELECT cp.content_id FROM content_products cp JOIN campaign_variants cv ON cv.product_id = cp.product_id
+		GROUP BY 1 HAVING count(*) >= 4 ORDER BY 1`); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range multi {
+		ws := loaded.FeedIndexCampaigns(id)
+		if len(ws) < 4 {
+			t.Fatalf("content %d holds %d campaign windows, want at least 4", id, len(ws))
+		}
+		for i := 1; i < len(ws); i++ {
+			if ws[i-1][0] == starts[1].UnixMicro() && ws[i][0] == starts[0].UnixMicro() {
+				t.Fatalf("content %d: windows %v not in campaign order", id, ws)
+			}
+		}
+		several++
+	}
+	if several == 0 {
+		t.Fatal("no content carries two enrolled products with two campaigns each: the comparison proves little")
+	}
+}
