@@ -62,15 +62,20 @@ func (db *DB) AnnounceProfiles(ctx context.Context, profiles []string) error {
 // Listen forgets, in f, the profiles any API process announces
 // (AnnounceProfiles, and every event flush), until ctx ends. When the
 // connection is lost it forgets everything it kept (a notification may
-// have been missed) and reconnects. It returns once listening has begun,
+// have been missed) and keeps nothing until it has reconnected (the pool
+// may reach a restarted PostgreSQL before the listener does), then forgets
+// everything again. It returns once listening has begun,
 // or the first error.
 func (f *FeedRankings) Listen(ctx context.Context, dsn string) error {
 	if f == nil {
 		return nil
 	}
 	l := pq.NewListener(dsn, 100*time.Millisecond, 10*time.Second, func(ev pq.ListenerEventType, err error) {
-		if ev == pq.ListenerEventDisconnected || ev == pq.ListenerEventReconnected {
-			f.forgetAll()
+		switch ev {
+		case pq.ListenerEventDisconnected:
+			f.listening(false)
+		case pq.ListenerEventReconnected:
+			f.listening(true)
 		}
 		if err != nil {
 			slog.Warn("feed rankings listener", "event", ev, "err", err)

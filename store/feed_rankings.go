@@ -46,6 +46,14 @@ type FeedRankings struct {
 	flights map[string]chan struct{}
 	gens    map[string]viewerWrite // per profile: moved by each write it learns
 	next    atomic.Uint64
+	// floor is the generation forgetAll last drew: every profile's write
+	// generation is at least floor (genLocked), so nothing read before a
+	// forgetAll is kept after it.
+	floor uint64
+	// deaf is set while the listening connection is lost (Listen): writes
+	// made through other processes meanwhile are not heard, so nothing
+	// read then is kept.
+	deaf bool
 	// states are viewers' states (foryou_viewers.go), by viewerStateKey.
 	states map[string]keptViewerState
 	// walks are the For You walk rows this process stored, by walk id
@@ -139,8 +147,8 @@ func (f *FeedRankings) Forget(profile string) {
 	f.gens[profile] = viewerWrite{gen: f.next.Add(1), at: now}
 }
 
-// forgetAll drops every arrangement, viewer state and kept walk row (the
-// write generations stay). It runs when the process may have missed
+// forgetAll drops every arrangement, viewer state and kept walk row, and
+// keeps nothing read before it (the write generations stay). It runs when the process may have missed
 // notifications or the database may have lost what it stored (the
 // listening connection was lost: a restart or crash of PostgreSQL, which
 // empties list_walks); a walk row no write changes is dropped all the same,
@@ -149,9 +157,33 @@ func (f *FeedRankings) Forget(profile string) {
 func (f *FeedRankings) forgetAll() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.forgetAllLocked()
+}
+
+func (f *FeedRankings) forgetAllLocked() {
 	f.entries = map[string]feedRanking{}
 	f.states = map[string]keptViewerState{}
 	f.walks = map[int64]keptWalk{}
+	f.floor = f.next.Add(1)
+}
+
+// genLocked is profile's write generation: its last write's, or the last
+// forgetAll's if that came later.
+func (f *FeedRankings) genLocked(profile string) uint64 {
+	return max(f.gens[profile].gen, f.floor)
+}
+
+// listening records whether the listening connection is up (Listen's
+// events). Losing it forgets everything and keeps nothing until it is back
+// (the pool may reach a restarted PostgreSQL seconds before the listener's
+// backoff lets it reconnect, and writes announced in between are not
+// heard); getting it back forgets everything again, including what reads
+// begun while it was lost would keep.
+func (f *FeedRankings) listening(up bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.deaf = !up
+	f.forgetAllLocked()
 }
 
 // rankingKey names an arrangement: who it is for and what it was ranked with.
@@ -170,7 +202,7 @@ func (f *FeedRankings) get(ctx context.Context, key, profile string, now time.Ti
 	}
 	for waits := 0; ; waits++ {
 		f.mu.Lock()
-		gen = f.gens[profile].gen
+		gen = f.genLocked(profile)
 		e, found := f.entries[key]
 		// An arrangement ranked after now (while this page waited) is
 		// fresher still.
@@ -215,7 +247,7 @@ func (f *FeedRankings) put(key, profile string, gen uint64, r feedRanking) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.gens[profile].gen != gen {
+	if f.deaf || f.genLocked(profile) != gen {
 		return
 	}
 	if len(f.entries) >= maxFeedRankings {

@@ -57,7 +57,7 @@ func (f *FeedRankings) state(key, profile string, now time.Time) (v *forYouViewe
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	gen = f.gens[profile].gen
+	gen = f.genLocked(profile)
 	e, found := f.states[key]
 	if found && e.gen == gen && now.Sub(e.at) < f.viewerTTL && !now.Before(e.at) {
 		return e.v, gen, true
@@ -73,7 +73,7 @@ func (f *FeedRankings) putState(key, profile string, gen uint64, v *forYouViewer
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.gens[profile].gen != gen {
+	if f.deaf || f.genLocked(profile) != gen {
 		return
 	}
 	if len(f.states) >= maxViewerStates {
@@ -95,6 +95,9 @@ func (f *FeedRankings) putWalk(walk, viewer int64, ids []int64, at time.Time) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.deaf {
+		return // a crash meanwhile would not be heard
+	}
 	if len(f.walks) >= maxKeptWalks {
 		f.walks = map[int64]keptWalk{}
 	}

@@ -124,3 +124,55 @@ func TestKeptWalkRows(t *testing.T) {
 		t.Error("a nil cache kept a walk")
 	}
 }
+
+// While the listening connection is lost (PostgreSQL restarted: the pool
+// reaches it again up to the listener's 10 s backoff before the listener
+// does, and writes other processes announce meanwhile are not heard),
+// nothing read is kept: not a viewer's state, an arrangement or a walk row;
+// and a read begun while it was lost is not kept once it is back, since a
+// write announced during that read went unheard. Before, a state read in
+// that gap was kept for FEED_VIEWER_TTL over the viewer's own follow made
+// through another process.
+func TestNothingKeptWhileNotListening(t *testing.T) {
+	f := NewFeedCaches(time.Minute, time.Minute)
+	now := time.Now()
+	v := &forYouViewer{Seed: 7}
+	_, gen, _ := f.state("k", "user:1", now)
+	f.putState("k", "user:1", gen, v, now)
+	if _, _, ok := f.state("k", "user:1", now); !ok {
+		t.Fatal("the state was not kept while listening")
+	}
+	f.listening(false)
+	if _, _, ok := f.state("k", "user:1", now); ok {
+		t.Fatal("a state kept before the listening connection was lost is still served")
+	}
+	_, gen, _ = f.state("k", "user:1", now)
+	f.putState("k", "user:1", gen, v, now)
+	if _, _, ok := f.state("k", "user:1", now); ok {
+		t.Fatal("a state read while not listening was kept (a write announced meanwhile is not heard)")
+	}
+	_, rgen, _, done := f.get(context.Background(), "r", "user:1", now)
+	f.put("r", "user:1", rgen, feedRanking{order: []int64{1}, walk: 9, at: now})
+	done()
+	if _, _, ok, done := f.get(context.Background(), "r", "user:1", now); ok {
+		t.Fatal("an arrangement ranked while not listening was kept")
+	} else {
+		done()
+	}
+	f.putWalk(9, 1, []int64{1, 2, 3}, now)
+	if _, ok := f.walkTail(9, 1, 0, now); ok {
+		t.Fatal("a walk row stored while not listening was kept (a crash meanwhile would not be heard)")
+	}
+	// A read begun before the connection is back, kept after it.
+	_, gen, _ = f.state("k", "user:1", now)
+	f.listening(true)
+	f.putState("k", "user:1", gen, v, now)
+	if _, _, ok := f.state("k", "user:1", now); ok {
+		t.Fatal("a state read before the listening connection was back was kept after it")
+	}
+	_, gen, _ = f.state("k", "user:1", now)
+	f.putState("k", "user:1", gen, v, now)
+	if _, _, ok := f.state("k", "user:1", now); !ok {
+		t.Fatal("a state read once listening again was not kept")
+	}
+}

@@ -54,6 +54,10 @@ type FiguresCache struct {
 	forgotten map[int64]time.Time
 	// allForgotten is when everything was last forgotten (forgetAll).
 	allForgotten time.Time
+	// deaf is set while the listening connection is lost (Listen): likes
+	// and comments made through other processes meanwhile are not heard,
+	// so nothing read then is kept.
+	deaf bool
 }
 
 type cachedFigures struct {
@@ -103,8 +107,8 @@ func (c *FiguresCache) MetricsFor(ctx context.Context, db *DB, now time.Time, ke
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.allForgotten.Before(began) {
-		return out, nil // everything forgotten while the statement ran
+	if c.deaf || !c.allForgotten.Before(began) {
+		return out, nil // not listening, or everything forgotten while the statement ran
 	}
 	if len(c.entries)+len(read) > maxCachedFigures {
 		c.pruneLocked(began)
@@ -162,9 +166,25 @@ func (c *FiguresCache) Forget(contentIDs ...int64) {
 func (c *FiguresCache) forgetAll() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.forgetAllLocked()
+}
+
+func (c *FiguresCache) forgetAllLocked() {
 	c.entries = map[MetricsKey]cachedFigures{}
 	c.forgotten = map[int64]time.Time{}
 	c.allForgotten = c.now()
+}
+
+// listening records whether the listening connection is up (Listen's
+// events): losing it forgets everything and keeps nothing until it is back
+// (the pool may reach a restarted PostgreSQL before the listener's backoff
+// lets it reconnect); getting it back forgets everything again, including
+// what statements under way would keep.
+func (c *FiguresCache) listening(up bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.deaf = !up
+	c.forgetAllLocked()
 }
 
 // AnnounceFigures tells every API process listening (FiguresCache.Listen)
@@ -189,15 +209,19 @@ func (db *DB) AnnounceFigures(ctx context.Context, contentIDs ...int64) error {
 // Listen forgets, in c, the contents any API process announces
 // (AnnounceFigures) until ctx ends, on a connection of its own. When the
 // connection is lost it forgets everything (a notification may have been
-// missed) and reconnects. It returns once listening has begun, or the
+// missed), keeps nothing until it has reconnected, then forgets
+// everything again. It returns once listening has begun, or the
 // first error.
 func (c *FiguresCache) Listen(ctx context.Context, dsn string) error {
 	if c == nil {
 		return nil
 	}
 	l := pq.NewListener(dsn, 100*time.Millisecond, 10*time.Second, func(ev pq.ListenerEventType, err error) {
-		if ev == pq.ListenerEventDisconnected || ev == pq.ListenerEventReconnected {
-			c.forgetAll()
+		switch ev {
+		case pq.ListenerEventDisconnected:
+			c.listening(false)
+		case pq.ListenerEventReconnected:
+			c.listening(true)
 		}
 		if err != nil {
 			slog.Warn("figures listener", "event", ev, "err", err)

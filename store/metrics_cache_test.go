@@ -131,3 +131,31 @@ func TestFiguresCacheKeepsNothingReadAcrossAForget(t *testing.T) {
 		t.Fatalf("after the held read: views %d, want 7 (it kept figures read across the Forget)", v)
 	}
 }
+
+// TestFiguresCacheKeepsNothingWhileNotListening: while the listening
+// connection is lost (a restarted PostgreSQL the pool reaches again before
+// the listener's backoff lets it reconnect), figures read are not kept,
+// since a like announced meanwhile through another process is not heard;
+// once it is back they are kept again.
+func TestFiguresCacheKeepsNothingWhileNotListening(t *testing.T) {
+	db := storetest.NewDB(t)
+	id := figuresFixture(t, db)
+	c := store.NewFiguresCache(time.Hour)
+	addViews(t, db, id, 2)
+	c.SetListening(false)
+	if v := cachedViews(t, c, db, id); v != 2 {
+		t.Fatalf("views %d, want 2", v)
+	}
+	addViews(t, db, id, 3)
+	if v := cachedViews(t, c, db, id); v != 5 {
+		t.Fatalf("views %d, want 5: figures read while not listening were kept", v)
+	}
+	c.SetListening(true)
+	if v := cachedViews(t, c, db, id); v != 5 {
+		t.Fatalf("views %d, want 5", v)
+	}
+	addViews(t, db, id, 1)
+	if v := cachedViews(t, c, db, id); v != 5 {
+		t.Fatalf("views %d, want the 5 kept once listening again", v)
+	}
+}

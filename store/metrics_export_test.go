@@ -4,3 +4,7 @@ import "time"
 
 // SetClock makes c read the time from now (tests of the TTL).
 func (c *FiguresCache) SetClock(now func() time.Time) { c.now = now }
+
+// SetListening is what Listen does when its connection is lost (false) or
+// back (true).
+func (c *FiguresCache) SetListening(up bool) { c.listening(up) }
