@@ -70,20 +70,30 @@ func (f *FeedRankings) Listen(ctx context.Context, dsn string) error {
 	if f == nil {
 		return nil
 	}
+	return listenForgetting(ctx, dsn, FeedProfilesChannel, "feed rankings", f.listening, f.forgetAll, f.Forget)
+}
+
+// listenForgetting listens on channel on a connection of its own until ctx
+// ends, calling forget with each line of every notification's payload.
+// When the connection is lost it calls listening(false), and on reconnect
+// forgetAll (a notification may have been missed) and listening(true). It
+// returns once listening has begun, or the first error. name labels its
+// log lines.
+func listenForgetting(ctx context.Context, dsn, channel, name string, listening func(bool), forgetAll func(), forget func(string)) error {
 	l := pq.NewListener(dsn, 100*time.Millisecond, 10*time.Second, func(ev pq.ListenerEventType, err error) {
 		switch ev {
 		case pq.ListenerEventDisconnected:
-			f.listening(false)
+			listening(false)
 		case pq.ListenerEventReconnected:
-			f.listening(true)
+			listening(true)
 		}
 		if err != nil {
-			slog.Warn("feed rankings listener", "event", ev, "err", err)
+			slog.Warn(name+" listener", "event", ev, "err", err)
 		}
 	})
-	if err := l.Listen(FeedProfilesChannel); err != nil {
+	if err := l.Listen(channel); err != nil {
 		_ = l.Close()
-		return fmt.Errorf("listen for profile writes: %w", err)
+		return fmt.Errorf("listen on %s: %w", channel, err)
 	}
 	go func() {
 		defer l.Close()
@@ -93,11 +103,11 @@ func (f *FeedRankings) Listen(ctx context.Context, dsn string) error {
 				return
 			case n := <-l.Notify:
 				if n == nil { // reconnected: notifications may have been lost
-					f.forgetAll()
+					forgetAll()
 					continue
 				}
 				for _, p := range strings.Split(n.Extra, "\n") {
-					f.Forget(p)
+					forget(p)
 				}
 			}
 		}

@@ -3,9 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -216,41 +214,9 @@ func (c *FiguresCache) Listen(ctx context.Context, dsn string) error {
 	if c == nil {
 		return nil
 	}
-	l := pq.NewListener(dsn, 100*time.Millisecond, 10*time.Second, func(ev pq.ListenerEventType, err error) {
-		switch ev {
-		case pq.ListenerEventDisconnected:
-			c.listening(false)
-		case pq.ListenerEventReconnected:
-			c.listening(true)
-		}
-		if err != nil {
-			slog.Warn("figures listener", "event", ev, "err", err)
+	return listenForgetting(ctx, dsn, FiguresChannel, "figures", c.listening, c.forgetAll, func(s string) {
+		if id, err := strconv.ParseInt(s, 10, 64); err == nil {
+			c.Forget(id)
 		}
 	})
-	if err := l.Listen(FiguresChannel); err != nil {
-		_ = l.Close()
-		return fmt.Errorf("listen for figure writes: %w", err)
-	}
-	go func() {
-		defer l.Close()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case n := <-l.Notify:
-				if n == nil { // reconnected: notifications may have been lost
-					c.forgetAll()
-					continue
-				}
-				var ids []int64
-				for _, s := range strings.Split(n.Extra, "\n") {
-					if id, err := strconv.ParseInt(s, 10, 64); err == nil {
-						ids = append(ids, id)
-					}
-				}
-				c.Forget(ids...)
-			}
-		}
-	}()
-	return nil
 }
