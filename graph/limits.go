@@ -151,12 +151,17 @@ func mergeable(doc *ast.QueryDocument) bool {
 	for _, f := range doc.Fragments {
 		c.fragments[f.Name] = f
 	}
+	return everySelectionSet(doc, func(set ast.SelectionSet) bool { return len(set) == 0 || c.within(set) })
+}
+
+// everySelectionSet reports whether ok holds for every selection set of
+// doc: each operation's and fragment definition's, and those of the fields
+// and inline fragments within them (a spread's are its definition's), in
+// pre-order; it stops at the first that fails.
+func everySelectionSet(doc *ast.QueryDocument, ok func(ast.SelectionSet) bool) bool {
 	var walk func(ast.SelectionSet) bool
 	walk = func(set ast.SelectionSet) bool {
-		if len(set) == 0 {
-			return true
-		}
-		if !c.within(set) {
+		if !ok(set) {
 			return false
 		}
 		for _, sel := range set {

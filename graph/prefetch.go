@@ -204,39 +204,18 @@ func asksPublicFiguresOnly(doc *ast.QueryDocument) bool {
 	if doc == nil {
 		return false
 	}
-	var walk func(ast.SelectionSet) bool
-	walk = func(set ast.SelectionSet) bool {
+	return everySelectionSet(doc, func(set ast.SelectionSet) bool {
 		for _, sel := range set {
-			switch s := sel.(type) {
-			case *ast.Field:
-				if s.Name == "metricsSeries" {
-					return false
-				}
-				if s.ObjectDefinition != nil && s.ObjectDefinition.Name == "ContentMetrics" && !publicFigures[s.Name] {
-					return false
-				}
-				if !walk(s.SelectionSet) {
-					return false
-				}
-			case *ast.InlineFragment:
-				if !walk(s.SelectionSet) {
-					return false
-				}
+			f, ok := sel.(*ast.Field)
+			if !ok {
+				continue
+			}
+			if f.Name == "metricsSeries" || (f.ObjectDefinition != nil && f.ObjectDefinition.Name == "ContentMetrics" && !publicFigures[f.Name]) {
+				return false
 			}
 		}
 		return true
-	}
-	for _, op := range doc.Operations {
-		if !walk(op.SelectionSet) {
-			return false
-		}
-	}
-	for _, f := range doc.Fragments {
-		if !walk(f.SelectionSet) {
-			return false
-		}
-	}
-	return true
+	})
 }
 
 // feedWants is what a feed page's items select, for primeFeed.
