@@ -112,7 +112,7 @@ func (db *DB) KeptUsersByIDs(ctx context.Context, ids []int64) (map[int64]*User,
 	if c == nil || c.profileTTL <= 0 {
 		return db.UsersByIDs(ctx, ids)
 	}
-	return keptByIDs(c, c.users, "u:", c.profileTTL, ids, func(ids []int64) (map[int64]*User, error) { return db.UsersByIDs(ctx, ids) })
+	return keptByIDs(c, keptUsers, "u:", c.profileTTL, ids, func(ids []int64) (map[int64]*User, error) { return db.UsersByIDs(ctx, ids) })
 }
 
 // KeptShopsByIDs is ShopsByIDs, served from the process's ProfileCache as
@@ -122,17 +122,44 @@ func (db *DB) KeptShopsByIDs(ctx context.Context, ids []int64) (map[int64]*Shop,
 	if c == nil || c.profileTTL <= 0 {
 		return db.ShopsByIDs(ctx, ids)
 	}
-	return keptByIDs(c, c.shops, "s:", c.profileTTL, ids, func(ids []int64) (map[int64]*Shop, error) { return db.ShopsByIDs(ctx, ids) })
+	return keptByIDs(c, keptShops, "s:", c.profileTTL, ids, func(ids []int64) (map[int64]*Shop, error) { return db.ShopsByIDs(ctx, ids) })
 }
 
-// keptByIDs serves ids from m (entries younger than ttl), reads the others
-// with read and keeps them unless forgotten meanwhile. prefix names m's rows
-// in notifications.
-func keptByIDs[T any](c *ProfileCache, m map[int64]kept[T], prefix string, ttl time.Duration, ids []int64, read func([]int64) (map[int64]T, error)) (map[int64]T, error) {
+// UserForToken is UserByID for the subject of a token issued outside a
+// session (an app's token, a person's without one): one statement, or none
+// when the process's ProfileCache (UseProfileCache) read the user less than
+// SESSION_CACHE_TTL ago and heard of no change to them since. ENotFound
+// when the user is gone.
+func (db *DB) UserForToken(ctx context.Context, id int64) (*User, error) {
+	c := db.profiles
+	if c == nil || c.sessionTTL <= 0 {
+		return db.UserByID(ctx, id)
+	}
+	got, err := keptByIDs(c, keptUsers, "u:", c.sessionTTL, []int64{id}, func(ids []int64) (map[int64]*User, error) { return db.UsersByIDs(ctx, ids) })
+	if err != nil {
+		return nil, err
+	}
+	if u, ok := got[id]; ok {
+		return u, nil
+	}
+	return nil, Errorf(ENotFound, "user not found")
+}
+
+// The maps of a ProfileCache, picked under its lock (forgetting everything
+// replaces them).
+func keptUsers(c *ProfileCache) map[int64]kept[*User] { return c.users }
+func keptShops(c *ProfileCache) map[int64]kept[*Shop] { return c.shops }
+func keptApps(c *ProfileCache) map[int64]kept[*App]   { return c.apps }
+
+// keptByIDs serves ids from the map pick chooses (entries younger than
+// ttl), reads the others with read and keeps them unless forgotten
+// meanwhile. prefix names the map's rows in notifications.
+func keptByIDs[T any](c *ProfileCache, pick func(*ProfileCache) map[int64]kept[T], prefix string, ttl time.Duration, ids []int64, read func([]int64) (map[int64]T, error)) (map[int64]T, error) {
 	out := make(map[int64]T, len(ids))
 	var missing []int64
 	began := c.now()
 	c.mu.Lock()
+	m := pick(c)
 	for _, id := range ids {
 		if _, ok := out[id]; ok {
 			continue
@@ -153,6 +180,7 @@ func keptByIDs[T any](c *ProfileCache, m map[int64]kept[T], prefix string, ttl t
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	m = pick(c)
 	keep := c.keepableLocked(began)
 	if keep && len(m)+len(got) > maxKeptProfiles {
 		for id, e := range m {
@@ -244,7 +272,7 @@ func (c *ProfileCache) pruneSessionsLocked(now time.Time) {
 
 // appByID is AppByID served from c for the session TTL.
 func (c *ProfileCache) appByID(ctx context.Context, db *DB, id int64) (*App, error) {
-	got, err := keptByIDs(c, c.apps, "a:", c.sessionTTL, []int64{id}, func([]int64) (map[int64]*App, error) {
+	got, err := keptByIDs(c, keptApps, "a:", c.sessionTTL, []int64{id}, func([]int64) (map[int64]*App, error) {
 		app, err := db.appByID(ctx, id)
 		if err != nil {
 			return nil, err
