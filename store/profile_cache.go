@@ -21,7 +21,7 @@ const DefaultProfileTTL = 10 * time.Second
 const DefaultSessionTTL = 2 * time.Second
 
 // ProfilesChannel is the PostgreSQL notification channel on which the
-// triggers of migration 0028 announce, on commit, every user, shop, session
+// triggers of migration 0030 announce, on commit, every user, shop, session
 // (refresh-token family) and app changed or deleted, one line each:
 // "u:<id>", "s:<id>", "f:<id>", "a:<id>".
 const ProfilesChannel = "showcase_profiles"
