@@ -92,6 +92,9 @@ type config struct {
 	// Figures shares them (made by run, listening for other API processes'
 	// likes and comments); nil: none shared.
 	Figures *store.FiguresCache
+	// CatalogTTL is how long contents' product cards and products' variants
+	// are kept in this process (CATALOG_CACHE_TTL; 0: read for every page).
+	CatalogTTL time.Duration
 	// Payments chooses and bounds the payment provider.
 	Payments paymentConfig
 	// MediaDir is the folder uploaded product images are kept in (MEDIA_DIR,
@@ -169,6 +172,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		ResponseCacheTTL:    time.Second,
 		FeedRankingTTL:      store.DefaultFeedRankingTTL,
 		FiguresTTL:          store.DefaultFiguresTTL,
+		CatalogTTL:          store.DefaultCatalogTTL,
 		FeedViewerTTL:       store.DefaultFeedViewerTTL,
 		FeedIndexMaxLag:     store.DefaultFeedIndexMaxLag,
 		Payments: paymentConfig{
@@ -334,6 +338,13 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 			return cfg, fmt.Errorf("FIGURES_CACHE_TTL must be a duration from 0 (every feed page reads its figures) to 10s")
 		}
 		cfg.FiguresTTL = d
+	}
+	if v := getenv("CATALOG_CACHE_TTL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > time.Minute {
+			return cfg, fmt.Errorf("CATALOG_CACHE_TTL must be a duration from 0 (every page reads its cards and variants) to 1m")
+		}
+		cfg.CatalogTTL = d
 	}
 	if v := getenv("FEED_VIEWER_TTL"); v != "" {
 		d, err := time.ParseDuration(v)

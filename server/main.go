@@ -187,6 +187,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			stopFlushing()
 			return err
 		}
+		// Contents' product cards and products' variants, kept for
+		// CATALOG_CACHE_TTL; product, stock and enrolment writes made
+		// through any API process are forgotten here too.
+		catalog := store.NewCatalogCache(cfg.CatalogTTL)
+		if err := catalog.Listen(flushCtx, dsn); err != nil {
+			stopFlushing()
+			return err
+		}
+		db.UseCatalogCache(catalog)
 	}
 	// Runs before closeDB (deferred earlier): the last accepted events are
 	// written, and no background loop is left using the database.

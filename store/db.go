@@ -18,6 +18,10 @@ import (
 type DB struct {
 	*sqlx.DB
 	cards *cardCache
+	// catalog, when set (UseCatalogCache), is the process's CatalogCache:
+	// writes to products, variants and campaign enrolments forget there
+	// and announce to the other processes.
+	catalog *CatalogCache
 	// PaymentSettings bound the checkout's provider calls and when the
 	// reconciler settles what they left; set it before serving.
 	PaymentSettings PaymentSettings
