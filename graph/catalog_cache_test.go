@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"showcase/graph"
 	"showcase/store"
 )
 
@@ -127,5 +128,26 @@ func TestCatalogChangesThroughAnotherProcessShow(t *testing.T) {
 	// The writer's own process shows them at once.
 	if gotTitle, gotStock := b.titleAndStock(f.productID, f.variantIDs[0]); gotTitle != title+" (renamed)" || gotStock != 77 {
 		t.Fatalf("the writing process shows title %q, stock %d", gotTitle, gotStock)
+	}
+}
+
+// Stock a checkout takes shows at once in the process it went through (the
+// TTL is an hour and nothing announces it), and in no other process before
+// the TTL: no notification is sent on the hot path.
+func TestCheckoutStockShowsInItsProcess(t *testing.T) {
+	a := newTestAPIWith(t, func(*graph.Resolver) {})
+	keepingCatalog(t, a.db, a.dsn, time.Hour)
+	b := a.replica()
+	keepingCatalog(t, b.db, a.dsn, time.Hour)
+	f := a.fixture("stocked")
+	buyer, _ := a.user("buyer", false)
+	_, before := a.titleAndStock(f.productID, f.variantIDs[0])
+	b.titleAndStock(f.productID, f.variantIDs[0])
+	a.buy(buyer, "stock-1", f.variantIDs[0], 2)
+	if _, got := a.titleAndStock(f.productID, f.variantIDs[0]); got != before-2 {
+		t.Fatalf("after buying 2 of %d the buyer's process shows stock %d", before, got)
+	}
+	if _, got := b.titleAndStock(f.productID, f.variantIDs[0]); got != before {
+		t.Fatalf("another process shows stock %d within the TTL, want the kept %d (was a notification sent?)", got, before)
 	}
 }
