@@ -100,16 +100,21 @@ func newLoaders(db, primary *store.DB, topCreatorFollowers int64, batchWait time
 	// window's figures, its chart and a shop's breakdown agree.
 	now := time.Now().UTC()
 	return &Loaders{
-		db:                db,
-		now:               now,
-		User:              dataloadgen.NewMappedLoader(counted(orPrimary(db, primary, (*store.DB).UsersByIDs)), wait),
-		Shop:              dataloadgen.NewMappedLoader(counted(orPrimary(db, primary, (*store.DB).ShopsByIDs)), wait),
-		Product:           dataloadgen.NewMappedLoader(orPrimary(db, primary, (*store.DB).ProductsByIDs), wait),
-		Variant:           dataloadgen.NewMappedLoader(orPrimary(db, primary, (*store.DB).VariantsByIDs), wait),
-		Content:           dataloadgen.NewMappedLoader(orPrimary(db, primary, (*store.DB).ContentsByIDs), wait),
-		VariantsByProduct: dataloadgen.NewMappedLoader(counted(db.VariantsByProductIDs), wait),
-		ProductsByContent: dataloadgen.NewMappedLoader(counted(db.ProductsByContentIDs), wait),
-		ShopProducts:      dataloadgen.NewMappedLoader(db.ShopProductPages, wait),
+		db:      db,
+		now:     now,
+		User:    dataloadgen.NewMappedLoader(counted(orPrimary(db, primary, (*store.DB).UsersByIDs)), wait),
+		Shop:    dataloadgen.NewMappedLoader(counted(orPrimary(db, primary, (*store.DB).ShopsByIDs)), wait),
+		Product: dataloadgen.NewMappedLoader(orPrimary(db, primary, (*store.DB).ProductsByIDs), wait),
+		Variant: dataloadgen.NewMappedLoader(orPrimary(db, primary, (*store.DB).VariantsByIDs), wait),
+		Content: dataloadgen.NewMappedLoader(orPrimary(db, primary, (*store.DB).ContentsByIDs), wait),
+		VariantsByProduct: dataloadgen.NewMappedLoader(counted(func(ctx context.Context, ids []int64) (map[int64][]*store.ProductVariant, error) {
+			return db.CatalogCache().VariantsFor(ctx, db, ids)
+		}), wait),
+		ProductsByContent: dataloadgen.NewMappedLoader(counted(func(ctx context.Context, ids []int64) (map[int64][]*store.Product, error) {
+			cards, _, err := db.CatalogCache().Cards(ctx, db, ids, false)
+			return cards, err
+		}), wait),
+		ShopProducts: dataloadgen.NewMappedLoader(db.ShopProductPages, wait),
 		ShopVideos: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []store.ChildPageKey) (map[store.ChildPageKey]store.Page[store.Content], error) {
 			return db.ShopContentPages(ctx, store.KindVideo, keys)
 		}, wait),

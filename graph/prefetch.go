@@ -13,7 +13,8 @@ import (
 )
 
 // primeVariants loads the variants of a root product list's page in one
-// statement, right after the page itself, when the query selects a
+// statement (none for those the process's store.CatalogCache keeps),
+// right after the page itself, when the query selects a
 // product's variants or priceRange under it (edges.node), and puts them in
 // the request's VariantsByProduct loader. Each product's variants and
 // priceRange then resolve at once from the loader, instead of twenty
@@ -41,7 +42,7 @@ func primeVariants(ctx context.Context, page store.Page[*store.Product]) bool {
 	for i, e := range page.Edges {
 		ids[i] = e.Node.ID
 	}
-	byProduct, err := l.db.VariantsByProductIDs(ctx, ids)
+	byProduct, err := l.db.CatalogCache().VariantsFor(ctx, l.db, ids)
 	if err != nil {
 		return false
 	}
@@ -82,7 +83,8 @@ var noPriming bool
 // shops (Shop), from the process's ProfileCache where the loaders' handle
 // has one (store.DB.UseProfileCache: the primary's), product cards (ProductsByContent), the cards' variants when
 // the cards ask for variants or priceRange (VariantsByProduct: then cards
-// and variants come from one statement, store.CardsWithVariantsByContentIDs)
+// and variants come from one statement, or none when the process's
+// store.CatalogCache keeps them: see CatalogCache.Cards)
 // and their figures for every window asked (Metrics; from the loaders'
 // FiguresCache, when they have one, if the query asks public figures
 // only and no chart: see asksPublicFiguresOnly). The statements run
@@ -138,16 +140,7 @@ func primeFeed(ctx context.Context, page store.Page[store.Content]) {
 	}
 	if want.products {
 		wg.Go(func() {
-			var (
-				cards    map[int64][]*store.Product
-				variants map[int64][]*store.ProductVariant
-				err      error
-			)
-			if want.variants {
-				cards, variants, err = l.db.CardsWithVariantsByContentIDs(ctx, ids)
-			} else {
-				cards, err = l.db.ProductsByContentIDs(ctx, ids)
-			}
+			cards, variants, err := l.db.CatalogCache().Cards(ctx, l.db, ids, want.variants)
 			if err != nil {
 				return
 			}

@@ -98,6 +98,9 @@ type config struct {
 	// SessionTTL is how long a signed-in request's session or app check is
 	// kept per process (SESSION_CACHE_TTL; 0: checked on every request).
 	SessionTTL time.Duration
+	// CatalogTTL is how long contents' product cards and products' variants
+	// are kept in this process (CATALOG_CACHE_TTL; 0: read for every page).
+	CatalogTTL time.Duration
 	// Payments chooses and bounds the payment provider.
 	Payments paymentConfig
 	// MediaDir is the folder uploaded product images are kept in (MEDIA_DIR,
@@ -177,8 +180,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		FiguresTTL:          store.DefaultFiguresTTL,
 		ProfileTTL:          store.DefaultProfileTTL,
 		SessionTTL:          store.DefaultSessionTTL,
-		FeedViewerTTL:       store.DefaultFeedViewerTTL,
-		FeedIndexMaxLag:     store.DefaultFeedIndexMaxLag,
+
+		CatalogTTL:      store.DefaultCatalogTTL,
+		FeedViewerTTL:   store.DefaultFeedViewerTTL,
+		FeedIndexMaxLag: store.DefaultFeedIndexMaxLag,
 		Payments: paymentConfig{
 			Provider:          envOr(getenv, "PAYMENT_PROVIDER", "test"),
 			StripeSecretKey:   getenv("STRIPE_SECRET_KEY"),
@@ -356,6 +361,13 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 			return cfg, fmt.Errorf("SESSION_CACHE_TTL must be a duration from 0 (every signed-in request checks its session) to 5s")
 		}
 		cfg.SessionTTL = d
+	}
+	if v := getenv("CATALOG_CACHE_TTL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > time.Minute {
+			return cfg, fmt.Errorf("CATALOG_CACHE_TTL must be a duration from 0 (every page reads its cards and variants) to 1m")
+		}
+		cfg.CatalogTTL = d
 	}
 	if v := getenv("FEED_VIEWER_TTL"); v != "" {
 		d, err := time.ParseDuration(v)

@@ -187,6 +187,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			stopFlushing()
 			return err
 		}
+		// Contents' product cards and products' variants, kept for
+		// CATALOG_CACHE_TTL; product, stock and enrolment writes made
+		// through any API process are forgotten here too.
+		catalog := store.NewCatalogCache(cfg.CatalogTTL)
+		if err := catalog.Listen(flushCtx, dsn); err != nil {
+			stopFlushing()
+			return err
+		}
+		db.UseCatalogCache(catalog)
 	}
 	// Authors, shops, session and app checks kept per process; every change
 	// (through any process, or by hand) is announced by a trigger and

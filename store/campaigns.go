@@ -168,6 +168,7 @@ func (db *DB) CreateCampaign(ctx context.Context, in NewCampaign) (*Campaign, er
 // enrolment and an update never interleave.
 func (db *DB) UpdateCampaign(ctx context.Context, id int64, upd CampaignUpdate) (*Campaign, error) {
 	var out *Campaign
+	var moved []int64 // the enrolled variants, when the window moved
 	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
 		var cur struct {
 			Campaign
@@ -236,6 +237,7 @@ func (db *DB) UpdateCampaign(ctx context.Context, id int64, upd CampaignUpdate) 
 			if clashes > 0 {
 				return FieldErrorf(EConflict, "startsAt", "%d enrolled variants are enrolled in another campaign in this window", clashes).Because(ReasonCampaignOverlap)
 			}
+			moved = enrolled
 		}
 		c, err := getOne[Campaign](ctx, tx, `UPDATE campaigns AS c SET handle = $2, name = $3, starts_at = $4, ends_at = $5,
 				min_discount_bps = $6, max_discount_bps = $7, updated_at = now()
@@ -250,6 +252,10 @@ func (db *DB) UpdateCampaign(ctx context.Context, id int64, upd CampaignUpdate) 
 		out = c
 		return nil
 	})
+	if err == nil {
+		// Its variants' prices change at other moments now.
+		db.catalogChanged(ctx, db.productsOfVariants(ctx, moved)...)
+	}
 	return out, err
 }
 
@@ -311,7 +317,8 @@ func (db *DB) Enrol(ctx context.Context, campaignID, shopID int64, in []Enrolmen
 	if len(in) == 0 || len(in) > MaxCampaignEnrolments {
 		return Problems{FieldErrorf(EInvalid, "enrolments", "enrol 1 to %d variants at once", MaxCampaignEnrolments)}, nil
 	}
-	return db.inTxUnlessProblems(ctx, func(tx *sqlx.Tx) (Problems, error) {
+	var products []int64
+	problems, err := db.inTxUnlessProblems(ctx, func(tx *sqlx.Tx) (Problems, error) {
 		c, started, err := lockCampaign(ctx, tx, campaignID)
 		if err != nil {
 			return nil, err
@@ -413,14 +420,19 @@ func (db *DB) Enrol(ctx context.Context, campaignID, shopID int64, in []Enrolmen
 		if err != nil {
 			return nil, fmt.Errorf("enrol: %w", err)
 		}
+		products = rowsP
 		return nil, nil
 	})
+	if err == nil && len(problems) == 0 {
+		db.catalogChanged(ctx, products...)
+	}
+	return problems, err
 }
 
 // Withdraw takes a shop's variants out of a campaign that has not started
 // (CAMPAIGN_STARTED otherwise); variants not enrolled are ignored.
 func (db *DB) Withdraw(ctx context.Context, campaignID, shopID int64, variantIDs []int64) (Problems, error) {
-	return db.inTxUnlessProblems(ctx, func(tx *sqlx.Tx) (Problems, error) {
+	problems, err := db.inTxUnlessProblems(ctx, func(tx *sqlx.Tx) (Problems, error) {
 		_, started, err := lockCampaign(ctx, tx, campaignID)
 		if err != nil {
 			return nil, err
@@ -435,6 +447,10 @@ func (db *DB) Withdraw(ctx context.Context, campaignID, shopID int64, variantIDs
 		}
 		return nil, nil
 	})
+	if err == nil && len(problems) == 0 {
+		db.catalogChanged(ctx, db.productsOfVariants(ctx, variantIDs)...)
+	}
+	return problems, err
 }
 
 // lockVariantsForEnrolment locks variants for no key update in id order:

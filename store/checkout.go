@@ -214,7 +214,12 @@ func (db *DB) Checkout(ctx context.Context, pay payment.Provider, req CheckoutRe
 					return CheckoutResult{}, err
 				}
 			}
-			return db.pay(ctx, pay, res.attempt, req)
+			out, err := db.pay(ctx, pay, res.attempt, req)
+			// The stock taken (or given back, when the payment failed)
+			// shows at once in this process; in the others within
+			// CATALOG_CACHE_TTL: no notification on the hot path.
+			db.catalog.ForgetProducts(res.products...)
+			return out, err
 		}
 		// The key is taken: replay its answer, or take over its payment.
 		out, again, err := db.retryCheckout(ctx, pay, req, deadline)

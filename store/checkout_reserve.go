@@ -23,6 +23,18 @@ type reservation struct {
 	// answered another mode than "flushed"); flushReservation must make it
 	// durable before the provider is called.
 	unflushed bool
+	// products are the reserved variants' products, whose stock this
+	// process's CatalogCache forgets once the checkout is answered.
+	products []int64
+}
+
+// productsOf lists the products of locked variants.
+func productsOf(byID map[int64]*lockedVariant) []int64 {
+	out := make([]int64, 0, len(byID))
+	for _, v := range byID {
+		out = append(out, v.ProductID)
+	}
+	return out
 }
 
 // reserve claims the idempotency key and writes, in one transaction, the
@@ -121,7 +133,7 @@ func (db *DB) reserveFast(ctx context.Context, provider string, req CheckoutRequ
 		return reservation{}, 0, fmt.Errorf("reserve: took %d of %d variants for checkout %d", out.Taken.Int64, len(sorted), out.CheckoutID.Int64)
 	}
 	a.CheckoutID = out.CheckoutID.Int64
-	return reservation{reserved: true, attempt: a, unflushed: out.CommitMode.String != "flushed"}, fastReserved, nil
+	return reservation{reserved: true, attempt: a, unflushed: out.CommitMode.String != "flushed", products: productsOf(byID)}, fastReserved, nil
 }
 
 // reserveCareful does what reserveFast does in a transaction that locks the
@@ -218,7 +230,7 @@ func (db *DB) reserveCareful(ctx context.Context, provider string, req CheckoutR
 		if err := redeemDiscounts(ctx, tx, checkoutID, req.buyerKey(), costs.discounts); err != nil {
 			return err
 		}
-		r.reserved, r.attempt = true, a
+		r.reserved, r.attempt, r.products = true, a, productsOf(byID)
 		return nil
 	})
 	if errors.Is(err, errRollback) {

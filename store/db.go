@@ -21,6 +21,10 @@ type DB struct {
 	// profiles, when set (UseProfileCache), keeps users, shops, session
 	// and app checks per process.
 	profiles *ProfileCache
+	// catalog, when set (UseCatalogCache), is the process's CatalogCache:
+	// writes to products, variants and campaign enrolments forget there
+	// and announce to the other processes.
+	catalog *CatalogCache
 	// PaymentSettings bound the checkout's provider calls and when the
 	// reconciler settles what they left; set it before serving.
 	PaymentSettings PaymentSettings

@@ -88,7 +88,7 @@ func (db *DB) UpdateProduct(ctx context.Context, id int64, upd ProductUpdate) (*
 	if upd.SetTags {
 		tags = pq.Array(orEmpty(upd.Tags))
 	}
-	return getOne[Product](ctx, db.DB, `WITH p AS (UPDATE products SET
+	p, err := getOne[Product](ctx, db.DB, `WITH p AS (UPDATE products SET
 			title = coalesce($2, title),
 			description = coalesce($3, description),
 			tags = coalesce($4::text[], tags),
@@ -97,17 +97,27 @@ func (db *DB) UpdateProduct(ctx context.Context, id int64, upd ProductUpdate) (*
 		WHERE id = $1 RETURNING *), src AS (SELECT p.shop_id, `+productEventPayload+` AS payload FROM p)`+
 		eventCTEs("u", TopicProductUpdated, "src")+` SELECT `+productColumns+` FROM p`,
 		"product", id, upd.Title, upd.Description, tags, upd.Status)
+	if err != nil {
+		return nil, err
+	}
+	db.catalogChanged(ctx, p.ID)
+	return p, nil
 }
 
 // SetInventory sets a variant's stock to an absolute number of units and
 // writes its INVENTORY_CHANGED webhook event in the same statement.
 func (db *DB) SetInventory(ctx context.Context, variantID int64, stock int) (*ProductVariant, error) {
-	return getOne[ProductVariant](ctx, db.DB, `WITH v AS (
+	v, err := getOne[ProductVariant](ctx, db.DB, `WITH v AS (
 			UPDATE product_variants SET stock = $2 WHERE id = $1 RETURNING *
 		), src AS (SELECT p.shop_id, `+inventoryEventPayload+` AS payload FROM v JOIN products p ON p.id = v.product_id)`+
 		eventCTEs("i", TopicInventoryChanged, "src")+`
 		SELECT `+variantColumns+` FROM v JOIN products p ON p.id = v.product_id`+variantOfferJoin,
 		"variant", variantID, stock)
+	if err != nil {
+		return nil, err
+	}
+	db.catalogChanged(ctx, v.ProductID)
+	return v, nil
 }
 
 // ProductsByIDs loads products by id in one statement.
