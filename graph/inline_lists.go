@@ -17,12 +17,13 @@ import (
 // goroutines buy nothing and cost much: each grows its stack anew through
 // the executor's deep calls (a fifth of a catalogue page's CPU went to
 // runtime.newstack). The generator (graph/generate, rewriteExec) makes the
-// list marshallers of ProductEdge and ProductVariantEdge call marshalList,
-// which marshals the elements one after another when the list's connection
-// says so (edgesInline), and as gqlgen does otherwise. A connection says so
-// only when the resolver that made it has checked the selection under its
-// edges against the fields known to resolve without a loader's batch
-// (inlineProductFields, inlineVariantFields): a field outside them (a
+// list marshallers of ProductEdge, ProductVariantEdge and FeedEdge call
+// marshalList, which marshals the elements one after another when the
+// list's connection says so (edgesInline), and as gqlgen does otherwise. A
+// connection says so only when the resolver that made it has checked the
+// selection under its edges against the fields known to resolve without a
+// loader's batch (inlineProductFields, inlineVariantFields; for the feed,
+// see "Inline feed edges" below): a field outside them (a
 // product's shop, a variant's image) keeps the goroutines, so that its
 // loader still batches the whole page in one statement. The answer is the
 // same either way; only the scheduling differs.
