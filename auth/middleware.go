@@ -12,7 +12,9 @@ import (
 
 // Directory finds who a token was issued for.
 type Directory interface {
-	UserByID(ctx context.Context, id int64) (*store.User, error)
+	// UserForToken is UserByID for a token issued outside a session (an
+	// app's, or a person's without one).
+	UserForToken(ctx context.Context, id int64) (*store.User, error)
 	// UserInSession is UserByID for a token issued in a session: EUnauthorized
 	// once the session ended (logOut, a reused refresh token).
 	UserInSession(ctx context.Context, userID, sessionID int64) (*store.User, error)
@@ -105,7 +107,7 @@ func resolveViewer(ctx context.Context, dir Directory, c Claims) (Viewer, error)
 	if c.SessionID != 0 && c.AppID == 0 {
 		user, err = dir.UserInSession(ctx, c.UserID, c.SessionID)
 	} else {
-		user, err = dir.UserByID(ctx, c.UserID)
+		user, err = dir.UserForToken(ctx, c.UserID)
 	}
 	if err != nil {
 		return Viewer{}, err

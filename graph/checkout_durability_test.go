@@ -221,7 +221,9 @@ func TestCompletionLostToACrashIsMadeAgain(t *testing.T) {
 // the planner's sight: it was planned afresh on every checkout, which took
 // longer than running it. Checkouts on a pool of one connection: no
 // statement of theirs has been planned more than PostgreSQL's first five
-// times.
+// times. The reservation runs inside the procedure checkout_reserve, whose
+// statements PL/pgSQL plans by the same rule: store's
+// TestCheckoutReservationStatementsKeepTheirGenericPlan checks them.
 func TestCheckoutReservationKeepsItsGenericPlan(t *testing.T) {
 	a := newTestAPI(t)
 	f := a.fixture("plans")
@@ -254,8 +256,11 @@ func TestCheckoutReservationKeepsItsGenericPlan(t *testing.T) {
 	}
 	reservation := false
 	for _, p := range plans {
-		if strings.Contains(p.Statement, "INSERT INTO checkouts") {
+		if strings.HasPrefix(p.Statement, "CALL checkout_reserve(") {
+			// A utility statement: PostgreSQL counts each execution as a
+			// custom plan but plans nothing (its statements are PL/pgSQL's).
 			reservation = true
+			continue
 		}
 		if p.Custom > 5 {
 			t.Errorf("planned afresh %d times of %d (generic plan used %d times): %.120s", p.Custom, checkouts, p.Generic, p.Statement)

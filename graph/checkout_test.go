@@ -374,11 +374,11 @@ func TestCheckoutRoundTrips(t *testing.T) {
 	}
 	// The viewer's lookup, the variants read, the reservation with its
 	// payment record (which commits on its own, without waiting for the
-	// disk), the reservation's flush (before any provider call), the test
+	// disk) and its flush (before any provider call) in one call, the test
 	// provider's charge (its state is in PostgreSQL, like an external
 	// provider's), the completion.
-	if got := a.statements.Load(); got != 6 {
-		t.Errorf("a checkout of one line took %d statements, want 6", got)
+	if got := a.statements.Load(); got != 5 {
+		t.Errorf("a checkout of one line took %d statements, want 5", got)
 	}
 	if got := a.stock(f.variantIDs[0]); got != 3 {
 		t.Errorf("stock = %d, want 3", got)

@@ -78,8 +78,9 @@ var noPriming bool
 
 // primeFeed loads what a page of feed items asks for under edges.node, one
 // statement per kind of row for the whole page, right after the page itself,
-// and puts the rows in the request's loaders: the items' authors (User),
-// shops (Shop), product cards (ProductsByContent), the cards' variants when
+// and puts the rows in the request's loaders: the items' authors (User) and
+// shops (Shop), from the process's ProfileCache where the loaders' handle
+// has one (store.DB.UseProfileCache: the primary's), product cards (ProductsByContent), the cards' variants when
 // the cards ask for variants or priceRange (VariantsByProduct: then cards
 // and variants come from one statement, store.CardsWithVariantsByContentIDs)
 // and their figures for every window asked (Metrics; from the loaders'
@@ -120,7 +121,7 @@ func primeFeed(ctx context.Context, page store.Page[store.Content]) (primed feed
 	var wg sync.WaitGroup
 	if want.author {
 		wg.Go(func() {
-			if users, err := l.db.UsersByIDs(ctx, authors); err == nil {
+			if users, err := l.db.KeptUsersByIDs(ctx, authors); err == nil {
 				for id, u := range users {
 					l.User.Prime(id, u)
 				}
@@ -130,7 +131,7 @@ func primeFeed(ctx context.Context, page store.Page[store.Content]) (primed feed
 	}
 	if want.shop && len(shops) > 0 {
 		wg.Go(func() {
-			if byID, err := l.db.ShopsByIDs(ctx, shops); err == nil {
+			if byID, err := l.db.KeptShopsByIDs(ctx, shops); err == nil {
 				for id, s := range byID {
 					l.Shop.Prime(id, s)
 				}

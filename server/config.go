@@ -92,6 +92,12 @@ type config struct {
 	// Figures shares them (made by run, listening for other API processes'
 	// likes and comments); nil: none shared.
 	Figures *store.FiguresCache
+	// ProfileTTL is how long a feed page's authors and shops are kept per
+	// process (PROFILE_CACHE_TTL; 0: read for every page).
+	ProfileTTL time.Duration
+	// SessionTTL is how long a signed-in request's session or app check is
+	// kept per process (SESSION_CACHE_TTL; 0: checked on every request).
+	SessionTTL time.Duration
 	// Payments chooses and bounds the payment provider.
 	Payments paymentConfig
 	// MediaDir is the folder uploaded product images are kept in (MEDIA_DIR,
@@ -169,6 +175,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		ResponseCacheTTL:    time.Second,
 		FeedRankingTTL:      store.DefaultFeedRankingTTL,
 		FiguresTTL:          store.DefaultFiguresTTL,
+		ProfileTTL:          store.DefaultProfileTTL,
+		SessionTTL:          store.DefaultSessionTTL,
 		FeedViewerTTL:       store.DefaultFeedViewerTTL,
 		FeedIndexMaxLag:     store.DefaultFeedIndexMaxLag,
 		Payments: paymentConfig{
@@ -334,6 +342,20 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 			return cfg, fmt.Errorf("FIGURES_CACHE_TTL must be a duration from 0 (every feed page reads its figures) to 10s")
 		}
 		cfg.FiguresTTL = d
+	}
+	if v := getenv("PROFILE_CACHE_TTL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > time.Minute {
+			return cfg, fmt.Errorf("PROFILE_CACHE_TTL must be a duration from 0 (every feed page reads its authors and shops) to 1m")
+		}
+		cfg.ProfileTTL = d
+	}
+	if v := getenv("SESSION_CACHE_TTL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > 5*time.Second {
+			return cfg, fmt.Errorf("SESSION_CACHE_TTL must be a duration from 0 (every signed-in request checks its session) to 5s")
+		}
+		cfg.SessionTTL = d
 	}
 	if v := getenv("FEED_VIEWER_TTL"); v != "" {
 		d, err := time.ParseDuration(v)

@@ -188,6 +188,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 	}
+	// Authors, shops, session and app checks kept per process; every change
+	// (through any process, or by hand) is announced by a trigger and
+	// forgotten here. Nothing is kept while the listener is disconnected.
+	if profiles := store.NewProfileCache(cfg.ProfileTTL, cfg.SessionTTL); profiles != nil {
+		if err := profiles.Listen(flushCtx, dsn); err != nil {
+			stopFlushing()
+			return err
+		}
+		db.UseProfileCache(profiles)
+	}
 	// Runs before closeDB (deferred earlier): the last accepted events are
 	// written, and no background loop is left using the database.
 	defer func() {

@@ -82,8 +82,17 @@ func (db *DB) CreateApp(ctx context.Context, in NewApp) (*App, string, error) {
 	return app, secret, err
 }
 
-// AppByID loads an app, revoked or not.
+// AppByID loads an app, revoked or not: one statement, or none when the
+// process's ProfileCache (UseProfileCache) read it less than
+// SESSION_CACHE_TTL ago and heard of no change to it since.
 func (db *DB) AppByID(ctx context.Context, id int64) (*App, error) {
+	if c := db.profiles; c != nil && c.sessionTTL > 0 {
+		return c.appByID(ctx, db, id)
+	}
+	return db.appByID(ctx, id)
+}
+
+func (db *DB) appByID(ctx context.Context, id int64) (*App, error) {
 	return getOne[App](ctx, db.DB, `SELECT `+appColumns+` FROM apps WHERE id = $1`, "app", id)
 }
 
@@ -92,13 +101,18 @@ func (db *DB) RotateAppSecret(ctx context.Context, id int64) (*App, string, erro
 	secret := NewSecret()
 	app, err := getOne[App](ctx, db.DB, `UPDATE apps SET secret_hash = $2 WHERE id = $1 AND revoked_at IS NULL
 		RETURNING `+appColumns, "app", id, HashSecret(secret))
+	db.profiles.forget("a", id)
 	return app, secret, err
 }
 
-// RevokeApp stops an app from getting or using tokens.
+// RevokeApp stops an app from getting or using tokens: in this process
+// before it returns (ProfileCache), in the others when the notification
+// arrives.
 func (db *DB) RevokeApp(ctx context.Context, id int64) (*App, error) {
-	return getOne[App](ctx, db.DB, `UPDATE apps SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1
+	app, err := getOne[App](ctx, db.DB, `UPDATE apps SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1
 		RETURNING `+appColumns, "app", id)
+	db.profiles.forget("a", id)
+	return app, err
 }
 
 // AuthenticateApp checks client credentials in constant time and returns the

@@ -307,6 +307,11 @@ type paymentAttempt struct {
 	Currency    string `db:"currency_code"`
 	// plan is the orders as written, when this process wrote them.
 	plan *pendingOrders
+	// bare: this process wrote the reservation, and it claimed no cart
+	// line and redeemed no discount code, so the completion has neither to
+	// remove (completeBareSQL). False when not known (a takeover, the
+	// reconciler): the completion then looks for both.
+	bare bool
 }
 
 // pay calls the provider for a reserved checkout whose lease this process

@@ -19,7 +19,8 @@ type reservation struct {
 	attempt  paymentAttempt
 	problems Problems
 	// unflushed: the reservation committed without waiting for its WAL to
-	// reach the disk (the short path); flushReservation must make it
+	// reach the disk and was not flushed by the same call (the procedure
+	// answered another mode than "flushed"); flushReservation must make it
 	// durable before the provider is called.
 	unflushed bool
 }
@@ -59,7 +60,8 @@ const (
 // that commits on its own, without waiting for the disk (reserveCommitSQL):
 // a hot variant's row is locked only while that statement runs, with no
 // round trip to the client and no WAL flush in between; the reservation is
-// flushed afterwards, before any provider call (flushReservation). Prices, status, stock and the
+// flushed afterwards, in the same call, before any provider call
+// (reserveCallSQL). Prices, status, stock and the
 // lines' sources are read first without a lock; if the request has
 // problems, or anything moved between the read and the update, nothing is
 // written.
@@ -94,23 +96,19 @@ func (db *DB) reserveFast(ctx context.Context, provider string, req CheckoutRequ
 	if err != nil {
 		return reservation{}, 0, err
 	}
-	a := paymentAttempt{ProviderKey: pkey, Amount: orders.total, Currency: currency, plan: &orders}
+	a := paymentAttempt{ProviderKey: pkey, Amount: orders.total, Currency: currency, plan: &orders, bare: req.bare()}
 	args := append(append(orders.args(req, req.IdempotencyKey, currency), a.args(provider, db.PaymentSettings, req)...), orders.costArgs()...)
 	listPrices := make([]int64, len(sorted))
 	for i, id := range sorted {
 		listPrices[i] = byID[id].ListPriceAmount
 	}
 	args = append(args, pq.Array(sorted), pq.Array(listPrices))
-	query := reserveOneSQL
-	if len(sorted) > 1 {
-		query = reserveManySQL
-	}
 	var out struct {
-		CheckoutID sql.NullInt64 `db:"checkout_id"`
-		Taken      int           `db:"taken"`
-		CommitMode string        `db:"commit_mode"`
+		CheckoutID sql.NullInt64  `db:"o_checkout_id"`
+		Taken      sql.NullInt64  `db:"o_taken"`
+		CommitMode sql.NullString `db:"o_mode"`
 	}
-	err = db.retry(ctx, func() error { return db.GetContext(ctx, &out, query, args...) })
+	err = db.retry(ctx, func() error { return db.GetContext(ctx, &out, reserveCallSQL, args...) })
 	switch {
 	case stockRefused(err):
 		return reservation{}, fastMoved, nil // the statement rolled back: nothing was written
@@ -118,12 +116,12 @@ func (db *DB) reserveFast(ctx context.Context, provider string, req CheckoutRequ
 		return reservation{}, 0, fmt.Errorf("reserve: %w", err)
 	case !out.CheckoutID.Valid:
 		return reservation{}, fastKeyTaken, nil
-	case out.Taken != len(sorted):
+	case out.Taken.Int64 != int64(len(sorted)):
 		// Cannot happen: the lines' foreign keys make every variant exist.
-		return reservation{}, 0, fmt.Errorf("reserve: took %d of %d variants for checkout %d", out.Taken, len(sorted), out.CheckoutID.Int64)
+		return reservation{}, 0, fmt.Errorf("reserve: took %d of %d variants for checkout %d", out.Taken.Int64, len(sorted), out.CheckoutID.Int64)
 	}
 	a.CheckoutID = out.CheckoutID.Int64
-	return reservation{reserved: true, attempt: a, unflushed: out.CommitMode == "off"}, fastReserved, nil
+	return reservation{reserved: true, attempt: a, unflushed: out.CommitMode.String != "flushed"}, fastReserved, nil
 }
 
 // reserveCareful does what reserveFast does in a transaction that locks the
@@ -208,7 +206,7 @@ func (db *DB) reserveCareful(ctx context.Context, provider string, req CheckoutR
 		}
 		currency := rows[0].CurrencyCode
 		orders := planOrders(req, byID, sources, costs)
-		a := paymentAttempt{CheckoutID: checkoutID, ProviderKey: pkey, Amount: orders.total, Currency: currency, plan: &orders}
+		a := paymentAttempt{CheckoutID: checkoutID, ProviderKey: pkey, Amount: orders.total, Currency: currency, plan: &orders, bare: req.bare()}
 		args := append(append(orders.args(req, checkoutID, currency), a.args(provider, db.PaymentSettings, req)...), orders.costArgs()...)
 		var written int
 		if err := tx.GetContext(ctx, &written, writeCarefulSQL, args...); err != nil {
@@ -253,6 +251,13 @@ func claimableCart(ctx context.Context, tx *sqlx.Tx, req CheckoutRequest) (Probl
 		return Problems{FieldErrorf(EConflict, "cartId", "the cart changed while checking out; review it and check out again").Because(ReasonCartInCheckout)}, nil
 	}
 	return nil, nil
+}
+
+// bare reports whether the request buys no cart line and enters no
+// discount code: its checkout then has no cart line claimed and no code
+// redeemed to clear when it is paid (paymentAttempt.bare).
+func (req CheckoutRequest) bare() bool {
+	return len(cartLineIDs(req)) == 0 && len(req.DiscountCodes) == 0
 }
 
 // cartLineIDs lists the cart lines a request buys (never nil).
@@ -384,6 +389,19 @@ const reservePaymentSQL = `, payment AS (
 		WHERE c.buyer_id = $1 AND c.id = ANY((SELECT cart_line_ids FROM arrays)::bigint[]) AND c.checkout_id IS NULL
 		RETURNING c.id
 	)`
+
+// reserveCallSQL runs the short reservation (reserveOneSQL, or
+// reserveManySQL for several variants, chosen by the length of $45) and its
+// flush in one round trip: the procedure checkout_reserve (migration 0029)
+// runs the statement, which commits without waiting for the disk
+// (reserveCommitSQL), then commits a second transaction that locks nothing
+// and waits, under the session's synchronous_commit, until the WAL up to it
+// (and so the reservation) is flushed, as flushReservation does as a
+// statement of its own. It answers o_checkout_id (NULL: the key was taken,
+// nothing written), o_taken and o_mode ("flushed" once durable). The
+// procedure's copies of the two statements are their text verbatim
+// (TestCheckoutReserveProcedureRunsTheGoStatements).
+const reserveCallSQL = `CALL checkout_reserve($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $39, $40, $41, $42, $43, $44, $45, $46)`
 
 // reserveCommitSQL makes the short reservation's commit asynchronous
 // (synchronous_commit off for its own transaction only): the commit does

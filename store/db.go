@@ -18,6 +18,9 @@ import (
 type DB struct {
 	*sqlx.DB
 	cards *cardCache
+	// profiles, when set (UseProfileCache), keeps users, shops, session
+	// and app checks per process.
+	profiles *ProfileCache
 	// PaymentSettings bound the checkout's provider calls and when the
 	// reconciler settles what they left; set it before serving.
 	PaymentSettings PaymentSettings

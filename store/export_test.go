@@ -68,3 +68,10 @@ func (db *DB) VariantsByContentIDs(ctx context.Context, contentIDs []int64) (map
 	}
 	return out, nil
 }
+
+// The completion's statements (completeCheckout): the full one and the one
+// for a checkout that claimed no cart line and redeemed no code.
+var (
+	CheckoutCompleteSQL     = completeSQL
+	CheckoutCompleteBareSQL = completeBareSQL
+)

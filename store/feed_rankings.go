@@ -61,6 +61,8 @@ type FeedRankings struct {
 	walks map[int64]keptWalk
 
 	hits, misses atomic.Int64
+	// prunes counts Forget's scans of gens (tests).
+	prunes int
 }
 
 // viewerWrite is a profile's last write: its generation and when.
@@ -138,10 +140,20 @@ func (f *FeedRankings) Forget(profile string) {
 	if len(f.gens) >= 4*maxFeedRankings {
 		// A write older than the TTLs no longer matters: every
 		// arrangement and viewer state read before it has expired.
+		f.prunes++
 		for id, w := range f.gens {
 			if now.Sub(w.at) > max(f.ttl, f.viewerTTL) {
 				delete(f.gens, id)
 			}
+		}
+		if len(f.gens) > 2*maxFeedRankings {
+			// More profiles wrote within the TTLs than the bookkeeping
+			// keeps (a flood of device ids, say): forget everything
+			// kept instead, which makes every write generation moot.
+			// So the map stays bounded, and each scan above frees at
+			// least half of it: a Forget costs O(1) amortized.
+			f.forgetAllLocked()
+			clear(f.gens)
 		}
 	}
 	f.gens[profile] = viewerWrite{gen: f.next.Add(1), at: now}

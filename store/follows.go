@@ -58,7 +58,9 @@ func (db *DB) Follow(ctx context.Context, followerID int64, t FollowTarget) (boo
 			SELECT EXISTS (SELECT 1 FROM t) AS found, coalesce((SELECT followable FROM t), false) AS followable,
 				coalesce((SELECT self FROM t), false) AS self, EXISTS (SELECT 1 FROM ins) AS inserted`
 	}
-	if err := db.GetContext(ctx, &row, q, followerID, target); err != nil {
+	err := db.GetContext(ctx, &row, q, followerID, target)
+	t.forgetCount(db.profiles)
+	if err != nil {
 		return false, fmt.Errorf("follow: %w", err)
 	}
 	switch {
@@ -78,11 +80,23 @@ func (db *DB) Follow(ctx context.Context, followerID int64, t FollowTarget) (boo
 func (db *DB) Unfollow(ctx context.Context, followerID int64, t FollowTarget) (bool, error) {
 	res, err := db.ExecContext(ctx, `DELETE FROM follows WHERE follower_id = $1
 		AND (($2 <> 0 AND creator_id = $2) OR ($3 <> 0 AND shop_id = $3))`, followerID, t.CreatorID, t.ShopID)
+	t.forgetCount(db.profiles)
 	if err != nil {
 		return false, fmt.Errorf("unfollow: %w", err)
 	}
 	n, _ := res.RowsAffected()
 	return n == 1, nil
+}
+
+// forgetCount forgets, in the process's ProfileCache, the target whose
+// follower_count a follow or an unfollow moved.
+func (t FollowTarget) forgetCount(c *ProfileCache) {
+	if t.CreatorID != 0 {
+		c.forget("u", t.CreatorID)
+	}
+	if t.ShopID != 0 {
+		c.forget("s", t.ShopID)
+	}
 }
 
 // Follower is one follower of a creator or a shop, with when they followed.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"testing"
 	"time"
@@ -77,6 +78,44 @@ func TestKeptViewerStateBookkeeping(t *testing.T) {
 		t.Fatal("an arrangement reused with FEED_RANKING_TTL=0")
 	} else {
 		done()
+	}
+}
+
+// More profiles writing within the TTLs than the write bookkeeping keeps
+// (a flood of device ids) keeps it bounded: Forget scans it only when it is
+// full, each scan frees at least half of it (forgetting everything kept when
+// the writes are all recent), and nothing read before a forgotten write
+// answers afterwards.
+func TestWriteBookkeepingBoundedUnderAFloodOfProfiles(t *testing.T) {
+	f := NewFeedCaches(time.Hour, time.Hour)
+	now := time.Now()
+	v := &forYouViewer{Seed: 7}
+	_, gen, _ := f.state("k", "user:1", now)
+	f.putState("k", "user:1", gen, v, now)
+	const writes = 20 * maxFeedRankings
+	for i := range writes {
+		f.Forget(DeviceProfile(fmt.Sprintf("flood-%d", i)))
+		if len(f.gens) > 4*maxFeedRankings {
+			t.Fatalf("after %d writes the bookkeeping holds %d profiles (bound %d)", i+1, len(f.gens), 4*maxFeedRankings)
+		}
+	}
+	// Each scan frees at least 2*maxFeedRankings entries, so there are at
+	// most writes/(2*maxFeedRankings) of them (one per Forget before: 16*maxFeedRankings).
+	if f.prunes > writes/(2*maxFeedRankings) {
+		t.Fatalf("%d writes scanned the bookkeeping %d times (at most %d)", writes, f.prunes, writes/(2*maxFeedRankings))
+	}
+	if _, _, ok := f.state("k", "user:1", now); ok {
+		t.Fatal("a state kept before the bookkeeping was cleared still answers")
+	}
+	// After the flood, states are kept and forgotten as before.
+	_, gen, _ = f.state("k", "user:1", now)
+	f.putState("k", "user:1", gen, v, now)
+	if _, _, ok := f.state("k", "user:1", now); !ok {
+		t.Fatal("a state read after the flood was not kept")
+	}
+	f.Forget("user:1")
+	if _, _, ok := f.state("k", "user:1", now); ok {
+		t.Fatal("a write after the flood did not forget the state")
 	}
 }
 

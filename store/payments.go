@@ -34,6 +34,46 @@ const completeCommitSQL = `commit_mode AS MATERIALIZED (
 			ELSE set_config('synchronous_commit', 'off', true) END AS mode
 	)`
 
+// completeSQL is completeCheckout's statement for checkout $1 and the
+// provider's reference $2: the orders paid, the payment captured, the
+// checkout PAID, the cart lines it claimed removed (found by the partial
+// index cart_lines_checkout_idx, not by a scan of every cart), the cart's
+// discount codes it used removed, an ORDER_PAID event per order for the
+// apps that subscribe, and the commit mode (completeCommitSQL). It answers
+// the orders it marked paid. completeBareSQL is completeStatement(true).
+var completeSQL, completeBareSQL = completeStatement(false), completeStatement(true)
+
+// completeStatement is completeSQL, or with bare its form for a checkout
+// known to have claimed no cart line and redeemed no discount code (a "Buy
+// now" checkout whose reservation this process wrote: paymentAttempt.bare),
+// which leaves out the two deletes that could find nothing: fewer plan
+// nodes to start and run on every checkout.
+func completeStatement(bare bool) string {
+	cart := `, cart AS (
+				DELETE FROM cart_lines WHERE checkout_id = $1
+			), used_codes AS (
+				-- The codes this checkout used leave the cart with the lines
+				-- they discounted (a code entered since stays).
+				DELETE FROM cart_discount_codes cd USING checkouts c, discount_redemptions r, discount_codes dc
+				WHERE c.id = $1 AND cd.buyer_id = c.buyer_id AND r.checkout_id = $1 AND dc.id = r.code_id
+				  AND lower(cd.code) = lower(dc.code) AND EXISTS (SELECT 1 FROM paid)
+			)`
+	if bare {
+		cart = ``
+	}
+	return `WITH paid AS (
+				UPDATE orders SET status = 'PAID', paid_at = now() WHERE checkout_id = $1 AND status = 'PENDING' RETURNING *
+			), payment AS (
+				UPDATE payments SET status = 'CAPTURED', provider_ref = $2, lease_until = NULL, updated_at = now()
+				WHERE checkout_id = $1 AND status = 'PENDING' RETURNING id
+			), checkout AS (
+				UPDATE checkouts SET status = 'PAID', payment_ref = $2, updated_at = now() WHERE id = $1 AND status = 'PENDING'
+			)` + cart + `, paid_src AS (
+				SELECT o.shop_id, ` + orderEventPayload + ` AS payload FROM paid o
+			)` + eventCTEs("paid", TopicOrderPaid, "paid_src") + `, ` + completeCommitSQL + `
+			SELECT ` + orderColumns + ` FROM paid o, commit_mode ORDER BY o.id`
+}
+
 // completeCheckout marks a charged checkout's orders paid, records the
 // provider's reference on its payment, and removes the cart lines it
 // bought and the cart's discount codes it used, in one statement that does
@@ -51,25 +91,11 @@ func (db *DB) completeCheckout(ctx context.Context, pay payment.Provider, a paym
 	var orders []*Order
 	err := db.retryFor(ctx, db.PaymentSettings.timeout(), func() error {
 		orders = nil
-		return db.SelectContext(ctx, &orders, `WITH paid AS (
-				UPDATE orders SET status = 'PAID', paid_at = now() WHERE checkout_id = $1 AND status = 'PENDING' RETURNING *
-			), payment AS (
-				UPDATE payments SET status = 'CAPTURED', provider_ref = $2, lease_until = NULL, updated_at = now()
-				WHERE checkout_id = $1 AND status = 'PENDING' RETURNING id
-			), checkout AS (
-				UPDATE checkouts SET status = 'PAID', payment_ref = $2, updated_at = now() WHERE id = $1 AND status = 'PENDING'
-			), cart AS (
-				DELETE FROM cart_lines WHERE checkout_id = $1
-			), used_codes AS (
-				-- The codes this checkout used leave the cart with the lines
-				-- they discounted (a code entered since stays).
-				DELETE FROM cart_discount_codes cd USING checkouts c, discount_redemptions r, discount_codes dc
-				WHERE c.id = $1 AND cd.buyer_id = c.buyer_id AND r.checkout_id = $1 AND dc.id = r.code_id
-				  AND lower(cd.code) = lower(dc.code) AND EXISTS (SELECT 1 FROM paid)
-			), paid_src AS (
-				SELECT o.shop_id, `+orderEventPayload+` AS payload FROM paid o
-			)`+eventCTEs("paid", TopicOrderPaid, "paid_src")+`, `+completeCommitSQL+`
-			SELECT `+orderColumns+` FROM paid o, commit_mode ORDER BY o.id`, a.CheckoutID, ref)
+		query := completeSQL
+		if a.bare {
+			query = completeBareSQL
+		}
+		return db.SelectContext(ctx, &orders, query, a.CheckoutID, ref)
 	})
 	if err != nil {
 		return CheckoutResult{}, fmt.Errorf("complete checkout %d: %w", a.CheckoutID, err)

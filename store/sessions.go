@@ -56,6 +56,7 @@ func (db *DB) IssueRefreshToken(ctx context.Context, userID int64) (token string
 // whole family, which ends the session.
 func (db *DB) RotateRefreshToken(ctx context.Context, token string) (next string, userID, sessionID int64, err error) {
 	reused := false
+	var reusedFamily int64
 	err = db.inTx(ctx, func(tx *sqlx.Tx) error {
 		var rt struct {
 			ID       int64      `db:"id"`
@@ -78,7 +79,7 @@ func (db *DB) RotateRefreshToken(ctx context.Context, token string) (next string
 				WHERE family_id = $1 AND revoked_at IS NULL`, rt.FamilyID); err != nil {
 				return err
 			}
-			reused = true
+			reused, reusedFamily = true, rt.FamilyID
 			return nil
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET used_at = now() WHERE id = $1`, rt.ID); err != nil {
@@ -91,6 +92,7 @@ func (db *DB) RotateRefreshToken(ctx context.Context, token string) (next string
 		return err
 	})
 	if reused {
+		db.profiles.forget("f", reusedFamily)
 		return "", 0, 0, ErrInvalidRefreshToken
 	}
 	var appErr *Error
@@ -104,43 +106,60 @@ func (db *DB) RotateRefreshToken(ctx context.Context, token string) (next string
 }
 
 // RevokeRefreshToken ends the session a refresh token belongs to and
-// reports whether there was one to end.
+// reports whether there was one to end. The process's ProfileCache forgets
+// the session before it returns; the others when the notification arrives.
 func (db *DB) RevokeRefreshToken(ctx context.Context, token string) (bool, error) {
-	res, err := db.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = now()
-		WHERE revoked_at IS NULL AND family_id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1)`, HashSecret(token))
+	var families []int64
+	err := db.SelectContext(ctx, &families, `UPDATE refresh_tokens SET revoked_at = now()
+		WHERE revoked_at IS NULL AND family_id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1)
+		RETURNING family_id`, HashSecret(token))
 	if err != nil {
 		return false, err
 	}
-	n, _ := res.RowsAffected()
-	return n > 0, nil
+	if len(families) > 0 {
+		db.profiles.forget("f", families[0])
+	}
+	return len(families) > 0, nil
 }
 
-// activeSession is true while a session (refresh-token family) has a token
-// that is neither revoked nor expired; logOut and a reused refresh token
-// revoke them all. $1 is the family id.
-const activeSession = `EXISTS (SELECT 1 FROM refresh_tokens
-	WHERE family_id = $1 AND revoked_at IS NULL AND expires_at > now())`
+// sessionLeft is how long, in seconds as PostgreSQL measures it, a session
+// ($1, its family id) stays active: until its last token neither revoked
+// nor expired expires; 0 or less (or NULL) when it has ended.
+const sessionLeft = `(SELECT extract(epoch FROM max(expires_at) - now()) FROM refresh_tokens
+	WHERE family_id = $1 AND revoked_at IS NULL)`
 
 // UserInSession loads a user for an access token issued in a session: the
 // user if the session is still active, ENotFound if the user is gone and
-// EUnauthorized if the session ended. One statement.
+// EUnauthorized if the session ended. One statement, or none when the
+// process's ProfileCache (UseProfileCache) checked the session less than
+// SESSION_CACHE_TTL ago and heard of no change to it or to the user since.
 func (db *DB) UserInSession(ctx context.Context, userID, sessionID int64) (*User, error) {
+	if c := db.profiles; c != nil && c.sessionTTL > 0 {
+		return c.userInSession(ctx, db, userID, sessionID)
+	}
+	u, _, err := db.userInSession(ctx, userID, sessionID)
+	return u, err
+}
+
+// userInSession is UserInSession's statement; it also returns how long the
+// session stays active.
+func (db *DB) userInSession(ctx context.Context, userID, sessionID int64) (*User, time.Duration, error) {
 	var row struct {
 		User
-		Active bool `db:"session_active"`
+		Left *float64 `db:"session_left"`
 	}
-	err := db.GetContext(ctx, &row, `SELECT `+userColumns+`, `+activeSession+` AS session_active
+	err := db.GetContext(ctx, &row, `SELECT `+userColumns+`, `+sessionLeft+` AS session_left
 		FROM users WHERE id = $2`, sessionID, userID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, Errorf(ENotFound, "user not found")
+		return nil, 0, Errorf(ENotFound, "user not found")
 	}
 	if err != nil {
-		return nil, fmt.Errorf("user in session: %w", err)
+		return nil, 0, fmt.Errorf("user in session: %w", err)
 	}
-	if !row.Active {
-		return nil, Errorf(EUnauthorized, "the session has ended")
+	if row.Left == nil || *row.Left <= 0 {
+		return nil, 0, Errorf(EUnauthorized, "the session has ended")
 	}
-	return &row.User, nil
+	return &row.User, time.Duration(*row.Left * float64(time.Second)), nil
 }
 
 // EndedCredentials reports, of the given apps and sessions, the apps that

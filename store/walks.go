@@ -87,13 +87,35 @@ func (db *DB) missingWalk(ctx context.Context, c walkCursor, viewerID int64, kin
 	return nil
 }
 
+// pruneWalksBatch is how many expired walks one statement of
+// PruneListWalks deletes.
+const pruneWalksBatch = 5000
+
 // PruneListWalks deletes the frozen rankings of walks begun more than
-// ListWalkTTL ago, and returns how many it deleted.
+// ListWalkTTL ago, pruneWalksBatch at a time, oldest first, and returns how
+// many it deleted. Rows another process is pruning at the same moment are
+// skipped (FOR UPDATE SKIP LOCKED), so the replicas' refreshes may prune at
+// once without waiting on each other or deadlocking, and no statement holds
+// more than a batch of row locks; it stops at a batch shorter than
+// pruneWalksBatch (what is left is another pruner's, or none). Errors are
+// the database's (ctx ended, connection lost), with the count so far.
 func (db *DB) PruneListWalks(ctx context.Context) (int64, error) {
-	res, err := db.ExecContext(ctx, `DELETE FROM list_walks WHERE created_at < now() - $1::interval`,
-		fmt.Sprintf("%d milliseconds", ListWalkTTL.Milliseconds()))
-	if err != nil {
-		return 0, fmt.Errorf("prune list walks: %w", err)
+	ttl := fmt.Sprintf("%d milliseconds", ListWalkTTL.Milliseconds())
+	var total int64
+	for {
+		var n int64
+		err := db.GetContext(ctx, &n, `WITH gone AS (
+				DELETE FROM list_walks WHERE id IN (
+					SELECT id FROM list_walks WHERE created_at < now() - $1::interval
+					ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+				RETURNING 1)
+			SELECT count(*) FROM gone`, ttl, pruneWalksBatch)
+		if err != nil {
+			return total, fmt.Errorf("prune list walks: %w", err)
+		}
+		total += n
+		if n < pruneWalksBatch {
+			return total, nil
+		}
 	}
-	return res.RowsAffected()
 }

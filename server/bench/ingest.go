@@ -13,8 +13,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -228,36 +226,17 @@ func (c *rawConn) readReply() (status int, keep bool, err error) {
 // closedLoopPosts is closedLoop for the ingest group: clients each send the
 // next body over a rawConn of their own as soon as the last reply arrived.
 func closedLoopPosts(ctx context.Context, name, base string, clients int, d time.Duration, next func(dst []byte, i int64) []byte) result {
-	var rec recorder
-	var counter atomic.Int64
-	ctx, cancel := context.WithTimeout(ctx, d)
-	defer cancel()
-	cpu := startCPU()
-	start := time.Now()
-	var wg sync.WaitGroup
-	for c := 0; c < clients; c++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			conn, err := newRawConn(base)
-			if err != nil {
-				rec.add(0, "request: "+err.Error())
-				return
-			}
-			defer conn.close()
-			var body []byte
-			for ctx.Err() == nil {
-				body = next(body[:0], counter.Add(1))
-				t := time.Now()
-				failure := conn.post(body)
-				if ctx.Err() == nil {
-					rec.add(time.Since(t), failure)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	r := rec.result(name, "closed", start)
-	r.Clients, r.CPU = clients, cpu.stop()
-	return r
+	return closedLoopOf(ctx, name, clients, d, func() (loopClient, func(), error) {
+		conn, err := newRawConn(base)
+		if err != nil {
+			return nil, nil, err
+		}
+		var body []byte
+		return func(i int64) (time.Duration, string) {
+			body = next(body[:0], i)
+			t := time.Now()
+			failure := conn.post(body)
+			return time.Since(t), failure
+		}, conn.close, nil
+	})
 }

@@ -140,6 +140,27 @@ func (r *recorder) result(name, mode string, start time.Time) result {
 // closedLoop runs clients that each send the next request when the last
 // answered: the most the system can do.
 func closedLoop(ctx context.Context, name string, clients int, d time.Duration, next request) result {
+	return closedLoopOf(ctx, name, clients, d, func() (loopClient, func(), error) {
+		return func(i int64) (time.Duration, string) {
+			req, err := next(i)
+			if err != nil {
+				return 0, "request: " + err.Error()
+			}
+			t := time.Now()
+			failure := send(req)
+			return time.Since(t), failure
+		}, func() {}, nil
+	})
+}
+
+// A loopClient sends request number i and returns its latency and its failure
+// ("" for success); a request it could not build has latency 0.
+type loopClient func(i int64) (time.Duration, string)
+
+// closedLoopOf runs clients, each made by newClient (which also returns
+// what closes it), that each send the next request when the last answered;
+// a client that cannot be made records one failure and sends nothing.
+func closedLoopOf(ctx context.Context, name string, clients int, d time.Duration, newClient func() (loopClient, func(), error)) result {
 	var rec recorder
 	var counter atomic.Int64
 	ctx, cancel := context.WithTimeout(ctx, d)
@@ -147,23 +168,21 @@ func closedLoop(ctx context.Context, name string, clients int, d time.Duration, 
 	cpu := startCPU()
 	start := time.Now()
 	var wg sync.WaitGroup
-	for c := 0; c < clients; c++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	for range clients {
+		wg.Go(func() {
+			c, done, err := newClient()
+			if err != nil {
+				rec.add(0, "request: "+err.Error())
+				return
+			}
+			defer done()
 			for ctx.Err() == nil {
-				req, err := next(counter.Add(1))
-				if err != nil {
-					rec.add(0, "request: "+err.Error())
-					continue
-				}
-				t := time.Now()
-				failure := send(req)
+				latency, failure := c(counter.Add(1))
 				if ctx.Err() == nil {
-					rec.add(time.Since(t), failure)
+					rec.add(latency, failure)
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	r := rec.result(name, "closed", start)
