@@ -31,7 +31,7 @@ func contentProducts(ctx context.Context, c store.Content, first *int, after *st
 	if err != nil {
 		return nil, err
 	}
-	return productConnection(page, func(context.Context) (int, error) { return len(products), nil }), nil
+	return inlineContentCards(ctx, c.Base().ID, productConnection(page, func(context.Context) (int, error) { return len(products), nil })), nil
 }
 
 // childPageKey validates paging arguments of a shop's nested list.

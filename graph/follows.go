@@ -143,8 +143,7 @@ func (r *Resolver) followingFeed(ctx context.Context, args store.PageArgs) (*mod
 	if err != nil {
 		return nil, err
 	}
-	primeFeed(ctx, page)
-	return feedConnection(page), nil
+	return inlineFeed(ctx, feedConnection(page), primeFeed(ctx, page)), nil
 }
 
 // viewerFollows resolves User.viewerFollows and Shop.viewerFollows, batched

@@ -48457,7 +48457,7 @@ func (ec *executionContext) marshalNFeedConnection2ᚖshowcaseᚋgraphᚋmodel�
 }
 
 func (ec *executionContext) marshalNFeedEdge2ᚕᚖshowcaseᚋgraphᚋmodelᚐFeedEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.FeedEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, edgesInline(ctx), len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNFeedEdge2ᚖshowcaseᚋgraphᚋmodelᚐFeedEdge(ctx, sel, v[i])

@@ -7,6 +7,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"showcase/auth"
 	"showcase/graph/model"
 )
 
@@ -16,12 +17,13 @@ import (
 // goroutines buy nothing and cost much: each grows its stack anew through
 // the executor's deep calls (a fifth of a catalogue page's CPU went to
 // runtime.newstack). The generator (graph/generate, rewriteExec) makes the
-// list marshallers of ProductEdge and ProductVariantEdge call marshalList,
-// which marshals the elements one after another when the list's connection
-// says so (edgesInline), and as gqlgen does otherwise. A connection says so
-// only when the resolver that made it has checked the selection under its
-// edges against the fields known to resolve without a loader's batch
-// (inlineProductFields, inlineVariantFields): a field outside them (a
+// list marshallers of ProductEdge, ProductVariantEdge and FeedEdge call
+// marshalList, which marshals the elements one after another when the
+// list's connection says so (edgesInline), and as gqlgen does otherwise. A
+// connection says so only when the resolver that made it has checked the
+// selection under its edges against the fields known to resolve without a
+// loader's batch (inlineProductFields, inlineVariantFields; for the feed,
+// see "Inline feed edges" below): a field outside them (a
 // product's shop, a variant's image) keeps the goroutines, so that its
 // loader still batches the whole page in one statement. The answer is the
 // same either way; only the scheduling differs.
@@ -178,6 +180,109 @@ func inlineRootProducts(ctx context.Context, c *model.ProductConnection, primed 
 		return c
 	}
 	if fc := graphql.GetFieldContext(ctx); fc != nil {
+		c.Inline = productEdgesInline(graphql.GetOperationContext(ctx), fc.Field.Selections, primed)
+	}
+	return c
+}
+
+// Inline feed edges. A feed page's items read what primeFeed put in the
+// request's loaders: their authors, shops, product cards (with the cards'
+// variants) and figures. When every field the items ask resolves from those
+// rows or from the item itself, the page's twenty edges marshal one after
+// another (FeedConnection.Inline), and each item's cards too
+// (inlineContentCards): a page then resolves in the goroutine that
+// marshals it. A field outside these sets (a video's poster or comments, an
+// author's followers, a shop's owner, a chart, a live session's pinned
+// product) keeps a goroutine per item, so that its loader batches the whole
+// page in one statement, as does a kind of row primeFeed could not prime
+// for every item (a failed statement, a row deleted meanwhile).
+var (
+	// inlineContentFields are the Video and LiveSession fields that
+	// resolve from the item itself (viewerCount from the process's live
+	// hub).
+	inlineContentFields = map[string]bool{"__typename": true, "id": true, "publishedAt": true, "caption": true,
+		"playbackUrl": true, "thumbnailUrl": true, "durationSeconds": true, "tags": true, "title": true,
+		"status": true, "scheduledStartAt": true, "startedAt": true, "endedAt": true, "viewerCount": true}
+	// inlineUserFields and inlineShopFields are the fields of an item's
+	// author and shop that resolve from the row.
+	inlineUserFields = map[string]bool{"__typename": true, "id": true, "handle": true, "displayName": true,
+		"avatarUrl": true, "followerCount": true, "isCreator": true}
+	inlineShopFields = map[string]bool{"__typename": true, "id": true, "handle": true, "name": true,
+		"description": true, "operatingModel": true, "currencyCode": true, "affiliateRateBps": true, "followerCount": true}
+	// inlineFigureFields are the ContentMetrics fields computed from the
+	// figures themselves (bySurface and byChannel load a breakdown).
+	inlineFigureFields = map[string]bool{"__typename": true, "window": true, "views": true, "likes": true,
+		"comments": true, "shares": true, "engagementRate": true, "productImpressions": true, "productClicks": true,
+		"orders": true, "unitsSold": true, "gmv": true, "gmvByCurrency": true, "clickThroughRate": true,
+		"conversionRate": true, "gpm": true}
+)
+
+// inlineFeed marks a feed page inline when its selection allows it, given
+// what primeFeed primed for it.
+func inlineFeed(ctx context.Context, c *model.FeedConnection, primed feedPrimed) *model.FeedConnection {
+	if !graphql.HasOperationContext(ctx) {
+		return c
+	}
+	if fc := graphql.GetFieldContext(ctx); fc != nil {
+		c.Inline = feedEdgesInline(graphql.GetOperationContext(ctx), fc.Field.Selections, primed, auth.ViewerFrom(ctx).SignedIn())
+	}
+	return c
+}
+
+// feedEdgesInline reports whether a FeedConnection selection's items ask
+// only fields that resolve without a loader's batch, given what primeFeed
+// primed for every item; signedIn says the viewer is signed in (their
+// figures' access check reads the item's shop, and viewerHasLiked their
+// likes).
+func feedEdgesInline(oc *graphql.OperationContext, connection ast.SelectionSet, primed feedPrimed, signedIn bool) bool {
+	return edgeNodesInline(oc, connection, feedConnectionImplementors, feedEdgeImplementors, func(node ast.SelectionSet) bool {
+		for _, implementors := range [][]string{videoImplementors, liveSessionImplementors} {
+			for _, f := range graphql.CollectFields(oc, node, implementors) {
+				ok := false
+				switch f.Name {
+				case "author":
+					ok = primed.authors && fieldsIn(oc, f.Selections, userImplementors, inlineUserFields)
+				case "shop":
+					ok = primed.shops && fieldsIn(oc, f.Selections, shopImplementors, inlineShopFields)
+				case "products":
+					ok = primed.cards && productEdgesInline(oc, f.Selections, primed.variants)
+				case "metrics":
+					ok = primed.figures && (primed.shops || !signedIn) && fieldsIn(oc, f.Selections, contentMetricsImplementors, inlineFigureFields)
+				case "viewerHasLiked":
+					ok = !signedIn
+				default:
+					ok = inlineContentFields[f.Name]
+				}
+				if !ok {
+					return false
+				}
+			}
+		}
+		return true
+	})
+}
+
+// fieldsIn reports whether an object selection asks only fields in allowed
+// (fragments and @skip/@include honoured).
+func fieldsIn(oc *graphql.OperationContext, set ast.SelectionSet, implementors []string, allowed map[string]bool) bool {
+	for _, f := range graphql.CollectFields(oc, set, implementors) {
+		if !allowed[f.Name] {
+			return false
+		}
+	}
+	return true
+}
+
+// inlineContentCards marks a video's or live session's products connection
+// inline when its selection allows it: the cards are loaded by then, and
+// their variants count as loaded when primeFeed primed them for this
+// content.
+func inlineContentCards(ctx context.Context, contentID int64, c *model.ProductConnection) *model.ProductConnection {
+	if !graphql.HasOperationContext(ctx) {
+		return c
+	}
+	if fc := graphql.GetFieldContext(ctx); fc != nil {
+		_, primed := loadersFrom(ctx).cardVariantsPrimed.Load(contentID)
 		c.Inline = productEdgesInline(graphql.GetOperationContext(ctx), fc.Field.Selections, primed)
 	}
 	return c

@@ -80,6 +80,11 @@ type Loaders struct {
 	// figures, when set, shares feed pages' figures between requests
 	// (primeFeed); set only where the loaders read the primary.
 	figures *store.FiguresCache
+	// cardVariantsPrimed holds (as keys, value true) the ids of the
+	// contents whose product cards' variants primeFeed put in
+	// VariantsByProduct: their cards' edges may marshal inline
+	// (contentProducts).
+	cardVariantsPrimed sync.Map
 }
 
 // NewLoaders returns fresh loaders over db that collect keys for batchWait.

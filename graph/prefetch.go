@@ -95,18 +95,19 @@ var noPriming bool
 //
 // What the selection does not ask for is not loaded. An error is not
 // reported here: the loader then loads as before and reports it on the
-// field that needs it.
-func primeFeed(ctx context.Context, page store.Page[store.Content]) {
+// field that needs it. It reports what it primed for every item of the
+// page (feedPrimed), for inlineFeed.
+func primeFeed(ctx context.Context, page store.Page[store.Content]) (primed feedPrimed) {
 	if noPriming || len(page.Edges) == 0 || !graphql.HasOperationContext(ctx) {
-		return
+		return primed
 	}
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
-		return
+		return primed
 	}
 	want := feedSelection(graphql.GetOperationContext(ctx), fc.Field.Selections)
 	if !want.any() {
-		return
+		return primed
 	}
 	l := loadersFrom(ctx)
 	ids := make([]int64, 0, len(page.Edges))
@@ -126,6 +127,7 @@ func primeFeed(ctx context.Context, page store.Page[store.Content]) {
 				for id, u := range users {
 					l.User.Prime(id, u)
 				}
+				primed.authors = hasAll(users, authors)
 			}
 		})
 	}
@@ -135,6 +137,7 @@ func primeFeed(ctx context.Context, page store.Page[store.Content]) {
 				for id, s := range byID {
 					l.Shop.Prime(id, s)
 				}
+				primed.shops = hasAll(byID, shops)
 			}
 		})
 	}
@@ -144,20 +147,30 @@ func primeFeed(ctx context.Context, page store.Page[store.Content]) {
 			if err != nil {
 				return
 			}
+			primed.cards = hasAll(cards, ids)
+			allVariants := true
 			for id, products := range cards {
 				l.ProductsByContent.Prime(id, products)
 				if !want.variants {
 					continue
 				}
+				all := true
 				for _, p := range products {
 					// Only products the statement gave variants for: one
 					// it gave none (none active) is left to the loader,
 					// which reads it, rather than primed as empty.
 					if vs, ok := variants[p.ID]; ok {
 						l.VariantsByProduct.Prime(p.ID, vs)
+					} else {
+						all = false
 					}
 				}
+				if all {
+					l.cardVariantsPrimed.Store(id, true)
+				}
+				allVariants = allVariants && all
 			}
+			primed.variants = want.variants && allVariants
 		})
 	}
 	if len(want.windows) > 0 {
@@ -178,10 +191,35 @@ func primeFeed(ctx context.Context, page store.Page[store.Content]) {
 				for k, m := range figures {
 					l.Metrics.Prime(k, m)
 				}
+				primed.figures = hasAll(figures, keys)
 			}
 		})
 	}
 	wg.Wait()
+	primed.want = want
+	return primed
+}
+
+// feedPrimed is what primeFeed put in the request's loaders for every item
+// of a page: want is what the page's items select, and each flag says that
+// every row of its kind the items need was primed (authors: User; shops:
+// Shop, for the items that have one; cards: ProductsByContent; figures:
+// Metrics for every window asked; variants: VariantsByProduct for every
+// card, when the cards ask variants or priceRange). A content whose cards'
+// variants were all primed is in Loaders.cardVariantsPrimed.
+type feedPrimed struct {
+	want                                     feedWants
+	authors, shops, cards, variants, figures bool
+}
+
+// hasAll reports whether m has every key of keys.
+func hasAll[K comparable, V any](m map[K]V, keys []K) bool {
+	for _, k := range keys {
+		if _, ok := m[k]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // publicFigures are the ContentMetrics fields anyone may read.

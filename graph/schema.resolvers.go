@@ -976,8 +976,7 @@ func (r *queryResolver) Feed(ctx context.Context, first *int, after *string, kin
 	if err != nil {
 		return nil, err
 	}
-	primeFeed(ctx, page)
-	return feedConnection(page), nil
+	return inlineFeed(ctx, feedConnection(page), primeFeed(ctx, page)), nil
 }
 
 // Order is the resolver for the order field.

@@ -20,6 +20,7 @@ import (
 var inlineLists = []string{
 	"ProductEdge",
 	"ProductVariantEdge",
+	"FeedEdge",
 }
 
 // deferredGroup is what gqlgen's template writes at the end of every

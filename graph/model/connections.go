@@ -20,6 +20,19 @@ type ProductConnection struct {
 // another rather than a goroutine each.
 func (c *ProductConnection) EdgesInline() bool { return c.Inline }
 
+// FeedConnection is a page of the feed.
+type FeedConnection struct {
+	Edges    []*FeedEdge `json:"edges"`
+	PageInfo *PageInfo   `json:"pageInfo"`
+	// Inline is as ProductConnection.Inline, for the feed's edges: every
+	// field the query asks of the items resolves from rows primed into the
+	// request's loaders (graph/prefetch.go, primeFeed).
+	Inline bool `json:"-"`
+}
+
+// EdgesInline reports c.Inline.
+func (c *FeedConnection) EdgesInline() bool { return c.Inline }
+
 // ProductVariantConnection is a page of a product's variants.
 type ProductVariantConnection struct {
 	Edges    []*ProductVariantEdge `json:"edges"`

@@ -457,22 +457,6 @@ type EventsDropped struct {
 
 func (EventsDropped) IsLiveSessionEvent() {}
 
-// The ranked content feed. With the default policy (For You, FEED_POLICY=foryou) it is
-// personal: candidates from followed creators and shops, the viewer's strongest learned
-// interests, co-engagement, content converting now and fresh content, ranked by predicted
-// engagement and conversion for the viewer (affinity, quality, freshness, GPM), live
-// sessions on air first, then diversified (no author twice in a row, a cap per shop per
-// page). Videos the viewer watched to the end, and content they marked NOT_INTERESTED, are left out (a live session on air stays, however long it was watched).
-// Anonymous: the same without a profile (popular, fresh and diverse).
-// A walk through the pages never repeats or skips an item: the first page fixes the set of
-// items for the pages that follow (for an hour); under For You each next page re-orders the
-// items not yet served for the viewer's latest signals. A live session that ended during
-// the walk is left out of the pages after it.
-type FeedConnection struct {
-	Edges    []*FeedEdge `json:"edges"`
-	PageInfo *PageInfo   `json:"pageInfo"`
-}
-
 type FeedEdge struct {
 	Cursor string        `json:"cursor"`
 	Node   store.Content `json:"node"`
