@@ -17,9 +17,10 @@ import (
 const FiguresFoldLag = 5 * time.Minute
 
 // figuresFoldLockTimeout bounds how long a fold waits for the rollup's lock
-// (migration 0028: writers of raw rows hold it shared until they commit),
-// during which new writers of raw rows wait behind it. A fold that times
-// out is retried on the next tick.
+// (migration 0028: writers of raw rows hold it shared until they commit).
+// New writers of raw rows wait behind the fold while it waits and while it
+// runs (1.7 s for 20 minutes of the 200,000-video benchmark's activity on a
+// loaded machine). A fold that times out is retried on the next tick.
 const figuresFoldLockTimeout = 250 * time.Millisecond
 
 // FiguresFold is what one FoldFigures call did.
