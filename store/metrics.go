@@ -239,9 +239,58 @@ func (r *metricsRange) metrics(subject, window string) *Metrics {
 	return &m
 }
 
+// allTimeQueries are the all-time figures of contents and products ($1:
+// their ids), read from the rollup (migration 0031): the running totals of
+// everything timed before figures_rollup.closed_until, plus the raw rows
+// (per-minute buckets, likes, comments, counted orders' sales rows) from
+// that boundary on, which is at most a little over an hour behind now
+// (FoldFigures). A read's rows are therefore bounded by the subject's
+// recent activity, not its history. The figures are exactly the ones
+// windowQueries gives over [epoch, end of time) (sums of integers; a sales
+// currency is listed when it has an order), except that nothing timed
+// before 1970 is left out. One snapshot reads the totals, the boundary and
+// the raw rows, which the fold and the writers' triggers keep consistent.
+var allTimeQueries = map[string]string{
+	SubjectContent: `SELECT i.id, 1 AS n, coalesce(s.currency_code, 'USD') AS currency_code,
+			coalesce(t.views, 0) + coalesce(e.views, 0) AS views, coalesce(t.shares, 0) + coalesce(e.shares, 0) AS shares,
+			coalesce(t.impressions, 0) + coalesce(e.impressions, 0) AS impressions, coalesce(t.clicks, 0) + coalesce(e.clicks, 0) AS clicks,
+			coalesce(t.likes, 0) + l.n AS likes, coalesce(t.comments, 0) + cm.n AS comments, ` + salesColumns + `
+		FROM unnest($1::bigint[]) AS i(id)
+		CROSS JOIN figures_rollup r
+		JOIN contents c ON c.id = i.id
+		LEFT JOIN shops s ON s.id = c.shop_id
+		LEFT JOIN content_figure_totals t ON t.content_id = i.id
+		LEFT JOIN LATERAL (SELECT sum(views) AS views, sum(shares) AS shares, sum(product_impressions) AS impressions,
+			sum(product_clicks) AS clicks FROM content_event_counts WHERE content_id = i.id AND bucket >= r.closed_until) e ON true
+		LEFT JOIN LATERAL (SELECT count(*) AS n FROM content_likes WHERE content_id = i.id AND created_at >= r.closed_until) l ON true
+		LEFT JOIN LATERAL (SELECT count(*) AS n FROM comments WHERE content_id = i.id AND created_at >= r.closed_until) cm ON true
+		LEFT JOIN LATERAL (SELECT x.currency_code, sum(x.n) AS n, sum(x.units) AS units, sum(x.gmv) AS gmv FROM (
+				SELECT currency_code, orders AS n, units, gmv FROM content_sales_totals WHERE content_id = i.id
+				UNION ALL SELECT currency_code, 1, units, gmv FROM content_sales WHERE content_id = i.id AND paid_at >= r.closed_until) x
+			GROUP BY x.currency_code HAVING sum(x.n) > 0) o ON true`,
+	SubjectProduct: `SELECT i.id, 1 AS n, s.currency_code, coalesce(t.impressions, 0) + coalesce(e.impressions, 0) AS views, 0 AS shares,
+			coalesce(t.impressions, 0) + coalesce(e.impressions, 0) AS impressions, coalesce(t.clicks, 0) + coalesce(e.clicks, 0) AS clicks,
+			0 AS likes, 0 AS comments, ` + salesColumns + `
+		FROM unnest($1::bigint[]) AS i(id)
+		CROSS JOIN figures_rollup r
+		JOIN products p ON p.id = i.id JOIN shops s ON s.id = p.shop_id
+		LEFT JOIN product_figure_totals t ON t.product_id = i.id
+		LEFT JOIN LATERAL (SELECT sum(impressions) AS impressions, sum(clicks) AS clicks
+			FROM product_event_counts WHERE product_id = i.id AND bucket >= r.closed_until) e ON true
+		LEFT JOIN LATERAL (SELECT x.currency_code, sum(x.n) AS n, sum(x.units) AS units, sum(x.gmv) AS gmv FROM (
+				SELECT currency_code, orders AS n, units, gmv FROM product_sales_totals WHERE product_id = i.id
+				UNION ALL SELECT currency_code, 1, units, gmv FROM product_sales WHERE product_id = i.id AND paid_at >= r.closed_until) x
+			GROUP BY x.currency_code HAVING sum(x.n) > 0) o ON true`,
+}
+
 // metricsRows computes figures for ids over each [from, to) range in one
 // statement, one result per id and range, ordered by id then range.
+// All-time figures of contents and products (one range from WindowStart's
+// epoch to endOfTime) are read through the rollup (allTimeQueries).
 func (db *DB) metricsRows(ctx context.Context, subject string, ids []int64, from, to []time.Time) ([]metricsRange, error) {
+	if query, ok := allTimeQueries[subject]; ok && len(from) == 1 && from[0].Equal(time.Unix(0, 0)) && to[0].Equal(endOfTime) {
+		return db.selectMetrics(ctx, subject, query, pq.Array(ids))
+	}
 	if query, ok := windowQueries[subject]; ok && len(from) == 1 {
 		return db.selectMetrics(ctx, subject, query, pq.Array(ids), from[0], to[0])
 	}

@@ -223,9 +223,7 @@ func (db *DB) refreshChangedScores(ctx context.Context, chunk int64) (ScoreRefre
 			UNION SELECT content_id FROM content_event_counts WHERE bucket >= $1::timestamptz - interval '7 days' AND bucket < $2::timestamptz - interval '7 days'
 			UNION SELECT content_id FROM content_likes WHERE created_at >= $1::timestamptz - interval '7 days' AND created_at < $2::timestamptz - interval '7 days'
 			UNION SELECT content_id FROM comments WHERE created_at >= $1::timestamptz - interval '7 days' AND created_at < $2::timestamptz - interval '7 days'
-			UNION SELECT l.source_content_id FROM orders o JOIN order_lines l ON l.order_id = o.id
-				WHERE o.status IN `+paidStatuses+` AND o.paid_at >= $1::timestamptz - interval '7 days' AND o.paid_at < $2::timestamptz - interval '7 days'
-				AND l.source_content_id IS NOT NULL
+			UNION SELECT content_id FROM content_sales WHERE paid_at >= $1::timestamptz - interval '7 days' AND paid_at < $2::timestamptz - interval '7 days'
 			ORDER BY 1`, span.Prev, span.At); err != nil {
 			return err
 		}
@@ -263,23 +261,16 @@ func (db *DB) refreshChangedScores(ctx context.Context, chunk int64) (ScoreRefre
 // only, not on the time of the refresh, so a content nothing happened to
 // keeps its row. Figures are kept to two decimals.
 //
-// With perContent, a content's sales are read per content (LATERAL: its
-// order lines by source content, their orders by id), not grouped over
-// in's ids: at 2,000,000 contents and 3.5 M orders, a list of 10,000
-// scattered ids made the planner read every order and order line
-// (sequential scans, in proportion to the history, once a minute) where
-// the lines of those contents are a few tens of thousands. A range of ids
-// (the full recompute's chunks) reads its lines by one index range, three
-// times faster than per content.
-func scoreSQL(in func(column string) string, perContent bool) string {
-	sales := `LEFT JOIN (SELECT l.source_content_id AS id, sum(l.total_amount) AS gmv FROM order_lines l JOIN orders o ON o.id = l.order_id
-	      WHERE ` + in("l.source_content_id") + ` AND NOT l.self_purchase AND o.status IN ` + paidStatuses + `
-	        AND o.paid_at >= $1::timestamptz - interval '7 days' GROUP BY 1) o ON o.id = c.id`
-	if perContent {
-		sales = `LEFT JOIN LATERAL (SELECT sum(l.total_amount) AS gmv FROM order_lines l JOIN orders o ON o.id = l.order_id
-	      WHERE l.source_content_id = c.id AND NOT l.self_purchase AND o.status IN ` + paidStatuses + `
-	        AND o.paid_at >= $1::timestamptz - interval '7 days') o ON true`
-	}
+// A content's sales are its content_sales rows (migration 0031: one per
+// counted order it sold through, self-purchases left out) paid within the
+// 7 days, read by (content_id, paid_at): in proportion to the content's
+// last week of orders, not to every order line it ever sold (the order
+// lines by source content, then their orders by id, read each content's
+// whole history on every refresh). The sum adds GMV across currencies as
+// before.
+func scoreSQL(in func(column string) string) string {
+	sales := `LEFT JOIN (SELECT content_id AS id, sum(gmv) AS gmv FROM content_sales
+	      WHERE ` + in("content_id") + ` AND paid_at >= $1::timestamptz - interval '7 days' GROUP BY 1) o ON o.id = c.id`
 	return `INSERT INTO content_scores AS t (content_id, gpm_7d, engagement_7d, base_score, updated_at)
 	SELECT c.id, s.gpm, s.engagement, round((
 			CASE WHEN c.kind = 'LIVE' AND c.live_status = 'LIVE' THEN 1000 ELSE 0 END
@@ -306,13 +297,15 @@ func scoreSQL(in func(column string) string, perContent bool) string {
 // scoreRangeSQL scores the contents with ids in ($4, $5]; scoreIDsSQL
 // those in the array $4.
 var (
-	scoreRangeSQL = scoreSQL(func(col string) string { return col + " > $4 AND " + col + " <= $5" }, false)
-	scoreIDsSQL   = scoreSQL(func(col string) string { return col + " = ANY($4::bigint[])" }, true)
+	scoreRangeSQL = scoreSQL(func(col string) string { return col + " > $4 AND " + col + " <= $5" })
+	scoreIDsSQL   = scoreSQL(func(col string) string { return col + " = ANY($4::bigint[])" })
 )
 
 // RunScoreRefresh refreshes the feed scores every interval until ctx ends
 // (RefreshChangedContentScores: one replica at a time, in proportion to
-// activity), and prunes the walks (frozen rankings) older than ListWalkTTL.
+// activity), folds the hours that ended into the all-time figures' totals
+// (FoldFigures: once an hour, FiguresFoldLag after it ends), and prunes the
+// walks (frozen rankings) older than ListWalkTTL.
 func (db *DB) RunScoreRefresh(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -325,6 +318,11 @@ func (db *DB) RunScoreRefresh(ctx context.Context, interval time.Duration) {
 		} else if err == nil && !r.Skipped {
 			slog.Info("feed scores refreshed", "duration_ms", time.Since(start).Milliseconds(), "db_ms", r.DBTime.Milliseconds(),
 				"full", r.Full, "scored", r.Scored, "written", r.Written)
+		}
+		if f, err := db.FoldFigures(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			slog.Warn("fold figures (retried next tick)", "err", err)
+		} else if err == nil && f.Folded {
+			slog.Info("figures folded", "from", f.From, "until", f.Until, "db_ms", f.DBTime.Milliseconds())
 		}
 		if _, err := db.PruneListWalks(ctx); err != nil && ctx.Err() == nil {
 			slog.Error("prune list walks", "err", err)
