@@ -334,54 +334,30 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		}
 		cfg.ResponseCacheTTL = d
 	}
-	if v := getenv("FEED_RANKING_TTL"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < 0 || d > time.Minute {
-			return cfg, fmt.Errorf("FEED_RANKING_TTL must be a duration from 0 (every first page ranks) to 1m")
+	// The per-process caches' bounds: each from 0 (what 0 means) to a
+	// documented maximum (README, Settings).
+	for _, b := range []struct {
+		name     string
+		dst      *time.Duration
+		max      time.Duration
+		maxText  string
+		zeroText string
+	}{
+		{"FEED_RANKING_TTL", &cfg.FeedRankingTTL, time.Minute, "1m", "every first page ranks"},
+		{"FIGURES_CACHE_TTL", &cfg.FiguresTTL, 10 * time.Second, "10s", "every feed page reads its figures"},
+		{"PROFILE_CACHE_TTL", &cfg.ProfileTTL, time.Minute, "1m", "every feed page reads its authors and shops"},
+		{"SESSION_CACHE_TTL", &cfg.SessionTTL, 5 * time.Second, "5s", "every signed-in request checks its session"},
+		{"CATALOG_CACHE_TTL", &cfg.CatalogTTL, time.Minute, "1m", "every page reads its cards and variants"},
+		{"FEED_VIEWER_TTL", &cfg.FeedViewerTTL, 10 * time.Minute, "10m", "read for every ranked page"},
+		{"FEED_INDEX_MAX_LAG", &cfg.FeedIndexMaxLag, time.Minute, "1m", "catch up before every ranking"},
+	} {
+		if v := getenv(b.name); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 0 || d > b.max {
+				return cfg, fmt.Errorf("%s must be a duration from 0 (%s) to %s", b.name, b.zeroText, b.maxText)
+			}
+			*b.dst = d
 		}
-		cfg.FeedRankingTTL = d
-	}
-	if v := getenv("FIGURES_CACHE_TTL"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < 0 || d > 10*time.Second {
-			return cfg, fmt.Errorf("FIGURES_CACHE_TTL must be a duration from 0 (every feed page reads its figures) to 10s")
-		}
-		cfg.FiguresTTL = d
-	}
-	if v := getenv("PROFILE_CACHE_TTL"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < 0 || d > time.Minute {
-			return cfg, fmt.Errorf("PROFILE_CACHE_TTL must be a duration from 0 (every feed page reads its authors and shops) to 1m")
-		}
-		cfg.ProfileTTL = d
-	}
-	if v := getenv("SESSION_CACHE_TTL"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < 0 || d > 5*time.Second {
-			return cfg, fmt.Errorf("SESSION_CACHE_TTL must be a duration from 0 (every signed-in request checks its session) to 5s")
-		}
-		cfg.SessionTTL = d
-	}
-	if v := getenv("CATALOG_CACHE_TTL"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < 0 || d > time.Minute {
-			return cfg, fmt.Errorf("CATALOG_CACHE_TTL must be a duration from 0 (every page reads its cards and variants) to 1m")
-		}
-		cfg.CatalogTTL = d
-	}
-	if v := getenv("FEED_VIEWER_TTL"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < 0 || d > 10*time.Minute {
-			return cfg, fmt.Errorf("FEED_VIEWER_TTL must be a duration from 0 (read for every ranked page) to 10m")
-		}
-		cfg.FeedViewerTTL = d
-	}
-	if v := getenv("FEED_INDEX_MAX_LAG"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < 0 || d > time.Minute {
-			return cfg, fmt.Errorf("FEED_INDEX_MAX_LAG must be a duration from 0 (catch up before every ranking) to 1m")
-		}
-		cfg.FeedIndexMaxLag = d
 	}
 	cfg.MediaS3 = media.S3Config{Endpoint: getenv("MEDIA_S3_ENDPOINT"), Bucket: getenv("MEDIA_S3_BUCKET"), Region: getenv("MEDIA_S3_REGION"),
 		AccessKeyID: getenv("MEDIA_S3_ACCESS_KEY_ID"), SecretAccessKey: getenv("MEDIA_S3_SECRET_ACCESS_KEY"),
