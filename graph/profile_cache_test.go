@@ -307,3 +307,48 @@ func TestProfilesNotKeptWithoutListening(t *testing.T) {
 		t.Fatalf("without listening a second page cost %d statements, the first %d: something was kept", again, cold)
 	}
 }
+
+// A session ended while the process's listening connection is lost (its
+// backend killed, as a PostgreSQL restart does; the notification is lost)
+// is refused once the listener has noticed, and still after it has
+// reconnected: nothing kept before the loss is served again, although the
+// TTL is an hour.
+func TestSessionChecksNotServedAcrossALostListener(t *testing.T) {
+	a := newTestAPI(t)
+	keepingProfiles(a)
+	ctx := context.Background()
+	signUp := func(n string) string {
+		var up struct{ SignUp authOut2 }
+		a.ok("", `mutation($in: SignUpInput!) { signUp(input: $in) { token } }`, map[string]any{"in": map[string]any{
+			"email": n + "@example.com", "password": "long enough", "handle": n, "displayName": n}}, &up)
+		return up.SignUp.Token
+	}
+	s, o := signUp("sam"), signUp("olu")
+	cost := func(token string) int64 {
+		a.ok(token, `{ viewer { handle } }`, nil, nil)
+		return a.statements.Load()
+	}
+	cost(s)
+	warmCost := cost(s)
+	if cost(o); cost(o) != warmCost {
+		t.Fatal("the observer's session check is not kept")
+	}
+	// One statement kills the listening connection's backend, then ends
+	// the session and commits, before the listener has reconnected (it
+	// reconnects at once, in a few milliseconds): the notification is lost.
+	var killed int
+	if err := a.db.GetContext(ctx, &killed, `WITH k AS (SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) AS n
+			FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN %showcase_profiles%'),
+		ended AS (UPDATE refresh_tokens SET revoked_at = now()
+			WHERE user_id = (SELECT id FROM users WHERE email = 'sam@example.com') AND (SELECT n FROM k) > 0)
+		SELECT n FROM k`); err != nil || killed != 1 {
+		t.Fatalf("killing the listening connection: %d killed, %v", killed, err)
+	}
+	refusedSoon(t, a, s, "the session ended while the listener was down")
+	until(t, "the listener is back (the observer's check kept again)", func() bool { return cost(o) == warmCost })
+	for i := 0; i < 5; i++ {
+		if st := a.post(s, `{ viewer { handle } }`, nil).Status; st != http.StatusUnauthorized {
+			t.Fatalf("after the listener reconnected the ended session was answered %d", st)
+		}
+	}
+}

@@ -31,6 +31,9 @@ type FiguresFold struct {
 	From, Until time.Time
 	// DBTime is the time spent in the fold's statements.
 	DBTime time.Duration
+	// Steps is how many hours FoldFigures folded, each in a transaction
+	// of its own.
+	Steps int
 }
 
 // FoldTarget is the boundary FoldFigures moves to at now: the start of the
@@ -40,14 +43,50 @@ func FoldTarget(now time.Time) time.Time { return now.Add(-FiguresFoldLag).UTC()
 // FoldFigures moves the all-time figures' boundary (figures_rollup) to
 // FoldTarget(now), adding the raw rows between the old boundary and the new
 // one to the running totals (fold_figures, migration 0031), when it is
-// behind. It first reads the boundary without a lock, so a call with
-// nothing to fold costs one small read. Several processes may call it: one
-// folds, the others find the boundary moved. It waits at most
-// figuresFoldLockTimeout for the rollup's lock and then returns an error
-// (nothing changed; call it again later). Figures read are the same before
-// and after a fold; only the rows a read touches change.
+// behind: one hour at a time, each hour in a transaction of its own, so
+// that writers of raw rows never wait behind more than one hour's fold (a
+// boundary left hours behind, by a stopped refresh loop or folds that kept
+// timing out, is caught up by hourly steps between which they go on,
+// instead of one fold as long as the gap that could outlast
+// statement_timeout, fail and be retried every minute while they wait). It
+// first reads the boundary without a lock, so a call with nothing to fold
+// costs one small read. Several processes may call it: one folds, the
+// others find the boundary moved. Each step waits at most
+// figuresFoldLockTimeout for the rollup's lock; the first step that fails
+// ends the call with its error (what earlier steps folded stays folded,
+// and Until says where the boundary is; call it again later). Figures read
+// are the same before and after a fold; only the rows a read touches
+// change. Steps counts the hours folded.
 func (db *DB) FoldFigures(ctx context.Context, now time.Time) (FiguresFold, error) {
-	return db.foldFiguresUntil(ctx, FoldTarget(now))
+	target := FoldTarget(now)
+	var out FiguresFold
+	for step := 0; ; step++ {
+		f, err := db.foldFiguresStep(ctx, target)
+		if step == 0 {
+			out.From, out.Until = f.From, f.From
+		}
+		out.DBTime += f.DBTime
+		if f.Folded {
+			out.Folded, out.Until, out.Steps = true, f.Until, out.Steps+1
+		}
+		if err != nil || !f.Folded || !f.Until.Before(target) {
+			return out, err
+		}
+	}
+}
+
+// foldFiguresStep folds at most one hour: from the boundary to the next
+// hour start, or to target if that comes first.
+func (db *DB) foldFiguresStep(ctx context.Context, target time.Time) (FiguresFold, error) {
+	var from time.Time
+	if err := db.GetContext(ctx, &from, `SELECT closed_until FROM figures_rollup`); err != nil {
+		return FiguresFold{}, fmt.Errorf("fold figures: %w", err)
+	}
+	until := from.UTC().Truncate(time.Hour).Add(time.Hour)
+	if target.Before(until) {
+		until = target
+	}
+	return db.foldFiguresUntil(ctx, until)
 }
 
 func (db *DB) foldFiguresUntil(ctx context.Context, until time.Time) (FiguresFold, error) {

@@ -401,3 +401,60 @@ func TestScoreSalesMatchOrderLines(t *testing.T) {
 		t.Fatalf("%d scores, %d with 7-day sales: nothing compared", len(rows), sold)
 	}
 }
+
+// TestFoldCatchesUpAnHourPerTransaction: a boundary left hours behind (the
+// refresh loop stopped, folds timing out) is caught up by one FoldFigures
+// call an hour at a time, each hour committed in a transaction of its own,
+// never in one fold as long as the gap (which holds the rollup's lock, and
+// so every writer of raw rows, for as long as the whole gap takes to sum,
+// and past statement_timeout fails and starts over every minute). The
+// figures are exact before and after.
+func TestFoldCatchesUpAnHourPerTransaction(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.NewDB(t)
+	seedForFigures(t, db)
+	// Every move of the boundary, with the transaction that made it.
+	if _, err := db.ExecContext(ctx, `CREATE TABLE fold_log (xid xid8, from_ts timestamptz, until_ts timestamptz);
+		CREATE FUNCTION log_fold() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			INSERT INTO fold_log VALUES (pg_current_xact_id(), OLD.closed_until, NEW.closed_until);
+			RETURN NULL;
+		END $$;
+		CREATE TRIGGER log_fold AFTER UPDATE ON figures_rollup FOR EACH ROW EXECUTE FUNCTION log_fold();`); err != nil {
+		t.Fatal(err)
+	}
+	b := figuresBoundary(t, db)
+	rng := rand.New(rand.NewPCG(19, 5))
+	for h := range 5 {
+		figuresActivity(t, db, rng, b.Add(time.Duration(h)*time.Hour+30*time.Minute))
+	}
+	checkFiguresAgainstOracle(t, db, "before catching up")
+
+	now := b.Add(5*time.Hour + store.FiguresFoldLag + time.Minute)
+	f, err := db.FoldFigures(ctx, now)
+	if err != nil || !f.Folded || !f.From.Equal(b) || !f.Until.Equal(b.Add(5*time.Hour)) {
+		t.Fatalf("catching up 5 hours from %s: %+v %v", b, f, err)
+	}
+	var moves []struct {
+		XID   string    `db:"xid"`
+		From  time.Time `db:"from_ts"`
+		Until time.Time `db:"until_ts"`
+	}
+	if err := db.SelectContext(ctx, &moves, `SELECT xid::text AS xid, from_ts, until_ts FROM fold_log ORDER BY from_ts`); err != nil {
+		t.Fatal(err)
+	}
+	xids := map[string]bool{}
+	for _, m := range moves {
+		if m.Until.Sub(m.From) > time.Hour {
+			t.Errorf("one transaction folded %s to %s (%s): writers of raw rows wait behind all of it", m.From, m.Until, m.Until.Sub(m.From))
+		}
+		xids[m.XID] = true
+	}
+	if len(moves) != 5 || len(xids) != 5 || f.Steps != 5 {
+		t.Errorf("the 5 hours were folded in %d moves, %d transactions (%d steps reported), want 5 of each", len(moves), len(xids), f.Steps)
+	}
+	checkFiguresAgainstOracle(t, db, "after catching up")
+	if f, err := db.FoldFigures(ctx, now); err != nil || f.Folded || f.Steps != 0 {
+		t.Fatalf("a second call with nothing to fold: %+v %v", f, err)
+	}
+}

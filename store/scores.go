@@ -322,7 +322,7 @@ func (db *DB) RunScoreRefresh(ctx context.Context, interval time.Duration) {
 		if f, err := db.FoldFigures(ctx, time.Now()); err != nil && ctx.Err() == nil {
 			slog.Warn("fold figures (retried next tick)", "err", err)
 		} else if err == nil && f.Folded {
-			slog.Info("figures folded", "from", f.From, "until", f.Until, "db_ms", f.DBTime.Milliseconds())
+			slog.Info("figures folded", "from", f.From, "until", f.Until, "hours", f.Steps, "db_ms", f.DBTime.Milliseconds())
 		}
 		if _, err := db.PruneListWalks(ctx); err != nil && ctx.Err() == nil {
 			slog.Error("prune list walks", "err", err)
