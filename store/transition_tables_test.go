@@ -55,6 +55,24 @@ func TestTransitionTablesReadOnceWhateverThePlanCache(t *testing.T) {
 		"content_products.content_products_card_categories": {
 			`UPDATE content_products SET position = position + 1 WHERE (content_id, product_id) = (SELECT content_id, product_id FROM content_products ORDER BY 1, 2 LIMIT 1)`,
 			`UPDATE content_products SET position = position + 1`},
+		"comments.comments_rollup": {
+			`UPDATE comments SET created_at = created_at - interval '1 second' WHERE ctid = (SELECT min(ctid) FROM comments)`,
+			`UPDATE comments SET created_at = created_at - interval '1 second'`},
+		"content_event_counts.content_event_counts_rollup": {
+			`UPDATE content_event_counts SET views = views + 1 WHERE ctid = (SELECT min(ctid) FROM content_event_counts)`,
+			`UPDATE content_event_counts SET views = views + 1`},
+		"content_likes.likes_rollup": {
+			`UPDATE content_likes SET created_at = created_at - interval '1 second' WHERE ctid = (SELECT min(ctid) FROM content_likes)`,
+			`UPDATE content_likes SET created_at = created_at - interval '1 second'`},
+		"order_lines.order_lines_sales": {
+			`UPDATE order_lines SET quantity = quantity WHERE ctid = (SELECT min(ctid) FROM order_lines)`,
+			`UPDATE order_lines SET quantity = quantity`},
+		"orders.orders_sales": {
+			`UPDATE orders SET paid_at = paid_at - interval '1 second' WHERE id = (SELECT min(id) FROM orders WHERE paid_at IS NOT NULL)`,
+			`UPDATE orders SET paid_at = paid_at - interval '1 second' WHERE paid_at IS NOT NULL`},
+		"product_event_counts.product_event_counts_rollup": {
+			`UPDATE product_event_counts SET impressions = impressions + 1 WHERE ctid = (SELECT min(ctid) FROM product_event_counts)`,
+			`UPDATE product_event_counts SET impressions = impressions + 1`},
 		"contents.log_feed_changes_contents_upd": {
 			`UPDATE contents SET view_count = view_count + 1 WHERE id = (SELECT min(id) FROM contents)`,
 			`UPDATE contents SET view_count = view_count + 1`},
