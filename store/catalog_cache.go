@@ -138,7 +138,7 @@ func (c *CatalogCache) Cards(ctx context.Context, db *DB, contentIDs []int64, wi
 	if len(missing) == 0 {
 		return cards, variants, nil
 	}
-	lists, products, err := db.readCards(ctx, missing)
+	lists, products, err := db.readCards(ctx, missing, began)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -236,7 +236,7 @@ func (c *CatalogCache) VariantsFor(ctx context.Context, db *DB, productIDs []int
 	if len(missing) == 0 {
 		return out, nil
 	}
-	read, err := db.readVariants(ctx, missing)
+	read, err := db.readVariants(ctx, missing, began)
 	if err != nil {
 		return nil, err
 	}
@@ -415,11 +415,14 @@ func (db *DB) productsOfVariants(ctx context.Context, variantIDs []int64) []int6
 	return ids
 }
 
-// pricesChangeColumn is when variant v's campaign price next changes by
-// the clock (a campaign it is enrolled in starts or ends), NULL if never.
-const pricesChangeColumn = `(SELECT min(b.t) FROM campaign_variants cv JOIN campaigns k ON k.id = cv.campaign_id
+// pricesChangeColumn is in how many seconds, by PostgreSQL's clock,
+// variant v's campaign price next changes (a campaign it is enrolled in
+// starts or ends), NULL if never. A duration, not an instant: the cache
+// adds it to when its read began by its own clock (untilAfter), so a clock
+// of this host behind PostgreSQL's cannot keep an ended price.
+const pricesChangeColumn = `(SELECT extract(epoch FROM min(b.t) - now()) FROM campaign_variants cv JOIN campaigns k ON k.id = cv.campaign_id
 		CROSS JOIN LATERAL (VALUES (k.starts_at), (k.ends_at)) b(t)
-		WHERE cv.variant_id = v.id AND b.t > now()) AS prices_change_at`
+		WHERE cv.variant_id = v.id AND b.t > now()) AS prices_change_in`
 
 // readCardsSQL reads the cards of contents $1 (every product status), each
 // product's variants beside it (one row per variant; NULL variant columns
@@ -435,7 +438,9 @@ const readCardsSQL = `SELECT cp.content_id, cp.position, p.id, p.shop_id, p.titl
 // readCards reads the card lists of contents (every content gets an entry)
 // and their products with every variant, in one statement, scanned by hand
 // (no encoding/json, no reflection).
-func (db *DB) readCards(ctx context.Context, contentIDs []int64) (map[int64][]cardRef, map[int64]cachedProduct, error) {
+// began is when the read began by the cache's clock (prices_change_in
+// counts from after it).
+func (db *DB) readCards(ctx context.Context, contentIDs []int64, began time.Time) (map[int64][]cardRef, map[int64]cachedProduct, error) {
 	rows, err := db.QueryContext(ctx, readCardsSQL, pq.Array(contentIDs))
 	if err != nil {
 		return nil, nil, fmt.Errorf("cards by contents: %w", err)
@@ -459,11 +464,11 @@ func (db *DB) readCards(ctx context.Context, contentIDs []int64) (map[int64][]ca
 			vCreated            sql.NullTime
 			campaign, cPrice    sql.NullInt64
 			compareAt           sql.NullInt64
-			changeAt            sql.NullTime
+			changeIn            sql.NullFloat64
 		)
 		if err := rows.Scan(&contentID, &position, &p.ID, &p.ShopID, &p.Title, &p.Description, &p.Tags, &p.Status,
 			&p.CreatedAt, &p.UpdatedAt, &vID, &vSKU, &vTitle, &vPrice, &vCur, &vStock, &vPosition,
-			&vCreated, &campaign, &cPrice, &compareAt, &changeAt); err != nil {
+			&vCreated, &campaign, &cPrice, &compareAt, &changeIn); err != nil {
 			return nil, nil, fmt.Errorf("cards by contents: %w", err)
 		}
 		list := lists[contentID]
@@ -484,8 +489,8 @@ func (db *DB) readCards(ctx context.Context, contentIDs []int64) (map[int64][]ca
 			PriceAmount: vPrice.Int64, CurrencyCode: vCur.String, Stock: int(vStock.Int64), Position: int(vPosition.Int64),
 			ProductState: e.product.Status, CreatedAt: vCreated.Time,
 			CampaignID: nullInt(campaign), CampaignPriceAmount: nullInt(cPrice), CompareAtAmount: nullInt(compareAt)})
-		if changeAt.Valid && (e.until.IsZero() || changeAt.Time.Before(e.until)) {
-			e.until = changeAt.Time
+		if changeIn.Valid {
+			e.until = untilAfter(e.until, began, changeIn.Float64)
 		}
 		products[p.ID] = e
 	}
@@ -493,6 +498,15 @@ func (db *DB) readCards(ctx context.Context, contentIDs []int64) (map[int64][]ca
 		return nil, nil, fmt.Errorf("cards by contents: %w", err)
 	}
 	return lists, products, nil
+}
+
+// untilAfter is the earlier of until (zero: none) and began plus seconds.
+func untilAfter(until, began time.Time, seconds float64) time.Time {
+	t := began.Add(time.Duration(seconds * float64(time.Second)))
+	if until.IsZero() || t.Before(until) {
+		return t
+	}
+	return until
 }
 
 func nullInt(n sql.NullInt64) *int64 {
@@ -511,10 +525,10 @@ const cachedVariantsSQL = `SELECT ` + variantColumns + `, ` + pricesChangeColumn
 
 // readVariants reads every variant of products (every product gets an
 // entry; nil variants: none) in one statement.
-func (db *DB) readVariants(ctx context.Context, productIDs []int64) (map[int64]cachedProduct, error) {
+func (db *DB) readVariants(ctx context.Context, productIDs []int64, began time.Time) (map[int64]cachedProduct, error) {
 	var rows []struct {
 		ProductVariant
-		ChangeAt *time.Time `db:"prices_change_at"`
+		ChangeIn *float64 `db:"prices_change_in"`
 	}
 	if err := db.SelectContext(ctx, &rows, cachedVariantsSQL, pq.Array(productIDs)); err != nil {
 		return nil, fmt.Errorf("variants by products: %w", err)
@@ -527,8 +541,8 @@ func (db *DB) readVariants(ctx context.Context, productIDs []int64) (map[int64]c
 		r := &rows[i]
 		e := out[r.ProductID]
 		e.variants = append(e.variants, &r.ProductVariant)
-		if r.ChangeAt != nil && (e.until.IsZero() || r.ChangeAt.Before(e.until)) {
-			e.until = *r.ChangeAt
+		if r.ChangeIn != nil {
+			e.until = untilAfter(e.until, began, *r.ChangeIn)
 		}
 		out[r.ProductID] = e
 	}

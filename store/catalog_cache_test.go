@@ -326,3 +326,62 @@ func TestCatalogCacheForgetsItsProcessWrites(t *testing.T) {
 		t.Fatal("variants by product miss the campaign price after its start")
 	}
 }
+
+// A kept price expires at its campaign's boundary as PostgreSQL counts it,
+// whatever this host's clock says: here the cache's clock is an hour behind
+// the database's, and the entry read a minute before a campaign starts is
+// read again a minute later by the cache's clock (not an hour and a minute).
+func TestCatalogCacheCampaignBoundaryByTheDatabaseClock(t *testing.T) {
+	db, _ := seededCatalog(t)
+	card := findCard(t, db)
+	ctx := context.Background()
+	var admin int64
+	if err := db.GetContext(ctx, &admin, `SELECT id FROM users ORDER BY id LIMIT 1`); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now().Add(time.Minute)
+	k, err := db.CreateCampaign(ctx, store.NewCampaign{Handle: "later", Name: "Later", StartsAt: start, EndsAt: start.Add(time.Hour),
+		MinPercentOff: 10, MaxPercentOff: 50, CreatedBy: admin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := 20
+	if p, err := db.Enrol(ctx, k.ID, card.shop, []store.Enrolment{{VariantID: card.variant, PercentOff: &off}}); err != nil || len(p) > 0 {
+		t.Fatalf("enrol: %v, %v", p, err)
+	}
+	var mu sync.Mutex
+	behind := time.Now().Add(-time.Hour)
+	c := store.NewCatalogCache(time.Hour)
+	c.SetClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return behind })
+	advance := func(d time.Duration) {
+		mu.Lock()
+		behind = behind.Add(d)
+		mu.Unlock()
+	}
+	cardOf(t, ctx, c, db, card)
+	if _, err := c.VariantsFor(ctx, db, []int64{card.product}); err != nil {
+		t.Fatal(err)
+	}
+	advance(30 * time.Second)
+	cctx, statements := counting()
+	cardOf(t, cctx, c, db, card)
+	if _, err := c.VariantsFor(cctx, db, []int64{card.product}); err != nil {
+		t.Fatal(err)
+	}
+	if statements() != 0 {
+		t.Fatalf("half a minute before the campaign's start: %d statements, want the kept entries", statements())
+	}
+	advance(31 * time.Second) // past the start, by the cache's clock
+	cctx, statements = counting()
+	if _, err := c.VariantsFor(cctx, db, []int64{card.product}); err != nil {
+		t.Fatal(err)
+	}
+	if statements() == 0 {
+		t.Fatal("the variants were kept past their campaign's start as the database counts it (the host's clock is behind)")
+	}
+	cctx, statements = counting()
+	cardOf(t, cctx, c, db, card)
+	if statements() == 0 {
+		t.Fatal("the cards were kept past their campaign's start as the database counts it (the host's clock is behind)")
+	}
+}
