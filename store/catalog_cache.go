@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/lib/pq"
@@ -51,19 +50,11 @@ const maxCachedCatalog = 100_000
 // rows returned are shared: callers copy before changing them.
 type CatalogCache struct {
 	ttl time.Duration
-	now func() time.Time
 
-	mu       sync.Mutex
+	// forgetting holds the lock the maps below are read and written under.
+	forgetting
 	cards    map[int64]cachedCards   // by content ID
 	products map[int64]cachedProduct // by product ID
-	// forgotten are when products and contents were last forgotten (kept
-	// for the TTL): rows read by a statement that began before then are not
-	// kept.
-	forgottenProducts, forgottenContents map[int64]time.Time
-	// allForgotten is when everything was last forgotten.
-	allForgotten time.Time
-	// deaf is set while the listening connection is lost.
-	deaf bool
 }
 
 // cachedCards is a content's card list: its products (every status) in
@@ -93,9 +84,9 @@ func NewCatalogCache(ttl time.Duration) *CatalogCache {
 	if ttl <= 0 {
 		return nil
 	}
-	return &CatalogCache{ttl: ttl, now: time.Now,
-		cards: map[int64]cachedCards{}, products: map[int64]cachedProduct{},
-		forgottenProducts: map[int64]time.Time{}, forgottenContents: map[int64]time.Time{}}
+	c := &CatalogCache{ttl: ttl}
+	c.init(func() { c.cards, c.products = map[int64]cachedCards{}, map[int64]cachedProduct{} })
+	return c
 }
 
 // UseCatalogCache makes db's writes forget in c (and announce to other
@@ -157,18 +148,18 @@ func (c *CatalogCache) Cards(ctx context.Context, db *DB, contentIDs []int64, wi
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.deaf || !c.allForgotten.Before(began) {
+	if !c.keepableLocked(began) {
 		return cards, variants, nil
 	}
 	c.makeRoomLocked(began, len(lists), len(products))
 	for id, list := range lists {
-		if at, ok := c.forgottenContents[id]; ok && !at.Before(began) {
+		if !c.unforgottenLocked(began, rowKey{'c', id}) {
 			continue
 		}
 		c.cards[id] = cachedCards{at: began, cards: list}
 	}
 	for id, e := range products {
-		if at, ok := c.forgottenProducts[id]; ok && !at.Before(began) {
+		if !c.unforgottenLocked(began, rowKey{'p', id}) {
 			continue
 		}
 		e.at = began
@@ -245,12 +236,12 @@ func (c *CatalogCache) VariantsFor(ctx context.Context, db *DB, productIDs []int
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.deaf || !c.allForgotten.Before(began) {
+	if !c.keepableLocked(began) {
 		return out, nil
 	}
 	c.makeRoomLocked(began, 0, len(read))
 	for id, e := range read {
-		if at, ok := c.forgottenProducts[id]; ok && !at.Before(began) {
+		if !c.unforgottenLocked(began, rowKey{'p', id}) {
 			continue
 		}
 		if old, ok := c.products[id]; ok && old.product != nil && c.fresh(old.at, old.until, began) {
@@ -277,7 +268,7 @@ func (c *CatalogCache) makeRoomLocked(now time.Time, moreCards, moreProducts int
 	}
 }
 
-// pruneLocked drops entries and forget times older than the TTL.
+// pruneLocked drops entries older than the TTL.
 func (c *CatalogCache) pruneLocked(now time.Time) {
 	for id, e := range c.cards {
 		if !c.fresh(e.at, time.Time{}, now) {
@@ -287,13 +278,6 @@ func (c *CatalogCache) pruneLocked(now time.Time) {
 	for id, e := range c.products {
 		if !c.fresh(e.at, e.until, now) {
 			delete(c.products, id)
-		}
-	}
-	for _, m := range []map[int64]time.Time{c.forgottenProducts, c.forgottenContents} {
-		for id, at := range m {
-			if now.Sub(at) >= c.ttl {
-				delete(m, id)
-			}
 		}
 	}
 }
@@ -318,53 +302,27 @@ func (c *CatalogCache) forget(products, contents []int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, id := range products {
-		c.forgottenProducts[id] = now
+		c.forgotten[rowKey{'p', id}] = now
 		delete(c.products, id)
 	}
 	for _, id := range contents {
-		c.forgottenContents[id] = now
+		c.forgotten[rowKey{'c', id}] = now
 		delete(c.cards, id)
 	}
-	if len(c.forgottenProducts)+len(c.forgottenContents) > maxCachedCatalog {
-		c.pruneLocked(now)
-	}
-}
-
-// forgetAll drops everything kept, and everything being read now.
-func (c *CatalogCache) forgetAll() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.forgetAllLocked()
-}
-
-func (c *CatalogCache) forgetAllLocked() {
-	c.cards = map[int64]cachedCards{}
-	c.products = map[int64]cachedProduct{}
-	c.forgottenProducts = map[int64]time.Time{}
-	c.forgottenContents = map[int64]time.Time{}
-	c.allForgotten = c.now()
-}
-
-// listening records whether the listening connection is up: losing it
-// forgets everything and keeps nothing until it is back; getting it back
-// forgets everything again.
-func (c *CatalogCache) listening(up bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.deaf = !up
-	c.forgetAllLocked()
+	c.pruneForgottenLocked(now, c.ttl, maxCachedCatalog)
 }
 
 // Listen forgets, in c, the products and contents any API process announces
-// until ctx ends, on a connection of its own. When the connection is lost
-// it forgets everything (a notification may have been missed), keeps
-// nothing until it has reconnected, then forgets everything again. It
-// returns once listening has begun, or the first error.
+// until ctx ends, on a connection of its own; only once it has begun does c
+// keep anything. When the connection is lost it forgets everything (a
+// notification may have been missed), keeps nothing until it has
+// reconnected, then forgets everything again; once ctx has ended it keeps
+// nothing. It returns once listening has begun, or the first error.
 func (c *CatalogCache) Listen(ctx context.Context, dsn string) error {
 	if c == nil {
 		return nil
 	}
-	return listenForgetting(ctx, dsn, CatalogChannel, "catalog", c.listening, c.forgetAll, func(s string) {
+	return c.listen(ctx, dsn, CatalogChannel, "catalog", func(s string) {
 		if len(s) < 2 {
 			return
 		}

@@ -82,6 +82,7 @@ func TestCatalogCacheAnswersAsTheStatements(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := store.NewCatalogCache(time.Hour)
+	c.SetListening(true) // as Listen does once it has begun
 	for _, round := range []string{"cold", "warm"} {
 		cctx, statements := counting()
 		cards, variants, err := c.Cards(cctx, db, ids, true)
@@ -120,6 +121,7 @@ func TestCatalogCacheAnswersAsTheStatements(t *testing.T) {
 		t.Fatal(err)
 	}
 	c = store.NewCatalogCache(time.Hour)
+	c.SetListening(true) // as Listen does once it has begun
 	for _, round := range []string{"cold", "warm"} {
 		cctx, statements := counting()
 		got, err := c.VariantsFor(cctx, db, products)
@@ -180,6 +182,8 @@ func TestCatalogCacheKeepsForTheTTL(t *testing.T) {
 	now := time.Now()
 	c := store.NewCatalogCache(time.Second)
 	c.SetClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
+	c.SetListening(true)           // as Listen does once it has begun
+	now = now.Add(time.Nanosecond) // reads begun when it began are not kept
 	ctx := context.Background()
 	_, before := cardOf(t, ctx, c, db, card)
 	if _, err := db.ExecContext(ctx, `UPDATE product_variants SET stock = stock + 5 WHERE id = $1`, card.variant); err != nil {
@@ -223,6 +227,7 @@ func TestCatalogCacheKeepsForTheTTL(t *testing.T) {
 func TestCatalogCacheKeepsNothingWhileDeaf(t *testing.T) {
 	db, ids := seededCatalog(t)
 	c := store.NewCatalogCache(time.Hour)
+	c.SetListening(true) // as Listen does once it has begun
 	c.SetListening(false)
 	for range 2 {
 		ctx, statements := counting()
@@ -246,6 +251,7 @@ func TestCatalogCacheForgetsItsProcessWrites(t *testing.T) {
 	db, _ := seededCatalog(t)
 	card := findCard(t, db)
 	c := store.NewCatalogCache(time.Hour)
+	c.SetListening(true) // as Listen does once it has begun
 	db.UseCatalogCache(c)
 	ctx := context.Background()
 	cardOf(t, ctx, c, db, card)
@@ -353,11 +359,13 @@ func TestCatalogCacheCampaignBoundaryByTheDatabaseClock(t *testing.T) {
 	behind := time.Now().Add(-time.Hour)
 	c := store.NewCatalogCache(time.Hour)
 	c.SetClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return behind })
+	c.SetListening(true) // as Listen does once it has begun
 	advance := func(d time.Duration) {
 		mu.Lock()
 		behind = behind.Add(d)
 		mu.Unlock()
 	}
+	advance(time.Nanosecond) // reads begun when listening began are not kept
 	cardOf(t, ctx, c, db, card)
 	if _, err := c.VariantsFor(ctx, db, []int64{card.product}); err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/lib/pq"
@@ -42,20 +41,10 @@ var metricsWindows = []string{WindowLastHour, WindowLast24Hours, WindowLast7Days
 // *FiguresCache keeps nothing: every read runs the statement.
 type FiguresCache struct {
 	ttl time.Duration
-	now func() time.Time
 
-	mu      sync.Mutex
+	// forgetting holds the lock entries is read and written under.
+	forgetting
 	entries map[MetricsKey]cachedFigures
-	// forgotten is when each content was last forgotten (kept for the
-	// TTL): figures computed by a statement that began before then are
-	// not kept.
-	forgotten map[int64]time.Time
-	// allForgotten is when everything was last forgotten (forgetAll).
-	allForgotten time.Time
-	// deaf is set while the listening connection is lost (Listen): likes
-	// and comments made through other processes meanwhile are not heard,
-	// so nothing read then is kept.
-	deaf bool
 }
 
 type cachedFigures struct {
@@ -69,7 +58,9 @@ func NewFiguresCache(ttl time.Duration) *FiguresCache {
 	if ttl <= 0 {
 		return nil
 	}
-	return &FiguresCache{ttl: ttl, now: time.Now, entries: map[MetricsKey]cachedFigures{}, forgotten: map[int64]time.Time{}}
+	c := &FiguresCache{ttl: ttl}
+	c.init(func() { c.entries = map[MetricsKey]cachedFigures{} })
+	return c
 }
 
 // MetricsFor is db.MetricsFor for contents' figures, served from figures
@@ -105,7 +96,7 @@ func (c *FiguresCache) MetricsFor(ctx context.Context, db *DB, now time.Time, ke
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.deaf || !c.allForgotten.Before(began) {
+	if !c.keepableLocked(began) {
 		return out, nil // not listening, or everything forgotten while the statement ran
 	}
 	if len(c.entries)+len(read) > maxCachedFigures {
@@ -118,7 +109,7 @@ func (c *FiguresCache) MetricsFor(ctx context.Context, db *DB, now time.Time, ke
 		if k.Subject != SubjectContent {
 			continue
 		}
-		if at, ok := c.forgotten[k.ID]; ok && !at.Before(began) {
+		if !c.unforgottenLocked(began, rowKey{'c', k.ID}) {
 			continue // forgotten while the statement ran: it may predate the write
 		}
 		c.entries[k] = cachedFigures{m: m, at: began}
@@ -126,16 +117,11 @@ func (c *FiguresCache) MetricsFor(ctx context.Context, db *DB, now time.Time, ke
 	return out, nil
 }
 
-// pruneLocked drops figures and forget times older than the TTL.
+// pruneLocked drops figures older than the TTL.
 func (c *FiguresCache) pruneLocked(now time.Time) {
 	for k, e := range c.entries {
 		if now.Sub(e.at) >= c.ttl {
 			delete(c.entries, k)
-		}
-	}
-	for id, at := range c.forgotten {
-		if now.Sub(at) >= c.ttl {
-			delete(c.forgotten, id)
 		}
 	}
 }
@@ -150,39 +136,12 @@ func (c *FiguresCache) Forget(contentIDs ...int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, id := range contentIDs {
-		c.forgotten[id] = now
+		c.forgotten[rowKey{'c', id}] = now
 		for _, w := range metricsWindows {
 			delete(c.entries, MetricsKey{Subject: SubjectContent, ID: id, Window: w})
 		}
 	}
-	if len(c.forgotten) > maxCachedFigures {
-		c.pruneLocked(now)
-	}
-}
-
-// forgetAll drops everything kept, and everything being computed now.
-func (c *FiguresCache) forgetAll() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.forgetAllLocked()
-}
-
-func (c *FiguresCache) forgetAllLocked() {
-	c.entries = map[MetricsKey]cachedFigures{}
-	c.forgotten = map[int64]time.Time{}
-	c.allForgotten = c.now()
-}
-
-// listening records whether the listening connection is up (Listen's
-// events): losing it forgets everything and keeps nothing until it is back
-// (the pool may reach a restarted PostgreSQL before the listener's backoff
-// lets it reconnect); getting it back forgets everything again, including
-// what statements under way would keep.
-func (c *FiguresCache) listening(up bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.deaf = !up
-	c.forgetAllLocked()
+	c.pruneForgottenLocked(now, c.ttl, maxCachedFigures)
 }
 
 // AnnounceFigures tells every API process listening (FiguresCache.Listen)
@@ -205,16 +164,16 @@ func (db *DB) AnnounceFigures(ctx context.Context, contentIDs ...int64) error {
 }
 
 // Listen forgets, in c, the contents any API process announces
-// (AnnounceFigures) until ctx ends, on a connection of its own. When the
-// connection is lost it forgets everything (a notification may have been
-// missed), keeps nothing until it has reconnected, then forgets
-// everything again. It returns once listening has begun, or the
-// first error.
+// (AnnounceFigures) until ctx ends, on a connection of its own; only once
+// it has begun does c keep anything. When the connection is lost it forgets
+// everything (a notification may have been missed), keeps nothing until it
+// has reconnected, then forgets everything again; once ctx has ended it
+// keeps nothing. It returns once listening has begun, or the first error.
 func (c *FiguresCache) Listen(ctx context.Context, dsn string) error {
 	if c == nil {
 		return nil
 	}
-	return listenForgetting(ctx, dsn, FiguresChannel, "figures", c.listening, c.forgetAll, func(s string) {
+	return c.listen(ctx, dsn, FiguresChannel, "figures", func(s string) {
 		if id, err := strconv.ParseInt(s, 10, 64); err == nil {
 			c.Forget(id)
 		}

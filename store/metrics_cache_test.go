@@ -56,6 +56,8 @@ func TestFiguresCacheTTLAndForget(t *testing.T) {
 	c := store.NewFiguresCache(time.Second)
 	clock := time.Unix(1_000_000, 0)
 	c.SetClock(func() time.Time { return clock })
+	c.SetListening(true)               // as Listen does once it has begun
+	clock = clock.Add(time.Nanosecond) // reads begun when it began are not kept
 	addViews(t, db, id, 2)
 	if v := cachedViews(t, c, db, id); v != 2 {
 		t.Fatalf("views %d, want 2", v)
@@ -92,6 +94,7 @@ func TestFiguresCacheKeepsNothingReadAcrossAForget(t *testing.T) {
 	db := storetest.NewDB(t)
 	id := figuresFixture(t, db)
 	c := store.NewFiguresCache(time.Hour)
+	c.SetListening(true) // as Listen does once it has begun
 	addViews(t, db, id, 2)
 	ctx := context.Background()
 	lock, err := db.BeginTxx(ctx, nil)
@@ -141,6 +144,7 @@ func TestFiguresCacheKeepsNothingWhileNotListening(t *testing.T) {
 	db := storetest.NewDB(t)
 	id := figuresFixture(t, db)
 	c := store.NewFiguresCache(time.Hour)
+	c.SetListening(true) // as Listen does once it has begun
 	addViews(t, db, id, 2)
 	c.SetListening(false)
 	if v := cachedViews(t, c, db, id); v != 2 {

@@ -2,10 +2,8 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -50,26 +48,15 @@ const maxKeptProfiles = 50_000
 // PostgreSQL measured it. A nil *ProfileCache keeps nothing.
 type ProfileCache struct {
 	profileTTL, sessionTTL time.Duration
-	now                    func() time.Time
 
-	mu       sync.Mutex
+	// forgetting holds the lock the maps below are read and written under.
+	forgetting
 	users    map[int64]kept[*User]
 	shops    map[int64]kept[*Shop]
 	apps     map[int64]kept[*App]
 	sessions map[int64]map[int64]keptSession // by user, then session
 	// sessionUser is the user of each kept session, to forget it by id.
 	sessionUser map[int64]int64
-	// forgotten is when each row ("u:1", "f:7") was last forgotten: rows
-	// read by a statement that began before then are not kept.
-	forgotten map[string]time.Time
-	// allForgotten is when everything was last forgotten.
-	allForgotten time.Time
-	// deaf is set until Listen has begun, while its connection is lost
-	// and once it has ended: changes are not heard, so nothing is kept or
-	// served.
-	deaf bool
-	// heard counts the listener's connection events (listening).
-	heard int
 }
 
 type kept[T any] struct {
@@ -92,8 +79,11 @@ func NewProfileCache(profileTTL, sessionTTL time.Duration) *ProfileCache {
 	if profileTTL <= 0 && sessionTTL <= 0 {
 		return nil
 	}
-	c := &ProfileCache{profileTTL: profileTTL, sessionTTL: sessionTTL, now: time.Now, deaf: true}
-	c.forgetAllLocked()
+	c := &ProfileCache{profileTTL: profileTTL, sessionTTL: sessionTTL}
+	c.init(func() {
+		c.users, c.shops, c.apps = map[int64]kept[*User]{}, map[int64]kept[*Shop]{}, map[int64]kept[*App]{}
+		c.sessions, c.sessionUser = map[int64]map[int64]keptSession{}, map[int64]int64{}
+	})
 	return c
 }
 
@@ -112,7 +102,7 @@ func (db *DB) KeptUsersByIDs(ctx context.Context, ids []int64) (map[int64]*User,
 	if c == nil || c.profileTTL <= 0 {
 		return db.UsersByIDs(ctx, ids)
 	}
-	return keptByIDs(c, keptUsers, "u:", c.profileTTL, ids, func(ids []int64) (map[int64]*User, error) { return db.UsersByIDs(ctx, ids) })
+	return keptByIDs(c, keptUsers, 'u', c.profileTTL, ids, func(ids []int64) (map[int64]*User, error) { return db.UsersByIDs(ctx, ids) })
 }
 
 // KeptShopsByIDs is ShopsByIDs, served from the process's ProfileCache as
@@ -122,7 +112,7 @@ func (db *DB) KeptShopsByIDs(ctx context.Context, ids []int64) (map[int64]*Shop,
 	if c == nil || c.profileTTL <= 0 {
 		return db.ShopsByIDs(ctx, ids)
 	}
-	return keptByIDs(c, keptShops, "s:", c.profileTTL, ids, func(ids []int64) (map[int64]*Shop, error) { return db.ShopsByIDs(ctx, ids) })
+	return keptByIDs(c, keptShops, 's', c.profileTTL, ids, func(ids []int64) (map[int64]*Shop, error) { return db.ShopsByIDs(ctx, ids) })
 }
 
 // UserForToken is UserByID for the subject of a token issued outside a
@@ -135,7 +125,7 @@ func (db *DB) UserForToken(ctx context.Context, id int64) (*User, error) {
 	if c == nil || c.sessionTTL <= 0 {
 		return db.UserByID(ctx, id)
 	}
-	got, err := keptByIDs(c, keptUsers, "u:", c.sessionTTL, []int64{id}, func(ids []int64) (map[int64]*User, error) { return db.UsersByIDs(ctx, ids) })
+	got, err := keptByIDs(c, keptUsers, 'u', c.sessionTTL, []int64{id}, func(ids []int64) (map[int64]*User, error) { return db.UsersByIDs(ctx, ids) })
 	if err != nil {
 		return nil, err
 	}
@@ -153,8 +143,8 @@ func keptApps(c *ProfileCache) map[int64]kept[*App]   { return c.apps }
 
 // keptByIDs serves ids from the map pick chooses (entries younger than
 // ttl), reads the others with read and keeps them unless forgotten
-// meanwhile. prefix names the map's rows in notifications.
-func keptByIDs[T any](c *ProfileCache, pick func(*ProfileCache) map[int64]kept[T], prefix string, ttl time.Duration, ids []int64, read func([]int64) (map[int64]T, error)) (map[int64]T, error) {
+// meanwhile. kind names the map's rows in notifications.
+func keptByIDs[T any](c *ProfileCache, pick func(*ProfileCache) map[int64]kept[T], kind byte, ttl time.Duration, ids []int64, read func([]int64) (map[int64]T, error)) (map[int64]T, error) {
 	out := make(map[int64]T, len(ids))
 	var missing []int64
 	began := c.now()
@@ -194,29 +184,11 @@ func keptByIDs[T any](c *ProfileCache, pick func(*ProfileCache) map[int64]kept[T
 	}
 	for id, v := range got {
 		out[id] = v
-		if keep && c.unforgottenLocked(began, prefix+strconv.FormatInt(id, 10)) {
+		if keep && c.unforgottenLocked(began, rowKey{kind, id}) {
 			m[id] = kept[T]{v: v, at: began}
 		}
 	}
 	return out, nil
-}
-
-// keepableLocked reports whether rows read by a statement that began at
-// began may be kept: the cache is listening and nothing was forgotten as a
-// whole since.
-func (c *ProfileCache) keepableLocked(began time.Time) bool {
-	return !c.deaf && c.allForgotten.Before(began)
-}
-
-// unforgottenLocked reports whether none of the rows named was forgotten
-// since began.
-func (c *ProfileCache) unforgottenLocked(began time.Time, names ...string) bool {
-	for _, n := range names {
-		if at, ok := c.forgotten[n]; ok && !at.Before(began) {
-			return false
-		}
-	}
-	return true
 }
 
 // userInSession is UserInSession served from c: the user of an active
@@ -236,7 +208,7 @@ func (c *ProfileCache) userInSession(ctx context.Context, db *DB, userID, sessio
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.keepableLocked(began) && c.unforgottenLocked(began, "u:"+strconv.FormatInt(userID, 10), "f:"+strconv.FormatInt(sessionID, 10)) {
+	if c.keepableLocked(began) && c.unforgottenLocked(began, rowKey{'u', userID}, rowKey{'f', sessionID}) {
 		if len(c.sessionUser) >= maxKeptProfiles {
 			c.pruneSessionsLocked(began)
 		}
@@ -272,7 +244,7 @@ func (c *ProfileCache) pruneSessionsLocked(now time.Time) {
 
 // appByID is AppByID served from c for the session TTL.
 func (c *ProfileCache) appByID(ctx context.Context, db *DB, id int64) (*App, error) {
-	got, err := keptByIDs(c, keptApps, "a:", c.sessionTTL, []int64{id}, func([]int64) (map[int64]*App, error) {
+	got, err := keptByIDs(c, keptApps, 'a', c.sessionTTL, []int64{id}, func([]int64) (map[int64]*App, error) {
 		app, err := db.appByID(ctx, id)
 		if err != nil {
 			return nil, err
@@ -321,16 +293,9 @@ func (c *ProfileCache) Forget(names ...string) {
 		default:
 			continue
 		}
-		c.forgotten[kind+":"+v] = now
+		c.forgotten[rowKey{kind[0], id}] = now
 	}
-	if len(c.forgotten) > maxKeptProfiles {
-		ttl := max(c.profileTTL, c.sessionTTL)
-		for n, at := range c.forgotten {
-			if now.Sub(at) >= ttl {
-				delete(c.forgotten, n)
-			}
-		}
-	}
+	c.pruneForgottenLocked(now, max(c.profileTTL, c.sessionTTL), maxKeptProfiles)
 }
 
 // forget is Forget for a nil-safe call with ids of one kind.
@@ -345,29 +310,6 @@ func (c *ProfileCache) forget(kind string, ids ...int64) {
 	c.Forget(names...)
 }
 
-func (c *ProfileCache) forgetAll() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.forgetAllLocked()
-}
-
-func (c *ProfileCache) forgetAllLocked() {
-	c.users, c.shops, c.apps = map[int64]kept[*User]{}, map[int64]kept[*Shop]{}, map[int64]kept[*App]{}
-	c.sessions, c.sessionUser = map[int64]map[int64]keptSession{}, map[int64]int64{}
-	c.forgotten = map[string]time.Time{}
-	c.allForgotten = c.now()
-}
-
-// listening records whether the listening connection is up: either way
-// everything is forgotten, and while it is down nothing is kept or served.
-func (c *ProfileCache) listening(up bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.heard++
-	c.deaf = !up
-	c.forgetAllLocked()
-}
-
 // Listen forgets, in c, every row the triggers announce on ProfilesChannel
 // until ctx ends, on a connection of its own; only once it has begun does c
 // keep anything. When the connection is lost it forgets everything and
@@ -378,21 +320,5 @@ func (c *ProfileCache) Listen(ctx context.Context, dsn string) error {
 	if c == nil {
 		return nil
 	}
-	c.mu.Lock()
-	heard := c.heard
-	c.mu.Unlock()
-	if err := listenForgetting(ctx, dsn, ProfilesChannel, "profiles", c.listening, c.forgetAll, func(s string) { c.Forget(s) }); err != nil {
-		return fmt.Errorf("profile cache: %w", err)
-	}
-	c.mu.Lock()
-	if c.heard == heard { // no disconnection since listening began
-		c.deaf = false
-		c.forgetAllLocked()
-	}
-	c.mu.Unlock()
-	go func() {
-		<-ctx.Done()
-		c.listening(false)
-	}()
-	return nil
+	return c.listen(ctx, dsn, ProfilesChannel, "profiles", func(s string) { c.Forget(s) })
 }

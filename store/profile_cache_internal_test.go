@@ -28,7 +28,7 @@ func TestProfileCacheBookkeeping(t *testing.T) {
 	}
 	get := func(during func()) {
 		t.Helper()
-		if _, err := keptByIDs(c, keptShops, "s:", c.profileTTL, []int64{1, 2}, read(during)); err != nil {
+		if _, err := keptByIDs(c, keptShops, 's', c.profileTTL, []int64{1, 2}, read(during)); err != nil {
 			t.Fatal(err)
 		}
 	}
