@@ -9,6 +9,7 @@ import (
 
 	"showcase/graph"
 	"showcase/store"
+	"showcase/store/storetest"
 )
 
 // figuresFeedQuery is the load benchmark's feed page, figures public only.
@@ -44,13 +45,15 @@ func (a *testAPI) figuresOf(token, query string) (map[string][2]int64, int64) {
 }
 
 // sharingFigures gives the resolver a FiguresCache of ttl, which hears the
-// likes and comments of other API processes on dsn unless dsn is empty.
+// likes and comments of other API processes on dsn. With dsn empty it
+// listens on a database of its own, where nothing is announced (a cache
+// keeps nothing until it listens): only this process's forgetting shows.
 func sharingFigures(t *testing.T, dsn string, ttl time.Duration) func(*graph.Resolver) {
+	if dsn == "" {
+		dsn = storetest.DSN(t)
+	}
 	return func(r *graph.Resolver) {
 		r.Figures = store.NewFiguresCache(ttl)
-		if dsn == "" {
-			return
-		}
 		ctx, cancel := context.WithCancel(context.Background())
 		t.Cleanup(cancel)
 		if err := r.Figures.Listen(ctx, dsn); err != nil {
@@ -64,8 +67,8 @@ func sharingFigures(t *testing.T, dsn string, ttl time.Duration) func(*graph.Res
 // commercial figure or a chart. What a caller does shows in their next
 // read at once: a like, an unlike and a comment forget the content's
 // figures before the mutation answers. The cache's TTL is an hour here
-// and it hears no notification, so only this process's forgetting can
-// show them.
+// and it listens on another database, hearing no notification, so only
+// this process's forgetting can show them.
 func TestFeedFiguresAreSharedAndShowOwnWrites(t *testing.T) {
 	a := newTestAPIWith(t, sharingFigures(t, "", time.Hour))
 	f := a.manyContents(12)
@@ -176,7 +179,8 @@ func contentIDOf(t *testing.T, gid string) int64 {
 // hour.
 func TestFeedFiguresNotSharedWithAReplica(t *testing.T) {
 	a := newReplicatedAPI(t, time.Hour)
-	a.serveWith(0, func(r *graph.Resolver) { r.Reads = a.reads; r.Figures = store.NewFiguresCache(time.Hour) })
+	share := sharingFigures(t, a.dsn, time.Hour) // listening: it would keep
+	a.serveWith(0, func(r *graph.Resolver) { r.Reads = a.reads; share(r) })
 	a.manyContents(12)
 	until(t, "the replica is in use", func() bool { ok, _ := a.reads.Status(); return ok })
 	var first map[string][2]int64
