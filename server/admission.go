@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -54,7 +55,8 @@ var (
 // request waiting for another's execution of the same page hold no slot:
 // only the request that executes does, and no holder of a slot waits for a
 // request that has none (no deadlock). Websockets and event streams are
-// never limited (they live for minutes).
+// never limited (they live for minutes), nor are uploads (their files
+// arrive while they execute).
 type admission struct {
 	slots     int
 	maxQueued int
@@ -150,8 +152,8 @@ func (a *admission) state() (running, queued int) {
 }
 
 // middleware admits GraphQL requests (queries and mutations, over GET and
-// POST) through a; websocket upgrades and event streams (the Accept header
-// graph.GuardRequests negotiated) pass untouched. A request not admitted
+// POST) through a; websocket upgrades, event streams (the Accept header
+// graph.GuardRequests negotiated) and uploads pass untouched. A request not admitted
 // is answered 503 with Retry-After: 1 and a GraphQL error of code
 // SERVICE_UNAVAILABLE, retryable.
 func (a *admission) middleware(next http.Handler) http.Handler {
@@ -159,7 +161,7 @@ func (a *admission) middleware(next http.Handler) http.Handler {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Upgrade") != "" || r.Header.Get("Accept") == graph.MediaEventStream {
+		if r.Header.Get("Upgrade") != "" || r.Header.Get("Accept") == graph.MediaEventStream || uploading(r) {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -173,6 +175,14 @@ func (a *admission) middleware(next http.Handler) http.Handler {
 		defer a.release()
 		next.ServeHTTP(w, r)
 	})
+}
+
+// uploading reports whether r is a multipart upload: its files are read
+// while it executes, so a slow uploader would hold a slot for as long as
+// it sends; uploads are signed in, rate-limited and bounded by
+// UPLOAD_MAX_BYTES instead.
+func uploading(r *http.Request) bool {
+	return strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data")
 }
 
 // overloaded answers a request refused admission, in the media type

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"regexp"
 	"runtime"
@@ -13,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"showcase/store"
 	"showcase/store/storetest"
 )
 
@@ -96,15 +99,22 @@ type admissionReply struct {
 // admitted in arrival order; a request cancelled while queued frees its
 // place; one past the queue's bound is refused at once with 503,
 // Retry-After and a retryable SERVICE_UNAVAILABLE; /healthz, /readyz, /metrics, an
-// event-stream subscription and a websocket upgrade are not limited; and
+// event-stream subscription, an upload and a websocket upgrade are not
+// limited; and
 // requests waiting for another's execution of the same anonymous page
 // (the response cache) hold no slot and take no place in the queue.
 func TestAdmissionThroughTheServer(t *testing.T) {
 	db := storetest.NewDB(t)
-	api, debug := testServers(t, db, testTokens(t), nil, map[string]string{
+	tokens := testTokens(t)
+	api, debug := testServers(t, db, tokens, nil, map[string]string{
 		"GRAPHQL_MAX_CONCURRENT": "1", "GRAPHQL_MAX_QUEUED": "3", "GRAPHQL_MAX_QUEUE_WAIT": "20s",
 		"CATALOG_CACHE_TTL": "0", "RATE_LIMIT_RPS": "1000", "RATE_LIMIT_BURST": "1000"})
 	ctx := context.Background()
+	u, err := db.CreateUser(ctx, store.NewUser{Email: "u@example.com", PasswordHash: "-", Handle: "uploader", DisplayName: "U"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	uploader, _ := tokens.Issue(u.ID)
 	tx, err := db.DB.BeginTx(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -190,6 +200,22 @@ func TestAdmissionThroughTheServer(t *testing.T) {
 	sse.Header.Set("Accept", "text/event-stream")
 	if res, err := http.DefaultClient.Do(sse); err != nil || res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
 		t.Fatalf("event stream while full: %v %v", res, err)
+	} else {
+		res.Body.Close()
+	}
+	// An upload (its files are read as it runs) is not queued.
+	var form bytes.Buffer
+	mw := multipart.NewWriter(&form)
+	_ = mw.WriteField("operations", `{"query":"mutation($f: Upload) { __typename }","variables":{"f":null}}`)
+	_ = mw.WriteField("map", `{"0":["variables.f"]}`)
+	fw, _ := mw.CreateFormFile("0", "a.txt")
+	_, _ = fw.Write([]byte("hello"))
+	_ = mw.Close()
+	up, _ := http.NewRequest(http.MethodPost, api.URL+"/graphql", &form)
+	up.Header.Set("Content-Type", mw.FormDataContentType())
+	up.Header.Set("Authorization", "Bearer "+uploader)
+	if res, err := http.DefaultClient.Do(up); err != nil || res.StatusCode == http.StatusServiceUnavailable {
+		t.Fatalf("upload while full: %v %v", res, err)
 	} else {
 		res.Body.Close()
 	}
