@@ -130,6 +130,13 @@ type config struct {
 	// GuestCartSweepInterval how often each replica looks for carts past it
 	// (GUEST_CART_SWEEP_INTERVAL, default 1h, at least 1m).
 	GuestCartRetention, GuestCartSweepInterval time.Duration
+	// AdmissionSlots bounds the GraphQL operations executing at once
+	// (GRAPHQL_MAX_CONCURRENT, default DefaultAdmissionPerCPU × GOMAXPROCS;
+	// 0: unbounded); AdmissionQueue how many more may wait for a turn, in
+	// arrival order (GRAPHQL_MAX_QUEUED, default 1024), and AdmissionWait
+	// for how long (GRAPHQL_MAX_QUEUE_WAIT, default 5s).
+	AdmissionSlots, AdmissionQueue int
+	AdmissionWait                  time.Duration
 }
 
 // paymentConfig is the payment provider and the bounds of its calls.
@@ -388,6 +395,28 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 			}
 			*s.d = parsed
 		}
+	}
+	cfg.AdmissionSlots, cfg.AdmissionQueue, cfg.AdmissionWait = defaultAdmissionSlots(), DefaultAdmissionQueue, DefaultAdmissionWait
+	if v := getenv("GRAPHQL_MAX_CONCURRENT"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 10_000 {
+			return cfg, fmt.Errorf("GRAPHQL_MAX_CONCURRENT must be an integer from 0 (unbounded) to 10000")
+		}
+		cfg.AdmissionSlots = n
+	}
+	if v := getenv("GRAPHQL_MAX_QUEUED"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 1_000_000 {
+			return cfg, fmt.Errorf("GRAPHQL_MAX_QUEUED must be an integer from 0 to 1000000")
+		}
+		cfg.AdmissionQueue = n
+	}
+	if v := getenv("GRAPHQL_MAX_QUEUE_WAIT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 || d > requestTimeout {
+			return cfg, fmt.Errorf("GRAPHQL_MAX_QUEUE_WAIT must be a positive duration of at most %s", requestTimeout)
+		}
+		cfg.AdmissionWait = d
 	}
 	cfg.MaxUploadBytes = media.DefaultMaxUploadBytes
 	if v := getenv("UPLOAD_MAX_BYTES"); v != "" {

@@ -35,7 +35,11 @@ func newServer(cfg config, db *store.DB, tokens *auth.Tokens, payments payment.P
 	// timeout of everything but streams (inside the cache, so that a shared
 	// answer, given at once, sets no timer; a request waiting for another's
 	// execution is bounded by the cache's RequestTimeout, the same 30
-	// seconds); and gqlgen (transports, the rate charge on the operation
+	// seconds); admission (GRAPHQL_MAX_CONCURRENT operations execute at
+	// once, the others wait their turn in arrival order: inside the cache,
+	// so that shared answers and requests waiting for another's execution
+	// hold no slot, and inside the timeout, which bounds the wait too;
+	// websockets and event streams pass); and gqlgen (transports, the rate charge on the operation
 	// that runs, shape limits, resolvers, dataloaders).
 	// The buffer learns with the weights the feed ranks with.
 	events.SetLearning(cfg.ForYou)
@@ -58,12 +62,15 @@ func newServer(cfg config, db *store.DB, tokens *auth.Tokens, payments payment.P
 	if cache != nil {
 		cache.RequestTimeout = requestTimeout
 	}
+	admit := newAdmission(cfg.AdmissionSlots, cfg.AdmissionQueue, cfg.AdmissionWait, m)
+	m.registerAdmission(admit)
 	api := graph.WithRequestID(
 		auth.Middleware(tokens, db,
 			graph.GuardRequests(m, cfg.MaxUploadBytes,
 				cache.Middleware(
 					withRequestTimeout(
-						gql)))))
+						admit.middleware(
+							gql))))))
 	mux.Handle("/graphql", api)
 	mux.Handle("/oauth/token", limits.limitTokenEndpoint(auth.TokenEndpoint(tokens, db)))
 	mux.Handle("GET /playground", playgroundHandler("/graphql"))
