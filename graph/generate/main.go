@@ -5,8 +5,10 @@
 // marshals the object, instead of one goroutine per resolver field. Then it
 // rewrites the generated execution code (rewriteExec): the lists of the
 // types in inlineLists marshal one element after another when their
-// connection allows it, and an object's @defer bookkeeping (its path) is
-// made only when a field was deferred. Last it rewrites one statement of
+// connection allows it, an object's @defer bookkeeping (its path, its
+// FieldSet and map) is made only when a field was deferred, objects are
+// written by graph/fieldset.go's fieldSet, and leaf fields read from their
+// object skip graphql.ResolveField. Last it rewrites one statement of
 // graph/generated.go (unbuiltInputUnmarshalers): the input unmarshaler map
 // gqlgen builds on every operation.
 //
