@@ -178,6 +178,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		stopFlushing()
 		return err
 	}
+	// The content rows For You pages served, kept for
+	// store.DefaultFeedRowsTTL; every change to a content's row, through
+	// any process or by hand, is announced by a trigger and forgotten here.
+	// Nothing is kept while the listener is disconnected.
+	feedRows := store.NewFeedRows(store.DefaultFeedRowsTTL)
+	if err := feedRows.Listen(flushCtx, dsn); err != nil {
+		stopFlushing()
+		return err
+	}
+	db.UseFeedRows(feedRows)
 	// Feed pages' figures, shared for FIGURES_CACHE_TTL; likes and comments
 	// made through other API processes are forgotten here too. Not with a
 	// read replica, which serves these reads instead.

@@ -229,6 +229,7 @@ func (db *DB) transitionLive(ctx context.Context, id int64, from, topic, set str
 		WHERE id = $1 AND kind = 'LIVE' AND live_status = $2 RETURNING *
 		), src AS (SELECT c.shop_id, `+liveEventPayload+` AS payload FROM c)`+eventCTEs("l", topic, "src")+`
 		SELECT `+contentColumns+` FROM c`, id, from)
+	db.feedRows.forget(id) // the caller's next page shows it (other processes hear the trigger)
 	if err == sql.ErrNoRows {
 		cur, err := db.ContentByID(ctx, id)
 		if err != nil {
@@ -253,6 +254,7 @@ func (db *DB) PinLiveProduct(ctx context.Context, sessionID, productID int64) (*
 		WHERE c.id = $1 AND c.kind = 'LIVE' AND c.live_status = 'LIVE'
 		  AND EXISTS (SELECT 1 FROM content_products cp WHERE cp.content_id = c.id AND cp.product_id = $2)
 		RETURNING `+contentColumns, sessionID, productID)
+	db.feedRows.forget(sessionID) // the caller's next page shows it (other processes hear the trigger)
 	if err == sql.ErrNoRows {
 		cur, err := db.ContentByID(ctx, sessionID)
 		if err != nil {

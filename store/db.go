@@ -25,6 +25,9 @@ type DB struct {
 	// writes to products, variants and campaign enrolments forget there
 	// and announce to the other processes.
 	catalog *CatalogCache
+	// feedRows, when set (UseFeedRows), keeps the content rows For You
+	// pages read.
+	feedRows *FeedRows
 	// PaymentSettings bound the checkout's provider calls and when the
 	// reconciler settles what they left; set it before serving.
 	PaymentSettings PaymentSettings

@@ -145,29 +145,48 @@ func (db *DB) forYouPage(ctx context.Context, args FeedArgs, cur walkCursor, ord
 		n += forYouSpare
 	}
 	page := order[:min(len(order), n)]
+	// The page's rows this process keeps (db.feedRows) are not read again.
+	readAt := time.Now()
+	kept, missing := db.feedRows.get(page, readAt)
 	var (
 		rows []contentRow
 		err  error
 	)
-	if reused {
-		err = db.SelectContext(ctx, &rows, `SELECT `+contentColumns+` FROM contents c WHERE c.id = ANY($1) AND (c.kind = 'VIDEO' OR c.live_status <> 'ENDED')`,
-			pq.Array(page))
-	} else {
+	switch {
+	case reused && len(missing) == 0:
+		// Nothing to read and nothing to write: no statement.
+	case reused:
+		err = db.SelectContext(ctx, &rows, `SELECT `+contentColumns+` FROM contents c WHERE c.id = ANY($1)`,
+			pq.Array(missing))
+	case len(missing) == 0:
+		_, err = db.ExecContext(ctx, `INSERT INTO list_walks (id, viewer_id, kind, ids) VALUES ($1, $2, 'feed', $3)`,
+			cur.Walk, args.ViewerID, pq.Array(order))
+	default:
 		err = db.SelectContext(ctx, &rows, `WITH walk AS (INSERT INTO list_walks (id, viewer_id, kind, ids) VALUES ($1, $2, 'feed', $3))
 			SELECT `+contentColumns+` FROM contents c WHERE c.id = ANY($4)`,
-			cur.Walk, args.ViewerID, pq.Array(order), pq.Array(page))
+			cur.Walk, args.ViewerID, pq.Array(order), pq.Array(missing))
 	}
 	if err != nil {
 		return Page[Content]{}, fmt.Errorf("feed: %w", err)
 	}
+	db.feedRows.put(rows, readAt)
 	if !reused {
 		// A next page on this process reads the row's tail from memory.
 		args.Rankings.putWalk(cur.Walk, args.ViewerID, order, time.Now())
 	}
-	byID := make(map[int64]*contentRow, len(rows))
 	for i := range rows {
-		byID[rows[i].ID] = &rows[i]
+		kept[rows[i].ID] = &rows[i]
 	}
+	if reused {
+		// Live sessions that ended since the arrangement was ranked are
+		// left out.
+		for id, r := range kept {
+			if r.Kind != KindVideo && r.LiveStatus.String == LiveEnded {
+				delete(kept, id)
+			}
+		}
+	}
+	byID := kept
 	out := make([]feedRow, 0, len(page))
 	for i, id := range page {
 		if r := byID[id]; r != nil && len(out) < args.First+1 {
