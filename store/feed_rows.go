@@ -2,9 +2,7 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -47,16 +45,9 @@ const maxFeedRows = 50_000
 type FeedRows struct {
 	ttl time.Duration
 
-	mu   sync.Mutex
+	// forgetting holds the lock rows is read and written under.
+	forgetting
 	rows map[int64]keptContentRow
-	// forgotten is when each content was last forgotten (kept for the
-	// TTL): rows read by a statement that began before then are not kept.
-	forgotten map[int64]time.Time
-	// allForgotten is when everything was last forgotten.
-	allForgotten time.Time
-	// deaf is set until Listen has begun and while its connection is lost.
-	deaf  bool
-	heard int // listening events, so that Listen notices one during its start
 
 	hits, misses atomic.Int64
 }
@@ -74,7 +65,9 @@ func NewFeedRows(ttl time.Duration) *FeedRows {
 	if ttl <= 0 {
 		return nil
 	}
-	return &FeedRows{ttl: ttl, rows: map[int64]keptContentRow{}, forgotten: map[int64]time.Time{}, deaf: true}
+	r := &FeedRows{ttl: ttl}
+	r.init(func() { r.rows = map[int64]keptContentRow{} })
+	return r
 }
 
 // UseFeedRows makes db's For You pages keep the content rows they read in
@@ -120,30 +113,19 @@ func (r *FeedRows) put(rows []contentRow, readAt time.Time) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.deaf || !readAt.After(r.allForgotten) {
+	if !r.keepableLocked(readAt) {
 		return
 	}
 	if len(r.rows)+len(rows) > maxFeedRows {
 		r.rows = map[int64]keptContentRow{}
 	}
-	if len(r.forgotten) > maxFeedRows {
-		// A forget older than the TTL stops no put: a read that began
-		// before it is too old to keep anyway.
-		for id, at := range r.forgotten {
-			if readAt.Sub(at) >= r.ttl {
-				delete(r.forgotten, id)
-			}
-		}
-		if len(r.forgotten) > maxFeedRows {
-			r.forgetAllLocked(readAt)
-			return
-		}
-	}
+	// A forget older than the TTL stops no put: a read that began before
+	// it is too old to keep anyway.
+	r.pruneForgottenLocked(readAt, r.ttl, maxFeedRows)
 	for i := range rows {
-		if at, ok := r.forgotten[rows[i].ID]; ok && !readAt.After(at) {
-			continue
+		if r.unforgottenLocked(readAt, rowKey{'c', rows[i].ID}) {
+			r.rows[rows[i].ID] = keptContentRow{row: rows[i], at: readAt}
 		}
-		r.rows[rows[i].ID] = keptContentRow{row: rows[i], at: readAt}
 	}
 }
 
@@ -152,12 +134,12 @@ func (r *FeedRows) forget(ids ...int64) {
 	if r == nil || len(ids) == 0 {
 		return
 	}
-	now := time.Now()
+	now := r.now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, id := range ids {
 		delete(r.rows, id)
-		r.forgotten[id] = now
+		r.forgotten[rowKey{'c', id}] = now
 	}
 }
 
@@ -171,30 +153,6 @@ func (r *FeedRows) forgetLine(s string) {
 	r.forget(id)
 }
 
-func (r *FeedRows) forgetAll() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.forgetAllLocked(time.Now())
-}
-
-func (r *FeedRows) forgetAllLocked(now time.Time) {
-	r.rows = map[int64]keptContentRow{}
-	r.forgotten = map[int64]time.Time{}
-	if now.After(r.allForgotten) {
-		r.allForgotten = now
-	}
-}
-
-// listening records whether the listening connection is up: either way
-// everything kept is forgotten, and nothing is kept while it is down.
-func (r *FeedRows) listening(up bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.heard++
-	r.deaf = !up
-	r.forgetAllLocked(time.Now())
-}
-
 // Listen forgets, in r, every content the trigger announces on
 // FeedRowsChannel until ctx ends, on a connection of its own; only once it
 // has begun does r keep anything. When the connection is lost it forgets
@@ -205,21 +163,5 @@ func (r *FeedRows) Listen(ctx context.Context, dsn string) error {
 	if r == nil {
 		return nil
 	}
-	r.mu.Lock()
-	heard := r.heard
-	r.mu.Unlock()
-	if err := listenForgetting(ctx, dsn, FeedRowsChannel, "feed rows", r.listening, r.forgetAll, r.forgetLine); err != nil {
-		return fmt.Errorf("feed rows: %w", err)
-	}
-	r.mu.Lock()
-	if r.heard == heard { // no disconnection since listening began
-		r.deaf = false
-		r.forgetAllLocked(time.Now())
-	}
-	r.mu.Unlock()
-	go func() {
-		<-ctx.Done()
-		r.listening(false)
-	}()
-	return nil
+	return r.listen(ctx, dsn, FeedRowsChannel, "feed rows", r.forgetLine)
 }
