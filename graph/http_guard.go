@@ -113,8 +113,9 @@ func GuardRequests(obs Observer, maxUploadBytes int64, next http.Handler) http.H
 				media = MediaEventStream
 			}
 			r.Header["Accept"] = mediaHeader(media)
-			r.Body = newCheckedBody(body)
-			r.Body.(*checkedBody).params = params
+			checked := newCheckedBody(body)
+			checked.params, checked.unshared = params, f.unshared
+			r.Body = checked
 		case r.Method == http.MethodGet && r.URL.Query().Get("query") != "":
 			params := r.URL.Query()
 			if !objectOrNull(json.RawMessage(params.Get("variables"))) || !objectOrNull(json.RawMessage(params.Get("extensions"))) ||
@@ -137,9 +138,12 @@ func GuardRequests(obs Observer, maxUploadBytes int64, next http.Handler) http.H
 
 // bodyFacts are what GuardRequests learns from a JSON body: whether its
 // parameters have the wrong types (bad), whether it lacks a query without
-// naming a persisted one (noQuery), and its query and operation name.
+// naming a persisted one (noQuery), its query and operation name, and
+// whether its document has no query operation (unshared: a mutation or a
+// subscription, whose answer the response cache never shares).
 type bodyFacts struct {
 	bad, noQuery     bool
+	unshared         bool
 	query, operation string
 }
 
@@ -155,18 +159,34 @@ var rememberedBodies = lru.New[bodyFacts](queryCacheSize)
 // request's parameters as httpTransport would decode them (variables with
 // json.Number), which the transport then takes instead of decoding the
 // body a second time; nil otherwise.
+//
+// The bodies of unshared documents (mutations, subscriptions) are not
+// remembered: the transport decodes such a body whether or not its facts
+// were kept (no shared answer spares it), and their variables usually
+// differ from one request to the next (a device's events), so keeping
+// them would only copy every body into the cache and push out the
+// queries' bodies, which a shared answer serves without a decode.
 func checkBody(body []byte) (bodyFacts, *graphql.RawParams) {
 	if len(body) > maxRememberedBody {
 		return bodyFactsAndParams(body)
 	}
 	ctx := context.Background()
-	key := string(body)
-	if f, ok := rememberedBodies.Get(ctx, key); ok {
+	if f, ok := rememberedBodies.Get(ctx, string(body)); ok {
 		return f, nil
 	}
 	f, params := bodyFactsAndParams(body)
-	rememberedBodies.Add(ctx, key, f)
+	if !f.unshared {
+		rememberedBodies.Add(ctx, string(body), f)
+	}
 	return f, params
+}
+
+// unsharedDocument reports whether a document parses and has no query
+// operation (factsOf, which keeps what it parsed for the shape limits);
+// false for a document too large to be remembered, one that does not
+// parse, and "" (a persisted query's hash only).
+func unsharedDocument(query string) bool {
+	return query != "" && len(query) <= maxRememberedQuery && factsOf(query).noQueries
 }
 
 // bodyFactsAndParams decodes a trimmed JSON body once into the parameters
@@ -190,7 +210,7 @@ func bodyFactsAndParams(body []byte) (bodyFacts, *graphql.RawParams) {
 			return bodyFacts{noQuery: true}, nil
 		}
 	}
-	return bodyFacts{query: params.Query, operation: params.OperationName}, &params
+	return bodyFacts{query: params.Query, operation: params.OperationName, unshared: unsharedDocument(params.Query)}, &params
 }
 
 // bodyFactsOf decodes a trimmed JSON body: one pass checks the JSON and its
@@ -216,6 +236,7 @@ func bodyFactsOf(body []byte) bodyFacts {
 	if params.OperationName != nil {
 		f.operation = *params.OperationName
 	}
+	f.unshared = unsharedDocument(f.query)
 	return f
 }
 
@@ -246,6 +267,9 @@ type checkedBody struct {
 	// params are the body's parameters as GuardRequests decoded them, for
 	// readParams (nil when it did not decode the body: a remembered one).
 	params *graphql.RawParams
+	// unshared says the body's document has no query operation
+	// (bodyFacts.unshared): the response cache passes it by.
+	unshared bool
 }
 
 func newCheckedBody(raw []byte) *checkedBody {

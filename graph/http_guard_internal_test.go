@@ -1,10 +1,12 @@
 package graph
 
 import (
+	"context"
 	"net/http"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 )
@@ -66,5 +68,43 @@ func TestRememberedBodyFactsAreTheDecodedOnes(t *testing.T) {
 	_, _ = r.Body.Read(make([]byte, 1))
 	if _, ok := checkedBytes(r); ok {
 		t.Fatal("checkedBytes of a body partly read")
+	}
+}
+
+// TestUnsharedBodiesPassTheResponseCacheBy checks that the body of a
+// document without a query operation (a mutation, a subscription) is
+// neither remembered by checkBody nor keyed by the response cache, whose
+// answers only queries' are, and that a document with a query among its
+// operations, one that does not parse and a persisted query's hash still are.
+func TestUnsharedBodiesPassTheResponseCacheBy(t *testing.T) {
+	cache := NewResponseCache(time.Second, nil, nil)
+	for _, c := range []struct {
+		body     string
+		unshared bool
+	}{
+		{`{"query":"mutation($e: [E!]!) { r(e: $e) }","variables":{"e":[{"d":"unshared-1"}]}}`, true},
+		{`{"query":"subscription { s }"}`, true},
+		{`{"query":"mutation M { r } mutation N { s }","operationName":"N"}`, true},
+		{`{"query":"{ __typename } mutation M { r }","variables":{"v":"unshared-2"}}`, false},
+		{`{"query":"mutation M { r } query Q { s }","operationName":"M","variables":{"v":"unshared-3"}}`, false},
+		{`{"query":"mutation { r"}`, false},
+		{`{"extensions":{"persistedQuery":{"version":1,"sha256Hash":"abc"}}}`, false},
+	} {
+		f, _ := checkBody([]byte(c.body))
+		if f.unshared != c.unshared {
+			t.Errorf("%s: unshared %v, want %v", c.body, f.unshared, c.unshared)
+		}
+		if _, kept := rememberedBodies.Get(context.Background(), c.body); kept == c.unshared {
+			t.Errorf("%s: remembered %v, want %v", c.body, kept, !c.unshared)
+		}
+		r, _ := http.NewRequest(http.MethodPost, "/graphql", nil)
+		r.Header.Set("Content-Type", MediaJSON)
+		r.Header.Set("Accept", MediaJSON)
+		b := newCheckedBody([]byte(c.body))
+		b.unshared = f.unshared
+		r.Body = b
+		if _, keyed := cache.key(r); keyed == c.unshared {
+			t.Errorf("%s: keyed by the response cache %v, want %v", c.body, keyed, !c.unshared)
+		}
 	}
 }

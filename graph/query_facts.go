@@ -23,6 +23,9 @@ type queryFacts struct {
 	// limitCode and limitMessage name the first shape limit the document
 	// breaks; empty when it breaks none or does not parse (gqlgen explains).
 	limitCode, limitMessage string
+	// noQueries says the document parses and none of its operations is a
+	// query: whichever runs, its answer is never shared (ResponseCache).
+	noQueries bool
 }
 
 var rememberedFacts = lru.New[queryFacts](queryCacheSize)
@@ -44,6 +47,12 @@ func factsOf(query string) queryFacts {
 			f.opFields[op.Name] = shapes[i].fields
 		}
 		f.limitMessage, f.limitCode = shapeProblem(doc, shapes)
+		f.noQueries = len(doc.Operations) > 0
+		for _, op := range doc.Operations {
+			if op.Operation == ast.Query {
+				f.noQueries = false
+			}
+		}
 	}
 	if len(query) <= maxRememberedQuery {
 		rememberedFacts.Add(ctx, query, f)

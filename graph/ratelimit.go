@@ -107,7 +107,7 @@ func (c rateCharge) MutateOperationContext(ctx context.Context, oc *graphql.Oper
 	if most := c.limits.Burst(true); attempts > most {
 		return c.refuse(ctx, 0, fmt.Sprintf("%d credential checks in one request; an address may make at most %d at once", attempts, most))
 	}
-	if ok, wait := c.limits.Allow("ip:"+clientAddr(ctx), true, attempts); !ok {
+	if ok, wait := c.limits.Allow(ipKey(ctx), true, attempts); !ok {
 		return c.refuse(ctx, wait, "")
 	}
 	return nil
@@ -120,8 +120,8 @@ func (c rateCharge) refuse(ctx context.Context, wait time.Duration, msg string) 
 		c.obs.ObserveRejection(codeRateLimited)
 	}
 	secs := retryAfterSeconds(wait)
-	if n, _ := ctx.Value(rateNoteKey{}).(*rateNote); n != nil {
-		n.refused, n.retryAfter = true, secs
+	if s, _ := ctx.Value(rateStateKey{}).(*rateState); s != nil && s.note != nil {
+		s.note.refused, s.note.retryAfter = true, secs
 	}
 	ext := map[string]any{"code": codeRateLimited}
 	if msg == "" {
@@ -175,15 +175,37 @@ func rateKey(ctx context.Context) string {
 	case v.SignedIn():
 		return "user:" + strconv.FormatInt(v.UserID(), 10)
 	}
-	return "ip:" + clientAddr(ctx)
+	return ipKey(ctx)
 }
 
-type clientAddrKey struct{}
+// ipKey names the bucket of the caller's address ("ip:" and the address).
+func ipKey(ctx context.Context) string {
+	if s, _ := ctx.Value(rateStateKey{}).(*rateState); s != nil {
+		return s.ipKey
+	}
+	return "ip:"
+}
+
+// rateState is what withRateLimitStatus keeps in a request's context, in
+// one value made once per request: the client's address, its bucket's key
+// ("ip:" and the address, so that charging an anonymous caller makes no
+// string), and the note rateCharge refuses with (nil on a websocket) with
+// the writer that reads it (so that the request costs one allocation).
+type rateState struct {
+	addr, ipKey string
+	note        *rateNote
+	noted       rateNote   // what note points to on a request that is not an upgrade
+	w           rateWriter // the reply of a request that is not an upgrade
+}
+
+type rateStateKey struct{}
 
 // clientAddr is the address of the connection the operation came on.
 func clientAddr(ctx context.Context) string {
-	a, _ := ctx.Value(clientAddrKey{}).(string)
-	return a
+	if s, _ := ctx.Value(rateStateKey{}).(*rateState); s != nil {
+		return s.addr
+	}
+	return ""
 }
 
 func remoteHost(r *http.Request) string {
@@ -201,8 +223,6 @@ type rateNote struct {
 	retryAfter int // seconds; 0 when waiting would not help
 }
 
-type rateNoteKey struct{}
-
 // withRateLimitStatus serves next (the gqlgen server) so that rateCharge can
 // refuse with HTTP status 429: it puts the client address in the context
 // (anonymous callers' bucket), and for requests that are not websocket
@@ -212,14 +232,16 @@ type rateNoteKey struct{}
 // a websocket operation gets a RATE_LIMITED error message.
 func withRateLimitStatus(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := context.WithValue(r.Context(), clientAddrKey{}, remoteHost(r))
+		addr := remoteHost(r)
+		s := &rateState{addr: addr, ipKey: "ip:" + addr}
+		ctx := context.WithValue(r.Context(), rateStateKey{}, s)
 		if r.Header.Get("Upgrade") != "" {
 			next.ServeHTTP(w, r.WithContext(ctx))
 			return
 		}
-		note := &rateNote{}
-		ctx = context.WithValue(ctx, rateNoteKey{}, note)
-		next.ServeHTTP(&rateWriter{ResponseWriter: w, note: note}, r.WithContext(ctx))
+		s.note = &s.noted
+		s.w = rateWriter{ResponseWriter: w, note: s.note}
+		next.ServeHTTP(&s.w, r.WithContext(ctx))
 	})
 }
 

@@ -277,6 +277,12 @@ func (c *ResponseCache) key(r *http.Request) (string, bool) {
 		if r.ContentLength > maxCachedRequest {
 			return "", false
 		}
+		if b, ok := r.Body.(*checkedBody); ok && b.unshared {
+			// A mutation's or a subscription's: never shared, so neither
+			// looked up nor run as the one execution of its key (which
+			// would copy its body into a key and its answer into a buffer).
+			return "", false
+		}
 		if body, ok := checkedBytes(r); ok { // GuardRequests read it already
 			if len(body) > maxCachedRequest {
 				return "", false
