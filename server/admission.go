@@ -1,17 +1,17 @@
 package main
 
 import (
-	"container/list"
 	"context"
 	"errors"
 	"net/http"
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/semaphore"
 
 	"showcase/graph"
 )
@@ -47,9 +47,9 @@ var (
 
 // admission bounds how many GraphQL operations this process executes at
 // once. A request finding every slot taken waits in arrival order (first
-// in, first admitted), behind at most maxQueued others and for at most
-// maxWait; past either bound it is refused with 503 and Retry-After. A nil
-// *admission admits everything.
+// in, first admitted: golang.org/x/sync/semaphore's Weighted), behind at
+// most maxQueued others and for at most maxWait; past either bound it is
+// refused with 503 and Retry-After. A nil *admission admits everything.
 //
 // It sits inside the anonymous response cache, so a shared answer and a
 // request waiting for another's execution of the same page hold no slot:
@@ -58,20 +58,14 @@ var (
 // never limited (they live for minutes), nor are uploads (their files
 // arrive while they execute).
 type admission struct {
-	slots     int
-	maxQueued int
+	sem       *semaphore.Weighted
+	maxQueued int64
 	maxWait   time.Duration
 	obs       graph.Observer
 
-	mu      sync.Mutex
-	running int
-	queue   list.List // of *admissionWaiter, oldest first
-}
-
-type admissionWaiter struct {
-	ready   chan struct{}
-	granted bool // set under mu when a slot is handed to this waiter
-	elem    *list.Element
+	// running and queued are the slots held and the requests waiting, for
+	// /metrics and the queue's bound.
+	running, queued atomic.Int64
 }
 
 // newAdmission returns a limiter of slots operations at once, maxQueued
@@ -81,7 +75,7 @@ func newAdmission(slots, maxQueued int, maxWait time.Duration, obs graph.Observe
 	if slots <= 0 {
 		return nil
 	}
-	return &admission{slots: slots, maxQueued: maxQueued, maxWait: maxWait, obs: obs}
+	return &admission{sem: semaphore.NewWeighted(int64(slots)), maxQueued: int64(maxQueued), maxWait: maxWait, obs: obs}
 }
 
 // acquire takes a slot, waiting in arrival order when all are taken. It
@@ -89,66 +83,36 @@ func newAdmission(slots, maxQueued int, maxWait time.Duration, obs graph.Observe
 // errAdmissionQueueFull, errAdmissionWaitedTooLong or ctx's error without
 // one; a waiter that gives up leaves the queue at once.
 func (a *admission) acquire(ctx context.Context) error {
-	a.mu.Lock()
-	if a.running < a.slots && a.queue.Len() == 0 {
-		a.running++
-		a.mu.Unlock()
-		return nil
+	if !a.sem.TryAcquire(1) { // fails while others wait: arrival order
+		if a.queued.Add(1) > a.maxQueued {
+			a.queued.Add(-1)
+			return errAdmissionQueueFull
+		}
+		wait, cancel := context.WithTimeout(ctx, a.maxWait)
+		err := a.sem.Acquire(wait, 1)
+		cancel()
+		a.queued.Add(-1)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return errAdmissionWaitedTooLong
+		}
 	}
-	if a.queue.Len() >= a.maxQueued {
-		a.mu.Unlock()
-		return errAdmissionQueueFull
-	}
-	w := &admissionWaiter{ready: make(chan struct{})}
-	w.elem = a.queue.PushBack(w)
-	a.mu.Unlock()
-
-	timer := time.NewTimer(a.maxWait)
-	defer timer.Stop()
-	var err error
-	select {
-	case <-w.ready:
-		return nil
-	case <-ctx.Done():
-		err = ctx.Err()
-	case <-timer.C:
-		err = errAdmissionWaitedTooLong
-	}
-	a.mu.Lock()
-	if w.granted {
-		// Handed a slot as it gave up: pass it on.
-		a.releaseLocked()
-	} else {
-		a.queue.Remove(w.elem)
-	}
-	a.mu.Unlock()
-	return err
+	a.running.Add(1)
+	return nil
 }
 
 // release gives back a slot acquire returned: to the oldest waiter, if any.
 func (a *admission) release() {
-	a.mu.Lock()
-	a.releaseLocked()
-	a.mu.Unlock()
-}
-
-func (a *admission) releaseLocked() {
-	front := a.queue.Front()
-	if front == nil {
-		a.running--
-		return
-	}
-	w := a.queue.Remove(front).(*admissionWaiter)
-	w.granted = true
-	close(w.ready)
+	a.running.Add(-1)
+	a.sem.Release(1)
 }
 
 // state returns the operations executing and the requests waiting, for
 // /metrics and tests.
 func (a *admission) state() (running, queued int) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.running, a.queue.Len()
+	return int(a.running.Load()), int(a.queued.Load())
 }
 
 // middleware admits GraphQL requests (queries and mutations, over GET and
