@@ -101,7 +101,9 @@ func TestFeedRowsKeptAndForgottenThroughAnotherProcess(t *testing.T) {
 	}
 
 	// Through the other process: a product pinned.
-	var pin struct{ PinLiveProduct struct{ UserErrors []struct{ Code string } } }
+	var pin struct {
+		PinLiveProduct struct{ UserErrors []struct{ Code string } }
+	}
 	b.ok(f.sellerToken, pinMutation, map[string]any{"s": sessionID, "p": productID}, &pin)
 	if len(pin.PinLiveProduct.UserErrors) > 0 {
 		t.Fatalf("pin: %v", pin.PinLiveProduct.UserErrors)

@@ -73,10 +73,14 @@ func GuardRequests(obs Observer, maxUploadBytes int64, next http.Handler) http.H
 			refuse(http.StatusBadRequest, codeBadRequest, `a GET request needs a "query" parameter`)
 			return
 		case r.Method == http.MethodPost && isMultipart(r):
-			if !guardUpload(w, r, uploadBytes, refuse) {
+			ok, upload := guardUpload(w, r, uploadBytes, refuse)
+			if !ok {
 				return
 			}
 			defer r.Body.Close() // a spooled chunked body's file, whatever happens after
+			if upload {
+				r = r.WithContext(context.WithValue(r.Context(), longLivedKey{}, true))
+			}
 			r.Header["Accept"] = mediaHeader(Negotiate(r.Header.Get("Accept"), false, false))
 		case r.Method == http.MethodPost && !jsonContent(r.Header.Get("Content-Type")):
 			refuse(http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", "send the request body as application/json (or multipart/form-data for uploads)")
@@ -113,6 +117,12 @@ func GuardRequests(obs Observer, maxUploadBytes int64, next http.Handler) http.H
 				media = MediaEventStream
 			}
 			r.Header["Accept"] = mediaHeader(media)
+			if media == MediaEventStream && (query == "" || isSubscription(query, operation)) {
+				// A subscription's stream (or a persisted document's, not
+				// known here); a query or mutation answered as one event is
+				// not long-lived.
+				r = r.WithContext(context.WithValue(r.Context(), longLivedKey{}, true))
+			}
 			checked := newCheckedBody(body)
 			checked.params, checked.unshared = params, f.unshared
 			r.Body = checked
@@ -134,6 +144,21 @@ func GuardRequests(obs Observer, maxUploadBytes int64, next http.Handler) http.H
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// longLivedKey marks, in a request's context, what StreamsOrUploads reports.
+type longLivedKey struct{}
+
+// StreamsOrUploads reports whether GuardRequests found the request of ctx
+// to outlive its execution: an event stream of a subscription (or of a
+// persisted document sent by its hash alone, whose operation is not known
+// before gqlgen), or an upload (a multipart request whose operation is not
+// a query and maps at least one file, whose files arrive while it runs).
+// Admission control lets these pass; a query or mutation answered as an
+// event stream, and any other multipart request, are not among them.
+func StreamsOrUploads(ctx context.Context) bool {
+	v, _ := ctx.Value(longLivedKey{}).(bool)
+	return v
 }
 
 // bodyFacts are what GuardRequests learns from a JSON body: whether its

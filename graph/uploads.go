@@ -44,16 +44,18 @@ func isMultipart(r *http.Request) bool {
 // counts, logs and answers them. The operation is charged to the caller's
 // rate limit inside gqlgen like any other (rateCharge). The parts read are
 // put back, so gqlgen's multipart transport reads the whole body. It reports
-// whether the request may go on; when not, it has answered.
-func guardUpload(w http.ResponseWriter, r *http.Request, maxBytes int64, refuse func(status int, code, msg string)) bool {
+// whether the request may go on (ok; when not, it has answered), and
+// whether it is an upload proper (upload: an operation other than a query,
+// mapping at least one file), which StreamsOrUploads reports downstream.
+func guardUpload(w http.ResponseWriter, r *http.Request, maxBytes int64, refuse func(status int, code, msg string)) (ok, upload bool) {
 	if !auth.ViewerFrom(r.Context()).SignedIn() {
 		refuse(http.StatusUnauthorized, "UNAUTHENTICATED", "uploads need a bearer token")
-		return false
+		return false, false
 	}
 	tooLarge := "the request body exceeds the upload limit of " + humanSize(maxBytes)
 	if r.ContentLength > maxBytes {
 		refuse(http.StatusRequestEntityTooLarge, "REQUEST_TOO_LARGE", tooLarge)
-		return false
+		return false, false
 	}
 	_, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	body := http.MaxBytesReader(w, r.Body, maxBytes)
@@ -63,29 +65,30 @@ func guardUpload(w http.ResponseWriter, r *http.Request, maxBytes int64, refuse 
 	var big *http.MaxBytesError
 	if errors.As(err, &big) {
 		refuse(http.StatusRequestEntityTooLarge, "REQUEST_TOO_LARGE", tooLarge)
-		return false
+		return false, false
 	}
 	if err != nil || part.FormName() != "operations" {
 		refuse(http.StatusBadRequest, codeBadRequest, "a multipart request must start with an operations part (the GraphQL multipart request spec)")
-		return false
+		return false, false
 	}
 	ops, err := io.ReadAll(io.LimitReader(part, MaxBodyBytes+1))
 	if err != nil || len(ops) > MaxBodyBytes {
 		refuse(http.StatusBadRequest, codeBadRequest, "the operations part could not be read (at most 1 MiB)")
-		return false
+		return false, false
 	}
 	ops = bytes.TrimSpace(ops)
 	if len(ops) > 0 && ops[0] == '[' {
 		refuse(http.StatusBadRequest, "BATCHING_NOT_SUPPORTED", "send one operation per request; batches are not supported")
-		return false
+		return false, false
 	}
 	var peek struct {
-		Query     string         `json:"query"`
-		Variables map[string]any `json:"variables"`
+		Query         string         `json:"query"`
+		OperationName string         `json:"operationName"`
+		Variables     map[string]any `json:"variables"`
 	}
 	if len(ops) == 0 || ops[0] != '{' || json.Unmarshal(ops, &peek) != nil {
 		refuse(http.StatusBadRequest, codeBadRequest, "the operations part must be a JSON object with a query")
-		return false
+		return false, false
 	}
 	// The map is checked before the multipart transport reads any file: it
 	// opens a file once per path, so the number of paths is bounded, and a
@@ -93,17 +96,17 @@ func guardUpload(w http.ResponseWriter, r *http.Request, maxBytes int64, refuse 
 	part, err = mr.NextPart()
 	if errors.As(err, &big) {
 		refuse(http.StatusRequestEntityTooLarge, "REQUEST_TOO_LARGE", tooLarge)
-		return false
+		return false, false
 	}
 	if err != nil || part.FormName() != "map" {
 		refuse(http.StatusBadRequest, codeBadRequest, "a multipart request's second part must be its map (the GraphQL multipart request spec)")
-		return false
+		return false, false
 	}
 	var fileMap map[string][]string
 	raw, err := io.ReadAll(io.LimitReader(part, maxMapBytes+1))
 	if err != nil || len(raw) > maxMapBytes || json.Unmarshal(raw, &fileMap) != nil {
 		refuse(http.StatusBadRequest, codeBadRequest, "the map part must be a JSON object of file names to lists of variable paths (at most 64 KiB)")
-		return false
+		return false, false
 	}
 	paths := 0
 	for _, ps := range fileMap {
@@ -111,14 +114,17 @@ func guardUpload(w http.ResponseWriter, r *http.Request, maxBytes int64, refuse 
 			paths++
 			if !pathExists(peek.Variables, path) {
 				refuse(http.StatusBadRequest, codeBadRequest, "the map names "+strconv.Quote(truncate(path, 100))+", which is not a variable of the operation")
-				return false
+				return false, false
 			}
 		}
 	}
 	if len(fileMap) > MaxUploadFiles || paths > MaxUploadFiles {
 		refuse(http.StatusBadRequest, codeBadRequest, "a request uploads at most "+strconv.Itoa(MaxUploadFiles)+" files, each to one variable")
-		return false
+		return false, false
 	}
+	// An upload proper: an operation other than a query that maps a file
+	// (a query takes no Upload argument).
+	upload = paths > 0 && isMutation(peek.Query, peek.OperationName)
 	if r.ContentLength < 0 {
 		// A chunked body has no length to check up front, and gqlgen's
 		// transport would answer a body that overflows while it reads the
@@ -129,24 +135,24 @@ func guardUpload(w http.ResponseWriter, r *http.Request, maxBytes int64, refuse 
 		spooled, n, err := spool(body)
 		if errors.As(err, &big) {
 			refuse(http.StatusRequestEntityTooLarge, "REQUEST_TOO_LARGE", tooLarge)
-			return false
+			return false, false
 		}
 		if err != nil {
 			refuse(http.StatusBadRequest, codeBadRequest, "the request body could not be read")
-			return false
+			return false, false
 		}
 		r.ContentLength = int64(seen.Len()) + n
 		r.Body = struct {
 			io.Reader
 			io.Closer
 		}{io.MultiReader(bytes.NewReader(seen.Bytes()), spooled), spooled}
-		return true
+		return true, upload
 	}
 	r.Body = struct {
 		io.Reader
 		io.Closer
 	}{io.MultiReader(bytes.NewReader(seen.Bytes()), body), body}
-	return true
+	return true, upload
 }
 
 // spool copies the rest of body to a temporary file that is unlinked at

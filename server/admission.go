@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"runtime"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -116,8 +115,10 @@ func (a *admission) state() (running, queued int) {
 }
 
 // middleware admits GraphQL requests (queries and mutations, over GET and
-// POST) through a; websocket upgrades, event streams (the Accept header
-// graph.GuardRequests negotiated) and uploads pass untouched. A request not admitted
+// POST, as JSON, as an event stream or as multipart) through a; websocket
+// upgrades, and subscriptions' event streams and uploads
+// (graph.StreamsOrUploads: a slow uploader would hold a slot while its
+// files arrive) pass untouched. A request not admitted
 // is answered 503 with Retry-After: 1 and a GraphQL error of code
 // SERVICE_UNAVAILABLE, retryable.
 func (a *admission) middleware(next http.Handler) http.Handler {
@@ -125,7 +126,7 @@ func (a *admission) middleware(next http.Handler) http.Handler {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Upgrade") != "" || r.Header.Get("Accept") == graph.MediaEventStream || uploading(r) {
+		if r.Header.Get("Upgrade") != "" || graph.StreamsOrUploads(r.Context()) {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -139,14 +140,6 @@ func (a *admission) middleware(next http.Handler) http.Handler {
 		defer a.release()
 		next.ServeHTTP(w, r)
 	})
-}
-
-// uploading reports whether r is a multipart upload: its files are read
-// while it executes, so a slow uploader would hold a slot for as long as
-// it sends; uploads are signed in, rate-limited and bounded by
-// UPLOAD_MAX_BYTES instead.
-func uploading(r *http.Request) bool {
-	return strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data")
 }
 
 // overloaded answers a request refused admission, in the media type
