@@ -2,16 +2,12 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"mime/multipart"
 	"net/http"
 	"testing"
 	"time"
-
-	"showcase/store"
-	"showcase/store/storetest"
 )
 
 // TestAdmissionMultipartQueryTakesATurn: the exemptions are for uploads
@@ -20,25 +16,8 @@ import (
 // for an event stream, are refused with 503 SERVICE_UNAVAILABLE instead of
 // executing beside the limit.
 func TestAdmissionMultipartQueryTakesATurn(t *testing.T) {
-	db := storetest.NewDB(t)
-	tokens := testTokens(t)
-	api, debug := testServers(t, db, tokens, nil, map[string]string{
-		"GRAPHQL_MAX_CONCURRENT": "1", "GRAPHQL_MAX_QUEUED": "0", "GRAPHQL_MAX_QUEUE_WAIT": "20s",
-		"CATALOG_CACHE_TTL": "0", "RATE_LIMIT_RPS": "1000", "RATE_LIMIT_BURST": "1000"})
-	ctx := context.Background()
-	u, err := db.CreateUser(ctx, store.NewUser{Email: "m@example.com", PasswordHash: "-", Handle: "multi", DisplayName: "M"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	token, _ := tokens.Issue(u.ID)
-	tx, err := db.DB.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `LOCK TABLE products IN ACCESS EXCLUSIVE MODE`); err != nil {
-		t.Fatal(err)
-	}
+	api, debug, token, lockProducts := serverForAdmission(t, "0")
+	unlock := lockProducts()
 	held := make(chan error, 1)
 	go func() {
 		req, _ := http.NewRequest(http.MethodPost, api.URL+"/graphql",
@@ -54,26 +33,18 @@ func TestAdmissionMultipartQueryTakesATurn(t *testing.T) {
 	awaitAdmission(t, debug.URL, 1, 0)
 
 	client := &http.Client{Timeout: 5 * time.Second}
-	for _, c := range []struct{ name, operations, fileMap string }{
-		{"no file", `{"query":"{ products(first: 1) { edges { node { id } } } }"}`, `{}`},
-	} {
-		var form bytes.Buffer
-		mw := multipart.NewWriter(&form)
-		_ = mw.WriteField("operations", c.operations)
-		_ = mw.WriteField("map", c.fileMap)
-		if c.fileMap != `{}` {
-			fw, _ := mw.CreateFormFile("0", "a.txt")
-			_, _ = fw.Write([]byte("x"))
-		}
-		_ = mw.Close()
-		req, _ := http.NewRequest(http.MethodPost, api.URL+"/graphql", &form)
-		req.Header.Set("Content-Type", mw.FormDataContentType())
-		req.Header.Set("Authorization", "Bearer "+token)
-		res, err := client.Do(req)
-		if err != nil {
-			t.Errorf("%s: multipart query executed beside the limit (blocked on the lock): %v", c.name, err)
-			continue
-		}
+	// A signed-in client's query sent as multipart/form-data, no file.
+	var form bytes.Buffer
+	mw := multipart.NewWriter(&form)
+	_ = mw.WriteField("operations", `{"query":"{ products(first: 1) { edges { node { id } } } }"}`)
+	_ = mw.WriteField("map", `{}`)
+	_ = mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, api.URL+"/graphql", &form)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+token)
+	if res, err := client.Do(req); err != nil {
+		t.Errorf("multipart query executed beside the limit (blocked on the lock): %v", err)
+	} else {
 		body, _ := io.ReadAll(res.Body)
 		res.Body.Close()
 		var e struct {
@@ -83,7 +54,7 @@ func TestAdmissionMultipartQueryTakesATurn(t *testing.T) {
 		}
 		if res.StatusCode != http.StatusServiceUnavailable || json.Unmarshal(body, &e) != nil || len(e.Errors) != 1 ||
 			e.Errors[0].Extensions.Code != "SERVICE_UNAVAILABLE" {
-			t.Errorf("%s: multipart query while full: %d %s, want 503 SERVICE_UNAVAILABLE", c.name, res.StatusCode, body)
+			t.Errorf("multipart query while full: %d %s, want 503 SERVICE_UNAVAILABLE", res.StatusCode, body)
 		}
 	}
 	// A query asking for an event stream (README: "one result when the
@@ -101,7 +72,7 @@ func TestAdmissionMultipartQueryTakesATurn(t *testing.T) {
 			t.Errorf("query over an event stream while full: %d %s, want 503", res.StatusCode, body)
 		}
 	}
-	if err := tx.Rollback(); err != nil {
+	if err := unlock(); err != nil {
 		t.Fatal(err)
 	}
 	if err := <-held; err != nil {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"runtime"
 	"strconv"
@@ -93,6 +94,39 @@ type admissionReply struct {
 	err    error
 }
 
+// serverForAdmission starts a server with GRAPHQL_MAX_CONCURRENT=1 and
+// GRAPHQL_MAX_QUEUED=queued, and returns it with a signed-in user's token
+// and lockProducts, which locks the products table until the unlock it
+// returns is called (or the test ends): a products query sent meanwhile
+// holds the one slot.
+func serverForAdmission(t *testing.T, queued string) (api, debug *httptest.Server, token string, lockProducts func() (unlock func() error)) {
+	t.Helper()
+	db := storetest.NewDB(t)
+	tokens := testTokens(t)
+	api, debug = testServers(t, db, tokens, nil, map[string]string{
+		"GRAPHQL_MAX_CONCURRENT": "1", "GRAPHQL_MAX_QUEUED": queued, "GRAPHQL_MAX_QUEUE_WAIT": "20s",
+		"CATALOG_CACHE_TTL": "0", "RATE_LIMIT_RPS": "1000", "RATE_LIMIT_BURST": "1000"})
+	ctx := context.Background()
+	u, err := db.CreateUser(ctx, store.NewUser{Email: "u@example.com", PasswordHash: "-", Handle: "uploader", DisplayName: "U"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, _ = tokens.Issue(u.ID)
+	lockProducts = func() func() error {
+		t.Helper()
+		tx, err := db.DB.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = tx.Rollback() })
+		if _, err := tx.ExecContext(ctx, `LOCK TABLE products IN ACCESS EXCLUSIVE MODE`); err != nil {
+			t.Fatal(err)
+		}
+		return tx.Rollback
+	}
+	return api, debug, token, lockProducts
+}
+
 // TestAdmissionThroughTheServer holds the one slot of a server with
 // GRAPHQL_MAX_CONCURRENT=1 and GRAPHQL_MAX_QUEUED=3 by a query blocked on a
 // table lock, then checks through the real chain: waiting requests are
@@ -104,25 +138,9 @@ type admissionReply struct {
 // requests waiting for another's execution of the same anonymous page
 // (the response cache) hold no slot and take no place in the queue.
 func TestAdmissionThroughTheServer(t *testing.T) {
-	db := storetest.NewDB(t)
-	tokens := testTokens(t)
-	api, debug := testServers(t, db, tokens, nil, map[string]string{
-		"GRAPHQL_MAX_CONCURRENT": "1", "GRAPHQL_MAX_QUEUED": "3", "GRAPHQL_MAX_QUEUE_WAIT": "20s",
-		"CATALOG_CACHE_TTL": "0", "RATE_LIMIT_RPS": "1000", "RATE_LIMIT_BURST": "1000"})
+	api, debug, uploader, lockProducts := serverForAdmission(t, "3")
 	ctx := context.Background()
-	u, err := db.CreateUser(ctx, store.NewUser{Email: "u@example.com", PasswordHash: "-", Handle: "uploader", DisplayName: "U"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	uploader, _ := tokens.Issue(u.ID)
-	tx, err := db.DB.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `LOCK TABLE products IN ACCESS EXCLUSIVE MODE`); err != nil {
-		t.Fatal(err)
-	}
+	unlock := lockProducts()
 	replies := make(chan admissionReply, 32)
 	// send posts a products query under an alias of its own (so that no
 	// two share an execution), executed (no-cache) unless shared is set.
@@ -232,7 +250,7 @@ func TestAdmissionThroughTheServer(t *testing.T) {
 	}
 
 	// The lock goes: a, then b, d, e in the order they came.
-	if err := tx.Rollback(); err != nil {
+	if err := unlock(); err != nil {
 		t.Fatal(err)
 	}
 	var order []string
@@ -250,20 +268,13 @@ func TestAdmissionThroughTheServer(t *testing.T) {
 
 	// Requests waiting for another's execution of the same anonymous page
 	// hold no slot and no place in the queue.
-	tx2, err := db.DB.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx2.Rollback()
-	if _, err := tx2.ExecContext(ctx, `LOCK TABLE products IN ACCESS EXCLUSIVE MODE`); err != nil {
-		t.Fatal(err)
-	}
+	unlock = lockProducts()
 	for range 6 {
 		send(ctx, "shared", true)
 	}
 	time.Sleep(200 * time.Millisecond) // let all six arrive
 	awaitAdmission(t, debug.URL, 1, 0)
-	if err := tx2.Rollback(); err != nil {
+	if err := unlock(); err != nil {
 		t.Fatal(err)
 	}
 	for range 6 {
