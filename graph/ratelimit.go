@@ -200,14 +200,6 @@ type rateState struct {
 
 type rateStateKey struct{}
 
-// clientAddr is the address of the connection the operation came on.
-func clientAddr(ctx context.Context) string {
-	if s, _ := ctx.Value(rateStateKey{}).(*rateState); s != nil {
-		return s.addr
-	}
-	return ""
-}
-
 func remoteHost(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
