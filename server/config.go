@@ -1,9 +1,11 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -191,6 +193,15 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		CatalogTTL:      store.DefaultCatalogTTL,
 		FeedViewerTTL:   store.DefaultFeedViewerTTL,
 		FeedIndexMaxLag: store.DefaultFeedIndexMaxLag,
+
+		MediaSweepInterval:     store.DefaultMediaSweepInterval,
+		MediaSweepGrace:        store.DefaultMediaSweepGrace,
+		GuestCartRetention:     store.DefaultGuestCartRetention,
+		GuestCartSweepInterval: store.DefaultGuestCartSweepInterval,
+		AdmissionSlots:         defaultAdmissionSlots(),
+		AdmissionQueue:         DefaultAdmissionQueue,
+		AdmissionWait:          DefaultAdmissionWait,
+		MaxUploadBytes:         media.DefaultMaxUploadBytes,
 		Payments: paymentConfig{
 			Provider:          envOr(getenv, "PAYMENT_PROVIDER", "test"),
 			StripeSecretKey:   getenv("STRIPE_SECRET_KEY"),
@@ -216,47 +227,39 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 			return cfg, err
 		}
 	}
-	if v := getenv("TOKEN_TTL"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			return cfg, fmt.Errorf("TOKEN_TTL: %w", err)
-		}
-		cfg.TokenTTL = d
-	}
-	if v := getenv("DB_MAX_CONNS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return cfg, fmt.Errorf("DB_MAX_CONNS must be a positive integer")
-		}
-		cfg.DBMaxConns = n
-	}
-	if v := getenv("DATABASE_READ_MAX_LAG"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= store.DefaultReplicaPollInterval {
-			return cfg, fmt.Errorf("DATABASE_READ_MAX_LAG must be a duration above %s", store.DefaultReplicaPollInterval)
-		}
-		cfg.ReadMaxLag = d
-	}
-	if v := getenv("EVENTS_FLUSH_INTERVAL"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return cfg, fmt.Errorf("EVENTS_FLUSH_INTERVAL must be a positive duration")
-		}
-		cfg.FlushInterval = d
-	}
-	if v := getenv("EVENTS_FLUSH_WORKERS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 16 {
-			return cfg, fmt.Errorf("EVENTS_FLUSH_WORKERS must be an integer from 1 to 16")
-		}
-		cfg.FlushWorkers = n
-	}
-	if v := getenv("EVENTS_BUFFER_MAX"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 10_000 {
-			return cfg, fmt.Errorf("EVENTS_BUFFER_MAX must be an integer of at least 10000")
-		}
-		cfg.EventsBufferMax = n
+	if err := errors.Join(
+		envDuration(getenv, "TOKEN_TTL", &cfg.TokenTTL, 1, forever, "a positive duration"),
+		envInt(getenv, "DB_MAX_CONNS", &cfg.DBMaxConns, 1, math.MaxInt32, "a positive integer"),
+		envDuration(getenv, "DATABASE_READ_MAX_LAG", &cfg.ReadMaxLag, store.DefaultReplicaPollInterval+1, forever,
+			"a duration above "+store.DefaultReplicaPollInterval.String()),
+		envDuration(getenv, "EVENTS_FLUSH_INTERVAL", &cfg.FlushInterval, 1, forever, "a positive duration"),
+		envInt(getenv, "EVENTS_FLUSH_WORKERS", &cfg.FlushWorkers, 1, 16, "an integer from 1 to 16"),
+		envInt(getenv, "EVENTS_BUFFER_MAX", &cfg.EventsBufferMax, 10_000, math.MaxInt32, "an integer of at least 10000"),
+		envInt(getenv, "RATE_LIMIT_BURST", &cfg.RateLimitBurst, 1, math.MaxInt32, "a positive integer"),
+		envInt(getenv, "AUTH_RATE_LIMIT_BURST", &cfg.AuthRateLimitBurst, 1, math.MaxInt32, "a positive integer"),
+		envDuration(getenv, "AUTH_RATE_LIMIT_PERIOD", &cfg.AuthRateLimitPeriod, 1, forever, "a positive duration"),
+		envDuration(getenv, "SCORES_REFRESH_INTERVAL", &cfg.ScoreRefresh, 1, forever, "a positive duration"),
+		envDuration(getenv, "RESPONSE_CACHE_TTL", &cfg.ResponseCacheTTL, 0, forever, "a duration, 0 to turn the cache off"),
+		// The per-process caches' bounds: each from 0 (what 0 means) to a
+		// documented maximum (README, Settings).
+		envDuration(getenv, "FEED_RANKING_TTL", &cfg.FeedRankingTTL, 0, time.Minute, "a duration from 0 (every first page ranks) to 1m"),
+		envDuration(getenv, "FIGURES_CACHE_TTL", &cfg.FiguresTTL, 0, 10*time.Second, "a duration from 0 (every feed page reads its figures) to 10s"),
+		envDuration(getenv, "PROFILE_CACHE_TTL", &cfg.ProfileTTL, 0, time.Minute, "a duration from 0 (every feed page reads its authors and shops) to 1m"),
+		envDuration(getenv, "SESSION_CACHE_TTL", &cfg.SessionTTL, 0, 5*time.Second, "a duration from 0 (every signed-in request checks its session) to 5s"),
+		envDuration(getenv, "CATALOG_CACHE_TTL", &cfg.CatalogTTL, 0, time.Minute, "a duration from 0 (every page reads its cards and variants) to 1m"),
+		envDuration(getenv, "FEED_VIEWER_TTL", &cfg.FeedViewerTTL, 0, 10*time.Minute, "a duration from 0 (read for every ranked page) to 10m"),
+		envDuration(getenv, "FEED_INDEX_MAX_LAG", &cfg.FeedIndexMaxLag, 0, time.Minute, "a duration from 0 (catch up before every ranking) to 1m"),
+		envDuration(getenv, "MEDIA_SWEEP_INTERVAL", &cfg.MediaSweepInterval, time.Minute, forever, "a duration of at least 1m"),
+		envDuration(getenv, "MEDIA_SWEEP_GRACE", &cfg.MediaSweepGrace, time.Minute, forever, "a duration of at least 1m"),
+		envDuration(getenv, "GUEST_CART_RETENTION", &cfg.GuestCartRetention, time.Hour, forever, "a duration of at least 1h"),
+		envDuration(getenv, "GUEST_CART_SWEEP_INTERVAL", &cfg.GuestCartSweepInterval, time.Minute, forever, "a duration of at least 1m"),
+		envInt(getenv, "GRAPHQL_MAX_CONCURRENT", &cfg.AdmissionSlots, 0, 10_000, "an integer from 0 (unbounded) to 10000"),
+		envInt(getenv, "GRAPHQL_MAX_QUEUED", &cfg.AdmissionQueue, 0, 1_000_000, "an integer from 0 to 1000000"),
+		envDuration(getenv, "GRAPHQL_MAX_QUEUE_WAIT", &cfg.AdmissionWait, 1, requestTimeout, "a positive duration of at most "+requestTimeout.String()),
+		envInt(getenv, "UPLOAD_MAX_BYTES", &cfg.MaxUploadBytes, 1024, 1<<30, "a number of bytes from 1024 to 1073741824"),
+		envInt(getenv, "TOP_CREATOR_FOLLOWERS", &cfg.TopCreatorFollowers, 1, math.MaxInt64, "a positive integer"),
+	); err != nil {
+		return cfg, err
 	}
 	for key, dst := range map[string]*float64{"FEED_GPM_WEIGHT": &cfg.FeedWeights.GPM, "FEED_ENGAGEMENT_WEIGHT": &cfg.FeedWeights.Engagement} {
 		if v := getenv(key); v != "" {
@@ -299,27 +302,6 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		}
 		cfg.RateLimitRPS = f
 	}
-	if v := getenv("RATE_LIMIT_BURST"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return cfg, fmt.Errorf("RATE_LIMIT_BURST must be a positive integer")
-		}
-		cfg.RateLimitBurst = n
-	}
-	if v := getenv("AUTH_RATE_LIMIT_BURST"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return cfg, fmt.Errorf("AUTH_RATE_LIMIT_BURST must be a positive integer")
-		}
-		cfg.AuthRateLimitBurst = n
-	}
-	if v := getenv("AUTH_RATE_LIMIT_PERIOD"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return cfg, fmt.Errorf("AUTH_RATE_LIMIT_PERIOD must be a positive duration")
-		}
-		cfg.AuthRateLimitPeriod = d
-	}
 	if v := getenv("ALLOWED_ORIGINS"); v != "" {
 		for _, o := range strings.Split(v, ",") {
 			if o = strings.TrimSpace(o); o != "" {
@@ -327,111 +309,11 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 			}
 		}
 	}
-	if v := getenv("SCORES_REFRESH_INTERVAL"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return cfg, fmt.Errorf("SCORES_REFRESH_INTERVAL must be a positive duration")
-		}
-		cfg.ScoreRefresh = d
-	}
-	if v := getenv("RESPONSE_CACHE_TTL"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < 0 {
-			return cfg, fmt.Errorf("RESPONSE_CACHE_TTL must be a duration, 0 to turn the cache off")
-		}
-		cfg.ResponseCacheTTL = d
-	}
-	// The per-process caches' bounds: each from 0 (what 0 means) to a
-	// documented maximum (README, Settings).
-	for _, b := range []struct {
-		name     string
-		dst      *time.Duration
-		max      time.Duration
-		maxText  string
-		zeroText string
-	}{
-		{"FEED_RANKING_TTL", &cfg.FeedRankingTTL, time.Minute, "1m", "every first page ranks"},
-		{"FIGURES_CACHE_TTL", &cfg.FiguresTTL, 10 * time.Second, "10s", "every feed page reads its figures"},
-		{"PROFILE_CACHE_TTL", &cfg.ProfileTTL, time.Minute, "1m", "every feed page reads its authors and shops"},
-		{"SESSION_CACHE_TTL", &cfg.SessionTTL, 5 * time.Second, "5s", "every signed-in request checks its session"},
-		{"CATALOG_CACHE_TTL", &cfg.CatalogTTL, time.Minute, "1m", "every page reads its cards and variants"},
-		{"FEED_VIEWER_TTL", &cfg.FeedViewerTTL, 10 * time.Minute, "10m", "read for every ranked page"},
-		{"FEED_INDEX_MAX_LAG", &cfg.FeedIndexMaxLag, time.Minute, "1m", "catch up before every ranking"},
-	} {
-		if v := getenv(b.name); v != "" {
-			d, err := time.ParseDuration(v)
-			if err != nil || d < 0 || d > b.max {
-				return cfg, fmt.Errorf("%s must be a duration from 0 (%s) to %s", b.name, b.zeroText, b.maxText)
-			}
-			*b.dst = d
-		}
-	}
 	cfg.MediaS3 = media.S3Config{Endpoint: getenv("MEDIA_S3_ENDPOINT"), Bucket: getenv("MEDIA_S3_BUCKET"), Region: getenv("MEDIA_S3_REGION"),
 		AccessKeyID: getenv("MEDIA_S3_ACCESS_KEY_ID"), SecretAccessKey: getenv("MEDIA_S3_SECRET_ACCESS_KEY"),
 		Prefix: getenv("MEDIA_S3_PREFIX"), PublicURL: getenv("MEDIA_PUBLIC_URL")}
 	if cfg.MediaS3.Endpoint == "" && (cfg.MediaS3.Bucket != "" || cfg.MediaS3.AccessKeyID != "" || cfg.MediaS3.PublicURL != "") {
 		return cfg, fmt.Errorf("MEDIA_S3_BUCKET, MEDIA_S3_ACCESS_KEY_ID and MEDIA_PUBLIC_URL need MEDIA_S3_ENDPOINT (the S3 service's URL)")
-	}
-	cfg.MediaSweepInterval, cfg.MediaSweepGrace = store.DefaultMediaSweepInterval, store.DefaultMediaSweepGrace
-	for name, d := range map[string]*time.Duration{"MEDIA_SWEEP_INTERVAL": &cfg.MediaSweepInterval, "MEDIA_SWEEP_GRACE": &cfg.MediaSweepGrace} {
-		if v := getenv(name); v != "" {
-			parsed, err := time.ParseDuration(v)
-			if err != nil || parsed < time.Minute {
-				return cfg, fmt.Errorf("%s must be a duration of at least 1m", name)
-			}
-			*d = parsed
-		}
-	}
-	cfg.GuestCartRetention, cfg.GuestCartSweepInterval = store.DefaultGuestCartRetention, store.DefaultGuestCartSweepInterval
-	for _, s := range []struct {
-		name, minText string
-		d             *time.Duration
-		min           time.Duration
-	}{{"GUEST_CART_RETENTION", "1h", &cfg.GuestCartRetention, time.Hour}, {"GUEST_CART_SWEEP_INTERVAL", "1m", &cfg.GuestCartSweepInterval, time.Minute}} {
-		if v := getenv(s.name); v != "" {
-			parsed, err := time.ParseDuration(v)
-			if err != nil || parsed < s.min {
-				return cfg, fmt.Errorf("%s must be a duration of at least %s", s.name, s.minText)
-			}
-			*s.d = parsed
-		}
-	}
-	cfg.AdmissionSlots, cfg.AdmissionQueue, cfg.AdmissionWait = defaultAdmissionSlots(), DefaultAdmissionQueue, DefaultAdmissionWait
-	if v := getenv("GRAPHQL_MAX_CONCURRENT"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || n > 10_000 {
-			return cfg, fmt.Errorf("GRAPHQL_MAX_CONCURRENT must be an integer from 0 (unbounded) to 10000")
-		}
-		cfg.AdmissionSlots = n
-	}
-	if v := getenv("GRAPHQL_MAX_QUEUED"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || n > 1_000_000 {
-			return cfg, fmt.Errorf("GRAPHQL_MAX_QUEUED must be an integer from 0 to 1000000")
-		}
-		cfg.AdmissionQueue = n
-	}
-	if v := getenv("GRAPHQL_MAX_QUEUE_WAIT"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 || d > requestTimeout {
-			return cfg, fmt.Errorf("GRAPHQL_MAX_QUEUE_WAIT must be a positive duration of at most %s", requestTimeout)
-		}
-		cfg.AdmissionWait = d
-	}
-	cfg.MaxUploadBytes = media.DefaultMaxUploadBytes
-	if v := getenv("UPLOAD_MAX_BYTES"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 1024 || n > 1<<30 {
-			return cfg, fmt.Errorf("UPLOAD_MAX_BYTES must be a number of bytes from 1024 to 1073741824")
-		}
-		cfg.MaxUploadBytes = n
-	}
-	if v := getenv("TOP_CREATOR_FOLLOWERS"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 1 {
-			return cfg, fmt.Errorf("TOP_CREATOR_FOLLOWERS must be a positive integer")
-		}
-		cfg.TopCreatorFollowers = n
 	}
 	fs := flag.NewFlagSet("showcase", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -482,17 +364,10 @@ func parsePaymentConfig(p *paymentConfig, getenv func(string) string) error {
 	default:
 		return fmt.Errorf("ALLOW_TEST_PAYMENTS must be true or false, not %q", v)
 	}
-	for key, dst := range map[string]*time.Duration{"PAYMENT_TIMEOUT": &p.Settings.Timeout,
-		"PAYMENT_SETTLE_AFTER": &p.Settings.SettleAfter, "PAYMENT_RECONCILE_INTERVAL": &p.ReconcileInterval} {
-		if v := getenv(key); v != "" {
-			d, err := time.ParseDuration(v)
-			if err != nil || d <= 0 {
-				return fmt.Errorf("%s must be a positive duration", key)
-			}
-			*dst = d
-		}
-	}
-	return nil
+	return errors.Join(
+		envDuration(getenv, "PAYMENT_TIMEOUT", &p.Settings.Timeout, 1, forever, "a positive duration"),
+		envDuration(getenv, "PAYMENT_SETTLE_AFTER", &p.Settings.SettleAfter, 1, forever, "a positive duration"),
+		envDuration(getenv, "PAYMENT_RECONCILE_INTERVAL", &p.ReconcileInterval, 1, forever, "a positive duration"))
 }
 
 func envOr(getenv func(string) string, key, fallback string) string {
@@ -508,24 +383,46 @@ func envOr(getenv func(string) string, key, fallback string) string {
 func parseWebhookConfig(s *webhook.Settings, getenv func(string) string) error {
 	*s = webhook.Settings{Interval: webhook.DefaultInterval, AttemptTimeout: webhook.DefaultAttemptTimeout,
 		MaxAge: webhook.DefaultMaxAge, RetryBase: webhook.DefaultRetryBase, Retention: webhook.DefaultRetention}
-	for _, f := range []struct {
-		key string
-		dst *time.Duration
-	}{{"WEBHOOK_INTERVAL", &s.Interval}, {"WEBHOOK_ATTEMPT_TIMEOUT", &s.AttemptTimeout},
-		{"WEBHOOK_MAX_AGE", &s.MaxAge}, {"WEBHOOK_RETRY_BASE", &s.RetryBase}, {"WEBHOOK_RETENTION", &s.Retention}} {
-		if v := getenv(f.key); v != "" {
-			d, err := time.ParseDuration(v)
-			if err != nil || d <= 0 {
-				return fmt.Errorf("%s must be a positive duration", f.key)
-			}
-			*f.dst = d
-		}
+	return errors.Join(
+		envDuration(getenv, "WEBHOOK_INTERVAL", &s.Interval, 1, forever, "a positive duration"),
+		envDuration(getenv, "WEBHOOK_ATTEMPT_TIMEOUT", &s.AttemptTimeout, 1, 5*time.Minute, "a positive duration of at most 5m"),
+		envDuration(getenv, "WEBHOOK_MAX_AGE", &s.MaxAge, 1, forever, "a positive duration"),
+		envDuration(getenv, "WEBHOOK_RETRY_BASE", &s.RetryBase, 1, forever, "a positive duration"),
+		envDuration(getenv, "WEBHOOK_RETENTION", &s.Retention, time.Hour, forever, "a duration of at least 1h"))
+}
+
+// forever is the largest duration: the upper bound of settings that have none.
+const forever = time.Duration(math.MaxInt64)
+
+// envInt sets *dst to the integer in the environment variable name when it is
+// set. The value must be an integer from min to max; otherwise *dst keeps its
+// value and the error is "NAME must be want".
+func envInt[T int | int64](getenv func(string) string, name string, dst *T, min, max T, want string) error {
+	v := getenv(name)
+	if v == "" {
+		return nil
 	}
-	if s.AttemptTimeout > 5*time.Minute {
-		return fmt.Errorf("WEBHOOK_ATTEMPT_TIMEOUT must be at most 5m")
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < int64(min) || n > int64(max) {
+		return fmt.Errorf("%s must be %s", name, want)
 	}
-	if s.Retention < time.Hour {
-		return fmt.Errorf("WEBHOOK_RETENTION must be at least 1h")
+	*dst = T(n)
+	return nil
+}
+
+// envDuration sets *dst to the duration (time.ParseDuration's syntax: "1s",
+// "5m", "1h30m") in the environment variable name when it is set. The value
+// must lie from min to max, both included; otherwise *dst keeps its value and
+// the error is "NAME must be want".
+func envDuration(getenv func(string) string, name string, dst *time.Duration, min, max time.Duration, want string) error {
+	v := getenv(name)
+	if v == "" {
+		return nil
 	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < min || d > max {
+		return fmt.Errorf("%s must be %s", name, want)
+	}
+	*dst = d
 	return nil
 }

@@ -291,3 +291,33 @@ func TestFeedIndexMaxLagConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestNumberSettingsBounds: each integer and duration setting refuses values
+// outside its documented bounds with an error naming it, keeps values inside
+// them, and a start with several bad settings names them all at once.
+func TestNumberSettingsBounds(t *testing.T) {
+	parse := func(env map[string]string) (config, error) {
+		return parseConfig(nil, func(k string) string { return env[k] }, io.Discard)
+	}
+	for key, bad := range map[string]string{"TOKEN_TTL": "0s", "DB_MAX_CONNS": "99999999999", "EVENTS_FLUSH_WORKERS": "17",
+		"EVENTS_BUFFER_MAX": "9999", "RATE_LIMIT_BURST": "1.5", "DATABASE_READ_MAX_LAG": store.DefaultReplicaPollInterval.String(),
+		"FIGURES_CACHE_TTL": "11s", "CATALOG_CACHE_TTL": "-1s", "GUEST_CART_RETENTION": "59m", "GRAPHQL_MAX_CONCURRENT": "10001",
+		"GRAPHQL_MAX_QUEUED": "-1", "GRAPHQL_MAX_QUEUE_WAIT": "0s", "UPLOAD_MAX_BYTES": "1023", "TOP_CREATOR_FOLLOWERS": "0",
+		"WEBHOOK_ATTEMPT_TIMEOUT": "5m1s", "PAYMENT_TIMEOUT": "1 s"} {
+		if _, err := parse(map[string]string{key: bad}); err == nil || !strings.HasPrefix(err.Error(), key+" must be ") {
+			t.Errorf("%s=%s: %v, want an error naming %s", key, bad, err, key)
+		}
+	}
+	cfg, err := parse(map[string]string{"TOKEN_TTL": "1h", "DB_MAX_CONNS": "7", "EVENTS_FLUSH_WORKERS": "16", "FIGURES_CACHE_TTL": "10s",
+		"CATALOG_CACHE_TTL": "0", "GRAPHQL_MAX_CONCURRENT": "0", "GRAPHQL_MAX_QUEUE_WAIT": "30s", "UPLOAD_MAX_BYTES": "1024",
+		"TOP_CREATOR_FOLLOWERS": "9000000000"})
+	if err != nil || cfg.TokenTTL != time.Hour || cfg.DBMaxConns != 7 || cfg.FlushWorkers != 16 || cfg.FiguresTTL != 10*time.Second ||
+		cfg.CatalogTTL != 0 || cfg.AdmissionSlots != 0 || cfg.AdmissionWait != 30*time.Second || cfg.MaxUploadBytes != 1024 ||
+		cfg.TopCreatorFollowers != 9_000_000_000 {
+		t.Fatalf("bounds' own values: %+v, %v", cfg, err)
+	}
+	_, err = parse(map[string]string{"DB_MAX_CONNS": "0", "FEED_RANKING_TTL": "2m"})
+	if err == nil || !strings.Contains(err.Error(), "DB_MAX_CONNS") || !strings.Contains(err.Error(), "FEED_RANKING_TTL") {
+		t.Fatalf("two bad settings: %v, want both named", err)
+	}
+}
