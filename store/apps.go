@@ -101,7 +101,7 @@ func (db *DB) RotateAppSecret(ctx context.Context, id int64) (*App, string, erro
 	secret := NewSecret()
 	app, err := getOne[App](ctx, db.DB, `UPDATE apps SET secret_hash = $2 WHERE id = $1 AND revoked_at IS NULL
 		RETURNING `+appColumns, "app", id, HashSecret(secret))
-	db.profiles.forget("a", id)
+	db.profiles.forget('a', id)
 	return app, secret, err
 }
 
@@ -111,7 +111,7 @@ func (db *DB) RotateAppSecret(ctx context.Context, id int64) (*App, string, erro
 func (db *DB) RevokeApp(ctx context.Context, id int64) (*App, error) {
 	app, err := getOne[App](ctx, db.DB, `UPDATE apps SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1
 		RETURNING `+appColumns, "app", id)
-	db.profiles.forget("a", id)
+	db.profiles.forget('a', id)
 	return app, err
 }
 

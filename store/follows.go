@@ -92,10 +92,10 @@ func (db *DB) Unfollow(ctx context.Context, followerID int64, t FollowTarget) (b
 // follower_count a follow or an unfollow moved.
 func (t FollowTarget) forgetCount(c *ProfileCache) {
 	if t.CreatorID != 0 {
-		c.forget("u", t.CreatorID)
+		c.forget('u', t.CreatorID)
 	}
 	if t.ShopID != 0 {
-		c.forget("s", t.ShopID)
+		c.forget('s', t.ShopID)
 	}
 }
 

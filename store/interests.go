@@ -568,7 +568,7 @@ func (db *DB) ResetInterests(ctx context.Context, userID int64) error {
 	_, err := db.ExecContext(ctx, `WITH a AS (DELETE FROM interests WHERE profile = $1),
 		b AS (UPDATE profile_contents SET weight = 0 WHERE profile = $1 AND weight <> 0)
 		UPDATE users SET interest_tags = '{}' WHERE id = $2 AND interest_tags <> '{}'`, UserProfile(userID), userID)
-	db.profiles.forget("u", userID)
+	db.profiles.forget('u', userID)
 	if err != nil {
 		return fmt.Errorf("reset interests: %w", err)
 	}

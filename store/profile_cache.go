@@ -271,43 +271,51 @@ func (c *ProfileCache) Forget(names ...string) {
 	for _, n := range names {
 		kind, v, ok := strings.Cut(n, ":")
 		id, err := strconv.ParseInt(v, 10, 64)
-		if !ok || err != nil {
-			continue
+		if ok && err == nil && len(kind) == 1 {
+			c.forgetLocked(kind[0], id, now)
 		}
-		switch kind {
-		case "u":
-			delete(c.users, id)
-			for sid := range c.sessions[id] {
-				delete(c.sessionUser, sid)
-			}
-			delete(c.sessions, id)
-		case "s":
-			delete(c.shops, id)
-		case "a":
-			delete(c.apps, id)
-		case "f":
-			if uid, ok := c.sessionUser[id]; ok {
-				delete(c.sessions[uid], id)
-				delete(c.sessionUser, id)
-			}
-		default:
-			continue
-		}
-		c.forgotten[rowKey{kind[0], id}] = now
 	}
 	c.pruneForgottenLocked(now, max(c.profileTTL, c.sessionTTL), maxKeptProfiles)
 }
 
-// forget is Forget for a nil-safe call with ids of one kind.
-func (c *ProfileCache) forget(kind string, ids ...int64) {
-	if c == nil {
+// forget is Forget for this process's own writes: kind is 'u', 's', 'f' or
+// 'a' as in the notifications, ids the rows' ids.
+func (c *ProfileCache) forget(kind byte, ids ...int64) {
+	if c == nil || len(ids) == 0 {
 		return
 	}
-	names := make([]string, 0, len(ids))
+	now := c.now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	for _, id := range ids {
-		names = append(names, kind+":"+strconv.FormatInt(id, 10))
+		c.forgetLocked(kind, id, now)
 	}
-	c.Forget(names...)
+	c.pruneForgottenLocked(now, max(c.profileTTL, c.sessionTTL), maxKeptProfiles)
+}
+
+// forgetLocked drops the row of kind and id (a user with their sessions) and
+// notes it forgotten at now; an unknown kind is ignored. c.mu is held.
+func (c *ProfileCache) forgetLocked(kind byte, id int64, now time.Time) {
+	switch kind {
+	case 'u':
+		delete(c.users, id)
+		for sid := range c.sessions[id] {
+			delete(c.sessionUser, sid)
+		}
+		delete(c.sessions, id)
+	case 's':
+		delete(c.shops, id)
+	case 'a':
+		delete(c.apps, id)
+	case 'f':
+		if uid, ok := c.sessionUser[id]; ok {
+			delete(c.sessions[uid], id)
+			delete(c.sessionUser, id)
+		}
+	default:
+		return
+	}
+	c.forgotten[rowKey{kind, id}] = now
 }
 
 // Listen forgets, in c, every row the triggers announce on ProfilesChannel

@@ -92,7 +92,7 @@ func (db *DB) RotateRefreshToken(ctx context.Context, token string) (next string
 		return err
 	})
 	if reused {
-		db.profiles.forget("f", reusedFamily)
+		db.profiles.forget('f', reusedFamily)
 		return "", 0, 0, ErrInvalidRefreshToken
 	}
 	var appErr *Error
@@ -117,7 +117,7 @@ func (db *DB) RevokeRefreshToken(ctx context.Context, token string) (bool, error
 		return false, err
 	}
 	if len(families) > 0 {
-		db.profiles.forget("f", families[0])
+		db.profiles.forget('f', families[0])
 	}
 	return len(families) > 0, nil
 }

@@ -199,7 +199,7 @@ func (db *DB) DeleteTaxRate(ctx context.Context, id int64) error {
 
 // SetShopTaxesIncluded sets whether the shop's prices include tax.
 func (db *DB) SetShopTaxesIncluded(ctx context.Context, shopID int64, included bool) (*Shop, error) {
-	defer db.profiles.forget("s", shopID)
+	defer db.profiles.forget('s', shopID)
 	return getOne[Shop](ctx, db.DB, `UPDATE shops SET taxes_included = $2 WHERE id = $1 RETURNING `+shopColumns, "shop", shopID, included)
 }
 

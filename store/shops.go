@@ -50,7 +50,7 @@ func (db *DB) UpdateShop(ctx context.Context, id int64, upd ShopUpdate) (*Shop, 
 	var s Shop
 	err := db.GetContext(ctx, &s, `UPDATE shops SET name = coalesce($2, name), description = coalesce($3, description)
 		WHERE id = $1 RETURNING `+shopColumns, id, upd.Name, upd.Description)
-	db.profiles.forget("s", id)
+	db.profiles.forget('s', id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, Errorf(ENotFound, "shop not found")
 	}
