@@ -268,6 +268,7 @@ func TestFeedChangesPruneGoesOnPastRowsPrunedByAnother(t *testing.T) {
 	if _, err := db.ExecContext(ctx, `INSERT INTO feed_changes (content_id) SELECT i FROM generate_series(1, 30000) i`); err != nil {
 		t.Fatal(err)
 	}
+	awaitHorizonPast(t, db, 0)
 	var p store.FeedChangesPruner
 	t0 := time.Now()
 	if err := p.Step(ctx, db, t0); err != nil {

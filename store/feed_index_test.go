@@ -271,6 +271,7 @@ func TestFeedChangesPrunedWithoutAnIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	between := publish() // after early's catch-up, before the horizon
+	awaitHorizonPast(t, db, between)
 	var p store.FeedChangesPruner
 	t0 := time.Now()
 	if err := p.Step(ctx, db, t0); err != nil {
@@ -474,5 +475,28 @@ func TestFeedIndexFullLoadReadsWhatCatchUpsRead(t *testing.T) {
 	}
 	if several == 0 {
 		t.Fatal("no content carries two enrolled products with two campaigns each: the comparison proves little")
+	}
+}
+
+// awaitHorizonPast waits, for at most 30 s, until no transaction older than
+// the newest change logged for content (0: any content) still runs. A prune's
+// horizon is the cluster's oldest running transaction, and other tests'
+// databases share the cluster: one of their transactions still running
+// holds the horizon below changes a test expects pruned (kept, rightly).
+func awaitHorizonPast(t *testing.T, db *store.DB, content int64) {
+	t.Helper()
+	for i := 0; ; i++ {
+		var passed bool
+		if err := db.GetContext(context.Background(), &passed, `SELECT pg_snapshot_xmin(pg_current_snapshot()) > max(txid)
+			FROM feed_changes WHERE content_id = $1 OR $1 = 0`, content); err != nil {
+			t.Fatal(err)
+		}
+		if passed {
+			return
+		}
+		if i == 3000 {
+			t.Fatal("a transaction older than the logged change has run for 30 s")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
