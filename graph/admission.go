@@ -74,12 +74,15 @@ func signedInKey(v auth.Viewer) string {
 
 // admitOperations makes every query and mutation whose request did not
 // take an admission turn over HTTP (WithAdmitted) take one for its
-// execution: those sent over a websocket, over an event stream that
-// passed the HTTP admission (a persisted document sent by its hash), and
+// execution: those sent over a websocket, over an event stream the HTTP
+// admission let pass (a persisted document sent by its hash alone), and
 // uploads (whose files have all arrived by now). The turn is taken when
 // the transport asks for the first response, and given back once it is
-// made. Subscriptions take none: they live for minutes, and each event's
-// execution is a small selection over an event already in memory.
+// made; next runs first (outside the turn: it only prepares the
+// operation, and the context the transport passes back carries what the
+// inner interceptors add). Subscriptions take none: they live for
+// minutes, and each event's execution is a small selection over an event
+// already in memory.
 //
 // A refused operation executes nothing: over a websocket its id gets an
 // `error` message (the connection stays open); over HTTP the response is
