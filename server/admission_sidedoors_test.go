@@ -20,6 +20,7 @@ import (
 	"github.com/coder/websocket/wsjson"
 
 	"showcase/store"
+	"showcase/store/live"
 )
 
 // wsMsg is a graphql-transport-ws message.
@@ -134,9 +135,10 @@ func holdSlot(t *testing.T, apiURL, debugURL string) <-chan int {
 // no queue and the slot held, a query and a mutation sent as
 // graphql-transport-ws `subscribe` messages are each answered with an
 // `error` message of one SERVICE_UNAVAILABLE, retryable error, instead of
-// executing beside the limit; a subscription still starts (it holds no
-// slot while it streams); the connection stays open, and once the slot is
-// free a query over it executes.
+// executing beside the limit; a subscription still starts and its events
+// arrive (it holds no slot, neither while it streams nor per event); the
+// connection stays open, and once the slot is free a query over it
+// executes.
 func TestAdmissionCoversWebsocketOperations(t *testing.T) {
 	rig := newAdmissionRig(t, map[string]string{"GRAPHQL_MAX_QUEUED": "0"})
 	ls, err := rig.db.ScheduleLiveSession(context.Background(), store.NewLiveSession{
@@ -158,14 +160,21 @@ func TestAdmissionCoversWebsocketOperations(t *testing.T) {
 		t.Error("the refusals are not counted on /metrics")
 	}
 
-	// A subscription starts while the slot is held, and holds none.
-	ws.subscribe("s", `subscription { liveSessionEvents(sessionId: "`+sessionID+`") { __typename } }`)
+	// A subscription starts while the slot is held, holds none, and its
+	// events arrive.
+	ws.subscribe("s", `subscription { liveSessionEvents(sessionId: "`+sessionID+`") { __typename ... on StatusChanged { status } } }`)
 	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(metricsText(t, rig.debug.URL), "showcase_live_subscribers 1\n"); time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the subscription did not start while the slot was held")
 		}
 	}
 	awaitAdmission(t, rig.debug.URL, 1, 0)
+	if err := rig.hub.Publish(context.Background(), live.Event{SessionID: ls.ID, Kind: live.KindStatus, Status: "LIVE"}); err != nil {
+		t.Fatal(err)
+	}
+	if m := ws.answer("s", "the subscription's event did not arrive while the slot was held"); m.Type != "next" || !strings.Contains(string(m.Payload), `"status":"LIVE"`) {
+		t.Fatalf("subscription event while the slot is held: %s %s", m.Type, m.Payload)
+	}
 
 	if err := unlock(); err != nil {
 		t.Fatal(err)

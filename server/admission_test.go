@@ -128,6 +128,7 @@ func serverForAdmission(t *testing.T, queued string) (api, debug *httptest.Serve
 type admissionRig struct {
 	api, debug *httptest.Server
 	db         *store.DB
+	hub        *live.Hub
 	// token is a signed-in user's, userID's; signIn makes another user.
 	token  string
 	userID int64
@@ -139,11 +140,21 @@ type admissionRig struct {
 }
 
 // newAdmissionRig starts a server with GRAPHQL_MAX_CONCURRENT=1, a 20s
-// wait, the settings of env besides, and a live-event hub (not started:
-// subscribers are counted, no event comes).
+// wait, the settings of env besides, and a live-event hub.
 func newAdmissionRig(t *testing.T, env map[string]string) *admissionRig {
 	t.Helper()
-	db := storetest.NewDB(t)
+	dsn := storetest.DSN(t)
+	db, err := store.Open(context.Background(), dsn, store.PoolOptions{MaxOpenConns: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	hub := live.NewHub(db, dsn)
+	hubCtx, stopHub := context.WithCancel(context.Background())
+	if err := hub.Start(hubCtx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stopHub(); <-hub.Done() })
 	tokens := testTokens(t)
 	settings := map[string]string{
 		"GRAPHQL_MAX_CONCURRENT": "1", "GRAPHQL_MAX_QUEUE_WAIT": "20s",
@@ -151,8 +162,8 @@ func newAdmissionRig(t *testing.T, env map[string]string) *admissionRig {
 	for k, v := range env {
 		settings[k] = v
 	}
-	rig := &admissionRig{db: db}
-	rig.api, rig.debug = testServers(t, db, tokens, live.NewHub(db, ""), settings)
+	rig := &admissionRig{db: db, hub: hub}
+	rig.api, rig.debug = testServers(t, db, tokens, hub, settings)
 	ctx := context.Background()
 	rig.signIn = func(handle string) (string, int64) {
 		t.Helper()
