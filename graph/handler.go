@@ -52,6 +52,9 @@ func NewHandler(r *Resolver) http.Handler {
 	srv.Use(shapeLimits{}) // after APQ, which fills in the query
 	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
 	srv.SetParserTokenLimit(MaxTokens)
+	if r.Admission != nil {
+		srv.AroundOperations(r.admitOperations)
+	}
 	if r.Production {
 		srv.AroundOperations(adminOnlyIntrospection)
 	}

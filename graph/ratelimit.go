@@ -168,12 +168,8 @@ func operationCost(oc *graphql.OperationContext, anonymous bool) (cost, attempts
 
 // rateKey names the caller's bucket: their user, their app, or their address.
 func rateKey(ctx context.Context) string {
-	v := auth.ViewerFrom(ctx)
-	switch {
-	case v.IsApp():
-		return "app:" + strconv.FormatInt(v.App.AppID, 10)
-	case v.SignedIn():
-		return "user:" + strconv.FormatInt(v.UserID(), 10)
+	if k := signedInKey(auth.ViewerFrom(ctx)); k != "" {
+		return k
 	}
 	return ipKey(ctx)
 }
@@ -209,10 +205,11 @@ func remoteHost(r *http.Request) string {
 }
 
 // rateNote is how rateCharge tells withRateLimitStatus that it refused the
-// request's operation.
+// request's operation (and admitOperations that it found no turn for it).
 type rateNote struct {
 	refused    bool
-	retryAfter int // seconds; 0 when waiting would not help
+	retryAfter int  // seconds; 0 when waiting would not help
+	overloaded bool // admitOperations refused: 503 with Retry-After: 1
 }
 
 // withRateLimitStatus serves next (the gqlgen server) so that rateCharge can
@@ -221,7 +218,8 @@ type rateNote struct {
 // upgrades makes the reply 429 with Retry-After when rateCharge refused.
 // gqlgen's transports would answer 200 or 400 for an extension's error. A
 // refused SSE request gets the 429 status with its error event in the body;
-// a websocket operation gets a RATE_LIMITED error message.
+// a websocket operation gets a RATE_LIMITED error message. An operation
+// admitOperations found no turn for gets 503 the same way.
 func withRateLimitStatus(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		addr := remoteHost(r)
@@ -237,7 +235,8 @@ func withRateLimitStatus(next http.Handler) http.Handler {
 	})
 }
 
-// rateWriter turns the reply's status into 429 once the operation was refused.
+// rateWriter turns the reply's status into 429 once the operation was
+// refused, or 503 once it found no turn to execute.
 type rateWriter struct {
 	http.ResponseWriter
 	note  *rateNote
@@ -248,11 +247,15 @@ type rateWriter struct {
 func (w *rateWriter) WriteHeader(status int) {
 	if !w.wrote {
 		w.wrote = true
-		if w.note.refused {
+		switch {
+		case w.note.refused:
 			if w.note.retryAfter > 0 {
 				w.Header().Set("Retry-After", strconv.Itoa(w.note.retryAfter))
 			}
 			status = http.StatusTooManyRequests
+		case w.note.overloaded:
+			w.Header().Set("Retry-After", "1")
+			status = http.StatusServiceUnavailable
 		}
 	}
 	w.ResponseWriter.WriteHeader(status)

@@ -61,6 +61,11 @@ type Resolver struct {
 	// RateLimiter, when set, charges each operation that runs to its
 	// caller's bucket (rateCharge).
 	RateLimiter RateLimiter
+	// Admission, when set, gives a turn to execute to each query and
+	// mutation whose HTTP request did not take one (WithAdmitted): those
+	// sent over websockets and event streams, and uploads
+	// (admitOperations). nil executes them at once.
+	Admission Admission
 	// BatchWait is how long loaders collect keys (DefaultBatchWait when 0).
 	BatchWait time.Duration
 	// StreamCheckInterval is how often open streams' credentials are checked

@@ -92,7 +92,9 @@ func (t guardedWebsocket) Do(w http.ResponseWriter, req *http.Request, exec grap
 	ws.InitFunc = func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 		return t.r.websocketInit(ctx, payload, conn)
 	}
-	ws.Do(w, req, exec)
+	// Operations over the connection know it (admitOperations answers a
+	// refusal with an `error` message for the operation's id).
+	ws.Do(w, req.WithContext(context.WithValue(req.Context(), websocketKey{}, true)), exec)
 }
 
 // wsCredential is what one websocket connection holds: the context its

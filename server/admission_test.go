@@ -9,6 +9,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"regexp"
 	"runtime"
 	"strconv"
@@ -17,31 +18,49 @@ import (
 	"time"
 
 	"showcase/store"
+	"showcase/store/live"
 	"showcase/store/storetest"
 )
 
 // TestAdmissionConfig reads GRAPHQL_MAX_CONCURRENT (default 4 × GOMAXPROCS,
-// 0 off), GRAPHQL_MAX_QUEUED (default 1024) and GRAPHQL_MAX_QUEUE_WAIT
-// (default 5s, at most the request timeout), refusing bad values.
+// 0 off), GRAPHQL_MAX_QUEUED (default 1024), GRAPHQL_MAX_QUEUED_PER_CALLER
+// (default 16, at least 1) and GRAPHQL_MAX_QUEUE_WAIT (default 5s, at most
+// the request timeout), refusing bad values; the README's settings table
+// gives those defaults.
 func TestAdmissionConfig(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range []string{
+		"| `GRAPHQL_MAX_CONCURRENT` | 4 × `GOMAXPROCS` ",
+		"| `GRAPHQL_MAX_QUEUED` | `" + strconv.Itoa(DefaultAdmissionQueue) + "` |",
+		"| `GRAPHQL_MAX_QUEUED_PER_CALLER` | `" + strconv.Itoa(DefaultAdmissionQueuePerCaller) + "` |",
+		"| `GRAPHQL_MAX_QUEUE_WAIT` | `" + DefaultAdmissionWait.String() + "` |",
+	} {
+		if !strings.Contains(string(readme), row) {
+			t.Errorf("README's settings table lacks %q", row)
+		}
+	}
 	env := map[string]string{}
 	get := func(k string) string { return env[k] }
 	cfg, err := parseConfig(nil, get, io.Discard)
-	if err != nil || cfg.AdmissionSlots != 4*runtime.GOMAXPROCS(0) || cfg.AdmissionQueue != 1024 || cfg.AdmissionWait != 5*time.Second {
-		t.Fatalf("defaults = %d, %d, %s (err %v)", cfg.AdmissionSlots, cfg.AdmissionQueue, cfg.AdmissionWait, err)
+	if err != nil || cfg.AdmissionSlots != 4*runtime.GOMAXPROCS(0) || cfg.AdmissionQueue != 1024 || cfg.AdmissionQueuePerCaller != 16 || cfg.AdmissionWait != 5*time.Second {
+		t.Fatalf("defaults = %d, %d, %d, %s (err %v)", cfg.AdmissionSlots, cfg.AdmissionQueue, cfg.AdmissionQueuePerCaller, cfg.AdmissionWait, err)
 	}
-	env = map[string]string{"GRAPHQL_MAX_CONCURRENT": "3", "GRAPHQL_MAX_QUEUED": "0", "GRAPHQL_MAX_QUEUE_WAIT": "250ms"}
-	if cfg, err = parseConfig(nil, get, io.Discard); err != nil || cfg.AdmissionSlots != 3 || cfg.AdmissionQueue != 0 || cfg.AdmissionWait != 250*time.Millisecond {
-		t.Fatalf("cfg = %d, %d, %s (err %v)", cfg.AdmissionSlots, cfg.AdmissionQueue, cfg.AdmissionWait, err)
+	env = map[string]string{"GRAPHQL_MAX_CONCURRENT": "3", "GRAPHQL_MAX_QUEUED": "0", "GRAPHQL_MAX_QUEUED_PER_CALLER": "3", "GRAPHQL_MAX_QUEUE_WAIT": "250ms"}
+	if cfg, err = parseConfig(nil, get, io.Discard); err != nil || cfg.AdmissionSlots != 3 || cfg.AdmissionQueue != 0 || cfg.AdmissionQueuePerCaller != 3 || cfg.AdmissionWait != 250*time.Millisecond {
+		t.Fatalf("cfg = %d, %d, %d, %s (err %v)", cfg.AdmissionSlots, cfg.AdmissionQueue, cfg.AdmissionQueuePerCaller, cfg.AdmissionWait, err)
 	}
 	env = map[string]string{"GRAPHQL_MAX_CONCURRENT": "0"}
-	if cfg, err = parseConfig(nil, get, io.Discard); err != nil || newAdmission(cfg.AdmissionSlots, cfg.AdmissionQueue, cfg.AdmissionWait, nil) != nil {
+	if cfg, err = parseConfig(nil, get, io.Discard); err != nil || newAdmission(cfg.AdmissionSlots, cfg.AdmissionQueue, cfg.AdmissionQueuePerCaller, cfg.AdmissionWait, nil) != nil {
 		t.Fatalf("GRAPHQL_MAX_CONCURRENT=0 does not turn admission off (err %v)", err)
 	}
 	for k, bad := range map[string][]string{
-		"GRAPHQL_MAX_CONCURRENT": {"-1", "many", "10001"},
-		"GRAPHQL_MAX_QUEUED":     {"-1", "x"},
-		"GRAPHQL_MAX_QUEUE_WAIT": {"0", "-1s", "soon", "31s"},
+		"GRAPHQL_MAX_CONCURRENT":        {"-1", "many", "10001"},
+		"GRAPHQL_MAX_QUEUED":            {"-1", "x"},
+		"GRAPHQL_MAX_QUEUED_PER_CALLER": {"0", "-1", "x", "1000001"},
+		"GRAPHQL_MAX_QUEUE_WAIT":        {"0", "-1s", "soon", "31s"},
 	} {
 		for _, v := range bad {
 			env = map[string]string{k: v}
@@ -101,18 +120,62 @@ type admissionReply struct {
 // holds the one slot.
 func serverForAdmission(t *testing.T, queued string) (api, debug *httptest.Server, token string, lockProducts func() (unlock func() error)) {
 	t.Helper()
-	db := storetest.NewDB(t)
-	tokens := testTokens(t)
-	api, debug = testServers(t, db, tokens, nil, map[string]string{
-		"GRAPHQL_MAX_CONCURRENT": "1", "GRAPHQL_MAX_QUEUED": queued, "GRAPHQL_MAX_QUEUE_WAIT": "20s",
-		"CATALOG_CACHE_TTL": "0", "RATE_LIMIT_RPS": "1000", "RATE_LIMIT_BURST": "1000"})
-	ctx := context.Background()
-	u, err := db.CreateUser(ctx, store.NewUser{Email: "u@example.com", PasswordHash: "-", Handle: "uploader", DisplayName: "U"})
+	rig := newAdmissionRig(t, map[string]string{"GRAPHQL_MAX_QUEUED": queued})
+	return rig.api, rig.debug, rig.token, rig.lockProducts
+}
+
+// admissionRig is a server with GRAPHQL_MAX_CONCURRENT=1 (serverForAdmission).
+type admissionRig struct {
+	api, debug *httptest.Server
+	db         *store.DB
+	hub        *live.Hub
+	// token is a signed-in user's, userID's; signIn makes another user.
+	token  string
+	userID int64
+	signIn func(handle string) (token string, userID int64)
+	// lockProducts locks the products table until the unlock it returns
+	// is called (or the test ends): a products query sent meanwhile holds
+	// the one slot.
+	lockProducts func() (unlock func() error)
+}
+
+// newAdmissionRig starts a server with GRAPHQL_MAX_CONCURRENT=1, a 20s
+// wait, the settings of env besides, and a live-event hub.
+func newAdmissionRig(t *testing.T, env map[string]string) *admissionRig {
+	t.Helper()
+	dsn := storetest.DSN(t)
+	db, err := store.Open(context.Background(), dsn, store.PoolOptions{MaxOpenConns: 20})
 	if err != nil {
 		t.Fatal(err)
 	}
-	token, _ = tokens.Issue(u.ID)
-	lockProducts = func() func() error {
+	t.Cleanup(func() { db.Close() })
+	hub := live.NewHub(db, dsn)
+	hubCtx, stopHub := context.WithCancel(context.Background())
+	if err := hub.Start(hubCtx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stopHub(); <-hub.Done() })
+	tokens := testTokens(t)
+	settings := map[string]string{
+		"GRAPHQL_MAX_CONCURRENT": "1", "GRAPHQL_MAX_QUEUE_WAIT": "20s",
+		"CATALOG_CACHE_TTL": "0", "RATE_LIMIT_RPS": "1000", "RATE_LIMIT_BURST": "1000"}
+	for k, v := range env {
+		settings[k] = v
+	}
+	rig := &admissionRig{db: db, hub: hub}
+	rig.api, rig.debug = testServers(t, db, tokens, hub, settings)
+	ctx := context.Background()
+	rig.signIn = func(handle string) (string, int64) {
+		t.Helper()
+		u, err := db.CreateUser(ctx, store.NewUser{Email: handle + "@example.com", PasswordHash: "-", Handle: handle, DisplayName: handle})
+		if err != nil {
+			t.Fatal(err)
+		}
+		token, _ := tokens.Issue(u.ID)
+		return token, u.ID
+	}
+	rig.token, rig.userID = rig.signIn("uploader")
+	rig.lockProducts = func() func() error {
 		t.Helper()
 		tx, err := db.DB.BeginTx(ctx, nil)
 		if err != nil {
@@ -124,7 +187,7 @@ func serverForAdmission(t *testing.T, queued string) (api, debug *httptest.Serve
 		}
 		return tx.Rollback
 	}
-	return api, debug, token, lockProducts
+	return rig
 }
 
 // TestAdmissionThroughTheServer holds the one slot of a server with
@@ -133,8 +196,8 @@ func serverForAdmission(t *testing.T, queued string) (api, debug *httptest.Serve
 // admitted in arrival order; a request cancelled while queued frees its
 // place; one past the queue's bound is refused at once with 503,
 // Retry-After and a retryable SERVICE_UNAVAILABLE; /healthz, /readyz, /metrics, an
-// event-stream subscription, an upload and a websocket upgrade are not
-// limited; and
+// event-stream subscription, an upload's request and a websocket upgrade
+// are not held; and
 // requests waiting for another's execution of the same anonymous page
 // (the response cache) hold no slot and take no place in the queue.
 func TestAdmissionThroughTheServer(t *testing.T) {
@@ -221,7 +284,9 @@ func TestAdmissionThroughTheServer(t *testing.T) {
 	} else {
 		res.Body.Close()
 	}
-	// An upload (its files are read as it runs) is not queued.
+	// An upload's request is not held while its files arrive (its operation
+	// takes a turn once they have: TestAdmissionCoversUploadsAndPersistedStreams);
+	// this one, its variable unused, fails validation before any turn.
 	var form bytes.Buffer
 	mw := multipart.NewWriter(&form)
 	_ = mw.WriteField("operations", `{"query":"mutation($f: Upload) { __typename }","variables":{"f":null}}`)

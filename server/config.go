@@ -136,9 +136,12 @@ type config struct {
 	// (GRAPHQL_MAX_CONCURRENT, default DefaultAdmissionPerCPU × GOMAXPROCS;
 	// 0: unbounded); AdmissionQueue how many more may wait for a turn, in
 	// arrival order (GRAPHQL_MAX_QUEUED, default 1024), and AdmissionWait
-	// for how long (GRAPHQL_MAX_QUEUE_WAIT, default 5s).
-	AdmissionSlots, AdmissionQueue int
-	AdmissionWait                  time.Duration
+	// for how long (GRAPHQL_MAX_QUEUE_WAIT, default 5s);
+	// AdmissionQueuePerCaller how many of those places one caller (a user,
+	// an app, an anonymous address: graph.CallerKey) may hold at once
+	// (GRAPHQL_MAX_QUEUED_PER_CALLER, default 16).
+	AdmissionSlots, AdmissionQueue, AdmissionQueuePerCaller int
+	AdmissionWait                                           time.Duration
 }
 
 // paymentConfig is the payment provider and the bounds of its calls.
@@ -194,14 +197,15 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		FeedViewerTTL:   store.DefaultFeedViewerTTL,
 		FeedIndexMaxLag: store.DefaultFeedIndexMaxLag,
 
-		MediaSweepInterval:     store.DefaultMediaSweepInterval,
-		MediaSweepGrace:        store.DefaultMediaSweepGrace,
-		GuestCartRetention:     store.DefaultGuestCartRetention,
-		GuestCartSweepInterval: store.DefaultGuestCartSweepInterval,
-		AdmissionSlots:         defaultAdmissionSlots(),
-		AdmissionQueue:         DefaultAdmissionQueue,
-		AdmissionWait:          DefaultAdmissionWait,
-		MaxUploadBytes:         media.DefaultMaxUploadBytes,
+		MediaSweepInterval:      store.DefaultMediaSweepInterval,
+		MediaSweepGrace:         store.DefaultMediaSweepGrace,
+		GuestCartRetention:      store.DefaultGuestCartRetention,
+		GuestCartSweepInterval:  store.DefaultGuestCartSweepInterval,
+		AdmissionSlots:          defaultAdmissionSlots(),
+		AdmissionQueue:          DefaultAdmissionQueue,
+		AdmissionQueuePerCaller: DefaultAdmissionQueuePerCaller,
+		AdmissionWait:           DefaultAdmissionWait,
+		MaxUploadBytes:          media.DefaultMaxUploadBytes,
 		Payments: paymentConfig{
 			Provider:          envOr(getenv, "PAYMENT_PROVIDER", "test"),
 			StripeSecretKey:   getenv("STRIPE_SECRET_KEY"),
@@ -255,6 +259,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		envDuration(getenv, "GUEST_CART_SWEEP_INTERVAL", &cfg.GuestCartSweepInterval, time.Minute, forever, "a duration of at least 1m"),
 		envInt(getenv, "GRAPHQL_MAX_CONCURRENT", &cfg.AdmissionSlots, 0, 10_000, "an integer from 0 (unbounded) to 10000"),
 		envInt(getenv, "GRAPHQL_MAX_QUEUED", &cfg.AdmissionQueue, 0, 1_000_000, "an integer from 0 to 1000000"),
+		envInt(getenv, "GRAPHQL_MAX_QUEUED_PER_CALLER", &cfg.AdmissionQueuePerCaller, 1, 1_000_000, "an integer from 1 to 1000000"),
 		envDuration(getenv, "GRAPHQL_MAX_QUEUE_WAIT", &cfg.AdmissionWait, 1, requestTimeout, "a positive duration of at most "+requestTimeout.String()),
 		envInt(getenv, "UPLOAD_MAX_BYTES", &cfg.MaxUploadBytes, 1024, 1<<30, "a number of bytes from 1024 to 1073741824"),
 		envInt(getenv, "TOP_CREATOR_FOLLOWERS", &cfg.TopCreatorFollowers, 1, math.MaxInt64, "a positive integer"),

@@ -39,7 +39,8 @@ func newServer(cfg config, db *store.DB, tokens *auth.Tokens, payments payment.P
 	// once, the others wait their turn in arrival order: inside the cache,
 	// so that shared answers and requests waiting for another's execution
 	// hold no slot, and inside the timeout, which bounds the wait too;
-	// websockets and event streams pass); and gqlgen (transports, the rate charge on the operation
+	// websockets, subscriptions' event streams and uploads pass, their
+	// queries and mutations taking a turn as they execute); and gqlgen (transports, the rate charge on the operation
 	// that runs, shape limits, resolvers, dataloaders).
 	// The buffer learns with the weights the feed ranks with.
 	events.SetLearning(cfg.ForYou)
@@ -53,17 +54,24 @@ func newServer(cfg config, db *store.DB, tokens *auth.Tokens, payments payment.P
 		rankings = store.NewFeedCaches(cfg.FeedRankingTTL, cfg.FeedViewerTTL)
 	}
 	events.SetFeedRankings(rankings)
+	// Admission's turns: around HTTP requests (the middleware below), and
+	// for the queries and mutations of websockets, event streams and
+	// uploads as they execute (graph.Resolver.Admission).
+	admit := newAdmission(cfg.AdmissionSlots, cfg.AdmissionQueue, cfg.AdmissionQueuePerCaller, cfg.AdmissionWait, m)
+	m.registerAdmission(admit)
+	var executing graph.Admission
+	if admit != nil {
+		executing = admit
+	}
 	gql := graph.NewHandler(&graph.Resolver{DB: db, Reads: cfg.Reads, Tokens: tokens, Payments: payments, Events: events,
 		TopCreatorFollowers: cfg.TopCreatorFollowers, FeedWeights: cfg.FeedWeights, FeedPolicy: cfg.FeedPolicy, ForYou: &cfg.ForYou,
 		FeedRankings: rankings, Figures: cfg.Figures,
 		Production: cfg.Production, Live: hub, AllowedOrigins: cfg.AllowedOrigins, Observer: m,
-		RateLimiter: limits, Media: cfg.Media, MaxUploadBytes: cfg.MaxUploadBytes})
+		RateLimiter: limits, Admission: executing, Media: cfg.Media, MaxUploadBytes: cfg.MaxUploadBytes})
 	cache := graph.NewResponseCache(cfg.ResponseCacheTTL, m, limits)
 	if cache != nil {
 		cache.RequestTimeout = requestTimeout
 	}
-	admit := newAdmission(cfg.AdmissionSlots, cfg.AdmissionQueue, cfg.AdmissionWait, m)
-	m.registerAdmission(admit)
 	api := graph.WithRequestID(
 		auth.Middleware(tokens, db,
 			graph.GuardRequests(m, cfg.MaxUploadBytes,
