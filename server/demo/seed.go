@@ -161,7 +161,7 @@ func (s *seeder) run(hash string) error {
 		func(string) error { return s.videos() }, func(string) error { return s.posters() }, func(string) error { return s.lives() }, func(string) error { return s.history() }, func(string) error { return s.campaigns() }, func(string) error { return s.finishImages() },
 		func(string) error { return s.languages() },
 		func(string) error { return s.follows() },
-		func(string) error { return s.checkReferences() }, func(string) error { return s.fixSequences() }} {
+		func(string) error { return s.checkReferences() }, func(string) error { return s.derived() }, func(string) error { return s.fixSequences() }} {
 		if err := step(hash); err != nil {
 			return err
 		}
@@ -229,6 +229,36 @@ func (s *seeder) checkReferences() error {
 		if s.opts.Progress != nil {
 			s.opts.Progress("references", i+1, len(fks))
 		}
+	}
+	return nil
+}
+
+// derived writes, when the seed skipped the triggers (unchecked), what they
+// keep from the rows the seed wrote: each carded content's card categories
+// (the For You ranking's categories), the sales rows of the counted orders
+// (orders, units and GMV figures), and the all-time figure totals: the
+// rollup's boundary goes back to -infinity and one fold sums the history up
+// to the current hour, as migration 0031 did for the data of its day.
+// Without it a superuser's seed (make run's embedded database, the
+// benchmark's) showed all-time views, likes and comments of the current hour
+// only, no orders or GMV, and no card categories.
+func (s *seeder) derived() error {
+	if !s.unchecked {
+		return nil
+	}
+	for _, q := range []string{
+		`UPDATE contents c SET card_categories = content_card_categories(c.id)
+			WHERE EXISTS (SELECT 1 FROM content_products cp WHERE cp.content_id = c.id)`,
+		`UPDATE figures_rollup SET closed_until = '-infinity'`,
+		`SELECT write_sales(ARRAY(SELECT id FROM orders))`,
+		`SELECT fold_figures(date_trunc('hour', now()))`,
+	} {
+		if _, err := s.tx.ExecContext(s.ctx, q); err != nil {
+			return fmt.Errorf("derived rows: %w", err)
+		}
+	}
+	if s.opts.Progress != nil {
+		s.opts.Progress("derived", 1, 1)
 	}
 	return nil
 }

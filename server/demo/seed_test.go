@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -106,6 +107,7 @@ func TestDemoSeed(t *testing.T) {
 		t.Errorf("demo accounts in report = %+v", report)
 	}
 	checkDemoData(t, db)
+	checkDerivedRows(t, db)
 
 	// Every figure and breakdown has something to show.
 	var shopIDs []int64
@@ -231,11 +233,68 @@ func TestSeedAsSuperuser(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkDemoData(t, db)
-	if len(stages) == 0 || stages[len(stages)-1] != "references" {
+	if !slices.Contains(stages, "references") {
 		t.Errorf("the foreign keys were not checked in bulk; stages: %v", stages)
 	}
+	checkDerivedRows(t, db)
 	// The session is back to normal: triggers enforce the keys again.
 	if _, err := db.ExecContext(ctx, `INSERT INTO content_products (content_id, product_id) VALUES (1, 999999)`); err == nil {
 		t.Error("a dangling product card was accepted after seeding")
+	}
+}
+
+// checkDerivedRows: what the triggers keep from the rows is there, whether
+// or not the seed ran them: every content's card categories are its cards'
+// categories, and every content's all-time views, likes, comments and
+// orders (store.MetricsFor) are the sums of its raw rows.
+func checkDerivedRows(t *testing.T, db *store.DB) {
+	t.Helper()
+	ctx := context.Background()
+	var wrongCats, carded int
+	if err := db.GetContext(ctx, &wrongCats, `SELECT count(*) FROM contents WHERE card_categories IS DISTINCT FROM content_card_categories(id)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.GetContext(ctx, &carded, `SELECT count(*) FROM contents WHERE card_categories <> '{}'`); err != nil {
+		t.Fatal(err)
+	}
+	if wrongCats != 0 || carded == 0 {
+		t.Errorf("%d contents with card categories other than their cards'; %d with any", wrongCats, carded)
+	}
+	var raw []struct {
+		ID       int64 `db:"id"`
+		Views    int64 `db:"views"`
+		Likes    int64 `db:"likes"`
+		Comments int64 `db:"comments"`
+		Orders   int64 `db:"orders"`
+	}
+	if err := db.SelectContext(ctx, &raw, `SELECT c.id,
+		(SELECT coalesce(sum(e.views), 0) FROM content_event_counts e WHERE e.content_id = c.id) AS views,
+		(SELECT count(*) FROM content_likes l WHERE l.content_id = c.id) AS likes,
+		(SELECT count(*) FROM comments m WHERE m.content_id = c.id) AS comments,
+		(SELECT count(DISTINCT o.id) FROM orders o JOIN order_lines l ON l.order_id = o.id
+			WHERE l.source_content_id = c.id AND NOT l.self_purchase
+			AND o.status IN ('PAID', 'FULFILLED', 'DELIVERED') AND o.paid_at IS NOT NULL) AS orders
+		FROM contents c ORDER BY c.id`); err != nil {
+		t.Fatal(err)
+	}
+	keys := make([]store.MetricsKey, len(raw))
+	for i, r := range raw {
+		keys[i] = store.MetricsKey{Subject: store.SubjectContent, ID: r.ID, Window: store.WindowAllTime}
+	}
+	got, err := db.MetricsFor(ctx, time.Now(), keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var views, orders int64
+	for i, r := range raw {
+		g := got[keys[i]]
+		if g == nil || g.Views != r.Views || g.Likes != r.Likes || g.Comments != r.Comments || g.Orders != r.Orders {
+			t.Fatalf("content %d all-time figures %+v, its raw rows sum to %+v", r.ID, g, r)
+		}
+		views += r.Views
+		orders += r.Orders
+	}
+	if views == 0 || orders == 0 {
+		t.Fatalf("the raw rows hold %d views and %d orders: nothing compared", views, orders)
 	}
 }
