@@ -44,6 +44,32 @@ func checkFiguresAgainstOracle(t *testing.T, db *store.DB, what string) {
 				t.Fatalf("%s: %s %d all-time figures\n got %+v\nwant %+v (full recompute)", what, subject, k.ID, g, w)
 			}
 		}
+		if subject == store.SubjectContent {
+			checkPublicFigures(t, db, what, keys, want)
+		}
+	}
+}
+
+// checkPublicFigures: a feed page's figures as the FiguresCache reads them
+// (its public statement, without the sales) are the full recompute's views,
+// likes, comments, shares, impressions and clicks.
+func checkPublicFigures(t *testing.T, db *store.DB, what string, keys []store.MetricsKey, want map[int64]*store.Metrics) {
+	t.Helper()
+	got, err := store.NewFiguresCache(time.Hour).MetricsFor(context.Background(), db, time.Now(), keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		g, w := got[k], want[k.ID]
+		if g == nil || w == nil {
+			t.Fatalf("%s: content %d public figures %+v, full recompute %+v", what, k.ID, g, w)
+		}
+		type public struct{ Views, Likes, Comments, Shares, Impressions, Clicks int64 }
+		gp := public{g.Views, g.Likes, g.Comments, g.Shares, g.ProductImpressions, g.ProductClicks}
+		wp := public{w.Views, w.Likes, w.Comments, w.Shares, w.ProductImpressions, w.ProductClicks}
+		if gp != wp || g.EngagementRate() != w.EngagementRate() || g.Window != store.WindowAllTime || g.SubjectID != k.ID {
+			t.Fatalf("%s: content %d public figures\n got %+v\nwant %+v (full recompute)", what, k.ID, g, w)
+		}
 	}
 }
 

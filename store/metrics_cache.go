@@ -63,11 +63,16 @@ func NewFiguresCache(ttl time.Duration) *FiguresCache {
 	return c
 }
 
-// MetricsFor is db.MetricsFor for contents' figures, served from figures
-// computed less than the TTL ago where the cache has them; the others are
-// read in one statement per window, as of now, and kept. Keys of other
-// subjects are read, not kept. The figures returned are shared: callers
-// copy before changing them.
+// MetricsFor is db.MetricsFor for contents' public figures (views, likes,
+// comments, shares and what derives from them, such as the engagement
+// rate), served from figures computed less than the TTL ago where the cache
+// has them; the others are read in one statement per window, as of now,
+// and kept. Contents' ALL_TIME figures are read without their sales
+// (publicAllTimeFigures: fewer index probes a content), so their orders,
+// units, GMV and currency are zero: callers serve only the public figures
+// from it (graph: asksPublicFiguresOnly). Keys of other subjects are read,
+// not kept. The figures returned are shared: callers copy before changing
+// them.
 func (c *FiguresCache) MetricsFor(ctx context.Context, db *DB, now time.Time, keys []MetricsKey) (map[MetricsKey]*Metrics, error) {
 	if c == nil {
 		return db.MetricsFor(ctx, now, keys)
@@ -87,7 +92,7 @@ func (c *FiguresCache) MetricsFor(ctx context.Context, db *DB, now time.Time, ke
 	if len(missing) == 0 {
 		return out, nil
 	}
-	read, err := db.MetricsFor(ctx, now, missing)
+	read, err := db.publicFiguresFor(ctx, now, missing)
 	if err != nil {
 		return nil, err
 	}
@@ -113,6 +118,86 @@ func (c *FiguresCache) MetricsFor(ctx context.Context, db *DB, now time.Time, ke
 			continue // forgotten while the statement ran: it may predate the write
 		}
 		c.entries[k] = cachedFigures{m: m, at: began}
+	}
+	return out, nil
+}
+
+// publicFiguresFor is db.MetricsFor with contents' ALL_TIME figures read
+// by publicAllTimeFigures (their sales left out), in one statement, and the
+// other keys by db.MetricsFor.
+func (db *DB) publicFiguresFor(ctx context.Context, now time.Time, keys []MetricsKey) (map[MetricsKey]*Metrics, error) {
+	var allTime []int64
+	rest := keys[:0:0]
+	for _, k := range keys {
+		if k.Subject == SubjectContent && k.Window == WindowAllTime {
+			allTime = append(allTime, k.ID)
+		} else {
+			rest = append(rest, k)
+		}
+	}
+	out := map[MetricsKey]*Metrics{}
+	if len(rest) > 0 {
+		read, err := db.MetricsFor(ctx, now, rest)
+		if err != nil {
+			return nil, err
+		}
+		out = read
+	}
+	if len(allTime) > 0 {
+		read, err := db.publicAllTimeFigures(ctx, allTime)
+		if err != nil {
+			return nil, err
+		}
+		for id, m := range read {
+			out[MetricsKey{Subject: SubjectContent, ID: id, Window: WindowAllTime}] = m
+		}
+	}
+	return out, nil
+}
+
+// publicAllTimeFiguresSQL is allTimeQueries' content statement without
+// what only the commercial figures need: the contents row (the shop's
+// currency), the shop and the sales laterals. Per content it probes the
+// totals and the three raw tables' indexes from the boundary on, instead
+// of those plus contents, shops, content_sales_totals and content_sales:
+// on a miss of a feed page's figures (a content no page read within
+// FIGURES_CACHE_TTL), each probe is likely a page PostgreSQL must read.
+// Every id gets a row (zeros for an id that is no content).
+const publicAllTimeFiguresSQL = `SELECT i.id, coalesce(t.views, 0) + coalesce(e.views, 0) AS views,
+		coalesce(t.shares, 0) + coalesce(e.shares, 0) AS shares,
+		coalesce(t.impressions, 0) + coalesce(e.impressions, 0) AS impressions,
+		coalesce(t.clicks, 0) + coalesce(e.clicks, 0) AS clicks,
+		coalesce(t.likes, 0) + l.n AS likes, coalesce(t.comments, 0) + cm.n AS comments
+	FROM unnest($1::bigint[]) AS i(id)
+	CROSS JOIN figures_rollup r
+	LEFT JOIN content_figure_totals t ON t.content_id = i.id
+	LEFT JOIN LATERAL (SELECT sum(views) AS views, sum(shares) AS shares, sum(product_impressions) AS impressions,
+		sum(product_clicks) AS clicks FROM content_event_counts WHERE content_id = i.id AND bucket >= r.closed_until) e ON true
+	LEFT JOIN LATERAL (SELECT count(*) AS n FROM content_likes WHERE content_id = i.id AND created_at >= r.closed_until) l ON true
+	LEFT JOIN LATERAL (SELECT count(*) AS n FROM comments WHERE content_id = i.id AND created_at >= r.closed_until) cm ON true`
+
+// publicAllTimeFigures reads contents' ALL_TIME views, likes, comments,
+// shares, product impressions and clicks (the same numbers as MetricsFor's)
+// in one statement, by content ID; orders, units, GMV and the currency are
+// left zero.
+func (db *DB) publicAllTimeFigures(ctx context.Context, contentIDs []int64) (map[int64]*Metrics, error) {
+	var rows []struct {
+		ID          int64 `db:"id"`
+		Views       int64 `db:"views"`
+		Shares      int64 `db:"shares"`
+		Impressions int64 `db:"impressions"`
+		Clicks      int64 `db:"clicks"`
+		Likes       int64 `db:"likes"`
+		Comments    int64 `db:"comments"`
+	}
+	if err := db.SelectContext(ctx, &rows, publicAllTimeFiguresSQL, pq.Array(contentIDs)); err != nil {
+		return nil, fmt.Errorf("content public figures: %w", err)
+	}
+	out := make(map[int64]*Metrics, len(rows))
+	for _, r := range rows {
+		out[r.ID] = &Metrics{Subject: SubjectContent, SubjectID: r.ID, Window: WindowAllTime,
+			Views: r.Views, Likes: r.Likes, Comments: r.Comments, Shares: r.Shares,
+			ProductImpressions: r.Impressions, ProductClicks: r.Clicks}
 	}
 	return out, nil
 }

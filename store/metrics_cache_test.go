@@ -102,7 +102,7 @@ func TestFiguresCacheKeepsNothingReadAcrossAForget(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer lock.Rollback()
-	if _, err := lock.ExecContext(ctx, `LOCK TABLE contents IN ACCESS EXCLUSIVE MODE`); err != nil {
+	if _, err := lock.ExecContext(ctx, `LOCK TABLE content_figure_totals IN ACCESS EXCLUSIVE MODE`); err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
