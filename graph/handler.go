@@ -75,12 +75,12 @@ func NewHandler(r *Resolver) http.Handler {
 	if r.FeedRankings != nil {
 		srv.AroundOperations(r.forgetFeedRankings)
 	}
-	// withRateLimitStatus turns rateCharge's refusal into 429 + Retry-After;
+	// withRequestState turns rateCharge's refusal into 429 + Retry-After;
 	// it sits directly around gqlgen, inside the response cache.
 	// Feed pages' figures are shared (Resolver.Figures) only where reads
 	// stay on the primary: with a read replica, routeReads gives each
 	// query loaders over the handle it chose, without the cache.
-	return WithLoaders(r.DB, r.Figures, top, wait, withRateLimitStatus(srv))
+	return withRequestState(r.DB, r.Figures, top, wait, srv)
 }
 
 // adminOnlyIntrospection lets only admins' own sessions read the schema in

@@ -240,14 +240,40 @@ type requestLoaders struct {
 	figures *store.FiguresCache
 }
 
-// WithLoaders gives every request its own loaders, so cached rows never leak
-// between requests or viewers. figures (nil: none) shares feed pages'
-// figures between requests.
-func WithLoaders(db *store.DB, figures *store.FiguresCache, topCreatorFollowers int64, batchWait time.Duration, next http.Handler) http.Handler {
+// withRequestState serves next (the gqlgen server) with what each request
+// keeps in its context, made in one allocation and put in one copy of the
+// request:
+//   - its own loaders, so cached rows never leak between requests or
+//     viewers; figures (nil: none) shares feed pages' figures between
+//     requests;
+//   - the rate limit's state, so that rateCharge can refuse with HTTP status
+//     429: the client address (anonymous callers' bucket), and for requests
+//     that are not websocket upgrades a reply made 429 with Retry-After when
+//     rateCharge refused. gqlgen's transports would answer 200 or 400 for an
+//     extension's error. A refused SSE request gets the 429 status with its
+//     error event in the body; a websocket operation gets a RATE_LIMITED
+//     error message. An operation admitOperations found no turn for gets
+//     503 the same way.
+func withRequestState(db *store.DB, figures *store.FiguresCache, topCreatorFollowers int64, batchWait time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := context.WithValue(r.Context(), loadersKey{}, &requestLoaders{db: db, figures: figures, top: topCreatorFollowers, wait: batchWait})
-		next.ServeHTTP(w, r.WithContext(ctx))
+		s := &requestState{loaders: requestLoaders{db: db, figures: figures, top: topCreatorFollowers, wait: batchWait}}
+		addr := remoteHost(r)
+		s.rate.addr, s.rate.ipKey = addr, "ip:"+addr
+		ctx := context.WithValue(context.WithValue(r.Context(), loadersKey{}, &s.loaders), rateStateKey{}, &s.rate)
+		if r.Header.Get("Upgrade") != "" {
+			next.ServeHTTP(w, r.WithContext(ctx))
+			return
+		}
+		s.rate.note = &s.rate.noted
+		s.rate.w = rateWriter{ResponseWriter: w, note: s.rate.note}
+		next.ServeHTTP(&s.rate.w, r.WithContext(ctx))
 	})
+}
+
+// requestState is what withRequestState makes for a request.
+type requestState struct {
+	loaders requestLoaders
+	rate    rateState
 }
 
 // loadersFrom returns the request's loaders.

@@ -182,7 +182,7 @@ func ipKey(ctx context.Context) string {
 	return "ip:"
 }
 
-// rateState is what withRateLimitStatus keeps in a request's context, in
+// rateState is what withRequestState keeps in a request's context, in
 // one value made once per request: the client's address, its bucket's key
 // ("ip:" and the address, so that charging an anonymous caller makes no
 // string), and the note rateCharge refuses with (nil on a websocket) with
@@ -204,35 +204,12 @@ func remoteHost(r *http.Request) string {
 	return host
 }
 
-// rateNote is how rateCharge tells withRateLimitStatus that it refused the
+// rateNote is how rateCharge tells withRequestState that it refused the
 // request's operation (and admitOperations that it found no turn for it).
 type rateNote struct {
 	refused    bool
 	retryAfter int  // seconds; 0 when waiting would not help
 	overloaded bool // admitOperations refused: 503 with Retry-After: 1
-}
-
-// withRateLimitStatus serves next (the gqlgen server) so that rateCharge can
-// refuse with HTTP status 429: it puts the client address in the context
-// (anonymous callers' bucket), and for requests that are not websocket
-// upgrades makes the reply 429 with Retry-After when rateCharge refused.
-// gqlgen's transports would answer 200 or 400 for an extension's error. A
-// refused SSE request gets the 429 status with its error event in the body;
-// a websocket operation gets a RATE_LIMITED error message. An operation
-// admitOperations found no turn for gets 503 the same way.
-func withRateLimitStatus(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		addr := remoteHost(r)
-		s := &rateState{addr: addr, ipKey: "ip:" + addr}
-		ctx := context.WithValue(r.Context(), rateStateKey{}, s)
-		if r.Header.Get("Upgrade") != "" {
-			next.ServeHTTP(w, r.WithContext(ctx))
-			return
-		}
-		s.note = &s.noted
-		s.w = rateWriter{ResponseWriter: w, note: s.note}
-		next.ServeHTTP(&s.w, r.WithContext(ctx))
-	})
 }
 
 // rateWriter turns the reply's status into 429 once the operation was
