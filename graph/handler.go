@@ -49,8 +49,9 @@ func NewHandler(r *Resolver) http.Handler {
 		srv.Use(rateCharge{limits: r.RateLimiter, obs: r.Observer}) // first, so every arriving operation pays
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](queryCacheSize)})
-	srv.Use(shapeLimits{})                                // after APQ, which fills in the query
-	srv.Use(newRememberingComplexityLimit(MaxComplexity)) // gqlgen's FixedComplexityLimit, remembered per operation
+	srv.Use(shapeLimits{}) // after APQ, which fills in the query
+	// gqlgen's FixedComplexityLimit, remembered per operation without variables.
+	srv.Use(newRememberingComplexityLimit(MaxComplexity))
 	srv.SetParserTokenLimit(MaxTokens)
 	if r.Admission != nil {
 		srv.AroundOperations(r.admitOperations)
