@@ -28,7 +28,7 @@ func TestComplexityRememberedPerOperation(t *testing.T) {
 	}
 	ctx := context.Background()
 	opCtx := func(q string, vars map[string]any) *graphql.OperationContext {
-		doc, errs := gqlparser.LoadQuery(es.Schema(), q)
+		doc, errs := gqlparser.LoadQueryWithRules(es.Schema(), q, nil)
 		if len(errs) > 0 {
 			t.Fatal(errs)
 		}
