@@ -50,7 +50,8 @@ func NewHandler(r *Resolver) http.Handler {
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](queryCacheSize)})
 	srv.Use(shapeLimits{}) // after APQ, which fills in the query
-	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
+	// gqlgen's FixedComplexityLimit, remembered per operation without variables.
+	srv.Use(newRememberingComplexityLimit(MaxComplexity))
 	srv.SetParserTokenLimit(MaxTokens)
 	if r.Admission != nil {
 		srv.AroundOperations(r.admitOperations)

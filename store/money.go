@@ -22,19 +22,25 @@ func currencyExponent(code string) int {
 	return 2
 }
 
-// Amount renders the amount as a decimal string in the currency's precision.
+// Amount renders the amount as a decimal string in the currency's precision
+// ("19.90", "-2.50", "1500" for JPY). It is written with strconv, not fmt:
+// every price of a feed or catalogue page goes through it.
 func (m Money) Amount() string {
-	exp := currencyExponent(m.CurrencyCode)
-	if exp == 0 {
+	if currencyExponent(m.CurrencyCode) == 0 {
 		return strconv.FormatInt(m.Minor, 10)
 	}
-	sign := ""
-	v := m.Minor
-	if v < 0 {
-		sign, v = "-", -v
+	var buf [24]byte // "-92233720368547758.08" at most
+	b := buf[:0]
+	// The magnitude as unsigned, so that the most negative int64 has one.
+	v := uint64(m.Minor)
+	if m.Minor < 0 {
+		b = append(b, '-')
+		v = -v
 	}
-	unit := int64(100)
-	return fmt.Sprintf("%s%d.%02d", sign, v/unit, v%unit)
+	b = strconv.AppendUint(b, v/100, 10)
+	cents := v % 100
+	b = append(b, '.', byte('0'+cents/10), byte('0'+cents%10))
+	return string(b)
 }
 
 // ValidCurrencyCode reports whether code looks like an ISO 4217 code.

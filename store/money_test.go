@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"math"
 	"testing"
 
 	"showcase/store"
@@ -43,9 +44,24 @@ func TestMoneyAmount(t *testing.T) {
 		{store.Money{Minor: 0, CurrencyCode: "USD"}, "0.00"},
 		{store.Money{Minor: -250, CurrencyCode: "USD"}, "-2.50"},
 		{store.Money{Minor: 1500, CurrencyCode: "JPY"}, "1500"},
+		{store.Money{Minor: -5, CurrencyCode: "USD"}, "-0.05"},
+		{store.Money{Minor: 100, CurrencyCode: "USD"}, "1.00"},
+		{store.Money{Minor: 123456789012, CurrencyCode: "USD"}, "1234567890.12"},
+		{store.Money{Minor: math.MaxInt64, CurrencyCode: "USD"}, "92233720368547758.07"},
+		{store.Money{Minor: math.MinInt64, CurrencyCode: "USD"}, "-92233720368547758.08"},
+		{store.Money{Minor: -1500, CurrencyCode: "JPY"}, "-1500"},
 	} {
 		if got := c.m.Amount(); got != c.want {
 			t.Errorf("%+v.Amount() = %q, want %q", c.m, got, c.want)
 		}
+	}
+}
+
+// TestMoneyAmountAllocatesOnlyItsString: a price is rendered into its
+// string without fmt's boxing and buffers (one allocation, the result).
+func TestMoneyAmountAllocatesOnlyItsString(t *testing.T) {
+	m := store.Money{Minor: 123456, CurrencyCode: "USD"}
+	if n := testing.AllocsPerRun(100, func() { _ = m.Amount() }); n > 1 {
+		t.Errorf("Amount allocates %v times, want at most 1", n)
 	}
 }
