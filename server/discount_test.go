@@ -440,8 +440,11 @@ func raceCheckouts(t *testing.T, base string, carts, emails []string) (discounte
 // limited to 5 get exactly 5 discounts; the 45 others are refused with
 // DISCOUNT_UNAVAILABLE, with nothing charged. A per-buyer limit likewise:
 // one guest email on 10 carts at once with a limit of 2 gets exactly 2.
+// (The guests share the test's one address: one caller to the rate limits
+// and to admission's per-caller places, both raised here.)
 func TestDiscountUsageLimitUnderConcurrency(t *testing.T) {
-	base, db, variant, _, _ := guestFixture(t, map[string]string{"RATE_LIMIT_RPS": "1000", "RATE_LIMIT_BURST": "1000", "AUTH_RATE_LIMIT_BURST": "1000"})
+	base, db, variant, _, _ := guestFixture(t, map[string]string{"RATE_LIMIT_RPS": "1000", "RATE_LIMIT_BURST": "1000", "AUTH_RATE_LIMIT_BURST": "1000",
+		"GRAPHQL_MAX_QUEUED_PER_CALLER": "1000"})
 	ctx := context.Background()
 	var shopID int64
 	var currency string

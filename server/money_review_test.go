@@ -202,8 +202,11 @@ func (w *costWorld) codesCheckout(token, cartID, key string) discountCheckoutRep
 // same idempotencyKey (a client retrying on a timeout). Each guest's three
 // replies agree (one order, or the same refusal), exactly 5 guests are
 // discounted, the code is used 5 times and the provider charged 5 times.
+// (The guests share the test's one address: one caller to the rate limits
+// and to admission's per-caller places, both raised here.)
 func TestDiscountUsageLimitUnderConcurrentRetries(t *testing.T) {
-	base, db, variant, _, _ := guestFixture(t, map[string]string{"RATE_LIMIT_RPS": "1000", "RATE_LIMIT_BURST": "1000", "AUTH_RATE_LIMIT_BURST": "1000"})
+	base, db, variant, _, _ := guestFixture(t, map[string]string{"RATE_LIMIT_RPS": "1000", "RATE_LIMIT_BURST": "1000", "AUTH_RATE_LIMIT_BURST": "1000",
+		"GRAPHQL_MAX_QUEUED_PER_CALLER": "1000"})
 	ctx := context.Background()
 	var shopID int64
 	var currency string

@@ -148,7 +148,8 @@ func TestCheckoutSurvivesDatabaseRestart(t *testing.T) {
 	}
 	db.PaymentSettings = store.PaymentSettings{Timeout: 2 * time.Second, SettleAfter: 300 * time.Millisecond}
 	tokens := testTokens(t)
-	srv := testServer(t, db, tokens, nil, map[string]string{"RATE_LIMIT_RPS": "100000", "RATE_LIMIT_BURST": "100000"})
+	srv := testServer(t, db, tokens, nil, map[string]string{"RATE_LIMIT_RPS": "100000", "RATE_LIMIT_BURST": "100000",
+		"GRAPHQL_MAX_QUEUED_PER_CALLER": "1000"})
 	variant := globalIDFor("ProductVariant", variantID)
 
 	const buyers = 12
