@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
@@ -77,8 +78,10 @@ func signedInKey(v auth.Viewer) string {
 // execution: those sent over a websocket, over an event stream the HTTP
 // admission let pass (a persisted document sent by its hash alone), and
 // uploads (whose files have all arrived by now). The turn is taken when
-// the transport asks for the first response, and given back once it is
-// made; next runs first (outside the turn: it only prepares the
+// the transport asks for the first response, and given back once the last
+// is made (@defer fragments execute after the first: the turn is held
+// until a response says nothing follows, or the operation's context ends,
+// TestAdmissionHoldsTheTurnThroughDeferredParts); next runs first (outside the turn: it only prepares the
 // operation, and the context the transport passes back carries what the
 // inner interceptors add). Subscriptions take none: they live for
 // minutes, and each event's execution is a small selection over an event
@@ -96,11 +99,20 @@ func (r *Resolver) admitOperations(ctx context.Context, next graphql.OperationHa
 	}
 	responses := next(ctx)
 	first, refused := true, false
-	return func(ctx context.Context) *graphql.Response {
+	release := func() {} // gives back the turn held, once
+	// final gives the turn back after the operation's last response: one
+	// that is nil, has no more to follow (hasNext), or panicked (resp nil).
+	final := func(resp **graphql.Response) {
+		if r := *resp; r == nil || r.HasNext == nil || !*r.HasNext {
+			release()
+		}
+	}
+	return func(ctx context.Context) (resp *graphql.Response) {
 		if refused {
 			return nil // the end of the refused operation's responses
 		}
 		if !first {
+			defer final(&resp)
 			return responses(ctx)
 		}
 		first = false
@@ -122,7 +134,14 @@ func (r *Resolver) admitOperations(ctx context.Context, next graphql.OperationHa
 			}
 			return &graphql.Response{Errors: gqlerror.List{gqlErr}}
 		}
-		defer r.Admission.Release()
+		// The turn is held until the last response: @defer fragments
+		// execute after the first. It is given back, at the latest, when
+		// the operation's context ends (a transport that stops asking).
+		var once sync.Once
+		give := func() { once.Do(r.Admission.Release) }
+		stop := context.AfterFunc(ctx, give)
+		release = func() { stop(); give() }
+		defer final(&resp)
 		return responses(ctx)
 	}
 }
