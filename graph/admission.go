@@ -81,9 +81,9 @@ func signedInKey(v auth.Viewer) string {
 // the transport asks for the first response, and given back once the last
 // is made (@defer fragments execute after the first: the turn is held
 // until a response says nothing follows, or the operation's context ends,
-// TestAdmissionHoldsTheTurnThroughDeferredParts); next runs first (outside the turn: it only prepares the
-// operation, and the context the transport passes back carries what the
-// inner interceptors add). Subscriptions take none: they live for
+// TestAdmissionHoldsTheTurnThroughDeferredParts); next runs first
+// (outside the turn: it only prepares the operation, and the context the
+// transport passes back carries what the inner interceptors add). Subscriptions take none: they live for
 // minutes, and each event's execution is a small selection over an event
 // already in memory.
 //
@@ -101,7 +101,8 @@ func (r *Resolver) admitOperations(ctx context.Context, next graphql.OperationHa
 	first, refused := true, false
 	release := func() {} // gives back the turn held, once
 	// final gives the turn back after the operation's last response: one
-	// that is nil, has no more to follow (hasNext), or panicked (resp nil).
+	// that is nil, has no more to follow (hasNext: @defer fragments still
+	// executing), or panicked (resp nil).
 	final := func(resp **graphql.Response) {
 		if r := *resp; r == nil || r.HasNext == nil || !*r.HasNext {
 			release()
@@ -134,14 +135,19 @@ func (r *Resolver) admitOperations(ctx context.Context, next graphql.OperationHa
 			}
 			return &graphql.Response{Errors: gqlerror.List{gqlErr}}
 		}
-		// The turn is held until the last response: @defer fragments
-		// execute after the first. It is given back, at the latest, when
-		// the operation's context ends (a transport that stops asking).
 		var once sync.Once
 		give := func() { once.Do(r.Admission.Release) }
-		stop := context.AfterFunc(ctx, give)
-		release = func() { stop(); give() }
-		defer final(&resp)
+		release = give
+		defer func() {
+			if resp != nil && resp.HasNext != nil && *resp.HasNext {
+				// More follows: held until the last response, or until the
+				// operation's context ends should the transport stop asking.
+				stop := context.AfterFunc(ctx, give)
+				release = func() { stop(); give() }
+				return
+			}
+			give()
+		}()
 		return responses(ctx)
 	}
 }
