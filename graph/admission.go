@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
@@ -77,10 +78,12 @@ func signedInKey(v auth.Viewer) string {
 // execution: those sent over a websocket, over an event stream the HTTP
 // admission let pass (a persisted document sent by its hash alone), and
 // uploads (whose files have all arrived by now). The turn is taken when
-// the transport asks for the first response, and given back once it is
-// made; next runs first (outside the turn: it only prepares the
-// operation, and the context the transport passes back carries what the
-// inner interceptors add). Subscriptions take none: they live for
+// the transport asks for the first response, and given back once the last
+// is made (@defer fragments execute after the first: the turn is held
+// until a response says nothing follows, or the operation's context ends,
+// TestAdmissionHoldsTheTurnThroughDeferredParts); next runs first
+// (outside the turn: it only prepares the operation, and the context the
+// transport passes back carries what the inner interceptors add). Subscriptions take none: they live for
 // minutes, and each event's execution is a small selection over an event
 // already in memory.
 //
@@ -96,11 +99,21 @@ func (r *Resolver) admitOperations(ctx context.Context, next graphql.OperationHa
 	}
 	responses := next(ctx)
 	first, refused := true, false
-	return func(ctx context.Context) *graphql.Response {
+	release := func() {} // gives back the turn held, once
+	// final gives the turn back after the operation's last response: one
+	// that is nil, has no more to follow (hasNext: @defer fragments still
+	// executing), or panicked (resp nil).
+	final := func(resp **graphql.Response) {
+		if r := *resp; r == nil || r.HasNext == nil || !*r.HasNext {
+			release()
+		}
+	}
+	return func(ctx context.Context) (resp *graphql.Response) {
 		if refused {
 			return nil // the end of the refused operation's responses
 		}
 		if !first {
+			defer final(&resp)
 			return responses(ctx)
 		}
 		first = false
@@ -122,7 +135,19 @@ func (r *Resolver) admitOperations(ctx context.Context, next graphql.OperationHa
 			}
 			return &graphql.Response{Errors: gqlerror.List{gqlErr}}
 		}
-		defer r.Admission.Release()
+		var once sync.Once
+		give := func() { once.Do(r.Admission.Release) }
+		release = give
+		defer func() {
+			if resp != nil && resp.HasNext != nil && *resp.HasNext {
+				// More follows: held until the last response, or until the
+				// operation's context ends should the transport stop asking.
+				stop := context.AfterFunc(ctx, give)
+				release = func() { stop(); give() }
+				return
+			}
+			give()
+		}()
 		return responses(ctx)
 	}
 }

@@ -70,6 +70,7 @@ func NewHandler(r *Resolver) http.Handler {
 	if wait <= 0 {
 		wait = DefaultBatchWait
 	}
+	srv.AroundOperations(operationLoaders) // before routeReads, which may replace them
 	if r.Reads != nil {
 		srv.AroundOperations(r.routeReads(top, wait))
 	}

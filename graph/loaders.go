@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/vikstrous/dataloadgen"
 
 	"showcase/auth"
@@ -274,6 +275,23 @@ func withRequestState(db *store.DB, figures *store.FiguresCache, topCreatorFollo
 type requestState struct {
 	loaders requestLoaders
 	rate    rateState
+}
+
+// operationLoaders gives each operation over a websocket loaders of its
+// own, as every HTTP request has: the connection's request (whose loaders
+// withRequestState made) carries all its operations, and loaders keep what
+// they read. Shared, a feed page's figures taken from the FiguresCache
+// (ALL_TIME without the sales) would answer a later operation's orders and
+// GMV with zeros, and any row read once would be served stale for the
+// connection's life (TestWebsocketCommercialFiguresAfterAPublicPage).
+func operationLoaders(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	if onWebsocket(ctx) {
+		if l, ok := ctx.Value(loadersKey{}).(*requestLoaders); ok {
+			ctx = context.WithValue(ctx, loadersKey{}, &requestLoaders{db: l.db, top: l.top, wait: l.wait,
+				pick: l.pick, primary: l.primary, figures: l.figures})
+		}
+	}
+	return next(ctx)
 }
 
 // loadersFrom returns the request's loaders.

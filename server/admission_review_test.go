@@ -1,81 +1,44 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
-	"io"
-	"mime/multipart"
-	"net/http"
+	"context"
+	"strings"
 	"testing"
-	"time"
+
+	"showcase/store"
 )
 
-// TestAdmissionMultipartQueryTakesATurn: the exemptions are for uploads
-// and streams only. With the one slot held and no queue, a signed-in
-// client's query sent as multipart/form-data (no file), and a query asking
-// for an event stream, are refused with 503 SERVICE_UNAVAILABLE instead of
-// executing beside the limit.
-func TestAdmissionMultipartQueryTakesATurn(t *testing.T) {
-	api, debug, token, lockProducts := serverForAdmission(t, "0")
-	unlock := lockProducts()
-	held := make(chan error, 1)
-	go func() {
-		req, _ := http.NewRequest(http.MethodPost, api.URL+"/graphql",
-			bytes.NewReader([]byte(`{"query":"{ held: products(first: 1) { edges { node { id } } } }"}`)))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Cache-Control", "no-cache")
-		res, err := http.DefaultClient.Do(req)
-		if err == nil {
-			res.Body.Close()
-		}
-		held <- err
-	}()
-	awaitAdmission(t, debug.URL, 1, 0)
-
-	client := &http.Client{Timeout: 5 * time.Second}
-	// A signed-in client's query sent as multipart/form-data, no file.
-	var form bytes.Buffer
-	mw := multipart.NewWriter(&form)
-	_ = mw.WriteField("operations", `{"query":"{ products(first: 1) { edges { node { id } } } }"}`)
-	_ = mw.WriteField("map", `{}`)
-	_ = mw.Close()
-	req, _ := http.NewRequest(http.MethodPost, api.URL+"/graphql", &form)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("Authorization", "Bearer "+token)
-	if res, err := client.Do(req); err != nil {
-		t.Errorf("multipart query executed beside the limit (blocked on the lock): %v", err)
-	} else {
-		body, _ := io.ReadAll(res.Body)
-		res.Body.Close()
-		var e struct {
-			Errors []struct {
-				Extensions struct{ Code string } `json:"extensions"`
-			} `json:"errors"`
-		}
-		if res.StatusCode != http.StatusServiceUnavailable || json.Unmarshal(body, &e) != nil || len(e.Errors) != 1 ||
-			e.Errors[0].Extensions.Code != "SERVICE_UNAVAILABLE" {
-			t.Errorf("multipart query while full: %d %s, want 503 SERVICE_UNAVAILABLE", res.StatusCode, body)
-		}
+// TestAdmissionHoldsTheTurnThroughDeferredParts: a query sent over a
+// websocket with @defer fragments executes those fragments after its
+// first response; the turn it took must be held until its last response.
+// With GRAPHQL_MAX_CONCURRENT=1, a websocket query whose deferred
+// fragment blocks on the locked products table still holds the one slot
+// after its first `next` message (the gauge shows it executing), so a
+// plain query sent meanwhile is refused (no queue) instead of executing
+// beside the limit.
+func TestAdmissionHoldsTheTurnThroughDeferredParts(t *testing.T) {
+	rig := newAdmissionRig(t, map[string]string{"GRAPHQL_MAX_QUEUED": "0"})
+	if _, err := rig.db.CreateShop(context.Background(), store.NewShop{OwnerID: rig.userID, Handle: "deferring", Name: "Deferring",
+		OperatingModel: store.SelfOperated, CurrencyCode: "USD"}); err != nil {
+		t.Fatal(err)
 	}
-	// A query asking for an event stream (README: "one result when the
-	// client prefers a stream") is not a long-lived stream: it takes a turn.
-	sse, _ := http.NewRequest(http.MethodPost, api.URL+"/graphql",
-		bytes.NewReader([]byte(`{"query":"{ sse: products(first: 1) { edges { node { id } } } }"}`)))
-	sse.Header.Set("Content-Type", "application/json")
-	sse.Header.Set("Accept", "text/event-stream")
-	if res, err := client.Do(sse); err != nil {
-		t.Errorf("query over an event stream executed beside the limit (blocked on the lock): %v", err)
-	} else {
-		body, _ := io.ReadAll(res.Body)
-		res.Body.Close()
-		if res.StatusCode != http.StatusServiceUnavailable {
-			t.Errorf("query over an event stream while full: %d %s, want 503", res.StatusCode, body)
-		}
+	ws := dialAdmissionWS(t, rig.api.URL, "")
+	unlock := rig.lockProducts()
+	ws.subscribe("d", `{ shop(handle: "deferring") { handle ... @defer { deferred: products(first: 1) { edges { node { id } } } } } }`)
+	first := ws.answer("d", "the query's first response did not arrive")
+	if first.Type != "next" || !strings.Contains(string(first.Payload), `"hasNext":true`) {
+		t.Fatalf("first response of a deferred query: %s %s", first.Type, first.Payload)
+	}
+	// The deferred fragment is blocked on the lock: it is executing.
+	if e, q := admissionGauges(t, rig.debug.URL); e != 1 || q != 0 {
+		t.Errorf("while a deferred fragment executes: executing %d, queued %d; want 1, 0 (it runs without a turn)", e, q)
 	}
 	if err := unlock(); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-held; err != nil {
-		t.Fatal(err)
+	second := ws.answer("d", "the deferred part did not arrive")
+	if second.Type != "next" || !strings.Contains(string(second.Payload), `"deferred"`) {
+		t.Fatalf("deferred response: %s %s", second.Type, second.Payload)
 	}
+	awaitAdmission(t, rig.debug.URL, 0, 0)
 }
