@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -13,7 +11,6 @@ import (
 
 	"showcase/server/demo"
 	"showcase/store"
-	"showcase/store/payment"
 	"showcase/store/storetest"
 )
 
@@ -57,16 +54,7 @@ func BenchmarkFeedExecuted(b *testing.B) {
 			b.Fatal("the feed index did not load")
 		}
 	}
-	prev := slog.Default()
-	slog.SetDefault(slog.New(slog.NewJSONHandler(io.Discard, nil)))
-	b.Cleanup(func() { slog.SetDefault(prev) })
-	cfg, err := parseConfig(nil, func(k string) string {
-		return map[string]string{"RATE_LIMIT_RPS": "1000000000", "RATE_LIMIT_BURST": "1000000000"}[k]
-	}, io.Discard)
-	if err != nil {
-		b.Fatal(err)
-	}
-	api, _ := newServer(cfg, db, testTokens(b), payment.NewTestProvider(db.DB.DB), store.NewEventBuffer(db), nil)
+	api := benchAPI(b, db, testTokens(b), store.NewEventBuffer(db))
 	body, _ := json.Marshal(map[string]string{"query": benchFeedQuery})
 	page := func() *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))

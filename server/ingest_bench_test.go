@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -15,7 +13,6 @@ import (
 	"time"
 
 	"showcase/store"
-	"showcase/store/payment"
 	"showcase/store/storetest"
 )
 
@@ -30,15 +27,6 @@ import (
 func BenchmarkRecordEvents(b *testing.B) {
 	db := storetest.NewDB(b)
 	ctx := context.Background()
-	prev := slog.Default()
-	slog.SetDefault(slog.New(slog.NewJSONHandler(io.Discard, nil)))
-	b.Cleanup(func() { slog.SetDefault(prev) })
-	cfg, err := parseConfig(nil, func(k string) string {
-		return map[string]string{"RATE_LIMIT_RPS": "1000000000", "RATE_LIMIT_BURST": "1000000000"}[k]
-	}, io.Discard)
-	if err != nil {
-		b.Fatal(err)
-	}
 	u, err := db.CreateUser(ctx, store.NewUser{Email: "v@example.com", PasswordHash: "-", Handle: "viewer", DisplayName: "V"})
 	if err != nil {
 		b.Fatal(err)
@@ -57,7 +45,7 @@ func BenchmarkRecordEvents(b *testing.B) {
 		b.Fatal(err)
 	}
 	events := store.NewEventBuffer(db)
-	api, _ := newServer(cfg, db, tokens, payment.NewTestProvider(db.DB.DB), events, nil)
+	api := benchAPI(b, db, tokens, events)
 	videoID := base64.RawURLEncoding.EncodeToString([]byte("Video:" + strconv.FormatInt(video.ID, 10)))
 	const mutation = `mutation($e: [EngagementEventInput!]!) { recordEvents(events: $e) { accepted } }`
 	for _, bc := range []struct {

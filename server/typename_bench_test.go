@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"showcase/auth"
 	"showcase/store"
 	"showcase/store/payment"
 	"showcase/store/storetest"
@@ -33,16 +34,7 @@ func cpuTime() time.Duration {
 // from the network's.
 func BenchmarkTypename(b *testing.B) {
 	db := storetest.NewDB(b)
-	prev := slog.Default()
-	slog.SetDefault(slog.New(slog.NewJSONHandler(io.Discard, nil)))
-	b.Cleanup(func() { slog.SetDefault(prev) })
-	cfg, err := parseConfig(nil, func(k string) string {
-		return map[string]string{"RATE_LIMIT_RPS": "1000000000", "RATE_LIMIT_BURST": "1000000000"}[k]
-	}, io.Discard)
-	if err != nil {
-		b.Fatal(err)
-	}
-	api, _ := newServer(cfg, db, testTokens(b), payment.NewTestProvider(db.DB.DB), store.NewEventBuffer(db), nil)
+	api := benchAPI(b, db, testTokens(b), store.NewEventBuffer(db))
 	body := []byte(`{"query":"{ __typename }"}`)
 	for _, bc := range []struct {
 		name    string
@@ -69,4 +61,23 @@ func BenchmarkTypename(b *testing.B) {
 			b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
 		})
 	}
+}
+
+// benchAPI returns the API handler of a server on db (tokens and events as
+// newServer takes them) for the in-process benchmarks: rate limits out of
+// the way, and log lines going to a JSON handler over io.Discard, as the
+// server's go to its buffered log.
+func benchAPI(b *testing.B, db *store.DB, tokens *auth.Tokens, events *store.EventBuffer) http.Handler {
+	b.Helper()
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	b.Cleanup(func() { slog.SetDefault(prev) })
+	cfg, err := parseConfig(nil, func(k string) string {
+		return map[string]string{"RATE_LIMIT_RPS": "1000000000", "RATE_LIMIT_BURST": "1000000000"}[k]
+	}, io.Discard)
+	if err != nil {
+		b.Fatal(err)
+	}
+	api, _ := newServer(cfg, db, tokens, payment.NewTestProvider(db.DB.DB), events, nil)
+	return api
 }
