@@ -230,18 +230,7 @@ func TestAdmissionQueuePerCaller(t *testing.T) {
 
 	send("a3", tokenA) // A's places are full: refused at once
 	r := <-replies
-	var e struct {
-		Errors []struct {
-			Extensions struct {
-				Code      string `json:"code"`
-				Retryable bool   `json:"retryable"`
-			} `json:"extensions"`
-		} `json:"errors"`
-	}
-	if r.name != "a3" || r.status != http.StatusServiceUnavailable || r.header.Get("Retry-After") != "1" ||
-		json.Unmarshal([]byte(r.body), &e) != nil || len(e.Errors) != 1 || e.Errors[0].Extensions.Code != "SERVICE_UNAVAILABLE" || !e.Errors[0].Extensions.Retryable {
-		t.Fatalf("A's third: %s %d Retry-After %q %s (%v), want 503 SERVICE_UNAVAILABLE", r.name, r.status, r.header.Get("Retry-After"), r.body, r.err)
-	}
+	wantHTTPUnavailable(t, "A's third", "a3", r)
 	wsA.subscribe("a4", `{ a4: products(first: 1) { edges { node { id } } } }`)
 	wantWSUnavailable(t, "A's query over a websocket, A's places full", wsA.answer("a4", "A's query queued beyond its places"))
 

@@ -241,18 +241,7 @@ func TestAdmissionThroughTheServer(t *testing.T) {
 	// The queue is full: the next is refused at once.
 	send(ctx, "refused", false)
 	r := <-replies
-	var e struct {
-		Errors []struct {
-			Extensions struct {
-				Code      string `json:"code"`
-				Retryable bool   `json:"retryable"`
-			} `json:"extensions"`
-		} `json:"errors"`
-	}
-	if r.name != "refused" || r.status != http.StatusServiceUnavailable || r.header.Get("Retry-After") != "1" ||
-		json.Unmarshal([]byte(r.body), &e) != nil || len(e.Errors) != 1 || e.Errors[0].Extensions.Code != "SERVICE_UNAVAILABLE" || !e.Errors[0].Extensions.Retryable {
-		t.Fatalf("past the queue: %s %d Retry-After %q %s (%v)", r.name, r.status, r.header.Get("Retry-After"), r.body, r.err)
-	}
+	wantHTTPUnavailable(t, "past the queue", "refused", r)
 	if !strings.Contains(metricsText(t, debug.URL), `showcase_http_rejected_total{reason="overloaded"} 1`) {
 		t.Error("the refusal is not counted on /metrics")
 	}
@@ -358,4 +347,23 @@ func metricsText(t *testing.T, debugURL string) string {
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
 	return string(b)
+}
+
+// wantHTTPUnavailable fails the test unless r is the reply to the request
+// named name, refused admission: 503 with Retry-After: 1 and one GraphQL
+// error of code SERVICE_UNAVAILABLE, retryable.
+func wantHTTPUnavailable(t *testing.T, what, name string, r admissionReply) {
+	t.Helper()
+	var e struct {
+		Errors []struct {
+			Extensions struct {
+				Code      string `json:"code"`
+				Retryable bool   `json:"retryable"`
+			} `json:"extensions"`
+		} `json:"errors"`
+	}
+	if r.name != name || r.status != http.StatusServiceUnavailable || r.header.Get("Retry-After") != "1" ||
+		json.Unmarshal([]byte(r.body), &e) != nil || len(e.Errors) != 1 || e.Errors[0].Extensions.Code != "SERVICE_UNAVAILABLE" || !e.Errors[0].Extensions.Retryable {
+		t.Fatalf("%s: %s %d Retry-After %q %s (%v), want %s refused 503 SERVICE_UNAVAILABLE", what, r.name, r.status, r.header.Get("Retry-After"), r.body, r.err, name)
+	}
 }
