@@ -181,15 +181,7 @@ const publicAllTimeFiguresSQL = `SELECT i.id, coalesce(t.views, 0) + coalesce(e.
 // in one statement, by content ID; orders, units, GMV and the currency are
 // left zero.
 func (db *DB) publicAllTimeFigures(ctx context.Context, contentIDs []int64) (map[int64]*Metrics, error) {
-	var rows []struct {
-		ID          int64 `db:"id"`
-		Views       int64 `db:"views"`
-		Shares      int64 `db:"shares"`
-		Impressions int64 `db:"impressions"`
-		Clicks      int64 `db:"clicks"`
-		Likes       int64 `db:"likes"`
-		Comments    int64 `db:"comments"`
-	}
+	var rows []metricsRow // the public columns only; the sales stay zero
 	if err := db.SelectContext(ctx, &rows, publicAllTimeFiguresSQL, pq.Array(contentIDs)); err != nil {
 		return nil, fmt.Errorf("content public figures: %w", err)
 	}
