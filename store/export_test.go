@@ -27,6 +27,10 @@ func (db *DB) RecomputeContentScoresWithoutRests(ctx context.Context) (ScoreRefr
 	return db.refreshScores(ctx, true, scoreChunk, 0)
 }
 
+// ScoreChangesSQL is the incremental refresh's statement that finds the
+// contents to re-score.
+const ScoreChangesSQL = scoreChangesSQL
+
 // VariantsByProductsSQL is the statement VariantsByProductIDs runs.
 const VariantsByProductsSQL = variantsByProductsSQL
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -35,6 +36,13 @@ const (
 	scoreChunk       = 10000
 	scoreRefreshRest = 3
 )
+
+// scoreRefreshStatementTimeout bounds each statement of an incremental
+// refresh instead of the pool's timeout (DefaultStatementTimeout, 15 s): a
+// refresh that has fallen behind (its window of 7-day leavers grows with
+// every minute it fails) must still be able to finish, or it fails every
+// minute from then on and the scores stop moving.
+const scoreRefreshStatementTimeout = 5 * time.Minute
 
 // scoreRefreshLockID is the advisory lock that lets one replica refresh
 // the scores at a time; the others skip their turn.
@@ -210,6 +218,11 @@ func (db *DB) refreshChangedScores(ctx context.Context, chunk int64) (ScoreRefre
 		if _, err := tx.ExecContext(ctx, `SET LOCAL jit = off`); err != nil {
 			return err
 		}
+		// Its statements get scoreRefreshStatementTimeout, not the pool's.
+		if _, err := tx.ExecContext(ctx, `SELECT set_config('statement_timeout', $1, true)`,
+			strconv.FormatInt(scoreRefreshStatementTimeout.Milliseconds(), 10)); err != nil {
+			return err
+		}
 		var span struct {
 			At   time.Time `db:"at"`
 			Prev time.Time `db:"prev"`
@@ -218,13 +231,7 @@ func (db *DB) refreshChangedScores(ctx context.Context, chunk int64) (ScoreRefre
 			return err
 		}
 		var ids []int64
-		if err := tx.SelectContext(ctx, &ids, `WITH taken AS (DELETE FROM content_score_changes RETURNING content_id)
-			SELECT content_id FROM taken
-			UNION SELECT content_id FROM content_event_counts WHERE bucket >= $1::timestamptz - interval '7 days' AND bucket < $2::timestamptz - interval '7 days'
-			UNION SELECT content_id FROM content_likes WHERE created_at >= $1::timestamptz - interval '7 days' AND created_at < $2::timestamptz - interval '7 days'
-			UNION SELECT content_id FROM comments WHERE created_at >= $1::timestamptz - interval '7 days' AND created_at < $2::timestamptz - interval '7 days'
-			UNION SELECT content_id FROM content_sales WHERE paid_at >= $1::timestamptz - interval '7 days' AND paid_at < $2::timestamptz - interval '7 days'
-			ORDER BY 1`, span.Prev, span.At); err != nil {
+		if err := tx.SelectContext(ctx, &ids, scoreChangesSQL, span.Prev, span.At); err != nil {
 			return err
 		}
 		out.Scored = int64(len(ids))
@@ -252,6 +259,19 @@ func (db *DB) refreshChangedScores(ctx context.Context, chunk int64) (ScoreRefre
 	out.DBTime = time.Since(began)
 	return out, nil
 }
+
+// scoreChangesSQL takes (deletes) the change log's rows and returns, once
+// each and in order, their contents and those with an input in [$1 − 7
+// days, $2 − 7 days): the last refresh's time and this one's. The four time
+// indexes carry content_id (migration 0033), so finding the leavers reads
+// no table row.
+const scoreChangesSQL = `WITH taken AS (DELETE FROM content_score_changes RETURNING content_id)
+			SELECT content_id FROM taken
+			UNION SELECT content_id FROM content_event_counts WHERE bucket >= $1::timestamptz - interval '7 days' AND bucket < $2::timestamptz - interval '7 days'
+			UNION SELECT content_id FROM content_likes WHERE created_at >= $1::timestamptz - interval '7 days' AND created_at < $2::timestamptz - interval '7 days'
+			UNION SELECT content_id FROM comments WHERE created_at >= $1::timestamptz - interval '7 days' AND created_at < $2::timestamptz - interval '7 days'
+			UNION SELECT content_id FROM content_sales WHERE paid_at >= $1::timestamptz - interval '7 days' AND paid_at < $2::timestamptz - interval '7 days'
+			ORDER BY 1`
 
 // scoreSQL scores the contents that in(column) selects as of $1, with the
 // weights $2 (GPM) and $3 (engagement); in's own parameters start at $4.

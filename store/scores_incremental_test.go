@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -374,4 +375,84 @@ func equalIDs(a, b []int64) bool {
 		}
 	}
 	return true
+}
+
+// TestScoreRefreshOutlastsThePoolTimeout: an incremental refresh whose
+// statement takes longer than the pool's statement timeout (here one
+// waiting 1.5 s for the refresh row, on a pool with a 300 ms timeout)
+// still finishes: a refresh that has fallen behind at 2,000,000 contents
+// took longer than the 15 s default and then failed every minute, its
+// window growing.
+func TestScoreRefreshOutlastsThePoolTimeout(t *testing.T) {
+	ctx := context.Background()
+	dsn := storetest.DSN(t)
+	db, err := store.Open(ctx, dsn, store.PoolOptions{MaxOpenConns: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := demo.Seed(ctx, db, demo.SeedOptions{Users: 10, Creators: 3, Shops: 2, Products: 5, Videos: 10, HistoryDays: 2, Seed: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RefreshContentScores(ctx); err != nil {
+		t.Fatal(err)
+	}
+	short, err := store.Open(ctx, dsn, store.PoolOptions{MaxOpenConns: 5, StatementTimeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { short.Close() })
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT 1 FROM content_scores_refreshed FOR UPDATE`); err != nil {
+		t.Fatal(err)
+	}
+	released := time.AfterFunc(1500*time.Millisecond, func() { _ = tx.Rollback() })
+	defer released.Stop()
+	if _, err := short.RefreshChangedContentScores(ctx); err != nil {
+		t.Fatalf("a refresh past the pool's statement timeout: %v", err)
+	}
+}
+
+// TestScoreLeaversReadNoTableRow: the statement that finds the contents
+// to re-score reads each of the four time indexes alone (an index-only
+// scan: migration 0033 carries content_id in them), not a table row per
+// input that left the window.
+func TestScoreLeaversReadNoTableRow(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.NewDB(t)
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// Neither a sequential nor a bitmap scan: an index scan, index-only
+	// when the index covers the query.
+	for _, q := range []string{`SET enable_seqscan = off`, `SET enable_bitmapscan = off`, `BEGIN`} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	defer conn.ExecContext(ctx, `ROLLBACK`) //nolint:errcheck
+	var plan []string
+	rows, err := conn.QueryContext(ctx, `EXPLAIN `+store.ScoreChangesSQL, time.Now().Add(-time.Minute), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, line)
+	}
+	text := strings.Join(plan, "\n")
+	for _, index := range []string{"content_event_counts_bucket_idx", "content_likes_created_idx", "comments_created_idx", "content_sales_paid_idx"} {
+		if !strings.Contains(text, "Index Only Scan using "+index) {
+			t.Errorf("no index-only scan of %s:\n%s", index, text)
+		}
+	}
 }

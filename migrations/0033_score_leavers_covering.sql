@@ -1,0 +1,17 @@
+-- The incremental score refresh (store.refreshChangedScores) finds the
+-- contents with an input that left the 7-day window since the last refresh
+-- by these four time indexes. Each match was a heap fetch for its
+-- content_id: at 2,000,000 contents, about 1,200 scattered event-count rows
+-- a minute, which on a cold cache took 0.3 s for one minute and over the
+-- pool's 15 s statement timeout once the refresh had fallen some 15 minutes
+-- behind. It then failed every minute, its window growing (2026-12-03).
+-- Carrying content_id in the index makes each an index-only scan.
+
+DROP INDEX content_event_counts_bucket_idx;
+CREATE INDEX content_event_counts_bucket_idx ON content_event_counts (bucket) INCLUDE (content_id);
+DROP INDEX content_likes_created_idx;
+CREATE INDEX content_likes_created_idx ON content_likes (created_at) INCLUDE (content_id);
+DROP INDEX comments_created_idx;
+CREATE INDEX comments_created_idx ON comments (created_at) INCLUDE (content_id);
+DROP INDEX content_sales_paid_idx;
+CREATE INDEX content_sales_paid_idx ON content_sales (paid_at) INCLUDE (content_id);
