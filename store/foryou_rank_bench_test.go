@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"syscall"
 	"testing"
@@ -89,6 +90,7 @@ func syntheticViewer(x *FeedIndex, s *ForYouSettings, seed uint64) *forYouViewer
 	for k := range x.byTag {
 		tagKeys = append(tagKeys, k)
 	}
+	slices.Sort(tagKeys) // the same viewers every run
 	for range 60 {
 		w := rng.Float64()*20 - 3
 		switch rng.IntN(4) {
