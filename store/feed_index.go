@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"strings"
@@ -25,22 +26,28 @@ const DefaultFeedIndexMaxLag = time.Second
 // reloads in full.
 const FeedChangesRetention = 10 * time.Minute
 
-// feedEntry is what the For You ranking reads of one content. Entries are
-// never changed in place: a change replaces the entry (so a ranking may
-// keep pointers while the index catches up).
+// feedEntry is what the For You ranking reads of one content. Entries
+// live in one slab (FeedIndex.entries) indexed by slot and hold no pointer
+// (tags, categories and campaign windows are ids of lists interned in the
+// index), so that the garbage collector does not scan them: at 2,000,000
+// contents, individually allocated entries with three slices each made
+// every collection follow some 15 million pointers. A change overwrites
+// the entry in place (x.mu write-held); a ranking reads entries with x.mu
+// read-held and keeps slots or ids, never a pointer, past it.
 type feedEntry struct {
 	id, author, shop    int64 // shop 0: none
 	published, created  int64 // unix microseconds
 	views, likes        int64
 	base, gpm, eng      float64
-	tags, cats          []string // interned
-	campaigns           []campaignWindow
-	live, ended, scored bool // live: a LIVE on air; ended: not servable (a LIVE ended or without status); scored: has a content_scores row
-	isLive              bool // kind LIVE
-	// slot is the content's small number in this index, from 0 to below
-	// FeedIndex.slots, kept by the versions of one content and reused
-	// after it is gone: a ranking marks the candidates it has drawn in a
-	// bitset by slot rather than a map by id.
+	tags, cats          int32 // ids of interned lists (FeedIndex.listItems; 0: none)
+	campaigns           int32 // id of an interned list of windows (FeedIndex.campLists; 0: none)
+	live, ended, scored bool  // live: a LIVE on air; ended: not servable (a LIVE ended or without status); scored: has a content_scores row
+	isLive              bool  // kind LIVE
+	// slot is the content's place in FeedIndex.entries, from 0 to below
+	// FeedIndex.slots, kept while the content's author, shop, tags,
+	// publication, creation and live state stay and reused after it is
+	// gone: a ranking marks the candidates it has drawn in a bitset by
+	// slot rather than a map by id.
 	slot int32
 }
 
@@ -48,30 +55,35 @@ type feedEntry struct {
 // [starts, ends) in unix microseconds.
 type campaignWindow struct{ starts, ends int64 }
 
-// sortedEntries is a list of entries kept in the order of less (a strict
-// order: ids break ties).
+// sortedEntries is a list of entry slots kept in the order of less (a
+// strict order: ids break ties), which reads the entries in a slab.
 type sortedEntries struct {
 	less func(a, b *feedEntry) int
-	list []*feedEntry
+	list []int32
 }
 
-func (s *sortedEntries) find(e *feedEntry) (int, bool) {
-	return slices.BinarySearchFunc(s.list, e, s.less)
+// find returns where the entry at slot is, or would be, in s (es: the
+// slab, the entry as it is listed).
+func (s *sortedEntries) find(es []feedEntry, slot int32) (int, bool) {
+	e := &es[slot]
+	return slices.BinarySearchFunc(s.list, e, func(t int32, e *feedEntry) int { return s.less(&es[t], e) })
 }
 
-func (s *sortedEntries) insert(e *feedEntry) {
-	if i, found := s.find(e); !found {
-		s.list = slices.Insert(s.list, i, e)
+func (s *sortedEntries) insert(es []feedEntry, slot int32) {
+	if i, found := s.find(es, slot); !found {
+		s.list = slices.Insert(s.list, i, slot)
 	}
 }
 
-// add appends e; sort puts the list in order after a load of adds.
-func (s *sortedEntries) add(e *feedEntry) { s.list = append(s.list, e) }
+// add appends slot; sort puts the list in order after a load of adds.
+func (s *sortedEntries) add(_ []feedEntry, slot int32) { s.list = append(s.list, slot) }
 
-func (s *sortedEntries) sort() { slices.SortFunc(s.list, s.less) }
+func (s *sortedEntries) sort(es []feedEntry) {
+	slices.SortFunc(s.list, func(a, b int32) int { return s.less(&es[a], &es[b]) })
+}
 
-func (s *sortedEntries) remove(e *feedEntry) {
-	if i, found := s.find(e); found && s.list[i] == e {
+func (s *sortedEntries) remove(es []feedEntry, slot int32) {
+	if i, found := s.find(es, slot); found && s.list[i] == slot {
 		s.list = slices.Delete(s.list, i, i+1)
 	}
 }
@@ -109,20 +121,30 @@ type FeedIndex struct {
 	snapshot  string    // the pg_snapshot the index is current as of
 	at        time.Time // when that snapshot was taken (this process's clock, before the statement)
 	refreshed int64     // content_scores_refreshed.at in unix microseconds (minInt64: never)
-	byID      map[int64]*feedEntry
+	// entries is the slab of entries by slot (a slot of a content gone
+	// holds a zero entry until handed out again).
+	entries   []feedEntry
+	byID      map[int64]int32 // slot by content id
 	byAuthor  map[int64]*sortedEntries
 	byShop    map[int64]*sortedEntries
 	byTag     map[string]*sortedEntries
-	onAir     map[int64]*feedEntry
+	onAir     map[int64]int32 // slot by content id
 	published sortedEntries
 	created   sortedEntries
 	strings   map[string]string // interned tags and categories
-	// lists are the interned lists of tags and of categories (by their
-	// items joined with NUL, which text never holds): contents share a
-	// few hundred lists, read by every ranking, instead of holding one each.
-	lists map[string][]string
-	// slots is one past the highest entry slot handed out; freeSlots are
-	// those of contents gone, handed out again first.
+	// lists are the ids of the interned lists of tags and of categories
+	// (by their items joined with NUL, which text never holds), listItems
+	// their items by id (0: the empty list): contents share a few hundred
+	// lists, read by every ranking, instead of holding one each.
+	lists     map[string]int32
+	listItems [][]string
+	// campLists are the interned lists of campaign windows by id (0: none),
+	// campKeys their ids by their windows' bytes: contents carrying the
+	// same campaigns share one.
+	campKeys  map[string]int32
+	campLists [][]campaignWindow
+	// slots is one past the highest entry slot handed out (len(entries));
+	// freeSlots are those of contents gone, handed out again first.
 	slots     int32
 	freeSlots []int32
 	// scoresVersion moves with every change of a scored content's base
@@ -140,12 +162,13 @@ type FeedIndex struct {
 		version      uint64
 		popularN     int
 		gpmN         int
-		popular, gpm []*feedEntry // the first popularN and gpmN of the reserves
-		// The reserves: the first entries of each order, up to twice as
-		// many as asked for, so that a change of a few scores updates
-		// them without a pass over every entry (see updateTop); complete:
-		// a reserve holds every eligible entry.
-		popularAll, gpmAll           []*feedEntry
+		popular, gpm []topItem // the first popularN and gpmN of the reserves
+		// The reserves: the first entries of each order (their score as
+		// it was, and id), up to twice as many as asked for, so that a
+		// change of a few scores updates them without a pass over every
+		// entry (see updateTop); complete: a reserve holds every eligible
+		// entry.
+		popularAll, gpmAll           []topItem
 		popularComplete, gpmComplete bool
 		passes                       int // full passes, for tests
 	}
@@ -360,38 +383,45 @@ func loadFeedIndex(ctx context.Context, tx *sqlx.Tx) (*FeedIndex, error) {
 // what reset and a load of every row would leave, the contents known gone
 // and the load count kept.
 func (x *FeedIndex) adopt(f *FeedIndex) {
-	x.byID, x.byAuthor, x.byShop, x.byTag, x.onAir = f.byID, f.byAuthor, f.byShop, f.byTag, f.onAir
+	x.entries, x.byID, x.byAuthor, x.byShop, x.byTag, x.onAir = f.entries, f.byID, f.byAuthor, f.byShop, f.byTag, f.onAir
 	x.published, x.created = f.published, f.created
-	x.strings, x.lists = f.strings, f.lists
+	x.strings, x.lists, x.listItems = f.strings, f.lists, f.listItems
+	x.campKeys, x.campLists = f.campKeys, f.campLists
 	x.slots, x.freeSlots = f.slots, f.freeSlots
 	x.scoreChanges, x.scoreChangesAll = nil, true
 	x.scoresVersion++
 }
 
 func (x *FeedIndex) reset() {
-	x.byID = map[int64]*feedEntry{}
+	x.entries = nil
+	x.byID = map[int64]int32{}
 	x.byAuthor = map[int64]*sortedEntries{}
 	x.byShop = map[int64]*sortedEntries{}
 	x.byTag = map[string]*sortedEntries{}
-	x.onAir = map[int64]*feedEntry{}
+	x.onAir = map[int64]int32{}
 	x.published = sortedEntries{less: byPublishedDesc}
 	x.created = sortedEntries{less: byCreatedDesc}
 	x.slots, x.freeSlots = 0, nil
 	x.scoreChanges, x.scoreChangesAll = nil, true
 	if x.strings == nil {
 		x.strings = map[string]string{}
-		x.lists = map[string][]string{}
+		x.lists = map[string]int32{}
+		x.listItems = [][]string{nil}
+		x.campKeys = map[string]int32{}
+		x.campLists = [][]campaignWindow{nil}
 	}
 	x.scoresVersion++
 }
 
-func (x *FeedIndex) intern(ss []string) []string {
+// intern returns the id of the interned list of ss (0 for none; x.mu
+// held).
+func (x *FeedIndex) intern(ss []string) int32 {
 	if len(ss) == 0 {
-		return nil
+		return 0
 	}
 	key := strings.Join(ss, "\x00")
-	if l, ok := x.lists[key]; ok {
-		return l
+	if id, ok := x.lists[key]; ok {
+		return id
 	}
 	out := make([]string, len(ss))
 	for i, s := range ss {
@@ -402,8 +432,62 @@ func (x *FeedIndex) intern(ss []string) []string {
 			out[i] = s
 		}
 	}
-	x.lists[key] = out
-	return out
+	id := int32(len(x.listItems))
+	x.listItems = append(x.listItems, out)
+	x.lists[key] = id
+	return id
+}
+
+// internCampaigns returns the id of the interned list of the windows
+// [starts[i], ends[i]) (0 for none; x.mu held).
+func (x *FeedIndex) internCampaigns(starts, ends []int64) int32 {
+	n := min(len(starts), len(ends))
+	if n == 0 {
+		return 0
+	}
+	key := make([]byte, 0, 16*n)
+	for i := range n {
+		key = binary.LittleEndian.AppendUint64(key, uint64(starts[i]))
+		key = binary.LittleEndian.AppendUint64(key, uint64(ends[i]))
+	}
+	if id, ok := x.campKeys[string(key)]; ok {
+		return id
+	}
+	ws := make([]campaignWindow, n)
+	for i := range n {
+		ws[i] = campaignWindow{starts[i], ends[i]}
+	}
+	id := int32(len(x.campLists))
+	x.campLists = append(x.campLists, ws)
+	x.campKeys[string(key)] = id
+	return id
+}
+
+// tagsOf, catsOf and campaignsOf return an entry's tags, card categories
+// and campaign windows (interned: not to be changed; x.mu held).
+func (x *FeedIndex) tagsOf(e *feedEntry) []string { return x.listItems[e.tags] }
+
+func (x *FeedIndex) catsOf(e *feedEntry) []string { return x.listItems[e.cats] }
+
+func (x *FeedIndex) campaignsOf(e *feedEntry) []campaignWindow { return x.campLists[e.campaigns] }
+
+// entry returns content id's entry, nil when the index lacks it (x.mu
+// held; the pointer is good until x.mu is let go: a change may move the
+// slab).
+func (x *FeedIndex) entry(id int64) *feedEntry {
+	if s, ok := x.byID[id]; ok {
+		return &x.entries[s]
+	}
+	return nil
+}
+
+// slotOf returns content id's slot, -1 when the index lacks it (x.mu
+// held).
+func (x *FeedIndex) slotOf(id int64) int32 {
+	if s, ok := x.byID[id]; ok {
+		return s
+	}
+	return -1
 }
 
 func listOf[K comparable](m map[K]*sortedEntries, k K, less func(a, b *feedEntry) int) *sortedEntries {
@@ -419,68 +503,79 @@ func listOf[K comparable](m map[K]*sortedEntries, k K, less func(a, b *feedEntry
 func (x *FeedIndex) sortAll() {
 	for _, m := range []map[int64]*sortedEntries{x.byAuthor, x.byShop} {
 		for _, l := range m {
-			l.sort()
+			l.sort(x.entries)
 		}
 	}
 	for _, l := range x.byTag {
-		l.sort()
+		l.sort(x.entries)
 	}
-	x.published.sort()
-	x.created.sort()
+	x.published.sort(x.entries)
+	x.created.sort(x.entries)
 }
 
-// apply replaces one content's entry (x.mu held). In a full load (bulk) it
+// apply writes one content's entry (x.mu held). In a full load (bulk) it
 // appends to the lists, and sortAll orders them at the end.
 func (x *FeedIndex) apply(r *feedIndexRow, bulk bool) {
-	old := x.byID[r.ID]
+	slot, had := x.byID[r.ID]
 	if r.LiveStatus == "GONE" {
-		if old != nil {
-			x.unlink(old)
-			if old.scored {
-				x.scoreMoved(old.id)
+		if had {
+			scored := x.entries[slot].scored
+			x.unlink(slot)
+			if scored {
+				x.scoreMoved(r.ID)
 			}
 		}
 		x.markGone(r.ID)
 		return
 	}
 	e := x.entryOf(r)
-	if old != nil && sameOrder(old, e) {
-		// Most changes (views, likes, scores) move no list order: the new
-		// entry takes the old one's places, a binary search per list, not a
-		// copy of the lists.
-		x.swap(old, e)
-		if old.base != e.base || old.gpm != e.gpm || old.scored != e.scored {
-			x.scoreMoved(e.id)
+	wasScored := false
+	if had {
+		old := &x.entries[slot]
+		wasScored = old.scored
+		if sameOrder(old, &e) {
+			// Most changes (views, likes, scores) move no list order: the
+			// entry is overwritten where it is, the lists untouched.
+			moved := old.base != e.base || old.gpm != e.gpm || old.scored != e.scored
+			e.slot = slot
+			*old = e
+			if moved {
+				x.scoreMoved(e.id)
+			}
+			return
 		}
-		return
-	}
-	if old != nil {
-		x.unlink(old)
+		// Its places move: out of every list while it still reads as
+		// listed, then in again as it is now.
+		x.unlink(slot)
 	}
 	if n := len(x.freeSlots); n > 0 {
 		e.slot, x.freeSlots = x.freeSlots[n-1], x.freeSlots[:n-1]
+		x.entries[e.slot] = e
 	} else {
 		e.slot = x.slots
 		x.slots++
+		x.entries = append(x.entries, e)
 	}
-	x.byID[e.id] = e
+	slot = e.slot
+	x.byID[e.id] = slot
 	put := (*sortedEntries).insert
 	if bulk {
 		put = (*sortedEntries).add
 	}
-	put(listOf(x.byAuthor, e.author, byIDDesc), e)
+	es := x.entries
+	put(listOf(x.byAuthor, e.author, byIDDesc), es, slot)
 	if e.shop != 0 {
-		put(listOf(x.byShop, e.shop, byIDDesc), e)
+		put(listOf(x.byShop, e.shop, byIDDesc), es, slot)
 	}
-	for _, t := range e.tags {
-		put(listOf(x.byTag, t, byPublishedDesc), e)
+	for _, t := range x.listItems[e.tags] {
+		put(listOf(x.byTag, t, byPublishedDesc), es, slot)
 	}
 	if e.live {
-		x.onAir[e.id] = e
+		x.onAir[e.id] = slot
 	}
-	put(&x.published, e)
-	put(&x.created, e)
-	if e.scored || (old != nil && old.scored) {
+	put(&x.published, es, slot)
+	put(&x.created, es, slot)
+	if e.scored || wasScored {
 		x.scoreMoved(e.id)
 	}
 }
@@ -501,84 +596,79 @@ func (x *FeedIndex) scoreMoved(id int64) {
 }
 
 // sameOrder reports whether a and b (two versions of one content) sit at
-// the same places in every list: the same author, shop, tags, publication,
-// creation and live state.
+// the same places in every list: the same author, shop, tags (interned:
+// the same list, the same id), publication, creation and live state.
 func sameOrder(a, b *feedEntry) bool {
 	return a.author == b.author && a.shop == b.shop && a.published == b.published && a.created == b.created &&
-		a.live == b.live && slices.Equal(a.tags, b.tags)
+		a.live == b.live && a.tags == b.tags
 }
 
-// swap puts e where old is in every list (x.mu held; sameOrder(old, e)).
-func (x *FeedIndex) swap(old, e *feedEntry) {
-	e.slot = old.slot
-	x.byID[e.id] = e
-	replace := func(l *sortedEntries) {
-		if l == nil {
-			return
-		}
-		if i, found := l.find(old); found && l.list[i] == old {
-			l.list[i] = e
-		}
-	}
-	replace(x.byAuthor[e.author])
-	if e.shop != 0 {
-		replace(x.byShop[e.shop])
-	}
-	for _, t := range e.tags {
-		replace(x.byTag[t])
-	}
-	if e.live {
-		x.onAir[e.id] = e
-	}
-	replace(&x.published)
-	replace(&x.created)
-}
-
-// entryOf makes the entry of a row (x.mu held: it interns).
-func (x *FeedIndex) entryOf(r *feedIndexRow) *feedEntry {
-	e := &feedEntry{id: r.ID, author: r.Author, shop: r.Shop, published: r.Published, created: r.Created,
+// entryOf makes the entry of a row, its slot not set (x.mu held: it
+// interns).
+func (x *FeedIndex) entryOf(r *feedIndexRow) feedEntry {
+	return feedEntry{id: r.ID, author: r.Author, shop: r.Shop, published: r.Published, created: r.Created,
 		views: r.Views, likes: r.Likes, base: r.Base, gpm: r.GPM, eng: r.Eng, scored: r.Scored,
-		tags: x.intern(r.Tags), cats: x.intern(r.Cats), isLive: r.IsLive,
+		tags: x.intern(r.Tags), cats: x.intern(r.Cats), campaigns: x.internCampaigns(r.CampStarts, r.CampEnds), isLive: r.IsLive,
 		live: r.IsLive && r.LiveStatus == "LIVE", ended: r.IsLive && (r.LiveStatus == "" || r.LiveStatus == "ENDED")}
-	for i := range min(len(r.CampStarts), len(r.CampEnds)) {
-		e.campaigns = append(e.campaigns, campaignWindow{r.CampStarts[i], r.CampEnds[i]})
-	}
-	return e
 }
 
-// unlink takes an entry out of every list (x.mu held).
-func (x *FeedIndex) unlink(e *feedEntry) {
+// unlink takes the entry at slot out of every list and frees its slot
+// (x.mu held).
+func (x *FeedIndex) unlink(slot int32) {
+	es := x.entries
+	e := &es[slot]
 	delete(x.byID, e.id)
-	x.freeSlots = append(x.freeSlots, e.slot)
+	x.freeSlots = append(x.freeSlots, slot)
 	if l := x.byAuthor[e.author]; l != nil {
-		if l.remove(e); len(l.list) == 0 {
+		if l.remove(es, slot); len(l.list) == 0 {
 			delete(x.byAuthor, e.author)
 		}
 	}
 	if l := x.byShop[e.shop]; l != nil {
-		if l.remove(e); len(l.list) == 0 {
+		if l.remove(es, slot); len(l.list) == 0 {
 			delete(x.byShop, e.shop)
 		}
 	}
-	for _, t := range e.tags {
+	for _, t := range x.listItems[e.tags] {
 		if l := x.byTag[t]; l != nil {
-			if l.remove(e); len(l.list) == 0 {
+			if l.remove(es, slot); len(l.list) == 0 {
 				delete(x.byTag, t)
 			}
 		}
 	}
 	delete(x.onAir, e.id)
-	x.published.remove(e)
-	x.created.remove(e)
+	x.published.remove(es, slot)
+	x.created.remove(es, slot)
+	*e = feedEntry{}
 }
+
+// topItem is an entry of a top list: its id and the score it is ordered
+// by (base score or GPM) as it was when the list was brought up to date.
+type topItem struct {
+	score float64
+	id    int64
+}
+
+// byTopDesc orders top items by score, then id, descending: as byBaseDesc
+// and byGPMDesc order the entries they were taken from.
+func byTopDesc(a, b topItem) int {
+	if r := cmp.Compare(b.score, a.score); r != 0 {
+		return r
+	}
+	return cmp.Compare(b.id, a.id)
+}
+
+func baseOf(e *feedEntry) float64 { return e.base }
+
+func gpmOf(e *feedEntry) float64 { return e.gpm }
 
 // tops returns the n most popular scored contents (base score, then id,
 // descending) and the n converting most (GPM > 0, then id, descending),
-// recomputed when a score moved (x.mu read-held). The entries are those of
+// recomputed when a score moved (x.mu read-held). The items are those of
 // the last recomputation: a caller reads a content's current entry by id.
 // A catch-up that moved a score recomputes them for the last sizes asked
 // (see warmTops), so that rankings seldom wait for it.
-func (x *FeedIndex) tops(popularN, gpmN int) (popular, gpm []*feedEntry) {
+func (x *FeedIndex) tops(popularN, gpmN int) (popular, gpm []topItem) {
 	c := &x.topCache
 	c.Lock()
 	defer c.Unlock()
@@ -602,9 +692,9 @@ func (x *FeedIndex) warmTops() {
 
 // computeTops brings the top cache up to date (x.mu read-held, x.topCache
 // held): from the reserves and the contents whose score moved since
-// (updateTop) when it can, else in one pass over the entries (a slice, not
-// the map) that compares an entry further only when it may beat the worst
-// kept.
+// (updateTop) when it can, else in one pass over the entries (the
+// published list's slots, not the map) that compares an entry further
+// only when it may beat the worst kept.
 func (x *FeedIndex) computeTops(popularN, gpmN int) {
 	c := &x.topCache
 	popularR, gpmR := topReserve(popularN), topReserve(gpmN)
@@ -618,9 +708,9 @@ func (x *FeedIndex) computeTops(popularN, gpmN int) {
 		for _, id := range x.scoreChanges {
 			changed[id] = true
 		}
-		p, pComplete, okP := x.updateTop(c.popularAll, c.popularComplete, popularR, popularN, changed, byBaseDesc,
+		p, pComplete, okP := x.updateTop(c.popularAll, c.popularComplete, popularR, popularN, changed, baseOf,
 			func(e *feedEntry) bool { return e.scored })
-		g, gComplete, okG := x.updateTop(c.gpmAll, c.gpmComplete, gpmR, gpmN, changed, byGPMDesc,
+		g, gComplete, okG := x.updateTop(c.gpmAll, c.gpmComplete, gpmR, gpmN, changed, gpmOf,
 			func(e *feedEntry) bool { return e.scored && e.gpm > 0 })
 		if okP && okG {
 			c.popularAll, c.gpmAll, c.popularComplete, c.gpmComplete = p, g, pComplete, gComplete
@@ -628,19 +718,21 @@ func (x *FeedIndex) computeTops(popularN, gpmN int) {
 		}
 	}
 	c.passes++
-	p := topK(popularR, byBaseDesc)
-	g := topK(gpmR, byGPMDesc)
-	for _, e := range x.published.list { // every entry, once
+	p := topK(popularR)
+	g := topK(gpmR)
+	es := x.entries
+	for _, slot := range x.published.list { // every entry, once
+		e := &es[slot]
 		if !e.scored {
 			continue
 		}
 		// e.base < the worst kept's: e cannot be kept (with a NaN either
 		// way the comparison is false and add decides).
-		if p.k > 0 && (len(p.heap) < p.k || !(e.base < p.heap[0].base)) {
-			p.add(e)
+		if p.k > 0 && (len(p.heap) < p.k || !(e.base < p.heap[0].score)) {
+			p.add(topItem{e.base, e.id})
 		}
-		if e.gpm > 0 && g.k > 0 && (len(g.heap) < g.k || !(e.gpm < g.heap[0].gpm)) {
-			g.add(e)
+		if e.gpm > 0 && g.k > 0 && (len(g.heap) < g.k || !(e.gpm < g.heap[0].score)) {
+			g.add(topItem{e.gpm, e.id})
 		}
 	}
 	c.popularAll, c.gpmAll = p.sorted(), g.sorted()
@@ -657,35 +749,38 @@ func topReserve(n int) int {
 	return n + max(n, 64)
 }
 
-// updateTop brings a reserve (the first entries of order less among those
-// eligible, at most r, as they were; all of them when complete) up to date
-// with the contents changed since, by id (x.mu read-held). Every content
-// neither changed nor in the reserve came after the reserve's last entry
-// (or was not eligible, when complete): so the reserve's unchanged entries
-// and the changed ones that now come before that last entry (as it was)
-// are, in order, the first of the whole order. ok is false when fewer than
-// n remain of an incomplete reserve (then a full pass decides).
-func (x *FeedIndex) updateTop(reserve []*feedEntry, complete bool, r, n int, changed map[int64]bool, less func(a, b *feedEntry) int,
-	eligible func(*feedEntry) bool) (out []*feedEntry, stillComplete, ok bool) {
-	var last *feedEntry // nil: the reserve holds every eligible entry
+// updateTop brings a reserve (the first entries, by score of and then id,
+// among those eligible, at most r, as they were; all of them when
+// complete) up to date with the contents changed since, by id (x.mu
+// read-held). Every content neither changed nor in the reserve came after
+// the reserve's last item (or was not eligible, when complete): so the
+// reserve's unchanged items and the changed ones that now come before
+// that last item (as it was) are, in order, the first of the whole order.
+// ok is false when fewer than n remain of an incomplete reserve (then a
+// full pass decides).
+func (x *FeedIndex) updateTop(reserve []topItem, complete bool, r, n int, changed map[int64]bool, score func(*feedEntry) float64,
+	eligible func(*feedEntry) bool) (out []topItem, stillComplete, ok bool) {
+	var last topItem
 	if !complete {
 		if len(reserve) == 0 {
 			return nil, false, false
 		}
 		last = reserve[len(reserve)-1]
 	}
-	out = make([]*feedEntry, 0, len(reserve)+len(changed))
-	for _, e := range reserve {
-		if !changed[e.id] {
-			out = append(out, e)
+	out = make([]topItem, 0, len(reserve)+len(changed))
+	for _, t := range reserve {
+		if !changed[t.id] {
+			out = append(out, t)
 		}
 	}
 	for id := range changed {
-		if e := x.byID[id]; e != nil && eligible(e) && (last == nil || less(e, last) < 0) {
-			out = append(out, e)
+		if e := x.entry(id); e != nil && eligible(e) {
+			if t := (topItem{score(e), e.id}); complete || byTopDesc(t, last) < 0 {
+				out = append(out, t)
+			}
 		}
 	}
-	slices.SortFunc(out, less)
+	slices.SortFunc(out, byTopDesc)
 	if len(out) > r {
 		out, complete = out[:r], false
 	}
@@ -706,19 +801,18 @@ func byGPMDesc(a, b *feedEntry) int {
 	return cmp.Compare(b.id, a.id)
 }
 
-// topKeeper keeps the k first entries in the order of less, with a heap
-// whose root is the worst kept.
+// topKeeper keeps the k first items in the order of byTopDesc, with a
+// heap whose root is the worst kept.
 type topKeeper struct {
 	k    int
-	less func(a, b *feedEntry) int
-	heap []*feedEntry
+	heap []topItem
 }
 
-func topK(k int, less func(a, b *feedEntry) int) *topKeeper {
-	return &topKeeper{k: k, less: less, heap: make([]*feedEntry, 0, max(k, 0))}
+func topK(k int) *topKeeper {
+	return &topKeeper{k: k, heap: make([]topItem, 0, max(k, 0))}
 }
 
-func (t *topKeeper) add(e *feedEntry) {
+func (t *topKeeper) add(e topItem) {
 	if t.k <= 0 {
 		return
 	}
@@ -727,7 +821,7 @@ func (t *topKeeper) add(e *feedEntry) {
 		h = append(h, e)
 		for i := len(h) - 1; i > 0; {
 			p := (i - 1) / 2
-			if t.less(h[p], h[i]) >= 0 {
+			if byTopDesc(h[p], h[i]) >= 0 {
 				break
 			}
 			h[p], h[i] = h[i], h[p]
@@ -736,16 +830,16 @@ func (t *topKeeper) add(e *feedEntry) {
 		t.heap = h
 		return
 	}
-	if t.less(e, h[0]) >= 0 {
+	if byTopDesc(e, h[0]) >= 0 {
 		return
 	}
 	h[0] = e
 	for i := 0; ; {
 		l, r, w := 2*i+1, 2*i+2, i
-		if l < len(h) && t.less(h[l], h[w]) > 0 {
+		if l < len(h) && byTopDesc(h[l], h[w]) > 0 {
 			w = l
 		}
-		if r < len(h) && t.less(h[r], h[w]) > 0 {
+		if r < len(h) && byTopDesc(h[r], h[w]) > 0 {
 			w = r
 		}
 		if w == i {
@@ -756,11 +850,11 @@ func (t *topKeeper) add(e *feedEntry) {
 	}
 }
 
-func (t *topKeeper) sorted() []*feedEntry {
+func (t *topKeeper) sorted() []topItem {
 	out := slices.Clone(t.heap)
-	slices.SortFunc(out, t.less)
+	slices.SortFunc(out, byTopDesc)
 	if out == nil {
-		out = []*feedEntry{}
+		out = []topItem{}
 	}
 	return out
 }
@@ -771,7 +865,7 @@ func (x *FeedIndex) holdsAll(ids []int64) bool {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	for _, id := range ids {
-		if x.byID[id] == nil && !x.gone[id] {
+		if _, ok := x.byID[id]; !ok && !x.gone[id] {
 			return false
 		}
 	}
@@ -793,7 +887,7 @@ func (x *FeedIndex) catchUpFor(db *DB, ids []int64) error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	for _, id := range ids {
-		if x.byID[id] == nil {
+		if _, ok := x.byID[id]; !ok {
 			x.markGone(id)
 		}
 	}

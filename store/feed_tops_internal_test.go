@@ -40,7 +40,7 @@ func checkTopsUnderRandomChanges(t *testing.T, seed uint64) {
 		return r
 	}
 	rowOf := func(e *feedEntry) feedIndexRow {
-		return feedIndexRow{ID: e.id, Author: e.author, Shop: e.shop, Tags: e.tags, Cats: e.cats, Published: e.published, Created: e.created,
+		return feedIndexRow{ID: e.id, Author: e.author, Shop: e.shop, Tags: x.tagsOf(e), Cats: x.catsOf(e), Published: e.published, Created: e.created,
 			Views: e.views, Likes: e.likes, Scored: e.scored, Base: e.base, GPM: e.gpm, Eng: e.eng}
 	}
 	var rows []feedIndexRow // what a full load reads
@@ -48,8 +48,8 @@ func checkTopsUnderRandomChanges(t *testing.T, seed uint64) {
 		x.mu.Lock()
 		defer x.mu.Unlock()
 		keep := rows[:0]
-		for _, e := range x.byID {
-			keep = append(keep, rowOf(e))
+		for _, slot := range x.byID {
+			keep = append(keep, rowOf(&x.entries[slot]))
 		}
 		if len(keep) == 0 {
 			for range 40 + rng.IntN(220) {
@@ -67,8 +67,8 @@ func checkTopsUnderRandomChanges(t *testing.T, seed uint64) {
 	}
 	want := func(n int, less func(a, b *feedEntry) int, eligible func(*feedEntry) bool) []int64 {
 		var all []*feedEntry
-		for _, e := range x.byID {
-			if eligible(e) {
+		for _, slot := range x.byID {
+			if e := &x.entries[slot]; eligible(e) {
 				all = append(all, e)
 			}
 		}
@@ -79,7 +79,7 @@ func checkTopsUnderRandomChanges(t *testing.T, seed uint64) {
 		}
 		return ids
 	}
-	idsOf := func(es []*feedEntry) []int64 {
+	idsOf := func(es []topItem) []int64 {
 		ids := []int64{}
 		for _, e := range es {
 			ids = append(ids, e.id)
@@ -99,7 +99,7 @@ func checkTopsUnderRandomChanges(t *testing.T, seed uint64) {
 	for round := range 300 {
 		x.mu.Lock()
 		all := ids()
-		pick := func() *feedEntry { return x.byID[all[rng.IntN(len(all))]] }
+		pick := func() *feedEntry { return x.entry(all[rng.IntN(len(all))]) }
 		change := func(e *feedEntry, f func(r *feedIndexRow)) {
 			if e == nil {
 				return
@@ -139,10 +139,10 @@ func checkTopsUnderRandomChanges(t *testing.T, seed uint64) {
 				change(pick(), func(r *feedIndexRow) { r.Scored = !r.Scored })
 			case 6: // the reserves' last entries move by a little either way, or tie
 				c := &x.topCache
-				for _, l := range [][]*feedEntry{c.popularAll, c.gpmAll} {
+				for _, l := range [][]topItem{c.popularAll, c.gpmAll} {
 					if len(l) > 0 {
 						last := l[len(l)-1]
-						change(x.byID[last.id], func(r *feedIndexRow) {
+						change(x.entry(last.id), func(r *feedIndexRow) {
 							r.Base += float64(rng.IntN(3) - 1)
 							r.GPM = max(r.GPM+float64(rng.IntN(3)-1), 0)
 						})
@@ -150,16 +150,16 @@ func checkTopsUnderRandomChanges(t *testing.T, seed uint64) {
 				}
 			case 7: // the best lose their score
 				if p := x.topCache.popularAll; len(p) > 0 {
-					change(x.byID[p[rng.IntN(len(p))].id], func(r *feedIndexRow) { r.Base = 0 })
+					change(x.entry(p[rng.IntN(len(p))].id), func(r *feedIndexRow) { r.Base = 0 })
 				}
 			case 10: // many of the best lose their score or GPM at once: the reserves run out
 				if rng.IntN(4) == 0 {
 					c := &x.topCache
 					for _, e := range c.popularAll[:min(len(c.popularAll), 50+rng.IntN(40))] {
-						change(x.byID[e.id], func(r *feedIndexRow) { r.Base = 0 })
+						change(x.entry(e.id), func(r *feedIndexRow) { r.Base = 0 })
 					}
 					for _, e := range c.gpmAll[:min(len(c.gpmAll), 50+rng.IntN(40))] {
-						change(x.byID[e.id], func(r *feedIndexRow) { r.GPM = 0 })
+						change(x.entry(e.id), func(r *feedIndexRow) { r.GPM = 0 })
 					}
 				}
 			case 11: // many new converting contents at once: a complete reserve overflows

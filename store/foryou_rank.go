@@ -173,11 +173,12 @@ type affinityMatch struct {
 // of sums what the viewer's affinities add to e: each of e's keys counts
 // once, summed in the order of the keys' text ("CATEGORY:…", "CREATOR:…",
 // "SHOP:…", "TAG:…"), as the SQL ranking and its first Go version did
-// (the order moves a float sum's last bit). buf is scratch.
-func (a *viewerAffinities) of(e *feedEntry, buf []affinityMatch) float64 {
+// (the order moves a float sum's last bit). tags and cats are e's (see
+// FeedIndex.tagsOf); buf is scratch.
+func (a *viewerAffinities) of(e *feedEntry, tags, cats []string, buf []affinityMatch) float64 {
 	m := buf[:0]
 	if a.cats != nil {
-		for _, g := range e.cats {
+		for _, g := range cats {
 			if w, ok := a.cats[g]; ok {
 				m = append(m, affinityMatch{0, g, w})
 			}
@@ -192,7 +193,7 @@ func (a *viewerAffinities) of(e *feedEntry, buf []affinityMatch) float64 {
 		}
 	}
 	if a.tags != nil {
-		for _, t := range e.tags {
+		for _, t := range tags {
 			if w, ok := a.tags[t]; ok {
 				m = append(m, affinityMatch{3, t, w})
 			}
@@ -224,10 +225,10 @@ type viewerContent struct {
 }
 
 // rankScratch is a ranking's reusable memory: the bitset of the entries
-// drawn (by slot) and the candidates.
+// drawn (by slot) and the candidates' slots.
 type rankScratch struct {
 	drawn []uint64
-	cands []*feedEntry
+	cands []int32
 }
 
 var rankScratchPool = sync.Pool{New: func() any { return &rankScratch{} }}
@@ -270,47 +271,48 @@ func (x *FeedIndex) rank(s *ForYouSettings, w FeedWeights, v *forYouViewer, now 
 	drawn := sc.drawn[:words]
 	cands := sc.cands[:0]
 	defer func() {
-		for _, e := range cands {
-			drawn[e.slot>>6] = 0
+		for _, slot := range cands {
+			drawn[slot>>6] = 0
 		}
-		clear(cands) // no pointers kept past the ranking
 		sc.cands = cands[:0]
 		rankScratchPool.Put(sc)
 	}()
-	add := func(e *feedEntry) {
-		if e != nil {
-			if bit := uint64(1) << (e.slot & 63); drawn[e.slot>>6]&bit == 0 {
-				drawn[e.slot>>6] |= bit
-				cands = append(cands, e)
+	es := x.entries
+	// add draws the entry at slot (-1: none) once.
+	add := func(slot int32) {
+		if slot >= 0 {
+			if bit := uint64(1) << (slot & 63); drawn[slot>>6]&bit == 0 {
+				drawn[slot>>6] |= bit
+				cands = append(cands, slot)
 			}
 		}
 	}
 	addFirst := func(l *sortedEntries, n int) {
 		if l != nil {
-			for _, e := range l.list[:min(n, len(l.list))] {
-				add(e)
+			for _, slot := range l.list[:min(n, len(l.list))] {
+				add(slot)
 			}
 		}
 	}
 	exploreAge := int64(math.Round(s.ExploreMaxAgeHours * 3600e6))
 	if tail {
 		for _, id := range v.Tail {
-			add(x.byID[id])
+			add(x.slotOf(id))
 		}
 	} else {
 		popular, gpm := x.tops(int(s.PopularCandidates), int(s.GPMCandidates))
-		for _, e := range popular {
-			add(x.byID[e.id]) // the current entry: views may have moved since
+		for _, t := range popular {
+			add(x.slotOf(t.id)) // the current entry: views may have moved since
 		}
 		// everything new since the last score refresh
-		for _, e := range x.created.list {
-			if e.created < x.refreshed {
+		for _, slot := range x.created.list {
+			if es[slot].created < x.refreshed {
 				break
 			}
-			add(e)
+			add(slot)
 		}
-		for _, e := range x.onAir {
-			add(e)
+		for _, slot := range x.onAir {
+			add(slot)
 		}
 		for _, id := range v.FollowedCreators {
 			addFirst(x.byAuthor[id], 10)
@@ -329,23 +331,24 @@ func (x *FeedIndex) rank(s *ForYouSettings, w FeedWeights, v *forYouViewer, now 
 			addFirst(x.byShop[id], interest)
 		}
 		for _, id := range v.CoIDs {
-			add(x.byID[id])
+			add(x.slotOf(id))
 		}
-		for _, e := range gpm {
-			add(x.byID[e.id])
+		for _, t := range gpm {
+			add(x.slotOf(t.id))
 		}
 		// fresh with little exposure: published within the age, newest first
 		oldest := nowUs - exploreAge
-		i, _ := slices.BinarySearchFunc(x.published.list, nowUs, func(e *feedEntry, t int64) int {
-			return cmp.Compare(t, e.published) // descending
+		i, _ := slices.BinarySearchFunc(x.published.list, nowUs, func(slot int32, t int64) int {
+			return cmp.Compare(t, es[slot].published) // descending
 		})
 		for n := 0; i < len(x.published.list) && n < int(s.FreshCandidates); i++ {
-			e := x.published.list[i]
+			slot := x.published.list[i]
+			e := &es[slot]
 			if e.published <= oldest {
 				break
 			}
 			if float64(e.views) < s.ExploreMaxViews {
-				add(e)
+				add(slot)
 				n++
 			}
 		}
@@ -354,7 +357,8 @@ func (x *FeedIndex) rank(s *ForYouSettings, w FeedWeights, v *forYouViewer, now 
 	items := make([]rankedItem, 0, len(cands))
 	var buf [16]affinityMatch
 	freshAfter := nowUs - exploreAge
-	for _, e := range cands {
+	for _, slot := range cands {
+		e := &es[slot]
 		if e.published > nowUs || e.ended {
 			continue
 		}
@@ -370,7 +374,7 @@ func (x *FeedIndex) rank(s *ForYouSettings, w FeedWeights, v *forYouViewer, now 
 			score += s.Live
 		}
 		campaign := 0.0
-		for _, k := range e.campaigns {
+		for _, k := range x.campaignsOf(e) {
 			if k.starts <= nowUs && nowUs < k.ends {
 				campaign = s.Campaign
 				break
@@ -380,7 +384,7 @@ func (x *FeedIndex) rank(s *ForYouSettings, w FeedWeights, v *forYouViewer, now 
 		// each of the profile's affinities counts once per candidate
 		a := 0.0
 		if affs != nil {
-			a = affs.of(e, buf[:])
+			a = affs.of(e, x.tagsOf(e), x.catsOf(e), buf[:])
 		}
 		score += s.Affinity * a
 		score += s.CoEngagement * math.Min(float64(vc.co)/3.0, 1)

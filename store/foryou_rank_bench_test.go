@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"syscall"
 	"testing"
@@ -89,6 +90,7 @@ func syntheticViewer(x *FeedIndex, s *ForYouSettings, seed uint64) *forYouViewer
 	for k := range x.byTag {
 		tagKeys = append(tagKeys, k)
 	}
+	slices.Sort(tagKeys) // the same viewers every run
 	for range 60 {
 		w := rng.Float64()*20 - 3
 		switch rng.IntN(4) {
@@ -158,11 +160,11 @@ func BenchmarkForYouRank(b *testing.B) {
 		x.mu.Lock()
 		defer x.mu.Unlock()
 		for range 2000 {
-			e := x.byID[1+rng.Int64N(200_000)]
+			e := x.entry(1 + rng.Int64N(200_000))
 			if e == nil {
 				continue
 			}
-			r := feedIndexRow{ID: e.id, Author: e.author, Shop: e.shop, Tags: e.tags, Cats: e.cats, Published: e.published, Created: e.created,
+			r := feedIndexRow{ID: e.id, Author: e.author, Shop: e.shop, Tags: x.tagsOf(e), Cats: x.catsOf(e), Published: e.published, Created: e.created,
 				Views: e.views, Likes: e.likes, Scored: true, Base: e.base*0.9 + rng.Float64()*100, GPM: e.gpm, Eng: e.eng}
 			x.apply(&r, false)
 		}

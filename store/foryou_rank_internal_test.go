@@ -102,14 +102,18 @@ func TestRankMatchesRankByMaps(t *testing.T) {
 			Published: nowUs - int64(i)*1e6, Created: nowUs - int64(i)*1e6, Views: int64(i), Scored: true, Base: float64(2000 + i)}, false)
 	}
 	for id := int64(3000); id < 3400; id++ {
-		e := x.byID[id]
-		x.apply(&feedIndexRow{ID: id, Author: e.author + 1, Shop: e.shop, Tags: e.tags, Cats: e.cats, Published: e.published, Created: e.created,
+		e := x.entry(id)
+		x.apply(&feedIndexRow{ID: id, Author: e.author + 1, Shop: e.shop, Tags: x.tagsOf(e), Cats: x.catsOf(e), Published: e.published, Created: e.created,
 			Views: e.views + 5, Likes: e.likes, Scored: true, Base: e.base * 2, GPM: e.gpm, Eng: e.eng}, false)
 	}
 	x.mu.Unlock()
 	check("after changes")
 	slots := map[int32]int64{}
-	for id, e := range x.byID {
+	for id, slot := range x.byID {
+		e := &x.entries[slot]
+		if e.id != id || e.slot != slot {
+			t.Fatalf("content %d: the entry at its slot %d is content %d's, of slot %d", id, slot, e.id, e.slot)
+		}
 		if e.slot < 0 || e.slot >= x.slots {
 			t.Fatalf("content %d: slot %d out of [0, %d)", id, e.slot, x.slots)
 		}
@@ -178,29 +182,30 @@ func (x *FeedIndex) rankByMaps(s *ForYouSettings, w FeedWeights, v *forYouViewer
 	}
 	addFirst := func(l *sortedEntries, n int) {
 		if l != nil {
-			for _, e := range l.list[:min(n, len(l.list))] {
-				add(e)
+			for _, slot := range l.list[:min(n, len(l.list))] {
+				add(&x.entries[slot])
 			}
 		}
 	}
 	if tail {
 		for _, id := range v.Tail {
-			add(x.byID[id])
+			add(x.entry(id))
 		}
 	} else {
 		popular, gpm := x.tops(int(s.PopularCandidates), int(s.GPMCandidates))
 		for _, e := range popular {
-			add(x.byID[e.id]) // the current entry: views may have moved since
+			add(x.entry(e.id)) // the current entry: views may have moved since
 		}
 		// everything new since the last score refresh
-		for _, e := range x.created.list {
+		for _, slot := range x.created.list {
+			e := &x.entries[slot]
 			if e.created < x.refreshed {
 				break
 			}
 			add(e)
 		}
-		for _, e := range x.onAir {
-			add(e)
+		for _, slot := range x.onAir {
+			add(&x.entries[slot])
 		}
 		for _, id := range v.FollowedCreators {
 			addFirst(x.byAuthor[id], 10)
@@ -219,18 +224,18 @@ func (x *FeedIndex) rankByMaps(s *ForYouSettings, w FeedWeights, v *forYouViewer
 			addFirst(x.byShop[id], interest)
 		}
 		for _, id := range v.CoIDs {
-			add(x.byID[id])
+			add(x.entry(id))
 		}
 		for _, e := range gpm {
-			add(x.byID[e.id])
+			add(x.entry(e.id))
 		}
 		// fresh with little exposure: published within the age, newest first
 		oldest := nowUs - int64(math.Round(s.ExploreMaxAgeHours*3600e6))
-		i, _ := slices.BinarySearchFunc(x.published.list, nowUs, func(e *feedEntry, t int64) int {
-			return cmp.Compare(t, e.published) // descending
+		i, _ := slices.BinarySearchFunc(x.published.list, nowUs, func(slot int32, t int64) int {
+			return cmp.Compare(t, x.entries[slot].published) // descending
 		})
 		for n := 0; i < len(x.published.list) && n < int(s.FreshCandidates); i++ {
-			e := x.published.list[i]
+			e := &x.entries[x.published.list[i]]
 			if e.published <= oldest {
 				break
 			}
@@ -252,7 +257,7 @@ func (x *FeedIndex) rankByMaps(s *ForYouSettings, w FeedWeights, v *forYouViewer
 			score += s.Live
 		}
 		campaign := 0.0
-		for _, k := range e.campaigns {
+		for _, k := range x.campaignsOf(e) {
 			if k.starts <= nowUs && nowUs < k.ends {
 				campaign = s.Campaign
 				break
@@ -263,14 +268,14 @@ func (x *FeedIndex) rankByMaps(s *ForYouSettings, w FeedWeights, v *forYouViewer
 		a := 0.0
 		if len(affs) > 0 {
 			keys = keys[:0]
-			for _, t := range e.tags {
+			for _, t := range x.tagsOf(e) {
 				keys = append(keys, "TAG:"+t)
 			}
 			keys = append(keys, "CREATOR:"+strconv.FormatInt(e.author, 10))
 			if e.shop != 0 {
 				keys = append(keys, "SHOP:"+strconv.FormatInt(e.shop, 10))
 			}
-			for _, g := range e.cats {
+			for _, g := range x.catsOf(e) {
 				keys = append(keys, "CATEGORY:"+g)
 			}
 			slices.Sort(keys)
@@ -316,8 +321,8 @@ func TestTopsFollowScoreChanges(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	want := func(n int, less func(a, b *feedEntry) int, eligible func(*feedEntry) bool) []int64 {
 		var all []*feedEntry
-		for _, e := range x.byID {
-			if eligible(e) {
+		for _, slot := range x.byID {
+			if e := &x.entries[slot]; eligible(e) {
 				all = append(all, e)
 			}
 		}
@@ -328,7 +333,7 @@ func TestTopsFollowScoreChanges(t *testing.T) {
 		}
 		return ids
 	}
-	ids := func(es []*feedEntry) []int64 {
+	ids := func(es []topItem) []int64 {
 		var out []int64
 		for _, e := range es {
 			out = append(out, e.id)
@@ -351,7 +356,7 @@ func TestTopsFollowScoreChanges(t *testing.T) {
 	}
 	check(0)
 	change := func(e *feedEntry, f func(r *feedIndexRow)) {
-		r := feedIndexRow{ID: e.id, Author: e.author, Shop: e.shop, Tags: e.tags, Cats: e.cats, Published: e.published, Created: e.created,
+		r := feedIndexRow{ID: e.id, Author: e.author, Shop: e.shop, Tags: x.tagsOf(e), Cats: x.catsOf(e), Published: e.published, Created: e.created,
 			Views: e.views, Likes: e.likes, Scored: e.scored, Base: e.base, GPM: e.gpm, Eng: e.eng}
 		f(&r)
 		x.apply(&r, false)
@@ -363,11 +368,11 @@ func TestTopsFollowScoreChanges(t *testing.T) {
 		case round%10 == 0:
 			// the best lose their score: the reserve runs out
 			for _, e := range p[:min(len(p), 350)] {
-				change(x.byID[e.id], func(r *feedIndexRow) { r.Base = 0 })
+				change(x.entry(e.id), func(r *feedIndexRow) { r.Base = 0 })
 			}
 		case round%7 == 0:
 			for _, e := range g {
-				change(x.byID[e.id], func(r *feedIndexRow) { r.GPM = 0 })
+				change(x.entry(e.id), func(r *feedIndexRow) { r.GPM = 0 })
 			}
 		case round%5 == 0:
 			for _, e := range p[:min(len(p), 30)] {
@@ -375,7 +380,7 @@ func TestTopsFollowScoreChanges(t *testing.T) {
 			}
 		default:
 			for range 1 + rng.IntN(300) {
-				e := x.byID[1+rng.Int64N(10_000)]
+				e := x.entry(1 + rng.Int64N(10_000))
 				if e == nil {
 					continue
 				}

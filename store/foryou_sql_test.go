@@ -167,7 +167,7 @@ func (db *DB) FeedIndexViews(id int64) (int64, bool) {
 	x := db.FeedIndex()
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	e := x.byID[id]
+	e := x.entry(id)
 	if e == nil {
 		return 0, false
 	}
