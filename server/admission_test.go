@@ -113,18 +113,7 @@ type admissionReply struct {
 	err    error
 }
 
-// serverForAdmission starts a server with GRAPHQL_MAX_CONCURRENT=1 and
-// GRAPHQL_MAX_QUEUED=queued, and returns it with a signed-in user's token
-// and lockProducts, which locks the products table until the unlock it
-// returns is called (or the test ends): a products query sent meanwhile
-// holds the one slot.
-func serverForAdmission(t *testing.T, queued string) (api, debug *httptest.Server, token string, lockProducts func() (unlock func() error)) {
-	t.Helper()
-	rig := newAdmissionRig(t, map[string]string{"GRAPHQL_MAX_QUEUED": queued})
-	return rig.api, rig.debug, rig.token, rig.lockProducts
-}
-
-// admissionRig is a server with GRAPHQL_MAX_CONCURRENT=1 (serverForAdmission).
+// admissionRig is a server with GRAPHQL_MAX_CONCURRENT=1 (newAdmissionRig).
 type admissionRig struct {
 	api, debug *httptest.Server
 	db         *store.DB
