@@ -45,9 +45,10 @@ func main() {
 // the machine's; at least 1 GiB, and 1 GiB when memory fails). Every
 // request allocates a lot; collecting at five times the live heap served
 // about a third more uncached feed pages per second than the default. The
-// live heap grows with the catalogue (the feed index: about 500 MB at
-// 2,000,000 contents): the fixed 1 GiB limit this replaced made the server
-// collect about once a second there, over half its CPU.
+// live heap grows with the catalogue (the feed index: about 380 MB at
+// 2,000,000 contents, 500 MB before it held no pointers): the fixed 1 GiB
+// limit this replaced made the server collect about once a second there,
+// over half its CPU (docs/BENCHMARKS.md, 2026-12-03 afternoon).
 func tuneGC(getenv func(string) string, memory memlimit.Provider) {
 	if getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
