@@ -6,12 +6,25 @@
 -- pool's 15 s statement timeout once the refresh had fallen some 15 minutes
 -- behind. It then failed every minute, its window growing (2026-12-03).
 -- Carrying content_id in the index makes each an index-only scan.
+--
+-- The new indexes are built beside the old ones first: a build holds its
+-- table's SHARE lock (writes wait, reads go on) until the migration
+-- commits. Only then are the old ones dropped and the new ones renamed,
+-- catalogue changes whose ACCESS EXCLUSIVE locks (reads wait too) last
+-- from the first drop to the commit, not through the builds
+-- (TestMigration0033KeepsReadsFlowing).
+
+CREATE INDEX content_event_counts_bucket_idx_0033 ON content_event_counts (bucket) INCLUDE (content_id);
+CREATE INDEX content_likes_created_idx_0033 ON content_likes (created_at) INCLUDE (content_id);
+CREATE INDEX comments_created_idx_0033 ON comments (created_at) INCLUDE (content_id);
+CREATE INDEX content_sales_paid_idx_0033 ON content_sales (paid_at) INCLUDE (content_id);
 
 DROP INDEX content_event_counts_bucket_idx;
-CREATE INDEX content_event_counts_bucket_idx ON content_event_counts (bucket) INCLUDE (content_id);
 DROP INDEX content_likes_created_idx;
-CREATE INDEX content_likes_created_idx ON content_likes (created_at) INCLUDE (content_id);
 DROP INDEX comments_created_idx;
-CREATE INDEX comments_created_idx ON comments (created_at) INCLUDE (content_id);
 DROP INDEX content_sales_paid_idx;
-CREATE INDEX content_sales_paid_idx ON content_sales (paid_at) INCLUDE (content_id);
+
+ALTER INDEX content_event_counts_bucket_idx_0033 RENAME TO content_event_counts_bucket_idx;
+ALTER INDEX content_likes_created_idx_0033 RENAME TO content_likes_created_idx;
+ALTER INDEX comments_created_idx_0033 RENAME TO comments_created_idx;
+ALTER INDEX content_sales_paid_idx_0033 RENAME TO content_sales_paid_idx;

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"testing"
 
@@ -9,8 +10,14 @@ import (
 	"showcase/store/storetest"
 )
 
+// queryer is what explain reads a plan through: the pool, or one
+// connection whose session settings the plan must see.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
 // explain answers PostgreSQL's plan of query with args, one line a node.
-func explain(t *testing.T, db *store.DB, query string, args ...any) string {
+func explain(t *testing.T, db queryer, query string, args ...any) string {
 	t.Helper()
 	rows, err := db.QueryContext(context.Background(), `EXPLAIN (VERBOSE, COSTS OFF) `+query, args...)
 	if err != nil {

@@ -138,11 +138,7 @@ func TestFeedChangesPrunedByThreeProcessesAtOnce(t *testing.T) {
 	dsn := storetest.DSN(t)
 	ctx := context.Background()
 	open := func() *store.DB {
-		h, err := store.Open(ctx, dsn, store.PoolOptions{MaxOpenConns: 4})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { h.Close() })
+		h := openPool(t, dsn, store.PoolOptions{MaxOpenConns: 4})
 		return h
 	}
 	writer := open()

@@ -20,11 +20,7 @@ func TestFeedIndexCatchesUpWritesOfAnotherProcess(t *testing.T) {
 	dsn := storetest.DSN(t)
 	ctx := context.Background()
 	open := func() *store.DB {
-		db, err := store.Open(ctx, dsn, store.PoolOptions{MaxOpenConns: 5})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
+		db := openPool(t, dsn, store.PoolOptions{MaxOpenConns: 5})
 		return db
 	}
 	a, b := open(), open()
@@ -148,11 +144,7 @@ func TestFeedIndexCatchesUpWritesOfAnotherProcess(t *testing.T) {
 func TestWalkTailKeepsAContentThisIndexHasNotSeen(t *testing.T) {
 	dsn := storetest.DSN(t)
 	ctx := context.Background()
-	b, err := store.Open(ctx, dsn, store.PoolOptions{MaxOpenConns: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
+	b := openPool(t, dsn, store.PoolOptions{MaxOpenConns: 5})
 	b.SetFeedIndexMaxLag(time.Hour) // b's index stays as it is unless it must catch up
 	var author int64
 	if err := b.GetContext(ctx, &author, `INSERT INTO users (email, password_hash, handle, display_name) VALUES ('a@x', '-', 'a', 'A') RETURNING id`); err != nil {
@@ -197,11 +189,7 @@ func TestWalkTailKeepsAContentThisIndexHasNotSeen(t *testing.T) {
 // (another FEED_POLICY) is.
 func TestFeedIndexReadyOnlyOnceLoaded(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, storetest.DSN(t), store.PoolOptions{MaxOpenConns: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := openPool(t, storetest.DSN(t), store.PoolOptions{MaxOpenConns: 5})
 	if !db.FeedIndexReady() {
 		t.Fatal("a handle that does not run the feed index is not ready")
 	}
@@ -234,11 +222,7 @@ func TestFeedChangesPrunedWithoutAnIndex(t *testing.T) {
 	ctx := context.Background()
 	dsn := storetest.DSN(t)
 	open := func() *store.DB {
-		h, err := store.Open(ctx, dsn, store.PoolOptions{MaxOpenConns: 5})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { h.Close() })
+		h := openPool(t, dsn, store.PoolOptions{MaxOpenConns: 5})
 		return h
 	}
 	db := open()
@@ -326,11 +310,7 @@ func TestFeedChangesPrunedWithoutAnIndex(t *testing.T) {
 func TestWalkWithADeletedContentCatchesUpOnce(t *testing.T) {
 	dsn := storetest.DSN(t)
 	ctx := context.Background()
-	b, err := store.Open(ctx, dsn, store.PoolOptions{MaxOpenConns: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
+	b := openPool(t, dsn, store.PoolOptions{MaxOpenConns: 5})
 	var author int64
 	if err := b.GetContext(ctx, &author, `INSERT INTO users (email, password_hash, handle, display_name) VALUES ('a@x', '-', 'a', 'A') RETURNING id`); err != nil {
 		t.Fatal(err)
@@ -375,11 +355,7 @@ func TestWalkWithADeletedContentCatchesUpOnce(t *testing.T) {
 	}
 	// A process loaded after the deletion never saw it go: its first next
 	// page catches up once, the following ones not.
-	c, err := store.Open(ctx, dsn, store.PoolOptions{MaxOpenConns: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
+	c := openPool(t, dsn, store.PoolOptions{MaxOpenConns: 5})
 	if err := c.CatchUpFeedIndex(); err != nil {
 		t.Fatal(err)
 	}
@@ -406,11 +382,7 @@ func TestFeedIndexFullLoadReadsWhatCatchUpsRead(t *testing.T) {
 	ctx := context.Background()
 	dsn := storetest.DSN(t)
 	open := func() *store.DB {
-		h, err := store.Open(ctx, dsn, store.PoolOptions{MaxOpenConns: 5})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { h.Close() })
+		h := openPool(t, dsn, store.PoolOptions{MaxOpenConns: 5})
 		return h
 	}
 	seed, caughtUp, loaded := open(), open(), open()

@@ -234,11 +234,7 @@ func TestAllTimeFiguresExactUnderConcurrentWritesAndFolds(t *testing.T) {
 	dsn := storetest.DSN(t)
 	var procs [2]*store.DB
 	for i := range procs {
-		db, err := store.Open(ctx, dsn, store.PoolOptions{MaxOpenConns: 6})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
+		db := openPool(t, dsn, store.PoolOptions{MaxOpenConns: 6})
 		procs[i] = db
 	}
 	seedForFigures(t, procs[0])

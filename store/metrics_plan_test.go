@@ -19,11 +19,7 @@ import (
 // from pg_prepared_statements on the handle's only connection.
 func TestWindowFiguresReuseAGenericPlan(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, storetest.DSN(t), store.PoolOptions{MaxOpenConns: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := openPool(t, storetest.DSN(t), store.PoolOptions{MaxOpenConns: 1})
 	first, productID := contentFixture(t, db)
 	var author int64
 	if err := db.GetContext(ctx, &author, `SELECT author_id FROM contents WHERE id = $1`, first); err != nil {
@@ -55,7 +51,7 @@ func TestWindowFiguresReuseAGenericPlan(t *testing.T) {
 		}
 	}
 	var generic, custom int64
-	err = db.QueryRowContext(ctx, `SELECT generic_plans, custom_plans FROM pg_prepared_statements
+	err := db.QueryRowContext(ctx, `SELECT generic_plans, custom_plans FROM pg_prepared_statements
 		WHERE statement LIKE '%FROM content_event_counts WHERE content_id = i.id%'`).Scan(&generic, &custom)
 	if err != nil {
 		t.Fatal(err)

@@ -9,9 +9,16 @@ import (
 	"io/fs"
 	"sort"
 	"strings"
+	"time"
 
 	"showcase/migrations"
 )
+
+// migrationLockTimeout bounds how long a migration's statement waits for a
+// table's lock (the migration then fails, and so does the start: a restart
+// tries again), while its work (an index built on a large table) has no
+// bound.
+const migrationLockTimeout = time.Minute
 
 // migrationLockID serialises concurrent migrators (several replicas starting
 // at once) through a PostgreSQL advisory lock.
@@ -62,7 +69,11 @@ func MigrationsHash() (string, error) {
 }
 
 // Migrate applies every migration not yet recorded in schema_migrations, each
-// in its own transaction. Running it on an up-to-date database changes nothing.
+// in its own transaction, without the pool's statement timeout (an index
+// built on a large table takes longer than 15 s: a server started on such a
+// database would otherwise fail its start on every try) but with lock
+// waits of at most migrationLockTimeout. Running it on an up-to-date
+// database changes nothing.
 func Migrate(ctx context.Context, db *sql.DB) error {
 	ms, err := Migrations()
 	if err != nil {
@@ -102,6 +113,15 @@ func applyMigration(ctx context.Context, conn *sql.Conn, m Migration) error {
 	}
 	if applied {
 		return nil
+	}
+	// The pool's statement_timeout is for requests; a migration runs once.
+	// Its lock waits stay bounded (migrationLockTimeout): a DROP INDEX
+	// waiting behind a long transaction queues every request on its table.
+	if _, err := tx.ExecContext(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
+		return fmt.Errorf("migrate %s: %w", m.Version, err)
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT set_config('lock_timeout', $1, true)`, fmt.Sprint(migrationLockTimeout.Milliseconds())); err != nil {
+		return fmt.Errorf("migrate %s: %w", m.Version, err)
 	}
 	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 		return fmt.Errorf("migrate %s: %w", m.Version, err)

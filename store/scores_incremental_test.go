@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"sync"
 	"testing"
@@ -386,22 +387,14 @@ func equalIDs(a, b []int64) bool {
 func TestScoreRefreshOutlastsThePoolTimeout(t *testing.T) {
 	ctx := context.Background()
 	dsn := storetest.DSN(t)
-	db, err := store.Open(ctx, dsn, store.PoolOptions{MaxOpenConns: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := openPool(t, dsn, store.PoolOptions{MaxOpenConns: 5})
 	if _, err := demo.Seed(ctx, db, demo.SeedOptions{Users: 10, Creators: 3, Shops: 2, Products: 5, Videos: 10, HistoryDays: 2, Seed: 3}); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.RefreshContentScores(ctx); err != nil {
 		t.Fatal(err)
 	}
-	short, err := store.Open(ctx, dsn, store.PoolOptions{MaxOpenConns: 5, StatementTimeout: 300 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { short.Close() })
+	short := openPool(t, dsn, store.PoolOptions{MaxOpenConns: 5, StatementTimeout: 300 * time.Millisecond})
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -436,23 +429,52 @@ func TestScoreLeaversReadNoTableRow(t *testing.T) {
 		}
 	}
 	defer conn.ExecContext(ctx, `ROLLBACK`) //nolint:errcheck
-	var plan []string
-	rows, err := conn.QueryContext(ctx, `EXPLAIN `+store.ScoreChangesSQL, time.Now().Add(-time.Minute), time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var line string
-		if err := rows.Scan(&line); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, line)
-	}
-	text := strings.Join(plan, "\n")
+	text := explain(t, conn, store.ScoreChangesSQL, time.Now().Add(-time.Minute), time.Now())
 	for _, index := range []string{"content_event_counts_bucket_idx", "content_likes_created_idx", "comments_created_idx", "content_sales_paid_idx"} {
 		if !strings.Contains(text, "Index Only Scan using "+index) {
 			t.Errorf("no index-only scan of %s:\n%s", index, text)
+		}
+	}
+}
+
+// TestScoreRefreshTimeoutStaysInItsTransaction: the incremental refresh's
+// 5-minute statement timeout (set_config(…, true)) ends with its
+// transaction: every pooled connection it used is back on the pool's
+// timeout, and a request's statement on them is cut at that timeout.
+func TestScoreRefreshTimeoutStaysInItsTransaction(t *testing.T) {
+	ctx := context.Background()
+	dsn := storetest.DSN(t)
+	db := openPool(t, dsn, store.PoolOptions{MaxOpenConns: 2, StatementTimeout: 300 * time.Millisecond})
+	if _, err := db.ExecContext(ctx, `INSERT INTO content_scores_refreshed (at, complete) VALUES (now() - interval '1 minute', true)
+		ON CONFLICT (only_row) DO UPDATE SET at = excluded.at, complete = true`); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if res, err := db.RefreshChangedContentScores(ctx); err != nil || res.Full || res.Skipped {
+			t.Fatalf("incremental refresh: %+v, %v", res, err)
+		}
+	}
+	// Both of the pool's connections at once: the refresh used both (the
+	// advisory lock's and the transaction's).
+	var conns []*sql.Conn
+	for range 2 {
+		c, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		conns = append(conns, c)
+	}
+	for i, c := range conns {
+		var got string
+		if err := c.QueryRowContext(ctx, `SHOW statement_timeout`).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != "300ms" {
+			t.Errorf("connection %d: statement_timeout %s after the refresh, want the pool's 300ms", i, got)
+		}
+		if _, err := c.ExecContext(ctx, `SELECT pg_sleep(2)`); err == nil || !strings.Contains(err.Error(), "statement timeout") {
+			t.Errorf("connection %d: a 2 s statement: %v, want the pool's timeout", i, err)
 		}
 	}
 }

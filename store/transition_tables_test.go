@@ -34,11 +34,7 @@ import (
 func TestTransitionTablesReadOnceWhateverThePlanCache(t *testing.T) {
 	ctx := context.Background()
 	dsn := storetest.DSN(t)
-	db, err := store.Open(ctx, dsn, store.PoolOptions{MaxOpenConns: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := openPool(t, dsn, store.PoolOptions{MaxOpenConns: 4})
 	if _, err := demo.Seed(ctx, db, demo.SeedOptions{Users: 30, Creators: 6, Shops: 3, Products: 20, Videos: 40, HistoryDays: 3, Seed: 7}); err != nil {
 		t.Fatal(err)
 	}

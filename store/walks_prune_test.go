@@ -18,11 +18,7 @@ func TestListWalksPrunedByThreeProcessesAtOnce(t *testing.T) {
 	dsn := storetest.DSN(t)
 	ctx := context.Background()
 	open := func() *store.DB {
-		h, err := store.Open(ctx, dsn, store.PoolOptions{MaxOpenConns: 2})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { h.Close() })
+		h := openPool(t, dsn, store.PoolOptions{MaxOpenConns: 2})
 		return h
 	}
 	db := open()
