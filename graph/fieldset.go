@@ -19,11 +19,20 @@ import (
 type fieldSet struct {
 	graphql.FieldSet
 	fields []graphql.CollectedField
+	inline [4]graphql.Marshaler // Values of an object of at most four fields
 }
 
-// newFieldSet returns an empty fieldSet for fields, one value each.
+// newFieldSet returns an empty fieldSet for fields, one value each: in one
+// allocation when there are at most four (a price, a variant, an edge:
+// most of a page's objects).
 func newFieldSet(fields []graphql.CollectedField) *fieldSet {
-	return &fieldSet{FieldSet: graphql.FieldSet{Values: make([]graphql.Marshaler, len(fields))}, fields: fields}
+	m := &fieldSet{fields: fields}
+	if len(fields) <= len(m.inline) {
+		m.Values = m.inline[:len(fields):len(fields)]
+	} else {
+		m.Values = make([]graphql.Marshaler, len(fields))
+	}
+	return m
 }
 
 // MarshalGQL writes the object: {"alias":value,...}.

@@ -5812,6 +5812,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 
 type executionContext struct {
 	*graphql.ExecutionContextState[ResolverRoot, DirectiveRoot, ComplexityRoot]
+	args fieldArgs // memoArgs's, for this operation
 }
 
 func newExecutionContext(
@@ -6463,7 +6464,7 @@ input ProductFilter {
   collectionId: ID
   "Full-text search over title, tags and description, ranked by relevance. With sortKey RELEVANCE (the default when searching) the first page fixes the ranking for the pages that follow (for an hour), so edits between pages do not move products across pages; a product archived meanwhile is left out."
   search: String
-  "Only products carrying this tag."
+  "Only products carrying this tag (at most 40 characters: a longer one is BAD_USER_INPUT, as no tag can be that long)."
   tag: String
   """
   Only products whose lowest variant price lies in this range (inclusive).
@@ -6541,6 +6542,14 @@ type Query {
   Active products (and drafts, for the shop's managers, when filter.shopId is
   their shop). Without sortKey: by relevance when searching, otherwise newest
   first (by ID, reversed); ` + "`" + `reverse` + "`" + ` reverses whichever order applies.
+  Freshness: a page sorted by ID or CREATED_AT, filtered by nothing but shopId,
+  tag and available (drafts not asked for), may be served from what the API
+  process kept for CATALOG_CACHE_TTL (10 s); a product created, edited or
+  drafted through the API shows at once in the process it went through and in
+  the others when they hear of it (milliseconds); stock taken by checkouts or
+  given back by cancellations (the available filter) at once in that process
+  and within about 0.1 s in the others; rows written by hand within the TTL.
+  Every other list is read each time.
   """
   products(first: Int = 20, after: String, sortKey: ProductSortKeys, reverse: Boolean = false, filter: ProductFilter): ProductConnection! @scope(any: ["catalog:read"])
   "A collection by its handle; null when there is none."
@@ -15650,7 +15659,7 @@ func (ec *executionContext) fieldContext_Collection_products(ctx context.Context
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Collection_products_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Collection_products_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -18111,7 +18120,7 @@ func (ec *executionContext) fieldContext_LiveSession_products(ctx context.Contex
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_LiveSession_products_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_LiveSession_products_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -18173,7 +18182,7 @@ func (ec *executionContext) fieldContext_LiveSession_metrics(ctx context.Context
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_LiveSession_metrics_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_LiveSession_metrics_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -18235,7 +18244,7 @@ func (ec *executionContext) fieldContext_LiveSession_metricsSeries(ctx context.C
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_LiveSession_metricsSeries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_LiveSession_metricsSeries_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -18279,7 +18288,7 @@ func (ec *executionContext) fieldContext_LiveSession_comments(ctx context.Contex
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_LiveSession_comments_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_LiveSession_comments_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -19316,7 +19325,7 @@ func (ec *executionContext) fieldContext_Mutation_signUp(ctx context.Context, fi
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_signUp_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_signUp_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -19360,7 +19369,7 @@ func (ec *executionContext) fieldContext_Mutation_logIn(ctx context.Context, fie
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_logIn_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_logIn_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -19404,7 +19413,7 @@ func (ec *executionContext) fieldContext_Mutation_refreshSession(ctx context.Con
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_refreshSession_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_refreshSession_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -19448,7 +19457,7 @@ func (ec *executionContext) fieldContext_Mutation_logOut(ctx context.Context, fi
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_logOut_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_logOut_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -19510,7 +19519,7 @@ func (ec *executionContext) fieldContext_Mutation_createApp(ctx context.Context,
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_createApp_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_createApp_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -19572,7 +19581,7 @@ func (ec *executionContext) fieldContext_Mutation_rotateAppSecret(ctx context.Co
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_rotateAppSecret_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_rotateAppSecret_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -19634,7 +19643,7 @@ func (ec *executionContext) fieldContext_Mutation_revokeApp(ctx context.Context,
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_revokeApp_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_revokeApp_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -19696,7 +19705,7 @@ func (ec *executionContext) fieldContext_Mutation_createShop(ctx context.Context
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_createShop_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_createShop_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -19770,7 +19779,7 @@ func (ec *executionContext) fieldContext_Mutation_updateShop(ctx context.Context
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_updateShop_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_updateShop_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -19844,7 +19853,7 @@ func (ec *executionContext) fieldContext_Mutation_createProduct(ctx context.Cont
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_createProduct_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_createProduct_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -19918,7 +19927,7 @@ func (ec *executionContext) fieldContext_Mutation_updateProduct(ctx context.Cont
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_updateProduct_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_updateProduct_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -19992,7 +20001,7 @@ func (ec *executionContext) fieldContext_Mutation_setInventory(ctx context.Conte
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_setInventory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_setInventory_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -20066,7 +20075,7 @@ func (ec *executionContext) fieldContext_Mutation_productMediaAdd(ctx context.Co
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_productMediaAdd_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_productMediaAdd_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -20140,7 +20149,7 @@ func (ec *executionContext) fieldContext_Mutation_productMediaRemove(ctx context
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_productMediaRemove_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_productMediaRemove_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -20214,7 +20223,7 @@ func (ec *executionContext) fieldContext_Mutation_productMediaReorder(ctx contex
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_productMediaReorder_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_productMediaReorder_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -20288,7 +20297,7 @@ func (ec *executionContext) fieldContext_Mutation_productVariantSetImage(ctx con
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_productVariantSetImage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_productVariantSetImage_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -20362,7 +20371,7 @@ func (ec *executionContext) fieldContext_Mutation_collectionCreate(ctx context.C
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_collectionCreate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_collectionCreate_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -20436,7 +20445,7 @@ func (ec *executionContext) fieldContext_Mutation_collectionUpdate(ctx context.C
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_collectionUpdate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_collectionUpdate_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -20510,7 +20519,7 @@ func (ec *executionContext) fieldContext_Mutation_collectionDelete(ctx context.C
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_collectionDelete_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_collectionDelete_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -20584,7 +20593,7 @@ func (ec *executionContext) fieldContext_Mutation_collectionSetProducts(ctx cont
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_collectionSetProducts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_collectionSetProducts_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -20646,7 +20655,7 @@ func (ec *executionContext) fieldContext_Mutation_campaignCreate(ctx context.Con
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_campaignCreate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_campaignCreate_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -20708,7 +20717,7 @@ func (ec *executionContext) fieldContext_Mutation_campaignUpdate(ctx context.Con
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_campaignUpdate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_campaignUpdate_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -20782,7 +20791,7 @@ func (ec *executionContext) fieldContext_Mutation_campaignEnrol(ctx context.Cont
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_campaignEnrol_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_campaignEnrol_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -20856,7 +20865,7 @@ func (ec *executionContext) fieldContext_Mutation_campaignWithdraw(ctx context.C
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_campaignWithdraw_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_campaignWithdraw_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -20930,7 +20939,7 @@ func (ec *executionContext) fieldContext_Mutation_publishVideo(ctx context.Conte
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_publishVideo_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_publishVideo_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -21004,7 +21013,7 @@ func (ec *executionContext) fieldContext_Mutation_scheduleLiveSession(ctx contex
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_scheduleLiveSession_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_scheduleLiveSession_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -21078,7 +21087,7 @@ func (ec *executionContext) fieldContext_Mutation_startLiveSession(ctx context.C
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_startLiveSession_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_startLiveSession_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -21152,7 +21161,7 @@ func (ec *executionContext) fieldContext_Mutation_pinLiveProduct(ctx context.Con
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_pinLiveProduct_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_pinLiveProduct_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -21226,7 +21235,7 @@ func (ec *executionContext) fieldContext_Mutation_endLiveSession(ctx context.Con
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_endLiveSession_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_endLiveSession_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -21270,7 +21279,7 @@ func (ec *executionContext) fieldContext_Mutation_checkout(ctx context.Context, 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_checkout_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_checkout_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -21314,7 +21323,7 @@ func (ec *executionContext) fieldContext_Mutation_cartCreate(ctx context.Context
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_cartCreate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_cartCreate_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -21358,7 +21367,7 @@ func (ec *executionContext) fieldContext_Mutation_cartLinesAdd(ctx context.Conte
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_cartLinesAdd_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_cartLinesAdd_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -21402,7 +21411,7 @@ func (ec *executionContext) fieldContext_Mutation_cartLinesUpdate(ctx context.Co
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_cartLinesUpdate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_cartLinesUpdate_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -21446,7 +21455,7 @@ func (ec *executionContext) fieldContext_Mutation_cartLinesRemove(ctx context.Co
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_cartLinesRemove_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_cartLinesRemove_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -21520,7 +21529,7 @@ func (ec *executionContext) fieldContext_Mutation_fulfillOrder(ctx context.Conte
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_fulfillOrder_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_fulfillOrder_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -21594,7 +21603,7 @@ func (ec *executionContext) fieldContext_Mutation_markDelivered(ctx context.Cont
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_markDelivered_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_markDelivered_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -21668,7 +21677,7 @@ func (ec *executionContext) fieldContext_Mutation_cancelOrder(ctx context.Contex
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_cancelOrder_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_cancelOrder_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -21712,7 +21721,7 @@ func (ec *executionContext) fieldContext_Mutation_recordEvents(ctx context.Conte
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_recordEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_recordEvents_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -21774,7 +21783,7 @@ func (ec *executionContext) fieldContext_Mutation_likeContent(ctx context.Contex
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_likeContent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_likeContent_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -21836,7 +21845,7 @@ func (ec *executionContext) fieldContext_Mutation_unlikeContent(ctx context.Cont
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_unlikeContent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_unlikeContent_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -21948,7 +21957,7 @@ func (ec *executionContext) fieldContext_Mutation_commentOnContent(ctx context.C
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_commentOnContent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_commentOnContent_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -22010,7 +22019,7 @@ func (ec *executionContext) fieldContext_Mutation_follow(ctx context.Context, fi
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_follow_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_follow_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -22072,7 +22081,7 @@ func (ec *executionContext) fieldContext_Mutation_unfollow(ctx context.Context, 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_unfollow_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_unfollow_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -22146,7 +22155,7 @@ func (ec *executionContext) fieldContext_Mutation_shippingRateCreate(ctx context
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_shippingRateCreate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_shippingRateCreate_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -22220,7 +22229,7 @@ func (ec *executionContext) fieldContext_Mutation_shippingRateUpdate(ctx context
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_shippingRateUpdate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_shippingRateUpdate_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -22294,7 +22303,7 @@ func (ec *executionContext) fieldContext_Mutation_shippingRateDelete(ctx context
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_shippingRateDelete_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_shippingRateDelete_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -22368,7 +22377,7 @@ func (ec *executionContext) fieldContext_Mutation_taxRateSet(ctx context.Context
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_taxRateSet_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_taxRateSet_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -22442,7 +22451,7 @@ func (ec *executionContext) fieldContext_Mutation_taxRateDelete(ctx context.Cont
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_taxRateDelete_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_taxRateDelete_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -22516,7 +22525,7 @@ func (ec *executionContext) fieldContext_Mutation_shopTaxesIncludedUpdate(ctx co
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_shopTaxesIncludedUpdate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_shopTaxesIncludedUpdate_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -22560,7 +22569,7 @@ func (ec *executionContext) fieldContext_Mutation_cartDeliveryAddressUpdate(ctx 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_cartDeliveryAddressUpdate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_cartDeliveryAddressUpdate_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -22604,7 +22613,7 @@ func (ec *executionContext) fieldContext_Mutation_cartSelectedDeliveryOptionsUpd
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_cartSelectedDeliveryOptionsUpdate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_cartSelectedDeliveryOptionsUpdate_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -22666,7 +22675,7 @@ func (ec *executionContext) fieldContext_Mutation_customerAddressCreate(ctx cont
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_customerAddressCreate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_customerAddressCreate_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -22728,7 +22737,7 @@ func (ec *executionContext) fieldContext_Mutation_customerAddressUpdate(ctx cont
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_customerAddressUpdate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_customerAddressUpdate_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -22790,7 +22799,7 @@ func (ec *executionContext) fieldContext_Mutation_customerAddressDelete(ctx cont
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_customerAddressDelete_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_customerAddressDelete_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -22852,7 +22861,7 @@ func (ec *executionContext) fieldContext_Mutation_customerDefaultAddressUpdate(c
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_customerDefaultAddressUpdate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_customerDefaultAddressUpdate_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -22926,7 +22935,7 @@ func (ec *executionContext) fieldContext_Mutation_webhookSubscriptionCreate(ctx 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_webhookSubscriptionCreate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_webhookSubscriptionCreate_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -23000,7 +23009,7 @@ func (ec *executionContext) fieldContext_Mutation_webhookSubscriptionUpdate(ctx 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_webhookSubscriptionUpdate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_webhookSubscriptionUpdate_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -23074,7 +23083,7 @@ func (ec *executionContext) fieldContext_Mutation_webhookSubscriptionDelete(ctx 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_webhookSubscriptionDelete_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_webhookSubscriptionDelete_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -23148,7 +23157,7 @@ func (ec *executionContext) fieldContext_Mutation_webhookSecretRotate(ctx contex
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_webhookSecretRotate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_webhookSecretRotate_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -23222,7 +23231,7 @@ func (ec *executionContext) fieldContext_Mutation_webhookDeliveryRedeliver(ctx c
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_webhookDeliveryRedeliver_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_webhookDeliveryRedeliver_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -23296,7 +23305,7 @@ func (ec *executionContext) fieldContext_Mutation_discountCodeCreate(ctx context
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_discountCodeCreate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_discountCodeCreate_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -23370,7 +23379,7 @@ func (ec *executionContext) fieldContext_Mutation_discountCodeUpdate(ctx context
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_discountCodeUpdate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_discountCodeUpdate_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -23444,7 +23453,7 @@ func (ec *executionContext) fieldContext_Mutation_discountCodeDeactivate(ctx con
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_discountCodeDeactivate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_discountCodeDeactivate_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -23488,7 +23497,7 @@ func (ec *executionContext) fieldContext_Mutation_cartDiscountCodesUpdate(ctx co
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_cartDiscountCodesUpdate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Mutation_cartDiscountCodesUpdate_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -25031,7 +25040,7 @@ func (ec *executionContext) fieldContext_Product_variants(ctx context.Context, f
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Product_variants_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Product_variants_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -25075,7 +25084,7 @@ func (ec *executionContext) fieldContext_Product_media(ctx context.Context, fiel
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Product_media_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Product_media_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -25169,7 +25178,7 @@ func (ec *executionContext) fieldContext_Product_metrics(ctx context.Context, fi
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Product_metrics_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Product_metrics_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -25231,7 +25240,7 @@ func (ec *executionContext) fieldContext_Product_metricsSeries(ctx context.Conte
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Product_metricsSeries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Product_metricsSeries_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -26231,7 +26240,7 @@ func (ec *executionContext) fieldContext_Query_node(ctx context.Context, field g
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_node_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Query_node_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -26293,7 +26302,7 @@ func (ec *executionContext) fieldContext_Query_nodes(ctx context.Context, field 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_nodes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Query_nodes_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -26405,7 +26414,7 @@ func (ec *executionContext) fieldContext_Query_shop(ctx context.Context, field g
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_shop_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Query_shop_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -26467,7 +26476,7 @@ func (ec *executionContext) fieldContext_Query_shops(ctx context.Context, field 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_shops_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Query_shops_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -26529,7 +26538,7 @@ func (ec *executionContext) fieldContext_Query_product(ctx context.Context, fiel
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_product_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Query_product_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -26591,7 +26600,7 @@ func (ec *executionContext) fieldContext_Query_products(ctx context.Context, fie
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_products_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Query_products_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -26653,7 +26662,7 @@ func (ec *executionContext) fieldContext_Query_collection(ctx context.Context, f
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_collection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Query_collection_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -26715,7 +26724,7 @@ func (ec *executionContext) fieldContext_Query_campaign(ctx context.Context, fie
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_campaign_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Query_campaign_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -26777,7 +26786,7 @@ func (ec *executionContext) fieldContext_Query_campaigns(ctx context.Context, fi
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_campaigns_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Query_campaigns_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -26839,7 +26848,7 @@ func (ec *executionContext) fieldContext_Query_video(ctx context.Context, field 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_video_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Query_video_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -26901,7 +26910,7 @@ func (ec *executionContext) fieldContext_Query_liveSession(ctx context.Context, 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_liveSession_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Query_liveSession_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -26963,7 +26972,7 @@ func (ec *executionContext) fieldContext_Query_feed(ctx context.Context, field g
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_feed_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Query_feed_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -27025,7 +27034,7 @@ func (ec *executionContext) fieldContext_Query_order(ctx context.Context, field 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_order_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Query_order_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -27069,7 +27078,7 @@ func (ec *executionContext) fieldContext_Query_cart(ctx context.Context, field g
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_cart_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Query_cart_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -27113,7 +27122,7 @@ func (ec *executionContext) fieldContext_Query_ordersByToken(ctx context.Context
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_ordersByToken_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Query_ordersByToken_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -27175,7 +27184,7 @@ func (ec *executionContext) fieldContext_Query_productRecommendations(ctx contex
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_productRecommendations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Query_productRecommendations_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -27237,7 +27246,7 @@ func (ec *executionContext) fieldContext_Query_recommendedProducts(ctx context.C
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_recommendedProducts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Query_recommendedProducts_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -27299,7 +27308,7 @@ func (ec *executionContext) fieldContext_Query_search(ctx context.Context, field
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_search_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Query_search_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -27343,7 +27352,7 @@ func (ec *executionContext) fieldContext_Query_checkoutCost(ctx context.Context,
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_checkoutCost_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Query_checkoutCost_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -27417,7 +27426,7 @@ func (ec *executionContext) fieldContext_Query_webhookSubscriptions(ctx context.
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_webhookSubscriptions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Query_webhookSubscriptions_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -27491,7 +27500,7 @@ func (ec *executionContext) fieldContext_Query_webhookDeliveries(ctx context.Con
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_webhookDeliveries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Query_webhookDeliveries_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -27535,7 +27544,7 @@ func (ec *executionContext) fieldContext_Query___type(ctx context.Context, field
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query___type_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Query___type_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -28242,7 +28251,7 @@ func (ec *executionContext) fieldContext_Shop_followers(ctx context.Context, fie
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Shop_followers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Shop_followers_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -28309,7 +28318,7 @@ func (ec *executionContext) fieldContext_Shop_products(ctx context.Context, fiel
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Shop_products_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Shop_products_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -28353,7 +28362,7 @@ func (ec *executionContext) fieldContext_Shop_videos(ctx context.Context, field 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Shop_videos_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Shop_videos_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -28397,7 +28406,7 @@ func (ec *executionContext) fieldContext_Shop_liveSessions(ctx context.Context, 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Shop_liveSessions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Shop_liveSessions_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -28459,7 +28468,7 @@ func (ec *executionContext) fieldContext_Shop_metrics(ctx context.Context, field
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Shop_metrics_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Shop_metrics_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -28521,7 +28530,7 @@ func (ec *executionContext) fieldContext_Shop_metricsSeries(ctx context.Context,
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Shop_metricsSeries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Shop_metricsSeries_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -28583,7 +28592,7 @@ func (ec *executionContext) fieldContext_Shop_orders(ctx context.Context, field 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Shop_orders_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Shop_orders_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -28627,7 +28636,7 @@ func (ec *executionContext) fieldContext_Shop_collections(ctx context.Context, f
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Shop_collections_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Shop_collections_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -28671,7 +28680,7 @@ func (ec *executionContext) fieldContext_Shop_collection(ctx context.Context, fi
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Shop_collection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Shop_collection_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -28791,7 +28800,7 @@ func (ec *executionContext) fieldContext_Shop_discountCodes(ctx context.Context,
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Shop_discountCodes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Shop_discountCodes_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -29049,7 +29058,7 @@ func (ec *executionContext) fieldContext_Subscription_liveSessionEvents(ctx cont
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Subscription_liveSessionEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Subscription_liveSessionEvents_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -29534,7 +29543,7 @@ func (ec *executionContext) fieldContext_User_shops(ctx context.Context, field g
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_User_shops_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_User_shops_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -29596,7 +29605,7 @@ func (ec *executionContext) fieldContext_User_orders(ctx context.Context, field 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_User_orders_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_User_orders_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -29640,7 +29649,7 @@ func (ec *executionContext) fieldContext_User_followers(ctx context.Context, fie
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_User_followers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_User_followers_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -29684,7 +29693,7 @@ func (ec *executionContext) fieldContext_User_following(ctx context.Context, fie
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_User_following_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_User_following_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -29769,7 +29778,7 @@ func (ec *executionContext) fieldContext_User_interests(ctx context.Context, fie
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_User_interests_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_User_interests_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -29831,7 +29840,7 @@ func (ec *executionContext) fieldContext_User_addresses(ctx context.Context, fie
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_User_addresses_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_User_addresses_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -30070,7 +30079,7 @@ func (ec *executionContext) fieldContext_Video_products(ctx context.Context, fie
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Video_products_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Video_products_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -30132,7 +30141,7 @@ func (ec *executionContext) fieldContext_Video_metrics(ctx context.Context, fiel
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Video_metrics_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Video_metrics_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -30194,7 +30203,7 @@ func (ec *executionContext) fieldContext_Video_metricsSeries(ctx context.Context
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Video_metricsSeries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Video_metricsSeries_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -30238,7 +30247,7 @@ func (ec *executionContext) fieldContext_Video_comments(ctx context.Context, fie
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Video_comments_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Video_comments_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -31629,7 +31638,7 @@ func (ec *executionContext) fieldContext___Directive_args(ctx context.Context, f
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field___Directive_args_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field___Directive_args_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -31777,7 +31786,7 @@ func (ec *executionContext) fieldContext___Field_args(ctx context.Context, field
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field___Field_args_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field___Field_args_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -32277,7 +32286,7 @@ func (ec *executionContext) fieldContext___Type_fields(ctx context.Context, fiel
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field___Type_fields_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field___Type_fields_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -32385,7 +32394,7 @@ func (ec *executionContext) fieldContext___Type_enumValues(ctx context.Context, 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field___Type_enumValues_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field___Type_enumValues_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}

@@ -269,7 +269,7 @@ func (db *DB) CollectionProductPages(ctx context.Context, keys []ChildPageKey) (
 	}
 	out := make(map[ChildPageKey]Page[*Product], len(keys))
 	for ki, k := range keys {
-		pg := newPage(grouped[ki], k.pageArgs(), func(i int) string { return encodeCursor(positionCursor{Position: rows[i].Position}) })
+		pg := newPage(grouped[ki], k.pageArgs(), func(i int) string { return positionCursor{Position: rows[i].Position}.encode() })
 		p := Page[*Product]{HasNextPage: pg.HasNextPage, HasPreviousPage: pg.HasPreviousPage}
 		for _, e := range pg.Edges {
 			p.Edges = append(p.Edges, Edge[*Product]{Cursor: e.Cursor, Node: &rows[e.Node].Product})
@@ -282,6 +282,16 @@ func (db *DB) CollectionProductPages(ctx context.Context, keys []ChildPageKey) (
 // positionCursor pages a hand-ordered list by position.
 type positionCursor struct {
 	Position int64 `json:"p"`
+}
+
+func (c positionCursor) appendJSON(b []byte) []byte {
+	return append(appendIntField(append(b, '{'), true, "p", c.Position), '}')
+}
+
+// encode is encodeCursor(c).
+func (c positionCursor) encode() string {
+	var js intCursorJSON
+	return encodeJSONCursor(c.appendJSON(js[:0]))
 }
 
 // CollectionProductCounts counts the listed products of several collections

@@ -154,6 +154,6 @@ func walkPage(rows []feedRow, at walkCursor, args PageArgs) Page[Content] {
 		pos[rows[i].ID] = rows[i].Pos
 	}
 	return newPage(items, args, func(c Content) string {
-		return encodeCursor(walkCursor{Walk: at.Walk, Pos: pos[c.Base().ID], Off: at.Off})
+		return walkCursor{Walk: at.Walk, Pos: pos[c.Base().ID], Off: at.Off}.encode()
 	})
 }

@@ -241,6 +241,17 @@ type feedCursor struct {
 	I int64 `json:"i"`
 }
 
+func (c feedCursor) appendJSON(b []byte) []byte {
+	b = appendIntField(append(b, '{'), true, "pt", c.T)
+	return append(appendIntField(b, false, "i", c.I), '}')
+}
+
+// encode is encodeCursor(c).
+func (c feedCursor) encode() string {
+	var js intCursorJSON
+	return encodeJSONCursor(c.appendJSON(js[:0]))
+}
+
 // FollowingFeed returns a page of the FOLLOWING feed of viewerID: the videos
 // and live sessions (scheduled or on air; an ended session leaves it) that
 // followed creators authored or that carry a followed shop's products (a
@@ -291,7 +302,7 @@ func (db *DB) FollowingFeed(ctx context.Context, viewerID int64, args PageArgs) 
 	}
 	return newPage(items, args, func(it Content) string {
 		b := it.Base()
-		return encodeCursor(feedCursor{T: micros(b.PublishedAt), I: b.ID})
+		return feedCursor{T: micros(b.PublishedAt), I: b.ID}.encode()
 	}), nil
 }
 

@@ -324,7 +324,7 @@ func (db *DB) RecommendedProducts(ctx context.Context, viewerID int64, page Page
 		}
 	}
 	pg := newPage(rows, page, func(r *rankedProduct) string {
-		return encodeCursor(walkCursor{Walk: walk.Walk, Pos: r.Pos})
+		return walkCursor{Walk: walk.Walk, Pos: r.Pos}.encode()
 	})
 	out := Page[*Product]{HasNextPage: pg.HasNextPage, HasPreviousPage: pg.HasPreviousPage}
 	for _, e := range pg.Edges {

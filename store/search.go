@@ -164,6 +164,6 @@ func (db *DB) Search(ctx context.Context, query string, types []string, page Pag
 		hits = append(hits, h)
 	}
 	return newPage(hits, page, func(h SearchHit) string {
-		return encodeCursor(walkCursor{Walk: walk.Walk, Pos: pos[h]})
+		return walkCursor{Walk: walk.Walk, Pos: pos[h]}.encode()
 	}), nil
 }

@@ -29,6 +29,21 @@ type walkCursor struct {
 	Off  int64 `json:"o,omitempty"`
 }
 
+func (c walkCursor) appendJSON(b []byte) []byte {
+	b = appendIntField(append(b, '{'), true, "w", c.Walk)
+	b = appendIntField(b, false, "p", c.Pos)
+	if c.Off != 0 {
+		b = appendIntField(b, false, "o", c.Off)
+	}
+	return append(b, '}')
+}
+
+// encode is encodeCursor(c).
+func (c walkCursor) encode() string {
+	var js intCursorJSON
+	return encodeJSONCursor(c.appendJSON(js[:0]))
+}
+
 // decodeWalkCursor reads the cursor of a ranked list; a cursor of another
 // kind (including the pre-walk cursors) is not one from this list.
 func decodeWalkCursor(after string) (walkCursor, error) {

@@ -29,6 +29,13 @@ var inlineLists = []string{
 // ProcessDeferredGroup, which returns at once when nothing was deferred.
 var deferredGroup = regexp.MustCompile(`(?m)^\tatomic\.AddInt32\(&ec\.Deferred, int32\(min\(len\(deferLabelToView\), math\.MaxInt32\)\)\)\n\n\tec\.ProcessDeferredGroup\(graphql\.DeferredGroup\{\n(?:\t\t[^\n]*\n)+\t\}\)\n`)
 
+// fieldArgsCall is where a generated field context parses its field's
+// arguments; executionContextType is the generated operation state.
+var (
+	fieldArgsCall        = regexp.MustCompile(`(?m)^(\tif fc\.Args, err = )ec\.(field_\w+_args)\(ctx, field\.ArgumentMap\(ec\.Variables\)\); err != nil \{\n`)
+	executionContextType = regexp.MustCompile(`(?m)^type executionContext struct \{\n(\t\*graphql\.ExecutionContextState\[[^\n]*\]\n)\}\n`)
+)
+
 // concurrentSlice is gqlgen's call that marshals a list's elements, one
 // goroutine each.
 var concurrentSlice = regexp.MustCompile(`graphql\.MarshalSliceConcurrently\(ctx, len\(v\), `)
@@ -46,7 +53,10 @@ var concurrentSlice = regexp.MustCompile(`graphql\.MarshalSliceConcurrently\(ctx
 //     of its fields was deferred (@defer): the same calls, in a
 //     `if len(deferLabelToView) > 0` block;
 //   - the list marshallers of the types in lists call
-//     marshalList(ctx, edgesInline(ctx), ...) with gqlgen's own arguments.
+//     marshalList(ctx, edgesInline(ctx), ...) with gqlgen's own arguments;
+//   - a field's arguments are parsed once an operation (memoArgs,
+//     graph/field_args.go), not once for every object of a list: the
+//     executionContext carries the memo.
 //
 // It fails when a pattern is not found (gqlgen's template changed), so that
 // a regeneration never silently drops a rewrite.
@@ -58,6 +68,11 @@ func rewriteExec(src []byte, lists []string) ([]byte, error) {
 	if src, err = directLeaves(src); err != nil {
 		return nil, err
 	}
+	if len(executionContextType.FindIndex(src)) == 0 || len(fieldArgsCall.FindIndex(src)) == 0 {
+		return nil, fmt.Errorf("rewrite: no executionContext type or no field arguments parsed in a field context")
+	}
+	src = executionContextType.ReplaceAll(src, []byte("type executionContext struct {\n${1}\targs fieldArgs // memoArgs's, for this operation\n}\n"))
+	src = fieldArgsCall.ReplaceAll(src, []byte("${1}ec.memoArgs(ctx, fc.Object, field, ec.${2}); err != nil {\n"))
 	n := 0
 	src = deferredGroup.ReplaceAllFunc(src, func(m []byte) []byte {
 		n++

@@ -9,6 +9,23 @@ import (
 // rewrites: an object's end and a list marshaller of a listed type.
 const generatedSample = `package graph
 
+type executionContext struct {
+	*graphql.ExecutionContextState[ResolverRoot, DirectiveRoot, ComplexityRoot]
+}
+
+func (ec *executionContext) fieldContext_Thing_parts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Thing",
+		Field:      field,
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Thing_parts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Thing(ctx context.Context, sel ast.SelectionSet, obj *Thing) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, thingImplementors)
 
@@ -138,6 +155,8 @@ func TestRewriteExec(t *testing.T) {
 		"return innerFunc(ctx, &out.FieldSet)",
 		"(ret graphql.Marshaler) {\n\tdefer func() {\n\t\tif r := recover(); r != nil {\n\t\t\tret = ec.recoverLeaf(ctx, field, ec.fieldContext_Thing_name, r)\n\t\t}\n\t}()\n\treturn ec.marshalNString2string(ctx, field.Selections, obj.Name)\n}\n",
 		"return obj.Rate(), nil", // Float reports NaN with the field's path: kept
+		"\targs fieldArgs // memoArgs's, for this operation\n}\n",
+		"\tif fc.Args, err = ec.memoArgs(ctx, fc.Object, field, ec.field_Thing_parts_args); err != nil {\n",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("rewritten code lacks %q:\n%s", want, got)
@@ -154,6 +173,9 @@ func TestRewriteExec(t *testing.T) {
 	}
 	if _, err := rewriteExec([]byte(strings.ReplaceAll(generatedSample, "out := graphql.NewFieldSet(fields)", "out := graphql.NewFieldSet(fields, nil)")), nil); err == nil {
 		t.Error("an object marshaller of another shape was not an error")
+	}
+	if _, err := rewriteExec([]byte(strings.ReplaceAll(generatedSample, "field.ArgumentMap(ec.Variables)", "field.Arguments")), nil); err == nil {
+		t.Error("code without field arguments parsed in a field context was not an error")
 	}
 	if _, err := rewriteExec([]byte(strings.ReplaceAll(generatedSample, "ec.ProcessDeferredGroup", "ec.ProcessDeferred")), nil); err == nil {
 		t.Error("code without a deferred group was not an error")
