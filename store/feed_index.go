@@ -567,7 +567,13 @@ func (x *FeedIndex) apply(r *feedIndexRow, bulk bool) {
 	if e.shop != 0 {
 		put(listOf(x.byShop, e.shop, byIDDesc), es, slot)
 	}
-	for _, t := range x.listItems[e.tags] {
+	tags := x.listItems[e.tags]
+	for i, t := range tags {
+		if slices.Contains(tags[:i], t) {
+			// a tag listed twice (publishVideo keeps tags as given) lists
+			// the content once: a bulk add would append it twice
+			continue
+		}
 		put(listOf(x.byTag, t, byPublishedDesc), es, slot)
 	}
 	if e.live {

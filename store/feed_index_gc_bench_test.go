@@ -16,7 +16,6 @@ import (
 // published over 60 days, views and likes growing with age, a campaign on
 // one in five, a live session on air in 4,000. It is deterministic.
 func benchScaleFeedIndex(n int, now time.Time) *FeedIndex {
-	rng := rand.New(rand.NewPCG(3, 4))
 	themes := make([][]string, 40)
 	for i := range themes {
 		for j := range 8 {
@@ -27,48 +26,22 @@ func benchScaleFeedIndex(n int, now time.Time) *FeedIndex {
 	for i := range cats {
 		cats[i] = fmt.Sprintf("category%d", i)
 	}
-	nowUs := now.UnixMicro()
-	x := newFeedIndex()
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	x.reset()
-	for i := range n {
+	return buildSyntheticFeedIndex(n, now, 3, func(rng *rand.Rand, r *feedIndexRow, nowUs int64) {
 		th := themes[rng.IntN(len(themes))]
 		p := rng.Perm(len(th))
-		age := rng.Int64N(60 * 24 * 3600e6)
-		views := age / 3600e6 * int64(1+rng.IntN(40))
+		r.Tags = []string{th[p[0]], th[p[1]], th[p[2]]}
+		r.Shop = 1 + rng.Int64N(100)
 		if rng.IntN(10) == 0 {
-			views = rng.Int64N(100)
+			r.Shop = 0
 		}
-		shop := 1 + rng.Int64N(100)
-		if rng.IntN(10) == 0 {
-			shop = 0
-		}
-		r := feedIndexRow{ID: int64(i + 1), Author: 1 + rng.Int64N(1000), Shop: shop, Tags: []string{th[p[0]], th[p[1]], th[p[2]]},
-			Published: nowUs - age, Created: nowUs - age - 1, Views: views, Likes: views / 20,
-			Scored: true, Base: float64(views%997) + rng.Float64(), Eng: rng.Float64() * 0.15}
 		for range 1 + rng.IntN(3) {
 			r.Cats = append(r.Cats, cats[rng.IntN(len(cats))])
-		}
-		if rng.IntN(4) == 0 {
-			r.GPM = rng.Float64() * 5000
 		}
 		if rng.IntN(5) == 0 {
 			k := rng.Int64N(5)
 			r.CampStarts, r.CampEnds = []int64{nowUs - (k+1)*3600e6}, []int64{nowUs + (k+1)*3600e6}
 		}
-		if i%4000 == 0 {
-			r.IsLive, r.LiveStatus = true, "LIVE"
-		}
-		if i >= n-30 {
-			r.Created, r.Scored, r.Base = nowUs-1e6, false, 0
-		}
-		x.apply(&r, true)
-	}
-	x.sortAll()
-	x.refreshed = nowUs - 60e6
-	x.loaded = true
-	return x
+	})
 }
 
 var benchScale struct {

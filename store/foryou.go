@@ -114,7 +114,7 @@ func (db *DB) forYou(ctx context.Context, args FeedArgs) (Page[Content], error) 
 	}
 	// Only the page (and a reused first page's spare) is served in this
 	// order; the rest is the tail, re-ranked by the next page.
-	order = diversifyFirst(items, args.First, s, args.First+1+forYouSpare)
+	order = diversifyFirst(items, args.First, s, arranged(args.First))
 	if args.After != "" {
 		// The re-ranked tail goes into a row of its own, which holds the
 		// walk's positions after cur.Pos.
@@ -129,6 +129,10 @@ func (db *DB) forYou(ctx context.Context, args FeedArgs) (Page[Content], error) 
 // reused arrangement reads, so that live sessions that ended since it was
 // ranked can be left out and the page still be full.
 const forYouSpare = 5
+
+// arranged is how many items of a ranking a page of first items arranges:
+// the page, one to tell whether another follows, and the spare.
+func arranged(first int) int { return first + 1 + forYouSpare }
 
 // forYouPage returns the page at the head of order, the arrangement of the
 // walk's items after cur.Pos, in one statement. Unless reused, it stores
@@ -216,6 +220,10 @@ func Diversify(items []rankedItem, pageSize int, s *ForYouSettings) []int64 {
 	return diversifyFirst(items, pageSize, s, len(items))
 }
 
+// diversifyWindow bounds the search for a slot (diversifyFirst): past the
+// first diversifyWindow items left in rank order, the rules give way.
+const diversifyWindow = 200
+
 // diversifyFirst is Diversify for the first n slots only: they are what
 // Diversify's are (each slot's pick depends on the slots before it), and
 // the items left follow in rank order. A page serves only the head of its
@@ -275,8 +283,6 @@ func diversifyFirst(items []rankedItem, pageSize int, s *ForYouSettings, n int) 
 	onPage := make([]int32, 0, pageSize)
 	explored := 0
 	prevAuthor := int64(-1)
-	// A window bounds the search for a slot: past it, the rules give way.
-	const window = 200
 	for len(out) < arrange {
 		if len(out)%pageSize == 0 {
 			for _, k := range onPage {
@@ -287,7 +293,7 @@ func diversifyFirst(items []rankedItem, pageSize int, s *ForYouSettings, n int) 
 		}
 		pick := -1
 		if every > 0 && (len(out)%pageSize+1)%every == 0 && explored < exploreCap {
-			for i, k := next[n], 0; i != n && k < window; i, k = next[i], k+1 {
+			for i, k := next[n], 0; i != n && k < diversifyWindow; i, k = next[i], k+1 {
 				it := &items[i]
 				if it.Fresh && it.Matches && it.AuthorID != prevAuthor && shops[shopOf[i]] < shopCap {
 					pick = i
@@ -310,7 +316,7 @@ func diversifyFirst(items []rankedItem, pageSize int, s *ForYouSettings, n int) 
 			}
 		}
 		for pass := 0; pass < 4 && pick < 0; pass++ {
-			for i, k := next[n], 0; i != n && k < window; i, k = next[i], k+1 {
+			for i, k := next[n], 0; i != n && k < diversifyWindow; i, k = next[i], k+1 {
 				it := &items[i]
 				if pass < 3 && it.AuthorID == prevAuthor {
 					continue

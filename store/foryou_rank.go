@@ -234,7 +234,11 @@ type rankScratch struct {
 var rankScratchPool = sync.Pool{New: func() any { return &rankScratch{} }}
 
 // rank scores the candidates for v (the walk's tail when tail) with the
-// formula of forYouRankSQL, best first.
+// formula of forYouRankSQL, best first. All of them are put in order, not
+// only those a page's arrangement reaches: a stored walk keeps the items
+// after its arrangement in rank order, which a popular or tags page
+// continuing it after a FEED_POLICY switch serves as they lie
+// (continueFeed).
 func (x *FeedIndex) rank(s *ForYouSettings, w FeedWeights, v *forYouViewer, now time.Time, tail bool) []rankedItem {
 	nowUs := now.UnixMicro()
 	affs := affinitiesOf(v)
@@ -407,24 +411,25 @@ func (x *FeedIndex) rank(s *ForYouSettings, w FeedWeights, v *forYouViewer, now 
 	return sortRanked(items)
 }
 
+// rankKey is what sortRanked orders an item by (its score and id), a
+// third of its size, and where the item is.
+type rankKey struct {
+	topItem
+	i int
+}
+
+// better orders rank keys best first (score, then id, descending); ids are
+// distinct, so no two keys tie.
+func better(a, b rankKey) int { return byTopDesc(a.topItem, b.topItem) }
+
 // sortRanked returns items best first (score, then id, descending): it
-// sorts small keys (a third of an item's size) and places the items once.
+// sorts small keys and places the items once.
 func sortRanked(items []rankedItem) []rankedItem {
-	type key struct {
-		score float64
-		id    int64
-		i     int
-	}
-	keys := make([]key, len(items))
+	keys := make([]rankKey, len(items))
 	for i, it := range items {
-		keys[i] = key{it.Score, it.ID, i}
+		keys[i] = rankKey{topItem{it.Score, it.ID}, i}
 	}
-	slices.SortFunc(keys, func(a, b key) int {
-		if c := cmp.Compare(b.score, a.score); c != 0 {
-			return c
-		}
-		return cmp.Compare(b.id, a.id)
-	})
+	slices.SortFunc(keys, better)
 	out := make([]rankedItem, len(items))
 	for j, k := range keys {
 		out[j] = items[k.i]
@@ -438,6 +443,24 @@ func sortRanked(items []rankedItem) []rankedItem {
 func roundNumeric6(x float64) float64 {
 	if math.IsNaN(x) || math.IsInf(x, 0) || x == 0 {
 		return x
+	}
+	// Scores' magnitudes: the nearest integer to |x| × 10^6, unless that
+	// product lies so near a half that rounding x to 15 significant digits
+	// first (by at most 5e-15 of x) or the product's own rounding (2^-53)
+	// could move it across; then the digits below decide.
+	if ax := math.Abs(x); ax >= 1e-6 && ax < 1e8 {
+		y := ax * 1e6
+		n := math.Floor(y)
+		if f := y - n; math.Abs(f-0.5) > y*1e-14+1e-9 {
+			if f > 0.5 {
+				n++
+			}
+			r := n / 1e6
+			if x < 0 {
+				r = -r
+			}
+			return r
+		}
 	}
 	// d.dddddddddddddde±XX: 15 significant digits
 	var buf [32]byte

@@ -26,7 +26,6 @@ func cpuTime() time.Duration {
 // exposure), a campaign on one in five, a few live sessions on air and
 // contents created after the last score refresh. It is deterministic.
 func syntheticFeedIndex(n int, now time.Time) *FeedIndex {
-	rng := rand.New(rand.NewPCG(1, 2))
 	cats := []string{"beauty", "fashion", "home", "tech", "fitness", "food", "kids", "pets"}
 	tags := make([][]string, len(cats))
 	for i, c := range cats {
@@ -34,34 +33,46 @@ func syntheticFeedIndex(n int, now time.Time) *FeedIndex {
 			tags[i] = append(tags[i], fmt.Sprintf("%s%d", c, j))
 		}
 	}
+	return buildSyntheticFeedIndex(n, now, 1, func(rng *rand.Rand, r *feedIndexRow, nowUs int64) {
+		c := rng.IntN(len(cats))
+		p := rng.Perm(5)
+		r.Shop = rng.Int64N(101)
+		r.Tags = []string{tags[c][p[0]], tags[c][p[1]]}
+		r.Cats = []string{cats[c]}
+		if rng.IntN(3) == 0 {
+			r.Cats = append(r.Cats, cats[rng.IntN(len(cats))])
+		}
+		if rng.IntN(5) == 0 {
+			r.CampStarts, r.CampEnds = []int64{nowUs - 3600e6}, []int64{nowUs + 3600e6}
+		}
+	})
+}
+
+// buildSyntheticFeedIndex fills an index with n deterministic contents
+// (the random source seeded with seed): ids 1..n, 1,000 creators,
+// published over 60 days with views and likes growing with age (one in ten
+// with little exposure), a GPM on one in four, a live session on air in one
+// in 4,000 and the last 30 created after the last score refresh (a minute
+// before now). shape gives each content its shop, tags, card categories and
+// campaign windows.
+func buildSyntheticFeedIndex(n int, now time.Time, seed uint64, shape func(rng *rand.Rand, r *feedIndexRow, nowUs int64)) *FeedIndex {
+	rng := rand.New(rand.NewPCG(seed, seed+1))
 	nowUs := now.UnixMicro()
 	x := newFeedIndex()
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.reset()
 	for i := range n {
-		c := rng.IntN(len(cats))
-		t1 := tags[c][rng.IntN(5)]
-		t2 := tags[c][rng.IntN(5)]
-		if t2 == t1 {
-			t2 = tags[c][(rng.IntN(4)+1+int(t1[len(t1)-1]-'0'))%5]
-		}
 		age := rng.Int64N(60 * 24 * 3600e6)
 		views := age / 3600e6 * int64(1+rng.IntN(40))
 		if rng.IntN(10) == 0 {
 			views = rng.Int64N(100)
 		}
-		r := feedIndexRow{ID: int64(i + 1), Author: 1 + rng.Int64N(1000), Shop: rng.Int64N(101), Tags: []string{t1, t2},
-			Cats: []string{cats[c]}, Published: nowUs - age, Created: nowUs - age - 1, Views: views, Likes: views / 20,
-			Scored: true, Base: float64(views%997) + rng.Float64(), Eng: rng.Float64() * 0.15}
-		if rng.IntN(3) == 0 {
-			r.Cats = append(r.Cats, cats[rng.IntN(len(cats))])
-		}
+		r := feedIndexRow{ID: int64(i + 1), Author: 1 + rng.Int64N(1000), Published: nowUs - age, Created: nowUs - age - 1,
+			Views: views, Likes: views / 20, Scored: true, Base: float64(views%997) + rng.Float64(), Eng: rng.Float64() * 0.15}
+		shape(rng, &r, nowUs)
 		if rng.IntN(4) == 0 {
 			r.GPM = rng.Float64() * 5000
-		}
-		if rng.IntN(5) == 0 {
-			r.CampStarts, r.CampEnds = []int64{nowUs - 3600e6}, []int64{nowUs + 3600e6}
 		}
 		if i%4000 == 0 {
 			r.IsLive, r.LiveStatus = true, "LIVE"
@@ -140,7 +151,7 @@ func abs(f float64) float64 {
 
 // BenchmarkForYouRank measures the CPU of one For You first page's
 // ranking in Go (candidates from the feed index, scores, order) and its
-// arrangement (Diversify), over 200,000 synthetic contents, for the
+// arrangement (the page's head, as forYou arranges it), over 200,000 synthetic contents, for the
 // anonymous viewer and for learned ones; "after a score refresh" first
 // changes the scores of 2,000 contents (1%, the catch-up after a score
 // refresh, not measured), so that the ranking brings the popular and
@@ -181,7 +192,7 @@ func BenchmarkForYouRank(b *testing.B) {
 			}
 			start := cpuTime()
 			items := x.rank(s, w, v(i), now, false)
-			Diversify(items, 20, s)
+			diversifyFirst(items, 20, s, arranged(20)) // as a first page arranges it
 			cpu += cpuTime() - start
 			n += len(items)
 		}
