@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -479,10 +480,17 @@ func TestFollowListsPageExactlyUnderChange(t *testing.T) {
 	nested := `query($id: ID!, $first: Int) { node(id: $id) { ... on User { following(first: $first) { edges { node {
 		... on User { handle followerCount viewerFollows followers(first: 5) { edges { node { handle viewerFollows } } } }
 		... on Shop { name followerCount viewerFollows followers(first: 5) { edges { node { handle } } } } } } } } } }`
-	a.ok(fanToken, nested, map[string]any{"id": gid("User", fan.ID), "first": 2}, nil)
-	small := a.statements.Load()
-	a.ok(fanToken, nested, map[string]any{"id": gid("User", fan.ID), "first": 7}, nil)
-	if big := a.statements.Load(); big != small {
+	// The fewest of three tries: on a loaded machine a batch's window
+	// (BatchWait) can close before every node has asked, which splits it.
+	statements := func(first int) int64 {
+		fewest := int64(math.MaxInt64)
+		for range 3 {
+			a.ok(fanToken, nested, map[string]any{"id": gid("User", fan.ID), "first": first}, nil)
+			fewest = min(fewest, a.statements.Load())
+		}
+		return fewest
+	}
+	if small, big := statements(2), statements(7); big != small {
 		t.Fatalf("statements: following(first: 2) → %d, following(first: 7) → %d", small, big)
 	}
 	if resp := a.post(fanToken, followersQ, map[string]any{"id": kolID, "after": "bm90LWEtY3Vyc29y"}); resp.code() != "BAD_USER_INPUT" {
