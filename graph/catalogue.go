@@ -504,6 +504,9 @@ func (r *Resolver) productFilter(ctx context.Context, filter *model.ProductFilte
 	}
 	q.Search = deref(filter.Search)
 	q.Tag = deref(filter.Tag)
+	if len(q.Tag) > store.MaxTagLength {
+		return store.FieldErrorf(store.EInvalid, "filter.tag", "a tag is at most %d characters", store.MaxTagLength)
+	}
 	q.Available = filter.Available
 	if pr := filter.Price; pr != nil {
 		if !store.ValidCurrencyCode(pr.CurrencyCode) {

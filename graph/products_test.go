@@ -2,7 +2,10 @@ package graph_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
+
+	"showcase/store"
 )
 
 func TestProductsPagingAndSearch(t *testing.T) {
@@ -100,5 +103,32 @@ func TestShopNestedConnections(t *testing.T) {
 	a.ok("", q, map[string]any{"after": s.Products.PageInfo.EndCursor}, &out)
 	if len(out.Shop.Products.Edges) != 2 || out.Shop.Products.PageInfo.HasNextPage {
 		t.Fatalf("second page = %+v", out.Shop.Products)
+	}
+}
+
+// TestProductFilterTagLength: a tag filter of 40 characters (the longest tag
+// a product may carry) finds its products; one of 41 can match nothing and is
+// one BAD_USER_INPUT naming filter.tag, with no data.
+func TestProductFilterTagLength(t *testing.T) {
+	a := newTestAPI(t)
+	f := a.fixture("catalog")
+	longest := strings.Repeat("t", store.MaxTagLength)
+	a.product(f.sellerToken, f.shopID, "long-tagged", map[string]any{"tags": []string{longest}})
+	const q = `query($filter: ProductFilter) { products(first: 5, filter: $filter) { edges { node { title } } } }`
+	var out struct {
+		Products struct {
+			Edges []struct{ Node struct{ Title string } }
+		}
+	}
+	a.ok("", q, map[string]any{"filter": map[string]any{"tag": longest}}, &out)
+	if len(out.Products.Edges) != 1 || out.Products.Edges[0].Node.Title != "long-tagged" {
+		t.Fatalf("40-character tag: %+v", out.Products.Edges)
+	}
+	resp := a.post("", q, map[string]any{"filter": map[string]any{"tag": longest + "t"}})
+	if resp.code() != "BAD_USER_INPUT" || len(resp.Errors) != 1 || !strings.Contains(resp.Errors[0].Message, "at most 40") {
+		t.Fatalf("41-character tag: %+v", resp.Errors)
+	}
+	if string(resp.Data) != "null" && string(resp.Data) != "" && !strings.Contains(string(resp.Data), `"products":null`) {
+		t.Fatalf("41-character tag returned data: %s", resp.Data)
 	}
 }

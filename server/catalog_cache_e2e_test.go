@@ -81,4 +81,25 @@ func TestCatalogStockReachesAnotherProcess(t *testing.T) {
 			t.Fatal("stock set through B never reached A")
 		}
 	}
+	// Stock a checkout through B takes reaches A with B's next stock
+	// announcement, well inside A's minute of CATALOG_CACHE_TTL.
+	var buyer struct{ SignUp struct{ Token string } }
+	post(t, b.base, "", `mutation { signUp(input: {email: "stock-buyer@example.com", password: "long-enough-password", handle: "stockbuyer", displayName: "Buyer"}) { token } }`, &buyer)
+	var bought struct {
+		Checkout struct {
+			Orders     []struct{ ID string }
+			UserErrors []struct{ Code string }
+		}
+	}
+	post(t, b.base, buyer.SignUp.Token, `mutation($in: CheckoutInput!) { checkout(input: $in) { orders { id } userErrors { code } } }`, &bought,
+		map[string]any{"in": map[string]any{"lines": []any{map[string]any{"variantId": variantID, "quantity": 2}}, "idempotencyKey": "stock-1",
+			"shippingAddress": costAddress("US"), "payment": map[string]any{"token": "tok_ok"}}})
+	if len(bought.Checkout.Orders) != 1 {
+		t.Fatalf("checkout through B: %+v", bought.Checkout)
+	}
+	for deadline := time.Now().Add(30 * time.Second); stockOnA() != 40; time.Sleep(200 * time.Millisecond) { // under the rate limit
+		if time.Now().After(deadline) {
+			t.Fatalf("stock a checkout took through B never reached A: %d", stockOnA())
+		}
+	}
 }

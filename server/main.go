@@ -42,7 +42,8 @@ func main() {
 // GOMEMLIMIT say otherwise: GOGC 400 (collect when the heap is five times
 // what the last collection kept) and a soft memory limit of half the
 // memory this process may use, as memory says (the container's limit, else
-// the machine's; at least 1 GiB, and 1 GiB when memory fails). Every
+// the machine's; at least 1 GiB or nine tenths of that memory, whichever
+// is less, and 1 GiB when memory fails). Every
 // request allocates a lot; collecting at five times the live heap served
 // about a third more uncached feed pages per second than the default. The
 // live heap grows with the catalogue (the feed index: about 380 MB at
@@ -55,8 +56,13 @@ func tuneGC(getenv func(string) string, memory memlimit.Provider) {
 	}
 	if getenv("GOMEMLIMIT") == "" {
 		limit := int64(minMemoryLimit)
-		if n, err := memlimit.ApplyRatio(memory, 0.5)(); err == nil && n <= math.MaxInt64 {
-			limit = max(limit, int64(n))
+		if n, err := memory(); err == nil && n > 0 && n <= math.MaxInt64 {
+			// Half, at least 1 GiB but never past nine tenths of the
+			// memory: in a 512 MiB container a 1 GiB soft limit is never
+			// reached, and a heap grown to five times the live one is
+			// killed for memory instead of collected.
+			total := int64(n)
+			limit = max(total/2, min(limit, total-total/10))
 		}
 		debug.SetMemoryLimit(limit)
 	}
@@ -237,10 +243,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		db.UseProfileCache(profiles)
 	}
+	// Stock this process's checkouts, cancellations and released
+	// reservations change, announced to the other processes (which may
+	// keep a CatalogCache whether or not this one does) in one statement
+	// every store.StockAnnounceInterval; stopped after the background
+	// loops (the reconciler releases reservations), so its last
+	// announcement carries theirs.
+	announceCtx, stopAnnouncing := context.WithCancel(context.WithoutCancel(ctx))
+	announced := make(chan struct{})
+	go func() {
+		defer close(announced)
+		db.RunStockAnnouncements(announceCtx, store.StockAnnounceInterval)
+	}()
 	// Runs before closeDB (deferred earlier): the last accepted events are
 	// written, and no background loop is left using the database.
 	defer func() {
 		stopFlushing()
+		stopAnnouncing()
+		<-announced
 		<-flushed
 		<-webhooksDone
 	}()

@@ -254,7 +254,7 @@ func (db *DB) UpdateCampaign(ctx context.Context, id int64, upd CampaignUpdate) 
 	})
 	if err == nil {
 		// Its variants' prices change at other moments now.
-		db.catalogChanged(ctx, db.productsOfVariants(ctx, moved)...)
+		db.variantsChanged(ctx, db.productsOfVariants(ctx, moved)...)
 	}
 	return out, err
 }
@@ -424,7 +424,7 @@ func (db *DB) Enrol(ctx context.Context, campaignID, shopID int64, in []Enrolmen
 		return nil, nil
 	})
 	if err == nil && len(problems) == 0 {
-		db.catalogChanged(ctx, products...)
+		db.variantsChanged(ctx, products...)
 	}
 	return problems, err
 }
@@ -448,7 +448,7 @@ func (db *DB) Withdraw(ctx context.Context, campaignID, shopID int64, variantIDs
 		return nil, nil
 	})
 	if err == nil && len(problems) == 0 {
-		db.catalogChanged(ctx, db.productsOfVariants(ctx, variantIDs)...)
+		db.variantsChanged(ctx, db.productsOfVariants(ctx, variantIDs)...)
 	}
 	return problems, err
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"time"
 
@@ -12,10 +13,12 @@ import (
 )
 
 // DefaultCatalogTTL is how long a process keeps contents' product cards and
-// products' variants (CATALOG_CACHE_TTL): what nothing announces (stock
-// taken by checkouts and returned by cancellations and released
-// reservations, rows written by hand) shows within it.
-const DefaultCatalogTTL = time.Second
+// products' variants (CATALOG_CACHE_TTL): what nothing announces (rows
+// written by hand, a change whose announcement failed) shows within it.
+// Every write through the API is announced, stock included
+// (RunStockAnnouncements), so it bounds only those: ten seconds, as for
+// profiles (DefaultProfileTTL).
+const DefaultCatalogTTL = 10 * time.Second
 
 // CatalogChannel is the PostgreSQL notification channel on which API
 // processes tell each other which products ("p" and the id) and which
@@ -27,6 +30,12 @@ const CatalogChannel = "showcase_catalog"
 // lists, products); past it, entries older than the TTL are dropped, and if
 // that is not enough the map starts over.
 const maxCachedCatalog = 100_000
+
+// maxCachedLists bounds the product list pages a CatalogCache keeps, the
+// same way (a page per filter, order, size and cursor asked for), and
+// maxCachedCatalog the product rows on them all (pages of 100 under
+// cursors of the client's choosing would otherwise keep a million copies).
+const maxCachedLists = 10_000
 
 // CatalogCache keeps, per API process, which products each content carries
 // as cards and each product's row and variants (priced now, campaign prices
@@ -40,11 +49,22 @@ const maxCachedCatalog = 100_000
 // it went through (before the mutation answers) and in every other one when
 // the notification arrives (announceCatalog, Listen): product edits, stock
 // set by a shop (setInventory), campaign enrolments and windows. Stock taken
-// by checkouts is not announced (a notification in the hot checkout's
-// transaction would serialize its commits on PostgreSQL's notification
-// queue lock): it shows within the TTL, as do cancellations' and released
-// reservations' restocks. A buyer's own writes (orders, cart) are read
-// uncached. While the listening connection is lost nothing is kept.
+// by checkouts and given back by cancellations and released reservations
+// is forgotten at once in the process that changed it and announced to the
+// others in one statement every StockAnnounceInterval
+// (RunStockAnnouncements), never in the checkout's transaction (that would
+// serialize the hot variant's commits on PostgreSQL's notification queue
+// lock). A buyer's own writes (orders, cart) are read uncached. While the
+// listening connection is lost nothing is kept.
+//
+// It also keeps pages of the plainest product lists (ListProductsSorted
+// without a search, a collection, a price filter or drafts, by ID or
+// creation time: a storefront's catalogue pages). A product created or
+// edited may join, leave or move in any list, so it forgets every page
+// kept; a change to a product's variants alone (stock set by a shop or
+// taken by a checkout in this process, campaign prices) may only move it
+// into or out of a list filtered by availability, so it forgets only those
+// pages.
 //
 // A nil *CatalogCache keeps nothing: every read runs its statement. The
 // rows returned are shared: callers copy before changing them.
@@ -55,7 +75,32 @@ type CatalogCache struct {
 	forgetting
 	cards    map[int64]cachedCards   // by content ID
 	products map[int64]cachedProduct // by product ID
+	lists    map[string]cachedList   // by productListKey
+	// listRows counts the edges on the pages in lists; listProducts is the
+	// one copy of each product row they share (every page is forgotten
+	// with any product, so pages kept at once agree on a row).
+	listRows     int
+	listProducts map[int64]*Product
+	// availableLists is the keys in lists of the pages filtered by
+	// availability, which a change to a product's variants forgets: a
+	// stock announcement costs those pages, not a walk over every page.
+	availableLists map[string]struct{}
 }
+
+// cachedList is a page of a product list, read by a statement that began
+// at at.
+type cachedList struct {
+	at   time.Time
+	page Page[*Product]
+}
+
+// listsKey is the row every kept product list page depends on: forgetting
+// any product forgets it.
+var listsKey = rowKey{'l', 0}
+
+// availableListsKey is the row the list pages filtered by availability
+// depend on besides listsKey: forgetting any product's variants forgets it.
+var availableListsKey = rowKey{'l', 1}
 
 // cachedCards is a content's card list: its products (every status) in
 // card order.
@@ -85,7 +130,10 @@ func NewCatalogCache(ttl time.Duration) *CatalogCache {
 		return nil
 	}
 	c := &CatalogCache{ttl: ttl}
-	c.init(func() { c.cards, c.products = map[int64]cachedCards{}, map[int64]cachedProduct{} })
+	c.init(func() {
+		c.cards, c.products = map[int64]cachedCards{}, map[int64]cachedProduct{}
+		c.clearListsLocked()
+	})
 	return c
 }
 
@@ -282,19 +330,117 @@ func (c *CatalogCache) pruneLocked(now time.Time) {
 	}
 }
 
-// ForgetProducts drops the rows and variants kept of products, and keeps
-// those being read at this moment from being kept.
+// productList answers the page of a product list kept under key, if it
+// is fresh (read less than the TTL ago, and nothing forgotten since).
+func (c *CatalogCache) productList(key string) (Page[*Product], bool) {
+	if c == nil {
+		return Page[*Product]{}, false
+	}
+	now := c.now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.lists[key]
+	if !ok || !c.fresh(e.at, time.Time{}, now) {
+		return Page[*Product]{}, false
+	}
+	return e.page, true
+}
+
+// keepProductList keeps page under key, read by a statement that began at
+// began, unless a product was forgotten since then (for a page filtered by
+// availability, a product's variants too), or everything was, or the cache
+// is deaf.
+func (c *CatalogCache) keepProductList(key string, available bool, began time.Time, page Page[*Product]) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.keepableLocked(began) || !c.unforgottenLocked(began, listsKey) ||
+		(available && !c.unforgottenLocked(began, availableListsKey)) {
+		return
+	}
+	if len(c.lists) >= maxCachedLists || c.listRows+len(page.Edges) > maxCachedCatalog {
+		for k, e := range c.lists {
+			if !c.fresh(e.at, time.Time{}, began) {
+				c.dropListLocked(k)
+			}
+		}
+		if len(c.lists) >= maxCachedLists || c.listRows+len(page.Edges) > maxCachedCatalog {
+			c.clearListsLocked()
+		}
+	}
+	if len(c.listProducts)+len(page.Edges) > maxCachedCatalog {
+		c.listProducts = map[int64]*Product{} // rows of pages dropped since
+	}
+	for i, e := range page.Edges {
+		if p, ok := c.listProducts[e.Node.ID]; ok && sameProductRow(p, e.Node) {
+			page.Edges[i].Node = p
+		} else {
+			c.listProducts[e.Node.ID] = e.Node
+		}
+	}
+	if old, ok := c.lists[key]; ok {
+		c.listRows -= len(old.page.Edges)
+	}
+	c.lists[key] = cachedList{at: began, page: page}
+	c.listRows += len(page.Edges)
+	if available {
+		c.availableLists[key] = struct{}{}
+	}
+}
+
+// dropListLocked drops the list page kept under key.
+func (c *CatalogCache) dropListLocked(key string) {
+	c.listRows -= len(c.lists[key].page.Edges)
+	delete(c.lists, key)
+	delete(c.availableLists, key)
+}
+
+// clearListsLocked drops every product list page kept.
+func (c *CatalogCache) clearListsLocked() {
+	if c.lists == nil {
+		c.lists, c.listProducts, c.availableLists = map[string]cachedList{}, map[int64]*Product{}, map[string]struct{}{}
+	}
+	clear(c.lists)
+	clear(c.availableLists)
+	clear(c.listProducts)
+	c.listRows = 0
+}
+
+// sameProductRow reports whether a and b are the same row, every column
+// (times with their location: a shared row answers as either would).
+func sameProductRow(a, b *Product) bool {
+	return a.ID == b.ID && a.ShopID == b.ShopID && a.Title == b.Title && a.Description == b.Description &&
+		slices.Equal(a.Tags, b.Tags) && a.Status == b.Status && a.CreatedAt == b.CreatedAt &&
+		a.UpdatedAt == b.UpdatedAt && a.CardPosition == b.CardPosition
+}
+
+// ForgetProducts drops the rows and variants kept of products, and every
+// product list page kept, and keeps those being read at this moment from
+// being kept: for a product created or edited.
 func (c *CatalogCache) ForgetProducts(ids ...int64) {
-	c.forget(ids, nil)
+	c.forget(ids, true, nil)
+}
+
+// ForgetVariants drops the rows and variants kept of products whose
+// variants alone changed (stock, prices, campaign enrolments), and the
+// product list pages filtered by availability, and keeps those being read
+// at this moment from being kept. Other list pages stay: a variant change
+// never adds, removes or moves a product in them.
+func (c *CatalogCache) ForgetVariants(ids ...int64) {
+	c.forget(ids, false, nil)
 }
 
 // ForgetContents drops the card lists kept of contents, and keeps those
 // being read at this moment from being kept.
 func (c *CatalogCache) ForgetContents(ids ...int64) {
-	c.forget(nil, ids)
+	c.forget(nil, false, ids)
 }
 
-func (c *CatalogCache) forget(products, contents []int64) {
+// forget drops products (every list page too when rows is set, else the
+// pages filtered by availability) and contents' card lists.
+func (c *CatalogCache) forget(products []int64, rows bool, contents []int64) {
 	if c == nil || len(products)+len(contents) == 0 {
 		return
 	}
@@ -304,6 +450,17 @@ func (c *CatalogCache) forget(products, contents []int64) {
 	for _, id := range products {
 		c.forgotten[rowKey{'p', id}] = now
 		delete(c.products, id)
+	}
+	if len(products) > 0 {
+		c.forgotten[availableListsKey] = now
+		if rows {
+			c.forgotten[listsKey] = now
+			c.clearListsLocked()
+		} else {
+			for k := range c.availableLists {
+				c.dropListLocked(k)
+			}
+		}
 	}
 	for _, id := range contents {
 		c.forgotten[rowKey{'c', id}] = now
@@ -333,29 +490,43 @@ func (c *CatalogCache) Listen(ctx context.Context, dsn string) error {
 		switch s[0] {
 		case 'p':
 			c.ForgetProducts(id)
+		case 'v':
+			c.ForgetVariants(id)
 		case 'c':
 			c.ForgetContents(id)
 		}
 	})
 }
 
-// announceCatalogSQL notifies channel $1 of the products $2 (bigint[]), 500
-// a notification, one a line: one statement.
+// announceCatalogSQL notifies channel $1 of the products $2 (bigint[]), each
+// after the prefix $3 ("p" an edit, "v" its variants alone), 500 a
+// notification, one a line: one statement.
 const announceCatalogSQL = `SELECT count(pg_notify($1, s)) FROM (
-		SELECT string_agg('p' || id, E'\n') AS s
+		SELECT string_agg($3 || id, E'\n') AS s
 		FROM (SELECT id, (row_number() OVER ()) / 500 AS chunk FROM unnest($2::bigint[]) id) x
 		GROUP BY chunk) y`
 
-// catalogChanged forgets products in this process's CatalogCache at once
-// and tells every other API process (one statement, after the write has
-// committed). Without a cache it does nothing; a failed announcement is
+// catalogChanged forgets products created or edited in this process's
+// CatalogCache at once and tells every other API process (one statement,
+// after the write has committed), whether or not this process keeps a
+// cache (others on the same database may). A failed announcement is
 // logged: the others then show the change within CATALOG_CACHE_TTL.
 func (db *DB) catalogChanged(ctx context.Context, productIDs ...int64) {
-	if db.catalog == nil || len(productIDs) == 0 {
+	db.announceCatalog(ctx, "p", productIDs)
+}
+
+// variantsChanged is catalogChanged for products whose variants alone
+// changed (stock set, campaign prices): it forgets less (ForgetVariants).
+func (db *DB) variantsChanged(ctx context.Context, productIDs ...int64) {
+	db.announceCatalog(ctx, "v", productIDs)
+}
+
+func (db *DB) announceCatalog(ctx context.Context, prefix string, productIDs []int64) {
+	if len(productIDs) == 0 {
 		return
 	}
-	db.catalog.ForgetProducts(productIDs...)
-	if _, err := db.ExecContext(context.WithoutCancel(ctx), announceCatalogSQL, CatalogChannel, pq.Array(productIDs)); err != nil {
+	db.catalog.forget(productIDs, prefix == "p", nil)
+	if _, err := db.ExecContext(context.WithoutCancel(ctx), announceCatalogSQL, CatalogChannel, pq.Array(productIDs), prefix); err != nil {
 		slog.ErrorContext(ctx, "catalog change not announced; other API processes show it within CATALOG_CACHE_TTL", "err", err)
 	}
 }
@@ -363,7 +534,7 @@ func (db *DB) catalogChanged(ctx context.Context, productIDs ...int64) {
 // productsOfVariants returns the products of variants (one statement), for
 // announcing changes made by variant.
 func (db *DB) productsOfVariants(ctx context.Context, variantIDs []int64) []int64 {
-	if db.catalog == nil || len(variantIDs) == 0 {
+	if len(variantIDs) == 0 {
 		return nil
 	}
 	var ids []int64

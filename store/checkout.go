@@ -209,17 +209,18 @@ func (db *DB) Checkout(ctx context.Context, pay payment.Provider, req CheckoutRe
 			return CheckoutResult{Problems: cartFields(req, res.problems)}, err
 		}
 		if res.reserved {
+			// The stock taken (committed) shows at once in this process,
+			// in the others with the next announcement, before the
+			// provider answers: no notification on the hot path. Stock
+			// given back when the payment fails is announced by
+			// releaseCheckout.
+			db.stockChanged(res.products...)
 			if res.unflushed {
 				if err := db.flushReservation(ctx); err != nil {
 					return CheckoutResult{}, err
 				}
 			}
-			out, err := db.pay(ctx, pay, res.attempt, req)
-			// The stock taken (or given back, when the payment failed)
-			// shows at once in this process; in the others within
-			// CATALOG_CACHE_TTL: no notification on the hot path.
-			db.catalog.ForgetProducts(res.products...)
-			return out, err
+			return db.pay(ctx, pay, res.attempt, req)
 		}
 		// The key is taken: replay its answer, or take over its payment.
 		out, again, err := db.retryCheckout(ctx, pay, req, deadline)

@@ -39,6 +39,12 @@ type DB struct {
 	install   string
 
 	feedIndex feedIndexState
+
+	// stockPending is the products whose stock this process changed since
+	// the last announcement (stockChanged, RunStockAnnouncements); stockMu
+	// guards it.
+	stockMu      sync.Mutex
+	stockPending map[int64]struct{}
 }
 
 // installationID returns this database's random id (the installation

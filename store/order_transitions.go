@@ -63,7 +63,13 @@ func (db *DB) refusedTransition(ctx context.Context, id int64, from string) erro
 // after).
 func (db *DB) CancelOrder(ctx context.Context, pay payment.Provider, id int64) (*Order, error) {
 	ctx = context.WithoutCancel(ctx)
+	// restocked gathers every attempt's products: an attempt whose commit
+	// answer was lost may have committed (a retry then finds the order
+	// cancelled), and an extra forget costs nothing.
+	var restocked []int64
 	err := db.inTxRetry(ctx, func(tx *sqlx.Tx) error {
+		var products []int64
+		defer func() { restocked = append(restocked, products...) }()
 		o, err := getOne[Order](ctx, tx, `UPDATE orders o SET status = 'CANCELLED', cancelled_at = now()
 			WHERE o.id = $1 AND o.status = 'PAID' RETURNING `+orderColumns, "order", id)
 		if err != nil {
@@ -73,13 +79,14 @@ func (db *DB) CancelOrder(ctx context.Context, pay payment.Provider, id int64) (
 			FROM orders o WHERE o.id = $1`, id); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE product_variants v SET stock = v.stock + x.q
+		if err := tx.SelectContext(ctx, &products, `UPDATE product_variants v SET stock = v.stock + x.q
 			FROM (SELECT variant_id, sum(quantity) AS q FROM order_lines WHERE order_id = $1 GROUP BY variant_id) x
-			WHERE v.id = x.variant_id`, id); err != nil {
+			WHERE v.id = x.variant_id RETURNING v.product_id`, id); err != nil {
 			return fmt.Errorf("restock: %w", err)
 		}
 		return oweRefund(ctx, tx, o)
 	})
+	db.stockChanged(restocked...)
 	if ErrorCode(err) == ENotFound {
 		return nil, db.refusedTransition(ctx, id, OrderPaid)
 	}

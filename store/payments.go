@@ -145,7 +145,13 @@ func (db *DB) releaseCheckout(ctx context.Context, checkoutID int64, status stri
 	if decline != nil {
 		code, message = &decline.Reason, &decline.Message
 	}
-	return db.inTxRetry(ctx, func(tx *sqlx.Tx) error {
+	// restocked gathers every attempt's products: an attempt whose commit
+	// answer was lost may have committed (a retry then finds nothing to
+	// release), and an extra forget costs nothing.
+	var restocked []int64
+	err := db.inTxRetry(ctx, func(tx *sqlx.Tx) error {
+		var products []int64
+		defer func() { restocked = append(restocked, products...) }()
 		res, err := tx.ExecContext(ctx, `UPDATE payments SET status = 'FAILED', lease_until = NULL, updated_at = now()
 			WHERE checkout_id = $1 AND status = 'PENDING'`, checkoutID)
 		if err != nil {
@@ -154,10 +160,10 @@ func (db *DB) releaseCheckout(ctx context.Context, checkoutID int64, status stri
 		if n, _ := res.RowsAffected(); n == 0 {
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE product_variants v SET stock = v.stock + x.q
+		if err := tx.SelectContext(ctx, &products, `UPDATE product_variants v SET stock = v.stock + x.q
 			FROM (SELECT l.variant_id, sum(l.quantity) AS q FROM order_lines l JOIN orders o ON o.id = l.order_id
 			      WHERE o.checkout_id = $1 AND o.status = 'PENDING' GROUP BY l.variant_id) x
-			WHERE v.id = x.variant_id`, checkoutID); err != nil {
+			WHERE v.id = x.variant_id RETURNING v.product_id`, checkoutID); err != nil {
 			return fmt.Errorf("restock: %w", err)
 		}
 		// A reservation released unpaid gives its discount codes' uses back.
@@ -174,6 +180,8 @@ func (db *DB) releaseCheckout(ctx context.Context, checkoutID int64, status stri
 			WHERE id = $1 AND status = 'PENDING'`, checkoutID, status, code, message)
 		return err
 	})
+	db.stockChanged(restocked...)
+	return err
 }
 
 // releaseLease lets go of a payment this process was working on without

@@ -217,6 +217,17 @@ func (db *DB) ListProductsSorted(ctx context.Context, f ProductList, page PageAr
 			return Page[*Product]{}, FieldErrorf(EInvalid, "after", "after is not a cursor from this list (sorted by %s)", key)
 		}
 	}
+	listKey, cacheable := productListKey(f, key, page)
+	cacheable = cacheable && db.catalog != nil
+	if cacheable {
+		if pg, ok := db.catalog.productList(listKey); ok {
+			return pg, nil
+		}
+	}
+	var began time.Time
+	if cacheable {
+		began = db.catalog.now()
+	}
 	var args sqlArgs
 	var asOf any
 	if after != nil && key == SortBestSelling {
@@ -305,7 +316,57 @@ func (db *DB) ListProductsSorted(ctx context.Context, f ProductList, page PageAr
 	for _, e := range pg.Edges {
 		out.Edges = append(out.Edges, Edge[*Product]{Cursor: e.Cursor, Node: e.Node.p})
 	}
+	if cacheable {
+		db.catalog.keepProductList(listKey, f.Available != nil, began, out)
+	}
 	return out, nil
+}
+
+// maxListKeyTag and maxListKeyCursor bound, in bytes, the tag and the
+// cursor of a product list page the CatalogCache keeps (productListKey): a
+// tag is at most 40 characters, a cursor this server writes for ID or
+// CREATED_AT about 110 bytes.
+const (
+	maxListKeyTag    = MaxTagLength
+	maxListKeyCursor = 256
+)
+
+// productListKey is the key a page of f sorted by key is kept under in the
+// CatalogCache, and whether it may be kept at all: only the plainest lists
+// (no search, collection, price filter or drafts; by ID or creation time),
+// whose pages change only when a product is written. A collection's
+// membership, campaign prices and sales change without a product write.
+func productListKey(f ProductList, key string, page PageArgs) (string, bool) {
+	if f.Search != "" || f.CollectionID != nil || f.PriceCurrency != "" || f.MinPrice != nil || f.MaxPrice != nil ||
+		f.IncludeDrafts || (key != SortID && key != SortCreatedAt) {
+		return "", false
+	}
+	// The key holds the tag and the cursor as the client sent them: a tag
+	// longer than a tag can be (40 characters) and a cursor longer than
+	// this server writes (padded with newlines, which base64 skips, or
+	// with fields a cursor lacks) are read, never kept.
+	if len(f.Tag) > maxListKeyTag || len(page.After) > maxListKeyCursor {
+		return "", false
+	}
+	b := make([]byte, 0, 64+len(f.Tag)+len(page.After))
+	b = append(b, key...)
+	b = append(b, '|')
+	b = strconv.AppendBool(b, f.Reverse)
+	b = append(b, '|')
+	if f.ShopID != nil {
+		b = strconv.AppendInt(b, *f.ShopID, 10)
+	}
+	b = append(b, '|')
+	if f.Available != nil {
+		b = strconv.AppendBool(b, *f.Available)
+	}
+	b = append(b, '|')
+	b = strconv.AppendInt(b, int64(page.First), 10)
+	b = append(b, '|')
+	b = append(b, page.After...)
+	b = append(b, '|')
+	b = append(b, f.Tag...) // last: a tag may hold any character
+	return string(b), true
 }
 
 // listProductsByRelevance pages through a search by relevance (most
@@ -373,7 +434,7 @@ func (db *DB) listProductsByRelevance(ctx context.Context, f ProductList, page P
 		}
 	}
 	pg := newPage(rows, page, func(r *rankedProduct) string {
-		return encodeCursor(walkCursor{Walk: walk.Walk, Pos: r.Pos})
+		return walkCursor{Walk: walk.Walk, Pos: r.Pos}.encode()
 	})
 	out := Page[*Product]{HasNextPage: pg.HasNextPage, HasPreviousPage: pg.HasPreviousPage}
 	for _, e := range pg.Edges {

@@ -69,6 +69,10 @@ func (db *DB) CreateProduct(ctx context.Context, in NewProduct) (*Product, error
 		out = p
 		return nil
 	})
+	if err == nil {
+		// a new product joins the product lists kept
+		db.catalogChanged(ctx, out.ID)
+	}
 	return out, err
 }
 
@@ -116,7 +120,7 @@ func (db *DB) SetInventory(ctx context.Context, variantID int64, stock int) (*Pr
 	if err != nil {
 		return nil, err
 	}
-	db.catalogChanged(ctx, v.ProductID)
+	db.variantsChanged(ctx, v.ProductID)
 	return v, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"net/mail"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -52,15 +53,20 @@ func (p *Problems) tags(field string, tags []string) {
 	}
 	for i, t := range tags {
 		if !tagPattern.MatchString(t) {
-			p.add(fmt.Sprintf("%s.%d", field, i), "", "tags are 1 to 40 lowercase letters, digits, - or _")
+			p.add(fmt.Sprintf("%s.%d", field, i), "", "tags are 1 to %d lowercase letters, digits, - or _", MaxTagLength)
 		}
 	}
 }
 
+// MaxTagLength is the longest tag a product or video may carry, in bytes (a
+// tag is ASCII: lowercase letters, digits, - or _, so bytes are characters).
+// A filter naming a longer tag can match nothing and is refused.
+const MaxTagLength = 40
+
 var (
 	handlePattern     = regexp.MustCompile(`^[a-z0-9][a-z0-9._]{2,29}$`)
 	shopHandlePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,39}$`)
-	tagPattern        = regexp.MustCompile(`^[a-z0-9_-]{1,40}$`)
+	tagPattern        = regexp.MustCompile(`^[a-z0-9_-]{1,` + strconv.Itoa(MaxTagLength) + `}$`)
 )
 
 // ValidateSignUp checks a new account's public fields.

@@ -641,7 +641,7 @@ type ProductFilter struct {
 	CollectionID *string `json:"collectionId,omitempty"`
 	// Full-text search over title, tags and description, ranked by relevance. With sortKey RELEVANCE (the default when searching) the first page fixes the ranking for the pages that follow (for an hour), so edits between pages do not move products across pages; a product archived meanwhile is left out.
 	Search *string `json:"search,omitempty"`
-	// Only products carrying this tag.
+	// Only products carrying this tag (at most 40 characters: a longer one is BAD_USER_INPUT, as no tag can be that long).
 	Tag *string `json:"tag,omitempty"`
 	// Only products whose lowest variant price lies in this range (inclusive).
 	// Prices are never converted: only products priced in the range's currency
