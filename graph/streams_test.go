@@ -495,10 +495,24 @@ func TestStreamGuardChecksEveryStreamInOneStatement(t *testing.T) {
 			t.Fatalf("stream %d ended though its credential is good", i)
 		}
 	}
-	checker.mu.Lock()
-	if len(checker.batches) == before {
-		t.Fatal("no check ran")
+	// The check that ended them may have begun (and been recorded) before
+	// before was read, its statement running after the revocations: wait
+	// for one begun after, as the guard runs every 20 ms while streams are
+	// held.
+	for {
+		checker.mu.Lock()
+		ran := len(checker.batches) > before
+		checker.mu.Unlock()
+		if ran {
+			break
+		}
+		select {
+		case <-time.After(10 * time.Millisecond):
+		case <-wait.Done():
+			t.Fatal("no check ran")
+		}
 	}
+	checker.mu.Lock()
 	for _, n := range checker.batches[before:] {
 		if n != 200 {
 			t.Fatalf("a check carried %d credentials, want all 200 in one: %v", n, checker.batches[before:])
