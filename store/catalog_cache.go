@@ -532,13 +532,15 @@ func (db *DB) announceCatalog(ctx context.Context, prefix string, productIDs []i
 }
 
 // productsOfVariants returns the products of variants (one statement), for
-// announcing changes made by variant.
+// announcing changes made by variant. It runs after the change committed,
+// so it does not end with ctx: a client gone or a request timed out at that
+// moment would otherwise leave the change forgotten nowhere (review7).
 func (db *DB) productsOfVariants(ctx context.Context, variantIDs []int64) []int64 {
 	if len(variantIDs) == 0 {
 		return nil
 	}
 	var ids []int64
-	if err := db.SelectContext(ctx, &ids, `SELECT DISTINCT product_id FROM product_variants WHERE id = ANY($1)`, pq.Array(variantIDs)); err != nil {
+	if err := db.SelectContext(context.WithoutCancel(ctx), &ids, `SELECT DISTINCT product_id FROM product_variants WHERE id = ANY($1)`, pq.Array(variantIDs)); err != nil {
 		slog.ErrorContext(ctx, "catalog change not announced; other API processes show it within CATALOG_CACHE_TTL", "err", err)
 	}
 	return ids

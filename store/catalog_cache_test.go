@@ -393,3 +393,17 @@ func TestCatalogCacheCampaignBoundaryByTheDatabaseClock(t *testing.T) {
 		t.Fatal("the cards were kept past their campaign's start as the database counts it (the host's clock is behind)")
 	}
 }
+
+// A campaign change announces its products by looking them up after its
+// commit: a request context ended by then (the client gone, the request
+// timed out) still finds them, so the change is forgotten and announced
+// (review7: UpdateCampaign and WithdrawFromCampaign forgot nothing then).
+func TestProductsOfVariantsOutliveTheRequest(t *testing.T) {
+	db, _ := seededCatalog(t)
+	card := findCard(t, db)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if got := db.ProductsOfVariants(ctx, []int64{card.variant}); len(got) != 1 || got[0] != card.product {
+		t.Fatalf("products of variant %d with an ended context: %v, want [%d]", card.variant, got, card.product)
+	}
+}

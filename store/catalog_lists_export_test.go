@@ -1,5 +1,7 @@
 package store
 
+import "context"
+
 // ListsKept reports the product list pages c keeps: how many, the longest
 // key's length in bytes, the product rows on them in all and how many
 // distinct copies of rows those are.
@@ -16,4 +18,9 @@ func (c *CatalogCache) ListsKept() (pages, longestKey, rows, copies int) {
 		}
 	}
 	return pages, longestKey, rows, len(seen)
+}
+
+// ProductsOfVariants is productsOfVariants, for tests.
+func (db *DB) ProductsOfVariants(ctx context.Context, variantIDs []int64) []int64 {
+	return db.productsOfVariants(ctx, variantIDs)
 }

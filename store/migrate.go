@@ -84,8 +84,8 @@ func Migrate(ctx context.Context, db *sql.DB) error {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrationLockID); err != nil {
-		return fmt.Errorf("migrate: lock: %w", err)
+	if err := awaitMigrationLock(ctx, conn); err != nil {
+		return err
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrationLockID) //nolint:errcheck
 	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -99,6 +99,32 @@ func Migrate(ctx context.Context, db *sql.DB) error {
 		}
 	}
 	return nil
+}
+
+// migrationLockPoll is how often a migrator asks for the migration lock
+// while another holds it.
+const migrationLockPoll = 200 * time.Millisecond
+
+// awaitMigrationLock takes the migration lock on conn, asking every
+// migrationLockPoll until it is free or ctx ends: another replica may hold
+// it for minutes (an index built on a large table), longer than the pool's
+// statement timeout would let pg_advisory_lock wait, and this replica's
+// start waits for it instead of failing.
+func awaitMigrationLock(ctx context.Context, conn *sql.Conn) error {
+	for {
+		var got bool
+		if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1)`, migrationLockID).Scan(&got); err != nil {
+			return fmt.Errorf("migrate: lock: %w", err)
+		}
+		if got {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("migrate: lock: %w", ctx.Err())
+		case <-time.After(migrationLockPoll):
+		}
+	}
 }
 
 func applyMigration(ctx context.Context, conn *sql.Conn, m Migration) error {

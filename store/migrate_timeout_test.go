@@ -129,3 +129,80 @@ func forget0033(t *testing.T, db *store.DB) {
 		t.Fatal(err)
 	}
 }
+
+// TestSecondReplicaWaitsForTheMigrationLock: a replica starting while
+// another holds the migration lock (building 0033's indexes for minutes)
+// waits for it, past its pool's statement timeout (300 ms here, 15 s in the
+// server), instead of failing its start (review7).
+func TestSecondReplicaWaitsForTheMigrationLock(t *testing.T) {
+	ctx := context.Background()
+	dsn := storetest.DSN(t)
+	db := openPool(t, dsn, store.PoolOptions{MaxOpenConns: 5})
+	short := openPool(t, dsn, store.PoolOptions{MaxOpenConns: 5, StatementTimeout: 300 * time.Millisecond})
+	holder, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	if _, err := holder.ExecContext(ctx, `SELECT pg_advisory_lock(7261044112)`); err != nil {
+		t.Fatal(err)
+	}
+	time.AfterFunc(1500*time.Millisecond, func() { holder.ExecContext(context.Background(), `SELECT pg_advisory_unlock(7261044112)`) })
+	err = store.Migrate(ctx, short.DB.DB)
+	if err != nil {
+		t.Errorf("second migrator failed while the first held the lock: %v", err)
+	}
+}
+
+// TestMigration0033DropPhaseKeepsReadsFlowing: while a reader of a later
+// table (comments) keeps 0033 from its drops, reads of the earlier tables
+// (content_event_counts) go on: the migration takes the four tables' locks
+// together, a try at a time, giving back what a failed try took. Before,
+// its DROP INDEX waited up to its lock timeout (a minute) on comments
+// while holding content_event_counts' lock, and every read of it waited
+// too (review7). Once the reader is done, the migration applies.
+func TestMigration0033DropPhaseKeepsReadsFlowing(t *testing.T) {
+	ctx := context.Background()
+	dsn := storetest.DSN(t)
+	db := openPool(t, dsn, store.PoolOptions{MaxOpenConns: 6})
+	forget0033(t, db)
+	reader, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Rollback() //nolint:errcheck
+	if _, err := reader.ExecContext(ctx, `LOCK TABLE comments IN ACCESS SHARE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	migrated := make(chan error, 1)
+	go func() { migrated <- store.Migrate(ctx, db.DB.DB) }()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var waiting bool
+		if err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE NOT granted AND relation = 'comments'::regclass AND mode = 'AccessExclusiveLock')`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the migration never waited for comments")
+		}
+	}
+	c, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.ExecContext(ctx, `SET lock_timeout = '1s'`); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	err = c.QueryRowContext(ctx, `SELECT count(*) FROM content_event_counts`).Scan(&n)
+	if err != nil {
+		t.Errorf("a read of content_event_counts while the migration waits for comments: %v", err)
+	}
+	reader.Rollback() //nolint:errcheck
+	if err := <-migrated; err != nil {
+		t.Fatal(err)
+	}
+}
