@@ -71,25 +71,7 @@ func TestMigration0033KeepsReadsFlowing(t *testing.T) {
 	}
 	migrated := make(chan error, 1)
 	go func() { migrated <- store.Migrate(ctx, db.DB.DB) }()
-	// Wait until the migration waits for content_sales's lock.
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		var waiting bool
-		if err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks
-			WHERE NOT granted AND relation = 'content_sales'::regclass)`).Scan(&waiting); err != nil {
-			t.Fatal(err)
-		}
-		if waiting {
-			break
-		}
-		select {
-		case err := <-migrated:
-			t.Fatalf("the migration ended before waiting for content_sales: %v", err)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the migration never waited for content_sales")
-		}
-	}
+	awaitMigrationWaiting(t, db, migrated, "content_sales", "")
 	reader, err := db.Conn(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -176,18 +158,7 @@ func TestMigration0033DropPhaseKeepsReadsFlowing(t *testing.T) {
 	}
 	migrated := make(chan error, 1)
 	go func() { migrated <- store.Migrate(ctx, db.DB.DB) }()
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		var waiting bool
-		if err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE NOT granted AND relation = 'comments'::regclass AND mode = 'AccessExclusiveLock')`).Scan(&waiting); err != nil {
-			t.Fatal(err)
-		}
-		if waiting {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the migration never waited for comments")
-		}
-	}
+	awaitMigrationWaiting(t, db, migrated, "comments", "AccessExclusiveLock")
 	c, err := db.Conn(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -204,5 +175,31 @@ func TestMigration0033DropPhaseKeepsReadsFlowing(t *testing.T) {
 	reader.Rollback() //nolint:errcheck
 	if err := <-migrated; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// awaitMigrationWaiting returns once a lock on table (of mode, or any mode
+// when empty) waits ungranted, as the migration running into migrated
+// waits for it; it fails the test when the migration ends first or after
+// 30 s.
+func awaitMigrationWaiting(t *testing.T, db *store.DB, migrated <-chan error, table, mode string) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var waiting bool
+		if err := db.QueryRowContext(context.Background(), `SELECT EXISTS (SELECT 1 FROM pg_locks
+			WHERE NOT granted AND relation = $1::regclass AND ($2 = '' OR mode = $2))`, table, mode).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting {
+			return
+		}
+		select {
+		case err := <-migrated:
+			t.Fatalf("the migration ended before waiting for %s: %v", table, err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the migration never waited for %s", table)
+		}
 	}
 }
